@@ -1,0 +1,1 @@
+//! milly.toml: configuration types, loading with environment overrides, validation and the commented template.

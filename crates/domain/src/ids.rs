@@ -1,0 +1,179 @@
+//! Identifiers: newtypes so that a Telegram id is never mistaken for an internal id.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InvalidId {
+    #[error("`{0}` is not a number")]
+    NotANumber(String),
+    #[error("`{0}` is not a UUID")]
+    NotAUuid(String),
+    #[error("a subscription token is 22 URL-safe base64 characters")]
+    MalformedToken,
+}
+
+/// The internal id of a user (the store's primary key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub i64);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A Telegram user id, as the Bot API delivers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TelegramId(pub i64);
+
+impl fmt::Display for TelegramId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// How an operator names a user on the command line: either id works, as the CLI promises.
+/// The store resolves it by trying the internal id first, then the Telegram id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserRef(pub i64);
+
+impl FromStr for UserRef {
+    type Err = InvalidId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.trim()
+            .parse::<i64>()
+            .map(UserRef)
+            .map_err(|_| InvalidId::NotANumber(s.to_owned()))
+    }
+}
+
+/// Our own id for a payment (distinct from the provider's id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PaymentId(pub i64);
+
+impl fmt::Display for PaymentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The VLESS user id of one user: the credential a client presents to a node.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct VlessUuid(pub uuid::Uuid);
+
+impl VlessUuid {
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4())
+    }
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Display for VlessUuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// Credentials are not printed by `{:?}`, so they cannot reach a log by accident.
+impl fmt::Debug for VlessUuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VlessUuid(..)")
+    }
+}
+
+impl FromStr for VlessUuid {
+    type Err = InvalidId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::parse_str(s)
+            .map(VlessUuid)
+            .map_err(|_| InvalidId::NotAUuid(s.to_owned()))
+    }
+}
+
+/// The secret part of a user's subscription URL: 128 random bits, URL-safe base64 (22 chars).
+/// Rotating it revokes every copy of the old URL.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SubscriptionToken(String);
+
+impl SubscriptionToken {
+    pub const RANDOM_BYTES: usize = 16;
+
+    /// A fresh token from the operating system's CSPRNG.
+    ///
+    /// Panics only if the OS has no randomness at all, in which case no credential could be
+    /// issued safely anyway.
+    #[allow(clippy::expect_used)]
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; Self::RANDOM_BYTES];
+        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for SubscriptionToken {
+    type Err = InvalidId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| InvalidId::MalformedToken)?;
+        if decoded.len() != Self::RANDOM_BYTES {
+            return Err(InvalidId::MalformedToken);
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for SubscriptionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SubscriptionToken(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_distinct_and_round_trip() {
+        let a = SubscriptionToken::generate();
+        let b = SubscriptionToken::generate();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), 22);
+        assert_eq!(a.as_str().parse::<SubscriptionToken>(), Ok(a.clone()));
+    }
+
+    #[test]
+    fn malformed_tokens_are_refused() {
+        assert!("short".parse::<SubscriptionToken>().is_err());
+        assert!("!!!!!!!!!!!!!!!!!!!!!!".parse::<SubscriptionToken>().is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_credentials() {
+        let t = SubscriptionToken::generate();
+        assert!(!format!("{t:?}").contains(t.as_str()));
+        let u = VlessUuid::generate();
+        assert!(!format!("{u:?}").contains(&u.to_string()));
+    }
+
+    #[test]
+    fn user_refs_parse_numbers_only() {
+        assert_eq!("42".parse::<UserRef>(), Ok(UserRef(42)));
+        assert!("abc".parse::<UserRef>().is_err());
+    }
+}

@@ -1,0 +1,39 @@
+//! Domain types and rules of the milly VPN service: users, plans, subscriptions, payments, nodes
+//! and share links. No I/O, no async: everything here is a value or a pure function of values.
+
+mod access;
+mod ids;
+mod link;
+mod money;
+mod node;
+mod payment;
+mod plan;
+mod subscription;
+mod user;
+
+pub use access::{has_access, AccessDenied};
+pub use ids::{
+    InvalidId, PaymentId, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid,
+};
+pub use link::{share_link, ShareLinkError};
+pub use money::{Currency, Money};
+pub use node::{Location, NodeId, NodeSecurity, NodeSpec, RealityParams, TlsParams};
+pub use payment::{Payment, PaymentStatus, Provider};
+pub use plan::{Plan, PlanId, TRIAL_PLAN_ID};
+pub use subscription::{Days, Subscription, SubscriptionError};
+pub use user::{Email, InvalidEmail, Language, NewUser, TrialClaim, User};
+
+/// Unix time in whole seconds: how the store keeps every instant, identically in every dialect.
+pub fn unix_seconds(t: time::OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+/// The inverse of [`unix_seconds`]; out-of-range values (only possible from a corrupt store)
+/// clamp to the nearest representable instant instead of failing.
+pub fn from_unix_seconds(secs: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(if secs < 0 {
+        time::OffsetDateTime::UNIX_EPOCH
+    } else {
+        time::macros::datetime!(9999-12-31 23:59:59 UTC)
+    })
+}

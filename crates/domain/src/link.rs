@@ -1,0 +1,114 @@
+//! `vless://` share links in the form v2rayNG, Hiddify, Streisand and sing-box import as is.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::{NodeSecurity, NodeSpec, VlessUuid};
+
+/// Everything but RFC 3986 unreserved characters is escaped in query values and the fragment.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ShareLinkError {
+    #[error("the node has no public host")]
+    NoHost,
+}
+
+/// `vless://UUID@host:port?params#name`; REALITY links carry the Vision flow.
+pub fn share_link(node: &NodeSpec, user: &VlessUuid) -> Result<String, ShareLinkError> {
+    if node.public_host.is_empty() {
+        return Err(ShareLinkError::NoHost);
+    }
+    let host = if node.public_host.contains(':') && !node.public_host.starts_with('[') {
+        format!("[{}]", node.public_host)
+    } else {
+        node.public_host.clone()
+    };
+    let enc = |s: &str| utf8_percent_encode(s, COMPONENT).to_string();
+    let mut params: Vec<(&str, String)> =
+        vec![("encryption", "none".into()), ("type", "tcp".into())];
+    match &node.security {
+        NodeSecurity::Tls(tls) => {
+            params.push(("security", "tls".into()));
+            params.push(("sni", enc(&tls.server_name)));
+            params.push(("fp", "chrome".into()));
+            if tls.allow_insecure {
+                params.push(("allowInsecure", "1".into()));
+            }
+        }
+        NodeSecurity::Reality(r) => {
+            params.push(("security", "reality".into()));
+            params.push(("pbk", enc(&r.public_key)));
+            params.push(("sid", enc(&r.short_id)));
+            params.push(("sni", enc(&r.server_name)));
+            params.push(("fp", "chrome".into()));
+            params.push(("flow", "xtls-rprx-vision".into()));
+        }
+    }
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    Ok(format!(
+        "vless://{user}@{host}:{port}?{query}#{name}",
+        port = node.port,
+        query = query.join("&"),
+        name = enc(&node.name),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Location, NodeId, RealityParams, TlsParams};
+
+    fn node(security: NodeSecurity) -> NodeSpec {
+        NodeSpec {
+            id: NodeId(1),
+            name: "milly EU #1".into(),
+            location: Location("EU".into()),
+            public_host: "vpn.example.com".into(),
+            port: 443,
+            security,
+        }
+    }
+
+    #[test]
+    fn tls_links_name_the_sni_and_say_when_the_certificate_is_self_signed() {
+        let uuid: VlessUuid = "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap();
+        let link = share_link(
+            &node(NodeSecurity::Tls(TlsParams {
+                server_name: "vpn.example.com".into(),
+                allow_insecure: true,
+            })),
+            &uuid,
+        )
+        .unwrap();
+        assert_eq!(
+            link,
+            "vless://b831381d-6324-4d53-ad4f-8cda48b30811@vpn.example.com:443?encryption=none&type=tcp&security=tls&sni=vpn.example.com&fp=chrome&allowInsecure=1#milly%20EU%20%231"
+        );
+    }
+
+    #[test]
+    fn reality_links_carry_key_short_id_and_vision_flow() {
+        let uuid: VlessUuid = "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap();
+        let link = share_link(
+            &node(NodeSecurity::Reality(RealityParams {
+                public_key: "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw".into(),
+                short_id: "6ba85179e30d4fc2".into(),
+                server_name: "www.example.org".into(),
+            })),
+            &uuid,
+        )
+        .unwrap();
+        assert!(link.contains("security=reality&pbk=Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw&sid=6ba85179e30d4fc2&sni=www.example.org&fp=chrome&flow=xtls-rprx-vision"));
+    }
+
+    #[test]
+    fn ipv6_hosts_are_bracketed() {
+        let mut n = node(NodeSecurity::Tls(TlsParams {
+            server_name: "x".into(),
+            allow_insecure: false,
+        }));
+        n.public_host = "::1".into();
+        let uuid = VlessUuid::generate();
+        assert!(share_link(&n, &uuid).unwrap().contains("@[::1]:443?"));
+    }
+}

@@ -1,0 +1,55 @@
+//! Nodes: the VLESS servers users connect to, as the control plane describes them to clients.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NodeId(pub i64);
+
+/// Where a node stands, as a short upper-case code such as `RU` or `EU`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Location(pub String);
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsParams {
+    /// The server name clients put in SNI and verify.
+    pub server_name: String,
+    /// The certificate is self-signed: clients must be told to skip verification.
+    pub allow_insecure: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealityParams {
+    /// The node's X25519 public key, URL-safe base64 without padding (as Xray prints it).
+    pub public_key: String,
+    /// One short id (hex, up to 16 characters) clients present.
+    pub short_id: String,
+    /// The server name clients put in SNI: one of the node's allowed `server_names`.
+    pub server_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "security", rename_all = "lowercase")]
+pub enum NodeSecurity {
+    Tls(TlsParams),
+    Reality(RealityParams),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeSpec {
+    pub id: NodeId,
+    pub name: String,
+    pub location: Location,
+    pub public_host: String,
+    pub port: u16,
+    pub security: NodeSecurity,
+}

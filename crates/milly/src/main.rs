@@ -1,0 +1,2 @@
+//! The milly binary.
+fn main() {}

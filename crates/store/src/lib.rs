@@ -1,0 +1,1 @@
+//! Persistence for milly over sqlx: one code path for SQLite (default) and PostgreSQL.

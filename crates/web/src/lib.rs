@@ -1,0 +1,1 @@
+//! The milly website (axum): public pages, privacy policy, subscription endpoint; also the node's fallback for probes.
