@@ -1,1 +1,16 @@
-//! milly.toml: configuration types, loading with environment overrides, validation and the commented template.
+//! milly.toml: configuration types, loading with `MILLY_<SECTION>__<KEY>` environment overrides,
+//! validation that names the file and key at fault, and the commented template `milly init`
+//! writes.
+
+mod load;
+mod model;
+mod price;
+mod secret;
+mod template;
+mod validate;
+
+pub use load::{load, ConfigError, ConfigSource, Loaded};
+pub use model::*;
+pub use price::Rubles;
+pub use secret::Secret;
+pub use template::{render_template, TemplateSecrets};

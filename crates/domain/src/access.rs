@@ -54,7 +54,10 @@ mod tests {
     fn a_blocked_user_has_no_access_whatever_their_subscription() {
         let now = datetime!(2026-01-02 00:00 UTC);
         let sub = Subscription::start(UserId(1), PlanId("m".into()), Days(30), now).unwrap();
-        assert_eq!(has_access(&user(true), Some(&sub), now), Err(AccessDenied::Blocked));
+        assert_eq!(
+            has_access(&user(true), Some(&sub), now),
+            Err(AccessDenied::Blocked)
+        );
         assert_eq!(has_access(&user(false), Some(&sub), now), Ok(()));
     }
 
@@ -68,7 +71,13 @@ mod tests {
             datetime!(2026-01-01 00:00 UTC),
         )
         .unwrap();
-        assert_eq!(has_access(&user(false), None, now), Err(AccessDenied::NoSubscription));
-        assert_eq!(has_access(&user(false), Some(&sub), now), Err(AccessDenied::Expired));
+        assert_eq!(
+            has_access(&user(false), None, now),
+            Err(AccessDenied::NoSubscription)
+        );
+        assert_eq!(
+            has_access(&user(false), Some(&sub), now),
+            Err(AccessDenied::Expired)
+        );
     }
 }

@@ -160,7 +160,9 @@ mod tests {
     #[test]
     fn malformed_tokens_are_refused() {
         assert!("short".parse::<SubscriptionToken>().is_err());
-        assert!("!!!!!!!!!!!!!!!!!!!!!!".parse::<SubscriptionToken>().is_err());
+        assert!("!!!!!!!!!!!!!!!!!!!!!!"
+            .parse::<SubscriptionToken>()
+            .is_err());
     }
 
     #[test]

@@ -5,7 +5,11 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use crate::{NodeSecurity, NodeSpec, VlessUuid};
 
 /// Everything but RFC 3986 unreserved characters is escaped in query values and the fragment.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ShareLinkError {

@@ -46,10 +46,16 @@ pub struct Money {
 
 impl Money {
     pub fn rub_kopecks(minor: i64) -> Self {
-        Self { minor, currency: Currency::Rub }
+        Self {
+            minor,
+            currency: Currency::Rub,
+        }
     }
     pub fn stars(stars: i64) -> Self {
-        Self { minor: stars, currency: Currency::Xtr }
+        Self {
+            minor: stars,
+            currency: Currency::Xtr,
+        }
     }
 }
 

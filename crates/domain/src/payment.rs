@@ -105,7 +105,11 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for p in [Provider::YooKassa, Provider::TelegramStars, Provider::Manual] {
+        for p in [
+            Provider::YooKassa,
+            Provider::TelegramStars,
+            Provider::Manual,
+        ] {
             assert_eq!(Provider::from_code(p.code()), Some(p));
         }
         use PaymentStatus::*;

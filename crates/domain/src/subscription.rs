@@ -51,7 +51,12 @@ impl Subscription {
         now: OffsetDateTime,
     ) -> Result<Self, SubscriptionError> {
         check_days(days)?;
-        Ok(Self { user_id, plan, activated_at: now, ends_at: now + days.duration() })
+        Ok(Self {
+            user_id,
+            plan,
+            activated_at: now,
+            ends_at: now + days.duration(),
+        })
     }
 
     /// Extends by `days`: an active subscription keeps its remaining time and gains the new
@@ -64,7 +69,11 @@ impl Subscription {
     ) -> Result<Self, SubscriptionError> {
         check_days(days)?;
         if self.is_active(now) {
-            Ok(Self { plan, ends_at: self.ends_at + days.duration(), ..self.clone() })
+            Ok(Self {
+                plan,
+                ends_at: self.ends_at + days.duration(),
+                ..self.clone()
+            })
         } else {
             Self::start(self.user_id, plan, days, now)
         }
@@ -112,7 +121,10 @@ mod tests {
         };
         let extended = sub.extend(plan(), Days(30), now).unwrap();
         assert_eq!(extended.ends_at, datetime!(2026-03-02 00:00 UTC));
-        assert_eq!(extended.activated_at, sub.activated_at, "the period continues");
+        assert_eq!(
+            extended.activated_at, sub.activated_at,
+            "the period continues"
+        );
     }
 
     #[test]

@@ -149,7 +149,9 @@ pub struct User {
 /// Users are personal data: `{:?}` shows only the internal id.
 impl fmt::Debug for User {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("User").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -186,7 +188,9 @@ mod tests {
     fn emails_are_checked_for_shape() {
         assert!("a@b.ru".parse::<Email>().is_ok());
         assert!(" a@b.ru ".parse::<Email>().is_ok());
-        for bad in ["", "a", "a@b", "@b.ru", "a@@b.ru", "a b@c.ru", "a@.ru", "a@b."] {
+        for bad in [
+            "", "a", "a@b", "@b.ru", "a@@b.ru", "a b@c.ru", "a@.ru", "a@b.",
+        ] {
             assert!(bad.parse::<Email>().is_err(), "{bad} accepted");
         }
     }

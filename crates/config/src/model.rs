@@ -1,0 +1,374 @@
+//! The configuration's shape: one struct per `[section]`, every key with its default.
+//!
+//! Every struct denies unknown keys, so a typo is an error rather than a silently ignored line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Rubles, Secret};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub service: ServiceConfig,
+    pub database: DatabaseConfig,
+    pub web: WebConfig,
+    pub admin: AdminConfig,
+    pub node: NodeConfig,
+    pub telegram: TelegramConfig,
+    pub yookassa: YooKassaConfig,
+    pub stars: StarsConfig,
+    pub plans: Vec<PlanConfig>,
+    pub trial: TrialConfig,
+    pub privacy: PrivacyConfig,
+    pub backup: BackupConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            service: ServiceConfig::default(),
+            database: DatabaseConfig::default(),
+            web: WebConfig::default(),
+            admin: AdminConfig::default(),
+            node: NodeConfig::default(),
+            telegram: TelegramConfig::default(),
+            yookassa: YooKassaConfig::default(),
+            stars: StarsConfig::default(),
+            plans: default_plans(),
+            trial: TrialConfig::default(),
+            privacy: PrivacyConfig::default(),
+            backup: BackupConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The plans as domain values (validated at load time).
+    pub fn domain_plans(&self) -> Vec<domain::Plan> {
+        self.plans.iter().map(PlanConfig::to_domain).collect()
+    }
+
+    pub fn plan(&self, id: &str) -> Option<domain::Plan> {
+        self.plans
+            .iter()
+            .find(|p| p.id == id)
+            .map(PlanConfig::to_domain)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceConfig {
+    pub name: String,
+    pub public_url: String,
+    pub operator: String,
+    pub support_email: String,
+    pub support_telegram: String,
+    /// Where the SQLite file, generated keys and backups live by default.
+    pub data_dir: PathBuf,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            name: "milly".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            operator: String::new(),
+            support_email: String::new(),
+            support_telegram: String::new(),
+            data_dir: PathBuf::from("./milly-data"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`; empty means `milly.db` in the data
+    /// directory. Resolved to a concrete URL when the configuration is loaded.
+    pub url: DatabaseUrl,
+}
+
+/// A database URL whose password is masked when printed or serialized.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn masked(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut u) if u.password().is_some() => {
+                // Only fails for URLs that cannot have a password, which this one has.
+                let _ = u.set_password(Some("***"));
+                u.to_string()
+            }
+            _ => self.0.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.masked())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    pub listen: SocketAddr,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Bearer token for the admin HTTP API; generated into the data directory when empty.
+    pub token: Secret,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeSecurityKind {
+    Tls,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// Run the embedded VLESS node in `milly serve`.
+    pub enabled: bool,
+    /// Shown to users as the connection's name in their apps.
+    pub name: String,
+    /// Where the node stands, such as `RU` or `EU`.
+    pub location: String,
+    pub listen: SocketAddr,
+    /// Host name or IP address clients connect to.
+    pub public_host: String,
+    /// Port clients connect to, when it differs from `listen` (port forwarding); 0 = same.
+    pub public_port: u16,
+    pub security: NodeSecurityKind,
+    pub tls: NodeTlsConfig,
+    /// Allow destinations in loopback and private networks (tests, trusted setups only).
+    pub allow_private_destinations: bool,
+    /// Where probes and non-clients are handed; empty means the website's `[web] listen`.
+    pub fallback: Option<SocketAddr>,
+    pub handshake_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub max_connections: usize,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            name: "milly".into(),
+            location: "EU".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            public_host: "127.0.0.1".into(),
+            public_port: 0,
+            security: NodeSecurityKind::Tls,
+            tls: NodeTlsConfig::default(),
+            allow_private_destinations: false,
+            fallback: None,
+            handshake_timeout_secs: 10,
+            idle_timeout_secs: 300,
+            max_connections: 10_000,
+        }
+    }
+}
+
+impl NodeConfig {
+    pub fn advertised_port(&self) -> u16 {
+        if self.public_port == 0 {
+            self.listen.port()
+        } else {
+            self.public_port
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeTlsConfig {
+    /// PEM certificate chain; empty means a self-signed certificate generated in the data dir.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// The name clients send as SNI; empty means `public_host`.
+    pub server_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelegramConfig {
+    /// Bot token from @BotFather; the bot runs only when it is set.
+    pub token: Secret,
+    pub api_url: String,
+    /// Telegram ids of the operator's admins.
+    pub admins: Vec<i64>,
+    /// Chat that receives support messages; 0 means each admin.
+    pub support_chat_id: i64,
+    /// Public HTTPS URL for webhook mode; empty means long polling.
+    pub webhook_url: String,
+}
+
+impl Default for TelegramConfig {
+    fn default() -> Self {
+        Self {
+            token: Secret::default(),
+            api_url: "https://api.telegram.org".into(),
+            admins: Vec::new(),
+            support_chat_id: 0,
+            webhook_url: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct YooKassaConfig {
+    pub enabled: bool,
+    pub shop_id: Secret,
+    pub secret_key: Secret,
+    pub api_url: String,
+    /// Send a 54-FZ receipt with each payment.
+    pub receipts: bool,
+    /// Email for receipts when the user has none.
+    pub receipt_email: String,
+}
+
+impl Default for YooKassaConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            shop_id: Secret::default(),
+            secret_key: Secret::default(),
+            api_url: "https://api.yookassa.ru".into(),
+            receipts: false,
+            receipt_email: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StarsConfig {
+    pub enabled: bool,
+}
+
+impl Default for StarsConfig {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanConfig {
+    pub id: String,
+    pub days: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_rub: Option<Rubles>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_stars: Option<u32>,
+}
+
+impl PlanConfig {
+    pub fn to_domain(&self) -> domain::Plan {
+        domain::Plan {
+            id: domain::PlanId(self.id.clone()),
+            days: domain::Days(self.days),
+            price_rub: self.price_rub.map(Rubles::money),
+            price_stars: self.price_stars.map(|s| domain::Money::stars(i64::from(s))),
+        }
+    }
+}
+
+fn default_plans() -> Vec<PlanConfig> {
+    vec![
+        PlanConfig {
+            id: "month".into(),
+            days: 30,
+            price_rub: Some(Rubles { kopecks: 19_900 }),
+            price_stars: Some(100),
+        },
+        PlanConfig {
+            id: "quarter".into(),
+            days: 90,
+            price_rub: Some(Rubles { kopecks: 49_900 }),
+            price_stars: Some(250),
+        },
+    ]
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrialConfig {
+    /// Days of the free trial; 0 turns the trial off.
+    pub days: u32,
+}
+
+impl Default for TrialConfig {
+    fn default() -> Self {
+        Self { days: 3 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// How long after the last subscription ends a person's data is kept (policy: 3 years).
+    pub retention_days: u32,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 1095,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Where scheduled backups go; empty means `backups` in the data directory.
+    pub dir: Option<PathBuf>,
+    /// How many scheduled backups to keep.
+    pub keep: u32,
+    /// age public keys (`age1...`) backups are encrypted to; no recipients, no backups.
+    pub recipients: Vec<String>,
+    /// Hours between scheduled backups; 0 turns scheduling off.
+    pub interval_hours: u32,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            keep: 7,
+            recipients: Vec::new(),
+            interval_hours: 24,
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! Checks that go beyond types: URLs, plans, secrets that must come in pairs, policy limits.
+
+use std::collections::HashSet;
+
+use crate::Config;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Invalid {
+    pub key: String,
+    pub message: String,
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> Invalid {
+    Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// The privacy policy promises data is kept at most three years after the service ends.
+const MAX_RETENTION_DAYS: u32 = 1095;
+
+pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
+    http_url("service.public_url", &c.service.public_url)?;
+    if c.service.name.trim().is_empty() {
+        return Err(invalid("service.name", "must not be empty"));
+    }
+    if !c.service.support_email.is_empty()
+        && c.service.support_email.parse::<domain::Email>().is_err()
+    {
+        return Err(invalid(
+            "service.support_email",
+            "not a valid email address",
+        ));
+    }
+    database_url(c.database.url.expose())?;
+
+    let node = &c.node;
+    if node.enabled {
+        if node.name.trim().is_empty() {
+            return Err(invalid("node.name", "must not be empty"));
+        }
+        if node.public_host.trim().is_empty() {
+            return Err(invalid(
+                "node.public_host",
+                "must be set: the host clients connect to",
+            ));
+        }
+        if node.location.is_empty() || !node.location.chars().all(|ch| ch.is_ascii_uppercase()) {
+            return Err(invalid(
+                "node.location",
+                "must be an upper-case code such as RU or EU",
+            ));
+        }
+        if node.tls.cert.is_some() != node.tls.key.is_some() {
+            return Err(invalid("node.tls", "`cert` and `key` must be set together"));
+        }
+        if node.handshake_timeout_secs == 0 {
+            return Err(invalid("node.handshake_timeout_secs", "must be at least 1"));
+        }
+        if node.idle_timeout_secs == 0 {
+            return Err(invalid("node.idle_timeout_secs", "must be at least 1"));
+        }
+        if node.max_connections == 0 {
+            return Err(invalid("node.max_connections", "must be at least 1"));
+        }
+        if node.listen == c.web.listen {
+            return Err(invalid("node.listen", "must differ from web.listen"));
+        }
+    }
+
+    http_url("telegram.api_url", &c.telegram.api_url)?;
+    let token = c.telegram.token.expose();
+    if !token.is_empty() && !looks_like_bot_token(token) {
+        return Err(invalid(
+            "telegram.token",
+            "not a bot token from @BotFather (digits:letters)",
+        ));
+    }
+    if !c.telegram.webhook_url.is_empty() {
+        let u = http_url("telegram.webhook_url", &c.telegram.webhook_url)?;
+        if u.scheme() != "https" {
+            return Err(invalid(
+                "telegram.webhook_url",
+                "Telegram requires an https URL",
+            ));
+        }
+    }
+
+    http_url("yookassa.api_url", &c.yookassa.api_url)?;
+    if c.yookassa.enabled {
+        if !c.yookassa.shop_id.is_set() {
+            return Err(invalid(
+                "yookassa.shop_id",
+                "required when yookassa.enabled = true",
+            ));
+        }
+        if !c.yookassa.secret_key.is_set() {
+            return Err(invalid(
+                "yookassa.secret_key",
+                "required when yookassa.enabled = true",
+            ));
+        }
+    }
+    if !c.yookassa.receipt_email.is_empty()
+        && c.yookassa.receipt_email.parse::<domain::Email>().is_err()
+    {
+        return Err(invalid(
+            "yookassa.receipt_email",
+            "not a valid email address",
+        ));
+    }
+
+    let mut ids = HashSet::new();
+    for (i, plan) in c.plans.iter().enumerate() {
+        let key = |k: &str| format!("plans[{i}].{k}");
+        let id_ok = !plan.id.is_empty()
+            && plan.id.len() <= 32
+            && plan
+                .id
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_');
+        if !id_ok {
+            return Err(invalid(key("id"), "1-32 characters of a-z, 0-9, - and _"));
+        }
+        if plan.id == domain::TRIAL_PLAN_ID {
+            return Err(invalid(key("id"), "`trial` is reserved for the free trial"));
+        }
+        if !ids.insert(plan.id.as_str()) {
+            return Err(invalid(
+                key("id"),
+                format!("plan `{}` is defined twice", plan.id),
+            ));
+        }
+        if plan.days == 0 || plan.days > domain::Days::MAX.0 {
+            return Err(invalid(
+                key("days"),
+                format!("must be between 1 and {}", domain::Days::MAX.0),
+            ));
+        }
+        if plan.price_rub.is_none() && plan.price_stars.is_none() {
+            return Err(invalid(
+                key("price_rub"),
+                "a plan needs price_rub, price_stars or both",
+            ));
+        }
+        if plan.price_rub.is_some_and(|p| p.kopecks == 0) {
+            return Err(invalid(key("price_rub"), "must be more than 0"));
+        }
+        if plan.price_stars == Some(0) {
+            return Err(invalid(key("price_stars"), "must be more than 0"));
+        }
+    }
+    if c.trial.days > domain::Days::MAX.0 {
+        return Err(invalid(
+            "trial.days",
+            format!("must be at most {}", domain::Days::MAX.0),
+        ));
+    }
+    if c.privacy.retention_days == 0 || c.privacy.retention_days > MAX_RETENTION_DAYS {
+        return Err(invalid(
+            "privacy.retention_days",
+            format!("must be between 1 and {MAX_RETENTION_DAYS} (the privacy policy's 3 years)"),
+        ));
+    }
+    for (i, r) in c.backup.recipients.iter().enumerate() {
+        if !r.starts_with("age1") || r.len() < 20 {
+            return Err(invalid(
+                format!("backup.recipients[{i}]"),
+                "not an age public key (age1...)",
+            ));
+        }
+    }
+    if c.backup.keep == 0 {
+        return Err(invalid("backup.keep", "must be at least 1"));
+    }
+    Ok(())
+}
+
+fn http_url(key: &str, value: &str) -> Result<url::Url, Invalid> {
+    let u = url::Url::parse(value).map_err(|e| invalid(key, format!("not a URL ({e})")))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+        return Err(invalid(key, "must be an http:// or https:// URL"));
+    }
+    Ok(u)
+}
+
+fn database_url(value: &str) -> Result<(), Invalid> {
+    const KEY: &str = "database.url";
+    if value.starts_with("sqlite:") {
+        return Ok(());
+    }
+    let u = url::Url::parse(value).map_err(|e| invalid(KEY, format!("not a URL ({e})")))?;
+    match u.scheme() {
+        "postgres" | "postgresql" if u.host().is_some() => Ok(()),
+        "postgres" | "postgresql" => Err(invalid(KEY, "a PostgreSQL URL needs a host")),
+        other => Err(invalid(
+            KEY,
+            format!("unsupported database `{other}`: use sqlite:// or postgres://"),
+        )),
+    }
+}
+
+fn looks_like_bot_token(token: &str) -> bool {
+    match token.split_once(':') {
+        Some((id, secret)) => {
+            !id.is_empty()
+                && id.chars().all(|c| c.is_ascii_digit())
+                && secret.len() >= 30
+                && secret
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PlanConfig, Rubles};
+
+    fn ok() -> Config {
+        let mut c = Config::default();
+        c.database.url = crate::DatabaseUrl("sqlite://x.db".into());
+        c
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(validate(&ok()), Ok(()));
+    }
+
+    #[test]
+    fn duplicate_plan_ids_are_refused() {
+        let mut c = ok();
+        c.plans.push(c.plans[0].clone());
+        assert_eq!(validate(&c).unwrap_err().key, "plans[2].id");
+    }
+
+    #[test]
+    fn a_plan_without_any_price_is_refused() {
+        let mut c = ok();
+        c.plans = vec![PlanConfig {
+            id: "x".into(),
+            days: 30,
+            price_rub: None,
+            price_stars: None,
+        }];
+        assert_eq!(validate(&c).unwrap_err().key, "plans[0].price_rub");
+        c.plans[0].price_rub = Some(Rubles { kopecks: 100 });
+        assert_eq!(validate(&c), Ok(()));
+    }
+
+    #[test]
+    fn retention_beyond_the_policy_is_refused() {
+        let mut c = ok();
+        c.privacy.retention_days = 1096;
+        assert_eq!(validate(&c).unwrap_err().key, "privacy.retention_days");
+    }
+
+    #[test]
+    fn yookassa_needs_credentials_when_enabled() {
+        let mut c = ok();
+        c.yookassa.enabled = true;
+        assert_eq!(validate(&c).unwrap_err().key, "yookassa.shop_id");
+    }
+
+    #[test]
+    fn bot_tokens_are_checked_for_shape() {
+        assert!(looks_like_bot_token(
+            "123456:ABCdefGHIjklMNOpqrSTUvwxYZ0123456789"
+        ));
+        assert!(!looks_like_bot_token("hello"));
+        assert!(!looks_like_bot_token(
+            "abc:ABCdefGHIjklMNOpqrSTUvwxYZ0123456789"
+        ));
+    }
+
+    #[test]
+    fn half_a_tls_key_pair_is_refused() {
+        let mut c = ok();
+        c.node.tls.cert = Some("cert.pem".into());
+        assert_eq!(validate(&c).unwrap_err().key, "node.tls");
+    }
+}
