@@ -181,6 +181,7 @@ fn describe_figment_error(err: figment::Error, file: &str, file_exists: bool) ->
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
 mod tests {
     use super::*;
     use figment::Jail;

@@ -176,28 +176,25 @@ mod tests {
     }
 
     fn collect_keys(v: &toml::Value, section: &str, f: &mut dyn FnMut(&str, &str)) {
-        match v {
-            toml::Value::Table(t) => {
-                for (k, v) in t {
-                    let child = if section.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{section}.{k}")
-                    };
-                    match v {
-                        toml::Value::Table(_) => collect_keys(v, &child, f),
-                        toml::Value::Array(items)
-                            if items.iter().all(|i| i.is_table()) && !items.is_empty() =>
-                        {
-                            for i in items {
-                                collect_keys(i, &child, f);
-                            }
+        if let toml::Value::Table(t) = v {
+            for (k, v) in t {
+                let child = if section.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{section}.{k}")
+                };
+                match v {
+                    toml::Value::Table(_) => collect_keys(v, &child, f),
+                    toml::Value::Array(items)
+                        if items.iter().all(|i| i.is_table()) && !items.is_empty() =>
+                    {
+                        for i in items {
+                            collect_keys(i, &child, f);
                         }
-                        _ => f(section, k),
                     }
+                    _ => f(section, k),
                 }
             }
-            _ => {}
         }
     }
 }
