@@ -1,0 +1,219 @@
+//! The access feed for VLESS nodes: who may connect, as a snapshot or as changes since a
+//! revision. Nodes never query the database; the control plane polls this and pushes to them.
+//!
+//! **Every transaction that changes who has access bumps `meta.access_revision` with a single-row
+//! UPDATE**, which holds that row's lock until commit: revisions are handed out in commit order,
+//! so a poller that has seen revision `r` has seen every change numbered `<= r`.
+//!
+//! Entries carry the subscription's end; nodes enforce `expires_at` themselves, because time
+//! passing changes nothing in the store. Snapshots and changes therefore include expired
+//! subscriptions (with a past `expires_at`); blocked users and users without a subscription are
+//! left out of snapshots and reported as revoked in changes.
+
+use domain::{from_unix_seconds, unix_seconds, UserId, VlessUuid};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row as _, Transaction};
+use time::OffsetDateTime;
+
+use crate::{Store, StoreError};
+
+/// One credential a node should accept until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessEntry {
+    pub vless_uuid: VlessUuid,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Everyone who may connect, as of `revision`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessSnapshot {
+    pub revision: i64,
+    pub entries: Vec<AccessEntry>,
+}
+
+/// What changed after the revision a poller asked about, up to `revision`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessChanges {
+    pub revision: i64,
+    /// Credentials to add or whose end changed.
+    pub upserts: Vec<AccessEntry>,
+    /// Credentials to drop (blocked, erased, rotated away, or never granted).
+    pub revoked: Vec<VlessUuid>,
+}
+
+/// Takes the next access revision inside `tx`. Call it before reading anything the transaction
+/// will write back: on PostgreSQL the row lock serializes such transactions.
+pub(crate) async fn bump_revision(tx: &mut Transaction<'static, Any>) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "UPDATE meta SET value = value + 1 WHERE key = 'access_revision' RETURNING value",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get("value")?)
+}
+
+/// Stamps the user's credentials with `revision` so the change reaches the feed.
+pub(crate) async fn mark_changed(
+    tx: &mut Transaction<'static, Any>,
+    user: UserId,
+    revision: i64,
+) -> Result<(), StoreError> {
+    let changed = sqlx::query("UPDATE credentials SET access_revision = $1 WHERE user_id = $2")
+        .bind(revision)
+        .bind(user.0)
+        .execute(&mut **tx)
+        .await?;
+    crate::users::expect_one(changed.rows_affected())
+}
+
+/// Remembers that `uuid` stopped granting access at `revision`.
+pub(crate) async fn add_tombstone(
+    tx: &mut Transaction<'static, Any>,
+    uuid: &str,
+    revision: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO access_tombstones (vless_uuid, revision, removed_at) VALUES ($1, $2, $3)",
+    )
+    .bind(uuid)
+    .bind(revision)
+    .bind(unix_seconds(OffsetDateTime::now_utc()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn uuid_from_row(row: &AnyRow) -> Result<VlessUuid, StoreError> {
+    let text: String = row.try_get("vless_uuid")?;
+    text.parse().map_err(|_| StoreError::Corrupt("vless_uuid"))
+}
+
+async fn meta(tx: &mut Transaction<'static, Any>, key: &str) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT value FROM meta WHERE key = $1")
+        .bind(key)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(row.try_get("value")?)
+}
+
+impl Store {
+    /// The current access revision.
+    pub async fn access_revision(&self) -> Result<i64, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let revision = meta(&mut tx, "access_revision").await?;
+        tx.commit().await?;
+        Ok(revision)
+    }
+
+    /// Every credential that may connect (not blocked, with a subscription), read in one
+    /// consistent snapshot together with its revision.
+    pub async fn access_snapshot(&self) -> Result<AccessSnapshot, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let revision = meta(&mut tx, "access_revision").await?;
+        let rows = sqlx::query(
+            "SELECT credentials.vless_uuid, subscriptions.ends_at FROM credentials \
+             JOIN users ON users.id = credentials.user_id \
+             JOIN subscriptions ON subscriptions.user_id = credentials.user_id \
+             WHERE users.blocked = 0 ORDER BY credentials.user_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let entries = rows
+            .iter()
+            .map(|row| {
+                Ok(AccessEntry {
+                    vless_uuid: uuid_from_row(row)?,
+                    expires_at: from_unix_seconds(row.try_get("ends_at")?),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(AccessSnapshot { revision, entries })
+    }
+
+    /// What changed after `since`. `None` when the store cannot tell — `since` predates pruned
+    /// tombstones or is ahead of the store (e.g. after a restore) — and the caller must take a
+    /// snapshot instead.
+    pub async fn access_changes_since(
+        &self,
+        since: i64,
+    ) -> Result<Option<AccessChanges>, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let revision = meta(&mut tx, "access_revision").await?;
+        let horizon = meta(&mut tx, "access_horizon").await?;
+        if since > revision || since < horizon {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let changed = sqlx::query(
+            "SELECT credentials.vless_uuid, users.blocked, subscriptions.ends_at FROM credentials \
+             JOIN users ON users.id = credentials.user_id \
+             LEFT JOIN subscriptions ON subscriptions.user_id = credentials.user_id \
+             WHERE credentials.access_revision > $1 ORDER BY credentials.access_revision",
+        )
+        .bind(since)
+        .fetch_all(&mut *tx)
+        .await?;
+        let removed = sqlx::query(
+            "SELECT vless_uuid FROM access_tombstones WHERE revision > $1 ORDER BY revision",
+        )
+        .bind(since)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+
+        let mut changes = AccessChanges {
+            revision,
+            upserts: Vec::new(),
+            revoked: Vec::new(),
+        };
+        for row in &changed {
+            let uuid = uuid_from_row(row)?;
+            let blocked: i64 = row.try_get("blocked")?;
+            let ends_at: Option<i64> = row.try_get("ends_at")?;
+            match ends_at {
+                Some(ends_at) if blocked == 0 => changes.upserts.push(AccessEntry {
+                    vless_uuid: uuid,
+                    expires_at: from_unix_seconds(ends_at),
+                }),
+                _ => changes.revoked.push(uuid),
+            }
+        }
+        for row in &removed {
+            changes.revoked.push(uuid_from_row(row)?);
+        }
+        Ok(Some(changes))
+    }
+
+    /// Forgets revoked credentials recorded before `older_than`; pollers behind the newest
+    /// pruned revision then get `None` from [`Store::access_changes_since`]. Returns how many
+    /// were pruned.
+    pub async fn prune_access_tombstones(
+        &self,
+        older_than: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let cutoff = unix_seconds(older_than);
+        let newest = sqlx::query(
+            "SELECT revision FROM access_tombstones WHERE removed_at < $1 \
+             ORDER BY revision DESC LIMIT 1",
+        )
+        .bind(cutoff)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(newest) = newest else {
+            return Ok(0);
+        };
+        let newest: i64 = newest.try_get("revision")?;
+        let pruned = sqlx::query("DELETE FROM access_tombstones WHERE revision <= $1")
+            .bind(newest)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE meta SET value = $1 WHERE key = 'access_horizon' AND value < $1")
+            .bind(newest)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(pruned.rows_affected())
+    }
+}
