@@ -1,1 +1,20 @@
 //! Sans-I/O codec for the VLESS protocol: request and response headers, UDP framing, Mux.Cool and XUDP.
+//!
+//! Everything here works on byte slices: decoders return [`Parse::Done`] with the bytes used,
+//! [`Parse::NeedMore`] for a prefix, or a typed error, and never panic on input. No decoder
+//! error or `Debug` output contains a user id or a destination.
+#![forbid(unsafe_code)]
+
+mod addons;
+mod address;
+mod parse;
+mod request;
+mod response;
+pub mod udp;
+
+pub use address::{Address, AddressError, Destination, MAX_DOMAIN_LEN};
+pub use parse::Parse;
+pub use request::{
+    decode_request, encode_request, Command, Flow, Request, RequestError, UserKey, VERSION,
+};
+pub use response::{decode_response, encode_response, ResponseError};
