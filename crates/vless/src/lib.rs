@@ -7,6 +7,7 @@
 
 mod addons;
 mod address;
+pub mod mux;
 mod parse;
 mod request;
 mod response;
