@@ -1,6 +1,6 @@
 //! Property tests for every codec: encode then decode is the identity, every strict prefix of
-#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is the test failing
 //! an encoding needs more bytes, and arbitrary bytes never make a decoder panic.
+#![allow(clippy::unwrap_used)] // tests may unwrap: a failure is the test failing
 
 use proptest::prelude::*;
 use std::net::{Ipv4Addr, Ipv6Addr};
