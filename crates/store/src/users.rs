@@ -276,6 +276,23 @@ impl Store {
         Ok(())
     }
 
+    /// The retention rule's candidates: people who joined and were last seen before `cutoff`
+    /// and whose subscription, if any, ended before it. Oldest first.
+    pub async fn inactive_users(&self, cutoff: OffsetDateTime) -> Result<Vec<UserId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT users.id FROM users \
+             LEFT JOIN subscriptions ON subscriptions.user_id = users.id \
+             WHERE users.created_at < $1 AND users.last_seen_at < $1 \
+             AND (subscriptions.ends_at IS NULL OR subscriptions.ends_at < $1) ORDER BY users.id",
+        )
+        .bind(unix_seconds(cutoff))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok(UserId(row.try_get("id")?)))
+            .collect()
+    }
+
     /// Aggregate counts for the operator.
     pub async fn stats(&self, now: OffsetDateTime) -> Result<Stats, StoreError> {
         let row = sqlx::query(

@@ -1,0 +1,106 @@
+//! The export of everything stored about a person (the right of access), as one JSON document.
+//!
+//! It holds the profile, the consent, the subscription and the person's payments. The access
+//! credentials (VLESS UUID and subscription token) are listed as present but their values are
+//! withheld: they are passwords, an export travels further than the bot chat, and the person
+//! sees them in "My subscription" anyway. Trial claims are not linked to anyone (an opaque
+//! hash) and so cannot be exported.
+
+use std::fmt;
+
+use domain::{Email, Language, Payment, Subscription, TelegramId, UserId};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::{Store, StoreError};
+
+/// Bumped whenever a field changes meaning or disappears; adding fields keeps it.
+pub const EXPORT_SCHEMA_VERSION: u32 = 1;
+
+/// What the export says instead of a secret's value.
+const WITHHELD: &str = "withheld: a secret; shown in My subscription and replaceable on request";
+
+#[derive(Clone, Serialize)]
+pub struct UserExport {
+    pub schema_version: u32,
+    pub profile: ProfileExport,
+    pub consent: ConsentExport,
+    pub subscription: Option<Subscription>,
+    pub payments: Vec<Payment>,
+    pub credentials: Option<CredentialsExport>,
+}
+
+#[derive(Clone, Serialize)]
+pub struct ProfileExport {
+    pub id: UserId,
+    pub telegram_id: TelegramId,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub email: Option<Email>,
+    pub language: Language,
+    pub blocked: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_seen_at: OffsetDateTime,
+}
+
+#[derive(Clone, Serialize)]
+pub struct ConsentExport {
+    /// When the person agreed to the privacy policy; `None` for accounts an operator created.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub given_at: Option<OffsetDateTime>,
+}
+
+#[derive(Clone, Serialize)]
+pub struct CredentialsExport {
+    pub vless_uuid: &'static str,
+    pub subscription_token: &'static str,
+}
+
+/// Exports are personal data: `{:?}` names only what kind of document it is.
+impl fmt::Debug for UserExport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserExport")
+            .field("schema_version", &self.schema_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Everything stored about the person, or `None` if there is no such user.
+    pub async fn export_user(&self, id: UserId) -> Result<Option<UserExport>, StoreError> {
+        let Some(user) = self.user(id).await? else {
+            return Ok(None);
+        };
+        let last_seen_at = self.last_seen(id).await?.unwrap_or(user.created_at);
+        let subscription = self.subscription(id).await?;
+        let payments = self.list_payments(Some(id)).await?;
+        let credentials = self.credentials(id).await?.map(|_| CredentialsExport {
+            vless_uuid: WITHHELD,
+            subscription_token: WITHHELD,
+        });
+        Ok(Some(UserExport {
+            schema_version: EXPORT_SCHEMA_VERSION,
+            profile: ProfileExport {
+                id: user.id,
+                telegram_id: user.telegram_id,
+                first_name: user.first_name,
+                last_name: user.last_name,
+                username: user.username,
+                email: user.email,
+                language: user.language,
+                blocked: user.blocked,
+                created_at: user.created_at,
+                last_seen_at,
+            },
+            consent: ConsentExport {
+                given_at: user.consent_at,
+            },
+            subscription,
+            payments,
+            credentials,
+        }))
+    }
+}

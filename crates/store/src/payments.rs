@@ -1,0 +1,279 @@
+//! Payments: recording them, and crediting a paid plan exactly once.
+//!
+//! Crediting happens only on the way from pending to succeeded, inside the transaction that
+//! makes that move with a conditional `UPDATE ... WHERE status = 'pending'`: whichever caller
+//! changes the row credits, every other one (a duplicate webhook, a replay, a racing
+//! reconciler) sees nothing change. Payments reported only once paid (Telegram Stars) are
+//! inserted as succeeded, guarded by `UNIQUE (provider, provider_payment_id)`.
+
+use domain::{
+    from_unix_seconds, unix_seconds, Currency, Days, Money, Payment, PaymentId, PaymentStatus,
+    PlanId, Provider, Subscription, SubscriptionError, UserId,
+};
+use sqlx::any::AnyRow;
+use sqlx::Row as _;
+use time::OffsetDateTime;
+
+use crate::subscriptions::grant_in;
+use crate::{Store, StoreError};
+
+const PAYMENT_COLUMNS: &str = "id, user_id, provider, provider_payment_id, plan, days, \
+     amount_minor, currency, status, created_at, updated_at";
+
+/// A payment about to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPayment {
+    pub user_id: UserId,
+    pub provider: Provider,
+    /// The provider's id, when already known (YooKassa's payment id, Telegram's charge id).
+    pub provider_payment_id: Option<String>,
+    pub plan: PlanId,
+    pub days: Days,
+    pub amount: Money,
+    pub created_at: OffsetDateTime,
+}
+
+/// What settling a payment did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// This call moved the payment to succeeded and credited the plan's days.
+    Credited(Subscription),
+    /// The status changed and nothing was credited (canceled, refunded, or the payer was
+    /// erased meanwhile).
+    Marked,
+    /// The payment already had this status, or another caller settled it first: nothing done.
+    AlreadySettled,
+}
+
+fn payment_from_row(row: &AnyRow) -> Result<Payment, StoreError> {
+    let provider: String = row.try_get("provider")?;
+    let currency: String = row.try_get("currency")?;
+    let status: String = row.try_get("status")?;
+    let days: i64 = row.try_get("days")?;
+    let user_id: Option<i64> = row.try_get("user_id")?;
+    Ok(Payment {
+        id: PaymentId(row.try_get("id")?),
+        user_id: user_id.map(UserId),
+        provider: Provider::from_code(&provider).ok_or(StoreError::Corrupt("payments.provider"))?,
+        provider_payment_id: row.try_get("provider_payment_id")?,
+        plan: PlanId(row.try_get("plan")?),
+        days: Days(u32::try_from(days).map_err(|_| StoreError::Corrupt("payments.days"))?),
+        amount: Money {
+            minor: row.try_get("amount_minor")?,
+            currency: Currency::from_code(&currency)
+                .ok_or(StoreError::Corrupt("payments.currency"))?,
+        },
+        status: PaymentStatus::from_code(&status).ok_or(StoreError::Corrupt("payments.status"))?,
+        created_at: from_unix_seconds(row.try_get("created_at")?),
+        updated_at: from_unix_seconds(row.try_get("updated_at")?),
+    })
+}
+
+/// Refuses day counts that could never be credited, before any money is taken for them.
+fn check_days(days: Days) -> Result<(), StoreError> {
+    if days.0 == 0 || days > Days::MAX {
+        return Err(SubscriptionError::DaysOutOfRange.into());
+    }
+    Ok(())
+}
+
+fn unique_to_taken(err: sqlx::Error) -> StoreError {
+    if StoreError::is_unique_violation(&err) {
+        StoreError::ProviderPaymentIdTaken
+    } else {
+        err.into()
+    }
+}
+
+impl Store {
+    /// Records a payment as pending, before the person pays.
+    pub async fn create_payment(&self, new: &NewPayment) -> Result<Payment, StoreError> {
+        check_days(new.days)?;
+        let sql = format!(
+            "INSERT INTO payments (user_id, provider, provider_payment_id, plan, days, \
+             amount_minor, currency, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) RETURNING {PAYMENT_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(new.user_id.0)
+            .bind(new.provider.code())
+            .bind(new.provider_payment_id.as_deref())
+            .bind(new.plan.0.as_str())
+            .bind(i64::from(new.days.0))
+            .bind(new.amount.minor)
+            .bind(new.amount.currency.code())
+            .bind(unix_seconds(new.created_at))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|err| match err {
+                sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => {
+                    StoreError::UserNotFound
+                }
+                other => unique_to_taken(other),
+            })?;
+        payment_from_row(&row)
+    }
+
+    pub async fn payment(&self, id: PaymentId) -> Result<Option<Payment>, StoreError> {
+        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(payment_from_row).transpose()
+    }
+
+    pub async fn payment_by_provider_id(
+        &self,
+        provider: Provider,
+        provider_payment_id: &str,
+    ) -> Result<Option<Payment>, StoreError> {
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments \
+             WHERE provider = $1 AND provider_payment_id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(provider.code())
+            .bind(provider_payment_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(payment_from_row).transpose()
+    }
+
+    /// Every payment, or one person's, oldest first.
+    pub async fn list_payments(&self, user: Option<UserId>) -> Result<Vec<Payment>, StoreError> {
+        let rows = match user {
+            Some(user) => {
+                let sql = format!(
+                    "SELECT {PAYMENT_COLUMNS} FROM payments WHERE user_id = $1 ORDER BY id"
+                );
+                sqlx::query(&sql).bind(user.0).fetch_all(&self.pool).await?
+            }
+            None => {
+                let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments ORDER BY id");
+                sqlx::query(&sql).fetch_all(&self.pool).await?
+            }
+        };
+        rows.iter().map(payment_from_row).collect()
+    }
+
+    /// Pending payments of one provider created before `created_before`, oldest first: what a
+    /// reconciler asks the provider about when no notification came.
+    pub async fn pending_payments(
+        &self,
+        provider: Provider,
+        created_before: OffsetDateTime,
+    ) -> Result<Vec<Payment>, StoreError> {
+        let sql = format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments \
+             WHERE provider = $1 AND status = 'pending' AND created_at < $2 ORDER BY id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(provider.code())
+            .bind(unix_seconds(created_before))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(payment_from_row).collect()
+    }
+
+    /// Moves a payment to `status`, recording the provider's id if given. Pending → succeeded
+    /// credits the plan's days in the same transaction, exactly once however many callers race.
+    /// A refund only marks the payment; taking days back is the caller's decision.
+    pub async fn settle_payment(
+        &self,
+        id: PaymentId,
+        status: PaymentStatus,
+        provider_payment_id: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Settlement, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let current = row.as_ref().map(payment_from_row).transpose()?;
+        let current = current.ok_or(StoreError::PaymentNotFound)?;
+        if current.status == status {
+            return Ok(Settlement::AlreadySettled);
+        }
+        if !current.status.can_become(status) {
+            return Err(StoreError::InvalidTransition {
+                from: current.status,
+                to: status,
+            });
+        }
+        let moved = sqlx::query(
+            "UPDATE payments SET status = $1, updated_at = $2, \
+             provider_payment_id = COALESCE($3, provider_payment_id) \
+             WHERE id = $4 AND status = $5",
+        )
+        .bind(status.code())
+        .bind(unix_seconds(now))
+        .bind(provider_payment_id)
+        .bind(id.0)
+        .bind(current.status.code())
+        .execute(&mut *tx)
+        .await
+        .map_err(unique_to_taken)?;
+        if moved.rows_affected() == 0 {
+            // Another transaction moved it between our read and our update (PostgreSQL).
+            return Ok(Settlement::AlreadySettled);
+        }
+        let settlement = match (status, current.user_id) {
+            (PaymentStatus::Succeeded, Some(user)) => Settlement::Credited(
+                grant_in(&mut tx, user, current.plan, current.days, now).await?,
+            ),
+            _ => Settlement::Marked,
+        };
+        tx.commit().await?;
+        Ok(settlement)
+    }
+
+    /// Records a payment the provider reports only once it succeeded (Telegram Stars'
+    /// `successful_payment`) and credits it, in one transaction. The same provider id again
+    /// credits nothing and returns [`Settlement::AlreadySettled`].
+    pub async fn record_paid(&self, new: &NewPayment) -> Result<Settlement, StoreError> {
+        check_days(new.days)?;
+        let provider_payment_id = new
+            .provider_payment_id
+            .as_deref()
+            .ok_or(StoreError::MissingProviderPaymentId)?;
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO payments (user_id, provider, provider_payment_id, plan, days, \
+             amount_minor, currency, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'succeeded', $8, $8) \
+             ON CONFLICT (provider, provider_payment_id) DO NOTHING RETURNING id",
+        )
+        .bind(new.user_id.0)
+        .bind(new.provider.code())
+        .bind(provider_payment_id)
+        .bind(new.plan.0.as_str())
+        .bind(i64::from(new.days.0))
+        .bind(new.amount.minor)
+        .bind(new.amount.currency.code())
+        .bind(unix_seconds(new.created_at))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|err| match err {
+            sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => {
+                StoreError::UserNotFound
+            }
+            other => other.into(),
+        })?;
+        if inserted.is_none() {
+            return Ok(Settlement::AlreadySettled);
+        }
+        let sub = grant_in(
+            &mut tx,
+            new.user_id,
+            new.plan.clone(),
+            new.days,
+            new.created_at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Settlement::Credited(sub))
+    }
+}

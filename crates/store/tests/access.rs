@@ -1,0 +1,225 @@
+//! The access feed on both backends: snapshots, changes since a revision, revocations.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use domain::{Days, NewUser, PlanId, TelegramId, User, VlessUuid};
+use store::testing::TestDb;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const NOW: OffsetDateTime = datetime!(2026-04-01 12:00 UTC);
+
+async fn subscriber(db: &TestDb, telegram_id: i64, days: u32) -> (User, VlessUuid) {
+    let user = db
+        .store
+        .create_user(&NewUser::from_telegram_id(TelegramId(telegram_id)), NOW)
+        .await
+        .unwrap();
+    db.store
+        .grant_days(user.id, PlanId("month".into()), Days(days), NOW)
+        .await
+        .unwrap();
+    let uuid = db
+        .store
+        .credentials(user.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .vless_uuid;
+    (user, uuid)
+}
+
+fn uuids(snapshot: &store::AccessSnapshot) -> Vec<VlessUuid> {
+    snapshot.entries.iter().map(|e| e.vless_uuid).collect()
+}
+
+async fn the_snapshot_lists_subscribers_with_their_end(db: &TestDb) {
+    let (_, a) = subscriber(db, 1, 30).await;
+    let (_, b) = subscriber(db, 2, 60).await;
+    db.store
+        .create_user(&NewUser::from_telegram_id(TelegramId(3)), NOW)
+        .await
+        .unwrap();
+    let snapshot = db.store.access_snapshot().await.unwrap();
+    assert_eq!(
+        uuids(&snapshot),
+        vec![a, b],
+        "users without a subscription are left out"
+    );
+    assert_eq!(snapshot.entries[1].expires_at, NOW + Duration::days(60));
+    assert_eq!(snapshot.revision, db.store.access_revision().await.unwrap());
+}
+
+async fn blocking_removes_access_and_shows_as_revoked(db: &TestDb) {
+    let (user, uuid) = subscriber(db, 1, 30).await;
+    let before = db.store.access_revision().await.unwrap();
+    db.store.set_blocked(user.id, true).await.unwrap();
+    assert!(db.store.access_snapshot().await.unwrap().entries.is_empty());
+    let changes = db
+        .store
+        .access_changes_since(before)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changes.revoked, vec![uuid]);
+    assert!(changes.upserts.is_empty());
+    assert!(changes.revision > before);
+
+    let blocked_at = changes.revision;
+    db.store.set_blocked(user.id, false).await.unwrap();
+    let changes = db
+        .store
+        .access_changes_since(blocked_at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        changes
+            .upserts
+            .iter()
+            .map(|e| e.vless_uuid)
+            .collect::<Vec<_>>(),
+        vec![uuid]
+    );
+    assert_eq!(changes.upserts[0].expires_at, NOW + Duration::days(30));
+    assert!(changes.revoked.is_empty());
+}
+
+async fn a_grant_appears_in_changes_with_the_new_end(db: &TestDb) {
+    let (user, uuid) = subscriber(db, 1, 30).await;
+    let before = db.store.access_revision().await.unwrap();
+    db.store
+        .grant_days(user.id, PlanId("month".into()), Days(30), NOW)
+        .await
+        .unwrap();
+    let changes = db
+        .store
+        .access_changes_since(before)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changes.upserts.len(), 1);
+    assert_eq!(changes.upserts[0].vless_uuid, uuid);
+    assert_eq!(changes.upserts[0].expires_at, NOW + Duration::days(60));
+    let nothing = db
+        .store
+        .access_changes_since(changes.revision)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(nothing.upserts.is_empty() && nothing.revoked.is_empty());
+    assert_eq!(nothing.revision, changes.revision);
+}
+
+async fn erasure_and_rotation_revoke_the_old_uuid(db: &TestDb) {
+    let (gone, gone_uuid) = subscriber(db, 1, 30).await;
+    let (stays, old_uuid) = subscriber(db, 2, 30).await;
+    let before = db.store.access_revision().await.unwrap();
+    db.store.erase_user(gone.id).await.unwrap();
+    let new_uuid = db.store.rotate_vless_uuid(stays.id).await.unwrap();
+    assert_ne!(new_uuid, old_uuid);
+    let changes = db
+        .store
+        .access_changes_since(before)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changes.revoked, vec![gone_uuid, old_uuid]);
+    assert_eq!(
+        changes
+            .upserts
+            .iter()
+            .map(|e| e.vless_uuid)
+            .collect::<Vec<_>>(),
+        vec![new_uuid]
+    );
+    assert_eq!(
+        uuids(&db.store.access_snapshot().await.unwrap()),
+        vec![new_uuid]
+    );
+}
+
+async fn the_revision_only_grows_and_orders_concurrent_changes(db: &TestDb) {
+    let mut users = Vec::new();
+    for tg in 0..6 {
+        users.push(subscriber(db, tg, 30).await.0);
+    }
+    let start = db.store.access_revision().await.unwrap();
+    let tasks: Vec<_> = users
+        .iter()
+        .map(|u| {
+            let store = db.store.clone();
+            let id = u.id;
+            tokio::spawn(async move {
+                store
+                    .grant_days(id, PlanId("m".into()), Days(1), NOW)
+                    .await
+                    .unwrap();
+                store.set_blocked(id, true).await.unwrap();
+                store.access_revision().await.unwrap()
+            })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for task in tasks {
+        seen.push(task.await.unwrap());
+    }
+    let end = db.store.access_revision().await.unwrap();
+    assert_eq!(end, start + 12, "each change took exactly one revision");
+    assert!(seen.iter().all(|r| *r > start && *r <= end));
+    let changes = db.store.access_changes_since(start).await.unwrap().unwrap();
+    assert_eq!(changes.revoked.len(), 6);
+    assert!(changes.upserts.is_empty());
+}
+
+async fn changes_after_pruned_tombstones_ask_for_a_snapshot(db: &TestDb) {
+    let (a, _) = subscriber(db, 1, 30).await;
+    let (_, b) = subscriber(db, 2, 30).await;
+    let before = db.store.access_revision().await.unwrap();
+    db.store.erase_user(a.id).await.unwrap();
+    let after_erase = db.store.access_revision().await.unwrap();
+    assert_eq!(
+        db.store
+            .prune_access_tombstones(OffsetDateTime::now_utc() - Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(db
+        .store
+        .access_changes_since(before)
+        .await
+        .unwrap()
+        .is_some());
+    let pruned = db
+        .store
+        .prune_access_tombstones(OffsetDateTime::now_utc() + Duration::minutes(1))
+        .await;
+    assert_eq!(pruned.unwrap(), 1);
+    assert_eq!(db.store.access_changes_since(before).await.unwrap(), None);
+    let current = db
+        .store
+        .access_changes_since(after_erase)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(current.revoked.is_empty());
+    assert_eq!(uuids(&db.store.access_snapshot().await.unwrap()), vec![b]);
+}
+
+async fn a_revision_from_the_future_asks_for_a_snapshot(db: &TestDb) {
+    subscriber(db, 1, 30).await;
+    let now = db.store.access_revision().await.unwrap();
+    assert_eq!(db.store.access_changes_since(now + 1).await.unwrap(), None);
+    let all = db.store.access_changes_since(0).await.unwrap().unwrap();
+    assert_eq!(all.upserts.len(), 1);
+}
+
+store::backend_tests!(
+    the_snapshot_lists_subscribers_with_their_end,
+    blocking_removes_access_and_shows_as_revoked,
+    a_grant_appears_in_changes_with_the_new_end,
+    erasure_and_rotation_revoke_the_old_uuid,
+    the_revision_only_grows_and_orders_concurrent_changes,
+    changes_after_pruned_tombstones_ask_for_a_snapshot,
+    a_revision_from_the_future_asks_for_a_snapshot,
+);
