@@ -1,0 +1,94 @@
+//! What the node needs to run: where it listens, its certificate, the fallback website, limits.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long a client has for the TLS handshake plus the VLESS request before it is handed to
+/// the fallback.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a proxied connection may carry no bytes in either direction before it is closed.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Most simultaneous connections (proxied, fallback and handshaking together).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
+/// Where the node's certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// A PEM certificate chain and a PEM private key on disk (the operator's own certificate).
+    Files { cert: PathBuf, key: PathBuf },
+    /// A self-signed certificate for `names`. With `persist`, it is read from those files when
+    /// they exist and written there when they don't, so clients see the same certificate after
+    /// a restart.
+    SelfSigned {
+        names: Vec<String>,
+        persist: Option<PersistedCert>,
+    },
+    /// A PEM certificate chain and key held in memory (tests, certificates from elsewhere).
+    Pem { cert_pem: String, key_pem: String },
+}
+
+/// Files a generated self-signed certificate is kept in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersistedCert {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Everything [`crate::Node`] needs besides its listener, its access table and its shutdown
+/// signal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeConfig {
+    /// The address the listener is bound to; the node refuses it as a destination.
+    pub listen: SocketAddr,
+    pub tls: TlsSource,
+    /// The website (plain HTTP) that receives everything that is not a VLESS client of ours.
+    pub fallback: SocketAddr,
+    /// Time for the TLS handshake plus the VLESS request.
+    pub handshake_timeout: Duration,
+    /// A proxied connection that moves no byte for this long is closed.
+    pub idle_timeout: Duration,
+    /// Most simultaneous connections; further clients wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// Let users reach loopback, private and link-local networks (tests, trusted setups).
+    pub allow_private_destinations: bool,
+    /// More addresses of this machine that users must not reach (for example its public IP
+    /// when `listen` is a wildcard address). The address a client connected to is always
+    /// refused as well.
+    pub own_addresses: Vec<IpAddr>,
+}
+
+impl NodeConfig {
+    /// A configuration with the default timeouts and limits, refusing private destinations.
+    pub fn new(listen: SocketAddr, tls: TlsSource, fallback: SocketAddr) -> Self {
+        Self {
+            listen,
+            tls,
+            fallback,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            allow_private_destinations: false,
+            own_addresses: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_config_refuses_private_destinations_and_uses_the_default_limits() {
+        let addr: SocketAddr = "127.0.0.1:8443".parse().unwrap();
+        let tls = TlsSource::SelfSigned {
+            names: vec!["localhost".into()],
+            persist: None,
+        };
+        let config = NodeConfig::new(addr, tls, "127.0.0.1:8080".parse().unwrap());
+        assert!(!config.allow_private_destinations);
+        assert_eq!(config.handshake_timeout, DEFAULT_HANDSHAKE_TIMEOUT);
+        assert_eq!(config.idle_timeout, DEFAULT_IDLE_TIMEOUT);
+        assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
+    }
+}

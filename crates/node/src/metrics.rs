@@ -1,0 +1,146 @@
+//! Aggregate counters of the node: no labels, nothing per user, nothing per destination.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Why a connection did not become a proxied session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandshakeFailure {
+    /// The TLS handshake failed or timed out.
+    Tls,
+    /// The first bytes were not a VLESS request (HTTP, random bytes, malformed header).
+    NotVless,
+    /// A well-formed request from an id that is not allowed (unknown, revoked or expired).
+    UnknownUser,
+    /// The client sent an incomplete request and then nothing until the handshake timeout.
+    Timeout,
+    /// The destination is in a refused network (loopback, private, the node itself...).
+    EgressRefused,
+    /// The destination could not be resolved or connected to.
+    ConnectFailed,
+    /// A request the node does not serve (an unsupported flow or command).
+    Unsupported,
+}
+
+/// Live counters, shared by every connection task.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    connections_accepted: AtomicU64,
+    connections_active: AtomicU64,
+    sessions: AtomicU64,
+    bytes_up: AtomicU64,
+    bytes_down: AtomicU64,
+    fallbacks: AtomicU64,
+    revocation_cuts: AtomicU64,
+    failures: [AtomicU64; 7],
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetricsSnapshot {
+    pub connections_accepted: u64,
+    pub connections_active: u64,
+    /// Connections that became proxied sessions (TCP, UDP or mux).
+    pub sessions: u64,
+    /// Bytes from clients towards destinations (after TLS, before the destination).
+    pub bytes_up: u64,
+    /// Bytes from destinations towards clients.
+    pub bytes_down: u64,
+    /// Connections handed to the fallback website.
+    pub fallbacks: u64,
+    /// Connections cut because their user was revoked or expired.
+    pub revocation_cuts: u64,
+    pub tls_failures: u64,
+    pub not_vless: u64,
+    pub unknown_user: u64,
+    pub handshake_timeouts: u64,
+    pub egress_refused: u64,
+    pub connect_failed: u64,
+    pub unsupported: u64,
+}
+
+impl Metrics {
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let f = |kind: HandshakeFailure| self.failures[kind as usize].load(Relaxed);
+        MetricsSnapshot {
+            connections_accepted: self.connections_accepted.load(Relaxed),
+            connections_active: self.connections_active.load(Relaxed),
+            sessions: self.sessions.load(Relaxed),
+            bytes_up: self.bytes_up.load(Relaxed),
+            bytes_down: self.bytes_down.load(Relaxed),
+            fallbacks: self.fallbacks.load(Relaxed),
+            revocation_cuts: self.revocation_cuts.load(Relaxed),
+            tls_failures: f(HandshakeFailure::Tls),
+            not_vless: f(HandshakeFailure::NotVless),
+            unknown_user: f(HandshakeFailure::UnknownUser),
+            handshake_timeouts: f(HandshakeFailure::Timeout),
+            egress_refused: f(HandshakeFailure::EgressRefused),
+            connect_failed: f(HandshakeFailure::ConnectFailed),
+            unsupported: f(HandshakeFailure::Unsupported),
+        }
+    }
+
+    pub(crate) fn connection_opened(&self) {
+        self.connections_accepted.fetch_add(1, Relaxed);
+        self.connections_active.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn connection_closed(&self) {
+        self.connections_active.fetch_sub(1, Relaxed);
+    }
+
+    pub(crate) fn session_started(&self) {
+        self.sessions.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn fallback(&self) {
+        self.fallbacks.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn revocation_cut(&self) {
+        self.revocation_cuts.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn failure(&self, kind: HandshakeFailure) {
+        self.failures[kind as usize].fetch_add(1, Relaxed);
+    }
+
+    /// Adds bytes counted locally by a relay; called in bulk, not per read.
+    pub(crate) fn add_bytes(&self, up: u64, down: u64) {
+        if up > 0 {
+            self.bytes_up.fetch_add(up, Relaxed);
+        }
+        if down > 0 {
+            self.bytes_down.fetch_add(down, Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_shows_each_failure_kind_in_its_own_counter() {
+        let m = Metrics::default();
+        m.failure(HandshakeFailure::UnknownUser);
+        m.failure(HandshakeFailure::UnknownUser);
+        m.failure(HandshakeFailure::Unsupported);
+        let s = m.snapshot();
+        assert_eq!(s.unknown_user, 2);
+        assert_eq!(s.unsupported, 1);
+        assert_eq!(s.tls_failures + s.not_vless + s.handshake_timeouts, 0);
+    }
+
+    #[test]
+    fn closing_a_connection_lowers_the_active_count_but_not_the_accepted_count() {
+        let m = Metrics::default();
+        m.connection_opened();
+        m.connection_opened();
+        m.connection_closed();
+        m.add_bytes(10, 0);
+        m.add_bytes(5, 7);
+        let s = m.snapshot();
+        assert_eq!((s.connections_accepted, s.connections_active), (2, 1));
+        assert_eq!((s.bytes_up, s.bytes_down), (15, 7));
+    }
+}

@@ -1,0 +1,358 @@
+//! Copying bytes both ways between a client and a destination, with half-close and idle timeout.
+//!
+//! Buffers are taken from a small per-thread pool only while a direction has data to move and
+//! are given back as soon as its source has nothing more to read, so an idle connection holds
+//! no copy buffer. Byte counts are kept in the relay and added to the shared counters in bulk.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{Instant, Sleep};
+
+use crate::metrics::Metrics;
+
+/// Size of one copy buffer: a full TLS record's payload.
+pub const BUFFER_SIZE: usize = 16 * 1024;
+/// Buffers each worker thread keeps for reuse.
+const POOL_CAPACITY: usize = 64;
+/// Bytes counted locally before they are added to the shared counters.
+const COUNT_FLUSH: u64 = 1 << 20;
+
+thread_local! {
+    static POOL: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn take_buffer() -> Box<[u8]> {
+    POOL.with(|p| p.borrow_mut().pop())
+        .unwrap_or_else(|| vec![0u8; BUFFER_SIZE].into_boxed_slice())
+}
+
+fn give_buffer(buf: Box<[u8]>) {
+    POOL.with(|p| {
+        let mut pool = p.borrow_mut();
+        if pool.len() < POOL_CAPACITY {
+            pool.push(buf);
+        }
+    });
+}
+
+/// How a relay ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayEnd {
+    /// Both directions reached end of stream.
+    Finished,
+    /// No byte moved for the idle timeout.
+    Idle,
+}
+
+/// One direction of the copy.
+struct Half {
+    buf: Option<Box<[u8]>>,
+    pos: usize,
+    end: usize,
+    read_done: bool,
+    done: bool,
+    need_flush: bool,
+    counted: u64,
+}
+
+impl Half {
+    fn new(initial: Vec<u8>) -> Self {
+        let end = initial.len();
+        let buf = (end > 0).then(|| initial.into_boxed_slice());
+        Half {
+            buf,
+            pos: 0,
+            end,
+            read_done: false,
+            done: false,
+            need_flush: false,
+            counted: end as u64,
+        }
+    }
+
+    fn release(&mut self) {
+        if let Some(buf) = self.buf.take() {
+            if buf.len() == BUFFER_SIZE {
+                give_buffer(buf);
+            }
+        }
+    }
+
+    /// Moves bytes from `r` to `w` until `r` is pending or finished; `moved` is set when any
+    /// byte was transferred.
+    fn poll_copy<R, W>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut r: Pin<&mut R>,
+        mut w: Pin<&mut W>,
+        moved: &mut bool,
+    ) -> Poll<io::Result<()>>
+    where
+        R: AsyncRead + ?Sized,
+        W: AsyncWrite + ?Sized,
+    {
+        loop {
+            if self.done {
+                return Poll::Ready(Ok(()));
+            }
+            if self.pos < self.end {
+                let Some(buf) = self.buf.as_deref() else {
+                    self.pos = self.end;
+                    continue;
+                };
+                let n = ready!(w.as_mut().poll_write(cx, &buf[self.pos..self.end]))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                self.pos += n;
+                self.need_flush = true;
+                *moved = true;
+                continue;
+            }
+            if self.read_done {
+                self.release();
+                if self.need_flush {
+                    ready!(w.as_mut().poll_flush(cx))?;
+                    self.need_flush = false;
+                }
+                ready!(w.as_mut().poll_shutdown(cx))?;
+                self.done = true;
+                return Poll::Ready(Ok(()));
+            }
+            if self.buf.as_ref().is_none_or(|b| b.len() != BUFFER_SIZE) {
+                self.buf = Some(take_buffer());
+            }
+            let Some(buf) = self.buf.as_deref_mut() else {
+                continue;
+            };
+            let mut read_buf = ReadBuf::new(buf);
+            match r.as_mut().poll_read(cx, &mut read_buf) {
+                Poll::Pending => {
+                    // Nothing to move now: hold no buffer while idle.
+                    self.release();
+                    if self.need_flush {
+                        ready!(w.as_mut().poll_flush(cx))?;
+                        self.need_flush = false;
+                    }
+                    return Poll::Pending;
+                }
+                Poll::Ready(Ok(())) => {
+                    let n = read_buf.filled().len();
+                    if n == 0 {
+                        self.read_done = true;
+                    } else {
+                        self.pos = 0;
+                        self.end = n;
+                        self.counted += n as u64;
+                        *moved = true;
+                    }
+                }
+                // A peer that closes without TLS close_notify has still finished sending.
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    self.read_done = true;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+/// Relays `client` ⇄ `remote` until both directions finish, an error, or `idle` without a byte.
+/// `up_initial` is sent to `remote` first (bytes that arrived with the request header) and
+/// `down_initial` to `client` first (the response header).
+pub struct Relay<'a, C: ?Sized, R: ?Sized> {
+    client: &'a mut C,
+    remote: &'a mut R,
+    up: Half,
+    down: Half,
+    idle: Duration,
+    timer: Pin<Box<Sleep>>,
+    moved: bool,
+    metrics: &'a Metrics,
+}
+
+impl<'a, C, R> Relay<'a, C, R>
+where
+    C: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    R: AsyncRead + AsyncWrite + Unpin + ?Sized,
+{
+    pub fn new(
+        client: &'a mut C,
+        remote: &'a mut R,
+        up_initial: Vec<u8>,
+        down_initial: Vec<u8>,
+        idle: Duration,
+        metrics: &'a Metrics,
+    ) -> Self {
+        Relay {
+            client,
+            remote,
+            up: Half::new(up_initial),
+            down: Half::new(down_initial),
+            idle,
+            timer: Box::pin(tokio::time::sleep(idle)),
+            moved: false,
+            metrics,
+        }
+    }
+
+    fn flush_counts(&mut self, force: bool) {
+        if force || self.up.counted + self.down.counted >= COUNT_FLUSH {
+            self.metrics.add_bytes(self.up.counted, self.down.counted);
+            self.up.counted = 0;
+            self.down.counted = 0;
+        }
+    }
+}
+
+impl<C, R> Future for Relay<'_, C, R>
+where
+    C: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    R: AsyncRead + AsyncWrite + Unpin + ?Sized,
+{
+    type Output = io::Result<RelayEnd>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let mut moved = false;
+        let up = this.up.poll_copy(
+            cx,
+            Pin::new(&mut *this.client),
+            Pin::new(&mut *this.remote),
+            &mut moved,
+        );
+        if let Poll::Ready(Err(e)) = up {
+            return Poll::Ready(Err(e));
+        }
+        let down = this.down.poll_copy(
+            cx,
+            Pin::new(&mut *this.remote),
+            Pin::new(&mut *this.client),
+            &mut moved,
+        );
+        if let Poll::Ready(Err(e)) = down {
+            return Poll::Ready(Err(e));
+        }
+        this.moved |= moved;
+        this.flush_counts(false);
+        if up.is_ready() && down.is_ready() {
+            return Poll::Ready(Ok(RelayEnd::Finished));
+        }
+        // The timer is re-armed lazily: when it fires after some traffic, it starts again.
+        while this.timer.as_mut().poll(cx).is_ready() {
+            if !std::mem::take(&mut this.moved) {
+                return Poll::Ready(Ok(RelayEnd::Idle));
+            }
+            let next = Instant::now() + this.idle;
+            this.timer.as_mut().reset(next);
+        }
+        Poll::Pending
+    }
+}
+
+impl<C: ?Sized, R: ?Sized> Drop for Relay<'_, C, R> {
+    fn drop(&mut self) {
+        self.metrics.add_bytes(self.up.counted, self.down.counted);
+        self.up.release();
+        self.down.release();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{duplex, AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn bytes_cross_both_ways_and_are_counted() {
+        let (mut client, mut client_side) = duplex(64);
+        let (mut remote_side, mut remote) = duplex(64);
+        let relay = tokio::spawn(async move {
+            let metrics = Metrics::default();
+            let end = Relay::new(
+                &mut client_side,
+                &mut remote_side,
+                b"early".to_vec(),
+                Vec::new(),
+                Duration::from_secs(5),
+                &metrics,
+            )
+            .await
+            .unwrap();
+            (end, metrics.snapshot())
+        });
+        let payload: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let sent = payload.clone();
+        let writer = tokio::spawn(async move {
+            client.write_all(&sent).await.unwrap();
+            client.shutdown().await.unwrap();
+            let mut back = Vec::new();
+            client.read_to_end(&mut back).await.unwrap();
+            back
+        });
+        let mut got = Vec::new();
+        remote.read_to_end(&mut got).await.unwrap();
+        assert_eq!(&got[..5], b"early");
+        assert_eq!(&got[5..], &payload[..]);
+        remote.write_all(b"reply after half-close").await.unwrap();
+        remote.shutdown().await.unwrap();
+        assert_eq!(writer.await.unwrap(), b"reply after half-close");
+        let (end, snap) = relay.await.unwrap();
+        assert_eq!(end, RelayEnd::Finished);
+        assert_eq!(snap.bytes_up, 100_005);
+        assert_eq!(snap.bytes_down, 22);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_without_traffic_ends_after_the_idle_timeout() {
+        let (_client, mut client_side) = duplex(64);
+        let (mut remote_side, _remote) = duplex(64);
+        let metrics = Metrics::default();
+        let started = Instant::now();
+        let end = Relay::new(
+            &mut client_side,
+            &mut remote_side,
+            Vec::new(),
+            Vec::new(),
+            Duration::from_secs(30),
+            &metrics,
+        )
+        .await
+        .unwrap();
+        assert_eq!(end, RelayEnd::Idle);
+        assert!(started.elapsed() >= Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn traffic_keeps_a_connection_open_past_the_idle_timeout() {
+        let (mut client, mut client_side) = duplex(64);
+        let (mut remote_side, mut remote) = duplex(64);
+        let relay = tokio::spawn(async move {
+            let metrics = Metrics::default();
+            Relay::new(
+                &mut client_side,
+                &mut remote_side,
+                Vec::new(),
+                Vec::new(),
+                Duration::from_secs(10),
+                &metrics,
+            )
+            .await
+        });
+        for _ in 0..5 {
+            tokio::time::sleep(Duration::from_secs(6)).await;
+            client.write_all(b"x").await.unwrap();
+            let mut one = [0u8; 1];
+            remote.read_exact(&mut one).await.unwrap();
+        }
+        assert!(!relay.is_finished());
+        tokio::time::sleep(Duration::from_secs(25)).await;
+        assert_eq!(relay.await.unwrap().unwrap(), RelayEnd::Idle);
+    }
+}

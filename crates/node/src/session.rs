@@ -1,0 +1,216 @@
+//! One client connection after its transport handshake: read the VLESS request, then proxy it or
+//! hand it to the fallback. Works over any byte stream, so TLS today and REALITY later share it.
+
+use std::io;
+use std::net::IpAddr;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::time::Instant;
+use vless::{Address, Command, Destination, Flow, Parse, Request};
+
+use crate::access::{unix_now, Grant};
+use crate::egress::{EgressError, Host};
+use crate::fallback;
+use crate::metrics::HandshakeFailure;
+use crate::relay::Relay;
+use crate::server::Shared;
+use crate::udp;
+
+/// Bytes read at a time while waiting for the request header.
+const HEADER_READ: usize = 1024;
+/// A request header is at most about 550 bytes; more without a complete header is not VLESS.
+const MAX_HEADER: usize = 2048;
+/// Bytes of a header that identify the user: version and id.
+const USER_PREFIX: usize = 17;
+
+/// What the first bytes of a connection turned out to be.
+enum Handshake {
+    /// An allowed user's request; `rest` is payload that came with the header.
+    Proxy {
+        request: Request,
+        grant: Grant,
+        rest: Vec<u8>,
+    },
+    /// Not ours: everything read so far goes to the website.
+    Fallback {
+        read: Vec<u8>,
+        why: HandshakeFailure,
+    },
+    /// The connection failed while reading; nothing more to do.
+    Broken,
+}
+
+/// Serves one connection whose transport handshake is done. `local` is the node address the
+/// client reached (refused as a destination); `deadline` ends the wait for the request.
+pub(crate) async fn serve<S>(
+    mut stream: S,
+    local: Option<IpAddr>,
+    deadline: Instant,
+    shared: &Shared,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    match read_request(&mut stream, deadline, shared).await {
+        Handshake::Broken => {}
+        Handshake::Fallback { read, why } => {
+            shared.metrics.failure(why);
+            let _ = fallback::hand_over(
+                &mut stream,
+                read,
+                shared.config.fallback,
+                shared.config.idle_timeout,
+                &shared.metrics,
+            )
+            .await;
+        }
+        Handshake::Proxy {
+            request,
+            grant,
+            rest,
+        } => {
+            let proxied = proxy(&mut stream, request, rest, local, shared);
+            tokio::select! {
+                _ = proxied => {}
+                _ = grant.cut() => shared.metrics.revocation_cut(),
+            }
+        }
+    }
+}
+
+async fn read_request<S>(stream: &mut S, deadline: Instant, shared: &Shared) -> Handshake
+where
+    S: AsyncRead + Unpin,
+{
+    let mut buf = Vec::with_capacity(HEADER_READ);
+    loop {
+        if let Some(outcome) = judge(&buf, shared) {
+            return outcome;
+        }
+        if buf.len() >= MAX_HEADER {
+            return Handshake::Fallback {
+                read: buf,
+                why: HandshakeFailure::NotVless,
+            };
+        }
+        buf.reserve(HEADER_READ);
+        match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
+            Err(_elapsed) => {
+                return Handshake::Fallback {
+                    read: buf,
+                    why: HandshakeFailure::Timeout,
+                }
+            }
+            // The client finished sending without a complete request: the website answers it.
+            Ok(Ok(0)) => {
+                return Handshake::Fallback {
+                    read: buf,
+                    why: HandshakeFailure::NotVless,
+                }
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => return Handshake::Broken,
+        }
+    }
+}
+
+/// Decides on the bytes so far: `None` means read more.
+fn judge(buf: &[u8], shared: &Shared) -> Option<Handshake> {
+    let fallback = |why| {
+        Some(Handshake::Fallback {
+            read: buf.to_vec(),
+            why,
+        })
+    };
+    if buf.is_empty() {
+        return None;
+    }
+    // Rule out strangers as early as their bytes allow, so probes reach the website at once.
+    if buf.len() >= USER_PREFIX && buf[0] == vless::VERSION {
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&buf[1..USER_PREFIX]);
+        if !shared.access.is_allowed(&id, unix_now()) {
+            return fallback(HandshakeFailure::UnknownUser);
+        }
+    }
+    match vless::decode_request(buf) {
+        Ok(Parse::NeedMore) => None,
+        Err(_) => fallback(HandshakeFailure::NotVless),
+        Ok(Parse::Done(request, used)) => {
+            match shared.access.authorize(&request.user.0, unix_now()) {
+                None => fallback(HandshakeFailure::UnknownUser),
+                Some(grant) => Some(Handshake::Proxy {
+                    request,
+                    grant,
+                    rest: buf[used..].to_vec(),
+                }),
+            }
+        }
+    }
+}
+
+/// Runs an authorised request. Failures close the connection without a response, as Xray does.
+async fn proxy<S>(
+    stream: &mut S,
+    request: Request,
+    rest: Vec<u8>,
+    local: Option<IpAddr>,
+    shared: &Shared,
+) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    if request.flow != Flow::None {
+        shared.metrics.failure(HandshakeFailure::Unsupported);
+        return Ok(());
+    }
+    let mut response = Vec::with_capacity(2);
+    vless::encode_response(&mut response);
+    match (request.command, request.destination) {
+        (Command::Tcp, Some(destination)) => {
+            let remote = shared
+                .egress
+                .connect(host(&destination), destination.port, local)
+                .await;
+            let mut remote = match remote {
+                Ok(remote) => remote,
+                Err(e) => {
+                    shared.metrics.failure(egress_failure(&e));
+                    return Ok(());
+                }
+            };
+            shared.metrics.session_started();
+            Relay::new(
+                stream,
+                &mut remote,
+                rest,
+                response,
+                shared.config.idle_timeout,
+                &shared.metrics,
+            )
+            .await?;
+            Ok(())
+        }
+        (Command::Udp, Some(destination)) => {
+            udp::serve(stream, &destination, rest, response, local, shared).await
+        }
+        _ => {
+            shared.metrics.failure(HandshakeFailure::Unsupported);
+            Ok(())
+        }
+    }
+}
+
+pub(crate) fn host(destination: &Destination) -> Host<'_> {
+    match &destination.address {
+        Address::Ipv4(ip) => Host::Ip(IpAddr::V4(*ip)),
+        Address::Ipv6(ip) => Host::Ip(IpAddr::V6(*ip)),
+        Address::Domain(name) => Host::Name(name),
+    }
+}
+
+pub(crate) fn egress_failure(e: &EgressError) -> HandshakeFailure {
+    match e {
+        EgressError::Refused => HandshakeFailure::EgressRefused,
+        EgressError::Unresolved | EgressError::Connect(_) => HandshakeFailure::ConnectFailed,
+    }
+}

@@ -1,0 +1,275 @@
+//! Whole-node scenarios on loopback: a TLS VLESS client through the node to local servers, and
+//! what probes, revoked users and forbidden destinations get instead.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use harness::{
+    echo_server, expect_response, read_all, udp_echo_server, user, Options, TestNode, PAGE,
+};
+use node::{AccessEntry, AccessUpdate};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use vless::Command;
+
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            (i as u32)
+                .wrapping_mul(2_654_435_761)
+                .rotate_left(seed as u32) as u8
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_client_gets_its_bytes_echoed_exactly_through_the_node() {
+    let node = TestNode::start(Options::default()).await;
+    let echo = echo_server().await;
+    let payload = pattern(1 << 20, 3);
+    let mut stream = node
+        .vless(user(1), Command::Tcp, echo, &payload[..1000])
+        .await;
+    let (mut r, mut w) = tokio::io::split(&mut stream);
+    let rest = payload[1000..].to_vec();
+    let writer = async move {
+        w.write_all(&rest).await.unwrap();
+        w.flush().await.unwrap();
+        w
+    };
+    let reader = async move {
+        let mut header = [0u8; 2];
+        r.read_exact(&mut header).await.unwrap();
+        assert_eq!(header, [0, 0]);
+        let mut back = vec![0u8; 1 << 20];
+        r.read_exact(&mut back).await.unwrap();
+        back
+    };
+    let (_, back) = tokio::join!(writer, reader);
+    assert!(back == payload, "echoed bytes differ");
+    let snapshot = node.metrics.snapshot();
+    assert_eq!(snapshot.sessions, 1);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn many_concurrent_clients_each_get_their_own_bytes_back() {
+    let node = std::sync::Arc::new(TestNode::start(Options::default()).await);
+    let echo = echo_server().await;
+    let mut clients = Vec::new();
+    for i in 0..16u8 {
+        let node = node.clone();
+        clients.push(tokio::spawn(async move {
+            let payload = pattern(64 * 1024 + i as usize * 977, i);
+            let who = if i % 2 == 0 { user(1) } else { user(2) };
+            let mut stream = node.vless(who, Command::Tcp, echo, &payload).await;
+            stream.shutdown().await.unwrap();
+            expect_response(&mut stream).await;
+            let back = read_all(&mut stream).await;
+            assert!(back == payload, "client {i} got other bytes");
+        }));
+    }
+    for c in clients {
+        c.await.unwrap();
+    }
+    let node = std::sync::Arc::into_inner(node).unwrap();
+    assert_eq!(node.metrics.snapshot().sessions, 16);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_sending_still_receives_the_reply() {
+    let node = TestNode::start(Options::default()).await;
+    let echo = echo_server().await;
+    let mut stream = node.vless(user(1), Command::Tcp, echo, b"").await;
+    stream.write_all(b"last words").await.unwrap();
+    stream.shutdown().await.unwrap();
+    expect_response(&mut stream).await;
+    assert_eq!(read_all(&mut stream).await, b"last words");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn datagrams_cross_the_udp_command_both_ways() {
+    let node = TestNode::start(Options::default()).await;
+    let echo = udp_echo_server().await;
+    let mut framed = Vec::new();
+    vless::udp::encode_packet(b"first datagram", &mut framed).unwrap();
+    let mut stream = node.vless(user(1), Command::Udp, echo, &framed).await;
+    expect_response(&mut stream).await;
+    let mut frame = [0u8; 16];
+    stream.read_exact(&mut frame).await.unwrap();
+    assert_eq!(&frame[..2], &14u16.to_be_bytes());
+    assert_eq!(&frame[2..], b"first datagram");
+
+    let big = pattern(1200, 9);
+    let mut framed = Vec::new();
+    vless::udp::encode_packet(&big, &mut framed).unwrap();
+    vless::udp::encode_packet(b"", &mut framed).unwrap();
+    stream.write_all(&framed).await.unwrap();
+    stream.flush().await.unwrap();
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).await.unwrap();
+    assert_eq!(u16::from_be_bytes(len), 1200);
+    let mut back = vec![0u8; 1200];
+    stream.read_exact(&mut back).await.unwrap();
+    assert_eq!(back, big);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_revoked_user_is_cut_within_a_second_and_others_keep_going() {
+    let node = TestNode::start(Options::default()).await;
+    let echo = echo_server().await;
+    let mut revoked = node.vless(user(1), Command::Tcp, echo, b"ping").await;
+    let mut kept = node.vless(user(2), Command::Tcp, echo, b"ping").await;
+    for stream in [&mut revoked, &mut kept] {
+        expect_response(stream).await;
+        let mut four = [0u8; 4];
+        stream.read_exact(&mut four).await.unwrap();
+    }
+    let started = Instant::now();
+    node.access.apply(AccessUpdate::Changes {
+        revision: 2,
+        upserts: vec![],
+        revoked: vec![user(1)],
+    });
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(Duration::from_secs(1), revoked.read_to_end(&mut rest)).await;
+    assert!(end.is_ok(), "the revoked user's connection is still open");
+    assert!(started.elapsed() < Duration::from_secs(1));
+
+    kept.write_all(b"still here").await.unwrap();
+    let mut back = [0u8; 10];
+    kept.read_exact(&mut back).await.unwrap();
+    assert_eq!(&back, b"still here");
+    assert_eq!(node.metrics.snapshot().revocation_cuts, 1);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_user_whose_subscription_ends_is_cut_by_the_node_itself() {
+    let node = TestNode::start(Options::default()).await;
+    let echo = echo_server().await;
+    let ends = node::access::unix_now() + 1;
+    node.access.apply(AccessUpdate::Changes {
+        revision: 2,
+        upserts: vec![AccessEntry {
+            key: user(3),
+            expires_at: ends,
+        }],
+        revoked: vec![],
+    });
+    let mut stream = node.vless(user(3), Command::Tcp, echo, b"ping").await;
+    expect_response(&mut stream).await;
+    let mut four = [0u8; 4];
+    stream.read_exact(&mut four).await.unwrap();
+    let mut rest = Vec::new();
+    // The cut drops the connection: EOF or an error, either way the read ends.
+    let _ = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut rest))
+        .await
+        .expect("cut after expiry");
+    assert!(node::access::unix_now() >= ends);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn an_https_visitor_sees_the_website() {
+    let node = TestNode::start(Options::default()).await;
+    let mut stream = node.tls().await;
+    let request = b"GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: curl/8\r\n\r\n";
+    stream.write_all(request).await.unwrap();
+    let page = String::from_utf8(read_all(&mut stream).await).unwrap();
+    assert!(page.starts_with("HTTP/1.1 200 OK"));
+    assert!(page.ends_with(PAGE));
+    assert_eq!(node.website.requests(), vec![request.to_vec()]);
+    assert_eq!(node.metrics.snapshot().fallbacks, 1);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_user_id_gets_the_website_with_every_byte_it_sent() {
+    let node = TestNode::start(Options::default()).await;
+    let echo = echo_server().await;
+    let mut stream = node.vless(user(9), Command::Tcp, echo, b"hello").await;
+    let page = String::from_utf8(read_all(&mut stream).await).unwrap();
+    assert!(page.ends_with(PAGE), "no website for a wrong id");
+    let mut sent = Vec::new();
+    vless::encode_request(&harness::request(user(9), Command::Tcp, echo), &mut sent);
+    sent.extend_from_slice(b"hello");
+    assert_eq!(node.website.requests(), vec![sent]);
+    assert_eq!(node.metrics.snapshot().unknown_user, 1);
+    assert_eq!(node.metrics.snapshot().sessions, 0);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn random_bytes_get_the_website() {
+    let node = TestNode::start(Options::default()).await;
+    let mut stream = node.tls().await;
+    let garbage = pattern(300, 7);
+    stream.write_all(&garbage).await.unwrap();
+    let page = String::from_utf8(read_all(&mut stream).await).unwrap();
+    assert!(page.ends_with(PAGE));
+    assert_eq!(node.website.requests(), vec![garbage]);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_partial_request_is_handed_to_the_website_after_the_handshake_timeout() {
+    let node = TestNode::start(Options {
+        handshake_timeout: Duration::from_millis(500),
+        ..Options::default()
+    })
+    .await;
+    let mut stream = node.tls().await;
+    let mut partial = vec![0u8];
+    partial.extend_from_slice(&user(1)[..8]);
+    stream.write_all(&partial).await.unwrap();
+    stream.flush().await.unwrap();
+    let page = String::from_utf8(read_all(&mut stream).await).unwrap();
+    assert!(page.ends_with(PAGE));
+    assert_eq!(node.website.requests(), vec![partial]);
+    assert_eq!(node.metrics.snapshot().handshake_timeouts, 1);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_loopback_destination_is_refused_without_an_answer() {
+    let node = TestNode::start(Options {
+        allow_private: false,
+        ..Options::default()
+    })
+    .await;
+    let echo = echo_server().await;
+    let mut stream = node.vless(user(1), Command::Tcp, echo, b"ping").await;
+    assert_eq!(read_all(&mut stream).await, b"");
+    assert_eq!(node.metrics.snapshot().egress_refused, 1);
+    assert_eq!(node.metrics.snapshot().sessions, 0);
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn the_connection_limit_holds_further_clients_until_one_leaves() {
+    let node = TestNode::start(Options {
+        max_connections: 1,
+        ..Options::default()
+    })
+    .await;
+    let echo = echo_server().await;
+    let mut first = node.vless(user(1), Command::Tcp, echo, b"one").await;
+    expect_response(&mut first).await;
+    let second = tokio::time::timeout(Duration::from_millis(500), node.tls()).await;
+    assert!(second.is_err(), "a second client was served over the limit");
+    first.shutdown().await.unwrap();
+    let _ = read_all(&mut first).await;
+    drop(first);
+    let mut third = tokio::time::timeout(Duration::from_secs(2), async {
+        node.vless(user(2), Command::Tcp, echo, b"two").await
+    })
+    .await
+    .expect("served once the first left");
+    expect_response(&mut third).await;
+    node.stop().await;
+}
