@@ -1,1 +1,56 @@
-//! The milly website (axum): public pages, privacy policy, subscription endpoint; also the node's fallback for probes.
+//! The milly website (axum): public pages, privacy policy, subscription endpoint; also the node's
+//! fallback for probes, so it answers any request the way an ordinary web server would.
+#![forbid(unsafe_code)]
+
+mod assets;
+mod contacts;
+mod document;
+mod error;
+mod lang;
+mod page;
+mod pages;
+mod security;
+mod site;
+mod text;
+
+use axum::routing::get;
+use axum::Router;
+
+pub use error::WebError;
+pub use lang::LANG_COOKIE;
+pub use security::{CONTENT_SECURITY_POLICY_VALUE, MAX_BODY_BYTES};
+pub use site::{InventoryEntry, Site};
+
+/// Every route of the website with its middleware (security headers, error pages, body limit).
+pub fn router(site: Site) -> Router {
+    let secure = site.secure();
+    let routes = Router::new()
+        .route("/", get(pages::home::show))
+        .route("/privacy", get(pages::documents::privacy))
+        .route("/terms", get(pages::documents::terms))
+        .route("/support", get(pages::support::show))
+        .route("/lang/{code}", get(pages::switch::switch))
+        .route("/assets/{name}", get(assets::serve))
+        .route("/robots.txt", get(robots))
+        .route("/healthz", get(healthz))
+        .fallback(pages::error::not_found)
+        .method_not_allowed_fallback(pages::error::method_not_allowed);
+    // Outermost last: the headers also cover error pages, which also cover the body limit's 413.
+    let routes = security::limit_body(routes)
+        .layer(axum::middleware::from_fn_with_state(
+            site.clone(),
+            pages::error::dress,
+        ))
+        .with_state(site);
+    security::headers(routes, secure)
+}
+
+/// `GET /healthz`: the process serves requests.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Crawlers may read the public pages; personal subscription links are none of their business.
+async fn robots() -> &'static str {
+    "User-agent: *\nDisallow: /sub/\n"
+}

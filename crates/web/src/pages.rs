@@ -1,0 +1,7 @@
+//! The site's pages: one handler and one template struct per page.
+
+pub mod documents;
+pub mod error;
+pub mod home;
+pub mod support;
+pub mod switch;

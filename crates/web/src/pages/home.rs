@@ -1,0 +1,52 @@
+//! `GET /`: what the service is, its plans and prices, and the way to the bot.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use crate::error::WebError;
+use crate::lang::{Lang, RequestLang};
+use crate::page::{html, Chrome, PageId};
+use crate::site::Site;
+use crate::text::{days, roubles};
+
+/// A plan as the home page shows it.
+pub struct PlanView {
+    pub days: String,
+    pub rub: Option<String>,
+    pub stars: Option<u32>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    page: Chrome,
+    plans: Vec<PlanView>,
+    trial: Option<String>,
+    bot_url: Option<String>,
+}
+
+pub async fn show(State(site): State<Site>, lang: RequestLang) -> Result<Response, WebError> {
+    let config = site.config();
+    let page = HomePage {
+        page: Chrome::new(&site, lang, PageId::Home, &config.service.name),
+        plans: plans(config, lang.lang),
+        trial: (config.trial.days > 0).then(|| days(lang.lang, config.trial.days)),
+        bot_url: site.contacts().bot_url(),
+    };
+    html(StatusCode::OK, &page)
+}
+
+fn plans(config: &config::Config, lang: Lang) -> Vec<PlanView> {
+    config
+        .plans
+        .iter()
+        .filter(|p| p.price_rub.is_some() || p.price_stars.is_some())
+        .map(|p| PlanView {
+            days: days(lang, p.days),
+            rub: p.price_rub.map(|r| roubles(lang, r)),
+            stars: p.price_stars,
+        })
+        .collect()
+}

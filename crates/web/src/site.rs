@@ -1,0 +1,158 @@
+//! `Site`: everything the pages need, prepared once at startup from the configuration.
+
+use std::sync::Arc;
+
+use crate::assets::AssetUrls;
+use crate::contacts::{Contacts, TelegramHandle};
+use crate::document::{Document, FilledDocument};
+use crate::lang::Lang;
+use crate::text::Text;
+
+const PRIVACY_EN: &str = include_str!("../documents/privacy-policy.en.txt");
+const PRIVACY_RU: &str = include_str!("../documents/privacy-policy.ru.txt");
+const TERMS_EN: &str = include_str!("../documents/terms.en.txt");
+const TERMS_RU: &str = include_str!("../documents/terms.ru.txt");
+
+/// One row of the privacy page's table of stored personal data. The rows come from the data
+/// inventory declared in code (issue 7), handed in with [`Site::with_data_inventory`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryEntry {
+    /// What is stored, such as "Telegram user ID (users.telegram_id)".
+    pub data: String,
+    /// The policy's category (section 2).
+    pub category: String,
+    /// The policy's purpose (section 3).
+    pub purpose: String,
+    /// How long it is kept.
+    pub retention: String,
+}
+
+/// The website, built once at startup; cheap to clone.
+#[derive(Clone)]
+pub struct Site {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Arc<config::Config>,
+    contacts: Contacts,
+    assets: AssetUrls,
+    privacy: [FilledDocument; 2],
+    terms: [FilledDocument; 2],
+    inventory: Vec<InventoryEntry>,
+}
+
+impl Site {
+    pub fn new(config: Arc<config::Config>) -> Self {
+        let contacts = Contacts::from_config(&config.service);
+        Self::build(config, contacts, Vec::new())
+    }
+
+    /// Names the Telegram bot the "open the bot" button leads to (known from `getMe` once the
+    /// bot runs). Without it the button leads to `[service] support_telegram`.
+    pub fn with_bot_username(self, username: &str) -> Self {
+        let mut contacts = self.inner.contacts.clone();
+        contacts.bot = TelegramHandle::parse(username);
+        Self::build(
+            self.inner.config.clone(),
+            contacts,
+            self.inner.inventory.clone(),
+        )
+    }
+
+    /// Shows these rows as the data inventory table in the privacy policy's section 2.
+    pub fn with_data_inventory(self, entries: Vec<InventoryEntry>) -> Self {
+        Self::build(
+            self.inner.config.clone(),
+            self.inner.contacts.clone(),
+            entries,
+        )
+    }
+
+    fn build(
+        config: Arc<config::Config>,
+        contacts: Contacts,
+        inventory: Vec<InventoryEntry>,
+    ) -> Self {
+        let fill = |en: &str, ru: &str| {
+            [
+                Document::parse(ru).fill(&contacts, Text::get(Lang::Ru)),
+                Document::parse(en).fill(&contacts, Text::get(Lang::En)),
+            ]
+        };
+        let privacy = fill(PRIVACY_EN, PRIVACY_RU);
+        let terms = fill(TERMS_EN, TERMS_RU);
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                contacts,
+                assets: AssetUrls::new(),
+                privacy,
+                terms,
+                inventory,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &config::Config {
+        &self.inner.config
+    }
+
+    pub fn contacts(&self) -> &Contacts {
+        &self.inner.contacts
+    }
+
+    pub fn assets(&self) -> &AssetUrls {
+        &self.inner.assets
+    }
+
+    pub fn privacy(&self, lang: Lang) -> &FilledDocument {
+        &self.inner.privacy[index(lang)]
+    }
+
+    pub fn terms(&self, lang: Lang) -> &FilledDocument {
+        &self.inner.terms[index(lang)]
+    }
+
+    pub fn inventory(&self) -> &[InventoryEntry] {
+        &self.inner.inventory
+    }
+
+    /// Whether cookies must be `Secure`: the site is reached over TLS.
+    pub fn secure(&self) -> bool {
+        self.inner.contacts.secure
+    }
+}
+
+fn index(lang: Lang) -> usize {
+    match lang {
+        Lang::Ru => 0,
+        Lang::En => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_policy_translations_have_the_same_twelve_sections() {
+        for source in [PRIVACY_EN, PRIVACY_RU] {
+            assert_eq!(Document::parse(source).section_headings(), 12);
+        }
+        for source in [TERMS_EN, TERMS_RU] {
+            assert_eq!(Document::parse(source).section_headings(), 7);
+        }
+    }
+
+    #[test]
+    fn embedded_texts_use_only_known_placeholders() {
+        let site = Site::new(Arc::new(config::Config::default()));
+        for lang in Lang::ALL {
+            for doc in [site.privacy(lang), site.terms(lang)] {
+                let text = doc.plain_text();
+                assert!(!text.contains('{') && !text.contains('}'), "{text}");
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! Every sentence of the site's interface in Russian and English; long legal texts live in
+//! `documents/`.
+
+use crate::lang::Lang;
+
+/// One language's interface strings. A field missing in one language is a compile error.
+pub struct Text {
+    pub nav_home: &'static str,
+    pub nav_privacy: &'static str,
+    pub nav_terms: &'static str,
+    pub nav_support: &'static str,
+    /// The switcher's label, written in the language it switches to.
+    pub switch_to: &'static str,
+    pub home_tagline: &'static str,
+    pub home_lead: &'static str,
+    pub features: [(&'static str, &'static str); 4],
+    pub plans_title: &'static str,
+    pub plans_empty: &'static str,
+    pub or: &'static str,
+    pub stars: &'static str,
+    pub trial_before: &'static str,
+    pub trial_after: &'static str,
+    pub start_title: &'static str,
+    pub start_steps: [&'static str; 3],
+    pub open_bot: &'static str,
+    pub no_bot: &'static str,
+    pub support_title: &'static str,
+    pub support_lead: &'static str,
+    pub support_email: &'static str,
+    pub support_telegram: &'static str,
+    pub support_bot: &'static str,
+    pub support_rights: &'static str,
+    pub support_none: &'static str,
+    pub not_specified: &'static str,
+    /// Who the operator is when `[service] operator` is empty; `{service}` is the service name.
+    pub operator_fallback: &'static str,
+    pub inventory_title: &'static str,
+    pub inventory_columns: [&'static str; 4],
+    pub not_found_title: &'static str,
+    pub not_found_text: &'static str,
+    pub error_title: &'static str,
+    pub error_text: &'static str,
+    pub back_home: &'static str,
+    pub footer_operator: &'static str,
+}
+
+impl Text {
+    pub fn get(lang: Lang) -> &'static Text {
+        match lang {
+            Lang::Ru => &RU,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// "3 дня", "5 дней", "21 день"; "1 day", "30 days".
+pub fn days(lang: Lang, n: u32) -> String {
+    let word = match lang {
+        Lang::En if n == 1 => "day",
+        Lang::En => "days",
+        Lang::Ru => match (n % 10, n % 100) {
+            (1, r) if r != 11 => "день",
+            (2..=4, r) if !(12..=14).contains(&r) => "дня",
+            _ => "дней",
+        },
+    };
+    format!("{n} {word}")
+}
+
+/// Roubles as people write them: `199`, `199,50` in Russian and `199.50` in English.
+pub fn roubles(lang: Lang, price: config::Rubles) -> String {
+    let (whole, kopecks) = (price.kopecks / 100, price.kopecks % 100);
+    let sep = match lang {
+        Lang::Ru => ',',
+        Lang::En => '.',
+    };
+    if kopecks == 0 {
+        format!("{whole}")
+    } else {
+        format!("{whole}{sep}{kopecks:02}")
+    }
+}
+
+static RU: Text = Text {
+    nav_home: "Главная",
+    nav_privacy: "Конфиденциальность",
+    nav_terms: "Условия",
+    nav_support: "Поддержка",
+    switch_to: "English",
+    home_tagline: "Быстрый и приватный VPN, которым вы управляете в Telegram",
+    home_lead:
+        "Подключение по протоколу VLESS с шифрованием TLS: оно похоже на обычный защищённый \
+                сайт и работает там, где другие VPN блокируют. Оплата, продление и поддержка — \
+                в нашем Telegram-боте, настройка приложения — по одной ссылке.",
+    features: [
+        (
+            "Без журналов подключений",
+            "Мы не храним историю посещений, адреса, к которым вы подключаетесь, и содержимое \
+             трафика.",
+        ),
+        (
+            "Любое устройство",
+            "Android, iPhone, Windows, macOS и Linux: v2rayNG, Hiddify, Streisand, sing-box, \
+             Clash и другие приложения.",
+        ),
+        (
+            "Подписка обновляется сама",
+            "Приложение само получает актуальные настройки по вашей ссылке подписки.",
+        ),
+        (
+            "Минимум данных",
+            "Для работы нужен только ваш Telegram. Почта — по желанию, данные карты мы не \
+             получаем.",
+        ),
+    ],
+    plans_title: "Тарифы",
+    plans_empty: "Тарифы скоро появятся.",
+    or: "или",
+    stars: "Telegram Stars",
+    trial_before: "Попробуйте бесплатно:",
+    trial_after: "без оплаты.",
+    start_title: "Как начать",
+    start_steps: [
+        "Откройте нашего бота в Telegram.",
+        "Выберите тариф и оплатите звёздами Telegram или картой.",
+        "Добавьте ссылку подписки в приложение — и подключайтесь.",
+    ],
+    open_bot: "Открыть бота в Telegram",
+    no_bot: "Ссылка на бота появится здесь, когда оператор её укажет.",
+    support_title: "Поддержка и контакты",
+    support_lead: "Вопросы об оплате, подключении или ваших данных — напишите нам, мы поможем.",
+    support_email: "Электронная почта",
+    support_telegram: "Telegram",
+    support_bot: "Бот",
+    support_rights:
+        "Запросы о персональных данных (доступ, исправление, удаление, отзыв согласия) \
+                     принимаются по электронной почте — подробнее в политике конфиденциальности.",
+    support_none: "Оператор пока не указал контакты.",
+    not_specified: "(не указано)",
+    operator_fallback: "владелец сервиса {service}",
+    inventory_title: "Какие данные хранятся",
+    inventory_columns: ["Данные", "Категория", "Цель", "Срок хранения"],
+    not_found_title: "Страница не найдена",
+    not_found_text: "Такой страницы нет. Возможно, ссылка устарела или в адресе опечатка.",
+    error_title: "Что-то пошло не так",
+    error_text: "Попробуйте обновить страницу чуть позже.",
+    back_home: "На главную",
+    footer_operator: "Оператор",
+};
+
+static EN: Text = Text {
+    nav_home: "Home",
+    nav_privacy: "Privacy",
+    nav_terms: "Terms",
+    nav_support: "Support",
+    switch_to: "Русский",
+    home_tagline: "A fast, private VPN you manage in Telegram",
+    home_lead: "Connections use the VLESS protocol over TLS: they look like an ordinary secure \
+                website and keep working where other VPNs get blocked. Payment, renewal and \
+                support happen in our Telegram bot; setting up an app takes one link.",
+    features: [
+        (
+            "No connection logs",
+            "We keep no browsing history, no record of where you connect, and no traffic \
+             content.",
+        ),
+        (
+            "Every device",
+            "Android, iPhone, Windows, macOS and Linux: v2rayNG, Hiddify, Streisand, sing-box, \
+             Clash and more.",
+        ),
+        (
+            "A subscription that updates itself",
+            "Your app fetches current settings from your subscription link on its own.",
+        ),
+        (
+            "Minimal data",
+            "All we need is your Telegram account. Email is optional, and we never see card \
+             details.",
+        ),
+    ],
+    plans_title: "Plans",
+    plans_empty: "Plans are coming soon.",
+    or: "or",
+    stars: "Telegram Stars",
+    trial_before: "Try it free:",
+    trial_after: "without paying.",
+    start_title: "How to start",
+    start_steps: [
+        "Open our bot in Telegram.",
+        "Pick a plan and pay with Telegram Stars or a card.",
+        "Add the subscription link to your app and connect.",
+    ],
+    open_bot: "Open the bot in Telegram",
+    no_bot: "A link to the bot will appear here once the operator sets it.",
+    support_title: "Support and contacts",
+    support_lead: "Questions about payment, connecting or your data: write to us and we will help.",
+    support_email: "Email",
+    support_telegram: "Telegram",
+    support_bot: "Bot",
+    support_rights: "Requests about your personal data (access, correction, deletion, withdrawing \
+                     consent) are accepted by email; see the privacy policy for details.",
+    support_none: "The operator has not published contacts yet.",
+    not_specified: "(not specified)",
+    operator_fallback: "the owner of the {service} service",
+    inventory_title: "What data is stored",
+    inventory_columns: ["Data", "Category", "Purpose", "Kept for"],
+    not_found_title: "Page not found",
+    not_found_text: "There is no such page. The link may be out of date, or the address mistyped.",
+    error_title: "Something went wrong",
+    error_text: "Please try reloading the page a little later.",
+    back_home: "Back to the home page",
+    footer_operator: "Operator",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn russian_day_counts_take_the_right_plural() {
+        let got: Vec<String> = [1, 2, 5, 11, 12, 21, 22, 25, 30, 90, 101, 111]
+            .iter()
+            .map(|&n| days(Lang::Ru, n))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "1 день",
+                "2 дня",
+                "5 дней",
+                "11 дней",
+                "12 дней",
+                "21 день",
+                "22 дня",
+                "25 дней",
+                "30 дней",
+                "90 дней",
+                "101 день",
+                "111 дней"
+            ]
+        );
+    }
+
+    #[test]
+    fn english_day_counts_are_singular_only_for_one() {
+        assert_eq!(days(Lang::En, 1), "1 day");
+        assert_eq!(days(Lang::En, 30), "30 days");
+    }
+
+    #[test]
+    fn rouble_prices_use_each_languages_decimal_separator() {
+        let price = config::Rubles { kopecks: 19_950 };
+        assert_eq!(roubles(Lang::Ru, price), "199,50");
+        assert_eq!(roubles(Lang::En, price), "199.50");
+        assert_eq!(roubles(Lang::Ru, config::Rubles { kopecks: 19_900 }), "199");
+    }
+}
