@@ -25,7 +25,7 @@ pub enum TlsSource {
         persist: Option<PersistedCert>,
     },
     /// A PEM certificate chain and key held in memory (tests, certificates from elsewhere).
-    Pem { cert_pem: String, key_pem: String },
+    Pem { cert: String, key: String },
 }
 
 /// Files a generated self-signed certificate is kept in.

@@ -61,7 +61,7 @@ pub fn server_config(source: &TlsSource) -> Result<Arc<ServerConfig>, TlsError> 
 fn load_pem(source: &TlsSource) -> Result<(String, String), TlsError> {
     match source {
         TlsSource::Files { cert, key } => Ok((read(cert)?, read(key)?)),
-        TlsSource::Pem { cert_pem, key_pem } => Ok((cert_pem.clone(), key_pem.clone())),
+        TlsSource::Pem { cert, key } => Ok((cert.clone(), key.clone())),
         TlsSource::SelfSigned {
             names,
             persist: None,
@@ -121,7 +121,11 @@ mod tests {
         let (cert_pem, key_pem) = generate_self_signed(&["localhost".into()]).unwrap();
         assert!(cert_pem.contains("BEGIN CERTIFICATE"));
         assert!(key_pem.contains("PRIVATE KEY"));
-        server_config(&TlsSource::Pem { cert_pem, key_pem }).unwrap();
+        server_config(&TlsSource::Pem {
+            cert: cert_pem,
+            key: key_pem,
+        })
+        .unwrap();
     }
 
     #[test]
@@ -146,8 +150,8 @@ mod tests {
     fn a_key_file_without_a_key_is_refused() {
         let (cert_pem, _) = generate_self_signed(&["localhost".into()]).unwrap();
         let err = server_config(&TlsSource::Pem {
-            cert_pem: cert_pem.clone(),
-            key_pem: cert_pem,
+            cert: cert_pem.clone(),
+            key: cert_pem,
         })
         .unwrap_err();
         assert!(matches!(err, TlsError::NoPrivateKey));

@@ -60,8 +60,8 @@ impl TestNode {
         let mut config = NodeConfig::new(
             addr,
             TlsSource::Pem {
-                cert_pem: cert_pem.clone(),
-                key_pem,
+                cert: cert_pem.clone(),
+                key: key_pem,
             },
             website.addr,
         );
