@@ -246,7 +246,9 @@ impl Target {
                 })?;
             }
         }
-        let url = if query.is_empty() {
+        let url = if in_memory {
+            "sqlite::memory:".to_owned()
+        } else if query.is_empty() {
             format!("sqlite://{path}")
         } else {
             format!("sqlite://{path}?{}", query.join("&"))

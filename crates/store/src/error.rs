@@ -18,6 +18,10 @@ pub enum StoreError {
     /// A stored value does not decode into the domain type it should hold.
     #[error("the database holds an unreadable value in `{0}`")]
     Corrupt(&'static str),
+    /// A column is missing or of an unexpected type: the schema is not the one this build
+    /// expects.
+    #[error("the database column `{0}` is missing or of an unexpected type")]
+    UnreadableColumn(String),
     #[error("no such user")]
     UserNotFound,
     #[error("no such payment")]
@@ -49,9 +53,8 @@ impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         match err {
             // The decoding error's own text may quote the value; name only the column.
-            sqlx::Error::ColumnDecode { .. } | sqlx::Error::ColumnNotFound(_) => {
-                StoreError::Corrupt("a column")
-            }
+            sqlx::Error::ColumnDecode { index, .. } => StoreError::UnreadableColumn(index),
+            sqlx::Error::ColumnNotFound(name) => StoreError::UnreadableColumn(name),
             other => StoreError::Database(other.to_string()),
         }
     }

@@ -1,6 +1,20 @@
 //! Persistence for milly over sqlx: one code path for SQLite (default) and PostgreSQL. The only
 //! crate with SQL. Instants are unix seconds, money integer minor units, ids and tokens text;
 //! nothing about connections or traffic is stored.
+//!
+//! - [`Store::connect`] takes `sqlite:PATH` / `sqlite://PATH` (file and directory created, WAL,
+//!   foreign keys, `secure_delete`) or `postgres://...`, and runs the embedded migrations
+//!   (`migrations/sqlite`, `migrations/postgres`).
+//! - Lookups return `Result<Option<T>>`; a database error is never a "not found".
+//! - Anything that reads and then writes runs in one transaction that takes the write lock
+//!   first (`BEGIN IMMEDIATE` on SQLite, the access-revision row lock on PostgreSQL).
+//! - Payments credit days exactly once: see [`payments`](Store::settle_payment).
+//! - Nodes learn who may connect from [`Store::access_snapshot`] and
+//!   [`Store::access_changes_since`], never from the database.
+//! - Erasure ([`Store::erase_user`]) deletes the person and their credentials, keeps payments
+//!   unlinked, and on SQLite checkpoints the WAL so the erased text is gone from the files.
+//! - With feature `testing`, `testing::TestDb` and `backend_tests!` run tests on both
+//!   backends.
 #![forbid(unsafe_code)]
 
 mod access;

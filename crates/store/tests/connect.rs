@@ -142,3 +142,27 @@ async fn a_missing_postgres_database_is_a_clear_error() {
     assert!(matches!(err, StoreError::Unreachable { .. }), "{err}");
     assert!(err.to_string().contains("milly_no_such_database"), "{err}");
 }
+
+#[tokio::test]
+async fn an_in_memory_sqlite_store_works_for_quick_tests() {
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let user = store
+        .create_user(&NewUser::from_telegram_id(TelegramId(8)), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user(user.id).await.unwrap().map(|u| u.telegram_id),
+        Some(TelegramId(8))
+    );
+}
+
+#[tokio::test]
+async fn postgresql_is_accepted_as_a_scheme_too() {
+    let Some(server) = store::testing::postgres_server() else {
+        return;
+    };
+    let url = server.replacen("postgres://", "postgresql://", 1);
+    let store = Store::connect(&url).await.unwrap();
+    assert_eq!(store.backend(), Backend::Postgres);
+}
