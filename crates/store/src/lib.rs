@@ -18,6 +18,9 @@
 #![forbid(unsafe_code)]
 
 mod access;
+mod bot_chats;
+mod bot_reminders;
+mod bot_stats;
 mod connect;
 mod credentials;
 mod error;
@@ -25,11 +28,14 @@ mod export;
 mod nodes;
 mod payments;
 mod subscriptions;
+mod support;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
 
 pub use access::{AccessChanges, AccessEntry, AccessSnapshot};
+pub use bot_chats::{BotChat, Recipient};
+pub use bot_reminders::Ending;
 pub use connect::{Backend, Store};
 pub use credentials::Credentials;
 pub use error::StoreError;
@@ -38,4 +44,5 @@ pub use export::{
 };
 pub use payments::{NewPayment, Settlement};
 pub use subscriptions::TrialOutcome;
+pub use support::{SupportMessage, TicketId};
 pub use users::{Stats, UserSummary};
