@@ -1,0 +1,21 @@
+//! Dev-only helpers for milly's whole-system tests: share links, third-party client configs,
+//! peer processes, SOCKS5, echo servers and byte-exact traffic checks.
+
+#![forbid(unsafe_code)]
+
+pub mod echo;
+pub mod link;
+pub mod peer;
+pub mod port;
+pub mod process;
+pub mod singbox;
+pub mod socks;
+pub mod tls;
+pub mod traffic;
+pub mod v2ray;
+
+pub use echo::{EchoMode, TcpEcho, UdpEcho};
+pub use link::{LinkError, Security, VlessLink};
+pub use peer::{Peer, PeerKind};
+pub use port::{free_port, free_tcp_addr};
+pub use process::{Process, ProcessError};

@@ -1,0 +1,211 @@
+//! A child process for a test: output captured to a log file, killed and reaped on drop, and its
+//! log printed when the test that owns it fails.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How many lines of a process's log a failing test prints.
+const LOG_TAIL_LINES: usize = 60;
+/// How often a readiness probe retries.
+const POLL: Duration = Duration::from_millis(50);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("cannot start {name}: {source}")]
+    Spawn { name: String, source: io::Error },
+    #[error("{name} exited ({status}) before it was ready; its log:\n{log}")]
+    Exited {
+        name: String,
+        status: ExitStatus,
+        log: String,
+    },
+    #[error("{name} did not accept connections on {addr} within {waited:?}; its log:\n{log}")]
+    NotReady {
+        name: String,
+        addr: SocketAddr,
+        waited: Duration,
+        log: String,
+    },
+    #[error("cannot write the config of {name}: {source}")]
+    Config { name: String, source: io::Error },
+}
+
+pub struct Process {
+    name: String,
+    child: Child,
+    log_path: PathBuf,
+}
+
+impl Process {
+    /// Starts `program` with `args` and `envs`, in `workdir`, its stdout and stderr appended to
+    /// `workdir/<name>.log`.
+    pub fn spawn<I, S>(
+        name: &str,
+        program: &Path,
+        args: I,
+        envs: &[(&str, &str)],
+        workdir: &Path,
+    ) -> Result<Self, ProcessError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let spawn_err = |source| ProcessError::Spawn {
+            name: name.to_owned(),
+            source,
+        };
+        let log_path = workdir.join(format!("{name}.log"));
+        let log = File::create(&log_path).map_err(spawn_err)?;
+        let log_err = log.try_clone().map_err(spawn_err)?;
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .current_dir(workdir)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().map_err(spawn_err)?;
+        Ok(Process {
+            name: name.to_owned(),
+            child,
+            log_path,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
+    /// Everything the process printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// `Some(status)` once the process has exited.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Waits until something accepts TCP connections on `addr`, failing early if the process
+    /// exits first.
+    pub async fn wait_for_tcp(
+        &mut self,
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> Result<(), ProcessError> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.exit_status() {
+                return Err(ProcessError::Exited {
+                    name: self.name.clone(),
+                    status,
+                    log: self.log(),
+                });
+            }
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                return Ok(());
+            }
+            if start.elapsed() > timeout {
+                return Err(ProcessError::NotReady {
+                    name: self.name.clone(),
+                    addr,
+                    waited: timeout,
+                    log: self.log(),
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits for the process to exit by itself, for at most `timeout`.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Some(status) = self.exit_status() {
+                return Some(status);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        None
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // Killing an already exited child fails harmlessly; wait() reaps it either way.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
+            eprintln!(
+                "---- last {} lines of {} ({}) ----\n{}\n----",
+                tail.len(),
+                self.name,
+                self.log_path.display(),
+                tail.join("\n")
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn output_lands_in_the_log_and_an_early_exit_is_reported_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Process::spawn(
+            "shell",
+            Path::new("/bin/sh"),
+            ["-c", "echo out; echo err >&2; exit 3"],
+            &[],
+            dir.path(),
+        )
+        .unwrap();
+        let addr = crate::port::free_tcp_addr();
+        let err = p
+            .wait_for_tcp(addr, Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        match err {
+            ProcessError::Exited { status, log, .. } => {
+                assert_eq!(status.code(), Some(3));
+                assert!(log.contains("out") && log.contains("err"), "{log}");
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_process_that_never_listens_times_out_and_is_killed_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p =
+            Process::spawn("sleeper", Path::new("/bin/sleep"), ["30"], &[], dir.path()).unwrap();
+        let pid = p.id();
+        let err = p
+            .wait_for_tcp(crate::port::free_tcp_addr(), Duration::from_millis(200))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProcessError::NotReady { .. }));
+        drop(p);
+        assert!(!Path::new(&format!("/proc/{pid}")).exists());
+    }
+}

@@ -1,0 +1,214 @@
+//! sing-box configurations: a client built from a share link, and a VLESS+TLS server to compare with.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::link::{Security, VlessLink};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SingBoxConfigError {
+    #[error("sing-box's VLESS outbound speaks only the tcp transport here, the link says {0}")]
+    UnsupportedNetwork(String),
+}
+
+/// How the client carries UDP inside VLESS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PacketEncoding {
+    /// XUDP over Mux.Cool (command 3), sing-box's default and what an imported link gets.
+    #[default]
+    Xudp,
+    /// Plain VLESS UDP (command 2), one stream per destination.
+    Plain,
+}
+
+/// Choices a client app makes that the link does not carry.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    pub packet_encoding: PacketEncoding,
+    /// Imitate the link's `fp` with uTLS. Off by default: the PyPI build of sing-box lacks
+    /// `with_utls` and refuses configs that ask for it.
+    pub utls: bool,
+}
+
+/// A client with a SOCKS5 inbound (TCP CONNECT and UDP ASSOCIATE) on `socks` and one VLESS
+/// outbound to the link's node.
+pub fn client_config(
+    link: &VlessLink,
+    socks: SocketAddr,
+    options: &ClientOptions,
+) -> Result<Value, SingBoxConfigError> {
+    if link.network != "tcp" {
+        return Err(SingBoxConfigError::UnsupportedNetwork(link.network.clone()));
+    }
+    let mut outbound = json!({
+        "type": "vless",
+        "tag": "proxy",
+        "server": link.host,
+        "server_port": link.port,
+        "uuid": link.user_id,
+        "packet_encoding": match options.packet_encoding {
+            PacketEncoding::Xudp => "xudp",
+            PacketEncoding::Plain => "",
+        },
+    });
+    if let Some(flow) = &link.flow {
+        outbound["flow"] = json!(flow);
+    }
+    if let Some(tls) = tls_options(link, options) {
+        outbound["tls"] = tls;
+    }
+    Ok(json!({
+        "log": { "level": "warn", "timestamp": true },
+        "inbounds": [{
+            "type": "socks",
+            "tag": "socks-in",
+            "listen": socks.ip().to_string(),
+            "listen_port": socks.port(),
+        }],
+        "outbounds": [outbound],
+    }))
+}
+
+fn tls_options(link: &VlessLink, options: &ClientOptions) -> Option<Value> {
+    let mut tls = json!({
+        "enabled": true,
+        "server_name": link.server_name(),
+    });
+    match &link.security {
+        Security::None => return None,
+        Security::Tls => tls["insecure"] = json!(link.allow_insecure),
+        Security::Reality {
+            public_key,
+            short_id,
+        } => {
+            tls["reality"] = json!({
+                "enabled": true,
+                "public_key": public_key,
+                "short_id": short_id,
+            });
+        }
+    }
+    let reality = matches!(link.security, Security::Reality { .. });
+    if options.utls || reality {
+        // sing-box's REALITY client only exists on top of uTLS.
+        let fingerprint = link.fingerprint.as_deref().unwrap_or("chrome");
+        tls["utls"] = json!({ "enabled": true, "fingerprint": fingerprint });
+    }
+    Some(tls)
+}
+
+/// A VLESS+TLS server on `listen` accepting `user_ids`, relaying directly: the reference node the
+/// peer tests and the benchmark compare milly with.
+pub fn server_config(listen: SocketAddr, user_ids: &[&str], cert: &Path, key: &Path) -> Value {
+    let users: Vec<Value> = user_ids.iter().map(|id| json!({ "uuid": id })).collect();
+    json!({
+        "log": { "level": "warn", "timestamp": true },
+        "inbounds": [{
+            "type": "vless",
+            "tag": "vless-in",
+            "listen": listen.ip().to_string(),
+            "listen_port": listen.port(),
+            "users": users,
+            "tls": {
+                "enabled": true,
+                "certificate_path": cert,
+                "key_path": key,
+            },
+        }],
+        "outbounds": [{ "type": "direct", "tag": "direct" }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(s: &str) -> VlessLink {
+        VlessLink::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_tls_link_becomes_a_vless_outbound_with_insecure_tls_and_xudp() {
+        let l = link("vless://b831381d-6324-4d53-ad4f-8cda48b30811@127.0.0.1:4433?encryption=none&type=tcp&security=tls&sni=localhost&fp=chrome&allowInsecure=1#n");
+        let c = client_config(&l, "127.0.0.1:1080".parse().unwrap(), &Default::default()).unwrap();
+        assert_eq!(c["inbounds"][0]["type"], "socks");
+        assert_eq!(c["inbounds"][0]["listen_port"], 1080);
+        let out = &c["outbounds"][0];
+        assert_eq!(out["type"], "vless");
+        assert_eq!(out["server"], "127.0.0.1");
+        assert_eq!(out["server_port"], 4433);
+        assert_eq!(out["uuid"], "b831381d-6324-4d53-ad4f-8cda48b30811");
+        assert_eq!(out["packet_encoding"], "xudp");
+        assert_eq!(
+            out["tls"],
+            json!({"enabled": true, "server_name": "localhost", "insecure": true})
+        );
+        assert!(out.get("flow").is_none());
+    }
+
+    #[test]
+    fn a_verified_certificate_is_not_marked_insecure_and_utls_follows_the_fingerprint() {
+        let l = link("vless://id@h:443?security=tls&sni=vpn.example.com&fp=firefox");
+        let options = ClientOptions {
+            packet_encoding: PacketEncoding::Plain,
+            utls: true,
+        };
+        let c = client_config(&l, "127.0.0.1:1".parse().unwrap(), &options).unwrap();
+        let out = &c["outbounds"][0];
+        assert_eq!(out["packet_encoding"], "");
+        assert_eq!(out["tls"]["insecure"], false);
+        assert_eq!(
+            out["tls"]["utls"],
+            json!({"enabled": true, "fingerprint": "firefox"})
+        );
+    }
+
+    #[test]
+    fn a_reality_link_gets_reality_on_utls_and_the_vision_flow() {
+        let l = link("vless://id@h:443?security=reality&pbk=KEY&sid=ab&sni=www.example.org&fp=chrome&flow=xtls-rprx-vision");
+        let c = client_config(&l, "127.0.0.1:1".parse().unwrap(), &Default::default()).unwrap();
+        let out = &c["outbounds"][0];
+        assert_eq!(out["flow"], "xtls-rprx-vision");
+        assert_eq!(
+            out["tls"]["reality"],
+            json!({"enabled": true, "public_key": "KEY", "short_id": "ab"})
+        );
+        assert_eq!(out["tls"]["utls"]["enabled"], true);
+        assert_eq!(out["tls"]["server_name"], "www.example.org");
+    }
+
+    #[test]
+    fn a_plain_link_has_no_tls_and_other_transports_are_refused() {
+        let c = client_config(
+            &link("vless://id@h:80?security=none"),
+            "127.0.0.1:1".parse().unwrap(),
+            &Default::default(),
+        )
+        .unwrap();
+        assert!(c["outbounds"][0].get("tls").is_none());
+        assert_eq!(
+            client_config(
+                &link("vless://id@h:80?type=ws"),
+                "127.0.0.1:1".parse().unwrap(),
+                &Default::default()
+            ),
+            Err(SingBoxConfigError::UnsupportedNetwork("ws".into()))
+        );
+    }
+
+    #[test]
+    fn the_server_lists_every_user_and_the_certificate_files() {
+        let c = server_config(
+            "127.0.0.1:4433".parse().unwrap(),
+            &["a", "b"],
+            Path::new("/c.pem"),
+            Path::new("/k.pem"),
+        );
+        let inbound = &c["inbounds"][0];
+        assert_eq!(inbound["users"], json!([{"uuid": "a"}, {"uuid": "b"}]));
+        assert_eq!(inbound["tls"]["certificate_path"], "/c.pem");
+        assert_eq!(inbound["listen_port"], 4433);
+    }
+}

@@ -1,0 +1,106 @@
+//! v2ray 4.34 client configuration (JSON v4 schema) built from a share link.
+
+use std::net::SocketAddr;
+
+use serde_json::{json, Value};
+
+use crate::link::{Security, VlessLink};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum V2RayConfigError {
+    #[error("v2ray 4.34 has no REALITY")]
+    RealityUnsupported,
+    #[error("v2ray 4.34 has no flow {0}")]
+    FlowUnsupported(String),
+    #[error("only the tcp transport is generated here, the link says {0}")]
+    UnsupportedNetwork(String),
+}
+
+/// A client with a SOCKS5 inbound on `socks` (UDP enabled, answering on the same address) and one
+/// VLESS outbound to the link's node. v2ray 4.34 carries UDP as plain VLESS UDP (command 2).
+pub fn client_config(link: &VlessLink, socks: SocketAddr) -> Result<Value, V2RayConfigError> {
+    if link.network != "tcp" {
+        return Err(V2RayConfigError::UnsupportedNetwork(link.network.clone()));
+    }
+    if let Some(flow) = &link.flow {
+        return Err(V2RayConfigError::FlowUnsupported(flow.clone()));
+    }
+    let stream = match &link.security {
+        Security::Reality { .. } => return Err(V2RayConfigError::RealityUnsupported),
+        Security::None => json!({ "network": "tcp", "security": "none" }),
+        Security::Tls => json!({
+            "network": "tcp",
+            "security": "tls",
+            "tlsSettings": {
+                "serverName": link.server_name(),
+                "allowInsecure": link.allow_insecure,
+            },
+        }),
+    };
+    Ok(json!({
+        "log": { "loglevel": "warning" },
+        "inbounds": [{
+            "tag": "socks-in",
+            "listen": socks.ip().to_string(),
+            "port": socks.port(),
+            "protocol": "socks",
+            "settings": { "auth": "noauth", "udp": true, "ip": socks.ip().to_string() },
+        }],
+        "outbounds": [{
+            "tag": "proxy",
+            "protocol": "vless",
+            "settings": {
+                "vnext": [{
+                    "address": link.host,
+                    "port": link.port,
+                    "users": [{ "id": link.user_id, "encryption": link.encryption }],
+                }],
+            },
+            "streamSettings": stream,
+        }],
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn socks() -> SocketAddr {
+        "127.0.0.1:1081".parse().unwrap()
+    }
+
+    #[test]
+    fn a_tls_link_becomes_a_vless_outbound_with_tls_settings() {
+        let l = VlessLink::parse("vless://b831381d-6324-4d53-ad4f-8cda48b30811@127.0.0.1:4433?encryption=none&type=tcp&security=tls&sni=localhost&fp=chrome&allowInsecure=1#n").unwrap();
+        let c = client_config(&l, socks()).unwrap();
+        let inbound = &c["inbounds"][0];
+        assert_eq!(inbound["protocol"], "socks");
+        assert_eq!(inbound["port"], 1081);
+        assert_eq!(inbound["settings"]["udp"], true);
+        let out = &c["outbounds"][0];
+        assert_eq!(out["protocol"], "vless");
+        assert_eq!(
+            out["settings"]["vnext"][0],
+            json!({"address": "127.0.0.1", "port": 4433, "users": [{"id": "b831381d-6324-4d53-ad4f-8cda48b30811", "encryption": "none"}]})
+        );
+        assert_eq!(
+            out["streamSettings"],
+            json!({"network": "tcp", "security": "tls", "tlsSettings": {"serverName": "localhost", "allowInsecure": true}})
+        );
+    }
+
+    #[test]
+    fn reality_and_vision_links_are_refused_because_v2ray_lacks_them() {
+        let reality = VlessLink::parse("vless://id@h:443?security=reality&pbk=K&sid=1").unwrap();
+        assert_eq!(
+            client_config(&reality, socks()),
+            Err(V2RayConfigError::RealityUnsupported)
+        );
+        let vision =
+            VlessLink::parse("vless://id@h:443?security=tls&flow=xtls-rprx-vision").unwrap();
+        assert_eq!(
+            client_config(&vision, socks()),
+            Err(V2RayConfigError::FlowUnsupported("xtls-rprx-vision".into()))
+        );
+    }
+}
