@@ -198,6 +198,23 @@ fn push_text(out: &mut Vec<Inline>, s: &str) {
 }
 
 fn fill_inlines(inlines: &[Inline], c: &Contacts, t: &Text) -> Vec<Span> {
+    let mut spans = substitute(inlines, c, t);
+    // "ИП Иванов И. И." before the sentence's own full stop must not end in "..".
+    for i in 1..spans.len() {
+        let ends_with_dot = match &spans[i - 1] {
+            Span::Text(s) | Span::Link { text: s, .. } => s.ends_with('.'),
+        };
+        if let (true, Span::Text(next)) = (ends_with_dot, &mut spans[i]) {
+            if next.starts_with('.') && !next.starts_with("..") {
+                next.remove(0);
+            }
+        }
+    }
+    spans.retain(|s| !matches!(s, Span::Text(t) if t.is_empty()));
+    spans
+}
+
+fn substitute(inlines: &[Inline], c: &Contacts, t: &Text) -> Vec<Span> {
     let missing = || Span::Text(t.not_specified.to_owned());
     inlines
         .iter()
@@ -297,7 +314,6 @@ mod tests {
                 },
                 Span::Text(", ".into()),
                 Span::Text("IP Ivanov I. I.".into()),
-                Span::Text(".".into()),
             ])
         );
     }
@@ -316,6 +332,15 @@ mod tests {
                 Span::Text("владелец сервиса milly".into()),
             ])
         );
+    }
+
+    #[test]
+    fn a_name_ending_in_a_full_stop_does_not_double_the_sentences_own() {
+        let mut c = contacts();
+        c.operator = "ИП Иванов И. И.".into();
+        let filled =
+            Document::parse("T\nThe operator is {operator}.").fill(&c, Text::get(Lang::En));
+        assert_eq!(filled.plain_text(), "T\nThe operator is ИП Иванов И. И.");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::error::WebError;
 use crate::lang::{Lang, RequestLang};
 use crate::page::{html, Chrome, PageId};
 use crate::site::Site;
-use crate::text::{days, roubles};
+use crate::text::{days, roubles, Text};
 
 /// A plan as the home page shows it.
 pub struct PlanView {
@@ -30,7 +30,7 @@ struct HomePage {
 pub async fn show(State(site): State<Site>, lang: RequestLang) -> Result<Response, WebError> {
     let config = site.config();
     let page = HomePage {
-        page: Chrome::new(&site, lang, PageId::Home, &config.service.name),
+        page: Chrome::new(&site, lang, PageId::Home, Text::get(lang.lang).home_tagline),
         plans: plans(config, lang.lang),
         trial: (config.trial.days > 0).then(|| days(lang.lang, config.trial.days)),
         bot_url: site.contacts().bot_url(),
