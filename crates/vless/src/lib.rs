@@ -1,4 +1,4 @@
-//! Sans-I/O codec for the VLESS protocol: request and response headers, UDP framing, Mux.Cool and XUDP.
+//! Sans-I/O VLESS codec: request and response headers, UDP framing, Mux.Cool, XUDP, XTLS Vision.
 //!
 //! Everything here works on byte slices: decoders return [`Parse::Done`] with the bytes used,
 //! [`Parse::NeedMore`] for a prefix, or a typed error, and never panic on input. No decoder
@@ -12,6 +12,7 @@ mod parse;
 mod request;
 mod response;
 pub mod udp;
+pub mod vision;
 
 pub use address::{Address, AddressError, Destination, MAX_DOMAIN_LEN};
 pub use parse::Parse;
