@@ -10,6 +10,7 @@ pub mod config;
 pub mod egress;
 mod fallback;
 pub mod metrics;
+mod mux;
 pub mod relay;
 mod server;
 mod session;

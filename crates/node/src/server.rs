@@ -150,7 +150,7 @@ impl Drop for ActiveConnection<'_> {
     }
 }
 
-async fn connection(tcp: TcpStream, acceptor: TlsAcceptor, shared: &Shared) {
+async fn connection(tcp: TcpStream, acceptor: TlsAcceptor, shared: &Arc<Shared>) {
     shared.metrics.connection_opened();
     let _active = ActiveConnection(&shared.metrics);
     let deadline = Instant::now() + shared.config.handshake_timeout;

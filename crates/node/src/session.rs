@@ -3,6 +3,7 @@
 
 use std::io;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::time::Instant;
@@ -12,6 +13,7 @@ use crate::access::{unix_now, Grant};
 use crate::egress::{EgressError, Host};
 use crate::fallback;
 use crate::metrics::HandshakeFailure;
+use crate::mux;
 use crate::relay::Relay;
 use crate::server::Shared;
 use crate::udp;
@@ -46,7 +48,7 @@ pub(crate) async fn serve<S>(
     mut stream: S,
     local: Option<IpAddr>,
     deadline: Instant,
-    shared: &Shared,
+    shared: &Arc<Shared>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
@@ -154,7 +156,7 @@ async fn proxy<S>(
     request: Request,
     rest: Vec<u8>,
     local: Option<IpAddr>,
-    shared: &Shared,
+    shared: &Arc<Shared>,
 ) -> io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
@@ -193,6 +195,7 @@ where
         (Command::Udp, Some(destination)) => {
             udp::serve(stream, &destination, rest, response, local, shared).await
         }
+        (Command::Mux, _) => mux::serve(stream, rest, response, local, shared).await,
         _ => {
             shared.metrics.failure(HandshakeFailure::Unsupported);
             Ok(())

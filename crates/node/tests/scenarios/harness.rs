@@ -250,3 +250,79 @@ pub async fn read_all(stream: &mut TlsStream<TcpStream>) -> Vec<u8> {
     let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut got)).await;
     got
 }
+
+/// A Mux.Cool frame as the client receives it.
+#[derive(Debug)]
+pub struct OwnedFrame {
+    pub session_id: u16,
+    pub status: vless::mux::Status,
+    pub data: Option<Vec<u8>>,
+}
+
+/// Reads Mux frames from a stream, keeping what arrives after a frame for the next one.
+#[derive(Default)]
+pub struct FrameReader {
+    buf: Vec<u8>,
+}
+
+impl FrameReader {
+    pub async fn next(&mut self, stream: &mut TlsStream<TcpStream>) -> OwnedFrame {
+        loop {
+            if let vless::Parse::Done(frame, used) = vless::mux::decode_frame(&self.buf).unwrap() {
+                let owned = OwnedFrame {
+                    session_id: frame.session_id,
+                    status: frame.status,
+                    data: frame.data.map(<[u8]>::to_vec),
+                };
+                self.buf.drain(..used);
+                return owned;
+            }
+            let mut chunk = [0u8; 4096];
+            let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+                .await
+                .expect("a frame in time")
+                .unwrap();
+            assert!(n > 0, "the node closed the mux connection");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+pub fn mux_frame(session_id: u16, status: vless::mux::Status, data: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let frame = vless::mux::Frame {
+        session_id,
+        status,
+        error: false,
+        data,
+    };
+    vless::mux::encode_frame(&frame, &mut out).unwrap();
+    out
+}
+
+pub fn destination(addr: SocketAddr) -> Destination {
+    let address = match addr.ip() {
+        std::net::IpAddr::V4(v4) => Address::Ipv4(v4),
+        std::net::IpAddr::V6(v6) => Address::Ipv6(v6),
+    };
+    Destination {
+        address,
+        port: addr.port(),
+    }
+}
+
+/// A VLESS Mux connection for `id` (the request carries no destination).
+pub async fn mux_connection(node: &TestNode, id: [u8; 16]) -> TlsStream<TcpStream> {
+    let mut stream = node.tls().await;
+    let mut out = Vec::new();
+    let request = Request {
+        user: UserKey(id),
+        flow: Flow::None,
+        command: Command::Mux,
+        destination: None,
+    };
+    vless::encode_request(&request, &mut out);
+    stream.write_all(&out).await.unwrap();
+    expect_response(&mut stream).await;
+    stream
+}

@@ -273,3 +273,107 @@ async fn the_connection_limit_holds_further_clients_until_one_leaves() {
     expect_response(&mut third).await;
     node.stop().await;
 }
+
+#[tokio::test]
+async fn mux_sessions_carry_tcp_streams_and_xudp_datagrams_side_by_side() {
+    use harness::{destination, mux_connection, mux_frame, FrameReader};
+    use vless::mux::{GlobalId, Network, Status, Target};
+
+    let node = TestNode::start(Options::default()).await;
+    let tcp_echo = echo_server().await;
+    let udp_echo = udp_echo_server().await;
+    let mut stream = mux_connection(&node, user(1)).await;
+    let mut frames = FrameReader::default();
+
+    let mut out = mux_frame(
+        1,
+        Status::New {
+            target: Target {
+                network: Network::Tcp,
+                destination: destination(tcp_echo),
+            },
+            global_id: None,
+        },
+        Some(b"over mux"),
+    );
+    out.extend(mux_frame(
+        2,
+        Status::New {
+            target: Target {
+                network: Network::Udp,
+                destination: destination(udp_echo),
+            },
+            global_id: Some(GlobalId([7; 8])),
+        },
+        Some(b"xudp datagram"),
+    ));
+    stream.write_all(&out).await.unwrap();
+    stream.flush().await.unwrap();
+
+    let mut tcp_back = Vec::new();
+    let mut udp_back = None;
+    while tcp_back.len() < 8 || udp_back.is_none() {
+        let frame = frames.next(&mut stream).await;
+        match (frame.session_id, frame.status) {
+            (1, Status::Keep { udp_peer: None }) => tcp_back.extend(frame.data.unwrap()),
+            (2, Status::Keep { udp_peer }) => {
+                assert_eq!(udp_peer, Some(destination(udp_echo)));
+                udp_back = frame.data;
+            }
+            (id, status) => panic!("unexpected frame for session {id}: {status:?}"),
+        }
+    }
+    assert_eq!(tcp_back, b"over mux");
+    assert_eq!(udp_back.unwrap(), b"xudp datagram");
+
+    // The client ends the TCP session; the UDP one goes on.
+    stream
+        .write_all(&mux_frame(1, Status::End, None))
+        .await
+        .unwrap();
+    let keep = mux_frame(
+        2,
+        Status::Keep {
+            udp_peer: Some(destination(udp_echo)),
+        },
+        Some(b"second"),
+    );
+    stream.write_all(&keep).await.unwrap();
+    stream.flush().await.unwrap();
+    let frame = frames.next(&mut stream).await;
+    assert_eq!(frame.session_id, 2);
+    assert_eq!(frame.data.unwrap(), b"second");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_mux_session_to_a_refused_destination_ends_with_an_error() {
+    use harness::{destination, mux_connection, mux_frame, FrameReader};
+    use vless::mux::{Network, Status, Target};
+
+    let node = TestNode::start(Options {
+        allow_private: false,
+        ..Options::default()
+    })
+    .await;
+    let tcp_echo = echo_server().await;
+    let mut stream = mux_connection(&node, user(1)).await;
+    let new = mux_frame(
+        5,
+        Status::New {
+            target: Target {
+                network: Network::Tcp,
+                destination: destination(tcp_echo),
+            },
+            global_id: None,
+        },
+        Some(b"secret"),
+    );
+    stream.write_all(&new).await.unwrap();
+    stream.flush().await.unwrap();
+    let frame = FrameReader::default().next(&mut stream).await;
+    assert_eq!(frame.session_id, 5);
+    assert_eq!(frame.status, vless::mux::Status::End);
+    assert_eq!(node.metrics.snapshot().egress_refused, 1);
+    node.stop().await;
+}

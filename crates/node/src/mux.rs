@@ -1,0 +1,351 @@
+//! The Mux command: Mux.Cool sessions (TCP streams and XUDP datagrams) inside one connection.
+//!
+//! One reader decodes the client's frames and hands each session's data to that session's task;
+//! session tasks encode their replies as frames into one channel, which a single writer drains
+//! to the client. Every session task lives in a `JoinSet` owned by the connection, so ending the
+//! connection (client gone, user cut, shutdown) ends all of its sessions.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use vless::mux::{self, Frame, Network, Status};
+use vless::{Address, Destination, Parse};
+
+use crate::metrics::Metrics;
+use crate::server::Shared;
+use crate::session::{egress_failure, host};
+
+/// Frames queued towards the client before sessions wait for the writer.
+const OUTBOUND_QUEUE: usize = 64;
+/// Chunks queued towards one session's destination before the reader waits.
+const SESSION_QUEUE: usize = 16;
+/// Bytes read from a TCP destination per frame.
+const CHUNK: usize = 8 * 1024;
+/// Bytes read from the client at a time.
+const STREAM_READ: usize = 16 * 1024;
+/// Largest datagram received from a UDP peer.
+const MAX_DATAGRAM: usize = u16::MAX as usize;
+
+/// What the reader hands a session: a TCP chunk, or a datagram with its destination when the
+/// client names one (XUDP may change peers per datagram).
+struct Inbound {
+    data: Vec<u8>,
+    to: Option<Destination>,
+}
+
+/// Serves a Mux connection until the client closes it, an error, or the idle timeout.
+pub(crate) async fn serve<S>(
+    stream: &mut S,
+    rest: Vec<u8>,
+    response: Vec<u8>,
+    local: Option<IpAddr>,
+    shared: &Arc<Shared>,
+) -> io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    shared.metrics.session_started();
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let (to_client, mut outbound) = mpsc::channel::<Vec<u8>>(OUTBOUND_QUEUE);
+    let active = Arc::new(AtomicBool::new(true));
+
+    let write_side = {
+        let active = active.clone();
+        async move {
+            writer.write_all(&response).await?;
+            writer.flush().await?;
+            while let Some(frame) = outbound.recv().await {
+                writer.write_all(&frame).await?;
+                active.store(true, Ordering::Relaxed);
+                if outbound.is_empty() {
+                    writer.flush().await?;
+                }
+            }
+            writer.shutdown().await
+        }
+    };
+
+    let read_side = async {
+        let mut sessions: HashMap<u16, mpsc::Sender<Inbound>> = HashMap::new();
+        let mut tasks = JoinSet::new();
+        let mut buf = rest;
+        loop {
+            let mut used = 0;
+            loop {
+                let frame = match mux::decode_frame(&buf[used..]) {
+                    Ok(Parse::Done(frame, n)) => {
+                        used += n;
+                        frame
+                    }
+                    Ok(Parse::NeedMore) => break,
+                    Err(_) => return Err(io::Error::from(io::ErrorKind::InvalidData)),
+                };
+                handle(frame, &mut sessions, &mut tasks, &to_client, local, shared).await;
+            }
+            buf.drain(..used);
+            buf.reserve(STREAM_READ);
+            // Reap finished sessions so the set does not grow on long connections.
+            while tasks.try_join_next().is_some() {}
+            if reader.read_buf(&mut buf).await? == 0 {
+                return Ok(());
+            }
+            active.store(true, Ordering::Relaxed);
+        }
+    };
+
+    let idle = shared.config.idle_timeout;
+    let watchdog = async {
+        loop {
+            tokio::time::sleep(idle).await;
+            if !active.swap(false, Ordering::Relaxed) {
+                return;
+            }
+        }
+    };
+
+    tokio::select! {
+        read = read_side => read,
+        written = write_side => written,
+        _ = watchdog => Ok(()),
+    }
+}
+
+/// Applies one client frame.
+async fn handle(
+    frame: Frame<'_>,
+    sessions: &mut HashMap<u16, mpsc::Sender<Inbound>>,
+    tasks: &mut JoinSet<()>,
+    to_client: &mpsc::Sender<Vec<u8>>,
+    local: Option<IpAddr>,
+    shared: &Arc<Shared>,
+) {
+    let id = frame.session_id;
+    match frame.status {
+        Status::New { target, .. } => {
+            let (tx, rx) = mpsc::channel(SESSION_QUEUE);
+            if let Some(data) = frame.data.filter(|d| !d.is_empty()) {
+                let _ = tx.try_send(Inbound {
+                    data: data.to_vec(),
+                    to: None,
+                });
+            }
+            sessions.insert(id, tx);
+            let to_client = to_client.clone();
+            let shared = shared.clone();
+            match target.network {
+                Network::Tcp => {
+                    tasks.spawn(async move {
+                        tcp_session(id, target.destination, rx, &to_client, local, &shared).await;
+                    });
+                }
+                Network::Udp => {
+                    tasks.spawn(async move {
+                        udp_session(id, target.destination, rx, &to_client, local, &shared).await;
+                    });
+                }
+            }
+        }
+        Status::Keep { udp_peer } => {
+            let Some(data) = frame.data else { return };
+            if let Some(session) = sessions.get(&id) {
+                // A session that has ended drops its receiver; forget it.
+                if session
+                    .send(Inbound {
+                        data: data.to_vec(),
+                        to: udp_peer,
+                    })
+                    .await
+                    .is_err()
+                {
+                    sessions.remove(&id);
+                }
+            }
+        }
+        // Dropping the sender tells the session the client is done with it.
+        Status::End => {
+            sessions.remove(&id);
+        }
+        Status::KeepAlive => {}
+    }
+}
+
+fn encode(id: u16, status: Status, error: bool, data: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + data.map_or(0, <[u8]>::len));
+    let frame = Frame {
+        session_id: id,
+        status,
+        error,
+        data,
+    };
+    // Callers never pass more than 64 KiB of data.
+    let _ = mux::encode_frame(&frame, &mut out);
+    out
+}
+
+fn end(id: u16, error: bool) -> Vec<u8> {
+    encode(id, Status::End, error, None)
+}
+
+/// Counts one session's bytes and adds them to the node's counters when the session ends.
+struct Counted<'a> {
+    metrics: &'a Metrics,
+    up: u64,
+    down: u64,
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.metrics.add_bytes(self.up, self.down);
+    }
+}
+
+async fn tcp_session(
+    id: u16,
+    destination: Destination,
+    mut from_client: mpsc::Receiver<Inbound>,
+    to_client: &mpsc::Sender<Vec<u8>>,
+    local: Option<IpAddr>,
+    shared: &Shared,
+) {
+    let remote = shared
+        .egress
+        .connect(host(&destination), destination.port, local)
+        .await;
+    let remote = match remote {
+        Ok(remote) => remote,
+        Err(e) => {
+            shared.metrics.failure(egress_failure(&e));
+            let _ = to_client.send(end(id, true)).await;
+            return;
+        }
+    };
+    let mut count = Counted {
+        metrics: &shared.metrics,
+        up: 0,
+        down: 0,
+    };
+    let (mut remote_read, mut remote_write) = remote.into_split();
+    let upload = async {
+        while let Some(Inbound { data, .. }) = from_client.recv().await {
+            remote_write.write_all(&data).await?;
+            count.up += data.len() as u64;
+        }
+        remote_write.shutdown().await
+    };
+    let download = async {
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            let n = remote_read.read(&mut buf).await?;
+            if n == 0 {
+                return Ok::<u64, io::Error>(0);
+            }
+            count.down += n as u64;
+            let frame = encode(id, Status::Keep { udp_peer: None }, false, Some(&buf[..n]));
+            if to_client.send(frame).await.is_err() {
+                return Ok(0);
+            }
+        }
+    };
+    let outcome = tokio::select! {
+        up = upload => match up {
+            // The client ended the session: nothing more to send it.
+            Ok(()) => return,
+            Err(e) => Err(e),
+        },
+        down = download => down.map(|_| ()),
+    };
+    let _ = to_client.send(end(id, outcome.is_err())).await;
+}
+
+async fn udp_session(
+    id: u16,
+    first: Destination,
+    mut from_client: mpsc::Receiver<Inbound>,
+    to_client: &mpsc::Sender<Vec<u8>>,
+    local: Option<IpAddr>,
+    shared: &Shared,
+) {
+    // Dual-stack, unconnected: any peer may answer (full-cone), and XUDP may change peers.
+    let (socket, v6) = match bind_any().await {
+        Ok(bound) => bound,
+        Err(_) => {
+            let _ = to_client.send(end(id, true)).await;
+            return;
+        }
+    };
+    let mut count = Counted {
+        metrics: &shared.metrics,
+        up: 0,
+        down: 0,
+    };
+    let mut peer = first;
+    let mut resolved: Option<(Destination, SocketAddr)> = None;
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    loop {
+        tokio::select! {
+            inbound = from_client.recv() => {
+                let Some(Inbound { data: datagram, to }) = inbound else { return };
+                if let Some(to) = to {
+                    peer = to;
+                }
+                let target = match &resolved {
+                    Some((d, addr)) if *d == peer => Some(*addr),
+                    _ => match shared.egress.resolve(host(&peer), peer.port, local).await {
+                        Ok(addrs) => addrs.first().copied().inspect(|&a| {
+                            resolved = Some((peer.clone(), a));
+                        }),
+                        Err(e) => {
+                            shared.metrics.failure(egress_failure(&e));
+                            None
+                        }
+                    },
+                };
+                if let Some(target) = target {
+                    let target = if v6 { dual_stack(target) } else { target };
+                    if socket.send_to(&datagram, target).await.is_ok() {
+                        count.up += datagram.len() as u64;
+                    }
+                }
+            }
+            received = socket.recv_from(&mut buf) => {
+                let Ok((n, from)) = received else { continue };
+                count.down += n as u64;
+                let from = Destination {
+                    address: match from.ip().to_canonical() {
+                        IpAddr::V4(v4) => Address::Ipv4(v4),
+                        IpAddr::V6(v6) => Address::Ipv6(v6),
+                    },
+                    port: from.port(),
+                };
+                let frame = encode(id, Status::Keep { udp_peer: Some(from) }, false, Some(&buf[..n]));
+                if to_client.send(frame).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// A UDP socket that reaches IPv4 and IPv6 peers (`true`), or IPv4 only where IPv6 is
+/// unavailable (`false`).
+async fn bind_any() -> io::Result<(UdpSocket, bool)> {
+    match UdpSocket::bind((Ipv6Addr::UNSPECIFIED, 0)).await {
+        Ok(socket) => Ok((socket, true)),
+        Err(_) => Ok((UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).await?, false)),
+    }
+}
+
+/// IPv4 peers are addressed as IPv4-mapped IPv6 on a dual-stack socket.
+fn dual_stack(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V4(v4) => SocketAddr::new(IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port()),
+        v6 => v6,
+    }
+}
