@@ -5,8 +5,10 @@
 
 pub mod echo;
 pub mod link;
+pub mod milly;
 pub mod peer;
 pub mod port;
+pub mod probe;
 pub mod process;
 pub mod singbox;
 pub mod socks;
@@ -16,6 +18,7 @@ pub mod v2ray;
 
 pub use echo::{EchoMode, TcpEcho, UdpEcho};
 pub use link::{LinkError, Security, VlessLink};
-pub use peer::{Peer, PeerKind};
+pub use milly::{MillyError, MillyHome};
+pub use peer::{ClientError, Peer, PeerKind};
 pub use port::{free_port, free_tcp_addr};
 pub use process::{Process, ProcessError};

@@ -7,7 +7,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::link::VlessLink;
+use crate::port::free_tcp_addr;
 use crate::process::{Process, ProcessError};
+use crate::singbox::{self, SingBoxConfigError};
+use crate::v2ray::{self, V2RayConfigError};
 
 /// How long a peer may take to start listening.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -94,6 +98,16 @@ pub fn running_in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("no sing-box config for this link: {0}")]
+    SingBox(#[from] SingBoxConfigError),
+    #[error("no v2ray config for this link: {0}")]
+    V2Ray(#[from] V2RayConfigError),
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+}
+
 /// A running peer; killed when dropped, its log printed if the test failed.
 pub struct Peer {
     addr: SocketAddr,
@@ -125,6 +139,22 @@ impl Peer {
             process,
             _dir: dir,
         })
+    }
+
+    /// A client for `link`, configured the way an app imports it, with its SOCKS inbound on a
+    /// free loopback port. `options` matter only to sing-box.
+    pub async fn client(
+        kind: PeerKind,
+        binary: &Path,
+        link: &VlessLink,
+        options: &singbox::ClientOptions,
+    ) -> Result<Peer, ClientError> {
+        let socks = free_tcp_addr();
+        let config = match kind {
+            PeerKind::SingBox => singbox::client_config(link, socks, options)?,
+            PeerKind::V2Ray => v2ray::client_config(link, socks)?,
+        };
+        Ok(Peer::start(kind, binary, &config, socks).await?)
     }
 
     /// The address the peer was started to listen on.

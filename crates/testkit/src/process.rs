@@ -55,23 +55,29 @@ impl Process {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        let mut cmd = Command::new(program);
+        cmd.args(args).current_dir(workdir);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        Self::start(name, cmd, workdir)
+    }
+
+    /// Starts a prepared command, its stdout and stderr appended to `log_dir/<name>.log`.
+    pub fn start(name: &str, mut cmd: Command, log_dir: &Path) -> Result<Self, ProcessError> {
         let spawn_err = |source| ProcessError::Spawn {
             name: name.to_owned(),
             source,
         };
-        let log_path = workdir.join(format!("{name}.log"));
+        let log_path = log_dir.join(format!("{name}.log"));
         let log = File::create(&log_path).map_err(spawn_err)?;
         let log_err = log.try_clone().map_err(spawn_err)?;
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .current_dir(workdir)
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(log)
-            .stderr(log_err);
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().map_err(spawn_err)?;
+            .stderr(log_err)
+            .spawn()
+            .map_err(spawn_err)?;
         Ok(Process {
             name: name.to_owned(),
             child,

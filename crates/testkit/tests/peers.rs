@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use testkit::singbox::{self, ClientOptions, PacketEncoding};
 use testkit::traffic::{self, TrafficError};
-use testkit::{free_tcp_addr, v2ray, EchoMode, Peer, PeerKind, TcpEcho, UdpEcho, VlessLink};
+use testkit::{free_tcp_addr, EchoMode, Peer, PeerKind, TcpEcho, UdpEcho, VlessLink};
 
 const USER: &str = "b831381d-6324-4d53-ad4f-8cda48b30811";
 const STRANGER: &str = "0e0e0e0e-0000-4000-8000-0e0e0e0e0e0e";
@@ -43,21 +43,17 @@ async fn reference_server(sing_box: &Path) -> Reference {
 }
 
 async fn sing_box_client(bin: &Path, link: &VlessLink, packet_encoding: PacketEncoding) -> Peer {
-    let socks = free_tcp_addr();
     let options = ClientOptions {
         packet_encoding,
         ..Default::default()
     };
-    let config = singbox::client_config(link, socks, &options).unwrap();
-    Peer::start(PeerKind::SingBox, bin, &config, socks)
+    Peer::client(PeerKind::SingBox, bin, link, &options)
         .await
         .unwrap()
 }
 
 async fn v2ray_client(bin: &Path, link: &VlessLink) -> Peer {
-    let socks = free_tcp_addr();
-    let config = v2ray::client_config(link, socks).unwrap();
-    Peer::start(PeerKind::V2Ray, bin, &config, socks)
+    Peer::client(PeerKind::V2Ray, bin, link, &ClientOptions::default())
         .await
         .unwrap()
 }

@@ -1,0 +1,177 @@
+//! The milly binary as a person runs it: a config in a temp dir, `milly serve` in the background
+//! and one-shot CLI commands such as `milly user add` next to it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::link::{LinkError, VlessLink};
+use crate::port::free_tcp_addr;
+use crate::process::{Process, ProcessError};
+
+/// How long `milly serve` may take to open its node port (first start creates the database).
+pub const SERVE_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum MillyError {
+    #[error("cannot prepare milly's directory: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("`milly {args}` exited with {status}:\nstdout: {stdout}\nstderr: {stderr}")]
+    Failed {
+        args: String,
+        status: String,
+        stdout: String,
+        stderr: String,
+    },
+    #[error("`milly user add` printed no vless:// link:\n{0}")]
+    NoLink(String),
+    #[error("milly printed a link testkit cannot parse: {0}")]
+    Link(#[from] LinkError),
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+}
+
+/// A milly installation in a temp dir: `milly.toml` with the website and the node on free
+/// loopback ports, the node allowed to reach loopback destinations (the echo servers).
+pub struct MillyHome {
+    bin: PathBuf,
+    config: PathBuf,
+    web: SocketAddr,
+    node: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl MillyHome {
+    /// `extra` is appended to the generated `milly.toml` (e.g. more sections).
+    pub fn new(bin: &Path, extra: &str) -> Result<Self, MillyError> {
+        let dir = tempfile::tempdir()?;
+        let web = free_tcp_addr();
+        let node = free_tcp_addr();
+        let config = dir.path().join("milly.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "# written by testkit for one test\n\
+                 [web]\nlisten = \"{web}\"\n\n\
+                 [node]\nlisten = \"{node}\"\npublic_host = \"{host}\"\n\
+                 allow_private_destinations = true\n\n{extra}",
+                host = node.ip(),
+            ),
+        )?;
+        Ok(MillyHome {
+            bin: bin.to_owned(),
+            config,
+            web,
+            node,
+            dir,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn web_addr(&self) -> SocketAddr {
+        self.web
+    }
+
+    pub fn node_addr(&self) -> SocketAddr {
+        self.node
+    }
+
+    /// `milly --config <ours> <args>` with none of the caller's `MILLY_*` variables (CI sets
+    /// some for other tests, and every one of them would override our config).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.current_dir(self.dir.path())
+            .arg("--config")
+            .arg(&self.config)
+            .args(args);
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("MILLY_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd
+    }
+
+    /// Runs a one-shot command to completion and returns its stdout.
+    pub fn run(&self, args: &[&str]) -> Result<String, MillyError> {
+        let out = self.command(args).output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            return Err(MillyError::Failed {
+                args: args.join(" "),
+                status: out.status.to_string(),
+                stdout,
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            });
+        }
+        Ok(stdout)
+    }
+
+    /// Starts `milly serve` and waits until the node accepts connections. Killed on drop.
+    pub async fn serve(&self) -> Result<Process, MillyError> {
+        let mut process = Process::start("milly-serve", self.command(&["serve"]), self.dir.path())?;
+        process.wait_for_tcp(self.node, SERVE_TIMEOUT).await?;
+        Ok(process)
+    }
+
+    /// `milly user add --telegram-id N --days D`, and the first `vless://` link it printed.
+    pub fn add_user(&self, telegram_id: i64, days: u32) -> Result<VlessLink, MillyError> {
+        let out = self.run(&[
+            "user",
+            "add",
+            "--telegram-id",
+            &telegram_id.to_string(),
+            "--days",
+            &days.to_string(),
+        ])?;
+        let link = out
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("vless://"))
+            .ok_or_else(|| MillyError::NoLink(out.clone()))?;
+        Ok(VlessLink::parse(link)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_puts_both_listeners_on_loopback_and_allows_private_destinations() {
+        let home = MillyHome::new(Path::new("/bin/true"), "[trial]\ndays = 1\n").unwrap();
+        let text = std::fs::read_to_string(home.dir().join("milly.toml")).unwrap();
+        assert!(text.contains(&format!("listen = \"{}\"", home.node_addr())));
+        assert!(text.contains(&format!("listen = \"{}\"", home.web_addr())));
+        assert!(text.contains("allow_private_destinations = true"));
+        assert!(text.ends_with("[trial]\ndays = 1\n"));
+        assert_ne!(home.web_addr(), home.node_addr());
+    }
+
+    #[test]
+    fn commands_carry_our_config_and_none_of_the_callers_milly_variables() {
+        let home = MillyHome::new(Path::new("/usr/bin/env"), "").unwrap();
+        // CI runs with MILLY_TEST_POSTGRES_URL set, which must not reach milly's config.
+        let cmd = home.command(&[]);
+        let args: Vec<_> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(args[0], "--config");
+        assert!(args[1].ends_with("milly.toml"));
+        let removed: Vec<_> = cmd
+            .get_envs()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        for (k, _) in std::env::vars() {
+            if k.starts_with("MILLY_") {
+                assert!(removed.contains(&k), "{k} leaks into milly's env");
+            }
+        }
+    }
+}
