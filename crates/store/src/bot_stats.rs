@@ -14,7 +14,9 @@ impl Store {
         since: OffsetDateTime,
     ) -> Result<Vec<(Money, i64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT currency, SUM(amount_minor) AS total, COUNT(*) AS payments FROM payments \
+            // PostgreSQL sums BIGINT as NUMERIC, which the Any driver cannot read: cast back.
+            "SELECT currency, CAST(SUM(amount_minor) AS BIGINT) AS total, COUNT(*) AS payments \
+             FROM payments \
              WHERE status = 'succeeded' AND created_at >= $1 GROUP BY currency ORDER BY currency",
         )
         .bind(unix_seconds(since))

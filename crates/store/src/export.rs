@@ -1,6 +1,7 @@
 //! The export of everything stored about a person (the right of access), as one JSON document.
 //!
-//! It holds the profile, the consent, the subscription and the person's payments. The access
+//! It holds the profile, the consent, the subscription, the person's payments and support
+//! messages. The access
 //! credentials (VLESS UUID and subscription token) are listed as present but their values are
 //! withheld: they are passwords, an export travels further than the bot chat, and the person
 //! sees them in "My subscription" anyway. Trial claims are not linked to anyone (an opaque
@@ -12,7 +13,7 @@ use domain::{Email, Language, Payment, Subscription, TelegramId, UserId};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, SupportMessage};
 
 /// Bumped whenever a field changes meaning or disappears; adding fields keeps it.
 pub const EXPORT_SCHEMA_VERSION: u32 = 1;
@@ -27,6 +28,7 @@ pub struct UserExport {
     pub consent: ConsentExport,
     pub subscription: Option<Subscription>,
     pub payments: Vec<Payment>,
+    pub support_messages: Vec<SupportMessage>,
     pub credentials: Option<CredentialsExport>,
 }
 
@@ -77,6 +79,7 @@ impl Store {
         let last_seen_at = self.last_seen(id).await?.unwrap_or(user.created_at);
         let subscription = self.subscription(id).await?;
         let payments = self.list_payments(Some(id)).await?;
+        let support_messages = self.support_messages(id).await?;
         let credentials = self.credentials(id).await?.map(|_| CredentialsExport {
             vless_uuid: WITHHELD,
             subscription_token: WITHHELD,
@@ -100,6 +103,7 @@ impl Store {
             },
             subscription,
             payments,
+            support_messages,
             credentials,
         }))
     }

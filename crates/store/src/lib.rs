@@ -18,8 +18,7 @@
 #![forbid(unsafe_code)]
 
 mod access;
-mod bot_chats;
-mod bot_reminders;
+mod bot;
 mod bot_stats;
 mod connect;
 mod credentials;
@@ -34,8 +33,6 @@ pub mod testing;
 mod users;
 
 pub use access::{AccessChanges, AccessEntry, AccessSnapshot};
-pub use bot_chats::{BotChat, Recipient};
-pub use bot_reminders::Ending;
 pub use connect::{Backend, Store};
 pub use credentials::Credentials;
 pub use error::StoreError;

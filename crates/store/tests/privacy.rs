@@ -15,9 +15,10 @@ const FIRST: &str = "Zerelda";
 const LAST: &str = "Quixotic-Marsh";
 const USERNAME: &str = "zerelda_q_tg";
 const EMAIL: &str = "zerelda.marsh@example.org";
+const SUPPORT_TEXT: &str = "My router in Vyborg-Quayside drops the tunnel";
 
 /// A person with every kind of data the store keeps: profile, consent, email, subscription,
-/// trial, credentials and payments.
+/// trial, credentials, payments, support tickets and the bot's bookkeeping.
 async fn everything_about_someone(db: &TestDb) -> domain::User {
     let new = NewUser {
         telegram_id: TelegramId(TELEGRAM_ID),
@@ -58,6 +59,37 @@ async fn everything_about_someone(db: &TestDb) -> domain::User {
     };
     db.store.record_paid(&stars).await.unwrap();
     db.store.touch_last_seen(user.id, NOW).await.unwrap();
+    let (ticket, message) = db
+        .store
+        .open_ticket(user.id, SUPPORT_TEXT, NOW)
+        .await
+        .unwrap();
+    db.store
+        .set_support_relay(message, -100_555, 77)
+        .await
+        .unwrap();
+    db.store
+        .add_support_message(ticket, true, "We are looking into it", NOW)
+        .await
+        .unwrap();
+    db.store
+        .set_conversation(user.id, Some("awaiting:support"), NOW)
+        .await
+        .unwrap();
+    let ends_at = db
+        .store
+        .subscription(user.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .ends_at;
+    assert!(db
+        .store
+        .claim_reminder(user.id, "3d", ends_at, NOW)
+        .await
+        .unwrap());
+    db.store.set_bot_unreachable(user.id, true).await.unwrap();
+    db.store.claim_update(123_456, NOW).await.unwrap();
     user
 }
 
@@ -115,6 +147,8 @@ async fn erasure_leaves_nothing_of_the_person_in_any_table(db: &TestDb) {
         LAST.into(),
         USERNAME.into(),
         EMAIL.into(),
+        SUPPORT_TEXT.into(),
+        "awaiting:support".into(),
         credentials.sub_token.as_str().into(),
     ];
     let before = every_stored_value(db).await;
@@ -185,7 +219,7 @@ async fn erasure_leaves_no_text_of_the_person_in_the_sqlite_files() {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
         scanned += 1;
-        for trace in [FIRST, LAST, USERNAME, EMAIL] {
+        for trace in [FIRST, LAST, USERNAME, EMAIL, SUPPORT_TEXT] {
             let found = bytes.windows(trace.len()).any(|w| w == trace.as_bytes());
             assert!(!found, "{} still holds {trace}", path.display());
         }
@@ -213,6 +247,8 @@ async fn the_export_holds_everything_about_the_person_but_no_secrets(db: &TestDb
     assert_eq!(json["payments"].as_array().unwrap().len(), 2);
     assert_eq!(json["payments"][0]["provider"], "yoo_kassa");
     assert_eq!(json["payments"][1]["amount"]["currency"], "XTR");
+    assert_eq!(json["support_messages"][0]["body"], SUPPORT_TEXT);
+    assert_eq!(json["support_messages"][1]["from_operator"], true);
     let text = json.to_string();
     assert!(!text.contains(credentials.sub_token.as_str()));
     assert!(!text.contains(&credentials.vless_uuid.to_string()));
@@ -222,6 +258,8 @@ async fn the_export_holds_everything_about_the_person_but_no_secrets(db: &TestDb
         .starts_with("withheld"));
     let shown = format!("{export:?}");
     assert!(!shown.contains(FIRST) && !shown.contains(EMAIL), "{shown}");
+    let messages = format!("{:?}", db.store.support_messages(user.id).await.unwrap());
+    assert!(!messages.contains(SUPPORT_TEXT), "{messages}");
 }
 
 async fn retention_finds_only_people_gone_quiet_since_the_cutoff(db: &TestDb) {
