@@ -11,6 +11,7 @@ mod page;
 mod pages;
 mod security;
 mod site;
+pub mod subscription;
 mod text;
 
 use axum::routing::get;

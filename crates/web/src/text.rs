@@ -42,6 +42,16 @@ pub struct Text {
     pub error_text: &'static str,
     pub back_home: &'static str,
     pub footer_operator: &'static str,
+    pub sub_title: &'static str,
+    pub sub_active_until: &'static str,
+    pub sub_expired: &'static str,
+    pub sub_blocked: &'static str,
+    pub sub_none: &'static str,
+    pub sub_qr: &'static str,
+    pub sub_url: &'static str,
+    pub sub_add: &'static str,
+    pub sub_links: &'static str,
+    pub sub_private: &'static str,
 }
 
 impl Text {
@@ -146,6 +156,16 @@ static RU: Text = Text {
     error_text: "Попробуйте обновить страницу чуть позже.",
     back_home: "На главную",
     footer_operator: "Оператор",
+    sub_title: "Ваша подписка",
+    sub_active_until: "Подписка активна до",
+    sub_expired: "Подписка закончилась. Продлите её в нашем Telegram-боте.",
+    sub_blocked: "Доступ приостановлен. Напишите в поддержку.",
+    sub_none: "Подписки пока нет. Оформите её или пробный период в нашем Telegram-боте.",
+    sub_qr: "Отсканируйте QR-код в приложении или добавьте ссылку подписки вручную.",
+    sub_url: "Ссылка подписки",
+    sub_add: "Добавить в приложение",
+    sub_links: "Ссылки для ручной настройки",
+    sub_private: "Это ваша личная ссылка: никому её не передавайте.",
 };
 
 static EN: Text = Text {
@@ -211,6 +231,16 @@ static EN: Text = Text {
     error_text: "Please try reloading the page a little later.",
     back_home: "Back to the home page",
     footer_operator: "Operator",
+    sub_title: "Your subscription",
+    sub_active_until: "Active until",
+    sub_expired: "Your subscription has ended. Renew it in our Telegram bot.",
+    sub_blocked: "Access is suspended. Please contact support.",
+    sub_none: "No subscription yet. Get one, or the free trial, in our Telegram bot.",
+    sub_qr: "Scan the QR code in your app, or add the subscription link by hand.",
+    sub_url: "Subscription link",
+    sub_add: "Add to an app",
+    sub_links: "Links for manual setup",
+    sub_private: "This link is personal: do not share it with anyone.",
 };
 
 #[cfg(test)]

@@ -1,0 +1,318 @@
+//! The three things apps import: a base64 list of `vless://` links, a sing-box JSON profile and
+//! a Clash Meta (mihomo) YAML profile, each built from the nodes and the user's id.
+
+use base64::Engine;
+use domain::{share_link, NodeSecurity, NodeSpec, VlessUuid};
+use serde_json::{json, Value};
+
+use crate::subscription::yaml;
+
+/// The selector every profile routes through, named after the service.
+const SELECTOR_TAG: &str = "proxy";
+
+/// Base64 (standard, padded) of the `vless://` links, one a line: what v2rayNG and friends
+/// expect. No nodes gives an empty body, which apps show as an empty list.
+pub fn base64_links(nodes: &[NodeSpec], uuid: &VlessUuid) -> String {
+    let links: Vec<String> = nodes
+        .iter()
+        .filter_map(|n| share_link(n, uuid).ok())
+        .collect();
+    if links.is_empty() {
+        return String::new();
+    }
+    base64::engine::general_purpose::STANDARD.encode(links.join("\n"))
+}
+
+/// Unique, readable outbound names: the node's name, with ` (2)` etc. on repeats.
+fn outbound_names(nodes: &[NodeSpec]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let base = if node.name.trim().is_empty() {
+            format!("{} {}", node.location, node.id.0)
+        } else {
+            node.name.trim().to_owned()
+        };
+        let mut name = base.clone();
+        let mut n = 2;
+        while names.contains(&name) {
+            name = format!("{base} ({n})");
+            n += 1;
+        }
+        names.push(name);
+    }
+    names
+}
+
+fn usable(nodes: &[NodeSpec]) -> Vec<&NodeSpec> {
+    nodes.iter().filter(|n| !n.public_host.is_empty()).collect()
+}
+
+/// A sing-box profile for the phone and desktop apps: a TUN inbound, one VLESS outbound per node
+/// behind a selector, DNS through the tunnel, private addresses direct.
+pub fn sing_box(nodes: &[NodeSpec], uuid: &VlessUuid) -> Value {
+    let nodes: Vec<NodeSpec> = usable(nodes).into_iter().cloned().collect();
+    let names = outbound_names(&nodes);
+    let mut outbounds: Vec<Value> = Vec::new();
+    let mut choices: Vec<Value> = names.iter().map(|n| json!(n)).collect();
+    choices.push(json!("direct"));
+    outbounds.push(json!({
+        "type": "selector",
+        "tag": SELECTOR_TAG,
+        "outbounds": choices,
+        "default": names.first().map_or("direct", String::as_str),
+    }));
+    for (node, name) in nodes.iter().zip(&names) {
+        outbounds.push(sing_box_vless(node, name, uuid));
+    }
+    outbounds.push(json!({ "type": "direct", "tag": "direct" }));
+    json!({
+        "log": { "level": "warn" },
+        "dns": {
+            "servers": [
+                { "type": "tls", "tag": "dns-remote", "server": "1.1.1.1", "detour": SELECTOR_TAG },
+                { "type": "local", "tag": "dns-local" },
+            ],
+            "final": "dns-remote",
+        },
+        "inbounds": [{
+            "type": "tun",
+            "tag": "tun-in",
+            "address": ["172.19.0.1/30", "fdfe:dcba:9876::1/126"],
+            "auto_route": true,
+            "strict_route": true,
+        }],
+        "outbounds": outbounds,
+        "route": {
+            "rules": [
+                { "action": "sniff" },
+                { "protocol": "dns", "action": "hijack-dns" },
+                { "ip_is_private": true, "outbound": "direct" },
+            ],
+            "final": SELECTOR_TAG,
+            "auto_detect_interface": true,
+            "default_domain_resolver": "dns-local",
+        },
+    })
+}
+
+fn sing_box_vless(node: &NodeSpec, tag: &str, uuid: &VlessUuid) -> Value {
+    let mut outbound = json!({
+        "type": "vless",
+        "tag": tag,
+        "server": node.public_host,
+        "server_port": node.port,
+        "uuid": uuid.to_string(),
+        "packet_encoding": "xudp",
+    });
+    outbound["tls"] = match &node.security {
+        NodeSecurity::Tls(tls) => json!({
+            "enabled": true,
+            "server_name": tls.server_name,
+            "insecure": tls.allow_insecure,
+        }),
+        NodeSecurity::Reality(r) => {
+            outbound["flow"] = json!("xtls-rprx-vision");
+            json!({
+                "enabled": true,
+                "server_name": r.server_name,
+                // sing-box's REALITY client only exists on top of uTLS.
+                "utls": { "enabled": true, "fingerprint": "chrome" },
+                "reality": { "enabled": true, "public_key": r.public_key, "short_id": r.short_id },
+            })
+        }
+    };
+    outbound
+}
+
+/// A Clash Meta (mihomo) profile: a mixed proxy port, one VLESS proxy per node in a selector,
+/// private networks direct. No GEOIP rules, so the app downloads no databases.
+pub fn clash(nodes: &[NodeSpec], uuid: &VlessUuid, group: &str) -> String {
+    let nodes: Vec<NodeSpec> = usable(nodes).into_iter().cloned().collect();
+    let names = outbound_names(&nodes);
+    let proxies: Vec<Value> = nodes
+        .iter()
+        .zip(&names)
+        .map(|(node, name)| clash_vless(node, name, uuid))
+        .collect();
+    let mut choices: Vec<Value> = names.iter().map(|n| json!(n)).collect();
+    choices.push(json!("DIRECT"));
+    let mut rules: Vec<Value> = [
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "100.64.0.0/10",
+    ]
+    .iter()
+    .map(|net| json!(format!("IP-CIDR,{net},DIRECT,no-resolve")))
+    .collect();
+    rules.push(json!("IP-CIDR6,fc00::/7,DIRECT,no-resolve"));
+    rules.push(json!(format!("MATCH,{group}")));
+    let profile = json!({
+        "mixed-port": 7890,
+        "allow-lan": false,
+        "mode": "rule",
+        "log-level": "warning",
+        "ipv6": true,
+        "proxies": proxies,
+        "proxy-groups": [{ "name": group, "type": "select", "proxies": choices }],
+        "rules": rules,
+    });
+    yaml::to_string(&profile)
+}
+
+fn clash_vless(node: &NodeSpec, name: &str, uuid: &VlessUuid) -> Value {
+    let mut proxy = json!({
+        "name": name,
+        "type": "vless",
+        "server": node.public_host,
+        "port": node.port,
+        "uuid": uuid.to_string(),
+        "network": "tcp",
+        "tls": true,
+        "udp": true,
+        "packet-encoding": "xudp",
+        "client-fingerprint": "chrome",
+    });
+    match &node.security {
+        NodeSecurity::Tls(tls) => {
+            proxy["servername"] = json!(tls.server_name);
+            proxy["skip-cert-verify"] = json!(tls.allow_insecure);
+        }
+        NodeSecurity::Reality(r) => {
+            proxy["servername"] = json!(r.server_name);
+            proxy["flow"] = json!("xtls-rprx-vision");
+            proxy["reality-opts"] = json!({ "public-key": r.public_key, "short-id": r.short_id });
+        }
+    }
+    proxy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{Location, NodeId, RealityParams, TlsParams};
+
+    fn uuid() -> VlessUuid {
+        "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap()
+    }
+
+    fn tls_node(id: i64, name: &str) -> NodeSpec {
+        NodeSpec {
+            id: NodeId(id),
+            name: name.into(),
+            location: Location("EU".into()),
+            public_host: "vpn.example.com".into(),
+            port: 443,
+            security: NodeSecurity::Tls(TlsParams {
+                server_name: "vpn.example.com".into(),
+                allow_insecure: true,
+            }),
+        }
+    }
+
+    fn reality_node() -> NodeSpec {
+        NodeSpec {
+            security: NodeSecurity::Reality(RealityParams {
+                public_key: "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw".into(),
+                short_id: "6ba85179e30d4fc2".into(),
+                server_name: "www.example.org".into(),
+            }),
+            ..tls_node(2, "milly RU")
+        }
+    }
+
+    #[test]
+    fn the_base64_list_decodes_to_one_share_link_per_node() {
+        let nodes = [tls_node(1, "milly EU"), reality_node()];
+        let body = base64_links(&nodes, &uuid());
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap();
+        let text = String::from_utf8(decoded).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], share_link(&nodes[0], &uuid()).unwrap());
+        assert_eq!(lines[1], share_link(&nodes[1], &uuid()).unwrap());
+    }
+
+    #[test]
+    fn no_nodes_make_an_empty_list() {
+        assert_eq!(base64_links(&[], &uuid()), "");
+    }
+
+    #[test]
+    fn repeated_node_names_are_made_unique() {
+        let nodes = [tls_node(1, "milly"), tls_node(2, "milly"), tls_node(3, " ")];
+        assert_eq!(outbound_names(&nodes), ["milly", "milly (2)", "EU 3"]);
+    }
+
+    #[test]
+    fn the_sing_box_profile_selects_among_the_nodes_and_routes_through_the_selector() {
+        let p = sing_box(&[tls_node(1, "milly EU"), reality_node()], &uuid());
+        let outbounds = p["outbounds"].as_array().unwrap();
+        assert_eq!(outbounds[0]["type"], "selector");
+        assert_eq!(
+            outbounds[0]["outbounds"],
+            json!(["milly EU", "milly RU", "direct"])
+        );
+        assert_eq!(outbounds[0]["default"], "milly EU");
+        assert_eq!(outbounds[1]["uuid"], "b831381d-6324-4d53-ad4f-8cda48b30811");
+        assert_eq!(outbounds[1]["tls"]["insecure"], true);
+        assert!(outbounds[1]["tls"].get("utls").is_none());
+        assert_eq!(outbounds[2]["flow"], "xtls-rprx-vision");
+        assert_eq!(
+            outbounds[2]["tls"]["reality"]["short_id"],
+            "6ba85179e30d4fc2"
+        );
+        assert_eq!(p["route"]["final"], "proxy");
+    }
+
+    #[test]
+    fn an_empty_sing_box_profile_still_has_a_valid_selector() {
+        let p = sing_box(&[], &uuid());
+        assert_eq!(p["outbounds"][0]["outbounds"], json!(["direct"]));
+        assert_eq!(p["outbounds"][0]["default"], "direct");
+    }
+
+    #[test]
+    fn the_clash_profile_parses_as_yaml_with_the_fields_mihomo_needs() {
+        let text = clash(
+            &[tls_node(1, "milly: EU #1"), reality_node()],
+            &uuid(),
+            "milly",
+        );
+        let parsed: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+        let proxies = parsed["proxies"].as_array().unwrap();
+        assert_eq!(proxies.len(), 2);
+        for p in proxies {
+            for field in [
+                "name",
+                "type",
+                "server",
+                "port",
+                "uuid",
+                "network",
+                "tls",
+                "servername",
+            ] {
+                assert!(p.get(field).is_some(), "{field} missing");
+            }
+        }
+        assert_eq!(proxies[0]["name"], "milly: EU #1");
+        assert_eq!(proxies[0]["port"], 443);
+        assert_eq!(
+            proxies[1]["reality-opts"]["public-key"],
+            "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw"
+        );
+        assert_eq!(
+            parsed["proxy-groups"][0]["proxies"],
+            json!(["milly: EU #1", "milly RU", "DIRECT"])
+        );
+        assert_eq!(
+            parsed["rules"].as_array().unwrap().last().unwrap(),
+            "MATCH,milly"
+        );
+    }
+}

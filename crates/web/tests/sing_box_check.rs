@@ -1,0 +1,55 @@
+//! The sing-box profile the subscription endpoint serves passes the real `sing-box check`
+//! (CI installs sing-box with .ci/install-peers).
+// A test that unwraps fails loudly, which is what a test should do.
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+use domain::{Location, NodeId, NodeSecurity, NodeSpec, TlsParams, VlessUuid};
+
+fn node(id: i64, name: &str, host: &str) -> NodeSpec {
+    NodeSpec {
+        id: NodeId(id),
+        name: name.into(),
+        location: Location("EU".into()),
+        public_host: host.into(),
+        port: 8443,
+        security: NodeSecurity::Tls(TlsParams {
+            server_name: host.into(),
+            allow_insecure: true,
+        }),
+    }
+}
+
+fn check(profile: &serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profile.json");
+    std::fs::write(&path, profile.to_string()).unwrap();
+    let output = Command::new("sing-box")
+        .arg("check")
+        .arg("-c")
+        .arg(&path)
+        .output()
+        .expect("sing-box must be installed (bash .ci/install-peers)");
+    assert!(
+        output.status.success(),
+        "sing-box check failed: {}\n{profile:#}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_profile_with_several_tls_nodes_passes_sing_box_check() {
+    let uuid = VlessUuid::generate();
+    let nodes = [
+        node(1, "milly EU", "vpn.example.com"),
+        node(2, "milly EU", "127.0.0.1"),
+        node(3, "milly v6", "::1"),
+    ];
+    check(&web::subscription::sing_box(&nodes, &uuid));
+}
+
+#[test]
+fn the_empty_profile_of_an_expired_user_passes_sing_box_check() {
+    check(&web::subscription::sing_box(&[], &VlessUuid::generate()));
+}
