@@ -18,7 +18,7 @@ pub mod v2ray;
 
 pub use echo::{EchoMode, TcpEcho, UdpEcho};
 pub use link::{LinkError, Security, VlessLink};
-pub use milly::{MillyError, MillyHome};
+pub use milly::{wait_admitted, MillyError, MillyHome};
 pub use peer::{ClientError, Peer, PeerKind};
 pub use port::{free_port, free_tcp_addr};
 pub use process::{Process, ProcessError};

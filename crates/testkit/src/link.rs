@@ -114,6 +114,20 @@ impl VlessLink {
     }
 }
 
+/// The 16 bytes of a UUID written as 32 hex digits with or without dashes.
+pub fn uuid_bytes(uuid: &str) -> Option<[u8; 16]> {
+    let hex: Vec<u8> = uuid.bytes().filter(|b| *b != b'-').collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (byte, pair) in out.iter_mut().zip(hex.chunks(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(out)
+}
+
 fn decode(s: &str) -> Result<String, LinkError> {
     percent_decode_str(s)
         .decode_utf8()
@@ -209,6 +223,16 @@ mod tests {
             VlessLink::parse("vless://id@h:1#%FF"),
             Err(LinkError::BadEncoding)
         );
+    }
+
+    #[test]
+    fn uuids_become_their_sixteen_bytes() {
+        let b = uuid_bytes("b831381d-6324-4d53-ad4f-8cda48b30811").unwrap();
+        assert_eq!(b[0], 0xb8);
+        assert_eq!(b[15], 0x11);
+        assert_eq!(uuid_bytes("b831381d63244d53ad4f8cda48b30811"), Some(b));
+        assert_eq!(uuid_bytes("b831381d-6324"), None);
+        assert_eq!(uuid_bytes("zz31381d-6324-4d53-ad4f-8cda48b30811"), None);
     }
 
     #[test]

@@ -4,14 +4,18 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::echo::{EchoMode, TcpEcho};
 use crate::link::{LinkError, VlessLink};
 use crate::port::free_tcp_addr;
+use crate::probe;
 use crate::process::{Process, ProcessError};
 
 /// How long `milly serve` may take to open its node port (first start creates the database).
 pub const SERVE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often `wait_admitted` asks the node again.
+const ADMIT_POLL: Duration = Duration::from_millis(25);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MillyError {
@@ -30,6 +34,10 @@ pub enum MillyError {
     Link(#[from] LinkError),
     #[error(transparent)]
     Process(#[from] ProcessError),
+    #[error("the node did not admit the user within {0:?}")]
+    NotAdmitted(Duration),
+    #[error("probing the node: {0}")]
+    Probe(#[from] crate::tls::TlsError),
 }
 
 /// A milly installation in a temp dir: `milly.toml` with the website and the node on free
@@ -135,6 +143,29 @@ impl MillyHome {
             .ok_or_else(|| MillyError::NoLink(out.clone()))?;
         Ok(VlessLink::parse(link)?)
     }
+}
+
+/// Waits until the node at `node` proxies for the link's user, the way the node learns of users:
+/// through its access feed, a moment after `milly user add` returns. Returns how long it took.
+pub async fn wait_admitted(
+    node: SocketAddr,
+    link: &VlessLink,
+    limit: Duration,
+) -> Result<Duration, MillyError> {
+    let user_id = crate::link::uuid_bytes(&link.user_id).ok_or(MillyError::NotAdmitted(limit))?;
+    let echo = TcpEcho::start(EchoMode::Stream).await?;
+    let SocketAddr::V4(echo_addr) = echo.addr() else {
+        return Err(MillyError::NotAdmitted(limit));
+    };
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        let wait = Duration::from_secs(1);
+        if probe::vless_admits(node, link.server_name(), &user_id, echo_addr, wait).await? {
+            return Ok(start.elapsed());
+        }
+        tokio::time::sleep(ADMIT_POLL).await;
+    }
+    Err(MillyError::NotAdmitted(limit))
 }
 
 #[cfg(test)]

@@ -63,6 +63,40 @@ async fn send_and_collect<S: AsyncRead + AsyncWrite + Unpin>(
     Ok(received)
 }
 
+/// Whether the node at `addr` proxies for `user_id` right now: a TLS connection sends a VLESS
+/// request to the TCP echo at `echo` with a few bytes, and must get the response header
+/// (version 0, no addons) and those bytes back. Anything else, including the fallback
+/// website's answer, is `false`.
+pub async fn vless_admits(
+    addr: SocketAddr,
+    server_name: &str,
+    user_id: &[u8; 16],
+    echo: SocketAddrV4,
+    wait: Duration,
+) -> Result<bool, TlsError> {
+    const PING: &[u8] = b"ping";
+    let config = Arc::new(insecure_client_config()?);
+    let name = ServerName::try_from(server_name.to_owned())
+        .map_err(|_| TlsError::ServerName(server_name.to_owned()))?;
+    let run = async {
+        let tcp = TcpStream::connect(addr).await?;
+        let mut tls = TlsConnector::from(config).connect(name, tcp).await?;
+        let mut request = vless_tcp_request(user_id, echo);
+        request.extend_from_slice(PING);
+        tls.write_all(&request).await?;
+        tls.flush().await?;
+        let mut answer = [0u8; 2 + PING.len()];
+        tls.read_exact(&mut answer).await?;
+        Ok::<_, TlsError>(answer[..2] == [0, 0] && &answer[2..] == PING)
+    };
+    match tokio::time::timeout(wait, run).await {
+        Ok(Ok(admitted)) => Ok(admitted),
+        // The fallback closing early, or a reset, is a refusal, not a probe failure.
+        Ok(Err(TlsError::Io(_))) | Err(_) => Ok(false),
+        Ok(Err(e)) => Err(e),
+    }
+}
+
 /// The status line of an HTTP response (`HTTP/1.1 200 OK`), if the bytes start with one.
 pub fn status_line(response: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(response);
