@@ -5,7 +5,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, ConnectOptions as _, Connection as _, Executor as _, Transaction};
+use sqlx::{
+    Any, AnyPool, ConnectOptions as _, Connection as _, Executor as _, Row as _, Transaction,
+};
 
 use crate::StoreError;
 
@@ -15,6 +17,9 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long SQLite waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 const MAX_CONNECTIONS: u32 = 10;
+/// How often, and how far apart, a WAL checkpoint after an erasure is tried while readers block it.
+const CHECKPOINT_ATTEMPTS: u32 = 5;
+const CHECKPOINT_RETRY: Duration = Duration::from_millis(50);
 
 /// Set on every SQLite connection: WAL for concurrent readers, foreign keys so erasure cascades,
 /// and secure_delete so erased data does not survive in free pages.
@@ -158,17 +163,29 @@ impl Store {
     }
 
     /// After an erasure on SQLite, copies the WAL back into the database and truncates it, so
-    /// the erased rows' old page images do not linger in the `-wal` file. Best effort: readers
-    /// still holding old snapshots can keep frames alive until the next checkpoint.
+    /// the erased rows' old page images do not linger in the `-wal` file. A reader holding an
+    /// old snapshot blocks the truncation; it is retried a few times, then left to the next
+    /// checkpoint (SQLite's automatic one reuses the WAL from its start).
     pub(crate) async fn checkpoint_after_erasure(&self) {
-        if self.backend == Backend::Sqlite {
-            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&self.pool)
-                .await
-            {
-                tracing::warn!(error = %err, "WAL checkpoint after erasure failed");
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        for _ in 0..CHECKPOINT_ATTEMPTS {
+            let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.pool)
+                .await;
+            match done.and_then(|row| row.try_get::<i64, _>(0)) {
+                Ok(0) => return,
+                Ok(_busy) => tokio::time::sleep(CHECKPOINT_RETRY).await,
+                Err(err) => {
+                    tracing::warn!(error = %err, "WAL checkpoint after erasure failed");
+                    return;
+                }
             }
         }
+        tracing::warn!(
+            "WAL checkpoint after erasure stayed busy; the next checkpoint completes it"
+        );
     }
 }
 

@@ -222,12 +222,42 @@ async fn stats_count_users_active_subscriptions_and_blocks(db: &TestDb) {
     );
 }
 
-async fn debug_output_of_the_store_shows_no_connection_details(db: &TestDb) {
+async fn debug_output_shows_no_connection_details_or_personal_data(db: &TestDb) {
     let shown = format!("{:?}", db.store);
     assert!(
         !shown.contains("postgres://") && !shown.contains("sqlite://"),
         "{shown}"
     );
+    let user = db.store.create_user(&person(77), NOW).await.unwrap();
+    db.store
+        .set_email(user.id, Some(&"anna@example.com".parse().unwrap()))
+        .await
+        .unwrap();
+    db.store
+        .grant_days(user.id, PlanId("m".into()), Days(3), NOW)
+        .await
+        .unwrap();
+    let credentials = db.store.credentials(user.id).await.unwrap().unwrap();
+    let shown = format!(
+        "{:?} {:?} {:?}",
+        db.store.list_users(0, 10).await.unwrap(),
+        credentials,
+        db.store.access_snapshot().await.unwrap(),
+    );
+    for secret in [
+        "Анна",
+        "Smith",
+        "anna_s",
+        "anna@example.com",
+        "77",
+        credentials.sub_token.as_str(),
+        &credentials.vless_uuid.to_string(),
+    ] {
+        assert!(
+            !shown.contains(secret),
+            "Debug output shows {secret}: {shown}"
+        );
+    }
 }
 
 store::backend_tests!(
@@ -240,5 +270,5 @@ store::backend_tests!(
     changing_an_unknown_user_says_so,
     users_are_listed_in_pages_with_their_subscriptions,
     stats_count_users_active_subscriptions_and_blocks,
-    debug_output_of_the_store_shows_no_connection_details,
+    debug_output_shows_no_connection_details_or_personal_data,
 );
