@@ -159,7 +159,10 @@ async fn an_operator_reply_finds_its_ticket(db: &TestDb) {
         db.store.ticket_by_relay(-1_001_234, 501).await.unwrap(),
         Some((ticket, u.id))
     );
-    assert_eq!(db.store.ticket_by_relay(-1_001_234, 502).await.unwrap(), None);
+    assert_eq!(
+        db.store.ticket_by_relay(-1_001_234, 502).await.unwrap(),
+        None
+    );
     db.store
         .add_support_message(ticket, true, "answer", NOW + Duration::minutes(5))
         .await
