@@ -16,8 +16,10 @@ use tokio::time::{Instant, Sleep};
 
 use crate::metrics::Metrics;
 
-/// Size of one copy buffer: a full TLS record's payload.
-pub const BUFFER_SIZE: usize = 16 * 1024;
+/// Size of one copy buffer: two full TLS records' payload.
+pub const BUFFER_SIZE: usize = 32 * 1024;
+/// Reading stops filling a buffer once less than this is left in it.
+const MIN_READ_ROOM: usize = 4 * 1024;
 /// Buffers each worker thread keeps for reuse.
 const POOL_CAPACITY: usize = 64;
 /// Bytes counted locally before they are added to the shared counters.
@@ -131,33 +133,43 @@ impl Half {
             let Some(buf) = self.buf.as_deref_mut() else {
                 continue;
             };
+            // Fill the buffer with whatever is ready, so the writer gets few large writes.
             let mut read_buf = ReadBuf::new(buf);
-            match r.as_mut().poll_read(cx, &mut read_buf) {
-                Poll::Pending => {
-                    // Nothing to move now: hold no buffer while idle.
-                    self.release();
-                    if self.need_flush {
-                        ready!(w.as_mut().poll_flush(cx))?;
-                        self.need_flush = false;
+            let mut eof = false;
+            loop {
+                let before = read_buf.filled().len();
+                match r.as_mut().poll_read(cx, &mut read_buf) {
+                    Poll::Pending => break,
+                    Poll::Ready(Ok(())) if read_buf.filled().len() == before => {
+                        eof = true;
+                        break;
                     }
-                    return Poll::Pending;
-                }
-                Poll::Ready(Ok(())) => {
-                    let n = read_buf.filled().len();
-                    if n == 0 {
-                        self.read_done = true;
-                    } else {
-                        self.pos = 0;
-                        self.end = n;
-                        self.counted += n as u64;
-                        *moved = true;
+                    Poll::Ready(Ok(())) if read_buf.remaining() < MIN_READ_ROOM => break,
+                    Poll::Ready(Ok(())) => {}
+                    // A peer that closes without TLS close_notify has still finished sending.
+                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        eof = true;
+                        break;
                     }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 }
-                // A peer that closes without TLS close_notify has still finished sending.
-                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    self.read_done = true;
+            }
+            let n = read_buf.filled().len();
+            self.read_done = eof;
+            if n == 0 && !eof {
+                // Nothing to move now: hold no buffer while idle.
+                self.release();
+                if self.need_flush {
+                    ready!(w.as_mut().poll_flush(cx))?;
+                    self.need_flush = false;
                 }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                return Poll::Pending;
+            }
+            self.pos = 0;
+            self.end = n;
+            if n > 0 {
+                self.counted += n as u64;
+                *moved = true;
             }
         }
     }
