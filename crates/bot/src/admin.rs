@@ -1,0 +1,192 @@
+//! Admin commands for the Telegram ids in `[telegram] admins`: aggregate stats (never anything
+//! about traffic), grant days, block and unblock, find a user, and broadcasts paced within
+//! Telegram's limits.
+
+use std::time::Duration;
+
+use domain::{Days, UserRef};
+use time::OffsetDateTime;
+
+use crate::ctx::Ctx;
+use crate::texts::{self, escape};
+use crate::{BotError, TgError};
+
+/// Pause between broadcast messages: Telegram allows about 30 messages a second in all.
+const BROADCAST_PACE: Duration = Duration::from_millis(40);
+
+const HELP: &str = "<b>Admin commands</b>\n\
+    /stats — users, active subscriptions, revenue\n\
+    /find ID — a user by internal or Telegram id\n\
+    /grant ID DAYS — add days\n\
+    /block ID, /unblock ID\n\
+    /broadcast all|active TEXT — message everyone or active subscribers";
+
+const COMMANDS: [&str; 7] = [
+    "/admin",
+    "/stats",
+    "/find",
+    "/grant",
+    "/block",
+    "/unblock",
+    "/broadcast",
+];
+
+pub fn is_command(text: &str) -> bool {
+    let word = text.split_whitespace().next().unwrap_or_default();
+    COMMANDS.contains(&word)
+}
+
+pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
+    let mut words = text.split_whitespace();
+    let command = words.next().unwrap_or_default();
+    let first = words.next();
+    let second = words.next();
+    let now = ctx.now();
+    let reply = match command {
+        "/stats" => stats(ctx, now).await?,
+        "/find" => match first.and_then(|id| id.parse().ok()) {
+            Some(id) => find(ctx, id, now).await?,
+            None => "Usage: /find ID".into(),
+        },
+        "/grant" => match (
+            first.and_then(|id| id.parse::<i64>().ok()),
+            second.and_then(|d| d.parse::<u32>().ok()),
+        ) {
+            (Some(id), Some(days)) => match ctx.app.extend(UserRef(id), Days(days), now).await {
+                Ok(view) => format!(
+                    "User {}: active until {}.",
+                    view.user.id.0,
+                    view.subscription
+                        .map(|s| texts::date(domain::Language::En, s.ends_at))
+                        .unwrap_or_default()
+                ),
+                Err(app::AppError::UserNotFound) => "No such user.".into(),
+                Err(app::AppError::Subscription(_)) => "That many days cannot be granted.".into(),
+                Err(other) => return Err(other.into()),
+            },
+            _ => "Usage: /grant ID DAYS".into(),
+        },
+        "/block" | "/unblock" => match first.and_then(|id| id.parse::<i64>().ok()) {
+            Some(id) => {
+                let blocked = command == "/block";
+                match ctx.app.set_blocked(UserRef(id), blocked, now).await {
+                    Ok(view) if blocked => format!("User {} is blocked.", view.user.id.0),
+                    Ok(view) => format!("User {} is unblocked.", view.user.id.0),
+                    Err(app::AppError::UserNotFound) => "No such user.".into(),
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            None => format!("Usage: {command} ID"),
+        },
+        "/broadcast" => {
+            let active_only = match first {
+                Some("all") => Some(false),
+                Some("active") => Some(true),
+                _ => None,
+            };
+            let body = text
+                .splitn(3, char::is_whitespace)
+                .nth(2)
+                .map(str::trim)
+                .unwrap_or_default();
+            match active_only {
+                Some(active_only) if !body.is_empty() => {
+                    tokio::spawn(broadcast(ctx.clone(), chat, active_only, body.to_owned()));
+                    "Broadcast started; I will report when it is done.".into()
+                }
+                _ => "Usage: /broadcast all|active TEXT".into(),
+            }
+        }
+        _ => HELP.into(),
+    };
+    let sent = ctx.send(chat, &reply, None).await;
+    ctx.delivered(None, sent).await?;
+    Ok(())
+}
+
+async fn stats(ctx: &Ctx, now: OffsetDateTime) -> Result<String, BotError> {
+    let store = ctx.app.store();
+    let counts = store.stats(now).await?;
+    let mut out = format!(
+        "<b>Stats</b>\nUsers: {}\nActive subscriptions: {}\nBlocked: {}\n",
+        counts.users, counts.active_subscriptions, counts.blocked
+    );
+    for (label, days) in [("24 hours", 1), ("30 days", 30), ("365 days", 365)] {
+        let since = now - time::Duration::days(days);
+        let revenue = store.revenue_since(since).await?;
+        let sums: Vec<String> = revenue
+            .iter()
+            .map(|(money, count)| {
+                let major = money.minor / money.currency.minor_per_major();
+                format!("{major} {} ({count} payments)", money.currency.code())
+            })
+            .collect();
+        let sums = if sums.is_empty() {
+            "—".to_owned()
+        } else {
+            sums.join(", ")
+        };
+        out.push_str(&format!("Revenue, last {label}: {sums}\n"));
+    }
+    Ok(out)
+}
+
+/// What an operator needs to help a person: ids, state and dates; no names.
+async fn find(ctx: &Ctx, id: i64, now: OffsetDateTime) -> Result<String, BotError> {
+    let Some(user) = ctx.find(id).await? else {
+        return Ok("No such user.".into());
+    };
+    let sub = ctx.app.store().subscription(user.id).await?;
+    let status = texts::status(domain::Language::En, sub.map(|s| s.ends_at), now);
+    Ok(format!(
+        "User {} (Telegram {})\n{}\nBlocked: {}\nEmail set: {}\nLanguage: {}\nJoined: {}",
+        user.id.0,
+        user.telegram_id.0,
+        escape(&status),
+        if user.blocked { "yes" } else { "no" },
+        if user.email.is_some() { "yes" } else { "no" },
+        user.language.code(),
+        texts::date(domain::Language::En, user.created_at),
+    ))
+}
+
+/// Sends `body` to everyone (or active subscribers) the bot may message, paced, waiting out
+/// 429s; people who blocked the bot are marked and skipped from then on.
+async fn broadcast(ctx: Ctx, admin_chat: i64, active_only: bool, body: String) {
+    let outcome = async {
+        let targets = ctx
+            .app
+            .store()
+            .broadcast_targets(active_only, ctx.now())
+            .await?;
+        let (mut sent, mut failed) = (0usize, 0usize);
+        for user in targets {
+            match ctx.send(user.telegram_id.0, &escape(&body), None).await {
+                Ok(_) => sent += 1,
+                Err(TgError::Blocked) => {
+                    ctx.note_unreachable(user.id).await?;
+                    failed += 1;
+                }
+                Err(TgError::Cancelled) => return Err(BotError::Cancelled),
+                Err(_) => failed += 1,
+            }
+            tokio::time::sleep(BROADCAST_PACE).await;
+        }
+        Ok::<_, BotError>((sent, failed))
+    }
+    .await;
+    let report = match outcome {
+        Ok((sent, failed)) => {
+            tracing::info!(sent, failed, "a broadcast finished");
+            format!("Broadcast done: {sent} delivered, {failed} not delivered.")
+        }
+        Err(BotError::Cancelled) => return,
+        Err(err) => {
+            tracing::error!(error = %err, "a broadcast stopped");
+            "Broadcast stopped by an error.".into()
+        }
+    };
+    if let Err(err) = ctx.send(admin_chat, &report, None).await {
+        tracing::warn!(error = %err, "the broadcast report could not be sent");
+    }
+}

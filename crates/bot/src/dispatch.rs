@@ -1,0 +1,162 @@
+//! Routes one update: claim its id (a second delivery acts once), then messages, button presses
+//! and payment queries go to their flows. People the operator blocked get nothing.
+
+use app::TelegramProfile;
+use domain::{TelegramId, User};
+use teloxide_core::types::{CallbackQuery, Message, Update, UpdateKind};
+
+use crate::callback::Action;
+use crate::ctx::Ctx;
+use crate::{account, admin, onboarding, payments, support, BotError};
+
+pub async fn handle(ctx: &Ctx, update: Update) -> Result<(), BotError> {
+    let first_time = ctx
+        .app
+        .store()
+        .claim_update(i64::from(update.id.0), ctx.now())
+        .await?;
+    match update.kind {
+        // A successful payment is credited by its charge id, exactly once whatever the update
+        // id says; a repeat delivery is still checked so a crash between claiming the update
+        // and crediting cannot lose a payment.
+        UpdateKind::Message(message) if message.successful_payment().is_some() => {
+            payments::successful_payment(ctx, &message, first_time).await
+        }
+        _ if !first_time => {
+            tracing::debug!("a repeated update was skipped");
+            Ok(())
+        }
+        UpdateKind::Message(message) => on_message(ctx, &message).await,
+        UpdateKind::CallbackQuery(query) => on_callback(ctx, &query).await,
+        UpdateKind::PreCheckoutQuery(query) => payments::pre_checkout(ctx, &query).await,
+        _ => Ok(()),
+    }
+}
+
+pub fn profile(user: &teloxide_core::types::User) -> TelegramProfile {
+    TelegramProfile {
+        telegram_id: TelegramId(telegram_id(user)),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        username: user.username.clone(),
+    }
+}
+
+pub fn telegram_id(user: &teloxide_core::types::User) -> i64 {
+    i64::try_from(user.id.0).unwrap_or(i64::MAX)
+}
+
+/// The person behind an update, if they have an account; refreshes their names and notes that
+/// they are reachable again. `None` also for people the operator blocked: they get nothing.
+async fn known_person(
+    ctx: &Ctx,
+    from: &teloxide_core::types::User,
+) -> Result<Option<User>, BotError> {
+    let Some(user) = ctx
+        .app
+        .store()
+        .user_by_telegram(TelegramId(telegram_id(from)))
+        .await?
+    else {
+        return Ok(None);
+    };
+    if user.blocked {
+        return Ok(None);
+    }
+    ctx.app
+        .refresh_profile(&user, &profile(from), ctx.now())
+        .await?;
+    if ctx.app.store().bot_unreachable(user.id).await? == Some(true) {
+        ctx.app.store().set_bot_unreachable(user.id, false).await?;
+    }
+    Ok(Some(user))
+}
+
+async fn on_message(ctx: &Ctx, message: &Message) -> Result<(), BotError> {
+    let Some(from) = message.from.as_ref() else {
+        return Ok(());
+    };
+    let chat = message.chat.id.0;
+    let support_chat = ctx.app.config().telegram.support_chat_id;
+    if !message.chat.is_private() {
+        if chat == support_chat && support_chat != 0 {
+            return support::operator_reply(ctx, message).await;
+        }
+        return Ok(());
+    }
+    let from_id = telegram_id(from);
+    if ctx.is_admin(from_id) {
+        if let Some(text) = message.text() {
+            if admin::is_command(text) {
+                return admin::command(ctx, chat, text).await;
+            }
+        }
+        if message.reply_to_message().is_some()
+            && support::operator_reply_handled(ctx, message).await?
+        {
+            return Ok(());
+        }
+    }
+    let blocked_by_operator = ctx
+        .app
+        .store()
+        .user_by_telegram(TelegramId(from_id))
+        .await?
+        .is_some_and(|u| u.blocked);
+    if blocked_by_operator {
+        return Ok(());
+    }
+    match known_person(ctx, from).await? {
+        None => onboarding::greet(ctx, chat, from).await,
+        Some(user) => account::on_text(ctx, &user, message).await,
+    }
+}
+
+async fn on_callback(ctx: &Ctx, query: &CallbackQuery) -> Result<(), BotError> {
+    let action = query.data.as_deref().and_then(Action::decode);
+    let chat = query
+        .message
+        .as_ref()
+        .map(|m| m.chat().id.0)
+        .unwrap_or_else(|| telegram_id(&query.from));
+    let message_id = query.message.as_ref().map(|m| m.id().0);
+    let from_id = telegram_id(&query.from);
+    let existing = ctx
+        .app
+        .store()
+        .user_by_telegram(TelegramId(from_id))
+        .await?;
+    // Stop the button's spinner; the answer itself carries nothing.
+    let answered = ctx
+        .tg
+        .call(teloxide_core::requests::Requester::answer_callback_query(
+            ctx.tg.bot(),
+            query.id.clone(),
+        ))
+        .await;
+    ctx.delivered(existing.as_ref().map(|u| u.id), answered)
+        .await?;
+    if existing.as_ref().is_some_and(|u| u.blocked) {
+        return Ok(());
+    }
+    let Some(action) = action else {
+        return Ok(());
+    };
+    match (action, known_person(ctx, &query.from).await?) {
+        (Action::Agree(language), None) => {
+            onboarding::agree(ctx, chat, message_id, &query.from, language).await
+        }
+        (Action::Decline(language), None) => {
+            onboarding::decline(ctx, chat, message_id, language).await
+        }
+        (Action::ConsentLanguage(language), None) => {
+            onboarding::consent_screen(ctx, chat, message_id, language).await
+        }
+        (_, None) => {
+            let language =
+                domain::Language::from_telegram_code(query.from.language_code.as_deref());
+            onboarding::consent_screen(ctx, chat, message_id, language).await
+        }
+        (action, Some(user)) => account::on_action(ctx, &user, chat, message_id, action).await,
+    }
+}

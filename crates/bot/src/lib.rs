@@ -1,0 +1,123 @@
+//! milly's Telegram bot storefront: consent before anything is stored, the main menu, the free
+//! trial, My subscription (link, QR code, per-platform guides, token rotation), buying with
+//! Telegram Stars, support tickets relayed to the operator, the person's data rights, reminders
+//! before a subscription ends, and admin commands.
+//!
+//! It talks to the Bot API over long polling through `teloxide-core`; `[telegram] api_url`
+//! points it at another server (a local Bot API server, or the `tg-emulator` in tests).
+//!
+//! **Invariants.** Nothing about a person is stored before they press "I agree" (see
+//! [`onboarding`]). An update delivered twice acts once (`Store::claim_update`). No message text,
+//! name or username is ever logged: handlers log counts and kinds only.
+#![forbid(unsafe_code)]
+
+mod account;
+mod admin;
+mod callback;
+mod ctx;
+mod dispatch;
+mod guides;
+mod onboarding;
+mod payments;
+mod polling;
+mod qr;
+mod reminders;
+mod screens;
+mod support;
+mod telegram;
+mod texts;
+mod trial_key;
+
+pub use telegram::TgError;
+pub use trial_key::{TrialKey, WeakTrialKey};
+
+use std::time::Duration;
+
+use app::App;
+use teloxide_core::Bot;
+use tokio_util::sync::CancellationToken;
+
+/// How long one `getUpdates` call waits for news.
+const POLL_TIMEOUT: Duration = Duration::from_secs(25);
+/// How long the HTTP client waits for any Bot API answer (longer than a poll).
+const HTTP_TIMEOUT: Duration = Duration::from_secs(40);
+
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    #[error("the [telegram] token is not set")]
+    NoToken,
+    #[error("the [telegram] api_url is not a URL")]
+    BadApiUrl,
+    #[error("cannot build the HTTP client")]
+    Client,
+    #[error(transparent)]
+    Telegram(#[from] TgError),
+    #[error(transparent)]
+    App(#[from] app::AppError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("shutting down")]
+    Cancelled,
+}
+
+/// How the bot runs, beyond what `milly.toml` says.
+#[derive(Debug, Clone)]
+pub struct BotOptions {
+    /// The secret behind trial claim keys.
+    pub trial_key: TrialKey,
+    /// How often reminders are looked for.
+    pub reminder_interval: Duration,
+    /// Reminders this many days before a subscription ends (plus one when it ends).
+    pub reminder_days: Vec<u32>,
+}
+
+impl BotOptions {
+    pub fn new(trial_key: TrialKey) -> Self {
+        Self {
+            trial_key,
+            reminder_interval: Duration::from_secs(15 * 60),
+            reminder_days: vec![3, 1],
+        }
+    }
+}
+
+/// Runs the bot with long polling until `shutdown` is cancelled: registers the commands,
+/// removes any webhook, then handles updates one at a time and sends reminders on the side.
+pub async fn run(
+    app: App,
+    options: BotOptions,
+    shutdown: CancellationToken,
+) -> Result<(), BotError> {
+    let telegram = &app.config().telegram;
+    if !telegram.token.is_set() {
+        return Err(BotError::NoToken);
+    }
+    let api_url: url::Url = telegram.api_url.parse().map_err(|_| BotError::BadApiUrl)?;
+    let client = teloxide_core::net::default_reqwest_settings()
+        .timeout(HTTP_TIMEOUT)
+        .build()
+        .map_err(|_| BotError::Client)?;
+    let bot = Bot::with_client(telegram.token.expose(), client).set_api_url(api_url);
+    let ctx = ctx::Ctx {
+        tg: telegram::Telegram::new(bot, shutdown.clone()),
+        app,
+        trial_key: options.trial_key.clone(),
+    };
+    polling::prepare(&ctx).await?;
+    let reminders = tokio::spawn(reminders::run(
+        ctx.clone(),
+        options.reminder_interval,
+        options.reminder_days.clone(),
+        shutdown.clone(),
+    ));
+    let result = polling::run(&ctx, shutdown.clone()).await;
+    shutdown.cancel();
+    if reminders.await.is_err() {
+        tracing::warn!("the reminder task ended abnormally");
+    }
+    tracing::info!("bot stopped");
+    match result {
+        Err(BotError::Cancelled) => Ok(()),
+        other => other,
+    }
+}

@@ -1,0 +1,147 @@
+//! Buying with Telegram Stars: an invoice in XTR (no provider token), the pre-checkout check,
+//! and crediting `successful_payment` exactly once by its charge id, after which the person
+//! sees their access at once. A payment nobody can be credited for is refunded.
+
+use app::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
+use domain::{TelegramId, User};
+use teloxide_core::payloads::AnswerPreCheckoutQuerySetters as _;
+use teloxide_core::requests::Requester as _;
+use teloxide_core::types::{ChatId, LabeledPrice, Message, PreCheckoutQuery, UserId as TgUserId};
+
+use crate::callback::Action;
+use crate::ctx::Ctx;
+use crate::dispatch::telegram_id;
+use crate::texts::{self, texts};
+use crate::{account, screens, BotError};
+
+pub async fn send_invoice(
+    ctx: &Ctx,
+    user: &User,
+    chat: i64,
+    plan_id: &str,
+) -> Result<(), BotError> {
+    let language = user.language;
+    let plan = ctx
+        .app
+        .stars_plans()
+        .into_iter()
+        .find(|p| p.id.0 == plan_id);
+    let Some((plan, payload)) = plan.and_then(|p| StarsPayload::for_plan(&p).map(|pl| (p, pl)))
+    else {
+        let screen = screens::buy(&ctx.app, language);
+        return account::show(ctx, user, chat, None, screen).await;
+    };
+    let service = &ctx.app.config().service.name;
+    let title = texts::invoice_title(language, service, plan.days.0);
+    let amount = u32::try_from(payload.stars).unwrap_or(u32::MAX);
+    let request = ctx.tg.bot().send_invoice(
+        ChatId(chat),
+        title.clone(),
+        texts::invoice_description(language, plan.days.0),
+        payload.encode(),
+        STARS_CURRENCY,
+        [LabeledPrice::new(title, amount)],
+    );
+    let sent = ctx.tg.call(request).await;
+    ctx.delivered(Some(user.id), sent).await?;
+    Ok(())
+}
+
+/// Answers within Telegram's 10 seconds: ok only for a plan on sale at this price and a person
+/// with an account who is not blocked.
+pub async fn pre_checkout(ctx: &Ctx, query: &PreCheckoutQuery) -> Result<(), BotError> {
+    let payer = TelegramId(telegram_id(&query.from));
+    let verdict = ctx
+        .app
+        .check_stars_checkout(
+            payer,
+            &query.invoice_payload,
+            &query.currency,
+            i64::from(query.total_amount),
+        )
+        .await?;
+    let language = match ctx.app.store().user_by_telegram(payer).await? {
+        Some(user) => user.language,
+        None => domain::Language::from_telegram_code(query.from.language_code.as_deref()),
+    };
+    let t = texts(language);
+    let request = ctx
+        .tg
+        .bot()
+        .answer_pre_checkout_query(query.id.clone(), verdict.is_ok());
+    let request = match verdict {
+        Ok(()) => request,
+        Err(CheckoutRefusal::NotOffered) => request.error_message(t.checkout_not_offered),
+        Err(CheckoutRefusal::NotAllowed) => request.error_message(t.checkout_not_allowed),
+    };
+    tracing::info!(
+        accepted = verdict.is_ok(),
+        "a pre-checkout query was answered"
+    );
+    let answered = ctx.tg.call(request).await;
+    ctx.delivered(None, answered).await?;
+    Ok(())
+}
+
+/// Credits the payment once; tells the person only when this delivery did the crediting (or,
+/// for a replay under a new update id, that it was credited already).
+pub async fn successful_payment(
+    ctx: &Ctx,
+    message: &Message,
+    first_delivery: bool,
+) -> Result<(), BotError> {
+    let (Some(payment), Some(from)) = (message.successful_payment(), message.from.as_ref()) else {
+        return Ok(());
+    };
+    let payer = TelegramId(telegram_id(from));
+    let now = ctx.now();
+    let credit = ctx
+        .app
+        .credit_stars(
+            payer,
+            &payment.invoice_payload,
+            &payment.currency,
+            i64::from(payment.total_amount),
+            &payment.telegram_payment_charge_id.0,
+            now,
+        )
+        .await?;
+    let chat = message.chat.id.0;
+    match credit {
+        StarsCredit::Credited(sub) => {
+            tracing::info!("a Stars payment was credited");
+            let Some(user) = ctx.app.store().user(sub.user_id).await? else {
+                return Ok(());
+            };
+            let notice = texts::paid(user.language, sub.ends_at);
+            let screen = account::my_subscription(ctx, &user, Some(&notice)).await?;
+            account::show(ctx, &user, chat, None, screen).await
+        }
+        StarsCredit::AlreadyCredited => {
+            tracing::info!("a Stars payment was delivered again and not credited twice");
+            if !first_delivery {
+                return Ok(());
+            }
+            let Some(user) = ctx.app.store().user_by_telegram(payer).await? else {
+                return Ok(());
+            };
+            let t = texts(user.language);
+            let screen = screens::with_button(t.paid_again, t.btn_my_sub, Action::MySubscription);
+            account::show(ctx, &user, chat, None, screen).await
+        }
+        StarsCredit::Uncreditable => {
+            tracing::warn!("a Stars payment could not be credited; refunding it");
+            let refund = ctx.tg.bot().refund_star_payment(
+                TgUserId(from.id.0),
+                payment.telegram_payment_charge_id.clone(),
+            );
+            let refunded = ctx.tg.call(refund).await;
+            if ctx.delivered(None, refunded).await?.is_some() && first_delivery {
+                let language = domain::Language::from_telegram_code(from.language_code.as_deref());
+                let sent = ctx.send(chat, texts(language).payment_refunded, None).await;
+                ctx.delivered(None, sent).await?;
+            }
+            Ok(())
+        }
+    }
+}
