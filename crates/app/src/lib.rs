@@ -1,1 +1,46 @@
-//! Use cases shared by the CLI, the bot and the website: sign up, extend, block, delete, links, the node access feed.
+//! Use cases shared by the CLI, the bot and the website: sign up, extend, block, delete, export,
+//! and the links a user imports into their apps. Front ends call these, never the store directly
+//! for anything that changes state.
+
+mod error;
+mod links;
+mod privacy_rights;
+mod signup;
+mod stars;
+mod support;
+mod trial;
+mod users;
+
+pub use error::AppError;
+pub use links::Links;
+pub use signup::TelegramProfile;
+pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
+pub use support::TicketOwner;
+pub use trial::TrialResult;
+pub use users::UserView;
+
+use std::sync::Arc;
+
+use config::Config;
+use store::Store;
+
+/// The application: the store plus the configuration, cheap to clone into every front end.
+#[derive(Clone)]
+pub struct App {
+    store: Store,
+    config: Arc<Config>,
+}
+
+impl App {
+    pub fn new(store: Store, config: Arc<Config>) -> Self {
+        Self { store, config }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}

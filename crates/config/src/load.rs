@@ -137,6 +137,24 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     });
 }
 
+/// TOML parse errors come with a multi-line source excerpt; the operator gets one line:
+/// position, then what is wrong.
+fn one_line(message: &str) -> String {
+    let is_excerpt = |l: &str| {
+        let t = l.trim_start();
+        t.is_empty()
+            || t.starts_with('|')
+            || t.split_once(" |")
+                .is_some_and(|(n, _)| n.trim().chars().all(|c| c.is_ascii_digit()))
+    };
+    message
+        .lines()
+        .filter(|l| !is_excerpt(l))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Says which environment variable set a key when one did, else the file.
 fn origin_of_key(key: &str, file: &str, file_exists: bool) -> String {
     let var = env_var_for_key(key);
@@ -172,10 +190,11 @@ fn describe_figment_error(err: figment::Error, file: &str, file_exists: bool) ->
     } else {
         "built-in defaults".to_owned()
     };
+    let kind = one_line(&err.kind.to_string());
     let what = if key.is_empty() {
-        err.kind.to_string()
+        kind
     } else {
-        format!("key `{key}`: {}", err.kind)
+        format!("key `{key}`: {kind}")
     };
     ConfigError::Invalid { origin, what }
 }
@@ -289,7 +308,11 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.create_file("milly.toml", "[web\nlisten = \n")?;
             let msg = message(load(&jail.directory().join("milly.toml"), true));
-            assert!(msg.contains("milly.toml"), "{msg}");
+            assert!(
+                msg.contains("milly.toml") && msg.contains("line 1"),
+                "{msg}"
+            );
+            assert_eq!(msg.lines().count(), 1, "{msg}");
             Ok(())
         });
     }

@@ -1,0 +1,40 @@
+//! The URLs a user imports into their apps: the subscription URL and one `vless://` per node.
+
+use domain::{share_link, SubscriptionToken, VlessUuid};
+
+use crate::{App, AppError};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Links {
+    /// `{public_url}/sub/{token}`: apps import and refresh it by themselves.
+    pub subscription_url: String,
+    /// One `vless://` share link per node, in the store's node order.
+    pub vless: Vec<String>,
+}
+
+impl App {
+    pub fn subscription_url(&self, token: &SubscriptionToken) -> String {
+        format!(
+            "{}/sub/{}",
+            self.config().service.public_url.trim_end_matches('/'),
+            token.as_str()
+        )
+    }
+
+    pub async fn links(
+        &self,
+        uuid: &VlessUuid,
+        token: &SubscriptionToken,
+    ) -> Result<Links, AppError> {
+        let nodes = self.store().list_nodes().await?;
+        // A node without a public host cannot be linked; it is left out rather than failing all.
+        let vless = nodes
+            .iter()
+            .filter_map(|n| share_link(n, uuid).ok())
+            .collect();
+        Ok(Links {
+            subscription_url: self.subscription_url(token),
+            vless,
+        })
+    }
+}

@@ -1,0 +1,123 @@
+//! Operator-side user management: add, show, extend, block, delete, export.
+
+use domain::{
+    has_access, AccessDenied, Days, NewUser, PlanId, Subscription, TelegramId, User, UserId,
+    UserRef,
+};
+use time::OffsetDateTime;
+
+use crate::{App, AppError, Links};
+
+/// Plan id recorded on days an operator grants by hand.
+pub const MANUAL_PLAN_ID: &str = "manual";
+
+/// Everything the operator sees about one user.
+#[derive(Debug, Clone)]
+pub struct UserView {
+    pub user: User,
+    pub subscription: Option<Subscription>,
+    pub access: Result<(), AccessDenied>,
+    pub links: Links,
+}
+
+impl App {
+    /// Creates a user from a Telegram id (the operator's way; the bot records consent itself),
+    /// optionally with `days` of access.
+    pub async fn add_user(
+        &self,
+        telegram_id: TelegramId,
+        days: Option<Days>,
+        now: OffsetDateTime,
+    ) -> Result<UserView, AppError> {
+        if self.store().user_by_telegram(telegram_id).await?.is_some() {
+            return Err(AppError::AlreadyExists(telegram_id));
+        }
+        if let Some(days) = days {
+            // Checked before anything is written, so a bad count leaves no half-made user.
+            Subscription::start(UserId(0), PlanId(MANUAL_PLAN_ID.into()), days, now)?;
+        }
+        let user = self
+            .store()
+            .create_user(&NewUser::from_telegram_id(telegram_id), now)
+            .await?;
+        if let Some(days) = days {
+            self.store()
+                .grant_days(user.id, PlanId(MANUAL_PLAN_ID.into()), days, now)
+                .await?;
+        }
+        self.view(user.id, now).await
+    }
+
+    pub async fn resolve(&self, who: UserRef) -> Result<User, AppError> {
+        self.store()
+            .find_user(who)
+            .await?
+            .ok_or(AppError::UserNotFound)
+    }
+
+    pub async fn view(&self, id: UserId, now: OffsetDateTime) -> Result<UserView, AppError> {
+        let user = self.store().user(id).await?.ok_or(AppError::UserNotFound)?;
+        let subscription = self.store().subscription(id).await?;
+        let creds = self
+            .store()
+            .credentials(id)
+            .await?
+            .ok_or(AppError::UserNotFound)?;
+        let links = self.links(&creds.vless_uuid, &creds.sub_token).await?;
+        let access = has_access(&user, subscription.as_ref(), now);
+        Ok(UserView {
+            user,
+            subscription,
+            access,
+            links,
+        })
+    }
+
+    pub async fn show(&self, who: UserRef, now: OffsetDateTime) -> Result<UserView, AppError> {
+        let user = self.resolve(who).await?;
+        self.view(user.id, now).await
+    }
+
+    pub async fn extend(
+        &self,
+        who: UserRef,
+        days: Days,
+        now: OffsetDateTime,
+    ) -> Result<UserView, AppError> {
+        let user = self.resolve(who).await?;
+        self.store()
+            .grant_days(user.id, PlanId(MANUAL_PLAN_ID.into()), days, now)
+            .await?;
+        self.view(user.id, now).await
+    }
+
+    pub async fn set_blocked(
+        &self,
+        who: UserRef,
+        blocked: bool,
+        now: OffsetDateTime,
+    ) -> Result<UserView, AppError> {
+        let user = self.resolve(who).await?;
+        self.store().set_blocked(user.id, blocked).await?;
+        self.view(user.id, now).await
+    }
+
+    /// Erases the person: access ends on every node at the next feed tick, personal data is
+    /// gone, payment records stay without a link to them.
+    pub async fn delete(&self, who: UserRef) -> Result<(), AppError> {
+        let user = self.resolve(who).await?;
+        self.store().erase_user(user.id).await?;
+        Ok(())
+    }
+
+    /// The complete JSON document of what is stored about a person.
+    pub async fn export(&self, who: UserRef) -> Result<serde_json::Value, AppError> {
+        let user = self.resolve(who).await?;
+        let export = self
+            .store()
+            .export_user(user.id)
+            .await?
+            .ok_or(AppError::UserNotFound)?;
+        serde_json::to_value(&export).map_err(|e| AppError::Export(e.to_string()))
+    }
+}

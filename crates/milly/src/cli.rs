@@ -1,0 +1,96 @@
+//! The command line: every command, flag and its help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use domain::UserRef;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "milly",
+    version,
+    about = "A self-hosted VPN service: VLESS nodes, Telegram bot, website and billing in one binary"
+)]
+pub struct Cli {
+    /// Configuration file. Without one, milly runs on embedded defaults in ./milly-data.
+    #[arg(long, global = true, env = "MILLY_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+pub const DEFAULT_CONFIG: &str = "./milly.toml";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented milly.toml with freshly generated secrets (never overwrites).
+    Init(InitArgs),
+    /// Run everything configured until SIGINT or SIGTERM.
+    Serve,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to write milly.toml into.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user and print their subscription URL and vless:// links.
+    Add {
+        #[arg(long, value_name = "N")]
+        telegram_id: i64,
+        /// Days of access to grant right away.
+        #[arg(long, value_name = "D")]
+        days: Option<u32>,
+    },
+    /// List users with their status.
+    List {
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Show one user, their access and links. ID is the internal id or the Telegram id.
+    Show { id: UserRef },
+    /// Add days of access (to the end date if active, from now if expired).
+    Extend {
+        id: UserRef,
+        #[arg(long, value_name = "D")]
+        days: u32,
+    },
+    /// Block a user: access ends on every node within a second; data is kept.
+    Block { id: UserRef },
+    /// Lift a block.
+    Unblock { id: UserRef },
+    /// Erase a user: access ends, personal data is destroyed, payments stay unlinked.
+    Delete { id: UserRef },
+    /// Print everything stored about a user as JSON.
+    Export { id: UserRef },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print it with secrets masked.
+    Check,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

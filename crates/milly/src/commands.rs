@@ -1,0 +1,43 @@
+//! Dispatch from a parsed command line to the command that runs it.
+
+mod config_check;
+mod init;
+mod serve;
+mod user;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Cli, Command, ConfigCommand, DEFAULT_CONFIG};
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let explicit = cli.config.is_some();
+    let path = cli.config.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    match cli.command {
+        Command::Init(args) => init::run(&args.dir),
+        Command::Config(ConfigCommand::Check) => config_check::run(&load(&path, explicit)?),
+        Command::Serve => serve::run(load(&path, explicit)?).await,
+        Command::User(cmd) => {
+            let loaded = load(&path, explicit)?;
+            let app = open_app(&loaded.config).await?;
+            user::run(&app, cmd).await
+        }
+    }
+}
+
+fn load(path: &std::path::Path, explicit: bool) -> Result<config::Loaded> {
+    Ok(config::load(path, explicit)?)
+}
+
+/// The store and use cases, with the embedded node registered so links can be printed.
+pub async fn open_app(config: &config::Config) -> Result<app::App> {
+    crate::data_dir::ensure(&config.service.data_dir)?;
+    let store = store::Store::connect(config.database.url.expose())
+        .await
+        .context("cannot open the database")?;
+    let app = app::App::new(store, Arc::new(config.clone()));
+    serve::register_embedded_node(&app).await?;
+    Ok(app)
+}

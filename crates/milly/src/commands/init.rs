@@ -1,0 +1,28 @@
+//! `milly init`: a commented milly.toml with fresh secrets, never overwriting an existing one.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use crate::data_dir;
+
+pub fn run(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join("milly.toml");
+    if path.exists() {
+        bail!(
+            "{} already exists; milly init never overwrites a configuration",
+            path.display()
+        );
+    }
+    let text = config::render_template(&config::TemplateSecrets {
+        admin_token: data_dir::random_secret()?,
+    });
+    data_dir::write_private(&path, &text)?;
+    println!("wrote {}", path.display());
+    println!(
+        "next: edit it (at least [node] public_host), then `milly serve --config {}`",
+        path.display()
+    );
+    Ok(())
+}

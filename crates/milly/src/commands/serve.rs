@@ -1,0 +1,143 @@
+//! `milly serve`: the website, the embedded node and the access feed, until SIGINT/SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use domain::{Location, NodeSecurity, TlsParams};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::{feed, node_tls};
+
+/// How long running work gets to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+pub async fn run(loaded: config::Loaded) -> Result<()> {
+    let config = Arc::new(loaded.config);
+    match &loaded.source {
+        config::ConfigSource::File(p) => println!("config: {}", p.display()),
+        config::ConfigSource::EmbeddedDefault => println!(
+            "config: none found, running on embedded defaults in {}",
+            config.service.data_dir.display()
+        ),
+    }
+    let app = super::open_app(&config).await?;
+    println!("database: {}", app.store().backend());
+    let shutdown = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+
+    let web_listener = TcpListener::bind(config.web.listen)
+        .await
+        .with_context(|| format!("cannot listen on web.listen {}", config.web.listen))?;
+    let router = web::router(web::Site::new(config.clone()));
+    let web_shutdown = shutdown.clone();
+    tasks.spawn(async move {
+        axum::serve(web_listener, router)
+            .with_graceful_shutdown(web_shutdown.cancelled_owned())
+            .await
+            .context("website stopped")
+    });
+    println!("website: http://{}", config.web.listen);
+
+    if config.node.enabled {
+        let node_config = node_tls::node_config(&config)?;
+        let listener = TcpListener::bind(config.node.listen)
+            .await
+            .with_context(|| format!("cannot listen on node.listen {}", config.node.listen))?;
+        let access = node::AccessTable::new();
+        tasks.spawn(feed::run(
+            app.store().clone(),
+            access.clone(),
+            shutdown.clone(),
+        ));
+        let node = node::Node::new(node_config, access).context("cannot start the node")?;
+        let node_shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            node.run(listener, node_shutdown)
+                .await
+                .context("node stopped")
+        });
+        println!(
+            "node: vless+tls on {} (clients connect to {}:{})",
+            config.node.listen,
+            config.node.public_host,
+            config.node.advertised_port()
+        );
+    } else {
+        println!("node: disabled");
+    }
+    if config.telegram.token.is_set() {
+        println!("bot: a token is set, but this build has no Telegram bot yet");
+    } else {
+        println!("bot: off (no [telegram] token)");
+    }
+    println!("ready");
+
+    let outcome = tokio::select! {
+        signal = shutdown_signal() => signal.map(|name| println!("{name}: shutting down")),
+        Some(ended) = tasks.join_next() => Err(match ended {
+            Ok(Ok(())) => anyhow::anyhow!("a service stopped unexpectedly"),
+            Ok(Err(e)) => e,
+            Err(e) => anyhow::anyhow!("a service crashed: {e}"),
+        }),
+    };
+    shutdown.cancel();
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("some connections did not finish within the shutdown grace period");
+    }
+    app.store().close().await;
+    outcome
+}
+
+async fn shutdown_signal() -> Result<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT").context("cannot handle SIGINT"),
+            _ = term.recv() => Ok("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot handle Ctrl-C")?;
+        Ok("Ctrl-C")
+    }
+}
+
+/// Records the embedded node in the store, so every front end prints links to it.
+pub async fn register_embedded_node(app: &app::App) -> Result<()> {
+    let c = &app.config().node;
+    if !c.enabled {
+        return Ok(());
+    }
+    let server_name = if c.tls.server_name.is_empty() {
+        c.public_host.clone()
+    } else {
+        c.tls.server_name.clone()
+    };
+    let security = NodeSecurity::Tls(TlsParams {
+        server_name,
+        allow_insecure: c.tls.cert.is_none(),
+    });
+    app.store()
+        .upsert_node(
+            &c.name,
+            &Location(c.location.clone()),
+            &c.public_host,
+            c.advertised_port(),
+            &security,
+        )
+        .await
+        .context("cannot register the embedded node")?;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! The access feed: polls the store's access revision and pushes a snapshot, then changes, into
+//! the node's table. The node never touches the database; a remote node will get the same
+//! updates over the network.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+/// How often the store is polled: well inside the 1 s within which a block must take effect.
+const POLL: Duration = Duration::from_millis(200);
+
+pub async fn run(
+    store: store::Store,
+    table: node::AccessTable,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut revision: Option<i64> = None;
+    let mut ticker = tokio::time::interval(POLL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = ticker.tick() => {}
+        }
+        let result = match revision {
+            None => store.access_snapshot().await.map(|snap| {
+                revision = Some(snap.revision);
+                table.apply(snapshot_update(snap));
+            }),
+            Some(since) => store
+                .access_changes_since(since)
+                .await
+                .map(|changes| match changes {
+                    Some(ch) if ch.revision > since => {
+                        revision = Some(ch.revision);
+                        table.apply(changes_update(ch));
+                    }
+                    Some(_) => {}
+                    // The store cannot tell what changed: start over from a snapshot.
+                    None => revision = None,
+                }),
+        };
+        if let Err(e) = result {
+            // The node keeps its last table; expiry is still enforced by the node itself.
+            tracing::warn!(error = %e, "access feed: cannot read the store, retrying");
+        }
+    }
+}
+
+fn entry(e: store::AccessEntry) -> node::AccessEntry {
+    node::AccessEntry {
+        key: *e.vless_uuid.as_bytes(),
+        expires_at: e.expires_at.unix_timestamp(),
+    }
+}
+
+fn snapshot_update(snap: store::AccessSnapshot) -> node::AccessUpdate {
+    node::AccessUpdate::Snapshot {
+        revision: snap.revision as u64,
+        entries: snap.entries.into_iter().map(entry).collect(),
+    }
+}
+
+fn changes_update(ch: store::AccessChanges) -> node::AccessUpdate {
+    node::AccessUpdate::Changes {
+        revision: ch.revision as u64,
+        upserts: ch.upserts.into_iter().map(entry).collect(),
+        revoked: ch.revoked.iter().map(|u| *u.as_bytes()).collect(),
+    }
+}

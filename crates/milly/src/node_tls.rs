@@ -1,0 +1,62 @@
+//! The embedded node's settings from `[node]`: certificate files, or a self-signed certificate
+//! generated once into the data directory (and regenerated if the names it must cover change).
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::data_dir;
+
+pub fn node_config(config: &config::Config) -> Result<node::NodeConfig> {
+    let c = &config.node;
+    let tls = match (&c.tls.cert, &c.tls.key) {
+        (Some(cert), Some(key)) => node::TlsSource::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        _ => {
+            let (cert, key) = self_signed(config)?;
+            node::TlsSource::Pem { cert, key }
+        }
+    };
+    Ok(node::NodeConfig {
+        listen: c.listen,
+        tls,
+        fallback: c.fallback.unwrap_or(config.web.listen),
+        handshake_timeout: Duration::from_secs(c.handshake_timeout_secs),
+        idle_timeout: Duration::from_secs(c.idle_timeout_secs),
+        max_connections: c.max_connections,
+        allow_private_destinations: c.allow_private_destinations,
+        own_addresses: Vec::new(),
+    })
+}
+
+/// The certificate covers the server name clients send (and the public host).
+fn self_signed(config: &config::Config) -> Result<(String, String)> {
+    let dir = &config.service.data_dir;
+    data_dir::ensure(dir)?;
+    let mut names = vec![config.node.public_host.clone()];
+    if !config.node.tls.server_name.is_empty()
+        && config.node.tls.server_name != config.node.public_host
+    {
+        names.push(config.node.tls.server_name.clone());
+    }
+    let wanted = names.join("\n");
+    let names_path = dir.join("node-tls.names");
+    let current = std::fs::read_to_string(&names_path).ok();
+    if current.as_deref() != Some(wanted.as_str()) {
+        for f in ["node-tls.names", "node-cert.pem", "node-key.pem"] {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+        let (cert, key) =
+            node::generate_self_signed(&names).context("cannot generate the node's certificate")?;
+        data_dir::write_private(&dir.join("node-cert.pem"), &cert)?;
+        data_dir::write_private(&dir.join("node-key.pem"), &key)?;
+        data_dir::write_private(&names_path, &wanted)?;
+    }
+    let cert =
+        std::fs::read_to_string(dir.join("node-cert.pem")).context("cannot read node-cert.pem")?;
+    let key =
+        std::fs::read_to_string(dir.join("node-key.pem")).context("cannot read node-key.pem")?;
+    Ok((cert, key))
+}
