@@ -65,7 +65,9 @@ pub enum Command {
 pub enum Flow {
     /// No flow (addons absent or flow empty).
     None,
-    /// `xtls-rprx-vision`.
+    /// `xtls-rprx-vision`. Xray-core refuses it with [`Command::Udp`] (Vision clients send
+    /// UDP as XUDP over [`Command::Mux`]), and refuses an empty flow from a Vision user for
+    /// TCP; both are the server's policy, not the codec's.
     Vision,
 }
 
