@@ -21,6 +21,7 @@ use vless::{Address, Destination, Parse};
 use crate::metrics::Metrics;
 use crate::server::Shared;
 use crate::session::{egress_failure, host};
+use crate::udp::{give_datagram_buffer, take_datagram_buffer};
 
 /// Frames queued towards the client before sessions wait for the writer.
 const OUTBOUND_QUEUE: usize = 64;
@@ -30,8 +31,6 @@ const SESSION_QUEUE: usize = 16;
 const CHUNK: usize = 8 * 1024;
 /// Bytes read from the client at a time.
 const STREAM_READ: usize = 16 * 1024;
-/// Largest datagram received from a UDP peer.
-const MAX_DATAGRAM: usize = u16::MAX as usize;
 
 /// What the reader hands a session: a TCP chunk, or a datagram with its destination when the
 /// client names one (XUDP may change peers per datagram).
@@ -287,7 +286,6 @@ async fn udp_session(
     };
     let mut peer = first;
     let mut resolved: Option<(Destination, SocketAddr)> = None;
-    let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
         tokio::select! {
             inbound = from_client.recv() => {
@@ -314,19 +312,29 @@ async fn udp_session(
                     }
                 }
             }
-            received = socket.recv_from(&mut buf) => {
-                let Ok((n, from)) = received else { continue };
-                count.down += n as u64;
-                let from = Destination {
-                    address: match from.ip().to_canonical() {
-                        IpAddr::V4(v4) => Address::Ipv4(v4),
-                        IpAddr::V6(v6) => Address::Ipv6(v6),
-                    },
-                    port: from.port(),
-                };
-                let frame = encode(id, Status::Keep { udp_peer: Some(from) }, false, Some(&buf[..n]));
-                if to_client.send(frame).await.is_err() {
+            ready = socket.readable() => {
+                if ready.is_err() {
+                    let _ = to_client.send(end(id, true)).await;
                     return;
+                }
+                let mut datagram = take_datagram_buffer();
+                let received = socket.try_recv_buf_from(&mut datagram);
+                let frame = received.ok().map(|(n, from)| {
+                    count.down += n as u64;
+                    let from = Destination {
+                        address: match from.ip().to_canonical() {
+                            IpAddr::V4(v4) => Address::Ipv4(v4),
+                            IpAddr::V6(v6) => Address::Ipv6(v6),
+                        },
+                        port: from.port(),
+                    };
+                    encode(id, Status::Keep { udp_peer: Some(from) }, false, Some(&datagram))
+                });
+                give_datagram_buffer(datagram);
+                if let Some(frame) = frame {
+                    if to_client.send(frame).await.is_err() {
+                        return;
+                    }
                 }
             }
         }

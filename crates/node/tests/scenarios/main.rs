@@ -115,6 +115,24 @@ async fn datagrams_cross_the_udp_command_both_ways() {
     let mut back = vec![0u8; 1200];
     stream.read_exact(&mut back).await.unwrap();
     assert_eq!(back, big);
+    stream.read_exact(&mut len).await.unwrap();
+    assert_eq!(
+        u16::from_be_bytes(len),
+        0,
+        "the empty datagram comes back empty"
+    );
+
+    // A datagram far larger than one read of the stream still crosses whole.
+    let huge = pattern(60_000, 4);
+    let mut framed = Vec::new();
+    vless::udp::encode_packet(&huge, &mut framed).unwrap();
+    stream.write_all(&framed).await.unwrap();
+    stream.flush().await.unwrap();
+    stream.read_exact(&mut len).await.unwrap();
+    assert_eq!(usize::from(u16::from_be_bytes(len)), huge.len());
+    let mut back = vec![0u8; huge.len()];
+    stream.read_exact(&mut back).await.unwrap();
+    assert!(back == huge);
     node.stop().await;
 }
 
