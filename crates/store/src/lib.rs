@@ -22,6 +22,7 @@ mod bot;
 mod bot_stats;
 mod connect;
 mod credentials;
+mod dump;
 mod error;
 mod export;
 mod nodes;
@@ -35,6 +36,7 @@ mod users;
 pub use access::{AccessChanges, AccessEntry, AccessSnapshot};
 pub use connect::{Backend, Store};
 pub use credentials::Credentials;
+pub use dump::{RestoreError, StoreDump, TableDump, DUMP_FORMAT, TABLES};
 pub use error::StoreError;
 pub use export::{
     ConsentExport, CredentialsExport, ProfileExport, UserExport, EXPORT_SCHEMA_VERSION,

@@ -1,0 +1,208 @@
+//! Backups' raw material: a dump restores into an empty store of either dialect, whole.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use domain::{
+    Days, Email, Language, Location, Money, NewUser, NodeSecurity, PaymentStatus, PlanId, Provider,
+    TelegramId, TlsParams,
+};
+use sqlx::Row as _;
+use store::testing::TestDb;
+use store::{NewPayment, RestoreError, StoreDump, TABLES};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+const NOW: OffsetDateTime = datetime!(2026-04-01 12:00 UTC);
+
+/// Some of everything: people, subscriptions, payments, nodes, trial, tombstones, support, bot.
+async fn fill(db: &TestDb) {
+    let s = &db.store;
+    let new = NewUser {
+        telegram_id: TelegramId(42),
+        first_name: "Олег".into(),
+        last_name: None,
+        username: Some("oleg".into()),
+        language: Language::Ru,
+        consent_at: Some(NOW),
+    };
+    let a = s.create_user(&new, NOW).await.unwrap();
+    let b = s
+        .create_user(&NewUser::from_telegram_id(TelegramId(43)), NOW)
+        .await
+        .unwrap();
+    let gone = s
+        .create_user(&NewUser::from_telegram_id(TelegramId(44)), NOW)
+        .await
+        .unwrap();
+    s.set_email(a.id, Some(&"oleg@example.com".parse::<Email>().unwrap()))
+        .await
+        .unwrap();
+    s.claim_trial("k", a.id, Days(3), NOW).await.unwrap();
+    let p = NewPayment {
+        user_id: b.id,
+        provider: Provider::YooKassa,
+        provider_payment_id: Some("yk".into()),
+        plan: PlanId("m".into()),
+        days: Days(30),
+        amount: Money::rub_kopecks(100),
+        created_at: NOW,
+    };
+    let p = s.create_payment(&p).await.unwrap();
+    s.settle_payment(p.id, PaymentStatus::Succeeded, None, NOW)
+        .await
+        .unwrap();
+    s.grant_days(gone.id, PlanId("m".into()), Days(1), NOW)
+        .await
+        .unwrap();
+    s.erase_user(gone.id).await.unwrap();
+    s.set_blocked(b.id, true).await.unwrap();
+    let tls = NodeSecurity::Tls(TlsParams {
+        server_name: "x".into(),
+        allow_insecure: false,
+    });
+    s.upsert_node("eu", &Location("EU".into()), "203.0.113.1", 443, &tls)
+        .await
+        .unwrap();
+    s.open_ticket(a.id, "не работает", NOW).await.unwrap();
+    s.set_conversation(a.id, Some("support"), NOW)
+        .await
+        .unwrap();
+    s.claim_update(1, NOW).await.unwrap();
+}
+
+/// Rows sorted, so dumps of equal stores compare equal whatever order rows come back in.
+fn normalized(mut dump: StoreDump) -> StoreDump {
+    for table in &mut dump.tables {
+        table
+            .rows
+            .sort_by_key(|row| serde_json::to_string(row).unwrap());
+    }
+    dump
+}
+
+async fn round_trip(from: &TestDb, to: &TestDb) {
+    fill(from).await;
+    let dump = from.store.dump().await.unwrap();
+    assert_eq!(dump.tables.len(), TABLES.len());
+    let json = serde_json::to_string(&dump).unwrap();
+    let dump: StoreDump = serde_json::from_str(&json).unwrap();
+    to.store.restore(&dump).await.unwrap();
+    let restored = normalized(to.store.dump().await.unwrap());
+    let expected = normalized(dump.clone());
+    for (got, want) in restored.tables.iter().zip(&expected.tables) {
+        assert!(got == want, "table {} differs after the restore", want.name);
+    }
+    assert_eq!(restored.id_high_water, expected.id_high_water);
+    assert_eq!(restored, expected);
+
+    // The restored store carries on: ids continue, the access feed continues.
+    let revision = to.store.access_revision().await.unwrap();
+    assert_eq!(revision, from.store.access_revision().await.unwrap());
+    let fresh = to
+        .store
+        .create_user(&NewUser::from_telegram_id(TelegramId(99)), NOW)
+        .await;
+    let fresh = fresh.unwrap();
+    assert!(
+        fresh.id.0 > 3,
+        "a new id after the restored ones (and the erased one)"
+    );
+    to.store
+        .grant_days(fresh.id, PlanId("m".into()), Days(5), NOW)
+        .await
+        .unwrap();
+    assert!(to.store.access_revision().await.unwrap() > revision);
+    let oleg = to
+        .store
+        .user_by_telegram(TelegramId(42))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(oleg.first_name, "Олег");
+    assert_eq!(oleg.email.unwrap().as_str(), "oleg@example.com");
+    assert_eq!(to.store.list_payments(None).await.unwrap().len(), 1);
+
+    let again = to.store.restore(&dump).await;
+    assert!(matches!(again, Err(RestoreError::NotEmpty)), "{again:?}");
+}
+
+async fn a_dump_restores_into_an_empty_store_of_the_same_kind(db: &TestDb) {
+    let target = match db.store.backend() {
+        store::Backend::Sqlite => TestDb::sqlite().await,
+        store::Backend::Postgres => TestDb::postgres().await.unwrap(),
+    };
+    round_trip(db, &target).await;
+}
+
+async fn every_table_of_the_schema_is_in_the_dump(db: &TestDb) {
+    let pool = store::testing::pool(&db.store);
+    let sql = match db.store.backend() {
+        store::Backend::Sqlite => {
+            "SELECT name AS t FROM sqlite_master WHERE type = 'table' \
+             AND name NOT IN ('_sqlx_migrations', 'sqlite_sequence')"
+        }
+        store::Backend::Postgres => {
+            "SELECT table_name::text AS t FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'"
+        }
+    };
+    let mut tables: Vec<String> = sqlx::query(sql)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get("t"))
+        .collect();
+    tables.sort();
+    let mut listed: Vec<String> = TABLES.iter().map(|t| t.to_string()).collect();
+    listed.sort();
+    assert_eq!(tables, listed, "store::TABLES must name every table");
+}
+
+async fn a_backup_from_another_schema_version_is_refused(db: &TestDb) {
+    let mut dump = db.store.dump().await.unwrap();
+    dump.schema_version += 1;
+    let refused = db.store.restore(&dump).await;
+    assert!(
+        matches!(refused, Err(RestoreError::SchemaMismatch { .. })),
+        "{refused:?}"
+    );
+}
+
+async fn a_backup_naming_an_unknown_table_changes_nothing(db: &TestDb) {
+    let source = TestDb::sqlite().await;
+    fill(&source).await;
+    let mut dump = source.store.dump().await.unwrap();
+    dump.tables.push(store::TableDump {
+        name: "users; DROP TABLE users".into(),
+        columns: vec!["x".into()],
+        rows: vec![vec![serde_json::Value::Null]],
+    });
+    let refused = db.store.restore(&dump).await;
+    assert!(
+        matches!(refused, Err(RestoreError::UnknownTable(_))),
+        "{refused:?}"
+    );
+    assert!(
+        db.store.list_users(0, 10).await.unwrap().is_empty(),
+        "rolled back"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_restores_into_postgres_and_back() {
+    let Some(pg) = TestDb::postgres().await else {
+        return;
+    };
+    round_trip(&TestDb::sqlite().await, &pg).await;
+    let Some(pg) = TestDb::postgres().await else {
+        return;
+    };
+    round_trip(&pg, &TestDb::sqlite().await).await;
+}
+
+store::backend_tests!(
+    a_dump_restores_into_an_empty_store_of_the_same_kind,
+    every_table_of_the_schema_is_in_the_dump,
+    a_backup_from_another_schema_version_is_refused,
+    a_backup_naming_an_unknown_table_changes_nothing,
+);
