@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::{feed, node_tls};
+use crate::{data_dir, feed, node_tls};
 
 /// How long running work gets to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -69,7 +69,21 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         println!("node: disabled");
     }
     if config.telegram.token.is_set() {
-        println!("bot: a token is set, but this build has no Telegram bot yet");
+        let secret = data_dir::read_or_create(
+            &config.service.data_dir,
+            "trial.key",
+            data_dir::random_secret,
+        )?;
+        let trial_key = bot::TrialKey::new(secret.trim().as_bytes().to_vec())
+            .context("the trial secret in the data directory is too short")?;
+        let bot_app = app.clone();
+        let bot_shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            bot::run(bot_app, bot::BotOptions::new(trial_key), bot_shutdown)
+                .await
+                .context("Telegram bot stopped")
+        });
+        println!("bot: long polling {}", config.telegram.api_url);
     } else {
         println!("bot: off (no [telegram] token)");
     }
