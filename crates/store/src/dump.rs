@@ -146,6 +146,21 @@ impl Store {
         })
     }
 
+    /// Every table and its columns as the database itself reports them, in [`TABLES`] order:
+    /// what a data-inventory test compares its declarations with.
+    pub async fn schema(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let mut schema = Vec::with_capacity(TABLES.len());
+        for &table in TABLES {
+            schema.push((
+                table.to_owned(),
+                column_names(&mut tx, self.backend, table).await?,
+            ));
+        }
+        tx.commit().await?;
+        Ok(schema)
+    }
+
     /// Restores `dump` into this store, which must be empty (freshly created), in one
     /// transaction: either everything is restored or nothing is.
     pub async fn restore(&self, dump: &StoreDump) -> Result<(), RestoreError> {

@@ -156,6 +156,22 @@ async fn every_table_of_the_schema_is_in_the_dump(db: &TestDb) {
     let mut listed: Vec<String> = TABLES.iter().map(|t| t.to_string()).collect();
     listed.sort();
     assert_eq!(tables, listed, "store::TABLES must name every table");
+
+    let schema = db.store.schema().await.unwrap();
+    assert_eq!(schema.len(), TABLES.len());
+    let users = &schema.iter().find(|(t, _)| t == "users").unwrap().1;
+    for column in [
+        "telegram_id",
+        "first_name",
+        "email",
+        "last_seen_at",
+        "bot_unreachable",
+    ] {
+        assert!(
+            users.iter().any(|c| c == column),
+            "users.{column} in {users:?}"
+        );
+    }
 }
 
 async fn a_backup_from_another_schema_version_is_refused(db: &TestDb) {
