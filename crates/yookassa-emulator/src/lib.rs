@@ -1,0 +1,163 @@
+//! A YooKassa API v3 emulator for tests: an HTTP server on loopback that speaks the real JSON
+//! wire format (`POST /v3/payments` with basic auth and `Idempotence-Key`, `GET
+//! /v3/payments/{id}`, `POST /v3/refunds`, `{"type":"error"}` answers), plus controls a test
+//! uses in place of a person and of YooKassa's notification sender: pay, cancel, deliver a
+//! notification to a webhook URL, simulate an outage. Like the real API it returns the card's
+//! first and last digits and issuer, so tests can prove the shop never stores them.
+//!
+//! ```ignore
+//! let yk = Emulator::start("100500", "test_secret").await?;
+//! // ... the shop creates a payment against yk.url() ...
+//! yk.succeed(&id);
+//! let status = yk.notify(&id, &webhook_url).await?;
+//! ```
+
+mod server;
+mod shapes;
+mod state;
+
+pub use shapes::{
+    format_minor, parse_minor, PaymentStatus, CARD_FIRST6, CARD_ISSUER_COUNTRY, CARD_ISSUER_NAME,
+    CARD_LAST4,
+};
+pub use state::Recorded;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio::task::JoinHandle;
+
+use crate::state::State;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error("cannot listen on loopback: {0}")]
+    Bind(std::io::Error),
+    #[error("no payment with that id")]
+    UnknownPayment,
+    #[error("cannot deliver the notification: {0}")]
+    Deliver(#[from] reqwest::Error),
+}
+
+/// A running emulator; the server stops when this is dropped.
+pub struct Emulator {
+    addr: SocketAddr,
+    state: Arc<State>,
+    server: JoinHandle<()>,
+    http: reqwest::Client,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Emulator {
+    /// Starts on 127.0.0.1 on a free port, accepting `shop_id:secret_key` as basic auth.
+    pub async fn start(shop_id: &str, secret_key: &str) -> Result<Emulator, EmulatorError> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(EmulatorError::Bind)?;
+        let addr = listener.local_addr().map_err(EmulatorError::Bind)?;
+        let state = Arc::new(State::new(
+            shop_id.to_owned(),
+            secret_key.to_owned(),
+            format!("http://{addr}"),
+        ));
+        let app = server::router(state.clone());
+        let server = tokio::spawn(async move {
+            // Ends only when aborted on drop; an accept error ends the emulator, failing the test.
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Emulator {
+            addr,
+            state,
+            server,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// The base URL to configure as `[yookassa] api_url`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every payment id, in no particular order.
+    pub fn payment_ids(&self) -> Vec<String> {
+        self.state.lock().payments.keys().cloned().collect()
+    }
+
+    /// The payment object as `GET /v3/payments/{id}` would answer.
+    pub fn payment(&self, id: &str) -> Option<Value> {
+        self.state.lock().payments.get(id).map(|p| p.to_json())
+    }
+
+    /// The person paid with the test card (capture: the payment succeeds at once).
+    pub fn succeed(&self, id: &str) -> Result<(), EmulatorError> {
+        self.set_status(id, PaymentStatus::Succeeded)
+    }
+
+    /// The payment was declined or abandoned.
+    pub fn cancel(&self, id: &str) -> Result<(), EmulatorError> {
+        self.set_status(id, PaymentStatus::Canceled)
+    }
+
+    fn set_status(&self, id: &str, status: PaymentStatus) -> Result<(), EmulatorError> {
+        let mut inner = self.state.lock();
+        let p = inner
+            .payments
+            .get_mut(id)
+            .ok_or(EmulatorError::UnknownPayment)?;
+        p.status = status;
+        if status == PaymentStatus::Succeeded {
+            p.captured_at = Some(OffsetDateTime::now_utc());
+        }
+        Ok(())
+    }
+
+    /// The notification YooKassa would send now about this payment (`payment.<status>`).
+    pub fn notification(&self, id: &str) -> Result<Value, EmulatorError> {
+        let inner = self.state.lock();
+        let p = inner
+            .payments
+            .get(id)
+            .ok_or(EmulatorError::UnknownPayment)?;
+        Ok(shapes::notification(p))
+    }
+
+    /// Delivers the payment's current notification to `webhook_url` as YooKassa does (a JSON
+    /// POST) and returns the HTTP status the shop answered with.
+    pub async fn notify(&self, id: &str, webhook_url: &str) -> Result<u16, EmulatorError> {
+        let body = self.notification(id)?;
+        self.deliver(webhook_url, &body).await
+    }
+
+    /// Posts any notification body (a forged one, say) to `webhook_url`.
+    pub async fn deliver(&self, webhook_url: &str, body: &Value) -> Result<u16, EmulatorError> {
+        let response = self.http.post(webhook_url).json(body).send().await?;
+        Ok(response.status().as_u16())
+    }
+
+    /// Makes every API call answer 500 (`true`) or work again (`false`).
+    pub fn set_failing(&self, failing: bool) {
+        self.state.lock().failing = failing;
+    }
+
+    /// The create-payment and refund requests the emulator accepted, oldest first.
+    pub fn recorded(&self) -> Vec<Recorded> {
+        self.state.lock().recorded.clone()
+    }
+
+    /// The refunds made, oldest first.
+    pub fn refunds(&self) -> Vec<Value> {
+        self.state.lock().refunds.clone()
+    }
+
+    /// How many API calls were answered, errors included.
+    pub fn api_calls(&self) -> u64 {
+        self.state.lock().api_calls
+    }
+}

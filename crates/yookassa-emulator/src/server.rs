@@ -1,0 +1,336 @@
+//! The emulator's HTTP routes: the API (`/v3/payments`, `/v3/refunds`) with basic auth and
+//! idempotence keys, and a tiny hosted payment page at the confirmation URL.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use crate::shapes::{self, EmulatedPayment, PaymentStatus};
+use crate::state::{Recorded, State};
+
+const PAYMENTS: &str = "POST /v3/payments";
+const REFUNDS: &str = "POST /v3/refunds";
+
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/v3/payments", post(create_payment))
+        .route("/v3/payments/{id}", get(get_payment))
+        .route("/v3/refunds", post(create_refund))
+        .route("/checkout/{id}", get(checkout_page).post(checkout_pay))
+        .with_state(state)
+}
+
+fn error(status: StatusCode, code: &str, description: &str, parameter: Option<&str>) -> Response {
+    (status, Json(shapes::error(code, description, parameter))).into_response()
+}
+
+fn bad_request(description: &str, parameter: &str) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        description,
+        Some(parameter),
+    )
+}
+
+/// Basic auth, the outage switch and the call counter, common to every API route.
+fn admit(state: &State, headers: &HeaderMap) -> Result<(), Response> {
+    let failing = {
+        let mut inner = state.lock();
+        inner.api_calls += 1;
+        inner.failing
+    };
+    if failing {
+        return Err(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            "Internal server error",
+            None,
+        ));
+    }
+    let expected = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", state.shop_id, state.secret_key));
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "));
+    if given != Some(expected.as_str()) {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Login and password are incorrect",
+            Some("Authorization"),
+        ));
+    }
+    Ok(())
+}
+
+fn idempotence_key(headers: &HeaderMap) -> Result<String, Response> {
+    match headers.get("idempotence-key").and_then(|v| v.to_str().ok()) {
+        Some(k) if !k.is_empty() && k.len() <= 64 => Ok(k.to_owned()),
+        _ => Err(bad_request(
+            "Idempotence key is missing or invalid",
+            "Idempotence-Key",
+        )),
+    }
+}
+
+/// The same key with the same body answers as the first time; with another body, an error.
+fn replay(state: &State, endpoint: &'static str, key: &str, body: &Value) -> Option<Response> {
+    let inner = state.lock();
+    let (first, status, response) = inner.idempotence.get(&(endpoint, key.to_owned()))?;
+    if first != body {
+        return Some(bad_request(
+            "Idempotence key duplicated with different request parameters",
+            "Idempotence-Key",
+        ));
+    }
+    let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
+    Some((status, Json(response.clone())).into_response())
+}
+
+fn parse_body(body: &Bytes) -> Result<Value, Response> {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .filter(Value::is_object)
+        .ok_or_else(|| bad_request("Request body is not a JSON object", "body"))
+}
+
+fn amount_of(v: &Value, parameter: &str) -> Result<(i64, String, String), Response> {
+    let value = v["value"]
+        .as_str()
+        .ok_or_else(|| bad_request("Amount value must be a string", parameter))?;
+    let minor = shapes::parse_minor(value)
+        .filter(|m| *m > 0)
+        .ok_or_else(|| bad_request("Invalid amount value", parameter))?;
+    let currency = v["currency"].as_str().unwrap_or_default();
+    if currency != "RUB" {
+        return Err(bad_request("Unsupported currency", parameter));
+    }
+    Ok((minor, value.to_owned(), currency.to_owned()))
+}
+
+/// The 54-FZ receipt checks YooKassa makes: a customer contact, items summing to the amount.
+fn check_receipt(receipt: &Value, total_minor: i64) -> Result<(), Response> {
+    let customer = &receipt["customer"];
+    if customer["email"].as_str().is_none() && customer["phone"].as_str().is_none() {
+        return Err(bad_request(
+            "Receipt needs the customer's email or phone",
+            "receipt.customer",
+        ));
+    }
+    let items = receipt["items"]
+        .as_array()
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| bad_request("Receipt has no items", "receipt.items"))?;
+    let mut sum = 0i64;
+    for item in items {
+        if item["description"].as_str().is_none_or(str::is_empty)
+            || item["vat_code"].as_i64().is_none()
+            || item["quantity"].as_str().is_none()
+        {
+            return Err(bad_request("Receipt item is incomplete", "receipt.items"));
+        }
+        let quantity = item["quantity"]
+            .as_str()
+            .and_then(shapes::parse_minor)
+            .ok_or_else(|| bad_request("Invalid quantity", "receipt.items.quantity"))?;
+        let (price, _, _) = amount_of(&item["amount"], "receipt.items.amount")?;
+        sum += price * quantity / 100;
+    }
+    if sum != total_minor {
+        return Err(bad_request(
+            "Receipt items do not add up to the payment amount",
+            "receipt.items",
+        ));
+    }
+    Ok(())
+}
+
+async fn create_payment(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match try_create_payment(&state, &headers, &body) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+fn try_create_payment(
+    state: &State,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, Response> {
+    admit(state, headers)?;
+    let key = idempotence_key(headers)?;
+    let req = parse_body(body)?;
+    if let Some(r) = replay(state, PAYMENTS, &key, &req) {
+        return Ok(r);
+    }
+    let (minor, amount_value, currency) = amount_of(&req["amount"], "amount")?;
+    let confirmation = &req["confirmation"];
+    if confirmation["type"] != "redirect" {
+        return Err(bad_request(
+            "Only redirect confirmation is emulated",
+            "confirmation.type",
+        ));
+    }
+    let return_url = confirmation["return_url"]
+        .as_str()
+        .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+        .ok_or_else(|| bad_request("return_url is required", "confirmation.return_url"))?;
+    if let Some(receipt) = req.get("receipt") {
+        check_receipt(receipt, minor)?;
+    }
+    let metadata = req.get("metadata").cloned().unwrap_or(json!({}));
+    if !metadata.is_object() {
+        return Err(bad_request("metadata must be an object", "metadata"));
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let payment = EmulatedPayment {
+        confirmation_url: format!("{}/checkout/{id}", state.base_url),
+        id: id.clone(),
+        status: PaymentStatus::Pending,
+        amount_value,
+        currency,
+        description: req["description"].as_str().map(str::to_owned),
+        metadata,
+        return_url: return_url.to_owned(),
+        created_at: OffsetDateTime::now_utc(),
+        captured_at: None,
+        refunded_minor: 0,
+    };
+    let response = payment.to_json();
+    let mut inner = state.lock();
+    inner.payments.insert(id, payment);
+    inner.recorded.push(Recorded {
+        endpoint: PAYMENTS,
+        idempotence_key: key.clone(),
+        body: req.clone(),
+    });
+    inner
+        .idempotence
+        .insert((PAYMENTS, key), (req, 200, response.clone()));
+    Ok(Json(response).into_response())
+}
+
+async fn get_payment(
+    AxState(state): AxState<Arc<State>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = admit(&state, &headers) {
+        return r;
+    }
+    match state.lock().payments.get(&id) {
+        Some(p) => Json(p.to_json()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Payment doesn't exist or access denied",
+            Some("payment_id"),
+        ),
+    }
+}
+
+async fn create_refund(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match try_create_refund(&state, &headers, &body) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+fn try_create_refund(
+    state: &State,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, Response> {
+    admit(state, headers)?;
+    let key = idempotence_key(headers)?;
+    let req = parse_body(body)?;
+    if let Some(r) = replay(state, REFUNDS, &key, &req) {
+        return Ok(r);
+    }
+    let (minor, value, currency) = amount_of(&req["amount"], "amount")?;
+    let payment_id = req["payment_id"]
+        .as_str()
+        .ok_or_else(|| bad_request("payment_id is required", "payment_id"))?;
+    let mut inner = state.lock();
+    let Some(payment) = inner.payments.get_mut(payment_id) else {
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Payment doesn't exist",
+            Some("payment_id"),
+        ));
+    };
+    if payment.status != PaymentStatus::Succeeded {
+        return Err(bad_request(
+            "Only succeeded payments can be refunded",
+            "payment_id",
+        ));
+    }
+    let paid = shapes::parse_minor(&payment.amount_value).unwrap_or(0);
+    if payment.refunded_minor + minor > paid {
+        return Err(bad_request(
+            "Refund amount exceeds the payment amount",
+            "amount",
+        ));
+    }
+    payment.refunded_minor += minor;
+    let refund = shapes::refund(
+        &uuid::Uuid::new_v4().to_string(),
+        payment_id,
+        &value,
+        &currency,
+        OffsetDateTime::now_utc(),
+    );
+    inner.refunds.push(refund.clone());
+    inner.recorded.push(Recorded {
+        endpoint: REFUNDS,
+        idempotence_key: key.clone(),
+        body: req.clone(),
+    });
+    inner
+        .idempotence
+        .insert((REFUNDS, key), (req, 200, refund.clone()));
+    Ok(Json(refund).into_response())
+}
+
+/// The hosted payment page a person is redirected to: one button that pays with the test card.
+async fn checkout_page(AxState(state): AxState<Arc<State>>, Path(id): Path<String>) -> Response {
+    let inner = state.lock();
+    let Some(p) = inner.payments.get(&id) else {
+        return (StatusCode::NOT_FOUND, "unknown payment").into_response();
+    };
+    Html(format!(
+        "<!doctype html><title>YooKassa emulator</title><h1>Pay {} {}</h1>\
+         <form method=post><button type=submit>Pay with test card</button></form>",
+        p.amount_value, p.currency
+    ))
+    .into_response()
+}
+
+async fn checkout_pay(AxState(state): AxState<Arc<State>>, Path(id): Path<String>) -> Response {
+    let mut inner = state.lock();
+    let Some(p) = inner.payments.get_mut(&id) else {
+        return (StatusCode::NOT_FOUND, "unknown payment").into_response();
+    };
+    if p.status == PaymentStatus::Pending {
+        p.status = PaymentStatus::Succeeded;
+        p.captured_at = Some(OffsetDateTime::now_utc());
+    }
+    Redirect::to(&p.return_url).into_response()
+}

@@ -1,0 +1,134 @@
+//! The emulator as a client sees it over HTTP: auth, idempotence, errors, payment life and
+//! refunds in YooKassa's wire format.
+#![allow(clippy::unwrap_used)]
+
+use serde_json::{json, Value};
+use yookassa_emulator::{Emulator, CARD_LAST4};
+
+const SHOP: &str = "100500";
+const KEY: &str = "test_secret";
+
+fn create_body() -> Value {
+    json!({
+        "amount": {"value": "199.00", "currency": "RUB"},
+        "capture": true,
+        "confirmation": {"type": "redirect", "return_url": "http://127.0.0.1/pay/return?payment=1"},
+        "description": "month",
+        "metadata": {"payment_id": "1"},
+    })
+}
+
+async fn post(yk: &Emulator, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}{path}", yk.url()))
+        .basic_auth(SHOP, Some(KEY))
+        .json(body);
+    if let Some(key) = key {
+        req = req.header("Idempotence-Key", key);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+async fn get(yk: &Emulator, path: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .get(format!("{}{path}", yk.url()))
+        .basic_auth(SHOP, Some(KEY))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_same_idempotence_key_returns_the_same_payment() {
+    let yk = Emulator::start(SHOP, KEY).await.unwrap();
+    let (s1, p1) = post(&yk, "/v3/payments", Some("k1"), &create_body()).await;
+    let (s2, p2) = post(&yk, "/v3/payments", Some("k1"), &create_body()).await;
+    assert_eq!((s1, s2), (200, 200));
+    assert_eq!(p1["id"], p2["id"]);
+    assert_eq!(p1["status"], "pending");
+    assert_eq!(p1["confirmation"]["type"], "redirect");
+    assert_eq!(yk.payment_ids().len(), 1);
+
+    let (s3, p3) = post(&yk, "/v3/payments", Some("k2"), &create_body()).await;
+    assert_eq!(s3, 200);
+    assert_ne!(p3["id"], p1["id"]);
+}
+
+#[tokio::test]
+async fn requests_without_a_key_or_with_wrong_credentials_are_refused() {
+    let yk = Emulator::start(SHOP, KEY).await.unwrap();
+    let (s, e) = post(&yk, "/v3/payments", None, &create_body()).await;
+    assert_eq!(s, 400);
+    assert_eq!(e["type"], "error");
+    assert_eq!(e["parameter"], "Idempotence-Key");
+
+    let r = reqwest::Client::new()
+        .post(format!("{}/v3/payments", yk.url()))
+        .basic_auth(SHOP, Some("wrong"))
+        .header("Idempotence-Key", "k")
+        .json(&create_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["code"], "invalid_credentials");
+}
+
+#[tokio::test]
+async fn a_receipt_must_add_up_to_the_amount() {
+    let yk = Emulator::start(SHOP, KEY).await.unwrap();
+    let mut body = create_body();
+    body["receipt"] = json!({
+        "customer": {"email": "a@example.com"},
+        "items": [{"description": "month", "quantity": "1.00",
+                   "amount": {"value": "100.00", "currency": "RUB"}, "vat_code": 1}],
+    });
+    let (s, e) = post(&yk, "/v3/payments", Some("r1"), &body).await;
+    assert_eq!(s, 400, "{e}");
+    body["receipt"]["items"][0]["amount"]["value"] = json!("199.00");
+    let (s, _) = post(&yk, "/v3/payments", Some("r2"), &body).await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn a_paid_payment_shows_card_details_and_can_be_refunded_once() {
+    let yk = Emulator::start(SHOP, KEY).await.unwrap();
+    let (_, p) = post(&yk, "/v3/payments", Some("k"), &create_body()).await;
+    let id = p["id"].as_str().unwrap();
+    yk.succeed(id).unwrap();
+    let (s, p) = get(&yk, &format!("/v3/payments/{id}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(p["status"], "succeeded");
+    assert_eq!(p["paid"], true);
+    assert_eq!(p["payment_method"]["card"]["last4"], CARD_LAST4);
+
+    let refund = json!({"payment_id": id, "amount": {"value": "199.00", "currency": "RUB"}});
+    let (s, r) = post(&yk, "/v3/refunds", Some("rf"), &refund).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["status"], "succeeded");
+    let (s, _) = post(&yk, "/v3/refunds", Some("rf2"), &refund).await;
+    assert_eq!(s, 400, "more than was paid");
+    assert_eq!(yk.refunds().len(), 1);
+}
+
+#[tokio::test]
+async fn unknown_payments_are_not_found() {
+    let yk = Emulator::start(SHOP, KEY).await.unwrap();
+    let (s, e) = get(&yk, "/v3/payments/2c79a0e6-000f-5000-9000-1a5d0c0b2b1e").await;
+    assert_eq!(s, 404);
+    assert_eq!(e["code"], "not_found");
+}
+
+#[tokio::test]
+async fn an_outage_answers_500_until_it_ends() {
+    let yk = Emulator::start(SHOP, KEY).await.unwrap();
+    yk.set_failing(true);
+    let (s, _) = post(&yk, "/v3/payments", Some("k"), &create_body()).await;
+    assert_eq!(s, 500);
+    yk.set_failing(false);
+    let (s, _) = post(&yk, "/v3/payments", Some("k"), &create_body()).await;
+    assert_eq!(s, 200);
+}
