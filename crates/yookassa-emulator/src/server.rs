@@ -28,11 +28,26 @@ pub fn router(state: Arc<State>) -> Router {
         .with_state(state)
 }
 
-fn error(status: StatusCode, code: &str, description: &str, parameter: Option<&str>) -> Response {
-    (status, Json(shapes::error(code, description, parameter))).into_response()
+/// An API error answer: YooKassa's error object with its HTTP status.
+struct Refusal {
+    status: StatusCode,
+    body: Value,
 }
 
-fn bad_request(description: &str, parameter: &str) -> Response {
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+fn error(status: StatusCode, code: &str, description: &str, parameter: Option<&str>) -> Refusal {
+    Refusal {
+        status,
+        body: shapes::error(code, description, parameter),
+    }
+}
+
+fn bad_request(description: &str, parameter: &str) -> Refusal {
     error(
         StatusCode::BAD_REQUEST,
         "invalid_request",
@@ -42,7 +57,7 @@ fn bad_request(description: &str, parameter: &str) -> Response {
 }
 
 /// Basic auth, the outage switch and the call counter, common to every API route.
-fn admit(state: &State, headers: &HeaderMap) -> Result<(), Response> {
+fn admit(state: &State, headers: &HeaderMap) -> Result<(), Refusal> {
     let failing = {
         let mut inner = state.lock();
         inner.api_calls += 1;
@@ -73,7 +88,7 @@ fn admit(state: &State, headers: &HeaderMap) -> Result<(), Response> {
     Ok(())
 }
 
-fn idempotence_key(headers: &HeaderMap) -> Result<String, Response> {
+fn idempotence_key(headers: &HeaderMap) -> Result<String, Refusal> {
     match headers.get("idempotence-key").and_then(|v| v.to_str().ok()) {
         Some(k) if !k.is_empty() && k.len() <= 64 => Ok(k.to_owned()),
         _ => Err(bad_request(
@@ -84,27 +99,32 @@ fn idempotence_key(headers: &HeaderMap) -> Result<String, Response> {
 }
 
 /// The same key with the same body answers as the first time; with another body, an error.
-fn replay(state: &State, endpoint: &'static str, key: &str, body: &Value) -> Option<Response> {
+fn replay(
+    state: &State,
+    endpoint: &'static str,
+    key: &str,
+    body: &Value,
+) -> Option<Result<Response, Refusal>> {
     let inner = state.lock();
     let (first, status, response) = inner.idempotence.get(&(endpoint, key.to_owned()))?;
     if first != body {
-        return Some(bad_request(
+        return Some(Err(bad_request(
             "Idempotence key duplicated with different request parameters",
             "Idempotence-Key",
-        ));
+        )));
     }
     let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
-    Some((status, Json(response.clone())).into_response())
+    Some(Ok((status, Json(response.clone())).into_response()))
 }
 
-fn parse_body(body: &Bytes) -> Result<Value, Response> {
+fn parse_body(body: &Bytes) -> Result<Value, Refusal> {
     serde_json::from_slice::<Value>(body)
         .ok()
         .filter(Value::is_object)
         .ok_or_else(|| bad_request("Request body is not a JSON object", "body"))
 }
 
-fn amount_of(v: &Value, parameter: &str) -> Result<(i64, String, String), Response> {
+fn amount_of(v: &Value, parameter: &str) -> Result<(i64, String, String), Refusal> {
     let value = v["value"]
         .as_str()
         .ok_or_else(|| bad_request("Amount value must be a string", parameter))?;
@@ -119,7 +139,7 @@ fn amount_of(v: &Value, parameter: &str) -> Result<(i64, String, String), Respon
 }
 
 /// The 54-FZ receipt checks YooKassa makes: a customer contact, items summing to the amount.
-fn check_receipt(receipt: &Value, total_minor: i64) -> Result<(), Response> {
+fn check_receipt(receipt: &Value, total_minor: i64) -> Result<(), Refusal> {
     let customer = &receipt["customer"];
     if customer["email"].as_str().is_none() && customer["phone"].as_str().is_none() {
         return Err(bad_request(
@@ -161,7 +181,8 @@ async fn create_payment(
     body: Bytes,
 ) -> Response {
     match try_create_payment(&state, &headers, &body) {
-        Ok(r) | Err(r) => r,
+        Ok(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -169,12 +190,12 @@ fn try_create_payment(
     state: &State,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<Response, Response> {
+) -> Result<Response, Refusal> {
     admit(state, headers)?;
     let key = idempotence_key(headers)?;
     let req = parse_body(body)?;
     if let Some(r) = replay(state, PAYMENTS, &key, &req) {
-        return Ok(r);
+        return r;
     }
     let (minor, amount_value, currency) = amount_of(&req["amount"], "amount")?;
     let confirmation = &req["confirmation"];
@@ -229,7 +250,7 @@ async fn get_payment(
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = admit(&state, &headers) {
-        return r;
+        return r.into_response();
     }
     match state.lock().payments.get(&id) {
         Some(p) => Json(p.to_json()).into_response(),
@@ -238,7 +259,8 @@ async fn get_payment(
             "not_found",
             "Payment doesn't exist or access denied",
             Some("payment_id"),
-        ),
+        )
+        .into_response(),
     }
 }
 
@@ -248,7 +270,8 @@ async fn create_refund(
     body: Bytes,
 ) -> Response {
     match try_create_refund(&state, &headers, &body) {
-        Ok(r) | Err(r) => r,
+        Ok(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -256,12 +279,12 @@ fn try_create_refund(
     state: &State,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<Response, Response> {
+) -> Result<Response, Refusal> {
     admit(state, headers)?;
     let key = idempotence_key(headers)?;
     let req = parse_body(body)?;
     if let Some(r) = replay(state, REFUNDS, &key, &req) {
-        return Ok(r);
+        return r;
     }
     let (minor, value, currency) = amount_of(&req["amount"], "amount")?;
     let payment_id = req["payment_id"]
