@@ -16,6 +16,7 @@ mod server;
 mod session;
 pub mod tls;
 mod udp;
+mod xudp;
 
 pub use access::{AccessEntry, AccessTable, AccessUpdate, Applied};
 pub use config::{NodeConfig, PersistedCert, TlsSource};

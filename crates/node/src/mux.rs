@@ -7,12 +7,11 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use vless::mux::{self, Frame, Network, Status};
@@ -22,6 +21,7 @@ use crate::metrics::Metrics;
 use crate::server::Shared;
 use crate::session::{egress_failure, host};
 use crate::udp::{give_datagram_buffer, take_datagram_buffer};
+use crate::xudp::{Claim, MappingKey, XudpTable};
 
 /// Frames queued towards the client before sessions wait for the writer.
 const OUTBOUND_QUEUE: usize = 64;
@@ -42,6 +42,7 @@ struct Inbound {
 /// Serves a Mux connection until the client closes it, an error, or the idle timeout.
 pub(crate) async fn serve<S>(
     stream: &mut S,
+    user: [u8; 16],
     rest: Vec<u8>,
     response: Vec<u8>,
     local: Option<IpAddr>,
@@ -86,7 +87,16 @@ where
                     Ok(Parse::NeedMore) => break,
                     Err(_) => return Err(io::Error::from(io::ErrorKind::InvalidData)),
                 };
-                handle(frame, &mut sessions, &mut tasks, &to_client, local, shared).await;
+                handle(
+                    frame,
+                    user,
+                    &mut sessions,
+                    &mut tasks,
+                    &to_client,
+                    local,
+                    shared,
+                )
+                .await;
             }
             buf.drain(..used);
             buf.reserve(STREAM_READ);
@@ -119,6 +129,7 @@ where
 /// Applies one client frame.
 async fn handle(
     frame: Frame<'_>,
+    user: [u8; 16],
     sessions: &mut HashMap<u16, mpsc::Sender<Inbound>>,
     tasks: &mut JoinSet<()>,
     to_client: &mpsc::Sender<Vec<u8>>,
@@ -127,7 +138,7 @@ async fn handle(
 ) {
     let id = frame.session_id;
     match frame.status {
-        Status::New { target, .. } => {
+        Status::New { target, global_id } => {
             let (tx, rx) = mpsc::channel(SESSION_QUEUE);
             if let Some(data) = frame.data.filter(|d| !d.is_empty()) {
                 let _ = tx.try_send(Inbound {
@@ -145,26 +156,30 @@ async fn handle(
                     });
                 }
                 Network::Udp => {
+                    let mapping = global_id.map(|g| (user, g.0));
                     tasks.spawn(async move {
-                        udp_session(id, target.destination, rx, &to_client, local, &shared).await;
+                        let destination = target.destination;
+                        udp_session(id, destination, mapping, rx, &to_client, local, &shared).await;
                     });
                 }
             }
         }
         Status::Keep { udp_peer } => {
             let Some(data) = frame.data else { return };
-            if let Some(session) = sessions.get(&id) {
-                // A session that has ended drops its receiver; forget it.
-                if session
+            let delivered = match sessions.get(&id) {
+                Some(session) => session
                     .send(Inbound {
                         data: data.to_vec(),
                         to: udp_peer,
                     })
                     .await
-                    .is_err()
-                {
-                    sessions.remove(&id);
-                }
+                    .is_ok(),
+                None => false,
+            };
+            // Data for a session that is gone: tell the client to close it, as Xray does.
+            if !delivered {
+                sessions.remove(&id);
+                let _ = to_client.send(end(id, false)).await;
             }
         }
         // Dropping the sender tells the session the client is done with it.
@@ -263,22 +278,40 @@ async fn tcp_session(
     let _ = to_client.send(end(id, outcome.is_err())).await;
 }
 
+/// Gives a session's XUDP mapping back to the table however the session ends.
+struct Released<'a> {
+    table: &'a XudpTable,
+    claim: Claim,
+}
+
+impl Drop for Released<'_> {
+    fn drop(&mut self) {
+        self.table.release(&self.claim);
+    }
+}
+
 async fn udp_session(
     id: u16,
     first: Destination,
+    mapping: Option<MappingKey>,
     mut from_client: mpsc::Receiver<Inbound>,
     to_client: &mpsc::Sender<Vec<u8>>,
     local: Option<IpAddr>,
     shared: &Shared,
 ) {
     // Dual-stack, unconnected: any peer may answer (full-cone), and XUDP may change peers.
-    let (socket, v6) = match bind_any().await {
-        Ok(bound) => bound,
+    let claim = match shared.xudp.claim(mapping).await {
+        Ok(claim) => Released {
+            table: &shared.xudp,
+            claim,
+        },
         Err(_) => {
             let _ = to_client.send(end(id, true)).await;
             return;
         }
     };
+    let socket = &claim.claim.socket;
+    let v6 = claim.claim.v6;
     let mut count = Counted {
         metrics: &shared.metrics,
         up: 0,
@@ -313,8 +346,9 @@ async fn udp_session(
                 }
             }
             ready = socket.readable() => {
-                if ready.is_err() {
-                    let _ = to_client.send(end(id, true)).await;
+                // A newer session of the same client took the mapping over: this one is done.
+                if ready.is_err() || !shared.xudp.owns(&claim.claim) {
+                    let _ = to_client.send(end(id, ready.is_err())).await;
                     return;
                 }
                 let mut datagram = take_datagram_buffer();
@@ -338,15 +372,6 @@ async fn udp_session(
                 }
             }
         }
-    }
-}
-
-/// A UDP socket that reaches IPv4 and IPv6 peers (`true`), or IPv4 only where IPv6 is
-/// unavailable (`false`).
-async fn bind_any() -> io::Result<(UdpSocket, bool)> {
-    match UdpSocket::bind((Ipv6Addr::UNSPECIFIED, 0)).await {
-        Ok(socket) => Ok((socket, true)),
-        Err(_) => Ok((UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).await?, false)),
     }
 }
 

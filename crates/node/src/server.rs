@@ -17,6 +17,7 @@ use crate::egress::EgressPolicy;
 use crate::metrics::{HandshakeFailure, Metrics};
 use crate::session;
 use crate::tls::{self, TlsError};
+use crate::xudp::XudpTable;
 
 /// Pause after a failed `accept` (for example out of file descriptors) before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
@@ -35,6 +36,7 @@ pub(crate) struct Shared {
     pub(crate) access: AccessTable,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) egress: EgressPolicy,
+    pub(crate) xudp: XudpTable,
 }
 
 /// A VLESS-over-TLS node, ready to serve a listener.
@@ -71,6 +73,7 @@ impl Node {
                 access,
                 metrics: Arc::new(Metrics::default()),
                 egress,
+                xudp: XudpTable::default(),
             }),
             acceptor,
         })

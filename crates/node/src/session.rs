@@ -195,7 +195,10 @@ where
         (Command::Udp, Some(destination)) => {
             udp::serve(stream, &destination, rest, response, local, shared).await
         }
-        (Command::Mux, _) => mux::serve(stream, rest, response, local, shared).await,
+        (Command::Mux, _) => {
+            let user = request.user.lookup_key();
+            mux::serve(stream, user, rest, response, local, shared).await
+        }
         _ => {
             shared.metrics.failure(HandshakeFailure::Unsupported);
             Ok(())

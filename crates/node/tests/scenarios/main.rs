@@ -395,3 +395,49 @@ async fn a_mux_session_to_a_refused_destination_ends_with_an_error() {
     assert_eq!(node.metrics.snapshot().egress_refused, 1);
     node.stop().await;
 }
+
+#[tokio::test]
+async fn an_xudp_client_that_reconnects_keeps_its_public_port() {
+    use harness::{destination, mux_connection, mux_frame, FrameReader};
+    use vless::mux::{GlobalId, Network, Status, Target};
+
+    // A UDP server that answers with the address it saw.
+    let whoami = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let whoami_addr = whoami.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        loop {
+            let (_, from) = whoami.recv_from(&mut buf).await.unwrap();
+            let _ = whoami.send_to(from.to_string().as_bytes(), from).await;
+        }
+    });
+    let node = TestNode::start(Options::default()).await;
+    let seen_from = |id: [u8; 16], gid: [u8; 8]| {
+        let node = &node;
+        async move {
+            let mut stream = mux_connection(node, id).await;
+            let new = mux_frame(
+                1,
+                Status::New {
+                    target: Target {
+                        network: Network::Udp,
+                        destination: destination(whoami_addr),
+                    },
+                    global_id: Some(GlobalId(gid)),
+                },
+                Some(b"who am i"),
+            );
+            stream.write_all(&new).await.unwrap();
+            stream.flush().await.unwrap();
+            let frame = FrameReader::default().next(&mut stream).await;
+            (stream, String::from_utf8(frame.data.unwrap()).unwrap())
+        }
+    };
+    let (first_connection, first) = seen_from(user(1), [1; 8]).await;
+    drop(first_connection);
+    let (_second_connection, again) = seen_from(user(1), [1; 8]).await;
+    assert_eq!(first, again, "the same global id keeps its port");
+    let (_other, other_user) = seen_from(user(2), [1; 8]).await;
+    assert_ne!(first, other_user, "another user never shares the mapping");
+    node.stop().await;
+}
