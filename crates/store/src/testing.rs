@@ -108,7 +108,9 @@ pub fn postgres_server() -> Option<String> {
             panic!("{POSTGRES_URL_ENV} is not set, and CI must run the PostgreSQL tests")
         }
         _ => {
-            eprintln!("skipped: PostgreSQL store test ({POSTGRES_URL_ENV} is not set)");
+            // Straight to stderr, past the test harness's capture, so the skip is seen.
+            let line = format!("skipped: PostgreSQL store test ({POSTGRES_URL_ENV} is not set)\n");
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
             None
         }
     }
