@@ -348,7 +348,28 @@ async fn pending_payments_are_listed_for_the_reconciler(db: &TestDb) {
     );
 }
 
+async fn a_payment_settled_after_its_payer_was_erased_credits_no_one(db: &TestDb) {
+    let u = user(db, 1).await;
+    let payment = db
+        .store
+        .create_payment(&yookassa(u.id, Some("late")))
+        .await
+        .unwrap();
+    db.store.erase_user(u.id).await.unwrap();
+    let late = db
+        .store
+        .settle_payment(payment.id, PaymentStatus::Succeeded, None, NOW)
+        .await;
+    assert_eq!(late.unwrap(), Settlement::Marked);
+    let stored = db.store.payment(payment.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.user_id, stored.status),
+        (None, PaymentStatus::Succeeded)
+    );
+}
+
 store::backend_tests!(
+    a_payment_settled_after_its_payer_was_erased_credits_no_one,
     a_created_payment_is_pending_and_found_by_both_ids,
     a_provider_id_is_recorded_once_per_provider,
     a_payment_for_an_unknown_user_is_refused,

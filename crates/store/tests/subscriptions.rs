@@ -201,7 +201,28 @@ async fn concurrent_trial_claims_grant_once(db: &TestDb) {
     assert_eq!(sub.ends_at, NOW + Duration::days(3));
 }
 
+async fn a_failed_trial_claim_leaves_the_key_unused(db: &TestDb) {
+    let ghost = domain::UserId(404);
+    let failed = db.store.claim_trial("key", ghost, Days(3), NOW).await;
+    assert!(
+        matches!(failed, Err(store::StoreError::UserNotFound)),
+        "{failed:?}"
+    );
+    let user = db
+        .store
+        .create_user(&NewUser::from_telegram_id(TelegramId(1)), NOW)
+        .await
+        .unwrap();
+    let claimed = db
+        .store
+        .claim_trial("key", user.id, Days(3), NOW)
+        .await
+        .unwrap();
+    assert!(matches!(claimed, TrialOutcome::Granted(_)));
+}
+
 store::backend_tests!(
+    a_failed_trial_claim_leaves_the_key_unused,
     granting_days_to_a_user_without_a_subscription_starts_one_now,
     extending_an_active_subscription_adds_to_its_end,
     extending_an_expired_subscription_restarts_from_now,
