@@ -2,6 +2,7 @@
 //! and the links a user imports into their apps. Front ends call these, never the store directly
 //! for anything that changes state.
 
+mod card_payments;
 mod error;
 mod links;
 mod privacy_rights;
@@ -11,6 +12,7 @@ mod support;
 mod trial;
 mod users;
 
+pub use card_payments::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH};
 pub use error::AppError;
 pub use links::Links;
 pub use signup::TelegramProfile;

@@ -1,0 +1,157 @@
+//! Selling plans for roubles by card (YooKassa), the parts that need no network: which plans
+//! are on sale, the checkout link the bot and website give out, opening a pending payment for
+//! a person, the receipt address, and settling a payment once the provider has said how it
+//! ended. The `billing` crate talks to YooKassa and calls these.
+
+use domain::{Email, Payment, PaymentId, PaymentStatus, Plan, Provider, SubscriptionToken, User};
+use store::{NewPayment, Settlement};
+use time::OffsetDateTime;
+
+use crate::{App, AppError};
+
+/// The path of the checkout entry the bot links to; `billing` serves it.
+pub const CARD_CHECKOUT_PATH: &str = "/pay/checkout";
+
+/// Why a card checkout is refused before anything is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardRefusal {
+    /// Card payments are off, or the plan is not sold for roubles.
+    NotOffered,
+    /// The link's token belongs to nobody (rotated, erased, made up), or the person is blocked
+    /// or never agreed to the policy.
+    NotAllowed,
+}
+
+/// A pending card payment just opened, with what the provider needs to know about it.
+#[derive(Debug, Clone)]
+pub struct CardCheckout {
+    pub payment: Payment,
+    pub plan: Plan,
+    /// Where the 54-FZ receipt goes: the person's email, else the operator's default.
+    pub receipt_email: Option<String>,
+}
+
+impl App {
+    /// Plans sold for roubles, when card payments are on.
+    pub fn card_plans(&self) -> Vec<Plan> {
+        if !self.config().yookassa.enabled {
+            return Vec::new();
+        }
+        self.config()
+            .domain_plans()
+            .into_iter()
+            .filter(|p| p.price_rub.is_some_and(|m| m.minor > 0))
+            .collect()
+    }
+
+    /// `{public_url}/pay/checkout?t={token}&plan={plan}`: opening it starts a card payment for
+    /// the token's owner and redirects to YooKassa's payment page.
+    pub fn card_checkout_url(&self, token: &SubscriptionToken, plan: &Plan) -> String {
+        format!(
+            "{}{CARD_CHECKOUT_PATH}?t={}&plan={}",
+            self.config().service.public_url.trim_end_matches('/'),
+            token.as_str(),
+            query_escape(&plan.id.0)
+        )
+    }
+
+    /// Opens a pending card payment for the owner of `token`, before YooKassa is asked.
+    pub async fn open_card_payment(
+        &self,
+        token: &SubscriptionToken,
+        plan: &str,
+        now: OffsetDateTime,
+    ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
+        let Some(plan) = self.card_plans().into_iter().find(|p| p.id.0 == plan) else {
+            return Ok(Err(CardRefusal::NotOffered));
+        };
+        let Some(price) = plan.price_rub else {
+            return Ok(Err(CardRefusal::NotOffered));
+        };
+        let user = match self.store().user_by_sub_token(token).await? {
+            Some(u) if !u.blocked && u.consent_at.is_some() => u,
+            _ => return Ok(Err(CardRefusal::NotAllowed)),
+        };
+        let payment = self
+            .store()
+            .create_payment(&NewPayment {
+                user_id: user.id,
+                provider: Provider::YooKassa,
+                provider_payment_id: None,
+                plan: plan.id.clone(),
+                days: plan.days,
+                amount: price,
+                created_at: now,
+            })
+            .await?;
+        Ok(Ok(CardCheckout {
+            receipt_email: self.receipt_email(&user),
+            payment,
+            plan,
+        }))
+    }
+
+    /// The person's email, else `[yookassa] receipt_email`, else none.
+    pub fn receipt_email(&self, user: &User) -> Option<String> {
+        user.email
+            .as_ref()
+            .map(Email::as_str)
+            .map(str::to_owned)
+            .or_else(|| {
+                let fallback = self.config().yookassa.receipt_email.trim();
+                (!fallback.is_empty()).then(|| fallback.to_owned())
+            })
+    }
+
+    /// Records YooKassa's id for a payment it has just created.
+    pub async fn record_card_provider_id(
+        &self,
+        payment: PaymentId,
+        provider_payment_id: &str,
+    ) -> Result<bool, AppError> {
+        Ok(self
+            .store()
+            .set_provider_payment_id(payment, Provider::YooKassa, provider_payment_id)
+            .await?)
+    }
+
+    /// Moves a card payment to the status YooKassa's API reported (never a notification's
+    /// body): succeeded credits the plan exactly once, however many callers race.
+    pub async fn settle_card_payment(
+        &self,
+        payment: PaymentId,
+        status: PaymentStatus,
+        provider_payment_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Settlement, AppError> {
+        Ok(self
+            .store()
+            .settle_payment(payment, status, Some(provider_payment_id), now)
+            .await?)
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_ids_are_escaped_in_checkout_links() {
+        assert_eq!(query_escape("month"), "month");
+        assert_eq!(query_escape("vip eu&x"), "vip%20eu%26x");
+        assert_eq!(query_escape("год"), "%D0%B3%D0%BE%D0%B4");
+    }
+}
