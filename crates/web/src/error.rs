@@ -12,6 +12,8 @@ pub enum WebError {
     MethodNotAllowed,
     #[error("a page template failed to render")]
     Render(#[from] askama::Error),
+    #[error("the store is unavailable")]
+    Store(#[from] store::StoreError),
 }
 
 impl WebError {
@@ -20,15 +22,19 @@ impl WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             WebError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        if let WebError::Render(e) = &self {
+        match &self {
             // Template errors name a template and a field, never a visitor's data.
-            tracing::error!(error = %e, "page rendering failed");
+            WebError::Render(e) => tracing::error!(error = %e, "page rendering failed"),
+            // Store errors name a table or a masked URL, never a row's content.
+            WebError::Store(e) => tracing::error!(error = %e, "store unavailable for the website"),
+            WebError::NotFound | WebError::MethodNotAllowed => {}
         }
         self.status().into_response()
     }

@@ -9,6 +9,7 @@ mod error;
 mod lang;
 mod page;
 mod pages;
+mod rate_limit;
 mod security;
 mod site;
 pub mod subscription;
@@ -16,6 +17,8 @@ mod text;
 
 use axum::routing::get;
 use axum::Router;
+
+use crate::rate_limit::{RateLimiter, SUBSCRIPTION_LIMIT};
 
 pub use error::WebError;
 pub use lang::LANG_COOKIE;
@@ -34,6 +37,14 @@ pub fn router(site: Site) -> Router {
         .route("/assets/{name}", get(assets::serve))
         .route("/robots.txt", get(robots))
         .route("/healthz", get(healthz))
+        .merge(
+            Router::new()
+                .route("/sub/{token}", get(pages::subscription::show))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    RateLimiter::new(SUBSCRIPTION_LIMIT),
+                    rate_limit::enforce,
+                )),
+        )
         .fallback(pages::error::not_found)
         .method_not_allowed_fallback(pages::error::method_not_allowed);
     // Outermost last: the headers also cover error pages, which also cover the body limit's 413.

@@ -3,5 +3,6 @@
 pub mod documents;
 pub mod error;
 pub mod home;
+pub mod subscription;
 pub mod support;
 pub mod switch;

@@ -6,6 +6,7 @@ use crate::assets::AssetUrls;
 use crate::contacts::{Contacts, TelegramHandle};
 use crate::document::{Document, FilledDocument};
 use crate::lang::Lang;
+use crate::subscription::format::{builtin_rules, FormatRule};
 use crate::text::Text;
 
 const PRIVACY_EN: &str = include_str!("../documents/privacy-policy.en.txt");
@@ -40,40 +41,75 @@ struct Inner {
     privacy: [FilledDocument; 2],
     terms: [FilledDocument; 2],
     inventory: Vec<InventoryEntry>,
+    /// The use cases behind `/sub/`; without them `/sub/` is an unknown path.
+    app: Option<app::App>,
+    operator_rules: Vec<FormatRule>,
+    builtin_rules: Vec<FormatRule>,
+}
+
+/// What `build` needs besides the configuration; the `with_*` methods change one piece each.
+#[derive(Clone, Default)]
+struct Parts {
+    bot: Option<TelegramHandle>,
+    inventory: Vec<InventoryEntry>,
+    app: Option<app::App>,
+    operator_rules: Vec<FormatRule>,
 }
 
 impl Site {
     pub fn new(config: Arc<config::Config>) -> Self {
-        let contacts = Contacts::from_config(&config.service);
-        Self::build(config, contacts, Vec::new())
+        Self::build(config, Parts::default())
+    }
+
+    fn parts(&self) -> Parts {
+        Parts {
+            bot: self.inner.contacts.bot.clone(),
+            inventory: self.inner.inventory.clone(),
+            app: self.inner.app.clone(),
+            operator_rules: self.inner.operator_rules.clone(),
+        }
     }
 
     /// Names the Telegram bot the "open the bot" button leads to (known from `getMe` once the
     /// bot runs). Without it the button leads to `[service] support_telegram`.
     pub fn with_bot_username(self, username: &str) -> Self {
-        let mut contacts = self.inner.contacts.clone();
-        contacts.bot = TelegramHandle::parse(username);
-        Self::build(
-            self.inner.config.clone(),
-            contacts,
-            self.inner.inventory.clone(),
-        )
+        let parts = Parts {
+            bot: TelegramHandle::parse(username),
+            ..self.parts()
+        };
+        Self::build(self.inner.config.clone(), parts)
     }
 
     /// Shows these rows as the data inventory table in the privacy policy's section 2.
     pub fn with_data_inventory(self, entries: Vec<InventoryEntry>) -> Self {
-        Self::build(
-            self.inner.config.clone(),
-            self.inner.contacts.clone(),
-            entries,
-        )
+        let parts = Parts {
+            inventory: entries,
+            ..self.parts()
+        };
+        Self::build(self.inner.config.clone(), parts)
     }
 
-    fn build(
-        config: Arc<config::Config>,
-        contacts: Contacts,
-        inventory: Vec<InventoryEntry>,
-    ) -> Self {
+    /// Serves `/sub/{token}` from the application's users, subscriptions and nodes.
+    pub fn with_app(self, app: app::App) -> Self {
+        let parts = Parts {
+            app: Some(app),
+            ..self.parts()
+        };
+        Self::build(self.inner.config.clone(), parts)
+    }
+
+    /// User-Agent rules tried before the built-in ones when choosing a subscription format.
+    pub fn with_format_rules(self, rules: Vec<FormatRule>) -> Self {
+        let parts = Parts {
+            operator_rules: rules,
+            ..self.parts()
+        };
+        Self::build(self.inner.config.clone(), parts)
+    }
+
+    fn build(config: Arc<config::Config>, parts: Parts) -> Self {
+        let mut contacts = Contacts::from_config(&config.service);
+        contacts.bot = parts.bot;
         let fill = |en: &str, ru: &str| {
             [
                 Document::parse(ru).fill(&contacts, Text::get(Lang::Ru)),
@@ -89,7 +125,10 @@ impl Site {
                 assets: AssetUrls::new(),
                 privacy,
                 terms,
-                inventory,
+                inventory: parts.inventory,
+                app: parts.app,
+                operator_rules: parts.operator_rules,
+                builtin_rules: builtin_rules(),
             }),
         }
     }
@@ -116,6 +155,15 @@ impl Site {
 
     pub fn inventory(&self) -> &[InventoryEntry] {
         &self.inner.inventory
+    }
+
+    pub fn app(&self) -> Option<&app::App> {
+        self.inner.app.as_ref()
+    }
+
+    /// The operator's format rules, then the built-in ones.
+    pub fn format_rules(&self) -> (&[FormatRule], &[FormatRule]) {
+        (&self.inner.operator_rules, &self.inner.builtin_rules)
     }
 
     /// Whether cookies must be `Secure`: the site is reached over TLS.

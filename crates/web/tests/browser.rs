@@ -12,9 +12,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use domain::{Days, Location, NewUser, NodeSecurity, PlanId, TelegramId, TlsParams};
 use serde_json::Value;
+use store::testing::TestDb;
+use time::OffsetDateTime;
 
-async fn start_site() -> SocketAddr {
+/// The site on a loopback port, with one subscriber; returns its address and the subscriber's
+/// subscription path. The database lives as long as the returned guard.
+async fn start_site() -> (SocketAddr, String, TestDb) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = config::Config::default();
@@ -22,9 +27,44 @@ async fn start_site() -> SocketAddr {
     config.service.operator = "ИП Иванова А. А.".into();
     config.service.support_email = "support@milly.example".into();
     config.service.support_telegram = "@milly_support".into();
-    let site = web::Site::new(Arc::new(config)).with_bot_username("milly_vpn_bot");
+    let config = Arc::new(config);
+    let db = TestDb::sqlite().await;
+    let now = OffsetDateTime::now_utc();
+    db.store
+        .upsert_node(
+            "milly EU",
+            &Location("EU".into()),
+            "eu.milly.example",
+            443,
+            &NodeSecurity::Tls(TlsParams {
+                server_name: "eu.milly.example".into(),
+                allow_insecure: false,
+            }),
+        )
+        .await
+        .unwrap();
+    let user = db
+        .store
+        .create_user(&NewUser::from_telegram_id(TelegramId(7)), now)
+        .await
+        .unwrap();
+    db.store
+        .grant_days(user.id, PlanId("month".into()), Days(30), now)
+        .await
+        .unwrap();
+    let token = db
+        .store
+        .credentials(user.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .sub_token;
+    let app = app::App::new(db.store.clone(), config.clone());
+    let site = web::Site::new(config)
+        .with_bot_username("milly_vpn_bot")
+        .with_app(app);
     tokio::spawn(async move { axum::serve(listener, web::router(site)).await });
-    addr
+    (addr, format!("/sub/{}", token.as_str()), db)
 }
 
 struct Visit {
@@ -111,10 +151,17 @@ fn screenshot_dir() -> PathBuf {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Debian's chromium; run with --ignored"]
 async fn every_page_renders_in_chromium_without_console_errors_or_outside_requests() {
-    let addr = start_site().await;
+    let (addr, sub, _db) = start_site().await;
     let base = format!("http://{addr}");
     let mut urls = Vec::new();
-    for path in ["/", "/privacy", "/terms", "/support", "/no-such-page"] {
+    for path in [
+        "/",
+        "/privacy",
+        "/terms",
+        "/support",
+        "/no-such-page",
+        sub.as_str(),
+    ] {
         for lang in ["ru", "en"] {
             urls.push(format!("{base}{path}?lang={lang}"));
         }
@@ -147,12 +194,13 @@ async fn every_page_renders_in_chromium_without_console_errors_or_outside_reques
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Debian's chromium; run with --ignored"]
-async fn screenshots_of_the_home_page_are_kept_for_people_to_look_at() {
-    let addr = start_site().await;
+async fn screenshots_of_the_home_and_subscription_pages_are_kept_for_people_to_look_at() {
+    let (addr, sub, _db) = start_site().await;
     let dir = screenshot_dir();
-    for lang in ["ru", "en"] {
-        let path = dir.join(format!("home-{lang}.png"));
-        let url = format!("http://{addr}/?lang={lang}");
+    let pages = [("home", "/"), ("subscription", sub.as_str())];
+    for ((name, page), lang) in pages.into_iter().flat_map(|p| [(p, "ru"), (p, "en")]) {
+        let path = dir.join(format!("{name}-{lang}.png"));
+        let url = format!("http://{addr}{page}?lang={lang}");
         let visit = tokio::task::spawn_blocking({
             let path = path.clone();
             move || visit(&url, Some(&path))
