@@ -30,6 +30,9 @@ pub struct ClientOptions {
     /// Imitate the link's `fp` with uTLS. Off by default: the PyPI build of sing-box lacks
     /// `with_utls` and refuses configs that ask for it.
     pub utls: bool,
+    /// Port forwards through the node, `(listen, target)`: for tools that speak no SOCKS
+    /// (iperf3 in the benchmark).
+    pub forwards: Vec<(SocketAddr, SocketAddr)>,
 }
 
 /// A client with a SOCKS5 inbound (TCP CONNECT and UDP ASSOCIATE) on `socks` and one VLESS
@@ -59,14 +62,25 @@ pub fn client_config(
     if let Some(tls) = tls_options(link, options) {
         outbound["tls"] = tls;
     }
+    let mut inbounds = vec![json!({
+        "type": "socks",
+        "tag": "socks-in",
+        "listen": socks.ip().to_string(),
+        "listen_port": socks.port(),
+    })];
+    for (i, (listen, target)) in options.forwards.iter().enumerate() {
+        inbounds.push(json!({
+            "type": "direct",
+            "tag": format!("forward-{i}"),
+            "listen": listen.ip().to_string(),
+            "listen_port": listen.port(),
+            "override_address": target.ip().to_string(),
+            "override_port": target.port(),
+        }));
+    }
     Ok(json!({
         "log": { "level": "warn", "timestamp": true },
-        "inbounds": [{
-            "type": "socks",
-            "tag": "socks-in",
-            "listen": socks.ip().to_string(),
-            "listen_port": socks.port(),
-        }],
+        "inbounds": inbounds,
         "outbounds": [outbound],
     }))
 }
@@ -154,6 +168,7 @@ mod tests {
         let options = ClientOptions {
             packet_encoding: PacketEncoding::Plain,
             utls: true,
+            ..Default::default()
         };
         let c = client_config(&l, "127.0.0.1:1".parse().unwrap(), &options).unwrap();
         let out = &c["outbounds"][0];
@@ -177,6 +192,28 @@ mod tests {
         );
         assert_eq!(out["tls"]["utls"]["enabled"], true);
         assert_eq!(out["tls"]["server_name"], "www.example.org");
+    }
+
+    #[test]
+    fn forwards_become_direct_inbounds_with_a_fixed_destination() {
+        let options = ClientOptions {
+            forwards: vec![(
+                "127.0.0.1:5202".parse().unwrap(),
+                "127.0.0.1:5201".parse().unwrap(),
+            )],
+            ..Default::default()
+        };
+        let c = client_config(
+            &link("vless://id@h:443?security=tls"),
+            "127.0.0.1:1".parse().unwrap(),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(
+            c["inbounds"][1],
+            json!({"type": "direct", "tag": "forward-0", "listen": "127.0.0.1", "listen_port": 5202,
+                   "override_address": "127.0.0.1", "override_port": 5201})
+        );
     }
 
     #[test]
