@@ -8,7 +8,7 @@ mod user;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::{Cli, Command, ConfigCommand, DEFAULT_CONFIG};
 
@@ -34,9 +34,7 @@ fn load(path: &std::path::Path, explicit: bool) -> Result<config::Loaded> {
 /// The store and use cases, with the embedded node registered so links can be printed.
 pub async fn open_app(config: &config::Config) -> Result<app::App> {
     crate::data_dir::ensure(&config.service.data_dir)?;
-    let store = store::Store::connect(config.database.url.expose())
-        .await
-        .context("cannot open the database")?;
+    let store = store::Store::connect(config.database.url.expose()).await?;
     let app = app::App::new(store, Arc::new(config.clone()));
     serve::register_embedded_node(&app).await?;
     Ok(app)

@@ -1,6 +1,7 @@
 //! The milly binary: parses the command line, loads the configuration and runs the command.
 //! Errors end here as one clear line on stderr and a non-zero exit.
 
+mod admin_api;
 mod cli;
 mod commands;
 mod data_dir;

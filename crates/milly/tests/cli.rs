@@ -1,5 +1,6 @@
 //! The operator's first steps, with the real binary: serve with no config, init, add and show a
 //! user on SQLite and PostgreSQL, and clear one-line errors for bad configurations.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -27,6 +28,17 @@ fn serve_with_no_config_starts_on_embedded_defaults_and_serves_the_website() {
             .any(|l| l.contains("embedded defaults")),
         "{:?}",
         serve.stdout_lines
+    );
+
+    // The admin surface is invisible without the generated token, and works with it.
+    assert_eq!(http_get(web, "/admin/metrics").0, 404);
+    let token = std::fs::read_to_string(dir.path().join("milly-data/admin-token")).unwrap();
+    let bearer = format!("Bearer {}", token.trim());
+    let (status, body) = http_get_with(web, "/admin/metrics", &[("Authorization", &bearer)]);
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("milly_users 0") && body.contains("milly_node_connections_accepted_total"),
+        "{body}"
     );
     assert_eq!(
         serve.terminate(Duration::from_secs(15)),

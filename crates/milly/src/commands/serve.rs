@@ -1,5 +1,6 @@
 //! `milly serve`: the website, the embedded node and the access feed, until SIGINT/SIGTERM.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::{data_dir, feed, node_tls};
+use crate::{admin_api, data_dir, feed, node_tls};
 
 /// How long running work gets to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -28,19 +29,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
 
-    let web_listener = TcpListener::bind(config.web.listen)
-        .await
-        .with_context(|| format!("cannot listen on web.listen {}", config.web.listen))?;
-    let router = web::router(web::Site::new(config.clone()));
-    let web_shutdown = shutdown.clone();
-    tasks.spawn(async move {
-        axum::serve(web_listener, router)
-            .with_graceful_shutdown(web_shutdown.cancelled_owned())
-            .await
-            .context("website stopped")
-    });
-    println!("website: http://{}", config.web.listen);
-
+    let mut node_metrics = None;
     if config.node.enabled {
         let node_config = node_tls::node_config(&config)?;
         let listener = TcpListener::bind(config.node.listen)
@@ -53,6 +42,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
             shutdown.clone(),
         ));
         let node = node::Node::new(node_config, access).context("cannot start the node")?;
+        node_metrics = Some(node.metrics());
         let node_shutdown = shutdown.clone();
         tasks.spawn(async move {
             node.run(listener, node_shutdown)
@@ -68,6 +58,39 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     } else {
         println!("node: disabled");
     }
+
+    let admin_token = if config.admin.token.is_set() {
+        config.admin.token.expose().to_owned()
+    } else {
+        data_dir::read_or_create(
+            &config.service.data_dir,
+            "admin-token",
+            data_dir::random_secret,
+        )?
+        .trim()
+        .to_owned()
+    };
+    let web_listener = TcpListener::bind(config.web.listen)
+        .await
+        .with_context(|| format!("cannot listen on web.listen {}", config.web.listen))?;
+    let router = web::router(web::Site::new(config.clone()).with_app(app.clone())).merge(
+        admin_api::router(admin_api::AdminState {
+            token: Arc::new(admin_token),
+            store: app.store().clone(),
+            node_metrics,
+        }),
+    );
+    let web_shutdown = shutdown.clone();
+    tasks.spawn(async move {
+        axum::serve(
+            web_listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(web_shutdown.cancelled_owned())
+        .await
+        .context("website stopped")
+    });
+    println!("website: http://{}", config.web.listen);
     if config.telegram.token.is_set() {
         let secret = data_dir::read_or_create(
             &config.service.data_dir,
