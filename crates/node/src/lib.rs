@@ -11,6 +11,7 @@ pub mod egress;
 mod fallback;
 pub mod metrics;
 mod mux;
+mod read_ahead;
 pub mod relay;
 mod server;
 mod session;

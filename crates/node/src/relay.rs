@@ -29,12 +29,14 @@ thread_local! {
     static POOL: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
 }
 
-fn take_buffer() -> Box<[u8]> {
+/// A copy buffer of [`BUFFER_SIZE`] bytes from this thread's pool.
+pub(crate) fn take_buffer() -> Box<[u8]> {
     POOL.with(|p| p.borrow_mut().pop())
         .unwrap_or_else(|| vec![0u8; BUFFER_SIZE].into_boxed_slice())
 }
 
-fn give_buffer(buf: Box<[u8]>) {
+/// Returns a buffer to this thread's pool (or frees it when the pool is full).
+pub(crate) fn give_buffer(buf: Box<[u8]>) {
     POOL.with(|p| {
         let mut pool = p.borrow_mut();
         if pool.len() < POOL_CAPACITY {

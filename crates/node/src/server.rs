@@ -15,6 +15,7 @@ use crate::access::AccessTable;
 use crate::config::NodeConfig;
 use crate::egress::EgressPolicy;
 use crate::metrics::{HandshakeFailure, Metrics};
+use crate::read_ahead::ReadAhead;
 use crate::session;
 use crate::tls::{self, TlsError};
 use crate::xudp::XudpTable;
@@ -159,7 +160,7 @@ async fn connection(tcp: TcpStream, acceptor: TlsAcceptor, shared: &Arc<Shared>)
     let deadline = Instant::now() + shared.config.handshake_timeout;
     let _ = tcp.set_nodelay(true);
     let local: Option<IpAddr> = tcp.local_addr().ok().map(|a| a.ip());
-    let tls = match tokio::time::timeout_at(deadline, acceptor.accept(tcp)).await {
+    let tls = match tokio::time::timeout_at(deadline, acceptor.accept(ReadAhead::new(tcp))).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(_)) | Err(_) => {
             shared.metrics.failure(HandshakeFailure::Tls);
