@@ -103,7 +103,7 @@ pub async fn run(
         app,
         trial_key: options.trial_key.clone(),
     };
-    polling::prepare(&ctx).await?;
+    polling::prepare(&ctx).await;
     let reminders = tokio::spawn(reminders::run(
         ctx.clone(),
         options.reminder_interval,

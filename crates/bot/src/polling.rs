@@ -17,15 +17,19 @@ use crate::{dispatch, BotError, POLL_TIMEOUT};
 const FIRST_PAUSE: Duration = Duration::from_millis(500);
 const MAX_PAUSE: Duration = Duration::from_secs(30);
 
-/// Registers the commands and removes a webhook, which would block `getUpdates`.
-pub async fn prepare(ctx: &Ctx) -> Result<(), BotError> {
-    ctx.tg.call(ctx.tg.bot().delete_webhook()).await?;
+/// Removes a webhook (which would block `getUpdates`) and registers the commands. Failures are
+/// logged and polling starts anyway: it retries on its own.
+pub async fn prepare(ctx: &Ctx) {
+    if let Err(err) = ctx.tg.call(ctx.tg.bot().delete_webhook()).await {
+        tracing::warn!(error = %err, "could not remove the webhook");
+    }
     let commands = [
         BotCommand::new("start", "Menu / Меню"),
         BotCommand::new("menu", "Menu / Меню"),
     ];
-    ctx.tg.call(ctx.tg.bot().set_my_commands(commands)).await?;
-    Ok(())
+    if let Err(err) = ctx.tg.call(ctx.tg.bot().set_my_commands(commands)).await {
+        tracing::warn!(error = %err, "could not register the commands");
+    }
 }
 
 pub async fn run(ctx: &Ctx, shutdown: CancellationToken) -> Result<(), BotError> {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use domain::{Subscription, User};
+use domain::User;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
@@ -44,24 +44,24 @@ pub async fn send_due(ctx: &Ctx, days: &[u32], now: OffsetDateTime) -> Result<us
     for (user, sub) in ctx.app.store().subscriptions_ending(now, horizon).await? {
         let left = sub.ends_at - now;
         // Every lead whose window the end falls in is claimed, so a longer one never follows
-        // a shorter; only the most urgent is sent.
-        let mut most_urgent = None;
+        // a shorter; one message says how many days are left.
+        let mut claimed = false;
         for lead in leads.iter().rev() {
             if left <= time::Duration::days(i64::from(*lead)) {
                 let kind = format!("{lead}d");
-                if ctx
+                claimed |= ctx
                     .app
                     .store()
                     .claim_reminder(user.id, &kind, sub.ends_at, now)
-                    .await?
-                {
-                    most_urgent = Some(*lead);
-                }
+                    .await?;
             }
         }
-        if let Some(lead) = most_urgent {
-            let text = texts::reminder(user.language, lead, sub.ends_at);
-            if notify(ctx, &user, &sub, &text).await? {
+        if claimed {
+            let days_left = u32::try_from((left.whole_hours() + 23) / 24)
+                .unwrap_or(1)
+                .max(1);
+            let text = texts::reminder(user.language, days_left, sub.ends_at);
+            if notify(ctx, &user, &text).await? {
                 sent += 1;
             }
         }
@@ -84,7 +84,7 @@ async fn ended(ctx: &Ctx, now: OffsetDateTime) -> Result<usize, BotError> {
             .await?
         {
             let text = texts(user.language).reminder_ended;
-            if notify(ctx, &user, &sub, text).await? {
+            if notify(ctx, &user, text).await? {
                 sent += 1;
             }
         }
@@ -92,7 +92,7 @@ async fn ended(ctx: &Ctx, now: OffsetDateTime) -> Result<usize, BotError> {
     Ok(sent)
 }
 
-async fn notify(ctx: &Ctx, user: &User, _sub: &Subscription, text: &str) -> Result<bool, BotError> {
+async fn notify(ctx: &Ctx, user: &User, text: &str) -> Result<bool, BotError> {
     let t = texts(user.language);
     let screen = if ctx.app.stars_plans().is_empty() {
         screens::with_button(text, t.btn_back, Action::Menu)

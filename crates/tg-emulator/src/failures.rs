@@ -45,14 +45,18 @@ pub(crate) fn error(code: u16, description: &str) -> (u16, Value) {
 #[derive(Debug, Clone)]
 pub(crate) struct FailureRule {
     pub method: Option<String>,
+    /// Only calls addressed to this chat, if set.
+    pub chat_id: Option<i64>,
     pub remaining: u32,
     pub failure: Failure,
 }
 
 impl FailureRule {
-    /// Whether this rule applies to a call of `method`; `getUpdates` only when named.
-    pub fn matches(&self, method: &str) -> bool {
+    /// Whether this rule applies to a call of `method` to `chat_id`; `getUpdates` only when
+    /// named.
+    pub fn matches(&self, method: &str, chat_id: Option<i64>) -> bool {
         self.remaining > 0
+            && (self.chat_id.is_none() || self.chat_id == chat_id)
             && match &self.method {
                 Some(m) => m == method,
                 None => method != "getUpdates",
@@ -76,15 +80,16 @@ mod tests {
     fn rules_without_a_method_spare_get_updates() {
         let rule = FailureRule {
             method: None,
+            chat_id: None,
             remaining: 1,
             failure: Failure::Blocked,
         };
-        assert!(rule.matches("sendMessage"));
-        assert!(!rule.matches("getUpdates"));
+        assert!(rule.matches("sendMessage", Some(1)));
+        assert!(!rule.matches("getUpdates", None));
         let spent = FailureRule {
             remaining: 0,
             ..rule
         };
-        assert!(!spent.matches("sendMessage"));
+        assert!(!spent.matches("sendMessage", Some(1)));
     }
 }

@@ -96,6 +96,11 @@ impl Emulator {
         user
     }
 
+    /// Makes a person known with all their details (names, username).
+    pub fn register(&self, user: &TgUser) {
+        self.state.register_private_chat(user);
+    }
+
     /// Makes a group chat known (e.g. the operator's support chat).
     pub fn group(&self, chat_id: i64, title: &str) {
         self.state.register_group_chat(chat_id, title);
@@ -113,10 +118,17 @@ impl Emulator {
 
     /// The person writes `text` in their private chat with the bot.
     pub fn send_text(&self, from: &TgUser, text: &str) -> i64 {
+        let update = self.text_update(from, text);
+        self.inject(update)
+    }
+
+    /// The body of an update carrying a private text message, for injecting (or delivering
+    /// twice with [`Emulator::inject_with_id`]).
+    pub fn text_update(&self, from: &TgUser, text: &str) -> Value {
         let message = self
             .state
             .user_message(from, from.id, json!({ "text": text }), None);
-        self.inject(json!({ "message": message }))
+        json!({ "message": message })
     }
 
     /// Someone writes `text` in `chat_id` as a reply to the bot's message `reply_to`.
@@ -174,7 +186,19 @@ impl Emulator {
     /// The next `count` calls (of `method`, if given, else any but `getUpdates`) fail this way.
     pub fn fail_next(&self, method: Option<&str>, count: u32, failure: Failure) {
         self.state
-            .add_failure(method.map(str::to_owned), count, failure);
+            .add_failure(method.map(str::to_owned), None, count, failure);
+    }
+
+    /// Like [`Emulator::fail_next`], only for calls addressed to `chat_id`.
+    pub fn fail_next_in_chat(
+        &self,
+        chat_id: i64,
+        method: Option<&str>,
+        count: u32,
+        failure: Failure,
+    ) {
+        self.state
+            .add_failure(method.map(str::to_owned), Some(chat_id), count, failure);
     }
 
     /// Every call the bot made so far, oldest first (`getUpdates` excluded).
@@ -203,8 +227,8 @@ impl Emulator {
         self.state.chat_messages(chat_id)
     }
 
-    /// The bot's latest message in a chat.
+    /// The bot's message in a chat that it sent or edited last: what the person looks at.
     pub fn last_message(&self, chat_id: i64) -> Option<SentMessage> {
-        self.chat(chat_id).pop()
+        self.state.last_touched(chat_id)
     }
 }

@@ -34,27 +34,29 @@ async fn handle(
     if bot_token.strip_prefix("bot") != Some(state.token.as_str()) {
         return reply(error(401, "Unauthorized"));
     }
+    let method = methods::canonical(&method).to_owned();
     let mut params = Params::from_pairs(query);
     let (body, files) = match read_body(request).await {
         Ok(parsed) => parsed,
         Err(description) => return reply(error(400, &description)),
     };
     params.extend(body);
-    let failure = state.take_failure(&method);
+    let failure = state.take_failure(&method, params.i64("chat_id"));
+    let answer = match failure {
+        Some(failure) => failure.response(),
+        None => match methods::call(&state, &method, &params, &files).await {
+            Ok(result) => (200, json!({ "ok": true, "result": result })),
+            Err((code, description)) => error(code, &description),
+        },
+    };
+    // Recorded once its effect (a stored message, an edit) is visible to the test.
     state.record_call(Call {
-        method: method.clone(),
-        params: params.clone(),
-        files: files.clone(),
-        failed: failure.is_some(),
+        method,
+        params,
+        files,
+        failed: answer.0 != 200,
     });
-    if let Some(failure) = failure {
-        return reply(failure.response());
-    }
-    let outcome = crate::server::methods::call(&state, &method, &params, &files).await;
-    match outcome {
-        Ok(result) => reply((200, json!({ "ok": true, "result": result }))),
-        Err((code, description)) => reply(error(code, &description)),
-    }
+    reply(answer)
 }
 
 fn reply((status, body): (u16, Value)) -> Response {

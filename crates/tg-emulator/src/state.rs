@@ -19,7 +19,7 @@ pub struct Call {
     pub method: String,
     pub params: Params,
     pub files: Vec<UploadedFile>,
-    /// Whether the emulator answered it with an injected failure.
+    /// Whether the emulator answered it with an error (injected or not).
     pub failed: bool,
 }
 
@@ -73,7 +73,9 @@ struct Inner {
     chats: HashMap<i64, Chat>,
     /// Updates not yet confirmed by an offset past them, in id order.
     updates: VecDeque<(i64, Value)>,
-    messages: BTreeMap<(i64, i64), Value>,
+    /// The bot's messages with the sequence number of their last send or edit.
+    messages: BTreeMap<(i64, i64), (Value, u64)>,
+    touches: u64,
     next_message_id: HashMap<i64, i64>,
     calls: Vec<Call>,
     /// How many calls earlier `wait_for`s already consumed.
@@ -219,14 +221,20 @@ impl State {
         if let (Value::Object(m), Value::Object(c)) = (&mut message, content) {
             m.extend(c);
         }
-        self.lock()
+        let mut inner = self.lock();
+        inner.touches += 1;
+        let touch = inner.touches;
+        inner
             .messages
-            .insert((chat_id, message_id), message.clone());
+            .insert((chat_id, message_id), (message.clone(), touch));
         message
     }
 
     pub fn bot_message_json(&self, chat_id: i64, message_id: i64) -> Option<Value> {
-        self.lock().messages.get(&(chat_id, message_id)).cloned()
+        self.lock()
+            .messages
+            .get(&(chat_id, message_id))
+            .map(|(m, _)| m.clone())
     }
 
     /// Applies an edit to a stored message; `None` if there is no such message.
@@ -237,9 +245,12 @@ impl State {
         edit: impl FnOnce(&mut Value),
     ) -> Option<Value> {
         let mut inner = self.lock();
-        let message = inner.messages.get_mut(&(chat_id, message_id))?;
+        inner.touches += 1;
+        let touch = inner.touches;
+        let (message, touched) = inner.messages.get_mut(&(chat_id, message_id))?;
         edit(message);
         message["edit_date"] = json!(now_unix());
+        *touched = touch;
         Some(message.clone())
     }
 
@@ -254,7 +265,7 @@ impl State {
         self.lock()
             .messages
             .range((chat_id, i64::MIN)..=(chat_id, i64::MAX))
-            .map(|((chat_id, message_id), json)| crate::SentMessage {
+            .map(|((chat_id, message_id), (json, _))| crate::SentMessage {
                 chat_id: *chat_id,
                 message_id: *message_id,
                 json: json.clone(),
@@ -262,18 +273,41 @@ impl State {
             .collect()
     }
 
-    pub fn add_failure(&self, method: Option<String>, count: u32, failure: Failure) {
+    /// The message in the chat the bot sent or edited last.
+    pub fn last_touched(&self, chat_id: i64) -> Option<crate::SentMessage> {
+        self.lock()
+            .messages
+            .range((chat_id, i64::MIN)..=(chat_id, i64::MAX))
+            .max_by_key(|(_, (_, touch))| *touch)
+            .map(|((chat_id, message_id), (json, _))| crate::SentMessage {
+                chat_id: *chat_id,
+                message_id: *message_id,
+                json: json.clone(),
+            })
+    }
+
+    pub fn add_failure(
+        &self,
+        method: Option<String>,
+        chat_id: Option<i64>,
+        count: u32,
+        failure: Failure,
+    ) {
         self.lock().failures.push(FailureRule {
             method,
+            chat_id,
             remaining: count,
             failure,
         });
     }
 
     /// The failure this call of `method` must get, if a rule says so (spending one).
-    pub fn take_failure(&self, method: &str) -> Option<Failure> {
+    pub fn take_failure(&self, method: &str, chat_id: Option<i64>) -> Option<Failure> {
         let mut inner = self.lock();
-        let rule = inner.failures.iter_mut().find(|r| r.matches(method))?;
+        let rule = inner
+            .failures
+            .iter_mut()
+            .find(|r| r.matches(method, chat_id))?;
         rule.remaining -= 1;
         Some(rule.failure)
     }

@@ -25,7 +25,7 @@ pub(crate) async fn call(
     params: &Params,
     files: &[UploadedFile],
 ) -> Outcome {
-    match method {
+    match canonical(method) {
         "getMe" => Ok(shapes::get_me()),
         "getUpdates" => get_updates(state, params).await,
         "sendMessage" => send_message(state, params),
@@ -57,6 +57,37 @@ pub(crate) async fn call(
         })),
         _ => Err((404, "Not Found".into())),
     }
+}
+
+/// The methods the emulator knows, spelled as Telegram documents them.
+const METHODS: &[&str] = &[
+    "getMe",
+    "getUpdates",
+    "sendMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "sendPhoto",
+    "sendDocument",
+    "sendInvoice",
+    "deleteMessage",
+    "answerCallbackQuery",
+    "answerPreCheckoutQuery",
+    "refundStarPayment",
+    "setMyCommands",
+    "deleteMyCommands",
+    "sendChatAction",
+    "setWebhook",
+    "deleteWebhook",
+    "getWebhookInfo",
+];
+
+/// Telegram treats method names case-insensitively (`DeleteWebhook` is `deleteWebhook`).
+pub(crate) fn canonical(method: &str) -> &str {
+    METHODS
+        .iter()
+        .find(|m| m.eq_ignore_ascii_case(method))
+        .copied()
+        .unwrap_or(method)
 }
 
 fn required(params: &Params, names: &[&str]) -> Outcome {

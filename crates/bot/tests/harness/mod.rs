@@ -1,0 +1,205 @@
+//! The bot running against the Telegram emulator over HTTP, on a throwaway store; helpers that
+//! read like what a person does.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::App;
+use bot::{BotError, BotOptions, TrialKey};
+use config::{Config, Secret};
+use serde_json::Value;
+use sqlx::{Column as _, Row as _};
+use store::testing::TestDb;
+use store::Backend;
+use tg_emulator::{Call, Emulator, SentMessage, TgUser};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const TOKEN: &str = "7000000001:test-token";
+pub const ADMIN: i64 = 500;
+pub const SUPPORT_CHAT: i64 = -100_777;
+pub const PUBLIC_URL: &str = "https://vpn.test";
+
+pub struct Harness {
+    pub tg: Emulator,
+    pub app: App,
+    options: BotOptions,
+    running: Option<(CancellationToken, JoinHandle<Result<(), BotError>>)>,
+}
+
+pub fn config(api_url: &str) -> Config {
+    let mut config = Config::default();
+    config.telegram.token = Secret::new(TOKEN);
+    config.telegram.api_url = api_url.to_owned();
+    config.telegram.admins = vec![ADMIN];
+    config.telegram.support_chat_id = SUPPORT_CHAT;
+    config.service.public_url = PUBLIC_URL.to_owned();
+    config.service.name = "milly".into();
+    config
+}
+
+impl Harness {
+    pub async fn start(db: &TestDb) -> Harness {
+        Self::start_with(db, |_| {}).await
+    }
+
+    pub async fn start_with(db: &TestDb, tweak: impl FnOnce(&mut BotOptions)) -> Harness {
+        let tg = Emulator::start(TOKEN).await.unwrap();
+        tg.group(SUPPORT_CHAT, "Support");
+        let app = App::new(db.store.clone(), Arc::new(config(&tg.api_url())));
+        let mut options = BotOptions::new(TrialKey::new(vec![42u8; 32]).unwrap());
+        options.reminder_interval = Duration::from_millis(200);
+        tweak(&mut options);
+        let mut harness = Harness {
+            tg,
+            app,
+            options,
+            running: None,
+        };
+        harness.run();
+        harness.tg.wait_for(|c| c.method == "setMyCommands").await;
+        harness
+    }
+
+    fn run(&mut self) {
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(bot::run(
+            self.app.clone(),
+            self.options.clone(),
+            shutdown.clone(),
+        ));
+        self.running = Some((shutdown, task));
+    }
+
+    /// Stops the bot (as on SIGTERM) and waits until it has.
+    pub async fn stop(&mut self) {
+        if let Some((shutdown, task)) = self.running.take() {
+            shutdown.cancel();
+            tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .expect("the bot stops within 10 s")
+                .unwrap()
+                .unwrap();
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.run();
+        self.tg.wait_for(|c| c.method == "setMyCommands").await;
+    }
+
+    /// The next call of `method` to `chat`.
+    pub async fn next(&self, method: &str, chat: i64) -> Call {
+        let method = method.to_owned();
+        self.tg
+            .wait_for(move |c| c.method == method && c.params.i64("chat_id") == Some(chat))
+            .await
+    }
+
+    /// The bot's latest message in the chat (edits applied).
+    pub fn screen(&self, chat: i64) -> SentMessage {
+        self.tg
+            .last_message(chat)
+            .expect("the bot wrote to the chat")
+    }
+
+    /// Presses the button with `data` on the bot's latest message in the person's chat that
+    /// has it, and waits until the bot has handled the press.
+    pub async fn press(&self, who: &TgUser, data: &str) {
+        let messages = self.tg.chat(who.id);
+        let Some(screen) = messages
+            .iter()
+            .rev()
+            .find(|m| m.buttons().iter().any(|b| b == data))
+        else {
+            let last = messages.last().map(SentMessage::buttons);
+            panic!("no button {data} in the chat; the last message has {last:?}");
+        };
+        self.tg.press(who, screen.message_id, data);
+        self.settle().await;
+    }
+
+    /// Waits until the bot has handled everything injected so far.
+    pub async fn settle(&self) {
+        // An update leaves the queue when the next poll confirms it, after it was handled.
+        self.tg.wait_drained().await;
+    }
+}
+
+/// Every value in every table, as text (sqlx's migration bookkeeping aside).
+pub async fn every_stored_value(db: &TestDb) -> Vec<(String, String)> {
+    let pool = store::testing::pool(&db.store);
+    let tables_sql = match db.store.backend() {
+        Backend::Sqlite => "SELECT name AS t FROM sqlite_master WHERE type = 'table'",
+        Backend::Postgres => {
+            "SELECT table_name::text AS t FROM information_schema.tables \
+             WHERE table_schema = 'public'"
+        }
+    };
+    let tables: Vec<String> = sqlx::query(tables_sql)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get("t"))
+        .filter(|t: &String| t != "_sqlx_migrations" && t != "sqlite_sequence")
+        .collect();
+    let mut values = Vec::new();
+    for table in tables {
+        for row in sqlx::query(&format!("SELECT * FROM {table}"))
+            .fetch_all(pool)
+            .await
+            .unwrap()
+        {
+            for column in row.columns() {
+                let i = column.ordinal();
+                let text = row
+                    .try_get::<Option<String>, _>(i)
+                    .or_else(|_| {
+                        row.try_get::<Option<i64>, _>(i)
+                            .map(|v| v.map(|v| v.to_string()))
+                    })
+                    .or_else(|_| {
+                        row.try_get::<Option<i16>, _>(i)
+                            .map(|v| v.map(|v| v.to_string()))
+                    })
+                    .or_else(|_| {
+                        row.try_get::<Option<i32>, _>(i)
+                            .map(|v| v.map(|v| v.to_string()))
+                    })
+                    .unwrap();
+                if let Some(text) = text {
+                    values.push((format!("{table}.{}", column.name()), text));
+                }
+            }
+        }
+    }
+    values
+}
+
+/// How many rows `table` has.
+pub async fn count(db: &TestDb, table: &str) -> i64 {
+    let row = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+        .fetch_one(store::testing::pool(&db.store))
+        .await
+        .unwrap();
+    row.get("n")
+}
+
+/// The entities of a given type in a message, as the text they cover.
+pub fn entities(message: &SentMessage, kind: &str) -> Vec<String> {
+    let text: Vec<u16> = message.text().encode_utf16().collect();
+    message.json["entities"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["type"] == kind)
+        .map(|e: &Value| {
+            let offset = e["offset"].as_u64().unwrap() as usize;
+            let length = e["length"].as_u64().unwrap() as usize;
+            String::from_utf16_lossy(&text[offset..offset + length])
+        })
+        .collect()
+}

@@ -1,0 +1,200 @@
+//! What must survive real life: a restart in the middle of a conversation, updates delivered
+//! twice, Telegram's flood control (429), a person who blocked the bot, and reminders that must
+//! go out once — on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use domain::{Days, PlanId, TelegramId};
+use harness::{count, Harness, ADMIN, SUPPORT_CHAT};
+use store::testing::TestDb;
+use tg_emulator::{Failure, TgUser};
+
+/// Takes a person through /start and "I agree"; returns them.
+async fn signed_up(h: &Harness, id: i64) -> TgUser {
+    let person = h.tg.user(id, "Bob", Some("en"));
+    h.tg.send_text(&person, "/start");
+    h.next("sendMessage", id).await;
+    h.press(&person, "agree:en").await;
+    h.next("editMessageText", id).await;
+    person
+}
+
+async fn a_restart_in_the_middle_of_a_conversation_loses_nothing(db: &TestDb) {
+    let mut h = Harness::start(db).await;
+    let bob = signed_up(&h, 2001).await;
+    h.press(&bob, "support").await;
+    h.next("editMessageText", bob.id).await;
+
+    h.restart().await;
+    h.tg.send_text(&bob, "Is the service down?");
+    let relayed = h.next("sendMessage", SUPPORT_CHAT).await;
+    assert!(relayed
+        .params
+        .str("text")
+        .unwrap()
+        .contains("Is the service down?"));
+    h.next("sendMessage", bob.id).await;
+    assert!(h.screen(bob.id).text().contains("Ticket #"));
+}
+
+async fn an_update_delivered_twice_acts_once(db: &TestDb) {
+    let mut h = Harness::start(db).await;
+    let bob = signed_up(&h, 2002).await;
+    h.settle().await;
+    h.stop().await;
+
+    // The same update twice in one batch, as after a crash before the offset was confirmed.
+    let update = h.tg.text_update(&bob, "/menu");
+    h.tg.inject_with_id(900_001, update.clone());
+    h.tg.inject_with_id(900_001, update);
+    let before = h.tg.count("sendMessage");
+    h.restart().await;
+    h.settle().await;
+    assert_eq!(h.tg.count("sendMessage"), before + 1, "one menu, not two");
+
+    // And once more after a restart: still nothing new.
+    let update = h.tg.text_update(&bob, "/menu");
+    h.tg.inject_with_id(900_001, update);
+    h.settle().await;
+    assert_eq!(h.tg.count("sendMessage"), before + 1);
+}
+
+async fn flood_control_is_waited_out(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let carol = h.tg.user(2003, "Carol", Some("ru"));
+    h.tg.fail_next(Some("sendMessage"), 1, Failure::RetryAfter(1));
+    let started = Instant::now();
+    h.tg.send_text(&carol, "/start");
+    let first = h.next("sendMessage", carol.id).await;
+    assert!(first.failed, "the first try met a 429");
+    let second = h.next("sendMessage", carol.id).await;
+    assert!(!second.failed);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "retry_after was honoured"
+    );
+    assert!(h.screen(carol.id).text().contains("политике"));
+}
+
+async fn a_person_who_blocked_the_bot_is_not_messaged_again(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let dave = signed_up(&h, 2004).await;
+    let admin = h.tg.user(ADMIN, "Admin", Some("en"));
+
+    h.tg.fail_next_in_chat(dave.id, Some("sendMessage"), 1, Failure::Blocked);
+    h.tg.send_text(&admin, "/broadcast all Maintenance tonight");
+    h.tg.wait_for(|c| {
+        c.params.i64("chat_id") == Some(ADMIN)
+            && c.params
+                .str("text")
+                .is_some_and(|t| t.contains("0 delivered, 1 not delivered"))
+    })
+    .await;
+    let user = db
+        .store
+        .user_by_telegram(TelegramId(dave.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(db.store.bot_unreachable(user.id).await.unwrap(), Some(true));
+
+    h.tg.send_text(&admin, "/broadcast all Second notice");
+    h.tg.wait_for(|c| {
+        c.params.i64("chat_id") == Some(ADMIN)
+            && c.params
+                .str("text")
+                .is_some_and(|t| t.contains("0 delivered, 0 not delivered"))
+    })
+    .await;
+
+    // Writing again shows they are back.
+    h.tg.send_text(&dave, "/menu");
+    h.next("sendMessage", dave.id).await;
+    assert_eq!(
+        db.store.bot_unreachable(user.id).await.unwrap(),
+        Some(false)
+    );
+}
+
+async fn admins_see_counts_and_grant_days(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let erin = signed_up(&h, 2005).await;
+    let admin = h.tg.user(ADMIN, "Admin", Some("en"));
+    h.tg.send_text(&admin, &format!("/grant {} 10", erin.id));
+    h.next("sendMessage", ADMIN).await;
+    assert!(h.screen(ADMIN).text().contains("active until"));
+    h.tg.send_text(&admin, "/stats");
+    h.next("sendMessage", ADMIN).await;
+    let stats = h.screen(ADMIN).text();
+    assert!(stats.contains("Users: 1") && stats.contains("Active subscriptions: 1"));
+    h.tg.send_text(&admin, &format!("/block {}", erin.id));
+    h.next("sendMessage", ADMIN).await;
+    assert!(h.screen(ADMIN).text().contains("is blocked"));
+
+    // A blocked person gets nothing at all.
+    let before = h.tg.count("sendMessage");
+    h.tg.send_text(&erin, "/start");
+    h.settle().await;
+    assert_eq!(h.tg.count("sendMessage"), before);
+}
+
+async fn reminders_go_out_once_even_across_restarts(db: &TestDb) {
+    let mut h = Harness::start(db).await;
+    let fay = signed_up(&h, 2006).await;
+    let user = db
+        .store
+        .user_by_telegram(TelegramId(fay.id))
+        .await
+        .unwrap()
+        .unwrap();
+    db.store
+        .grant_days(
+            user.id,
+            PlanId("manual".into()),
+            Days(2),
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    let reminder = h.next("sendMessage", fay.id).await;
+    let text = reminder.params.str("text").unwrap();
+    assert!(text.contains("ends in 2 day"), "{text}");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    h.restart().await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let reminders =
+        h.tg.calls()
+            .iter()
+            .filter(|c| {
+                c.params.i64("chat_id") == Some(fay.id)
+                    && c.params.str("text").is_some_and(|t| t.contains("ends in"))
+            })
+            .count();
+    assert_eq!(reminders, 1, "one reminder for one event");
+    assert_eq!(count(db, "users").await, 1);
+}
+
+async fn declining_leaves_nothing_behind(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let gus = h.tg.user(2007, "Gus", None);
+    h.tg.send_text(&gus, "hello");
+    h.next("sendMessage", gus.id).await;
+    h.press(&gus, "decline:ru").await;
+    h.next("editMessageText", gus.id).await;
+    assert!(h.screen(gus.id).text().contains("ничего"));
+    assert_eq!(count(db, "users").await, 0);
+    assert_eq!(count(db, "support_messages").await, 0);
+}
+
+store::backend_tests!(
+    a_restart_in_the_middle_of_a_conversation_loses_nothing,
+    an_update_delivered_twice_acts_once,
+    flood_control_is_waited_out,
+    a_person_who_blocked_the_bot_is_not_messaged_again,
+    admins_see_counts_and_grant_days,
+    reminders_go_out_once_even_across_restarts,
+    declining_leaves_nothing_behind,
+);
