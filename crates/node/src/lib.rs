@@ -1,8 +1,36 @@
 //! The VLESS data plane: TLS listener, user table fed by the control plane, relay, fallback to the website, safe egress.
 //!
-//! The binary builds a [`NodeConfig`], an [`AccessTable`] it keeps feeding with
-//! [`AccessUpdate`]s, and runs [`Node::run`] on a bound listener. The node never logs a client
-//! address, a destination or a user id; it only counts ([`MetricsSnapshot`]).
+//! The binary builds a [`NodeConfig`], keeps an [`AccessTable`] up to date by pushing
+//! [`AccessUpdate`]s into it (a snapshot, then changes), and runs [`Node::run`] on a listener
+//! it bound. The node never logs a client address, a destination or a user id; it only counts
+//! ([`MetricsSnapshot`]).
+//!
+//! ```no_run
+//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+//! use node::{AccessEntry, AccessTable, AccessUpdate, CancellationToken, Node, NodeConfig, TlsSource};
+//!
+//! let listen = "127.0.0.1:8443".parse()?;
+//! let tls = TlsSource::SelfSigned { names: vec!["localhost".into()], persist: None };
+//! let config = NodeConfig::new(listen, tls, "127.0.0.1:8080".parse()?);
+//! let access = AccessTable::new();
+//! access.apply(AccessUpdate::Snapshot {
+//!     revision: 1,
+//!     entries: vec![AccessEntry { key: [7; 16], expires_at: i64::MAX }],
+//! });
+//! let node = Node::new(config, access.clone())?;
+//! let metrics = node.metrics();
+//! let shutdown = CancellationToken::new();
+//! let listener = tokio::net::TcpListener::bind(listen).await?;
+//! node.run(listener, shutdown).await?;
+//! println!("{:?}", metrics.snapshot());
+//! # Ok(()) }
+//! ```
+//!
+//! Layout: `server` accepts and limits connections and does the TLS handshake; `session` reads
+//! the request over any byte stream (so REALITY can replace TLS) and dispatches to `relay`
+//! (TCP), `udp` (the UDP command) or `mux` (Mux.Cool with XUDP, mappings in `xudp`);
+//! everything else goes to `fallback`. `access` holds the users and cuts their sessions,
+//! `egress` decides where users may go.
 #![forbid(unsafe_code)]
 
 pub mod access;
