@@ -518,6 +518,21 @@ async fn the_support_page_lists_the_operators_contacts() {
 }
 
 #[tokio::test]
+async fn a_head_request_gets_the_headers_without_a_body() {
+    let a = send(router(), Request::head("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert!(a.body.is_empty());
+}
+
+#[tokio::test]
+async fn robots_may_read_the_pages_but_not_subscriptions() {
+    let a = get(router(), "/robots.txt").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("Disallow: /sub/"));
+}
+
+#[tokio::test]
 async fn healthz_answers_ok() {
     let a = get(router(), "/healthz").await;
     assert_eq!(a.status, StatusCode::OK);

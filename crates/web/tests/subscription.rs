@@ -398,4 +398,28 @@ async fn too_many_requests_from_one_client_are_slowed_down() {
         .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
         .count();
     assert_eq!(limited, 10, "{statuses:?}");
+    let mut request = Request::get("/sub/x").body(Body::empty()).unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(client));
+    let response = w.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/html; charset=utf-8"
+    );
+}
+
+#[tokio::test]
+async fn the_language_switcher_on_the_page_stays_on_the_page() {
+    let w = world().await;
+    let p = w.person(1, Some((30, 0))).await;
+    let a = w
+        .get(
+            &format!("{}?lang=ru", sub(&p)),
+            &[(header::ACCEPT, "text/html")],
+        )
+        .await;
+    assert!(a.body.contains(&format!("href=\"{}?lang=en\"", sub(&p))));
 }

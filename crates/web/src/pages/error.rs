@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Request, State};
-use axum::http::header::{ALLOW, CONTENT_TYPE};
+use axum::http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -45,10 +45,12 @@ pub async fn dress(State(site): State<Site>, request: Request, next: Next) -> Re
     if !(status.is_client_error() || status.is_server_error()) || !plain {
         return response;
     }
-    let allow = response.headers().get(ALLOW).cloned();
     let mut page = render(&site, lang, status);
-    if let Some(allow) = allow {
-        page.headers_mut().insert(ALLOW, allow);
+    // The headers that tell a client what to do next survive the new body.
+    for name in [ALLOW, RETRY_AFTER, WWW_AUTHENTICATE] {
+        if let Some(value) = response.headers().get(&name) {
+            page.headers_mut().insert(name, value.clone());
+        }
     }
     page
 }
