@@ -131,6 +131,21 @@ impl App {
     }
 }
 
+impl App {
+    /// Cancels a pending card payment YooKassa never created (or whose creation we never
+    /// heard about): nobody got a payment page for it, so nobody can pay it.
+    pub async fn cancel_uncreated_card_payment(
+        &self,
+        payment: PaymentId,
+        now: OffsetDateTime,
+    ) -> Result<Settlement, AppError> {
+        Ok(self
+            .store()
+            .settle_payment(payment, PaymentStatus::Canceled, None, now)
+            .await?)
+    }
+}
+
 /// Percent-encodes everything but RFC 3986's unreserved characters.
 fn query_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -1,0 +1,142 @@
+//! A YooKassa API v3 client: HTTPS (rustls) with basic auth `shop_id:secret_key`, an
+//! `Idempotence-Key` on every POST, explicit timeouts. The secret key is only ever put into the
+//! Authorization header; errors carry YooKassa's error code, never bodies or credentials.
+
+use std::time::Duration;
+
+use config::{Secret, YooKassaConfig};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::wire::{ApiErrorBody, CreatePayment, CreateRefund, PaymentObject, RefundObject};
+use crate::BillingError;
+
+/// How long one API call may take, connection included.
+pub const API_TIMEOUT: Duration = Duration::from_secs(20);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct YooKassa {
+    http: reqwest::Client,
+    base: String,
+    shop_id: Secret,
+    secret_key: Secret,
+}
+
+impl std::fmt::Debug for YooKassa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("YooKassa")
+            .field("base", &self.base)
+            .finish()
+    }
+}
+
+impl YooKassa {
+    /// A client for `[yookassa]`; refused when payments are off or credentials are missing.
+    pub fn from_config(c: &YooKassaConfig) -> Result<YooKassa, BillingError> {
+        if !c.enabled || !c.shop_id.is_set() || !c.secret_key.is_set() {
+            return Err(BillingError::NotConfigured);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(API_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| BillingError::Unreachable(e.to_string()))?;
+        Ok(YooKassa {
+            http,
+            base: c.api_url.trim_end_matches('/').to_owned(),
+            shop_id: c.shop_id.clone(),
+            secret_key: c.secret_key.clone(),
+        })
+    }
+
+    /// `POST /v3/payments`. `idempotence_key` is fresh per checkout attempt and reused when the
+    /// same attempt is retried.
+    pub async fn create_payment(
+        &self,
+        request: &CreatePayment,
+        idempotence_key: &str,
+    ) -> Result<PaymentObject, BillingError> {
+        self.post("/v3/payments", request, idempotence_key).await
+    }
+
+    /// `GET /v3/payments/{id}`; `None` when YooKassa knows no such payment.
+    pub async fn payment(&self, id: &str) -> Result<Option<PaymentObject>, BillingError> {
+        if id.is_empty()
+            || id.len() > 64
+            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            // Not a YooKassa id, so not worth a request (and never spliced into a URL).
+            return Ok(None);
+        }
+        let response = self
+            .http
+            .get(format!("{}/v3/payments/{id}", self.base))
+            .basic_auth(self.shop_id.expose(), Some(self.secret_key.expose()))
+            .send()
+            .await
+            .map_err(transport)?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        read(response).await.map(Some)
+    }
+
+    /// `POST /v3/refunds`.
+    pub async fn refund(
+        &self,
+        request: &CreateRefund,
+        idempotence_key: &str,
+    ) -> Result<RefundObject, BillingError> {
+        self.post("/v3/refunds", request, idempotence_key).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        idempotence_key: &str,
+    ) -> Result<T, BillingError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .basic_auth(self.shop_id.expose(), Some(self.secret_key.expose()))
+            .header("Idempotence-Key", idempotence_key)
+            .json(body)
+            .send()
+            .await
+            .map_err(transport)?;
+        read(response).await
+    }
+}
+
+/// A fresh idempotence key for one attempt.
+pub fn new_idempotence_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn transport(err: reqwest::Error) -> BillingError {
+    // reqwest's message can include the URL, which holds no secret (auth is a header).
+    BillingError::Unreachable(err.without_url().to_string())
+}
+
+async fn read<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, BillingError> {
+    let status = response.status();
+    if status.is_success() {
+        return response
+            .json::<T>()
+            .await
+            .map_err(|_| BillingError::Unexpected("a response that is not the expected JSON"));
+    }
+    let body: ApiErrorBody = response.json().await.unwrap_or_default();
+    Err(BillingError::Refused {
+        status: status.as_u16(),
+        code: if body.code.is_empty() {
+            "no error code".into()
+        } else {
+            body.code
+        },
+        parameter: body.parameter,
+    })
+}

@@ -1,0 +1,121 @@
+//! The reconciler: every so often, asks YooKassa about card payments still pending here, so a
+//! lost notification or a crash between YooKassa's success and our credit costs nobody their
+//! days. Crediting is exactly-once in the store, so racing a webhook is harmless.
+
+use std::time::Duration;
+
+use domain::{Payment, Provider};
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+
+use crate::{Billing, BillingError, SyncOutcome};
+
+/// A sensible default for how often to ask (proposed `[yookassa] reconcile_interval_secs`).
+pub const DEFAULT_RECONCILE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Payments younger than this are left to their notification.
+const GRACE: time::Duration = time::Duration::seconds(30);
+
+/// A pending payment with no YooKassa id this old never reached a payment page: cancel it.
+const UNCREATED_AFTER: time::Duration = time::Duration::minutes(15);
+
+/// How many payments one round asks about at most, so a backlog cannot hammer the API.
+const MAX_PER_ROUND: usize = 200;
+
+/// What one round did, as counts (never which payments or whose).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReconcileReport {
+    pub checked: usize,
+    pub credited: usize,
+    pub canceled: usize,
+    pub still_pending: usize,
+    pub failed: usize,
+}
+
+impl Billing {
+    /// One round: every YooKassa payment pending since before `now - GRACE`.
+    pub async fn reconcile_once(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<ReconcileReport, BillingError> {
+        let pending = self
+            .app
+            .store()
+            .pending_payments(Provider::YooKassa, now - GRACE)
+            .await?;
+        let mut report = ReconcileReport::default();
+        for payment in pending.into_iter().take(MAX_PER_ROUND) {
+            report.checked += 1;
+            match self.reconcile_payment(&payment, now).await {
+                Ok(SyncOutcome::Credited(_)) => report.credited += 1,
+                Ok(SyncOutcome::Canceled) => report.canceled += 1,
+                Ok(_) => report.still_pending += 1,
+                Err(e) if e.is_transient() => {
+                    // YooKassa is struggling: stop this round instead of piling on.
+                    report.failed += 1;
+                    tracing::warn!(error = %e, "reconciler paused until the next round");
+                    break;
+                }
+                Err(e) => {
+                    report.failed += 1;
+                    tracing::warn!(error = %e, "reconciler could not check a card payment");
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn reconcile_payment(
+        &self,
+        payment: &Payment,
+        now: OffsetDateTime,
+    ) -> Result<SyncOutcome, BillingError> {
+        match &payment.provider_payment_id {
+            Some(provider_id) => self.sync_provider_payment(provider_id, now).await,
+            None if now - payment.created_at >= UNCREATED_AFTER => {
+                self.app
+                    .cancel_uncreated_card_payment(payment.id, now)
+                    .await?;
+                Ok(SyncOutcome::Canceled)
+            }
+            None => Ok(SyncOutcome::Unchanged),
+        }
+    }
+}
+
+/// Runs [`Billing::reconcile_once`] now and every `interval` until `shutdown`.
+pub async fn run_reconciler(billing: Billing, interval: Duration, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let round = tokio::select! {
+            () = shutdown.cancelled() => return,
+            r = billing.reconcile_once(OffsetDateTime::now_utc()) => r,
+        };
+        match round {
+            Ok(r) if r.checked > 0 => tracing::info!(
+                checked = r.checked,
+                credited = r.credited,
+                canceled = r.canceled,
+                still_pending = r.still_pending,
+                failed = r.failed,
+                "card payments reconciled"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "card payment reconciliation failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uncreated_payments_wait_longer_than_a_checkout_can_take() {
+        let checkout_worst_case = time::Duration::try_from(crate::API_TIMEOUT * 2).unwrap();
+        assert!(super::UNCREATED_AFTER > checkout_worst_case + super::GRACE);
+    }
+}

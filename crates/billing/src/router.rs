@@ -1,0 +1,160 @@
+//! The HTTP side of card payments: YooKassa's notifications, the checkout entry the bot links
+//! to, and the page YooKassa sends the person back to. Serve with
+//! `into_make_service_with_connect_info::<SocketAddr>()`: the webhook needs the peer address.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use domain::{PaymentId, PaymentStatus, Provider, SubscriptionToken};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::checkout::CheckoutError;
+use crate::pages;
+use crate::rate_limit::{RateLimiter, CHECKOUT_LIMIT, RETURN_LIMIT, WEBHOOK_LIMIT};
+use crate::Billing;
+
+pub const WEBHOOK_PATH: &str = "/webhooks/yookassa";
+const CHECKOUT_PATH: &str = app::CARD_CHECKOUT_PATH;
+const RETURN_PATH: &str = "/pay/return";
+
+/// YooKassa's notifications are a few kilobytes; anything far larger is not one.
+const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
+
+struct Routes {
+    billing: Billing,
+    webhook_limit: RateLimiter,
+    checkout_limit: RateLimiter,
+    return_limit: RateLimiter,
+}
+
+/// `POST /webhooks/yookassa`, `GET /pay/checkout?t=TOKEN&plan=PLAN`, `GET
+/// /pay/return?payment=ID`.
+pub fn router(billing: Billing) -> Router {
+    let routes = Arc::new(Routes {
+        billing,
+        webhook_limit: RateLimiter::new(WEBHOOK_LIMIT),
+        checkout_limit: RateLimiter::new(CHECKOUT_LIMIT),
+        return_limit: RateLimiter::new(RETURN_LIMIT),
+    });
+    Router::new()
+        .route(
+            WEBHOOK_PATH,
+            post(webhook).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
+        )
+        .route(CHECKOUT_PATH, get(checkout))
+        .route(RETURN_PATH, get(payment_return))
+        .with_state(routes)
+}
+
+async fn webhook(
+    State(routes): State<Arc<Routes>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    if !routes.webhook_limit.allow(peer.ip(), Instant::now()) {
+        return StatusCode::TOO_MANY_REQUESTS;
+    }
+    let outcome = routes
+        .billing
+        .handle_notification(peer.ip(), &headers, &body, OffsetDateTime::now_utc())
+        .await;
+    StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+#[derive(Deserialize)]
+struct CheckoutQuery {
+    #[serde(default)]
+    t: String,
+    #[serde(default)]
+    plan: String,
+}
+
+async fn checkout(
+    State(routes): State<Arc<Routes>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<CheckoutQuery>,
+) -> Response {
+    if !routes.checkout_limit.allow(peer.ip(), Instant::now()) {
+        return pages::too_many();
+    }
+    let Ok(token) = q.t.parse::<SubscriptionToken>() else {
+        return pages::refused();
+    };
+    match routes
+        .billing
+        .start_checkout(&token, &q.plan, OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(url) => match HeaderValue::from_str(&url) {
+            Ok(location) => {
+                let mut r = StatusCode::SEE_OTHER.into_response();
+                r.headers_mut().insert(LOCATION, location);
+                pages::harden(r)
+            }
+            Err(_) => pages::unavailable(),
+        },
+        Err(CheckoutError::Refused(app::CardRefusal::NotOffered)) => pages::not_offered(),
+        Err(CheckoutError::Refused(app::CardRefusal::NotAllowed)) => pages::refused(),
+        Err(e) => {
+            tracing::warn!(error = %e, "card checkout failed");
+            pages::unavailable()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ReturnQuery {
+    #[serde(default)]
+    payment: String,
+}
+
+/// Shows the payment's real state: if it is still pending here, YooKassa is asked first, so
+/// the person sees the result even before the notification arrives. Only the state is shown,
+/// nothing about who paid or what.
+async fn payment_return(
+    State(routes): State<Arc<Routes>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<ReturnQuery>,
+) -> Response {
+    if !routes.return_limit.allow(peer.ip(), Instant::now()) {
+        return pages::too_many();
+    }
+    let Ok(id) = q.payment.parse::<i64>() else {
+        return pages::not_found();
+    };
+    let store = routes.billing.app().store();
+    let payment = match store.payment(PaymentId(id)).await {
+        Ok(Some(p)) if p.provider == Provider::YooKassa => p,
+        Ok(_) => return pages::not_found(),
+        Err(e) => {
+            tracing::warn!(error = %e, "return page could not read the store");
+            return pages::unavailable();
+        }
+    };
+    if payment.status != PaymentStatus::Pending {
+        return pages::payment_status(Some(payment.status));
+    }
+    if let Some(provider_id) = &payment.provider_payment_id {
+        if let Err(e) = routes
+            .billing
+            .sync_provider_payment(provider_id, OffsetDateTime::now_utc())
+            .await
+        {
+            tracing::warn!(error = %e, "return page could not ask YooKassa");
+        }
+    }
+    match store.payment(PaymentId(id)).await {
+        Ok(p) => pages::payment_status(p.map(|p| p.status)),
+        Err(_) => pages::unavailable(),
+    }
+}

@@ -1,0 +1,119 @@
+//! Bringing one of our card payments in line with what YooKassa's API says about it. Every
+//! path that settles a card payment (webhook, reconciler, return page) goes through here, and
+//! the store credits a payment at most once however many of them race.
+
+use domain::{Payment, PaymentId, PaymentStatus, Provider, Subscription};
+use store::{Settlement, StoreError};
+use time::OffsetDateTime;
+
+use crate::wire::PaymentObject;
+use crate::{amount, Billing, BillingError, CardPaid};
+
+/// What asking the API about a payment did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncOutcome {
+    /// It had succeeded and this call credited the plan.
+    Credited(Subscription),
+    /// It had been canceled and is now marked so.
+    Canceled,
+    /// Nothing to do: still pending at YooKassa, or already settled here.
+    Unchanged,
+    /// YooKassa knows no such payment.
+    Unknown,
+    /// YooKassa knows it, but it is not one of ours (another integration on the same shop).
+    NotOurs,
+    /// YooKassa reports an amount or state that does not match our record: not credited.
+    Mismatch,
+}
+
+impl Billing {
+    /// Asks the API about YooKassa payment `provider_id` and settles our payment accordingly.
+    pub async fn sync_provider_payment(
+        &self,
+        provider_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<SyncOutcome, BillingError> {
+        let Some(remote) = self.yookassa.payment(provider_id).await? else {
+            return Ok(SyncOutcome::Unknown);
+        };
+        let store = self.app.store();
+        let ours = match store
+            .payment_by_provider_id(Provider::YooKassa, &remote.id)
+            .await?
+        {
+            Some(p) => Some(p),
+            // Created at YooKassa but its id not recorded yet (a crash or a race): the
+            // metadata we set leads back, as long as that payment has no other id.
+            None => match remote.our_payment_id() {
+                Some(id) => store.payment(PaymentId(id)).await?.filter(|p| {
+                    p.provider == Provider::YooKassa && p.provider_payment_id.is_none()
+                }),
+                None => None,
+            },
+        };
+        match ours {
+            Some(ours) => self.apply(&ours, &remote, now).await,
+            None => Ok(SyncOutcome::NotOurs),
+        }
+    }
+
+    /// Settles `ours` as `remote` (fresh from the API) says.
+    pub(crate) async fn apply(
+        &self,
+        ours: &Payment,
+        remote: &PaymentObject,
+        now: OffsetDateTime,
+    ) -> Result<SyncOutcome, BillingError> {
+        let status = match remote.status.as_str() {
+            "succeeded" if remote.paid => PaymentStatus::Succeeded,
+            "canceled" => PaymentStatus::Canceled,
+            _ => return Ok(SyncOutcome::Unchanged),
+        };
+        if status == PaymentStatus::Succeeded
+            && amount::from_value(&remote.amount.value, &remote.amount.currency)
+                != Some(ours.amount)
+        {
+            tracing::error!("YooKassa reports a different amount for a card payment; not credited");
+            return Ok(SyncOutcome::Mismatch);
+        }
+        if ours.status != PaymentStatus::Pending {
+            if ours.status == PaymentStatus::Canceled && status == PaymentStatus::Succeeded {
+                tracing::error!(
+                    "YooKassa reports a card payment succeeded that was canceled here; \
+                     check `milly payment list` and refund it"
+                );
+                return Ok(SyncOutcome::Mismatch);
+            }
+            return Ok(SyncOutcome::Unchanged);
+        }
+        let settled = self
+            .app
+            .settle_card_payment(ours.id, status, &remote.id, now)
+            .await;
+        match settled {
+            Ok(Settlement::Credited(subscription)) => {
+                tracing::info!("card payment credited");
+                if let Some(user) = ours.user_id {
+                    // Nobody listening is fine: the bot may be off.
+                    let _ = self.paid.send(CardPaid {
+                        payment: ours.id,
+                        user,
+                        plan: ours.plan.clone(),
+                        subscription: subscription.clone(),
+                    });
+                }
+                Ok(SyncOutcome::Credited(subscription))
+            }
+            Ok(Settlement::Marked) if status == PaymentStatus::Canceled => {
+                tracing::info!("card payment canceled");
+                Ok(SyncOutcome::Canceled)
+            }
+            Ok(Settlement::Marked | Settlement::AlreadySettled) => Ok(SyncOutcome::Unchanged),
+            // Another caller moved it between our read and our write.
+            Err(app::AppError::Store(StoreError::InvalidTransition { .. })) => {
+                Ok(SyncOutcome::Unchanged)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
