@@ -1,0 +1,146 @@
+//! The story the product exists for, with every real part: a person finds the bot, agrees to
+//! the privacy policy, takes the free trial, opens "My subscription", imports the subscription
+//! URL into sing-box and is connected — through `milly serve` with the Bot API emulator standing
+//! in for Telegram.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine as _;
+use testkit::singbox::ClientOptions;
+use testkit::{traffic, EchoMode, MillyHome, Peer, PeerKind, TcpEcho, VlessLink};
+use tg_emulator::{Emulator, SentMessage, TgUser};
+
+const TOKEN: &str = "7000000001:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+const ALICE: i64 = 1_000_222_333;
+
+fn milly_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
+}
+
+/// Presses the newest button with callback data `data` in the person's chat.
+async fn press(tg: &Emulator, who: &TgUser, data: &str) {
+    let messages = tg.chat(who.id);
+    let screen = messages
+        .iter()
+        .rev()
+        .find(|m| m.buttons().iter().any(|b| b == data))
+        .unwrap_or_else(|| {
+            panic!(
+                "no button {data}; last: {:?}",
+                messages.last().map(SentMessage::text)
+            )
+        });
+    tg.press(who, screen.message_id, data);
+    tg.wait_drained().await;
+}
+
+/// Waits until the bot's newest message in the chat satisfies `pred`.
+async fn screen_where(
+    tg: &Emulator,
+    chat: i64,
+    pred: impl Fn(&SentMessage) -> bool,
+) -> SentMessage {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(m) = tg.last_message(chat).filter(|m| pred(m)) {
+            return m;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bot never showed the expected screen: {:?}",
+            tg.last_message(chat).map(|m| m.text())
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A GET to the website, as an app fetching its subscription would.
+async fn get(
+    addr: std::net::SocketAddr,
+    path_and_query: &str,
+    user_agent: &str,
+) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {user_agent}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.to_owned(), body.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_goes_from_the_bot_to_a_working_connection() {
+    let Some(sing_box) = PeerKind::SingBox.require() else {
+        return;
+    };
+    let tg = Emulator::start(TOKEN).await.unwrap();
+    let extra = format!(
+        "[telegram]\ntoken = \"{TOKEN}\"\napi_url = \"{}\"\n",
+        tg.api_url()
+    );
+    let home = MillyHome::new(&milly_bin(), &extra).unwrap();
+    let _serve = home.serve().await.unwrap();
+    tg.wait_for(|c| c.method == "setMyCommands").await;
+
+    // /start, then "I agree": the account exists from that moment.
+    let alice = tg.user(ALICE, "Alice", Some("en"));
+    tg.send_text(&alice, "/start");
+    screen_where(&tg, ALICE, |m| {
+        m.buttons().iter().any(|b| b.starts_with("agree:"))
+    })
+    .await;
+    press(&tg, &alice, "agree:en").await;
+    screen_where(&tg, ALICE, |m| m.buttons().iter().any(|b| b == "trial")).await;
+
+    // The free trial opens My subscription with the URL to import.
+    press(&tg, &alice, "trial").await;
+    let screen = screen_where(&tg, ALICE, |m| m.text().contains("/sub/")).await;
+    let text = screen.text();
+    let start = text.find("/sub/").unwrap();
+    let token: String = text[start + 5..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert_eq!(token.len(), 22, "{text}");
+
+    // The app fetches the subscription: a base64 list of vless:// links, with the apps' headers.
+    let (head, body) = get(home.web_addr(), &format!("/sub/{token}"), "v2rayNG/1.9.16").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("subscription-userinfo:"),
+        "{head}"
+    );
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .unwrap();
+    let links = String::from_utf8(decoded).unwrap();
+    let link =
+        VlessLink::parse(links.lines().find(|l| l.starts_with("vless://")).unwrap()).unwrap();
+    assert_eq!(
+        (link.host.as_str(), link.port),
+        ("127.0.0.1", home.node_addr().port())
+    );
+
+    // sing-box, configured from that link, carries traffic byte for byte.
+    testkit::wait_admitted(home.node_addr(), &link, Duration::from_secs(2))
+        .await
+        .unwrap();
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let client = Peer::client(
+        PeerKind::SingBox,
+        &sing_box,
+        &link,
+        &ClientOptions::default(),
+    )
+    .await
+    .unwrap();
+    let payload = traffic::random_bytes(256 * 1024);
+    traffic::tcp_roundtrip(client.addr(), echo.addr(), &payload)
+        .await
+        .unwrap();
+}
