@@ -58,7 +58,14 @@ pub async fn on_action(
             ctx.app.store().set_conversation(user.id, None, now).await?;
             menu(ctx, user, None).await?
         }
-        Action::Buy => screens::buy(&ctx.app, language),
+        Action::Buy => {
+            let credentials = ctx.app.store().credentials(user.id).await?;
+            screens::buy(
+                &ctx.app,
+                language,
+                credentials.as_ref().map(|c| &c.sub_token),
+            )
+        }
         Action::BuyPlan(plan) => return payments::send_invoice(ctx, user, chat, &plan).await,
         Action::MySubscription => my_subscription(ctx, user, None).await?,
         Action::Guide(platform) => match subscription_url(ctx, user).await? {

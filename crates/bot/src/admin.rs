@@ -182,7 +182,7 @@ async fn broadcast(ctx: Ctx, admin_chat: i64, active_only: bool, body: String) {
         }
         Err(BotError::Cancelled) => return,
         Err(err) => {
-            tracing::error!(error = %err, "a broadcast stopped");
+            tracing::error!(error = %err.for_log(), "a broadcast stopped");
             "Broadcast stopped by an error.".into()
         }
     };

@@ -60,6 +60,16 @@ pub enum BotError {
     Cancelled,
 }
 
+impl BotError {
+    /// The error for a log line: like its message, but never with a person's Telegram id.
+    pub fn for_log(&self) -> String {
+        match self {
+            BotError::App(app::AppError::AlreadyExists(_)) => "the account already exists".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// How the bot runs, beyond what `milly.toml` says.
 #[derive(Debug, Clone)]
 pub struct BotOptions {

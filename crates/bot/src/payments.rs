@@ -28,7 +28,12 @@ pub async fn send_invoice(
         .find(|p| p.id.0 == plan_id);
     let Some((plan, payload)) = plan.and_then(|p| StarsPayload::for_plan(&p).map(|pl| (p, pl)))
     else {
-        let screen = screens::buy(&ctx.app, language);
+        let credentials = ctx.app.store().credentials(user.id).await?;
+        let screen = screens::buy(
+            &ctx.app,
+            language,
+            credentials.as_ref().map(|c| &c.sub_token),
+        );
         return account::show(ctx, user, chat, None, screen).await;
     };
     let service = &ctx.app.config().service.name;

@@ -71,7 +71,9 @@ pub async fn run(ctx: &Ctx, shutdown: CancellationToken) -> Result<(), BotError>
             match dispatch::handle(ctx, update).await {
                 Ok(()) => {}
                 Err(BotError::Cancelled) => return Ok(()),
-                Err(err) => tracing::error!(error = %err, "an update could not be handled"),
+                Err(err) => {
+                    tracing::error!(error = %err.for_log(), "an update could not be handled")
+                }
             }
             offset = Some(i32::try_from(id).unwrap_or(i32::MAX).saturating_add(1));
         }

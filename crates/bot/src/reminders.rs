@@ -23,7 +23,7 @@ pub async fn run(ctx: Ctx, every: Duration, days: Vec<u32>, shutdown: Cancellati
             Ok(sent) if sent > 0 => tracing::info!(sent, "reminders sent"),
             Ok(_) => {}
             Err(BotError::Cancelled) => return,
-            Err(err) => tracing::error!(error = %err, "reminders could not be sent"),
+            Err(err) => tracing::error!(error = %err.for_log(), "reminders could not be sent"),
         }
         tokio::select! {
             () = tokio::time::sleep(every) => {}
@@ -94,7 +94,7 @@ async fn ended(ctx: &Ctx, now: OffsetDateTime) -> Result<usize, BotError> {
 
 async fn notify(ctx: &Ctx, user: &User, text: &str) -> Result<bool, BotError> {
     let t = texts(user.language);
-    let screen = if ctx.app.stars_plans().is_empty() {
+    let screen = if !screens::sells_anything(&ctx.app) {
         screens::with_button(text, t.btn_back, Action::Menu)
     } else {
         screens::with_button(text, t.btn_renew, Action::Buy)

@@ -2,7 +2,7 @@
 //! lead somewhere are shown (no Buy without plans for sale, no trial when it is off).
 
 use app::App;
-use domain::{Language, Subscription, User};
+use domain::{Language, Subscription, SubscriptionToken, User};
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use time::OffsetDateTime;
 
@@ -17,6 +17,11 @@ fn button(text: &str, action: Action) -> InlineKeyboardButton {
 
 fn back(language: Language) -> Vec<InlineKeyboardButton> {
     vec![button(texts(language).btn_back, Action::Menu)]
+}
+
+/// Whether anything is for sale (Stars or card), so a Buy button leads somewhere.
+pub fn sells_anything(app: &App) -> bool {
+    !app.stars_plans().is_empty() || !app.card_plans().is_empty()
 }
 
 /// Support reaches someone only if there is a support chat or an admin.
@@ -55,7 +60,7 @@ pub fn menu(
     let language = user.language;
     let t = texts(language);
     let mut rows = Vec::new();
-    if !app.stars_plans().is_empty() {
+    if sells_anything(app) {
         let label = if subscription.is_some() {
             t.btn_renew
         } else {
@@ -85,24 +90,39 @@ pub fn menu(
     }
 }
 
-pub fn buy(app: &App, language: Language) -> Screen {
+/// The plans: a Stars invoice button and, where YooKassa sells the plan, a card checkout link
+/// (which carries the person's subscription token, so it is shown only in their own chat).
+pub fn buy(app: &App, language: Language, token: Option<&SubscriptionToken>) -> Screen {
     let t = texts(language);
-    let plans = app.stars_plans();
-    let mut rows: Vec<Vec<InlineKeyboardButton>> = plans
-        .iter()
-        .map(|plan| {
-            vec![button(
-                &texts::plan_button(language, plan),
+    let mut rows: Vec<Vec<InlineKeyboardButton>> = Vec::new();
+    let card_plans = app.card_plans();
+    for plan in app.config().domain_plans() {
+        let mut row = Vec::new();
+        if app.stars_plans().iter().any(|p| p.id == plan.id) {
+            row.push(button(
+                &texts::plan_button(language, &plan),
                 Action::BuyPlan(plan.id.0.clone()),
-            )]
-        })
-        .collect();
-    rows.push(back(language));
-    let text = if plans.is_empty() {
+            ));
+        }
+        if let (Some(token), true) = (token, card_plans.iter().any(|p| p.id == plan.id)) {
+            let link = app.card_checkout_url(token, &plan);
+            if let Ok(url) = link.parse() {
+                row.push(InlineKeyboardButton::url(
+                    texts::card_button(language, &plan),
+                    url,
+                ));
+            }
+        }
+        if !row.is_empty() {
+            rows.push(row);
+        }
+    }
+    let text = if rows.is_empty() {
         t.buy_unavailable
     } else {
         t.buy_title
     };
+    rows.push(back(language));
     Screen {
         text: text.to_owned(),
         keyboard: InlineKeyboardMarkup::new(rows),
@@ -113,7 +133,7 @@ pub fn buy(app: &App, language: Language) -> Screen {
 pub fn no_subscription(app: &App, language: Language) -> Screen {
     let t = texts(language);
     let mut rows = Vec::new();
-    if !app.stars_plans().is_empty() {
+    if sells_anything(app) {
         rows.push(vec![button(t.btn_buy, Action::Buy)]);
     }
     if app.trial_days().is_some() {
@@ -144,7 +164,7 @@ pub fn my_subscription(
         button(t.btn_qr, Action::Qr),
         button(t.btn_rotate, Action::Rotate),
     ]);
-    if !app.stars_plans().is_empty() {
+    if sells_anything(app) {
         rows.push(vec![button(t.btn_renew, Action::Buy)]);
     }
     rows.push(back(language));

@@ -86,7 +86,7 @@ pub const RU: Texts = Texts {
         будет заменить новой. Заменить?",
     rotated: "Готово: выдана новая ссылка, старая больше не работает.",
     trial_used: "Пробный период уже был использован для этого аккаунта Telegram.",
-    buy_title: "💳 Выберите тариф. Оплата — Telegram Stars ⭐",
+    buy_title: "💳 Выберите тариф и способ оплаты.",
     buy_unavailable: "Сейчас оплата недоступна. Попробуйте позже или напишите в поддержку.",
     checkout_not_offered: "Этот тариф больше не продаётся по этой цене. Откройте меню заново.",
     checkout_not_allowed: "Оплата недоступна для этого аккаунта.",
@@ -144,7 +144,7 @@ pub const EN: Texts = Texts {
         replace it in your apps. Replace it?",
     rotated: "Done: here is your new link; the old one no longer works.",
     trial_used: "The free trial was already used for this Telegram account.",
-    buy_title: "💳 Choose a plan. Payment in Telegram Stars ⭐",
+    buy_title: "💳 Choose a plan and how to pay.",
     buy_unavailable: "Payments are unavailable right now. Try later or contact support.",
     checkout_not_offered: "This plan is no longer sold at this price. Please open the menu again.",
     checkout_not_allowed: "Payments are not available for this account.",
@@ -238,6 +238,20 @@ pub fn plan_button(language: Language, plan: &Plan) -> String {
     match language {
         Language::Ru => format!("{} дн. — {stars} ⭐", plan.days.0),
         Language::En => format!("{} days — {stars} ⭐", plan.days.0),
+    }
+}
+
+/// A plan's card checkout button: `30 дн. — 199 ₽ картой`.
+pub fn card_button(language: Language, plan: &Plan) -> String {
+    let kopecks = plan.price_rub.map(|m| m.minor).unwrap_or_default();
+    let price = if kopecks % 100 == 0 {
+        format!("{}", kopecks / 100)
+    } else {
+        format!("{}.{:02}", kopecks / 100, kopecks % 100)
+    };
+    match language {
+        Language::Ru => format!("{} дн. — {price} ₽ картой", plan.days.0),
+        Language::En => format!("{} days — {price} ₽ by card", plan.days.0),
     }
 }
 

@@ -189,7 +189,41 @@ async fn declining_leaves_nothing_behind(db: &TestDb) {
     assert_eq!(count(db, "support_messages").await, 0);
 }
 
+async fn buttons_follow_what_is_on_sale(db: &TestDb) {
+    // Card payments on, Stars off, no trial: Buy offers card checkout links only.
+    let h = Harness::start_with(db, |config| {
+        config.yookassa.enabled = true;
+        config.stars.enabled = false;
+        config.trial.days = 0;
+    })
+    .await;
+    let hana = signed_up(&h, 2008).await;
+    let menu = h.screen(hana.id);
+    assert!(menu.buttons().contains(&"buy".to_owned()));
+    assert!(
+        !menu.buttons().contains(&"trial".to_owned()),
+        "no trial button when it is off"
+    );
+    h.press(&hana, "buy").await;
+    let buy = h.screen(hana.id);
+    assert!(
+        buy.buttons().iter().all(|b| !b.starts_with("plan:")),
+        "no Stars invoices"
+    );
+    let links: Vec<String> = buy.json["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().clone())
+        .filter_map(|b| b["url"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(links.len(), 2, "one card link per plan: {links:?}");
+    assert!(links[0].starts_with("https://vpn.test/pay/checkout?t="));
+    assert!(buy.text().contains("how to pay"));
+}
+
 store::backend_tests!(
+    buttons_follow_what_is_on_sale,
     a_restart_in_the_middle_of_a_conversation_loses_nothing,
     an_update_delivered_twice_acts_once,
     flood_control_is_waited_out,

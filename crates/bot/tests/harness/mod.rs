@@ -44,13 +44,14 @@ impl Harness {
         Self::start_with(db, |_| {}).await
     }
 
-    pub async fn start_with(db: &TestDb, tweak: impl FnOnce(&mut BotOptions)) -> Harness {
+    pub async fn start_with(db: &TestDb, tweak: impl FnOnce(&mut Config)) -> Harness {
         let tg = Emulator::start(TOKEN).await.unwrap();
         tg.group(SUPPORT_CHAT, "Support");
-        let app = App::new(db.store.clone(), Arc::new(config(&tg.api_url())));
+        let mut config = config(&tg.api_url());
+        tweak(&mut config);
+        let app = App::new(db.store.clone(), Arc::new(config));
         let mut options = BotOptions::new(TrialKey::new(vec![42u8; 32]).unwrap());
         options.reminder_interval = Duration::from_millis(200);
-        tweak(&mut options);
         let mut harness = Harness {
             tg,
             app,
