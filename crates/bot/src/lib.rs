@@ -27,9 +27,11 @@ mod support;
 mod telegram;
 mod texts;
 mod trial_key;
+mod webhook;
 
 pub use telegram::TgError;
 pub use trial_key::{TrialKey, WeakTrialKey};
+pub use webhook::{webhook_router, SECRET_HEADER};
 
 use std::time::Duration;
 
@@ -48,6 +50,8 @@ pub enum BotError {
     NoToken,
     #[error("the [telegram] api_url is not a URL")]
     BadApiUrl,
+    #[error("the [telegram] webhook_url is not a URL")]
+    BadWebhookUrl,
     #[error("cannot build the HTTP client")]
     Client,
     #[error(transparent)]
@@ -91,13 +95,50 @@ impl BotOptions {
     }
 }
 
-/// Runs the bot with long polling until `shutdown` is cancelled: registers the commands,
-/// removes any webhook, then handles updates one at a time and sends reminders on the side.
+/// Runs the bot until `shutdown` is cancelled: registers the commands, then either polls for
+/// updates (the default) or, with `[telegram] webhook_url`, registers the webhook and leaves the
+/// updates to [`webhook_router`] mounted by the website. Reminders run on the side either way.
 pub async fn run(
     app: App,
     options: BotOptions,
     shutdown: CancellationToken,
 ) -> Result<(), BotError> {
+    let webhook = webhook::webhook_url(&app)?;
+    let ctx = context(app, &options, shutdown.clone())?;
+    polling::prepare(&ctx, webhook.is_none()).await;
+    let reminders = tokio::spawn(reminders::run(
+        ctx.clone(),
+        options.reminder_interval,
+        options.reminder_days.clone(),
+        shutdown.clone(),
+    ));
+    let result = match webhook {
+        None => polling::run(&ctx, shutdown.clone()).await,
+        Some(url) => match webhook::register(&ctx, url).await {
+            Ok(()) => {
+                shutdown.cancelled().await;
+                Ok(())
+            }
+            Err(err) => Err(err),
+        },
+    };
+    shutdown.cancel();
+    if reminders.await.is_err() {
+        tracing::warn!("the reminder task ended abnormally");
+    }
+    tracing::info!("bot stopped");
+    match result {
+        Err(BotError::Cancelled) => Ok(()),
+        other => other,
+    }
+}
+
+/// The handlers' context: the Bot API client pointed at `[telegram] api_url`.
+fn context(
+    app: App,
+    options: &BotOptions,
+    shutdown: CancellationToken,
+) -> Result<ctx::Ctx, BotError> {
     let telegram = &app.config().telegram;
     if !telegram.token.is_set() {
         return Err(BotError::NoToken);
@@ -108,26 +149,9 @@ pub async fn run(
         .build()
         .map_err(|_| BotError::Client)?;
     let bot = Bot::with_client(telegram.token.expose(), client).set_api_url(api_url);
-    let ctx = ctx::Ctx {
-        tg: telegram::Telegram::new(bot, shutdown.clone()),
+    Ok(ctx::Ctx {
+        tg: telegram::Telegram::new(bot, shutdown),
         app,
         trial_key: options.trial_key.clone(),
-    };
-    polling::prepare(&ctx).await;
-    let reminders = tokio::spawn(reminders::run(
-        ctx.clone(),
-        options.reminder_interval,
-        options.reminder_days.clone(),
-        shutdown.clone(),
-    ));
-    let result = polling::run(&ctx, shutdown.clone()).await;
-    shutdown.cancel();
-    if reminders.await.is_err() {
-        tracing::warn!("the reminder task ended abnormally");
-    }
-    tracing::info!("bot stopped");
-    match result {
-        Err(BotError::Cancelled) => Ok(()),
-        other => other,
-    }
+    })
 }

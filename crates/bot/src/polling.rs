@@ -17,11 +17,13 @@ use crate::{dispatch, BotError, POLL_TIMEOUT};
 const FIRST_PAUSE: Duration = Duration::from_millis(500);
 const MAX_PAUSE: Duration = Duration::from_secs(30);
 
-/// Removes a webhook (which would block `getUpdates`) and registers the commands. Failures are
-/// logged and polling starts anyway: it retries on its own.
-pub async fn prepare(ctx: &Ctx) {
-    if let Err(err) = ctx.tg.call(ctx.tg.bot().delete_webhook()).await {
-        tracing::warn!(error = %err, "could not remove the webhook");
+/// Registers the commands and, for polling, removes a webhook (which would block
+/// `getUpdates`). Failures are logged and the bot starts anyway: polling retries on its own.
+pub async fn prepare(ctx: &Ctx, polling: bool) {
+    if polling {
+        if let Err(err) = ctx.tg.call(ctx.tg.bot().delete_webhook()).await {
+            tracing::warn!(error = %err, "could not remove the webhook");
+        }
     }
     let commands = [
         BotCommand::new("start", "Menu / Меню"),

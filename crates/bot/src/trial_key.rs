@@ -36,13 +36,24 @@ impl TrialKey {
 
     /// The opaque claim key for a Telegram id (64 hex digits).
     pub fn claim_key(&self, telegram_id: TelegramId) -> String {
+        self.keyed_hash(&[b"milly trial v1:", telegram_id.0.to_string().as_bytes()])
+    }
+
+    /// The secret Telegram sends with each webhook call (64 hex digits, as `setWebhook`'s
+    /// `secret_token` allows), derived so no other secret needs keeping.
+    pub fn webhook_secret(&self) -> String {
+        self.keyed_hash(&[b"milly webhook v1"])
+    }
+
+    fn keyed_hash(&self, parts: &[&[u8]]) -> String {
         // HMAC accepts keys of any length, so this cannot fail.
         let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
             Ok(mac) => mac,
             Err(_) => unreachable!("HMAC takes keys of any length"),
         };
-        mac.update(b"milly trial v1:");
-        mac.update(telegram_id.0.to_string().as_bytes());
+        for part in parts {
+            mac.update(part);
+        }
         hex::encode(mac.finalize().into_bytes())
     }
 }
@@ -66,6 +77,14 @@ mod tests {
         let a = TrialKey::new(vec![1u8; 32]).unwrap();
         let b = TrialKey::new(vec![2u8; 32]).unwrap();
         assert_ne!(a.claim_key(TelegramId(5)), b.claim_key(TelegramId(5)));
+    }
+
+    #[test]
+    fn the_webhook_secret_differs_from_every_claim_key() {
+        let key = TrialKey::new(vec![3u8; 32]).unwrap();
+        let secret = key.webhook_secret();
+        assert_eq!(secret.len(), 64);
+        assert_ne!(secret, key.claim_key(TelegramId(0)));
     }
 
     #[test]
