@@ -1,0 +1,221 @@
+//! The record layer after the handshake: application data both ways, one record at a time,
+//! with the raw bytes it has not decrypted yet available for XTLS Vision's direct copy.
+
+use crate::protect::Protector;
+use crate::record::{complete_record_len, ContentType, MAX_PLAINTEXT};
+use crate::TlsError;
+
+const KEY_UPDATE: u8 = 24;
+const CLOSE_NOTIFY: u8 = 0;
+
+/// What one call of [`RecordLayer::read`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// No complete record is buffered; feed more bytes.
+    NeedMore,
+    /// One application-data record: this many plaintext bytes were appended (may be 0).
+    Data(usize),
+    /// One record that carried no application data (a session ticket, a late
+    /// ChangeCipherSpec) was consumed.
+    Other,
+    /// The peer sent close_notify: no more data will come.
+    Closed,
+}
+
+/// An established TLS 1.3 connection's record protection.
+///
+/// Reading decrypts exactly one record per call, so the caller can stop at the record in
+/// which XTLS Vision switches to direct copy and take the rest with
+/// [`RecordLayer::take_buffered`], byte for byte as it came from the socket.
+#[derive(Debug)]
+pub struct RecordLayer {
+    tx: Protector,
+    rx: Protector,
+    input: Vec<u8>,
+    start: usize,
+    peer_closed: bool,
+}
+
+impl RecordLayer {
+    pub(crate) fn new(tx: Protector, rx: Protector, leftover: Vec<u8>) -> RecordLayer {
+        RecordLayer {
+            tx,
+            rx,
+            input: leftover,
+            start: 0,
+            peer_closed: false,
+        }
+    }
+
+    /// Buffers bytes received from the socket.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.start > 0 && self.start * 2 >= self.input.len() {
+            self.input.drain(..self.start);
+            self.start = 0;
+        }
+        self.input.extend_from_slice(bytes);
+    }
+
+    /// Decrypts at most one buffered record, appending application data to `out`.
+    pub fn read(&mut self, out: &mut Vec<u8>) -> Result<Received, TlsError> {
+        if self.peer_closed {
+            return Ok(Received::Closed);
+        }
+        let buf = &mut self.input[self.start..];
+        let Some(len) = complete_record_len(buf)? else {
+            return Ok(Received::NeedMore);
+        };
+        let record = &mut buf[..len];
+        if record[0] == ContentType::ChangeCipherSpec as u8 && record[5..] == [1] {
+            // A middlebox-compatibility CCS may arrive late; it carries nothing.
+            self.start += len;
+            return Ok(Received::Other);
+        }
+        let (kind, range) = self.rx.open(record)?;
+        let received = match kind {
+            ContentType::ApplicationData => {
+                out.extend_from_slice(&record[range.clone()]);
+                Received::Data(range.len())
+            }
+            ContentType::Alert => {
+                let alert = &record[range];
+                if alert.len() != 2 {
+                    return Err(TlsError::UnexpectedRecord(ContentType::Alert as u8));
+                }
+                if alert[1] != CLOSE_NOTIFY {
+                    return Err(TlsError::Alert(alert[1]));
+                }
+                self.peer_closed = true;
+                Received::Closed
+            }
+            ContentType::Handshake => {
+                // NewSessionTicket is ignored (we never resume); KeyUpdate would change keys.
+                if record[range].first() == Some(&KEY_UPDATE) {
+                    return Err(TlsError::KeyUpdate);
+                }
+                Received::Other
+            }
+            ContentType::ChangeCipherSpec => {
+                return Err(TlsError::UnexpectedRecord(
+                    ContentType::ChangeCipherSpec as u8,
+                ))
+            }
+        };
+        self.start += len;
+        Ok(received)
+    }
+
+    /// Protects `data` as application-data records appended to `out`.
+    pub fn write(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), TlsError> {
+        for chunk in data.chunks(MAX_PLAINTEXT) {
+            self.tx.seal(ContentType::ApplicationData, chunk, 0, out)?;
+        }
+        Ok(())
+    }
+
+    /// Like [`RecordLayer::write`] for one record padded (inside the encryption) to
+    /// `record_len` bytes on the wire when that is possible; used to shape the first
+    /// records like `dest`'s.
+    pub fn write_padded(
+        &mut self,
+        data: &[u8],
+        record_len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), TlsError> {
+        let bare = crate::record::RECORD_HEADER_LEN + data.len() + 1 + crate::protect::TAG_LEN;
+        if data.len() > MAX_PLAINTEXT || bare > record_len {
+            return self.write(data, out);
+        }
+        self.tx
+            .seal(ContentType::ApplicationData, data, record_len - bare, out)
+    }
+
+    /// Appends a close_notify alert: we send no more data.
+    pub fn write_close_notify(&mut self, out: &mut Vec<u8>) -> Result<(), TlsError> {
+        self.tx.seal(ContentType::Alert, &[1, CLOSE_NOTIFY], 0, out)
+    }
+
+    /// How many received bytes are buffered and not yet decrypted.
+    pub fn buffered_len(&self) -> usize {
+        self.input.len() - self.start
+    }
+
+    /// Takes the received bytes not yet decrypted, exactly as they came from the socket.
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        let rest = self.input.split_off(self.start);
+        self.input.clear();
+        self.start = 0;
+        rest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::CipherSuite;
+
+    fn pair() -> (RecordLayer, RecordLayer) {
+        let s = CipherSuite::Aes128GcmSha256;
+        let a = RecordLayer::new(
+            Protector::new(s, &[1; 32]),
+            Protector::new(s, &[2; 32]),
+            Vec::new(),
+        );
+        let b = RecordLayer::new(
+            Protector::new(s, &[2; 32]),
+            Protector::new(s, &[1; 32]),
+            Vec::new(),
+        );
+        (a, b)
+    }
+
+    #[test]
+    fn data_larger_than_a_record_arrives_whole_through_byte_sized_feeds() {
+        let (mut a, mut b) = pair();
+        let data: Vec<u8> = (0..40_000u32).map(|i| i as u8).collect();
+        let mut wire = Vec::new();
+        a.write(&data, &mut wire).unwrap();
+        let mut got = Vec::new();
+        for byte in &wire {
+            b.feed(std::slice::from_ref(byte));
+            while let Received::Data(_) | Received::Other = b.read(&mut got).unwrap() {}
+        }
+        assert_eq!(got, data);
+        assert_eq!(b.buffered_len(), 0);
+    }
+
+    #[test]
+    fn bytes_after_the_last_read_record_are_handed_back_untouched() {
+        let (mut a, mut b) = pair();
+        let mut wire = Vec::new();
+        a.write(b"first", &mut wire).unwrap();
+        let raw_tail = b"\x17\x03\x03raw inner bytes that are not outer records".to_vec();
+        wire.extend_from_slice(&raw_tail);
+        b.feed(&wire);
+        let mut got = Vec::new();
+        assert_eq!(b.read(&mut got).unwrap(), Received::Data(5));
+        assert_eq!(b.take_buffered(), raw_tail);
+        assert_eq!(b.buffered_len(), 0);
+    }
+
+    #[test]
+    fn close_notify_is_reported_as_closed() {
+        let (mut a, mut b) = pair();
+        let mut wire = Vec::new();
+        a.write_close_notify(&mut wire).unwrap();
+        b.feed(&wire);
+        assert_eq!(b.read(&mut Vec::new()).unwrap(), Received::Closed);
+    }
+
+    #[test]
+    fn a_padded_record_has_the_requested_length_and_the_same_data() {
+        let (mut a, mut b) = pair();
+        let mut wire = Vec::new();
+        a.write_padded(b"abc", 300, &mut wire).unwrap();
+        assert_eq!(wire.len(), 300);
+        b.feed(&wire);
+        let mut got = Vec::new();
+        assert_eq!(b.read(&mut got).unwrap(), Received::Data(3));
+        assert_eq!(got, b"abc");
+    }
+}

@@ -1,0 +1,127 @@
+//! REALITY (XTLS/REALITY, Xray-core's `security = "reality"`) on an own sans-I/O TLS 1.3.
+//!
+//! Nothing here touches a socket: the node (server) and `milly client` feed bytes in and
+//! take bytes out.
+//!
+//! - [`ClientHello::read`] parses the first flight of a connection (partial input is
+//!   [`Progress::NeedMore`], malformed input a [`ParseError`], never a panic).
+//! - [`ServerConfig::authenticate`] decides whether a ClientHello is a REALITY client's:
+//!   AuthKey = HKDF-SHA256(X25519(server key, client share), salt = random[..20],
+//!   info "REALITY"); the session id is AES-256-GCM(AuthKey, nonce = random[20..],
+//!   AAD = the ClientHello with a zeroed session id) over version, time and short id.
+//!   [`ReplayFilter`] remembers recently seen ClientHellos.
+//! - [`ServerHandshake`] answers an authenticated client with a TLS 1.3 handshake whose
+//!   certificate is an Ed25519 certificate signed with HMAC-SHA512(AuthKey, public key),
+//!   optionally shaped like `dest`'s answer ([`DestProfile`]).
+//! - [`ClientHandshake`] is the other end: a Chrome-shaped ClientHello carrying the REALITY
+//!   session id, and the check of the HMAC certificate.
+//! - Both end in a [`RecordLayer`] that protects application data and can hand back the
+//!   raw bytes it has buffered but not decrypted (XTLS Vision's switch to direct copy).
+#![forbid(unsafe_code)]
+
+mod auth;
+mod cert;
+mod client;
+mod client_hello;
+mod hello;
+mod key_schedule;
+mod layer;
+mod messages;
+mod profile;
+mod protect;
+mod record;
+mod replay;
+mod rng;
+mod server;
+mod suite;
+mod wire;
+
+pub use auth::{parse_short_id, Authenticated, Reject, ServerConfig, ShortIdError};
+pub use cert::{verify_reality_certificate, RealityCert};
+pub use client::{ClientConfig, ClientHandshake};
+pub use client_hello::{ClientHello, KeyShare, SESSION_ID_OFFSET, TLS13, X25519, X25519_MLKEM768};
+pub use hello::{ChromeHello, HelloParams};
+pub use layer::{Received, RecordLayer};
+pub use profile::{DestProfile, ProfileError, MAX_PROFILE_BYTES};
+pub use record::{ContentType, MAX_PLAINTEXT, RECORD_HEADER_LEN};
+pub use replay::ReplayFilter;
+pub use rng::{Rng, SystemRng};
+pub use server::{ServerHandshake, ServerOptions};
+pub use suite::CipherSuite;
+
+/// The result of feeding a parser a prefix of its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress<T> {
+    /// The input ends before the value does; call again with more bytes.
+    NeedMore,
+    /// A complete value that used the first `consumed` bytes.
+    Done { value: T, consumed: usize },
+}
+
+/// Malformed TLS input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("not a TLS handshake record")]
+    NotHandshake,
+    #[error("record version is not TLS")]
+    BadRecordVersion,
+    #[error("record length out of range")]
+    BadRecordLength,
+    #[error("handshake message is not a ClientHello")]
+    NotClientHello,
+    #[error("unexpected handshake message")]
+    UnexpectedMessage,
+    #[error("handshake message too large")]
+    TooLarge,
+    #[error("{0} is truncated")]
+    Truncated(&'static str),
+    #[error("bytes left over after {0}")]
+    TrailingBytes(&'static str),
+    #[error("{0} has an odd length")]
+    OddLength(&'static str),
+    #[error("extension {0} appears twice")]
+    DuplicateExtension(u16),
+    #[error("session id longer than 32 bytes")]
+    SessionIdTooLong,
+    #[error("server name is not ASCII")]
+    BadServerName,
+    #[error("empty ALPN protocol name")]
+    EmptyAlpnProtocol,
+}
+
+/// Why a TLS connection failed after the ClientHello.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlsError {
+    #[error("malformed message: {0}")]
+    Parse(#[from] ParseError),
+    #[error("record failed to decrypt")]
+    BadRecordMac,
+    #[error("unexpected record type {0}")]
+    UnexpectedRecord(u8),
+    #[error("unexpected handshake message {0}")]
+    UnexpectedHandshake(u8),
+    #[error("peer sent alert {0}")]
+    Alert(u8),
+    #[error("no cipher suite in common")]
+    NoCommonSuite,
+    #[error("no X25519 key share")]
+    NoKeyShare,
+    #[error("invalid X25519 public key")]
+    BadKeyShare,
+    #[error("peer chose parameters we did not offer")]
+    IllegalParameter,
+    #[error("Finished does not verify")]
+    BadFinished,
+    #[error("certificate is not a REALITY certificate for this key")]
+    BadCertificate,
+    #[error("CertificateVerify signature does not verify")]
+    BadSignature,
+    #[error("record too long")]
+    RecordOverflow,
+    #[error("key update is not supported")]
+    KeyUpdate,
+    #[error("record sequence number exhausted")]
+    SequenceExhausted,
+    #[error("destination profile cannot be matched: {0}")]
+    Profile(&'static str),
+}
