@@ -139,6 +139,14 @@ fn context(
     options: &BotOptions,
     shutdown: CancellationToken,
 ) -> Result<ctx::Ctx, BotError> {
+    Ok(ctx::Ctx {
+        tg: client(&app, shutdown)?,
+        app,
+        trial_key: options.trial_key.clone(),
+    })
+}
+
+fn client(app: &App, shutdown: CancellationToken) -> Result<telegram::Telegram, BotError> {
     let telegram = &app.config().telegram;
     if !telegram.token.is_set() {
         return Err(BotError::NoToken);
@@ -149,9 +157,15 @@ fn context(
         .build()
         .map_err(|_| BotError::Client)?;
     let bot = Bot::with_client(telegram.token.expose(), client).set_api_url(api_url);
-    Ok(ctx::Ctx {
-        tg: telegram::Telegram::new(bot, shutdown),
-        app,
-        trial_key: options.trial_key.clone(),
-    })
+    Ok(telegram::Telegram::new(bot, shutdown))
+}
+
+/// The bot's @username as Telegram knows it (`getMe`), e.g. for the website's "open the bot"
+/// button; `None` if the bot has none.
+pub async fn username(app: &App) -> Result<Option<String>, BotError> {
+    let tg = client(app, CancellationToken::new())?;
+    let me = tg
+        .call(teloxide_core::requests::Requester::get_me(tg.bot()))
+        .await?;
+    Ok(me.user.username.clone())
 }

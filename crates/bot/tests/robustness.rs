@@ -177,6 +177,41 @@ async fn reminders_go_out_once_even_across_restarts(db: &TestDb) {
     assert_eq!(count(db, "users").await, 1);
 }
 
+async fn a_reminder_says_when_the_subscription_has_ended(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let ida = signed_up(&h, 2009).await;
+    let user = db
+        .store
+        .user_by_telegram(TelegramId(ida.id))
+        .await
+        .unwrap()
+        .unwrap();
+    let started =
+        time::OffsetDateTime::now_utc() - time::Duration::days(30) - time::Duration::hours(1);
+    db.store
+        .grant_days(user.id, PlanId("manual".into()), Days(30), started)
+        .await
+        .unwrap();
+    let ended = h.next("sendMessage", ida.id).await;
+    let text = ended.params.str("text").unwrap();
+    assert!(text.contains("has ended"), "{text}");
+    assert!(
+        h.screen(ida.id).buttons().contains(&"buy".to_owned()),
+        "with a renew button"
+    );
+}
+
+async fn server_errors_are_retried(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let jo = h.tg.user(2010, "Jo", Some("en"));
+    h.tg.fail_next_in_chat(jo.id, Some("sendMessage"), 1, Failure::ServerError);
+    h.tg.send_text(&jo, "/start");
+    let first = h.next("sendMessage", jo.id).await;
+    assert!(first.failed);
+    let second = h.next("sendMessage", jo.id).await;
+    assert!(!second.failed, "the second try went through");
+}
+
 async fn declining_leaves_nothing_behind(db: &TestDb) {
     let h = Harness::start(db).await;
     let gus = h.tg.user(2007, "Gus", None);
@@ -224,6 +259,8 @@ async fn buttons_follow_what_is_on_sale(db: &TestDb) {
 
 store::backend_tests!(
     buttons_follow_what_is_on_sale,
+    a_reminder_says_when_the_subscription_has_ended,
+    server_errors_are_retried,
     a_restart_in_the_middle_of_a_conversation_loses_nothing,
     an_update_delivered_twice_acts_once,
     flood_control_is_waited_out,

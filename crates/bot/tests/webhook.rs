@@ -13,6 +13,10 @@ const HOOK: &str = "https://vpn.test/telegram/hook";
 
 async fn updates_arrive_through_the_webhook_with_its_secret(db: &TestDb) {
     let h = Harness::start_with(db, |config| config.telegram.webhook_url = HOOK.into()).await;
+    assert_eq!(
+        bot::username(&h.app).await.unwrap().as_deref(),
+        Some(tg_emulator::BOT_USERNAME)
+    );
     let registered = h.tg.wait_for(|c| c.method == "setWebhook").await;
     assert_eq!(registered.params.str("url").as_deref(), Some(HOOK));
     assert_eq!(registered.params.i64("max_connections"), Some(1));

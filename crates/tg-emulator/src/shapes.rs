@@ -57,6 +57,8 @@ pub fn get_me() -> Value {
     me["can_join_groups"] = json!(false);
     me["can_read_all_group_messages"] = json!(false);
     me["supports_inline_queries"] = json!(false);
+    me["can_connect_to_business"] = json!(false);
+    me["has_main_web_app"] = json!(false);
     me
 }
 
