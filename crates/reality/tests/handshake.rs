@@ -1,0 +1,339 @@
+//! A REALITY client and server engine talking in memory: every suite, the rejections, the
+//! dest-shaped records and the hand-over of undecrypted bytes.
+
+use std::time::{Duration, SystemTime};
+
+use reality::{
+    parse_short_id, CipherSuite, ClientConfig, ClientHandshake, ClientHello, DestProfile, Progress,
+    RealityCert, Received, RecordLayer, Reject, ReplayFilter, ServerConfig, ServerHandshake,
+    ServerOptions, SystemRng,
+};
+use x25519_dalek::{PublicKey, StaticSecret};
+
+const SERVER_KEY: [u8; 32] = [0x42; 32];
+
+fn server_config() -> ServerConfig {
+    ServerConfig {
+        private_key: SERVER_KEY,
+        short_ids: vec![
+            parse_short_id("").unwrap(),
+            parse_short_id("0123abcd").unwrap(),
+        ],
+        server_names: vec!["www.example.com".into()],
+        max_time_diff: Some(Duration::from_secs(60)),
+        min_client_version: None,
+        max_client_version: None,
+    }
+}
+
+fn client_config() -> ClientConfig {
+    ClientConfig {
+        server_name: "www.example.com".into(),
+        public_key: PublicKey::from(&StaticSecret::from(SERVER_KEY)).to_bytes(),
+        short_id: parse_short_id("0123abcd").unwrap(),
+        version: [25, 10, 1],
+    }
+}
+
+fn hello_from(client: &mut ClientHandshake) -> (ClientHello, Vec<u8>) {
+    let bytes = client.poll_output();
+    let Progress::Done { value, consumed } = ClientHello::read(&bytes).unwrap() else {
+        panic!("the client's hello is incomplete")
+    };
+    assert_eq!(consumed, bytes.len());
+    (value, bytes)
+}
+
+/// Runs the handshake to the end; returns both record layers.
+fn connect(
+    client_config: &ClientConfig,
+    options: &ServerOptions,
+    profile: Option<&DestProfile>,
+) -> (RecordLayer, RecordLayer, Vec<u8>) {
+    let now = SystemTime::now();
+    let mut client = ClientHandshake::new(client_config, now, &mut SystemRng).unwrap();
+    let (hello, _) = hello_from(&mut client);
+    let auth = server_config().authenticate(&hello, now).unwrap();
+    assert_eq!(auth.auth_key, client.auth_key());
+    assert_eq!(auth.client_version, [25, 10, 1]);
+    let cert = RealityCert::generate(&mut SystemRng);
+    let mut server = ServerHandshake::new(
+        &hello,
+        &auth.auth_key,
+        &cert,
+        options,
+        profile,
+        &mut SystemRng,
+    )
+    .unwrap();
+    let flight = server.poll_output();
+    assert!(
+        client.feed(&flight).unwrap(),
+        "client completes on the server's flight"
+    );
+    assert_eq!(client.suite(), Some(server.suite()));
+    assert!(
+        server.feed(&client.poll_output()).unwrap(),
+        "server completes on the client's Finished"
+    );
+    (
+        client.into_record_layer().unwrap(),
+        server.into_record_layer().unwrap(),
+        flight,
+    )
+}
+
+fn read_all(layer: &mut RecordLayer, wire: &[u8]) -> Vec<u8> {
+    layer.feed(wire);
+    let mut out = Vec::new();
+    loop {
+        match layer.read(&mut out).unwrap() {
+            Received::NeedMore | Received::Closed => return out,
+            Received::Data(_) | Received::Other => {}
+        }
+    }
+}
+
+#[test]
+fn client_and_server_exchange_data_in_every_suite() {
+    for suite in CipherSuite::ALL {
+        let options = ServerOptions {
+            suites: vec![suite],
+            ..ServerOptions::default()
+        };
+        let (mut client, mut server, _) = connect(&client_config(), &options, None);
+        let up: Vec<u8> = (0..50_000u32).map(|i| (i * 7) as u8).collect();
+        let mut wire = Vec::new();
+        client.write(&up, &mut wire).unwrap();
+        assert_eq!(read_all(&mut server, &wire), up, "{suite:?} upstream");
+        let mut wire = Vec::new();
+        server.write(b"pong", &mut wire).unwrap();
+        server.write_close_notify(&mut wire).unwrap();
+        assert_eq!(
+            read_all(&mut client, &wire),
+            b"pong",
+            "{suite:?} downstream"
+        );
+        assert_eq!(client.read(&mut Vec::new()).unwrap(), Received::Closed);
+    }
+}
+
+#[test]
+fn data_the_client_sends_with_its_finished_reaches_the_record_layer() {
+    let now = SystemTime::now();
+    let mut client = ClientHandshake::new(&client_config(), now, &mut SystemRng).unwrap();
+    let (hello, _) = hello_from(&mut client);
+    let auth = server_config().authenticate(&hello, now).unwrap();
+    let cert = RealityCert::generate(&mut SystemRng);
+    let mut server = ServerHandshake::new(
+        &hello,
+        &auth.auth_key,
+        &cert,
+        &ServerOptions::default(),
+        None,
+        &mut SystemRng,
+    )
+    .unwrap();
+    client.feed(&server.poll_output()).unwrap();
+    let mut second_flight = client.poll_output();
+    let mut client_layer = client.into_record_layer().unwrap();
+    client_layer
+        .write(b"early request", &mut second_flight)
+        .unwrap();
+    assert!(server.feed(&second_flight).unwrap());
+    let mut server_layer = server.into_record_layer().unwrap();
+    assert_eq!(read_all(&mut server_layer, &[]), b"early request");
+}
+
+#[test]
+fn the_record_layer_hands_back_the_raw_bytes_after_the_last_record_it_read() {
+    let (mut client, mut server, _) = connect(&client_config(), &ServerOptions::default(), None);
+    let mut wire = Vec::new();
+    client.write(b"last padded frame", &mut wire).unwrap();
+    let raw = b"\x17\x03\x03\x00\x05inner record, not outer TLS".to_vec();
+    wire.extend_from_slice(&raw);
+    server.feed(&wire);
+    let mut out = Vec::new();
+    assert_eq!(server.read(&mut out).unwrap(), Received::Data(17));
+    assert_eq!(server.take_buffered(), raw);
+}
+
+fn hello_with(client_config: &ClientConfig, at: SystemTime) -> ClientHello {
+    let mut client = ClientHandshake::new(client_config, at, &mut SystemRng).unwrap();
+    hello_from(&mut client).0
+}
+
+#[test]
+fn a_wrong_short_id_is_rejected() {
+    let mut config = client_config();
+    config.short_id = parse_short_id("ffff").unwrap();
+    let hello = hello_with(&config, SystemTime::now());
+    assert_eq!(
+        server_config().authenticate(&hello, SystemTime::now()),
+        Err(Reject::UnknownShortId)
+    );
+}
+
+#[test]
+fn an_empty_short_id_is_allowed_when_configured() {
+    let mut config = client_config();
+    config.short_id = [0; 8];
+    let hello = hello_with(&config, SystemTime::now());
+    assert!(server_config()
+        .authenticate(&hello, SystemTime::now())
+        .is_ok());
+}
+
+#[test]
+fn a_stale_or_future_timestamp_is_rejected() {
+    let now = SystemTime::now();
+    for skew in [
+        now - Duration::from_secs(120),
+        now + Duration::from_secs(120),
+    ] {
+        let hello = hello_with(&client_config(), skew);
+        assert_eq!(
+            server_config().authenticate(&hello, now),
+            Err(Reject::TimeDifference)
+        );
+    }
+    let mut lenient = server_config();
+    lenient.max_time_diff = None;
+    let hello = hello_with(&client_config(), now - Duration::from_secs(86_400));
+    assert!(lenient.authenticate(&hello, now).is_ok());
+}
+
+#[test]
+fn a_wrong_server_name_is_rejected() {
+    let mut config = client_config();
+    config.server_name = "other.example.com".into();
+    let hello = hello_with(&config, SystemTime::now());
+    assert_eq!(
+        server_config().authenticate(&hello, SystemTime::now()),
+        Err(Reject::ServerNameNotAllowed)
+    );
+}
+
+#[test]
+fn a_wrong_server_key_is_rejected() {
+    let mut config = client_config();
+    config.public_key = PublicKey::from(&StaticSecret::from([7; 32])).to_bytes();
+    let hello = hello_with(&config, SystemTime::now());
+    assert_eq!(
+        server_config().authenticate(&hello, SystemTime::now()),
+        Err(Reject::BadSessionId)
+    );
+}
+
+#[test]
+fn any_tampered_byte_of_the_hello_is_rejected() {
+    let mut client =
+        ClientHandshake::new(&client_config(), SystemTime::now(), &mut SystemRng).unwrap();
+    let (_, bytes) = hello_from(&mut client);
+    let mut rejected = 0;
+    // Session id bytes, and bytes elsewhere that the AAD covers.
+    for pos in [5 + 39, 5 + 50, 5 + 70, 5 + 100, bytes.len() - 1] {
+        let mut tampered = bytes.clone();
+        tampered[pos] ^= 0x01;
+        if let Ok(Progress::Done { value, .. }) = ClientHello::read(&tampered) {
+            assert!(
+                server_config()
+                    .authenticate(&value, SystemTime::now())
+                    .is_err(),
+                "byte {pos}"
+            );
+            rejected += 1;
+        }
+    }
+    assert!(rejected >= 4);
+}
+
+#[test]
+fn a_replayed_hello_is_caught_by_the_filter() {
+    let hello = hello_with(&client_config(), SystemTime::now());
+    let mut filter = ReplayFilter::new(1024);
+    let first = server_config()
+        .authenticate(&hello, SystemTime::now())
+        .unwrap();
+    assert!(filter.check_and_insert(first.replay_key));
+    let again = server_config()
+        .authenticate(&hello, SystemTime::now())
+        .unwrap();
+    assert!(!filter.check_and_insert(again.replay_key));
+}
+
+/// A dest-like first flight for this hello: its ServerHello (a real TLS 1.3 one from our
+/// engine stands in for dest) and the given encrypted record lengths.
+fn dest_profile(hello: &ClientHello, lens: &[usize]) -> DestProfile {
+    let cert = RealityCert::generate(&mut SystemRng);
+    let options = ServerOptions {
+        suites: vec![CipherSuite::Aes256GcmSha384],
+        ..ServerOptions::default()
+    };
+    let mut dest =
+        ServerHandshake::new(hello, &[0; 32], &cert, &options, None, &mut SystemRng).unwrap();
+    let flight = dest.poll_output();
+    let sh_len = 5 + usize::from(u16::from_be_bytes([flight[3], flight[4]]));
+    let mut bytes = flight[..sh_len + 6].to_vec();
+    for &len in lens {
+        bytes.extend_from_slice(&[23, 3, 3]);
+        bytes.extend_from_slice(&((len - 5) as u16).to_be_bytes());
+        bytes.resize(bytes.len() + len - 5, 0x5a);
+    }
+    let Progress::Done { value, .. } = DestProfile::learn(&bytes).unwrap() else {
+        panic!()
+    };
+    value
+}
+
+fn record_lens(flight: &[u8]) -> Vec<(u8, usize)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < flight.len() {
+        let len = 5 + usize::from(u16::from_be_bytes([flight[pos + 3], flight[pos + 4]]));
+        out.push((flight[pos], len));
+        pos += len;
+    }
+    out
+}
+
+#[test]
+fn the_server_flight_copies_dests_server_hello_and_record_lengths() {
+    let now = SystemTime::now();
+    for lens in [vec![46, 2900, 111, 74], vec![4100]] {
+        let mut client = ClientHandshake::new(&client_config(), now, &mut SystemRng).unwrap();
+        let (hello, _) = hello_from(&mut client);
+        let profile = dest_profile(&hello, &lens);
+        let auth = server_config().authenticate(&hello, now).unwrap();
+        let cert = RealityCert::generate(&mut SystemRng);
+        let mut server = ServerHandshake::new(
+            &hello,
+            &auth.auth_key,
+            &cert,
+            &ServerOptions::default(),
+            Some(&profile),
+            &mut SystemRng,
+        )
+        .unwrap();
+        assert_eq!(server.suite(), CipherSuite::Aes256GcmSha384, "dest's suite");
+        let flight = server.poll_output();
+        let records = record_lens(&flight);
+        // The ServerHello is dest's except for the 32 bytes of key share.
+        let ours = &flight[5..records[0].1];
+        let differing = ours
+            .iter()
+            .zip(&profile.server_hello)
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(ours.len(), profile.server_hello.len());
+        assert!(
+            differing <= 32 && differing > 20,
+            "{differing} bytes differ"
+        );
+        assert_eq!(records[1], (20, 6));
+        let encrypted: Vec<usize> = records[2..].iter().map(|r| r.1).collect();
+        assert_eq!(encrypted, lens);
+        assert!(client.feed(&flight).unwrap());
+        assert!(server.feed(&client.poll_output()).unwrap());
+    }
+}
