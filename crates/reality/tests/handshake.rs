@@ -1,6 +1,8 @@
 //! A REALITY client and server engine talking in memory: every suite, the rejections, the
 //! dest-shaped records and the hand-over of undecrypted bytes.
 
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, SystemTime};
 
 use reality::{

@@ -4,6 +4,8 @@
 //! REALITY authentication is bypassed the way the engine allows: `ServerHandshake::new` is
 //! called with an arbitrary AuthKey, and the test's certificate verifier knows that key.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 use std::sync::Arc;
 
