@@ -142,7 +142,7 @@ async fn admins_see_counts_and_grant_days(db: &TestDb) {
 }
 
 async fn reminders_go_out_once_even_across_restarts(db: &TestDb) {
-    let mut h = Harness::start(db).await;
+    let mut h = Harness::start_reminding(db).await;
     let fay = signed_up(&h, 2006).await;
     let user = db
         .store
@@ -178,7 +178,7 @@ async fn reminders_go_out_once_even_across_restarts(db: &TestDb) {
 }
 
 async fn a_reminder_says_when_the_subscription_has_ended(db: &TestDb) {
-    let h = Harness::start(db).await;
+    let h = Harness::start_reminding(db).await;
     let ida = signed_up(&h, 2009).await;
     let user = db
         .store

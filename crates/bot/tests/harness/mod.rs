@@ -44,14 +44,29 @@ impl Harness {
         Self::start_with(db, |_| {}).await
     }
 
+    /// The bot with `tweak`ed configuration. Reminders are looked for only at start, so they
+    /// never interleave with a scenario's messages; see [`Harness::start_reminding`].
     pub async fn start_with(db: &TestDb, tweak: impl FnOnce(&mut Config)) -> Harness {
+        Self::start_full(db, tweak, Duration::from_secs(3600)).await
+    }
+
+    /// The bot looking for due reminders five times a second.
+    pub async fn start_reminding(db: &TestDb) -> Harness {
+        Self::start_full(db, |_| {}, Duration::from_millis(200)).await
+    }
+
+    async fn start_full(
+        db: &TestDb,
+        tweak: impl FnOnce(&mut Config),
+        reminder_interval: Duration,
+    ) -> Harness {
         let tg = Emulator::start(TOKEN).await.unwrap();
         tg.group(SUPPORT_CHAT, "Support");
         let mut config = config(&tg.api_url());
         tweak(&mut config);
         let app = App::new(db.store.clone(), Arc::new(config));
         let mut options = BotOptions::new(TrialKey::new(vec![42u8; 32]).unwrap());
-        options.reminder_interval = Duration::from_millis(200);
+        options.reminder_interval = reminder_interval;
         let mut harness = Harness {
             tg,
             app,
