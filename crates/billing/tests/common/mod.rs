@@ -1,0 +1,171 @@
+//! A shop for the billing scenarios: a throwaway store, the YooKassa emulator, and billing's
+//! routes served on loopback the way `milly serve` serves them (with the peer address).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::App;
+use billing::{Billing, Network, SourcePolicy};
+use domain::{NewUser, Payment, Subscription, SubscriptionToken, TelegramId, User};
+use store::testing::TestDb;
+use store::Store;
+use time::OffsetDateTime;
+use tokio::task::JoinHandle;
+use yookassa_emulator::Emulator;
+
+pub const SHOP_ID: &str = "100500";
+pub const SECRET_KEY: &str = "test_secret_key_never_logged";
+pub const RECEIPT_EMAIL: &str = "receipts@shop.example";
+
+pub struct Shop {
+    pub yk: Arc<Emulator>,
+    pub billing: Billing,
+    pub addr: SocketAddr,
+    server: JoinHandle<()>,
+}
+
+impl Drop for Shop {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A policy that lets the emulator (on loopback) through, as YooKassa's networks would.
+pub fn loopback_is_yookassa() -> SourcePolicy {
+    SourcePolicy {
+        check: true,
+        allowed: vec!["127.0.0.1/32".parse::<Network>().unwrap()],
+        trusted_proxy_header: None,
+    }
+}
+
+/// The configuration a shop with card payments and receipts has; `public_url` is filled in
+/// once the routes listen.
+pub fn config(api_url: &str, public_url: &str) -> config::Config {
+    let mut c = config::Config::default();
+    c.yookassa.enabled = true;
+    c.yookassa.shop_id = config::Secret::new(SHOP_ID);
+    c.yookassa.secret_key = config::Secret::new(SECRET_KEY);
+    c.yookassa.api_url = api_url.to_owned();
+    c.yookassa.receipts = true;
+    c.yookassa.receipt_email = RECEIPT_EMAIL.to_owned();
+    c.service.public_url = public_url.to_owned();
+    c
+}
+
+impl Shop {
+    /// A shop over `store` whose webhook trusts `policy`, with a fresh emulator.
+    pub async fn open(store: Store, policy: SourcePolicy) -> Shop {
+        let yk = Emulator::start(SHOP_ID, SECRET_KEY).await.unwrap();
+        Shop::open_with(store, policy, Arc::new(yk)).await
+    }
+
+    /// A shop over `store` talking to an existing emulator (a restarted process).
+    pub async fn open_with(store: Store, policy: SourcePolicy, yk: Arc<Emulator>) -> Shop {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = App::new(
+            store,
+            Arc::new(config(&yk.url(), &format!("http://{addr}"))),
+        );
+        let billing = Billing::new(app, policy).unwrap();
+        let routes = billing::router(billing.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                routes.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        Shop {
+            yk,
+            billing,
+            addr,
+            server,
+        }
+    }
+
+    pub fn app(&self) -> &App {
+        self.billing.app()
+    }
+
+    pub fn webhook_url(&self) -> String {
+        format!("http://{}{}", self.addr, billing::WEBHOOK_PATH)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A person who agreed to the policy, with their subscription token.
+    pub async fn customer(&self, telegram_id: i64) -> (User, SubscriptionToken) {
+        let now = OffsetDateTime::now_utc();
+        let mut new = NewUser::from_telegram_id(TelegramId(telegram_id));
+        new.consent_at = Some(now);
+        let user = self.app().store().create_user(&new, now).await.unwrap();
+        let creds = self
+            .app()
+            .store()
+            .credentials(user.id)
+            .await
+            .unwrap()
+            .unwrap();
+        (user, creds.sub_token)
+    }
+
+    /// Opens the checkout link as a browser would (without following the redirect) and
+    /// returns the status and the Location header.
+    pub async fn open_checkout(&self, token: &SubscriptionToken, plan: &str) -> (u16, String) {
+        let url = self.url(&format!(
+            "{}?t={}&plan={plan}",
+            app::CARD_CHECKOUT_PATH,
+            token.as_str()
+        ));
+        let r = no_redirects().get(url).send().await.unwrap();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (r.status().as_u16(), location)
+    }
+
+    /// Checkout for `plan`, returning YooKassa's payment id.
+    pub async fn checkout(&self, token: &SubscriptionToken, plan: &str) -> String {
+        let (status, location) = self.open_checkout(token, plan).await;
+        assert_eq!(status, 303, "checkout redirects to YooKassa");
+        let id = location.rsplit('/').next().unwrap().to_owned();
+        assert!(self.yk.payment(&id).is_some(), "{location}");
+        id
+    }
+
+    pub async fn ours(&self, provider_id: &str) -> Payment {
+        self.app()
+            .store()
+            .payment_by_provider_id(domain::Provider::YooKassa, provider_id)
+            .await
+            .unwrap()
+            .expect("the payment is recorded with YooKassa's id")
+    }
+
+    pub async fn subscription(&self, user: &User) -> Option<Subscription> {
+        self.app().store().subscription(user.id).await.unwrap()
+    }
+}
+
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Every value in every table, as one string to search.
+pub async fn whole_database(db: &TestDb) -> String {
+    let dump = db.store.dump().await.unwrap();
+    serde_json::to_string(&dump).unwrap()
+}
