@@ -77,15 +77,20 @@ impl ClientHello {
         let mut message = Vec::new();
         let mut pos = 0;
         loop {
+            // Decide on the first bytes already, so HTTP or garbage is relayed at once.
+            let rest = &input[pos.min(input.len())..];
+            if rest
+                .first()
+                .is_some_and(|&t| t != ContentType::Handshake as u8)
+            {
+                return Err(ParseError::NotHandshake);
+            }
+            if rest.get(1).is_some_and(|&v| v != 3) {
+                return Err(ParseError::BadRecordVersion);
+            }
             let Some(header) = input.get(pos..pos + RECORD_HEADER_LEN) else {
                 return Ok(Progress::NeedMore);
             };
-            if header[0] != ContentType::Handshake as u8 {
-                return Err(ParseError::NotHandshake);
-            }
-            if header[1] != 3 {
-                return Err(ParseError::BadRecordVersion);
-            }
             let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
             if len == 0 || len > crate::record::MAX_PLAINTEXT {
                 return Err(ParseError::BadRecordLength);

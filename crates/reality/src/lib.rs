@@ -15,10 +15,13 @@
 //!   optionally shaped like `dest`'s answer ([`DestProfile`]).
 //! - [`ClientHandshake`] is the other end: a Chrome-shaped ClientHello carrying the REALITY
 //!   session id, and the check of the HMAC certificate.
+//! - [`Acceptor`] strings these together for the node: mirror to `dest`, decide, and
+//!   either relay or hand over a started [`ServerHandshake`].
 //! - Both end in a [`RecordLayer`] that protects application data and can hand back the
 //!   raw bytes it has buffered but not decrypted (XTLS Vision's switch to direct copy).
 #![forbid(unsafe_code)]
 
+mod acceptor;
 mod auth;
 mod cert;
 mod client;
@@ -36,6 +39,7 @@ mod server;
 mod suite;
 mod wire;
 
+pub use acceptor::{Acceptor, Next, RelayReason};
 pub use auth::{parse_short_id, Authenticated, Reject, ServerConfig, ShortIdError};
 pub use cert::{verify_reality_certificate, RealityCert};
 pub use client::{ClientConfig, ClientHandshake};

@@ -339,3 +339,37 @@ fn the_server_flight_copies_dests_server_hello_and_record_lengths() {
         assert!(server.feed(&client.poll_output()).unwrap());
     }
 }
+
+mod garbage {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn handshakes_fed_garbage_fail_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let now = SystemTime::now();
+            let mut client = ClientHandshake::new(&client_config(), now, &mut SystemRng).unwrap();
+            let (hello, _) = hello_from(&mut client);
+            let auth = server_config().authenticate(&hello, now).unwrap();
+            let cert = RealityCert::generate(&mut SystemRng);
+            let mut server =
+                ServerHandshake::new(&hello, &auth.auth_key, &cert, &ServerOptions::default(), None, &mut SystemRng).unwrap();
+            let _ = server.feed(&bytes);
+            let _ = client.feed(&bytes);
+            // The same garbage as a well-framed encrypted record never authenticates.
+            let mut server =
+                ServerHandshake::new(&hello, &auth.auth_key, &cert, &ServerOptions::default(), None, &mut SystemRng).unwrap();
+            let mut framed = vec![23, 3, 3, (bytes.len() >> 8) as u8, bytes.len() as u8];
+            framed.extend_from_slice(&bytes);
+            prop_assert!(server.feed(&framed).is_err());
+            let _ = client.feed(&framed);
+        }
+
+        #[test]
+        fn dest_profiles_from_garbage_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = DestProfile::learn(&bytes);
+        }
+    }
+}

@@ -168,3 +168,51 @@ fn rustls_completes_the_handshake_and_exchanges_data_in_every_suite() {
         assert_eq!(server.read(&mut Vec::new()).unwrap(), Received::Closed);
     }
 }
+
+#[test]
+fn a_plain_tls_client_at_the_acceptor_is_relayed_and_finishes_its_handshake_with_dest() {
+    use reality::{parse_short_id, Acceptor, Next, Reject, RelayReason, ServerConfig};
+    use std::time::SystemTime;
+
+    let config = ServerConfig {
+        private_key: [0x42; 32],
+        short_ids: vec![parse_short_id("").unwrap()],
+        server_names: vec!["www.example.com".into()],
+        max_time_diff: None,
+        min_client_version: None,
+        max_client_version: None,
+    };
+    let mut acceptor = Acceptor::new(
+        Arc::new(config),
+        Arc::new(RealityCert::generate(&mut SystemRng)),
+        Arc::new(ServerOptions::default()),
+        None,
+        SystemTime::now(),
+    );
+    let mut client = rustls_client(rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256);
+    let hello_bytes = take_tls(&mut client);
+    let Next::Relay { to_client, why } = acceptor.client_bytes(&hello_bytes, &mut SystemRng) else {
+        panic!("a plain TLS client was accepted")
+    };
+    assert_eq!(why, RelayReason::Rejected(Reject::BadSessionId));
+    assert!(to_client.is_empty());
+
+    // dest (a TLS 1.3 server whose certificate this client's verifier accepts) answers the
+    // mirrored hello, and the relay carries it through unchanged.
+    let Progress::Done { value: hello, .. } = ClientHello::read(&hello_bytes).unwrap() else {
+        panic!()
+    };
+    let cert = RealityCert::generate(&mut SystemRng);
+    let mut dest = ServerHandshake::new(
+        &hello,
+        &AUTH_KEY,
+        &cert,
+        &ServerOptions::default(),
+        None,
+        &mut SystemRng,
+    )
+    .unwrap();
+    give_tls(&mut client, &dest.poll_output());
+    assert!(!client.is_handshaking());
+    assert!(dest.feed(&take_tls(&mut client)).unwrap());
+}
