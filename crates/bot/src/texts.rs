@@ -179,6 +179,18 @@ pub fn texts(language: Language) -> &'static Texts {
     }
 }
 
+/// The longest piece of someone else's text quoted in a message, leaving room for the frame
+/// within Telegram's 4096 characters.
+const MAX_QUOTED_CHARS: usize = 3500;
+
+/// `text` cut to [`MAX_QUOTED_CHARS`] characters, with an ellipsis if it was longer.
+pub fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 /// Escapes text for Telegram's HTML mode.
 pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -316,7 +328,7 @@ pub fn support_sent(language: Language, ticket: i64) -> String {
 }
 
 pub fn support_answer(language: Language, ticket: i64, text: &str) -> String {
-    let text = escape(text);
+    let text = escape(&clip(text));
     match language {
         Language::Ru => format!("💬 <b>Ответ поддержки</b> (обращение #{ticket}):\n\n{text}"),
         Language::En => format!("💬 <b>Support answer</b> (ticket #{ticket}):\n\n{text}"),
@@ -328,7 +340,7 @@ pub fn support_relay(ticket: i64, user: i64, language: Language, text: &str) -> 
     format!(
         "🆘 <b>#{ticket}</b> · user {user} · {}\n\n{}\n\n<i>Reply to this message to answer.</i>",
         language.code(),
-        escape(text)
+        escape(&clip(text))
     )
 }
 
@@ -373,6 +385,15 @@ mod tests {
     #[test]
     fn html_special_characters_are_escaped() {
         assert_eq!(escape("<b>&\"x\""), "&lt;b&gt;&amp;&quot;x&quot;");
+    }
+
+    #[test]
+    fn long_quotes_are_clipped_within_telegrams_limit() {
+        let long = "я".repeat(5000);
+        let relayed = support_relay(1, 2, Language::Ru, &long);
+        assert!(relayed.chars().count() < 4096);
+        assert!(relayed.contains('…'));
+        assert_eq!(clip("short"), "short");
     }
 
     #[test]
