@@ -34,6 +34,9 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// List payments and refund them.
+    #[command(subcommand)]
+    Payment(PaymentCommand),
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +79,19 @@ pub enum UserCommand {
     Delete { id: UserRef },
     /// Print everything stored about a user as JSON.
     Export { id: UserRef },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PaymentCommand {
+    /// List payments (amount, dates, status, provider; never card data), oldest first.
+    List {
+        /// Only this user's payments: the internal id or the Telegram id.
+        #[arg(long, value_name = "ID")]
+        user: Option<UserRef>,
+    },
+    /// Refund a payment in full: card payments through YooKassa, Stars through Telegram's
+    /// refundStarPayment (needs [telegram] token). The days it bought are left in place.
+    Refund { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]

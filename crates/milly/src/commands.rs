@@ -2,6 +2,7 @@
 
 mod config_check;
 mod init;
+mod payment;
 mod serve;
 mod user;
 
@@ -19,6 +20,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => init::run(&args.dir),
         Command::Config(ConfigCommand::Check) => config_check::run(&load(&path, explicit)?),
         Command::Serve => serve::run(load(&path, explicit)?).await,
+        Command::Payment(cmd) => {
+            let loaded = load(&path, explicit)?;
+            let app = open_app(&loaded.config).await?;
+            payment::run(&app, cmd).await
+        }
         Command::User(cmd) => {
             let loaded = load(&path, explicit)?;
             let app = open_app(&loaded.config).await?;

@@ -1,0 +1,68 @@
+//! `milly payment ...`: the operator's list of payments and full refunds (YooKassa through its
+//! refunds API, Telegram Stars through the Bot API's `refundStarPayment`).
+
+use anyhow::Result;
+use app::App;
+use domain::PaymentId;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::cli::PaymentCommand;
+
+pub async fn run(app: &App, cmd: PaymentCommand) -> Result<()> {
+    match cmd {
+        PaymentCommand::List { user } => {
+            let user = match user {
+                Some(who) => Some(app.resolve(who).await?.id),
+                None => None,
+            };
+            let payments = app.store().list_payments(user).await?;
+            println!(
+                "{:>8}  {:>8}  {:<14}  {:<10}  {:>5}  {:>12}  {:<9}  {:<20}",
+                "ID", "USER", "PROVIDER", "PLAN", "DAYS", "AMOUNT", "STATUS", "CREATED"
+            );
+            for p in payments {
+                let who = p
+                    .user_id
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|| "erased".into());
+                println!(
+                    "{:>8}  {:>8}  {:<14}  {:<10}  {:>5}  {:>12}  {:<9}  {:<20}",
+                    p.id,
+                    who,
+                    p.provider.code(),
+                    p.plan,
+                    p.days.0,
+                    p.amount.to_string(),
+                    p.status.code(),
+                    p.created_at.format(&Rfc3339).unwrap_or_default()
+                );
+            }
+        }
+        PaymentCommand::Refund { id } => {
+            let id = PaymentId(id);
+            let payment = app
+                .store()
+                .payment(id)
+                .await?
+                .ok_or(billing::BillingError::PaymentNotFound)?;
+            let outcome = billing::refund(app, id, OffsetDateTime::now_utc()).await?;
+            match outcome {
+                billing::RefundOutcome::YooKassa { refund_id, status } => println!(
+                    "refunded {} to the card through YooKassa (refund {refund_id}, {status})",
+                    payment.amount
+                ),
+                billing::RefundOutcome::Stars => println!(
+                    "refunded {} to the payer through Telegram (refundStarPayment)",
+                    payment.amount
+                ),
+            }
+            println!(
+                "payment {id} is marked refunded; the {} days it bought were left in place \
+                 (block the user if access should end)",
+                payment.days.0
+            );
+        }
+    }
+    Ok(())
+}
