@@ -1,6 +1,8 @@
 //! Routes one update: claim its id (a second delivery acts once), then messages, button presses
 //! and payment queries go to their flows. People the operator blocked get nothing.
 
+use std::time::Duration;
+
 use app::TelegramProfile;
 use domain::{TelegramId, User};
 use teloxide_core::types::{CallbackQuery, Message, Update, UpdateKind};
@@ -8,6 +10,38 @@ use teloxide_core::types::{CallbackQuery, Message, Update, UpdateKind};
 use crate::callback::Action;
 use crate::ctx::Ctx;
 use crate::{account, admin, onboarding, payments, support, BotError};
+
+/// How often an update is tried when handling it fails (the database was unreachable, say).
+const HANDLE_ATTEMPTS: u32 = 3;
+/// Pause before the second try; the third waits twice as long.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// Handles an update, trying again after a failure: the claim on its id is given back first, so
+/// the retry is not skipped as a repeat. After the last try the update is given up (logged), so
+/// one bad update cannot hold up everyone else's. Only [`BotError::Cancelled`] is returned.
+pub async fn handle_with_retries(ctx: &Ctx, update: Update) -> Result<(), BotError> {
+    let id = i64::from(update.id.0);
+    for attempt in 1..=HANDLE_ATTEMPTS {
+        let err = match handle(ctx, update.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(BotError::Cancelled) => return Err(BotError::Cancelled),
+            Err(err) => err,
+        };
+        tracing::error!(attempt, error = %err.for_log(), "an update could not be handled");
+        if attempt == HANDLE_ATTEMPTS {
+            break;
+        }
+        if let Err(err) = ctx.app.store().release_update(id).await {
+            tracing::error!(error = %err, "the update's claim could not be released");
+            break;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(RETRY_PAUSE * attempt) => {}
+            () = ctx.tg.cancelled() => return Err(BotError::Cancelled),
+        }
+    }
+    Ok(())
+}
 
 pub async fn handle(ctx: &Ctx, update: Update) -> Result<(), BotError> {
     let first_time = ctx

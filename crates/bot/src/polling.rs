@@ -70,12 +70,8 @@ pub async fn run(ctx: &Ctx, shutdown: CancellationToken) -> Result<(), BotError>
         };
         for update in updates {
             let id = update.id.0;
-            match dispatch::handle(ctx, update).await {
-                Ok(()) => {}
-                Err(BotError::Cancelled) => return Ok(()),
-                Err(err) => {
-                    tracing::error!(error = %err.for_log(), "an update could not be handled")
-                }
+            if let Err(BotError::Cancelled) = dispatch::handle_with_retries(ctx, update).await {
+                return Ok(());
             }
             offset = Some(i32::try_from(id).unwrap_or(i32::MAX).saturating_add(1));
         }

@@ -57,6 +57,11 @@ impl Telegram {
         &self.bot
     }
 
+    /// Resolves when the bot is shutting down.
+    pub async fn cancelled(&self) {
+        self.shutdown.cancelled().await;
+    }
+
     /// Sends `request`, retrying 429s after `retry_after` and transient failures with backoff.
     pub async fn call<R>(&self, request: R) -> Result<Output<R>, TgError>
     where

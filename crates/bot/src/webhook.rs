@@ -84,9 +84,8 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
         return StatusCode::OK;
     };
     let _turn = hook.serial.lock().await;
-    if let Err(err) = dispatch::handle(&hook.ctx, update).await {
-        tracing::error!(error = %err.for_log(), "an update could not be handled");
-    }
+    // Failures are logged inside; Telegram gets its 200 either way, so it does not redeliver.
+    let _ = dispatch::handle_with_retries(&hook.ctx, update).await;
     StatusCode::OK
 }
 

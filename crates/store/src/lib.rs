@@ -20,6 +20,7 @@
 mod access;
 mod bot;
 mod bot_stats;
+mod bot_updates;
 mod card_payments;
 mod connect;
 mod credentials;
