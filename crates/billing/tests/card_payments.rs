@@ -497,3 +497,42 @@ store::backend_tests!(
     no_card_data_reaches_the_database,
     the_reconciler_task_stops_on_shutdown,
 );
+
+#[tokio::test]
+async fn oversized_notifications_are_refused_unread() {
+    let db = TestDb::sqlite().await;
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    let calls = shop.yk.api_calls();
+    let huge = json!({"type": "notification", "event": "payment.succeeded",
+                      "object": {"id": "x".repeat(100_000)}});
+    assert_eq!(
+        shop.yk.deliver(&shop.webhook_url(), &huge).await.unwrap(),
+        413
+    );
+    assert_eq!(shop.yk.api_calls(), calls);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_local_proxy_the_forwarded_sender_is_checked() {
+    let db = TestDb::sqlite().await;
+    let shop = Shop::open(db.store.clone(), SourcePolicy::new(true, "X-Forwarded-For")).await;
+    let (kim, token) = shop.customer(1015).await;
+    let yk_id = shop.checkout(&token, "month").await;
+    shop.yk.succeed(&yk_id).unwrap();
+    let note = shop.yk.notification(&yk_id).unwrap();
+    let send = |forwarded: &'static str| {
+        let req = reqwest::Client::new()
+            .post(shop.webhook_url())
+            .header("X-Forwarded-For", forwarded)
+            .json(&note);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(send("203.0.113.7").await, 403, "the proxy saw a stranger");
+    assert!(shop.subscription(&kim).await.is_none());
+    assert_eq!(
+        send("203.0.113.7, 185.71.76.10").await,
+        200,
+        "the proxy saw YooKassa"
+    );
+    assert!(shop.subscription(&kim).await.is_some());
+}
