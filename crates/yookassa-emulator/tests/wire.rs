@@ -132,3 +132,26 @@ async fn an_outage_answers_500_until_it_ends() {
     let (s, _) = post(&yk, "/v3/payments", Some("k"), &create_body()).await;
     assert_eq!(s, 200);
 }
+
+#[tokio::test]
+async fn the_hosted_page_pays_and_sends_the_person_back() {
+    let yk = Emulator::start(SHOP, KEY).await.unwrap();
+    let (_, p) = post(&yk, "/v3/payments", Some("k"), &create_body()).await;
+    let url = p["confirmation"]["confirmation_url"].as_str().unwrap();
+    let page = reqwest::get(url).await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("199.00"));
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let paid = browser.post(url).send().await.unwrap();
+    assert_eq!(paid.status().as_u16(), 303);
+    assert_eq!(
+        paid.headers()["location"],
+        "http://127.0.0.1/pay/return?payment=1"
+    );
+    let id = p["id"].as_str().unwrap();
+    assert_eq!(yk.payment(id).unwrap()["status"], "succeeded");
+    assert_eq!(yk.notification(id).unwrap()["event"], "payment.succeeded");
+}
