@@ -536,3 +536,36 @@ async fn behind_a_local_proxy_the_forwarded_sender_is_checked() {
     );
     assert!(shop.subscription(&kim).await.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receipt_goes_to_the_persons_own_email_when_they_gave_one() {
+    let db = TestDb::sqlite().await;
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    let (lena, token) = shop.customer(1016).await;
+    let email: domain::Email = "lena@example.org".parse().unwrap();
+    shop.app()
+        .store()
+        .set_email(lena.id, Some(&email))
+        .await
+        .unwrap();
+    shop.checkout(&token, "month").await;
+    let body = &shop.yk.recorded()[0].body;
+    assert_eq!(body["receipt"]["customer"]["email"], "lena@example.org");
+}
+
+#[tokio::test]
+async fn card_payments_stay_off_until_configured() {
+    let db = TestDb::sqlite().await;
+    let mut c = config("http://127.0.0.1:9", "http://127.0.0.1:8080");
+    c.yookassa.enabled = false;
+    let app = app::App::new(db.store.clone(), Arc::new(c.clone()));
+    assert!(app.card_plans().is_empty());
+    assert!(matches!(
+        billing::Billing::new(app, SourcePolicy::default()),
+        Err(billing::BillingError::NotConfigured)
+    ));
+    c.yookassa.enabled = true;
+    c.yookassa.secret_key = config::Secret::default();
+    let app = app::App::new(db.store.clone(), Arc::new(c));
+    assert!(billing::Billing::new(app, SourcePolicy::default()).is_err());
+}
