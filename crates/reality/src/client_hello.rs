@@ -294,6 +294,7 @@ mod tests {
             random: [7; 32],
             session_id: [9; 32],
             x25519_public: [5; 32],
+            mlkem_encapsulation_key: Some(vec![6; 1184]),
         };
         ChromeHello::build(&params, &mut crate::rng::test_rng(1)).record()
     }
@@ -310,6 +311,9 @@ mod tests {
         assert_eq!(value.session_id, [9; 32]);
         assert!(value.offers_tls13());
         assert_eq!(value.x25519_share(), Some([5; 32]));
+        assert_eq!(value.key_shares[1].group, X25519_MLKEM768);
+        assert_eq!(value.key_shares[1].data.len(), 1184 + 32);
+        assert_eq!(&value.supported_groups[1..3], &[X25519_MLKEM768, X25519]);
         assert_eq!(value.alpn, vec![b"h2".to_vec(), b"http/1.1".to_vec()]);
         assert_eq!(value.psk_modes, vec![1]);
         assert!(value.signature_algorithms.contains(&0x0804));

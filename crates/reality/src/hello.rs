@@ -1,5 +1,6 @@
-//! A Chrome-shaped ClientHello (the parts uTLS's HelloChrome_120 reproduces): cipher suite
-//! list, extension set and values, GREASE, and the extension shuffle Chrome does since 106.
+//! A Chrome-shaped ClientHello (the parts uTLS's HelloChrome_120 and, with an ML-KEM key,
+//! HelloChrome_131 reproduce): cipher suite list, extension set and values, GREASE, the
+//! GREASE ECH extension, and the extension shuffle Chrome does since 106.
 
 use crate::client_hello::ext;
 use crate::record::{plain_record, ContentType};
@@ -26,6 +27,9 @@ pub struct HelloParams {
     pub random: [u8; 32],
     pub session_id: [u8; 32],
     pub x25519_public: [u8; 32],
+    /// An ML-KEM-768 encapsulation key: when present the hello offers X25519MLKEM768 first
+    /// (its share is this key then `x25519_public`), as Chrome 131 and later do.
+    pub mlkem_encapsulation_key: Option<Vec<u8>>,
 }
 
 /// A built ClientHello handshake message.
@@ -69,7 +73,11 @@ impl ChromeHello {
         add(ext::RENEGOTIATION_INFO, &|o| o.push(0));
         add(ext::SUPPORTED_GROUPS, &|o| {
             put_vec(o, 2, |o| {
-                for g in [group_grease, crate::X25519, SECP256R1, SECP384R1] {
+                put_u16(o, group_grease);
+                if params.mlkem_encapsulation_key.is_some() {
+                    put_u16(o, crate::X25519_MLKEM768);
+                }
+                for g in [crate::X25519, SECP256R1, SECP384R1] {
                     put_u16(o, g);
                 }
             })
@@ -96,6 +104,13 @@ impl ChromeHello {
             put_vec(o, 2, |o| {
                 put_u16(o, group_grease);
                 put_vec(o, 2, |o| o.push(0));
+                if let Some(ek) = &params.mlkem_encapsulation_key {
+                    put_u16(o, crate::X25519_MLKEM768);
+                    put_vec(o, 2, |o| {
+                        o.extend_from_slice(ek);
+                        o.extend_from_slice(&params.x25519_public);
+                    });
+                }
                 put_u16(o, crate::X25519);
                 put_vec(o, 2, |o| o.extend_from_slice(&params.x25519_public));
             })
@@ -177,6 +192,7 @@ mod tests {
             random: [1; 32],
             session_id: [0; 32],
             x25519_public: [2; 32],
+            mlkem_encapsulation_key: None,
         }
     }
 

@@ -27,6 +27,7 @@ mod cert;
 mod client;
 mod client_hello;
 mod hello;
+mod kex;
 mod key_schedule;
 mod layer;
 mod messages;

@@ -1,6 +1,6 @@
 //! The TLS 1.3 handshake messages a REALITY server sends, encoded and parsed.
 
-use crate::client_hello::{ext, TLS13, X25519};
+use crate::client_hello::{ext, TLS13};
 use crate::wire::{handshake_message, put_u16, put_vec, Reader};
 use crate::ParseError;
 
@@ -35,7 +35,8 @@ impl ServerHello {
         random: &[u8; 32],
         session_id: &[u8],
         suite: u16,
-        public: &[u8; 32],
+        group: u16,
+        share: &[u8],
     ) -> Vec<u8> {
         handshake_message(SERVER_HELLO, |o| {
             put_u16(o, 0x0303);
@@ -49,8 +50,8 @@ impl ServerHello {
                 put_vec(o, 2, |o| put_u16(o, TLS13));
                 put_u16(o, ext::KEY_SHARE);
                 put_vec(o, 2, |o| {
-                    put_u16(o, X25519);
-                    put_vec(o, 2, |o| o.extend_from_slice(public));
+                    put_u16(o, group);
+                    put_vec(o, 2, |o| o.extend_from_slice(share));
                 });
             });
         })
@@ -225,10 +226,11 @@ impl HandshakeBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client_hello::X25519;
 
     #[test]
     fn an_encoded_server_hello_parses_back_with_the_key_share_located() {
-        let raw = ServerHello::encode(&[1; 32], &[2; 32], 0x1301, &[3; 32]);
+        let raw = ServerHello::encode(&[1; 32], &[2; 32], 0x1301, X25519, &[3; 32]);
         let hello = ServerHello::parse(raw.clone()).unwrap();
         assert_eq!(hello.session_id, [2; 32]);
         assert_eq!(hello.cipher_suite, 0x1301);

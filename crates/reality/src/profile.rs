@@ -8,8 +8,8 @@
 //! CertificateVerify, Finished) or, when `dest`'s first encrypted record is longer than
 //! 512 bytes, one record holding all four, padded with TLS 1.3 record padding.
 //!
-//! Not matched: a `dest` that picks X25519MLKEM768 or a group other than X25519 (we then
-//! build our own ServerHello with X25519, which a client offering both accepts); a
+//! Not matched: a `dest` that picks a group other than X25519 or X25519MLKEM768, or one
+//! the client offered no share for (we then build our own ServerHello); a
 //! NewSessionTicket record or other records after `dest`'s Finished; the timing of `dest`'s
 //! flights; and lengths shorter than our messages (those records are sent unpadded).
 
@@ -101,7 +101,7 @@ mod tests {
     use super::*;
 
     fn dest_flight(encrypted: &[usize]) -> Vec<u8> {
-        let hello = ServerHello::encode(&[1; 32], &[2; 32], 0x1302, &[3; 32]);
+        let hello = ServerHello::encode(&[1; 32], &[2; 32], 0x1302, crate::X25519, &[3; 32]);
         let mut out = Vec::new();
         crate::record::plain_record(ContentType::Handshake, 0x0303, &hello, &mut out);
         out.extend_from_slice(&crate::record::CHANGE_CIPHER_SPEC);

@@ -3,7 +3,8 @@
 use x25519_dalek::{PublicKey, StaticSecret};
 
 use crate::cert::RealityCert;
-use crate::client_hello::{ClientHello, X25519};
+use crate::client_hello::{ClientHello, X25519, X25519_MLKEM768};
+use crate::kex;
 use crate::key_schedule::{application_secrets, finished_mac, handshake_secrets, Transcript};
 use crate::layer::RecordLayer;
 use crate::messages::{self, HandshakeBuffer, ServerHello};
@@ -24,6 +25,8 @@ pub struct ServerOptions {
     /// ALPN protocols in order of preference; the first the client offers is selected, as a
     /// web server would. (XTLS/REALITY selects none; the choice is encrypted either way.)
     pub alpn: Vec<Vec<u8>>,
+    /// Key-exchange groups in order of preference, among the client's key shares.
+    pub groups: Vec<u16>,
 }
 
 impl Default for ServerOptions {
@@ -31,6 +34,7 @@ impl Default for ServerOptions {
         ServerOptions {
             suites: CipherSuite::ALL.to_vec(),
             alpn: vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            groups: vec![X25519, X25519_MLKEM768],
         }
     }
 }
@@ -59,27 +63,65 @@ impl std::fmt::Debug for ServerHandshake {
     }
 }
 
-/// `dest`'s ServerHello with our key share patched in, if it is usable for this client.
+/// Our key share for `group` and the shared secret, from the client's share of that group.
+fn key_exchange(
+    hello: &ClientHello,
+    group: u16,
+    rng: &mut impl Rng,
+) -> Result<(Vec<u8>, Vec<u8>), TlsError> {
+    let share = hello
+        .key_shares
+        .iter()
+        .find(|k| k.group == group)
+        .ok_or(TlsError::NoKeyShare)?;
+    let (mlkem_ek, x25519_part) = match group {
+        X25519 if share.data.len() == 32 => (None, share.data.as_slice()),
+        X25519_MLKEM768 if share.data.len() == kex::EK_LEN + 32 => {
+            let (ek, x) = share.data.split_at(kex::EK_LEN);
+            (Some(ek), x)
+        }
+        _ => return Err(TlsError::BadKeyShare),
+    };
+    let client_public: [u8; 32] = x25519_part.try_into().map_err(|_| TlsError::BadKeyShare)?;
+    let secret = StaticSecret::from(rng.array::<32>());
+    let public = PublicKey::from(&secret).to_bytes();
+    let x25519_shared = secret.diffie_hellman(&PublicKey::from(client_public));
+    if !x25519_shared.was_contributory() {
+        return Err(TlsError::BadKeyShare);
+    }
+    match mlkem_ek {
+        None => Ok((public.to_vec(), x25519_shared.as_bytes().to_vec())),
+        Some(ek) => {
+            let (ciphertext, mlkem_shared) =
+                kex::encapsulate(ek, rng).ok_or(TlsError::BadKeyShare)?;
+            Ok((
+                [ciphertext.as_slice(), &public].concat(),
+                [&mlkem_shared[..], x25519_shared.as_bytes()].concat(),
+            ))
+        }
+    }
+}
+
+/// `dest`'s ServerHello with our key share patched in, and the shared secret, if `dest`'s
+/// choices are usable for this client.
 fn patched_dest_hello(
     profile: &DestProfile,
     hello: &ClientHello,
-    public: &[u8; 32],
-) -> Option<(CipherSuite, Vec<u8>)> {
+    rng: &mut impl Rng,
+) -> Option<(CipherSuite, Vec<u8>, Vec<u8>)> {
     let dest = ServerHello::parse(profile.server_hello.clone()).ok()?;
     let suite = CipherSuite::from_id(dest.cipher_suite)?;
-    if dest.key_share_group != Some(X25519)
-        || dest.session_id != hello.session_id
-        || !hello.cipher_suites.contains(&dest.cipher_suite)
-    {
+    if dest.session_id != hello.session_id || !hello.cipher_suites.contains(&dest.cipher_suite) {
         return None;
     }
+    let (share, shared) = key_exchange(hello, dest.key_share_group?, rng).ok()?;
     let at = dest.key_share_at?;
-    if at.len() != 32 {
+    if at.len() != share.len() {
         return None;
     }
     let mut raw = dest.raw;
-    raw[at].copy_from_slice(public);
-    Some((suite, raw))
+    raw[at].copy_from_slice(&share);
+    Some((suite, raw, shared))
 }
 
 impl ServerHandshake {
@@ -95,21 +137,8 @@ impl ServerHandshake {
         profile: Option<&DestProfile>,
         rng: &mut impl Rng,
     ) -> Result<ServerHandshake, TlsError> {
-        let client_public: [u8; 32] = hello
-            .key_shares
-            .iter()
-            .find(|k| k.group == X25519)
-            .and_then(|k| k.data.as_slice().try_into().ok())
-            .ok_or(TlsError::NoKeyShare)?;
-        let secret = StaticSecret::from(rng.array::<32>());
-        let public = PublicKey::from(&secret).to_bytes();
-        let shared = secret.diffie_hellman(&PublicKey::from(client_public));
-        if !shared.was_contributory() {
-            return Err(TlsError::BadKeyShare);
-        }
-
-        let copied = profile.and_then(|p| patched_dest_hello(p, hello, &public));
-        let (suite, server_hello) = match copied {
+        let copied = profile.and_then(|p| patched_dest_hello(p, hello, rng));
+        let (suite, server_hello, shared) = match copied {
             Some(found) => found,
             None => {
                 let suite = options
@@ -118,10 +147,18 @@ impl ServerHandshake {
                     .copied()
                     .find(|s| hello.cipher_suites.contains(&s.id()))
                     .ok_or(TlsError::NoCommonSuite)?;
+                let group = options
+                    .groups
+                    .iter()
+                    .copied()
+                    .find(|g| hello.key_shares.iter().any(|k| k.group == *g))
+                    .ok_or(TlsError::NoKeyShare)?;
+                let (share, shared) = key_exchange(hello, group, rng)?;
                 let random = rng.array::<32>();
                 (
                     suite,
-                    ServerHello::encode(&random, &hello.session_id, suite.id(), &public),
+                    ServerHello::encode(&random, &hello.session_id, suite.id(), group, &share),
+                    shared,
                 )
             }
         };
@@ -135,7 +172,7 @@ impl ServerHandshake {
         let mut transcript = Transcript::default();
         transcript.add(&hello.raw);
         transcript.add(&server_hello);
-        let secrets = handshake_secrets(hash, shared.as_bytes(), &transcript.hash(hash));
+        let secrets = handshake_secrets(hash, &shared, &transcript.hash(hash));
         let mut server_hs = Protector::new(suite, &secrets.server);
         let client_hs = Protector::new(suite, &secrets.client);
 

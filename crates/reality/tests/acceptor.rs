@@ -39,6 +39,7 @@ fn client(short_id: &str) -> ClientHandshake {
         public_key: PublicKey::from(&StaticSecret::from(SERVER_KEY)).to_bytes(),
         short_id: parse_short_id(short_id).unwrap(),
         version: [1, 8, 0],
+        post_quantum: true,
     };
     ClientHandshake::new(&config, SystemTime::now(), &mut SystemRng).unwrap()
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use reality::{
     parse_short_id, CipherSuite, ClientConfig, ClientHandshake, ClientHello, DestProfile, Progress,
     RealityCert, Received, RecordLayer, Reject, ReplayFilter, ServerConfig, ServerHandshake,
-    ServerOptions, SystemRng,
+    ServerOptions, SystemRng, X25519, X25519_MLKEM768,
 };
 use x25519_dalek::{PublicKey, StaticSecret};
 
@@ -34,6 +34,7 @@ fn client_config() -> ClientConfig {
         public_key: PublicKey::from(&StaticSecret::from(SERVER_KEY)).to_bytes(),
         short_id: parse_short_id("0123abcd").unwrap(),
         version: [25, 10, 1],
+        post_quantum: true,
     }
 }
 
@@ -97,26 +98,44 @@ fn read_all(layer: &mut RecordLayer, wire: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn client_and_server_exchange_data_in_every_suite() {
+fn client_and_server_exchange_data_in_every_suite_and_group() {
     for suite in CipherSuite::ALL {
-        let options = ServerOptions {
-            suites: vec![suite],
-            ..ServerOptions::default()
-        };
-        let (mut client, mut server, _) = connect(&client_config(), &options, None);
-        let up: Vec<u8> = (0..50_000u32).map(|i| (i * 7) as u8).collect();
-        let mut wire = Vec::new();
-        client.write(&up, &mut wire).unwrap();
-        assert_eq!(read_all(&mut server, &wire), up, "{suite:?} upstream");
-        let mut wire = Vec::new();
-        server.write(b"pong", &mut wire).unwrap();
-        server.write_close_notify(&mut wire).unwrap();
-        assert_eq!(
-            read_all(&mut client, &wire),
-            b"pong",
-            "{suite:?} downstream"
-        );
-        assert_eq!(client.read(&mut Vec::new()).unwrap(), Received::Closed);
+        for (post_quantum, groups) in [
+            (true, vec![X25519_MLKEM768, X25519]),
+            (true, vec![X25519]),
+            (false, vec![X25519_MLKEM768, X25519]),
+        ] {
+            let options = ServerOptions {
+                suites: vec![suite],
+                groups,
+                ..ServerOptions::default()
+            };
+            let config = ClientConfig {
+                post_quantum,
+                ..client_config()
+            };
+            let (mut client, mut server, flight) = connect(&config, &options, None);
+            let hybrid = post_quantum && options.groups[0] == X25519_MLKEM768;
+            let server_hello_len = 5 + usize::from(u16::from_be_bytes([flight[3], flight[4]]));
+            assert_eq!(
+                server_hello_len > 1000,
+                hybrid,
+                "{suite:?}: hybrid share in the ServerHello"
+            );
+            let up: Vec<u8> = (0..50_000u32).map(|i| (i * 7) as u8).collect();
+            let mut wire = Vec::new();
+            client.write(&up, &mut wire).unwrap();
+            assert_eq!(read_all(&mut server, &wire), up, "{suite:?} upstream");
+            let mut wire = Vec::new();
+            server.write(b"pong", &mut wire).unwrap();
+            server.write_close_notify(&mut wire).unwrap();
+            assert_eq!(
+                read_all(&mut client, &wire),
+                b"pong",
+                "{suite:?} downstream"
+            );
+            assert_eq!(client.read(&mut Vec::new()).unwrap(), Received::Closed);
+        }
     }
 }
 
@@ -266,10 +285,11 @@ fn a_replayed_hello_is_caught_by_the_filter() {
 
 /// A dest-like first flight for this hello: its ServerHello (a real TLS 1.3 one from our
 /// engine stands in for dest) and the given encrypted record lengths.
-fn dest_profile(hello: &ClientHello, lens: &[usize]) -> DestProfile {
+fn dest_profile(hello: &ClientHello, lens: &[usize], group: u16) -> DestProfile {
     let cert = RealityCert::generate(&mut SystemRng);
     let options = ServerOptions {
         suites: vec![CipherSuite::Aes256GcmSha384],
+        groups: vec![group],
         ..ServerOptions::default()
     };
     let mut dest =
@@ -302,10 +322,14 @@ fn record_lens(flight: &[u8]) -> Vec<(u8, usize)> {
 #[test]
 fn the_server_flight_copies_dests_server_hello_and_record_lengths() {
     let now = SystemTime::now();
-    for lens in [vec![46, 2900, 111, 74], vec![4100]] {
+    for (lens, group) in [
+        (vec![46, 2900, 111, 74], X25519),
+        (vec![4100], X25519),
+        (vec![46, 2900, 111, 74], X25519_MLKEM768),
+    ] {
         let mut client = ClientHandshake::new(&client_config(), now, &mut SystemRng).unwrap();
         let (hello, _) = hello_from(&mut client);
-        let profile = dest_profile(&hello, &lens);
+        let profile = dest_profile(&hello, &lens, group);
         let auth = server_config().authenticate(&hello, now).unwrap();
         let cert = RealityCert::generate(&mut SystemRng);
         let mut server = ServerHandshake::new(
@@ -320,7 +344,7 @@ fn the_server_flight_copies_dests_server_hello_and_record_lengths() {
         assert_eq!(server.suite(), CipherSuite::Aes256GcmSha384, "dest's suite");
         let flight = server.poll_output();
         let records = record_lens(&flight);
-        // The ServerHello is dest's except for the 32 bytes of key share.
+        // The ServerHello is dest's except for the key share.
         let ours = &flight[5..records[0].1];
         let differing = ours
             .iter()
@@ -328,8 +352,9 @@ fn the_server_flight_copies_dests_server_hello_and_record_lengths() {
             .filter(|(a, b)| a != b)
             .count();
         assert_eq!(ours.len(), profile.server_hello.len());
+        let share_len = if group == X25519 { 32 } else { 1120 };
         assert!(
-            differing <= 32 && differing > 20,
+            differing <= share_len && differing > share_len / 2,
             "{differing} bytes differ"
         );
         assert_eq!(records[1], (20, 6));
