@@ -31,8 +31,8 @@ pub struct ClientConfig {
     pub short_id: [u8; 8],
     /// The version bytes x.y.z the client announces (Xray puts its own version here).
     pub version: [u8; 3],
-    /// Offer X25519MLKEM768 as current Chrome does (a 1.2 KiB larger hello); without it the
-    /// hello is shaped like Chrome 120.
+    /// Offer X25519MLKEM768 and shape the hello like Chrome 133 (uTLS's HelloChrome_Auto,
+    /// what Xray's `fp=chrome` sends); without it the hello is shaped like Chrome 120.
     pub post_quantum: bool,
 }
 

@@ -25,6 +25,7 @@ pub mod ext {
     pub const PSK_MODES: u16 = 45;
     pub const KEY_SHARE: u16 = 51;
     pub const APPLICATION_SETTINGS: u16 = 17513;
+    pub const APPLICATION_SETTINGS_NEW: u16 = 17613;
     pub const ENCRYPTED_CLIENT_HELLO: u16 = 0xfe0d;
     pub const RENEGOTIATION_INFO: u16 = 0xff01;
 }

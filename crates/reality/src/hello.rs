@@ -1,5 +1,5 @@
 //! A Chrome-shaped ClientHello (the parts uTLS's HelloChrome_120 and, with an ML-KEM key,
-//! HelloChrome_131 reproduce): cipher suite list, extension set and values, GREASE, the
+//! HelloChrome_133 = HelloChrome_Auto reproduce): cipher suite list, extension set and values, GREASE, the
 //! GREASE ECH extension, and the extension shuffle Chrome does since 106.
 
 use crate::client_hello::ext;
@@ -19,6 +19,9 @@ const SECP384R1: u16 = 24;
 const BROTLI: u16 = 2;
 /// Chrome's GREASE ECH payload lengths (BoringSSL: 128..224 in steps of 32, plus the tag).
 const ECH_PAYLOAD_LENS: [usize; 4] = [144, 176, 208, 240];
+const ECH_HKDF_SHA256: u16 = 1;
+const ECH_AES_128_GCM: u16 = 1;
+const ECH_CHACHA20_POLY1305: u16 = 3;
 
 /// What varies between two hellos.
 #[derive(Debug, Clone)]
@@ -126,17 +129,32 @@ impl ChromeHello {
         add(ext::COMPRESS_CERTIFICATE, &|o| {
             put_vec(o, 1, |o| put_u16(o, BROTLI))
         });
-        add(ext::APPLICATION_SETTINGS, &|o| {
+        // Chrome 133 (uTLS HelloChrome_Auto) moved ALPS to a new code point; Chrome 120/131 use the old one.
+        let alps = if params.mlkem_encapsulation_key.is_some() {
+            ext::APPLICATION_SETTINGS_NEW
+        } else {
+            ext::APPLICATION_SETTINGS
+        };
+        add(alps, &|o| {
             put_vec(o, 2, |o| put_vec(o, 1, |o| o.extend_from_slice(b"h2")))
         });
-        let [config_id, pick] = rng.array::<2>();
-        let enc: [u8; 32] = rng.array();
-        let mut payload = vec![0; ECH_PAYLOAD_LENS[usize::from(pick) % ECH_PAYLOAD_LENS.len()]];
+        // GREASE ECH as BoringSSL sends it: HKDF-SHA256 with AES-128-GCM or ChaCha20-Poly1305,
+        // a random config id, a real X25519 public key as `enc`, a random payload.
+        let [config_id, pick_len, pick_aead] = rng.array::<3>();
+        let enc =
+            x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(rng.array::<32>()))
+                .to_bytes();
+        let aead = if pick_aead & 1 == 0 {
+            ECH_AES_128_GCM
+        } else {
+            ECH_CHACHA20_POLY1305
+        };
+        let mut payload = vec![0; ECH_PAYLOAD_LENS[usize::from(pick_len) % ECH_PAYLOAD_LENS.len()]];
         rng.fill(&mut payload);
         add(ext::ENCRYPTED_CLIENT_HELLO, &|o| {
             o.push(0); // outer
-            put_u16(o, 1); // HKDF-SHA256
-            put_u16(o, 1); // AES-128-GCM
+            put_u16(o, ECH_HKDF_SHA256);
+            put_u16(o, aead);
             o.push(config_id);
             put_vec(o, 2, |o| o.extend_from_slice(&enc));
             put_vec(o, 2, |o| o.extend_from_slice(&payload));
@@ -224,5 +242,28 @@ mod tests {
         assert_eq!(&h.supported_versions[1..], &[0x0304, 0x0303]);
         assert_eq!(h.key_shares[0].data, vec![0]);
         assert_eq!(h.key_shares[0].group, h.supported_groups[0]);
+    }
+
+    #[test]
+    fn the_post_quantum_hello_is_chrome_133_and_the_classic_one_chrome_120() {
+        let classic =
+            ClientHello::parse(ChromeHello::build(&params(), &mut test_rng(4)).message).unwrap();
+        let pq_params = HelloParams {
+            mlkem_encapsulation_key: Some(vec![1; 1184]),
+            ..params()
+        };
+        let pq =
+            ClientHello::parse(ChromeHello::build(&pq_params, &mut test_rng(4)).message).unwrap();
+        assert!(classic.extension_types.contains(&ext::APPLICATION_SETTINGS));
+        assert!(!classic.supported_groups.contains(&crate::X25519_MLKEM768));
+        assert!(pq.extension_types.contains(&ext::APPLICATION_SETTINGS_NEW));
+        assert_eq!(
+            pq.key_shares
+                .iter()
+                .map(|k| k.group)
+                .skip(1)
+                .collect::<Vec<_>>(),
+            [crate::X25519_MLKEM768, crate::X25519]
+        );
     }
 }
