@@ -255,6 +255,13 @@ pub struct YooKassaConfig {
     pub receipts: bool,
     /// Email for receipts when the user has none.
     pub receipt_email: String,
+    /// Accept notifications only from YooKassa's published networks.
+    pub check_source_ip: bool,
+    /// Header carrying the client address when a local reverse proxy sits in front (e.g.
+    /// `X-Forwarded-For`); believed only for connections from loopback. Empty = none.
+    pub trusted_proxy_header: String,
+    /// Seconds between checks of pending payments whose notification never came.
+    pub reconcile_interval_secs: u64,
 }
 
 impl Default for YooKassaConfig {
@@ -266,6 +273,9 @@ impl Default for YooKassaConfig {
             api_url: "https://api.yookassa.ru".into(),
             receipts: false,
             receipt_email: String::new(),
+            check_source_ip: true,
+            trusted_proxy_header: String::new(),
+            reconcile_interval_secs: 60,
         }
     }
 }

@@ -92,6 +92,13 @@ api_url = "https://api.yookassa.ru"
 # Send a 54-FZ receipt with each payment, to the user's email or receipt_email.
 receipts = false
 receipt_email = ""
+# Accept payment notifications only from YooKassa's published networks (leave on).
+check_source_ip = true
+# Behind a local reverse proxy: the header that carries the client address, e.g.
+# "X-Forwarded-For" (believed only for connections from 127.0.0.1 / ::1). "" = none.
+trusted_proxy_header = ""
+# Seconds between checks of pending payments whose notification never arrived.
+reconcile_interval_secs = 60
 
 [stars]
 # Payments in Telegram Stars inside the bot.

@@ -73,13 +73,29 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     let web_listener = TcpListener::bind(config.web.listen)
         .await
         .with_context(|| format!("cannot listen on web.listen {}", config.web.listen))?;
-    let router = web::router(web::Site::new(config.clone()).with_app(app.clone())).merge(
+    let mut router = web::router(web::Site::new(config.clone()).with_app(app.clone())).merge(
         admin_api::router(admin_api::AdminState {
             token: Arc::new(admin_token),
             store: app.store().clone(),
             node_metrics,
         }),
     );
+    if config.yookassa.enabled {
+        let y = &config.yookassa;
+        let policy = billing::SourcePolicy::new(y.check_source_ip, &y.trusted_proxy_header);
+        let cards =
+            billing::Billing::new(app.clone(), policy).context("cannot start card payments")?;
+        router = router.merge(billing::router(cards.clone()));
+        let every = Duration::from_secs(y.reconcile_interval_secs);
+        let reconciler_shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            billing::run_reconciler(cards, every, reconciler_shutdown).await;
+            Ok(())
+        });
+        println!("payments: YooKassa on (webhook at /webhooks/yookassa)");
+    } else {
+        println!("payments: YooKassa off");
+    }
     let web_shutdown = shutdown.clone();
     tasks.spawn(async move {
         axum::serve(
