@@ -2,11 +2,13 @@
 //! client to `dest`, read the ClientHello, authenticate it, learn `dest`'s answer, and
 //! decide between relaying to `dest` and our own handshake (XTLS/REALITY's `Server`).
 //!
-//! The I/O layer dials `dest` at once, writes every client byte to `dest` while
-//! [`Next::Continue`] is returned (so a prober sees a plain reverse proxy), and holds
+//! The I/O layer dials `dest` at once. Before each [`Acceptor::client_bytes`] call it asks
+//! [`Acceptor::is_mirroring`] and, if so, writes the same bytes to `dest` (so a prober sees
+//! a plain reverse proxy; like REALITY, mirroring stops once a hello authenticates). It holds
 //! `dest`'s bytes back from the client until the decision: [`Next::Relay`] hands them over
-//! for a byte-for-byte relay both ways; [`Next::Accept`] carries a started
-//! [`ServerHandshake`], after which the client is no longer mirrored and `dest` is closed.
+//! (and any client bytes `dest` has not seen) for a byte-for-byte relay both ways;
+//! [`Next::Accept`] carries a started [`ServerHandshake`], after which `dest` is closed.
+//! Timeouts (a `dest` or client that says nothing) are the I/O layer's.
 
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -25,10 +27,12 @@ use crate::{ParseError, Progress};
 pub enum Next {
     /// Keep mirroring client bytes to `dest` and holding `dest`'s bytes.
     Continue,
-    /// Not ours: write `to_client` (what `dest` sent so far) to the client, then relay both
-    /// ways byte for byte. `why` is for counters only.
+    /// Not ours: write `to_client` (what `dest` sent so far) to the client and `to_dest`
+    /// (client bytes received after mirroring stopped) to `dest`, then relay both ways byte
+    /// for byte. `why` is for counters only.
     Relay {
         to_client: Vec<u8>,
+        to_dest: Vec<u8>,
         why: RelayReason,
     },
     /// Ours: write `handshake.poll_output()` to the client, feed it `client_pending` and
@@ -55,7 +59,13 @@ pub enum RelayReason {
     DestProfile(ProfileError),
     /// Our handshake could not start (no usable key share or suite).
     Handshake,
+    /// The client sent too much while we waited for `dest`'s answer.
+    ClientTooEager,
 }
+
+/// Client bytes held while waiting for `dest` after a hello authenticated; a REALITY client
+/// sends nothing then.
+const MAX_EARLY_CLIENT_BYTES: usize = 16 * 1024;
 
 enum State {
     ReadingHello,
@@ -75,6 +85,7 @@ pub struct Acceptor {
     now: SystemTime,
     client: Vec<u8>,
     client_hello_len: usize,
+    mirrored: usize,
     dest: Vec<u8>,
     state: State,
 }
@@ -102,6 +113,7 @@ impl Acceptor {
             now,
             client: Vec::new(),
             client_hello_len: 0,
+            mirrored: 0,
             dest: Vec::new(),
             state: State::ReadingHello,
         }
@@ -111,15 +123,26 @@ impl Acceptor {
         self.state = State::Decided;
         Next::Relay {
             to_client: std::mem::take(&mut self.dest),
+            to_dest: self.client.split_off(self.mirrored.min(self.client.len())),
             why,
         }
     }
 
-    /// Bytes from the client (the I/O layer also writes them to `dest` until decided).
+    /// Whether client bytes are to be copied to `dest` (ask before each `client_bytes`).
+    pub fn is_mirroring(&self) -> bool {
+        matches!(self.state, State::ReadingHello)
+    }
+
+    /// Bytes from the client.
     pub fn client_bytes(&mut self, bytes: &[u8], rng: &mut impl Rng) -> Next {
         self.client.extend_from_slice(bytes);
         match &self.state {
-            State::ReadingHello => {}
+            State::ReadingHello => self.mirrored = self.client.len(),
+            State::AwaitingDest { .. }
+                if self.client.len() - self.mirrored > MAX_EARLY_CLIENT_BYTES =>
+            {
+                return self.relay(RelayReason::ClientTooEager)
+            }
             State::AwaitingDest { .. } => return Next::Continue,
             State::Decided => return Next::Continue,
         }

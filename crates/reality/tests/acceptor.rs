@@ -67,6 +67,7 @@ fn an_allowed_client_gets_our_handshake_shaped_by_dests_answer() {
     let mut acceptor = acceptor(None);
     let mut client = client("abcd");
     let hello = client.poll_output();
+    assert!(acceptor.is_mirroring());
     // Arrives in two pieces; everything is mirrored to dest meanwhile.
     assert!(matches!(
         acceptor.client_bytes(&hello[..100], &mut SystemRng),
@@ -113,10 +114,16 @@ fn an_allowed_client_gets_our_handshake_shaped_by_dests_answer() {
 fn a_wrong_short_id_is_relayed_to_dest() {
     let mut acceptor = acceptor(None);
     let hello = client("ffff").poll_output();
-    let Next::Relay { to_client, why } = acceptor.client_bytes(&hello, &mut SystemRng) else {
+    let Next::Relay {
+        to_client,
+        to_dest,
+        why,
+    } = acceptor.client_bytes(&hello, &mut SystemRng)
+    else {
         panic!()
     };
     assert!(to_client.is_empty(), "dest has not answered yet");
+    assert!(to_dest.is_empty(), "dest saw the whole hello");
     assert_eq!(why, RelayReason::Rejected(Reject::UnknownShortId));
 }
 
@@ -144,7 +151,7 @@ fn http_is_relayed_to_dest_with_what_dest_already_said() {
         Next::Relay { .. }
     ));
     let mut acceptor = self::acceptor(None);
-    let Next::Relay { to_client, why } = acceptor.dest_bytes(b"banner", &mut SystemRng) else {
+    let Next::Relay { to_client, why, .. } = acceptor.dest_bytes(b"banner", &mut SystemRng) else {
         panic!()
     };
     assert_eq!(to_client, b"banner");
@@ -159,10 +166,27 @@ fn a_dest_that_does_not_answer_with_tls13_turns_the_connection_into_a_relay() {
         acceptor.client_bytes(&hello, &mut SystemRng),
         Next::Continue
     ));
+    assert!(
+        !acceptor.is_mirroring(),
+        "mirroring stops once the hello authenticated"
+    );
+    assert!(matches!(
+        acceptor.client_bytes(b"early", &mut SystemRng),
+        Next::Continue
+    ));
     let tls12_alert = [21, 3, 1, 0, 2, 2, 70];
-    let Next::Relay { to_client, why } = acceptor.dest_bytes(&tls12_alert, &mut SystemRng) else {
+    let Next::Relay {
+        to_client,
+        to_dest,
+        why,
+    } = acceptor.dest_bytes(&tls12_alert, &mut SystemRng)
+    else {
         panic!()
     };
     assert_eq!(to_client, tls12_alert);
+    assert_eq!(
+        to_dest, b"early",
+        "bytes sent after mirroring stopped go to dest on relay"
+    );
     assert!(matches!(why, RelayReason::DestProfile(_)));
 }

@@ -191,7 +191,8 @@ fn a_plain_tls_client_at_the_acceptor_is_relayed_and_finishes_its_handshake_with
     );
     let mut client = rustls_client(rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256);
     let hello_bytes = take_tls(&mut client);
-    let Next::Relay { to_client, why } = acceptor.client_bytes(&hello_bytes, &mut SystemRng) else {
+    let Next::Relay { to_client, why, .. } = acceptor.client_bytes(&hello_bytes, &mut SystemRng)
+    else {
         panic!("a plain TLS client was accepted")
     };
     assert_eq!(why, RelayReason::Rejected(Reject::BadSessionId));
