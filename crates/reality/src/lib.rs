@@ -19,6 +19,32 @@
 //!   either relay or hand over a started [`ServerHandshake`].
 //! - Both end in a [`RecordLayer`] that protects application data and can hand back the
 //!   raw bytes it has buffered but not decrypted (XTLS Vision's switch to direct copy).
+//!
+//! # Driving it from the node
+//!
+//! Per process: a [`ServerConfig`] (from `[node.reality]`: `private_key` via [`decode_key`],
+//! `short_ids` via [`parse_short_id`], `server_names`, `max_time_diff`), one
+//! [`RealityCert::generate`], [`ServerOptions::default`] and a shared
+//! `Mutex<`[`ReplayFilter`]`>`. Per connection (see `tests/loopback.rs` for a blocking
+//! version of exactly this):
+//!
+//! 1. Dial `dest` at once; make an [`Acceptor`] with the arrival time.
+//! 2. Client bytes: if [`Acceptor::is_mirroring`], write them to `dest`; then
+//!    [`Acceptor::client_bytes`]. `dest` bytes: [`Acceptor::dest_bytes`] (never forwarded
+//!    before the decision). Apply a handshake timeout to this phase.
+//! 3. [`Next::Relay`]: write `to_client` to the client and `to_dest` to `dest`, then the
+//!    ordinary byte-for-byte relay with half-close both ways (the fallback path).
+//! 4. [`Next::Accept`]: close `dest`, write `handshake.poll_output()`, feed
+//!    `client_pending` and further client bytes to [`ServerHandshake::feed`] until it
+//!    returns `true`, then [`ServerHandshake::into_record_layer`].
+//! 5. VLESS over the [`RecordLayer`]: [`RecordLayer::read`] one record at a time into the
+//!    VLESS parser and then `vless::Vision::read`; when Vision reports `ReadMode::Direct`,
+//!    take [`RecordLayer::take_buffered`] as raw inner bytes and read the socket raw from
+//!    then on. Writes go through [`RecordLayer::write`] until Vision's write side turns
+//!    direct, then raw to the socket.
+//!
+//! `milly client` does the mirror image with [`ClientConfig`] (from the link's `sni`, `pbk`,
+//! `sid`; `fp=chrome` = `post_quantum: true`) and [`ClientHandshake`].
 #![forbid(unsafe_code)]
 
 mod acceptor;
