@@ -17,8 +17,21 @@ const ENDED: &str = "ended";
 /// How late an "ended" reminder may still go out (after downtime, say).
 const ENDED_GRACE: time::Duration = time::Duration::days(1);
 
+/// How long handled update ids are remembered: Telegram redelivers for at most a day.
+const UPDATE_MEMORY: time::Duration = time::Duration::days(2);
+
+/// Sends due reminders every `every`, and forgets handled update ids older than
+/// [`UPDATE_MEMORY`] on the way.
 pub async fn run(ctx: Ctx, every: Duration, days: Vec<u32>, shutdown: CancellationToken) {
     loop {
+        if let Err(err) = ctx
+            .app
+            .store()
+            .prune_updates(ctx.now() - UPDATE_MEMORY)
+            .await
+        {
+            tracing::warn!(error = %err, "old update ids could not be pruned");
+        }
         match send_due(&ctx, &days, ctx.now()).await {
             Ok(sent) if sent > 0 => tracing::info!(sent, "reminders sent"),
             Ok(_) => {}
