@@ -190,3 +190,29 @@ fn a_dest_that_does_not_answer_with_tls13_turns_the_connection_into_a_relay() {
     );
     assert!(matches!(why, RelayReason::DestProfile(_)));
 }
+
+mod garbage {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn arbitrary_client_and_dest_bytes_end_in_a_decision_or_waiting_never_a_panic(
+            client_bytes in proptest::collection::vec(any::<u8>(), 0..300),
+            dest_bytes in proptest::collection::vec(any::<u8>(), 0..300),
+            real_hello_first in any::<bool>(),
+        ) {
+            let mut acceptor = acceptor(None);
+            if real_hello_first {
+                let _ = acceptor.client_bytes(&client("abcd").poll_output(), &mut SystemRng);
+            }
+            let _ = acceptor.client_bytes(&client_bytes, &mut SystemRng);
+            let next = acceptor.dest_bytes(&dest_bytes, &mut SystemRng);
+            // Random bytes from dest are never a usable TLS 1.3 answer.
+            let accepted = matches!(next, Next::Accept { .. });
+            prop_assert!(!accepted, "random dest bytes were accepted");
+        }
+    }
+}
