@@ -212,6 +212,68 @@ async fn server_errors_are_retried(db: &TestDb) {
     assert!(!second.failed, "the second try went through");
 }
 
+/// Makes every change to `users` fail while `fail_flag` has a row: a database hiccup on demand.
+async fn install_induced_failure(db: &TestDb) {
+    let pool = store::testing::pool(&db.store);
+    let statements: &[&str] = match db.store.backend() {
+        store::Backend::Sqlite => &[
+            "CREATE TABLE fail_flag (x INTEGER)",
+            "CREATE TRIGGER induced_failure BEFORE UPDATE ON users \
+             WHEN EXISTS (SELECT 1 FROM fail_flag) BEGIN SELECT RAISE(ABORT, 'induced'); END",
+        ],
+        store::Backend::Postgres => &[
+            "CREATE TABLE fail_flag (x INTEGER)",
+            "CREATE FUNCTION induced_failure() RETURNS trigger AS $$ BEGIN \
+             IF EXISTS (SELECT 1 FROM fail_flag) THEN RAISE EXCEPTION 'induced'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER induced_failure BEFORE UPDATE ON users FOR EACH ROW \
+             EXECUTE FUNCTION induced_failure()",
+        ],
+    };
+    for sql in statements {
+        sqlx::raw_sql(sql).execute(pool).await.unwrap();
+    }
+    sqlx::raw_sql("INSERT INTO fail_flag (x) VALUES (1)")
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+async fn an_update_that_failed_is_tried_again(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let kim = signed_up(&h, 2011).await;
+    install_induced_failure(db).await;
+    let menu = h.screen(kim.id);
+    let answers = h.tg.count("answerCallbackQuery");
+    let edits = h.tg.count("editMessageText");
+    h.tg.press(&kim, menu.message_id, "sub");
+    // The first try answers the press, then fails on the database.
+    until(|| h.tg.count("answerCallbackQuery") > answers).await;
+    sqlx::raw_sql("DELETE FROM fail_flag")
+        .execute(store::testing::pool(&db.store))
+        .await
+        .unwrap();
+    // The second try, a second later, gets through.
+    until(|| h.tg.count("editMessageText") > edits).await;
+    assert_eq!(
+        h.tg.count("answerCallbackQuery"),
+        answers + 2,
+        "the press was handled twice: a failure, then a success"
+    );
+    assert!(h.screen(kim.id).text().contains("no subscription"));
+}
+
+/// Waits (up to 10 s) until `done` holds.
+async fn until(done: impl Fn() -> bool) {
+    for _ in 0..1000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the expected call never came");
+}
+
 async fn declining_leaves_nothing_behind(db: &TestDb) {
     let h = Harness::start(db).await;
     let gus = h.tg.user(2007, "Gus", None);
@@ -261,6 +323,7 @@ store::backend_tests!(
     buttons_follow_what_is_on_sale,
     a_reminder_says_when_the_subscription_has_ended,
     server_errors_are_retried,
+    an_update_that_failed_is_tried_again,
     a_restart_in_the_middle_of_a_conversation_loses_nothing,
     an_update_delivered_twice_acts_once,
     flood_control_is_waited_out,
