@@ -27,6 +27,13 @@ pub use site::{InventoryEntry, Site};
 
 /// Every route of the website with its middleware (security headers, error pages, body limit).
 pub fn router(site: Site) -> Router {
+    router_with(site, Router::new())
+}
+
+/// [`router`] plus `extra` routes (such as the operator's admin API) that share the site's
+/// security headers, error pages and body limit, so a probe cannot tell them apart by style.
+/// `extra` must not set a fallback of its own.
+pub fn router_with(site: Site, extra: Router) -> Router {
     let secure = site.secure();
     let routes = Router::new()
         .route("/", get(pages::home::show))
@@ -46,14 +53,14 @@ pub fn router(site: Site) -> Router {
                 )),
         )
         .fallback(pages::error::not_found)
-        .method_not_allowed_fallback(pages::error::method_not_allowed);
+        .method_not_allowed_fallback(pages::error::method_not_allowed)
+        .with_state(site.clone())
+        .merge(extra);
     // Outermost last: the headers also cover error pages, which also cover the body limit's 413.
-    let routes = security::limit_body(routes)
-        .layer(axum::middleware::from_fn_with_state(
-            site.clone(),
-            pages::error::dress,
-        ))
-        .with_state(site);
+    let routes = security::limit_body(routes).layer(axum::middleware::from_fn_with_state(
+        site,
+        pages::error::dress,
+    ));
     security::headers(routes, secure)
 }
 

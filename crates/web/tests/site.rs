@@ -533,6 +533,21 @@ async fn robots_may_read_the_pages_but_not_subscriptions() {
 }
 
 #[tokio::test]
+async fn extra_routes_share_the_sites_headers_and_error_pages() {
+    let extra = axum::Router::new().route(
+        "/admin/metrics",
+        axum::routing::get(|| async { StatusCode::UNAUTHORIZED }),
+    );
+    let router = web::router_with(web::Site::new(Arc::new(config())), extra);
+    let a = get(router.clone(), "/admin/metrics").await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(a.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert_eq!(a.headers[header::X_FRAME_OPTIONS], "DENY");
+    let home = get(router, "/").await;
+    assert_eq!(home.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn healthz_answers_ok() {
     let a = get(router(), "/healthz").await;
     assert_eq!(a.status, StatusCode::OK);
