@@ -21,6 +21,7 @@ pub struct Config {
     pub yookassa: YooKassaConfig,
     pub stars: StarsConfig,
     pub plans: Vec<PlanConfig>,
+    pub subscription: SubscriptionConfig,
     pub trial: TrialConfig,
     pub privacy: PrivacyConfig,
     pub backup: BackupConfig,
@@ -38,6 +39,7 @@ impl Default for Config {
             yookassa: YooKassaConfig::default(),
             stars: StarsConfig::default(),
             plans: default_plans(),
+            subscription: SubscriptionConfig::default(),
             trial: TrialConfig::default(),
             privacy: PrivacyConfig::default(),
             backup: BackupConfig::default(),
@@ -230,6 +232,8 @@ pub struct TelegramConfig {
     pub support_chat_id: i64,
     /// Public HTTPS URL for webhook mode; empty means long polling.
     pub webhook_url: String,
+    /// Remind users this many days before their subscription ends (plus once when it ends).
+    pub reminder_days: Vec<u32>,
 }
 
 impl Default for TelegramConfig {
@@ -240,6 +244,7 @@ impl Default for TelegramConfig {
             admins: Vec::new(),
             support_chat_id: 0,
             webhook_url: String::new(),
+            reminder_days: vec![3, 1],
         }
     }
 }
@@ -330,6 +335,26 @@ fn default_plans() -> Vec<PlanConfig> {
         },
     ]
 }
+
+/// How `GET /sub/{token}` picks a format for client apps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubscriptionConfig {
+    /// Operator rules, tried before the built-in ones.
+    pub rules: Vec<SubscriptionRule>,
+}
+
+/// "A User-Agent containing `user_agent` (any case) gets `format`."
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionRule {
+    pub user_agent: String,
+    /// `base64`, `sing-box`, `clash` or `html`.
+    pub format: String,
+}
+
+/// The formats `/sub/` can answer with.
+pub const SUBSCRIPTION_FORMATS: [&str; 4] = ["base64", "sing-box", "clash", "html"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

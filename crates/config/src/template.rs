@@ -82,6 +82,8 @@ admins = []
 support_chat_id = 0
 # Public https URL for webhook mode (served by the website); "" = long polling.
 webhook_url = ""
+# Remind users this many days before their subscription ends; they are also told when it ends.
+reminder_days = [3, 1]
 
 [yookassa]
 # Card payments through YooKassa (on YooKassa's page, linked from the bot and website).
@@ -116,6 +118,13 @@ id = "quarter"
 days = 90
 price_rub = 499
 price_stars = 250
+
+[subscription]
+# Which format a client app gets from its subscription URL is decided by its User-Agent. Your
+# rules come first: a User-Agent containing `user_agent` (any case) gets `format`, one of
+# base64 (vless:// list), sing-box (JSON profile), clash (Clash Meta YAML) or html (the page).
+# Example: rules = [{ user_agent = "MyApp", format = "sing-box" }]
+rules = []
 
 [trial]
 # Days of the free trial, once per Telegram account; 0 = no trial.

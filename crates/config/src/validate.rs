@@ -87,6 +87,13 @@ pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
         }
     }
 
+    if c.telegram.reminder_days.iter().any(|d| *d == 0 || *d > 365) {
+        return Err(invalid(
+            "telegram.reminder_days",
+            "each must be between 1 and 365",
+        ));
+    }
+
     http_url("yookassa.api_url", &c.yookassa.api_url)?;
     if c.yookassa.enabled {
         if !c.yookassa.shop_id.is_set() {
@@ -149,6 +156,20 @@ pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
         }
         if plan.price_stars == Some(0) {
             return Err(invalid(key("price_stars"), "must be more than 0"));
+        }
+    }
+    for (i, rule) in c.subscription.rules.iter().enumerate() {
+        if rule.user_agent.trim().is_empty() {
+            return Err(invalid(
+                format!("subscription.rules[{i}].user_agent"),
+                "must not be empty",
+            ));
+        }
+        if !crate::SUBSCRIPTION_FORMATS.contains(&rule.format.as_str()) {
+            return Err(invalid(
+                format!("subscription.rules[{i}].format"),
+                format!("must be one of {}", crate::SUBSCRIPTION_FORMATS.join(", ")),
+            ));
         }
     }
     if c.trial.days > domain::Days::MAX.0 {

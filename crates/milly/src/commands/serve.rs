@@ -14,6 +14,10 @@ use crate::{admin_api, data_dir, feed, node_tls};
 
 /// How long running work gets to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long startup waits for Telegram to say the bot's username.
+const BOT_LOOKUP: Duration = Duration::from_secs(5);
+/// Pause before restarting a bot that failed.
+const BOT_RESTART: Duration = Duration::from_secs(30);
 
 pub async fn run(loaded: config::Loaded) -> Result<()> {
     let config = Arc::new(loaded.config);
@@ -73,13 +77,30 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     let web_listener = TcpListener::bind(config.web.listen)
         .await
         .with_context(|| format!("cannot listen on web.listen {}", config.web.listen))?;
-    let mut router = web::router(web::Site::new(config.clone()).with_app(app.clone())).merge(
-        admin_api::router(admin_api::AdminState {
-            token: Arc::new(admin_token),
-            store: app.store().clone(),
-            node_metrics,
-        }),
-    );
+    let bot_options = bot_options(&config)?;
+    let mut site = web::Site::new(config.clone())
+        .with_app(app.clone())
+        .with_format_rules(format_rules(&config));
+    if bot_options.is_some() {
+        if let Some(name) = bot_username(&app).await {
+            site = site.with_bot_username(&name);
+        }
+    }
+    let admin = admin_api::router(admin_api::AdminState {
+        token: Arc::new(admin_token),
+        store: app.store().clone(),
+        node_metrics,
+    });
+    // The admin routes get the site's headers and error pages, so probes see one website.
+    let mut router = web::router_with(site, admin);
+    if let Some(options) = bot_options
+        .as_ref()
+        .filter(|_| !config.telegram.webhook_url.is_empty())
+    {
+        let hook = bot::webhook_router(app.clone(), options, shutdown.clone())
+            .context("cannot set up the Telegram webhook")?;
+        router = router.merge(hook);
+    }
     if config.yookassa.enabled {
         let y = &config.yookassa;
         let policy = billing::SourcePolicy::new(y.check_source_ip, &y.trusted_proxy_header);
@@ -107,24 +128,16 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         .context("website stopped")
     });
     println!("website: http://{}", config.web.listen);
-    if config.telegram.token.is_set() {
-        let secret = data_dir::read_or_create(
-            &config.service.data_dir,
-            "trial.key",
-            data_dir::random_secret,
-        )?;
-        let trial_key = bot::TrialKey::new(secret.trim().as_bytes().to_vec())
-            .context("the trial secret in the data directory is too short")?;
-        let bot_app = app.clone();
-        let bot_shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            bot::run(bot_app, bot::BotOptions::new(trial_key), bot_shutdown)
-                .await
-                .context("Telegram bot stopped")
-        });
-        println!("bot: long polling {}", config.telegram.api_url);
-    } else {
-        println!("bot: off (no [telegram] token)");
+    match bot_options {
+        Some(options) => {
+            tasks.spawn(run_bot(app.clone(), options, shutdown.clone()));
+            if config.telegram.webhook_url.is_empty() {
+                println!("bot: long polling {}", config.telegram.api_url);
+            } else {
+                println!("bot: webhook {}", config.telegram.webhook_url);
+            }
+        }
+        None => println!("bot: off (no [telegram] token)"),
     }
     println!("ready");
 
@@ -164,6 +177,72 @@ async fn shutdown_signal() -> Result<&'static str> {
             .await
             .context("cannot handle Ctrl-C")?;
         Ok("Ctrl-C")
+    }
+}
+
+/// `[subscription] rules` (validated at load) for the website's format choice.
+fn format_rules(config: &config::Config) -> Vec<web::subscription::format::FormatRule> {
+    config
+        .subscription
+        .rules
+        .iter()
+        .filter_map(|r| {
+            let format = r.format.parse().ok()?;
+            Some(web::subscription::format::FormatRule::new(
+                &r.user_agent,
+                format,
+            ))
+        })
+        .collect()
+}
+
+/// The bot's settings when a token is set; its trial secret lives in the data directory.
+fn bot_options(config: &config::Config) -> Result<Option<bot::BotOptions>> {
+    if !config.telegram.token.is_set() {
+        return Ok(None);
+    }
+    let dir = &config.service.data_dir;
+    let secret = data_dir::read_or_create(dir, "trial.key", data_dir::random_secret)?;
+    let trial_key = bot::TrialKey::new(secret.trim().as_bytes().to_vec())
+        .context("the trial secret in the data directory is too short")?;
+    let mut options = bot::BotOptions::new(trial_key);
+    options.reminder_days = config.telegram.reminder_days.clone();
+    Ok(Some(options))
+}
+
+/// The bot's @username for the website's button; the site works without it.
+async fn bot_username(app: &app::App) -> Option<String> {
+    match tokio::time::timeout(BOT_LOOKUP, bot::username(app)).await {
+        Ok(Ok(name)) => name,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot learn the bot's username; the website shows no bot button");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("Telegram did not answer in time; the website shows no bot button");
+            None
+        }
+    }
+}
+
+/// The bot is restarted after a failure (Telegram unreachable, say) instead of taking the
+/// node and the website down with it.
+async fn run_bot(
+    app: app::App,
+    options: bot::BotOptions,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    loop {
+        match bot::run(app.clone(), options.clone(), shutdown.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, "Telegram bot failed; restarting in {}s", BOT_RESTART.as_secs())
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(BOT_RESTART) => {}
+        }
     }
 }
 
