@@ -56,14 +56,19 @@ enum Command {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
-    /// Open COUNT connections through SOCKS to an echo, use each once, print `ready`, then hold
-    /// them idle until stdin closes.
+    /// Open COUNT connections through SOCKS to the echo at TARGET, use each once, print
+    /// `ready`, then hold them idle until stdin closes.
     Idle {
         #[arg(long)]
         socks: SocketAddr,
         #[arg(long)]
+        target: SocketAddr,
+        #[arg(long)]
         count: usize,
     },
+    /// Run a TCP echo server on 127.0.0.1, print its address, serve until killed. A process of
+    /// its own, so the far ends of idle connections do not share our descriptor limit.
+    Echo,
 }
 
 fn parse_forward(s: &str) -> Result<(SocketAddr, SocketAddr), String> {
@@ -110,7 +115,16 @@ async fn run(command: Command) -> Result<(), Error> {
             seconds,
             concurrency,
         } => rate(socks, Duration::from_secs(seconds), concurrency).await?,
-        Command::Idle { socks, count } => idle(socks, count).await?,
+        Command::Idle {
+            socks,
+            target,
+            count,
+        } => idle(socks, target, count).await?,
+        Command::Echo => {
+            let echo = TcpEcho::start(EchoMode::Stream).await?;
+            println!("{}", echo.addr());
+            std::future::pending::<()>().await;
+        }
     }
     Ok(())
 }
@@ -155,9 +169,7 @@ async fn rate(proxy: SocketAddr, duration: Duration, concurrency: usize) -> Resu
     Ok(())
 }
 
-async fn idle(proxy: SocketAddr, count: usize) -> Result<(), Error> {
-    let echo = TcpEcho::start(EchoMode::Stream).await?;
-    let target = echo.addr();
+async fn idle(proxy: SocketAddr, target: SocketAddr, count: usize) -> Result<(), Error> {
     let mut held = Vec::with_capacity(count);
     let mut failed = 0usize;
     while held.len() + failed < count {
