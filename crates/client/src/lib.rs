@@ -1,0 +1,26 @@
+//! milly's local client: a `vless://` link in, a SOCKS5 inbound and forwarded ports out.
+//!
+//! - [`ClientLink`] parses exactly the links `domain::link` prints, with typed errors for
+//!   anything else.
+//! - [`Outbound`] dials the node as the link says (`security=tls` today: webpki roots, or any
+//!   certificate when the link says `allowInsecure=1`) and sends one VLESS request per
+//!   connection.
+//! - [`serve_socks`] (SOCKS5 CONNECT) and [`serve_forward`] (`LOCAL=HOST:PORT`) accept local
+//!   connections and [`relay`] them both ways with half-close, until a shutdown token fires.
+//!
+//! Nothing here logs a destination, an address or the user id; only counts.
+#![forbid(unsafe_code)]
+
+mod forward;
+mod link;
+mod outbound;
+mod relay;
+mod serve;
+mod socks;
+mod tls;
+
+pub use forward::{Forward, ForwardError};
+pub use link::{ClientLink, LinkError, Security, VISION_FLOW};
+pub use outbound::{NodeStream, Outbound, OutboundError, CONNECT_TIMEOUT};
+pub use relay::relay;
+pub use serve::{serve_forward, serve_socks, Counters, MAX_CONNECTIONS};
