@@ -13,4 +13,4 @@ pub use load::{load, ConfigError, ConfigSource, Loaded};
 pub use model::*;
 pub use price::Rubles;
 pub use secret::Secret;
-pub use template::{render_template, TemplateSecrets};
+pub use template::{render_template, TemplateSecrets, DEFAULT_REALITY_DEST};

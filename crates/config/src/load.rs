@@ -110,6 +110,11 @@ fn resolve_paths(config: &mut Config, base: &Path) {
         Some(d) => abs(d),
         None => config.service.data_dir.join("backups"),
     });
+    if config.node.reality.server_names.is_empty() {
+        if let Some(host) = config.node.reality.dest_host() {
+            config.node.reality.server_names = vec![host.to_owned()];
+        }
+    }
     let url = config.database.url.expose().trim().to_owned();
     config.database.url = DatabaseUrl(if url.is_empty() {
         format!(

@@ -152,7 +152,11 @@ pub struct AdminConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeSecurityKind {
+    /// VLESS over TLS with a certificate (files, or self-signed).
     Tls,
+    /// VLESS over REALITY: no certificate or domain of our own; looks like `dest` to everyone
+    /// who is not our client.
+    Reality,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,6 +175,7 @@ pub struct NodeConfig {
     pub public_port: u16,
     pub security: NodeSecurityKind,
     pub tls: NodeTlsConfig,
+    pub reality: NodeRealityConfig,
     /// Allow destinations in loopback and private networks (tests, trusted setups only).
     pub allow_private_destinations: bool,
     /// Where probes and non-clients are handed; empty means the website's `[web] listen`.
@@ -191,6 +196,7 @@ impl Default for NodeConfig {
             public_port: 0,
             security: NodeSecurityKind::Tls,
             tls: NodeTlsConfig::default(),
+            reality: NodeRealityConfig::default(),
             allow_private_destinations: false,
             fallback: None,
             handshake_timeout_secs: 10,
@@ -218,6 +224,43 @@ pub struct NodeTlsConfig {
     pub key: Option<PathBuf>,
     /// The name clients send as SNI; empty means `public_host`.
     pub server_name: String,
+}
+
+/// `[node.reality]`: used when `[node] security = "reality"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeRealityConfig {
+    /// The node's X25519 private key, URL-safe base64 without padding (`milly keygen reality`).
+    pub private_key: Secret,
+    /// Short ids clients may present: hex, up to 16 characters each.
+    pub short_ids: Vec<String>,
+    /// Server names (SNI) clients may use; empty means `dest`'s host.
+    pub server_names: Vec<String>,
+    /// `host:port` of a real TLS 1.3 website that everyone else is relayed to.
+    pub dest: String,
+    /// Largest accepted difference between the client's clock and ours, in milliseconds;
+    /// 0 = no limit.
+    pub max_time_diff_ms: u64,
+}
+
+impl Default for NodeRealityConfig {
+    fn default() -> Self {
+        Self {
+            private_key: Secret::default(),
+            short_ids: Vec::new(),
+            server_names: Vec::new(),
+            dest: String::new(),
+            max_time_diff_ms: 60_000,
+        }
+    }
+}
+
+impl NodeRealityConfig {
+    /// The host part of `dest` (without brackets for IPv6).
+    pub fn dest_host(&self) -> Option<&str> {
+        let (host, _) = self.dest.rsplit_once(':')?;
+        Some(host.trim_start_matches('[').trim_end_matches(']'))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,13 @@
 /// Secrets generated fresh for each `milly init`.
 pub struct TemplateSecrets {
     pub admin_token: String,
+    /// REALITY: the node's X25519 private key (URL-safe base64) and one short id (hex).
+    pub reality_private_key: String,
+    pub reality_short_id: String,
 }
+
+/// The website REALITY imitates unless the operator picks another.
+pub const DEFAULT_REALITY_DEST: &str = "www.microsoft.com:443";
 
 const TEMPLATE: &str = r#"# milly configuration.
 #
@@ -49,7 +55,9 @@ listen = "127.0.0.1:8443"
 public_host = "127.0.0.1"
 # Port clients connect to, if it differs from listen's port (port forwarding); 0 = same.
 public_port = 0
-# "tls": VLESS over TLS.
+# "tls": VLESS over TLS with a certificate ([node.tls]).
+# "reality": VLESS over REALITY with the XTLS Vision flow ([node.reality]): no domain or
+# certificate of your own; to anyone but your users the node looks like `dest`.
 security = "tls"
 # Allow users to reach loopback and private networks through the node. Leave off in production:
 # it would open the operator's internal network to every user.
@@ -70,6 +78,18 @@ max_connections = 10000
 # key = "/etc/letsencrypt/live/vpn.example.com/privkey.pem"
 # Name clients send as SNI; "" = public_host.
 server_name = ""
+
+[node.reality]
+# X25519 private key (`milly keygen reality` prints a pair); its public key goes into links.
+private_key = "{reality_private_key}"
+# Short ids clients may present (hex, up to 16 characters); "" allows clients without one.
+short_ids = ["{reality_short_id}"]
+# Server names (SNI) clients may use; empty = dest's host.
+server_names = []
+# A real TLS 1.3 website (host:port) that the node imitates and relays everyone else to.
+dest = "{reality_dest}"
+# Largest accepted difference between a client's clock and ours, in milliseconds; 0 = no limit.
+max_time_diff_ms = 60000
 
 [telegram]
 # Bot token from @BotFather; the bot runs only when it is set.
@@ -146,7 +166,11 @@ interval_hours = 24
 "#;
 
 pub fn render_template(secrets: &TemplateSecrets) -> String {
-    TEMPLATE.replace("{admin_token}", &secrets.admin_token)
+    TEMPLATE
+        .replace("{admin_token}", &secrets.admin_token)
+        .replace("{reality_private_key}", &secrets.reality_private_key)
+        .replace("{reality_short_id}", &secrets.reality_short_id)
+        .replace("{reality_dest}", DEFAULT_REALITY_DEST)
 }
 
 #[cfg(test)]
@@ -157,6 +181,8 @@ mod tests {
     fn rendered() -> String {
         render_template(&TemplateSecrets {
             admin_token: "t0ken".into(),
+            reality_private_key: "SL2oS5M7XTc0bFvhcMKsjb1qCrfWsZ0PtnbScjvdeUE".into(),
+            reality_short_id: "6ba85179e30d4fc2".into(),
         })
     }
 
@@ -165,6 +191,10 @@ mod tests {
         let parsed: Config = toml::from_str(&rendered()).unwrap();
         let mut expected = Config::default();
         expected.admin.token = crate::Secret::new("t0ken");
+        expected.node.reality.private_key =
+            crate::Secret::new("SL2oS5M7XTc0bFvhcMKsjb1qCrfWsZ0PtnbScjvdeUE");
+        expected.node.reality.short_ids = vec!["6ba85179e30d4fc2".into()];
+        expected.node.reality.dest = DEFAULT_REALITY_DEST.into();
         assert_eq!(parsed, expected);
     }
 

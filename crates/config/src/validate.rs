@@ -55,6 +55,9 @@ pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
         if node.tls.cert.is_some() != node.tls.key.is_some() {
             return Err(invalid("node.tls", "`cert` and `key` must be set together"));
         }
+        if node.security == crate::NodeSecurityKind::Reality {
+            reality(&node.reality)?;
+        }
         if node.handshake_timeout_secs == 0 {
             return Err(invalid("node.handshake_timeout_secs", "must be at least 1"));
         }
@@ -198,6 +201,50 @@ pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
     Ok(())
 }
 
+fn reality(r: &crate::NodeRealityConfig) -> Result<(), Invalid> {
+    use base64::Engine as _;
+    let key =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(r.private_key.expose().trim());
+    if !matches!(key, Ok(k) if k.len() == 32) {
+        return Err(invalid(
+            "node.reality.private_key",
+            "must be an X25519 private key in URL-safe base64 (run `milly keygen reality`)",
+        ));
+    }
+    if r.short_ids.is_empty() {
+        return Err(invalid(
+            "node.reality.short_ids",
+            "needs at least one short id",
+        ));
+    }
+    for (i, id) in r.short_ids.iter().enumerate() {
+        if id.len() > 16 || id.len() % 2 != 0 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(invalid(
+                format!("node.reality.short_ids[{i}]"),
+                "an even number (0-16) of hex digits",
+            ));
+        }
+    }
+    let port_ok = r
+        .dest
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse::<u16>().ok())
+        .is_some_and(|p| p > 0);
+    if !port_ok || r.dest_host().is_none_or(str::is_empty) {
+        return Err(invalid(
+            "node.reality.dest",
+            "must be host:port of a TLS 1.3 website",
+        ));
+    }
+    if r.server_names.iter().any(|n| n.trim().is_empty()) {
+        return Err(invalid(
+            "node.reality.server_names",
+            "names must not be empty",
+        ));
+    }
+    Ok(())
+}
+
 fn http_url(key: &str, value: &str) -> Result<url::Url, Invalid> {
     let u = url::Url::parse(value).map_err(|e| invalid(key, format!("not a URL ({e})")))?;
     if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
@@ -296,6 +343,22 @@ mod tests {
         assert!(!looks_like_bot_token(
             "abc:ABCdefGHIjklMNOpqrSTUvwxYZ0123456789"
         ));
+    }
+
+    #[test]
+    fn a_reality_node_needs_a_key_short_ids_and_dest() {
+        let mut c = ok();
+        c.node.security = crate::NodeSecurityKind::Reality;
+        assert_eq!(validate(&c).unwrap_err().key, "node.reality.private_key");
+        c.node.reality.private_key =
+            crate::Secret::new("SL2oS5M7XTc0bFvhcMKsjb1qCrfWsZ0PtnbScjvdeUE");
+        assert_eq!(validate(&c).unwrap_err().key, "node.reality.short_ids");
+        c.node.reality.short_ids = vec!["6ba85179e30d4fc2".into(), "".into()];
+        assert_eq!(validate(&c).unwrap_err().key, "node.reality.dest");
+        c.node.reality.dest = "www.example.com:443".into();
+        assert_eq!(validate(&c), Ok(()));
+        c.node.reality.short_ids.push("abc".into());
+        assert_eq!(validate(&c).unwrap_err().key, "node.reality.short_ids[2]");
     }
 
     #[test]

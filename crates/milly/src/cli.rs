@@ -28,6 +28,8 @@ pub enum Command {
     Init(InitArgs),
     /// Run everything configured until SIGINT or SIGTERM.
     Serve,
+    /// Use a vless:// link from this machine: a local SOCKS5 proxy and forwarded ports.
+    Client(ClientArgs),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -37,6 +39,21 @@ pub enum Command {
     /// List payments and refund them.
     #[command(subcommand)]
     Payment(PaymentCommand),
+    /// The personal data milly keeps, and the retention rules that remove it.
+    #[command(subcommand)]
+    Privacy(PrivacyCommand),
+    /// Encrypted backups of the store (age format).
+    #[command(subcommand)]
+    Backup(BackupCommand),
+    /// Generate keys.
+    #[command(subcommand)]
+    Keygen(KeygenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeygenCommand {
+    /// Print a REALITY X25519 key pair and a short id for [node.reality].
+    Reality,
 }
 
 #[derive(Debug, Args)]
@@ -44,6 +61,19 @@ pub struct InitArgs {
     /// Directory to write milly.toml into.
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The vless:// link milly printed (quote it: it contains '&' and '#').
+    #[arg(long, value_name = "LINK")]
+    pub link: client::ClientLink,
+    /// SOCKS5 address to listen on (default 127.0.0.1:1080 unless only --forward is given).
+    #[arg(long, value_name = "ADDR")]
+    pub socks: Option<std::net::SocketAddr>,
+    /// Relay every connection to local port LOCAL (or IP:PORT) to HOST:PORT. Repeatable.
+    #[arg(long, value_name = "LOCAL=HOST:PORT")]
+    pub forward: Vec<client::Forward>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +128,35 @@ pub enum PaymentCommand {
 pub enum ConfigCommand {
     /// Validate the configuration and print it with secrets masked.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Print every stored column: personal data with category, purpose and retention.
+    Inventory,
+    /// Apply the retention rules now (the daily job of `serve`); prints counts only.
+    Purge {
+        /// Only count what would be erased.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Write an encrypted snapshot of the store to [backup] recipients.
+    Create {
+        /// Where to write it; default: a new file in [backup] dir.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Restore a backup into the configured database, which must be empty.
+    Restore {
+        file: PathBuf,
+        /// age identity file (AGE-SECRET-KEY-1...) of one of the recipients.
+        #[arg(long, value_name = "FILE")]
+        identity: PathBuf,
+    },
 }
 
 #[cfg(test)]

@@ -1,7 +1,11 @@
 //! Dispatch from a parsed command line to the command that runs it.
 
+mod client;
+mod backup;
 mod config_check;
 mod init;
+mod privacy;
+mod keygen;
 mod payment;
 mod serve;
 mod user;
@@ -11,13 +15,15 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, ConfigCommand, DEFAULT_CONFIG};
+use crate::cli::{Cli, Command, ConfigCommand, KeygenCommand, DEFAULT_CONFIG};
 
 pub async fn run(cli: Cli) -> Result<()> {
     let explicit = cli.config.is_some();
     let path = cli.config.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
     match cli.command {
         Command::Init(args) => init::run(&args.dir),
+        Command::Client(args) => client::run(args).await,
+        Command::Keygen(KeygenCommand::Reality) => keygen::reality(),
         Command::Config(ConfigCommand::Check) => config_check::run(&load(&path, explicit)?),
         Command::Serve => serve::run(load(&path, explicit)?).await,
         Command::Payment(cmd) => {
@@ -30,6 +36,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             let app = open_app(&loaded.config).await?;
             user::run(&app, cmd).await
         }
+        Command::Privacy(cmd) => privacy::run(&load(&path, explicit)?.config, cmd).await,
+        Command::Backup(cmd) => backup::run(&load(&path, explicit)?.config, cmd).await,
     }
 }
 

@@ -15,8 +15,11 @@ pub fn run(dir: &Path) -> Result<()> {
             path.display()
         );
     }
+    let reality = super::keygen::RealityKeys::generate();
     let text = config::render_template(&config::TemplateSecrets {
         admin_token: data_dir::random_secret()?,
+        reality_private_key: reality.private_key,
+        reality_short_id: reality.short_id,
     });
     data_dir::write_private(&path, &text)?;
     println!("wrote {}", path.display());
