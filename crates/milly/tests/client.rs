@@ -1,0 +1,203 @@
+//! `milly client` against a real `milly serve`: a user pastes the link milly printed, points
+//! applications at the local SOCKS5 port or a forwarded port, and their bytes reach the
+//! destination and come back exactly; a link with someone else's id gets the website instead.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use testkit::traffic::{self, random_bytes};
+use testkit::{free_tcp_addr, wait_admitted, EchoMode, MillyHome, Process, TcpEcho, VlessLink};
+use tokio::io::AsyncReadExt;
+
+const MIB: usize = 1024 * 1024;
+/// A user id no one was given.
+const STRANGER: &str = "0e0e0e0e-0000-4000-8000-0e0e0e0e0e0e";
+const ADMIT_DEADLINE: Duration = Duration::from_secs(5);
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn milly_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
+}
+
+/// A TLS node with a self-signed certificate, one user, and the raw link `milly user add` printed.
+struct Node {
+    home: MillyHome,
+    _serve: Process,
+    link: String,
+}
+
+async fn node_with_a_user() -> Node {
+    let home = MillyHome::new(&milly_bin(), "").unwrap();
+    let serve = home.serve().await.unwrap();
+    let out = home
+        .run(&["user", "add", "--telegram-id", "3001", "--days", "30"])
+        .unwrap();
+    let link = out
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("vless://"))
+        .unwrap()
+        .to_owned();
+    let parsed = VlessLink::parse(&link).unwrap();
+    wait_admitted(home.node_addr(), &parsed, ADMIT_DEADLINE)
+        .await
+        .unwrap();
+    Node {
+        home,
+        _serve: serve,
+        link,
+    }
+}
+
+/// `milly client --link LINK ARGS...` as a person runs it, ready once it printed `ready`
+/// listeners. Readiness is read from its output, not probed, so every connection it counts is
+/// one this test made.
+async fn milly_client(node: &Node, link: &str, args: &[String], ready: usize) -> Process {
+    let mut all = vec!["client".to_owned(), "--link".to_owned(), link.to_owned()];
+    all.extend_from_slice(args);
+    let mut process =
+        Process::spawn("milly-client", &milly_bin(), &all, &[], node.home.dir()).unwrap();
+    let start = Instant::now();
+    while process.log().matches(" listening on ").count() < ready {
+        assert!(
+            start.elapsed() < START_TIMEOUT && process.exit_status().is_none(),
+            "milly client did not start; log:\n{}",
+            process.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    process
+}
+
+/// Sends SIGTERM to a process this test started and expects a clean exit.
+async fn terminate(process: &mut Process) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &process.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = process.wait_exit(EXIT_TIMEOUT).await;
+    assert!(
+        exit.is_some_and(|s| s.success()),
+        "exit {exit:?}; log:\n{}",
+        process.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_moves_tcp_byte_exact_both_ways_through_the_socks_port() {
+    let node = node_with_a_user().await;
+    let socks = free_tcp_addr();
+    let mut client =
+        milly_client(&node, &node.link, &["--socks".into(), socks.to_string()], 1).await;
+
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    traffic::tcp_roundtrips(socks, echo.addr(), 8, MIB)
+        .await
+        .unwrap();
+    assert_eq!(echo.accepted(), 8);
+
+    // The echo answers only after our EOF: the half-close must cross both hops and the reply
+    // still come back.
+    let after_eof = TcpEcho::start(EchoMode::AfterEof).await.unwrap();
+    traffic::tcp_roundtrip(socks, after_eof.addr(), &random_bytes(256 * 1024))
+        .await
+        .unwrap();
+
+    terminate(&mut client).await;
+    let log = client.log();
+    assert!(
+        log.contains(&format!("SOCKS5 listening on {socks}")),
+        "{log}"
+    );
+    assert!(log.contains("9 accepted, 0 failed"), "{log}");
+    let user_id = VlessLink::parse(&node.link).unwrap().user_id;
+    assert!(!log.contains(&user_id), "the client printed the user id");
+    assert!(
+        !log.contains(&echo.addr().to_string()),
+        "the client printed a destination"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_ports_carry_each_connection_to_their_destination() {
+    let node = node_with_a_user().await;
+    let first = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let second = TcpEcho::start(EchoMode::AfterEof).await.unwrap();
+    let (a, b) = (free_tcp_addr(), free_tcp_addr());
+    let args = [
+        "--forward".into(),
+        format!("{a}={}", first.addr()),
+        "--forward".into(),
+        format!("{}={}", b.port(), second.addr()),
+    ];
+    let mut client = milly_client(&node, &node.link, &args, 2).await;
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for port in [a, b, a, b] {
+        tasks.spawn(async move {
+            let payload = random_bytes(512 * 1024);
+            let stream = tokio::net::TcpStream::connect(port).await.unwrap();
+            let back = traffic::exchange(stream, payload.clone()).await.unwrap();
+            assert!(back == payload, "bytes differ through {port}");
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    assert_eq!((first.accepted(), second.accepted()), (2, 2));
+
+    // Without --socks, only the forwards listen.
+    let log = client.log();
+    assert!(!log.contains("SOCKS5"), "{log}");
+    terminate(&mut client).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_with_an_unknown_id_reaches_the_website_and_no_destination() {
+    let node = node_with_a_user().await;
+    let user_id = VlessLink::parse(&node.link).unwrap().user_id;
+    let stranger = node.link.replace(&user_id, STRANGER);
+    let socks = free_tcp_addr();
+    let mut client =
+        milly_client(&node, &stranger, &["--socks".into(), socks.to_string()], 1).await;
+
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let mut stream = testkit::socks::connect(socks, echo.addr()).await.unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut got))
+        .await
+        .unwrap()
+        .ok();
+    assert!(
+        got.is_empty(),
+        "the website's answer leaked to the application"
+    );
+    assert_eq!(
+        echo.accepted(),
+        0,
+        "a stranger's link reached the destination"
+    );
+
+    terminate(&mut client).await;
+    let log = client.log();
+    assert!(log.contains("did not answer as VLESS"), "{log}");
+    assert!(log.contains("1 accepted, 1 failed"), "{log}");
+}
+
+#[test]
+fn a_link_milly_would_never_print_is_refused_in_one_line() {
+    let out = std::process::Command::new(milly_bin())
+        .args([
+            "client",
+            "--link",
+            "vless://0e0e0e0e-0000-4000-8000-0e0e0e0e0e0e@127.0.0.1:1?type=ws&security=tls",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("type=ws is not supported"), "{stderr}");
+}
