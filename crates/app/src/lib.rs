@@ -2,9 +2,11 @@
 //! and the links a user imports into their apps. Front ends call these, never the store directly
 //! for anything that changes state.
 
+pub mod backup;
 mod card_payments;
 mod error;
 mod links;
+pub mod privacy;
 mod privacy_rights;
 mod signup;
 mod stars;
@@ -15,6 +17,7 @@ mod users;
 pub use card_payments::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH};
 pub use error::AppError;
 pub use links::Links;
+pub use privacy::PurgeReport;
 pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
 pub use support::TicketOwner;

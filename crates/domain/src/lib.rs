@@ -3,6 +3,7 @@
 
 mod access;
 mod ids;
+pub mod inventory;
 mod link;
 mod money;
 mod node;

@@ -29,6 +29,7 @@ mod error;
 mod export;
 mod nodes;
 mod payments;
+mod privacy_counts;
 mod subscriptions;
 mod support;
 #[cfg(feature = "testing")]

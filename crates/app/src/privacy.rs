@@ -1,0 +1,139 @@
+//! Retention (policy section 8): erasing people whose last subscription ended more than
+//! `[privacy] retention_days` ago and who have not used the service since — the same erasure as
+//! a deletion — and pruning support tickets and bot bookkeeping by their own declared retention
+//! (`domain::inventory`). Reports counts only, never who.
+
+use std::time::Duration as StdDuration;
+
+use domain::inventory::{
+    ACCESS_TOMBSTONE_RETENTION_DAYS, BOT_UPDATE_RETENTION_DAYS, SUPPORT_TICKET_RETENTION_DAYS,
+};
+use time::{Duration, OffsetDateTime};
+use tokio_util::sync::CancellationToken;
+
+use crate::{App, AppError};
+
+/// How often the retention job runs in `milly serve`.
+pub const RETENTION_JOB_INTERVAL: StdDuration = StdDuration::from_secs(24 * 60 * 60);
+/// How long after start the first run waits, so start-up is not slowed by it.
+const FIRST_RUN_DELAY: StdDuration = StdDuration::from_secs(60);
+/// How long a failed run waits before trying again.
+const RETRY_AFTER_FAILURE: StdDuration = StdDuration::from_secs(60 * 60);
+
+/// What a purge removed (or, in a dry run, would remove). Counts only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// People erased because their retention period passed.
+    pub people: u64,
+    pub support_tickets: u64,
+    pub bot_updates: u64,
+    pub access_tombstones: u64,
+}
+
+/// The instants before which each retention rule removes records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cutoffs {
+    pub people: OffsetDateTime,
+    pub support_tickets: OffsetDateTime,
+    pub bot_updates: OffsetDateTime,
+    pub access_tombstones: OffsetDateTime,
+}
+
+impl Cutoffs {
+    pub fn at(now: OffsetDateTime, retention_days: u32) -> Cutoffs {
+        let days = |d: u32| now - Duration::days(i64::from(d));
+        Cutoffs {
+            people: days(retention_days),
+            support_tickets: days(SUPPORT_TICKET_RETENTION_DAYS),
+            bot_updates: days(BOT_UPDATE_RETENTION_DAYS),
+            access_tombstones: days(ACCESS_TOMBSTONE_RETENTION_DAYS),
+        }
+    }
+}
+
+impl App {
+    /// Applies every retention rule at `now`; with `dry_run` only counts what would go.
+    pub async fn purge_expired(
+        &self,
+        now: OffsetDateTime,
+        dry_run: bool,
+    ) -> Result<PurgeReport, AppError> {
+        let cut = Cutoffs::at(now, self.config().privacy.retention_days);
+        let store = self.store();
+        let people = store.inactive_users(cut.people).await?;
+        if dry_run {
+            return Ok(PurgeReport {
+                people: people.len() as u64,
+                support_tickets: store
+                    .count_support_tickets_before(cut.support_tickets)
+                    .await?,
+                bot_updates: store.count_updates_before(cut.bot_updates).await?,
+                access_tombstones: store
+                    .count_access_tombstones_before(cut.access_tombstones)
+                    .await?,
+            });
+        }
+        let mut report = PurgeReport::default();
+        for id in people {
+            match store.erase_user(id).await {
+                Ok(()) => report.people += 1,
+                // Deleted by someone else meanwhile: already gone, nothing to count.
+                Err(store::StoreError::UserNotFound) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        report.support_tickets = store.purge_support_tickets(cut.support_tickets).await?;
+        report.bot_updates = store.prune_updates(cut.bot_updates).await?;
+        report.access_tombstones = store.prune_access_tombstones(cut.access_tombstones).await?;
+        Ok(report)
+    }
+}
+
+/// The daily retention job of `milly serve`: a first run a minute after start, then one a day,
+/// until `shutdown`. A failed run is logged (without personal data) and retried in an hour.
+pub async fn run_retention_job(app: App, shutdown: CancellationToken) {
+    let mut wait = FIRST_RUN_DELAY;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = match app.purge_expired(OffsetDateTime::now_utc(), false).await {
+            Ok(r) => {
+                tracing::info!(
+                    people = r.people,
+                    support_tickets = r.support_tickets,
+                    bot_updates = r.bot_updates,
+                    access_tombstones = r.access_tombstones,
+                    "retention purge done"
+                );
+                RETENTION_JOB_INTERVAL
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "retention purge failed; retrying in an hour");
+                RETRY_AFTER_FAILURE
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cutoffs_lie_their_retention_before_now() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let cut = Cutoffs::at(now, 1095);
+        assert_eq!(now - cut.people, Duration::days(1095));
+        assert_eq!(
+            now - cut.support_tickets,
+            Duration::days(SUPPORT_TICKET_RETENTION_DAYS.into())
+        );
+        assert_eq!(
+            now - cut.bot_updates,
+            Duration::days(BOT_UPDATE_RETENTION_DAYS.into())
+        );
+        assert!(cut.access_tombstones < now);
+    }
+}

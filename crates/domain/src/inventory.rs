@@ -1,0 +1,418 @@
+//! The data inventory as code: every column the store has, classified. Personal data
+//! ([`ENTRIES`]) names its category (privacy policy section 2), purposes (section 3) and
+//! retention; every other column is listed in [`NOT_PERSONAL`] with the reason, so a new column
+//! cannot appear without someone deciding what it is. `milly privacy inventory` and the
+//! website's privacy page render this list; a test compares it with the live schema.
+
+use serde::Serialize;
+
+/// Days a support ticket is kept after its last message (unless the person is erased first).
+pub const SUPPORT_TICKET_RETENTION_DAYS: u32 = 365;
+/// Days the bot remembers an update id it handled (Telegram redelivers for at most a day).
+pub const BOT_UPDATE_RETENTION_DAYS: u32 = 2;
+/// Days a revoked VLESS id is remembered so polling nodes learn to drop it.
+pub const ACCESS_TOMBSTONE_RETENTION_DAYS: u32 = 7;
+
+/// What kind of personal data a column holds: the list in policy section 2.1, plus the two
+/// kinds the service also needs (support correspondence, from section 5.1, and the account
+/// records that tie the rest together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    TelegramId,
+    TelegramName,
+    TelegramUsername,
+    Email,
+    Payment,
+    ConnectionData,
+    Support,
+    Account,
+}
+
+impl Category {
+    pub const ALL: [Category; 8] = [
+        Category::TelegramId,
+        Category::TelegramName,
+        Category::TelegramUsername,
+        Category::Email,
+        Category::Payment,
+        Category::ConnectionData,
+        Category::Support,
+        Category::Account,
+    ];
+
+    /// The category as the policy words it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::TelegramId => "Telegram user ID",
+            Category::TelegramName => "Telegram name and surname",
+            Category::TelegramUsername => "Telegram username",
+            Category::Email => "Email address (if provided by the User)",
+            Category::Payment => "Payment information (amount, date, status, without card data)",
+            Category::ConnectionData => {
+                "Technical connection data (activation date, subscription period)"
+            }
+            Category::Support => "Messages to and from technical support",
+            Category::Account => "Account records (internal number, language, consent, status)",
+        }
+    }
+
+    /// Where the policy names this kind of data.
+    pub fn clause(self) -> &'static str {
+        match self {
+            Category::Support => "5.1",
+            Category::Account => "3.1, 4.1",
+            _ => "2.1",
+        }
+    }
+}
+
+/// Why the data is processed: the purposes of policy section 3.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    Identification,
+    Access,
+    Payments,
+    Support,
+    Quality,
+    Law,
+}
+
+impl Purpose {
+    pub fn label(self) -> &'static str {
+        match self {
+            Purpose::Identification => "User identification for service provision",
+            Purpose::Access => "Providing access to secure internet connection",
+            Purpose::Payments => "Payment processing and subscription management",
+            Purpose::Support => "Communication with User for technical support",
+            Purpose::Quality => "Service quality improvement and issue resolution",
+            Purpose::Law => "Fulfillment of obligations under applicable law",
+        }
+    }
+}
+
+/// How long a column's value is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Retention {
+    /// While the person is served; erased when they delete their account or withdraw consent,
+    /// and `[privacy] retention_days` after their last subscription ended and their last use.
+    Account,
+    /// Kept as accounting law requires; at erasure the link to the person is removed.
+    LegalRecord,
+    /// Erased with the person, or [`SUPPORT_TICKET_RETENTION_DAYS`] after the ticket's last
+    /// message, whichever comes first.
+    SupportTicket,
+}
+
+impl Retention {
+    /// The rule in words, with the configured account retention filled in.
+    pub fn describe(self, retention_days: u32) -> String {
+        match self {
+            Retention::Account => format!(
+                "until deletion, or {retention_days} days after the last subscription ended \
+                 and the last use"
+            ),
+            Retention::LegalRecord => {
+                "as the law requires; unlinked from the person at deletion".to_owned()
+            }
+            Retention::SupportTicket => format!(
+                "until deletion, or {SUPPORT_TICKET_RETENTION_DAYS} days after the ticket's \
+                 last message"
+            ),
+        }
+    }
+}
+
+/// One column holding personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub table: &'static str,
+    pub column: &'static str,
+    pub category: Category,
+    pub purposes: &'static [Purpose],
+    pub retention: Retention,
+    /// What the column holds, in a few words.
+    pub holds: &'static str,
+}
+
+/// One column that holds no personal data, and why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct NotPersonal {
+    pub table: &'static str,
+    pub column: &'static str,
+    pub why: &'static str,
+}
+
+use Category as C;
+use Purpose as P;
+use Retention as R;
+
+const IDENTIFY: &[Purpose] = &[P::Identification];
+const SERVE: &[Purpose] = &[P::Identification, P::Access];
+const ACCESS: &[Purpose] = &[P::Access];
+const SUBSCRIBE: &[Purpose] = &[P::Access, P::Payments];
+const PAY: &[Purpose] = &[P::Payments, P::Law];
+const SUPPORT: &[Purpose] = &[P::Support, P::Quality];
+const REMIND: &[Purpose] = &[P::Payments, P::Support];
+
+const fn entry(
+    table: &'static str,
+    column: &'static str,
+    category: Category,
+    purposes: &'static [Purpose],
+    retention: Retention,
+    holds: &'static str,
+) -> Entry {
+    Entry {
+        table,
+        column,
+        category,
+        purposes,
+        retention,
+        holds,
+    }
+}
+
+const fn not_personal(table: &'static str, column: &'static str, why: &'static str) -> NotPersonal {
+    NotPersonal { table, column, why }
+}
+
+/// Every column that holds personal data.
+#[rustfmt::skip]
+pub const ENTRIES: &[Entry] = &[
+    entry("users", "id", C::Account, SERVE, R::Account, "internal account number"),
+    entry("users", "telegram_id", C::TelegramId, SERVE, R::Account, "Telegram user id"),
+    entry("users", "first_name", C::TelegramName, IDENTIFY, R::Account, "first name as Telegram reports it"),
+    entry("users", "last_name", C::TelegramName, IDENTIFY, R::Account, "surname as Telegram reports it"),
+    entry("users", "username", C::TelegramUsername, IDENTIFY, R::Account, "@username as Telegram reports it"),
+    entry("users", "email", C::Email, &[P::Payments, P::Support], R::Account, "email, only if the person gave one (receipts, replies)"),
+    entry("users", "language", C::Account, IDENTIFY, R::Account, "language the bot and site speak to the person"),
+    entry("users", "consent_at", C::Account, &[P::Law], R::Account, "when the person accepted the privacy policy"),
+    entry("users", "blocked", C::Account, ACCESS, R::Account, "whether the operator blocked the account"),
+    entry("users", "created_at", C::Account, IDENTIFY, R::Account, "when the account was created"),
+    entry("users", "last_seen_at", C::Account, &[P::Law], R::Account, "last use of the service (day-level, for the retention rule)"),
+    entry("users", "bot_unreachable", C::Account, &[P::Support], R::Account, "whether the person blocked the bot"),
+    entry("subscriptions", "user_id", C::Account, SUBSCRIBE, R::Account, "whose subscription"),
+    entry("subscriptions", "plan", C::ConnectionData, SUBSCRIBE, R::Account, "plan of the current period"),
+    entry("subscriptions", "activated_at", C::ConnectionData, SUBSCRIBE, R::Account, "activation date"),
+    entry("subscriptions", "ends_at", C::ConnectionData, SUBSCRIBE, R::Account, "end of the subscription period"),
+    entry("credentials", "user_id", C::Account, ACCESS, R::Account, "whose credentials"),
+    entry("credentials", "vless_uuid", C::ConnectionData, ACCESS, R::Account, "the person's VLESS id (a password for the node)"),
+    entry("credentials", "sub_token", C::ConnectionData, ACCESS, R::Account, "secret of the subscription URL"),
+    entry("credentials", "access_revision", C::ConnectionData, ACCESS, R::Account, "when the person's access last changed (a counter)"),
+    entry("payments", "id", C::Payment, PAY, R::LegalRecord, "payment number"),
+    entry("payments", "user_id", C::Account, PAY, R::Account, "who paid; removed at deletion"),
+    entry("payments", "provider", C::Payment, PAY, R::LegalRecord, "payment system (YooKassa, Telegram Stars)"),
+    entry("payments", "provider_payment_id", C::Payment, PAY, R::LegalRecord, "the payment system's id of the payment"),
+    entry("payments", "plan", C::Payment, PAY, R::LegalRecord, "plan bought"),
+    entry("payments", "days", C::Payment, PAY, R::LegalRecord, "days bought"),
+    entry("payments", "amount_minor", C::Payment, PAY, R::LegalRecord, "amount"),
+    entry("payments", "currency", C::Payment, PAY, R::LegalRecord, "currency"),
+    entry("payments", "status", C::Payment, PAY, R::LegalRecord, "status (pending, succeeded, ...)"),
+    entry("payments", "created_at", C::Payment, PAY, R::LegalRecord, "date"),
+    entry("payments", "updated_at", C::Payment, PAY, R::LegalRecord, "date of the last status change"),
+    entry("reminders_sent", "user_id", C::Account, REMIND, R::Account, "who was reminded"),
+    entry("reminders_sent", "kind", C::ConnectionData, REMIND, R::Account, "which reminder"),
+    entry("reminders_sent", "ends_at", C::ConnectionData, REMIND, R::Account, "the subscription end it was about"),
+    entry("reminders_sent", "sent_at", C::ConnectionData, REMIND, R::Account, "when it was sent"),
+    entry("conversations", "user_id", C::Account, &[P::Identification, P::Support], R::Account, "whose conversation"),
+    entry("conversations", "state", C::Account, &[P::Identification, P::Support], R::Account, "where the person is in a dialogue with the bot"),
+    entry("conversations", "updated_at", C::Account, &[P::Identification, P::Support], R::Account, "when the dialogue last moved"),
+    entry("support_tickets", "id", C::Support, SUPPORT, R::SupportTicket, "ticket number"),
+    entry("support_tickets", "user_id", C::Account, SUPPORT, R::SupportTicket, "who opened it"),
+    entry("support_tickets", "opened_at", C::Support, SUPPORT, R::SupportTicket, "when it was opened"),
+    entry("support_tickets", "updated_at", C::Support, SUPPORT, R::SupportTicket, "when it last had a message"),
+    entry("support_messages", "id", C::Support, SUPPORT, R::SupportTicket, "message number"),
+    entry("support_messages", "ticket_id", C::Support, SUPPORT, R::SupportTicket, "its ticket"),
+    entry("support_messages", "from_operator", C::Support, SUPPORT, R::SupportTicket, "whether the operator wrote it"),
+    entry("support_messages", "body", C::Support, SUPPORT, R::SupportTicket, "the message text"),
+    entry("support_messages", "created_at", C::Support, SUPPORT, R::SupportTicket, "when it was written"),
+    entry("support_messages", "relay_chat_id", C::Support, SUPPORT, R::SupportTicket, "the operator's support chat it was copied to"),
+    entry("support_messages", "relay_message_id", C::Support, SUPPORT, R::SupportTicket, "the copy's message number there"),
+];
+
+/// Every column that holds no personal data.
+pub const NOT_PERSONAL: &[NotPersonal] = &[
+    not_personal("meta", "key", "name of a service-wide counter"),
+    not_personal("meta", "value", "a service-wide counter"),
+    not_personal("nodes", "id", "the operator's server"),
+    not_personal("nodes", "name", "the operator's server"),
+    not_personal("nodes", "location", "the operator's server"),
+    not_personal("nodes", "public_host", "the operator's server"),
+    not_personal("nodes", "port", "the operator's server"),
+    not_personal("nodes", "security", "the operator's server"),
+    not_personal(
+        "trial_claims",
+        "claim_key",
+        "keyed one-way hash of a Telegram id (key only in the data directory); kept after \
+         deletion so a trial is taken once, and links to no stored record",
+    ),
+    not_personal(
+        "trial_claims",
+        "claimed_at",
+        "belongs to an unlinkable claim key",
+    ),
+    not_personal(
+        "access_tombstones",
+        "vless_uuid",
+        "a random id that no longer grants access and links to no stored record; pruned",
+    ),
+    not_personal("access_tombstones", "revision", "a counter"),
+    not_personal(
+        "access_tombstones",
+        "removed_at",
+        "when the id stopped working; pruned",
+    ),
+    not_personal(
+        "bot_updates",
+        "update_id",
+        "Telegram's update counter; pruned after days",
+    ),
+    not_personal(
+        "bot_updates",
+        "received_at",
+        "when an update arrived; pruned after days",
+    ),
+];
+
+/// The personal-data entry for `table.column`, if it is one.
+pub fn entry_for(table: &str, column: &str) -> Option<&'static Entry> {
+    ENTRIES
+        .iter()
+        .find(|e| e.table == table && e.column == column)
+}
+
+/// Whether `table.column` is declared at all, personal or not.
+pub fn is_declared(table: &str, column: &str) -> bool {
+    entry_for(table, column).is_some()
+        || NOT_PERSONAL
+            .iter()
+            .any(|n| n.table == table && n.column == column)
+}
+
+/// Declarations that disagree with `schema` (table name and its columns, as the database
+/// reports them): columns nobody classified, and declarations of columns that do not exist.
+/// Empty when the inventory and the schema match exactly.
+pub fn compare_with_schema(schema: &[(String, Vec<String>)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (table, columns) in schema {
+        for column in columns {
+            if !is_declared(table, column) {
+                problems.push(format!(
+                    "{table}.{column} is in the schema but not in the inventory: classify it"
+                ));
+            }
+        }
+    }
+    let exists = |table: &str, column: &str| {
+        schema
+            .iter()
+            .any(|(t, cols)| t == table && cols.iter().any(|c| c == column))
+    };
+    let declared = ENTRIES
+        .iter()
+        .map(|e| (e.table, e.column))
+        .chain(NOT_PERSONAL.iter().map(|n| (n.table, n.column)));
+    for (table, column) in declared {
+        if !exists(table, column) {
+            problems.push(format!(
+                "{table}.{column} is in the inventory but not in the schema"
+            ));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(pairs: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+        pairs
+            .iter()
+            .map(|(t, cols)| (t.to_string(), cols.iter().map(|c| c.to_string()).collect()))
+            .collect()
+    }
+
+    /// The schema exactly as the inventory declares it.
+    fn declared_schema() -> Vec<(String, Vec<String>)> {
+        let mut tables: Vec<(String, Vec<String>)> = Vec::new();
+        let all = ENTRIES
+            .iter()
+            .map(|e| (e.table, e.column))
+            .chain(NOT_PERSONAL.iter().map(|n| (n.table, n.column)));
+        for (table, column) in all {
+            match tables.iter_mut().find(|(t, _)| t == table) {
+                Some((_, cols)) => cols.push(column.to_owned()),
+                None => tables.push((table.to_owned(), vec![column.to_owned()])),
+            }
+        }
+        tables
+    }
+
+    #[test]
+    fn no_column_is_declared_twice() {
+        let mut seen = std::collections::HashSet::new();
+        for e in ENTRIES {
+            assert!(seen.insert((e.table, e.column)), "{}.{}", e.table, e.column);
+        }
+        for n in NOT_PERSONAL {
+            assert!(seen.insert((n.table, n.column)), "{}.{}", n.table, n.column);
+        }
+    }
+
+    #[test]
+    fn every_personal_column_has_a_purpose() {
+        for e in ENTRIES {
+            assert!(!e.purposes.is_empty(), "{}.{}", e.table, e.column);
+        }
+    }
+
+    #[test]
+    fn every_category_of_the_policy_is_stored_somewhere() {
+        for c in Category::ALL {
+            assert!(ENTRIES.iter().any(|e| e.category == c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn a_schema_matching_the_inventory_has_no_problems() {
+        assert_eq!(
+            compare_with_schema(&declared_schema()),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn an_undeclared_column_is_reported() {
+        let mut s = declared_schema();
+        s[0].1.push("phone_number".into());
+        let problems = compare_with_schema(&s);
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].contains("phone_number"));
+    }
+
+    #[test]
+    fn a_declared_column_the_schema_lacks_is_reported() {
+        let problems = compare_with_schema(&schema(&[("users", &["id"])]));
+        assert!(problems.iter().any(|p| p.contains("users.email")));
+        assert!(!problems.iter().any(|p| p.starts_with("users.id ")));
+    }
+
+    #[test]
+    fn card_data_is_never_declared() {
+        for e in ENTRIES {
+            assert!(!e.column.contains("card"), "{}.{}", e.table, e.column);
+        }
+    }
+
+    #[test]
+    fn retention_descriptions_name_the_configured_days() {
+        assert!(Retention::Account.describe(1095).contains("1095 days"));
+        assert!(Retention::SupportTicket
+            .describe(1)
+            .contains(&SUPPORT_TICKET_RETENTION_DAYS.to_string()));
+    }
+}

@@ -1,0 +1,159 @@
+//! Retention (policy 8.1-8.2) on SQLite and PostgreSQL, with backdated data: people whose last
+//! subscription ended more than `[privacy] retention_days` ago and who have not used the service
+//! since are erased as a deletion erases; support tickets and bot bookkeeping go by their own
+//! declared retention; a dry run only counts. And `milly privacy purge` prints counts only.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::sync::Arc;
+
+use domain::inventory::{BOT_UPDATE_RETENTION_DAYS, SUPPORT_TICKET_RETENTION_DAYS};
+use domain::{Days, Language, NewUser, PlanId, TelegramId, User};
+use store::testing::TestDb;
+use time::{Duration, OffsetDateTime};
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn app(db: &TestDb, retention_days: u32) -> app::App {
+    let mut config = config::Config::default();
+    config.privacy.retention_days = retention_days;
+    app::App::new(db.store.clone(), Arc::new(config))
+}
+
+async fn person(db: &TestDb, telegram_id: i64, joined: OffsetDateTime) -> User {
+    let new = NewUser {
+        telegram_id: TelegramId(telegram_id),
+        first_name: format!("Person{telegram_id}"),
+        last_name: None,
+        username: None,
+        language: Language::Ru,
+        consent_at: Some(joined),
+    };
+    db.store.create_user(&new, joined).await.unwrap()
+}
+
+/// Four people, backdated: one long gone, one gone but seen recently, one whose subscription
+/// ended recently, one who joined long ago and never subscribed.
+async fn people_who_stay_and_people_who_go(db: &TestDb) {
+    let retention = 30;
+    let long_ago = now() - Duration::days(400);
+    let gone = person(db, 501, long_ago).await;
+    db.store
+        .grant_days(gone.id, PlanId("month".into()), Days(30), long_ago)
+        .await
+        .unwrap();
+    db.store
+        .open_ticket(gone.id, "old question", long_ago)
+        .await
+        .unwrap();
+
+    let came_back = person(db, 502, long_ago).await;
+    db.store
+        .grant_days(came_back.id, PlanId("month".into()), Days(30), long_ago)
+        .await
+        .unwrap();
+    db.store
+        .touch_last_seen(came_back.id, now() - Duration::days(2))
+        .await
+        .unwrap();
+
+    let recent = person(db, 503, long_ago).await;
+    db.store
+        .grant_days(recent.id, PlanId("month".into()), Days(380), long_ago)
+        .await
+        .unwrap();
+
+    let never_subscribed = person(db, 504, long_ago).await;
+
+    let app = app(db, retention);
+    let dry = app.purge_expired(now(), true).await.unwrap();
+    assert_eq!(dry.people, 2, "{dry:?}");
+    assert_eq!(
+        dry.support_tickets, 1,
+        "the ticket of 400 days ago is past its own retention"
+    );
+    assert!(
+        db.store.user(gone.id).await.unwrap().is_some(),
+        "a dry run erases nobody"
+    );
+    assert_eq!(db.store.support_messages(gone.id).await.unwrap().len(), 1);
+
+    let done = app.purge_expired(now(), false).await.unwrap();
+    assert_eq!(done.people, 2);
+    for erased in [&gone, &never_subscribed] {
+        assert!(db.store.user(erased.id).await.unwrap().is_none());
+        assert!(db.store.credentials(erased.id).await.unwrap().is_none());
+        assert!(db.store.export_user(erased.id).await.unwrap().is_none());
+    }
+    for kept in [&came_back, &recent] {
+        assert!(db.store.user(kept.id).await.unwrap().is_some());
+    }
+    let dump = serde_json::to_string(&db.store.dump().await.unwrap()).unwrap();
+    assert!(!dump.contains("Person501") && !dump.contains("old question"));
+    assert!(dump.contains("Person502") && dump.contains("Person503"));
+
+    let again = app.purge_expired(now(), false).await.unwrap();
+    assert_eq!(
+        again,
+        app::PurgeReport::default(),
+        "a second run finds nothing"
+    );
+}
+
+async fn support_tickets_and_bot_updates_follow_their_own_retention(db: &TestDb) {
+    let someone = person(db, 601, now() - Duration::days(10)).await;
+    let old = now() - Duration::days(i64::from(SUPPORT_TICKET_RETENTION_DAYS) + 1);
+    db.store
+        .open_ticket(someone.id, "stale ticket", old)
+        .await
+        .unwrap();
+    db.store
+        .open_ticket(someone.id, "fresh ticket", now() - Duration::days(1))
+        .await
+        .unwrap();
+    let stale_update = now() - Duration::days(i64::from(BOT_UPDATE_RETENTION_DAYS) + 1);
+    assert!(db.store.claim_update(1, stale_update).await.unwrap());
+    assert!(db.store.claim_update(2, now()).await.unwrap());
+
+    let report = app(db, 1095).purge_expired(now(), false).await.unwrap();
+    assert_eq!(report.people, 0, "an active account stays");
+    assert_eq!(report.support_tickets, 1);
+    assert_eq!(report.bot_updates, 1);
+    let left: Vec<String> = db
+        .store
+        .support_messages(someone.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(left, vec!["fresh ticket".to_owned()]);
+    // Update 1 was forgotten, so it could be claimed again; update 2 is still remembered.
+    assert!(db.store.claim_update(1, now()).await.unwrap());
+    assert!(!db.store.claim_update(2, now()).await.unwrap());
+}
+
+store::backend_tests!(
+    people_who_stay_and_people_who_go,
+    support_tickets_and_bot_updates_follow_their_own_retention,
+);
+
+#[test]
+fn milly_privacy_purge_prints_counts_and_names_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    common::ok(
+        dir.path(),
+        &["user", "add", "--telegram-id", "777000111", "--days", "30"],
+        &[],
+    );
+    let dry = common::ok(dir.path(), &["privacy", "purge", "--dry-run"], &[]);
+    assert!(dry.contains("people would erase: 0"), "{dry}");
+    let done = common::ok(dir.path(), &["privacy", "purge"], &[]);
+    assert!(done.contains("people erased: 0"), "{done}");
+    assert!(!done.contains("777000111") && !dry.contains("777000111"));
+    let show = common::ok(dir.path(), &["user", "show", "777000111"], &[]);
+    assert!(show.contains("active"), "an active user survives a purge");
+}
