@@ -26,6 +26,8 @@ pub enum TlsSource {
     },
     /// A PEM certificate chain and key held in memory (tests, certificates from elsewhere).
     Pem { cert: String, key: String },
+    /// No certificate of our own: REALITY, relaying everyone but our clients to `dest`.
+    Reality(Box<crate::reality::RealitySettings>),
 }
 
 /// Files a generated self-signed certificate is kept in.

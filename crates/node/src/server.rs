@@ -12,10 +12,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::access::AccessTable;
-use crate::config::NodeConfig;
+use crate::config::{NodeConfig, TlsSource};
 use crate::egress::EgressPolicy;
 use crate::metrics::{HandshakeFailure, Metrics};
 use crate::read_ahead::ReadAhead;
+use crate::reality::RealityServer;
 use crate::session;
 use crate::tls::{self, TlsError};
 use crate::xudp::XudpTable;
@@ -40,10 +41,17 @@ pub(crate) struct Shared {
     pub(crate) xudp: XudpTable,
 }
 
-/// A VLESS-over-TLS node, ready to serve a listener.
+/// How a connection proves itself before the VLESS request.
+#[derive(Clone)]
+enum Transport {
+    Tls(TlsAcceptor),
+    Reality(Arc<RealityServer>),
+}
+
+/// A VLESS-over-TLS (or REALITY) node, ready to serve a listener.
 pub struct Node {
     shared: Arc<Shared>,
-    acceptor: TlsAcceptor,
+    acceptor: Transport,
 }
 
 impl std::fmt::Debug for Node {
@@ -59,7 +67,12 @@ impl Node {
         if config.max_connections == 0 {
             return Err(NodeError::NoConnectionsAllowed);
         }
-        let acceptor = TlsAcceptor::from(tls::server_config(&config.tls)?);
+        let acceptor = match &config.tls {
+            TlsSource::Reality(settings) => {
+                Transport::Reality(Arc::new(RealityServer::new(settings)))
+            }
+            source => Transport::Tls(TlsAcceptor::from(tls::server_config(source)?)),
+        };
         let mut own = config.own_addresses.clone();
         if !config.listen.ip().is_unspecified() {
             own.push(config.listen.ip());
@@ -154,12 +167,24 @@ impl Drop for ActiveConnection<'_> {
     }
 }
 
-async fn connection(tcp: TcpStream, acceptor: TlsAcceptor, shared: &Arc<Shared>) {
+async fn connection(tcp: TcpStream, transport: Transport, shared: &Arc<Shared>) {
     shared.metrics.connection_opened();
     let _active = ActiveConnection(&shared.metrics);
     let deadline = Instant::now() + shared.config.handshake_timeout;
     let _ = tcp.set_nodelay(true);
     let local: Option<IpAddr> = tcp.local_addr().ok().map(|a| a.ip());
+    let acceptor = match transport {
+        Transport::Tls(acceptor) => acceptor,
+        Transport::Reality(server) => {
+            let accepted = server
+                .accept(tcp, deadline, shared.config.idle_timeout, &shared.metrics)
+                .await;
+            if let Some(stream) = accepted {
+                session::serve(stream, local, deadline, shared).await;
+            }
+            return;
+        }
+    };
     let tls = match tokio::time::timeout_at(deadline, acceptor.accept(ReadAhead::new(tcp))).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(_)) | Err(_) => {

@@ -62,6 +62,7 @@ fn load_pem(source: &TlsSource) -> Result<(String, String), TlsError> {
     match source {
         TlsSource::Files { cert, key } => Ok((read(cert)?, read(key)?)),
         TlsSource::Pem { cert, key } => Ok((cert.clone(), key.clone())),
+        TlsSource::Reality(_) => Err(TlsError::NoCertificate),
         TlsSource::SelfSigned {
             names,
             persist: None,

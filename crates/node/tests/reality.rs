@@ -1,0 +1,400 @@
+//! The node with `TlsSource::Reality` on loopback, with `openssl s_server -tls1_3` playing
+//! `dest`: our REALITY client gets VLESS through to an echo server byte for byte, a plain
+//! TLS client sees dest's certificate, and every kind of stranger ends up at dest.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::{SocketAddr, TcpListener as StdListener, TcpStream as StdStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use node::{
+    AccessEntry, AccessTable, AccessUpdate, CancellationToken, Metrics, Node, NodeConfig,
+    RealitySettings, TlsSource,
+};
+use reality::{
+    parse_short_id, ClientConfig, ClientHandshake, Received, RecordLayer, ServerConfig, SystemRng,
+    TlsError,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use vless::{Address, Destination, Flow, Request, UserKey};
+
+const KEY: [u8; 32] = [0x31; 32];
+const SHORT_ID: &str = "0123abcd";
+const NAME: &str = "www.example.com";
+const USER: [u8; 16] = [0x42; 16];
+
+/// `openssl s_server -www -tls1_3` with a throwaway certificate for `NAME`.
+struct Dest {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Dest {
+    fn start() -> Dest {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
+        let made = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+            .args(["-subj", &format!("/CN={NAME}"), "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null())
+            .status()
+            .expect("these tests need openssl");
+        assert!(made.success());
+        let port = StdListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("openssl")
+            .args(["s_server", "-www", "-tls1_3", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-cert")
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let start = Instant::now();
+        while StdStream::connect(addr).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "s_server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Dest {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Dest {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct TestNode {
+    addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+    _dest: Dest,
+}
+
+impl TestNode {
+    async fn start() -> TestNode {
+        let dest = Dest::start();
+        let dest_addr = dest.addr;
+        TestNode::start_with(dest, dest_addr).await
+    }
+
+    /// A node relaying strangers to `dest_addr` (`dest` only lives as long as the node).
+    async fn start_with(dest: Dest, dest_addr: SocketAddr) -> TestNode {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let settings = RealitySettings {
+            server: ServerConfig {
+                private_key: KEY,
+                short_ids: vec![parse_short_id(SHORT_ID).unwrap()],
+                server_names: vec![NAME.into()],
+                max_time_diff: Some(Duration::from_secs(60)),
+                min_client_version: None,
+                max_client_version: None,
+            },
+            dest: dest_addr.to_string(),
+        };
+        // The website fallback is only for authenticated clients that are not VLESS.
+        let website = StdListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let mut config = NodeConfig::new(addr, TlsSource::Reality(Box::new(settings)), website);
+        config.allow_private_destinations = true;
+        config.handshake_timeout = Duration::from_secs(5);
+        let access = AccessTable::new();
+        access.apply(AccessUpdate::Snapshot {
+            revision: 1,
+            entries: vec![AccessEntry {
+                key: USER,
+                expires_at: i64::MAX,
+            }],
+        });
+        let node = Node::new(config, access).unwrap();
+        let metrics = node.metrics();
+        let shutdown = CancellationToken::new();
+        tokio::spawn(node.run(listener, shutdown.clone()));
+        TestNode {
+            addr,
+            metrics,
+            shutdown,
+            _dest: dest,
+        }
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+fn client_config() -> ClientConfig {
+    ClientConfig {
+        server_name: NAME.into(),
+        public_key: reality::public_key(&KEY),
+        short_id: parse_short_id(SHORT_ID).unwrap(),
+        version: [25, 10, 1],
+        post_quantum: true,
+    }
+}
+
+/// Sends `hello`'s ClientHello and runs the client handshake; returns the ClientHello bytes
+/// sent too (for the replay test).
+async fn handshake(
+    node: SocketAddr,
+    mut hs: ClientHandshake,
+) -> (TcpStream, Vec<u8>, Result<RecordLayer, TlsError>) {
+    let mut sock = TcpStream::connect(node).await.unwrap();
+    let hello = hs.poll_output();
+    sock.write_all(&hello).await.unwrap();
+    let mut buf = vec![0; 16 * 1024];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(10), sock.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "node closed during the handshake");
+        match hs.feed(&buf[..n]) {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(e) => return (sock, hello, Err(e)),
+        }
+    }
+    sock.write_all(&hs.poll_output()).await.unwrap();
+    let layer = hs.into_record_layer().unwrap();
+    (sock, hello, Ok(layer))
+}
+
+async fn echo_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let (mut r, mut w) = conn.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    addr
+}
+
+fn vless_request(echo: SocketAddr) -> Vec<u8> {
+    let SocketAddr::V4(v4) = echo else {
+        panic!("loopback v4")
+    };
+    let request = Request {
+        user: UserKey(USER),
+        flow: Flow::None,
+        command: vless::Command::Tcp,
+        destination: Some(Destination {
+            address: Address::Ipv4(*v4.ip()),
+            port: v4.port(),
+        }),
+    };
+    let mut out = Vec::new();
+    vless::encode_request(&request, &mut out);
+    out
+}
+
+/// One REALITY connection: VLESS request plus `message` up, the echo back; returns what
+/// came back after the two-byte VLESS response header.
+async fn echo_through(node: SocketAddr, echo: SocketAddr, message: &[u8]) -> Vec<u8> {
+    let hs = ClientHandshake::new(&client_config(), SystemTime::now(), &mut SystemRng).unwrap();
+    let (mut sock, _, layer) = handshake(node, hs).await;
+    let mut layer = layer.unwrap();
+    let mut plain = vless_request(echo);
+    plain.extend_from_slice(message);
+    let mut wire = Vec::new();
+    layer.write(&plain, &mut wire).unwrap();
+    sock.write_all(&wire).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = vec![0; 32 * 1024];
+    while got.len() < message.len() + 2 {
+        match layer.read(&mut got).unwrap() {
+            Received::NeedMore => {
+                let n = tokio::time::timeout(Duration::from_secs(10), sock.read(&mut buf))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert!(n > 0, "node closed before the echo was complete");
+                layer.feed(&buf[..n]);
+            }
+            Received::Closed => break,
+            Received::Data(_) | Received::Other => {}
+        }
+    }
+    assert_eq!(got[..2], [vless::VERSION, 0], "VLESS response header");
+    got.split_off(2)
+}
+
+fn message(len: usize, seed: u32) -> Vec<u8> {
+    (0..len as u32)
+        .map(|i| (i.wrapping_mul(31).wrapping_add(seed) % 251) as u8)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_client_reaches_an_echo_server_byte_exact_over_several_connections() {
+    let node = TestNode::start().await;
+    let echo = echo_server().await;
+    let addr = node.addr;
+    let mut tasks = Vec::new();
+    for (i, len) in [1, 1000, 16_384, 16_385, 100_000, 300_000]
+        .into_iter()
+        .enumerate()
+    {
+        tasks.push(tokio::spawn(async move {
+            let sent = message(len, i as u32);
+            let got = echo_through(addr, echo, &sent).await;
+            (sent, got)
+        }));
+    }
+    for task in tasks {
+        let (sent, got) = task.await.unwrap();
+        assert_eq!(got.len(), sent.len());
+        assert!(got == sent, "echo differs");
+    }
+    let seen = node.metrics.snapshot();
+    assert_eq!(seen.sessions, 6);
+    assert_eq!(seen.fallbacks, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_tls_client_is_relayed_and_sees_dests_certificate_and_page() {
+    let node = TestNode::start().await;
+    let addr = node.addr;
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new("openssl")
+            .args(["s_client", "-ign_eof", "-tls1_3", "-servername", NAME])
+            .args(["-connect", &addr.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"GET / HTTP/1.0\r\n\r\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("subject=CN = {NAME}")), "{text}");
+    assert!(text.contains("s_server"), "dest's page: {text}");
+    assert_eq!(node.metrics.snapshot().fallbacks, 1);
+    assert_eq!(node.metrics.snapshot().sessions, 0);
+}
+
+/// A REALITY client the node must not accept gets dest's real handshake, whose certificate
+/// is not a REALITY certificate for its key.
+async fn assert_relayed(node: &TestNode, hs: ClientHandshake, fallbacks_before: u64) {
+    let (_sock, _, layer) = handshake(node.addr, hs).await;
+    assert_eq!(layer.err(), Some(TlsError::BadCertificate));
+    assert_eq!(node.metrics.snapshot().fallbacks, fallbacks_before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_short_id_stale_time_and_wrong_server_name_end_up_at_dest() {
+    let node = TestNode::start().await;
+    let now = SystemTime::now();
+
+    let mut wrong_id = client_config();
+    wrong_id.short_id = parse_short_id("0123abce").unwrap();
+    let hs = ClientHandshake::new(&wrong_id, now, &mut SystemRng).unwrap();
+    assert_relayed(&node, hs, 0).await;
+
+    let stale = now - Duration::from_secs(300);
+    let hs = ClientHandshake::new(&client_config(), stale, &mut SystemRng).unwrap();
+    assert_relayed(&node, hs, 1).await;
+
+    let mut wrong_name = client_config();
+    wrong_name.server_name = "www.example.org".into();
+    let hs = ClientHandshake::new(&wrong_name, now, &mut SystemRng).unwrap();
+    assert_relayed(&node, hs, 2).await;
+
+    let mut wrong_key = client_config();
+    wrong_key.public_key = reality::public_key(&[0x32; 32]);
+    let hs = ClientHandshake::new(&wrong_key, now, &mut SystemRng).unwrap();
+    assert_relayed(&node, hs, 3).await;
+
+    assert_eq!(node.metrics.snapshot().sessions, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_client_hello_ends_up_at_dest() {
+    let node = TestNode::start().await;
+    let hs = ClientHandshake::new(&client_config(), SystemTime::now(), &mut SystemRng).unwrap();
+    let (_first, hello, layer) = handshake(node.addr, hs).await;
+    assert!(layer.is_ok(), "the first use of the hello is served");
+    assert_eq!(node.metrics.snapshot().fallbacks, 0);
+
+    let mut replay = TcpStream::connect(node.addr).await.unwrap();
+    replay.write_all(&hello).await.unwrap();
+    let mut head = [0u8; 5];
+    tokio::time::timeout(Duration::from_secs(10), replay.read_exact(&mut head))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(head[..3], [22, 3, 3], "a TLS handshake record from dest");
+    assert_eq!(node.metrics.snapshot().fallbacks, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_that_are_not_tls_reach_dest_unchanged_and_its_answer_comes_back_unchanged() {
+    // A plain TCP dest that answers what it read, so both directions can be compared.
+    let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let plain_addr = plain.local_addr().unwrap();
+    let seen = tokio::spawn(async move {
+        let (mut conn, _) = plain.accept().await.unwrap();
+        let mut got = Vec::new();
+        conn.read_to_end(&mut got).await.unwrap();
+        let mut answer = b"dest read: ".to_vec();
+        answer.extend_from_slice(&got);
+        conn.write_all(&answer).await.unwrap();
+        got
+    });
+    let node = TestNode::start_with(Dest::start(), plain_addr).await;
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut probe = TcpStream::connect(node.addr).await.unwrap();
+    probe.write_all(request).await.unwrap();
+    probe.shutdown().await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), probe.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.await.unwrap(), request);
+    assert_eq!(answer, [&b"dest read: "[..], request].concat());
+    assert_eq!(node.metrics.snapshot().fallbacks, 1);
+}
