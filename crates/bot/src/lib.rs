@@ -13,6 +13,7 @@
 
 mod account;
 mod admin;
+mod announce;
 mod callback;
 mod ctx;
 mod dispatch;
@@ -29,6 +30,7 @@ mod texts;
 mod trial_key;
 mod webhook;
 
+pub use announce::announce_payment;
 pub use telegram::TgError;
 pub use trial_key::{TrialKey, WeakTrialKey};
 pub use webhook::{webhook_router, SECRET_HEADER};

@@ -1,7 +1,8 @@
 //! The story the product exists for, with every real part: a person finds the bot, agrees to
 //! the privacy policy, takes the free trial, opens "My subscription", imports the subscription
 //! URL into sing-box and is connected — through `milly serve` with the Bot API emulator standing
-//! in for Telegram.
+//! in for Telegram — and the same person paying by card on YooKassa's page, with the YooKassa
+//! emulator standing in for YooKassa.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -143,4 +144,82 @@ async fn a_person_goes_from_the_bot_to_a_working_connection() {
     traffic::tcp_roundtrip(client.addr(), echo.addr(), &payload)
         .await
         .unwrap();
+}
+
+/// The URL of the newest URL button whose link contains `needle`.
+fn url_button(tg: &Emulator, chat: i64, needle: &str) -> String {
+    tg.chat(chat)
+        .iter()
+        .rev()
+        .flat_map(|m| {
+            m.json["reply_markup"]["inline_keyboard"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|row| row.as_array())
+                .flatten()
+                .filter_map(|b| b["url"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+        .find(|u| u.contains(needle))
+        .unwrap_or_else(|| panic!("no button linking to {needle}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_pays_by_card_from_the_bot_and_hears_of_it_in_the_bot() {
+    const SHOP: &str = "506751";
+    const KEY: &str = "test_secret_key_for_the_journey";
+    let tg = Emulator::start(TOKEN).await.unwrap();
+    let yk = yookassa_emulator::Emulator::start(SHOP, KEY).await.unwrap();
+    let extra = format!(
+        "[telegram]\ntoken = \"{TOKEN}\"\napi_url = \"{}\"\n\n\
+         [yookassa]\nenabled = true\nshop_id = \"{SHOP}\"\nsecret_key = \"{KEY}\"\n\
+         api_url = \"{}\"\n# the emulator posts from loopback, not YooKassa's networks\n\
+         check_source_ip = false\n",
+        tg.api_url(),
+        yk.url()
+    );
+    let home = MillyHome::new(&milly_bin(), &extra).unwrap();
+    let _serve = home.serve().await.unwrap();
+    tg.wait_for(|c| c.method == "setMyCommands").await;
+
+    let bob = tg.user(ALICE + 1, "Bob", Some("en"));
+    tg.send_text(&bob, "/start");
+    screen_where(&tg, bob.id, |m| {
+        m.buttons().iter().any(|b| b.starts_with("agree:"))
+    })
+    .await;
+    press(&tg, &bob, "agree:en").await;
+    press(&tg, &bob, "buy").await;
+
+    // The card button leads to the website's checkout, which sends the person to YooKassa.
+    let checkout = url_button(&tg, bob.id, "/pay/checkout");
+    let path = &checkout[checkout.find("/pay/checkout").unwrap()..];
+    let (head, _) = get(home.web_addr(), path, "Mozilla/5.0").await;
+    assert!(head.starts_with("HTTP/1.1 303"), "{head}");
+    assert!(
+        head.contains(&yk.url()),
+        "redirected to YooKassa's page: {head}"
+    );
+
+    // YooKassa takes the money and notifies the website; the bot tells the person.
+    let id = yk.payment_ids().pop().unwrap();
+    yk.succeed(&id).unwrap();
+    let webhook = format!("http://{}/webhooks/yookassa", home.web_addr());
+    assert_eq!(yk.notify(&id, &webhook).await.unwrap(), 200);
+    assert_eq!(
+        yk.notify(&id, &webhook).await.unwrap(),
+        200,
+        "a repeated notification is fine"
+    );
+    screen_where(&tg, bob.id, |m| m.text().contains("/sub/")).await;
+
+    let shown = home.run(&["user", "show", &bob.id.to_string()]).unwrap();
+    assert!(shown.contains("status: active"), "{shown}");
+    let payments = home.run(&["payment", "list"]).unwrap();
+    assert_eq!(
+        payments.lines().filter(|l| l.contains("succeeded")).count(),
+        1,
+        "credited once: {payments}"
+    );
 }

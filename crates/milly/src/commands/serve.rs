@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use domain::{Location, NodeSecurity, TlsParams};
+use domain::{Location, NodeSecurity, RealityParams, TlsParams};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -53,8 +53,12 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
                 .await
                 .context("node stopped")
         });
+        let security = match config.node.security {
+            config::NodeSecurityKind::Tls => "tls",
+            config::NodeSecurityKind::Reality => "reality",
+        };
         println!(
-            "node: vless+tls on {} (clients connect to {}:{})",
+            "node: vless+{security} on {} (clients connect to {}:{})",
             config.node.listen,
             config.node.public_host,
             config.node.advertised_port()
@@ -107,6 +111,15 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         let cards =
             billing::Billing::new(app.clone(), policy).context("cannot start card payments")?;
         router = router.merge(billing::router(cards.clone()));
+        if let Some(options) = bot_options.clone() {
+            let paid = cards.subscribe();
+            tasks.spawn(announce_card_payments(
+                app.clone(),
+                options,
+                paid,
+                shutdown.clone(),
+            ));
+        }
         let every = Duration::from_secs(y.reconcile_interval_secs);
         let reconciler_shutdown = shutdown.clone();
         tasks.spawn(async move {
@@ -246,6 +259,52 @@ async fn run_bot(
     }
 }
 
+/// What a REALITY share link carries: the public key of `[node.reality] private_key`, the
+/// first short id and the first server name.
+fn reality_params(r: &config::NodeRealityConfig) -> Result<NodeSecurity> {
+    let private = reality::decode_key(r.private_key.expose())
+        .context("node.reality.private_key is not an X25519 key")?;
+    Ok(NodeSecurity::Reality(RealityParams {
+        public_key: reality::encode_key(&reality::public_key(&private)),
+        short_id: r.short_ids.first().cloned().unwrap_or_default(),
+        server_name: r.server_names.first().cloned().unwrap_or_default(),
+    }))
+}
+
+/// A card payment is settled by the website (webhook or reconciler); the person hears of it in
+/// the bot, as they would for Stars.
+async fn announce_card_payments(
+    app: app::App,
+    options: bot::BotOptions,
+    mut paid: tokio::sync::broadcast::Receiver<billing::CardPaid>,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let event = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            event = paid.recv() => event,
+        };
+        match event {
+            Ok(event) => {
+                let sent =
+                    bot::announce_payment(app.clone(), &options, event.user, shutdown.clone())
+                        .await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "could not tell a person in the bot that their card payment arrived");
+                }
+            }
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "card payment notices were dropped while the bot was slow"
+                );
+            }
+            Err(RecvError::Closed) => return Ok(()),
+        }
+    }
+}
+
 /// Records the embedded node in the store, so every front end prints links to it.
 pub async fn register_embedded_node(app: &app::App) -> Result<()> {
     let c = &app.config().node;
@@ -257,10 +316,13 @@ pub async fn register_embedded_node(app: &app::App) -> Result<()> {
     } else {
         c.tls.server_name.clone()
     };
-    let security = NodeSecurity::Tls(TlsParams {
-        server_name,
-        allow_insecure: c.tls.cert.is_none(),
-    });
+    let security = match c.security {
+        config::NodeSecurityKind::Tls => NodeSecurity::Tls(TlsParams {
+            server_name,
+            allow_insecure: c.tls.cert.is_none(),
+        }),
+        config::NodeSecurityKind::Reality => reality_params(&c.reality)?,
+    };
     app.store()
         .upsert_node(
             &c.name,

@@ -1,0 +1,32 @@
+//! Telling a person in their chat that a payment they made outside the bot (by card, on
+//! YooKassa's page) was credited: the same "paid" notice and My subscription screen a Stars
+//! payment gets.
+
+use app::App;
+use domain::UserId;
+use tokio_util::sync::CancellationToken;
+
+use crate::{account, context, texts, BotError, BotOptions};
+
+/// Sends the notice to `user`'s private chat, unless they are blocked by the operator or have
+/// blocked the bot.
+pub async fn announce_payment(
+    app: App,
+    options: &BotOptions,
+    user: UserId,
+    shutdown: CancellationToken,
+) -> Result<(), BotError> {
+    let ctx = context(app, options, shutdown)?;
+    let Some(person) = ctx.app.store().user(user).await? else {
+        return Ok(());
+    };
+    if person.blocked || ctx.app.store().bot_unreachable(user).await? == Some(true) {
+        return Ok(());
+    }
+    let Some(sub) = ctx.app.store().subscription(user).await? else {
+        return Ok(());
+    };
+    let notice = texts::paid(person.language, sub.ends_at);
+    let screen = account::my_subscription(&ctx, &person, Some(&notice)).await?;
+    account::show(&ctx, &person, person.telegram_id.0, None, screen).await
+}
