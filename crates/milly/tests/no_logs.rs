@@ -1,0 +1,250 @@
+//! No connection logs, proven (policy 5.2 and 6.3): `milly serve` at the most verbose log level
+//! carries a real client's (sing-box) TCP and UDP traffic to a distinctive destination, and
+//! fails one connection to a refused port; afterwards milly's output, its store and every file
+//! in its data directory are searched for the destinations, the client's source ports and the
+//! user's id: nothing. The node's metrics carry no per-user or per-destination label.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use testkit::singbox::{ClientOptions, PacketEncoding};
+use testkit::{socks, traffic, wait_admitted, MillyHome, Peer, PeerKind, Process};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// A destination no other line of output has a reason to contain.
+const DEST_IP: &str = "127.0.0.77";
+const DEST_PORT: u16 = 47999;
+/// Nothing listens here: the node's error path.
+const REFUSED_PORT: u16 = 47998;
+const TELEGRAM_ID: i64 = 7_770_909_090;
+
+fn milly_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
+}
+
+/// A TCP echo and a UDP echo on the distinctive destination.
+async fn echoes() -> SocketAddr {
+    let addr: SocketAddr = format!("{DEST_IP}:{DEST_PORT}").parse().unwrap();
+    let tcp = tokio::net::TcpListener::bind(addr).await.unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = tcp.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 || s.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    let udp = tokio::net::UdpSocket::bind(addr).await.unwrap();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 65_536];
+        while let Ok((n, from)) = udp.recv_from(&mut buf).await {
+            let _ = udp.send_to(&buf[..n], from).await;
+        }
+    });
+    addr
+}
+
+/// Local ports of every open TCP connection to `port` on this machine (the clients' side),
+/// read from the kernel's table.
+fn client_ports_to(port: u16) -> Vec<u16> {
+    let mut ports = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let port_of = |f: &str| {
+                f.rsplit(':')
+                    .next()
+                    .and_then(|p| u16::from_str_radix(p, 16).ok())
+            };
+            if fields.len() > 2 && port_of(fields[2]) == Some(port) {
+                ports.extend(port_of(fields[1]));
+            }
+        }
+    }
+    ports
+}
+
+/// Whether `number` appears in `text` as a number of its own (not inside a longer one, nor
+/// the fractional part of a timestamp).
+fn mentions_number(text: &str, number: u16) -> bool {
+    let needle = number.to_string();
+    let bytes = text.as_bytes();
+    text.match_indices(&needle).any(|(i, _)| {
+        let before = i.checked_sub(1).map(|j| bytes[j]);
+        let after = bytes.get(i + needle.len()).copied();
+        !before.is_some_and(|b| b.is_ascii_digit() || b == b'.')
+            && !after.is_some_and(|b| b.is_ascii_digit())
+    })
+}
+
+/// Every file under `dir`, recursively, as (path, lossy text).
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            let bytes = std::fs::read(&path).unwrap();
+            out.push((
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+    }
+    out
+}
+
+/// SIGTERM, and wait for the exit so every log line is written.
+async fn stop(serve: &mut Process) {
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(serve.id().to_string())
+        .status();
+    serve.wait_exit(Duration::from_secs(15)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traffic_at_trace_level_leaves_no_trace_of_where_who_or_from_where() {
+    let Some(bin) = PeerKind::SingBox.require() else {
+        return;
+    };
+    let dest = echoes().await;
+    let home = MillyHome::new(&milly_bin(), "").unwrap();
+    let mut cmd = home.command(&["serve"]);
+    cmd.env("RUST_LOG", "trace").env("RUST_BACKTRACE", "1");
+    let mut serve = Process::start("milly-serve", cmd, home.dir()).unwrap();
+    serve
+        .wait_for_tcp(home.node_addr(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    let link = home.add_user(TELEGRAM_ID, 30).unwrap();
+    wait_admitted(home.node_addr(), &link, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let options = ClientOptions {
+        packet_encoding: PacketEncoding::Xudp,
+        ..Default::default()
+    };
+    let client = Peer::client(PeerKind::SingBox, &bin, &link, &options)
+        .await
+        .unwrap();
+
+    // TCP, noting the client's source ports while its connection to the node is open.
+    let stream = socks::connect(client.addr(), dest).await.unwrap();
+    let mut source_ports = client_ports_to(home.node_addr().port());
+    let payload = traffic::random_bytes(64 * 1024);
+    let echoed = traffic::exchange(stream, payload.clone()).await.unwrap();
+    assert_eq!(echoed, payload, "the TCP traffic really went through");
+
+    // UDP over XUDP.
+    traffic::udp_roundtrips(client.addr(), dest, &[16, 512, 1400])
+        .await
+        .unwrap();
+    source_ports.extend(client_ports_to(home.node_addr().port()));
+    source_ports.sort_unstable();
+    source_ports.dedup();
+    assert!(
+        !source_ports.is_empty(),
+        "no client connection to the node was seen"
+    );
+
+    // The error path: a destination that refuses.
+    let refused: SocketAddr = format!("{DEST_IP}:{REFUSED_PORT}").parse().unwrap();
+    if let Ok(s) = socks::connect(client.addr(), refused).await {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(5),
+            traffic::exchange(s, b"knock".to_vec()),
+        )
+        .await;
+    }
+
+    // Metrics: aggregate only.
+    let token = std::fs::read_to_string(home.dir().join("milly-data/admin-token")).unwrap();
+    let bearer = format!("Bearer {}", token.trim());
+    let (status, metrics) = common::http_get_with(
+        home.web_addr().port(),
+        "/admin/metrics",
+        &[("Authorization", &bearer)],
+    );
+    assert_eq!(status, 200, "{metrics}");
+    assert!(metrics.contains("milly_"), "{metrics}");
+    for line in metrics.lines().filter(|l| !l.starts_with('#')) {
+        if let Some((_, labels)) = line.split_once('{') {
+            let labels = labels.to_ascii_lowercase();
+            for name in [
+                "user", "uuid", "telegram", "dest", "addr", "ip=", "port", "client", "host",
+            ] {
+                assert!(
+                    !labels.contains(name),
+                    "a metric is labelled by {name}: {line}"
+                );
+            }
+        }
+    }
+
+    stop(&mut serve).await;
+    drop(client);
+    let log = serve.log();
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "logging was not verbose"
+    );
+
+    let db = home.dir().join("milly-data/milly.db");
+    let store = store::Store::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let dump = serde_json::to_string(&store.dump().await.unwrap()).unwrap();
+    store.close().await;
+
+    let mut places: Vec<(String, String)> = vec![
+        ("milly's stdout and stderr".into(), log.clone()),
+        ("the store".into(), dump.clone()),
+        ("the metrics".into(), metrics),
+    ];
+    places.extend(files(&home.dir().join("milly-data")));
+    for (place, text) in &places {
+        assert!(
+            !text.contains(DEST_IP),
+            "{place} names the destination address"
+        );
+        for port in [DEST_PORT, REFUSED_PORT].iter().chain(&source_ports) {
+            assert!(!mentions_number(text, *port), "{place} names port {port}");
+        }
+    }
+    assert!(
+        !log.contains(&link.user_id),
+        "milly's output names the user's id"
+    );
+    assert!(
+        !log.contains(&TELEGRAM_ID.to_string()),
+        "milly's output names the user's Telegram id"
+    );
+    assert_eq!(
+        dump.matches(&link.user_id).count(),
+        1,
+        "the user's id is stored once, as their credential, and nowhere else"
+    );
+    assert!(!log.contains("panicked"), "milly panicked");
+}
+
+#[test]
+fn the_number_search_ignores_longer_numbers_and_timestamps() {
+    assert!(mentions_number("to 127.0.0.1:47999 ok", 47999));
+    assert!(mentions_number("port=47999", 47999));
+    assert!(!mentions_number("id 1479990", 47999));
+    assert!(!mentions_number("2026-11-24T20:50:12.479990Z", 47999));
+}
