@@ -1,5 +1,6 @@
 //! The embedded node's settings from `[node]`: certificate files, or a self-signed certificate
-//! generated once into the data directory (and regenerated if the names it must cover change).
+//! generated once into the data directory (and regenerated if the names it must cover change),
+//! or REALITY from `[node.reality]`.
 
 use std::time::Duration;
 
@@ -10,6 +11,9 @@ use crate::data_dir;
 pub fn node_config(config: &config::Config) -> Result<node::NodeConfig> {
     let c = &config.node;
     let tls = match (&c.tls.cert, &c.tls.key) {
+        _ if c.security == config::NodeSecurityKind::Reality => {
+            node::TlsSource::Reality(Box::new(reality_settings(&c.reality)?))
+        }
         (Some(cert), Some(key)) => node::TlsSource::Files {
             cert: cert.clone(),
             key: key.clone(),
@@ -28,6 +32,31 @@ pub fn node_config(config: &config::Config) -> Result<node::NodeConfig> {
         max_connections: c.max_connections,
         allow_private_destinations: c.allow_private_destinations,
         own_addresses: Vec::new(),
+    })
+}
+
+/// `[node.reality]` as the node takes it (config has already checked the values; the errors
+/// here name the key, never its value).
+fn reality_settings(r: &config::NodeRealityConfig) -> Result<node::RealitySettings> {
+    let private_key = reality::decode_key(r.private_key.expose())
+        .context("node.reality.private_key is not an X25519 key")?;
+    let short_ids = r
+        .short_ids
+        .iter()
+        .map(|id| reality::parse_short_id(id))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| anyhow::anyhow!("node.reality.short_ids holds an invalid short id"))?;
+    let max_time_diff = (r.max_time_diff_ms > 0).then(|| Duration::from_millis(r.max_time_diff_ms));
+    Ok(node::RealitySettings {
+        server: reality::ServerConfig {
+            private_key,
+            short_ids,
+            server_names: r.server_names.clone(),
+            max_time_diff,
+            min_client_version: None,
+            max_client_version: None,
+        },
+        dest: r.dest.clone(),
     })
 }
 

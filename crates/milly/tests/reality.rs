@@ -1,0 +1,242 @@
+//! `milly serve` with `[node] security = "reality"` and a local `openssl s_server -tls1_3`
+//! as `dest`: `milly user add` prints a REALITY link, a client built from that link alone
+//! (the reality crate's client engine) moves bytes byte-exact through the node, and a plain
+//! TLS client at the node's port sees dest's certificate and page.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::net::{SocketAddr, SocketAddrV4, TcpListener as StdListener, TcpStream as StdStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use reality::{ClientConfig, ClientHandshake, Received, RecordLayer, SystemRng};
+use testkit::link::Security;
+use testkit::{EchoMode, MillyHome, Process, TcpEcho, VlessLink};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const NAME: &str = "www.example.com";
+const SHORT_ID: &str = "6ba85179e30d4fc2";
+const ADMIT_DEADLINE: Duration = Duration::from_secs(10);
+
+fn milly_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
+}
+
+/// `openssl s_server -www -tls1_3` with a throwaway certificate for `NAME`.
+struct Dest {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Dest {
+    fn start() -> Dest {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
+        let made = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+            .args(["-subj", &format!("/CN={NAME}"), "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null())
+            .status()
+            .expect("this test needs openssl");
+        assert!(made.success());
+        let port = StdListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("openssl")
+            .args(["s_server", "-www", "-tls1_3", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-cert")
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let start = Instant::now();
+        while StdStream::connect(addr).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "s_server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Dest {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Dest {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Everything a REALITY client takes from the link.
+fn client_config(link: &VlessLink) -> ClientConfig {
+    let Security::Reality {
+        public_key,
+        short_id,
+    } = &link.security
+    else {
+        panic!("not a REALITY link: {link:?}")
+    };
+    ClientConfig {
+        server_name: link.server_name().to_owned(),
+        public_key: reality::decode_key(public_key).unwrap(),
+        short_id: reality::parse_short_id(short_id).unwrap(),
+        version: [25, 10, 1],
+        post_quantum: link.fingerprint.as_deref() == Some("chrome"),
+    }
+}
+
+async fn connect(link: &VlessLink) -> (TcpStream, RecordLayer) {
+    let mut hs =
+        ClientHandshake::new(&client_config(link), SystemTime::now(), &mut SystemRng).unwrap();
+    let mut sock = TcpStream::connect((link.host.as_str(), link.port))
+        .await
+        .unwrap();
+    sock.write_all(&hs.poll_output()).await.unwrap();
+    let mut buf = vec![0; 16 * 1024];
+    loop {
+        let n = sock.read(&mut buf).await.unwrap();
+        assert!(n > 0, "node closed during the handshake");
+        if hs.feed(&buf[..n]).unwrap() {
+            break;
+        }
+    }
+    sock.write_all(&hs.poll_output()).await.unwrap();
+    (sock, hs.into_record_layer().unwrap())
+}
+
+/// VLESS (without Vision, which the node does not serve yet) to `target` with `payload`;
+/// what came back after the response header, or `None` when the node did not proxy.
+async fn exchange(link: &VlessLink, target: SocketAddrV4, payload: &[u8]) -> Option<Vec<u8>> {
+    let (mut sock, mut layer) = connect(link).await;
+    let user = testkit::link::uuid_bytes(&link.user_id).unwrap();
+    let mut plain = testkit::probe::vless_tcp_request(&user, target);
+    plain.extend_from_slice(payload);
+    let mut wire = Vec::new();
+    layer.write(&plain, &mut wire).unwrap();
+    sock.write_all(&wire).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = vec![0; 32 * 1024];
+    while got.len() < payload.len() + 2 {
+        match layer.read(&mut got) {
+            Ok(Received::NeedMore) => {
+                match tokio::time::timeout(Duration::from_secs(10), sock.read(&mut buf)).await {
+                    Ok(Ok(n)) if n > 0 => layer.feed(&buf[..n]),
+                    _ => return None,
+                }
+            }
+            Ok(Received::Closed) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+    if got[..2] != [0, 0] {
+        return None;
+    }
+    Some(got.split_off(2))
+}
+
+fn bytes(len: usize, seed: usize) -> Vec<u8> {
+    (0..len).map(|i| ((i * 7 + seed) % 253) as u8).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reality_link_from_milly_carries_bytes_and_strangers_see_dests_certificate() {
+    let dest = Dest::start();
+    let private = reality::encode_key(&[0x51; 32]);
+    let extra = format!(
+        "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
+         short_ids = [\"{SHORT_ID}\"]\nserver_names = [\"{NAME}\"]\ndest = \"{}\"\n",
+        dest.addr
+    );
+    let home = MillyHome::new(&milly_bin(), &extra).unwrap();
+    let serve: Process = home.serve().await.unwrap();
+    let out = home
+        .run(&["user", "add", "--telegram-id", "4001", "--days", "30"])
+        .unwrap();
+    let raw = out
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("vless://"))
+        .unwrap()
+        .to_owned();
+    let pbk = reality::encode_key(&reality::public_key(&[0x51; 32]));
+    assert!(
+        raw.contains(&format!(
+            "security=reality&pbk={pbk}&sid={SHORT_ID}&sni={NAME}&fp=chrome&flow=xtls-rprx-vision"
+        )),
+        "{raw}"
+    );
+    let link = VlessLink::parse(&raw).unwrap();
+
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let SocketAddr::V4(target) = echo.addr() else {
+        panic!("echo on IPv4 loopback")
+    };
+    // The node learns of the new user through its feed a moment after `user add` returns.
+    let start = Instant::now();
+    while exchange(&link, target, b"ping").await.as_deref() != Some(b"ping") {
+        assert!(
+            start.elapsed() < ADMIT_DEADLINE,
+            "the user was not admitted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..6 {
+        let link = link.clone();
+        tasks.spawn(async move {
+            let sent = bytes(64 * 1024 * (i + 1), i);
+            let got = exchange(&link, target, &sent).await.unwrap();
+            assert!(got == sent, "bytes differ on connection {i}");
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+
+    let node = home.node_addr();
+    let s_client = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = Command::new("openssl")
+            .args(["s_client", "-ign_eof", "-tls1_3", "-servername", NAME])
+            .args(["-connect", &node.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"GET / HTTP/1.0\r\n\r\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&s_client.stdout);
+    assert!(text.contains(&format!("subject=CN = {NAME}")), "{text}");
+    assert!(text.contains("s_server"), "dest's page: {text}");
+
+    let log = serve.log();
+    assert!(log.contains("node: vless+reality on "), "{log}");
+    assert!(!log.contains(&link.user_id), "serve printed the user id");
+}
