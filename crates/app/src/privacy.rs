@@ -92,7 +92,17 @@ impl App {
 /// The daily retention job of `milly serve`: a first run a minute after start, then one a day,
 /// until `shutdown`. A failed run is logged (without personal data) and retried in an hour.
 pub async fn run_retention_job(app: App, shutdown: CancellationToken) {
-    let mut wait = FIRST_RUN_DELAY;
+    run_retention_job_every(app, shutdown, FIRST_RUN_DELAY, RETENTION_JOB_INTERVAL).await;
+}
+
+/// [`run_retention_job`] on a given schedule (tests run it at once).
+pub async fn run_retention_job_every(
+    app: App,
+    shutdown: CancellationToken,
+    first_run: StdDuration,
+    interval: StdDuration,
+) {
+    let mut wait = first_run;
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
@@ -107,11 +117,11 @@ pub async fn run_retention_job(app: App, shutdown: CancellationToken) {
                     access_tombstones = r.access_tombstones,
                     "retention purge done"
                 );
-                RETENTION_JOB_INTERVAL
+                interval
             }
             Err(err) => {
                 tracing::warn!(error = %err, "retention purge failed; retrying in an hour");
-                RETRY_AFTER_FAILURE
+                RETRY_AFTER_FAILURE.min(interval)
             }
         };
     }
