@@ -99,16 +99,23 @@ impl RealityServer {
             Some(self.replay.clone()),
             arrived,
         );
-        let next =
-            match tokio::time::timeout_at(deadline, decide(&mut client, &mut dest, &mut acceptor))
-                .await
-            {
-                Ok(Some(next)) => next,
-                Ok(None) | Err(_) => {
-                    metrics.failure(HandshakeFailure::Tls);
-                    return None;
-                }
-            };
+        let decided =
+            tokio::time::timeout_at(deadline, decide(&mut client, &mut dest, &mut acceptor)).await;
+        let next = match decided {
+            Ok(Some(next)) => next,
+            // Still mirroring: dest has seen every client byte and said nothing, so from here
+            // a plain relay is exactly what a reverse proxy in our place would do (a silent or
+            // slow prober, or one side closing, behaves as it would with dest itself).
+            Ok(None) | Err(_) if acceptor.is_mirroring() => Next::Relay {
+                to_client: Vec::new(),
+                to_dest: Vec::new(),
+                why: reality::RelayReason::Handshake,
+            },
+            Ok(None) | Err(_) => {
+                metrics.failure(HandshakeFailure::Tls);
+                return None;
+            }
+        };
         match next {
             Next::Continue => None,
             Next::Relay {
@@ -144,6 +151,9 @@ impl RealityServer {
 
 /// Mirrors the client to `dest` and feeds both sides to the acceptor until it decides.
 /// `None` when either side ends or fails first.
+///
+/// While the acceptor mirrors, it holds no byte of dest's (dest speaking first is decided at
+/// once) and dest has every byte of the client's.
 async fn decide(
     client: &mut TcpStream,
     dest: &mut TcpStream,

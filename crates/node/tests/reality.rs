@@ -104,6 +104,10 @@ impl TestNode {
 
     /// A node relaying strangers to `dest_addr` (`dest` only lives as long as the node).
     async fn start_with(dest: Dest, dest_addr: SocketAddr) -> TestNode {
+        TestNode::start_with_timeout(dest, dest_addr, Duration::from_secs(5)).await
+    }
+
+    async fn start_with_timeout(dest: Dest, dest_addr: SocketAddr, timeout: Duration) -> TestNode {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let settings = RealitySettings {
@@ -124,7 +128,7 @@ impl TestNode {
             .unwrap();
         let mut config = NodeConfig::new(addr, TlsSource::Reality(Box::new(settings)), website);
         config.allow_private_destinations = true;
-        config.handshake_timeout = Duration::from_secs(5);
+        config.handshake_timeout = timeout;
         let access = AccessTable::new();
         access.apply(AccessUpdate::Snapshot {
             revision: 1,
@@ -396,5 +400,60 @@ async fn bytes_that_are_not_tls_reach_dest_unchanged_and_its_answer_comes_back_u
         .unwrap();
     assert_eq!(seen.await.unwrap(), request);
     assert_eq!(answer, [&b"dest read: "[..], request].concat());
+    assert_eq!(node.metrics.snapshot().fallbacks, 1);
+}
+
+/// A plain TCP dest that answers "dest read: " and whatever it read until end of stream.
+async fn answering_dest() -> (SocketAddr, tokio::task::JoinHandle<Vec<u8>>) {
+    let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = plain.local_addr().unwrap();
+    let seen = tokio::spawn(async move {
+        let (mut conn, _) = plain.accept().await.unwrap();
+        let mut got = Vec::new();
+        conn.read_to_end(&mut got).await.unwrap();
+        let mut answer = b"dest read: ".to_vec();
+        answer.extend_from_slice(&got);
+        conn.write_all(&answer).await.unwrap();
+        got
+    });
+    (addr, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prober_silent_past_the_handshake_timeout_still_talks_to_dest() {
+    let (dest_addr, seen) = answering_dest().await;
+    let timeout = Duration::from_millis(200);
+    let node = TestNode::start_with_timeout(Dest::start(), dest_addr, timeout).await;
+    let mut probe = TcpStream::connect(node.addr).await.unwrap();
+    tokio::time::sleep(timeout * 3).await;
+    probe.write_all(b"late").await.unwrap();
+    probe.shutdown().await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), probe.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.await.unwrap(), b"late");
+    assert_eq!(answer, b"dest read: late");
+    assert_eq!(node.metrics.snapshot().fallbacks, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prober_that_sends_half_a_client_hello_and_closes_gets_dests_answer() {
+    let (dest_addr, seen) = answering_dest().await;
+    let node = TestNode::start_with(Dest::start(), dest_addr).await;
+    let mut hs = ClientHandshake::new(&client_config(), SystemTime::now(), &mut SystemRng).unwrap();
+    let mut hello = hs.poll_output();
+    hello.truncate(100);
+    let mut probe = TcpStream::connect(node.addr).await.unwrap();
+    probe.write_all(&hello).await.unwrap();
+    probe.shutdown().await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), probe.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.await.unwrap(), hello);
+    assert_eq!(answer, [&b"dest read: "[..], &hello].concat());
     assert_eq!(node.metrics.snapshot().fallbacks, 1);
 }
