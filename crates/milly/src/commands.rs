@@ -1,12 +1,12 @@
 //! Dispatch from a parsed command line to the command that runs it.
 
-mod client;
 mod backup;
+mod client;
 mod config_check;
 mod init;
-mod privacy;
 mod keygen;
 mod payment;
+mod privacy;
 mod serve;
 mod user;
 
