@@ -265,12 +265,14 @@ pub fn rotate(
     Ok(deleted)
 }
 
-/// Scheduled backups for `milly serve`: one every `[backup] interval_hours` into the backup
-/// directory, then rotation. Does nothing without recipients or with an interval of 0.
+/// Scheduled backups for `milly serve`: one at start and then every `[backup] interval_hours`
+/// into the backup directory, each followed by rotation. Without recipients or with an interval
+/// of 0 it does nothing but wait for `shutdown` (so serve never sees it end early).
 pub async fn run_scheduled_backups(app: App, shutdown: CancellationToken) {
     let c = &app.config().backup;
     if c.recipients.is_empty() || c.interval_hours == 0 {
         tracing::info!("scheduled backups off (no [backup] recipients or interval_hours = 0)");
+        shutdown.cancelled().await;
         return;
     }
     let interval = Duration::from_secs(u64::from(c.interval_hours) * 3600);

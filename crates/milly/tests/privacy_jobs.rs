@@ -108,3 +108,28 @@ async fn scheduled_backups_write_encrypted_files_and_rotate_old_ones_out() {
     let bytes = std::fs::read(backups.join(newest)).unwrap();
     assert!(bytes.starts_with(b"age-encryption.org/v1\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_recipients_the_backup_job_writes_nothing_and_waits_for_shutdown() {
+    let db = TestDb::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config::Config::default();
+    config.backup.dir = Some(dir.path().join("backups"));
+    let app = app::App::new(db.store.clone(), Arc::new(config));
+    let shutdown = CancellationToken::new();
+    let job = tokio::spawn(app::backup::run_scheduled_backups(app, shutdown.clone()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !job.is_finished(),
+        "serve would take an ended job for a failure"
+    );
+    assert!(
+        !dir.path().join("backups").exists(),
+        "nothing is written unencrypted"
+    );
+    shutdown.cancel();
+    tokio::time::timeout(JOB_DEADLINE, job)
+        .await
+        .unwrap()
+        .unwrap();
+}
