@@ -8,7 +8,9 @@ mod common;
 
 use std::sync::Arc;
 
-use domain::inventory::{BOT_UPDATE_RETENTION_DAYS, SUPPORT_TICKET_RETENTION_DAYS};
+use domain::inventory::{
+    ACCESS_TOMBSTONE_RETENTION_DAYS, BOT_UPDATE_RETENTION_DAYS, SUPPORT_TICKET_RETENTION_DAYS,
+};
 use domain::{Days, Language, NewUser, PlanId, TelegramId, User};
 use store::testing::TestDb;
 use time::{Duration, OffsetDateTime};
@@ -118,6 +120,9 @@ async fn support_tickets_and_bot_updates_follow_their_own_retention(db: &TestDb)
     assert!(db.store.claim_update(1, stale_update).await.unwrap());
     assert!(db.store.claim_update(2, now()).await.unwrap());
 
+    let dry = app(db, 1095).purge_expired(now(), true).await.unwrap();
+    assert_eq!((dry.support_tickets, dry.bot_updates), (1, 1), "{dry:?}");
+
     let report = app(db, 1095).purge_expired(now(), false).await.unwrap();
     assert_eq!(report.people, 0, "an active account stays");
     assert_eq!(report.support_tickets, 1);
@@ -136,8 +141,29 @@ async fn support_tickets_and_bot_updates_follow_their_own_retention(db: &TestDb)
     assert!(!db.store.claim_update(2, now()).await.unwrap());
 }
 
+async fn revoked_access_ids_are_forgotten_after_their_own_retention(db: &TestDb) {
+    let someone = person(db, 701, now()).await;
+    db.store.erase_user(someone.id).await.unwrap();
+    let app = app(db, 1095);
+    let today = app.purge_expired(now(), true).await.unwrap();
+    assert_eq!(today.access_tombstones, 0, "a fresh tombstone is kept");
+    let later = now() + Duration::days(i64::from(ACCESS_TOMBSTONE_RETENTION_DAYS) + 1);
+    let dry = app.purge_expired(later, true).await.unwrap();
+    assert_eq!(dry.access_tombstones, 1);
+    let done = app.purge_expired(later, false).await.unwrap();
+    assert_eq!(done.access_tombstones, 1);
+    assert_eq!(
+        app.purge_expired(later, true)
+            .await
+            .unwrap()
+            .access_tombstones,
+        0
+    );
+}
+
 store::backend_tests!(
     people_who_stay_and_people_who_go,
+    revoked_access_ids_are_forgotten_after_their_own_retention,
     support_tickets_and_bot_updates_follow_their_own_retention,
 );
 
