@@ -42,6 +42,7 @@ mod mux;
 mod read_ahead;
 pub mod reality;
 mod reality_stream;
+mod reality_vision;
 pub mod relay;
 mod server;
 mod session;

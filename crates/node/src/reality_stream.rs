@@ -24,6 +24,12 @@ pub(crate) struct RealityStream<S> {
     read_buf: Box<[u8]>,
     read_closed: bool,
     close_sent: bool,
+    /// XTLS Vision's direct copy: reads (after `raw`, the bytes the record layer had not
+    /// decrypted) and writes bypass the record layer.
+    read_direct: bool,
+    raw: Vec<u8>,
+    raw_pos: usize,
+    write_direct: bool,
 }
 
 impl<S> RealityStream<S> {
@@ -38,7 +44,26 @@ impl<S> RealityStream<S> {
             read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
             read_closed: false,
             close_sent: false,
+            read_direct: false,
+            raw: Vec::new(),
+            raw_pos: 0,
+            write_direct: false,
         }
+    }
+
+    /// From now on reads bypass the record layer: first the plaintext still held, then the
+    /// received bytes not yet decrypted, then the socket itself.
+    pub(crate) fn read_direct(&mut self) {
+        if !self.read_direct {
+            self.read_direct = true;
+            self.raw = self.layer.take_buffered();
+            self.raw_pos = 0;
+        }
+    }
+
+    /// From now on writes go straight to the socket (after what is already protected).
+    pub(crate) fn write_direct(&mut self) {
+        self.write_direct = true;
     }
 }
 
@@ -80,6 +105,15 @@ impl<S: AsyncRead + Unpin> AsyncRead for RealityStream<S> {
                 }
                 return Poll::Ready(Ok(()));
             }
+            if this.read_direct {
+                if this.raw_pos < this.raw.len() {
+                    let n = buf.remaining().min(this.raw.len() - this.raw_pos);
+                    buf.put_slice(&this.raw[this.raw_pos..this.raw_pos + n]);
+                    this.raw_pos += n;
+                    return Poll::Ready(Ok(()));
+                }
+                return Pin::new(&mut this.io).poll_read(cx, buf);
+            }
             if this.read_closed {
                 return Poll::Ready(Ok(()));
             }
@@ -111,6 +145,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for RealityStream<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         ready!(this.poll_drain(cx))?;
+        if this.write_direct {
+            return Pin::new(&mut this.io).poll_write(cx, data);
+        }
         if this.close_sent {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
@@ -134,7 +171,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for RealityStream<S> {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         ready!(this.poll_drain(cx))?;
-        if !this.close_sent {
+        if !this.close_sent && !this.write_direct {
             this.layer
                 .write_close_notify(&mut this.wire)
                 .map_err(tls_error)?;

@@ -14,6 +14,7 @@ use crate::egress::{EgressError, Host};
 use crate::fallback;
 use crate::metrics::HandshakeFailure;
 use crate::mux;
+use crate::reality_vision::{self, DirectCopy};
 use crate::relay::Relay;
 use crate::server::Shared;
 use crate::udp;
@@ -50,7 +51,7 @@ pub(crate) async fn serve<S>(
     deadline: Instant,
     shared: &Arc<Shared>,
 ) where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + DirectCopy + Unpin + Send,
 {
     match read_request(&mut stream, deadline, shared).await {
         Handshake::Broken => {}
@@ -159,9 +160,11 @@ async fn proxy<S>(
     shared: &Arc<Shared>,
 ) -> io::Result<()>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
+    S: AsyncRead + AsyncWrite + DirectCopy + Unpin + Send,
 {
-    if request.flow != Flow::None {
+    let vision =
+        request.flow == Flow::Vision && stream.can_go_direct() && request.command == Command::Tcp;
+    if request.flow != Flow::None && !vision {
         shared.metrics.failure(HandshakeFailure::Unsupported);
         return Ok(());
     }
@@ -181,6 +184,18 @@ where
                 }
             };
             shared.metrics.session_started();
+            if vision {
+                return reality_vision::relay(
+                    stream,
+                    &mut remote,
+                    request.user.0,
+                    rest,
+                    response,
+                    shared.config.idle_timeout,
+                    &shared.metrics,
+                )
+                .await;
+            }
             Relay::new(
                 stream,
                 &mut remote,

@@ -457,3 +457,221 @@ async fn a_prober_that_sends_half_a_client_hello_and_closes_gets_dests_answer() 
     assert_eq!(answer, [&b"dest read: "[..], &hello].concat());
     assert_eq!(node.metrics.snapshot().fallbacks, 1);
 }
+
+/// A TLS 1.3 server (the reality crate's engine, certified for the client's key so our client
+/// engine accepts it) that echoes application data: the inner TLS a browser would speak.
+/// Each connection takes the next key from the returned sender.
+async fn inner_tls_echo() -> (SocketAddr, tokio::sync::mpsc::UnboundedSender<[u8; 32]>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (keys, mut next_key) = tokio::sync::mpsc::unbounded_channel::<[u8; 32]>();
+    tokio::spawn(async move {
+        loop {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let key = next_key.recv().await.unwrap();
+            tokio::spawn(async move {
+                let mut input = Vec::new();
+                let mut buf = vec![0; 32 * 1024];
+                let (hello, used) = loop {
+                    let n = conn.read(&mut buf).await.unwrap();
+                    assert!(n > 0);
+                    input.extend_from_slice(&buf[..n]);
+                    if let reality::Progress::Done { value, consumed } =
+                        reality::ClientHello::read(&input).unwrap()
+                    {
+                        break (value, consumed);
+                    }
+                };
+                let cert = reality::RealityCert::generate(&mut SystemRng);
+                let mut hs = reality::ServerHandshake::new(
+                    &hello,
+                    &key,
+                    &cert,
+                    &reality::ServerOptions::default(),
+                    None,
+                    &mut SystemRng,
+                )
+                .unwrap();
+                conn.write_all(&hs.poll_output()).await.unwrap();
+                let mut done = hs.feed(&input[used..]).unwrap();
+                while !done {
+                    let n = conn.read(&mut buf).await.unwrap();
+                    assert!(n > 0);
+                    done = hs.feed(&buf[..n]).unwrap();
+                }
+                let mut layer = hs.into_record_layer().unwrap();
+                let mut plain = Vec::new();
+                loop {
+                    match layer.read(&mut plain).unwrap() {
+                        Received::NeedMore => {
+                            let n = conn.read(&mut buf).await.unwrap();
+                            if n == 0 {
+                                return;
+                            }
+                            layer.feed(&buf[..n]);
+                        }
+                        Received::Closed => return,
+                        _ => {
+                            if !plain.is_empty() {
+                                let mut wire = Vec::new();
+                                layer.write(&plain, &mut wire).unwrap();
+                                conn.write_all(&wire).await.unwrap();
+                                plain.clear();
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (addr, keys)
+}
+
+/// Our side of VLESS + Vision over REALITY, as an Xray client does it.
+struct VisionClient {
+    sock: TcpStream,
+    outer: RecordLayer,
+    vision: vless::vision::Vision,
+    header: Option<Vec<u8>>,
+    response_seen: bool,
+    read_direct: bool,
+    write_direct: bool,
+    plain: Vec<u8>,
+}
+
+fn below(n: u32) -> u32 {
+    let mut b = [0u8; 4];
+    reality::Rng::fill(&mut SystemRng, &mut b);
+    u32::from_le_bytes(b) % n
+}
+
+impl VisionClient {
+    async fn connect(node: SocketAddr, target: SocketAddr) -> VisionClient {
+        let hs = ClientHandshake::new(&client_config(), SystemTime::now(), &mut SystemRng).unwrap();
+        let (sock, _, outer) = handshake(node, hs).await;
+        let SocketAddr::V4(v4) = target else {
+            panic!("v4")
+        };
+        let mut header = Vec::new();
+        vless::encode_request(
+            &Request {
+                user: UserKey(USER),
+                flow: Flow::Vision,
+                command: vless::Command::Tcp,
+                destination: Some(Destination {
+                    address: Address::Ipv4(*v4.ip()),
+                    port: v4.port(),
+                }),
+            },
+            &mut header,
+        );
+        VisionClient {
+            sock,
+            outer: outer.unwrap(),
+            vision: vless::vision::Vision::new(USER),
+            header: Some(header),
+            response_seen: false,
+            read_direct: false,
+            write_direct: false,
+            plain: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, inner: &[u8]) {
+        let mut framed = self.header.take().unwrap_or_default();
+        let mode = self.vision.write(inner, &mut below, &mut framed);
+        if self.write_direct {
+            self.sock.write_all(&framed).await.unwrap();
+            return;
+        }
+        let mut wire = Vec::new();
+        self.outer.write(&framed, &mut wire).unwrap();
+        self.sock.write_all(&wire).await.unwrap();
+        if mode == vless::vision::WriteMode::Direct {
+            self.write_direct = true;
+        }
+    }
+
+    /// Some inner bytes from the node.
+    async fn recv(&mut self) -> Vec<u8> {
+        let mut buf = vec![0; 32 * 1024];
+        loop {
+            if self.read_direct {
+                let n = tokio::time::timeout(Duration::from_secs(10), self.sock.read(&mut buf))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert!(n > 0, "node closed");
+                return buf[..n].to_vec();
+            }
+            match self.outer.read(&mut self.plain).unwrap() {
+                Received::NeedMore => {
+                    let n = tokio::time::timeout(Duration::from_secs(10), self.sock.read(&mut buf))
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    assert!(n > 0, "node closed");
+                    self.outer.feed(&buf[..n]);
+                }
+                Received::Closed => panic!("node closed"),
+                Received::Data(_) | Received::Other => {
+                    if !self.response_seen {
+                        if self.plain.len() < 2 {
+                            continue;
+                        }
+                        assert_eq!(self.plain[..2], [vless::VERSION, 0]);
+                        self.plain.drain(..2);
+                        self.response_seen = true;
+                    }
+                    let mut inner = Vec::new();
+                    let mode = self.vision.read(&self.plain, &mut inner).unwrap();
+                    self.plain.clear();
+                    if mode == vless::vision::ReadMode::Direct {
+                        inner.extend_from_slice(&self.outer.take_buffered());
+                        self.read_direct = true;
+                    }
+                    if !inner.is_empty() {
+                        return inner;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vision_carries_inner_tls13_byte_exact_and_both_sides_switch_to_direct_copy() {
+    let node = TestNode::start().await;
+    let (target, keys) = inner_tls_echo().await;
+    for round in 0..3u32 {
+        let mut inner =
+            ClientHandshake::new(&client_config(), SystemTime::now(), &mut SystemRng).unwrap();
+        // The inner server certifies for this client's key (our client engine checks it).
+        keys.send(inner.auth_key()).unwrap();
+        let mut client = VisionClient::connect(node.addr, target).await;
+        client.send(&inner.poll_output()).await;
+        while !inner.feed(&client.recv().await).unwrap() {}
+        client.send(&inner.poll_output()).await;
+        let mut layer = inner.into_record_layer().unwrap();
+        // A short request and its answer (whole records: both sides go direct), then bulk.
+        for len in [100, 200_000 + round as usize * 1000] {
+            let message = message(len, round);
+            let mut wire = Vec::new();
+            layer.write(&message, &mut wire).unwrap();
+            client.send(&wire).await;
+            let mut got = Vec::new();
+            while got.len() < message.len() {
+                match layer.read(&mut got).unwrap() {
+                    Received::NeedMore => layer.feed(&client.recv().await),
+                    Received::Closed => panic!("inner server closed"),
+                    _ => {}
+                }
+            }
+            assert!(got == message, "inner bytes differ");
+        }
+        assert!(client.write_direct, "the client went direct");
+        assert!(client.read_direct, "the node went direct");
+    }
+    assert_eq!(node.metrics.snapshot().sessions, 3);
+    assert_eq!(node.metrics.snapshot().fallbacks, 0);
+}
