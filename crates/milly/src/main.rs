@@ -55,8 +55,11 @@ fn init_tracing() {
             "warn,milly=info,node=info,web=info,app=info,store=info,bot=info,billing=info",
         )
     });
+    // Colours only for a person at a terminal, never escape codes in files or journald.
+    use std::io::IsTerminal as _;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }

@@ -84,7 +84,8 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     let bot_options = bot_options(&config)?;
     let mut site = web::Site::new(config.clone())
         .with_app(app.clone())
-        .with_format_rules(format_rules(&config));
+        .with_format_rules(format_rules(&config))
+        .with_data_inventory(inventory_rows(&config));
     if bot_options.is_some() {
         if let Some(name) = bot_username(&app).await {
             site = site.with_bot_username(&name);
@@ -141,6 +142,17 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         .context("website stopped")
     });
     println!("website: http://{}", config.web.listen);
+    // Privacy jobs: the retention rule daily, and encrypted backups when recipients are set.
+    let (retention_app, retention_shutdown) = (app.clone(), shutdown.clone());
+    tasks.spawn(async move {
+        app::privacy::run_retention_job(retention_app, retention_shutdown).await;
+        Ok(())
+    });
+    let (backup_app, backup_shutdown) = (app.clone(), shutdown.clone());
+    tasks.spawn(async move {
+        app::backup::run_scheduled_backups(backup_app, backup_shutdown).await;
+        Ok(())
+    });
     match bot_options {
         Some(options) => {
             tasks.spawn(run_bot(app.clone(), options, shutdown.clone()));
@@ -191,6 +203,24 @@ async fn shutdown_signal() -> Result<&'static str> {
             .context("cannot handle Ctrl-C")?;
         Ok("Ctrl-C")
     }
+}
+
+/// The privacy page's table of what is stored, generated from the inventory in code.
+fn inventory_rows(config: &config::Config) -> Vec<web::InventoryEntry> {
+    domain::inventory::ENTRIES
+        .iter()
+        .map(|e| web::InventoryEntry {
+            data: format!("{} ({}.{})", e.holds, e.table, e.column),
+            category: format!("{} ({})", e.category.label(), e.category.clause()),
+            purpose: e
+                .purposes
+                .iter()
+                .map(|p| p.label())
+                .collect::<Vec<_>>()
+                .join("; "),
+            retention: e.retention.describe(config.privacy.retention_days),
+        })
+        .collect()
 }
 
 /// `[subscription] rules` (validated at load) for the website's format choice.
