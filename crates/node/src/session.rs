@@ -5,7 +5,7 @@ use std::io;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 use vless::{Address, Command, Destination, Flow, Parse, Request};
 
@@ -162,8 +162,9 @@ async fn proxy<S>(
 where
     S: AsyncRead + AsyncWrite + DirectCopy + Unpin + Send,
 {
-    let vision =
-        request.flow == Flow::Vision && stream.can_go_direct() && request.command == Command::Tcp;
+    let vision = request.flow == Flow::Vision
+        && stream.can_go_direct()
+        && matches!(request.command, Command::Tcp | Command::Mux);
     if request.flow != Flow::None && !vision {
         shared.metrics.failure(HandshakeFailure::Unsupported);
         return Ok(());
@@ -209,6 +210,14 @@ where
         }
         (Command::Udp, Some(destination)) => {
             udp::serve(stream, &destination, rest, response, local, shared).await
+        }
+        (Command::Mux, _) if vision => {
+            // The response header goes out unpadded, then Mux runs inside Vision.
+            stream.write_all(&response).await?;
+            stream.flush().await?;
+            let mut inner = reality_vision::VisionStream::new(stream, request.user.0, &rest)?;
+            let user = request.user.lookup_key();
+            mux::serve(&mut inner, user, Vec::new(), Vec::new(), local, shared).await
         }
         (Command::Mux, _) => {
             let user = request.user.lookup_key();

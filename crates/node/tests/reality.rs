@@ -547,21 +547,23 @@ fn below(n: u32) -> u32 {
 
 impl VisionClient {
     async fn connect(node: SocketAddr, target: SocketAddr) -> VisionClient {
+        VisionClient::connect_with(node, vless::Command::Tcp, Some(destination(target))).await
+    }
+
+    async fn connect_with(
+        node: SocketAddr,
+        command: vless::Command,
+        destination: Option<Destination>,
+    ) -> VisionClient {
         let hs = ClientHandshake::new(&client_config(), SystemTime::now(), &mut SystemRng).unwrap();
         let (sock, _, outer) = handshake(node, hs).await;
-        let SocketAddr::V4(v4) = target else {
-            panic!("v4")
-        };
         let mut header = Vec::new();
         vless::encode_request(
             &Request {
                 user: UserKey(USER),
                 flow: Flow::Vision,
-                command: vless::Command::Tcp,
-                destination: Some(Destination {
-                    address: Address::Ipv4(*v4.ip()),
-                    port: v4.port(),
-                }),
+                command,
+                destination,
             },
             &mut header,
         );
@@ -674,4 +676,97 @@ async fn vision_carries_inner_tls13_byte_exact_and_both_sides_switch_to_direct_c
     }
     assert_eq!(node.metrics.snapshot().sessions, 3);
     assert_eq!(node.metrics.snapshot().fallbacks, 0);
+}
+
+fn destination(addr: SocketAddr) -> Destination {
+    let SocketAddr::V4(v4) = addr else {
+        panic!("loopback v4")
+    };
+    Destination {
+        address: Address::Ipv4(*v4.ip()),
+        port: v4.port(),
+    }
+}
+
+fn mux_frame(session_id: u16, status: vless::mux::Status, data: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let frame = vless::mux::Frame {
+        session_id,
+        status,
+        error: false,
+        data,
+    };
+    vless::mux::encode_frame(&frame, &mut out).unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xudp_and_tcp_ride_mux_inside_vision() {
+    use vless::mux::{GlobalId, Network, Status, Target};
+    let node = TestNode::start().await;
+    let tcp_echo = echo_server().await;
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let udp_echo = udp.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = vec![0; 2048];
+        loop {
+            let (n, from) = udp.recv_from(&mut buf).await.unwrap();
+            udp.send_to(&buf[..n], from).await.unwrap();
+        }
+    });
+    let mut client = VisionClient::connect_with(node.addr, vless::Command::Mux, None).await;
+    let mut out = mux_frame(
+        1,
+        Status::New {
+            target: Target {
+                network: Network::Tcp,
+                destination: destination(tcp_echo),
+            },
+            global_id: None,
+        },
+        Some(b"over mux"),
+    );
+    out.extend(mux_frame(
+        2,
+        Status::New {
+            target: Target {
+                network: Network::Udp,
+                destination: destination(udp_echo),
+            },
+            global_id: Some(GlobalId([7; 8])),
+        },
+        Some(b"xudp datagram"),
+    ));
+    client.send(&out).await;
+    let mut input = Vec::new();
+    let mut tcp_back = Vec::new();
+    let mut udp_back = None;
+    while tcp_back.len() < 8 || udp_back.is_none() {
+        let frame = loop {
+            if let vless::Parse::Done(frame, used) = vless::mux::decode_frame(&input).unwrap() {
+                let owned = (
+                    frame.session_id,
+                    frame.status,
+                    frame.data.map(<[u8]>::to_vec),
+                );
+                input.drain(..used);
+                break owned;
+            }
+            input.extend(client.recv().await);
+        };
+        match frame {
+            (1, Status::Keep { udp_peer: None }, Some(data)) => tcp_back.extend(data),
+            (2, Status::Keep { udp_peer }, data) => {
+                assert_eq!(udp_peer, Some(destination(udp_echo)));
+                udp_back = data;
+            }
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+    assert_eq!(tcp_back, b"over mux");
+    assert_eq!(udp_back.unwrap(), b"xudp datagram");
+    assert!(
+        !client.read_direct && !client.write_direct,
+        "Mux is not TLS: no direct copy"
+    );
 }
