@@ -1,8 +1,8 @@
 //! `milly serve` with `[node] security = "reality"` and a local `openssl s_server -tls1_3`
 //! as `dest`: `milly user add` prints a REALITY link, a client built from that link alone
 //! (the reality crate's client engine, with and without the link's Vision flow) moves bytes
-//! byte-exact through the node, and a plain
-//! TLS client at the node's port sees dest's certificate and page.
+//! byte-exact through the node, and a plain TLS client at the node's port sees dest's
+//! certificate and page.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::net::{SocketAddr, SocketAddrV4, TcpListener as StdListener, TcpStream as StdStream};
