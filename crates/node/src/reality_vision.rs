@@ -2,19 +2,17 @@
 //! both ways in padding frames (`vless::Vision`), then, when the inner connection is TLS 1.3,
 //! direct copy — the inner records go over the raw socket, past our record layer.
 //!
-//! TCP requests use [`relay`]. Mux (XUDP, how Xray clients carry UDP under Vision) runs over
-//! a [`VisionStream`], which unpads and pads the Mux connection's bytes.
+//! [`VisionStream`] unpads what the client sends and pads what goes back, so the ordinary
+//! relay (TCP) and Mux (XUDP, how Xray clients carry UDP under Vision) run over it unchanged.
 
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use std::time::Duration;
 
 use reality::Rng;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use vless::vision::{ReadMode, Vision, WriteMode};
 
-use crate::metrics::Metrics;
 use crate::reality_stream::RealityStream;
 
 /// Bytes read from either side at a time.
@@ -53,103 +51,6 @@ fn random_below(n: u32) -> u32 {
 
 fn bad_frame(e: vless::vision::UnknownCommand) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
-}
-
-/// Relays `client` (Vision inside) ⇄ `remote` (plain) until both directions end, an error,
-/// or `idle` without a byte. `user` is the id from the request header, `rest` the bytes that
-/// came after it, `response` the VLESS response header.
-pub(crate) async fn relay<S, R>(
-    client: &mut S,
-    remote: &mut R,
-    user: [u8; 16],
-    rest: Vec<u8>,
-    response: Vec<u8>,
-    idle: Duration,
-    metrics: &Metrics,
-) -> io::Result<()>
-where
-    S: AsyncRead + AsyncWrite + DirectCopy + Unpin,
-    R: AsyncRead + AsyncWrite + Unpin,
-{
-    let mut vision = Vision::new(user);
-    let mut rng = random_below;
-    let mut out = Vec::new();
-    client.write_all(&response).await?;
-    client.flush().await?;
-    let (mut up, mut down) = (0u64, 0u64);
-    let mut up_direct = false;
-    let mut down_direct = false;
-    if !rest.is_empty() {
-        if vision.read(&rest, &mut out).map_err(bad_frame)? == ReadMode::Direct {
-            client.read_direct();
-            up_direct = true;
-        }
-        remote.write_all(&out).await?;
-        up += out.len() as u64;
-    }
-    let mut from_client = vec![0u8; CHUNK];
-    let mut from_remote = vec![0u8; CHUNK];
-    let (mut up_done, mut down_done) = (false, false);
-    let result = loop {
-        if up_done && down_done {
-            break Ok(());
-        }
-        let step = tokio::time::timeout(idle, async {
-            tokio::select! {
-                read = client.read(&mut from_client), if !up_done => {
-                    let n = read?;
-                    if n == 0 {
-                        up_done = true;
-                        return remote.shutdown().await;
-                    }
-                    let bytes = &from_client[..n];
-                    if up_direct {
-                        remote.write_all(bytes).await?;
-                        up += n as u64;
-                        return Ok(());
-                    }
-                    out.clear();
-                    let mode = vision.read(bytes, &mut out).map_err(bad_frame)?;
-                    if mode == ReadMode::Direct {
-                        client.read_direct();
-                        up_direct = true;
-                    }
-                    remote.write_all(&out).await?;
-                    up += out.len() as u64;
-                    Ok(())
-                }
-                read = remote.read(&mut from_remote), if !down_done => {
-                    let n = read?;
-                    if n == 0 {
-                        down_done = true;
-                        return client.shutdown().await;
-                    }
-                    down += n as u64;
-                    let bytes = &from_remote[..n];
-                    if down_direct {
-                        return client.write_all(bytes).await;
-                    }
-                    out.clear();
-                    let mode = vision.write(bytes, &mut rng, &mut out);
-                    client.write_all(&out).await?;
-                    client.flush().await?;
-                    if mode == WriteMode::Direct {
-                        client.write_direct();
-                        down_direct = true;
-                    }
-                    Ok(())
-                }
-            }
-        })
-        .await;
-        match step {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => break Err(e),
-            Err(_idle) => break Ok(()),
-        }
-    };
-    metrics.add_bytes(up, down);
-    result
 }
 
 /// A client stream with Vision inside, as a plain byte stream (for Mux over Vision).

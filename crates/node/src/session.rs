@@ -14,7 +14,7 @@ use crate::egress::{EgressError, Host};
 use crate::fallback;
 use crate::metrics::HandshakeFailure;
 use crate::mux;
-use crate::reality_vision::{self, DirectCopy};
+use crate::reality_vision::{DirectCopy, VisionStream};
 use crate::relay::Relay;
 use crate::server::Shared;
 use crate::udp;
@@ -186,16 +186,21 @@ where
             };
             shared.metrics.session_started();
             if vision {
-                return reality_vision::relay(
-                    stream,
+                // The response header goes out unpadded, then the relay runs inside Vision.
+                stream.write_all(&response).await?;
+                stream.flush().await?;
+                let mut inner = VisionStream::new(stream, request.user.0, &rest)?;
+                let idle = shared.config.idle_timeout;
+                Relay::new(
+                    &mut inner,
                     &mut remote,
-                    request.user.0,
-                    rest,
-                    response,
-                    shared.config.idle_timeout,
+                    Vec::new(),
+                    Vec::new(),
+                    idle,
                     &shared.metrics,
                 )
-                .await;
+                .await?;
+                return Ok(());
             }
             Relay::new(
                 stream,
@@ -215,7 +220,7 @@ where
             // The response header goes out unpadded, then Mux runs inside Vision.
             stream.write_all(&response).await?;
             stream.flush().await?;
-            let mut inner = reality_vision::VisionStream::new(stream, request.user.0, &rest)?;
+            let mut inner = VisionStream::new(stream, request.user.0, &rest)?;
             let user = request.user.lookup_key();
             mux::serve(&mut inner, user, Vec::new(), Vec::new(), local, shared).await
         }
