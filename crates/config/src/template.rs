@@ -57,8 +57,10 @@ public_host = "127.0.0.1"
 public_port = 0
 # "tls": VLESS over TLS with a certificate ([node.tls]).
 # "reality": VLESS over REALITY with the XTLS Vision flow ([node.reality]): no domain or
-# certificate of your own; to anyone but your users the node looks like `dest`.
-security = "tls"
+# certificate of your own; to anyone but your users the node looks like `dest`. This is what
+# keeps working where plain TLS to unknown sites is throttled. (Without a config file milly
+# runs "tls" with a self-signed certificate.)
+security = "reality"
 # Allow users to reach loopback and private networks through the node. Leave off in production:
 # it would open the operator's internal network to every user.
 allow_private_destinations = false
@@ -195,6 +197,7 @@ mod tests {
             crate::Secret::new("SL2oS5M7XTc0bFvhcMKsjb1qCrfWsZ0PtnbScjvdeUE");
         expected.node.reality.short_ids = vec!["6ba85179e30d4fc2".into()];
         expected.node.reality.dest = DEFAULT_REALITY_DEST.into();
+        expected.node.security = crate::NodeSecurityKind::Reality;
         assert_eq!(parsed, expected);
     }
 

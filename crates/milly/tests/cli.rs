@@ -81,6 +81,26 @@ fn init_writes_a_config_once_and_serve_runs_with_it() {
     let (env, web, _) = ports_env();
     let mut serve = Serve::start(dir.path(), &["--config", config], &env, "website:");
     assert_eq!(http_get(web, "/healthz").0, 200);
+    // A new operator gets a REALITY node: the link carries its key, short id and Vision.
+    let added = ok(
+        dir.path(),
+        &[
+            "--config",
+            config,
+            "user",
+            "add",
+            "--telegram-id",
+            "7",
+            "--days",
+            "1",
+        ],
+        &env,
+    );
+    let link = added.lines().find(|l| l.starts_with("vless://")).unwrap();
+    assert!(
+        link.contains("security=reality&pbk=") && link.contains("flow=xtls-rprx-vision"),
+        "{link}"
+    );
     assert!(
         conf.join("milly-data/milly.db").exists(),
         "data_dir is relative to the config file"
