@@ -50,6 +50,6 @@ pub async fn open_app(config: &config::Config) -> Result<app::App> {
     crate::data_dir::ensure(&config.service.data_dir)?;
     let store = store::Store::connect(config.database.url.expose()).await?;
     let app = app::App::new(store, Arc::new(config.clone()));
-    serve::register_embedded_node(&app).await?;
+    crate::embedded_node::register_embedded_node(&app).await?;
     Ok(app)
 }

@@ -5,8 +5,8 @@ mod admin_api;
 mod cli;
 mod commands;
 mod data_dir;
+mod embedded_node;
 mod feed;
-mod node_tls;
 
 use std::process::ExitCode;
 

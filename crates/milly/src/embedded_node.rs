@@ -1,10 +1,11 @@
-//! The embedded node's settings from `[node]`: certificate files, or a self-signed certificate
-//! generated once into the data directory (and regenerated if the names it must cover change),
-//! or REALITY from `[node.reality]`.
+//! The embedded node: its settings from `[node]` (certificate files, a self-signed certificate
+//! generated once into the data directory and regenerated when its names change, or REALITY
+//! from `[node.reality]`), and its record in the store so every front end prints links to it.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use domain::{Location, NodeSecurity, RealityParams, TlsParams};
 
 use crate::data_dir;
 
@@ -88,4 +89,47 @@ fn self_signed(config: &config::Config) -> Result<(String, String)> {
     let key =
         std::fs::read_to_string(dir.join("node-key.pem")).context("cannot read node-key.pem")?;
     Ok((cert, key))
+}
+
+/// What a REALITY share link carries: the public key of `[node.reality] private_key`, the
+/// first short id and the first server name.
+fn reality_params(r: &config::NodeRealityConfig) -> Result<NodeSecurity> {
+    let private = reality::decode_key(r.private_key.expose())
+        .context("node.reality.private_key is not an X25519 key")?;
+    Ok(NodeSecurity::Reality(RealityParams {
+        public_key: reality::encode_key(&reality::public_key(&private)),
+        short_id: r.short_ids.first().cloned().unwrap_or_default(),
+        server_name: r.server_names.first().cloned().unwrap_or_default(),
+    }))
+}
+
+/// Records the embedded node in the store, so every front end prints links to it.
+pub async fn register_embedded_node(app: &app::App) -> Result<()> {
+    let c = &app.config().node;
+    if !c.enabled {
+        return Ok(());
+    }
+    let server_name = if c.tls.server_name.is_empty() {
+        c.public_host.clone()
+    } else {
+        c.tls.server_name.clone()
+    };
+    let security = match c.security {
+        config::NodeSecurityKind::Tls => NodeSecurity::Tls(TlsParams {
+            server_name,
+            allow_insecure: c.tls.cert.is_none(),
+        }),
+        config::NodeSecurityKind::Reality => reality_params(&c.reality)?,
+    };
+    app.store()
+        .upsert_node(
+            &c.name,
+            &Location(c.location.clone()),
+            &c.public_host,
+            c.advertised_port(),
+            &security,
+        )
+        .await
+        .context("cannot register the embedded node")?;
+    Ok(())
 }

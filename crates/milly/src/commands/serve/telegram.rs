@@ -1,0 +1,98 @@
+//! The bot inside `milly serve`: its options, its username for the website, restarts after
+//! failures, and notices of card payments settled by the website.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio_util::sync::CancellationToken;
+
+use crate::data_dir;
+
+/// How long startup waits for Telegram to say the bot's username.
+const BOT_LOOKUP: Duration = Duration::from_secs(5);
+/// Pause before restarting a bot that failed.
+const BOT_RESTART: Duration = Duration::from_secs(30);
+
+/// The bot's settings when a token is set; its trial secret lives in the data directory.
+pub fn bot_options(config: &config::Config) -> Result<Option<bot::BotOptions>> {
+    if !config.telegram.token.is_set() {
+        return Ok(None);
+    }
+    let dir = &config.service.data_dir;
+    let secret = data_dir::read_or_create(dir, "trial.key", data_dir::random_secret)?;
+    let trial_key = bot::TrialKey::new(secret.trim().as_bytes().to_vec())
+        .context("the trial secret in the data directory is too short")?;
+    let mut options = bot::BotOptions::new(trial_key);
+    options.reminder_days = config.telegram.reminder_days.clone();
+    Ok(Some(options))
+}
+
+/// The bot's @username for the website's button; the site works without it.
+pub async fn bot_username(app: &app::App) -> Option<String> {
+    match tokio::time::timeout(BOT_LOOKUP, bot::username(app)).await {
+        Ok(Ok(name)) => name,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot learn the bot's username; the website shows no bot button");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("Telegram did not answer in time; the website shows no bot button");
+            None
+        }
+    }
+}
+
+/// The bot is restarted after a failure (Telegram unreachable, say) instead of taking the
+/// node and the website down with it.
+pub async fn run_bot(
+    app: app::App,
+    options: bot::BotOptions,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    loop {
+        match bot::run(app.clone(), options.clone(), shutdown.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, "Telegram bot failed; restarting in {}s", BOT_RESTART.as_secs())
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(BOT_RESTART) => {}
+        }
+    }
+}
+
+/// A card payment is settled by the website (webhook or reconciler); the person hears of it in
+/// the bot, as they would for Stars.
+pub async fn announce_card_payments(
+    app: app::App,
+    options: bot::BotOptions,
+    mut paid: tokio::sync::broadcast::Receiver<billing::CardPaid>,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let event = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            event = paid.recv() => event,
+        };
+        match event {
+            Ok(event) => {
+                let sent =
+                    bot::announce_payment(app.clone(), &options, event.user, shutdown.clone())
+                        .await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "could not tell a person in the bot that their card payment arrived");
+                }
+            }
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "card payment notices were dropped while the bot was slow"
+                );
+            }
+            Err(RecvError::Closed) => return Ok(()),
+        }
+    }
+}
