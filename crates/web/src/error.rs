@@ -14,6 +14,21 @@ pub enum WebError {
     Render(#[from] askama::Error),
     #[error("the store is unavailable")]
     Store(#[from] store::StoreError),
+    /// A use case failed for a reason other than the store; its text is not kept, since some
+    /// use-case errors name a person.
+    #[error("a use case failed")]
+    UseCase,
+}
+
+impl From<app::AppError> for WebError {
+    fn from(e: app::AppError) -> Self {
+        match e {
+            // Deleted between reading the token and acting on it: the page is gone.
+            app::AppError::UserNotFound => WebError::NotFound,
+            app::AppError::Store(e) => WebError::Store(e),
+            _ => WebError::UseCase,
+        }
+    }
 }
 
 impl WebError {
@@ -21,7 +36,7 @@ impl WebError {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            WebError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::Render(_) | WebError::UseCase => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -34,6 +49,7 @@ impl IntoResponse for WebError {
             WebError::Render(e) => tracing::error!(error = %e, "page rendering failed"),
             // Store errors name a table or a masked URL, never a row's content.
             WebError::Store(e) => tracing::error!(error = %e, "store unavailable for the website"),
+            WebError::UseCase => tracing::error!("a use case failed for the website"),
             WebError::NotFound | WebError::MethodNotAllowed => {}
         }
         self.status().into_response()

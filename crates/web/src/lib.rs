@@ -1,5 +1,6 @@
-//! The milly website (axum): public pages, privacy policy, subscription endpoint; also the node's
-//! fallback for probes, so it answers any request the way an ordinary web server would.
+//! The milly website (axum): public pages, privacy policy, subscription endpoint and the
+//! person's own data controls (download, correct, delete); also the node's fallback for probes,
+//! so it answers any request the way an ordinary web server would.
 #![forbid(unsafe_code)]
 
 mod assets;
@@ -15,7 +16,7 @@ mod site;
 pub mod subscription;
 mod text;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::rate_limit::{RateLimiter, SUBSCRIPTION_LIMIT};
@@ -47,6 +48,12 @@ pub fn router_with(site: Site, extra: Router) -> Router {
         .merge(
             Router::new()
                 .route("/sub/{token}", get(pages::subscription::show))
+                .route("/sub/{token}/export", get(pages::account::export::download))
+                .route("/sub/{token}/email", post(pages::account::email::update))
+                .route(
+                    "/sub/{token}/delete",
+                    get(pages::account::delete::confirm).post(pages::account::delete::erase),
+                )
                 .route_layer(axum::middleware::from_fn_with_state(
                     RateLimiter::new(SUBSCRIPTION_LIMIT),
                     rate_limit::enforce,

@@ -1,5 +1,6 @@
 //! The site's pages: one handler and one template struct per page.
 
+pub mod account;
 pub mod documents;
 pub mod error;
 pub mod home;

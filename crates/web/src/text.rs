@@ -1,6 +1,8 @@
 //! Every sentence of the site's interface in Russian and English; long legal texts live in
 //! `documents/`.
 
+pub mod account;
+
 use crate::lang::Lang;
 
 /// One language's interface strings. A field missing in one language is a compile error.

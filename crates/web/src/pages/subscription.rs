@@ -10,7 +10,7 @@ use axum::http::header::{ACCEPT, CACHE_CONTROL, USER_AGENT, VARY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::Engine;
-use domain::{has_access, AccessDenied, SubscriptionToken};
+use domain::{has_access, AccessDenied, SubscriptionToken, User};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use time::macros::format_description;
 use time::OffsetDateTime;
@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 use crate::error::WebError;
 use crate::lang::RequestLang;
 use crate::page::{html, Chrome, PageId};
+use crate::pages::account::{EmailNotice, Section};
 use crate::site::Site;
 use crate::subscription::format::{choose, SubFormat};
 use crate::subscription::{app_response, qr, Feed, FeedStatus};
@@ -34,8 +35,14 @@ pub async fn show(
     headers: HeaderMap,
     lang: RequestLang,
 ) -> Result<Response, WebError> {
+    in_steady_time(answer(&site, &token, query.as_deref(), &headers, lang)).await
+}
+
+/// Runs a `/sub/` answer and holds it back until [`MIN_ANSWER_TIME`] has passed, so whether a
+/// token exists cannot be read from the clock. Every route under `/sub/{token}` goes through it.
+pub async fn in_steady_time<T>(answer: impl std::future::Future<Output = T>) -> T {
     let deadline = tokio::time::Instant::now() + MIN_ANSWER_TIME;
-    let answer = answer(&site, &token, query.as_deref(), &headers, lang).await;
+    let answer = answer.await;
     tokio::time::sleep_until(deadline).await;
     answer
 }
@@ -49,7 +56,7 @@ async fn answer(
 ) -> Result<Response, WebError> {
     let app = site.app().ok_or(WebError::NotFound)?;
     let now = OffsetDateTime::now_utc();
-    let feed = load_feed(app, token, now)
+    let (feed, user) = load_feed(app, token, now)
         .await?
         .ok_or(WebError::NotFound)?;
     let header = |name| {
@@ -73,7 +80,10 @@ async fn answer(
         builtin,
     );
     let mut response = match format {
-        SubFormat::Html => render(site, &feed, lang, &format!("/sub/{token}"))?,
+        SubFormat::Html => {
+            let account = Section::new(&user, token, EmailNotice::from_query(query), lang);
+            render(site, &feed, &account, lang, &format!("/sub/{token}"))?
+        }
         other => app_response(site, &feed, other, lang.lang, now),
     };
     response.headers_mut().insert(
@@ -83,12 +93,12 @@ async fn answer(
     Ok(response)
 }
 
-/// The owner of `token` and what they may use, or `None` for a token nobody has.
+/// What the owner of `token` may use, and the owner, or `None` for a token nobody has.
 async fn load_feed(
     app: &app::App,
     token: &str,
     now: OffsetDateTime,
-) -> Result<Option<Feed>, WebError> {
+) -> Result<Option<(Feed, User)>, WebError> {
     let Ok(token) = token.parse::<SubscriptionToken>() else {
         return Ok(None);
     };
@@ -108,13 +118,14 @@ async fn load_feed(
         Err(AccessDenied::Blocked) => FeedStatus::Blocked,
         Err(AccessDenied::NoSubscription) => FeedStatus::NoSubscription,
     };
-    Ok(Some(Feed {
+    let feed = Feed {
         status,
         expires_at: subscription.map(|s| s.ends_at),
         uuid: credentials.vless_uuid,
         nodes,
         url: app.subscription_url(&token),
-    }))
+    };
+    Ok(Some((feed, user)))
 }
 
 /// An "add to app" button: the app's own URL scheme for importing a subscription.
@@ -125,7 +136,7 @@ pub struct AppLink {
 
 #[derive(Template)]
 #[template(path = "subscription.html")]
-struct SubscriptionPage {
+struct SubscriptionPage<'a> {
     page: Chrome,
     until: Option<String>,
     message: Option<&'static str>,
@@ -134,6 +145,7 @@ struct SubscriptionPage {
     url: String,
     apps: Vec<AppLink>,
     links: Vec<String>,
+    account: &'a Section,
 }
 
 /// The import links of the apps we support, for the subscription at `url`.
@@ -177,10 +189,12 @@ pub fn app_links(url: &str, title: &str) -> Vec<AppLink> {
     ]
 }
 
-/// Renders the page for `feed`; `path` is this page's own address, for the language switcher.
+/// Renders the page for `feed` with the person's data controls; `path` is this page's own
+/// address, for the language switcher.
 pub fn render(
     site: &Site,
     feed: &Feed,
+    account: &Section,
     lang: RequestLang,
     path: &str,
 ) -> Result<Response, WebError> {
@@ -210,6 +224,7 @@ pub fn render(
             .iter()
             .filter_map(|n| domain::share_link(n, &feed.uuid).ok())
             .collect(),
+        account,
     };
     let mut response = html(StatusCode::OK, &template)?;
     // Personal: never stored by the browser or anything in between.

@@ -1,0 +1,104 @@
+//! The sentences of the person's own data controls (download, email, deletion) in Russian and
+//! English.
+
+use crate::lang::Lang;
+
+/// One language's strings for the data controls. A field missing in one language is a compile
+/// error.
+pub struct AccountText {
+    pub data_title: &'static str,
+    pub data_lead: &'static str,
+    pub export_button: &'static str,
+    pub export_hint: &'static str,
+    pub email_title: &'static str,
+    pub email_current: &'static str,
+    pub email_none: &'static str,
+    pub email_label: &'static str,
+    pub email_save: &'static str,
+    pub email_remove: &'static str,
+    pub email_blocked: &'static str,
+    pub email_saved: &'static str,
+    pub email_removed: &'static str,
+    pub email_invalid: &'static str,
+    pub delete_title: &'static str,
+    pub delete_link: &'static str,
+    pub delete_warning: &'static str,
+    pub delete_confirm: &'static str,
+    pub delete_button: &'static str,
+    pub delete_unchecked: &'static str,
+    pub back: &'static str,
+    pub deleted_title: &'static str,
+    pub deleted_text: &'static str,
+}
+
+impl AccountText {
+    pub fn get(lang: Lang) -> &'static AccountText {
+        match lang {
+            Lang::Ru => &RU,
+            Lang::En => &EN,
+        }
+    }
+}
+
+static RU: AccountText = AccountText {
+    data_title: "Ваши данные",
+    data_lead: "Вы можете получить копию всего, что о вас хранится, исправить email или удалить \
+        аккаунт — здесь или в нашем Telegram-боте.",
+    export_button: "Скачать мои данные",
+    export_hint: "Файл JSON со всем, что о вас хранится: профиль, согласие, подписки, платежи и \
+        обращения в поддержку.",
+    email_title: "Email",
+    email_current: "Указан email:",
+    email_none: "Email не указан.",
+    email_label: "Новый email",
+    email_save: "Сохранить",
+    email_remove: "Удалить email",
+    email_blocked: "Пока доступ приостановлен, email изменить нельзя. Скачать свои данные и \
+        удалить аккаунт можно.",
+    email_saved: "Email сохранён.",
+    email_removed: "Email удалён.",
+    email_invalid: "Это не похоже на адрес email. Проверьте его и попробуйте ещё раз.",
+    delete_title: "Удаление аккаунта",
+    delete_link: "Удалить аккаунт",
+    delete_warning: "Доступ к VPN сразу прекратится на всех серверах, а ваши данные будут стёрты \
+        без возможности восстановления. Записи о платежах, которые закон требует хранить, \
+        останутся без связи с вами.",
+    delete_confirm: "Я понимаю, что аккаунт и мои данные будут удалены навсегда",
+    delete_button: "Удалить навсегда",
+    delete_unchecked: "Поставьте отметку, чтобы подтвердить удаление.",
+    back: "Вернуться к подписке",
+    deleted_title: "Аккаунт удалён",
+    deleted_text: "Ваш аккаунт и данные удалены, ссылка подписки больше не работает. Удалите \
+        подписку из приложения.",
+};
+
+static EN: AccountText = AccountText {
+    data_title: "Your data",
+    data_lead: "You can get a copy of everything stored about you, correct your email or delete \
+        your account — here or in our Telegram bot.",
+    export_button: "Download my data",
+    export_hint: "A JSON file with everything stored about you: profile, consent, \
+        subscriptions, payments and support messages.",
+    email_title: "Email",
+    email_current: "Your email:",
+    email_none: "No email is set.",
+    email_label: "New email",
+    email_save: "Save",
+    email_remove: "Remove email",
+    email_blocked: "While access is suspended the email cannot be changed. You can still \
+        download your data and delete your account.",
+    email_saved: "Email saved.",
+    email_removed: "Email removed.",
+    email_invalid: "That does not look like an email address. Please check it and try again.",
+    delete_title: "Delete my account",
+    delete_link: "Delete my account",
+    delete_warning: "Access to the VPN ends at once on every server, and your data is erased for \
+        good. Payment records the law requires us to keep stay, with nothing linking them to you.",
+    delete_confirm: "I understand that my account and my data will be erased for good",
+    delete_button: "Delete for good",
+    delete_unchecked: "Tick the box to confirm the deletion.",
+    back: "Back to the subscription",
+    deleted_title: "Account deleted",
+    deleted_text: "Your account and data are erased and the subscription link no longer works. \
+        Remove the subscription from your app.",
+};
