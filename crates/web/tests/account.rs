@@ -357,3 +357,64 @@ async fn a_real_token_and_a_guess_both_wait_the_minimum_answer_time() {
         .await;
     assert!(started.elapsed() >= Duration::from_millis(200));
 }
+
+#[tokio::test]
+async fn a_rotated_token_no_longer_opens_anything() {
+    let w = world().await;
+    let old = w.person(7009).await;
+    let new = Person {
+        id: old.id,
+        token: w.store.rotate_sub_token(old.id).await.unwrap(),
+    };
+    assert_eq!(
+        w.get(&format!("{}/export", sub(&old))).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let refused = w
+        .post(&format!("{}/delete", sub(&old)), "confirm=yes")
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    assert!(w.store.user(old.id).await.unwrap().is_some());
+    assert_eq!(
+        w.get(&format!("{}/export", sub(&new))).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_data_controls_share_the_subscription_pages_rate_limit() {
+    let w = world().await;
+    let client: std::net::SocketAddr = "192.0.2.9:40000".parse().unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let router = w.router.clone();
+        let base = format!("/sub/{}", SubscriptionToken::generate().as_str());
+        let request = match i % 3 {
+            0 => Request::get(format!("{base}/export")).body(Body::empty()),
+            1 => Request::post(format!("{base}/email"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("email=a%40b.example")),
+            _ => Request::post(format!("{base}/delete"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("confirm=yes")),
+        };
+        let mut request = request.unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(client));
+        tasks.spawn(async move { router.oneshot(request).await.unwrap().status() });
+    }
+    let statuses: Vec<StatusCode> = tasks.join_all().await;
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(limited, 10, "{statuses:?}");
+    // The page itself draws from the same bucket.
+    let mut request = Request::get("/sub/x").body(Body::empty()).unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(client));
+    let response = w.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+}
