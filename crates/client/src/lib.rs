@@ -2,9 +2,10 @@
 //!
 //! - [`ClientLink`] parses exactly the links `domain::link` prints, with typed errors for
 //!   anything else.
-//! - [`Outbound`] dials the node as the link says (`security=tls` today: webpki roots, or any
-//!   certificate when the link says `allowInsecure=1`) and sends one VLESS request per
-//!   connection.
+//! - [`Outbound`] dials the node as the link says and sends one VLESS request per connection:
+//!   `security=tls` (webpki roots, or any certificate when the link says `allowInsecure=1`),
+//!   or `security=reality` (the reality crate's Chrome-shaped hello and HMAC certificate
+//!   check) with `flow=xtls-rprx-vision` relayed by [`xtls`] (padding, direct copy).
 //! - [`serve_socks`] (SOCKS5 CONNECT) and [`serve_forward`] (`LOCAL=HOST:PORT`) accept local
 //!   connections and [`relay`] them both ways with half-close, until a shutdown token fires.
 //!
@@ -12,15 +13,19 @@
 #![forbid(unsafe_code)]
 
 mod forward;
+mod handshake;
 mod link;
 mod outbound;
 mod relay;
 mod serve;
 mod socks;
 mod tls;
+pub mod xtls;
 
 pub use forward::{Forward, ForwardError};
 pub use link::{ClientLink, LinkError, Security, VISION_FLOW};
-pub use outbound::{NodeStream, Outbound, OutboundError, CONNECT_TIMEOUT};
+pub use outbound::{
+    NodeStream, Opened, Outbound, OutboundError, ANNOUNCED_VERSION, CONNECT_TIMEOUT,
+};
 pub use relay::relay;
 pub use serve::{serve_forward, serve_socks, Counters, MAX_CONNECTIONS};

@@ -8,13 +8,19 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
+use vless::vision::Vision;
 use vless::{Command, Destination, Flow, Request, UserKey};
 
+use crate::handshake;
 use crate::link::{ClientLink, Security};
 use crate::tls;
+use crate::xtls::{self, Role, Session};
 
 /// How long dialling the node and its handshake may take together.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// The Xray version a REALITY client announces in its session id (REALITY servers may
+/// restrict it; milly's node does not).
+pub const ANNOUNCED_VERSION: [u8; 3] = [25, 10, 15];
 
 /// Why a link cannot be used or the node cannot be reached. Never names an address or user.
 #[derive(Debug, thiserror::Error)]
@@ -23,10 +29,16 @@ pub enum OutboundError {
     ServerName,
     #[error("TLS setup: {0}")]
     Tls(#[from] rustls::Error),
-    #[error("security=reality is not supported by this client yet")]
-    RealityUnsupported,
+    #[error("the link's pbk is not an X25519 public key")]
+    PublicKey,
+    #[error("the link's sid is not a short id")]
+    ShortId,
     #[error("flow=xtls-rprx-vision needs security=reality in this client")]
     VisionNeedsReality,
+    #[error("REALITY handshake failed: {0} (a certificate error means the answer came from the cover site: check pbk, sid and sni)")]
+    Reality(#[from] reality::TlsError),
+    #[error("the node closed the connection during the handshake")]
+    ClosedInHandshake,
     #[error("the node did not answer within {0:?}")]
     Timeout(Duration),
     #[error("cannot reach the node: {0}")]
@@ -37,66 +49,137 @@ pub enum OutboundError {
 pub trait NodeStream: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> NodeStream for T {}
 
+#[derive(Clone)]
+enum Wrap {
+    Tls {
+        connector: TlsConnector,
+        server_name: ServerName<'static>,
+    },
+    Reality(Arc<reality::ClientConfig>),
+}
+
 /// Dials the node of one link. Cheap to clone; one per client process.
 #[derive(Clone)]
 pub struct Outbound {
     host: Arc<str>,
     port: u16,
     user: UserKey,
-    server_name: ServerName<'static>,
-    tls: TlsConnector,
+    vision: bool,
+    wrap: Wrap,
+}
+
+/// A connection to the node that is ready to carry one local connection.
+pub enum Opened {
+    /// TLS, the VLESS request already sent.
+    Tls(Box<dyn NodeStream>),
+    /// REALITY after its handshake; the request goes out with the first bytes.
+    Reality {
+        socket: TcpStream,
+        session: Box<Session>,
+        request: Vec<u8>,
+    },
+}
+
+impl Opened {
+    /// Relays `local` through the node until both directions ended.
+    pub async fn relay<L>(self, local: L) -> io::Result<(u64, u64)>
+    where
+        L: AsyncRead + AsyncWrite + Unpin,
+    {
+        match self {
+            Opened::Tls(stream) => crate::relay::relay(local, stream).await,
+            Opened::Reality {
+                socket,
+                session,
+                request,
+            } => {
+                let (read, write) = socket.into_split();
+                let r = xtls::relay(local, read, write, *session, Role::Client, request).await?;
+                Ok((r.sent, r.received))
+            }
+        }
+    }
 }
 
 impl Outbound {
     /// Checks that this client can speak what the link asks for.
     pub fn new(link: &ClientLink) -> Result<Self, OutboundError> {
-        let allow_insecure = match &link.security {
-            Security::Tls { allow_insecure } => *allow_insecure,
-            Security::Reality { .. } => return Err(OutboundError::RealityUnsupported),
+        let wrap = match &link.security {
+            Security::Tls { allow_insecure } => {
+                if link.vision {
+                    return Err(OutboundError::VisionNeedsReality);
+                }
+                Wrap::Tls {
+                    connector: TlsConnector::from(Arc::new(tls::client_config(*allow_insecure)?)),
+                    server_name: ServerName::try_from(link.server_name.clone())
+                        .map_err(|_| OutboundError::ServerName)?,
+                }
+            }
+            Security::Reality {
+                public_key,
+                short_id,
+            } => Wrap::Reality(Arc::new(reality::ClientConfig {
+                server_name: link.server_name.clone(),
+                public_key: reality::decode_key(public_key)
+                    .map_err(|_| OutboundError::PublicKey)?,
+                short_id: reality::parse_short_id(short_id).map_err(|_| OutboundError::ShortId)?,
+                version: ANNOUNCED_VERSION,
+                // fp=chrome (all milly prints): today's Chrome offers X25519MLKEM768.
+                post_quantum: true,
+            })),
         };
-        if link.vision {
-            return Err(OutboundError::VisionNeedsReality);
-        }
-        let server_name = ServerName::try_from(link.server_name.clone())
-            .map_err(|_| OutboundError::ServerName)?;
-        let config = tls::client_config(allow_insecure)?;
         Ok(Outbound {
             host: link.host.as_str().into(),
             port: link.port,
             user: UserKey(link.user_id),
-            server_name,
-            tls: TlsConnector::from(Arc::new(config)),
+            vision: link.vision,
+            wrap,
         })
     }
 
-    /// Opens a connection to the node and sends the VLESS request for a TCP stream to
-    /// `destination`. The node's response header is still to be read: see [`crate::relay`].
-    pub async fn open_tcp(
-        &self,
-        destination: Destination,
-    ) -> Result<Box<dyn NodeStream>, OutboundError> {
-        let mut stream = tokio::time::timeout(CONNECT_TIMEOUT, self.handshake())
-            .await
-            .map_err(|_| OutboundError::Timeout(CONNECT_TIMEOUT))??;
-        let mut header = Vec::with_capacity(64);
+    /// Opens a connection to the node for a TCP stream to `destination`.
+    pub async fn open_tcp(&self, destination: Destination) -> Result<Opened, OutboundError> {
+        let mut request = Vec::with_capacity(64);
         vless::encode_request(
             &Request {
                 user: self.user,
-                flow: Flow::None,
+                flow: if self.vision {
+                    Flow::Vision
+                } else {
+                    Flow::None
+                },
                 command: Command::Tcp,
                 destination: Some(destination),
             },
-            &mut header,
+            &mut request,
         );
-        stream.write_all(&header).await?;
-        stream.flush().await?;
-        Ok(stream)
+        tokio::time::timeout(CONNECT_TIMEOUT, self.handshake(request))
+            .await
+            .map_err(|_| OutboundError::Timeout(CONNECT_TIMEOUT))?
     }
 
-    async fn handshake(&self) -> Result<Box<dyn NodeStream>, OutboundError> {
-        let tcp = TcpStream::connect((&*self.host, self.port)).await?;
+    async fn handshake(&self, request: Vec<u8>) -> Result<Opened, OutboundError> {
+        let mut tcp = TcpStream::connect((&*self.host, self.port)).await?;
         tcp.set_nodelay(true)?;
-        let tls = self.tls.connect(self.server_name.clone(), tcp).await?;
-        Ok(Box::new(tls))
+        match &self.wrap {
+            Wrap::Tls {
+                connector,
+                server_name,
+            } => {
+                let mut tls = connector.connect(server_name.clone(), tcp).await?;
+                tls.write_all(&request).await?;
+                tls.flush().await?;
+                Ok(Opened::Tls(Box::new(tls)))
+            }
+            Wrap::Reality(config) => {
+                let layer = handshake::reality(&mut tcp, config).await?;
+                let vision = self.vision.then(|| Vision::new(self.user.0));
+                Ok(Opened::Reality {
+                    socket: tcp,
+                    session: Box::new(Session { layer, vision }),
+                    request,
+                })
+            }
+        }
     }
 }

@@ -11,7 +11,6 @@ use tokio_util::task::TaskTracker;
 use vless::Destination;
 
 use crate::outbound::Outbound;
-use crate::relay::relay;
 use crate::socks::{self, Reply};
 
 /// Most local connections relayed at once per listener; more wait to be accepted.
@@ -136,7 +135,7 @@ async fn handle(mut stream: TcpStream, inbound: Inbound, outbound: &Outbound) ->
     if is_socks && socks::reply(&mut stream, Reply::Succeeded).await.is_err() {
         return false;
     }
-    match relay(stream, remote).await {
+    match remote.relay(stream).await {
         Ok(_) => true,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             tracing::warn!(error = %e, "the node refused the link");
