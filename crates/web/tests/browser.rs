@@ -89,7 +89,7 @@ fn visit(url: &str, screenshot: Option<&Path>) -> Visit {
         "--disable-sync",
         "--enable-logging=stderr",
         "--v=0",
-        "--window-size=412,1400",
+        "--window-size=412,2400",
     ])
     .arg(format!(
         "--user-data-dir={}",
@@ -153,6 +153,7 @@ fn screenshot_dir() -> PathBuf {
 async fn every_page_renders_in_chromium_without_console_errors_or_outside_requests() {
     let (addr, sub, _db) = start_site().await;
     let base = format!("http://{addr}");
+    let delete = format!("{sub}/delete");
     let mut urls = Vec::new();
     for path in [
         "/",
@@ -161,6 +162,7 @@ async fn every_page_renders_in_chromium_without_console_errors_or_outside_reques
         "/support",
         "/no-such-page",
         sub.as_str(),
+        delete.as_str(),
     ] {
         for lang in ["ru", "en"] {
             urls.push(format!("{base}{path}?lang={lang}"));
@@ -194,10 +196,15 @@ async fn every_page_renders_in_chromium_without_console_errors_or_outside_reques
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Debian's chromium; run with --ignored"]
-async fn screenshots_of_the_home_and_subscription_pages_are_kept_for_people_to_look_at() {
+async fn screenshots_of_the_home_subscription_and_delete_pages_are_kept_for_people_to_look_at() {
     let (addr, sub, _db) = start_site().await;
     let dir = screenshot_dir();
-    let pages = [("home", "/"), ("subscription", sub.as_str())];
+    let delete = format!("{sub}/delete");
+    let pages = [
+        ("home", "/"),
+        ("subscription", sub.as_str()),
+        ("delete", delete.as_str()),
+    ];
     for ((name, page), lang) in pages.into_iter().flat_map(|p| [(p, "ru"), (p, "en")]) {
         let path = dir.join(format!("{name}-{lang}.png"));
         let url = format!("http://{addr}{page}?lang={lang}");

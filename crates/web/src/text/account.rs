@@ -90,7 +90,7 @@ static EN: AccountText = AccountText {
     email_saved: "Email saved.",
     email_removed: "Email removed.",
     email_invalid: "That does not look like an email address. Please check it and try again.",
-    delete_title: "Delete my account",
+    delete_title: "Deleting your account",
     delete_link: "Delete my account",
     delete_warning: "Access to the VPN ends at once on every server, and your data is erased for \
         good. Payment records the law requires us to keep stay, with nothing linking them to you.",
