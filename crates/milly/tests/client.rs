@@ -1,8 +1,9 @@
-//! `milly client` against a real `milly serve`: a user pastes the link milly printed, points
+//! `milly client` against a real `milly serve` (TLS, and REALITY with Vision): a user pastes the link milly printed, points
 //! applications at the local SOCKS5 port or a forwarded port, and their bytes reach the
 //! destination and come back exactly; a link with someone else's id gets the website instead.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,7 @@ use tokio::io::AsyncReadExt;
 const MIB: usize = 1024 * 1024;
 /// A user id no one was given.
 const STRANGER: &str = "0e0e0e0e-0000-4000-8000-0e0e0e0e0e0e";
-const ADMIT_DEADLINE: Duration = Duration::from_secs(5);
+const ADMIT_DEADLINE: Duration = Duration::from_secs(10);
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -200,4 +201,161 @@ fn a_link_milly_would_never_print_is_refused_in_one_line() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("type=ws is not supported"), "{stderr}");
+}
+
+/// `openssl s_server -www -tls1_3` with a throwaway certificate: the website a REALITY node
+/// borrows its face from. Killed on drop.
+struct Dest {
+    child: std::process::Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Dest {
+    fn start() -> Dest {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
+        let made = std::process::Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+            .args(["-subj", &format!("/CN={DEST_NAME}"), "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("this test needs openssl");
+        assert!(made.success());
+        let addr = free_tcp_addr();
+        let child = std::process::Command::new("openssl")
+            .args(["s_server", "-www", "-tls1_3", "-accept"])
+            .arg(addr.to_string())
+            .arg("-cert")
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(start.elapsed() < START_TIMEOUT, "s_server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Dest {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Dest {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const DEST_NAME: &str = "www.example.com";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reality_link_milly_prints_works_with_milly_client_including_vision_direct_copy() {
+    let dest = Dest::start();
+    let private = reality::encode_key(&[0x52; 32]);
+    let home = MillyHome::new(
+        &milly_bin(),
+        &format!(
+            "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
+             short_ids = [\"6ba85179e30d4fc2\"]\nserver_names = [\"{DEST_NAME}\"]\n\
+             dest = \"{}\"\n",
+            dest.addr
+        ),
+    )
+    .unwrap();
+    let serve = home.serve().await.unwrap();
+    let out = home
+        .run(&["user", "add", "--telegram-id", "3002", "--days", "30"])
+        .unwrap();
+    let link = out
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("vless://"))
+        .unwrap()
+        .to_owned();
+    assert!(
+        link.contains("security=reality") && link.contains("flow=xtls-rprx-vision"),
+        "{link}"
+    );
+
+    let socks = free_tcp_addr();
+    let forward = free_tcp_addr();
+    let args = [
+        "--socks".into(),
+        socks.to_string(),
+        "--forward".into(),
+        format!("{forward}={}", dest.addr),
+    ];
+    let node = Node {
+        home,
+        _serve: serve,
+        link: link.clone(),
+    };
+    let mut client = milly_client(&node, &link, &args, 2).await;
+
+    // The node learns of the new user through its feed a moment after `user add` returns.
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let start = Instant::now();
+    while traffic::tcp_roundtrip(socks, echo.addr(), b"ping")
+        .await
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < ADMIT_DEADLINE,
+            "the user was not admitted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    traffic::tcp_roundtrips(socks, echo.addr(), 6, MIB)
+        .await
+        .unwrap();
+
+    // TLS 1.3 inside (openssl s_client to dest through the forward): Vision's direct copy.
+    let page = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new("openssl")
+            .args([
+                "s_client",
+                "-quiet",
+                "-tls1_3",
+                "-servername",
+                DEST_NAME,
+                "-connect",
+            ])
+            .arg(forward.to_string())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"GET / HTTP/1.0\r\n\r\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&page.stdout);
+    assert!(
+        text.contains("200 ok"),
+        "dest's page through the tunnel: {text}"
+    );
+
+    terminate(&mut client).await;
+    let log = client.log();
+    assert!(log.contains("VLESS over REALITY"), "{log}");
 }
