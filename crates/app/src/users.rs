@@ -106,18 +106,12 @@ impl App {
     /// gone, payment records stay without a link to them.
     pub async fn delete(&self, who: UserRef) -> Result<(), AppError> {
         let user = self.resolve(who).await?;
-        self.store().erase_user(user.id).await?;
-        Ok(())
+        self.erase_person(user.id).await
     }
 
     /// The complete JSON document of what is stored about a person.
     pub async fn export(&self, who: UserRef) -> Result<serde_json::Value, AppError> {
         let user = self.resolve(who).await?;
-        let export = self
-            .store()
-            .export_user(user.id)
-            .await?
-            .ok_or(AppError::UserNotFound)?;
-        serde_json::to_value(&export).map_err(|e| AppError::Export(e.to_string()))
+        self.export_everything(user.id).await
     }
 }
