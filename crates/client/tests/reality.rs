@@ -274,3 +274,36 @@ async fn a_link_with_another_nodes_key_never_reaches_the_destination() {
     eventually(|| counters.failed.load(std::sync::atomic::Ordering::Relaxed) == 1).await;
     shutdown.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inner_tls_bulk_in_both_directions_at_once_stays_exact_after_the_switch() {
+    let target = tls_echo().await;
+    let node = test_node(target).await;
+    let (socks, _, shutdown) = socks_client(&link(node.addr, SERVER_KEY)).await;
+    let stream = testkit::socks::connect(socks, target).await.unwrap();
+    let config = testkit::tls::insecure_client_config().unwrap();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let name = rustls::pki_types::ServerName::try_from("inner.test").unwrap();
+    let tls = connector.connect(name, stream).await.unwrap();
+    let (mut r, mut w) = tokio::io::split(tls);
+    let payload = random_bytes(3 * 1024 * 1024);
+    let sent = payload.clone();
+    let writer = tokio::spawn(async move {
+        w.write_all(&sent).await.unwrap();
+        w.shutdown().await.unwrap();
+    });
+    let mut back = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(3), r.read(&mut buf)).await;
+        match n {
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => back.extend_from_slice(&buf[..n]),
+            Ok(Err(e)) => panic!("read {e}"),
+            Err(_) => panic!("stalled after {} bytes came back", back.len()),
+        }
+    }
+    writer.await.unwrap();
+    assert!(back == payload, "inner TLS bytes differ after the tunnel");
+    shutdown.cancel();
+}
