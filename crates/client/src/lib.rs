@@ -9,6 +9,9 @@
 //! - [`serve_socks`] (SOCKS5 CONNECT) and [`serve_forward`] (`LOCAL=HOST:PORT`) accept local
 //!   connections and [`relay`] them both ways with half-close, until a shutdown token fires.
 //!
+//! Not yet: SOCKS5 UDP ASSOCIATE (refused with "command not supported"), Mux/XUDP, and an
+//! idle timeout on relayed connections.
+//!
 //! Nothing here logs a destination, an address or the user id; only counts.
 #![forbid(unsafe_code)]
 

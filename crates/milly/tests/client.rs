@@ -1,6 +1,7 @@
-//! `milly client` against a real `milly serve` (TLS, and REALITY with Vision): a user pastes the link milly printed, points
-//! applications at the local SOCKS5 port or a forwarded port, and their bytes reach the
-//! destination and come back exactly; a link with someone else's id gets the website instead.
+//! `milly client` against a real `milly serve`, over TLS and over REALITY with Vision: a user
+//! pastes the link milly printed, points applications at the local SOCKS5 port or a forwarded
+//! port, and their bytes reach the destination and come back exactly; a link with someone
+//! else's id gets the website instead.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
