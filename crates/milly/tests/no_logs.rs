@@ -91,20 +91,10 @@ fn mentions_number(text: &str, number: u16) -> bool {
 
 /// Every file under `dir`, recursively, as (path, lossy text).
 fn files(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files(&path));
-        } else {
-            let bytes = std::fs::read(&path).unwrap();
-            out.push((
-                path.display().to_string(),
-                String::from_utf8_lossy(&bytes).into_owned(),
-            ));
-        }
-    }
-    out
+    common::files_under(dir)
+        .into_iter()
+        .map(|(path, bytes)| (path, String::from_utf8_lossy(&bytes).into_owned()))
+        .collect()
 }
 
 /// SIGTERM, and wait for the exit so every log line is written.

@@ -54,20 +54,6 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Every file under `dir`, recursively, with its raw bytes.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files(&path));
-        } else {
-            out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
-        }
-    }
-    out
-}
-
 /// Gives the person (already created by `milly user add`) every other kind of data.
 async fn everything_else(url: &str) {
     let store = store::Store::connect(url).await.unwrap();
@@ -186,7 +172,7 @@ async fn deleting_a_person_on_sqlite_leaves_nothing_in_tables_files_or_logs() {
     let (logs, dump) = create_export_delete(dir.path(), None).await;
     assert_nothing_in("a table", &dump);
     assert_nothing_in("the logs", &logs);
-    let files = files(&data);
+    let files = common::files_under(&data);
     assert!(files.iter().any(|(name, _)| name.ends_with("milly.db")));
     for (name, bytes) in &files {
         for (what, needle) in byte_needles() {
@@ -209,7 +195,7 @@ async fn before_deletion_the_same_file_search_finds_the_person() {
         dir.path().join("milly-data/milly.db").display()
     );
     everything_else(&url).await;
-    let files = files(&dir.path().join("milly-data"));
+    let files = common::files_under(&dir.path().join("milly-data"));
     // SQLite keeps the Telegram id as an integer, so its decimal text is not expected here;
     // the 6-byte form stands for it.
     for (what, needle) in byte_needles().into_iter().filter(|(w, _)| *w != id) {

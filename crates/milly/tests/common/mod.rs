@@ -200,3 +200,23 @@ pub fn http_get_with(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, S
         .unwrap_or_default();
     (status, body)
 }
+
+/// Every file under `dir`, recursively, with its raw bytes. SQLite removes its -wal and -shm
+/// files as the last connection closes, which may still be under way while we list: a file that
+/// is gone by the time it is read holds nothing to find, and is skipped.
+pub fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+            continue;
+        }
+        match std::fs::read(&path) {
+            Ok(bytes) => out.push((path.display().to_string(), bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("cannot read {}: {e}", path.display()),
+        }
+    }
+    out
+}
