@@ -63,6 +63,12 @@ impl Padder {
         random_below: &mut impl FnMut(u32) -> u32,
         out: &mut Vec<u8>,
     ) -> WriteMode {
+        // Once padding is over and the filter has decided, bytes pass as they are: splitting
+        // them into Xray's buffers (a scan of every byte) would only cost time.
+        if !self.padding && !filter.is_filtering() {
+            out.extend_from_slice(data);
+            return self.mode;
+        }
         let buffers = split_buffers(data);
         if filter.is_filtering() {
             for buffer in &buffers {
