@@ -4,7 +4,6 @@
 //! else's id gets the website instead.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -204,66 +203,11 @@ fn a_link_milly_would_never_print_is_refused_in_one_line() {
     assert!(stderr.contains("type=ws is not supported"), "{stderr}");
 }
 
-/// `openssl s_server -www -tls1_3` with a throwaway certificate: the website a REALITY node
-/// borrows its face from. Killed on drop.
-struct Dest {
-    child: std::process::Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Dest {
-    fn start() -> Dest {
-        let dir = tempfile::tempdir().unwrap();
-        let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
-        let made = std::process::Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
-            .args(["-subj", &format!("/CN={DEST_NAME}"), "-keyout"])
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("this test needs openssl");
-        assert!(made.success());
-        let addr = free_tcp_addr();
-        let child = std::process::Command::new("openssl")
-            .args(["s_server", "-www", "-tls1_3", "-accept"])
-            .arg(addr.to_string())
-            .arg("-cert")
-            .arg(&cert)
-            .arg("-key")
-            .arg(&key)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        while std::net::TcpStream::connect(addr).is_err() {
-            assert!(start.elapsed() < START_TIMEOUT, "s_server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Dest {
-            child,
-            addr,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Dest {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 const DEST_NAME: &str = "www.example.com";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reality_link_milly_prints_works_with_milly_client_including_vision_direct_copy() {
-    let dest = Dest::start();
+    let dest = testkit::TlsSite::start(DEST_NAME);
     let private = reality::encode_key(&[0x52; 32]);
     let home = MillyHome::new(
         &milly_bin(),
@@ -271,7 +215,7 @@ async fn the_reality_link_milly_prints_works_with_milly_client_including_vision_
             "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
              short_ids = [\"6ba85179e30d4fc2\"]\nserver_names = [\"{DEST_NAME}\"]\n\
              dest = \"{}\"\n",
-            dest.addr
+            dest.addr()
         ),
     )
     .unwrap();
@@ -296,7 +240,7 @@ async fn the_reality_link_milly_prints_works_with_milly_client_including_vision_
         "--socks".into(),
         socks.to_string(),
         "--forward".into(),
-        format!("{forward}={}", dest.addr),
+        format!("{forward}={}", dest.addr()),
     ];
     let node = Node {
         home,

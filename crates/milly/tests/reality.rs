@@ -5,9 +5,9 @@
 //! certificate and page.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::net::{SocketAddr, SocketAddrV4, TcpListener as StdListener, TcpStream as StdStream};
+use std::net::{SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use reality::{ClientConfig, ClientHandshake, Received, RecordLayer, SystemRng};
@@ -24,68 +24,6 @@ const ADMIT_DEADLINE: Duration = Duration::from_secs(10);
 
 fn milly_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_milly"))
-}
-
-/// `openssl s_server -www -tls1_3` with a throwaway certificate for `NAME`.
-struct Dest {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Dest {
-    fn start() -> Dest {
-        let dir = tempfile::tempdir().unwrap();
-        let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
-        let made = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
-            .args(["-subj", &format!("/CN={NAME}"), "-keyout"])
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .stderr(Stdio::null())
-            .status()
-            .expect("this test needs openssl");
-        assert!(made.success());
-        let port = StdListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("openssl")
-            .args(["s_server", "-www", "-tls1_3", "-accept"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("-cert")
-            .arg(&cert)
-            .arg("-key")
-            .arg(&key)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let start = Instant::now();
-        while StdStream::connect(addr).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "s_server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Dest {
-            child,
-            addr,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Dest {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Everything a REALITY client takes from the link.
@@ -227,12 +165,12 @@ struct RealityNode {
     link: VlessLink,
 }
 
-async fn reality_node(dest: &Dest) -> RealityNode {
+async fn reality_node(dest: &testkit::TlsSite) -> RealityNode {
     let private = reality::encode_key(&[0x51; 32]);
     let extra = format!(
         "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
          short_ids = [\"{SHORT_ID}\"]\nserver_names = [\"{NAME}\"]\ndest = \"{}\"\n",
-        dest.addr
+        dest.addr()
     );
     let home = MillyHome::new(&milly_bin(), &extra).unwrap();
     let serve = home.serve().await.unwrap();
@@ -279,14 +217,14 @@ async fn sing_box_with_utls_reality_and_vision_carries_tcp_inner_tls_and_xudp() 
         has_utls(&bin),
         "this sing-box is built without with_utls, so it has no REALITY client"
     );
-    let dest = Dest::start();
+    let dest = testkit::TlsSite::start(NAME);
     let node = reality_node(&dest).await;
     assert_eq!(node.link.flow.as_deref(), Some("xtls-rprx-vision"));
     // A forward through the node to dest itself: openssl s_client speaks TLS 1.3 inside, so
     // Vision switches to direct copy.
     let forward = testkit::free_tcp_addr();
     let options = ClientOptions {
-        forwards: vec![(forward, dest.addr)],
+        forwards: vec![(forward, dest.addr())],
         ..Default::default()
     };
     let client = Peer::client(PeerKind::SingBox, &bin, &node.link, &options)
@@ -349,7 +287,7 @@ fn s_client(addr: SocketAddr) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reality_link_from_milly_carries_bytes_and_strangers_see_dests_certificate() {
-    let dest = Dest::start();
+    let dest = testkit::TlsSite::start(NAME);
     let node = reality_node(&dest).await;
     let (raw, link) = (&node.raw, node.link.clone());
     let pbk = reality::encode_key(&reality::public_key(&[0x51; 32]));

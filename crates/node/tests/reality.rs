@@ -4,10 +4,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::net::{SocketAddr, TcpListener as StdListener, TcpStream as StdStream};
-use std::process::{Child, Command, Stdio};
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
+
+use testkit::TlsSite;
 
 use node::{
     AccessEntry, AccessTable, AccessUpdate, CancellationToken, Metrics, Node, NodeConfig,
@@ -26,88 +28,30 @@ const SHORT_ID: &str = "0123abcd";
 const NAME: &str = "www.example.com";
 const USER: [u8; 16] = [0x42; 16];
 
-/// `openssl s_server -www -tls1_3` with a throwaway certificate for `NAME`.
-struct Dest {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Dest {
-    fn start() -> Dest {
-        let dir = tempfile::tempdir().unwrap();
-        let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
-        let made = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
-            .args(["-subj", &format!("/CN={NAME}"), "-keyout"])
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .stderr(Stdio::null())
-            .status()
-            .expect("these tests need openssl");
-        assert!(made.success());
-        let port = StdListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("openssl")
-            .args(["s_server", "-www", "-tls1_3", "-accept"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("-cert")
-            .arg(&cert)
-            .arg("-key")
-            .arg(&key)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let start = Instant::now();
-        while StdStream::connect(addr).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "s_server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Dest {
-            child,
-            addr,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Dest {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 struct TestNode {
     addr: SocketAddr,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
-    _dest: Dest,
+    _dest: TlsSite,
 }
 
 impl TestNode {
     async fn start() -> TestNode {
-        let dest = Dest::start();
-        let dest_addr = dest.addr;
+        let dest = testkit::TlsSite::start(NAME);
+        let dest_addr = dest.addr();
         TestNode::start_with(dest, dest_addr).await
     }
 
     /// A node relaying strangers to `dest_addr` (`dest` only lives as long as the node).
-    async fn start_with(dest: Dest, dest_addr: SocketAddr) -> TestNode {
+    async fn start_with(dest: TlsSite, dest_addr: SocketAddr) -> TestNode {
         TestNode::start_with_timeout(dest, dest_addr, Duration::from_secs(5)).await
     }
 
-    async fn start_with_timeout(dest: Dest, dest_addr: SocketAddr, timeout: Duration) -> TestNode {
+    async fn start_with_timeout(
+        dest: TlsSite,
+        dest_addr: SocketAddr,
+        timeout: Duration,
+    ) -> TestNode {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let settings = RealitySettings {
@@ -388,7 +332,7 @@ async fn bytes_that_are_not_tls_reach_dest_unchanged_and_its_answer_comes_back_u
         conn.write_all(&answer).await.unwrap();
         got
     });
-    let node = TestNode::start_with(Dest::start(), plain_addr).await;
+    let node = TestNode::start_with(testkit::TlsSite::start(NAME), plain_addr).await;
     let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
     let mut probe = TcpStream::connect(node.addr).await.unwrap();
     probe.write_all(request).await.unwrap();
@@ -423,7 +367,8 @@ async fn answering_dest() -> (SocketAddr, tokio::task::JoinHandle<Vec<u8>>) {
 async fn a_prober_silent_past_the_handshake_timeout_still_talks_to_dest() {
     let (dest_addr, seen) = answering_dest().await;
     let timeout = Duration::from_millis(200);
-    let node = TestNode::start_with_timeout(Dest::start(), dest_addr, timeout).await;
+    let node =
+        TestNode::start_with_timeout(testkit::TlsSite::start(NAME), dest_addr, timeout).await;
     let mut probe = TcpStream::connect(node.addr).await.unwrap();
     tokio::time::sleep(timeout * 3).await;
     probe.write_all(b"late").await.unwrap();
@@ -441,7 +386,7 @@ async fn a_prober_silent_past_the_handshake_timeout_still_talks_to_dest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prober_that_sends_half_a_client_hello_and_closes_gets_dests_answer() {
     let (dest_addr, seen) = answering_dest().await;
-    let node = TestNode::start_with(Dest::start(), dest_addr).await;
+    let node = TestNode::start_with(testkit::TlsSite::start(NAME), dest_addr).await;
     let mut hs = ClientHandshake::new(&client_config(), SystemTime::now(), &mut SystemRng).unwrap();
     let mut hello = hs.poll_output();
     hello.truncate(100);

@@ -13,6 +13,7 @@ pub mod process;
 pub mod singbox;
 pub mod socks;
 pub mod tls;
+pub mod tls_site;
 pub mod traffic;
 pub mod v2ray;
 
@@ -22,3 +23,4 @@ pub use milly::{wait_admitted, MillyError, MillyHome};
 pub use peer::{ClientError, Peer, PeerKind};
 pub use port::{free_port, free_tcp_addr};
 pub use process::{Process, ProcessError};
+pub use tls_site::TlsSite;
