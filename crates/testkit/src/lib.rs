@@ -16,6 +16,7 @@ pub mod tls;
 pub mod tls_site;
 pub mod traffic;
 pub mod v2ray;
+pub mod xray;
 
 pub use echo::{EchoMode, TcpEcho, UdpEcho};
 pub use link::{LinkError, Security, VlessLink};

@@ -1,4 +1,4 @@
-//! The third-party VLESS implementations (sing-box, v2ray) as processes a test starts from a
+//! The third-party VLESS implementations (sing-box, v2ray, Xray-core) as processes a test starts from a
 //! JSON config: found on PATH or through an env var, required when CI is set.
 
 use std::net::SocketAddr;
@@ -12,6 +12,7 @@ use crate::port::free_tcp_addr;
 use crate::process::{Process, ProcessError};
 use crate::singbox::{self, SingBoxConfigError};
 use crate::v2ray::{self, V2RayConfigError};
+use crate::xray::{self, XrayConfigError};
 
 /// How long a peer may take to start listening.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -20,6 +21,8 @@ pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
 pub enum PeerKind {
     SingBox,
     V2Ray,
+    /// Xray-core, from PyPI's Xray-core wheel through `.ci/xray`: the only REALITY peer here.
+    Xray,
 }
 
 impl PeerKind {
@@ -27,6 +30,7 @@ impl PeerKind {
         match self {
             PeerKind::SingBox => "sing-box",
             PeerKind::V2Ray => "v2ray",
+            PeerKind::Xray => "xray",
         }
     }
 
@@ -35,6 +39,7 @@ impl PeerKind {
         match self {
             PeerKind::SingBox => "SING_BOX_BIN",
             PeerKind::V2Ray => "V2RAY_BIN",
+            PeerKind::Xray => "XRAY_BIN",
         }
     }
 
@@ -70,17 +75,19 @@ impl PeerKind {
     /// reliably: it sends no EOF and closes the whole connection after its own timeout.
     pub fn client_carries_half_close(self) -> bool {
         match self {
-            PeerKind::SingBox => true,
+            PeerKind::SingBox | PeerKind::Xray => true,
             PeerKind::V2Ray => false,
         }
     }
 
     /// The largest UDP payload this client relays whole: v2ray 4.34 reads SOCKS datagrams into
-    /// 2 KiB buffers and cuts longer ones.
+    /// 2 KiB buffers and cuts longer ones; Xray's XUDP writer drops datagrams over its 8 KiB
+    /// buffer less 666 bytes of headroom (`common/xudp`).
     pub fn client_max_udp_payload(self) -> usize {
         match self {
             PeerKind::SingBox => 65_507,
             PeerKind::V2Ray => 2_038,
+            PeerKind::Xray => 8_192 - 666,
         }
     }
 
@@ -89,6 +96,7 @@ impl PeerKind {
         match self {
             PeerKind::SingBox => vec!["run".into(), "--disable-color".into(), "-c".into(), config],
             PeerKind::V2Ray => vec!["-config".into(), config],
+            PeerKind::Xray => vec!["run".into(), "-c".into(), config],
         }
     }
 }
@@ -104,6 +112,8 @@ pub enum ClientError {
     SingBox(#[from] SingBoxConfigError),
     #[error("no v2ray config for this link: {0}")]
     V2Ray(#[from] V2RayConfigError),
+    #[error("no Xray config for this link: {0}")]
+    Xray(#[from] XrayConfigError),
     #[error(transparent)]
     Process(#[from] ProcessError),
 }
@@ -142,7 +152,7 @@ impl Peer {
     }
 
     /// A client for `link`, configured the way an app imports it, with its SOCKS inbound on a
-    /// free loopback port. `options` matter only to sing-box.
+    /// free loopback port. `options` matter to sing-box; Xray takes its forwards.
     pub async fn client(
         kind: PeerKind,
         binary: &Path,
@@ -153,6 +163,7 @@ impl Peer {
         let config = match kind {
             PeerKind::SingBox => singbox::client_config(link, socks, options)?,
             PeerKind::V2Ray => v2ray::client_config(link, socks)?,
+            PeerKind::Xray => xray::client_config(link, socks, &options.forwards)?,
         };
         Ok(Peer::start(kind, binary, &config, socks).await?)
     }

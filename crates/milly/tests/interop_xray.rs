@@ -1,0 +1,304 @@
+//! REALITY and XTLS Vision against the real Xray-core (PyPI's Xray-core wheel through
+//! `.ci/xray`), the implementation whose wire format we follow, both ways:
+//! Xray's client (uTLS Chrome hello, REALITY, Vision, XUDP) imports the link `milly user add`
+//! prints and reaches destinations through `milly serve`; `milly client` reaches destinations
+//! through Xray's REALITY server. A local `openssl s_server -tls1_3` plays `dest`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use testkit::singbox::ClientOptions;
+use testkit::traffic;
+use testkit::xray::{self, RealityServer};
+use testkit::{
+    free_tcp_addr, EchoMode, MillyHome, Peer, PeerKind, Process, TcpEcho, TlsSite, UdpEcho,
+    VlessLink,
+};
+
+const NAME: &str = "www.example.com";
+const SHORT_ID: &str = "6ba85179e30d4fc2";
+const MIB: usize = 1024 * 1024;
+const ADMIT_DEADLINE: Duration = Duration::from_secs(15);
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+fn milly_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
+}
+
+/// `openssl s_client -tls1_3` to `addr` asking for `/`: what it printed (certificate subject,
+/// then the page).
+async fn fetch_page(addr: SocketAddr) -> String {
+    let out = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = Command::new("openssl")
+            .args(["s_client", "-ign_eof", "-tls1_3", "-servername", NAME])
+            .args(["-connect", &addr.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("this test needs openssl");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"GET / HTTP/1.0\r\n\r\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Retries a small echo through the client's SOCKS port until the node lets the user in (it
+/// learns of users through its feed a moment after `milly user add` returns).
+async fn wait_until_proxied(socks: SocketAddr, echo: SocketAddr, log: impl Fn() -> String) {
+    let start = Instant::now();
+    while traffic::tcp_roundtrip(socks, echo, b"ping").await.is_err() {
+        assert!(
+            start.elapsed() < ADMIT_DEADLINE,
+            "nothing got through; client log:\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xray_imports_milly_reality_link_and_carries_tcp_inner_tls_and_xudp() {
+    let Some(bin) = PeerKind::Xray.require() else {
+        return;
+    };
+    let dest = TlsSite::start(NAME);
+    let private = reality::encode_key(&[0x53; 32]);
+    let home = MillyHome::new(
+        &milly_bin(),
+        &format!(
+            "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
+             short_ids = [\"{SHORT_ID}\"]\nserver_names = [\"{NAME}\"]\ndest = \"{}\"\n",
+            dest.addr()
+        ),
+    )
+    .unwrap();
+    let serve = home.serve().await.unwrap();
+    let link = home.add_user(5001, 30).unwrap();
+    assert_eq!(link.flow.as_deref(), Some("xtls-rprx-vision"));
+    assert_eq!(link.fingerprint.as_deref(), Some("chrome"));
+
+    // A forward through the node to dest itself: TLS 1.3 inside, so Vision goes direct.
+    let forward = free_tcp_addr();
+    let options = ClientOptions {
+        forwards: vec![(forward, dest.addr())],
+        ..Default::default()
+    };
+    let client = Peer::client(PeerKind::Xray, &bin, &link, &options)
+        .await
+        .unwrap();
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    wait_until_proxied(client.addr(), echo.addr(), || {
+        format!("{}\nnode log:\n{}", client.log(), serve.log())
+    })
+    .await;
+
+    traffic::tcp_roundtrips(client.addr(), echo.addr(), 6, MIB)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}; xray log:\n{}\nnode log:\n{}",
+                client.log(),
+                serve.log()
+            )
+        });
+
+    let page = fetch_page(forward).await;
+    assert!(page.contains(&format!("subject=CN = {NAME}")), "{page}");
+    assert!(
+        page.contains("s_server"),
+        "dest's page through the tunnel: {page}\nxray log:\n{}",
+        client.log()
+    );
+
+    let udp = UdpEcho::start().await.unwrap();
+    traffic::udp_roundtrips(
+        client.addr(),
+        udp.addr(),
+        &traffic::udp_sizes_for(PeerKind::Xray),
+    )
+    .await
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}; xray log:\n{}\nnode log:\n{}",
+            client.log(),
+            serve.log()
+        )
+    });
+
+    let log = serve.log();
+    assert!(!log.contains(&link.user_id), "serve printed the user id");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xray_with_a_wrong_key_or_short_id_gets_nothing_through_and_probers_see_dest() {
+    let Some(bin) = PeerKind::Xray.require() else {
+        return;
+    };
+    let dest = TlsSite::start(NAME);
+    let private = reality::encode_key(&[0x54; 32]);
+    let home = MillyHome::new(
+        &milly_bin(),
+        &format!(
+            "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
+             short_ids = [\"{SHORT_ID}\"]\nserver_names = [\"{NAME}\"]\ndest = \"{}\"\n",
+            dest.addr()
+        ),
+    )
+    .unwrap();
+    let _serve = home.serve().await.unwrap();
+    let link = home.add_user(5002, 30).unwrap();
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    // The right link works (so the failures below are about the changed parameter).
+    let good = Peer::client(PeerKind::Xray, &bin, &link, &Default::default())
+        .await
+        .unwrap();
+    wait_until_proxied(good.addr(), echo.addr(), || good.log()).await;
+
+    let wrong_key = reality::encode_key(&reality::public_key(&[0x55; 32]));
+    let testkit::Security::Reality { public_key, .. } = &link.security else {
+        panic!("not a REALITY link")
+    };
+    let raw_wrong_key = format!(
+        "vless://{}@{}:{}?type=tcp&encryption=none&security=reality&pbk={wrong_key}&sid={SHORT_ID}&sni={NAME}&fp=chrome&flow=xtls-rprx-vision",
+        link.user_id, link.host, link.port
+    );
+    let raw_wrong_sid = format!(
+        "vless://{}@{}:{}?type=tcp&encryption=none&security=reality&pbk={public_key}&sid=0011223344556677&sni={NAME}&fp=chrome&flow=xtls-rprx-vision",
+        link.user_id, link.host, link.port
+    );
+    for raw in [raw_wrong_key, raw_wrong_sid] {
+        let bad_link = VlessLink::parse(&raw).unwrap();
+        let bad = Peer::client(PeerKind::Xray, &bin, &bad_link, &Default::default())
+            .await
+            .unwrap();
+        let got = traffic::tcp_roundtrip(bad.addr(), echo.addr(), b"ping").await;
+        assert!(got.is_err(), "{raw} got through");
+    }
+
+    let page = fetch_page(home.node_addr()).await;
+    assert!(page.contains(&format!("subject=CN = {NAME}")), "{page}");
+    assert!(page.contains("s_server"), "dest's page: {page}");
+}
+
+/// `milly client --link LINK ARGS...`, ready once it printed `ready` listeners.
+async fn milly_client(link: &str, args: &[String], ready: usize, dir: &std::path::Path) -> Process {
+    let mut all = vec!["client".to_owned(), "--link".to_owned(), link.to_owned()];
+    all.extend_from_slice(args);
+    let process = Process::spawn("milly-client", &milly_bin(), &all, &[], dir).unwrap();
+    let start = Instant::now();
+    while process.log().matches(" listening on ").count() < ready {
+        assert!(
+            start.elapsed() < START_TIMEOUT,
+            "milly client did not start; log:\n{}",
+            process.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    process
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn milly_client_speaks_reality_and_vision_to_an_xray_server() {
+    let Some(bin) = PeerKind::Xray.require() else {
+        return;
+    };
+    let dest = TlsSite::start(NAME);
+    let private = [0x56; 32];
+    let user = "3f6c1a8e-5b2d-4c7e-9a10-2b3c4d5e6f70";
+    let server = RealityServer {
+        listen: free_tcp_addr(),
+        dest: dest.addr(),
+        server_names: vec![NAME.into()],
+        private_key: reality::encode_key(&private),
+        short_ids: vec![SHORT_ID.into()],
+    };
+    let config = xray::reality_server_config(&server, &[user]);
+    let xray = Peer::start(PeerKind::Xray, &bin, &config, server.listen)
+        .await
+        .unwrap();
+    let link = format!(
+        "vless://{user}@{}:{}?type=tcp&encryption=none&security=reality&pbk={}&sid={SHORT_ID}&sni={NAME}&fp=chrome&flow=xtls-rprx-vision#xray",
+        server.listen.ip(),
+        server.listen.port(),
+        reality::encode_key(&reality::public_key(&private)),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let socks = free_tcp_addr();
+    let forward = free_tcp_addr();
+    let args = [
+        "--socks".into(),
+        socks.to_string(),
+        "--forward".into(),
+        format!("{forward}={}", dest.addr()),
+    ];
+    let client = milly_client(&link, &args, 2, dir.path()).await;
+
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    traffic::tcp_roundtrips(socks, echo.addr(), 6, MIB)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}; milly client:\n{}\nxray:\n{}",
+                client.log(),
+                xray.log()
+            )
+        });
+
+    let page = fetch_page(forward).await;
+    assert!(
+        page.contains("s_server"),
+        "dest's page through Xray: {page}\nmilly client:\n{}\nxray:\n{}",
+        client.log(),
+        xray.log()
+    );
+}
+
+/// Users pick the imitated browser in their app; every uTLS fingerprint Xray offers must pass
+/// milly's REALITY check (their ClientHellos differ in extensions, groups and key shares).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_xray_fingerprint_authenticates_at_milly_node() {
+    let Some(bin) = PeerKind::Xray.require() else {
+        return;
+    };
+    let dest = TlsSite::start(NAME);
+    let private = reality::encode_key(&[0x57; 32]);
+    let home = MillyHome::new(
+        &milly_bin(),
+        &format!(
+            "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
+             short_ids = [\"{SHORT_ID}\"]\nserver_names = [\"{NAME}\"]\ndest = \"{}\"\n",
+            dest.addr()
+        ),
+    )
+    .unwrap();
+    let _serve = home.serve().await.unwrap();
+    let link = home.add_user(5003, 30).unwrap();
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    // Not "android" nor "360": Xray refuses them for REALITY itself (no TLS 1.3 in those hellos).
+    for fingerprint in ["chrome", "firefox", "safari", "ios", "edge", "qq"] {
+        let mut imported = link.clone();
+        imported.fingerprint = Some(fingerprint.into());
+        let client = Peer::client(PeerKind::Xray, &bin, &imported, &Default::default())
+            .await
+            .unwrap();
+        wait_until_proxied(client.addr(), echo.addr(), || {
+            format!("fingerprint {fingerprint}:\n{}", client.log())
+        })
+        .await;
+        traffic::tcp_roundtrips(client.addr(), echo.addr(), 2, 256 * 1024)
+            .await
+            .unwrap_or_else(|e| panic!("fingerprint {fingerprint}: {e}\n{}", client.log()));
+    }
+}

@@ -1,0 +1,220 @@
+//! Xray-core configurations (JSON): a client built from a share link, the way v2rayNG and
+//! other Xray-based apps import it, and a VLESS+REALITY+Vision server, the reference REALITY
+//! node that milly's own client and the benchmark are checked against.
+
+use std::net::SocketAddr;
+
+use serde_json::{json, Value};
+
+use crate::link::{Security, VlessLink};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum XrayConfigError {
+    #[error("only the tcp transport is generated here, the link says {0}")]
+    UnsupportedNetwork(String),
+}
+
+/// A client with a SOCKS5 inbound on `socks` (UDP enabled, answering on the same address),
+/// a port forward per `forwards` entry `(listen, target)`, and one VLESS outbound to the link's
+/// node. Xray carries UDP under Vision as XUDP (Mux.Cool), on its own.
+pub fn client_config(
+    link: &VlessLink,
+    socks: SocketAddr,
+    forwards: &[(SocketAddr, SocketAddr)],
+) -> Result<Value, XrayConfigError> {
+    if link.network != "tcp" {
+        return Err(XrayConfigError::UnsupportedNetwork(link.network.clone()));
+    }
+    let mut user = json!({ "id": link.user_id, "encryption": link.encryption });
+    if let Some(flow) = &link.flow {
+        user["flow"] = json!(flow);
+    }
+    let fingerprint = link.fingerprint.as_deref().unwrap_or("chrome");
+    let stream = match &link.security {
+        Security::None => json!({ "network": "tcp", "security": "none" }),
+        Security::Tls => json!({
+            "network": "tcp",
+            "security": "tls",
+            "tlsSettings": {
+                "serverName": link.server_name(),
+                "allowInsecure": link.allow_insecure,
+                "fingerprint": fingerprint,
+            },
+        }),
+        Security::Reality {
+            public_key,
+            short_id,
+        } => json!({
+            "network": "tcp",
+            "security": "reality",
+            "realitySettings": {
+                "serverName": link.server_name(),
+                "fingerprint": fingerprint,
+                "publicKey": public_key,
+                "shortId": short_id,
+                "spiderX": "/",
+            },
+        }),
+    };
+    let mut inbounds = vec![json!({
+        "tag": "socks-in",
+        "listen": socks.ip().to_string(),
+        "port": socks.port(),
+        "protocol": "socks",
+        "settings": { "auth": "noauth", "udp": true, "ip": socks.ip().to_string() },
+    })];
+    for (i, (listen, target)) in forwards.iter().enumerate() {
+        inbounds.push(json!({
+            "tag": format!("forward-{i}"),
+            "listen": listen.ip().to_string(),
+            "port": listen.port(),
+            "protocol": "dokodemo-door",
+            "settings": {
+                "address": target.ip().to_string(),
+                "port": target.port(),
+                "network": "tcp",
+            },
+        }));
+    }
+    Ok(json!({
+        "log": { "loglevel": "warning" },
+        "inbounds": inbounds,
+        "outbounds": [{
+            "tag": "proxy",
+            "protocol": "vless",
+            "settings": {
+                "vnext": [{
+                    "address": link.host,
+                    "port": link.port,
+                    "users": [user],
+                }],
+            },
+            "streamSettings": stream,
+        }],
+    }))
+}
+
+/// What an Xray REALITY server needs beyond its users.
+#[derive(Debug, Clone)]
+pub struct RealityServer {
+    pub listen: SocketAddr,
+    /// The real TLS 1.3 site strangers are relayed to.
+    pub dest: SocketAddr,
+    pub server_names: Vec<String>,
+    /// base64url x25519 private key, as `milly keygen reality` and `xray x25519` print it.
+    pub private_key: String,
+    pub short_ids: Vec<String>,
+}
+
+/// A VLESS server with REALITY and the Vision flow for `user_ids`, relaying directly (loopback
+/// destinations included).
+pub fn reality_server_config(server: &RealityServer, user_ids: &[&str]) -> Value {
+    let clients: Vec<Value> = user_ids
+        .iter()
+        .map(|id| json!({ "id": id, "flow": "xtls-rprx-vision" }))
+        .collect();
+    json!({
+        "log": { "loglevel": "warning" },
+        "inbounds": [{
+            "tag": "vless-in",
+            "listen": server.listen.ip().to_string(),
+            "port": server.listen.port(),
+            "protocol": "vless",
+            "settings": { "clients": clients, "decryption": "none" },
+            "streamSettings": {
+                "network": "tcp",
+                "security": "reality",
+                "realitySettings": {
+                    "dest": server.dest.to_string(),
+                    "serverNames": server.server_names,
+                    "privateKey": server.private_key,
+                    "shortIds": server.short_ids,
+                },
+            },
+        }],
+        // Recent Xray blocks private destinations by default; the tests' echo servers are on
+        // loopback.
+        "outbounds": [{
+            "tag": "direct",
+            "protocol": "freedom",
+            "settings": {
+                "finalRules": [{ "action": "allow", "ip": ["127.0.0.0/8", "::1/128"] }],
+            },
+        }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(s: &str) -> VlessLink {
+        VlessLink::parse(s).unwrap()
+    }
+
+    fn socks() -> SocketAddr {
+        "127.0.0.1:1081".parse().unwrap()
+    }
+
+    #[test]
+    fn a_reality_link_becomes_a_reality_outbound_with_the_vision_flow() {
+        let l = link("vless://b831381d-6324-4d53-ad4f-8cda48b30811@127.0.0.1:443?encryption=none&type=tcp&security=reality&pbk=KEY&sid=ab&sni=www.example.org&fp=chrome&flow=xtls-rprx-vision#n");
+        let c = client_config(&l, socks(), &[]).unwrap();
+        let out = &c["outbounds"][0];
+        assert_eq!(
+            out["settings"]["vnext"][0]["users"][0],
+            json!({"id": "b831381d-6324-4d53-ad4f-8cda48b30811", "encryption": "none", "flow": "xtls-rprx-vision"})
+        );
+        assert_eq!(
+            out["streamSettings"]["realitySettings"],
+            json!({"serverName": "www.example.org", "fingerprint": "chrome", "publicKey": "KEY",
+                   "shortId": "ab", "spiderX": "/"})
+        );
+        assert_eq!(c["inbounds"][0]["settings"]["udp"], true);
+    }
+
+    #[test]
+    fn forwards_become_dokodemo_door_inbounds() {
+        let forward = (
+            "127.0.0.1:5202".parse().unwrap(),
+            "127.0.0.1:5201".parse().unwrap(),
+        );
+        let c = client_config(&link("vless://id@h:443?security=tls"), socks(), &[forward]).unwrap();
+        assert_eq!(c["inbounds"][1]["protocol"], "dokodemo-door");
+        assert_eq!(c["inbounds"][1]["port"], 5202);
+        assert_eq!(c["inbounds"][1]["settings"]["port"], 5201);
+        assert_eq!(
+            c["outbounds"][0]["streamSettings"]["tlsSettings"]["serverName"],
+            "h"
+        );
+    }
+
+    #[test]
+    fn other_transports_are_refused() {
+        assert_eq!(
+            client_config(&link("vless://id@h:80?type=ws"), socks(), &[]),
+            Err(XrayConfigError::UnsupportedNetwork("ws".into()))
+        );
+    }
+
+    #[test]
+    fn the_reality_server_names_dest_keys_and_vision_users() {
+        let server = RealityServer {
+            listen: "127.0.0.1:8443".parse().unwrap(),
+            dest: "127.0.0.1:9443".parse().unwrap(),
+            server_names: vec!["www.example.com".into()],
+            private_key: "PRIV".into(),
+            short_ids: vec!["ab".into()],
+        };
+        let c = reality_server_config(&server, &["a"]);
+        let inbound = &c["inbounds"][0];
+        assert_eq!(inbound["port"], 8443);
+        assert_eq!(
+            inbound["settings"]["clients"],
+            json!([{"id": "a", "flow": "xtls-rprx-vision"}])
+        );
+        let reality = &inbound["streamSettings"]["realitySettings"];
+        assert_eq!(reality["dest"], "127.0.0.1:9443");
+        assert_eq!(reality["privateKey"], "PRIV");
+    }
+}
