@@ -197,17 +197,14 @@ impl Half {
                 self.done = true;
                 return Poll::Ready(Ok(()));
             }
+            // `write_socket` is only offered with nothing left to flush above the socket, so
+            // spliced bytes follow every byte that went through the buffer.
             #[cfg(target_os = "linux")]
-            if !matches!(self.splice, SpliceState::Off) {
-                if self.need_flush {
-                    // What went through the buffer reaches the socket before spliced bytes.
-                    ready!(w.as_mut().poll_flush(cx))?;
-                    self.need_flush = false;
-                }
-                if ready!(self.poll_splice(cx, r.as_mut(), w.as_mut(), moved))? {
-                    self.read_done = true;
-                    continue;
-                }
+            if !matches!(self.splice, SpliceState::Off)
+                && ready!(self.poll_splice(cx, r.as_mut(), w.as_mut(), moved))?
+            {
+                self.read_done = true;
+                continue;
             }
             if self.buf.as_ref().is_none_or(|b| b.len() != BUFFER_SIZE) {
                 self.buf = Some(take_buffer());
