@@ -3,8 +3,9 @@
 //!
 //! Each direction runs on its own; they share the record layer and the Vision state behind a
 //! mutex that is never held across an await. On Linux a direction in direct copy moves the
-//! rest of its bytes with splice(2) (`crate::splice`) once nothing is held above the sockets. Written for either end of the tunnel ([`Role`]),
-//! so tests can play the node with the same loop around the reality crate's server engine.
+//! rest of its bytes with splice(2) (`crate::splice`) once nothing is held above the sockets.
+//! Written for either end of the tunnel ([`Role`]), so tests can play the node with the same
+//! loop around the reality crate's server engine.
 
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -94,6 +95,7 @@ pub async fn relay(
         let mut wire = Vec::new();
         let mut pending = Vec::new();
         let mut sent = 0u64;
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
         let mut spliced = 0u64;
         let (first, eof) =
             match tokio::time::timeout(FIRST_DATA_WAIT, local_read.read(&mut buf)).await {
@@ -168,6 +170,7 @@ pub async fn relay(
         let mut header_buf: Option<Vec<u8>> = Some(Vec::new());
         let mut direct = false;
         let mut received = 0u64;
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
         let mut spliced = 0u64;
         // The handshake may have left records behind (sent right after the peer's Finished):
         // they are decrypted before the first read from the socket.

@@ -10,6 +10,7 @@
 use tokio::net::TcpStream;
 
 /// A relay side that may expose its raw TCP socket for splice(2).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // only splice asks
 pub(crate) trait RawSocket {
     /// The socket this side reads from, if reading it directly now yields exactly the bytes
     /// the next `poll_read` would (no byte buffered or transformed above the socket).
