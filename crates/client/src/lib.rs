@@ -22,6 +22,8 @@ mod outbound;
 mod relay;
 mod serve;
 mod socks;
+#[cfg(target_os = "linux")]
+mod splice;
 mod tls;
 pub mod xtls;
 

@@ -14,7 +14,7 @@ use vless::{Command, Destination, Flow, Request, UserKey};
 use crate::handshake;
 use crate::link::{ClientLink, Security};
 use crate::tls;
-use crate::xtls::{self, Role, Session};
+use crate::xtls::{self, Relayed, Role, Session};
 
 /// How long dialling the node and its handshake may take together.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -82,21 +82,23 @@ pub enum Opened {
 
 impl Opened {
     /// Relays `local` through the node until both directions ended.
-    pub async fn relay<L>(self, local: L) -> io::Result<(u64, u64)>
-    where
-        L: AsyncRead + AsyncWrite + Unpin,
-    {
+    pub async fn relay(self, local: TcpStream) -> io::Result<Relayed> {
         match self {
-            Opened::Tls(stream) => crate::relay::relay(local, stream).await,
+            Opened::Tls(stream) => {
+                let (sent, received) = crate::relay::relay(local, stream).await?;
+                Ok(Relayed {
+                    sent,
+                    received,
+                    direct_out: false,
+                    direct_in: false,
+                    spliced: 0,
+                })
+            }
             Opened::Reality {
                 socket,
                 session,
                 request,
-            } => {
-                let (read, write) = socket.into_split();
-                let r = xtls::relay(local, read, write, *session, Role::Client, request).await?;
-                Ok((r.sent, r.received))
-            }
+            } => xtls::relay(local, socket, *session, Role::Client, request).await,
         }
     }
 }

@@ -21,6 +21,8 @@ pub const MAX_CONNECTIONS: usize = 4096;
 pub struct Counters {
     pub accepted: AtomicU64,
     pub failed: AtomicU64,
+    /// Bytes Vision's direct copy moved with splice(2), kernel to kernel (Linux only).
+    pub spliced: AtomicU64,
 }
 
 /// What a listener's connections are relayed to.
@@ -97,7 +99,7 @@ async fn serve(
             let _permit = permit;
             tokio::select! {
                 () = shutdown.cancelled() => {}
-                ok = handle(stream, inbound, &outbound) => if !ok {
+                ok = handle(stream, inbound, &outbound, &counters) => if !ok {
                     counters.failed.fetch_add(1, Relaxed);
                 },
             }
@@ -108,7 +110,12 @@ async fn serve(
 }
 
 /// One local connection; `false` if it failed before or while relaying.
-async fn handle(mut stream: TcpStream, inbound: Inbound, outbound: &Outbound) -> bool {
+async fn handle(
+    mut stream: TcpStream,
+    inbound: Inbound,
+    outbound: &Outbound,
+    counters: &Counters,
+) -> bool {
     // Nagle would hold back small writes from interactive applications.
     let _ = stream.set_nodelay(true);
     let is_socks = matches!(inbound, Inbound::Socks);
@@ -136,7 +143,10 @@ async fn handle(mut stream: TcpStream, inbound: Inbound, outbound: &Outbound) ->
         return false;
     }
     match remote.relay(stream).await {
-        Ok(_) => true,
+        Ok(relayed) => {
+            counters.spliced.fetch_add(relayed.spliced, Relaxed);
+            true
+        }
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             tracing::warn!(error = %e, "the node refused the link");
             false

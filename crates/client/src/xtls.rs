@@ -2,15 +2,18 @@
 //! (`flow=xtls-rprx-vision`) when the link asks, including Vision's switch to direct copy.
 //!
 //! Each direction runs on its own; they share the record layer and the Vision state behind a
-//! mutex that is never held across an await. Written for either end of the tunnel ([`Role`]),
-//! so tests can play the node with the same loop around the reality crate's server engine.
+//! mutex that is never held across an await. On Linux a direction in direct copy moves the
+//! rest of its bytes with splice(2) (`crate::splice`) once nothing is held above the sockets.
+//! Written for either end of the tunnel ([`Role`]), so tests can play the node with the same
+//! loop around the reality crate's server engine.
 
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use reality::{Received, RecordLayer, Rng, SystemRng};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use vless::vision::{ReadMode, Vision, WriteMode};
 use vless::Parse;
 
@@ -69,24 +72,22 @@ pub struct Relayed {
     pub received: u64,
     pub direct_out: bool,
     pub direct_in: bool,
+    /// Of `sent` and `received`, bytes moved with splice(2) after the switch to direct copy.
+    pub spliced: u64,
 }
 
-/// Relays `local` over the socket halves until both directions ended. `header` is this end's
-/// VLESS header (the request for [`Role::Client`]); it goes out with the first bytes.
-pub async fn relay<L, SR, SW>(
-    local: L,
-    mut socket_read: SR,
-    mut socket_write: SW,
+/// Relays `local` over `socket` (the REALITY connection after its handshake) until both
+/// directions ended. `header` is this end's VLESS header (the request for [`Role::Client`]);
+/// it goes out with the first bytes.
+pub async fn relay(
+    mut local: TcpStream,
+    mut socket: TcpStream,
     session: Session,
     role: Role,
     header: Vec<u8>,
-) -> io::Result<Relayed>
-where
-    L: AsyncRead + AsyncWrite + Unpin,
-    SR: AsyncRead + Unpin,
-    SW: AsyncWrite + Unpin,
-{
-    let (mut local_read, mut local_write) = tokio::io::split(local);
+) -> io::Result<Relayed> {
+    let (mut local_read, mut local_write) = local.split();
+    let (mut socket_read, mut socket_write) = socket.split();
     let shared = Arc::new(Mutex::new(session));
     let up_shared = Arc::clone(&shared);
     let up = async move {
@@ -94,6 +95,8 @@ where
         let mut wire = Vec::new();
         let mut pending = Vec::new();
         let mut sent = 0u64;
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
+        let mut spliced = 0u64;
         let (first, eof) =
             match tokio::time::timeout(FIRST_DATA_WAIT, local_read.read(&mut buf)).await {
                 Ok(read) => {
@@ -111,6 +114,17 @@ where
                 if direct && !pending.is_empty() {
                     socket_write.write_all(&pending).await?;
                     pending.clear();
+                }
+                #[cfg(target_os = "linux")]
+                if direct {
+                    if let Some(pipe) = crate::splice::Pipe::new() {
+                        let n = pipe
+                            .copy(local_read.as_ref(), socket_write.as_ref())
+                            .await?;
+                        sent += n;
+                        spliced += n;
+                        break;
+                    }
                 }
                 let n = local_read.read(&mut buf).await?;
                 if n == 0 {
@@ -147,7 +161,7 @@ where
             socket_write.write_all(&wire).await?;
         }
         socket_write.shutdown().await?;
-        Ok::<_, io::Error>((sent, direct))
+        Ok::<_, io::Error>((sent, direct, spliced))
     };
 
     let down_shared = shared;
@@ -156,11 +170,25 @@ where
         let mut header_buf: Option<Vec<u8>> = Some(Vec::new());
         let mut direct = false;
         let mut received = 0u64;
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
+        let mut spliced = 0u64;
         // The handshake may have left records behind (sent right after the peer's Finished):
         // they are decrypted before the first read from the socket.
         let mut n = 0;
         let mut first = true;
         loop {
+            // Every byte read so far has been written to `local`.
+            #[cfg(target_os = "linux")]
+            if direct {
+                if let Some(pipe) = crate::splice::Pipe::new() {
+                    let n = pipe
+                        .copy(socket_read.as_ref(), local_write.as_ref())
+                        .await?;
+                    received += n;
+                    spliced += n;
+                    break;
+                }
+            }
             if !std::mem::take(&mut first) {
                 n = socket_read.read(&mut buf).await?;
                 if n == 0 {
@@ -188,14 +216,16 @@ where
             }
         }
         local_write.shutdown().await?;
-        Ok::<_, io::Error>((received, direct))
+        Ok::<_, io::Error>((received, direct, spliced))
     };
-    let ((sent, direct_out), (received, direct_in)) = tokio::try_join!(up, down)?;
+    let ((sent, direct_out, spliced_out), (received, direct_in, spliced_in)) =
+        tokio::try_join!(up, down)?;
     Ok(Relayed {
         sent,
         received,
         direct_out,
         direct_in,
+        spliced: spliced_out + spliced_in,
     })
 }
 

@@ -115,10 +115,9 @@ async fn serve(
         vision: Some(Vision::new(user)),
     };
     let out = TcpStream::connect(target).await.ok()?;
-    let (read, write) = socket.into_split();
     let mut response = Vec::new();
     vless::encode_response(&mut response);
-    xtls::relay(out, read, write, session, Role::Server, response)
+    xtls::relay(out, socket, session, Role::Server, response)
         .await
         .ok()
 }
@@ -228,7 +227,7 @@ async fn tls_echo() -> SocketAddr {
 async fn an_inner_tls13_session_switches_vision_to_direct_copy_both_ways_and_stays_exact() {
     let target = tls_echo().await;
     let node = test_node(target).await;
-    let (socks, _, shutdown) = socks_client(&link(node.addr, SERVER_KEY)).await;
+    let (socks, counters, shutdown) = socks_client(&link(node.addr, SERVER_KEY)).await;
 
     let stream = testkit::socks::connect(socks, target).await.unwrap();
     let config = testkit::tls::insecure_client_config().unwrap();
@@ -257,6 +256,16 @@ async fn an_inner_tls13_session_switches_vision_to_direct_copy_both_ways_and_sta
         "Vision did not switch to direct copy: {:?}",
         relays[0]
     );
+    // After the switch the rounds' records go socket to socket with splice(2), at both ends.
+    if cfg!(target_os = "linux") {
+        assert!(
+            relays[0].spliced > 48 * 1357,
+            "the node end did not splice: {:?}",
+            relays[0]
+        );
+        eventually(|| counters.spliced.load(std::sync::atomic::Ordering::Relaxed) > 48 * 1357)
+            .await;
+    }
     shutdown.cancel();
 }
 

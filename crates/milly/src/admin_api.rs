@@ -100,6 +100,12 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
             m.bytes_down,
         );
         counter(
+            "node_vision_splice_bytes_total",
+            "counter",
+            "Of those bytes, Vision's direct copy moved with splice(2), kernel to kernel.",
+            m.vision_splice_bytes,
+        );
+        counter(
             "node_fallbacks_total",
             "counter",
             "Connections handed to the website.",

@@ -303,4 +303,8 @@ async fn the_reality_link_milly_prints_works_with_milly_client_including_vision_
     terminate(&mut client).await;
     let log = client.log();
     assert!(log.contains("VLESS over REALITY"), "{log}");
+    // The exit summary counts what direct copy spliced (a page this small may all have come
+    // with the switch itself, so only the line is checked here; crates/client's tests check
+    // that bulk after the switch is spliced).
+    assert!(log.contains("bytes spliced by direct copy: "), "{log}");
 }

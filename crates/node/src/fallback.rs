@@ -9,6 +9,7 @@ use tokio::net::TcpStream;
 use crate::egress::CONNECT_TIMEOUT;
 use crate::metrics::Metrics;
 use crate::relay::Relay;
+use crate::splice::RawSocket;
 use std::time::Duration;
 
 /// Connects to the fallback website, sends it `already_read` (everything the client sent so
@@ -21,7 +22,7 @@ pub(crate) async fn hand_over<S>(
     metrics: &Metrics,
 ) -> io::Result<()>
 where
-    S: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    S: AsyncRead + AsyncWrite + RawSocket + Unpin + ?Sized,
 {
     metrics.fallback();
     let mut site = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(fallback))

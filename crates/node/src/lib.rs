@@ -29,11 +29,11 @@
 //! Layout: `server` accepts and limits connections and does the TLS handshake, or with
 //! [`TlsSource::Reality`] hands the connection to `reality` (mirror to `dest`, relay strangers
 //! there, our own TLS 1.3 for REALITY clients, `reality_stream` as the byte stream after it,
-//! `reality_vision` for XTLS Vision and its direct copy); `session` reads
-//! the request over any byte stream (so REALITY can replace TLS) and dispatches to `relay`
-//! (TCP), `udp` (the UDP command) or `mux` (Mux.Cool with XUDP, mappings in `xudp`);
-//! everything else goes to `fallback`. `access` holds the users and cuts their sessions,
-//! `egress` decides where users may go.
+//! `reality_vision` for XTLS Vision and its direct copy, spliced by `splice` on Linux);
+//! `session` reads the request over any byte stream (so REALITY can replace TLS) and
+//! dispatches to `relay` (TCP), `udp` (the UDP command) or `mux` (Mux.Cool with XUDP,
+//! mappings in `xudp`); everything else goes to `fallback`. `access` holds the users and
+//! cuts their sessions, `egress` decides where users may go.
 #![forbid(unsafe_code)]
 
 pub mod access;
@@ -46,9 +46,10 @@ mod read_ahead;
 pub mod reality;
 mod reality_stream;
 mod reality_vision;
-pub mod relay;
+mod relay;
 mod server;
 mod session;
+mod splice;
 pub mod tls;
 mod udp;
 mod xudp;

@@ -7,6 +7,9 @@ use std::task::{ready, Context, Poll};
 
 use reality::{Received, RecordLayer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::splice::RawSocket;
 
 /// Bytes read from the socket at a time (a full TLS record plus its header).
 const READ_CHUNK: usize = 16 * 1024 + 256;
@@ -64,6 +67,19 @@ impl<S> RealityStream<S> {
     /// From now on writes go straight to the socket (after what is already protected).
     pub(crate) fn write_direct(&mut self) {
         self.write_direct = true;
+    }
+}
+
+/// Direct mode hands out the socket once every byte the record layer held has been read, and
+/// every byte it protected has been written.
+impl RawSocket for RealityStream<TcpStream> {
+    fn read_socket(&self) -> Option<&TcpStream> {
+        let drained = self.plain_pos >= self.plain.len() && self.raw_pos >= self.raw.len();
+        (self.read_direct && drained).then_some(&self.io)
+    }
+
+    fn write_socket(&self) -> Option<&TcpStream> {
+        (self.write_direct && self.wire_pos >= self.wire.len()).then_some(&self.io)
     }
 }
 

@@ -11,9 +11,11 @@ use std::task::{ready, Context, Poll};
 
 use reality::Rng;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 use vless::vision::{ReadMode, Vision, WriteMode};
 
 use crate::reality_stream::RealityStream;
+use crate::splice::RawSocket;
 
 /// Bytes read from either side at a time.
 const CHUNK: usize = 32 * 1024;
@@ -122,6 +124,24 @@ where
             self.write_direct = true;
         }
         Poll::Ready(Ok(()))
+    }
+}
+
+/// A direction is the raw socket's once Vision went direct for it and holds nothing more:
+/// what the relay splices from then on is exactly what `poll_read`/`poll_write` would pass.
+impl<S: RawSocket> RawSocket for VisionStream<'_, S> {
+    fn read_socket(&self) -> Option<&TcpStream> {
+        if !self.read_direct || self.plain_pos < self.plain.len() {
+            return None;
+        }
+        self.inner.read_socket()
+    }
+
+    fn write_socket(&self) -> Option<&TcpStream> {
+        if !self.write_direct || self.direct_after_drain || self.wire_pos < self.wire.len() {
+            return None;
+        }
+        self.inner.write_socket()
     }
 }
 

@@ -3,6 +3,10 @@
 //! Buffers are taken from a small per-thread pool only while a direction has data to move and
 //! are given back as soon as its source has nothing more to read, so an idle connection holds
 //! no copy buffer. Byte counts are kept in the relay and added to the shared counters in bulk.
+//!
+//! A relay built [`Relay::with_splice`] moves a direction with splice(2) (see `crate::splice`)
+//! once both its ends expose their raw sockets and its own buffer is empty; on other systems,
+//! and until then, it copies through the buffer.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -15,6 +19,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use crate::metrics::Metrics;
+#[cfg(target_os = "linux")]
+use crate::splice::Pipe;
+use crate::splice::RawSocket;
 
 /// Size of one copy buffer: two full TLS records' payload.
 pub const BUFFER_SIZE: usize = 32 * 1024;
@@ -63,6 +70,19 @@ struct Half {
     done: bool,
     need_flush: bool,
     counted: u64,
+    /// Of `counted`, bytes moved with splice(2).
+    spliced: u64,
+    splice: SpliceState,
+}
+
+/// Whether a direction may use splice(2), and its pipe once it does.
+enum SpliceState {
+    /// This relay copies through userspace only.
+    Off,
+    /// Spliced once both ends expose their raw sockets.
+    Allowed,
+    #[cfg(target_os = "linux")]
+    On(Pipe),
 }
 
 impl Half {
@@ -77,7 +97,55 @@ impl Half {
             done: false,
             need_flush: false,
             counted: end as u64,
+            spliced: 0,
+            splice: SpliceState::Off,
         }
+    }
+
+    /// Moves bytes with splice(2) while both ends offer their raw sockets: `Ready(Ok(true))`
+    /// once the source ended and every byte was delivered, `Ready(Ok(false))` when this
+    /// direction must go on through the buffer.
+    #[cfg(target_os = "linux")]
+    fn poll_splice<R, W>(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: Pin<&mut R>,
+        w: Pin<&mut W>,
+        moved: &mut bool,
+    ) -> Poll<io::Result<bool>>
+    where
+        R: RawSocket + ?Sized,
+        W: RawSocket + ?Sized,
+    {
+        let (Some(from), Some(to)) = (
+            r.as_ref().get_ref().read_socket(),
+            w.as_ref().get_ref().write_socket(),
+        ) else {
+            return Poll::Ready(Ok(false));
+        };
+        if matches!(self.splice, SpliceState::Allowed) {
+            // Without a pipe (out of descriptors) the buffer still works.
+            self.splice = match Pipe::new() {
+                Ok(pipe) => SpliceState::On(pipe),
+                Err(_) => SpliceState::Off,
+            };
+        }
+        if !matches!(self.splice, SpliceState::On(_)) {
+            return Poll::Ready(Ok(false));
+        }
+        // The buffer is empty here (everything read was written): an idle pool needs it more.
+        self.release();
+        let SpliceState::On(pipe) = &mut self.splice else {
+            return Poll::Ready(Ok(false));
+        };
+        let mut n = 0;
+        let copied = pipe.poll_copy(cx, from, to, &mut n);
+        if n > 0 {
+            self.counted += n;
+            self.spliced += n;
+            *moved = true;
+        }
+        copied.map_ok(|()| true)
     }
 
     fn release(&mut self) {
@@ -98,8 +166,8 @@ impl Half {
         moved: &mut bool,
     ) -> Poll<io::Result<()>>
     where
-        R: AsyncRead + ?Sized,
-        W: AsyncWrite + ?Sized,
+        R: AsyncRead + RawSocket + ?Sized,
+        W: AsyncWrite + RawSocket + ?Sized,
     {
         loop {
             if self.done {
@@ -128,6 +196,15 @@ impl Half {
                 ready!(w.as_mut().poll_shutdown(cx))?;
                 self.done = true;
                 return Poll::Ready(Ok(()));
+            }
+            // `write_socket` is only offered with nothing left to flush above the socket, so
+            // spliced bytes follow every byte that went through the buffer.
+            #[cfg(target_os = "linux")]
+            if !matches!(self.splice, SpliceState::Off)
+                && ready!(self.poll_splice(cx, r.as_mut(), w.as_mut(), moved))?
+            {
+                self.read_done = true;
+                continue;
             }
             if self.buf.as_ref().is_none_or(|b| b.len() != BUFFER_SIZE) {
                 self.buf = Some(take_buffer());
@@ -193,10 +270,10 @@ pub struct Relay<'a, C: ?Sized, R: ?Sized> {
 
 impl<'a, C, R> Relay<'a, C, R>
 where
-    C: AsyncRead + AsyncWrite + Unpin + ?Sized,
-    R: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    C: AsyncRead + AsyncWrite + RawSocket + Unpin + ?Sized,
+    R: AsyncRead + AsyncWrite + RawSocket + Unpin + ?Sized,
 {
-    pub fn new(
+    pub(crate) fn new(
         client: &'a mut C,
         remote: &'a mut R,
         up_initial: Vec<u8>,
@@ -216,19 +293,33 @@ where
         }
     }
 
+    /// Lets each direction use splice(2) once both its ends are raw sockets with nothing
+    /// buffered above them (Vision's direct copy); a no-op off Linux.
+    pub(crate) fn with_splice(mut self) -> Self {
+        if cfg!(target_os = "linux") {
+            self.up.splice = SpliceState::Allowed;
+            self.down.splice = SpliceState::Allowed;
+        }
+        self
+    }
+
     fn flush_counts(&mut self, force: bool) {
         if force || self.up.counted + self.down.counted >= COUNT_FLUSH {
             self.metrics.add_bytes(self.up.counted, self.down.counted);
+            self.metrics
+                .add_spliced(self.up.spliced + self.down.spliced);
             self.up.counted = 0;
             self.down.counted = 0;
+            self.up.spliced = 0;
+            self.down.spliced = 0;
         }
     }
 }
 
 impl<C, R> Future for Relay<'_, C, R>
 where
-    C: AsyncRead + AsyncWrite + Unpin + ?Sized,
-    R: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    C: AsyncRead + AsyncWrite + RawSocket + Unpin + ?Sized,
+    R: AsyncRead + AsyncWrite + RawSocket + Unpin + ?Sized,
 {
     type Output = io::Result<RelayEnd>;
 
@@ -273,6 +364,8 @@ where
 impl<C: ?Sized, R: ?Sized> Drop for Relay<'_, C, R> {
     fn drop(&mut self) {
         self.metrics.add_bytes(self.up.counted, self.down.counted);
+        self.metrics
+            .add_spliced(self.up.spliced + self.down.spliced);
         self.up.release();
         self.down.release();
     }
@@ -341,6 +434,151 @@ mod tests {
         .unwrap();
         assert_eq!(end, RelayEnd::Idle);
         assert!(started.elapsed() >= Duration::from_secs(30));
+    }
+
+    /// Both ends of a loopback TCP connection.
+    #[cfg(target_os = "linux")]
+    async fn socket_pair() -> (tokio::net::TcpStream, tokio::net::TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (connected, accepted) =
+            tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+        (connected.unwrap(), accepted.unwrap().0)
+    }
+
+    /// A relay with splice over loopback sockets: the client's and the remote's far ends,
+    /// and the relay's outcome with its counters.
+    #[cfg(target_os = "linux")]
+    async fn spliced_relay(
+        up_initial: Vec<u8>,
+        idle: Duration,
+    ) -> (
+        tokio::net::TcpStream,
+        tokio::net::TcpStream,
+        tokio::task::JoinHandle<(io::Result<RelayEnd>, crate::MetricsSnapshot)>,
+    ) {
+        let (client, mut client_side) = socket_pair().await;
+        let (mut remote_side, remote) = socket_pair().await;
+        let relay = tokio::spawn(async move {
+            let metrics = Metrics::default();
+            let end = Relay::new(
+                &mut client_side,
+                &mut remote_side,
+                up_initial,
+                Vec::new(),
+                idle,
+                &metrics,
+            )
+            .with_splice()
+            .await;
+            (end, metrics.snapshot())
+        });
+        (client, remote, relay)
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn spliced_bytes_cross_both_ways_at_once_exactly_with_half_close_from_the_client() {
+        let (client, remote, relay) =
+            spliced_relay(b"early".to_vec(), Duration::from_secs(5)).await;
+        let up: Vec<u8> = (0..6_000_000u32).map(|i| (i % 253) as u8).collect();
+        let down: Vec<u8> = (0..4_000_000u32).map(|i| (i % 241) as u8).collect();
+        let (mut client_read, mut client_write) = client.into_split();
+        let (mut remote_read, mut remote_write) = remote.into_split();
+        let (sent_up, sent_down) = (up.clone(), down.clone());
+        let client_writer = tokio::spawn(async move {
+            client_write.write_all(&sent_up).await.unwrap();
+            client_write.shutdown().await.unwrap();
+            client_write
+        });
+        let remote_reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            remote_read.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        // The remote keeps sending after the client's half-close.
+        let got_up = remote_reader.await.unwrap();
+        assert_eq!(&got_up[..5], b"early");
+        assert!(got_up[5..] == up[..], "bytes up differ");
+        remote_write.write_all(&sent_down).await.unwrap();
+        remote_write.shutdown().await.unwrap();
+        let mut got_down = Vec::new();
+        client_read.read_to_end(&mut got_down).await.unwrap();
+        assert!(got_down == down, "bytes down differ");
+        let _client_write = client_writer.await.unwrap();
+        let (end, snap) = relay.await.unwrap();
+        assert_eq!(end.unwrap(), RelayEnd::Finished);
+        assert_eq!(snap.bytes_up, up.len() as u64 + 5);
+        assert_eq!(snap.bytes_down, down.len() as u64);
+        // Only the early bytes went through the buffer.
+        assert_eq!(snap.vision_splice_bytes, (up.len() + down.len()) as u64);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn spliced_half_close_from_the_remote_leaves_the_client_sending() {
+        let (mut client, mut remote, relay) =
+            spliced_relay(Vec::new(), Duration::from_secs(5)).await;
+        remote.write_all(b"banner").await.unwrap();
+        remote.shutdown().await.unwrap();
+        let mut banner = Vec::new();
+        client.read_to_end(&mut banner).await.unwrap();
+        assert_eq!(banner, b"banner");
+        let request: Vec<u8> = (0..1_000_000u32).map(|i| (i % 7) as u8).collect();
+        client.write_all(&request).await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        remote.read_to_end(&mut got).await.unwrap();
+        assert!(
+            got == request,
+            "bytes up differ after the remote's half-close"
+        );
+        let (end, snap) = relay.await.unwrap();
+        assert_eq!(end.unwrap(), RelayEnd::Finished);
+        assert_eq!(snap.vision_splice_bytes, 1_000_006);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_remote_that_resets_ends_a_spliced_relay() {
+        let (mut client, remote, relay) = spliced_relay(Vec::new(), Duration::from_secs(5)).await;
+        // Linger 0: closing sends RST, as a crashed peer would.
+        socket2::SockRef::from(&remote)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(remote);
+        let chunk = vec![7u8; 64 * 1024];
+        // The client may keep writing for a while; the relay must end on its own.
+        let writer = tokio::spawn(async move {
+            for _ in 0..256 {
+                if client.write_all(&chunk).await.is_err() {
+                    break;
+                }
+            }
+            client
+        });
+        let (end, _) = tokio::time::timeout(Duration::from_secs(10), relay)
+            .await
+            .expect("the relay must end")
+            .unwrap();
+        // A reset reads as an error or, once the remote is gone, as the end of its stream.
+        if let Ok(end) = end {
+            assert_eq!(end, RelayEnd::Finished);
+        }
+        drop(writer.await.unwrap());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test(start_paused = true)]
+    async fn a_spliced_connection_without_traffic_still_ends_after_the_idle_timeout() {
+        let (mut client, mut remote, relay) =
+            spliced_relay(Vec::new(), Duration::from_secs(30)).await;
+        client.write_all(b"one").await.unwrap();
+        let mut three = [0u8; 3];
+        remote.read_exact(&mut three).await.unwrap();
+        let (end, snap) = relay.await.unwrap();
+        assert_eq!(end.unwrap(), RelayEnd::Idle);
+        assert_eq!(snap.vision_splice_bytes, 3);
     }
 
     #[tokio::test(start_paused = true)]

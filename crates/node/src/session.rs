@@ -17,6 +17,7 @@ use crate::mux;
 use crate::reality_vision::{DirectCopy, VisionStream};
 use crate::relay::Relay;
 use crate::server::Shared;
+use crate::splice::RawSocket;
 use crate::udp;
 
 /// Bytes read at a time while waiting for the request header.
@@ -51,7 +52,7 @@ pub(crate) async fn serve<S>(
     deadline: Instant,
     shared: &Arc<Shared>,
 ) where
-    S: AsyncRead + AsyncWrite + DirectCopy + Unpin + Send,
+    S: AsyncRead + AsyncWrite + DirectCopy + RawSocket + Unpin + Send,
 {
     match read_request(&mut stream, deadline, shared).await {
         Handshake::Broken => {}
@@ -160,7 +161,7 @@ async fn proxy<S>(
     shared: &Arc<Shared>,
 ) -> io::Result<()>
 where
-    S: AsyncRead + AsyncWrite + DirectCopy + Unpin + Send,
+    S: AsyncRead + AsyncWrite + DirectCopy + RawSocket + Unpin + Send,
 {
     let vision = request.flow == Flow::Vision
         && stream.can_go_direct()
@@ -199,6 +200,7 @@ where
                     idle,
                     &shared.metrics,
                 )
+                .with_splice()
                 .await?;
                 return Ok(());
             }

@@ -63,6 +63,10 @@ pub async fn run(args: ClientArgs) -> Result<()> {
         counters.accepted.load(Relaxed),
         counters.failed.load(Relaxed)
     );
+    println!(
+        "bytes spliced by direct copy: {}",
+        counters.spliced.load(Relaxed)
+    );
     Ok(())
 }
 
