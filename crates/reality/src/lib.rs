@@ -58,6 +58,7 @@ mod key_schedule;
 mod keys;
 mod layer;
 mod messages;
+mod mldsa65;
 mod profile;
 mod protect;
 mod record;
@@ -69,12 +70,16 @@ mod wire;
 
 pub use acceptor::{Acceptor, Next, RelayReason};
 pub use auth::{parse_short_id, Authenticated, Reject, ServerConfig, ShortIdError};
-pub use cert::{verify_reality_certificate, RealityCert};
+pub use cert::{verify_reality_certificate, verify_reality_certificate_mldsa65, RealityCert};
 pub use client::{ClientConfig, ClientHandshake};
 pub use client_hello::{ClientHello, KeyShare, SESSION_ID_OFFSET, TLS13, X25519, X25519_MLKEM768};
 pub use hello::{ChromeHello, HelloParams};
 pub use keys::{decode_key, encode_key, generate_private_key, public_key, KeyFormatError};
 pub use layer::{Received, RecordLayer};
+pub use mldsa65::{
+    Mldsa65KeyError, Mldsa65PublicKey, Mldsa65SigningKey, MLDSA65_PUBLIC_KEY_LEN,
+    MLDSA65_SIGNATURE_LEN,
+};
 pub use profile::{DestProfile, ProfileError, MAX_PROFILE_BYTES};
 pub use record::{ContentType, MAX_PLAINTEXT, RECORD_HEADER_LEN};
 pub use replay::ReplayFilter;
@@ -147,6 +152,10 @@ pub enum TlsError {
     BadFinished,
     #[error("certificate is not a REALITY certificate for this key")]
     BadCertificate,
+    #[error("certificate's ML-DSA-65 signature is missing or does not verify")]
+    BadMldsa65Signature,
+    #[error("ML-DSA-65 signing failed")]
+    Mldsa65Sign,
     #[error("CertificateVerify signature does not verify")]
     BadSignature,
     #[error("record too long")]
