@@ -94,7 +94,8 @@ dest = "{reality_dest}"
 max_time_diff_ms = 60000
 # Optional ML-DSA-65 seed (`milly keygen reality` or `xray mldsa65` prints one): the
 # certificate then also carries a post-quantum ML-DSA-65 signature, and links carry the
-# seed's public key as `pqv=` (Xray's mldsa65Verify) so clients can check it. "" = off.
+# seed's public key as `pqv=` (Xray's mldsa65Verify) so clients can check it. The certificate
+# grows to 3.5 KB: pick a dest whose certificate chain is at least that large. "" = off.
 mldsa65_seed = ""
 
 [telegram]

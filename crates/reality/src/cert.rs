@@ -269,11 +269,10 @@ fn parse(cert: &[u8]) -> Result<Fields<'_>, TlsError> {
     let signature = signature.strip_prefix(&[0]).ok_or_else(bad)?;
     let mut first_extension = None;
     while !tbs.is_empty() {
-        let (tag, extensions) = read_der(&mut tbs)?;
+        let (tag, mut extensions) = read_der(&mut tbs)?;
         if tag != 0xa3 {
             continue;
         }
-        let mut extensions = extensions;
         let (0x30, mut list) = read_der(&mut extensions)? else {
             return Err(bad());
         };
