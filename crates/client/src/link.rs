@@ -51,11 +51,13 @@ pub enum Security {
     /// TLS to the node; `allow_insecure` is the link's `allowInsecure=1`: the node's certificate
     /// is self-signed and the link asks the client not to verify it.
     Tls { allow_insecure: bool },
-    /// REALITY: `public_key` is the node's X25519 key (`pbk`, unpadded base64url) and
-    /// `short_id` the `sid` (hex, possibly empty).
+    /// REALITY: `public_key` is the node's X25519 key (`pbk`, unpadded base64url),
+    /// `short_id` the `sid` (hex, possibly empty) and `mldsa65_verify` the node's ML-DSA-65
+    /// public key (`pqv`, Xray's `mldsa65Verify`) when the link asks for that check.
     Reality {
         public_key: String,
         short_id: String,
+        mldsa65_verify: Option<String>,
     },
 }
 
@@ -67,9 +69,14 @@ impl fmt::Debug for Security {
                 .field("allow_insecure", allow_insecure)
                 .finish(),
             // The short id works like a password for the node; the key is public.
-            Security::Reality { public_key, .. } => f
+            Security::Reality {
+                public_key,
+                mldsa65_verify,
+                ..
+            } => f
                 .debug_struct("Reality")
                 .field("public_key", public_key)
+                .field("mldsa65", &mldsa65_verify.is_some())
                 .finish_non_exhaustive(),
         }
     }
@@ -168,6 +175,7 @@ impl ClientLink {
                 Security::Reality {
                     public_key,
                     short_id,
+                    mldsa65_verify: take("pqv"),
                 }
             }
             Some(other) => return Err(LinkError::UnknownSecurity(other.to_owned())),
@@ -250,10 +258,20 @@ mod tests {
             Security::Reality {
                 public_key: "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw".into(),
                 short_id: "6ba85179e30d4fc2".into(),
+                mldsa65_verify: None,
             }
         );
         assert_eq!(link.server_name, "www.example.org");
         assert!(link.vision);
+    }
+
+    #[test]
+    fn a_reality_link_with_pqv_asks_for_the_mldsa65_check() {
+        let link = ClientLink::parse(&REALITY.replace("&sni=", "&pqv=Ab-_&sni=")).unwrap();
+        let Security::Reality { mldsa65_verify, .. } = link.security else {
+            panic!("not a REALITY link")
+        };
+        assert_eq!(mldsa65_verify.as_deref(), Some("Ab-_"));
     }
 
     #[test]

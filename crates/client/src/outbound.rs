@@ -33,9 +33,11 @@ pub enum OutboundError {
     PublicKey,
     #[error("the link's sid is not a short id")]
     ShortId,
+    #[error("the link's pqv is not an ML-DSA-65 public key")]
+    Mldsa65Key,
     #[error("flow=xtls-rprx-vision needs security=reality in this client")]
     VisionNeedsReality,
-    #[error("REALITY handshake failed: {0} (a certificate error means the answer came from the cover site: check pbk, sid and sni)")]
+    #[error("REALITY handshake failed: {0} (a certificate error means the answer came from the cover site: check pbk, sid, sni and pqv)")]
     Reality(#[from] reality::TlsError),
     #[error("the node closed the connection during the handshake")]
     ClosedInHandshake,
@@ -120,6 +122,7 @@ impl Outbound {
             Security::Reality {
                 public_key,
                 short_id,
+                mldsa65_verify,
             } => Wrap::Reality(Arc::new(reality::ClientConfig {
                 server_name: link.server_name.clone(),
                 public_key: reality::decode_key(public_key)
@@ -128,6 +131,11 @@ impl Outbound {
                 version: ANNOUNCED_VERSION,
                 // fp=chrome (all milly prints): today's Chrome offers X25519MLKEM768.
                 post_quantum: true,
+                mldsa65_verify: mldsa65_verify
+                    .as_deref()
+                    .map(reality::Mldsa65PublicKey::decode)
+                    .transpose()
+                    .map_err(|_| OutboundError::Mldsa65Key)?,
             })),
         };
         Ok(Outbound {

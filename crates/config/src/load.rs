@@ -322,6 +322,41 @@ mod tests {
         });
     }
 
+    const REALITY_NODE: &str = "[node]\nsecurity = \"reality\"\n[node.reality]\nprivate_key = \"SL2oS5M7XTc0bFvhcMKsjb1qCrfWsZ0PtnbScjvdeUE\"\nshort_ids = [\"6ba85179e30d4fc2\"]\ndest = \"www.example.com:443\"\n";
+
+    #[test]
+    fn an_mldsa65_seed_of_the_wrong_length_names_the_file_and_the_key() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "milly.toml",
+                &format!("{REALITY_NODE}mldsa65_seed = \"AQEBAQEB\"\n"),
+            )?;
+            let msg = message(load(&jail.directory().join("milly.toml"), true));
+            assert!(
+                msg.contains("milly.toml") && msg.contains("node.reality.mldsa65_seed"),
+                "{msg}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_mldsa65_seed_can_come_from_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file("milly.toml", REALITY_NODE)?;
+            let seed = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE";
+            jail.set_env("MILLY_NODE__REALITY__MLDSA65_SEED", seed);
+            let c = load(&jail.directory().join("milly.toml"), true)
+                .unwrap()
+                .config;
+            assert_eq!(c.node.reality.mldsa65_seed.expose(), seed);
+            jail.set_env("MILLY_NODE__REALITY__MLDSA65_SEED", "short");
+            let msg = message(load(&jail.directory().join("milly.toml"), true));
+            assert!(msg.contains("MILLY_NODE__REALITY__MLDSA65_SEED"), "{msg}");
+            Ok(())
+        });
+    }
+
     #[test]
     fn a_bad_database_url_is_refused() {
         Jail::expect_with(|jail| {

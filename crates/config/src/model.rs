@@ -241,6 +241,10 @@ pub struct NodeRealityConfig {
     /// Largest accepted difference between the client's clock and ours, in milliseconds;
     /// 0 = no limit.
     pub max_time_diff_ms: u64,
+    /// Optional ML-DSA-65 seed (32 bytes, URL-safe base64 without padding, as `xray mldsa65`
+    /// and `milly keygen reality` print it): the certificate also carries an ML-DSA-65
+    /// signature, and links carry its public key as `pqv=`. Empty = off.
+    pub mldsa65_seed: Secret,
 }
 
 impl Default for NodeRealityConfig {
@@ -251,6 +255,7 @@ impl Default for NodeRealityConfig {
             server_names: Vec::new(),
             dest: String::new(),
             max_time_diff_ms: 60_000,
+            mldsa65_seed: Secret::default(),
         }
     }
 }

@@ -92,6 +92,11 @@ server_names = []
 dest = "{reality_dest}"
 # Largest accepted difference between a client's clock and ours, in milliseconds; 0 = no limit.
 max_time_diff_ms = 60000
+# Optional ML-DSA-65 seed (`milly keygen reality` or `xray mldsa65` prints one): the
+# certificate then also carries a post-quantum ML-DSA-65 signature, and links carry the
+# seed's public key as `pqv=` (Xray's mldsa65Verify) so clients can check it. The certificate
+# grows to 3.5 KB: pick a dest whose certificate chain is at least that large. "" = off.
+mldsa65_seed = ""
 
 [telegram]
 # Bot token from @BotFather; the bot runs only when it is set.

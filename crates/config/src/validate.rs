@@ -211,6 +211,22 @@ fn reality(r: &crate::NodeRealityConfig) -> Result<(), Invalid> {
             "must be an X25519 private key in URL-safe base64 (run `milly keygen reality`)",
         ));
     }
+    if r.mldsa65_seed.is_set() {
+        let seed =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(r.mldsa65_seed.expose().trim());
+        if !matches!(seed, Ok(s) if s.len() == 32) {
+            return Err(invalid(
+                "node.reality.mldsa65_seed",
+                "must be a 32-byte ML-DSA-65 seed in URL-safe base64 without padding, 43 characters (run `milly keygen reality`), or empty",
+            ));
+        }
+        if r.mldsa65_seed.expose().trim() == r.private_key.expose().trim() {
+            return Err(invalid(
+                "node.reality.mldsa65_seed",
+                "must differ from private_key",
+            ));
+        }
+    }
     if r.short_ids.is_empty() {
         return Err(invalid(
             "node.reality.short_ids",
@@ -359,6 +375,14 @@ mod tests {
         assert_eq!(validate(&c), Ok(()));
         c.node.reality.short_ids.push("abc".into());
         assert_eq!(validate(&c).unwrap_err().key, "node.reality.short_ids[2]");
+        c.node.reality.short_ids.pop();
+        c.node.reality.mldsa65_seed = crate::Secret::new("AQEBAQEBAQEBAQEB");
+        assert_eq!(validate(&c).unwrap_err().key, "node.reality.mldsa65_seed");
+        c.node.reality.mldsa65_seed = c.node.reality.private_key.clone();
+        assert_eq!(validate(&c).unwrap_err().key, "node.reality.mldsa65_seed");
+        c.node.reality.mldsa65_seed =
+            crate::Secret::new("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE");
+        assert_eq!(validate(&c), Ok(()));
     }
 
     #[test]

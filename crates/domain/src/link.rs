@@ -43,6 +43,9 @@ pub fn share_link(node: &NodeSpec, user: &VlessUuid) -> Result<String, ShareLink
             params.push(("security", "reality".into()));
             params.push(("pbk", enc(&r.public_key)));
             params.push(("sid", enc(&r.short_id)));
+            if let Some(pqv) = &r.mldsa65_verify {
+                params.push(("pqv", enc(pqv)));
+            }
             params.push(("sni", enc(&r.server_name)));
             params.push(("fp", "chrome".into()));
             params.push(("flow", "xtls-rprx-vision".into()));
@@ -98,11 +101,29 @@ mod tests {
                 public_key: "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw".into(),
                 short_id: "6ba85179e30d4fc2".into(),
                 server_name: "www.example.org".into(),
+                mldsa65_verify: None,
             })),
             &uuid,
         )
         .unwrap();
         assert!(link.contains("security=reality&pbk=Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw&sid=6ba85179e30d4fc2&sni=www.example.org&fp=chrome&flow=xtls-rprx-vision"));
+        assert!(!link.contains("pqv="));
+    }
+
+    #[test]
+    fn reality_links_carry_the_mldsa65_public_key_as_pqv() {
+        let uuid: VlessUuid = "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap();
+        let link = share_link(
+            &node(NodeSecurity::Reality(RealityParams {
+                public_key: "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw".into(),
+                short_id: "6ba85179e30d4fc2".into(),
+                server_name: "www.example.org".into(),
+                mldsa65_verify: Some("Ab-_".into()),
+            })),
+            &uuid,
+        )
+        .unwrap();
+        assert!(link.contains("&sid=6ba85179e30d4fc2&pqv=Ab-_&sni=www.example.org&"));
     }
 
     #[test]

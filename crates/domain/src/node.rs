@@ -35,6 +35,10 @@ pub struct RealityParams {
     pub short_id: String,
     /// The server name clients put in SNI: one of the node's allowed `server_names`.
     pub server_name: String,
+    /// The node's ML-DSA-65 public key (URL-safe base64 without padding) when it signs its
+    /// certificate with one; links carry it as `pqv` (Xray's `mldsa65Verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mldsa65_verify: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

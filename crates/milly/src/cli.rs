@@ -52,7 +52,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum KeygenCommand {
-    /// Print a REALITY X25519 key pair and a short id for [node.reality].
+    /// Print a REALITY X25519 key pair, a short id and an optional ML-DSA-65 seed and public key
+    /// for [node.reality].
     Reality,
 }
 

@@ -48,6 +48,7 @@ fn reality_settings(r: &config::NodeRealityConfig) -> Result<node::RealitySettin
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| anyhow::anyhow!("node.reality.short_ids holds an invalid short id"))?;
     let max_time_diff = (r.max_time_diff_ms > 0).then(|| Duration::from_millis(r.max_time_diff_ms));
+    let mldsa65_seed = mldsa65_seed(r)?;
     Ok(node::RealitySettings {
         server: reality::ServerConfig {
             private_key,
@@ -58,7 +59,18 @@ fn reality_settings(r: &config::NodeRealityConfig) -> Result<node::RealitySettin
             max_client_version: None,
         },
         dest: r.dest.clone(),
+        mldsa65_seed,
     })
+}
+
+/// `[node.reality] mldsa65_seed`, if set.
+fn mldsa65_seed(r: &config::NodeRealityConfig) -> Result<Option<[u8; 32]>> {
+    if !r.mldsa65_seed.is_set() {
+        return Ok(None);
+    }
+    let seed = reality::decode_key(r.mldsa65_seed.expose())
+        .context("node.reality.mldsa65_seed is not a 32-byte seed")?;
+    Ok(Some(seed))
 }
 
 /// The certificate covers the server name clients send (and the public host).
@@ -92,7 +104,7 @@ fn self_signed(config: &config::Config) -> Result<(String, String)> {
 }
 
 /// What a REALITY share link carries: the public key of `[node.reality] private_key`, the
-/// first short id and the first server name.
+/// first short id, the first server name and the ML-DSA-65 public key of `mldsa65_seed`.
 fn reality_params(r: &config::NodeRealityConfig) -> Result<NodeSecurity> {
     let private = reality::decode_key(r.private_key.expose())
         .context("node.reality.private_key is not an X25519 key")?;
@@ -100,6 +112,11 @@ fn reality_params(r: &config::NodeRealityConfig) -> Result<NodeSecurity> {
         public_key: reality::encode_key(&reality::public_key(&private)),
         short_id: r.short_ids.first().cloned().unwrap_or_default(),
         server_name: r.server_names.first().cloned().unwrap_or_default(),
+        mldsa65_verify: mldsa65_seed(r)?.map(|seed| {
+            reality::Mldsa65SigningKey::from_seed(&seed)
+                .public_key()
+                .encode()
+        }),
     }))
 }
 

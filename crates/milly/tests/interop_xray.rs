@@ -2,7 +2,8 @@
 //! `.ci/xray`), the implementation whose wire format we follow, both ways:
 //! Xray's client (uTLS Chrome hello, REALITY, Vision, XUDP) imports the link `milly user add`
 //! prints and reaches destinations through `milly serve`; `milly client` reaches destinations
-//! through Xray's REALITY server. A local `openssl s_server -tls1_3` plays `dest`.
+//! through Xray's REALITY server. A local `openssl s_server -tls1_3` plays `dest`. Both ways
+//! also with the optional ML-DSA-65 certificate signature (`mldsa65Seed` / `pqv`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
@@ -223,6 +224,7 @@ async fn milly_client_speaks_reality_and_vision_to_an_xray_server() {
         server_names: vec![NAME.into()],
         private_key: reality::encode_key(&private),
         short_ids: vec![SHORT_ID.into()],
+        mldsa65_seed: None,
     };
     let config = xray::reality_server_config(&server, &[user]);
     let xray = Peer::start(PeerKind::Xray, &bin, &config, server.listen)
@@ -300,5 +302,182 @@ async fn every_xray_fingerprint_authenticates_at_milly_node() {
         traffic::tcp_roundtrips(client.addr(), echo.addr(), 2, 256 * 1024)
             .await
             .unwrap_or_else(|e| panic!("fingerprint {fingerprint}: {e}\n{}", client.log()));
+    }
+}
+
+/// The ML-DSA-65 public key of `seed`, as `milly keygen reality` prints it and links carry it.
+fn mldsa65_verify(seed: [u8; 32]) -> String {
+    reality::Mldsa65SigningKey::from_seed(&seed)
+        .public_key()
+        .encode()
+}
+
+/// `link` with its `pqv` replaced (or removed).
+fn with_pqv(link: &VlessLink, pqv: Option<String>) -> VlessLink {
+    let mut link = link.clone();
+    let testkit::Security::Reality { mldsa65_verify, .. } = &mut link.security else {
+        panic!("not a REALITY link")
+    };
+    *mldsa65_verify = pqv;
+    link
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xray_checks_the_mldsa65_signature_of_a_milly_node_against_the_links_pqv() {
+    let Some(bin) = PeerKind::Xray.require() else {
+        return;
+    };
+    let dest = TlsSite::start(NAME);
+    let private = reality::encode_key(&[0x58; 32]);
+    let seed = [0x61; 32];
+    let home = MillyHome::new(
+        &milly_bin(),
+        &format!(
+            "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
+             short_ids = [\"{SHORT_ID}\"]\nserver_names = [\"{NAME}\"]\ndest = \"{}\"\n\
+             mldsa65_seed = \"{}\"\n",
+            dest.addr(),
+            reality::encode_key(&seed),
+        ),
+    )
+    .unwrap();
+    let serve = home.serve().await.unwrap();
+    let link = home.add_user(5004, 30).unwrap();
+    let testkit::Security::Reality {
+        mldsa65_verify: pqv,
+        ..
+    } = &link.security
+    else {
+        panic!("not a REALITY link")
+    };
+    assert_eq!(pqv.as_deref(), Some(mldsa65_verify(seed).as_str()));
+
+    // Xray's client with mldsa65Verify from the link: the signature over this handshake
+    // verifies, and bytes flow.
+    let client = Peer::client(PeerKind::Xray, &bin, &link, &Default::default())
+        .await
+        .unwrap();
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    wait_until_proxied(client.addr(), echo.addr(), || {
+        format!("{}\nnode log:\n{}", client.log(), serve.log())
+    })
+    .await;
+    traffic::tcp_roundtrips(client.addr(), echo.addr(), 4, MIB)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}; xray log:\n{}\nnode log:\n{}",
+                client.log(),
+                serve.log()
+            )
+        });
+
+    // Without pqv the larger certificate is still accepted (the check is the client's choice).
+    let unchecked = Peer::client(
+        PeerKind::Xray,
+        &bin,
+        &with_pqv(&link, None),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    wait_until_proxied(unchecked.addr(), echo.addr(), || unchecked.log()).await;
+
+    // Another node's ML-DSA-65 key: Xray refuses the certificate and nothing gets through.
+    let wrong = with_pqv(&link, Some(mldsa65_verify([0x62; 32])));
+    let bad = Peer::client(PeerKind::Xray, &bin, &wrong, &Default::default())
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let got = traffic::tcp_roundtrip(bad.addr(), echo.addr(), b"ping").await;
+        assert!(
+            got.is_err(),
+            "a wrong pqv got through; xray log:\n{}",
+            bad.log()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn milly_client_checks_an_xray_servers_mldsa65_signature_against_pqv() {
+    let Some(bin) = PeerKind::Xray.require() else {
+        return;
+    };
+    // Xray's server fits its records into dest's lengths: the 3.5 KB certificate needs a
+    // dest whose certificate is at least as large, as real sites' chains are.
+    let dest = TlsSite::start_with_large_certificate(NAME);
+    let private = [0x59; 32];
+    let seed = [0x63; 32];
+    let user = "3f6c1a8e-5b2d-4c7e-9a10-2b3c4d5e6f71";
+    let server = RealityServer {
+        listen: free_tcp_addr(),
+        dest: dest.addr(),
+        server_names: vec![NAME.into()],
+        private_key: reality::encode_key(&private),
+        short_ids: vec![SHORT_ID.into()],
+        mldsa65_seed: Some(reality::encode_key(&seed)),
+    };
+    let config = xray::reality_server_config(&server, &[user]);
+    let xray = Peer::start(PeerKind::Xray, &bin, &config, server.listen)
+        .await
+        .unwrap();
+    let link_with = |pqv: &str| {
+        format!(
+            "vless://{user}@{}:{}?type=tcp&encryption=none&security=reality&pbk={}&sid={SHORT_ID}{pqv}&sni={NAME}&fp=chrome&flow=xtls-rprx-vision#xray",
+            server.listen.ip(),
+            server.listen.port(),
+            reality::encode_key(&reality::public_key(&private)),
+        )
+    };
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    // The right key (Xray derives it from the seed with circl): the handshake completes.
+    let good = link_with(&format!("&pqv={}", mldsa65_verify(seed)));
+    let socks = free_tcp_addr();
+    let client = milly_client(&good, &["--socks".into(), socks.to_string()], 1, dir.path()).await;
+    traffic::tcp_roundtrips(socks, echo.addr(), 4, MIB)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}; milly client:\n{}\nxray:\n{}",
+                client.log(),
+                xray.log()
+            )
+        });
+
+    // No pqv: the extension-carrying certificate still passes the HMAC check.
+    let socks = free_tcp_addr();
+    let plain = milly_client(
+        &link_with(""),
+        &["--socks".into(), socks.to_string()],
+        1,
+        dir.path(),
+    )
+    .await;
+    traffic::tcp_roundtrip(socks, echo.addr(), b"ping")
+        .await
+        .unwrap_or_else(|e| panic!("{e}; milly client:\n{}", plain.log()));
+
+    // Another key: milly client refuses the server and says why.
+    let wrong = link_with(&format!("&pqv={}", mldsa65_verify([0x64; 32])));
+    let socks = free_tcp_addr();
+    let refusing = milly_client(
+        &wrong,
+        &["--socks".into(), socks.to_string()],
+        1,
+        dir.path(),
+    )
+    .await;
+    let got = traffic::tcp_roundtrip(socks, echo.addr(), b"ping").await;
+    assert!(got.is_err(), "a wrong pqv got through");
+    let start = Instant::now();
+    while !refusing.log().contains("ML-DSA-65") {
+        assert!(
+            start.elapsed() < START_TIMEOUT,
+            "milly client did not name the failed check; log:\n{}",
+            refusing.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -31,6 +31,7 @@ fn client_config(link: &VlessLink) -> ClientConfig {
     let Security::Reality {
         public_key,
         short_id,
+        ..
     } = &link.security
     else {
         panic!("not a REALITY link: {link:?}")
@@ -41,6 +42,7 @@ fn client_config(link: &VlessLink) -> ClientConfig {
         short_id: reality::parse_short_id(short_id).unwrap(),
         version: [25, 10, 1],
         post_quantum: link.fingerprint.as_deref() == Some("chrome"),
+        mldsa65_verify: None,
     }
 }
 

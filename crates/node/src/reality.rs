@@ -6,7 +6,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use reality::{Acceptor, Next, RealityCert, ReplayFilter, ServerConfig, ServerOptions, SystemRng};
+use reality::{
+    Acceptor, Mldsa65SigningKey, Next, RealityCert, ReplayFilter, ServerConfig, ServerOptions,
+    SystemRng,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -27,6 +30,8 @@ pub struct RealitySettings {
     pub server: ServerConfig,
     /// `host:port` of the real TLS 1.3 website everyone else is relayed to.
     pub dest: String,
+    /// Xray's `mldsa65Seed`: the certificate also carries an ML-DSA-65 signature.
+    pub mldsa65_seed: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for RealitySettings {
@@ -41,6 +46,7 @@ impl PartialEq for RealitySettings {
     fn eq(&self, other: &Self) -> bool {
         let (a, b) = (&self.server, &other.server);
         self.dest == other.dest
+            && self.mldsa65_seed == other.mldsa65_seed
             && a.private_key == b.private_key
             && a.short_ids == b.short_ids
             && a.server_names == b.server_names
@@ -65,7 +71,13 @@ impl RealityServer {
     pub(crate) fn new(settings: &RealitySettings) -> Self {
         RealityServer {
             config: Arc::new(settings.server.clone()),
-            cert: Arc::new(RealityCert::generate(&mut SystemRng)),
+            cert: Arc::new(match &settings.mldsa65_seed {
+                Some(seed) => RealityCert::generate_with_mldsa65(
+                    &mut SystemRng,
+                    Mldsa65SigningKey::from_seed(seed),
+                ),
+                None => RealityCert::generate(&mut SystemRng),
+            }),
             options: Arc::new(ServerOptions::default()),
             replay: Arc::new(Mutex::new(ReplayFilter::new(REPLAY_CAPACITY))),
             dest: settings.dest.clone(),

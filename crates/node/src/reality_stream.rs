@@ -227,6 +227,7 @@ mod tests {
             short_id: parse_short_id("ab").unwrap(),
             version: [25, 1, 1],
             post_quantum: false,
+            mldsa65_verify: None,
         };
         let now = SystemTime::now();
         let mut hs = ClientHandshake::new(&client, now, &mut SystemRng).unwrap();

@@ -64,6 +64,7 @@ impl TestNode {
                 max_client_version: None,
             },
             dest: dest_addr.to_string(),
+            mldsa65_seed: None,
         };
         // The website fallback is only for authenticated clients that are not VLESS.
         let website = StdListener::bind("127.0.0.1:0")
@@ -107,6 +108,7 @@ fn client_config() -> ClientConfig {
         short_id: parse_short_id(SHORT_ID).unwrap(),
         version: [25, 10, 1],
         post_quantum: true,
+        mldsa65_verify: None,
     }
 }
 

@@ -7,7 +7,7 @@ use ring::signature::{UnparsedPublicKey, ED25519};
 use x25519_dalek::{PublicKey, StaticSecret};
 
 use crate::auth::{auth_key, seal_session_id, session_plaintext};
-use crate::cert::verify_reality_certificate;
+use crate::cert::{verify_reality_certificate, verify_reality_certificate_mldsa65};
 use crate::client_hello::{SESSION_ID_OFFSET, TLS13, X25519, X25519_MLKEM768};
 use crate::hello::{ChromeHello, HelloParams};
 use crate::kex::{self, MlKemKey};
@@ -16,13 +16,14 @@ use crate::key_schedule::{
 };
 use crate::layer::RecordLayer;
 use crate::messages::{self, HandshakeBuffer, ServerHello};
+use crate::mldsa65::Mldsa65PublicKey;
 use crate::protect::Protector;
 use crate::record::{complete_record_len, ContentType, CHANGE_CIPHER_SPEC, RECORD_HEADER_LEN};
 use crate::rng::Rng;
 use crate::suite::CipherSuite;
 use crate::TlsError;
 
-/// A REALITY client's settings (from a `vless://` link: `sni`, `pbk`, `sid`).
+/// A REALITY client's settings (from a `vless://` link: `sni`, `pbk`, `sid`, `pqv`).
 #[derive(Clone)]
 pub struct ClientConfig {
     pub server_name: String,
@@ -34,12 +35,16 @@ pub struct ClientConfig {
     /// Offer X25519MLKEM768 and shape the hello like Chrome 133 (uTLS's HelloChrome_Auto,
     /// what Xray's `fp=chrome` sends); without it the hello is shaped like Chrome 120.
     pub post_quantum: bool,
+    /// The server's ML-DSA-65 public key (Xray's `mldsa65Verify`, a link's `pqv`): when set,
+    /// the certificate must also carry its signature over this handshake's hellos.
+    pub mldsa65_verify: Option<Mldsa65PublicKey>,
 }
 
 impl std::fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientConfig")
             .field("version", &self.version)
+            .field("mldsa65", &self.mldsa65_verify.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -75,6 +80,14 @@ pub struct ClientHandshake {
     server_key: Option<[u8; 32]>,
     alpn: Option<Vec<u8>>,
     app: Option<(Protector, Protector)>,
+    /// The ML-DSA-65 key to check, with the hellos (as sent and received) it signs.
+    mldsa65: Option<Mldsa65Check>,
+}
+
+struct Mldsa65Check {
+    key: Mldsa65PublicKey,
+    client_hello: Vec<u8>,
+    server_hello: Vec<u8>,
 }
 
 impl std::fmt::Debug for ClientHandshake {
@@ -120,6 +133,11 @@ impl ClientHandshake {
         let session_id = hello.message[SESSION_ID_OFFSET..SESSION_ID_OFFSET + 32].to_vec();
         let mut transcript = Transcript::default();
         transcript.add(&hello.message);
+        let mldsa65 = config.mldsa65_verify.clone().map(|key| Mldsa65Check {
+            key,
+            client_hello: hello.message.clone(),
+            server_hello: Vec::new(),
+        });
         Ok(ClientHandshake {
             secret,
             mlkem,
@@ -134,6 +152,7 @@ impl ClientHandshake {
             server_key: None,
             alpn: None,
             app: None,
+            mldsa65,
         })
     }
 
@@ -248,6 +267,9 @@ impl ClientHandshake {
                     None => x25519_shared.as_bytes().to_vec(),
                 };
                 self.transcript.add(&hello.raw);
+                if let Some(check) = &mut self.mldsa65 {
+                    check.server_hello = hello.raw.clone();
+                }
                 let hash = suite.hash();
                 let secrets = handshake_secrets(hash, &shared, &self.transcript.hash(hash));
                 let server_hs = Protector::new(suite, &secrets.server);
@@ -269,7 +291,16 @@ impl ClientHandshake {
             }
             Expect::Certificate if kind == messages::CERTIFICATE => {
                 let leaf = messages::parse_certificate(&message)?;
-                self.server_key = Some(verify_reality_certificate(&leaf, &self.auth_key)?);
+                self.server_key = Some(match &self.mldsa65 {
+                    None => verify_reality_certificate(&leaf, &self.auth_key)?,
+                    Some(check) => verify_reality_certificate_mldsa65(
+                        &leaf,
+                        &self.auth_key,
+                        &check.key,
+                        &check.client_hello,
+                        &check.server_hello,
+                    )?,
+                });
                 self.expect = Expect::CertificateVerify;
             }
             Expect::CertificateVerify if kind == messages::CERTIFICATE_VERIFY => {

@@ -12,9 +12,12 @@
 //!   [`ReplayFilter`] remembers recently seen ClientHellos.
 //! - [`ServerHandshake`] answers an authenticated client with a TLS 1.3 handshake whose
 //!   certificate is an Ed25519 certificate signed with HMAC-SHA512(AuthKey, public key),
-//!   optionally shaped like `dest`'s answer ([`DestProfile`]).
+//!   optionally shaped like `dest`'s answer ([`DestProfile`]). With an ML-DSA-65 key
+//!   ([`RealityCert::generate_with_mldsa65`], Xray's `mldsa65Seed`) the certificate also
+//!   carries an ML-DSA-65 signature of that HMAC continued over ClientHello and ServerHello.
 //! - [`ClientHandshake`] is the other end: a Chrome-shaped ClientHello carrying the REALITY
-//!   session id, and the check of the HMAC certificate.
+//!   session id, and the check of the HMAC certificate (and of the ML-DSA-65 signature when
+//!   [`ClientConfig::mldsa65_verify`] is set, Xray's `mldsa65Verify`).
 //! - [`Acceptor`] strings these together for the node: mirror to `dest`, decide, and
 //!   either relay or hand over a started [`ServerHandshake`].
 //! - Both end in a [`RecordLayer`] that protects application data and can hand back the
@@ -24,7 +27,8 @@
 //!
 //! Per process: a [`ServerConfig`] (from `[node.reality]`: `private_key` via [`decode_key`],
 //! `short_ids` via [`parse_short_id`], `server_names`, `max_time_diff`), one
-//! [`RealityCert::generate`], [`ServerOptions::default`] and a shared
+//! [`RealityCert::generate`] (or [`RealityCert::generate_with_mldsa65`] with
+//! [`Mldsa65SigningKey::from_seed`] of `mldsa65_seed`), [`ServerOptions::default`] and a shared
 //! `Mutex<`[`ReplayFilter`]`>`. Per connection (see `tests/loopback.rs` for a blocking
 //! version of exactly this):
 //!
@@ -44,7 +48,8 @@
 //!    direct, then raw to the socket.
 //!
 //! `milly client` does the mirror image with [`ClientConfig`] (from the link's `sni`, `pbk`,
-//! `sid`; `fp=chrome` = `post_quantum: true`) and [`ClientHandshake`].
+//! `sid`, `pqv` via [`Mldsa65PublicKey::decode`]; `fp=chrome` = `post_quantum: true`) and
+//! [`ClientHandshake`].
 #![forbid(unsafe_code)]
 
 mod acceptor;
@@ -58,6 +63,7 @@ mod key_schedule;
 mod keys;
 mod layer;
 mod messages;
+mod mldsa65;
 mod profile;
 mod protect;
 mod record;
@@ -69,12 +75,16 @@ mod wire;
 
 pub use acceptor::{Acceptor, Next, RelayReason};
 pub use auth::{parse_short_id, Authenticated, Reject, ServerConfig, ShortIdError};
-pub use cert::{verify_reality_certificate, RealityCert};
+pub use cert::{verify_reality_certificate, verify_reality_certificate_mldsa65, RealityCert};
 pub use client::{ClientConfig, ClientHandshake};
 pub use client_hello::{ClientHello, KeyShare, SESSION_ID_OFFSET, TLS13, X25519, X25519_MLKEM768};
 pub use hello::{ChromeHello, HelloParams};
 pub use keys::{decode_key, encode_key, generate_private_key, public_key, KeyFormatError};
 pub use layer::{Received, RecordLayer};
+pub use mldsa65::{
+    Mldsa65KeyError, Mldsa65PublicKey, Mldsa65SigningKey, MLDSA65_PUBLIC_KEY_LEN,
+    MLDSA65_SIGNATURE_LEN,
+};
 pub use profile::{DestProfile, ProfileError, MAX_PROFILE_BYTES};
 pub use record::{ContentType, MAX_PLAINTEXT, RECORD_HEADER_LEN};
 pub use replay::ReplayFilter;
@@ -147,6 +157,10 @@ pub enum TlsError {
     BadFinished,
     #[error("certificate is not a REALITY certificate for this key")]
     BadCertificate,
+    #[error("certificate's ML-DSA-65 signature is missing or does not verify")]
+    BadMldsa65Signature,
+    #[error("ML-DSA-65 signing failed")]
+    Mldsa65Sign,
     #[error("CertificateVerify signature does not verify")]
     BadSignature,
     #[error("record too long")]

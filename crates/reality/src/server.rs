@@ -178,7 +178,8 @@ impl ServerHandshake {
 
         let encrypted_extensions = messages::encrypted_extensions(alpn.as_deref());
         transcript.add(&encrypted_extensions);
-        let certificate = messages::certificate(&cert.for_client(auth_key));
+        let certificate =
+            messages::certificate(&cert.for_handshake(auth_key, &hello.raw, &server_hello)?);
         transcript.add(&certificate);
         let signature = cert.sign(&messages::certificate_verify_input(&transcript.hash(hash)));
         let certificate_verify = messages::certificate_verify(&signature);

@@ -40,6 +40,7 @@ fn client(short_id: &str) -> ClientHandshake {
         short_id: parse_short_id(short_id).unwrap(),
         version: [1, 8, 0],
         post_quantum: true,
+        mldsa65_verify: None,
     };
     ClientHandshake::new(&config, SystemTime::now(), &mut SystemRng).unwrap()
 }

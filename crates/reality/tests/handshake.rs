@@ -6,9 +6,9 @@
 use std::time::{Duration, SystemTime};
 
 use reality::{
-    parse_short_id, CipherSuite, ClientConfig, ClientHandshake, ClientHello, DestProfile, Progress,
-    RealityCert, Received, RecordLayer, Reject, ReplayFilter, ServerConfig, ServerHandshake,
-    ServerOptions, SystemRng, X25519, X25519_MLKEM768,
+    parse_short_id, CipherSuite, ClientConfig, ClientHandshake, ClientHello, DestProfile,
+    Mldsa65SigningKey, Progress, RealityCert, Received, RecordLayer, Reject, ReplayFilter,
+    ServerConfig, ServerHandshake, ServerOptions, SystemRng, TlsError, X25519, X25519_MLKEM768,
 };
 use x25519_dalek::{PublicKey, StaticSecret};
 
@@ -35,6 +35,7 @@ fn client_config() -> ClientConfig {
         short_id: parse_short_id("0123abcd").unwrap(),
         version: [25, 10, 1],
         post_quantum: true,
+        mldsa65_verify: None,
     }
 }
 
@@ -397,4 +398,74 @@ mod garbage {
             let _ = DestProfile::learn(&bytes);
         }
     }
+}
+
+/// The client's verdict on the server's flight when the server signs with `server_seed` and
+/// the client expects the public key of `client_seed`.
+fn mldsa65_verdict(server_seed: Option<[u8; 32]>, client_seed: [u8; 32]) -> Result<bool, TlsError> {
+    let now = SystemTime::now();
+    let config = ClientConfig {
+        mldsa65_verify: Some(Mldsa65SigningKey::from_seed(&client_seed).public_key()),
+        ..client_config()
+    };
+    let mut client = ClientHandshake::new(&config, now, &mut SystemRng).unwrap();
+    let (hello, _) = hello_from(&mut client);
+    let auth = server_config().authenticate(&hello, now).unwrap();
+    let cert = match server_seed {
+        Some(seed) => {
+            RealityCert::generate_with_mldsa65(&mut SystemRng, Mldsa65SigningKey::from_seed(&seed))
+        }
+        None => RealityCert::generate(&mut SystemRng),
+    };
+    let mut server = ServerHandshake::new(
+        &hello,
+        &auth.auth_key,
+        &cert,
+        &ServerOptions::default(),
+        None,
+        &mut SystemRng,
+    )
+    .unwrap();
+    let verdict = client.feed(&server.poll_output());
+    if verdict == Ok(true) {
+        assert!(server.feed(&client.poll_output()).unwrap());
+    }
+    verdict
+}
+
+#[test]
+fn a_client_with_the_servers_mldsa65_key_completes_the_handshake() {
+    assert_eq!(mldsa65_verdict(Some([5; 32]), [5; 32]), Ok(true));
+}
+
+#[test]
+fn a_client_with_another_mldsa65_key_or_facing_an_unsigned_certificate_refuses() {
+    assert_eq!(
+        mldsa65_verdict(Some([5; 32]), [6; 32]),
+        Err(TlsError::BadMldsa65Signature)
+    );
+    assert_eq!(
+        mldsa65_verdict(None, [5; 32]),
+        Err(TlsError::BadMldsa65Signature)
+    );
+}
+
+#[test]
+fn a_client_without_an_mldsa65_key_accepts_a_signed_certificate() {
+    let cert =
+        RealityCert::generate_with_mldsa65(&mut SystemRng, Mldsa65SigningKey::from_seed(&[5; 32]));
+    let now = SystemTime::now();
+    let mut client = ClientHandshake::new(&client_config(), now, &mut SystemRng).unwrap();
+    let (hello, _) = hello_from(&mut client);
+    let auth = server_config().authenticate(&hello, now).unwrap();
+    let mut server = ServerHandshake::new(
+        &hello,
+        &auth.auth_key,
+        &cert,
+        &ServerOptions::default(),
+        None,
+        &mut SystemRng,
+    )
+    .unwrap();
+    assert_eq!(client.feed(&server.poll_output()), Ok(true));
 }

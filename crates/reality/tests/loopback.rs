@@ -224,6 +224,7 @@ fn reality_client(node: SocketAddr, message: &[u8]) -> Vec<u8> {
         short_id: parse_short_id("a1b2").unwrap(),
         version: [25, 1, 1],
         post_quantum: true,
+        mldsa65_verify: None,
     };
     let mut sock = TcpStream::connect(node).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(10)))

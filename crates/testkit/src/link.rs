@@ -30,6 +30,8 @@ pub enum Security {
     Reality {
         public_key: String,
         short_id: String,
+        /// `pqv=`: the node's ML-DSA-65 public key (Xray's `mldsa65Verify`).
+        mldsa65_verify: Option<String>,
     },
 }
 
@@ -82,6 +84,7 @@ impl VlessLink {
             Some("reality") => Security::Reality {
                 public_key: take("pbk").ok_or(LinkError::MissingRealityParam("pbk"))?,
                 short_id: take("sid").unwrap_or_default(),
+                mldsa65_verify: take("pqv"),
             },
             Some(other) => return Err(LinkError::UnknownSecurity(other.to_owned())),
         };
@@ -186,7 +189,8 @@ mod tests {
             link.security,
             Security::Reality {
                 public_key: "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw".into(),
-                short_id: "6ba85179e30d4fc2".into()
+                short_id: "6ba85179e30d4fc2".into(),
+                mldsa65_verify: None
             }
         );
         assert_eq!(link.flow.as_deref(), Some("xtls-rprx-vision"));

@@ -93,9 +93,11 @@ fn tls_options(link: &VlessLink, options: &ClientOptions) -> Option<Value> {
     match &link.security {
         Security::None => return None,
         Security::Tls => tls["insecure"] = json!(link.allow_insecure),
+        // sing-box has no ML-DSA-65 check; `pqv` is optional for clients.
         Security::Reality {
             public_key,
             short_id,
+            ..
         } => {
             tls["reality"] = json!({
                 "enabled": true,

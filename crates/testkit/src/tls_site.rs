@@ -16,15 +16,35 @@ impl TlsSite {
     /// Starts the site with a certificate for `name` and waits until it accepts connections.
     /// Panics (it is test setup) when openssl is missing or the site does not come up.
     pub fn start(name: &str) -> TlsSite {
+        TlsSite::start_with_names(name, 0)
+    }
+
+    /// [`TlsSite::start`] with a certificate of about 5 KB (many subject alternative names),
+    /// the size of a real site's chain. Xray's REALITY server pads its flight to `dest`'s
+    /// record lengths and fails when its own records are longer, which its 3.5 KB
+    /// certificate with an ML-DSA-65 signature (`mldsa65Seed`) is next to a small one.
+    pub fn start_with_large_certificate(name: &str) -> TlsSite {
+        TlsSite::start_with_names(name, 200)
+    }
+
+    fn start_with_names(name: &str, extra_names: usize) -> TlsSite {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
-        let made = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        let mut req = Command::new("openssl");
+        req.args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
             .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
             .args(["-subj", &format!("/CN={name}"), "-keyout"])
             .arg(&key)
             .arg("-out")
-            .arg(&cert)
+            .arg(&cert);
+        if extra_names > 0 {
+            let names: Vec<String> = (0..extra_names)
+                .map(|i| format!("DNS:host-{i}.{name}"))
+                .collect();
+            req.arg("-addext")
+                .arg(format!("subjectAltName=DNS:{name},{}", names.join(",")));
+        }
+        let made = req
             .stderr(Stdio::null())
             .status()
             .expect("this test needs openssl");

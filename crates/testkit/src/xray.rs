@@ -44,17 +44,20 @@ pub fn client_config(
         Security::Reality {
             public_key,
             short_id,
-        } => json!({
-            "network": "tcp",
-            "security": "reality",
-            "realitySettings": {
+            mldsa65_verify,
+        } => {
+            let mut settings = json!({
                 "serverName": link.server_name(),
                 "fingerprint": fingerprint,
                 "publicKey": public_key,
                 "shortId": short_id,
                 "spiderX": "/",
-            },
-        }),
+            });
+            if let Some(pqv) = mldsa65_verify {
+                settings["mldsa65Verify"] = json!(pqv);
+            }
+            json!({ "network": "tcp", "security": "reality", "realitySettings": settings })
+        }
     };
     let mut inbounds = vec![json!({
         "tag": "socks-in",
@@ -104,6 +107,8 @@ pub struct RealityServer {
     /// base64url x25519 private key, as `milly keygen reality` and `xray x25519` print it.
     pub private_key: String,
     pub short_ids: Vec<String>,
+    /// base64url ML-DSA-65 seed (`mldsa65Seed`), as `milly keygen reality` prints it.
+    pub mldsa65_seed: Option<String>,
 }
 
 /// A VLESS server with REALITY and the Vision flow for `user_ids`, relaying directly (loopback
@@ -113,6 +118,15 @@ pub fn reality_server_config(server: &RealityServer, user_ids: &[&str]) -> Value
         .iter()
         .map(|id| json!({ "id": id, "flow": "xtls-rprx-vision" }))
         .collect();
+    let mut reality = json!({
+        "dest": server.dest.to_string(),
+        "serverNames": server.server_names,
+        "privateKey": server.private_key,
+        "shortIds": server.short_ids,
+    });
+    if let Some(seed) = &server.mldsa65_seed {
+        reality["mldsa65Seed"] = json!(seed);
+    }
     json!({
         "log": { "loglevel": "warning" },
         "inbounds": [{
@@ -124,12 +138,7 @@ pub fn reality_server_config(server: &RealityServer, user_ids: &[&str]) -> Value
             "streamSettings": {
                 "network": "tcp",
                 "security": "reality",
-                "realitySettings": {
-                    "dest": server.dest.to_string(),
-                    "serverNames": server.server_names,
-                    "privateKey": server.private_key,
-                    "shortIds": server.short_ids,
-                },
+                "realitySettings": reality,
             },
         }],
         // Recent Xray blocks private destinations by default; the tests' echo servers are on
@@ -205,6 +214,7 @@ mod tests {
             server_names: vec!["www.example.com".into()],
             private_key: "PRIV".into(),
             short_ids: vec!["ab".into()],
+            mldsa65_seed: None,
         };
         let c = reality_server_config(&server, &["a"]);
         let inbound = &c["inbounds"][0];
@@ -216,5 +226,30 @@ mod tests {
         let reality = &inbound["streamSettings"]["realitySettings"];
         assert_eq!(reality["dest"], "127.0.0.1:9443");
         assert_eq!(reality["privateKey"], "PRIV");
+        assert!(reality.get("mldsa65Seed").is_none());
+        let c = reality_server_config(
+            &RealityServer {
+                mldsa65_seed: Some("SEED".into()),
+                ..server
+            },
+            &["a"],
+        );
+        assert_eq!(
+            c["inbounds"][0]["streamSettings"]["realitySettings"]["mldsa65Seed"],
+            "SEED"
+        );
+    }
+
+    #[test]
+    fn a_link_with_pqv_sets_mldsa65_verify() {
+        let l = link("vless://b831381d-6324-4d53-ad4f-8cda48b30811@127.0.0.1:443?security=reality&pbk=KEY&sid=ab&pqv=PQ&sni=www.example.org");
+        let c = client_config(&l, socks(), &[]).unwrap();
+        let reality = &c["outbounds"][0]["streamSettings"]["realitySettings"];
+        assert_eq!(reality["mldsa65Verify"], "PQ");
+        let l = link("vless://b831381d-6324-4d53-ad4f-8cda48b30811@127.0.0.1:443?security=reality&pbk=KEY&sid=ab");
+        let c = client_config(&l, socks(), &[]).unwrap();
+        assert!(c["outbounds"][0]["streamSettings"]["realitySettings"]
+            .get("mldsa65Verify")
+            .is_none());
     }
 }

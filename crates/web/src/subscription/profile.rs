@@ -218,6 +218,7 @@ mod tests {
                 public_key: "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw".into(),
                 short_id: "6ba85179e30d4fc2".into(),
                 server_name: "www.example.org".into(),
+                mldsa65_verify: None,
             }),
             ..tls_node(2, "milly RU")
         }
