@@ -22,8 +22,6 @@ mod outbound;
 mod relay;
 mod serve;
 mod socks;
-#[cfg(target_os = "linux")]
-mod splice;
 mod tls;
 pub mod xtls;
 

@@ -3,7 +3,7 @@
 //!
 //! Each direction runs on its own; they share the record layer and the Vision state behind a
 //! mutex that is never held across an await. On Linux a direction in direct copy moves the
-//! rest of its bytes with splice(2) (`crate::splice`) once nothing is held above the sockets.
+//! rest of its bytes with splice(2) (crate `splice-copy`) once nothing is held above the sockets.
 //! Written for either end of the tunnel ([`Role`]), so tests can play the node with the same
 //! loop around the reality crate's server engine.
 
@@ -117,7 +117,7 @@ pub async fn relay(
                 }
                 #[cfg(target_os = "linux")]
                 if direct {
-                    if let Some(pipe) = crate::splice::Pipe::new() {
+                    if let Ok(mut pipe) = splice_copy::Pipe::new() {
                         let n = pipe
                             .copy(local_read.as_ref(), socket_write.as_ref())
                             .await?;
@@ -180,7 +180,7 @@ pub async fn relay(
             // Every byte read so far has been written to `local`.
             #[cfg(target_os = "linux")]
             if direct {
-                if let Some(pipe) = crate::splice::Pipe::new() {
+                if let Ok(mut pipe) = splice_copy::Pipe::new() {
                     let n = pipe
                         .copy(socket_read.as_ref(), local_write.as_ref())
                         .await?;
