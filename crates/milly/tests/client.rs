@@ -209,16 +209,9 @@ const DEST_NAME: &str = "www.example.com";
 async fn the_reality_link_milly_prints_works_with_milly_client_including_vision_direct_copy() {
     let dest = testkit::TlsSite::start(DEST_NAME);
     let private = reality::encode_key(&[0x52; 32]);
-    let home = MillyHome::new(
-        &milly_bin(),
-        &format!(
-            "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
-             short_ids = [\"6ba85179e30d4fc2\"]\nserver_names = [\"{DEST_NAME}\"]\n\
-             dest = \"{}\"\n",
-            dest.addr()
-        ),
-    )
-    .unwrap();
+    let config =
+        testkit::milly::reality_config(&private, "6ba85179e30d4fc2", DEST_NAME, dest.addr());
+    let home = MillyHome::new(&milly_bin(), &config).unwrap();
     let serve = home.serve().await.unwrap();
     let out = home
         .run(&["user", "add", "--telegram-id", "3002", "--days", "30"])
@@ -267,34 +260,7 @@ async fn the_reality_link_milly_prints_works_with_milly_client_including_vision_
         .unwrap();
 
     // TLS 1.3 inside (openssl s_client to dest through the forward): Vision's direct copy.
-    let page = tokio::task::spawn_blocking(move || {
-        let mut child = std::process::Command::new("openssl")
-            .args([
-                "s_client",
-                "-quiet",
-                "-tls1_3",
-                "-servername",
-                DEST_NAME,
-                "-connect",
-            ])
-            .arg(forward.to_string())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"GET / HTTP/1.0\r\n\r\n")
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap();
-    let text = String::from_utf8_lossy(&page.stdout);
+    let text = testkit::tls_site::fetch_page(forward, DEST_NAME).await;
     assert!(
         text.contains("200 ok"),
         "dest's page through the tunnel: {text}"

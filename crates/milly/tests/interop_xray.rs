@@ -8,10 +8,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use testkit::singbox::ClientOptions;
+use testkit::tls_site::fetch_page;
 use testkit::traffic;
 use testkit::xray::{self, RealityServer};
 use testkit::{
@@ -29,30 +29,14 @@ fn milly_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_milly"))
 }
 
-/// `openssl s_client -tls1_3` to `addr` asking for `/`: what it printed (certificate subject,
-/// then the page).
-async fn fetch_page(addr: SocketAddr) -> String {
-    let out = tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let mut child = Command::new("openssl")
-            .args(["s_client", "-ign_eof", "-tls1_3", "-servername", NAME])
-            .args(["-connect", &addr.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("this test needs openssl");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"GET / HTTP/1.0\r\n\r\n")
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// `milly serve` as a REALITY node in front of `dest` with the private key `[key; 32]`;
+/// `extra` lines go into `[node.reality]`.
+async fn reality_node(key: u8, dest: &TlsSite, extra: &str) -> (MillyHome, Process) {
+    let private = reality::encode_key(&[key; 32]);
+    let config = testkit::milly::reality_config(&private, SHORT_ID, NAME, dest.addr());
+    let home = MillyHome::new(&milly_bin(), &format!("{config}{extra}")).unwrap();
+    let serve = home.serve().await.unwrap();
+    (home, serve)
 }
 
 /// Retries a small echo through the client's SOCKS port until the node lets the user in (it
@@ -75,17 +59,7 @@ async fn xray_imports_milly_reality_link_and_carries_tcp_inner_tls_and_xudp() {
         return;
     };
     let dest = TlsSite::start(NAME);
-    let private = reality::encode_key(&[0x53; 32]);
-    let home = MillyHome::new(
-        &milly_bin(),
-        &format!(
-            "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
-             short_ids = [\"{SHORT_ID}\"]\nserver_names = [\"{NAME}\"]\ndest = \"{}\"\n",
-            dest.addr()
-        ),
-    )
-    .unwrap();
-    let serve = home.serve().await.unwrap();
+    let (home, serve) = reality_node(0x53, &dest, "").await;
     let link = home.add_user(5001, 30).unwrap();
     assert_eq!(link.flow.as_deref(), Some("xtls-rprx-vision"));
     assert_eq!(link.fingerprint.as_deref(), Some("chrome"));
@@ -115,7 +89,7 @@ async fn xray_imports_milly_reality_link_and_carries_tcp_inner_tls_and_xudp() {
             )
         });
 
-    let page = fetch_page(forward).await;
+    let page = fetch_page(forward, NAME).await;
     assert!(page.contains(&format!("subject=CN = {NAME}")), "{page}");
     assert!(
         page.contains("s_server"),
@@ -148,17 +122,7 @@ async fn xray_with_a_wrong_key_or_short_id_gets_nothing_through_and_probers_see_
         return;
     };
     let dest = TlsSite::start(NAME);
-    let private = reality::encode_key(&[0x54; 32]);
-    let home = MillyHome::new(
-        &milly_bin(),
-        &format!(
-            "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
-             short_ids = [\"{SHORT_ID}\"]\nserver_names = [\"{NAME}\"]\ndest = \"{}\"\n",
-            dest.addr()
-        ),
-    )
-    .unwrap();
-    let _serve = home.serve().await.unwrap();
+    let (home, _serve) = reality_node(0x54, &dest, "").await;
     let link = home.add_user(5002, 30).unwrap();
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     // The right link works (so the failures below are about the changed parameter).
@@ -188,7 +152,7 @@ async fn xray_with_a_wrong_key_or_short_id_gets_nothing_through_and_probers_see_
         assert!(got.is_err(), "{raw} got through");
     }
 
-    let page = fetch_page(home.node_addr()).await;
+    let page = fetch_page(home.node_addr(), NAME).await;
     assert!(page.contains(&format!("subject=CN = {NAME}")), "{page}");
     assert!(page.contains("s_server"), "dest's page: {page}");
 }
@@ -258,7 +222,7 @@ async fn milly_client_speaks_reality_and_vision_to_an_xray_server() {
             )
         });
 
-    let page = fetch_page(forward).await;
+    let page = fetch_page(forward, NAME).await;
     assert!(
         page.contains("s_server"),
         "dest's page through Xray: {page}\nmilly client:\n{}\nxray:\n{}",
@@ -275,17 +239,7 @@ async fn every_xray_fingerprint_authenticates_at_milly_node() {
         return;
     };
     let dest = TlsSite::start(NAME);
-    let private = reality::encode_key(&[0x57; 32]);
-    let home = MillyHome::new(
-        &milly_bin(),
-        &format!(
-            "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
-             short_ids = [\"{SHORT_ID}\"]\nserver_names = [\"{NAME}\"]\ndest = \"{}\"\n",
-            dest.addr()
-        ),
-    )
-    .unwrap();
-    let _serve = home.serve().await.unwrap();
+    let (home, _serve) = reality_node(0x57, &dest, "").await;
     let link = home.add_user(5003, 30).unwrap();
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     // Not "android" nor "360": Xray refuses them for REALITY itself (no TLS 1.3 in those hellos).
@@ -328,20 +282,9 @@ async fn xray_checks_the_mldsa65_signature_of_a_milly_node_against_the_links_pqv
         return;
     };
     let dest = TlsSite::start(NAME);
-    let private = reality::encode_key(&[0x58; 32]);
     let seed = [0x61; 32];
-    let home = MillyHome::new(
-        &milly_bin(),
-        &format!(
-            "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
-             short_ids = [\"{SHORT_ID}\"]\nserver_names = [\"{NAME}\"]\ndest = \"{}\"\n\
-             mldsa65_seed = \"{}\"\n",
-            dest.addr(),
-            reality::encode_key(&seed),
-        ),
-    )
-    .unwrap();
-    let serve = home.serve().await.unwrap();
+    let extra = format!("mldsa65_seed = \"{}\"\n", reality::encode_key(&seed));
+    let (home, serve) = reality_node(0x58, &dest, &extra).await;
     let link = home.add_user(5004, 30).unwrap();
     let testkit::Security::Reality {
         mldsa65_verify: pqv,

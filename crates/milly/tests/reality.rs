@@ -7,7 +7,7 @@
 
 use std::net::{SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 use reality::{ClientConfig, ClientHandshake, Received, RecordLayer, SystemRng};
@@ -169,11 +169,7 @@ struct RealityNode {
 
 async fn reality_node(dest: &testkit::TlsSite) -> RealityNode {
     let private = reality::encode_key(&[0x51; 32]);
-    let extra = format!(
-        "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private}\"\n\
-         short_ids = [\"{SHORT_ID}\"]\nserver_names = [\"{NAME}\"]\ndest = \"{}\"\n",
-        dest.addr()
-    );
+    let extra = testkit::milly::reality_config(&private, SHORT_ID, NAME, dest.addr());
     let home = MillyHome::new(&milly_bin(), &extra).unwrap();
     let serve = home.serve().await.unwrap();
     let out = home
@@ -238,10 +234,7 @@ async fn sing_box_with_utls_reality_and_vision_carries_tcp_inner_tls_and_xudp() 
         .await
         .unwrap_or_else(|e| panic!("{e}; sing-box log:\n{}", client.log()));
 
-    let out = tokio::task::spawn_blocking(move || s_client(forward))
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = testkit::tls_site::fetch_page(forward, NAME).await;
     assert!(text.contains(&format!("subject=CN = {NAME}")), "{text}");
     assert!(
         text.contains("s_server"),
@@ -265,26 +258,6 @@ fn has_utls(bin: &std::path::Path) -> bool {
         .arg("version")
         .output()
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("with_utls"))
-}
-
-/// `openssl s_client` to `addr` asking for dest's page.
-fn s_client(addr: SocketAddr) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new("openssl")
-        .args(["s_client", "-ign_eof", "-tls1_3", "-servername", NAME])
-        .args(["-connect", &addr.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"GET / HTTP/1.0\r\n\r\n")
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -320,11 +293,7 @@ async fn a_reality_link_from_milly_carries_bytes_and_strangers_see_dests_certifi
         done.unwrap();
     }
 
-    let node_addr = node.home.node_addr();
-    let s_client = tokio::task::spawn_blocking(move || s_client(node_addr))
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&s_client.stdout);
+    let text = testkit::tls_site::fetch_page(node.home.node_addr(), NAME).await;
     assert!(text.contains(&format!("subject=CN = {NAME}")), "{text}");
     assert!(text.contains("s_server"), "dest's page: {text}");
 

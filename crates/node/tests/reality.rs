@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::{SocketAddr, TcpListener as StdListener};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -238,28 +237,7 @@ async fn our_client_reaches_an_echo_server_byte_exact_over_several_connections()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plain_tls_client_is_relayed_and_sees_dests_certificate_and_page() {
     let node = TestNode::start().await;
-    let addr = node.addr;
-    let out = tokio::task::spawn_blocking(move || {
-        let mut child = Command::new("openssl")
-            .args(["s_client", "-ign_eof", "-tls1_3", "-servername", NAME])
-            .args(["-connect", &addr.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"GET / HTTP/1.0\r\n\r\n")
-            .unwrap();
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = testkit::tls_site::fetch_page(node.addr, NAME).await;
     assert!(text.contains(&format!("subject=CN = {NAME}")), "{text}");
     assert!(text.contains("s_server"), "dest's page: {text}");
     assert_eq!(node.metrics.snapshot().fallbacks, 1);

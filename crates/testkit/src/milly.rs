@@ -145,6 +145,21 @@ impl MillyHome {
     }
 }
 
+/// What to append to [`MillyHome::new`]'s config for a REALITY node in front of `dest`: the
+/// `[node]` security line and a `[node.reality]` section (more of its keys may follow).
+/// `private_key` is base64url, as `milly keygen reality` prints it.
+pub fn reality_config(
+    private_key: &str,
+    short_id: &str,
+    server_name: &str,
+    dest: SocketAddr,
+) -> String {
+    format!(
+        "security = \"reality\"\n\n[node.reality]\nprivate_key = \"{private_key}\"\n\
+         short_ids = [\"{short_id}\"]\nserver_names = [\"{server_name}\"]\ndest = \"{dest}\"\n"
+    )
+}
+
 /// Waits until the node at `node` proxies for the link's user, the way the node learns of users:
 /// through its access feed, a moment after `milly user add` returns. Returns how long it took.
 pub async fn wait_admitted(
@@ -181,6 +196,24 @@ mod tests {
         assert!(text.contains("allow_private_destinations = true"));
         assert!(text.ends_with("[trial]\ndays = 1\n"));
         assert_ne!(home.web_addr(), home.node_addr());
+    }
+
+    #[test]
+    fn the_reality_config_continues_the_node_table_and_opens_node_reality() {
+        let dest = "127.0.0.1:9443".parse().unwrap();
+        let home = MillyHome::new(
+            Path::new("/bin/true"),
+            &reality_config("KEY", "ab", "www.example.com", dest),
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(home.dir().join("milly.toml")).unwrap();
+        let parsed: toml::Table = text.parse().unwrap();
+        assert_eq!(parsed["node"]["security"].as_str(), Some("reality"));
+        let reality = &parsed["node"]["reality"];
+        assert_eq!(reality["private_key"].as_str(), Some("KEY"));
+        assert_eq!(reality["short_ids"][0].as_str(), Some("ab"));
+        assert_eq!(reality["server_names"][0].as_str(), Some("www.example.com"));
+        assert_eq!(reality["dest"].as_str(), Some("127.0.0.1:9443"));
     }
 
     #[test]

@@ -91,3 +91,35 @@ impl Drop for TlsSite {
         let _ = self.child.wait();
     }
 }
+
+/// `openssl s_client -tls1_3 -servername <server_name>` to `addr` asking for `/`, as a person
+/// probing a site would: everything it printed (the certificate's subject, then the page).
+/// Panics (it is a test's probe) when openssl cannot run.
+pub async fn fetch_page(addr: SocketAddr, server_name: &str) -> String {
+    let server_name = server_name.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = Command::new("openssl")
+            .args([
+                "s_client",
+                "-ign_eof",
+                "-tls1_3",
+                "-servername",
+                &server_name,
+            ])
+            .args(["-connect", &addr.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("this test needs openssl");
+        if let Some(mut stdin) = child.stdin.take() {
+            // A site that already closed is the caller's finding, not an error here.
+            let _ = stdin.write_all(b"GET / HTTP/1.0\r\n\r\n");
+        }
+        child.wait_with_output().expect("openssl s_client runs")
+    })
+    .await
+    .expect("the s_client task");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
