@@ -170,6 +170,13 @@ where
         shared.metrics.failure(HandshakeFailure::Unsupported);
         return Ok(());
     }
+    // As Xray-core: over REALITY every user's flow is Vision, and plain VLESS TCP inside it
+    // would show TLS-in-TLS on the wire, so a client that lost the link's flow is refused rather
+    // than exposed. (UDP and Mux stay allowed; Xray also refuses a Mux whose first session is TCP.)
+    if request.flow == Flow::None && stream.can_go_direct() && request.command == Command::Tcp {
+        shared.metrics.failure(HandshakeFailure::Unsupported);
+        return Ok(());
+    }
     let mut response = Vec::with_capacity(2);
     vless::encode_response(&mut response);
     match (request.command, request.destination) {
