@@ -209,10 +209,15 @@ async fn tls_echo() -> SocketAddr {
                 let Ok(mut tls) = acceptor.accept(socket).await else {
                     return;
                 };
-                // Read, then answer, on the one stream (a web server's rhythm).
+                // Read, then answer, on the one stream (a web server's rhythm). The flush
+                // matters: tokio-rustls keeps the records a full socket did not take, and
+                // would sit on them while it waits for the next request.
                 let mut buf = vec![0u8; 64 * 1024];
                 while let Ok(n) = tls.read(&mut buf).await {
-                    if n == 0 || tls.write_all(&buf[..n]).await.is_err() {
+                    if n == 0
+                        || tls.write_all(&buf[..n]).await.is_err()
+                        || tls.flush().await.is_err()
+                    {
                         break;
                     }
                 }
@@ -238,6 +243,7 @@ async fn an_inner_tls13_session_switches_vision_to_direct_copy_both_ways_and_sta
     for round in 0..48 {
         let request = random_bytes(1 + round * 1357);
         tls.write_all(&request).await.unwrap();
+        tls.flush().await.unwrap();
         let mut answer = vec![0u8; request.len()];
         tls.read_exact(&mut answer).await.unwrap();
         assert!(answer == request, "inner TLS bytes differ in round {round}");
