@@ -53,6 +53,28 @@ async fn wait_until_proxied(socks: SocketAddr, echo: SocketAddr, log: impl Fn() 
     }
 }
 
+/// Xray's client for `link`, once it has carried `connections` echoes of `size` bytes each,
+/// byte-exact, through the node (after waiting for the node to admit the user). `node_log`
+/// goes into the failure message.
+async fn xray_carries(
+    bin: &std::path::Path,
+    link: &VlessLink,
+    options: &ClientOptions,
+    echo: SocketAddr,
+    (connections, size): (usize, usize),
+    node_log: impl Fn() -> String,
+) -> Peer {
+    let client = Peer::client(PeerKind::Xray, bin, link, options)
+        .await
+        .unwrap();
+    let logs = || format!("xray log:\n{}\nnode log:\n{}", client.log(), node_log());
+    wait_until_proxied(client.addr(), echo, logs).await;
+    traffic::tcp_roundtrips(client.addr(), echo, connections, size)
+        .await
+        .unwrap_or_else(|e| panic!("{e}; {}", logs()));
+    client
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xray_imports_milly_reality_link_and_carries_tcp_inner_tls_and_xudp() {
     let Some(bin) = PeerKind::Xray.require() else {
@@ -70,24 +92,8 @@ async fn xray_imports_milly_reality_link_and_carries_tcp_inner_tls_and_xudp() {
         forwards: vec![(forward, dest.addr())],
         ..Default::default()
     };
-    let client = Peer::client(PeerKind::Xray, &bin, &link, &options)
-        .await
-        .unwrap();
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
-    wait_until_proxied(client.addr(), echo.addr(), || {
-        format!("{}\nnode log:\n{}", client.log(), serve.log())
-    })
-    .await;
-
-    traffic::tcp_roundtrips(client.addr(), echo.addr(), 6, MIB)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "{e}; xray log:\n{}\nnode log:\n{}",
-                client.log(),
-                serve.log()
-            )
-        });
+    let client = xray_carries(&bin, &link, &options, echo.addr(), (6, MIB), || serve.log()).await;
 
     let page = fetch_page(forward, NAME).await;
     assert!(page.contains(&format!("subject=CN = {NAME}")), "{page}");
@@ -246,16 +252,16 @@ async fn every_xray_fingerprint_authenticates_at_milly_node() {
     for fingerprint in ["chrome", "firefox", "safari", "ios", "edge", "qq"] {
         let mut imported = link.clone();
         imported.fingerprint = Some(fingerprint.into());
-        let client = Peer::client(PeerKind::Xray, &bin, &imported, &Default::default())
-            .await
-            .unwrap();
-        wait_until_proxied(client.addr(), echo.addr(), || {
-            format!("fingerprint {fingerprint}:\n{}", client.log())
-        })
+        let size = (2, 256 * 1024);
+        xray_carries(
+            &bin,
+            &imported,
+            &Default::default(),
+            echo.addr(),
+            size,
+            || format!("(fingerprint {fingerprint})"),
+        )
         .await;
-        traffic::tcp_roundtrips(client.addr(), echo.addr(), 2, 256 * 1024)
-            .await
-            .unwrap_or_else(|e| panic!("fingerprint {fingerprint}: {e}\n{}", client.log()));
     }
 }
 
@@ -297,23 +303,9 @@ async fn xray_checks_the_mldsa65_signature_of_a_milly_node_against_the_links_pqv
 
     // Xray's client with mldsa65Verify from the link: the signature over this handshake
     // verifies, and bytes flow.
-    let client = Peer::client(PeerKind::Xray, &bin, &link, &Default::default())
-        .await
-        .unwrap();
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
-    wait_until_proxied(client.addr(), echo.addr(), || {
-        format!("{}\nnode log:\n{}", client.log(), serve.log())
-    })
-    .await;
-    traffic::tcp_roundtrips(client.addr(), echo.addr(), 4, MIB)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "{e}; xray log:\n{}\nnode log:\n{}",
-                client.log(),
-                serve.log()
-            )
-        });
+    let options = ClientOptions::default();
+    xray_carries(&bin, &link, &options, echo.addr(), (4, MIB), || serve.log()).await;
 
     // Without pqv the larger certificate is still accepted (the check is the client's choice).
     let unchecked = Peer::client(
