@@ -180,13 +180,16 @@ async fn milly_client(link: &str, args: &[String], ready: usize, dir: &std::path
     process
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn milly_client_speaks_reality_and_vision_to_an_xray_server() {
-    let Some(bin) = PeerKind::Xray.require() else {
-        return;
-    };
-    let dest = TlsSite::start(NAME);
-    let private = [0x56; 32];
+/// Xray's REALITY + Vision server in front of `dest` with the private key `[key; 32]` (and an
+/// ML-DSA-65 seed if given), and a function giving the link for it with `extra` query
+/// parameters (e.g. `&pqv=...`) after the short id.
+async fn xray_reality_server(
+    bin: &std::path::Path,
+    dest: &TlsSite,
+    key: u8,
+    mldsa65_seed: Option<[u8; 32]>,
+) -> (Peer, impl Fn(&str) -> String) {
+    let private = [key; 32];
     let user = "3f6c1a8e-5b2d-4c7e-9a10-2b3c4d5e6f70";
     let server = RealityServer {
         listen: free_tcp_addr(),
@@ -194,18 +197,31 @@ async fn milly_client_speaks_reality_and_vision_to_an_xray_server() {
         server_names: vec![NAME.into()],
         private_key: reality::encode_key(&private),
         short_ids: vec![SHORT_ID.into()],
-        mldsa65_seed: None,
+        mldsa65_seed: mldsa65_seed.map(|seed| reality::encode_key(&seed)),
     };
     let config = xray::reality_server_config(&server, &[user]);
-    let xray = Peer::start(PeerKind::Xray, &bin, &config, server.listen)
+    let xray = Peer::start(PeerKind::Xray, bin, &config, server.listen)
         .await
         .unwrap();
-    let link = format!(
-        "vless://{user}@{}:{}?type=tcp&encryption=none&security=reality&pbk={}&sid={SHORT_ID}&sni={NAME}&fp=chrome&flow=xtls-rprx-vision#xray",
-        server.listen.ip(),
-        server.listen.port(),
-        reality::encode_key(&reality::public_key(&private)),
-    );
+    let (host, port) = (server.listen.ip(), server.listen.port());
+    let pbk = reality::encode_key(&reality::public_key(&private));
+    let link_with = move |extra: &str| {
+        format!(
+            "vless://{user}@{host}:{port}?type=tcp&encryption=none&security=reality&pbk={pbk}\
+             &sid={SHORT_ID}{extra}&sni={NAME}&fp=chrome&flow=xtls-rprx-vision#xray"
+        )
+    };
+    (xray, link_with)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn milly_client_speaks_reality_and_vision_to_an_xray_server() {
+    let Some(bin) = PeerKind::Xray.require() else {
+        return;
+    };
+    let dest = TlsSite::start(NAME);
+    let (xray, link_with) = xray_reality_server(&bin, &dest, 0x56, None).await;
+    let link = link_with("");
     let dir = tempfile::tempdir().unwrap();
     let socks = free_tcp_addr();
     let forward = free_tcp_addr();
@@ -341,29 +357,8 @@ async fn milly_client_checks_an_xray_servers_mldsa65_signature_against_pqv() {
     // Xray's server fits its records into dest's lengths: the 3.5 KB certificate needs a
     // dest whose certificate is at least as large, as real sites' chains are.
     let dest = TlsSite::start_with_large_certificate(NAME);
-    let private = [0x59; 32];
     let seed = [0x63; 32];
-    let user = "3f6c1a8e-5b2d-4c7e-9a10-2b3c4d5e6f71";
-    let server = RealityServer {
-        listen: free_tcp_addr(),
-        dest: dest.addr(),
-        server_names: vec![NAME.into()],
-        private_key: reality::encode_key(&private),
-        short_ids: vec![SHORT_ID.into()],
-        mldsa65_seed: Some(reality::encode_key(&seed)),
-    };
-    let config = xray::reality_server_config(&server, &[user]);
-    let xray = Peer::start(PeerKind::Xray, &bin, &config, server.listen)
-        .await
-        .unwrap();
-    let link_with = |pqv: &str| {
-        format!(
-            "vless://{user}@{}:{}?type=tcp&encryption=none&security=reality&pbk={}&sid={SHORT_ID}{pqv}&sni={NAME}&fp=chrome&flow=xtls-rprx-vision#xray",
-            server.listen.ip(),
-            server.listen.port(),
-            reality::encode_key(&reality::public_key(&private)),
-        )
-    };
+    let (xray, link_with) = xray_reality_server(&bin, &dest, 0x59, Some(seed)).await;
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
 
