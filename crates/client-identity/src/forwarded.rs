@@ -135,7 +135,11 @@ mod tests {
     fn a_forwarded_for_list_is_read_right_to_left_across_lines() {
         let h = ForwardedHeader::default();
         assert_eq!(
-            hops(&h, "x-forwarded-for", &["198.51.100.1, nonsense", "192.0.2.1:80, [2001:db8::1]:8"]),
+            hops(
+                &h,
+                "x-forwarded-for",
+                &["198.51.100.1, nonsense", "192.0.2.1:80, [2001:db8::1]:8"]
+            ),
             vec![ip("2001:db8::1"), ip("192.0.2.1"), None, ip("198.51.100.1")]
         );
     }

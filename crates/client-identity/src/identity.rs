@@ -89,7 +89,10 @@ mod tests {
     #[test]
     fn a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
         let h = xff("192.0.2.1");
-        assert_eq!(ClientIdentity::direct().client(ip("203.0.113.9"), &h), ip("203.0.113.9"));
+        assert_eq!(
+            ClientIdentity::direct().client(ip("203.0.113.9"), &h),
+            ip("203.0.113.9")
+        );
         let id = behind(&["10.0.0.0/8"]);
         assert_eq!(id.client(ip("203.0.113.9"), &h), ip("203.0.113.9"));
     }
@@ -107,7 +110,10 @@ mod tests {
     #[test]
     fn a_trusted_proxy_without_a_header_is_its_own_client() {
         let id = behind(&["127.0.0.0/8"]);
-        assert_eq!(id.client(ip("127.0.0.1"), &HeaderMap::new()), ip("127.0.0.1"));
+        assert_eq!(
+            id.client(ip("127.0.0.1"), &HeaderMap::new()),
+            ip("127.0.0.1")
+        );
     }
 
     #[test]

@@ -115,7 +115,10 @@ mod tests {
         assert!(n.contains(ip("::ffff:10.1.0.1")));
         assert!(!n.contains(ip("10.2.0.1")));
         assert!(!n.contains(ip("2001:db8::1")));
-        assert!("0.0.0.0/0".parse::<Network>().unwrap().contains(ip("8.8.8.8")));
+        assert!("0.0.0.0/0"
+            .parse::<Network>()
+            .unwrap()
+            .contains(ip("8.8.8.8")));
         let one: Network = "2001:db8::7".parse().unwrap();
         assert!(one.contains(ip("2001:db8::7")));
         assert!(!one.contains(ip("2001:db8::8")));

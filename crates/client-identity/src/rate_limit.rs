@@ -147,8 +147,14 @@ mod tests {
         // A third client pushes b out, not a.
         assert!(l.allow(key("192.0.2.3"), t0));
         assert_eq!(l.tracked(), 2);
-        assert!(!l.allow(key("192.0.2.1"), t0), "a is still remembered as drained");
-        assert!(l.allow(key("192.0.2.2"), t0), "b was forgotten: a full bucket again");
+        assert!(
+            !l.allow(key("192.0.2.1"), t0),
+            "a is still remembered as drained"
+        );
+        assert!(
+            l.allow(key("192.0.2.2"), t0),
+            "b was forgotten: a full bucket again"
+        );
         assert_eq!(l.tracked(), 2);
     }
 

@@ -429,7 +429,10 @@ mod tests {
     fn website_budgets_must_be_positive() {
         let mut c = ok();
         c.web.header_read_timeout_secs = 0;
-        assert_eq!(validate(&c).unwrap_err().key, "web.header_read_timeout_secs");
+        assert_eq!(
+            validate(&c).unwrap_err().key,
+            "web.header_read_timeout_secs"
+        );
         c = ok();
         c.web.keepalive_idle_secs = 0;
         assert_eq!(validate(&c).unwrap_err().key, "web.keepalive_idle_secs");
@@ -445,11 +448,17 @@ mod tests {
     fn the_old_proxy_header_must_agree_with_the_new_one() {
         let mut c = ok();
         c.yookassa.trusted_proxy_header = "not a header".into();
-        assert_eq!(validate(&c).unwrap_err().key, "yookassa.trusted_proxy_header");
+        assert_eq!(
+            validate(&c).unwrap_err().key,
+            "yookassa.trusted_proxy_header"
+        );
         c.yookassa.trusted_proxy_header = "X-Real-IP".into();
         assert_eq!(validate(&c), Ok(()));
         c.web.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
-        assert_eq!(validate(&c).unwrap_err().key, "yookassa.trusted_proxy_header");
+        assert_eq!(
+            validate(&c).unwrap_err().key,
+            "yookassa.trusted_proxy_header"
+        );
         c.yookassa.trusted_proxy_header = "x-forwarded-for".into();
         assert_eq!(validate(&c), Ok(()));
     }
@@ -460,7 +469,10 @@ mod tests {
         let mut h = http::HeaderMap::new();
         h.insert("x-real-ip", "192.0.2.5".parse().unwrap());
         let mut c = ok();
-        assert_eq!(c.client_identity().client(ip("127.0.0.1"), &h), ip("127.0.0.1"));
+        assert_eq!(
+            c.client_identity().client(ip("127.0.0.1"), &h),
+            ip("127.0.0.1")
+        );
         c.yookassa.trusted_proxy_header = "X-Real-IP".into();
         let id = c.client_identity();
         assert_eq!(id.client(ip("127.0.0.1"), &h), ip("192.0.2.5"));
