@@ -135,8 +135,8 @@ pub struct WebConfig {
     /// Seconds a client has to send a request's whole header (also while a kept-alive
     /// connection waits for its next request).
     pub header_read_timeout_secs: u64,
-    /// Seconds without a byte moving either way after which a connection is closed gently
-    /// (idle keep-alive, or a client that stopped reading its answer).
+    /// Seconds a kept-alive connection may sit idle between requests; a client that stopped
+    /// reading its answer is cut off after this plus `request_timeout_secs`.
     pub keepalive_idle_secs: u64,
     /// Seconds one request may take from its header to the end of the handler (body included).
     pub request_timeout_secs: u64,

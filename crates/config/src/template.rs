@@ -42,7 +42,8 @@ listen = "127.0.0.1:8080"
 # seconds to send a request's whole header (also while a kept-alive connection waits for its
 # next request: a client sending half a header and holding is dropped after this),
 header_read_timeout_secs = 10
-# seconds without a byte moving either way before a connection is closed gently,
+# seconds a kept-alive connection may sit idle between requests (also: a client that stops
+# reading its answer is cut off after this plus request_timeout_secs),
 keepalive_idle_secs = 5
 # seconds one request may take, body and answer included (408 after that),
 request_timeout_secs = 30
