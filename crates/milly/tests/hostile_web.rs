@@ -1,7 +1,9 @@
 //! A hostile visitor against the real `milly serve`'s website: a slowloris holding 300
 //! connections with half a header each is dropped within the header read timeout while
 //! `/healthz` keeps answering; and more held connections than the connection cap only delay
-//! `/healthz` until the holders are dropped, they do not stop it.
+//! `/healthz` until the holders are dropped, they do not stop it. The website's PROXY protocol
+//! intake (for the node's fallback) counts the `/sub/` rate limit per source the PROXY header
+//! names, so strangers probing through the node cannot lock everyone out.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
@@ -51,6 +53,49 @@ async fn slowloris(web: SocketAddr, n: usize) -> Vec<TcpStream> {
         held.push(s);
     }
     held
+}
+
+/// The website's PROXY protocol intake, as `milly serve` printed it.
+fn proxied_addr(milly: &Process) -> SocketAddr {
+    let log = milly.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("with the PROXY protocol: "))
+        .unwrap_or_else(|| panic!("milly serve did not say where its PROXY intake is:\n{log}"));
+    let addr = line
+        .rsplit("with the PROXY protocol: ")
+        .next()
+        .unwrap()
+        .trim_end_matches(')');
+    addr.parse().unwrap()
+}
+
+/// A PROXY v2 header saying the connection comes from `source`.
+fn proxy_v2(source: &str, destination: SocketAddr) -> Vec<u8> {
+    let source: SocketAddr = source.parse().unwrap();
+    ppp::v2::Builder::with_addresses(
+        ppp::v2::Version::Two | ppp::v2::Command::Proxy,
+        ppp::v2::Protocol::Stream,
+        (source, destination),
+    )
+    .build()
+    .unwrap()
+}
+
+/// Sends `prefix` then `GET path` on a new connection to `to`; the status code ("" if none).
+async fn get_via(to: SocketAddr, prefix: Vec<u8>, path: &str) -> String {
+    let mut s = TcpStream::connect(to).await.unwrap();
+    let mut request = prefix;
+    request.extend_from_slice(
+        format!("GET {path} HTTP/1.1\r\nHost: milly.test\r\nConnection: close\r\n\r\n").as_bytes(),
+    );
+    s.write_all(&request).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer)
+        .get(9..12)
+        .unwrap_or("")
+        .to_owned()
 }
 
 /// `GET /healthz` on a new connection; the status line's code.
@@ -152,4 +197,51 @@ async fn more_holders_than_the_connection_cap_only_delay_healthz_until_they_are_
         "with {} holders and a cap of {CAP}, /healthz answered after {waited:?}",
         2 * CAP
     );
+}
+
+/// `/sub/` allows this many requests at once per client (`web`'s subscription limit).
+const SUB_BURST: u16 = 30;
+
+#[tokio::test]
+async fn through_the_proxy_intake_each_stranger_has_its_own_sub_bucket() {
+    let home = MillyHome::new(&milly_bin(), "").unwrap();
+    let milly = serve(&home, 1024).await;
+    let proxied = proxied_addr(&milly);
+    assert!(
+        proxied.ip().is_loopback(),
+        "the PROXY intake must never be public"
+    );
+
+    // Stranger A, one more request than the burst, each on its own connection, all at once.
+    let mut asks = tokio::task::JoinSet::new();
+    for i in 0..=SUB_BURST {
+        asks.spawn(get_via(
+            proxied,
+            proxy_v2(&format!("198.51.100.1:{}", 20_000 + i), proxied),
+            "/sub/not-a-real-token",
+        ));
+    }
+    let mut codes = Vec::new();
+    while let Some(code) = asks.join_next().await {
+        codes.push(code.unwrap());
+    }
+    assert_eq!(
+        codes.iter().filter(|c| *c == "429").count(),
+        1,
+        "one stranger's connections share a bucket: {codes:?}"
+    );
+    assert!(codes.iter().all(|c| !c.is_empty()), "{codes:?}");
+    // Stranger B through the same intake, and a visitor on the public listener (from
+    // 127.0.0.1, as every probe used to look), are not locked out by A.
+    let b = get_via(
+        proxied,
+        proxy_v2("198.51.100.2:20000", proxied),
+        "/sub/not-a-real-token",
+    )
+    .await;
+    assert!(!b.is_empty() && b != "429", "{b}");
+    let direct = get_via(home.web_addr(), Vec::new(), "/sub/not-a-real-token").await;
+    assert!(!direct.is_empty() && direct != "429", "{direct}");
+    // Without a PROXY header, the intake answers nothing.
+    assert_eq!(get_via(proxied, Vec::new(), "/healthz").await, "");
 }
