@@ -49,7 +49,6 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         // TODO(#13, integrator): once node::NodeConfig has `fallback_proxy_protocol`, make
         // `node_config` mutable and, when `config.node.fallback.is_none()`, set
         // `node_config.fallback = web_proxied_addr;` and `node_config.fallback_proxy_protocol = true;`
-        let _ = web_proxied_addr;
         let listener = TcpListener::bind(config.node.listen)
             .await
             .with_context(|| format!("cannot listen on node.listen {}", config.node.listen))?;
