@@ -31,12 +31,13 @@ mod wire;
 
 pub use checkout::CheckoutError;
 pub use client::{YooKassa, API_TIMEOUT};
+pub use client_identity::{BadNetwork, Network};
 pub use error::BillingError;
 pub use notification::NotificationOutcome;
 pub use reconciler::{run_reconciler, ReconcileReport, DEFAULT_RECONCILE_INTERVAL};
 pub use refund::{refund, RefundOutcome};
 pub use router::{router, WEBHOOK_PATH};
-pub use source::{yookassa_networks, BadNetwork, Network, SourcePolicy, YOOKASSA_NETWORKS};
+pub use source::{yookassa_networks, SourcePolicy, YOOKASSA_NETWORKS};
 pub use sync::SyncOutcome;
 
 use app::App;

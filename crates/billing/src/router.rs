@@ -1,6 +1,7 @@
 //! The HTTP side of card payments: YooKassa's notifications, the checkout entry the bot links
-//! to, and the page YooKassa sends the person back to. Serve with
-//! `into_make_service_with_connect_info::<SocketAddr>()`: the webhook needs the peer address.
+//! to, and the page YooKassa sends the person back to. Serve with `web::server` (or anything
+//! that provides `ConnectInfo<SocketAddr>`): the sender and the rate limits start from the
+//! connection's address.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,13 +14,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use client_identity::RateLimiter;
 use domain::{PaymentId, PaymentStatus, Provider, SubscriptionToken};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::checkout::CheckoutError;
 use crate::pages;
-use crate::rate_limit::{RateLimiter, CHECKOUT_LIMIT, RETURN_LIMIT, WEBHOOK_LIMIT};
+use crate::rate_limit::{CHECKOUT_LIMIT, RETURN_LIMIT, WEBHOOK_LIMIT};
 use crate::Billing;
 
 pub const WEBHOOK_PATH: &str = "/webhooks/yookassa";
@@ -61,7 +63,8 @@ async fn webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    if !routes.webhook_limit.allow(peer.ip(), Instant::now()) {
+    let client = routes.billing.source.identity.key(peer.ip(), &headers);
+    if !routes.webhook_limit.allow(client, Instant::now()) {
         return StatusCode::TOO_MANY_REQUESTS;
     }
     let outcome = routes
@@ -82,9 +85,11 @@ struct CheckoutQuery {
 async fn checkout(
     State(routes): State<Arc<Routes>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(q): Query<CheckoutQuery>,
 ) -> Response {
-    if !routes.checkout_limit.allow(peer.ip(), Instant::now()) {
+    let client = routes.billing.source.identity.key(peer.ip(), &headers);
+    if !routes.checkout_limit.allow(client, Instant::now()) {
         return pages::too_many();
     }
     let Ok(token) = q.t.parse::<SubscriptionToken>() else {
@@ -124,9 +129,11 @@ struct ReturnQuery {
 async fn payment_return(
     State(routes): State<Arc<Routes>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(q): Query<ReturnQuery>,
 ) -> Response {
-    if !routes.return_limit.allow(peer.ip(), Instant::now()) {
+    let client = routes.billing.source.identity.key(peer.ip(), &headers);
+    if !routes.return_limit.allow(client, Instant::now()) {
         return pages::too_many();
     }
     let Ok(id) = q.payment.parse::<i64>() else {

@@ -1,11 +1,11 @@
 //! Where a notification may come from: YooKassa's published sender networks, checked against
-//! the connecting address, or against a forwarded-for header set by a trusted reverse proxy.
-//! Addresses are compared and forgotten, never logged.
+//! the sender as `client_identity` decides it (the connection's address, or a trusted reverse
+//! proxy's forwarded header). Addresses are compared and forgotten, never logged.
 
 use std::net::IpAddr;
-use std::str::FromStr;
 
 use axum::http::HeaderMap;
+use client_identity::{ClientIdentity, ForwardedHeader, Network};
 
 /// YooKassa's notification senders, as published in its "Incoming notifications" guide
 /// (yookassa.ru/developers/using-api/webhooks).
@@ -19,79 +19,21 @@ pub const YOOKASSA_NETWORKS: &[&str] = &[
     "2a02:5180::/32",
 ];
 
-/// An address block, `a.b.c.d/n` or `x::/n`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Network {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not an address block such as 185.71.76.0/27")]
-pub struct BadNetwork(String);
-
-impl FromStr for Network {
-    type Err = BadNetwork;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || BadNetwork(s.to_owned());
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let addr: IpAddr = addr.trim().parse().map_err(|_| bad())?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(p) => p.trim().parse::<u8>().map_err(|_| bad())?,
-            None => max,
-        };
-        if prefix > max {
-            return Err(bad());
-        }
-        Ok(Network { addr, prefix })
-    }
-}
-
-impl Network {
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, ip.to_canonical()) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
 /// How the webhook decides whether a request comes from YooKassa.
 #[derive(Debug, Clone)]
 pub struct SourcePolicy {
-    /// Off only when something in front already guarantees the sender (proposed config key
-    /// `[yookassa] check_source_ip`, default on).
+    /// Off only when something in front already guarantees the sender (`[yookassa]
+    /// check_source_ip`, default on).
     pub check: bool,
     /// Networks allowed to send notifications: YooKassa's by default.
     pub allowed: Vec<Network>,
-    /// A header such as `X-Forwarded-For` set by a reverse proxy on this host: when set, the
-    /// sender is its last entry (what the proxy saw), and only if the connection itself comes
-    /// from loopback (proposed config key `[yookassa] trusted_proxy_header`, default empty).
-    pub trusted_proxy_header: Option<String>,
+    /// Who a request comes from: the same decision every rate limit uses.
+    pub identity: ClientIdentity,
 }
 
 impl Default for SourcePolicy {
     fn default() -> Self {
-        Self {
-            check: true,
-            allowed: yookassa_networks(),
-            trusted_proxy_header: None,
-        }
+        Self::with_identity(true, ClientIdentity::direct())
     }
 }
 
@@ -104,14 +46,27 @@ pub fn yookassa_networks() -> Vec<Network> {
 }
 
 impl SourcePolicy {
-    /// YooKassa's networks, with or without the check, and a trusted proxy header if not empty.
-    pub fn new(check: bool, trusted_proxy_header: &str) -> Self {
-        let header = trusted_proxy_header.trim();
+    /// YooKassa's networks, with or without the check, the sender decided by `identity`
+    /// (`config::Config::client_identity`).
+    pub fn with_identity(check: bool, identity: ClientIdentity) -> Self {
         Self {
             check,
             allowed: yookassa_networks(),
-            trusted_proxy_header: (!header.is_empty()).then(|| header.to_ascii_lowercase()),
+            identity,
         }
+    }
+
+    /// The older form: a header (such as `X-Forwarded-For`) a reverse proxy on this host sets,
+    /// believed only from loopback; empty = the connection's address is the sender. A header
+    /// name that is not one is ignored (nothing is believed).
+    pub fn new(check: bool, trusted_proxy_header: &str) -> Self {
+        let identity = match trusted_proxy_header.trim().parse::<ForwardedHeader>() {
+            Ok(header) if !trusted_proxy_header.trim().is_empty() => {
+                ClientIdentity::new(Network::loopback().to_vec(), header)
+            }
+            _ => ClientIdentity::direct(),
+        };
+        Self::with_identity(check, identity)
     }
 
     /// Whether a request from `peer` with `headers` may be a YooKassa notification.
@@ -119,22 +74,8 @@ impl SourcePolicy {
         if !self.check {
             return true;
         }
-        self.sender(peer, headers)
-            .is_some_and(|ip| self.allowed.iter().any(|n| n.contains(ip)))
-    }
-
-    /// The address that sent the request: the peer, or what a trusted local proxy reports.
-    fn sender(&self, peer: IpAddr, headers: &HeaderMap) -> Option<IpAddr> {
-        let Some(name) = &self.trusted_proxy_header else {
-            return Some(peer);
-        };
-        if !peer.to_canonical().is_loopback() {
-            // Only a proxy on this host is trusted to say who connected.
-            return None;
-        }
-        let value = headers.get(name.as_str())?.to_str().ok()?;
-        let last = value.rsplit(',').next()?.trim();
-        last.parse().ok()
+        let sender = self.identity.client(peer, headers);
+        self.allowed.iter().any(|n| n.contains(sender))
     }
 }
 
@@ -193,18 +134,25 @@ mod tests {
     }
 
     #[test]
-    fn turning_the_check_off_admits_anyone() {
-        let p = SourcePolicy::new(false, "");
-        assert!(p.admits(ip("127.0.0.1"), &HeaderMap::new()));
+    fn behind_configured_proxies_the_sender_is_what_they_saw() {
+        let identity = ClientIdentity::new(
+            vec!["10.0.0.0/8".parse().unwrap()],
+            ForwardedHeader::default(),
+        );
+        let p = SourcePolicy::with_identity(true, identity);
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "185.71.76.9".parse().unwrap());
+        assert!(p.admits(ip("10.0.0.1"), &h));
+        assert!(!p.admits(ip("203.0.113.9"), &h), "spoofed from outside");
+        assert!(
+            !p.admits(ip("127.0.0.1"), &h),
+            "loopback is not trusted unless configured"
+        );
     }
 
     #[test]
-    fn malformed_networks_are_refused() {
-        assert!("10.0.0.0/33".parse::<Network>().is_err());
-        assert!("nonsense".parse::<Network>().is_err());
-        assert!("10.0.0.0/0"
-            .parse::<Network>()
-            .unwrap()
-            .contains(ip("8.8.8.8")));
+    fn turning_the_check_off_admits_anyone() {
+        let p = SourcePolicy::new(false, "");
+        assert!(p.admits(ip("127.0.0.1"), &HeaderMap::new()));
     }
 }

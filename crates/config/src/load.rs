@@ -273,6 +273,30 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_come_from_the_file_or_the_environment_and_are_checked() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "milly.toml",
+                "[web]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nforwarded_header = \"Forwarded\"\n",
+            )?;
+            let c = load(&jail.directory().join("milly.toml"), true)
+                .unwrap()
+                .config;
+            assert_eq!(c.web.trusted_proxies.len(), 2);
+            assert_eq!(c.web.forwarded_header.to_string(), "forwarded");
+            jail.set_env("MILLY_WEB__TRUSTED_PROXIES", "[\"192.0.2.0/24\"]");
+            let c = load(&jail.directory().join("milly.toml"), true)
+                .unwrap()
+                .config;
+            assert_eq!(c.web.trusted_proxies, vec!["192.0.2.0/24".parse().unwrap()]);
+            jail.set_env("MILLY_WEB__TRUSTED_PROXIES", "[\"192.0.2.0/33\"]");
+            let msg = message(load(&jail.directory().join("milly.toml"), true));
+            assert!(msg.contains("MILLY_WEB__TRUSTED_PROXIES"), "{msg}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn an_unknown_key_names_the_file_and_the_key() {
         Jail::expect_with(|jail| {
             jail.create_file(

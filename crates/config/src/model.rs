@@ -132,13 +132,56 @@ impl Serialize for DatabaseUrl {
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     pub listen: SocketAddr,
+    /// Seconds a client has to send a request's whole header (also while a kept-alive
+    /// connection waits for its next request).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a kept-alive connection may sit idle between requests; a client that stopped
+    /// reading its answer is cut off after this plus `request_timeout_secs`.
+    pub keepalive_idle_secs: u64,
+    /// Seconds one request may take from its header to the end of the handler (body included).
+    pub request_timeout_secs: u64,
+    /// Most connections open at once; more wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// Reverse proxies whose `forwarded_header` is believed: addresses or blocks (`10.0.0.0/8`).
+    /// Empty: the connection's own address is always the client.
+    pub trusted_proxies: Vec<client_identity::Network>,
+    /// The header trusted proxies put the client's address in: `X-Forwarded-For`, `Forwarded`
+    /// (RFC 7239) or a one-address header such as `X-Real-IP`.
+    pub forwarded_header: client_identity::ForwardedHeader,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            header_read_timeout_secs: 10,
+            keepalive_idle_secs: 5,
+            request_timeout_secs: 30,
+            max_connections: 1024,
+            trusted_proxies: Vec::new(),
+            forwarded_header: client_identity::ForwardedHeader::default(),
         }
+    }
+}
+
+impl Config {
+    /// Who a request comes from, for every limiter and the webhook's source check: `[web]
+    /// trusted_proxies` and `forwarded_header`; the older `[yookassa] trusted_proxy_header`
+    /// keeps meaning "a proxy on this host sets this header": loopback joins the trusted
+    /// proxies and, when `[web] trusted_proxies` is empty, that header is the one read.
+    pub fn client_identity(&self) -> client_identity::ClientIdentity {
+        let mut trusted = self.web.trusted_proxies.clone();
+        let mut header = self.web.forwarded_header.clone();
+        let legacy = self.yookassa.trusted_proxy_header.trim();
+        if !legacy.is_empty() {
+            if let Ok(legacy) = legacy.parse() {
+                if trusted.is_empty() {
+                    header = legacy;
+                }
+                trusted.extend(client_identity::Network::loopback());
+            }
+        }
+        client_identity::ClientIdentity::new(trusted, header)
     }
 }
 
@@ -311,7 +354,8 @@ pub struct YooKassaConfig {
     /// Accept notifications only from YooKassa's published networks.
     pub check_source_ip: bool,
     /// Header carrying the client address when a local reverse proxy sits in front (e.g.
-    /// `X-Forwarded-For`); believed only for connections from loopback. Empty = none.
+    /// `X-Forwarded-For`); believed only for connections from loopback (and `[web]
+    /// trusted_proxies`), for the webhook and every rate limit. Empty = none.
     pub trusted_proxy_header: String,
     /// Seconds between checks of pending payments whose notification never came.
     pub reconcile_interval_secs: u64,

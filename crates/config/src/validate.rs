@@ -20,6 +20,9 @@ fn invalid(key: impl Into<String>, message: impl Into<String>) -> Invalid {
 /// The privacy policy promises data is kept at most three years after the service ends.
 const MAX_RETENTION_DAYS: u32 = 1095;
 
+/// The website's timeouts are seconds to minutes; a day is surely a typo.
+const MAX_WEB_TIMEOUT_SECS: u64 = 86_400;
+
 pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
     http_url("service.public_url", &c.service.public_url)?;
     if c.service.name.trim().is_empty() {
@@ -34,6 +37,8 @@ pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
         ));
     }
     database_url(c.database.url.expose())?;
+
+    web(c)?;
 
     let node = &c.node;
     if node.enabled {
@@ -197,6 +202,41 @@ pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
     }
     if c.backup.keep == 0 {
         return Err(invalid("backup.keep", "must be at least 1"));
+    }
+    Ok(())
+}
+
+fn web(c: &Config) -> Result<(), Invalid> {
+    let w = &c.web;
+    for (key, secs) in [
+        ("web.header_read_timeout_secs", w.header_read_timeout_secs),
+        ("web.keepalive_idle_secs", w.keepalive_idle_secs),
+        ("web.request_timeout_secs", w.request_timeout_secs),
+    ] {
+        if secs == 0 || secs > MAX_WEB_TIMEOUT_SECS {
+            return Err(invalid(
+                key,
+                format!("must be between 1 and {MAX_WEB_TIMEOUT_SECS}"),
+            ));
+        }
+    }
+    if w.max_connections == 0 {
+        return Err(invalid("web.max_connections", "must be at least 1"));
+    }
+    let legacy = c.yookassa.trusted_proxy_header.trim();
+    if !legacy.is_empty() {
+        let Ok(header) = legacy.parse::<client_identity::ForwardedHeader>() else {
+            return Err(invalid(
+                "yookassa.trusted_proxy_header",
+                "not an HTTP header name such as X-Forwarded-For",
+            ));
+        };
+        if !w.trusted_proxies.is_empty() && header != w.forwarded_header {
+            return Err(invalid(
+                "yookassa.trusted_proxy_header",
+                "must name the same header as web.forwarded_header (or be empty) when web.trusted_proxies is set",
+            ));
+        }
     }
     Ok(())
 }
@@ -383,6 +423,60 @@ mod tests {
         c.node.reality.mldsa65_seed =
             crate::Secret::new("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE");
         assert_eq!(validate(&c), Ok(()));
+    }
+
+    #[test]
+    fn website_budgets_must_be_positive() {
+        let mut c = ok();
+        c.web.header_read_timeout_secs = 0;
+        assert_eq!(
+            validate(&c).unwrap_err().key,
+            "web.header_read_timeout_secs"
+        );
+        c = ok();
+        c.web.keepalive_idle_secs = 0;
+        assert_eq!(validate(&c).unwrap_err().key, "web.keepalive_idle_secs");
+        c = ok();
+        c.web.request_timeout_secs = 0;
+        assert_eq!(validate(&c).unwrap_err().key, "web.request_timeout_secs");
+        c = ok();
+        c.web.max_connections = 0;
+        assert_eq!(validate(&c).unwrap_err().key, "web.max_connections");
+    }
+
+    #[test]
+    fn the_old_proxy_header_must_agree_with_the_new_one() {
+        let mut c = ok();
+        c.yookassa.trusted_proxy_header = "not a header".into();
+        assert_eq!(
+            validate(&c).unwrap_err().key,
+            "yookassa.trusted_proxy_header"
+        );
+        c.yookassa.trusted_proxy_header = "X-Real-IP".into();
+        assert_eq!(validate(&c), Ok(()));
+        c.web.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(
+            validate(&c).unwrap_err().key,
+            "yookassa.trusted_proxy_header"
+        );
+        c.yookassa.trusted_proxy_header = "x-forwarded-for".into();
+        assert_eq!(validate(&c), Ok(()));
+    }
+
+    #[test]
+    fn the_old_proxy_header_trusts_a_proxy_on_this_host() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let mut h = http::HeaderMap::new();
+        h.insert("x-real-ip", "192.0.2.5".parse().unwrap());
+        let mut c = ok();
+        assert_eq!(
+            c.client_identity().client(ip("127.0.0.1"), &h),
+            ip("127.0.0.1")
+        );
+        c.yookassa.trusted_proxy_header = "X-Real-IP".into();
+        let id = c.client_identity();
+        assert_eq!(id.client(ip("127.0.0.1"), &h), ip("192.0.2.5"));
+        assert_eq!(id.client(ip("203.0.113.1"), &h), ip("203.0.113.1"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod page;
 mod pages;
 mod rate_limit;
 mod security;
+pub mod server;
 mod site;
 pub mod subscription;
 mod text;
@@ -19,7 +20,7 @@ mod text;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::rate_limit::{RateLimiter, SUBSCRIPTION_LIMIT};
+use crate::rate_limit::{Limited, SUBSCRIPTION_LIMIT};
 
 pub use error::WebError;
 pub use lang::LANG_COOKIE;
@@ -36,6 +37,7 @@ pub fn router(site: Site) -> Router {
 /// `extra` must not set a fallback of its own.
 pub fn router_with(site: Site, extra: Router) -> Router {
     let secure = site.secure();
+    let sub_limit = Limited::new(SUBSCRIPTION_LIMIT, site.config().client_identity());
     let routes = Router::new()
         .route("/", get(pages::home::show))
         .route("/privacy", get(pages::documents::privacy))
@@ -55,7 +57,7 @@ pub fn router_with(site: Site, extra: Router) -> Router {
                     get(pages::account::delete::confirm).post(pages::account::delete::erase),
                 )
                 .route_layer(axum::middleware::from_fn_with_state(
-                    RateLimiter::new(SUBSCRIPTION_LIMIT),
+                    sub_limit,
                     rate_limit::enforce,
                 )),
         )

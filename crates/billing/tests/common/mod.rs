@@ -36,7 +36,7 @@ pub fn loopback_is_yookassa() -> SourcePolicy {
     SourcePolicy {
         check: true,
         allowed: vec!["127.0.0.1/32".parse::<Network>().unwrap()],
-        trusted_proxy_header: None,
+        identity: Default::default(),
     }
 }
 

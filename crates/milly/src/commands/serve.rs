@@ -1,6 +1,5 @@
 //! `milly serve`: the website, the embedded node and the access feed, until SIGINT/SIGTERM.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +12,9 @@ use crate::{admin_api, data_dir, embedded_node, feed};
 
 mod site;
 mod telegram;
+
+/// The website's PROXY protocol intake: loopback only, any free port.
+const WEB_PROXIED_LISTEN: (std::net::Ipv4Addr, u16) = (std::net::Ipv4Addr::LOCALHOST, 0);
 
 /// How long running work gets to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -31,9 +33,22 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
 
+    // The website's second door, for the node's fallback only: loopback, a port of its own,
+    // a PROXY v2 header first, whose source (the stranger the node saw) is the client, so probes
+    // through the node are told apart instead of all being 127.0.0.1.
+    let web_proxied_listener = TcpListener::bind(WEB_PROXIED_LISTEN)
+        .await
+        .context("cannot open the website's PROXY protocol listener on loopback")?;
+    let web_proxied_addr = web_proxied_listener
+        .local_addr()
+        .context("cannot read the website's PROXY protocol listener's address")?;
+
     let mut node_metrics = None;
     if config.node.enabled {
         let node_config = embedded_node::node_config(&config)?;
+        // TODO(#13, integrator): once node::NodeConfig has `fallback_proxy_protocol`, make
+        // `node_config` mutable and, when `config.node.fallback.is_none()`, set
+        // `node_config.fallback = web_proxied_addr;` and `node_config.fallback_proxy_protocol = true;`
         let listener = TcpListener::bind(config.node.listen)
             .await
             .with_context(|| format!("cannot listen on node.listen {}", config.node.listen))?;
@@ -106,7 +121,8 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     }
     if config.yookassa.enabled {
         let y = &config.yookassa;
-        let policy = billing::SourcePolicy::new(y.check_source_ip, &y.trusted_proxy_header);
+        let policy =
+            billing::SourcePolicy::with_identity(y.check_source_ip, config.client_identity());
         let cards =
             billing::Billing::new(app.clone(), policy).context("cannot start card payments")?;
         router = router.merge(billing::router(cards.clone()));
@@ -130,16 +146,19 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         println!("payments: YooKassa off");
     }
     let web_shutdown = shutdown.clone();
+    let limits = web::server::ServerLimits::from_config(&config.web);
+    let intakes = vec![
+        (web_listener, web::server::Intake::Direct),
+        (web_proxied_listener, web::server::Intake::ProxyV2),
+    ];
     tasks.spawn(async move {
-        axum::serve(
-            web_listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(web_shutdown.cancelled_owned())
-        .await
-        .context("website stopped")
+        web::server::serve_intakes(intakes, router, limits, web_shutdown).await;
+        Ok(())
     });
-    println!("website: http://{}", config.web.listen);
+    println!(
+        "website: http://{} (for the node's fallback, with the PROXY protocol: {web_proxied_addr})",
+        config.web.listen
+    );
     // Privacy jobs: the retention rule daily, and encrypted backups when recipients are set.
     let (retention_app, retention_shutdown) = (app.clone(), shutdown.clone());
     tasks.spawn(async move {
