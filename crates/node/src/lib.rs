@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+mod budget;
 pub mod config;
 pub mod egress;
 mod fallback;
@@ -56,7 +57,7 @@ mod xudp;
 
 pub use access::{AccessEntry, AccessTable, AccessUpdate, Applied};
 pub use config::{NodeConfig, PersistedCert, TlsSource};
-pub use metrics::{Metrics, MetricsSnapshot};
+pub use metrics::{BudgetRefusal, Metrics, MetricsSnapshot};
 pub use reality::RealitySettings;
 pub use server::{Node, NodeError};
 pub use tls::{generate_self_signed, TlsError};
