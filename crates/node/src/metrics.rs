@@ -54,7 +54,7 @@ impl BudgetRefusal {
         match self {
             BudgetRefusal::MuxSessions => "mux_sessions",
             BudgetRefusal::MuxSessionReused => "mux_session_reused",
-            BudgetRefusal::UserSockets => "user_sockets",
+            BudgetRefusal::UserSockets => "subscriber_sockets",
             BudgetRefusal::NodeSockets => "node_sockets",
             BudgetRefusal::SourceConnections => "source_connections",
             BudgetRefusal::SourceHandshakes => "source_handshakes",

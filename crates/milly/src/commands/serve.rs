@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::{admin_api, data_dir, embedded_node, feed};
+use crate::{admin_api, data_dir, embedded_node, fd_budget, feed};
 
 mod site;
 mod telegram;
@@ -33,7 +33,9 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
 
     let mut node_metrics = None;
     if config.node.enabled {
-        let node_config = embedded_node::node_config(&config)?;
+        let fds = fd_budget::split(fd_budget::raise_limit());
+        println!("{}", fds.describe());
+        let node_config = embedded_node::node_config(&config, &fds)?;
         let listener = TcpListener::bind(config.node.listen)
             .await
             .with_context(|| format!("cannot listen on node.listen {}", config.node.listen))?;
