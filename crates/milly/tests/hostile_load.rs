@@ -200,6 +200,27 @@ async fn victim_carries(node: SocketAddr, name: &str, user: &[u8; 16], echo: Soc
     matches!(tokio::time::timeout(ANSWER_WITHIN, run).await, Ok(Ok(true)))
 }
 
+/// `milly_node_budget_refusals_total` per reason, from `/admin/metrics`.
+async fn budget_refusals(home: &MillyHome) -> Vec<(String, u64)> {
+    let token = std::fs::read_to_string(home.dir().join("milly-data/admin-token")).unwrap();
+    let request = format!(
+        "GET /admin/metrics HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
+         Connection: close\r\n\r\n",
+        token.trim()
+    );
+    let answer = probe::tcp(home.web_addr(), request.as_bytes(), ANSWER_WITHIN)
+        .await
+        .unwrap();
+    probe::body(&answer)
+        .lines()
+        .filter_map(|l| l.strip_prefix("milly_node_budget_refusals_total{reason=\""))
+        .filter_map(|l| {
+            let (reason, rest) = l.split_once("\"} ")?;
+            Some((reason.to_owned(), rest.trim().parse().ok()?))
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_flooding_user_and_a_half_open_flood_leave_the_website_and_other_users_working() {
     let home = MillyHome::new(&milly_bin(), "").unwrap();
@@ -275,17 +296,22 @@ async fn a_flooding_user_and_a_half_open_flood_leave_the_website_and_other_users
         tokio::time::sleep(Duration::from_millis(250)).await;
         fds_after = fd_count(pid);
     }
+    let refusals = budget_refusals(&home).await;
     let log = serve.log();
     let accept_failures = log.matches("accept failed").count();
     println!(
         "descriptor limit {FD_LIMIT}: {fds_before} before, peak {peak_during}, {fds_after} after \
          {:?}; half-open handshakes held {}; /healthz {health:?}; victim carried {carried:?}; \
-         `accept failed` logged {accept_failures} times",
+         `accept failed` logged {accept_failures} times; refusals {refusals:?}",
         settle_start.elapsed(),
         opened.load(Ordering::Relaxed),
     );
     drop(black_hole);
 
+    assert!(
+        log.contains(&format!("descriptors: limit {FD_LIMIT};")),
+        "serve sized its caps from the limit:\n{log}"
+    );
     assert!(health.iter().all(Option::is_some), "/healthz failed: {health:?}");
     assert!(carried.iter().all(|c| *c), "the other user was cut off: {carried:?}");
     assert!(
@@ -293,6 +319,11 @@ async fn a_flooding_user_and_a_half_open_flood_leave_the_website_and_other_users
         "descriptors ran out: peak {peak_during} of {FD_LIMIT}"
     );
     assert_eq!(accept_failures, 0, "the node ran out of descriptors:\n{log}");
+    // Every attack met its budget: Mux sessions, reused ids, handshakes from one address.
+    for reason in ["subscriber_sockets", "mux_session_reused", "source_handshakes"] {
+        let count = refusals.iter().find(|(r, _)| r == reason).map(|(_, n)| *n);
+        assert!(count.unwrap_or(0) > 0, "no {reason} refusals: {refusals:?}");
+    }
     assert!(
         fds_after <= fds_before + SETTLED_MARGIN,
         "descriptors stayed in use: {fds_before} before, {fds_after} after"
