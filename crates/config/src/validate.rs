@@ -68,11 +68,23 @@ pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
             ("node.max_connections", node.max_connections),
             ("node.max_mux_sessions", node.max_mux_sessions),
             ("node.max_sockets_per_user", node.max_sockets_per_user),
-            ("node.max_connections_per_source", node.max_connections_per_source),
-            ("node.max_handshakes_per_source", node.max_handshakes_per_source),
+            (
+                "node.max_connections_per_source",
+                node.max_connections_per_source,
+            ),
+            (
+                "node.max_handshakes_per_source",
+                node.max_handshakes_per_source,
+            ),
             ("node.max_connects_in_flight", node.max_connects_in_flight),
-            ("node.fallback_idle_timeout_secs", node.fallback_idle_timeout_secs as usize),
-            ("node.fallback_max_lifetime_secs", node.fallback_max_lifetime_secs as usize),
+            (
+                "node.fallback_idle_timeout_secs",
+                node.fallback_idle_timeout_secs as usize,
+            ),
+            (
+                "node.fallback_max_lifetime_secs",
+                node.fallback_max_lifetime_secs as usize,
+            ),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be at least 1"));
@@ -407,7 +419,10 @@ mod tests {
         assert_eq!(validate(&c).unwrap_err().key, "node.max_sockets_per_user");
         let mut c = ok();
         c.node.fallback_max_lifetime_secs = 0;
-        assert_eq!(validate(&c).unwrap_err().key, "node.fallback_max_lifetime_secs");
+        assert_eq!(
+            validate(&c).unwrap_err().key,
+            "node.fallback_max_lifetime_secs"
+        );
         let mut c = ok();
         c.node.max_mux_sessions = 70_000;
         assert_eq!(validate(&c).unwrap_err().key, "node.max_mux_sessions");

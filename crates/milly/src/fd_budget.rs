@@ -98,7 +98,10 @@ mod tests {
                 + (b.node_sockets - b.node_connections) as u64;
             let total = node_worst + b.web_connections as u64 + b.reserve;
             assert!(total <= limit, "{limit}: {b:?} needs {total}");
-            assert!(b.user_sockets < b.node_sockets, "{limit}: one user cannot take all");
+            assert!(
+                b.user_sockets < b.node_sockets,
+                "{limit}: one user cannot take all"
+            );
         }
     }
 

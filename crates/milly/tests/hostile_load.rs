@@ -154,11 +154,18 @@ async fn attack(node: SocketAddr, name: String, bytes: Vec<u8>, stop: Cancellati
 }
 
 /// The start of a TLS ClientHello: a handshake record that promises more than it brings.
-const PARTIAL_HELLO: &[u8] = &[0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
+const PARTIAL_HELLO: &[u8] = &[
+    0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+];
 
 /// Opens up to `count` connections from the attacker's address, each with a partial
 /// ClientHello, and holds them until `stop`. Counts the ones that got through.
-async fn half_open(node: SocketAddr, count: usize, opened: Arc<AtomicUsize>, stop: CancellationToken) {
+async fn half_open(
+    node: SocketAddr,
+    count: usize,
+    opened: Arc<AtomicUsize>,
+    stop: CancellationToken,
+) {
     let mut held = Vec::with_capacity(count);
     for _ in 0..count {
         if stop.is_cancelled() {
@@ -230,7 +237,9 @@ async fn a_flooding_user_and_a_half_open_flood_leave_the_website_and_other_users
     let attacker_link = home.add_user(9_100_000_001, 1).unwrap();
     let victim_link = home.add_user(9_100_000_002, 30).unwrap();
     for link in [&attacker_link, &victim_link] {
-        wait_admitted(node, link, Duration::from_secs(10)).await.unwrap();
+        wait_admitted(node, link, Duration::from_secs(10))
+            .await
+            .unwrap();
     }
     let attacker = uuid_bytes(&attacker_link.user_id).unwrap();
     let victim = uuid_bytes(&victim_link.user_id).unwrap();
@@ -270,10 +279,20 @@ async fn a_flooding_user_and_a_half_open_flood_leave_the_website_and_other_users
     ))];
     for _ in 0..2 {
         let frames = mux_flood(attacker, hole, REUSE_FRAMES, REUSED_IDS);
-        attackers.push(tokio::spawn(attack(node, name.clone(), frames, stop.clone())));
+        attackers.push(tokio::spawn(attack(
+            node,
+            name.clone(),
+            frames,
+            stop.clone(),
+        )));
     }
     let opened = Arc::new(AtomicUsize::new(0));
-    attackers.push(tokio::spawn(half_open(node, HALF_OPEN, opened.clone(), stop.clone())));
+    attackers.push(tokio::spawn(half_open(
+        node,
+        HALF_OPEN,
+        opened.clone(),
+        stop.clone(),
+    )));
 
     // While the attack runs, look three times at the website and the other user.
     let mut health = Vec::new();
@@ -312,15 +331,28 @@ async fn a_flooding_user_and_a_half_open_flood_leave_the_website_and_other_users
         log.contains(&format!("descriptors: limit {FD_LIMIT};")),
         "serve sized its caps from the limit:\n{log}"
     );
-    assert!(health.iter().all(Option::is_some), "/healthz failed: {health:?}");
-    assert!(carried.iter().all(|c| *c), "the other user was cut off: {carried:?}");
+    assert!(
+        health.iter().all(Option::is_some),
+        "/healthz failed: {health:?}"
+    );
+    assert!(
+        carried.iter().all(|c| *c),
+        "the other user was cut off: {carried:?}"
+    );
     assert!(
         peak_during + SETTLED_MARGIN < FD_LIMIT as usize,
         "descriptors ran out: peak {peak_during} of {FD_LIMIT}"
     );
-    assert_eq!(accept_failures, 0, "the node ran out of descriptors:\n{log}");
+    assert_eq!(
+        accept_failures, 0,
+        "the node ran out of descriptors:\n{log}"
+    );
     // Every attack met its budget: Mux sessions, reused ids, handshakes from one address.
-    for reason in ["subscriber_sockets", "mux_session_reused", "source_handshakes"] {
+    for reason in [
+        "subscriber_sockets",
+        "mux_session_reused",
+        "source_handshakes",
+    ] {
         let count = refusals.iter().find(|(r, _)| r == reason).map(|(_, n)| *n);
         assert!(count.unwrap_or(0) > 0, "no {reason} refusals: {refusals:?}");
     }

@@ -67,10 +67,7 @@ impl SocketBudget {
     #[cfg(test)]
     fn in_use(&self, user: &[u8; 16]) -> (usize, usize) {
         let counts = lock(&self.counts);
-        (
-            counts.by_user.get(user).copied().unwrap_or(0),
-            counts.total,
-        )
+        (counts.by_user.get(user).copied().unwrap_or(0), counts.total)
     }
 }
 
@@ -215,10 +212,7 @@ mod tests {
         let budget = SocketBudget::new(2, 10);
         let a1 = budget.take(ALICE).unwrap();
         let _a2 = budget.take(ALICE).unwrap();
-        assert_eq!(
-            budget.take(ALICE).err(),
-            Some(BudgetRefusal::UserSockets)
-        );
+        assert_eq!(budget.take(ALICE).err(), Some(BudgetRefusal::UserSockets));
         let _b = budget.take(BOB).unwrap();
         drop(a1);
         let _a3 = budget.take(ALICE).unwrap();

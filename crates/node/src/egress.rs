@@ -318,7 +318,10 @@ mod tests {
         ] {
             assert!(!is_public(ip(s)), "{s} must be refused");
         }
-        assert!(is_public(ip("2001:4860::1")), "2001:4860::/32 is not Teredo");
+        assert!(
+            is_public(ip("2001:4860::1")),
+            "2001:4860::/32 is not Teredo"
+        );
     }
 
     #[tokio::test]
@@ -332,9 +335,15 @@ mod tests {
             let err = open.resolve(Host::Ip(ip("1.1.1.1")), port, None).await;
             assert!(matches!(err, Err(EgressError::Refused)), "port {port}");
         }
-        assert!(open.resolve(Host::Ip(ip("1.1.1.1")), 2525, None).await.is_ok());
+        assert!(open
+            .resolve(Host::Ip(ip("1.1.1.1")), 2525, None)
+            .await
+            .is_ok());
         open.allow_smtp = true;
-        assert!(open.resolve(Host::Ip(ip("1.1.1.1")), 25, None).await.is_ok());
+        assert!(open
+            .resolve(Host::Ip(ip("1.1.1.1")), 25, None)
+            .await
+            .is_ok());
     }
 
     #[test]

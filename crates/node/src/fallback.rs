@@ -143,9 +143,11 @@ mod tests {
             let header = ppp::v2::Header::try_from(bytes.as_slice()).unwrap();
             assert_eq!(header.command, Command::Proxy);
             assert_eq!(header.protocol, Protocol::Stream);
-            let expected: ppp::v2::Addresses =
-                (peer.parse::<SocketAddr>().unwrap(), local.parse::<SocketAddr>().unwrap())
-                    .into();
+            let expected: ppp::v2::Addresses = (
+                peer.parse::<SocketAddr>().unwrap(),
+                local.parse::<SocketAddr>().unwrap(),
+            )
+                .into();
             assert_eq!(header.addresses, expected);
             assert_eq!(header.len(), bytes.len());
         }
@@ -158,7 +160,10 @@ mod tests {
         let ppp::v2::Addresses::IPv6(v6) = header.addresses else {
             panic!("expected IPv6 addresses, got {:?}", header.addresses)
         };
-        assert_eq!(v6.source_address.to_ipv4_mapped(), Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(
+            v6.source_address.to_ipv4_mapped(),
+            Some("198.51.100.7".parse().unwrap())
+        );
         assert_eq!(v6.source_port, 5000);
         assert_eq!(v6.destination_port, 443);
     }
@@ -177,9 +182,16 @@ mod tests {
         let from = origin("192.0.2.9:40000", "192.0.2.1:443");
         let node = tokio::spawn(async move {
             let metrics = Metrics::default();
-            hand_over(&mut node_side, b"GET /".to_vec(), addr, Some(from), LIMITS, &metrics)
-                .await
-                .unwrap();
+            hand_over(
+                &mut node_side,
+                b"GET /".to_vec(),
+                addr,
+                Some(from),
+                LIMITS,
+                &metrics,
+            )
+            .await
+            .unwrap();
         });
         probe.shutdown().await.unwrap();
         let mut answer = Vec::new();
@@ -202,7 +214,15 @@ mod tests {
         };
         let relay = tokio::spawn(async move {
             let metrics = Metrics::default();
-            relay_within(&mut a_node, &mut b_node, Vec::new(), Vec::new(), limits, &metrics).await
+            relay_within(
+                &mut a_node,
+                &mut b_node,
+                Vec::new(),
+                Vec::new(),
+                limits,
+                &metrics,
+            )
+            .await
         });
         let start = tokio::time::Instant::now();
         let mut buf = [0u8; 1];
@@ -214,7 +234,10 @@ mod tests {
         }
         relay.await.unwrap().unwrap();
         let took = start.elapsed();
-        assert!(took >= Duration::from_secs(30) && took < Duration::from_secs(40), "{took:?}");
+        assert!(
+            took >= Duration::from_secs(30) && took < Duration::from_secs(40),
+            "{took:?}"
+        );
     }
 
     #[tokio::test]

@@ -14,10 +14,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::metrics::{HandshakeFailure, Metrics};
-use crate::reality_stream::RealityStream;
 use crate::budget::SourceSlot;
 use crate::fallback::{relay_within, FallbackLimits};
+use crate::metrics::{HandshakeFailure, Metrics};
+use crate::reality_stream::RealityStream;
 
 /// ClientHellos remembered against replay (a few minutes of a busy node).
 const REPLAY_CAPACITY: usize = 100_000;
@@ -137,8 +137,8 @@ impl RealityServer {
             } => {
                 metrics.fallback();
                 slot.handshake_done();
-                let _ = relay_within(&mut client, &mut dest, to_dest, to_client, limits, metrics)
-                    .await;
+                let _ =
+                    relay_within(&mut client, &mut dest, to_dest, to_client, limits, metrics).await;
                 None
             }
             Next::Accept {

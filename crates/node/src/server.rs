@@ -81,8 +81,14 @@ impl Node {
             ("max_mux_sessions", config.max_mux_sessions),
             ("max_sockets_per_user", config.max_sockets_per_user),
             ("max_sockets", config.max_sockets),
-            ("max_connections_per_source", config.max_connections_per_source),
-            ("max_handshakes_per_source", config.max_handshakes_per_source),
+            (
+                "max_connections_per_source",
+                config.max_connections_per_source,
+            ),
+            (
+                "max_handshakes_per_source",
+                config.max_handshakes_per_source,
+            ),
             ("max_connects_in_flight", config.max_connects_in_flight),
         ] {
             if value == 0 {

@@ -12,8 +12,8 @@ use tokio::time::Instant;
 use vless::{Address, Command, Destination, Flow, Parse, Request};
 
 use crate::access::{unix_now, Grant};
-use crate::egress::{EgressError, Host};
 use crate::budget::SourceSlot;
+use crate::egress::{EgressError, Host};
 use crate::fallback::{self, FallbackLimits, Origin};
 use crate::metrics::HandshakeFailure;
 use crate::mux;

@@ -242,7 +242,10 @@ mod tests {
         let budget = SocketBudget::new(100, 100);
         let table = XudpTable::default();
         let mine = table.claim(Some(KEY), lease(&budget)).await.unwrap();
-        let theirs = table.claim(Some(([9; 16], KEY.1)), lease(&budget)).await.unwrap();
+        let theirs = table
+            .claim(Some(([9; 16], KEY.1)), lease(&budget))
+            .await
+            .unwrap();
         assert_ne!(
             mine.socket.local_addr().unwrap(),
             theirs.socket.local_addr().unwrap()
@@ -263,7 +266,10 @@ mod tests {
         assert_eq!(back.socket.local_addr().unwrap(), port);
         table.release(&back);
         tokio::time::advance(PARK_TIME + SWEEP_EVERY).await;
-        let other = table.claim(Some(([3; 16], [4; 8])), lease(&budget)).await.unwrap();
+        let other = table
+            .claim(Some(([3; 16], [4; 8])), lease(&budget))
+            .await
+            .unwrap();
         assert_eq!(table.len(), 1, "only the new mapping is left");
         assert!(table.owns(&other));
     }

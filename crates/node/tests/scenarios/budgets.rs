@@ -35,11 +35,20 @@ async fn send(stream: &mut TlsStream<TcpStream>, bytes: &[u8]) {
 }
 
 /// Reads frames until session `id` echoes `expected` back.
-async fn echoed(stream: &mut TlsStream<TcpStream>, reader: &mut FrameReader, id: u16, expected: &[u8]) {
+async fn echoed(
+    stream: &mut TlsStream<TcpStream>,
+    reader: &mut FrameReader,
+    id: u16,
+    expected: &[u8],
+) {
     loop {
         let frame = reader.next(stream).await;
         if frame.session_id == id {
-            assert_eq!(frame.status, Status::Keep { udp_peer: None }, "session {id}");
+            assert_eq!(
+                frame.status,
+                Status::Keep { udp_peer: None },
+                "session {id}"
+            );
             assert_eq!(frame.data.as_deref(), Some(expected));
             return;
         }
@@ -73,7 +82,10 @@ async fn a_mux_session_beyond_the_cap_gets_end_and_the_live_ones_go_on() {
     send(&mut stream, &new_tcp(3, echo.addr(), b"three")).await;
     let refused = reader.next(&mut stream).await;
     assert_eq!((refused.session_id, refused.status), (3, Status::End));
-    assert_eq!(node.metrics.snapshot().refusals(BudgetRefusal::MuxSessions), 1);
+    assert_eq!(
+        node.metrics.snapshot().refusals(BudgetRefusal::MuxSessions),
+        1
+    );
     assert_eq!(echo.accepted(), 2, "the refused session opened no socket");
     let keep = mux_frame(1, Status::Keep { udp_peer: None }, Some(b"still"));
     send(&mut stream, &keep).await;
@@ -132,9 +144,14 @@ async fn a_user_out_of_sockets_is_refused_across_connections_while_others_go_on(
     let mut got = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(5), plain.read_to_end(&mut got)).await;
     assert!(got.is_empty(), "a refused TCP request gets no response");
-    assert_eq!(node.metrics.snapshot().refusals(BudgetRefusal::UserSockets), 2);
+    assert_eq!(
+        node.metrics.snapshot().refusals(BudgetRefusal::UserSockets),
+        2
+    );
     // User 2 has their own budget.
-    let mut other = node.vless(user(2), Command::Tcp, echo.addr(), b"hello").await;
+    let mut other = node
+        .vless(user(2), Command::Tcp, echo.addr(), b"hello")
+        .await;
     expect_response(&mut other).await;
     let mut back = [0u8; 5];
     other.read_exact(&mut back).await.unwrap();
@@ -163,15 +180,25 @@ async fn one_address_cannot_hold_more_handshakes_than_its_cap() {
     let mut third = TcpStream::connect(node.addr).await.unwrap();
     let mut buf = [0u8; 1];
     let closed = tokio::time::timeout(Duration::from_secs(5), third.read(&mut buf)).await;
-    assert!(matches!(closed, Ok(Ok(0) | Err(_))), "the third is closed at once");
-    assert_eq!(node.metrics.snapshot().refusals(BudgetRefusal::SourceHandshakes), 1);
+    assert!(
+        matches!(closed, Ok(Ok(0) | Err(_))),
+        "the third is closed at once"
+    );
+    assert_eq!(
+        node.metrics
+            .snapshot()
+            .refusals(BudgetRefusal::SourceHandshakes),
+        1
+    );
     drop((held_a, held_b));
     eventually("the held handshakes end", || {
         metrics.snapshot().connections_active == 0
     })
     .await;
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
-    let mut stream = node.vless(user(1), Command::Tcp, echo.addr(), b"back").await;
+    let mut stream = node
+        .vless(user(1), Command::Tcp, echo.addr(), b"back")
+        .await;
     expect_response(&mut stream).await;
     node.stop().await;
 }
