@@ -71,9 +71,9 @@ allow_private_destinations = false
 handshake_timeout_secs = 10
 idle_timeout_secs = 300
 # Most simultaneous connections the node accepts. At start milly raises its descriptor limit
-# (RLIMIT_NOFILE) to the hard limit and lowers this and max_sockets_per_user to what the
-# limit allows, keeping descriptors for the website, bot and database (docs/limits.md);
-# values set here win when they are lower.
+# (RLIMIT_NOFILE) to the hard limit and lowers this, max_sockets_per_user and
+# max_connections_per_source to what the limit allows, keeping descriptors for the website,
+# bot and database (docs/limits.md); values set here win when they are lower.
 max_connections = 10000
 # Budgets that keep one user or one address from taking the node down (docs/limits.md).
 # Most live Mux.Cool sessions on one connection (Xray's client opens 8 at a time); a session

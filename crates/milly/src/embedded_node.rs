@@ -41,7 +41,7 @@ pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::Node
         max_mux_sessions: c.max_mux_sessions,
         max_sockets_per_user: c.max_sockets_per_user.min(fds.user_sockets),
         max_sockets: fds.node_sockets,
-        max_connections_per_source: c.max_connections_per_source,
+        max_connections_per_source: c.max_connections_per_source.min(fds.source_connections),
         max_handshakes_per_source: c.max_handshakes_per_source,
         max_connects_in_flight: c.max_connects_in_flight,
         fallback_idle_timeout: Duration::from_secs(c.fallback_idle_timeout_secs),

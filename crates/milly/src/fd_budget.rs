@@ -13,6 +13,8 @@ pub const PER_CONNECTION: u64 = 6;
 pub const WEBSITE_SHARE: u64 = 8;
 /// One user may hold at most this fraction (1/n) of the node's outbound sockets.
 pub const USER_SHARE: usize = 8;
+/// One client address may hold at most this fraction (1/n) of the node's connections.
+pub const SOURCE_SHARE: usize = 4;
 /// Taken as the limit when the system reports none (RLIM_INFINITY).
 const UNLIMITED: u64 = 1 << 20;
 
@@ -27,6 +29,8 @@ pub struct FdBudget {
     pub node_sockets: usize,
     /// Most outbound sockets of one user (`[node] max_sockets_per_user` at most this).
     pub user_sockets: usize,
+    /// Most connections from one address (`[node] max_connections_per_source` at most this).
+    pub source_connections: usize,
     /// Connections the website can be given.
     pub web_connections: usize,
     /// Descriptors left for the database, the bot, the feed and files.
@@ -49,6 +53,7 @@ pub fn split(limit: u64) -> FdBudget {
         node_connections: to_usize(connections),
         node_sockets: to_usize(sockets),
         user_sockets: (to_usize(sockets) / USER_SHARE).max(1),
+        source_connections: (to_usize(connections) / SOURCE_SHARE).max(1),
         web_connections: to_usize(web.max(1)),
         reserve,
     }
@@ -74,10 +79,11 @@ impl FdBudget {
     /// The line `milly serve` prints at start (no addresses).
     pub fn describe(&self) -> String {
         format!(
-            "descriptors: limit {}; node up to {} connections and {} outbound sockets ({} per \
-             user); website {} connections; {} reserved",
+            "descriptors: limit {}; node up to {} connections ({} per address) and {} outbound \
+             sockets ({} per user); website {} connections; {} reserved",
             self.limit,
             self.node_connections,
+            self.source_connections,
             self.node_sockets,
             self.user_sockets,
             self.web_connections,
@@ -102,6 +108,10 @@ mod tests {
                 b.user_sockets < b.node_sockets,
                 "{limit}: one user cannot take all"
             );
+            assert!(
+                b.source_connections < b.node_connections,
+                "{limit}: one address cannot take all"
+            );
         }
     }
 
@@ -113,6 +123,7 @@ mod tests {
         assert_eq!(b.node_connections, 224);
         assert_eq!(b.node_sockets, 448);
         assert_eq!(b.user_sockets, 56);
+        assert_eq!(b.source_connections, 56);
     }
 
     #[test]
