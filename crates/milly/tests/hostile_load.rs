@@ -347,12 +347,10 @@ async fn a_flooding_user_and_a_half_open_flood_leave_the_website_and_other_users
         accept_failures, 0,
         "the node ran out of descriptors:\n{log}"
     );
-    // Every attack met its budget: Mux sessions, reused ids, handshakes from one address.
-    for reason in [
-        "subscriber_sockets",
-        "mux_session_reused",
-        "source_handshakes",
-    ] {
+    // The attacks met their budgets: the user's sockets and one address's handshakes. (Whether
+    // the reused ids meet a live session or the exhausted budget first depends on which
+    // connection the node reads first; the node's scenarios prove each refusal on its own.)
+    for reason in ["subscriber_sockets", "source_handshakes"] {
         let count = refusals.iter().find(|(r, _)| r == reason).map(|(_, n)| *n);
         assert!(count.unwrap_or(0) > 0, "no {reason} refusals: {refusals:?}");
     }
