@@ -320,7 +320,7 @@ async fn a_flooding_user_and_a_half_open_flood_leave_the_website_and_other_users
     let accept_failures = log.matches("accept failed").count();
     println!(
         "descriptor limit {FD_LIMIT}: {fds_before} before, peak {peak_during}, {fds_after} after \
-         {:?}; half-open handshakes held {}; /healthz {health:?}; victim carried {carried:?}; \
+         {:?}; half-open attempts sent {}; /healthz {health:?}; victim carried {carried:?}; \
          `accept failed` logged {accept_failures} times; refusals {refusals:?}",
         settle_start.elapsed(),
         opened.load(Ordering::Relaxed),

@@ -395,7 +395,7 @@ async fn udp_session(
                 }
                 let target = match &resolved {
                     Some((d, addr)) if *d == peer => Some(*addr),
-                    _ => match shared.egress.resolve(host(&peer), peer.port, local).await {
+                    _ => match shared.egress().resolve(host(&peer), peer.port, local).await {
                         Ok(addrs) => addrs.first().copied().inspect(|&a| {
                             resolved = Some((peer.clone(), a));
                         }),

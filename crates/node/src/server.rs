@@ -4,6 +4,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
+
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -23,6 +25,8 @@ use crate::session;
 use crate::tls::{self, TlsError};
 use crate::xudp::{self, XudpTable};
 
+/// How often the node re-reads this machine's interface addresses.
+const OWN_ADDRESSES_REFRESH: Duration = Duration::from_secs(60);
 /// Pause after a failed `accept` (for example out of file descriptors) before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -41,7 +45,8 @@ pub(crate) struct Shared {
     pub(crate) config: NodeConfig,
     pub(crate) access: AccessTable,
     pub(crate) metrics: Arc<Metrics>,
-    pub(crate) egress: EgressPolicy,
+    /// Where users may go; its list of this machine's addresses is refreshed while running.
+    egress: ArcSwap<EgressPolicy>,
     pub(crate) xudp: XudpTable,
     /// Outbound sockets per user and in total.
     pub(crate) sockets: Arc<SocketBudget>,
@@ -49,6 +54,29 @@ pub(crate) struct Shared {
     pub(crate) sources: Arc<SourceTable>,
     /// Outbound connects under way, node-wide.
     pub(crate) connects: Arc<Semaphore>,
+}
+
+impl Shared {
+    /// The egress policy in force now.
+    pub(crate) fn egress(&self) -> Arc<EgressPolicy> {
+        self.egress.load_full()
+    }
+
+    /// The policy for this node's configuration and this machine's current addresses.
+    fn egress_policy(config: &NodeConfig) -> EgressPolicy {
+        let mut own = config.own_addresses.clone();
+        if !config.listen.ip().is_unspecified() {
+            own.push(config.listen.ip());
+        }
+        own.extend(egress::local_addresses());
+        own.sort();
+        own.dedup();
+        EgressPolicy {
+            allow_private: config.allow_private_destinations,
+            own,
+            allow_smtp: config.allow_smtp,
+        }
+    }
 }
 
 /// How a connection proves itself before the VLESS request.
@@ -101,18 +129,7 @@ impl Node {
             }
             source => Transport::Tls(TlsAcceptor::from(tls::server_config(source)?)),
         };
-        let mut own = config.own_addresses.clone();
-        if !config.listen.ip().is_unspecified() {
-            own.push(config.listen.ip());
-        }
-        own.extend(egress::local_addresses());
-        own.sort();
-        own.dedup();
-        let egress = EgressPolicy {
-            allow_private: config.allow_private_destinations,
-            own,
-            allow_smtp: config.allow_smtp,
-        };
+        let egress = ArcSwap::from_pointee(Shared::egress_policy(&config));
         Ok(Self {
             shared: Arc::new(Shared {
                 sockets: SocketBudget::new(config.max_sockets_per_user, config.max_sockets),
@@ -152,6 +169,10 @@ impl Node {
                 .enforce_expiry(shutdown.child_token()),
         );
         tasks.spawn(sweep_xudp(self.shared.clone(), shutdown.child_token()));
+        tasks.spawn(refresh_own_addresses(
+            self.shared.clone(),
+            shutdown.child_token(),
+        ));
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(port = addr.port(), "VLESS node listening");
         }
@@ -203,6 +224,21 @@ impl Node {
             "VLESS node stopped"
         );
         Ok(())
+    }
+}
+
+/// Re-reads this machine's interface addresses now and then, so an address gained while
+/// running (DHCP, a new IPv6 address) is refused as a destination too.
+async fn refresh_own_addresses(shared: Arc<Shared>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(OWN_ADDRESSES_REFRESH) => {
+                // Listing interfaces is one netlink round trip, quick enough to do here.
+                let policy = Shared::egress_policy(&shared.config);
+                shared.egress.store(Arc::new(policy));
+            }
+        }
     }
 }
 

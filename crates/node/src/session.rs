@@ -275,7 +275,7 @@ pub(crate) async fn connect_out(
     };
     let _node = shared.connects.acquire().await.ok()?;
     match shared
-        .egress
+        .egress()
         .connect(host(destination), destination.port, local)
         .await
     {

@@ -64,7 +64,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let addrs = match shared
-        .egress
+        .egress()
         .resolve(host(destination), destination.port, local)
         .await
     {
