@@ -190,17 +190,17 @@ where
     vless::encode_response(&mut response);
     match (request.command, request.destination) {
         (Command::Tcp, Some(destination)) => {
-            let lease = match shared.sockets.take(request.user.lookup_key()) {
+            // Held until the relay ends: the destination socket counts against the user.
+            let _lease = match shared.sockets.take(request.user.lookup_key()) {
                 Ok(lease) => lease,
                 Err(refusal) => {
                     shared.metrics.refused(refusal);
                     return Ok(());
                 }
             };
-            let Some(remote) = connect_out(&destination, local, None, shared).await else {
+            let Some(mut remote) = connect_out(&destination, local, None, shared).await else {
                 return Ok(());
             };
-            let (_lease, mut remote) = (lease, remote);
             shared.metrics.session_started();
             if vision {
                 // The response header goes out unpadded, then the relay runs inside Vision.
