@@ -177,3 +177,30 @@ pub async fn register_embedded_node(app: &app::App) -> Result<()> {
         .context("cannot register the embedded node")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_descriptor_budget_lowers_the_caps_and_lower_config_values_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config::Config::default();
+        config.service.data_dir = dir.path().to_owned();
+        config.node.max_sockets_per_user = 10;
+        config.node.allowed_smtp = true;
+        config.node.fallback_proxy_protocol = true;
+        let fds = crate::fd_budget::split(2048);
+        let node = node_config(&config, &fds).unwrap();
+        // The defaults (10000 connections, 256 per source) are above what 2048 descriptors hold.
+        assert_eq!(node.max_connections, fds.node_connections);
+        assert_eq!(node.max_connections_per_source, fds.source_connections);
+        assert_eq!(node.max_sockets, fds.node_sockets);
+        // 10 is below the computed 56 per user: the operator's value wins.
+        assert_eq!(node.max_sockets_per_user, 10);
+        assert!(node.allow_smtp && node.fallback_proxy_protocol);
+        assert_eq!(node.fallback_max_lifetime, Duration::from_secs(600));
+        // public_host (127.0.0.1 by default) is one of the node's own addresses.
+        assert_eq!(node.own_addresses, vec![IpAddr::from([127, 0, 0, 1])]);
+    }
+}
