@@ -225,7 +225,26 @@ pub struct NodeConfig {
     pub fallback: Option<SocketAddr>,
     pub handshake_timeout_secs: u64,
     pub idle_timeout_secs: u64,
+    /// Most simultaneous connections; lowered at start to what the descriptor limit allows.
     pub max_connections: usize,
+    /// Most live Mux.Cool sessions on one connection.
+    pub max_mux_sessions: usize,
+    /// Most outbound sockets (TCP, UDP, XUDP) one user holds across all their connections.
+    pub max_sockets_per_user: usize,
+    /// Most simultaneous connections from one client address (IPv4, or IPv6 /64).
+    pub max_connections_per_source: usize,
+    /// Most simultaneous unfinished handshakes from one client address.
+    pub max_handshakes_per_source: usize,
+    /// Most outbound connects under way at once, node-wide.
+    pub max_connects_in_flight: usize,
+    /// A stranger's relay to the fallback (or REALITY's dest) idle this long is closed.
+    pub fallback_idle_timeout_secs: u64,
+    /// A stranger's relay to the fallback (or REALITY's dest) is closed after this long.
+    pub fallback_max_lifetime_secs: u64,
+    /// Let users reach SMTP ports 25, 465 and 587.
+    pub allowed_smtp: bool,
+    /// Start connections to the fallback with a PROXY protocol v2 header.
+    pub fallback_proxy_protocol: bool,
 }
 
 impl Default for NodeConfig {
@@ -245,6 +264,15 @@ impl Default for NodeConfig {
             handshake_timeout_secs: 10,
             idle_timeout_secs: 300,
             max_connections: 10_000,
+            max_mux_sessions: 128,
+            max_sockets_per_user: 512,
+            max_connections_per_source: 256,
+            max_handshakes_per_source: 32,
+            max_connects_in_flight: 256,
+            fallback_idle_timeout_secs: 60,
+            fallback_max_lifetime_secs: 600,
+            allowed_smtp: false,
+            fallback_proxy_protocol: false,
         }
     }
 }

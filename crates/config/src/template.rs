@@ -87,8 +87,32 @@ allow_private_destinations = false
 # Seconds a client has to complete the handshake, and an idle connection stays open.
 handshake_timeout_secs = 10
 idle_timeout_secs = 300
-# Most simultaneous connections the node accepts.
+# Most simultaneous connections the node accepts. At start milly raises its descriptor limit
+# (RLIMIT_NOFILE) to the hard limit and lowers this, max_sockets_per_user and
+# max_connections_per_source to what the limit allows, keeping descriptors for the website,
+# bot and database (docs/limits.md); values set here win when they are lower.
 max_connections = 10000
+# Budgets that keep one user or one address from taking the node down (docs/limits.md).
+# Most live Mux.Cool sessions on one connection (Xray's client opens 8 at a time); a session
+# beyond it, or a new session reusing a live session's id, is refused.
+max_mux_sessions = 128
+# Most outbound sockets (TCP, UDP, XUDP) one user holds across all their connections.
+max_sockets_per_user = 512
+# Most simultaneous connections, and unfinished handshakes, from one client address (IPv6
+# counted per /64). Counted in memory only; addresses are never written anywhere.
+max_connections_per_source = 256
+max_handshakes_per_source = 32
+# Most outbound connects under way at once for the whole node (each connection also has 8).
+max_connects_in_flight = 256
+# A stranger handed to the fallback (or REALITY's dest) is disconnected after this many idle
+# seconds, and after this many seconds in all.
+fallback_idle_timeout_secs = 60
+fallback_max_lifetime_secs = 600
+# Let users send mail directly (ports 25, 465, 587). Off: open SMTP gets servers blacklisted.
+allowed_smtp = false
+# Start each connection to the fallback with a PROXY protocol v2 header carrying the
+# stranger's address. Only for a fallback that expects it (it breaks one that does not).
+fallback_proxy_protocol = false
 
 [node.tls]
 # PEM certificate chain and key (e.g. from Let's Encrypt). Unset = a self-signed certificate

@@ -69,8 +69,35 @@ pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
         if node.idle_timeout_secs == 0 {
             return Err(invalid("node.idle_timeout_secs", "must be at least 1"));
         }
-        if node.max_connections == 0 {
-            return Err(invalid("node.max_connections", "must be at least 1"));
+        for (key, value) in [
+            ("node.max_connections", node.max_connections),
+            ("node.max_mux_sessions", node.max_mux_sessions),
+            ("node.max_sockets_per_user", node.max_sockets_per_user),
+            (
+                "node.max_connections_per_source",
+                node.max_connections_per_source,
+            ),
+            (
+                "node.max_handshakes_per_source",
+                node.max_handshakes_per_source,
+            ),
+            ("node.max_connects_in_flight", node.max_connects_in_flight),
+            (
+                "node.fallback_idle_timeout_secs",
+                node.fallback_idle_timeout_secs as usize,
+            ),
+            (
+                "node.fallback_max_lifetime_secs",
+                node.fallback_max_lifetime_secs as usize,
+            ),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
+        // Mux.Cool session ids are 16 bits.
+        if node.max_mux_sessions > usize::from(u16::MAX) {
+            return Err(invalid("node.max_mux_sessions", "must be at most 65535"));
         }
         if node.listen == c.web.listen {
             return Err(invalid("node.listen", "must differ from web.listen"));
@@ -477,6 +504,24 @@ mod tests {
         let id = c.client_identity();
         assert_eq!(id.client(ip("127.0.0.1"), &h), ip("192.0.2.5"));
         assert_eq!(id.client(ip("203.0.113.1"), &h), ip("203.0.113.1"));
+    }
+
+    #[test]
+    fn node_caps_must_be_at_least_one_and_mux_sessions_fit_sixteen_bits() {
+        let mut c = ok();
+        c.node.max_sockets_per_user = 0;
+        assert_eq!(validate(&c).unwrap_err().key, "node.max_sockets_per_user");
+        let mut c = ok();
+        c.node.fallback_max_lifetime_secs = 0;
+        assert_eq!(
+            validate(&c).unwrap_err().key,
+            "node.fallback_max_lifetime_secs"
+        );
+        let mut c = ok();
+        c.node.max_mux_sessions = 70_000;
+        assert_eq!(validate(&c).unwrap_err().key, "node.max_mux_sessions");
+        c.node.max_mux_sessions = 65_535;
+        assert!(validate(&c).is_ok());
     }
 
     #[test]

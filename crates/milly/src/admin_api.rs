@@ -159,6 +159,21 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
             "Requests the node does not serve.",
             m.unsupported,
         );
+        // Labelled by reason only: never an address or a user. ("subscriber_sockets" is one
+        // user's socket budget.)
+        let name = "milly_node_budget_refusals_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Sessions and connections refused to keep a user or an address within its budget.\n# TYPE {name} counter"
+        );
+        for reason in node::BudgetRefusal::ALL {
+            let _ = writeln!(
+                out,
+                "{name}{{reason=\"{}\"}} {}",
+                reason.label(),
+                m.refusals(reason)
+            );
+        }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

@@ -2,14 +2,18 @@
 //! generated once into the data directory and regenerated when its names change, or REALITY
 //! from `[node.reality]`), and its record in the store so every front end prints links to it.
 
+use std::net::{IpAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use domain::{Location, NodeSecurity, RealityParams, TlsParams};
 
 use crate::data_dir;
+use crate::fd_budget::FdBudget;
 
-pub fn node_config(config: &config::Config) -> Result<node::NodeConfig> {
+/// The node's settings from `[node]`, its caps lowered to what the descriptor budget `fds`
+/// allows (a lower value in the config wins).
+pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::NodeConfig> {
     let c = &config.node;
     let tls = match (&c.tls.cert, &c.tls.key) {
         _ if c.security == config::NodeSecurityKind::Reality => {
@@ -30,10 +34,33 @@ pub fn node_config(config: &config::Config) -> Result<node::NodeConfig> {
         fallback: c.fallback.unwrap_or(config.web.listen),
         handshake_timeout: Duration::from_secs(c.handshake_timeout_secs),
         idle_timeout: Duration::from_secs(c.idle_timeout_secs),
-        max_connections: c.max_connections,
+        max_connections: c.max_connections.min(fds.node_connections),
         allow_private_destinations: c.allow_private_destinations,
-        own_addresses: Vec::new(),
+        own_addresses: public_host_addresses(&c.public_host),
+        allow_smtp: c.allowed_smtp,
+        max_mux_sessions: c.max_mux_sessions,
+        max_sockets_per_user: c.max_sockets_per_user.min(fds.user_sockets),
+        max_sockets: fds.node_sockets,
+        max_connections_per_source: c.max_connections_per_source.min(fds.source_connections),
+        max_handshakes_per_source: c.max_handshakes_per_source,
+        max_connects_in_flight: c.max_connects_in_flight,
+        fallback_idle_timeout: Duration::from_secs(c.fallback_idle_timeout_secs),
+        fallback_max_lifetime: Duration::from_secs(c.fallback_max_lifetime_secs),
+        fallback_proxy_protocol: c.fallback_proxy_protocol,
     })
+}
+
+/// What `[node] public_host` resolves to: the node's own public addresses, which users must
+/// not reach through it (its interfaces' addresses are added by the node itself). A name that
+/// does not resolve at start adds nothing.
+fn public_host_addresses(public_host: &str) -> Vec<IpAddr> {
+    if let Ok(ip) = public_host.parse::<IpAddr>() {
+        return vec![ip];
+    }
+    (public_host, 0)
+        .to_socket_addrs()
+        .map(|addrs| addrs.map(|a| a.ip()).collect())
+        .unwrap_or_default()
 }
 
 /// `[node.reality]` as the node takes it (config has already checked the values; the errors
@@ -149,4 +176,31 @@ pub async fn register_embedded_node(app: &app::App) -> Result<()> {
         .await
         .context("cannot register the embedded node")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_descriptor_budget_lowers_the_caps_and_lower_config_values_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config::Config::default();
+        config.service.data_dir = dir.path().to_owned();
+        config.node.max_sockets_per_user = 10;
+        config.node.allowed_smtp = true;
+        config.node.fallback_proxy_protocol = true;
+        let fds = crate::fd_budget::split(2048);
+        let node = node_config(&config, &fds).unwrap();
+        // The defaults (10000 connections, 256 per source) are above what 2048 descriptors hold.
+        assert_eq!(node.max_connections, fds.node_connections);
+        assert_eq!(node.max_connections_per_source, fds.source_connections);
+        assert_eq!(node.max_sockets, fds.node_sockets);
+        // 10 is below the computed 56 per user: the operator's value wins.
+        assert_eq!(node.max_sockets_per_user, 10);
+        assert!(node.allow_smtp && node.fallback_proxy_protocol);
+        assert_eq!(node.fallback_max_lifetime, Duration::from_secs(600));
+        // public_host (127.0.0.1 by default) is one of the node's own addresses.
+        assert_eq!(node.own_addresses, vec![IpAddr::from([127, 0, 0, 1])]);
+    }
 }

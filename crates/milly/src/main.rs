@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod data_dir;
 mod embedded_node;
+mod fd_budget;
 mod feed;
 
 use std::process::ExitCode;

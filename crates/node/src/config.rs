@@ -11,6 +11,24 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Most simultaneous connections (proxied, fallback and handshaking together).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Most live Mux.Cool sessions on one connection (Xray's client opens 8 at a time by default).
+pub const DEFAULT_MAX_MUX_SESSIONS: usize = 128;
+/// Most outbound sockets (TCP, UDP, XUDP) one user holds across all their connections.
+pub const DEFAULT_MAX_SOCKETS_PER_USER: usize = 512;
+/// Most outbound sockets of the whole node.
+pub const DEFAULT_MAX_SOCKETS: usize = 20_000;
+/// Most simultaneous connections from one client address (IPv4, or IPv6 /64).
+pub const DEFAULT_MAX_CONNECTIONS_PER_SOURCE: usize = 256;
+/// Most simultaneous unfinished handshakes from one client address.
+pub const DEFAULT_MAX_HANDSHAKES_PER_SOURCE: usize = 32;
+/// Most outbound connects under way at once for the whole node.
+pub const DEFAULT_MAX_CONNECTS_IN_FLIGHT: usize = 256;
+/// Most outbound connects under way at once for one connection (Mux sessions open in parallel).
+pub const CONNECTS_IN_FLIGHT_PER_CONNECTION: usize = 8;
+/// A stranger's relay to the website (or REALITY's dest) that moves no byte for this long ends.
+pub const DEFAULT_FALLBACK_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// A stranger's relay to the website (or REALITY's dest) ends after this long whatever it does.
+pub const DEFAULT_FALLBACK_MAX_LIFETIME: Duration = Duration::from_secs(600);
 
 /// Where the node's certificate comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +76,27 @@ pub struct NodeConfig {
     /// when `listen` is a wildcard address). The address a client connected to is always
     /// refused as well.
     pub own_addresses: Vec<IpAddr>,
+    /// Let users reach SMTP ports (25, 465, 587); refused by default against spam.
+    pub allow_smtp: bool,
+    /// Most live Mux.Cool sessions on one connection; a `New` frame beyond it is refused.
+    pub max_mux_sessions: usize,
+    /// Most outbound sockets (TCP, UDP, XUDP) one user holds across all their connections.
+    pub max_sockets_per_user: usize,
+    /// Most outbound sockets of the whole node.
+    pub max_sockets: usize,
+    /// Most simultaneous connections from one client address (IPv4, or IPv6 /64).
+    pub max_connections_per_source: usize,
+    /// Most simultaneous unfinished handshakes from one client address.
+    pub max_handshakes_per_source: usize,
+    /// Most outbound connects under way at once for the whole node.
+    pub max_connects_in_flight: usize,
+    /// A stranger's relay to the fallback (or REALITY's dest) idle this long ends.
+    pub fallback_idle_timeout: Duration,
+    /// A stranger's relay to the fallback (or REALITY's dest) ends after this long.
+    pub fallback_max_lifetime: Duration,
+    /// Start the connection to the fallback website with a PROXY protocol v2 header carrying
+    /// the stranger's address (for a website that accepts it).
+    pub fallback_proxy_protocol: bool,
 }
 
 impl NodeConfig {
@@ -72,6 +111,16 @@ impl NodeConfig {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             allow_private_destinations: false,
             own_addresses: Vec::new(),
+            allow_smtp: false,
+            max_mux_sessions: DEFAULT_MAX_MUX_SESSIONS,
+            max_sockets_per_user: DEFAULT_MAX_SOCKETS_PER_USER,
+            max_sockets: DEFAULT_MAX_SOCKETS,
+            max_connections_per_source: DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
+            max_handshakes_per_source: DEFAULT_MAX_HANDSHAKES_PER_SOURCE,
+            max_connects_in_flight: DEFAULT_MAX_CONNECTS_IN_FLIGHT,
+            fallback_idle_timeout: DEFAULT_FALLBACK_IDLE_TIMEOUT,
+            fallback_max_lifetime: DEFAULT_FALLBACK_MAX_LIFETIME,
+            fallback_proxy_protocol: false,
         }
     }
 }
@@ -92,5 +141,8 @@ mod tests {
         assert_eq!(config.handshake_timeout, DEFAULT_HANDSHAKE_TIMEOUT);
         assert_eq!(config.idle_timeout, DEFAULT_IDLE_TIMEOUT);
         assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(config.max_mux_sessions, DEFAULT_MAX_MUX_SESSIONS);
+        assert!(!config.allow_smtp);
+        assert!(!config.fallback_proxy_protocol);
     }
 }

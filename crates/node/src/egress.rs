@@ -10,6 +10,8 @@ use tokio::net::{lookup_host, TcpStream};
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Resolved addresses tried for one destination before giving up.
 const MAX_ATTEMPTS: usize = 4;
+/// SMTP submission and relay ports, refused unless the operator allows them (spam).
+pub const SMTP_PORTS: [u16; 3] = [25, 465, 587];
 
 /// Why the node did not connect to a destination. Carries no address on purpose.
 #[derive(Debug, thiserror::Error)]
@@ -30,14 +32,29 @@ pub enum Host<'a> {
 }
 
 /// Where users may go: public unicast addresses other than the node's own, or everything when
-/// private destinations are allowed (tests and trusted setups).
+/// private destinations are allowed (tests and trusted setups); never SMTP ports unless
+/// `allow_smtp`.
 #[derive(Debug, Clone)]
 pub struct EgressPolicy {
     pub allow_private: bool,
     pub own: Vec<IpAddr>,
+    pub allow_smtp: bool,
+}
+
+/// Every address of this machine's interfaces (so a node listening on `0.0.0.0` still refuses
+/// its own public address); empty when they cannot be listed.
+pub fn local_addresses() -> Vec<IpAddr> {
+    if_addrs::get_if_addrs()
+        .map(|list| list.into_iter().map(|i| i.ip()).collect())
+        .unwrap_or_default()
 }
 
 impl EgressPolicy {
+    /// Whether users may reach `port` at all.
+    pub fn permits_port(&self, port: u16) -> bool {
+        self.allow_smtp || !SMTP_PORTS.contains(&port)
+    }
+
     /// Whether the node may connect to `ip` for a user. `local` is the address the client
     /// reached the node on: one of the node's own, refused like `own`.
     pub fn permits(&self, ip: IpAddr, local: Option<IpAddr>) -> bool {
@@ -57,6 +74,9 @@ impl EgressPolicy {
         port: u16,
         local: Option<IpAddr>,
     ) -> Result<Vec<SocketAddr>, EgressError> {
+        if !self.permits_port(port) {
+            return Err(EgressError::Refused);
+        }
         let resolved: Vec<SocketAddr> = match host {
             Host::Ip(ip) => vec![SocketAddr::new(ip, port)],
             Host::Name(name) => match name.parse::<IpAddr>() {
@@ -115,7 +135,8 @@ fn canonical(ip: IpAddr) -> IpAddr {
 }
 
 /// Whether `ip` is an ordinary public unicast address (not loopback, private, link-local,
-/// unspecified, multicast, broadcast, CGNAT or reserved).
+/// unspecified, multicast, broadcast, CGNAT, benchmarking or reserved; no IPv6 address that
+/// tunnels to an IPv4 one other than public NAT64).
 pub fn is_public(ip: IpAddr) -> bool {
     match canonical(ip) {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -127,8 +148,10 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
     let [a, b, ..] = ip.octets();
     let this_network = a == 0;
     let cgnat = a == 100 && (b & 0xc0) == 64;
+    let benchmarking = a == 198 && (b & 0xfe) == 18;
     let reserved = a >= 240;
     !(this_network
+        || benchmarking
         || ip.is_loopback()
         || ip.is_private()
         || ip.is_link_local()
@@ -150,7 +173,15 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         let v4 = Ipv4Addr::from(((c as u32) << 16) | d as u32);
         return is_public_v4(v4);
     }
+    // 6to4 (2002::/16) and Teredo (2001::/32) reach IPv4 networks through relays, and
+    // IPv4-compatible ::a.b.c.d is deprecated: refused outright rather than decoded.
+    let six_to_four = first == 0x2002;
+    let teredo = first == 0x2001 && ip.segments()[1] == 0;
+    let ipv4_compatible = ip.segments()[..6] == [0; 6];
     !(ip.is_loopback()
+        || six_to_four
+        || teredo
+        || ipv4_compatible
         || ip.is_unspecified()
         || ip.is_multicast()
         || unique_local
@@ -170,6 +201,7 @@ mod tests {
         EgressPolicy {
             allow_private: false,
             own: vec![ip("203.0.113.7")],
+            allow_smtp: false,
         }
     }
 
@@ -259,8 +291,76 @@ mod tests {
         let open = EgressPolicy {
             allow_private: true,
             own: vec![],
+            allow_smtp: false,
         };
         assert!(open.permits(ip("192.168.0.10"), None));
+    }
+
+    #[test]
+    fn the_benchmarking_network_is_refused_but_its_neighbours_are_not() {
+        for s in ["198.18.0.1", "198.19.255.254", "::ffff:198.18.3.4"] {
+            assert!(!is_public(ip(s)), "{s} must be refused");
+        }
+        for s in ["198.17.255.255", "198.20.0.1"] {
+            assert!(is_public(ip(s)), "{s} must be allowed");
+        }
+    }
+
+    #[test]
+    fn six_to_four_teredo_and_ipv4_compatible_ipv6_addresses_are_refused() {
+        for s in [
+            "2002:7f00:1::1",
+            "2002:0101:0101::1",
+            "2001:0:4136:e378::1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::1.1.1.1",
+        ] {
+            assert!(!is_public(ip(s)), "{s} must be refused");
+        }
+        assert!(
+            is_public(ip("2001:4860::1")),
+            "2001:4860::/32 is not Teredo"
+        );
+    }
+
+    #[tokio::test]
+    async fn smtp_ports_are_refused_unless_allowed_even_to_private_destinations() {
+        let mut open = EgressPolicy {
+            allow_private: true,
+            own: vec![],
+            allow_smtp: false,
+        };
+        for port in SMTP_PORTS {
+            let err = open.resolve(Host::Ip(ip("1.1.1.1")), port, None).await;
+            assert!(matches!(err, Err(EgressError::Refused)), "port {port}");
+        }
+        assert!(open
+            .resolve(Host::Ip(ip("1.1.1.1")), 2525, None)
+            .await
+            .is_ok());
+        open.allow_smtp = true;
+        assert!(open
+            .resolve(Host::Ip(ip("1.1.1.1")), 25, None)
+            .await
+            .is_ok());
+    }
+
+    #[test]
+    fn this_machines_interface_addresses_are_listed_and_refused_as_own() {
+        let local = local_addresses();
+        assert!(
+            local.iter().any(|a| a.is_loopback()),
+            "the loopback interface is listed: {local:?}"
+        );
+        let policy = EgressPolicy {
+            allow_private: false,
+            own: local.clone(),
+            allow_smtp: false,
+        };
+        for a in local {
+            assert!(!policy.permits(a, None), "{a} is this machine's");
+        }
     }
 
     #[tokio::test]

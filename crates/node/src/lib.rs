@@ -33,10 +33,12 @@
 //! `session` reads the request over any byte stream (so REALITY can replace TLS) and
 //! dispatches to `relay` (TCP), `udp` (the UDP command) or `mux` (Mux.Cool with XUDP,
 //! mappings in `xudp`); everything else goes to `fallback`. `access` holds the users and
-//! cuts their sessions, `egress` decides where users may go.
+//! cuts their sessions, `egress` decides where users may go, `budget` holds each user's
+//! sockets and each source address's connections and handshakes within their caps.
 #![forbid(unsafe_code)]
 
 pub mod access;
+mod budget;
 pub mod config;
 pub mod egress;
 mod fallback;
@@ -56,7 +58,7 @@ mod xudp;
 
 pub use access::{AccessEntry, AccessTable, AccessUpdate, Applied};
 pub use config::{NodeConfig, PersistedCert, TlsSource};
-pub use metrics::{Metrics, MetricsSnapshot};
+pub use metrics::{BudgetRefusal, Metrics, MetricsSnapshot};
 pub use reality::RealitySettings;
 pub use server::{Node, NodeError};
 pub use tls::{generate_self_signed, TlsError};

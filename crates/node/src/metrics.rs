@@ -1,4 +1,5 @@
-//! Aggregate counters of the node: no labels, nothing per user, nothing per destination.
+//! Aggregate counters of the node: nothing per user, nothing per address or destination; the
+//! only label is a refusal's reason.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -21,6 +22,46 @@ pub enum HandshakeFailure {
     Unsupported,
 }
 
+/// Why the node refused something to keep one user or one address within its budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetRefusal {
+    /// A Mux connection already had `max_mux_sessions` live sessions.
+    MuxSessions,
+    /// A Mux `New` frame named a session id that is still live.
+    MuxSessionReused,
+    /// The user already held `max_sockets_per_user` outbound sockets.
+    UserSockets,
+    /// The node already held its most outbound sockets.
+    NodeSockets,
+    /// The client's address (IPv4, or IPv6 /64) already had `max_connections_per_source`.
+    SourceConnections,
+    /// The client's address already had `max_handshakes_per_source` handshakes under way.
+    SourceHandshakes,
+}
+
+impl BudgetRefusal {
+    pub const ALL: [BudgetRefusal; 6] = [
+        BudgetRefusal::MuxSessions,
+        BudgetRefusal::MuxSessionReused,
+        BudgetRefusal::UserSockets,
+        BudgetRefusal::NodeSockets,
+        BudgetRefusal::SourceConnections,
+        BudgetRefusal::SourceHandshakes,
+    ];
+
+    /// The metric label: a reason, never an address or a user.
+    pub fn label(self) -> &'static str {
+        match self {
+            BudgetRefusal::MuxSessions => "mux_sessions",
+            BudgetRefusal::MuxSessionReused => "mux_session_reused",
+            BudgetRefusal::UserSockets => "subscriber_sockets",
+            BudgetRefusal::NodeSockets => "node_sockets",
+            BudgetRefusal::SourceConnections => "source_connections",
+            BudgetRefusal::SourceHandshakes => "source_handshakes",
+        }
+    }
+}
+
 /// Live counters, shared by every connection task.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -33,6 +74,7 @@ pub struct Metrics {
     fallbacks: AtomicU64,
     revocation_cuts: AtomicU64,
     failures: [AtomicU64; 7],
+    refusals: [AtomicU64; 6],
 }
 
 /// A copy of the counters at one moment.
@@ -60,6 +102,15 @@ pub struct MetricsSnapshot {
     pub egress_refused: u64,
     pub connect_failed: u64,
     pub unsupported: u64,
+    /// Refusals per [`BudgetRefusal`], in the order of [`BudgetRefusal::ALL`].
+    pub budget_refusals: [u64; 6],
+}
+
+impl MetricsSnapshot {
+    /// How often the node refused for `reason`.
+    pub fn refusals(&self, reason: BudgetRefusal) -> u64 {
+        self.budget_refusals[reason as usize]
+    }
 }
 
 impl Metrics {
@@ -81,6 +132,7 @@ impl Metrics {
             egress_refused: f(HandshakeFailure::EgressRefused),
             connect_failed: f(HandshakeFailure::ConnectFailed),
             unsupported: f(HandshakeFailure::Unsupported),
+            budget_refusals: BudgetRefusal::ALL.map(|r| self.refusals[r as usize].load(Relaxed)),
         }
     }
 
@@ -107,6 +159,10 @@ impl Metrics {
 
     pub(crate) fn failure(&self, kind: HandshakeFailure) {
         self.failures[kind as usize].fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn refused(&self, reason: BudgetRefusal) {
+        self.refusals[reason as usize].fetch_add(1, Relaxed);
     }
 
     /// Adds bytes counted locally by a relay; called in bulk, not per read.
@@ -141,6 +197,21 @@ mod tests {
         assert_eq!(s.unknown_user, 2);
         assert_eq!(s.unsupported, 1);
         assert_eq!(s.tls_failures + s.not_vless + s.handshake_timeouts, 0);
+    }
+
+    #[test]
+    fn each_refusal_reason_has_its_own_counter_and_label() {
+        let m = Metrics::default();
+        m.refused(BudgetRefusal::UserSockets);
+        m.refused(BudgetRefusal::UserSockets);
+        m.refused(BudgetRefusal::SourceHandshakes);
+        let s = m.snapshot();
+        assert_eq!(s.refusals(BudgetRefusal::UserSockets), 2);
+        assert_eq!(s.refusals(BudgetRefusal::SourceHandshakes), 1);
+        assert_eq!(s.refusals(BudgetRefusal::MuxSessions), 0);
+        let labels: std::collections::HashSet<_> =
+            BudgetRefusal::ALL.iter().map(|r| r.label()).collect();
+        assert_eq!(labels.len(), BudgetRefusal::ALL.len());
     }
 
     #[test]

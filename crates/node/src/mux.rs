@@ -12,14 +12,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use vless::mux::{self, Frame, Network, Status};
 use vless::{Address, Destination, Parse};
 
-use crate::metrics::Metrics;
+use crate::budget::SocketLease;
+use crate::config::CONNECTS_IN_FLIGHT_PER_CONNECTION;
+use crate::metrics::{BudgetRefusal, Metrics};
 use crate::server::Shared;
-use crate::session::{egress_failure, host};
+use crate::session::{connect_out, egress_failure, host};
 use crate::udp::{give_datagram_buffer, take_datagram_buffer};
 use crate::xudp::{Claim, MappingKey, XudpTable};
 
@@ -55,6 +57,7 @@ where
     let (mut reader, mut writer) = tokio::io::split(stream);
     let (to_client, mut outbound) = mpsc::channel::<Vec<u8>>(OUTBOUND_QUEUE);
     let active = Arc::new(AtomicBool::new(true));
+    let connects = Arc::new(Semaphore::new(CONNECTS_IN_FLIGHT_PER_CONNECTION));
 
     let write_side = {
         let active = active.clone();
@@ -87,16 +90,13 @@ where
                     Ok(Parse::NeedMore) => break,
                     Err(_) => return Err(io::Error::from(io::ErrorKind::InvalidData)),
                 };
-                handle(
-                    frame,
+                let conn = Connection {
                     user,
-                    &mut sessions,
-                    &mut tasks,
-                    &to_client,
                     local,
-                    shared,
-                )
-                .await;
+                    connects: &connects,
+                    to_client: &to_client,
+                };
+                handle(frame, &conn, &mut sessions, &mut tasks, shared).await;
             }
             buf.drain(..used);
             buf.reserve(STREAM_READ);
@@ -126,19 +126,62 @@ where
     }
 }
 
+/// What every frame of one Mux connection shares.
+struct Connection<'a> {
+    user: [u8; 16],
+    local: Option<IpAddr>,
+    /// This connection's connects in flight.
+    connects: &'a Arc<Semaphore>,
+    to_client: &'a mpsc::Sender<Vec<u8>>,
+}
+
+/// Whether a `New` frame for `id` may open a session: not while a session of that id is live,
+/// nor beyond `max_mux_sessions` live ones. Sessions that ended on their own are forgotten
+/// here, so a client that never sends `End` still frees its slots.
+fn session_allowed(
+    id: u16,
+    sessions: &mut HashMap<u16, mpsc::Sender<Inbound>>,
+    max: usize,
+) -> Result<(), BudgetRefusal> {
+    if sessions.get(&id).is_some_and(|s| !s.is_closed()) {
+        return Err(BudgetRefusal::MuxSessionReused);
+    }
+    if sessions.len() >= max {
+        sessions.retain(|_, s| !s.is_closed());
+    }
+    if sessions.len() >= max && !sessions.contains_key(&id) {
+        return Err(BudgetRefusal::MuxSessions);
+    }
+    Ok(())
+}
+
 /// Applies one client frame.
 async fn handle(
     frame: Frame<'_>,
-    user: [u8; 16],
+    conn: &Connection<'_>,
     sessions: &mut HashMap<u16, mpsc::Sender<Inbound>>,
     tasks: &mut JoinSet<()>,
-    to_client: &mpsc::Sender<Vec<u8>>,
-    local: Option<IpAddr>,
     shared: &Arc<Shared>,
 ) {
     let id = frame.session_id;
+    let (user, local, to_client) = (conn.user, conn.local, conn.to_client);
     match frame.status {
         Status::New { target, global_id } => {
+            let allowed = session_allowed(id, sessions, shared.config.max_mux_sessions)
+                .and_then(|()| shared.sockets.take(user));
+            let lease = match allowed {
+                Ok(lease) => lease,
+                // A live session keeps going; a reused id is never a second socket.
+                Err(BudgetRefusal::MuxSessionReused) => {
+                    shared.metrics.refused(BudgetRefusal::MuxSessionReused);
+                    return;
+                }
+                Err(refusal) => {
+                    shared.metrics.refused(refusal);
+                    let _ = to_client.send(end(id, true)).await;
+                    return;
+                }
+            };
             let (tx, rx) = mpsc::channel(SESSION_QUEUE);
             if let Some(data) = frame.data.filter(|d| !d.is_empty()) {
                 let _ = tx.try_send(Inbound {
@@ -151,15 +194,29 @@ async fn handle(
             let shared = shared.clone();
             match target.network {
                 Network::Tcp => {
+                    let connects = conn.connects.clone();
                     tasks.spawn(async move {
-                        tcp_session(id, target.destination, rx, &to_client, local, &shared).await;
+                        let session = Session {
+                            id,
+                            to_client: &to_client,
+                            local,
+                            shared: &shared,
+                            lease,
+                        };
+                        tcp_session(session, target.destination, rx, &connects).await;
                     });
                 }
                 Network::Udp => {
                     let mapping = global_id.map(|g| (user, g.0));
                     tasks.spawn(async move {
-                        let destination = target.destination;
-                        udp_session(id, destination, mapping, rx, &to_client, local, &shared).await;
+                        let session = Session {
+                            id,
+                            to_client: &to_client,
+                            local,
+                            shared: &shared,
+                            lease,
+                        };
+                        udp_session(session, target.destination, mapping, rx).await;
                     });
                 }
             }
@@ -220,25 +277,31 @@ impl Drop for Counted<'_> {
     }
 }
 
-async fn tcp_session(
+/// One session's identity and what it runs with; `lease` is its socket in the user's budget.
+struct Session<'a> {
     id: u16,
+    to_client: &'a mpsc::Sender<Vec<u8>>,
+    local: Option<IpAddr>,
+    shared: &'a Shared,
+    lease: SocketLease,
+}
+
+async fn tcp_session(
+    session: Session<'_>,
     destination: Destination,
     mut from_client: mpsc::Receiver<Inbound>,
-    to_client: &mpsc::Sender<Vec<u8>>,
-    local: Option<IpAddr>,
-    shared: &Shared,
+    connects: &Semaphore,
 ) {
-    let remote = shared
-        .egress
-        .connect(host(&destination), destination.port, local)
-        .await;
-    let remote = match remote {
-        Ok(remote) => remote,
-        Err(e) => {
-            shared.metrics.failure(egress_failure(&e));
-            let _ = to_client.send(end(id, true)).await;
-            return;
-        }
+    let Session {
+        id,
+        to_client,
+        local,
+        shared,
+        lease: _lease,
+    } = session;
+    let Some(remote) = connect_out(&destination, local, Some(connects), shared).await else {
+        let _ = to_client.send(end(id, true)).await;
+        return;
     };
     let mut count = Counted {
         metrics: &shared.metrics,
@@ -291,16 +354,20 @@ impl Drop for Released<'_> {
 }
 
 async fn udp_session(
-    id: u16,
+    session: Session<'_>,
     first: Destination,
     mapping: Option<MappingKey>,
     mut from_client: mpsc::Receiver<Inbound>,
-    to_client: &mpsc::Sender<Vec<u8>>,
-    local: Option<IpAddr>,
-    shared: &Shared,
 ) {
+    let Session {
+        id,
+        to_client,
+        local,
+        shared,
+        lease,
+    } = session;
     // Dual-stack, unconnected: any peer may answer (full-cone), and XUDP may change peers.
-    let claim = match shared.xudp.claim(mapping).await {
+    let claim = match shared.xudp.claim(mapping, lease).await {
         Ok(claim) => Released {
             table: &shared.xudp,
             claim,
@@ -328,7 +395,7 @@ async fn udp_session(
                 }
                 let target = match &resolved {
                     Some((d, addr)) if *d == peer => Some(*addr),
-                    _ => match shared.egress.resolve(host(&peer), peer.port, local).await {
+                    _ => match shared.egress().resolve(host(&peer), peer.port, local).await {
                         Ok(addrs) => addrs.first().copied().inspect(|&a| {
                             resolved = Some((peer.clone(), a));
                         }),

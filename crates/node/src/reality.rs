@@ -14,9 +14,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+use crate::budget::SourceSlot;
+use crate::fallback::{relay_within, FallbackLimits};
 use crate::metrics::{HandshakeFailure, Metrics};
 use crate::reality_stream::RealityStream;
-use crate::relay::Relay;
 
 /// ClientHellos remembered against replay (a few minutes of a busy node).
 const REPLAY_CAPACITY: usize = 100_000;
@@ -91,7 +92,8 @@ impl RealityServer {
         &self,
         mut client: TcpStream,
         deadline: Instant,
-        idle: std::time::Duration,
+        limits: FallbackLimits,
+        slot: &mut SourceSlot,
         metrics: &Metrics,
     ) -> Option<RealityStream<TcpStream>> {
         let arrived = SystemTime::now();
@@ -134,8 +136,9 @@ impl RealityServer {
                 to_client, to_dest, ..
             } => {
                 metrics.fallback();
-                let relay = Relay::new(&mut client, &mut dest, to_dest, to_client, idle, metrics);
-                let _ = relay.await;
+                slot.handshake_done();
+                let _ =
+                    relay_within(&mut client, &mut dest, to_dest, to_client, limits, metrics).await;
                 None
             }
             Next::Accept {

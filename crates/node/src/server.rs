@@ -1,8 +1,10 @@
 //! The accept loop: connection limit, TLS handshake, one task per connection, graceful shutdown.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
+
+use arc_swap::ArcSwap;
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -12,15 +14,19 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::access::AccessTable;
+use crate::budget::{SocketBudget, SourceSlot, SourceTable};
 use crate::config::{NodeConfig, TlsSource};
-use crate::egress::EgressPolicy;
+use crate::egress::{self, EgressPolicy};
+use crate::fallback::{FallbackLimits, Origin};
 use crate::metrics::{HandshakeFailure, Metrics};
 use crate::read_ahead::ReadAhead;
 use crate::reality::RealityServer;
 use crate::session;
 use crate::tls::{self, TlsError};
-use crate::xudp::XudpTable;
+use crate::xudp::{self, XudpTable};
 
+/// How often the node re-reads this machine's interface addresses.
+const OWN_ADDRESSES_REFRESH: Duration = Duration::from_secs(60);
 /// Pause after a failed `accept` (for example out of file descriptors) before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -30,6 +36,8 @@ pub enum NodeError {
     Tls(#[from] TlsError),
     #[error("max_connections must be at least 1")]
     NoConnectionsAllowed,
+    #[error("{0} must be at least 1")]
+    ZeroLimit(&'static str),
 }
 
 /// What every connection task reads.
@@ -37,8 +45,38 @@ pub(crate) struct Shared {
     pub(crate) config: NodeConfig,
     pub(crate) access: AccessTable,
     pub(crate) metrics: Arc<Metrics>,
-    pub(crate) egress: EgressPolicy,
+    /// Where users may go; its list of this machine's addresses is refreshed while running.
+    egress: ArcSwap<EgressPolicy>,
     pub(crate) xudp: XudpTable,
+    /// Outbound sockets per user and in total.
+    pub(crate) sockets: Arc<SocketBudget>,
+    /// Connections and handshakes per client address.
+    pub(crate) sources: Arc<SourceTable>,
+    /// Outbound connects under way, node-wide.
+    pub(crate) connects: Arc<Semaphore>,
+}
+
+impl Shared {
+    /// The egress policy in force now.
+    pub(crate) fn egress(&self) -> Arc<EgressPolicy> {
+        self.egress.load_full()
+    }
+
+    /// The policy for this node's configuration and this machine's current addresses.
+    fn egress_policy(config: &NodeConfig) -> EgressPolicy {
+        let mut own = config.own_addresses.clone();
+        if !config.listen.ip().is_unspecified() {
+            own.push(config.listen.ip());
+        }
+        own.extend(egress::local_addresses());
+        own.sort();
+        own.dedup();
+        EgressPolicy {
+            allow_private: config.allow_private_destinations,
+            own,
+            allow_smtp: config.allow_smtp,
+        }
+    }
 }
 
 /// How a connection proves itself before the VLESS request.
@@ -67,22 +105,39 @@ impl Node {
         if config.max_connections == 0 {
             return Err(NodeError::NoConnectionsAllowed);
         }
+        for (name, value) in [
+            ("max_mux_sessions", config.max_mux_sessions),
+            ("max_sockets_per_user", config.max_sockets_per_user),
+            ("max_sockets", config.max_sockets),
+            (
+                "max_connections_per_source",
+                config.max_connections_per_source,
+            ),
+            (
+                "max_handshakes_per_source",
+                config.max_handshakes_per_source,
+            ),
+            ("max_connects_in_flight", config.max_connects_in_flight),
+        ] {
+            if value == 0 {
+                return Err(NodeError::ZeroLimit(name));
+            }
+        }
         let acceptor = match &config.tls {
             TlsSource::Reality(settings) => {
                 Transport::Reality(Arc::new(RealityServer::new(settings)))
             }
             source => Transport::Tls(TlsAcceptor::from(tls::server_config(source)?)),
         };
-        let mut own = config.own_addresses.clone();
-        if !config.listen.ip().is_unspecified() {
-            own.push(config.listen.ip());
-        }
-        let egress = EgressPolicy {
-            allow_private: config.allow_private_destinations,
-            own,
-        };
+        let egress = ArcSwap::from_pointee(Shared::egress_policy(&config));
         Ok(Self {
             shared: Arc::new(Shared {
+                sockets: SocketBudget::new(config.max_sockets_per_user, config.max_sockets),
+                sources: SourceTable::new(
+                    config.max_connections_per_source,
+                    config.max_handshakes_per_source,
+                ),
+                connects: Arc::new(Semaphore::new(config.max_connects_in_flight)),
                 config,
                 access,
                 metrics: Arc::new(Metrics::default()),
@@ -113,6 +168,11 @@ impl Node {
                 .clone()
                 .enforce_expiry(shutdown.child_token()),
         );
+        tasks.spawn(sweep_xudp(self.shared.clone(), shutdown.child_token()));
+        tasks.spawn(refresh_own_addresses(
+            self.shared.clone(),
+            shutdown.child_token(),
+        ));
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(port = addr.port(), "VLESS node listening");
         }
@@ -128,12 +188,21 @@ impl Node {
                 _ = shutdown.cancelled() => break,
                 accepted = listener.accept() => accepted,
             };
-            // The peer address is dropped here unread: the node keeps no record of clients.
-            let tcp = match accepted {
-                Ok((tcp, _peer)) => tcp,
+            // The peer address is only counted in memory (per-source caps) and handed to the
+            // fallback website when PROXY protocol is on: the node keeps no record of clients.
+            let (tcp, peer) = match accepted {
+                Ok(accepted) => accepted,
                 Err(e) => {
                     tracing::warn!(kind = ?e.kind(), "accept failed");
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            };
+            let slot = match self.shared.sources.admit(peer.ip()) {
+                Ok(slot) => slot,
+                Err(refusal) => {
+                    self.shared.metrics.refused(refusal);
+                    drop(tcp);
                     continue;
                 }
             };
@@ -143,7 +212,7 @@ impl Node {
             tasks.spawn(async move {
                 tokio::select! {
                     _ = stop.cancelled() => {}
-                    _ = connection(tcp, acceptor, &shared) => {}
+                    _ = connection(tcp, peer, slot, acceptor, &shared) => {}
                 }
                 drop(permit);
             });
@@ -158,6 +227,31 @@ impl Node {
     }
 }
 
+/// Re-reads this machine's interface addresses now and then, so an address gained while
+/// running (DHCP, a new IPv6 address) is refused as a destination too.
+async fn refresh_own_addresses(shared: Arc<Shared>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(OWN_ADDRESSES_REFRESH) => {
+                // Listing interfaces is one netlink round trip, quick enough to do here.
+                let policy = Shared::egress_policy(&shared.config);
+                shared.egress.store(Arc::new(policy));
+            }
+        }
+    }
+}
+
+/// Closes parked XUDP sockets on time even when no session touches the table.
+async fn sweep_xudp(shared: Arc<Shared>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(xudp::SWEEP_EVERY) => shared.xudp.sweep(),
+        }
+    }
+}
+
 /// Counts a connection as active for as long as it lives.
 struct ActiveConnection<'a>(&'a Metrics);
 
@@ -167,20 +261,29 @@ impl Drop for ActiveConnection<'_> {
     }
 }
 
-async fn connection(tcp: TcpStream, transport: Transport, shared: &Arc<Shared>) {
+async fn connection(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    mut slot: SourceSlot,
+    transport: Transport,
+    shared: &Arc<Shared>,
+) {
     shared.metrics.connection_opened();
     let _active = ActiveConnection(&shared.metrics);
     let deadline = Instant::now() + shared.config.handshake_timeout;
     let _ = tcp.set_nodelay(true);
-    let local: Option<IpAddr> = tcp.local_addr().ok().map(|a| a.ip());
+    let local_addr = tcp.local_addr().ok();
+    let local: Option<IpAddr> = local_addr.map(|a| a.ip());
+    let origin = local_addr.map(|local| Origin { peer, local });
     let acceptor = match transport {
         Transport::Tls(acceptor) => acceptor,
         Transport::Reality(server) => {
+            let limits = FallbackLimits::of(&shared.config);
             let accepted = server
-                .accept(tcp, deadline, shared.config.idle_timeout, &shared.metrics)
+                .accept(tcp, deadline, limits, &mut slot, &shared.metrics)
                 .await;
             if let Some(stream) = accepted {
-                session::serve(stream, local, deadline, shared).await;
+                session::serve(stream, local, origin, &mut slot, deadline, shared).await;
             }
             return;
         }
@@ -192,5 +295,5 @@ async fn connection(tcp: TcpStream, transport: Transport, shared: &Arc<Shared>) 
             return;
         }
     };
-    session::serve(tls, local, deadline, shared).await;
+    session::serve(tls, local, origin, &mut slot, deadline, shared).await;
 }

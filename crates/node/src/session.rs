@@ -6,12 +6,15 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use vless::{Address, Command, Destination, Flow, Parse, Request};
 
 use crate::access::{unix_now, Grant};
+use crate::budget::SourceSlot;
 use crate::egress::{EgressError, Host};
-use crate::fallback;
+use crate::fallback::{self, FallbackLimits, Origin};
 use crate::metrics::HandshakeFailure;
 use crate::mux;
 use crate::reality_vision::{DirectCopy, VisionStream};
@@ -49,20 +52,26 @@ enum Handshake {
 pub(crate) async fn serve<S>(
     mut stream: S,
     local: Option<IpAddr>,
+    origin: Option<Origin>,
+    slot: &mut SourceSlot,
     deadline: Instant,
     shared: &Arc<Shared>,
 ) where
     S: AsyncRead + AsyncWrite + DirectCopy + RawSocket + Unpin + Send,
 {
-    match read_request(&mut stream, deadline, shared).await {
+    let handshake = read_request(&mut stream, deadline, shared).await;
+    slot.handshake_done();
+    match handshake {
         Handshake::Broken => {}
         Handshake::Fallback { read, why } => {
             shared.metrics.failure(why);
+            let proxy = origin.filter(|_| shared.config.fallback_proxy_protocol);
             let _ = fallback::hand_over(
                 &mut stream,
                 read,
                 shared.config.fallback,
-                shared.config.idle_timeout,
+                proxy,
+                FallbackLimits::of(&shared.config),
                 &shared.metrics,
             )
             .await;
@@ -181,16 +190,16 @@ where
     vless::encode_response(&mut response);
     match (request.command, request.destination) {
         (Command::Tcp, Some(destination)) => {
-            let remote = shared
-                .egress
-                .connect(host(&destination), destination.port, local)
-                .await;
-            let mut remote = match remote {
-                Ok(remote) => remote,
-                Err(e) => {
-                    shared.metrics.failure(egress_failure(&e));
+            // Held until the relay ends: the destination socket counts against the user.
+            let _lease = match shared.sockets.take(request.user.lookup_key()) {
+                Ok(lease) => lease,
+                Err(refusal) => {
+                    shared.metrics.refused(refusal);
                     return Ok(());
                 }
+            };
+            let Some(mut remote) = connect_out(&destination, local, None, shared).await else {
+                return Ok(());
             };
             shared.metrics.session_started();
             if vision {
@@ -223,7 +232,14 @@ where
             Ok(())
         }
         (Command::Udp, Some(destination)) => {
-            udp::serve(stream, &destination, rest, response, local, shared).await
+            let lease = match shared.sockets.take(request.user.lookup_key()) {
+                Ok(lease) => lease,
+                Err(refusal) => {
+                    shared.metrics.refused(refusal);
+                    return Ok(());
+                }
+            };
+            udp::serve(stream, &destination, rest, response, local, shared, lease).await
         }
         (Command::Mux, _) if vision => {
             // The response header goes out unpadded, then Mux runs inside Vision.
@@ -240,6 +256,33 @@ where
         _ => {
             shared.metrics.failure(HandshakeFailure::Unsupported);
             Ok(())
+        }
+    }
+}
+
+/// Connects to `destination` for a user who holds a socket lease for it, within the node-wide
+/// limit of connects in flight (and the connection's own, for Mux). `None` when refused or
+/// failed (counted).
+pub(crate) async fn connect_out(
+    destination: &Destination,
+    local: Option<IpAddr>,
+    per_connection: Option<&Semaphore>,
+    shared: &Shared,
+) -> Option<TcpStream> {
+    let _mine = match per_connection {
+        Some(limit) => Some(limit.acquire().await.ok()?),
+        None => None,
+    };
+    let _node = shared.connects.acquire().await.ok()?;
+    match shared
+        .egress()
+        .connect(host(destination), destination.port, local)
+        .await
+    {
+        Ok(remote) => Some(remote),
+        Err(e) => {
+            shared.metrics.failure(egress_failure(&e));
+            None
         }
     }
 }

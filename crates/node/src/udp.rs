@@ -9,6 +9,7 @@ use tokio::net::UdpSocket;
 use tokio::time::Instant;
 use vless::{Destination, Parse};
 
+use crate::budget::SocketLease;
 use crate::server::Shared;
 use crate::session::{egress_failure, host};
 
@@ -49,7 +50,7 @@ async fn write_frame<S: AsyncWrite + Unpin>(stream: &mut S, frame: &[u8]) -> io:
 }
 
 /// Relays datagrams between the client's stream and one destination until either side ends,
-/// an error, or the idle timeout.
+/// an error, or the idle timeout. `_lease` is the user's budget for the socket it opens.
 pub(crate) async fn serve<S>(
     stream: &mut S,
     destination: &Destination,
@@ -57,12 +58,13 @@ pub(crate) async fn serve<S>(
     response: Vec<u8>,
     local: Option<IpAddr>,
     shared: &Shared,
+    _lease: SocketLease,
 ) -> io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let addrs = match shared
-        .egress
+        .egress()
         .resolve(host(destination), destination.port, local)
         .await
     {

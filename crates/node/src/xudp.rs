@@ -15,10 +15,12 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
+use crate::budget::SocketLease;
+
 /// How long a mapping outlives its last session.
 pub const PARK_TIME: Duration = Duration::from_secs(60);
 /// Parked mappings are looked through at most this often.
-const SWEEP_EVERY: Duration = Duration::from_secs(1);
+pub(crate) const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// A user's lookup key and a client's global id.
 pub(crate) type MappingKey = ([u8; 16], [u8; 8]);
@@ -28,6 +30,8 @@ struct Mapping {
     v6: bool,
     owner: u64,
     parked_since: Option<Instant>,
+    /// The socket counts against its user's budget while parked too.
+    _lease: SocketLease,
 }
 
 struct Inner {
@@ -48,6 +52,8 @@ pub(crate) struct Claim {
     pub(crate) v6: bool,
     key: Option<MappingKey>,
     owner: u64,
+    /// The budget of a socket without a global id, which only this session holds.
+    _lease: Option<SocketLease>,
 }
 
 impl Default for XudpTable {
@@ -68,8 +74,14 @@ impl XudpTable {
     }
 
     /// The socket for `key`, taken over from an earlier session when there is one, or a new
-    /// socket. Without a key (no global id) the socket belongs to this session alone.
-    pub(crate) async fn claim(&self, key: Option<MappingKey>) -> io::Result<Claim> {
+    /// socket. Without a key (no global id) the socket belongs to this session alone. `lease`
+    /// is the user's budget for a new socket: kept with it, or given back when an existing
+    /// mapping is taken over.
+    pub(crate) async fn claim(
+        &self,
+        key: Option<MappingKey>,
+        lease: SocketLease,
+    ) -> io::Result<Claim> {
         let Some(key) = key else {
             let (socket, v6) = bind_any().await?;
             return Ok(Claim {
@@ -77,6 +89,7 @@ impl XudpTable {
                 v6,
                 key: None,
                 owner: 0,
+                _lease: Some(lease),
             });
         };
         {
@@ -92,6 +105,7 @@ impl XudpTable {
                     v6: mapping.v6,
                     key: Some(key),
                     owner,
+                    _lease: None,
                 });
             }
         }
@@ -106,6 +120,7 @@ impl XudpTable {
             v6,
             owner,
             parked_since: None,
+            _lease: lease,
         });
         mapping.owner = owner;
         mapping.parked_since = None;
@@ -114,6 +129,7 @@ impl XudpTable {
             v6: mapping.v6,
             key: Some(key),
             owner,
+            _lease: None,
         })
     }
 
@@ -139,6 +155,12 @@ impl XudpTable {
             }
         }
         inner.sweep();
+    }
+
+    /// Forgets mappings parked longer than [`PARK_TIME`] (called every [`SWEEP_EVERY`] by the
+    /// node, so parked sockets close even when no session comes).
+    pub(crate) fn sweep(&self) {
+        self.lock().sweep();
     }
 
     #[cfg(test)]
@@ -174,13 +196,36 @@ async fn bind_any() -> io::Result<(UdpSocket, bool)> {
 mod tests {
     use super::*;
 
+    use crate::budget::SocketBudget;
+
     const KEY: MappingKey = ([1; 16], [2; 8]);
+
+    fn lease(budget: &Arc<SocketBudget>) -> SocketLease {
+        budget.take([1; 16]).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_mapping_holds_its_users_budget_until_it_is_forgotten() {
+        let budget = SocketBudget::new(1, 10);
+        let table = XudpTable::default();
+        let claim = table.claim(Some(KEY), lease(&budget)).await.unwrap();
+        table.release(&claim);
+        drop(claim);
+        // Parked, the socket still counts: the user has no room for another.
+        assert!(budget.take([1; 16]).is_err());
+        tokio::time::pause();
+        tokio::time::advance(PARK_TIME + SWEEP_EVERY).await;
+        table.sweep();
+        assert_eq!(table.len(), 0);
+        assert!(budget.take([1; 16]).is_ok());
+    }
 
     #[tokio::test]
     async fn a_returning_client_gets_the_same_port_and_the_old_session_loses_it() {
+        let budget = SocketBudget::new(100, 100);
         let table = XudpTable::default();
-        let first = table.claim(Some(KEY)).await.unwrap();
-        let second = table.claim(Some(KEY)).await.unwrap();
+        let first = table.claim(Some(KEY), lease(&budget)).await.unwrap();
+        let second = table.claim(Some(KEY), lease(&budget)).await.unwrap();
         assert_eq!(
             first.socket.local_addr().unwrap(),
             second.socket.local_addr().unwrap()
@@ -194,9 +239,13 @@ mod tests {
 
     #[tokio::test]
     async fn another_user_with_the_same_global_id_gets_another_socket() {
+        let budget = SocketBudget::new(100, 100);
         let table = XudpTable::default();
-        let mine = table.claim(Some(KEY)).await.unwrap();
-        let theirs = table.claim(Some(([9; 16], KEY.1))).await.unwrap();
+        let mine = table.claim(Some(KEY), lease(&budget)).await.unwrap();
+        let theirs = table
+            .claim(Some(([9; 16], KEY.1)), lease(&budget))
+            .await
+            .unwrap();
         assert_ne!(
             mine.socket.local_addr().unwrap(),
             theirs.socket.local_addr().unwrap()
@@ -206,26 +255,31 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_parked_mapping_is_forgotten_after_the_park_time() {
+        let budget = SocketBudget::new(100, 100);
         let table = XudpTable::default();
-        let claim = table.claim(Some(KEY)).await.unwrap();
+        let claim = table.claim(Some(KEY), lease(&budget)).await.unwrap();
         let port = claim.socket.local_addr().unwrap();
         table.release(&claim);
         drop(claim);
         tokio::time::advance(Duration::from_secs(30)).await;
-        let back = table.claim(Some(KEY)).await.unwrap();
+        let back = table.claim(Some(KEY), lease(&budget)).await.unwrap();
         assert_eq!(back.socket.local_addr().unwrap(), port);
         table.release(&back);
         tokio::time::advance(PARK_TIME + SWEEP_EVERY).await;
-        let other = table.claim(Some(([3; 16], [4; 8]))).await.unwrap();
+        let other = table
+            .claim(Some(([3; 16], [4; 8])), lease(&budget))
+            .await
+            .unwrap();
         assert_eq!(table.len(), 1, "only the new mapping is left");
         assert!(table.owns(&other));
     }
 
     #[tokio::test]
     async fn sessions_without_a_global_id_share_nothing() {
+        let budget = SocketBudget::new(100, 100);
         let table = XudpTable::default();
-        let a = table.claim(None).await.unwrap();
-        let b = table.claim(None).await.unwrap();
+        let a = table.claim(None, lease(&budget)).await.unwrap();
+        let b = table.claim(None, lease(&budget)).await.unwrap();
         assert_ne!(
             a.socket.local_addr().unwrap(),
             b.socket.local_addr().unwrap()

@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::{admin_api, data_dir, embedded_node, feed};
+use crate::{admin_api, data_dir, embedded_node, fd_budget, feed};
 
 mod site;
 mod telegram;
@@ -43,12 +43,18 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         .local_addr()
         .context("cannot read the website's PROXY protocol listener's address")?;
 
+    // Descriptors are shared by the node, the website and the rest (docs/limits.md).
+    let fds = fd_budget::split(fd_budget::raise_limit());
+    println!("{}", fds.describe());
+
     let mut node_metrics = None;
     if config.node.enabled {
-        let node_config = embedded_node::node_config(&config)?;
-        // TODO(#13, integrator): once node::NodeConfig has `fallback_proxy_protocol`, make
-        // `node_config` mutable and, when `config.node.fallback.is_none()`, set
-        // `node_config.fallback = web_proxied_addr;` and `node_config.fallback_proxy_protocol = true;`
+        let mut node_config = embedded_node::node_config(&config, &fds)?;
+        if config.node.fallback.is_none() {
+            // Strangers go to the website's PROXY intake, which learns their real address.
+            node_config.fallback = web_proxied_addr;
+            node_config.fallback_proxy_protocol = true;
+        }
         let listener = TcpListener::bind(config.node.listen)
             .await
             .with_context(|| format!("cannot listen on node.listen {}", config.node.listen))?;
@@ -146,7 +152,9 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         println!("payments: YooKassa off");
     }
     let web_shutdown = shutdown.clone();
-    let limits = web::server::ServerLimits::from_config(&config.web);
+    let mut limits = web::server::ServerLimits::from_config(&config.web);
+    // The website's share of descriptors caps it too; an operator's lower value wins.
+    limits.max_connections = limits.max_connections.min(fds.web_connections);
     let intakes = vec![
         (web_listener, web::server::Intake::Direct),
         (web_proxied_listener, web::server::Intake::ProxyV2),

@@ -31,6 +31,9 @@ pub struct Options {
     pub allow_private: bool,
     pub handshake_timeout: Duration,
     pub max_connections: usize,
+    pub max_mux_sessions: usize,
+    pub max_sockets_per_user: usize,
+    pub max_handshakes_per_source: usize,
 }
 
 impl Default for Options {
@@ -39,6 +42,9 @@ impl Default for Options {
             allow_private: true,
             handshake_timeout: Duration::from_secs(5),
             max_connections: 100,
+            max_mux_sessions: node::config::DEFAULT_MAX_MUX_SESSIONS,
+            max_sockets_per_user: node::config::DEFAULT_MAX_SOCKETS_PER_USER,
+            max_handshakes_per_source: node::config::DEFAULT_MAX_HANDSHAKES_PER_SOURCE,
         }
     }
 }
@@ -68,6 +74,9 @@ impl TestNode {
         config.allow_private_destinations = options.allow_private;
         config.handshake_timeout = options.handshake_timeout;
         config.max_connections = options.max_connections;
+        config.max_mux_sessions = options.max_mux_sessions;
+        config.max_sockets_per_user = options.max_sockets_per_user;
+        config.max_handshakes_per_source = options.max_handshakes_per_source;
         let access = AccessTable::new();
         access.apply(AccessUpdate::Snapshot {
             revision: 1,

@@ -2,6 +2,7 @@
 //! what probes, revoked users and forbidden destinations get instead.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
+mod budgets;
 mod harness;
 
 use std::time::{Duration, Instant};
