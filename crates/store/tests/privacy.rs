@@ -90,6 +90,16 @@ async fn everything_about_someone(db: &TestDb) -> domain::User {
         .unwrap());
     db.store.set_bot_unreachable(user.id, true).await.unwrap();
     db.store.claim_update(123_456, NOW).await.unwrap();
+    let link = domain::AccountLinkToken::generate();
+    db.store
+        .issue_account_link(
+            user.id,
+            &link.hash(),
+            NOW,
+            NOW + time::Duration::minutes(15),
+        )
+        .await
+        .unwrap();
     user
 }
 
