@@ -58,7 +58,10 @@ pub fn router_with(site: Site, extra: Router) -> Router {
                     "/account/{token}/export",
                     post(pages::account::export::download),
                 )
-                .route("/account/{token}/email", post(pages::account::email::update))
+                .route(
+                    "/account/{token}/email",
+                    post(pages::account::email::update),
+                )
                 .route(
                     "/account/{token}/delete",
                     get(pages::account::delete::confirm).post(pages::account::delete::erase),

@@ -3,8 +3,8 @@
 //! link, preview or prefetch can fetch it.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::WebError;

@@ -4,9 +4,9 @@
 //! without looking the token up (so they say nothing about it either).
 
 use askama::Template;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::extract::State;
 
 use crate::error::WebError;
 use crate::lang::RequestLang;

@@ -66,6 +66,9 @@ mod tests {
             ("origin", "null"),
             ("host", "vpn.example"),
         ])));
-        assert!(!from_this_site(&headers(&[("origin", "https://vpn.example")])));
+        assert!(!from_this_site(&headers(&[(
+            "origin",
+            "https://vpn.example"
+        )])));
     }
 }
