@@ -2,7 +2,8 @@
 //! hashes. Issuing one revokes the person's older ones; expired ones open nothing and are
 //! purged; they go with the person at erasure (explicitly and by `ON DELETE CASCADE`).
 
-use domain::{unix_seconds, AccountLinkHash, User, UserId};
+use domain::{from_unix_seconds, unix_seconds, AccountLinkHash, User, UserId};
+use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use crate::users::{user_from_row, USER_COLUMNS};
@@ -63,6 +64,28 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// When each stored link of `user` was issued and when it expires (for the export; the
+    /// hashes stay inside), oldest first.
+    pub(crate) async fn account_link_times(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(OffsetDateTime, OffsetDateTime)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT created_at, expires_at FROM account_links WHERE user_id = $1 \
+             ORDER BY created_at",
+        )
+        .bind(user.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let created: i64 = row.try_get("created_at")?;
+                let expires: i64 = row.try_get("expires_at")?;
+                Ok((from_unix_seconds(created), from_unix_seconds(expires)))
+            })
+            .collect()
     }
 
     /// Revokes every link of `user`; returns how many there were.

@@ -43,7 +43,8 @@ pub use credentials::Credentials;
 pub use dump::{RestoreError, StoreDump, TableDump, DUMP_FORMAT, TABLES};
 pub use error::StoreError;
 pub use export::{
-    ConsentExport, CredentialsExport, ProfileExport, UserExport, EXPORT_SCHEMA_VERSION,
+    AccountLinkExport, ConsentExport, CredentialsExport, ProfileExport, UserExport,
+    EXPORT_SCHEMA_VERSION,
 };
 pub use payments::{NewPayment, Settlement};
 pub use subscriptions::TrialOutcome;
