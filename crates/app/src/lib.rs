@@ -2,6 +2,7 @@
 //! and the links a user imports into their apps. Front ends call these, never the store directly
 //! for anything that changes state.
 
+mod account_link;
 pub mod backup;
 mod card_payments;
 mod error;
@@ -14,6 +15,7 @@ mod support;
 mod trial;
 mod users;
 
+pub use account_link::{account_link_lifetime, AccountLink, ACCOUNT_LINK_PATH};
 pub use card_payments::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH};
 pub use error::AppError;
 pub use links::Links;

@@ -1,7 +1,7 @@
 //! Retention (policy section 8): erasing people whose last subscription ended more than
 //! `[privacy] retention_days` ago and who have not used the service since — the same erasure as
-//! a deletion — and pruning support tickets and bot bookkeeping by their own declared retention
-//! (`domain::inventory`). Reports counts only, never who.
+//! a deletion — and pruning support tickets, bot bookkeeping and expired account links by their
+//! own declared retention (`domain::inventory`). Reports counts only, never who.
 
 use std::time::Duration as StdDuration;
 
@@ -28,6 +28,8 @@ pub struct PurgeReport {
     pub support_tickets: u64,
     pub bot_updates: u64,
     pub access_tombstones: u64,
+    /// Expired account links (the website's short-lived data-page links).
+    pub account_links: u64,
 }
 
 /// The instants before which each retention rule removes records.
@@ -71,6 +73,7 @@ impl App {
                 access_tombstones: store
                     .count_access_tombstones_before(cut.access_tombstones)
                     .await?,
+                account_links: store.count_expired_account_links(now).await?,
             });
         }
         let mut report = PurgeReport::default();
@@ -85,6 +88,7 @@ impl App {
         report.support_tickets = store.purge_support_tickets(cut.support_tickets).await?;
         report.bot_updates = store.prune_updates(cut.bot_updates).await?;
         report.access_tombstones = store.prune_access_tombstones(cut.access_tombstones).await?;
+        report.account_links = store.purge_account_links(now).await?;
         Ok(report)
     }
 }
@@ -115,6 +119,7 @@ pub async fn run_retention_job_every(
                     support_tickets = r.support_tickets,
                     bot_updates = r.bot_updates,
                     access_tombstones = r.access_tombstones,
+                    account_links = r.account_links,
                     "retention purge done"
                 );
                 interval

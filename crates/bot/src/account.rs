@@ -1,6 +1,7 @@
 //! A signed-up person's menu: My subscription (link, QR code, guides, rotation), the free trial,
-//! language, and Privacy & my data (export, email, deletion). Text messages are read according
-//! to the conversation state kept in the store, so a restart in the middle loses nothing.
+//! language, and Privacy & my data (export, email, deletion, and a link to the same on the
+//! website). Text messages are read according to the conversation state kept in the store, so a
+//! restart in the middle loses nothing.
 
 use app::TrialResult;
 use domain::{Email, Language, User};
@@ -12,7 +13,7 @@ use teloxide_core::types::{ChatId, InputFile, Message};
 use crate::callback::Action;
 use crate::ctx::{Ctx, Screen};
 use crate::texts::{self, texts};
-use crate::{payments, qr, screens, support, BotError};
+use crate::{account_link, payments, qr, screens, support, BotError};
 
 /// The conversation states: what the person's next text message is for.
 pub const AWAITING_EMAIL: &str = "email";
@@ -119,6 +120,7 @@ pub async fn on_action(
             Action::Privacy,
         ),
         Action::DeleteConfirm => return delete(ctx, user, chat, message_id).await,
+        Action::AccountLink => return account_link::give(ctx, user, chat).await,
         Action::LanguageMenu => screens::language_menu(language),
         Action::SetLanguage(chosen) => {
             ctx.app.set_language(user, chosen).await?;

@@ -27,6 +27,8 @@ pub enum Action {
     Delete,
     Withdraw,
     DeleteConfirm,
+    /// A short-lived link to the data page on the website.
+    AccountLink,
     LanguageMenu,
     SetLanguage(Language),
     /// Cancels whatever text the bot was waiting for and shows the menu.
@@ -60,6 +62,7 @@ impl Action {
             Action::Delete => "delete".into(),
             Action::Withdraw => "withdraw".into(),
             Action::DeleteConfirm => "delete!".into(),
+            Action::AccountLink => "weblink".into(),
             Action::LanguageMenu => "lang".into(),
             Action::SetLanguage(l) => format!("lang:{}", l.code()),
             Action::Cancel => "cancel".into(),
@@ -93,6 +96,7 @@ impl Action {
             ("delete", None) => Action::Delete,
             ("withdraw", None) => Action::Withdraw,
             ("delete!", None) => Action::DeleteConfirm,
+            ("weblink", None) => Action::AccountLink,
             ("lang", None) => Action::LanguageMenu,
             ("lang", Some(_)) => Action::SetLanguage(language()?),
             ("cancel", None) => Action::Cancel,
@@ -128,6 +132,7 @@ mod tests {
             Action::Delete,
             Action::Withdraw,
             Action::DeleteConfirm,
+            Action::AccountLink,
             Action::LanguageMenu,
             Action::SetLanguage(Language::Ru),
             Action::Cancel,

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod account;
+mod account_link;
 mod admin;
 mod announce;
 mod callback;

@@ -229,6 +229,7 @@ pub fn privacy(user: &User, notice: Option<&str>) -> Screen {
     } else {
         rows.push(vec![button(t.btn_set_email, Action::SetEmail)]);
     }
+    rows.push(vec![button(t.btn_account_link, Action::AccountLink)]);
     rows.push(vec![button(t.btn_delete, Action::Delete)]);
     rows.push(vec![button(t.btn_withdraw, Action::Withdraw)]);
     rows.push(back(language));

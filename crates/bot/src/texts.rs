@@ -29,6 +29,7 @@ pub struct Texts {
     pub btn_remove_email: &'static str,
     pub btn_delete: &'static str,
     pub btn_withdraw: &'static str,
+    pub btn_account_link: &'static str,
     pub btn_delete_confirm: &'static str,
     pub no_subscription: &'static str,
     pub rotate_warning: &'static str,
@@ -80,6 +81,7 @@ pub const RU: Texts = Texts {
     btn_remove_email: "Удалить email",
     btn_delete: "🗑 Удалить аккаунт",
     btn_withdraw: "Отозвать согласие",
+    btn_account_link: "🌐 Управлять данными на сайте",
     btn_delete_confirm: "Да, удалить всё",
     no_subscription: "У вас пока нет подписки.",
     rotate_warning: "Старая ссылка подписки перестанет работать, и в приложениях её нужно \
@@ -138,6 +140,7 @@ pub const EN: Texts = Texts {
     btn_remove_email: "Remove email",
     btn_delete: "🗑 Delete my account",
     btn_withdraw: "Withdraw consent",
+    btn_account_link: "🌐 Manage my data on the website",
     btn_delete_confirm: "Yes, delete everything",
     no_subscription: "You have no subscription yet.",
     rotate_warning: "Your current subscription link will stop working and you will have to \

@@ -14,6 +14,8 @@ pub enum InvalidId {
     NotAUuid(String),
     #[error("a subscription token is 22 URL-safe base64 characters")]
     MalformedToken,
+    #[error("an account link token is 43 URL-safe base64 characters")]
+    MalformedAccountLink,
 }
 
 /// The internal id of a user (the store's primary key).

@@ -13,6 +13,9 @@ pub const BOT_UPDATE_RETENTION_DAYS: u32 = 2;
 /// Days a revoked VLESS id is remembered so polling nodes learn to drop it.
 pub const ACCESS_TOMBSTONE_RETENTION_DAYS: u32 = 7;
 
+/// How long an account link (`account_links`) stays valid; see `crate::account_link`.
+pub use crate::account_link::ACCOUNT_LINK_LIFETIME_MINUTES;
+
 /// What kind of personal data a column holds: the list in policy section 2.1, plus the two
 /// kinds the service also needs (support correspondence, from section 5.1, and the account
 /// records that tie the rest together).
@@ -104,6 +107,9 @@ pub enum Retention {
     /// Erased with the person, or [`SUPPORT_TICKET_RETENTION_DAYS`] after the ticket's last
     /// message, whichever comes first.
     SupportTicket,
+    /// A short-lived sign-in link: valid [`ACCOUNT_LINK_LIFETIME_MINUTES`]; deleted when a newer
+    /// one is issued, by the retention job once expired, or with the person.
+    AccountLink,
 }
 
 impl Retention {
@@ -120,6 +126,10 @@ impl Retention {
             Retention::SupportTicket => format!(
                 "until deletion, or {SUPPORT_TICKET_RETENTION_DAYS} days after the ticket's \
                  last message"
+            ),
+            Retention::AccountLink => format!(
+                "valid {ACCOUNT_LINK_LIFETIME_MINUTES} minutes; deleted when a newer link is \
+                 issued, by the next retention run once expired, or at deletion"
             ),
         }
     }
@@ -156,6 +166,7 @@ const SUBSCRIBE: &[Purpose] = &[P::Access, P::Payments];
 const PAY: &[Purpose] = &[P::Payments, P::Law];
 const SUPPORT: &[Purpose] = &[P::Support, P::Quality];
 const REMIND: &[Purpose] = &[P::Payments, P::Support];
+const SIGN_IN: &[Purpose] = &[P::Identification];
 
 const fn entry(
     table: &'static str,
@@ -202,6 +213,10 @@ pub const ENTRIES: &[Entry] = &[
     entry("credentials", "vless_uuid", C::ConnectionData, ACCESS, R::Account, "the person's VLESS id (a password for the node)"),
     entry("credentials", "sub_token", C::ConnectionData, ACCESS, R::Account, "secret of the subscription URL"),
     entry("credentials", "access_revision", C::ConnectionData, ACCESS, R::Account, "when the person's access last changed (a counter)"),
+    entry("account_links", "token_hash", C::Account, SIGN_IN, R::AccountLink, "hash of the data-management link the bot gave (the link itself is never stored)"),
+    entry("account_links", "user_id", C::Account, SIGN_IN, R::AccountLink, "whose link"),
+    entry("account_links", "created_at", C::Account, SIGN_IN, R::AccountLink, "when the bot issued it"),
+    entry("account_links", "expires_at", C::Account, SIGN_IN, R::AccountLink, "when it stops working"),
     entry("payments", "id", C::Payment, PAY, R::LegalRecord, "payment number"),
     entry("payments", "user_id", C::Account, PAY, R::Account, "who paid; removed at deletion"),
     entry("payments", "provider", C::Payment, PAY, R::LegalRecord, "payment system (YooKassa, Telegram Stars)"),
@@ -414,5 +429,8 @@ mod tests {
         assert!(Retention::SupportTicket
             .describe(1)
             .contains(&SUPPORT_TICKET_RETENTION_DAYS.to_string()));
+        assert!(Retention::AccountLink
+            .describe(1)
+            .contains(&format!("{ACCOUNT_LINK_LIFETIME_MINUTES} minutes")));
     }
 }

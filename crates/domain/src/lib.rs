@@ -2,6 +2,7 @@
 //! and share links. No I/O, no async: everything here is a value or a pure function of values.
 
 mod access;
+mod account_link;
 mod ids;
 pub mod inventory;
 mod link;
@@ -13,6 +14,7 @@ mod subscription;
 mod user;
 
 pub use access::{has_access, AccessDenied};
+pub use account_link::{AccountLinkHash, AccountLinkToken, ACCOUNT_LINK_LIFETIME_MINUTES};
 pub use ids::{InvalidId, PaymentId, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid};
 pub use link::{share_link, ShareLinkError};
 pub use money::{Currency, Money};

@@ -144,7 +144,32 @@ async fn a_person_goes_from_the_bot_to_a_working_connection() {
     traffic::tcp_roundtrip(client.addr(), echo.addr(), &payload)
         .await
         .unwrap();
+
+    // The subscription URL opens nothing of the person's data any more; the bot's short-lived
+    // account link does.
+    let (head, _) = get(home.web_addr(), &format!("/sub/{token}/export"), FIREFOX).await;
+    assert!(head.starts_with("HTTP/1.1 410"), "{head}");
+    press(&tg, &alice, "menu").await;
+    screen_where(&tg, ALICE, |m| m.buttons().iter().any(|b| b == "privacy")).await;
+    press(&tg, &alice, "privacy").await;
+    screen_where(&tg, ALICE, |m| m.buttons().iter().any(|b| b == "weblink")).await;
+    press(&tg, &alice, "weblink").await;
+    let message = screen_where(&tg, ALICE, |m| m.text().contains("Open my data page")).await;
+    let url = message.json["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "text_link")
+        .and_then(|e| e["url"].as_str())
+        .unwrap()
+        .to_owned();
+    let path = &url[url.find("/account/").unwrap()..];
+    let (head, body) = get(home.web_addr(), path, FIREFOX).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(body.contains("Download my data"), "{body}");
 }
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 /// The URL of the newest URL button whose link contains `needle`.
 fn url_button(tg: &Emulator, chat: i64, needle: &str) -> String {

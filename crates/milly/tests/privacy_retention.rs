@@ -161,8 +161,29 @@ async fn revoked_access_ids_are_forgotten_after_their_own_retention(db: &TestDb)
     );
 }
 
+async fn expired_account_links_are_purged_and_live_ones_kept(db: &TestDb) {
+    let alice = person(db, 702, now()).await;
+    let bob = person(db, 703, now()).await;
+    let app = app(db, 1095);
+    let old = app.issue_account_link(alice.id, now()).await.unwrap();
+    let half = app::account_link_lifetime() / 2;
+    let live = app.issue_account_link(bob.id, now() + half).await.unwrap();
+    let at = old.expires_at;
+    assert_eq!(app.purge_expired(at, true).await.unwrap().account_links, 1);
+    assert_eq!(app.purge_expired(at, false).await.unwrap().account_links, 1);
+    assert_eq!(app.purge_expired(at, true).await.unwrap().account_links, 0);
+    let token = live.url.rsplit('/').next().unwrap();
+    let owner = app.account_link_owner(token, at).await.unwrap();
+    assert_eq!(
+        owner.map(|u| u.id),
+        Some(bob.id),
+        "a live link survives the purge"
+    );
+}
+
 store::backend_tests!(
     people_who_stay_and_people_who_go,
+    expired_account_links_are_purged_and_live_ones_kept,
     revoked_access_ids_are_forgotten_after_their_own_retention,
     support_tickets_and_bot_updates_follow_their_own_retention,
 );

@@ -30,6 +30,7 @@ pub const TABLES: &[&str] = &[
     "conversations",
     "support_tickets",
     "support_messages",
+    "account_links",
 ];
 
 /// Tables whose `id` is generated: after a restore PostgreSQL must continue after the highest.

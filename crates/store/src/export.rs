@@ -4,7 +4,8 @@
 //! messages. The access
 //! credentials (VLESS UUID and subscription token) are listed as present but their values are
 //! withheld: they are passwords, an export travels further than the bot chat, and the person
-//! sees them in "My subscription" anyway. Trial claims are not linked to anyone (an opaque
+//! sees them in "My subscription" anyway. Account links (the website's short-lived data-page
+//! links) are listed with when they were issued and expire; their hashes are withheld alike. Trial claims are not linked to anyone (an opaque
 //! hash) and so cannot be exported.
 
 use std::fmt;
@@ -20,6 +21,9 @@ pub const EXPORT_SCHEMA_VERSION: u32 = 1;
 
 /// What the export says instead of a secret's value.
 const WITHHELD: &str = "withheld: a secret; shown in My subscription and replaceable on request";
+/// What the export says instead of an account link (only its hash is stored anyway).
+const WITHHELD_LINK: &str = "withheld: a secret; only a hash is stored, and the bot gives a new \
+     link on request";
 
 #[derive(Clone, Serialize)]
 pub struct UserExport {
@@ -30,6 +34,8 @@ pub struct UserExport {
     pub payments: Vec<Payment>,
     pub support_messages: Vec<SupportMessage>,
     pub credentials: Option<CredentialsExport>,
+    /// Added after schema version 1 (adding fields keeps the version).
+    pub account_links: Vec<AccountLinkExport>,
 }
 
 #[derive(Clone, Serialize)]
@@ -61,6 +67,15 @@ pub struct CredentialsExport {
     pub subscription_token: &'static str,
 }
 
+#[derive(Clone, Serialize)]
+pub struct AccountLinkExport {
+    #[serde(with = "time::serde::rfc3339")]
+    pub issued_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub link: &'static str,
+}
+
 /// Exports are personal data: `{:?}` names only what kind of document it is.
 impl fmt::Debug for UserExport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -84,6 +99,16 @@ impl Store {
             vless_uuid: WITHHELD,
             subscription_token: WITHHELD,
         });
+        let account_links = self
+            .account_link_times(id)
+            .await?
+            .into_iter()
+            .map(|(issued_at, expires_at)| AccountLinkExport {
+                issued_at,
+                expires_at,
+                link: WITHHELD_LINK,
+            })
+            .collect();
         Ok(Some(UserExport {
             schema_version: EXPORT_SCHEMA_VERSION,
             profile: ProfileExport {
@@ -105,6 +130,7 @@ impl Store {
             payments,
             support_messages,
             credentials,
+            account_links,
         }))
     }
 }

@@ -11,13 +11,14 @@
 //! - Payments credit days exactly once: see [`payments`](Store::settle_payment).
 //! - Nodes learn who may connect from [`Store::access_snapshot`] and
 //!   [`Store::access_changes_since`], never from the database.
-//! - Erasure ([`Store::erase_user`]) deletes the person and their credentials, keeps payments
+//! - Erasure ([`Store::erase_user`]) deletes the person, their credentials and account links, keeps payments
 //!   unlinked, and on SQLite checkpoints the WAL so the erased text is gone from the files.
 //! - With feature `testing`, `testing::TestDb` and `backend_tests!` run tests on both
 //!   backends.
 #![forbid(unsafe_code)]
 
 mod access;
+mod account_links;
 mod bot;
 mod bot_stats;
 mod bot_updates;
@@ -42,7 +43,8 @@ pub use credentials::Credentials;
 pub use dump::{RestoreError, StoreDump, TableDump, DUMP_FORMAT, TABLES};
 pub use error::StoreError;
 pub use export::{
-    ConsentExport, CredentialsExport, ProfileExport, UserExport, EXPORT_SCHEMA_VERSION,
+    AccountLinkExport, ConsentExport, CredentialsExport, ProfileExport, UserExport,
+    EXPORT_SCHEMA_VERSION,
 };
 pub use payments::{NewPayment, Settlement};
 pub use subscriptions::TrialOutcome;

@@ -46,6 +46,18 @@ impl Store {
         .await
     }
 
+    /// How many account links [`Store::purge_account_links`] would remove at `now`.
+    pub async fn count_expired_account_links(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.count(
+            "SELECT COUNT(*) AS n FROM account_links WHERE expires_at <= $1",
+            now,
+        )
+        .await
+    }
+
     async fn count(&self, sql: &str, at: OffsetDateTime) -> Result<u64, StoreError> {
         let row = sqlx::query(sql)
             .bind(unix_seconds(at))

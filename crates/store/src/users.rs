@@ -262,6 +262,10 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM account_links WHERE user_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
         let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id.0)
             .execute(&mut *tx)

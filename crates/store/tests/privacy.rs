@@ -90,6 +90,16 @@ async fn everything_about_someone(db: &TestDb) -> domain::User {
         .unwrap());
     db.store.set_bot_unreachable(user.id, true).await.unwrap();
     db.store.claim_update(123_456, NOW).await.unwrap();
+    let link = domain::AccountLinkToken::generate();
+    db.store
+        .issue_account_link(
+            user.id,
+            &link.hash(),
+            NOW,
+            NOW + time::Duration::minutes(15),
+        )
+        .await
+        .unwrap();
     user
 }
 
@@ -256,6 +266,25 @@ async fn the_export_holds_everything_about_the_person_but_no_secrets(db: &TestDb
         .as_str()
         .unwrap()
         .starts_with("withheld"));
+    // The account link is listed with its times; neither it nor its hash is in the export.
+    assert_eq!(
+        json["account_links"][0]["issued_at"],
+        "2026-04-01T12:00:00Z"
+    );
+    assert_eq!(
+        json["account_links"][0]["expires_at"],
+        "2026-04-01T12:15:00Z"
+    );
+    assert!(json["account_links"][0]["link"]
+        .as_str()
+        .unwrap()
+        .starts_with("withheld"));
+    let hash: String = sqlx::query("SELECT token_hash FROM account_links")
+        .fetch_one(store::testing::pool(&db.store))
+        .await
+        .unwrap()
+        .get("token_hash");
+    assert!(!text.contains(&hash));
     let shown = format!("{export:?}");
     assert!(!shown.contains(FIRST) && !shown.contains(EMAIL), "{shown}");
     let messages = format!("{:?}", db.store.support_messages(user.id).await.unwrap());

@@ -10,6 +10,12 @@ pub enum WebError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// An account link that is malformed, unknown, replaced or expired: all look the same.
+    #[error("the account link no longer works")]
+    LinkExpired,
+    /// A form another site's page sent to the data controls.
+    #[error("a cross-site form was refused")]
+    CrossSite,
     #[error("a page template failed to render")]
     Render(#[from] askama::Error),
     #[error("the store is unavailable")]
@@ -36,6 +42,8 @@ impl WebError {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            WebError::LinkExpired => StatusCode::GONE,
+            WebError::CrossSite => StatusCode::FORBIDDEN,
             WebError::Render(_) | WebError::UseCase => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -50,7 +58,10 @@ impl IntoResponse for WebError {
             // Store errors name a table or a masked URL, never a row's content.
             WebError::Store(e) => tracing::error!(error = %e, "store unavailable for the website"),
             WebError::UseCase => tracing::error!("a use case failed for the website"),
-            WebError::NotFound | WebError::MethodNotAllowed => {}
+            WebError::NotFound
+            | WebError::MethodNotAllowed
+            | WebError::LinkExpired
+            | WebError::CrossSite => {}
         }
         self.status().into_response()
     }

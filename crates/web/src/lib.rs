@@ -1,6 +1,7 @@
-//! The milly website (axum): public pages, privacy policy, subscription endpoint and the
-//! person's own data controls (download, correct, delete); also the node's fallback for probes,
-//! so it answers any request the way an ordinary web server would.
+//! The milly website (axum): public pages, privacy policy, the read-only subscription endpoint
+//! and the person's own data controls (download, correct, delete) behind the short-lived
+//! account link the bot gives; also the node's fallback for probes, so it answers any request
+//! the way an ordinary web server would.
 #![forbid(unsafe_code)]
 
 mod assets;
@@ -17,7 +18,7 @@ mod site;
 pub mod subscription;
 mod text;
 
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 
 use crate::rate_limit::{Limited, SUBSCRIPTION_LIMIT};
@@ -50,10 +51,21 @@ pub fn router_with(site: Site, extra: Router) -> Router {
         .merge(
             Router::new()
                 .route("/sub/{token}", get(pages::subscription::show))
-                .route("/sub/{token}/export", get(pages::account::export::download))
-                .route("/sub/{token}/email", post(pages::account::email::update))
+                // The old addresses of the data controls: they only say where to go now.
+                .route("/sub/{token}/export", any(pages::account::moved::show))
+                .route("/sub/{token}/email", any(pages::account::moved::show))
+                .route("/sub/{token}/delete", any(pages::account::moved::show))
+                .route("/account/{token}", get(pages::account::overview::show))
                 .route(
-                    "/sub/{token}/delete",
+                    "/account/{token}/export",
+                    post(pages::account::export::download),
+                )
+                .route(
+                    "/account/{token}/email",
+                    post(pages::account::email::update),
+                )
+                .route(
+                    "/account/{token}/delete",
                     get(pages::account::delete::confirm).post(pages::account::delete::erase),
                 )
                 .route_layer(axum::middleware::from_fn_with_state(
@@ -80,5 +92,5 @@ async fn healthz() -> &'static str {
 
 /// Crawlers may read the public pages; personal subscription links are none of their business.
 async fn robots() -> &'static str {
-    "User-agent: *\nDisallow: /sub/\n"
+    "User-agent: *\nDisallow: /sub/\nDisallow: /account/\n"
 }

@@ -17,9 +17,10 @@ use serde_json::Value;
 use store::testing::TestDb;
 use time::OffsetDateTime;
 
-/// The site on a loopback port, with one subscriber; returns its address and the subscriber's
-/// subscription path. The database lives as long as the returned guard.
-async fn start_site() -> (SocketAddr, String, TestDb) {
+/// The site on a loopback port, with one subscriber; returns its address, the subscriber's
+/// subscription path and their account-link path. The database lives as long as the returned
+/// guard.
+async fn start_site() -> (SocketAddr, String, String, TestDb) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = config::Config::default();
@@ -60,11 +61,13 @@ async fn start_site() -> (SocketAddr, String, TestDb) {
         .unwrap()
         .sub_token;
     let app = app::App::new(db.store.clone(), config.clone());
+    let link = app.issue_account_link(user.id, now).await.unwrap();
+    let account = link.url[link.url.find("/account/").unwrap()..].to_owned();
     let site = web::Site::new(config)
         .with_bot_username("milly_vpn_bot")
         .with_app(app);
     tokio::spawn(async move { axum::serve(listener, web::router(site)).await });
-    (addr, format!("/sub/{}", token.as_str()), db)
+    (addr, format!("/sub/{}", token.as_str()), account, db)
 }
 
 struct Visit {
@@ -151,9 +154,10 @@ fn screenshot_dir() -> PathBuf {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Debian's chromium; run with --ignored"]
 async fn every_page_renders_in_chromium_without_console_errors_or_outside_requests() {
-    let (addr, sub, _db) = start_site().await;
+    let (addr, sub, account, _db) = start_site().await;
     let base = format!("http://{addr}");
-    let delete = format!("{sub}/delete");
+    let delete = format!("{account}/delete");
+    let moved = format!("{sub}/delete");
     let mut urls = Vec::new();
     for path in [
         "/",
@@ -162,7 +166,9 @@ async fn every_page_renders_in_chromium_without_console_errors_or_outside_reques
         "/support",
         "/no-such-page",
         sub.as_str(),
+        account.as_str(),
         delete.as_str(),
+        moved.as_str(),
     ] {
         for lang in ["ru", "en"] {
             urls.push(format!("{base}{path}?lang={lang}"));
@@ -197,12 +203,13 @@ async fn every_page_renders_in_chromium_without_console_errors_or_outside_reques
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Debian's chromium; run with --ignored"]
 async fn screenshots_of_the_home_subscription_and_delete_pages_are_kept_for_people_to_look_at() {
-    let (addr, sub, _db) = start_site().await;
+    let (addr, sub, account, _db) = start_site().await;
     let dir = screenshot_dir();
-    let delete = format!("{sub}/delete");
+    let delete = format!("{account}/delete");
     let pages = [
         ("home", "/"),
         ("subscription", sub.as_str()),
+        ("account", account.as_str()),
         ("delete", delete.as_str()),
     ];
     for ((name, page), lang) in pages.into_iter().flat_map(|p| [(p, "ru"), (p, "en")]) {

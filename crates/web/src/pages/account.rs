@@ -1,50 +1,54 @@
-//! The person's rights on their own page (`/sub/{token}/…`): download everything stored about
-//! them, correct the email, delete the account. The subscription token is the only key; there is
-//! no login.
+//! The person's rights on the website (`/account/{token}/…`): download everything stored about
+//! them, correct the email, delete the account. The key is a short-lived account link the bot
+//! gives on request (`app::App::issue_account_link`), never the subscription token, which is
+//! pasted into apps and shared. Only `POST` acts; a cross-site `POST` is refused.
+//! An unknown, expired or replaced link answers 410 with one page that says nothing more.
 
 pub mod delete;
 pub mod email;
 pub mod export;
+pub mod moved;
+mod origin;
+pub mod overview;
 mod section;
 
 use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::{SubscriptionToken, User};
+use domain::User;
+use time::OffsetDateTime;
 
 use crate::error::WebError;
 use crate::lang::RequestLang;
 use crate::page::link;
 use crate::site::Site;
 
+pub use origin::from_this_site;
 pub use section::{EmailNotice, Section};
 
-/// The person a token belongs to, with the use cases that act for them.
+/// The person an account link belongs to, with the use cases that act for them.
 pub struct Owner<'a> {
     pub app: &'a app::App,
     pub user: User,
-    pub token: SubscriptionToken,
 }
 
-/// The owner of `token`; a malformed, unknown or rotated token (or a site without the app) is
-/// [`WebError::NotFound`], exactly like `GET /sub/{token}`.
+/// The owner of the account link `token`; a malformed, unknown, replaced or expired link is
+/// [`WebError::LinkExpired`], all alike. A site without the app has no such pages at all.
 pub async fn owner<'a>(site: &'a Site, token: &str) -> Result<Owner<'a>, WebError> {
     let app = site.app().ok_or(WebError::NotFound)?;
-    let token: SubscriptionToken = token.parse().map_err(|_| WebError::NotFound)?;
     let user = app
-        .store()
-        .user_by_sub_token(&token)
+        .account_link_owner(token, OffsetDateTime::now_utc())
         .await?
-        .ok_or(WebError::NotFound)?;
-    Ok(Owner { app, user, token })
+        .ok_or(WebError::LinkExpired)?;
+    Ok(Owner { app, user })
 }
 
-/// `/sub/{token}{rest}`, keeping `?lang=` when the visitor chose the language in the address.
+/// `/account/{token}{rest}`, keeping `?lang=` when the visitor chose the language in the address.
 pub fn href(token: &str, rest: &str, lang: RequestLang) -> String {
-    link(&format!("/sub/{token}{rest}"), lang)
+    link(&format!("{}{token}{rest}", app::ACCOUNT_LINK_PATH), lang)
 }
 
-/// 303 back to the person's page, scrolled to their data, telling them what happened.
+/// 303 back to the person's data page, telling them what happened.
 pub fn back_to_page(token: &str, notice: EmailNotice, lang: RequestLang) -> Response {
     let page = href(token, "", lang);
     let separator = if page.contains('?') { '&' } else { '?' };
@@ -74,7 +78,7 @@ mod tests {
         assert_eq!(answer.status(), StatusCode::SEE_OTHER);
         assert_eq!(
             answer.headers()[LOCATION],
-            "/sub/tok?lang=en&notice=email-saved#data"
+            "/account/tok?lang=en&notice=email-saved#data"
         );
     }
 
@@ -83,7 +87,7 @@ mod tests {
         let answer = back_to_page("tok", EmailNotice::Removed, lang(LangSource::Cookie));
         assert_eq!(
             answer.headers()[LOCATION],
-            "/sub/tok?notice=email-removed#data"
+            "/account/tok?notice=email-removed#data"
         );
     }
 }

@@ -12,6 +12,7 @@ use crate::error::WebError;
 use crate::lang::RequestLang;
 use crate::page::{html, Chrome, PageId};
 use crate::site::Site;
+use crate::text::account::AccountText;
 use crate::text::Text;
 
 #[derive(Template)]
@@ -57,10 +58,14 @@ pub async fn dress(State(site): State<Site>, request: Request, next: Next) -> Re
 
 fn render(site: &Site, lang: RequestLang, status: StatusCode) -> Response {
     let t = Text::get(lang.lang);
-    let (title, text) = if status == StatusCode::NOT_FOUND {
-        (t.not_found_title, t.not_found_text)
-    } else {
-        (t.error_title, t.error_text)
+    let (title, text) = match status {
+        StatusCode::NOT_FOUND => (t.not_found_title, t.not_found_text),
+        // Only account links answer 410: the person is told to ask the bot for a new one.
+        StatusCode::GONE => {
+            let a = AccountText::get(lang.lang);
+            (a.expired_title, a.expired_text)
+        }
+        _ => (t.error_title, t.error_text),
     };
     let page = ErrorPage {
         page: Chrome::new(site, lang, PageId::Error, title),

@@ -1,6 +1,8 @@
 //! `GET /sub/{token}`: what a user's apps import, chosen by User-Agent, `Accept` or `?format=`;
 //! opened in a browser, a page with the status, a QR code, the link, "add to app" buttons and
-//! the `vless://` links for manual setup.
+//! the `vless://` links for manual setup. Read-only: the URL is pasted into apps, shown as a QR
+//! code and shared, so it opens nothing of the person's data; the page says to ask the bot for
+//! an account link instead (`pages::account`).
 
 use std::time::Duration;
 
@@ -10,7 +12,7 @@ use axum::http::header::{ACCEPT, CACHE_CONTROL, USER_AGENT, VARY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::Engine;
-use domain::{has_access, AccessDenied, SubscriptionToken, User};
+use domain::{has_access, AccessDenied, SubscriptionToken};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use time::macros::format_description;
 use time::OffsetDateTime;
@@ -18,10 +20,10 @@ use time::OffsetDateTime;
 use crate::error::WebError;
 use crate::lang::RequestLang;
 use crate::page::{html, Chrome, PageId};
-use crate::pages::account::{EmailNotice, Section};
 use crate::site::Site;
 use crate::subscription::format::{choose, SubFormat};
 use crate::subscription::{app_response, qr, Feed, FeedStatus};
+use crate::text::account::AccountText;
 use crate::text::Text;
 
 /// Every `/sub/` answer takes at least this long, so a valid token cannot be told from an
@@ -56,7 +58,7 @@ async fn answer(
 ) -> Result<Response, WebError> {
     let app = site.app().ok_or(WebError::NotFound)?;
     let now = OffsetDateTime::now_utc();
-    let (feed, user) = load_feed(app, token, now)
+    let feed = load_feed(app, token, now)
         .await?
         .ok_or(WebError::NotFound)?;
     let header = |name| {
@@ -80,10 +82,7 @@ async fn answer(
         builtin,
     );
     let mut response = match format {
-        SubFormat::Html => {
-            let account = Section::new(&user, token, EmailNotice::from_query(query), lang);
-            render(site, &feed, &account, lang, &format!("/sub/{token}"))?
-        }
+        SubFormat::Html => render(site, &feed, lang, &format!("/sub/{token}"))?,
         other => app_response(site, &feed, other, lang.lang, now),
     };
     response.headers_mut().insert(
@@ -93,12 +92,12 @@ async fn answer(
     Ok(response)
 }
 
-/// What the owner of `token` may use, and the owner, or `None` for a token nobody has.
+/// What the owner of `token` may use, or `None` for a token nobody has.
 async fn load_feed(
     app: &app::App,
     token: &str,
     now: OffsetDateTime,
-) -> Result<Option<(Feed, User)>, WebError> {
+) -> Result<Option<Feed>, WebError> {
     let Ok(token) = token.parse::<SubscriptionToken>() else {
         return Ok(None);
     };
@@ -125,7 +124,7 @@ async fn load_feed(
         nodes,
         url: app.subscription_url(&token),
     };
-    Ok(Some((feed, user)))
+    Ok(Some(feed))
 }
 
 /// An "add to app" button: the app's own URL scheme for importing a subscription.
@@ -136,7 +135,7 @@ pub struct AppLink {
 
 #[derive(Template)]
 #[template(path = "subscription.html")]
-struct SubscriptionPage<'a> {
+struct SubscriptionPage {
     page: Chrome,
     until: Option<String>,
     message: Option<&'static str>,
@@ -145,7 +144,9 @@ struct SubscriptionPage<'a> {
     url: String,
     apps: Vec<AppLink>,
     links: Vec<String>,
-    account: &'a Section,
+    data_title: &'static str,
+    /// Where the data controls are: the bot's account link.
+    data_hint: &'static str,
 }
 
 /// The import links of the apps we support, for the subscription at `url`.
@@ -189,12 +190,10 @@ pub fn app_links(url: &str, title: &str) -> Vec<AppLink> {
     ]
 }
 
-/// Renders the page for `feed` with the person's data controls; `path` is this page's own
-/// address, for the language switcher.
+/// Renders the page for `feed`; `path` is this page's own address, for the language switcher.
 pub fn render(
     site: &Site,
     feed: &Feed,
-    account: &Section,
     lang: RequestLang,
     path: &str,
 ) -> Result<Response, WebError> {
@@ -224,7 +223,8 @@ pub fn render(
             .iter()
             .filter_map(|n| domain::share_link(n, &feed.uuid).ok())
             .collect(),
-        account,
+        data_title: AccountText::get(lang.lang).data_title,
+        data_hint: AccountText::get(lang.lang).sub_hint,
     };
     let mut response = html(StatusCode::OK, &template)?;
     // Personal: never stored by the browser or anything in between.

@@ -1,5 +1,6 @@
 //! The sentences of the person's own data controls (download, email, deletion) in Russian and
-//! English.
+//! English, and of the ways to them: the subscription page's pointer to the bot, the page for
+//! an expired account link, and the answer of the old `/sub/{token}/…` addresses.
 
 use crate::lang::Lang;
 
@@ -29,6 +30,15 @@ pub struct AccountText {
     pub back: &'static str,
     pub deleted_title: &'static str,
     pub deleted_text: &'static str,
+    pub withdraw_note: &'static str,
+    /// On the account page: where the link came from and how long it lasts.
+    pub link_note: &'static str,
+    /// On the subscription page: how to reach the data controls.
+    pub sub_hint: &'static str,
+    pub expired_title: &'static str,
+    pub expired_text: &'static str,
+    pub moved_title: &'static str,
+    pub moved_text: &'static str,
 }
 
 impl AccountText {
@@ -43,7 +53,7 @@ impl AccountText {
 static RU: AccountText = AccountText {
     data_title: "Ваши данные",
     data_lead: "Вы можете получить копию всего, что о вас хранится, исправить email или удалить \
-        аккаунт — здесь или в нашем Telegram-боте.",
+        аккаунт — здесь или прямо в нашем Telegram-боте.",
     export_button: "Скачать мои данные",
     export_hint: "Файл JSON со всем, что о вас хранится: профиль, согласие, подписки, платежи и \
         обращения в поддержку.",
@@ -66,10 +76,25 @@ static RU: AccountText = AccountText {
     delete_confirm: "Я понимаю, что аккаунт и мои данные будут удалены навсегда",
     delete_button: "Удалить навсегда",
     delete_unchecked: "Поставьте отметку, чтобы подтвердить удаление.",
-    back: "Вернуться к подписке",
+    back: "Вернуться к моим данным",
     deleted_title: "Аккаунт удалён",
     deleted_text: "Ваш аккаунт и данные удалены, ссылка подписки больше не работает. Удалите \
         подписку из приложения.",
+    withdraw_note: "Отозвать согласие на обработку данных — значит удалить аккаунт: для этого \
+        та же кнопка ниже.",
+    link_note: "Эту страницу открывает ссылка из бота; она действует 15 минут, и работает только \
+        последняя выданная. Новую можно получить в боте в любой момент.",
+    sub_hint: "Скачать свои данные, изменить email или удалить аккаунт можно по ссылке из бота: \
+        «Приватность и мои данные» → «Управлять данными на сайте». Ссылка подписки открывает \
+        только подписку, поэтому ею можно делиться с приложениями.",
+    expired_title: "Ссылка больше не действует",
+    expired_text: "Ссылка на страницу ваших данных действует 15 минут, и работает только \
+        последняя выданная. Попросите в боте новую: «Приватность и мои данные» → «Управлять \
+        данными на сайте».",
+    moved_title: "Управление данными — по ссылке из бота",
+    moved_text: "Ссылка подписки открывает только подписку. Чтобы скачать свои данные, изменить \
+        email или удалить аккаунт, попросите в боте ссылку: «Приватность и мои данные» → \
+        «Управлять данными на сайте».",
 };
 
 static EN: AccountText = AccountText {
@@ -97,8 +122,36 @@ static EN: AccountText = AccountText {
     delete_confirm: "I understand that my account and my data will be erased for good",
     delete_button: "Delete for good",
     delete_unchecked: "Tick the box to confirm the deletion.",
-    back: "Back to the subscription",
+    back: "Back to my data",
     deleted_title: "Account deleted",
     deleted_text: "Your account and data are erased and the subscription link no longer works. \
         Remove the subscription from your app.",
+    withdraw_note: "Withdrawing your consent to the processing of your data means deleting the \
+        account: use the same button below.",
+    link_note: "This page opens from a link the bot gave you; it works for 15 minutes, and only \
+        the newest one works. Ask the bot for a new one whenever you need it.",
+    sub_hint: "To download your data, change your email or delete your account, ask the bot for \
+        a link: Privacy & my data → Manage my data on the website. The subscription link opens \
+        only the subscription, so it is safe to give to your apps.",
+    expired_title: "This link no longer works",
+    expired_text: "A link to your data page works for 15 minutes, and only the newest one works. \
+        Ask the bot for a new one: Privacy & my data → Manage my data on the website.",
+    moved_title: "Your data is managed through a link from the bot",
+    moved_text: "The subscription link opens only the subscription. To download your data, \
+        change your email or delete your account, ask the bot for a link: Privacy & my data → \
+        Manage my data on the website.",
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_texts_name_the_real_link_lifetime() {
+        let minutes = domain::ACCOUNT_LINK_LIFETIME_MINUTES.to_string();
+        for t in [&RU, &EN] {
+            assert!(t.link_note.contains(&minutes), "{}", t.link_note);
+            assert!(t.expired_text.contains(&minutes), "{}", t.expired_text);
+        }
+    }
+}

@@ -1,10 +1,11 @@
-//! `GET /sub/{token}/delete` asks for an explicit confirmation; `POST` with the box ticked
-//! erases the person the same way the bot and `milly user delete` do, and says it is done.
+//! `GET /account/{token}/delete` asks for an explicit confirmation; `POST` with the box ticked
+//! erases the person the same way the bot and `milly user delete` do, and says it is done. The
+//! account link dies with the person.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header::CACHE_CONTROL;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
@@ -53,8 +54,8 @@ pub async fn confirm(
     lang: RequestLang,
 ) -> Result<Response, WebError> {
     in_steady_time(async {
-        let owner = super::owner(&site, &token).await?;
-        confirm_page(&site, owner.token.as_str(), lang, false)
+        super::owner(&site, &token).await?;
+        confirm_page(&site, &token, lang, false)
     })
     .await
 }
@@ -63,12 +64,16 @@ pub async fn erase(
     State(site): State<Site>,
     Path(token): Path<String>,
     lang: RequestLang,
+    headers: HeaderMap,
     Form(form): Form<DeleteForm>,
 ) -> Result<Response, WebError> {
+    if !super::from_this_site(&headers) {
+        return Err(WebError::CrossSite);
+    }
     in_steady_time(async {
         let owner = super::owner(&site, &token).await?;
         if form.confirm != CONFIRMED {
-            return confirm_page(&site, owner.token.as_str(), lang, true);
+            return confirm_page(&site, &token, lang, true);
         }
         owner.app.erase_person(owner.user.id).await?;
         tracing::info!("a person deleted their account from the website");
@@ -86,7 +91,11 @@ fn confirm_page(
     let t = AccountText::get(lang.lang);
     let mut page = Chrome::new(site, lang, PageId::Error, t.delete_title);
     // Switching language stays on this page and remembers nothing.
-    page.switch_href = format!("/sub/{token}/delete?lang={}", lang.lang.other().code());
+    page.switch_href = format!(
+        "{}{token}/delete?lang={}",
+        app::ACCOUNT_LINK_PATH,
+        lang.lang.other().code()
+    );
     let template = ConfirmPage {
         page,
         t,

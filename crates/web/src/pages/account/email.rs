@@ -1,7 +1,8 @@
-//! `POST /sub/{token}/email`: sets, changes or removes the person's email, then sends them back
-//! to their page with a notice.
+//! `POST /account/{token}/email`: sets, changes or removes the person's email, then sends them
+//! back to their data page with a notice.
 
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
 use domain::Email;
@@ -44,8 +45,12 @@ pub async fn update(
     State(site): State<Site>,
     Path(token): Path<String>,
     lang: RequestLang,
+    headers: HeaderMap,
     Form(form): Form<EmailForm>,
 ) -> Result<Response, WebError> {
+    if !super::from_this_site(&headers) {
+        return Err(WebError::CrossSite);
+    }
     in_steady_time(answer(&site, &token, lang, &form)).await
 }
 
@@ -56,7 +61,6 @@ async fn answer(
     form: &EmailForm,
 ) -> Result<Response, WebError> {
     let owner = super::owner(site, token).await?;
-    let token = owner.token.as_str();
     // A blocked person's data is kept but not processed beyond what the law requires.
     if owner.user.blocked {
         return Ok(back_to_page(token, EmailNotice::Blocked, lang));

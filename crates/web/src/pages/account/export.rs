@@ -1,8 +1,10 @@
-//! `GET /sub/{token}/export`: "download my data" — the same JSON document as
-//! `milly user export` and the bot's "my data", as a file.
+//! `POST /account/{token}/export`: "download my data" — the same JSON document as
+//! `milly user export` and the bot's "my data", as a file. A `POST` (a form button), so no
+//! link, preview or prefetch can fetch it.
 
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::WebError;
@@ -16,11 +18,15 @@ const FILE_NAME: &str = "my-data.json";
 pub async fn download(
     State(site): State<Site>,
     Path(token): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    in_steady_time(answer(&site, &token)).await
+    in_steady_time(answer(&site, &token, &headers)).await
 }
 
-async fn answer(site: &Site, token: &str) -> Result<Response, WebError> {
+async fn answer(site: &Site, token: &str, headers: &HeaderMap) -> Result<Response, WebError> {
+    if !super::from_this_site(headers) {
+        return Err(WebError::CrossSite);
+    }
     let owner = super::owner(site, token).await?;
     let document = owner.app.export_everything(owner.user.id).await?;
     let body = serde_json::to_vec_pretty(&document).map_err(|_| WebError::UseCase)?;

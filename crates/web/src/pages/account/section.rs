@@ -1,4 +1,4 @@
-//! The "your data" part of the person's page: download link, email form, way to deletion, and
+//! The person's data page (`/account/{token}`): download form, email form, way to deletion, and
 //! the notice left by the last change.
 
 use domain::User;
@@ -54,20 +54,21 @@ impl EmailNotice {
     }
 }
 
-/// What the subscription page template shows under "your data".
+/// What the data page template shows.
 pub struct Section {
     pub t: &'static AccountText,
     pub notice: Option<&'static str>,
     pub email: Option<String>,
     /// Blocked people may download and delete, but not change the email.
     pub blocked: bool,
-    pub export_href: String,
+    /// Downloading is a `POST` too: nothing reachable by a plain link hands out data.
+    pub export_action: String,
     pub email_action: String,
     pub delete_href: String,
 }
 
 impl Section {
-    /// The section for `user`, reached with `token` (already checked to be theirs).
+    /// The section for `user`, reached with the account link `token` (already checked).
     pub fn new(user: &User, token: &str, notice: Option<EmailNotice>, lang: RequestLang) -> Self {
         let t = AccountText::get(lang.lang);
         Self {
@@ -75,7 +76,7 @@ impl Section {
             notice: notice.map(|n| n.text(t)),
             email: user.email.as_ref().map(|e| e.as_str().to_owned()),
             blocked: user.blocked,
-            export_href: href(token, "/export", lang),
+            export_action: href(token, "/export", lang),
             email_action: href(token, "/email", lang),
             delete_href: href(token, "/delete", lang),
         }
