@@ -13,7 +13,8 @@ mod subscription;
 mod user;
 
 pub use access::{has_access, AccessDenied};
-pub use ids::{InvalidId, PaymentId, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid};
+pub use ids::{
+    InvalidId, PaymentId, ReturnToken, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid};
 pub use link::{share_link, ShareLinkError};
 pub use money::{Currency, Money};
 pub use node::{Location, NodeId, NodeSecurity, NodeSpec, RealityParams, TlsParams};

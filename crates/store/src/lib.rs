@@ -44,6 +44,7 @@ pub use error::StoreError;
 pub use export::{
     ConsentExport, CredentialsExport, ProfileExport, UserExport, EXPORT_SCHEMA_VERSION,
 };
+pub use card_payments::{CheckoutPayment, RefundMark};
 pub use payments::{NewPayment, Settlement};
 pub use subscriptions::TrialOutcome;
 pub use support::{SupportMessage, TicketId};
