@@ -14,7 +14,7 @@ mod support;
 mod trial;
 mod users;
 
-pub use card_payments::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH};
+pub use card_payments::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH, CHECKOUT_REUSE_WINDOW};
 pub use error::AppError;
 pub use links::Links;
 pub use privacy::PurgeReport;

@@ -53,7 +53,7 @@ pub async fn refund(
             };
             // One key per payment: running the command again after a timeout cannot refund
             // twice, it gets the first refund back.
-            let key = format!("refund-{provider_id}");
+            let key = crate::erased_payer::refund_key(&provider_id);
             let refund = client.refund(&request, &key).await?;
             if !matches!(refund.status.as_str(), "succeeded" | "pending") {
                 return Err(BillingError::Unexpected("a refund YooKassa canceled"));
