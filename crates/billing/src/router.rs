@@ -94,7 +94,9 @@ async fn checkout_page(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<CheckoutParams>,
 ) -> Response {
-    if !routes.checkout_limit.allow(peer.ip(), Instant::now()) {
+    // A page view, read only, like the return page: it spends from that budget, not from the
+    // one for creating payments.
+    if !routes.return_limit.allow(peer.ip(), Instant::now()) {
         return pages::too_many();
     }
     let Ok(token) = q.t.parse::<SubscriptionToken>() else {
