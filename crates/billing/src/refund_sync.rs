@@ -75,7 +75,11 @@ impl Billing {
             return Ok(RefundSync::Mismatch);
         };
         Ok(
-            match self.app.record_card_refund(ours.id, total.minor, now).await? {
+            match self
+                .app
+                .record_card_refund(ours.id, total.minor, now)
+                .await?
+            {
                 RefundMark::Full => {
                     tracing::info!("card payment refunded in full");
                     RefundSync::Refunded

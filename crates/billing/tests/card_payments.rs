@@ -330,7 +330,10 @@ async fn the_return_page_shows_the_real_status_by_token_only(db: &TestDb) {
     let (_, old_made_up, _) = page(shop.url("/pay/return?payment=999999")).await;
     assert_eq!(old_status, 200);
     assert_eq!(old_real, old_made_up);
-    assert!(!old_real.contains("Paid") && !old_real.contains("Waiting"), "{old_real}");
+    assert!(
+        !old_real.contains("Paid") && !old_real.contains("Waiting"),
+        "{old_real}"
+    );
     assert_eq!(page(shop.url("/pay/return")).await.1, old_real);
 
     let unknown = domain::ReturnToken::generate();

@@ -28,7 +28,10 @@ async fn opening_the_link_creates_nothing_and_the_button_pays_once(db: &TestDb) 
         assert_eq!(status, 200);
         assert!(page.contains("<form method=post"), "{page}");
         assert!(page.contains("199.00"), "{page}");
-        assert!(page.contains(&format!("value=\"{}\"", token.as_str())), "{page}");
+        assert!(
+            page.contains(&format!("value=\"{}\"", token.as_str())),
+            "{page}"
+        );
         assert!(!page.contains("<script"), "{page}");
     }
     let store = shop.app().store();
@@ -40,7 +43,10 @@ async fn opening_the_link_creates_nothing_and_the_button_pays_once(db: &TestDb) 
     let (first_status, first) = shop.open_checkout(&token, "month").await;
     let (second_status, second) = shop.open_checkout(&token, "month").await;
     assert_eq!((first_status, second_status), (303, 303));
-    assert_eq!(first, second, "the second press goes to the same payment page");
+    assert_eq!(
+        first, second,
+        "the second press goes to the same payment page"
+    );
     assert_eq!(store.list_payments(Some(ann.id)).await.unwrap().len(), 1);
     assert_eq!(shop.yk.payment_ids().len(), 1);
 
@@ -66,7 +72,10 @@ async fn opening_the_link_creates_nothing_and_the_button_pays_once(db: &TestDb) 
     // Once paid, the next purchase is a new payment.
     let paid = first.rsplit('/').next().unwrap().to_owned();
     shop.yk.succeed(&paid).unwrap();
-    assert_eq!(shop.yk.notify(&paid, &shop.webhook_url()).await.unwrap(), 200);
+    assert_eq!(
+        shop.yk.notify(&paid, &shop.webhook_url()).await.unwrap(),
+        200
+    );
     let (_, again) = shop.open_checkout(&token, "month").await;
     assert_ne!(again, first);
     assert_eq!(shop.yk.payment_ids().len(), 3);
@@ -94,13 +103,19 @@ async fn a_payment_that_succeeds_after_its_payer_was_erased_is_refunded_once(db:
     assert_eq!((a.unwrap(), b.unwrap()), (200, 200));
     reconciled.unwrap();
     // And again, later, for good measure.
-    assert_eq!(shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(), 200);
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        200
+    );
     shop.billing.reconcile_once(later).await.unwrap();
 
     let refunds = shop.yk.refunds();
     assert_eq!(refunds.len(), 1, "{refunds:?}");
     assert_eq!(refunds[0]["payment_id"], yk_id.as_str());
-    assert_eq!(refunds[0]["amount"], json!({"value": "199.00", "currency": "RUB"}));
+    assert_eq!(
+        refunds[0]["amount"],
+        json!({"value": "199.00", "currency": "RUB"})
+    );
     let now = shop.ours(&yk_id).await;
     assert_eq!(now.status, PaymentStatus::Refunded);
     assert_eq!(now.refunded_minor, 19_900);
@@ -115,7 +130,10 @@ async fn a_payment_that_succeeds_after_its_payer_was_erased_is_refunded_once(db:
     // YooKassa's own notice of that refund changes nothing.
     let refund_id = refunds[0]["id"].as_str().unwrap();
     assert_eq!(
-        shop.yk.notify_refund(refund_id, &shop.webhook_url()).await.unwrap(),
+        shop.yk
+            .notify_refund(refund_id, &shop.webhook_url())
+            .await
+            .unwrap(),
         200
     );
     assert_eq!(shop.ours(&yk_id).await, now);
@@ -128,23 +146,50 @@ async fn refunds_made_in_the_dashboard_reach_the_payment(db: &TestDb) {
     let (cid, token) = shop.customer(2003).await;
     let yk_id = shop.checkout(&token, "month").await;
     shop.yk.succeed(&yk_id).unwrap();
-    assert_eq!(shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(), 200);
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        200
+    );
     let credited = shop.subscription(&cid).await.unwrap();
 
     // Part of it, then notified twice.
     let part = shop.yk.refund_in_dashboard(&yk_id, "50.00").unwrap();
     for _ in 0..2 {
-        assert_eq!(shop.yk.notify_refund(&part, &shop.webhook_url()).await.unwrap(), 200);
+        assert_eq!(
+            shop.yk
+                .notify_refund(&part, &shop.webhook_url())
+                .await
+                .unwrap(),
+            200
+        );
     }
     let p = shop.ours(&yk_id).await;
-    assert_eq!((p.status, p.refunded_minor), (PaymentStatus::Succeeded, 5_000));
+    assert_eq!(
+        (p.status, p.refunded_minor),
+        (PaymentStatus::Succeeded, 5_000)
+    );
 
     // The rest: refunded. The earlier notice arriving late changes nothing.
     let rest = shop.yk.refund_in_dashboard(&yk_id, "149.00").unwrap();
-    assert_eq!(shop.yk.notify_refund(&rest, &shop.webhook_url()).await.unwrap(), 200);
-    assert_eq!(shop.yk.notify_refund(&part, &shop.webhook_url()).await.unwrap(), 200);
+    assert_eq!(
+        shop.yk
+            .notify_refund(&rest, &shop.webhook_url())
+            .await
+            .unwrap(),
+        200
+    );
+    assert_eq!(
+        shop.yk
+            .notify_refund(&part, &shop.webhook_url())
+            .await
+            .unwrap(),
+        200
+    );
     let p = shop.ours(&yk_id).await;
-    assert_eq!((p.status, p.refunded_minor), (PaymentStatus::Refunded, 19_900));
+    assert_eq!(
+        (p.status, p.refunded_minor),
+        (PaymentStatus::Refunded, 19_900)
+    );
     // The days stay: taking access away is the operator's call.
     assert_eq!(shop.subscription(&cid).await, Some(credited));
     assert_eq!(days_left(&shop.subscription(&cid).await.unwrap()), 30);
@@ -157,11 +202,26 @@ async fn a_refund_that_overtakes_its_payment_notice_settles_both(db: &TestDb) {
     let yk_id = shop.checkout(&token, "month").await;
     shop.yk.succeed(&yk_id).unwrap();
     let refund = shop.yk.refund_in_dashboard(&yk_id, "199.00").unwrap();
-    assert_eq!(shop.yk.notify_refund(&refund, &shop.webhook_url()).await.unwrap(), 200);
+    assert_eq!(
+        shop.yk
+            .notify_refund(&refund, &shop.webhook_url())
+            .await
+            .unwrap(),
+        200
+    );
     let p = shop.ours(&yk_id).await;
-    assert_eq!((p.status, p.refunded_minor), (PaymentStatus::Refunded, 19_900));
-    assert!(shop.subscription(&dan).await.is_some(), "credited, then refunded");
-    assert_eq!(shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(), 200);
+    assert_eq!(
+        (p.status, p.refunded_minor),
+        (PaymentStatus::Refunded, 19_900)
+    );
+    assert!(
+        shop.subscription(&dan).await.is_some(),
+        "credited, then refunded"
+    );
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        200
+    );
     assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Refunded);
 }
 
@@ -185,22 +245,37 @@ async fn refund_notices_about_payments_not_ours_are_acknowledged_and_ignored(db:
     let foreign_id = foreign["id"].as_str().unwrap();
     shop.yk.succeed(foreign_id).unwrap();
     let refund = shop.yk.refund_in_dashboard(foreign_id, "10.00").unwrap();
-    assert_eq!(shop.yk.notify_refund(&refund, &shop.webhook_url()).await.unwrap(), 200);
+    assert_eq!(
+        shop.yk
+            .notify_refund(&refund, &shop.webhook_url())
+            .await
+            .unwrap(),
+        200
+    );
 
     // A refund YooKassa never made: the body is not believed, nothing changes.
     let (_, token) = shop.customer(2005).await;
     let yk_id = shop.checkout(&token, "month").await;
     shop.yk.succeed(&yk_id).unwrap();
-    assert_eq!(shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(), 200);
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        200
+    );
     let forged = json!({
         "type": "notification", "event": "refund.succeeded",
         "object": {"id": "2c79a0e6-000f-5000-9000-1a5d0c0b2b1e", "status": "succeeded",
                    "payment_id": yk_id, "amount": {"value": "199.00", "currency": "RUB"}},
     });
-    assert_eq!(shop.yk.deliver(&shop.webhook_url(), &forged).await.unwrap(), 200);
+    assert_eq!(
+        shop.yk.deliver(&shop.webhook_url(), &forged).await.unwrap(),
+        200
+    );
     assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Succeeded);
     assert_eq!(shop.ours(&yk_id).await.refunded_minor, 0);
-    assert_eq!(shop.app().store().list_payments(None).await.unwrap().len(), 1);
+    assert_eq!(
+        shop.app().store().list_payments(None).await.unwrap().len(),
+        1
+    );
 }
 
 store::backend_tests!(

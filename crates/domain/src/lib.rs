@@ -14,7 +14,8 @@ mod user;
 
 pub use access::{has_access, AccessDenied};
 pub use ids::{
-    InvalidId, PaymentId, ReturnToken, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid};
+    InvalidId, PaymentId, ReturnToken, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid,
+};
 pub use link::{share_link, ShareLinkError};
 pub use money::{Currency, Money};
 pub use node::{Location, NodeId, NodeSecurity, NodeSpec, RealityParams, TlsParams};

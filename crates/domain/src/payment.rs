@@ -68,7 +68,10 @@ impl PaymentStatus {
         use PaymentStatus::*;
         matches!(
             (self, next),
-            (Pending, Succeeded) | (Pending, Canceled) | (Pending, Refunded) | (Succeeded, Refunded)
+            (Pending, Succeeded)
+                | (Pending, Canceled)
+                | (Pending, Refunded)
+                | (Succeeded, Refunded)
         )
     }
 }
@@ -107,7 +110,10 @@ mod tests {
         assert!(!Canceled.can_become(Succeeded));
         assert!(!Refunded.can_become(Succeeded));
         assert!(Succeeded.can_become(Refunded));
-        assert!(Pending.can_become(Refunded), "paid after erasure, given back uncredited");
+        assert!(
+            Pending.can_become(Refunded),
+            "paid after erasure, given back uncredited"
+        );
         assert!(!Canceled.can_become(Refunded));
     }
 

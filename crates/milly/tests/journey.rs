@@ -94,7 +94,11 @@ async fn post_form(addr: std::net::SocketAddr, path: &str, form: &str) -> (Strin
 
 /// Opens the bot's card checkout link (a page, nothing paid yet) and presses its button: the
 /// redirect's head.
-async fn pay_by_card(addr: std::net::SocketAddr, yk: &yookassa_emulator::Emulator, link: &str) -> String {
+async fn pay_by_card(
+    addr: std::net::SocketAddr,
+    yk: &yookassa_emulator::Emulator,
+    link: &str,
+) -> String {
     let path = &link[link.find("/pay/checkout").unwrap()..];
     let (head, page) = get(addr, path, "TelegramBot (like TwitterBot)").await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
@@ -298,7 +302,11 @@ async fn a_card_payment_made_after_erasure_goes_back_and_the_admins_hear_of_it_o
     let notice = screen_where(&tg, ADMIN, |m| m.text().contains("refunded automatically")).await;
     assert!(notice.text().contains(".00 RUB"), "{}", notice.text());
     assert!(!notice.text().contains("Cara"), "{}", notice.text());
-    assert!(!notice.text().contains(&cara.id.to_string()), "{}", notice.text());
+    assert!(
+        !notice.text().contains(&cara.id.to_string()),
+        "{}",
+        notice.text()
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let told = tg
         .chat(ADMIN)

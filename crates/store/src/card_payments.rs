@@ -147,7 +147,9 @@ impl Store {
             .map(payment_from_row)
             .transpose()?
             .ok_or(StoreError::PaymentNotFound)?;
-        let total = refunded_total.clamp(0, current.amount.minor).max(current.refunded_minor);
+        let total = refunded_total
+            .clamp(0, current.amount.minor)
+            .max(current.refunded_minor);
         let full = total >= current.amount.minor;
         let status = if full && current.status.can_become(PaymentStatus::Refunded) {
             PaymentStatus::Refunded
@@ -391,7 +393,10 @@ mod tests {
             .is_none());
         s.erase_user(u.id).await.unwrap();
         assert!(s.payment_by_return_token(&token).await.unwrap().is_none());
-        assert!(s.payment(opened.payment.id).await.unwrap().is_some(), "the record stays");
+        assert!(
+            s.payment(opened.payment.id).await.unwrap().is_some(),
+            "the record stays"
+        );
     }
 
     async fn refunds_are_recorded_by_their_running_total(db: &TestDb) {
@@ -401,19 +406,37 @@ mod tests {
         s.settle_payment(id, PaymentStatus::Succeeded, None, now)
             .await
             .unwrap();
-        assert_eq!(s.record_refund(id, 5_000, now).await.unwrap(), RefundMark::Partial);
-        assert_eq!(s.record_refund(id, 5_000, now).await.unwrap(), RefundMark::Unchanged);
+        assert_eq!(
+            s.record_refund(id, 5_000, now).await.unwrap(),
+            RefundMark::Partial
+        );
+        assert_eq!(
+            s.record_refund(id, 5_000, now).await.unwrap(),
+            RefundMark::Unchanged
+        );
         assert_eq!(
             s.record_refund(id, 1_000, now).await.unwrap(),
             RefundMark::Unchanged,
             "a stale total never lowers it"
         );
         let p = s.payment(id).await.unwrap().unwrap();
-        assert_eq!((p.status, p.refunded_minor), (PaymentStatus::Succeeded, 5_000));
-        assert_eq!(s.record_refund(id, 19_900, now).await.unwrap(), RefundMark::Full);
-        assert_eq!(s.record_refund(id, 19_900, now).await.unwrap(), RefundMark::Unchanged);
+        assert_eq!(
+            (p.status, p.refunded_minor),
+            (PaymentStatus::Succeeded, 5_000)
+        );
+        assert_eq!(
+            s.record_refund(id, 19_900, now).await.unwrap(),
+            RefundMark::Full
+        );
+        assert_eq!(
+            s.record_refund(id, 19_900, now).await.unwrap(),
+            RefundMark::Unchanged
+        );
         let p = s.payment(id).await.unwrap().unwrap();
-        assert_eq!((p.status, p.refunded_minor), (PaymentStatus::Refunded, 19_900));
+        assert_eq!(
+            (p.status, p.refunded_minor),
+            (PaymentStatus::Refunded, 19_900)
+        );
 
         let canceled = pending(s, 5).await;
         s.settle_payment(canceled, PaymentStatus::Canceled, None, now)

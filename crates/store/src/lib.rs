@@ -37,6 +37,7 @@ pub mod testing;
 mod users;
 
 pub use access::{AccessChanges, AccessEntry, AccessSnapshot};
+pub use card_payments::{CheckoutPayment, RefundMark};
 pub use connect::{Backend, Store};
 pub use credentials::Credentials;
 pub use dump::{RestoreError, StoreDump, TableDump, DUMP_FORMAT, TABLES};
@@ -44,7 +45,6 @@ pub use error::StoreError;
 pub use export::{
     ConsentExport, CredentialsExport, ProfileExport, UserExport, EXPORT_SCHEMA_VERSION,
 };
-pub use card_payments::{CheckoutPayment, RefundMark};
 pub use payments::{NewPayment, Settlement};
 pub use subscriptions::TrialOutcome;
 pub use support::{SupportMessage, TicketId};

@@ -164,7 +164,11 @@ impl Emulator {
 
     /// The operator refunds `value` (`"50.00"`) of a succeeded payment in YooKassa's dashboard,
     /// as `POST /dashboard/payments/{id}/refunds` does over HTTP. Returns the refund's id.
-    pub fn refund_in_dashboard(&self, payment_id: &str, value: &str) -> Result<String, EmulatorError> {
+    pub fn refund_in_dashboard(
+        &self,
+        payment_id: &str,
+        value: &str,
+    ) -> Result<String, EmulatorError> {
         let minor = shapes::parse_minor(value).ok_or(EmulatorError::Refused)?;
         let refund = server::refund_payment(&mut self.state.lock(), payment_id, minor)
             .map_err(|_| EmulatorError::Refused)?;
@@ -184,7 +188,11 @@ impl Emulator {
 
     /// Delivers `refund.succeeded` about refund `refund_id` to `webhook_url`; the shop's HTTP
     /// status.
-    pub async fn notify_refund(&self, refund_id: &str, webhook_url: &str) -> Result<u16, EmulatorError> {
+    pub async fn notify_refund(
+        &self,
+        refund_id: &str,
+        webhook_url: &str,
+    ) -> Result<u16, EmulatorError> {
         let body = self.refund_notification(refund_id)?;
         self.deliver(webhook_url, &body).await
     }

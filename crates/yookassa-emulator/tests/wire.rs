@@ -175,7 +175,10 @@ async fn a_dashboard_refund_is_readable_through_the_api_and_notified_in_yookassa
     let refund_id = refund["id"].as_str().unwrap().to_owned();
     assert_eq!(refund["payment_id"], id.as_str());
     assert_eq!(refund["status"], "succeeded");
-    assert_eq!(refund["amount"], json!({"value": "50.00", "currency": "RUB"}));
+    assert_eq!(
+        refund["amount"],
+        json!({"value": "50.00", "currency": "RUB"})
+    );
 
     let (status, fetched) = get(&yk, &format!("/v3/refunds/{refund_id}")).await;
     assert_eq!((status, &fetched), (200, &refund));
@@ -204,7 +207,10 @@ async fn racing_requests_under_one_key_create_one_payment() {
     for _ in 0..8 {
         let yk = yk.clone();
         racing.push(tokio::spawn(async move {
-            post(&yk, "/v3/payments", Some("k-race"), &create_body()).await.1["id"].clone()
+            post(&yk, "/v3/payments", Some("k-race"), &create_body())
+                .await
+                .1["id"]
+                .clone()
         }));
     }
     let mut ids = Vec::new();

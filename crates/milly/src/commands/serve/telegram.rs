@@ -121,7 +121,10 @@ pub async fn announce_erased_refunds(
                 }
             }
             Err(RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "automatic refund notices were dropped while the bot was slow");
+                tracing::warn!(
+                    missed,
+                    "automatic refund notices were dropped while the bot was slow"
+                );
             }
             Err(RecvError::Closed) => return Ok(()),
         }
