@@ -3,10 +3,11 @@
 //! the admins are told (as Telegram Stars payments in the same case are refunded at once).
 //!
 //! Exactly once whatever is replayed: the payment stays pending until the refund is recorded,
-//! so a failed refund is retried by the next notification or reconciler round; every attempt
-//! uses the payment's one refund idempotence key (the operator's `milly payment refund` uses
-//! the same), so racing attempts get YooKassa's first refund back; and only the caller whose
-//! write moved the payment to refunded tells the admins.
+//! so a failed refund is retried by the next notification or reconciler round; attempts about
+//! the same state use the same refund idempotence key (the operator's `milly payment refund`
+//! uses the same scheme), so racing attempts get YooKassa's first refund back; only what was
+//! not already refunded (say, in the dashboard) is asked for; and only the caller whose write
+//! moved the payment to refunded tells the admins.
 
 use domain::{Money, Payment, PaymentId};
 use store::RefundMark;
@@ -23,9 +24,19 @@ pub struct ErasedPayerRefund {
     pub amount: Money,
 }
 
-/// The refund idempotence key of one YooKassa payment: one refund per payment, whoever asks.
-pub(crate) fn refund_key(provider_payment_id: &str) -> String {
-    format!("refund-{provider_payment_id}")
+/// The refund idempotence key of one YooKassa payment and what is left of it to give back:
+/// everyone asking about the same state asks for one refund, and a payment already refunded
+/// in part (in the dashboard) gets a key of its own for the rest.
+pub(crate) fn refund_key(
+    provider_payment_id: &str,
+    remaining_minor: i64,
+    amount_minor: i64,
+) -> String {
+    if remaining_minor == amount_minor {
+        format!("refund-{provider_payment_id}")
+    } else {
+        format!("refund-{provider_payment_id}-{remaining_minor}")
+    }
 }
 
 impl Billing {
@@ -37,24 +48,30 @@ impl Billing {
         remote: &PaymentObject,
         now: OffsetDateTime,
     ) -> Result<SyncOutcome, BillingError> {
-        let already = remote
-            .refunded_amount
-            .as_ref()
-            .and_then(|a| amount::from_value(&a.value, &a.currency))
-            .is_some_and(|r| r.minor >= ours.amount.minor);
-        if !already {
+        let refunded = match &remote.refunded_amount {
+            None => 0,
+            Some(a) => {
+                amount::from_value(&a.value, &a.currency)
+                    .filter(|r| r.currency == ours.amount.currency)
+                    .ok_or(BillingError::Unexpected("a refunded amount we cannot read"))?
+                    .minor
+            }
+        };
+        let remaining = ours.amount.minor - refunded;
+        if remaining > 0 {
             let request = CreateRefund {
                 payment_id: remote.id.clone(),
                 amount: Amount {
-                    value: amount::to_value(ours.amount),
+                    value: amount::to_value(Money {
+                        minor: remaining,
+                        currency: ours.amount.currency,
+                    }),
                     currency: ours.amount.currency.code().to_owned(),
                 },
                 description: None,
             };
-            let refund = self
-                .yookassa
-                .refund(&request, &refund_key(&remote.id))
-                .await?;
+            let key = refund_key(&remote.id, remaining, ours.amount.minor);
+            let refund = self.yookassa.refund(&request, &key).await?;
             if !matches!(refund.status.as_str(), "succeeded" | "pending") {
                 return Err(BillingError::Unexpected("a refund YooKassa canceled"));
             }

@@ -278,7 +278,62 @@ async fn refund_notices_about_payments_not_ours_are_acknowledged_and_ignored(db:
     );
 }
 
+async fn only_what_is_left_is_given_back(db: &TestDb) {
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    // The operator refunds the rest of a payment partly refunded in the dashboard.
+    let (_, token) = shop.customer(2006).await;
+    let yk_id = shop.checkout(&token, "month").await;
+    shop.yk.succeed(&yk_id).unwrap();
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    let part = shop.yk.refund_in_dashboard(&yk_id, "50.00").unwrap();
+    assert_eq!(
+        shop.yk
+            .notify_refund(&part, &shop.webhook_url())
+            .await
+            .unwrap(),
+        200
+    );
+    let id = shop.ours(&yk_id).await.id;
+    billing::refund(shop.app(), id, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(shop.yk.refunds()[1]["amount"]["value"], "149.00");
+    let p = shop.ours(&yk_id).await;
+    assert_eq!(
+        (p.status, p.refunded_minor),
+        (PaymentStatus::Refunded, 19_900)
+    );
+
+    // A payment after erasure, partly refunded by hand before we heard of it: the rest.
+    let (gone, token) = shop.customer(2007).await;
+    let late = shop.checkout(&token, "month").await;
+    shop.app().erase_person(gone.id).await.unwrap();
+    shop.yk.succeed(&late).unwrap();
+    shop.yk.refund_in_dashboard(&late, "20.00").unwrap();
+    assert_eq!(
+        shop.yk.notify(&late, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    assert_eq!(
+        shop.yk.notify(&late, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    let refunds = shop.yk.refunds();
+    assert_eq!(refunds.len(), 4, "{refunds:?}");
+    assert_eq!(refunds[3]["payment_id"], late.as_str());
+    assert_eq!(refunds[3]["amount"]["value"], "179.00");
+    let p = shop.ours(&late).await;
+    assert_eq!(
+        (p.status, p.refunded_minor),
+        (PaymentStatus::Refunded, 19_900)
+    );
+}
+
 store::backend_tests!(
+    only_what_is_left_is_given_back,
     opening_the_link_creates_nothing_and_the_button_pays_once,
     a_payment_that_succeeds_after_its_payer_was_erased_is_refunded_once,
     refunds_made_in_the_dashboard_reach_the_payment,
