@@ -34,6 +34,15 @@ async fn opening_the_link_creates_nothing_and_the_button_pays_once(db: &TestDb) 
         );
         assert!(!page.contains("<script"), "{page}");
     }
+    let r = reqwest::get(shop.checkout_link(&token, "month"))
+        .await
+        .unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("form-action 'self'"),
+        "{csp}"
+    );
+    assert_eq!(r.headers()["cache-control"], "no-store");
     let store = shop.app().store();
     assert!(store.list_payments(Some(ann.id)).await.unwrap().is_empty());
     assert!(shop.yk.payment_ids().is_empty());
