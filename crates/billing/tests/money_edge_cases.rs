@@ -341,7 +341,42 @@ async fn only_what_is_left_is_given_back(db: &TestDb) {
     );
 }
 
+async fn a_refund_that_fails_is_retried_until_it_is_made(db: &TestDb) {
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    let mut told = shop.billing.subscribe_erased_refunds();
+    let (eve, token) = shop.customer(2008).await;
+    let yk_id = shop.checkout(&token, "month").await;
+    shop.app().erase_person(eve.id).await.unwrap();
+    shop.yk.succeed(&yk_id).unwrap();
+
+    // YooKassa's refunds are down: the notification asks to be retried, nothing is marked.
+    shop.yk.set_failing_refunds(true);
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        503
+    );
+    assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Pending);
+    assert!(shop.yk.refunds().is_empty());
+    assert!(told.try_recv().is_err());
+
+    // Back up: the reconciler's next round gives the money back, once.
+    shop.yk.set_failing_refunds(false);
+    let later = OffsetDateTime::now_utc() + time::Duration::minutes(2);
+    let report = shop.billing.reconcile_once(later).await.unwrap();
+    assert_eq!((report.checked, report.refunded), (1, 1));
+    assert_eq!(shop.billing.reconcile_once(later).await.unwrap().checked, 0);
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    assert_eq!(shop.yk.refunds().len(), 1);
+    assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Refunded);
+    assert!(told.try_recv().is_ok());
+    assert!(told.try_recv().is_err());
+}
+
 store::backend_tests!(
+    a_refund_that_fails_is_retried_until_it_is_made,
     only_what_is_left_is_given_back,
     opening_the_link_creates_nothing_and_the_button_pays_once,
     a_payment_that_succeeds_after_its_payer_was_erased_is_refunded_once,

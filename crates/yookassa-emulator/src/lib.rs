@@ -152,6 +152,11 @@ impl Emulator {
         self.state.lock().failing = failing;
     }
 
+    /// Makes only `POST /v3/refunds` answer 500 (`true`), or work again (`false`).
+    pub fn set_failing_refunds(&self, failing: bool) {
+        self.state.lock().failing_refunds = failing;
+    }
+
     /// The create-payment and refund requests the emulator accepted, oldest first.
     pub fn recorded(&self) -> Vec<Recorded> {
         self.state.lock().recorded.clone()

@@ -284,6 +284,14 @@ fn try_create_refund(
     body: &Bytes,
 ) -> Result<Response, Refusal> {
     admit(state, headers)?;
+    if state.lock().failing_refunds {
+        return Err(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            "Internal server error",
+            None,
+        ));
+    }
     let key = idempotence_key(headers)?;
     let req = parse_body(body)?;
     let mut inner = state.lock();
