@@ -3,14 +3,22 @@
 //! a person, the receipt address, and settling a payment once the provider has said how it
 //! ended. The `billing` crate talks to YooKassa and calls these.
 
-use domain::{Email, Payment, PaymentId, PaymentStatus, Plan, Provider, SubscriptionToken, User};
-use store::{NewPayment, Settlement};
+use domain::{
+    Email, Payment, PaymentId, PaymentStatus, Plan, Provider, ReturnToken, SubscriptionToken, User,
+};
+use store::{NewPayment, RefundMark, Settlement};
 use time::OffsetDateTime;
 
 use crate::{App, AppError};
 
 /// The path of the checkout entry the bot links to; `billing` serves it.
 pub const CARD_CHECKOUT_PATH: &str = "/pay/checkout";
+
+/// A second checkout of the same plan by the same person within this long reuses the first
+/// pending payment instead of opening another: a double click, a reload of the confirmation,
+/// or a second tab pays once. Long enough for a slow second click, short enough that a person
+/// coming back later gets a fresh payment.
+pub const CHECKOUT_REUSE_WINDOW: time::Duration = time::Duration::minutes(10);
 
 /// Why a card checkout is refused before anything is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +34,10 @@ pub enum CardRefusal {
 #[derive(Debug, Clone)]
 pub struct CardCheckout {
     pub payment: Payment,
+    /// The secret of the payment's return page.
+    pub return_token: ReturnToken,
+    /// The same person opened this payment moments ago (see [`CHECKOUT_REUSE_WINDOW`]).
+    pub reused: bool,
     pub plan: Plan,
     /// Where the 54-FZ receipt goes: the person's email, else the operator's default.
     pub receipt_email: Option<String>,
@@ -44,8 +56,9 @@ impl App {
             .collect()
     }
 
-    /// `{public_url}/pay/checkout?t={token}&plan={plan}`: opening it starts a card payment for
-    /// the token's owner and redirects to YooKassa's payment page.
+    /// `{public_url}/pay/checkout?t={token}&plan={plan}`: opening it shows the plan and a
+    /// "pay" button; pressing it (a POST) starts a card payment for the token's owner and
+    /// redirects to YooKassa's payment page.
     pub fn card_checkout_url(&self, token: &SubscriptionToken, plan: &Plan) -> String {
         format!(
             "{}{CARD_CHECKOUT_PATH}?t={}&plan={}",
@@ -55,38 +68,61 @@ impl App {
         )
     }
 
-    /// Opens a pending card payment for the owner of `token`, before YooKassa is asked.
+    /// What a checkout link offers, read only: the plan, if it is sold by card and the token's
+    /// owner may buy it. Nothing is stored.
+    pub async fn card_offer(
+        &self,
+        token: &SubscriptionToken,
+        plan: &str,
+    ) -> Result<Result<(Plan, User), CardRefusal>, AppError> {
+        let Some(plan) = self.card_plans().into_iter().find(|p| p.id.0 == plan) else {
+            return Ok(Err(CardRefusal::NotOffered));
+        };
+        if plan.price_rub.is_none() {
+            return Ok(Err(CardRefusal::NotOffered));
+        }
+        match self.store().user_by_sub_token(token).await? {
+            Some(u) if !u.blocked && u.consent_at.is_some() => Ok(Ok((plan, u))),
+            _ => Ok(Err(CardRefusal::NotAllowed)),
+        }
+    }
+
+    /// Opens a pending card payment for the owner of `token`, before YooKassa is asked, or
+    /// hands back the one they opened for the same plan and price moments ago.
     pub async fn open_card_payment(
         &self,
         token: &SubscriptionToken,
         plan: &str,
         now: OffsetDateTime,
     ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
-        let Some(plan) = self.card_plans().into_iter().find(|p| p.id.0 == plan) else {
-            return Ok(Err(CardRefusal::NotOffered));
+        let (plan, user) = match self.card_offer(token, plan).await? {
+            Ok(offer) => offer,
+            Err(refusal) => return Ok(Err(refusal)),
         };
         let Some(price) = plan.price_rub else {
             return Ok(Err(CardRefusal::NotOffered));
         };
-        let user = match self.store().user_by_sub_token(token).await? {
-            Some(u) if !u.blocked && u.consent_at.is_some() => u,
-            _ => return Ok(Err(CardRefusal::NotAllowed)),
-        };
-        let payment = self
+        let opened = self
             .store()
-            .create_payment(&NewPayment {
-                user_id: user.id,
-                provider: Provider::YooKassa,
-                provider_payment_id: None,
-                plan: plan.id.clone(),
-                days: plan.days,
-                amount: price,
-                created_at: now,
-            })
+            .open_checkout_payment(
+                &NewPayment {
+                    user_id: user.id,
+                    provider: Provider::YooKassa,
+                    provider_payment_id: None,
+                    plan: plan.id.clone(),
+                    days: plan.days,
+                    amount: price,
+                    created_at: now,
+                },
+                &ReturnToken::generate(),
+                now - CHECKOUT_REUSE_WINDOW,
+            )
             .await?;
         Ok(Ok(CardCheckout {
             receipt_email: self.receipt_email(&user),
-            payment,
+            payment: opened.payment,
+            return_token: opened.return_token,
+            reused: opened.reused,
             plan,
         }))
     }
@@ -132,6 +168,22 @@ impl App {
 }
 
 impl App {
+    /// Records that YooKassa has given back `refunded_total` of a card payment in all (a
+    /// refund made here, in YooKassa's dashboard, or automatically). The whole amount makes
+    /// the payment refunded; less only records the amount. Either way the days it bought stay
+    /// (as with the operator's own refunds, access is the operator's call).
+    pub async fn record_card_refund(
+        &self,
+        payment: PaymentId,
+        refunded_total: i64,
+        now: OffsetDateTime,
+    ) -> Result<RefundMark, AppError> {
+        Ok(self
+            .store()
+            .record_refund(payment, refunded_total, now)
+            .await?)
+    }
+
     /// Cancels a pending card payment YooKassa never created (or whose creation we never
     /// heard about): nobody got a payment page for it, so nobody can pay it.
     pub async fn cancel_uncreated_card_payment(

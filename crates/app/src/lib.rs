@@ -16,7 +16,7 @@ mod trial;
 mod users;
 
 pub use account_link::{account_link_lifetime, AccountLink, ACCOUNT_LINK_PATH};
-pub use card_payments::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH};
+pub use card_payments::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH, CHECKOUT_REUSE_WINDOW};
 pub use error::AppError;
 pub use links::Links;
 pub use privacy::PurgeReport;

@@ -133,7 +133,9 @@ impl App {
         };
         Ok(match self.store().record_paid(&new).await? {
             Settlement::Credited(sub) => StarsCredit::Credited(sub),
-            Settlement::AlreadySettled | Settlement::Marked => StarsCredit::AlreadyCredited,
+            Settlement::AlreadySettled | Settlement::Marked | Settlement::Uncreditable => {
+                StarsCredit::AlreadyCredited
+            }
         })
     }
 }

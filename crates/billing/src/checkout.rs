@@ -2,10 +2,9 @@
 //! hand back the page where the person pays.
 
 use app::{CardCheckout, CardRefusal};
-use domain::SubscriptionToken;
+use domain::{ReturnToken, SubscriptionToken};
 use time::OffsetDateTime;
 
-use crate::client::new_idempotence_key;
 use crate::wire::{
     Amount, CreatePayment, Customer, Metadata, Receipt, ReceiptItem, RedirectConfirmation,
 };
@@ -33,7 +32,10 @@ impl From<app::AppError> for CheckoutError {
 
 impl Billing {
     /// Opens a card payment of `plan` for the owner of `token` and returns YooKassa's
-    /// confirmation URL to redirect them to.
+    /// confirmation URL to redirect them to. A second call moments later for the same plan
+    /// (a double click) returns the same payment's URL: the payment is reused in the store
+    /// and created at YooKassa under the same idempotence key with the same request, so
+    /// YooKassa answers with the payment it already made.
     pub async fn start_checkout(
         &self,
         token: &SubscriptionToken,
@@ -52,7 +54,7 @@ impl Billing {
                 return Err(e);
             }
         };
-        let key = new_idempotence_key();
+        let key = idempotence_key(&checkout);
         let mut created = self.yookassa.create_payment(&request, &key).await;
         if created.as_ref().is_err_and(BillingError::is_transient) {
             // Same key: if the first attempt did reach YooKassa, this returns that payment.
@@ -74,7 +76,7 @@ impl Billing {
             .app
             .record_card_provider_id(checkout.payment.id, &created.id)
             .await?;
-        if !recorded {
+        if !recorded && !self.recorded_already(&checkout, &created.id).await? {
             // Canceled meanwhile: sending the person to pay it would take money we won't credit.
             return Err(BillingError::Unexpected("a payment that stopped being pending").into());
         }
@@ -83,9 +85,27 @@ impl Billing {
         )))
     }
 
+    /// Whether a reused payment already carries `provider_id` (the first click recorded it)
+    /// and is still pending.
+    async fn recorded_already(
+        &self,
+        checkout: &CardCheckout,
+        provider_id: &str,
+    ) -> Result<bool, BillingError> {
+        let current = self.app.store().payment(checkout.payment.id).await?;
+        Ok(current.is_some_and(|p| {
+            p.status == domain::PaymentStatus::Pending
+                && p.provider_payment_id.as_deref() == Some(provider_id)
+        }))
+    }
+
     /// The payment never reached a payment page, so nobody can pay it: cancel it now rather
-    /// than leave it for the reconciler.
+    /// than leave it for the reconciler. A reused payment is left alone: the first click may
+    /// have reached the payment page.
     async fn give_up(&self, checkout: &CardCheckout, now: OffsetDateTime) {
+        if checkout.reused {
+            return;
+        }
         if let Err(e) = self
             .app
             .cancel_uncreated_card_payment(checkout.payment.id, now)
@@ -129,7 +149,7 @@ impl Billing {
             capture: true,
             confirmation: RedirectConfirmation {
                 kind: "redirect",
-                return_url: return_url(&config.service.public_url, checkout.payment.id.0),
+                return_url: return_url(&config.service.public_url, &checkout.return_token),
             },
             description,
             metadata: Metadata {
@@ -140,11 +160,28 @@ impl Billing {
     }
 }
 
-/// `{public_url}/pay/return?payment={id}`.
-pub fn return_url(public_url: &str, payment: i64) -> String {
+/// The return page's query parameter holding the payment's [`ReturnToken`].
+pub const RETURN_TOKEN_PARAM: &str = "t";
+
+/// `{public_url}/pay/return?t={return token}`: shows that payment's status and nothing else.
+pub fn return_url(public_url: &str, token: &ReturnToken) -> String {
     format!(
-        "{}/pay/return?payment={payment}",
-        public_url.trim_end_matches('/')
+        "{}{}?{RETURN_TOKEN_PARAM}={}",
+        public_url.trim_end_matches('/'),
+        crate::router::RETURN_PATH,
+        token.as_str()
+    )
+}
+
+/// One key per local payment: a retry, or a second click that reuses the payment, sends the
+/// same request under the same key and gets YooKassa's first answer back (YooKassa keeps keys
+/// for 24 hours, far longer than [`app::CHECKOUT_REUSE_WINDOW`]). The creation second keeps
+/// keys apart across databases that reuse payment numbers.
+fn idempotence_key(checkout: &CardCheckout) -> String {
+    format!(
+        "milly-checkout-{}-{}",
+        checkout.payment.id.0,
+        domain::unix_seconds(checkout.payment.created_at)
     )
 }
 
@@ -157,10 +194,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_return_url_names_our_payment() {
+    fn the_return_url_carries_the_token_not_the_payment_number() {
+        let token = ReturnToken::generate();
         assert_eq!(
-            return_url("https://vpn.example/", 42),
-            "https://vpn.example/pay/return?payment=42"
+            return_url("https://vpn.example/", &token),
+            format!("https://vpn.example/pay/return?t={}", token.as_str())
         );
     }
 

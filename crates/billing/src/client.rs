@@ -51,8 +51,8 @@ impl YooKassa {
         })
     }
 
-    /// `POST /v3/payments`. `idempotence_key` is fresh per checkout attempt and reused when the
-    /// same attempt is retried.
+    /// `POST /v3/payments`. `idempotence_key` is one per local payment, reused when the same
+    /// payment is asked for again.
     pub async fn create_payment(
         &self,
         request: &CreatePayment,
@@ -63,6 +63,19 @@ impl YooKassa {
 
     /// `GET /v3/payments/{id}`; `None` when YooKassa knows no such payment.
     pub async fn payment(&self, id: &str) -> Result<Option<PaymentObject>, BillingError> {
+        self.get_object("payments", id).await
+    }
+
+    /// `GET /v3/refunds/{id}`; `None` when YooKassa knows no such refund.
+    pub async fn refund_object(&self, id: &str) -> Result<Option<RefundObject>, BillingError> {
+        self.get_object("refunds", id).await
+    }
+
+    async fn get_object<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        id: &str,
+    ) -> Result<Option<T>, BillingError> {
         if id.is_empty()
             || id.len() > 64
             || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -72,7 +85,7 @@ impl YooKassa {
         }
         let response = self
             .http
-            .get(format!("{}/v3/payments/{id}", self.base))
+            .get(format!("{}/v3/{kind}/{id}", self.base))
             .basic_auth(self.shop_id.expose(), Some(self.secret_key.expose()))
             .send()
             .await
@@ -109,11 +122,6 @@ impl YooKassa {
             .map_err(transport)?;
         read(response).await
     }
-}
-
-/// A fresh idempotence key for one attempt.
-pub fn new_idempotence_key() -> String {
-    uuid::Uuid::new_v4().to_string()
 }
 
 fn transport(err: reqwest::Error) -> BillingError {

@@ -1,15 +1,21 @@
 //! Card payments through YooKassa API v3, for roubles.
 //!
 //! - [`Billing::start_checkout`]: a pending payment is stored first, then created at YooKassa
-//!   (`capture: true`, redirect confirmation back to `/pay/return`, our id in `metadata`, a
+//!   (`capture: true`, redirect confirmation back to `/pay/return?t=` with the payment's
+//!   random return token, our id in `metadata`, a
 //!   54-FZ receipt when `[yookassa] receipts`), then YooKassa's id is recorded.
 //! - [`Billing::handle_notification`]: **the body is never trusted**. The sender must be in
 //!   YooKassa's networks ([`SourcePolicy`]); the payment's status is fetched from the API and
 //!   only that is acted on. Crediting happens in the store, exactly once per payment.
 //! - [`run_reconciler`]: asks the API about pending payments that got no notification (lost
 //!   webhooks, a crash before crediting), so after a restart nothing paid is lost.
+//!   `refund.succeeded` notifications (refunds made here or in YooKassa's dashboard) are
+//!   verified the same way, through `GET /v3/refunds/{id}` and the payment's `refunded_amount`.
+//! - A card payment that succeeds after its payer erased their account is refunded at once
+//!   and the admins are told ([`Billing::subscribe_erased_refunds`]).
 //! - [`refund`]: YooKassa refunds, and Telegram Stars refunds through `refundStarPayment`.
-//! - [`router`]: `POST /webhooks/yookassa`, `GET /pay/checkout`, `GET /pay/return`.
+//! - [`router`]: `POST /webhooks/yookassa`, `GET`/`POST /pay/checkout` (a page with a button;
+//!   the POST pays, idempotent under double clicks), `GET /pay/return?t=RETURN_TOKEN`.
 //!
 //! **No card data is stored or logged**: the payment object we deserialize has no
 //! `payment_method` field at all, and logs count outcomes, never ids of people or payments.
@@ -18,12 +24,14 @@
 mod amount;
 mod checkout;
 mod client;
+mod erased_payer;
 mod error;
 mod notification;
 mod pages;
 mod rate_limit;
 mod reconciler;
 mod refund;
+mod refund_sync;
 mod router;
 mod source;
 mod sync;
@@ -32,10 +40,12 @@ mod wire;
 pub use checkout::CheckoutError;
 pub use client::{YooKassa, API_TIMEOUT};
 pub use client_identity::{BadNetwork, Network};
+pub use erased_payer::ErasedPayerRefund;
 pub use error::BillingError;
 pub use notification::NotificationOutcome;
 pub use reconciler::{run_reconciler, ReconcileReport, DEFAULT_RECONCILE_INTERVAL};
 pub use refund::{refund, RefundOutcome};
+pub use refund_sync::RefundSync;
 pub use router::{router, WEBHOOK_PATH};
 pub use source::{yookassa_networks, SourcePolicy, YOOKASSA_NETWORKS};
 pub use sync::SyncOutcome;
@@ -64,6 +74,7 @@ pub struct Billing {
     yookassa: YooKassa,
     source: SourcePolicy,
     paid: broadcast::Sender<CardPaid>,
+    erased_refunds: broadcast::Sender<ErasedPayerRefund>,
 }
 
 impl Billing {
@@ -71,11 +82,13 @@ impl Billing {
     pub fn new(app: App, source: SourcePolicy) -> Result<Billing, BillingError> {
         let yookassa = YooKassa::from_config(&app.config().yookassa)?;
         let (paid, _) = broadcast::channel(EVENT_BUFFER);
+        let (erased_refunds, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Billing {
             app,
             yookassa,
             source,
             paid,
+            erased_refunds,
         })
     }
 
@@ -87,5 +100,11 @@ impl Billing {
     /// return page), once each.
     pub fn subscribe(&self) -> broadcast::Receiver<CardPaid> {
         self.paid.subscribe()
+    }
+
+    /// Every card payment refunded from now on because it succeeded after its payer erased
+    /// their account, once each: for telling the admins.
+    pub fn subscribe_erased_refunds(&self) -> broadcast::Receiver<ErasedPayerRefund> {
+        self.erased_refunds.subscribe()
     }
 }

@@ -1,5 +1,5 @@
-//! Incoming YooKassa notifications. Nothing in the body is believed: it only names a payment,
-//! which is then looked up through the API.
+//! Incoming YooKassa notifications. Nothing in the body is believed: it only names a payment
+//! (or a refund), which is then looked up through the API.
 
 use std::net::IpAddr;
 
@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use time::OffsetDateTime;
 
 use crate::wire::Notification;
-use crate::{Billing, SyncOutcome};
+use crate::{Billing, RefundSync, SyncOutcome};
 
 /// What became of a notification, and so what YooKassa is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,9 @@ pub enum NotificationOutcome {
     Malformed,
     /// Acted on what the API says about the payment (200: stop retrying).
     Processed(SyncOutcome),
-    /// About something we do not track (refunds, other objects) (200: stop retrying).
+    /// Acted on what the API says about the refund and its payment (200: stop retrying).
+    Refund(RefundSync),
+    /// About something we do not track (other events and objects) (200: stop retrying).
     Ignored,
     /// The API knows no such payment: forged or mistyped (404; YooKassa itself never sends
     /// these, and gives up on its own after a day).
@@ -33,7 +35,9 @@ impl NotificationOutcome {
             NotificationOutcome::ForbiddenSource => 403,
             NotificationOutcome::Malformed => 400,
             NotificationOutcome::UnknownPayment => 404,
-            NotificationOutcome::Processed(_) | NotificationOutcome::Ignored => 200,
+            NotificationOutcome::Processed(_)
+            | NotificationOutcome::Refund(_)
+            | NotificationOutcome::Ignored => 200,
             NotificationOutcome::TryLater => 503,
         }
     }
@@ -58,6 +62,17 @@ impl Billing {
         };
         if note.kind != "notification" {
             return NotificationOutcome::Malformed;
+        }
+        if note.event == "refund.succeeded" {
+            // Unknown refunds and refunds of payments not ours are acknowledged (200) and
+            // change nothing.
+            return match self.sync_refund(&note.object.id, now).await {
+                Ok(outcome) => NotificationOutcome::Refund(outcome),
+                Err(e) => {
+                    tracing::warn!(error = %e, "refund notification not processed; YooKassa will retry");
+                    NotificationOutcome::TryLater
+                }
+            };
         }
         if !matches!(
             note.event.as_str(),

@@ -28,6 +28,8 @@ pub struct ReconcileReport {
     pub checked: usize,
     pub credited: usize,
     pub canceled: usize,
+    /// Succeeded after the payer erased their account, and given back.
+    pub refunded: usize,
     pub still_pending: usize,
     pub failed: usize,
 }
@@ -49,6 +51,7 @@ impl Billing {
             match self.reconcile_payment(&payment, now).await {
                 Ok(SyncOutcome::Credited(_)) => report.credited += 1,
                 Ok(SyncOutcome::Canceled) => report.canceled += 1,
+                Ok(SyncOutcome::RefundedUncreditable) => report.refunded += 1,
                 Ok(_) => report.still_pending += 1,
                 Err(e) if e.is_transient() => {
                     // YooKassa is struggling: stop this round instead of piling on.
@@ -101,6 +104,7 @@ pub async fn run_reconciler(billing: Billing, interval: Duration, shutdown: Canc
                 checked = r.checked,
                 credited = r.credited,
                 canceled = r.canceled,
+                refunded = r.refunded,
                 still_pending = r.still_pending,
                 failed = r.failed,
                 "card payments reconciled"

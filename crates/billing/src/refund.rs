@@ -43,17 +43,23 @@ pub async fn refund(
     let outcome = match payment.provider {
         Provider::YooKassa => {
             let client = YooKassa::from_config(&app.config().yookassa)?;
+            // What is left: part of it may have been refunded in YooKassa's dashboard.
+            let remaining = payment.amount.minor - payment.refunded_minor;
             let request = CreateRefund {
                 payment_id: provider_id.clone(),
                 amount: Amount {
-                    value: amount::to_value(payment.amount),
+                    value: amount::to_value(domain::Money {
+                        minor: remaining,
+                        currency: payment.amount.currency,
+                    }),
                     currency: payment.amount.currency.code().to_owned(),
                 },
                 description: None,
             };
-            // One key per payment: running the command again after a timeout cannot refund
-            // twice, it gets the first refund back.
-            let key = format!("refund-{provider_id}");
+            // One key per payment and remainder: running the command again after a timeout
+            // cannot refund twice, it gets the first refund back.
+            let key =
+                crate::erased_payer::refund_key(&provider_id, remaining, payment.amount.minor);
             let refund = client.refund(&request, &key).await?;
             if !matches!(refund.status.as_str(), "succeeded" | "pending") {
                 return Err(BillingError::Unexpected("a refund YooKassa canceled"));

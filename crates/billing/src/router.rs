@@ -8,14 +8,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, Query, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use client_identity::RateLimiter;
-use domain::{PaymentId, PaymentStatus, Provider, SubscriptionToken};
+use domain::{PaymentStatus, Provider, ReturnToken, SubscriptionToken};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -26,10 +26,12 @@ use crate::Billing;
 
 pub const WEBHOOK_PATH: &str = "/webhooks/yookassa";
 const CHECKOUT_PATH: &str = app::CARD_CHECKOUT_PATH;
-const RETURN_PATH: &str = "/pay/return";
+pub(crate) const RETURN_PATH: &str = "/pay/return";
 
 /// YooKassa's notifications are a few kilobytes; anything far larger is not one.
 const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
+/// The checkout form holds a token and a plan id: a few dozen bytes.
+const CHECKOUT_FORM_LIMIT: usize = 4 * 1024;
 
 struct Routes {
     billing: Billing,
@@ -38,8 +40,8 @@ struct Routes {
     return_limit: RateLimiter,
 }
 
-/// `POST /webhooks/yookassa`, `GET /pay/checkout?t=TOKEN&plan=PLAN`, `GET
-/// /pay/return?payment=ID`.
+/// `POST /webhooks/yookassa`; `GET /pay/checkout?t=TOKEN&plan=PLAN` (a page with a button)
+/// and `POST /pay/checkout` (form fields `t`, `plan`: pays); `GET /pay/return?t=RETURN_TOKEN`.
 pub fn router(billing: Billing) -> Router {
     let routes = Arc::new(Routes {
         billing,
@@ -52,7 +54,12 @@ pub fn router(billing: Billing) -> Router {
             WEBHOOK_PATH,
             post(webhook).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
         )
-        .route(CHECKOUT_PATH, get(checkout))
+        .route(
+            CHECKOUT_PATH,
+            get(checkout_page)
+                .post(checkout)
+                .layer(DefaultBodyLimit::max(CHECKOUT_FORM_LIMIT)),
+        )
         .route(RETURN_PATH, get(payment_return))
         .with_state(routes)
 }
@@ -74,19 +81,52 @@ async fn webhook(
     StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
+/// The checkout link's parameters, in the query of its GET and the form of its POST.
 #[derive(Deserialize)]
-struct CheckoutQuery {
+struct CheckoutParams {
     #[serde(default)]
     t: String,
     #[serde(default)]
     plan: String,
 }
 
+/// `GET`: what the link offers and a button, nothing stored and nothing asked of YooKassa, so
+/// link previewers and prefetchers open it harmlessly.
+async fn checkout_page(
+    State(routes): State<Arc<Routes>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<CheckoutParams>,
+) -> Response {
+    // A page view, read only, like the return page: it spends from that budget, not from the
+    // one for creating payments.
+    let client = routes.billing.source.identity.key(peer.ip(), &headers);
+    if !routes.return_limit.allow(client, Instant::now()) {
+        return pages::too_many();
+    }
+    let Ok(token) = q.t.parse::<SubscriptionToken>() else {
+        return pages::refused();
+    };
+    match routes.billing.app().card_offer(&token, &q.plan).await {
+        Ok(Ok((plan, _))) => match plan.price_rub {
+            Some(price) => pages::checkout_offer(token.as_str(), &plan, price),
+            None => pages::not_offered(),
+        },
+        Ok(Err(app::CardRefusal::NotOffered)) => pages::not_offered(),
+        Ok(Err(app::CardRefusal::NotAllowed)) => pages::refused(),
+        Err(e) => {
+            tracing::warn!(error = %e, "checkout page could not read the store");
+            pages::unavailable()
+        }
+    }
+}
+
+/// `POST` (the page's button): opens the payment and redirects to YooKassa's payment page.
 async fn checkout(
     State(routes): State<Arc<Routes>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Query(q): Query<CheckoutQuery>,
+    Form(q): Form<CheckoutParams>,
 ) -> Response {
     let client = routes.billing.source.identity.key(peer.ip(), &headers);
     if !routes.checkout_limit.allow(client, Instant::now()) {
@@ -120,12 +160,13 @@ async fn checkout(
 #[derive(Deserialize)]
 struct ReturnQuery {
     #[serde(default)]
-    payment: String,
+    t: Option<String>,
 }
 
-/// Shows the payment's real state: if it is still pending here, YooKassa is asked first, so
-/// the person sees the result even before the notification arrives. Only the state is shown,
-/// nothing about who paid or what.
+/// Shows the real state of the payment whose return token the link carries: if it is still
+/// pending here, YooKassa is asked first, so the person sees the result even before the
+/// notification arrives. Only the state is shown, nothing about who paid or what. Links
+/// without a token (the old `?payment=NUMBER`) get a neutral page whatever they name.
 async fn payment_return(
     State(routes): State<Arc<Routes>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -136,11 +177,14 @@ async fn payment_return(
     if !routes.return_limit.allow(client, Instant::now()) {
         return pages::too_many();
     }
-    let Ok(id) = q.payment.parse::<i64>() else {
+    let Some(given) = q.t else {
+        return pages::return_neutral();
+    };
+    let Ok(token) = given.parse::<ReturnToken>() else {
         return pages::not_found();
     };
     let store = routes.billing.app().store();
-    let payment = match store.payment(PaymentId(id)).await {
+    let payment = match store.payment_by_return_token(&token).await {
         Ok(Some(p)) if p.provider == Provider::YooKassa => p,
         Ok(_) => return pages::not_found(),
         Err(e) => {
@@ -160,7 +204,7 @@ async fn payment_return(
             tracing::warn!(error = %e, "return page could not ask YooKassa");
         }
     }
-    match store.payment(PaymentId(id)).await {
+    match store.payment(payment.id).await {
         Ok(p) => pages::payment_status(p.map(|p| p.status)),
         Err(_) => pages::unavailable(),
     }

@@ -24,6 +24,9 @@ pub enum SyncOutcome {
     NotOurs,
     /// YooKassa reports an amount or state that does not match our record: not credited.
     Mismatch,
+    /// It succeeded after its payer erased their account: this call gave the money back
+    /// through YooKassa's refunds and marked it refunded (the admins are told).
+    RefundedUncreditable,
 }
 
 impl Billing {
@@ -108,6 +111,7 @@ impl Billing {
                 tracing::info!("card payment canceled");
                 Ok(SyncOutcome::Canceled)
             }
+            Ok(Settlement::Uncreditable) => self.refund_uncreditable(ours, remote, now).await,
             Ok(Settlement::Marked | Settlement::AlreadySettled) => Ok(SyncOutcome::Unchanged),
             // Another caller moved it between our read and our write.
             Err(app::AppError::Store(StoreError::InvalidTransition { .. })) => {

@@ -68,6 +68,9 @@ pub struct PaymentObject {
     pub confirmation: Option<ConfirmationObject>,
     #[serde(default)]
     pub metadata: Option<Value>,
+    /// All refunds of this payment so far; absent before the first.
+    #[serde(default)]
+    pub refunded_amount: Option<Amount>,
 }
 
 impl PaymentObject {
@@ -100,6 +103,8 @@ pub struct CreateRefund {
 pub struct RefundObject {
     pub id: String,
     pub status: String,
+    #[serde(default)]
+    pub payment_id: String,
 }
 
 /// `{"type":"error", ...}`.

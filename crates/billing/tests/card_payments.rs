@@ -43,10 +43,17 @@ async fn paying_and_a_notification_credit_the_plan_once(db: &TestDb) {
     );
     assert_eq!(body["capture"], true);
     assert_eq!(body["confirmation"]["type"], "redirect");
-    assert_eq!(
-        body["confirmation"]["return_url"],
-        shop.url(&format!("/pay/return?payment={}", ours.id))
-    );
+    let return_url = body["confirmation"]["return_url"].as_str().unwrap();
+    let token = return_url
+        .strip_prefix(&shop.url("/pay/return?t="))
+        .expect("the return URL carries a token, not the payment's number");
+    let by_token = shop
+        .app()
+        .store()
+        .payment_by_return_token(&token.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(by_token.map(|p| p.id), Some(ours.id));
     assert_eq!(body["metadata"], json!({"payment_id": ours.id.to_string()}));
     assert_eq!(body["receipt"]["customer"]["email"], RECEIPT_EMAIL);
     let item = &body["receipt"]["items"][0];
@@ -289,35 +296,50 @@ async fn an_uncreated_payment_is_canceled_and_an_outage_is_retried(db: &TestDb) 
     assert!(shop.subscription(&hana).await.is_some());
 }
 
-async fn the_return_page_shows_the_real_status(db: &TestDb) {
+async fn the_return_page_shows_the_real_status_by_token_only(db: &TestDb) {
     let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
     let (ivan, token) = shop.customer(1010).await;
     let yk_id = shop.checkout(&token, "month").await;
     let ours = shop.ours(&yk_id).await;
-    let page = |id: String| {
-        let url = shop.url(&format!("/pay/return?payment={id}"));
-        async move {
-            let r = reqwest::get(url).await.unwrap();
-            let csp = r.headers()["content-security-policy"]
-                .to_str()
-                .unwrap()
-                .to_owned();
-            (r.status().as_u16(), r.text().await.unwrap(), csp)
-        }
+    let return_url = shop.yk.recorded()[0].body["confirmation"]["return_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = |url: String| async move {
+        let r = reqwest::get(url).await.unwrap();
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        (r.status().as_u16(), r.text().await.unwrap(), csp)
     };
-    let (status, body, csp) = page(ours.id.to_string()).await;
+    let (status, body, csp) = page(return_url.clone()).await;
     assert_eq!(status, 200);
     assert!(body.contains("Waiting for payment"), "{body}");
     assert!(csp.contains("default-src 'none'"));
 
     // Paid, notification not here yet: the page asks YooKassa and credits.
     shop.yk.succeed(&yk_id).unwrap();
-    let (_, body, _) = page(ours.id.to_string()).await;
+    let (_, body, _) = page(return_url.clone()).await;
     assert!(body.contains("Paid"), "{body}");
     assert!(shop.subscription(&ivan).await.is_some());
 
-    assert_eq!(page("999999".into()).await.0, 404);
-    assert_eq!(page("nonsense".into()).await.0, 404);
+    // The old links by number reveal nothing, whichever number: the same neutral page.
+    let (old_status, old_real, _) =
+        page(shop.url(&format!("/pay/return?payment={}", ours.id))).await;
+    let (_, old_made_up, _) = page(shop.url("/pay/return?payment=999999")).await;
+    assert_eq!(old_status, 200);
+    assert_eq!(old_real, old_made_up);
+    assert!(
+        !old_real.contains("Paid") && !old_real.contains("Waiting"),
+        "{old_real}"
+    );
+    assert_eq!(page(shop.url("/pay/return")).await.1, old_real);
+
+    let unknown = domain::ReturnToken::generate();
+    let (status, _, _) = page(shop.url(&format!("/pay/return?t={}", unknown.as_str()))).await;
+    assert_eq!(status, 404);
+    assert_eq!(page(shop.url("/pay/return?t=nonsense")).await.0, 404);
 }
 
 async fn checkout_refuses_strangers_and_plans_not_for_sale(db: &TestDb) {
@@ -330,6 +352,8 @@ async fn checkout_refuses_strangers_and_plans_not_for_sale(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
+    assert_eq!(shop.view_checkout(&stranger, "month").await.0, 403);
+    assert_eq!(shop.view_checkout(&token, "lifetime").await.0, 404);
     assert!(
         shop.yk.payment_ids().is_empty(),
         "nothing was created at YooKassa"
@@ -491,7 +515,7 @@ store::backend_tests!(
     a_crash_after_yookassa_took_the_money_is_credited_after_restart,
     a_crash_before_recording_yookassas_id_is_recovered_through_metadata,
     an_uncreated_payment_is_canceled_and_an_outage_is_retried,
-    the_return_page_shows_the_real_status,
+    the_return_page_shows_the_real_status_by_token_only,
     checkout_refuses_strangers_and_plans_not_for_sale,
     a_refund_returns_the_money_and_marks_the_payment,
     no_card_data_reaches_the_database,

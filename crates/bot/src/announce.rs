@@ -1,6 +1,7 @@
 //! Telling a person in their chat that a payment they made outside the bot (by card, on
 //! YooKassa's page) was credited: the same "paid" notice and My subscription screen a Stars
-//! payment gets.
+//! payment gets. And telling the admins about payments that needed them (refunded because the
+//! payer had erased their account).
 
 use app::App;
 use domain::UserId;
@@ -29,4 +30,24 @@ pub async fn announce_payment(
     let notice = texts::paid(person.language, sub.ends_at);
     let screen = account::my_subscription(&ctx, &person, Some(&notice)).await?;
     account::show(&ctx, &person, person.telegram_id.0, None, screen).await
+}
+
+/// Sends `text` (plain, HTML-escaped here) to every admin in `[telegram] admins`; returns how
+/// many got it. The caller keeps personal data out of `text`.
+pub async fn announce_to_admins(
+    app: App,
+    options: &BotOptions,
+    text: &str,
+    shutdown: CancellationToken,
+) -> Result<usize, BotError> {
+    let ctx = context(app, options, shutdown)?;
+    let text = texts::escape(text);
+    let mut told = 0;
+    for admin in ctx.app.config().telegram.admins.clone() {
+        match ctx.send(admin, &text, None).await {
+            Ok(_) => told += 1,
+            Err(e) => tracing::warn!(error = %e, "could not tell an admin"),
+        }
+    }
+    Ok(told)
 }

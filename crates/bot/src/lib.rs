@@ -31,7 +31,7 @@ mod texts;
 mod trial_key;
 mod webhook;
 
-pub use announce::announce_payment;
+pub use announce::{announce_payment, announce_to_admins};
 pub use telegram::TgError;
 pub use trial_key::{TrialKey, WeakTrialKey};
 pub use webhook::{webhook_router, SECRET_HEADER};

@@ -16,6 +16,8 @@ pub enum InvalidId {
     MalformedToken,
     #[error("an account link token is 43 URL-safe base64 characters")]
     MalformedAccountLink,
+    #[error("a payment return token is 32 URL-safe base64 characters")]
+    MalformedReturnToken,
 }
 
 /// The internal id of a user (the store's primary key).
@@ -146,6 +148,50 @@ impl fmt::Debug for SubscriptionToken {
     }
 }
 
+/// The secret in a card payment's return link (`/pay/return?t=...`): 192 random bits, URL-safe
+/// base64 (32 chars). It shows only that payment's status, so it stands in for the payment's
+/// sequential number, which anyone could count through.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ReturnToken(String);
+
+impl ReturnToken {
+    pub const RANDOM_BYTES: usize = 24;
+
+    /// A fresh token from the operating system's CSPRNG.
+    ///
+    /// Panics only if the OS has no randomness at all, in which case no secret could be made
+    /// safely anyway.
+    #[allow(clippy::expect_used)]
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; Self::RANDOM_BYTES];
+        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for ReturnToken {
+    type Err = InvalidId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .map_err(|_| InvalidId::MalformedReturnToken)?;
+        if decoded.len() != Self::RANDOM_BYTES {
+            return Err(InvalidId::MalformedReturnToken);
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for ReturnToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReturnToken(..)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +219,18 @@ mod tests {
         assert!(!format!("{t:?}").contains(t.as_str()));
         let u = VlessUuid::generate();
         assert!(!format!("{u:?}").contains(&u.to_string()));
+    }
+
+    #[test]
+    fn return_tokens_are_random_strict_and_not_printed() {
+        let a = ReturnToken::generate();
+        assert_ne!(a, ReturnToken::generate());
+        assert_eq!(a.as_str().len(), 32);
+        assert_eq!(a.as_str().parse::<ReturnToken>(), Ok(a.clone()));
+        assert!(!format!("{a:?}").contains(a.as_str()));
+        let sub = SubscriptionToken::generate();
+        assert!(sub.as_str().parse::<ReturnToken>().is_err());
+        assert!("42".parse::<ReturnToken>().is_err());
     }
 
     #[test]

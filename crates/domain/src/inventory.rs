@@ -228,6 +228,8 @@ pub const ENTRIES: &[Entry] = &[
     entry("payments", "status", C::Payment, PAY, R::LegalRecord, "status (pending, succeeded, ...)"),
     entry("payments", "created_at", C::Payment, PAY, R::LegalRecord, "date"),
     entry("payments", "updated_at", C::Payment, PAY, R::LegalRecord, "date of the last status change"),
+    entry("payments", "refunded_minor", C::Payment, PAY, R::LegalRecord, "amount given back, if any"),
+    entry("payments", "return_token", C::Payment, PAY, R::Account, "secret of the card payment's return page (shows only its status); removed at deletion"),
     entry("reminders_sent", "user_id", C::Account, REMIND, R::Account, "who was reminded"),
     entry("reminders_sent", "kind", C::ConnectionData, REMIND, R::Account, "which reminder"),
     entry("reminders_sent", "ends_at", C::ConnectionData, REMIND, R::Account, "the subscription end it was about"),

@@ -15,7 +15,9 @@ mod user;
 
 pub use access::{has_access, AccessDenied};
 pub use account_link::{AccountLinkHash, AccountLinkToken, ACCOUNT_LINK_LIFETIME_MINUTES};
-pub use ids::{InvalidId, PaymentId, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid};
+pub use ids::{
+    InvalidId, PaymentId, ReturnToken, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid,
+};
 pub use link::{share_link, ShareLinkError};
 pub use money::{Currency, Money};
 pub use node::{Location, NodeId, NodeSecurity, NodeSpec, RealityParams, TlsParams};

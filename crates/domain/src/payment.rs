@@ -61,12 +61,17 @@ impl PaymentStatus {
     }
 
     /// A payment can be credited only on the way from pending to succeeded, which is what makes
-    /// crediting happen once: every later transition leaves the subscription alone.
+    /// crediting happen once: every later transition leaves the subscription alone. Pending →
+    /// refunded is a payment the provider took but that was never credited (its payer erased
+    /// their account meanwhile) and was given back.
     pub fn can_become(self, next: PaymentStatus) -> bool {
         use PaymentStatus::*;
         matches!(
             (self, next),
-            (Pending, Succeeded) | (Pending, Canceled) | (Succeeded, Refunded)
+            (Pending, Succeeded)
+                | (Pending, Canceled)
+                | (Pending, Refunded)
+                | (Succeeded, Refunded)
         )
     }
 }
@@ -82,6 +87,10 @@ pub struct Payment {
     pub plan: PlanId,
     pub days: Days,
     pub amount: Money,
+    /// How much of `amount` was given back, in the same minor units (a partial refund leaves
+    /// the status succeeded; a full one makes it refunded).
+    #[serde(default)]
+    pub refunded_minor: i64,
     pub status: PaymentStatus,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -101,6 +110,11 @@ mod tests {
         assert!(!Canceled.can_become(Succeeded));
         assert!(!Refunded.can_become(Succeeded));
         assert!(Succeeded.can_become(Refunded));
+        assert!(
+            Pending.can_become(Refunded),
+            "paid after erasure, given back uncredited"
+        );
+        assert!(!Canceled.can_become(Refunded));
     }
 
     #[test]

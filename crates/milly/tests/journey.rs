@@ -74,6 +74,41 @@ async fn get(
     (head.to_owned(), body.to_owned())
 }
 
+/// A form POST to the website, as a browser pressing a button would.
+async fn post_form(addr: std::net::SocketAddr, path: &str, form: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: Mozilla/5.0\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{form}",
+        form.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.to_owned(), body.to_owned())
+}
+
+/// Opens the bot's card checkout link (a page, nothing paid yet) and presses its button: the
+/// redirect's head.
+async fn pay_by_card(
+    addr: std::net::SocketAddr,
+    yk: &yookassa_emulator::Emulator,
+    link: &str,
+) -> String {
+    let path = &link[link.find("/pay/checkout").unwrap()..];
+    let (head, page) = get(addr, path, "TelegramBot (like TwitterBot)").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(page.contains("<form method=post"), "{page}");
+    assert!(yk.payment_ids().is_empty(), "a link preview paid nothing");
+    let query = &path[path.find('?').unwrap() + 1..];
+    let (head, _) = post_form(addr, "/pay/checkout", query).await;
+    head
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_goes_from_the_bot_to_a_working_connection() {
     let Some(sing_box) = PeerKind::SingBox.require() else {
@@ -219,8 +254,7 @@ async fn a_person_pays_by_card_from_the_bot_and_hears_of_it_in_the_bot() {
 
     // The card button leads to the website's checkout, which sends the person to YooKassa.
     let checkout = url_button(&tg, bob.id, "/pay/checkout");
-    let path = &checkout[checkout.find("/pay/checkout").unwrap()..];
-    let (head, _) = get(home.web_addr(), path, "Mozilla/5.0").await;
+    let head = pay_by_card(home.web_addr(), &yk, &checkout).await;
     assert!(head.starts_with("HTTP/1.1 303"), "{head}");
     assert!(
         head.contains(&yk.url()),
@@ -247,4 +281,64 @@ async fn a_person_pays_by_card_from_the_bot_and_hears_of_it_in_the_bot() {
         1,
         "credited once: {payments}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_payment_made_after_erasure_goes_back_and_the_admins_hear_of_it_once() {
+    const SHOP: &str = "506752";
+    const KEY: &str = "test_secret_key_for_the_erasure";
+    const ADMIN: i64 = 1_000_999_001;
+    let tg = Emulator::start(TOKEN).await.unwrap();
+    let yk = yookassa_emulator::Emulator::start(SHOP, KEY).await.unwrap();
+    let extra = format!(
+        "[telegram]\ntoken = \"{TOKEN}\"\napi_url = \"{}\"\nadmins = [{ADMIN}]\n\n\
+         [yookassa]\nenabled = true\nshop_id = \"{SHOP}\"\nsecret_key = \"{KEY}\"\n\
+         api_url = \"{}\"\ncheck_source_ip = false\n",
+        tg.api_url(),
+        yk.url()
+    );
+    let home = MillyHome::new(&milly_bin(), &extra).unwrap();
+    let _serve = home.serve().await.unwrap();
+    tg.wait_for(|c| c.method == "setMyCommands").await;
+    tg.user(ADMIN, "Admin", Some("en"));
+
+    let cara = tg.user(ALICE + 2, "Cara", Some("en"));
+    tg.send_text(&cara, "/start");
+    screen_where(&tg, cara.id, |m| {
+        m.buttons().iter().any(|b| b.starts_with("agree:"))
+    })
+    .await;
+    press(&tg, &cara, "agree:en").await;
+    press(&tg, &cara, "buy").await;
+    let checkout = url_button(&tg, cara.id, "/pay/checkout");
+    let head = pay_by_card(home.web_addr(), &yk, &checkout).await;
+    assert!(head.starts_with("HTTP/1.1 303"), "{head}");
+
+    // The person erases their account with YooKassa's page still open, then pays anyway.
+    home.run(&["user", "delete", &cara.id.to_string()]).unwrap();
+    let id = yk.payment_ids().pop().unwrap();
+    yk.succeed(&id).unwrap();
+    let webhook = format!("http://{}/webhooks/yookassa", home.web_addr());
+    for _ in 0..2 {
+        assert_eq!(yk.notify(&id, &webhook).await.unwrap(), 200);
+    }
+
+    assert_eq!(yk.refunds().len(), 1, "the money went back once");
+    let notice = screen_where(&tg, ADMIN, |m| m.text().contains("refunded automatically")).await;
+    assert!(notice.text().contains(".00 RUB"), "{}", notice.text());
+    assert!(!notice.text().contains("Cara"), "{}", notice.text());
+    assert!(
+        !notice.text().contains(&cara.id.to_string()),
+        "{}",
+        notice.text()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let told = tg
+        .chat(ADMIN)
+        .iter()
+        .filter(|m| m.text().contains("refunded automatically"))
+        .count();
+    assert_eq!(told, 1, "the admins are told once");
+    let payments = home.run(&["payment", "list"]).unwrap();
+    assert!(payments.contains("refunded"), "{payments}");
 }

@@ -38,6 +38,7 @@ pub mod testing;
 mod users;
 
 pub use access::{AccessChanges, AccessEntry, AccessSnapshot};
+pub use card_payments::{CheckoutPayment, RefundMark};
 pub use connect::{Backend, Store};
 pub use credentials::Credentials;
 pub use dump::{RestoreError, StoreDump, TableDump, DUMP_FORMAT, TABLES};

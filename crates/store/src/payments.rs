@@ -17,8 +17,8 @@ use time::OffsetDateTime;
 use crate::subscriptions::grant_in;
 use crate::{Store, StoreError};
 
-const PAYMENT_COLUMNS: &str = "id, user_id, provider, provider_payment_id, plan, days, \
-     amount_minor, currency, status, created_at, updated_at";
+pub(crate) const PAYMENT_COLUMNS: &str = "id, user_id, provider, provider_payment_id, plan, \
+     days, amount_minor, refunded_minor, currency, status, created_at, updated_at";
 
 /// A payment about to be recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,14 +38,17 @@ pub struct NewPayment {
 pub enum Settlement {
     /// This call moved the payment to succeeded and credited the plan's days.
     Credited(Subscription),
-    /// The status changed and nothing was credited (canceled, refunded, or the payer was
-    /// erased meanwhile).
+    /// The status changed and nothing was credited (canceled or refunded).
     Marked,
+    /// The provider says it succeeded, but its payer was erased meanwhile: nobody can be
+    /// credited, so the payment is left pending for the caller to give the money back (and
+    /// then move it to refunded).
+    Uncreditable,
     /// The payment already had this status, or another caller settled it first: nothing done.
     AlreadySettled,
 }
 
-fn payment_from_row(row: &AnyRow) -> Result<Payment, StoreError> {
+pub(crate) fn payment_from_row(row: &AnyRow) -> Result<Payment, StoreError> {
     let provider: String = row.try_get("provider")?;
     let currency: String = row.try_get("currency")?;
     let status: String = row.try_get("status")?;
@@ -63,6 +66,7 @@ fn payment_from_row(row: &AnyRow) -> Result<Payment, StoreError> {
             currency: Currency::from_code(&currency)
                 .ok_or(StoreError::Corrupt("payments.currency"))?,
         },
+        refunded_minor: row.try_get("refunded_minor")?,
         status: PaymentStatus::from_code(&status).ok_or(StoreError::Corrupt("payments.status"))?,
         created_at: from_unix_seconds(row.try_get("created_at")?),
         updated_at: from_unix_seconds(row.try_get("updated_at")?),
@@ -77,7 +81,7 @@ fn check_days(days: Days) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn unique_to_taken(err: sqlx::Error) -> StoreError {
+pub(crate) fn unique_to_taken(err: sqlx::Error) -> StoreError {
     if StoreError::is_unique_violation(&err) {
         StoreError::ProviderPaymentIdTaken
     } else {
@@ -177,7 +181,8 @@ impl Store {
     }
 
     /// Moves a payment to `status`, recording the provider's id if given. Pending → succeeded
-    /// credits the plan's days in the same transaction, exactly once however many callers race.
+    /// credits the plan's days in the same transaction, exactly once however many callers race;
+    /// when the payer was erased it changes nothing and says [`Settlement::Uncreditable`].
     /// A refund only marks the payment; taking days back is the caller's decision.
     pub async fn settle_payment(
         &self,
@@ -203,6 +208,9 @@ impl Store {
                 to: status,
             });
         }
+        if status == PaymentStatus::Succeeded && current.user_id.is_none() {
+            return Ok(Settlement::Uncreditable);
+        }
         let moved = sqlx::query(
             "UPDATE payments SET status = $1, updated_at = $2, \
              provider_payment_id = COALESCE($3, provider_payment_id) \
@@ -226,6 +234,13 @@ impl Store {
             ),
             _ => Settlement::Marked,
         };
+        if status == PaymentStatus::Refunded {
+            // Moved to refunded without an amount: all of it.
+            sqlx::query("UPDATE payments SET refunded_minor = amount_minor WHERE id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(settlement)
     }

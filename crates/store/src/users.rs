@@ -250,7 +250,8 @@ impl Store {
             .await?;
         // Unlinked explicitly as well as by ON DELETE SET NULL, so erasure never depends on a
         // pragma having been set on this connection.
-        sqlx::query("UPDATE payments SET user_id = NULL WHERE user_id = $1")
+        // The return page's secret goes too: nothing leads from a link back to the record.
+        sqlx::query("UPDATE payments SET user_id = NULL, return_token = NULL WHERE user_id = $1")
             .bind(id.0)
             .execute(&mut *tx)
             .await?;

@@ -360,12 +360,21 @@ async fn a_payment_settled_after_its_payer_was_erased_credits_no_one(db: &TestDb
         .store
         .settle_payment(payment.id, PaymentStatus::Succeeded, None, NOW)
         .await;
-    assert_eq!(late.unwrap(), Settlement::Marked);
+    assert_eq!(late.unwrap(), Settlement::Uncreditable);
     let stored = db.store.payment(payment.id).await.unwrap().unwrap();
     assert_eq!(
         (stored.user_id, stored.status),
-        (None, PaymentStatus::Succeeded)
+        (None, PaymentStatus::Pending),
+        "left pending until the money is given back"
     );
+    let refunded = db
+        .store
+        .settle_payment(payment.id, PaymentStatus::Refunded, None, NOW)
+        .await;
+    assert_eq!(refunded.unwrap(), Settlement::Marked);
+    let stored = db.store.payment(payment.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, PaymentStatus::Refunded);
+    assert_eq!(stored.refunded_minor, stored.amount.minor);
 }
 
 store::backend_tests!(

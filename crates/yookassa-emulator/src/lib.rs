@@ -1,8 +1,10 @@
 //! A YooKassa API v3 emulator for tests: an HTTP server on loopback that speaks the real JSON
 //! wire format (`POST /v3/payments` with basic auth and `Idempotence-Key`, `GET
-//! /v3/payments/{id}`, `POST /v3/refunds`, `{"type":"error"}` answers), plus controls a test
-//! uses in place of a person and of YooKassa's notification sender: pay, cancel, deliver a
-//! notification to a webhook URL, simulate an outage. Like the real API it returns the card's
+//! /v3/payments/{id}`, `POST /v3/refunds`, `GET /v3/refunds/{id}`, `{"type":"error"}` answers),
+//! plus controls a test uses in place of a person, the shop's dashboard and YooKassa's
+//! notification sender: pay, cancel, refund by hand (also `POST
+//! /dashboard/payments/{id}/refunds`), deliver `payment.*` and `refund.succeeded`
+//! notifications to a webhook URL, simulate an outage. Like the real API it returns the card's
 //! first and last digits and issuer, so tests can prove the shop never stores them.
 //!
 //! ```ignore
@@ -37,6 +39,10 @@ pub enum EmulatorError {
     Bind(std::io::Error),
     #[error("no payment with that id")]
     UnknownPayment,
+    #[error("no refund with that id")]
+    UnknownRefund,
+    #[error("YooKassa would refuse that refund (not succeeded, or more than was paid)")]
+    Refused,
     #[error("cannot deliver the notification: {0}")]
     Deliver(#[from] reqwest::Error),
 }
@@ -146,14 +152,54 @@ impl Emulator {
         self.state.lock().failing = failing;
     }
 
+    /// Makes only `POST /v3/refunds` answer 500 (`true`), or work again (`false`).
+    pub fn set_failing_refunds(&self, failing: bool) {
+        self.state.lock().failing_refunds = failing;
+    }
+
     /// The create-payment and refund requests the emulator accepted, oldest first.
     pub fn recorded(&self) -> Vec<Recorded> {
         self.state.lock().recorded.clone()
     }
 
-    /// The refunds made, oldest first.
+    /// The refunds made (through the API or the dashboard), oldest first.
     pub fn refunds(&self) -> Vec<Value> {
         self.state.lock().refunds.clone()
+    }
+
+    /// The operator refunds `value` (`"50.00"`) of a succeeded payment in YooKassa's dashboard,
+    /// as `POST /dashboard/payments/{id}/refunds` does over HTTP. Returns the refund's id.
+    pub fn refund_in_dashboard(
+        &self,
+        payment_id: &str,
+        value: &str,
+    ) -> Result<String, EmulatorError> {
+        let minor = shapes::parse_minor(value).ok_or(EmulatorError::Refused)?;
+        let refund = server::refund_payment(&mut self.state.lock(), payment_id, minor)
+            .map_err(|_| EmulatorError::Refused)?;
+        Ok(refund["id"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The `refund.succeeded` notification YooKassa sends about refund `refund_id`.
+    pub fn refund_notification(&self, refund_id: &str) -> Result<Value, EmulatorError> {
+        let inner = self.state.lock();
+        let refund = inner
+            .refunds
+            .iter()
+            .find(|r| r["id"] == refund_id)
+            .ok_or(EmulatorError::UnknownRefund)?;
+        Ok(shapes::refund_notification(refund))
+    }
+
+    /// Delivers `refund.succeeded` about refund `refund_id` to `webhook_url`; the shop's HTTP
+    /// status.
+    pub async fn notify_refund(
+        &self,
+        refund_id: &str,
+        webhook_url: &str,
+    ) -> Result<u16, EmulatorError> {
+        let body = self.refund_notification(refund_id)?;
+        self.deliver(webhook_url, &body).await
     }
 
     /// How many API calls were answered, errors included.

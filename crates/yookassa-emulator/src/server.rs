@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::shapes::{self, EmulatedPayment, PaymentStatus};
-use crate::state::{Recorded, State};
+use crate::state::{Inner, Recorded, State};
 
 const PAYMENTS: &str = "POST /v3/payments";
 const REFUNDS: &str = "POST /v3/refunds";
@@ -24,12 +24,14 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/v3/payments", post(create_payment))
         .route("/v3/payments/{id}", get(get_payment))
         .route("/v3/refunds", post(create_refund))
+        .route("/v3/refunds/{id}", get(get_refund))
+        .route("/dashboard/payments/{id}/refunds", post(dashboard_refund))
         .route("/checkout/{id}", get(checkout_page).post(checkout_pay))
         .with_state(state)
 }
 
 /// An API error answer: YooKassa's error object with its HTTP status.
-struct Refusal {
+pub(crate) struct Refusal {
     status: StatusCode,
     body: Value,
 }
@@ -100,12 +102,11 @@ fn idempotence_key(headers: &HeaderMap) -> Result<String, Refusal> {
 
 /// The same key with the same body answers as the first time; with another body, an error.
 fn replay(
-    state: &State,
+    inner: &Inner,
     endpoint: &'static str,
     key: &str,
     body: &Value,
 ) -> Option<Result<Response, Refusal>> {
-    let inner = state.lock();
     let (first, status, response) = inner.idempotence.get(&(endpoint, key.to_owned()))?;
     if first != body {
         return Some(Err(bad_request(
@@ -194,7 +195,10 @@ fn try_create_payment(
     admit(state, headers)?;
     let key = idempotence_key(headers)?;
     let req = parse_body(body)?;
-    if let Some(r) = replay(state, PAYMENTS, &key, &req) {
+    // One lock from the replay check to the insert: two requests racing under one key get
+    // one payment, as YooKassa guarantees.
+    let mut inner = state.lock();
+    if let Some(r) = replay(&inner, PAYMENTS, &key, &req) {
         return r;
     }
     let (minor, amount_value, currency) = amount_of(&req["amount"], "amount")?;
@@ -231,7 +235,6 @@ fn try_create_payment(
         refunded_minor: 0,
     };
     let response = payment.to_json();
-    let mut inner = state.lock();
     inner.payments.insert(id, payment);
     inner.recorded.push(Recorded {
         endpoint: PAYMENTS,
@@ -281,16 +284,43 @@ fn try_create_refund(
     body: &Bytes,
 ) -> Result<Response, Refusal> {
     admit(state, headers)?;
+    if state.lock().failing_refunds {
+        return Err(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            "Internal server error",
+            None,
+        ));
+    }
     let key = idempotence_key(headers)?;
     let req = parse_body(body)?;
-    if let Some(r) = replay(state, REFUNDS, &key, &req) {
+    let mut inner = state.lock();
+    if let Some(r) = replay(&inner, REFUNDS, &key, &req) {
         return r;
     }
-    let (minor, value, currency) = amount_of(&req["amount"], "amount")?;
+    let (minor, _, _) = amount_of(&req["amount"], "amount")?;
     let payment_id = req["payment_id"]
         .as_str()
         .ok_or_else(|| bad_request("payment_id is required", "payment_id"))?;
-    let mut inner = state.lock();
+    let refund = refund_payment(&mut inner, payment_id, minor)?;
+    inner.recorded.push(Recorded {
+        endpoint: REFUNDS,
+        idempotence_key: key.clone(),
+        body: req.clone(),
+    });
+    inner
+        .idempotence
+        .insert((REFUNDS, key), (req, 200, refund.clone()));
+    Ok(Json(refund).into_response())
+}
+
+/// Refunds `minor` of a succeeded payment, as the API and the dashboard both do: the refund
+/// object, also kept for `GET /v3/refunds/{id}`.
+pub(crate) fn refund_payment(
+    inner: &mut Inner,
+    payment_id: &str,
+    minor: i64,
+) -> Result<Value, Refusal> {
     let Some(payment) = inner.payments.get_mut(payment_id) else {
         return Err(error(
             StatusCode::NOT_FOUND,
@@ -312,24 +342,60 @@ fn try_create_refund(
             "amount",
         ));
     }
+    if minor <= 0 {
+        return Err(bad_request("Invalid amount value", "amount"));
+    }
     payment.refunded_minor += minor;
     let refund = shapes::refund(
         &uuid::Uuid::new_v4().to_string(),
         payment_id,
-        &value,
-        &currency,
+        &shapes::format_minor(minor),
+        &payment.currency,
         OffsetDateTime::now_utc(),
     );
     inner.refunds.push(refund.clone());
-    inner.recorded.push(Recorded {
-        endpoint: REFUNDS,
-        idempotence_key: key.clone(),
-        body: req.clone(),
+    Ok(refund)
+}
+
+async fn get_refund(
+    AxState(state): AxState<Arc<State>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = admit(&state, &headers) {
+        return r.into_response();
+    }
+    let inner = state.lock();
+    match inner.refunds.iter().find(|r| r["id"] == id.as_str()) {
+        Some(r) => Json(r.clone()).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Refund doesn't exist or access denied",
+            Some("refund_id"),
+        )
+        .into_response(),
+    }
+}
+
+/// The shop's dashboard (a control for tests, not the API: no auth, no idempotence key): the
+/// operator refunds `{"value": "50.00"}` of a payment by hand. Answers with the refund object.
+async fn dashboard_refund(
+    AxState(state): AxState<Arc<State>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let outcome = parse_body(&body).and_then(|req| {
+        let minor = req["value"]
+            .as_str()
+            .and_then(shapes::parse_minor)
+            .ok_or_else(|| bad_request("Invalid amount value", "value"))?;
+        refund_payment(&mut state.lock(), &id, minor)
     });
-    inner
-        .idempotence
-        .insert((REFUNDS, key), (req, 200, refund.clone()));
-    Ok(Json(refund).into_response())
+    match outcome {
+        Ok(refund) => Json(refund).into_response(),
+        Err(r) => r.into_response(),
+    }
 }
 
 /// The hosted payment page a person is redirected to: one button that pays with the test card.

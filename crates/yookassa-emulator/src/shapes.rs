@@ -69,7 +69,8 @@ impl EmulatedPayment {
             "created_at": timestamp(self.created_at),
             "metadata": self.metadata,
             "recipient": {"account_id": "100500", "gateway_id": "100700"},
-            "refundable": self.status == PaymentStatus::Succeeded,
+            "refundable": self.status == PaymentStatus::Succeeded
+                && parse_minor(&self.amount_value).is_some_and(|paid| self.refunded_minor < paid),
             "test": true,
         });
         if let Some(d) = &self.description {
@@ -152,6 +153,15 @@ pub fn notification(payment: &EmulatedPayment) -> Value {
     })
 }
 
+/// A notification about a refund: `refund.succeeded`, the refund object inside.
+pub fn refund_notification(refund: &Value) -> Value {
+    json!({
+        "type": "notification",
+        "event": "refund.succeeded",
+        "object": refund,
+    })
+}
+
 /// A refund object.
 pub fn refund(
     id: &str,
@@ -224,5 +234,9 @@ mod tests {
         assert_eq!(v["payment_method"]["card"]["last4"], CARD_LAST4);
         assert!(v.get("confirmation").is_none());
         assert_eq!(notification(&p)["event"], "payment.succeeded");
+        let r = refund("r1", "p1", "50.00", "RUB", OffsetDateTime::UNIX_EPOCH);
+        let note = refund_notification(&r);
+        assert_eq!(note["event"], "refund.succeeded");
+        assert_eq!(note["object"]["payment_id"], "p1");
     }
 }

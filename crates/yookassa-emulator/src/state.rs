@@ -26,6 +26,8 @@ pub struct Inner {
     pub refunds: Vec<Value>,
     /// While set, every API call answers 500 as during an outage.
     pub failing: bool,
+    /// While set, only `POST /v3/refunds` answers 500.
+    pub failing_refunds: bool,
     /// How many API calls were answered (including replays and errors).
     pub api_calls: u64,
 }

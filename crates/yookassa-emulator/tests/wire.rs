@@ -12,7 +12,7 @@ fn create_body() -> Value {
     json!({
         "amount": {"value": "199.00", "currency": "RUB"},
         "capture": true,
-        "confirmation": {"type": "redirect", "return_url": "http://127.0.0.1/pay/return?payment=1"},
+        "confirmation": {"type": "redirect", "return_url": "http://127.0.0.1/pay/return?t=abc"},
         "description": "month",
         "metadata": {"payment_id": "1"},
     })
@@ -149,9 +149,75 @@ async fn the_hosted_page_pays_and_sends_the_person_back() {
     assert_eq!(paid.status().as_u16(), 303);
     assert_eq!(
         paid.headers()["location"],
-        "http://127.0.0.1/pay/return?payment=1"
+        "http://127.0.0.1/pay/return?t=abc"
     );
     let id = p["id"].as_str().unwrap();
     assert_eq!(yk.payment(id).unwrap()["status"], "succeeded");
     assert_eq!(yk.notification(id).unwrap()["event"], "payment.succeeded");
+}
+
+#[tokio::test]
+async fn a_dashboard_refund_is_readable_through_the_api_and_notified_in_yookassas_format() {
+    let yk = Emulator::start(SHOP, KEY).await.unwrap();
+    let (_, created) = post(&yk, "/v3/payments", Some("k-dash"), &create_body()).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    yk.succeed(&id).unwrap();
+
+    // Over HTTP, as the operator's click would.
+    let r = reqwest::Client::new()
+        .post(format!("{}/dashboard/payments/{id}/refunds", yk.url()))
+        .json(&json!({"value": "50.00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let refund: Value = r.json().await.unwrap();
+    let refund_id = refund["id"].as_str().unwrap().to_owned();
+    assert_eq!(refund["payment_id"], id.as_str());
+    assert_eq!(refund["status"], "succeeded");
+    assert_eq!(
+        refund["amount"],
+        json!({"value": "50.00", "currency": "RUB"})
+    );
+
+    let (status, fetched) = get(&yk, &format!("/v3/refunds/{refund_id}")).await;
+    assert_eq!((status, &fetched), (200, &refund));
+    let (_, payment) = get(&yk, &format!("/v3/payments/{id}")).await;
+    assert_eq!(payment["refunded_amount"]["value"], "50.00");
+    assert_eq!(payment["refundable"], true);
+
+    let note = yk.refund_notification(&refund_id).unwrap();
+    assert_eq!(note["type"], "notification");
+    assert_eq!(note["event"], "refund.succeeded");
+    assert_eq!(note["object"], refund);
+
+    // The rest, then nothing more.
+    yk.refund_in_dashboard(&id, "149.00").unwrap();
+    let (_, payment) = get(&yk, &format!("/v3/payments/{id}")).await;
+    assert_eq!(payment["refunded_amount"]["value"], "199.00");
+    assert_eq!(payment["refundable"], false);
+    assert!(yk.refund_in_dashboard(&id, "0.01").is_err());
+    assert_eq!(get(&yk, "/v3/refunds/nope").await.0, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_requests_under_one_key_create_one_payment() {
+    let yk = std::sync::Arc::new(Emulator::start(SHOP, KEY).await.unwrap());
+    let mut racing = Vec::new();
+    for _ in 0..8 {
+        let yk = yk.clone();
+        racing.push(tokio::spawn(async move {
+            post(&yk, "/v3/payments", Some("k-race"), &create_body())
+                .await
+                .1["id"]
+                .clone()
+        }));
+    }
+    let mut ids = Vec::new();
+    for r in racing {
+        ids.push(r.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(yk.payment_ids().len(), 1);
 }

@@ -117,15 +117,34 @@ impl Shop {
         (user, creds.sub_token)
     }
 
-    /// Opens the checkout link as a browser would (without following the redirect) and
-    /// returns the status and the Location header.
-    pub async fn open_checkout(&self, token: &SubscriptionToken, plan: &str) -> (u16, String) {
-        let url = self.url(&format!(
+    /// The checkout link the bot gives out, for `token` and `plan`.
+    pub fn checkout_link(&self, token: &SubscriptionToken, plan: &str) -> String {
+        self.url(&format!(
             "{}?t={}&plan={plan}",
             app::CARD_CHECKOUT_PATH,
             token.as_str()
-        ));
-        let r = no_redirects().get(url).send().await.unwrap();
+        ))
+    }
+
+    /// Opens the checkout link as a browser or a link previewer would (a GET): status and body.
+    pub async fn view_checkout(&self, token: &SubscriptionToken, plan: &str) -> (u16, String) {
+        let r = no_redirects()
+            .get(self.checkout_link(token, plan))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// Presses the checkout page's button (a form POST, without following the redirect) and
+    /// returns the status and the Location header.
+    pub async fn open_checkout(&self, token: &SubscriptionToken, plan: &str) -> (u16, String) {
+        let r = no_redirects()
+            .post(self.url(app::CARD_CHECKOUT_PATH))
+            .form(&[("t", token.as_str()), ("plan", plan)])
+            .send()
+            .await
+            .unwrap();
         let location = r
             .headers()
             .get("location")

@@ -136,8 +136,15 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
             let paid = cards.subscribe();
             tasks.spawn(telegram::announce_card_payments(
                 app.clone(),
-                options,
+                options.clone(),
                 paid,
+                shutdown.clone(),
+            ));
+            let refunds = cards.subscribe_erased_refunds();
+            tasks.spawn(telegram::announce_erased_refunds(
+                app.clone(),
+                options,
+                refunds,
                 shutdown.clone(),
             ));
         }

@@ -96,3 +96,49 @@ pub async fn announce_card_payments(
         }
     }
 }
+
+/// A card payment succeeded after its payer erased their account and was refunded: the admins
+/// hear of it in the bot (its number and amount only; the payer is gone).
+pub async fn announce_erased_refunds(
+    app: app::App,
+    options: bot::BotOptions,
+    mut refunds: tokio::sync::broadcast::Receiver<billing::ErasedPayerRefund>,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let event = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            event = refunds.recv() => event,
+        };
+        match event {
+            Ok(event) => {
+                let text = erased_refund_notice(&event);
+                let sent =
+                    bot::announce_to_admins(app.clone(), &options, &text, shutdown.clone()).await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "could not tell the admins about an automatic refund");
+                }
+            }
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "automatic refund notices were dropped while the bot was slow"
+                );
+            }
+            Err(RecvError::Closed) => return Ok(()),
+        }
+    }
+}
+
+/// The admins' notice: the payment's number and amount, nothing about the payer.
+pub fn erased_refund_notice(event: &billing::ErasedPayerRefund) -> String {
+    format!(
+        "Card payment #{} ({}.{:02} {}) succeeded after its payer erased their account; \
+         it was refunded automatically through YooKassa.",
+        event.payment.0,
+        event.amount.minor / 100,
+        event.amount.minor % 100,
+        event.amount.currency.code()
+    )
+}

@@ -1,0 +1,98 @@
+//! A card payment that succeeds after its payer erased their account: nobody can be credited,
+//! so the money goes back through YooKassa's refunds API, the payment is marked refunded, and
+//! the admins are told (as Telegram Stars payments in the same case are refunded at once).
+//!
+//! Exactly once whatever is replayed: the payment stays pending until the refund is recorded,
+//! so a failed refund is retried by the next notification or reconciler round; attempts about
+//! the same state use the same refund idempotence key (the operator's `milly payment refund`
+//! uses the same scheme), so racing attempts get YooKassa's first refund back; only what was
+//! not already refunded (say, in the dashboard) is asked for; and only the caller whose write
+//! moved the payment to refunded tells the admins.
+
+use domain::{Money, Payment, PaymentId};
+use store::RefundMark;
+use time::OffsetDateTime;
+
+use crate::wire::{Amount, CreateRefund, PaymentObject};
+use crate::{amount, Billing, BillingError, SyncOutcome};
+
+/// A card payment was refunded because its payer had erased their account; what the admins
+/// are told. Only the payment's number and amount: the payer is gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasedPayerRefund {
+    pub payment: PaymentId,
+    pub amount: Money,
+}
+
+/// The refund idempotence key of one YooKassa payment and what is left of it to give back:
+/// everyone asking about the same state asks for one refund, and a payment already refunded
+/// in part (in the dashboard) gets a key of its own for the rest.
+pub(crate) fn refund_key(
+    provider_payment_id: &str,
+    remaining_minor: i64,
+    amount_minor: i64,
+) -> String {
+    if remaining_minor == amount_minor {
+        format!("refund-{provider_payment_id}")
+    } else {
+        format!("refund-{provider_payment_id}-{remaining_minor}")
+    }
+}
+
+impl Billing {
+    /// Gives back `ours`, which `remote` (fresh from the API) says succeeded, and whose payer
+    /// was erased.
+    pub(crate) async fn refund_uncreditable(
+        &self,
+        ours: &Payment,
+        remote: &PaymentObject,
+        now: OffsetDateTime,
+    ) -> Result<SyncOutcome, BillingError> {
+        let refunded = match &remote.refunded_amount {
+            None => 0,
+            Some(a) => {
+                amount::from_value(&a.value, &a.currency)
+                    .filter(|r| r.currency == ours.amount.currency)
+                    .ok_or(BillingError::Unexpected("a refunded amount we cannot read"))?
+                    .minor
+            }
+        };
+        let remaining = ours.amount.minor - refunded;
+        if remaining > 0 {
+            let request = CreateRefund {
+                payment_id: remote.id.clone(),
+                amount: Amount {
+                    value: amount::to_value(Money {
+                        minor: remaining,
+                        currency: ours.amount.currency,
+                    }),
+                    currency: ours.amount.currency.code().to_owned(),
+                },
+                description: None,
+            };
+            let key = refund_key(&remote.id, remaining, ours.amount.minor);
+            let refund = self.yookassa.refund(&request, &key).await?;
+            if !matches!(refund.status.as_str(), "succeeded" | "pending") {
+                return Err(BillingError::Unexpected("a refund YooKassa canceled"));
+            }
+        }
+        match self
+            .app
+            .record_card_refund(ours.id, ours.amount.minor, now)
+            .await?
+        {
+            RefundMark::Full => {
+                tracing::warn!(
+                    "a card payment succeeded after its payer erased their account; refunded"
+                );
+                // Nobody listening is fine: the bot may be off; the log line stays.
+                let _ = self.erased_refunds.send(ErasedPayerRefund {
+                    payment: ours.id,
+                    amount: ours.amount,
+                });
+                Ok(SyncOutcome::RefundedUncreditable)
+            }
+            RefundMark::Partial | RefundMark::Unchanged => Ok(SyncOutcome::Unchanged),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Bringing one of our card payments in line with a refund YooKassa reports (`refund.succeeded`),
+//! whether made here or in YooKassa's dashboard. As with payments, the notification only names
+//! the refund: the refund is fetched from the API, then its payment, and the payment's own
+//! `refunded_amount` (the running total of its refunds) is what is recorded, so replays and
+//! out-of-order notifications land on the same state.
+//!
+//! A full refund makes the payment refunded; a partial one only records the amount. Either
+//! way the days the payment bought stay, as with the operator's `milly payment refund`:
+//! whether to take access away is the operator's call (`milly user extend` with negative days,
+//! or blocking), not something a dashboard click does behind their back.
+
+use domain::{PaymentStatus, Provider};
+use store::RefundMark;
+use time::OffsetDateTime;
+
+use crate::{amount, Billing, BillingError, SyncOutcome};
+
+/// What a refund notification did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundSync {
+    /// The payment is now fully refunded.
+    Refunded,
+    /// Part of the payment is now recorded as given back.
+    PartlyRefunded,
+    /// Already recorded, or the refund is not (yet) succeeded.
+    Unchanged,
+    /// No such refund at YooKassa, or it is about a payment that is not ours: acknowledged and
+    /// ignored.
+    NotOurs,
+    /// YooKassa reports a refunded amount we cannot read (another currency): not recorded.
+    Mismatch,
+}
+
+impl Billing {
+    /// Asks the API about YooKassa refund `refund_id` and records it on our payment.
+    pub async fn sync_refund(
+        &self,
+        refund_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<RefundSync, BillingError> {
+        let Some(refund) = self.yookassa.refund_object(refund_id).await? else {
+            return Ok(RefundSync::NotOurs);
+        };
+        if refund.status != "succeeded" {
+            return Ok(RefundSync::Unchanged);
+        }
+        let Some(remote) = self.yookassa.payment(&refund.payment_id).await? else {
+            return Ok(RefundSync::NotOurs);
+        };
+        let store = self.app.store();
+        let Some(mut ours) = store
+            .payment_by_provider_id(Provider::YooKassa, &remote.id)
+            .await?
+        else {
+            return Ok(RefundSync::NotOurs);
+        };
+        if ours.status == PaymentStatus::Pending {
+            // The refund overtook the payment's own notification: settle the payment first
+            // (which, for a payer erased meanwhile, is the whole story).
+            if self.apply(&ours, &remote, now).await? == SyncOutcome::RefundedUncreditable {
+                return Ok(RefundSync::Refunded);
+            }
+            match store.payment(ours.id).await? {
+                Some(p) => ours = p,
+                None => return Ok(RefundSync::NotOurs),
+            }
+        }
+        let Some(refunded) = &remote.refunded_amount else {
+            return Ok(RefundSync::Unchanged);
+        };
+        let Some(total) = amount::from_value(&refunded.value, &refunded.currency)
+            .filter(|t| t.currency == ours.amount.currency)
+        else {
+            tracing::error!("YooKassa reports a refund in an amount we cannot read; not recorded");
+            return Ok(RefundSync::Mismatch);
+        };
+        Ok(
+            match self
+                .app
+                .record_card_refund(ours.id, total.minor, now)
+                .await?
+            {
+                RefundMark::Full => {
+                    tracing::info!("card payment refunded in full");
+                    RefundSync::Refunded
+                }
+                RefundMark::Partial => {
+                    tracing::info!("card payment refunded in part");
+                    RefundSync::PartlyRefunded
+                }
+                RefundMark::Unchanged => RefundSync::Unchanged,
+            },
+        )
+    }
+}

@@ -1,0 +1,386 @@
+//! The money edge cases, against the YooKassa emulator over HTTP on SQLite and PostgreSQL:
+//! opening a checkout link pays nothing (only its button does, once however often it is
+//! pressed), a payment that succeeds after its payer erased their account goes back exactly
+//! once, and refunds made in YooKassa's dashboard reach our records.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use domain::PaymentStatus;
+use serde_json::json;
+use store::testing::TestDb;
+use time::OffsetDateTime;
+
+fn days_left(sub: &domain::Subscription) -> i64 {
+    (sub.ends_at - sub.activated_at).whole_days()
+}
+
+async fn opening_the_link_creates_nothing_and_the_button_pays_once(db: &TestDb) {
+    let shop = Arc::new(Shop::open(db.store.clone(), loopback_is_yookassa()).await);
+    let (ann, token) = shop.customer(2001).await;
+
+    // A link previewer, a prefetcher and the person all GET the link: a page, nothing more.
+    for _ in 0..3 {
+        let (status, page) = shop.view_checkout(&token, "month").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("<form method=post"), "{page}");
+        assert!(page.contains("199.00"), "{page}");
+        assert!(
+            page.contains(&format!("value=\"{}\"", token.as_str())),
+            "{page}"
+        );
+        assert!(!page.contains("<script"), "{page}");
+    }
+    let r = reqwest::get(shop.checkout_link(&token, "month"))
+        .await
+        .unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("form-action 'self'"),
+        "{csp}"
+    );
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let store = shop.app().store();
+    assert!(store.list_payments(Some(ann.id)).await.unwrap().is_empty());
+    assert!(shop.yk.payment_ids().is_empty());
+    assert_eq!(shop.yk.api_calls(), 0, "YooKassa was not even asked");
+
+    // The button, pressed twice.
+    let (first_status, first) = shop.open_checkout(&token, "month").await;
+    let (second_status, second) = shop.open_checkout(&token, "month").await;
+    assert_eq!((first_status, second_status), (303, 303));
+    assert_eq!(
+        first, second,
+        "the second press goes to the same payment page"
+    );
+    assert_eq!(store.list_payments(Some(ann.id)).await.unwrap().len(), 1);
+    assert_eq!(shop.yk.payment_ids().len(), 1);
+
+    // Many presses at once, for another plan: one more payment, not many.
+    let mut racing = Vec::new();
+    for _ in 0..6 {
+        let (shop, token) = (shop.clone(), token.clone());
+        racing.push(tokio::spawn(async move {
+            shop.open_checkout(&token, "quarter").await
+        }));
+    }
+    let mut locations = Vec::new();
+    for r in racing {
+        let (status, location) = r.await.unwrap();
+        assert_eq!(status, 303);
+        locations.push(location);
+    }
+    locations.dedup();
+    assert_eq!(locations.len(), 1, "{locations:?}");
+    assert_eq!(store.list_payments(Some(ann.id)).await.unwrap().len(), 2);
+    assert_eq!(shop.yk.payment_ids().len(), 2);
+
+    // Once paid, the next purchase is a new payment.
+    let paid = first.rsplit('/').next().unwrap().to_owned();
+    shop.yk.succeed(&paid).unwrap();
+    assert_eq!(
+        shop.yk.notify(&paid, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    let (_, again) = shop.open_checkout(&token, "month").await;
+    assert_ne!(again, first);
+    assert_eq!(shop.yk.payment_ids().len(), 3);
+}
+
+async fn a_payment_that_succeeds_after_its_payer_was_erased_is_refunded_once(db: &TestDb) {
+    let shop = Arc::new(Shop::open(db.store.clone(), loopback_is_yookassa()).await);
+    let mut told = shop.billing.subscribe_erased_refunds();
+    let mut paid = shop.billing.subscribe();
+    let (bea, token) = shop.customer(2002).await;
+    let yk_id = shop.checkout(&token, "month").await;
+    let ours = shop.ours(&yk_id).await;
+    shop.app().erase_person(bea.id).await.unwrap();
+
+    // The person had the payment page open and pays anyway.
+    shop.yk.succeed(&yk_id).unwrap();
+    // YooKassa delivers twice while the reconciler runs.
+    let later = OffsetDateTime::now_utc() + time::Duration::minutes(2);
+    let hook = shop.webhook_url();
+    let (a, b, reconciled) = tokio::join!(
+        shop.yk.notify(&yk_id, &hook),
+        shop.yk.notify(&yk_id, &hook),
+        shop.billing.reconcile_once(later),
+    );
+    assert_eq!((a.unwrap(), b.unwrap()), (200, 200));
+    reconciled.unwrap();
+    // And again, later, for good measure.
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    shop.billing.reconcile_once(later).await.unwrap();
+
+    let refunds = shop.yk.refunds();
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert_eq!(refunds[0]["payment_id"], yk_id.as_str());
+    assert_eq!(
+        refunds[0]["amount"],
+        json!({"value": "199.00", "currency": "RUB"})
+    );
+    let now = shop.ours(&yk_id).await;
+    assert_eq!(now.status, PaymentStatus::Refunded);
+    assert_eq!(now.refunded_minor, 19_900);
+    assert_eq!(now.user_id, None);
+
+    let event = told.try_recv().expect("the admins are told");
+    assert_eq!(event.payment, ours.id);
+    assert_eq!(event.amount, domain::Money::rub_kopecks(19_900));
+    assert!(told.try_recv().is_err(), "told once");
+    assert!(paid.try_recv().is_err(), "nobody was credited");
+
+    // YooKassa's own notice of that refund changes nothing.
+    let refund_id = refunds[0]["id"].as_str().unwrap();
+    assert_eq!(
+        shop.yk
+            .notify_refund(refund_id, &shop.webhook_url())
+            .await
+            .unwrap(),
+        200
+    );
+    assert_eq!(shop.ours(&yk_id).await, now);
+    assert!(told.try_recv().is_err());
+    assert_eq!(shop.yk.refunds().len(), 1);
+}
+
+async fn refunds_made_in_the_dashboard_reach_the_payment(db: &TestDb) {
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    let (cid, token) = shop.customer(2003).await;
+    let yk_id = shop.checkout(&token, "month").await;
+    shop.yk.succeed(&yk_id).unwrap();
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    let credited = shop.subscription(&cid).await.unwrap();
+
+    // Part of it, then notified twice.
+    let part = shop.yk.refund_in_dashboard(&yk_id, "50.00").unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            shop.yk
+                .notify_refund(&part, &shop.webhook_url())
+                .await
+                .unwrap(),
+            200
+        );
+    }
+    let p = shop.ours(&yk_id).await;
+    assert_eq!(
+        (p.status, p.refunded_minor),
+        (PaymentStatus::Succeeded, 5_000)
+    );
+
+    // The rest: refunded. The earlier notice arriving late changes nothing.
+    let rest = shop.yk.refund_in_dashboard(&yk_id, "149.00").unwrap();
+    assert_eq!(
+        shop.yk
+            .notify_refund(&rest, &shop.webhook_url())
+            .await
+            .unwrap(),
+        200
+    );
+    assert_eq!(
+        shop.yk
+            .notify_refund(&part, &shop.webhook_url())
+            .await
+            .unwrap(),
+        200
+    );
+    let p = shop.ours(&yk_id).await;
+    assert_eq!(
+        (p.status, p.refunded_minor),
+        (PaymentStatus::Refunded, 19_900)
+    );
+    // The days stay: taking access away is the operator's call.
+    assert_eq!(shop.subscription(&cid).await, Some(credited));
+    assert_eq!(days_left(&shop.subscription(&cid).await.unwrap()), 30);
+    assert_eq!(shop.yk.refunds().len(), 2, "we refunded nothing ourselves");
+}
+
+async fn a_refund_that_overtakes_its_payment_notice_settles_both(db: &TestDb) {
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    let (dan, token) = shop.customer(2004).await;
+    let yk_id = shop.checkout(&token, "month").await;
+    shop.yk.succeed(&yk_id).unwrap();
+    let refund = shop.yk.refund_in_dashboard(&yk_id, "199.00").unwrap();
+    assert_eq!(
+        shop.yk
+            .notify_refund(&refund, &shop.webhook_url())
+            .await
+            .unwrap(),
+        200
+    );
+    let p = shop.ours(&yk_id).await;
+    assert_eq!(
+        (p.status, p.refunded_minor),
+        (PaymentStatus::Refunded, 19_900)
+    );
+    assert!(
+        shop.subscription(&dan).await.is_some(),
+        "credited, then refunded"
+    );
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Refunded);
+}
+
+async fn refund_notices_about_payments_not_ours_are_acknowledged_and_ignored(db: &TestDb) {
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    // Another integration on the same shop makes and refunds a payment of its own.
+    let foreign: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/v3/payments", shop.yk.url()))
+        .basic_auth(SHOP_ID, Some(SECRET_KEY))
+        .header("Idempotence-Key", "someone-else-1")
+        .json(&json!({
+            "amount": {"value": "10.00", "currency": "RUB"},
+            "confirmation": {"type": "redirect", "return_url": "https://elsewhere.example/"},
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let foreign_id = foreign["id"].as_str().unwrap();
+    shop.yk.succeed(foreign_id).unwrap();
+    let refund = shop.yk.refund_in_dashboard(foreign_id, "10.00").unwrap();
+    assert_eq!(
+        shop.yk
+            .notify_refund(&refund, &shop.webhook_url())
+            .await
+            .unwrap(),
+        200
+    );
+
+    // A refund YooKassa never made: the body is not believed, nothing changes.
+    let (_, token) = shop.customer(2005).await;
+    let yk_id = shop.checkout(&token, "month").await;
+    shop.yk.succeed(&yk_id).unwrap();
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    let forged = json!({
+        "type": "notification", "event": "refund.succeeded",
+        "object": {"id": "2c79a0e6-000f-5000-9000-1a5d0c0b2b1e", "status": "succeeded",
+                   "payment_id": yk_id, "amount": {"value": "199.00", "currency": "RUB"}},
+    });
+    assert_eq!(
+        shop.yk.deliver(&shop.webhook_url(), &forged).await.unwrap(),
+        200
+    );
+    assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Succeeded);
+    assert_eq!(shop.ours(&yk_id).await.refunded_minor, 0);
+    assert_eq!(
+        shop.app().store().list_payments(None).await.unwrap().len(),
+        1
+    );
+}
+
+async fn only_what_is_left_is_given_back(db: &TestDb) {
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    // The operator refunds the rest of a payment partly refunded in the dashboard.
+    let (_, token) = shop.customer(2006).await;
+    let yk_id = shop.checkout(&token, "month").await;
+    shop.yk.succeed(&yk_id).unwrap();
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    let part = shop.yk.refund_in_dashboard(&yk_id, "50.00").unwrap();
+    assert_eq!(
+        shop.yk
+            .notify_refund(&part, &shop.webhook_url())
+            .await
+            .unwrap(),
+        200
+    );
+    let id = shop.ours(&yk_id).await.id;
+    billing::refund(shop.app(), id, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(shop.yk.refunds()[1]["amount"]["value"], "149.00");
+    let p = shop.ours(&yk_id).await;
+    assert_eq!(
+        (p.status, p.refunded_minor),
+        (PaymentStatus::Refunded, 19_900)
+    );
+
+    // A payment after erasure, partly refunded by hand before we heard of it: the rest.
+    let (gone, token) = shop.customer(2007).await;
+    let late = shop.checkout(&token, "month").await;
+    shop.app().erase_person(gone.id).await.unwrap();
+    shop.yk.succeed(&late).unwrap();
+    shop.yk.refund_in_dashboard(&late, "20.00").unwrap();
+    assert_eq!(
+        shop.yk.notify(&late, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    assert_eq!(
+        shop.yk.notify(&late, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    let refunds = shop.yk.refunds();
+    assert_eq!(refunds.len(), 4, "{refunds:?}");
+    assert_eq!(refunds[3]["payment_id"], late.as_str());
+    assert_eq!(refunds[3]["amount"]["value"], "179.00");
+    let p = shop.ours(&late).await;
+    assert_eq!(
+        (p.status, p.refunded_minor),
+        (PaymentStatus::Refunded, 19_900)
+    );
+}
+
+async fn a_refund_that_fails_is_retried_until_it_is_made(db: &TestDb) {
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    let mut told = shop.billing.subscribe_erased_refunds();
+    let (eve, token) = shop.customer(2008).await;
+    let yk_id = shop.checkout(&token, "month").await;
+    shop.app().erase_person(eve.id).await.unwrap();
+    shop.yk.succeed(&yk_id).unwrap();
+
+    // YooKassa's refunds are down: the notification asks to be retried, nothing is marked.
+    shop.yk.set_failing_refunds(true);
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        503
+    );
+    assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Pending);
+    assert!(shop.yk.refunds().is_empty());
+    assert!(told.try_recv().is_err());
+
+    // Back up: the reconciler's next round gives the money back, once.
+    shop.yk.set_failing_refunds(false);
+    let later = OffsetDateTime::now_utc() + time::Duration::minutes(2);
+    let report = shop.billing.reconcile_once(later).await.unwrap();
+    assert_eq!((report.checked, report.refunded), (1, 1));
+    assert_eq!(shop.billing.reconcile_once(later).await.unwrap().checked, 0);
+    assert_eq!(
+        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
+        200
+    );
+    assert_eq!(shop.yk.refunds().len(), 1);
+    assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Refunded);
+    assert!(told.try_recv().is_ok());
+    assert!(told.try_recv().is_err());
+}
+
+store::backend_tests!(
+    a_refund_that_fails_is_retried_until_it_is_made,
+    only_what_is_left_is_given_back,
+    opening_the_link_creates_nothing_and_the_button_pays_once,
+    a_payment_that_succeeds_after_its_payer_was_erased_is_refunded_once,
+    refunds_made_in_the_dashboard_reach_the_payment,
+    a_refund_that_overtakes_its_payment_notice_settles_both,
+    refund_notices_about_payments_not_ours_are_acknowledged_and_ignored,
+);
