@@ -12,27 +12,27 @@ use crate::ctx::Ctx;
 use crate::{account, admin, onboarding, payments, support, BotError};
 
 /// How often an update is tried when handling it fails (the database was unreachable, say).
+/// The claim stays taken between tries: the retry is this delivery's, not a repeat.
 const HANDLE_ATTEMPTS: u32 = 3;
 /// Pause before the second try; the third waits twice as long.
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
-/// Handles an update, trying again after a failure: the claim on its id is given back first, so
-/// the retry is not skipped as a repeat. After the last try the update is given up (logged), so
-/// one bad update cannot hold up everyone else's. Only [`BotError::Cancelled`] is returned.
-pub async fn handle_with_retries(ctx: &Ctx, update: Update) -> Result<(), BotError> {
-    let id = i64::from(update.id.0);
+/// Handles an update claimed already (`first_time` says whether this delivery made the claim),
+/// trying again after a failure. After the last try the update is given up (logged), so one bad
+/// update cannot hold up everyone else's. Only [`BotError::Cancelled`] is returned.
+pub async fn handle_with_retries(
+    ctx: &Ctx,
+    update: &Update,
+    first_time: bool,
+) -> Result<(), BotError> {
     for attempt in 1..=HANDLE_ATTEMPTS {
-        let err = match handle(ctx, update.clone()).await {
+        let err = match act(ctx, update.clone(), first_time).await {
             Ok(()) => return Ok(()),
             Err(BotError::Cancelled) => return Err(BotError::Cancelled),
             Err(err) => err,
         };
         tracing::error!(attempt, error = %err.for_log(), "an update could not be handled");
         if attempt == HANDLE_ATTEMPTS {
-            break;
-        }
-        if let Err(err) = ctx.app.store().release_update(id).await {
-            tracing::error!(error = %err, "the update's claim could not be released");
             break;
         }
         tokio::select! {
@@ -43,12 +43,17 @@ pub async fn handle_with_retries(ctx: &Ctx, update: Update) -> Result<(), BotErr
     Ok(())
 }
 
-pub async fn handle(ctx: &Ctx, update: Update) -> Result<(), BotError> {
-    let first_time = ctx
+/// Records that the update is being handled; `false` if an earlier delivery did already (a
+/// second delivery then acts once).
+pub async fn claim(ctx: &Ctx, update: &Update) -> Result<bool, BotError> {
+    Ok(ctx
         .app
         .store()
         .claim_update(i64::from(update.id.0), ctx.now())
-        .await?;
+        .await?)
+}
+
+async fn act(ctx: &Ctx, update: Update, first_time: bool) -> Result<(), BotError> {
     match update.kind {
         // A successful payment is credited by its charge id, exactly once whatever the update
         // id says; a repeat delivery is still checked so a crash between claiming the update
