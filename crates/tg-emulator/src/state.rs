@@ -1,10 +1,10 @@
 //! What the emulated Telegram knows: chats, the update queue, the bot's messages (with edits
 //! applied) and the log of the bot's calls.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use tokio::sync::Notify;
@@ -21,6 +21,8 @@ pub struct Call {
     pub files: Vec<UploadedFile>,
     /// Whether the emulator answered it with an error (injected or not).
     pub failed: bool,
+    /// When the request arrived (before any hold on its chat).
+    pub at: Instant,
 }
 
 /// A file uploaded with multipart.
@@ -71,8 +73,11 @@ enum Chat {
 #[derive(Default)]
 struct Inner {
     chats: HashMap<i64, Chat>,
-    /// Updates not yet confirmed by an offset past them, in id order.
-    updates: VecDeque<(i64, Value)>,
+    /// Updates not yet confirmed by an offset past them, in id order, as the JSON text handed
+    /// out (so a test can inject text no JSON library would produce).
+    updates: VecDeque<(i64, String)>,
+    /// Chats whose calls are not answered until released.
+    held_chats: HashSet<i64>,
     /// The bot's messages with the sequence number of their last send or edit.
     messages: BTreeMap<(i64, i64), (Value, u64)>,
     touches: u64,
@@ -91,6 +96,7 @@ pub(crate) struct State {
     next_query: AtomicI64,
     pub updates_changed: Notify,
     calls_changed: Notify,
+    holds_changed: Notify,
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -109,6 +115,7 @@ impl State {
             next_query: AtomicI64::new(1),
             updates_changed: Notify::new(),
             calls_changed: Notify::new(),
+            holds_changed: Notify::new(),
         }
     }
 
@@ -139,16 +146,60 @@ impl State {
 
     pub fn push_update_with_id(&self, id: i64, mut kind: Value) {
         kind["update_id"] = json!(id);
+        self.push_text(id, kind.to_string());
+    }
+
+    /// Queues an update given as JSON text: the body of an object without `update_id`
+    /// (`{"message":...}`), which gets the next id as its first member.
+    pub fn push_raw(&self, body: &str) -> i64 {
+        let id = self.next_update_id.fetch_add(1, Ordering::Relaxed);
+        let rest = body.trim().strip_prefix('{').unwrap_or(body).trim_start();
+        let text = if rest.starts_with('}') {
+            format!("{{\"update_id\":{id}}}")
+        } else {
+            format!("{{\"update_id\":{id},{rest}")
+        };
+        self.push_text(id, text);
+        id
+    }
+
+    fn push_text(&self, id: i64, text: String) {
         let mut inner = self.lock();
-        inner.updates.push_back((id, kind));
+        inner.updates.push_back((id, text));
         inner.updates.make_contiguous().sort_by_key(|(id, _)| *id);
         drop(inner);
         self.updates_changed.notify_waiters();
     }
 
+    /// Calls to `chat_id` wait (unanswered) until [`State::release_chat`].
+    pub fn hold_chat(&self, chat_id: i64) {
+        self.lock().held_chats.insert(chat_id);
+    }
+
+    pub fn release_chat(&self, chat_id: i64) {
+        self.lock().held_chats.remove(&chat_id);
+        self.holds_changed.notify_waiters();
+    }
+
+    /// Returns once calls to `chat_id` (if any) are not held.
+    pub async fn wait_unheld(&self, chat_id: Option<i64>) {
+        let Some(chat_id) = chat_id else {
+            return;
+        };
+        loop {
+            let released = self.holds_changed.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            if !self.lock().held_chats.contains(&chat_id) {
+                return;
+            }
+            released.await;
+        }
+    }
+
     /// Confirms updates below `offset` (Telegram forgets them) and returns up to `limit` of the
-    /// rest.
-    pub fn take_updates(&self, offset: Option<i64>, limit: usize) -> Vec<Value> {
+    /// rest, as JSON text.
+    pub fn take_updates(&self, offset: Option<i64>, limit: usize) -> Vec<String> {
         let mut inner = self.lock();
         if let Some(offset) = offset {
             inner.updates.retain(|(id, _)| *id >= offset);
