@@ -3,6 +3,8 @@
 //! fast path (pre-checkout queries) or to their sender's lane. Successful payments are held
 //! until credited (see [`crate::offset`]).
 
+use std::collections::BTreeSet;
+
 use teloxide_core::types::{Update, UpdateKind};
 use tokio::sync::oneshot;
 
@@ -54,8 +56,28 @@ impl Intake {
     /// Claims `update` and hands it on; an error (the store is unreachable) means it was not
     /// accepted and must not be confirmed.
     pub async fn accept(&self, update: Update) -> Result<Accepted, BotError> {
-        let in_flight = self.metrics.in_flight();
         let first_time = dispatch::claim(&self.ctx, &update).await?;
+        Ok(self.hand_on(update, first_time))
+    }
+
+    /// Claims a batch of update ids in one go; returns those this delivery claimed first.
+    pub async fn claim_all(&self, ids: &[i64]) -> Result<BTreeSet<i64>, BotError> {
+        let mut first = BTreeSet::new();
+        for chunk in ids.chunks(store::MAX_CLAIM_BATCH) {
+            let claimed = self
+                .ctx
+                .app
+                .store()
+                .claim_updates(chunk, self.ctx.now())
+                .await?;
+            first.extend(claimed);
+        }
+        Ok(first)
+    }
+
+    /// Hands a claimed update to the fast path or its lane.
+    pub fn hand_on(&self, update: Update, first_time: bool) -> Accepted {
+        let in_flight = self.metrics.in_flight();
         let mut job = Job {
             first_time,
             hold: None,
@@ -64,16 +86,16 @@ impl Intake {
         };
         if is_pre_checkout(&job.update) {
             self.lanes.fast(job);
-            return Ok(Accepted::Claimed);
+            return Accepted::Claimed;
         }
         if is_payment(&job.update) {
             let (hold, released) = self.holds.hold(i64::from(job.update.id.0));
             job.hold = Some(hold);
             self.lanes.push(job);
-            return Ok(Accepted::Held(released));
+            return Accepted::Held(released);
         }
         self.lanes.push(job);
-        Ok(Accepted::Claimed)
+        Accepted::Claimed
     }
 }
 

@@ -101,21 +101,38 @@ enum Progress {
     Stalled,
 }
 
-/// Accepts a batch: pre-checkout queries first (Telegram waits for their answer), then
-/// everything in order. The offset moves past what was accepted and stops at a failed claim.
+/// Accepts a batch: pre-checkout queries first (Telegram waits for their answer), then the
+/// rest claimed in one statement and handed on in order. A failed claim accepts none of the
+/// rest: the offset stays before them and they are fetched again.
 async fn accept_batch(intake: &Intake, offset: &mut Offset, batch: Vec<Incoming>) -> Progress {
     let mut new = batch.is_empty();
     for incoming in &batch {
         if let Incoming::Update(update) = incoming {
             let id = i64::from(update.id.0);
-            if is_pre_checkout(update) && offset.is_new(id) {
-                if intake.accept(update.as_ref().clone()).await.is_ok() {
-                    offset.accept(id);
-                    new = true;
-                }
+            if is_pre_checkout(update)
+                && offset.is_new(id)
+                && intake.accept(update.as_ref().clone()).await.is_ok()
+            {
+                offset.accept(id);
+                new = true;
             }
         }
     }
+    let to_claim: Vec<i64> = batch
+        .iter()
+        .filter_map(|incoming| match incoming {
+            Incoming::Update(update) => Some(i64::from(update.id.0)),
+            Incoming::Unreadable { .. } => None,
+        })
+        .filter(|id| offset.is_new(*id))
+        .collect();
+    let first_time = match intake.claim_all(&to_claim).await {
+        Ok(first_time) => first_time,
+        Err(err) => {
+            tracing::error!(error = %err.for_log(), "updates could not be claimed");
+            return Progress::Stalled;
+        }
+    };
     for incoming in batch {
         match incoming {
             Incoming::Unreadable { id } => {
@@ -131,10 +148,8 @@ async fn accept_batch(intake: &Intake, offset: &mut Offset, batch: Vec<Incoming>
             Incoming::Update(update) => {
                 let id = i64::from(update.id.0);
                 if offset.is_new(id) {
-                    if let Err(err) = intake.accept(*update).await {
-                        tracing::error!(error = %err.for_log(), "an update could not be claimed");
-                        return Progress::Stalled;
-                    }
+                    // A held payment is not confirmed through the offset but by its release.
+                    let _ = intake.hand_on(*update, first_time.contains(&id));
                     offset.accept(id);
                     new = true;
                 }

@@ -34,6 +34,7 @@ mod subscriptions;
 mod support;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod update_claims;
 mod users;
 
 pub use access::{AccessChanges, AccessEntry, AccessSnapshot};
@@ -46,5 +47,6 @@ pub use export::{
 };
 pub use payments::{NewPayment, Settlement};
 pub use subscriptions::TrialOutcome;
+pub use update_claims::MAX_CLAIM_BATCH;
 pub use support::{SupportMessage, TicketId};
 pub use users::{Stats, UserSummary};
