@@ -185,7 +185,28 @@ async fn one_persons_updates_run_in_order_while_anothers_run_beside_them(db: &Te
     );
 }
 
+async fn a_payment_is_confirmed_to_telegram_only_once_credited(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let (bea, payload) = with_an_invoice(&h, 5501).await;
+    let oz = h.tg.user(5502, "Oz", Some("en"));
+    // The notice after crediting hangs, so handling the payment has not ended.
+    h.tg.hold_chat(bea.id);
+    let paid = h.tg.successful_payment(&bea, "XTR", 100, &payload, "stxHOLD-1");
+    let payment = h.tg.inject(paid);
+    h.tg.send_text(&oz, "/start");
+    h.next("sendMessage", oz.id).await;
+    assert!(
+        h.tg.is_unconfirmed(payment),
+        "polling went on, but the payment is not confirmed before it is done"
+    );
+    h.tg.release_chat(bea.id);
+    h.settle().await;
+    assert!(!h.tg.is_unconfirmed(payment));
+    assert!(h.screen(bea.id).text().contains("Payment received"));
+}
+
 store::backend_tests!(
+    a_payment_is_confirmed_to_telegram_only_once_credited,
     an_unreadable_update_is_skipped_and_counted_and_polling_goes_on,
     a_pre_checkout_query_is_answered_while_someone_floods_the_bot,
     a_pre_checkout_query_is_answered_while_telegram_says_slow_down,

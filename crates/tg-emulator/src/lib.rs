@@ -245,6 +245,11 @@ impl Emulator {
         self.state.wait_for(pred, DEFAULT_WAIT).await
     }
 
+    /// Whether update `id` is still queued: not yet confirmed by an offset past it.
+    pub fn is_unconfirmed(&self, id: i64) -> bool {
+        self.state.is_unconfirmed(id)
+    }
+
     /// Waits until every queued update has been fetched and confirmed by the bot.
     pub async fn wait_drained(&self) {
         self.state.wait_drained(DEFAULT_WAIT).await;

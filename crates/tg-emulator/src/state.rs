@@ -215,6 +215,10 @@ impl State {
         out
     }
 
+    pub fn is_unconfirmed(&self, id: i64) -> bool {
+        self.lock().updates.iter().any(|(queued, _)| *queued == id)
+    }
+
     pub fn webhook(&self) -> Option<String> {
         self.lock().webhook.clone()
     }
