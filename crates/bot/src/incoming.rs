@@ -14,7 +14,9 @@ use teloxide_core::types::{Update, UpdateKind};
 pub enum Incoming {
     Update(Box<Update>),
     /// Not an update the library can parse; `id` if its `update_id` could be read.
-    Unreadable { id: Option<i64> },
+    Unreadable {
+        id: Option<i64>,
+    },
 }
 
 /// What a `getUpdates` answer says.

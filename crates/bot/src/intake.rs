@@ -50,7 +50,10 @@ impl Intake {
     /// is a person's.
     pub fn unreadable(&self, id: Option<i64>) {
         self.metrics.count_unreadable();
-        tracing::warn!(update_id = id, "an update could not be read and was skipped");
+        tracing::warn!(
+            update_id = id,
+            "an update could not be read and was skipped"
+        );
     }
 
     /// Claims `update` and hands it on; an error (the store is unreachable) means it was not

@@ -122,10 +122,8 @@ impl Lanes {
     /// (those updates were claimed, so they are not acted on after a restart either).
     pub async fn drain(&self, grace: Duration) {
         let mut tasks = std::mem::take(&mut self.inner.lock().tasks);
-        let finished = tokio::time::timeout(grace, async {
-            while tasks.join_next().await.is_some() {}
-        })
-        .await;
+        let finished =
+            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
         if finished.is_err() {
             tracing::warn!(
                 unfinished = tasks.len(),

@@ -44,7 +44,11 @@ pub async fn prepare(ctx: &Ctx, polling: bool) {
 }
 
 /// Polls until `shutdown`, then lets the lanes finish for up to [`SHUTDOWN_GRACE`].
-pub async fn run(ctx: &Ctx, metrics: BotMetrics, shutdown: CancellationToken) -> Result<(), BotError> {
+pub async fn run(
+    ctx: &Ctx,
+    metrics: BotMetrics,
+    shutdown: CancellationToken,
+) -> Result<(), BotError> {
     let intake = Intake::new(ctx.clone(), metrics);
     let mut offset = Offset::default();
     let mut pause = FIRST_PAUSE;
@@ -73,7 +77,10 @@ pub async fn run(ctx: &Ctx, metrics: BotMetrics, shutdown: CancellationToken) ->
                 Progress::Stalled => pause,
             },
             Err(FetchError::RetryAfter(wait)) => {
-                tracing::warn!(seconds = wait.as_secs(), "getUpdates: Telegram asked to slow down");
+                tracing::warn!(
+                    seconds = wait.as_secs(),
+                    "getUpdates: Telegram asked to slow down"
+                );
                 wait
             }
             Err(FetchError::Failed { kind }) => {

@@ -13,9 +13,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
+use serde_json::value::RawValue;
 use teloxide_core::payloads::SetWebhookSetters as _;
 use teloxide_core::requests::Requester as _;
-use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
 use crate::ctx::Ctx;

@@ -73,13 +73,19 @@ async fn a_pre_checkout_query_is_answered_while_someone_floods_the_bot(db: &Test
     h.tg.pre_checkout(&bea, "XTR", 100, &payload);
     let started = Instant::now();
     h.restart().await;
-    let answer = h.tg.wait_for(|c| c.method == "answerPreCheckoutQuery").await;
+    let answer =
+        h.tg.wait_for(|c| c.method == "answerPreCheckoutQuery")
+            .await;
     assert!(
         answer.at - started < ANSWER_BOUND,
         "answered after {:?}",
         answer.at - started
     );
-    assert_eq!(answer.params.bool("ok"), Some(true), "the checks still pass");
+    assert_eq!(
+        answer.params.bool("ok"),
+        Some(true),
+        "the checks still pass"
+    );
     let calls = h.tg.calls();
     let before = replies_to(&calls, flooder.id)
         .iter()
@@ -104,12 +110,13 @@ async fn a_pre_checkout_query_is_answered_while_telegram_says_slow_down(db: &Tes
     for i in 0..20 {
         h.tg.send_text(&flooder, &format!("spam {i}"));
     }
-    h.tg
-        .wait_for(|c| c.method == "sendMessage" && c.failed)
+    h.tg.wait_for(|c| c.method == "sendMessage" && c.failed)
         .await;
     let asked = Instant::now();
     h.tg.pre_checkout(&bea, "XTR", 100, &payload);
-    let answer = h.tg.wait_for(|c| c.method == "answerPreCheckoutQuery").await;
+    let answer =
+        h.tg.wait_for(|c| c.method == "answerPreCheckoutQuery")
+            .await;
     assert!(!answer.failed);
     assert_eq!(answer.params.bool("ok"), Some(true));
     assert!(
@@ -134,7 +141,9 @@ async fn a_pre_checkout_query_for_a_blocked_person_is_refused_on_the_fast_path(d
         .unwrap();
     db.store.set_blocked(user.id, true).await.unwrap();
     h.tg.pre_checkout(&bea, "XTR", 100, &payload);
-    let answer = h.tg.wait_for(|c| c.method == "answerPreCheckoutQuery").await;
+    let answer =
+        h.tg.wait_for(|c| c.method == "answerPreCheckoutQuery")
+            .await;
     assert_eq!(answer.params.bool("ok"), Some(false));
     assert!(answer.params.str("error_message").is_some());
 }
@@ -191,7 +200,8 @@ async fn a_payment_is_confirmed_to_telegram_only_once_credited(db: &TestDb) {
     let oz = h.tg.user(5502, "Oz", Some("en"));
     // The notice after crediting hangs, so handling the payment has not ended.
     h.tg.hold_chat(bea.id);
-    let paid = h.tg.successful_payment(&bea, "XTR", 100, &payload, "stxHOLD-1");
+    let paid =
+        h.tg.successful_payment(&bea, "XTR", 100, &payload, "stxHOLD-1");
     let payment = h.tg.inject(paid);
     h.tg.send_text(&oz, "/start");
     h.next("sendMessage", oz.id).await;

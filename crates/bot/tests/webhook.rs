@@ -102,11 +102,18 @@ async fn the_webhook_answers_at_once_and_handles_people_side_by_side(db: &TestDb
         let mut update = h.tg.text_update(who, "/start");
         update["update_id"] = serde_json::json!(id);
         let answered = deliver(update.to_string()).await.unwrap();
-        assert_eq!(answered.status().as_u16(), 200, "answered while Ada's reply hangs");
+        assert_eq!(
+            answered.status().as_u16(),
+            200,
+            "answered while Ada's reply hangs"
+        );
     }
     h.next("sendMessage", bob.id).await;
     let unreadable = r#"{"update_id":704,"message":{"text":"\ud800"}}"#;
-    assert_eq!(deliver(unreadable.into()).await.unwrap().status().as_u16(), 200);
+    assert_eq!(
+        deliver(unreadable.into()).await.unwrap().status().as_u16(),
+        200
+    );
     assert_eq!(metrics.unreadable_updates(), 1);
 
     h.tg.release_chat(ada.id);

@@ -47,6 +47,6 @@ pub use export::{
 };
 pub use payments::{NewPayment, Settlement};
 pub use subscriptions::TrialOutcome;
-pub use update_claims::MAX_CLAIM_BATCH;
 pub use support::{SupportMessage, TicketId};
+pub use update_claims::MAX_CLAIM_BATCH;
 pub use users::{Stats, UserSummary};

@@ -49,6 +49,7 @@ impl Store {
 }
 
 #[cfg(all(test, feature = "testing"))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use crate::testing::TestDb;
 
@@ -58,7 +59,12 @@ mod tests {
         let claimed = db.store.claim_updates(&[1, 2, 3, 3], now).await.unwrap();
         assert_eq!(claimed.into_iter().collect::<Vec<_>>(), vec![1, 3]);
         assert!(!db.store.claim_update(3, now).await.unwrap());
-        assert!(db.store.claim_updates(&[1, 2, 3], now).await.unwrap().is_empty());
+        assert!(db
+            .store
+            .claim_updates(&[1, 2, 3], now)
+            .await
+            .unwrap()
+            .is_empty());
         assert!(db.store.claim_updates(&[], now).await.unwrap().is_empty());
     }
 
@@ -66,7 +72,10 @@ mod tests {
         let now = time::OffsetDateTime::now_utc();
         let ids: Vec<i64> = (0..=i64::try_from(super::MAX_CLAIM_BATCH).unwrap()).collect();
         assert!(db.store.claim_updates(&ids, now).await.is_err());
-        assert!(db.store.claim_update(0, now).await.unwrap(), "nothing was claimed");
+        assert!(
+            db.store.claim_update(0, now).await.unwrap(),
+            "nothing was claimed"
+        );
     }
 
     crate::backend_tests!(
