@@ -9,6 +9,7 @@ use teloxide_core::types::{CallbackQuery, Message, Update, UpdateKind};
 
 use crate::callback::Action;
 use crate::ctx::Ctx;
+use crate::offset::Hold;
 use crate::{account, admin, onboarding, payments, support, BotError};
 
 /// How often an update is tried when handling it fails (the database was unreachable, say).
@@ -18,15 +19,16 @@ const HANDLE_ATTEMPTS: u32 = 3;
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 /// Handles an update claimed already (`first_time` says whether this delivery made the claim),
-/// trying again after a failure. After the last try the update is given up (logged), so one bad
+/// trying again after a failure; a successful payment releases `hold` once credited. After the last try the update is given up (logged), so one bad
 /// update cannot hold up everyone else's. Only [`BotError::Cancelled`] is returned.
 pub async fn handle_with_retries(
     ctx: &Ctx,
     update: &Update,
     first_time: bool,
+    hold: &mut Option<Hold>,
 ) -> Result<(), BotError> {
     for attempt in 1..=HANDLE_ATTEMPTS {
-        let err = match act(ctx, update.clone(), first_time).await {
+        let err = match act(ctx, update.clone(), first_time, hold).await {
             Ok(()) => return Ok(()),
             Err(BotError::Cancelled) => return Err(BotError::Cancelled),
             Err(err) => err,
@@ -53,13 +55,18 @@ pub async fn claim(ctx: &Ctx, update: &Update) -> Result<bool, BotError> {
         .await?)
 }
 
-async fn act(ctx: &Ctx, update: Update, first_time: bool) -> Result<(), BotError> {
+async fn act(
+    ctx: &Ctx,
+    update: Update,
+    first_time: bool,
+    hold: &mut Option<Hold>,
+) -> Result<(), BotError> {
     match update.kind {
         // A successful payment is credited by its charge id, exactly once whatever the update
         // id says; a repeat delivery is still checked so a crash between claiming the update
         // and crediting cannot lose a payment.
         UpdateKind::Message(message) if message.successful_payment().is_some() => {
-            payments::successful_payment(ctx, &message, first_time).await
+            payments::successful_payment(ctx, &message, first_time, hold).await
         }
         _ if !first_time => {
             tracing::debug!("a repeated update was skipped");

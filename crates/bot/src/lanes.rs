@@ -42,7 +42,7 @@ pub struct Job {
     pub update: Update,
     /// Whether this delivery made the claim (see [`dispatch::claim`]).
     pub first_time: bool,
-    /// Released when handling ends (successful payments only).
+    /// Released once credited, or when handling ends (successful payments only).
     pub hold: Option<Hold>,
     /// Counted in flight until this job is dropped.
     pub _in_flight: InFlight,
@@ -97,7 +97,8 @@ impl Lanes {
             _ => {
                 drop(state);
                 self.inner.metrics.count_shed();
-                tracing::warn!("an update was shed: its sender's queue is full");
+                // Counted; one line per shed update would let a flood fill the log.
+                tracing::debug!("an update was shed: its sender's queue is full");
             }
         }
     }
@@ -111,7 +112,13 @@ impl Lanes {
             let Ok(_permit) = inner.fast.acquire().await else {
                 return;
             };
-            let handled = dispatch::handle_with_retries(&inner.ctx, &job.update, job.first_time);
+            let mut job = job;
+            let handled = dispatch::handle_with_retries(
+                &inner.ctx,
+                &job.update,
+                job.first_time,
+                &mut job.hold,
+            );
             if tokio::time::timeout(FAST_DEADLINE, handled).await.is_err() {
                 tracing::warn!("a pre-checkout query could not be answered in time");
             }
@@ -145,7 +152,7 @@ impl Inner {
 /// A lane's worker: handles its queue in order and ends when the queue is empty.
 async fn work(inner: Arc<Inner>, key: LaneKey) {
     loop {
-        let job = {
+        let mut job = {
             let mut state = inner.lock();
             match state.queues.get_mut(&key).and_then(VecDeque::pop_front) {
                 Some(job) => job,
@@ -159,7 +166,9 @@ async fn work(inner: Arc<Inner>, key: LaneKey) {
             return;
         };
         // Failures are logged inside; a cancelled handler just lets the next one try.
-        let _ = dispatch::handle_with_retries(&inner.ctx, &job.update, job.first_time).await;
+        let _ =
+            dispatch::handle_with_retries(&inner.ctx, &job.update, job.first_time, &mut job.hold)
+                .await;
         drop(job);
     }
 }
