@@ -8,8 +8,10 @@
 //! backlog fill every batch Telegram hands out, and nobody behind them would be fetched.
 //!
 //! Successful payments are the exception: they are *held*, and the offset stays at the lowest
-//! held id until crediting finished, so a crash before crediting gets the payment delivered
-//! again (payments are credited by their charge id, so a redelivery credits at most once).
+//! held id until the payment is credited (or refunded), so a crash before that gets it
+//! delivered again (payments are credited by their charge id, so a redelivery credits at most
+//! once). While a hold lasts, Telegram hands out the same updates after it again; they are
+//! recognised as accepted and not acted on twice.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};

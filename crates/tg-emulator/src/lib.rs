@@ -250,9 +250,17 @@ impl Emulator {
         self.state.is_unconfirmed(id)
     }
 
-    /// Waits until every queued update has been fetched and confirmed by the bot.
+    /// Waits until every queued update has been fetched and confirmed by the bot, and then
+    /// until the bot's calls stop (none answered or started for 200 ms): a bot confirms
+    /// updates once it has them, and may still be handling them.
     pub async fn wait_drained(&self) {
         self.state.wait_drained(DEFAULT_WAIT).await;
+    }
+
+    /// Waits until every queued update has been fetched and confirmed by the bot, and no
+    /// longer (for a test that knows by other means when the bot is done).
+    pub async fn wait_confirmed(&self) {
+        self.state.wait_confirmed(DEFAULT_WAIT).await;
     }
 
     /// The bot's messages in a chat as they look now (edits applied), oldest first.

@@ -43,11 +43,26 @@ async fn handle(
     };
     params.extend(body);
     let at = Instant::now();
+    if method == "getUpdates" {
+        return answer(&state, method, params, files, at).await;
+    }
+    let _in_progress = state.call_started();
+    answer(&state, method, params, files, at).await
+}
+
+/// Answers a call (once its chat is not held) and records it.
+async fn answer(
+    state: &State,
+    method: String,
+    params: Params,
+    files: Vec<UploadedFile>,
+    at: Instant,
+) -> Response {
     state.wait_unheld(params.i64("chat_id")).await;
     let failure = state.take_failure(&method, params.i64("chat_id"));
     let answer = match failure {
         Some(failure) => failure.response(),
-        None if method == "getUpdates" => match methods::get_updates(&state, &params).await {
+        None if method == "getUpdates" => match methods::get_updates(state, &params).await {
             Ok(updates) => {
                 // Assembled as text: an injected update may be JSON no library would write.
                 let body = format!(r#"{{"ok":true,"result":[{}]}}"#, updates.join(","));
@@ -55,7 +70,7 @@ async fn handle(
             }
             Err((code, description)) => error(code, &description),
         },
-        None => match methods::call(&state, &method, &params, &files).await {
+        None => match methods::call(state, &method, &params, &files).await {
             Ok(result) => (200, json!({ "ok": true, "result": result })),
             Err((code, description)) => error(code, &description),
         },

@@ -78,6 +78,10 @@ struct Inner {
     updates: VecDeque<(i64, String)>,
     /// Chats whose calls are not answered until released.
     held_chats: HashSet<i64>,
+    /// Calls (other than `getUpdates`) being answered now, and when one last started or ended
+    /// or updates were last confirmed.
+    calls_in_progress: usize,
+    last_call: Option<Instant>,
     /// The bot's messages with the sequence number of their last send or edit.
     messages: BTreeMap<(i64, i64), (Value, u64)>,
     touches: u64,
@@ -88,6 +92,9 @@ struct Inner {
     failures: Vec<FailureRule>,
     webhook: Option<String>,
 }
+
+/// How long without a call the bot must be before [`State::wait_drained`] calls it quiet.
+const QUIET: Duration = Duration::from_millis(200);
 
 pub(crate) struct State {
     pub token: String,
@@ -202,7 +209,12 @@ impl State {
     pub fn take_updates(&self, offset: Option<i64>, limit: usize) -> Vec<String> {
         let mut inner = self.lock();
         if let Some(offset) = offset {
+            let before = inner.updates.len();
             inner.updates.retain(|(id, _)| *id >= offset);
+            if inner.updates.len() < before {
+                // Confirmed updates are being handled now: that counts as activity.
+                inner.last_call = Some(Instant::now());
+            }
         }
         let out = inner
             .updates
@@ -400,14 +412,56 @@ impl State {
 
     pub async fn wait_drained(&self, wait: Duration) {
         let deadline = tokio::time::Instant::now() + wait;
+        self.wait_confirmed(wait).await;
+        // A bot may confirm updates before it has handled them: wait for its calls to stop.
+        loop {
+            let quiet = {
+                let inner = self.lock();
+                inner.calls_in_progress == 0
+                    && inner.last_call.is_none_or(|at| at.elapsed() >= QUIET)
+            };
+            if quiet {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bot did not go quiet within {wait:?}"
+            );
+            tokio::time::sleep(QUIET / 10).await;
+        }
+    }
+
+    pub async fn wait_confirmed(&self, wait: Duration) {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
             let notified = self.calls_changed.notified();
             if self.lock().updates.is_empty() {
-                return;
+                break;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 panic!("the bot did not confirm every update within {wait:?}");
             }
         }
+    }
+
+    /// A call (other than `getUpdates`) starts; it ends when the guard is dropped (answered,
+    /// or abandoned by the client).
+    pub fn call_started(&self) -> CallInProgress<'_> {
+        let mut inner = self.lock();
+        inner.calls_in_progress += 1;
+        inner.last_call = Some(Instant::now());
+        CallInProgress { state: self }
+    }
+}
+
+pub(crate) struct CallInProgress<'a> {
+    state: &'a State,
+}
+
+impl Drop for CallInProgress<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.state.lock();
+        inner.calls_in_progress = inner.calls_in_progress.saturating_sub(1);
+        inner.last_call = Some(Instant::now());
     }
 }

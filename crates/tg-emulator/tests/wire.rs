@@ -224,3 +224,29 @@ async fn a_held_chat_is_answered_only_once_released_and_calls_note_their_arrival
     );
     assert!(calls[1].at >= started);
 }
+
+#[tokio::test]
+async fn drained_also_waits_for_calls_made_after_the_confirmation() {
+    let tg = Emulator::start(TOKEN).await.unwrap();
+    let alice = tg.user(42, "Alice", None);
+    let id = tg.send_text(&alice, "/start");
+    // A bot that confirms first and answers 100 ms later.
+    let (_, _) = post(&tg, "getUpdates", json!({"offset": id + 1})).await;
+    let bot = tokio::spawn({
+        let url = format!("{}/bot{TOKEN}/sendMessage", tg.api_url());
+        async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            reqwest::Client::new()
+                .post(url)
+                .json(&json!({"chat_id": 42, "text": "hello"}))
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    tg.wait_confirmed().await;
+    assert_eq!(tg.count("sendMessage"), 0, "confirmed, not yet answered");
+    tg.wait_drained().await;
+    assert_eq!(tg.count("sendMessage"), 1, "drained waits for the answer");
+    bot.await.unwrap();
+}

@@ -141,7 +141,7 @@ impl Harness {
     pub async fn settle(&self) {
         // An update leaves the queue when the next poll confirms it, once claimed; it is
         // handled when nothing is in flight any more.
-        self.tg.wait_drained().await;
+        self.tg.wait_confirmed().await;
         let metrics = self.metrics();
         for _ in 0..1500 {
             if metrics.updates_in_flight() == 0 {
