@@ -98,7 +98,7 @@ impl Lanes {
                 drop(state);
                 self.inner.metrics.count_shed();
                 // Counted; one line per shed update would let a flood fill the log.
-                tracing::debug!("an update was shed: its sender's queue is full");
+                tracing::debug!("an update was shed: its sender's queue or the lanes are full");
             }
         }
     }
