@@ -9,30 +9,32 @@ use teloxide_core::types::{CallbackQuery, Message, Update, UpdateKind};
 
 use crate::callback::Action;
 use crate::ctx::Ctx;
+use crate::offset::Hold;
 use crate::{account, admin, onboarding, payments, support, BotError};
 
 /// How often an update is tried when handling it fails (the database was unreachable, say).
+/// The claim stays taken between tries: the retry is this delivery's, not a repeat.
 const HANDLE_ATTEMPTS: u32 = 3;
 /// Pause before the second try; the third waits twice as long.
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
-/// Handles an update, trying again after a failure: the claim on its id is given back first, so
-/// the retry is not skipped as a repeat. After the last try the update is given up (logged), so
-/// one bad update cannot hold up everyone else's. Only [`BotError::Cancelled`] is returned.
-pub async fn handle_with_retries(ctx: &Ctx, update: Update) -> Result<(), BotError> {
-    let id = i64::from(update.id.0);
+/// Handles an update claimed already (`first_time` says whether this delivery made the claim),
+/// trying again after a failure; a successful payment releases `hold` once credited. After the last try the update is given up (logged), so one bad
+/// update cannot hold up everyone else's. Only [`BotError::Cancelled`] is returned.
+pub async fn handle_with_retries(
+    ctx: &Ctx,
+    update: &Update,
+    first_time: bool,
+    hold: &mut Option<Hold>,
+) -> Result<(), BotError> {
     for attempt in 1..=HANDLE_ATTEMPTS {
-        let err = match handle(ctx, update.clone()).await {
+        let err = match act(ctx, update.clone(), first_time, hold).await {
             Ok(()) => return Ok(()),
             Err(BotError::Cancelled) => return Err(BotError::Cancelled),
             Err(err) => err,
         };
         tracing::error!(attempt, error = %err.for_log(), "an update could not be handled");
         if attempt == HANDLE_ATTEMPTS {
-            break;
-        }
-        if let Err(err) = ctx.app.store().release_update(id).await {
-            tracing::error!(error = %err, "the update's claim could not be released");
             break;
         }
         tokio::select! {
@@ -43,18 +45,28 @@ pub async fn handle_with_retries(ctx: &Ctx, update: Update) -> Result<(), BotErr
     Ok(())
 }
 
-pub async fn handle(ctx: &Ctx, update: Update) -> Result<(), BotError> {
-    let first_time = ctx
+/// Records that the update is being handled; `false` if an earlier delivery did already (a
+/// second delivery then acts once).
+pub async fn claim(ctx: &Ctx, update: &Update) -> Result<bool, BotError> {
+    Ok(ctx
         .app
         .store()
         .claim_update(i64::from(update.id.0), ctx.now())
-        .await?;
+        .await?)
+}
+
+async fn act(
+    ctx: &Ctx,
+    update: Update,
+    first_time: bool,
+    hold: &mut Option<Hold>,
+) -> Result<(), BotError> {
     match update.kind {
         // A successful payment is credited by its charge id, exactly once whatever the update
         // id says; a repeat delivery is still checked so a crash between claiming the update
         // and crediting cannot lose a payment.
         UpdateKind::Message(message) if message.successful_payment().is_some() => {
-            payments::successful_payment(ctx, &message, first_time).await
+            payments::successful_payment(ctx, &message, first_time, hold).await
         }
         _ if !first_time => {
             tracing::debug!("a repeated update was skipped");

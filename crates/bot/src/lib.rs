@@ -3,8 +3,10 @@
 //! Telegram Stars, support tickets relayed to the operator, the person's data rights, reminders
 //! before a subscription ends, and admin commands.
 //!
-//! It talks to the Bot API over long polling through `teloxide-core`; `[telegram] api_url`
-//! points it at another server (a local Bot API server, or the `tg-emulator` in tests).
+//! It talks to the Bot API over long polling (or a webhook) through `teloxide-core`; updates
+//! from different people are handled concurrently, each person's in order ([`lanes`]), and
+//! pre-checkout queries on a fast path; `[telegram] api_url` points it at another server (a
+//! local Bot API server, or the `tg-emulator` in tests).
 //!
 //! **Invariants.** Nothing about a person is stored before they press "I agree" (see
 //! [`onboarding`]). An update delivered twice acts once (`Store::claim_update`). No message text,
@@ -18,7 +20,13 @@ mod announce;
 mod callback;
 mod ctx;
 mod dispatch;
+mod fetch;
 mod guides;
+mod incoming;
+mod intake;
+mod lanes;
+mod metrics;
+mod offset;
 mod onboarding;
 mod payments;
 mod polling;
@@ -32,6 +40,7 @@ mod trial_key;
 mod webhook;
 
 pub use announce::{announce_payment, announce_to_admins};
+pub use metrics::BotMetrics;
 pub use telegram::TgError;
 pub use trial_key::{TrialKey, WeakTrialKey};
 pub use webhook::{webhook_router, SECRET_HEADER};
@@ -86,6 +95,8 @@ pub struct BotOptions {
     pub reminder_interval: Duration,
     /// Reminders this many days before a subscription ends (plus one when it ends).
     pub reminder_days: Vec<u32>,
+    /// The intake's counters (unreadable, shed, in flight), shared by polling and the webhook.
+    pub metrics: BotMetrics,
 }
 
 impl BotOptions {
@@ -94,6 +105,7 @@ impl BotOptions {
             trial_key,
             reminder_interval: Duration::from_secs(15 * 60),
             reminder_days: vec![3, 1],
+            metrics: BotMetrics::default(),
         }
     }
 }
@@ -116,7 +128,7 @@ pub async fn run(
         shutdown.clone(),
     ));
     let result = match webhook {
-        None => polling::run(&ctx, shutdown.clone()).await,
+        None => polling::run(&ctx, options.metrics.clone(), shutdown.clone()).await,
         Some(url) => match webhook::register(&ctx, url).await {
             Ok(()) => {
                 shutdown.cancelled().await;

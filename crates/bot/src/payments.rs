@@ -11,6 +11,7 @@ use teloxide_core::types::{ChatId, LabeledPrice, Message, PreCheckoutQuery, User
 use crate::callback::Action;
 use crate::ctx::Ctx;
 use crate::dispatch::telegram_id;
+use crate::offset::Hold;
 use crate::texts::{self, texts};
 use crate::{account, screens, BotError};
 
@@ -89,11 +90,14 @@ pub async fn pre_checkout(ctx: &Ctx, query: &PreCheckoutQuery) -> Result<(), Bot
 }
 
 /// Credits the payment once; tells the person only when this delivery did the crediting (or,
-/// for a replay under a new update id, that it was credited already).
+/// for a replay under a new update id, that it was credited already). `hold` (keeping the
+/// update unconfirmed) is released once the payment is credited or refunded, before the
+/// person is told, so a slow notice does not keep the offset back.
 pub async fn successful_payment(
     ctx: &Ctx,
     message: &Message,
     first_delivery: bool,
+    hold: &mut Option<Hold>,
 ) -> Result<(), BotError> {
     let (Some(payment), Some(from)) = (message.successful_payment(), message.from.as_ref()) else {
         return Ok(());
@@ -111,6 +115,9 @@ pub async fn successful_payment(
             now,
         )
         .await?;
+    if !matches!(credit, StarsCredit::Uncreditable) {
+        hold.take();
+    }
     let chat = message.chat.id.0;
     match credit {
         StarsCredit::Credited(sub) => {
@@ -141,6 +148,7 @@ pub async fn successful_payment(
                 payment.telegram_payment_charge_id.clone(),
             );
             let refunded = ctx.tg.call(refund).await;
+            hold.take();
             if ctx.delivered(None, refunded).await?.is_some() && first_delivery {
                 let language = domain::Language::from_telegram_code(from.language_code.as_deref());
                 let sent = ctx.send(chat, texts(language).payment_refunded, None).await;

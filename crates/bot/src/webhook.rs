@@ -1,6 +1,9 @@
 //! Webhook mode (`[telegram] webhook_url`): Telegram POSTs each update to the website, which
 //! mounts [`webhook_router`]; [`crate::run`] registers the webhook (with a secret header and one
-//! connection at a time, so updates stay in order) instead of polling.
+//! connection at a time, so updates arrive in order) instead of polling. Each update is
+//! acknowledged as soon as it is claimed and queued in its sender's lane (see [`crate::intake`]),
+//! so Telegram's next delivery is not held up by this one's handling; a successful payment is
+//! acknowledged only once credited, so Telegram delivers it again after a crash.
 
 use std::sync::Arc;
 
@@ -10,14 +13,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
+use serde_json::value::RawValue;
 use teloxide_core::payloads::SetWebhookSetters as _;
 use teloxide_core::requests::Requester as _;
-use teloxide_core::types::Update;
-use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::ctx::Ctx;
-use crate::{context, dispatch, BotError, BotOptions};
+use crate::incoming::{read_update, Incoming};
+use crate::intake::{Accepted, Intake};
+use crate::{context, BotError, BotOptions};
 
 /// The header Telegram sends with the secret given to `setWebhook`.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
@@ -45,15 +49,13 @@ pub(crate) async fn register(ctx: &Ctx, url: url::Url) -> Result<(), BotError> {
 }
 
 struct Hook {
-    ctx: Ctx,
+    intake: Intake,
     secret: String,
-    /// One update at a time, in the order they arrive.
-    serial: Mutex<()>,
 }
 
 /// The route Telegram delivers updates to, at the path of `[telegram] webhook_url`. Requests
-/// without the right secret header get 401; every update Telegram sends is acknowledged once
-/// handled (a failure is logged, not retried forever).
+/// without the right secret header get 401; an update is acknowledged once claimed (an
+/// unreadable one is counted and acknowledged; a failed claim gets 503 so Telegram tries later).
 pub fn webhook_router(
     app: App,
     options: &BotOptions,
@@ -63,8 +65,7 @@ pub fn webhook_router(
     let ctx = context(app, options, shutdown)?;
     let hook = Arc::new(Hook {
         secret: ctx.trial_key.webhook_secret(),
-        ctx,
-        serial: Mutex::new(()),
+        intake: Intake::new(ctx, options.metrics.clone()),
     });
     Ok(Router::new()
         .route(url.path(), post(receive))
@@ -79,14 +80,32 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
     if !constant_time_eq(given.as_bytes(), hook.secret.as_bytes()) {
         return StatusCode::UNAUTHORIZED;
     }
-    let Ok(update) = serde_json::from_slice::<Update>(&body) else {
-        tracing::warn!("the webhook received an update it cannot read");
-        return StatusCode::OK;
+    let incoming = match std::str::from_utf8(&body)
+        .ok()
+        .and_then(|text| serde_json::from_str::<&RawValue>(text).ok())
+    {
+        Some(raw) => read_update(raw),
+        None => Incoming::Unreadable { id: None },
     };
-    let _turn = hook.serial.lock().await;
-    // Failures are logged inside; Telegram gets its 200 either way, so it does not redeliver.
-    let _ = dispatch::handle_with_retries(&hook.ctx, update).await;
-    StatusCode::OK
+    let update = match incoming {
+        Incoming::Update(update) => update,
+        Incoming::Unreadable { id } => {
+            hook.intake.unreadable(id);
+            return StatusCode::OK;
+        }
+    };
+    match hook.intake.accept(*update).await {
+        Ok(Accepted::Claimed) => StatusCode::OK,
+        Ok(Accepted::Held(credited)) => {
+            // Resolves when handling ends, however it ended.
+            let _ = credited.await;
+            StatusCode::OK
+        }
+        Err(err) => {
+            tracing::error!(error = %err.for_log(), "a webhook update could not be claimed");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -226,6 +226,9 @@ async fn the_whole_journey(db: &TestDb) {
     tg.send_text(&alice, QUESTION);
     let relay = h.next("sendMessage", SUPPORT_CHAT).await;
     let relayed = h.screen(SUPPORT_CHAT);
+    // The person's and the operator's updates run side by side: let the ticket be noted
+    // before the operator (who in life takes seconds) answers it.
+    h.settle().await;
     assert!(relayed.text().contains('#') && relayed.text().contains(QUESTION));
     assert!(!relayed.text().contains("Alicia") && !relayed.text().contains("alicia_j"));
     assert!(relay.params.str("text").unwrap().contains(QUESTION));

@@ -65,6 +65,9 @@ async fn a_whole_journey_leaves_nothing_personal_in_the_logs(db: &TestDb) {
     tg.send_text(&person, QUESTION);
     h.next("sendMessage", SUPPORT_CHAT).await;
     let relayed = h.screen(SUPPORT_CHAT);
+    // The person's and the operator's updates run side by side: let the ticket be noted
+    // before the operator (who in life takes seconds) answers it.
+    h.settle().await;
     let operator = tg.user(ADMIN, "Operator", Some("en"));
     tg.reply_text(&operator, SUPPORT_CHAT, relayed.message_id, ANSWER);
     tg.wait_for(|c| c.params.str("text").is_some_and(|t| t.contains(ANSWER)))

@@ -247,8 +247,10 @@ async fn an_update_that_failed_is_tried_again(db: &TestDb) {
     let answers = h.tg.count("answerCallbackQuery");
     let edits = h.tg.count("editMessageText");
     h.tg.press(&kim, menu.message_id, "sub");
-    // The first try answers the press, then fails on the database.
+    // The first try answers the press, then fails on the database a moment later: give it
+    // that moment (the second try comes only a second later) before the database recovers.
     until(|| h.tg.count("answerCallbackQuery") > answers).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     sqlx::raw_sql("DELETE FROM fail_flag")
         .execute(store::testing::pool(&db.store))
         .await

@@ -71,4 +71,58 @@ async fn updates_arrive_through_the_webhook_with_its_secret(db: &TestDb) {
     shutdown.cancel();
 }
 
-store::backend_tests!(updates_arrive_through_the_webhook_with_its_secret);
+/// Telegram waits for each answer before the next delivery: it gets one as soon as the update
+/// is queued, even while that person's handling hangs, and other people are handled meanwhile.
+async fn the_webhook_answers_at_once_and_handles_people_side_by_side(db: &TestDb) {
+    let h = Harness::start_with(db, |config| config.telegram.webhook_url = HOOK.into()).await;
+    h.tg.wait_for(|c| c.method == "setWebhook").await;
+    let key = TrialKey::new(vec![42u8; 32]).unwrap();
+    let secret = key.webhook_secret();
+    let options = BotOptions::new(key);
+    let metrics = options.metrics.clone();
+    let shutdown = CancellationToken::new();
+    let router = bot::webhook_router(h.app.clone(), &options, shutdown.clone()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/telegram/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::new();
+    let deliver = |body: String| {
+        client
+            .post(&url)
+            .header(SECRET_HEADER, &secret)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+
+    let ada = h.tg.user(3101, "Ada", Some("en"));
+    let bob = h.tg.user(3102, "Bob", Some("en"));
+    h.tg.hold_chat(ada.id);
+    for (id, who) in [(701, &ada), (702, &ada), (703, &bob)] {
+        let mut update = h.tg.text_update(who, "/start");
+        update["update_id"] = serde_json::json!(id);
+        let answered = deliver(update.to_string()).await.unwrap();
+        assert_eq!(
+            answered.status().as_u16(),
+            200,
+            "answered while Ada's reply hangs"
+        );
+    }
+    h.next("sendMessage", bob.id).await;
+    let unreadable = r#"{"update_id":704,"message":{"text":"\ud800"}}"#;
+    assert_eq!(
+        deliver(unreadable.into()).await.unwrap().status().as_u16(),
+        200
+    );
+    assert_eq!(metrics.unreadable_updates(), 1);
+
+    h.tg.release_chat(ada.id);
+    h.next("sendMessage", ada.id).await;
+    h.next("sendMessage", ada.id).await;
+    shutdown.cancel();
+}
+
+store::backend_tests!(
+    updates_arrive_through_the_webhook_with_its_secret,
+    the_webhook_answers_at_once_and_handles_people_side_by_side
+);

@@ -30,6 +30,9 @@ pub enum StoreError {
     TelegramIdTaken,
     #[error("this provider payment id is already recorded")]
     ProviderPaymentIdTaken,
+    /// More update ids than one `claim_updates` call takes.
+    #[error("too many update ids to claim at once (the bound is {0})")]
+    TooManyUpdateIds(usize),
     #[error("a payment reported as paid needs the provider's payment id")]
     MissingProviderPaymentId,
     #[error("a payment cannot go from {from:?} to {to:?}")]

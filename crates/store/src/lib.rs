@@ -35,6 +35,7 @@ mod subscriptions;
 mod support;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod update_claims;
 mod users;
 
 pub use access::{AccessChanges, AccessEntry, AccessSnapshot};
@@ -50,4 +51,5 @@ pub use export::{
 pub use payments::{NewPayment, Settlement};
 pub use subscriptions::TrialOutcome;
 pub use support::{SupportMessage, TicketId};
+pub use update_claims::MAX_CLAIM_BATCH;
 pub use users::{Stats, UserSummary};

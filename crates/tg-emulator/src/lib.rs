@@ -116,6 +116,34 @@ impl Emulator {
         self.state.push_update_with_id(update_id, kind);
     }
 
+    /// Queues an update given as JSON text, byte for byte: `body` is the update object without
+    /// `update_id` (`{"message":{...}}`), which gets the next id. For updates no JSON library
+    /// would write, e.g. [`Emulator::inject_unparseable`]; returns the id.
+    pub fn inject_raw(&self, body: &str) -> i64 {
+        self.state.push_raw(body)
+    }
+
+    /// Queues a private text message from `from` whose text holds a lone UTF-16 surrogate
+    /// (`"\ud800"`): valid JSON to a lenient reader, refused by serde_json and so by
+    /// `teloxide-core`, which fails a whole `getUpdates` batch on it. Returns the update's id.
+    pub fn inject_unparseable(&self, from: &TgUser) -> i64 {
+        let update = self.text_update(from, "\u{0}marker");
+        let text = update
+            .to_string()
+            .replace(r#""\u0000marker""#, r#""\ud800""#);
+        self.inject_raw(&text)
+    }
+
+    /// Calls addressed to `chat_id` get no answer until [`Emulator::release_chat`]: a slow
+    /// Telegram for that chat only.
+    pub fn hold_chat(&self, chat_id: i64) {
+        self.state.hold_chat(chat_id);
+    }
+
+    pub fn release_chat(&self, chat_id: i64) {
+        self.state.release_chat(chat_id);
+    }
+
     /// The person writes `text` in their private chat with the bot.
     pub fn send_text(&self, from: &TgUser, text: &str) -> i64 {
         let update = self.text_update(from, text);
@@ -217,9 +245,22 @@ impl Emulator {
         self.state.wait_for(pred, DEFAULT_WAIT).await
     }
 
-    /// Waits until every queued update has been fetched and confirmed by the bot.
+    /// Whether update `id` is still queued: not yet confirmed by an offset past it.
+    pub fn is_unconfirmed(&self, id: i64) -> bool {
+        self.state.is_unconfirmed(id)
+    }
+
+    /// Waits until every queued update has been fetched and confirmed by the bot, and then
+    /// until the bot's calls stop (none answered or started for 200 ms): a bot confirms
+    /// updates once it has them, and may still be handling them.
     pub async fn wait_drained(&self) {
         self.state.wait_drained(DEFAULT_WAIT).await;
+    }
+
+    /// Waits until every queued update has been fetched and confirmed by the bot, and no
+    /// longer (for a test that knows by other means when the bot is done).
+    pub async fn wait_confirmed(&self) {
+        self.state.wait_confirmed(DEFAULT_WAIT).await;
     }
 
     /// The bot's messages in a chat as they look now (edits applied), oldest first.

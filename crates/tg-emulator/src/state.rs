@@ -1,10 +1,10 @@
 //! What the emulated Telegram knows: chats, the update queue, the bot's messages (with edits
 //! applied) and the log of the bot's calls.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use tokio::sync::Notify;
@@ -21,6 +21,8 @@ pub struct Call {
     pub files: Vec<UploadedFile>,
     /// Whether the emulator answered it with an error (injected or not).
     pub failed: bool,
+    /// When the request arrived (before any hold on its chat).
+    pub at: Instant,
 }
 
 /// A file uploaded with multipart.
@@ -71,8 +73,15 @@ enum Chat {
 #[derive(Default)]
 struct Inner {
     chats: HashMap<i64, Chat>,
-    /// Updates not yet confirmed by an offset past them, in id order.
-    updates: VecDeque<(i64, Value)>,
+    /// Updates not yet confirmed by an offset past them, in id order, as the JSON text handed
+    /// out (so a test can inject text no JSON library would produce).
+    updates: VecDeque<(i64, String)>,
+    /// Chats whose calls are not answered until released.
+    held_chats: HashSet<i64>,
+    /// Calls (other than `getUpdates`) being answered now, and when one last started or ended
+    /// or updates were last confirmed.
+    calls_in_progress: usize,
+    last_call: Option<Instant>,
     /// The bot's messages with the sequence number of their last send or edit.
     messages: BTreeMap<(i64, i64), (Value, u64)>,
     touches: u64,
@@ -84,6 +93,9 @@ struct Inner {
     webhook: Option<String>,
 }
 
+/// How long without a call the bot must be before [`State::wait_drained`] calls it quiet.
+const QUIET: Duration = Duration::from_millis(200);
+
 pub(crate) struct State {
     pub token: String,
     inner: Mutex<Inner>,
@@ -91,6 +103,7 @@ pub(crate) struct State {
     next_query: AtomicI64,
     pub updates_changed: Notify,
     calls_changed: Notify,
+    holds_changed: Notify,
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -109,6 +122,7 @@ impl State {
             next_query: AtomicI64::new(1),
             updates_changed: Notify::new(),
             calls_changed: Notify::new(),
+            holds_changed: Notify::new(),
         }
     }
 
@@ -139,19 +153,68 @@ impl State {
 
     pub fn push_update_with_id(&self, id: i64, mut kind: Value) {
         kind["update_id"] = json!(id);
+        self.push_text(id, kind.to_string());
+    }
+
+    /// Queues an update given as JSON text: the body of an object without `update_id`
+    /// (`{"message":...}`), which gets the next id as its first member.
+    pub fn push_raw(&self, body: &str) -> i64 {
+        let id = self.next_update_id.fetch_add(1, Ordering::Relaxed);
+        let rest = body.trim().strip_prefix('{').unwrap_or(body).trim_start();
+        let text = if rest.starts_with('}') {
+            format!("{{\"update_id\":{id}}}")
+        } else {
+            format!("{{\"update_id\":{id},{rest}")
+        };
+        self.push_text(id, text);
+        id
+    }
+
+    fn push_text(&self, id: i64, text: String) {
         let mut inner = self.lock();
-        inner.updates.push_back((id, kind));
+        inner.updates.push_back((id, text));
         inner.updates.make_contiguous().sort_by_key(|(id, _)| *id);
         drop(inner);
         self.updates_changed.notify_waiters();
     }
 
+    /// Calls to `chat_id` wait (unanswered) until [`State::release_chat`].
+    pub fn hold_chat(&self, chat_id: i64) {
+        self.lock().held_chats.insert(chat_id);
+    }
+
+    pub fn release_chat(&self, chat_id: i64) {
+        self.lock().held_chats.remove(&chat_id);
+        self.holds_changed.notify_waiters();
+    }
+
+    /// Returns once calls to `chat_id` (if any) are not held.
+    pub async fn wait_unheld(&self, chat_id: Option<i64>) {
+        let Some(chat_id) = chat_id else {
+            return;
+        };
+        loop {
+            let released = self.holds_changed.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            if !self.lock().held_chats.contains(&chat_id) {
+                return;
+            }
+            released.await;
+        }
+    }
+
     /// Confirms updates below `offset` (Telegram forgets them) and returns up to `limit` of the
-    /// rest.
-    pub fn take_updates(&self, offset: Option<i64>, limit: usize) -> Vec<Value> {
+    /// rest, as JSON text.
+    pub fn take_updates(&self, offset: Option<i64>, limit: usize) -> Vec<String> {
         let mut inner = self.lock();
         if let Some(offset) = offset {
+            let before = inner.updates.len();
             inner.updates.retain(|(id, _)| *id >= offset);
+            if inner.updates.len() < before {
+                // Confirmed updates are being handled now: that counts as activity.
+                inner.last_call = Some(Instant::now());
+            }
         }
         let out = inner
             .updates
@@ -162,6 +225,10 @@ impl State {
         drop(inner);
         self.calls_changed.notify_waiters();
         out
+    }
+
+    pub fn is_unconfirmed(&self, id: i64) -> bool {
+        self.lock().updates.iter().any(|(queued, _)| *queued == id)
     }
 
     pub fn webhook(&self) -> Option<String> {
@@ -345,14 +412,56 @@ impl State {
 
     pub async fn wait_drained(&self, wait: Duration) {
         let deadline = tokio::time::Instant::now() + wait;
+        self.wait_confirmed(wait).await;
+        // A bot may confirm updates before it has handled them: wait for its calls to stop.
+        loop {
+            let quiet = {
+                let inner = self.lock();
+                inner.calls_in_progress == 0
+                    && inner.last_call.is_none_or(|at| at.elapsed() >= QUIET)
+            };
+            if quiet {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the bot did not go quiet within {wait:?}"
+            );
+            tokio::time::sleep(QUIET / 10).await;
+        }
+    }
+
+    pub async fn wait_confirmed(&self, wait: Duration) {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
             let notified = self.calls_changed.notified();
             if self.lock().updates.is_empty() {
-                return;
+                break;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 panic!("the bot did not confirm every update within {wait:?}");
             }
         }
+    }
+
+    /// A call (other than `getUpdates`) starts; it ends when the guard is dropped (answered,
+    /// or abandoned by the client).
+    pub fn call_started(&self) -> CallInProgress<'_> {
+        let mut inner = self.lock();
+        inner.calls_in_progress += 1;
+        inner.last_call = Some(Instant::now());
+        CallInProgress { state: self }
+    }
+}
+
+pub(crate) struct CallInProgress<'a> {
+    state: &'a State,
+}
+
+impl Drop for CallInProgress<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.state.lock();
+        inner.calls_in_progress = inner.calls_in_progress.saturating_sub(1);
+        inner.last_call = Some(Instant::now());
     }
 }

@@ -159,3 +159,94 @@ async fn editing_to_the_same_content_is_refused_as_not_modified() {
     assert_eq!(status, 200);
     assert_eq!(body["result"]["text"], "new");
 }
+
+#[tokio::test]
+async fn a_raw_update_is_handed_out_byte_for_byte_between_the_others() {
+    let tg = Emulator::start(TOKEN).await.unwrap();
+    let alice = tg.user(42, "Alice", None);
+    let first = tg.send_text(&alice, "one");
+    let bad = tg.inject_unparseable(&alice);
+    let last = tg.send_text(&alice, "two");
+    assert_eq!((bad, last), (first + 1, first + 2));
+    let url = format!("{}/bot{TOKEN}/getUpdates", tg.api_url());
+    let text = reqwest::Client::new()
+        .post(url)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(&format!(r#"{{"update_id":{bad},"message":"#)));
+    assert!(text.contains(r#""text":"\ud800""#), "{text}");
+    assert!(
+        serde_json::from_str::<Value>(&text).is_err(),
+        "serde_json refuses the batch"
+    );
+    let (_, rest) = post(&tg, "getUpdates", json!({"offset": bad + 1})).await;
+    assert_eq!(rest["result"][0]["update_id"], last);
+    assert_eq!(rest["result"][0]["message"]["text"], "two");
+}
+
+#[tokio::test]
+async fn a_held_chat_is_answered_only_once_released_and_calls_note_their_arrival() {
+    let tg = Emulator::start(TOKEN).await.unwrap();
+    tg.user(42, "Alice", None);
+    tg.user(43, "Bob", None);
+    tg.hold_chat(42);
+    let started = Instant::now();
+    let held = tokio::spawn({
+        let url = format!("{}/bot{TOKEN}/sendMessage", tg.api_url());
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&json!({"chat_id": 42, "text": "slow"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (status, _) = post(&tg, "sendMessage", json!({"chat_id": 43, "text": "fast"})).await;
+    assert_eq!(status, 200);
+    assert!(!held.is_finished(), "the held chat's call is still waiting");
+    assert_eq!(tg.count("sendMessage"), 1);
+    tg.release_chat(42);
+    assert_eq!(held.await.unwrap(), 200);
+    let calls = tg.calls();
+    assert_eq!(calls[1].params.str("text").as_deref(), Some("slow"));
+    assert!(
+        calls[1].at < calls[0].at,
+        "arrival time, not answer time: the held call came first"
+    );
+    assert!(calls[1].at >= started);
+}
+
+#[tokio::test]
+async fn drained_also_waits_for_calls_made_after_the_confirmation() {
+    let tg = Emulator::start(TOKEN).await.unwrap();
+    let alice = tg.user(42, "Alice", None);
+    let id = tg.send_text(&alice, "/start");
+    // A bot that confirms first and answers 100 ms later.
+    let (_, _) = post(&tg, "getUpdates", json!({"offset": id + 1})).await;
+    let bot = tokio::spawn({
+        let url = format!("{}/bot{TOKEN}/sendMessage", tg.api_url());
+        async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            reqwest::Client::new()
+                .post(url)
+                .json(&json!({"chat_id": 42, "text": "hello"}))
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    tg.wait_confirmed().await;
+    assert_eq!(tg.count("sendMessage"), 0, "confirmed, not yet answered");
+    tg.wait_drained().await;
+    assert_eq!(tg.count("sendMessage"), 1, "drained waits for the answer");
+    bot.await.unwrap();
+}

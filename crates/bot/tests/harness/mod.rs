@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::App;
-use bot::{BotError, BotOptions, TrialKey};
+use bot::{BotError, BotMetrics, BotOptions, TrialKey};
 use config::{Config, Secret};
 use serde_json::Value;
 use sqlx::{Column as _, Row as _};
@@ -139,8 +139,22 @@ impl Harness {
 
     /// Waits until the bot has handled everything injected so far.
     pub async fn settle(&self) {
-        // An update leaves the queue when the next poll confirms it, after it was handled.
-        self.tg.wait_drained().await;
+        // An update leaves the queue when the next poll confirms it, once claimed; it is
+        // handled when nothing is in flight any more.
+        self.tg.wait_confirmed().await;
+        let metrics = self.metrics();
+        for _ in 0..1500 {
+            if metrics.updates_in_flight() == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the bot did not finish its updates within 15 s");
+    }
+
+    /// The bot's intake counters (shared with the running bot).
+    pub fn metrics(&self) -> BotMetrics {
+        self.options.metrics.clone()
     }
 }
 
