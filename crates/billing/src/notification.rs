@@ -6,8 +6,11 @@ use std::net::IpAddr;
 use axum::http::HeaderMap;
 use time::OffsetDateTime;
 
-use crate::wire::Notification;
 use crate::{Billing, SyncOutcome};
+
+pub mod body;
+
+use body::{read_notification, NotificationBody};
 
 /// What became of a notification, and so what YooKassa is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,19 +56,12 @@ impl Billing {
             tracing::warn!("notification refused: sender outside YooKassa's networks");
             return NotificationOutcome::ForbiddenSource;
         }
-        let Ok(note) = serde_json::from_slice::<Notification>(body) else {
-            return NotificationOutcome::Malformed;
+        let id = match read_notification(body) {
+            NotificationBody::Malformed => return NotificationOutcome::Malformed,
+            NotificationBody::Ignored => return NotificationOutcome::Ignored,
+            NotificationBody::Payment { id } => id,
         };
-        if note.kind != "notification" {
-            return NotificationOutcome::Malformed;
-        }
-        if !matches!(
-            note.event.as_str(),
-            "payment.succeeded" | "payment.canceled" | "payment.waiting_for_capture"
-        ) {
-            return NotificationOutcome::Ignored;
-        }
-        match self.sync_provider_payment(&note.object.id, now).await {
+        match self.sync_provider_payment(&id, now).await {
             Ok(SyncOutcome::Unknown) => {
                 tracing::warn!("notification about a payment YooKassa does not know");
                 NotificationOutcome::UnknownPayment
