@@ -33,7 +33,18 @@ pub fn run(data: &[u8]) {
             }
         }
     };
-    assert_eq!(read, expected, "typed and generic reading disagree");
+    if read == NotificationBody::Malformed && expected != NotificationBody::Malformed {
+        // The typed reader also refuses a body naming one of its fields twice, which the
+        // generic one takes the last of; written again without duplicates, they agree.
+        let value = serde_json::from_slice::<Value>(data).expect("parsed above");
+        assert_eq!(
+            read_notification(value.to_string().as_bytes()),
+            expected,
+            "typed and generic reading disagree"
+        );
+    } else {
+        assert_eq!(read, expected, "typed and generic reading disagree");
+    }
     // What was read survives being sent again in a minimal body.
     if let NotificationBody::Payment { id } = &read {
         let event = serde_json::from_slice::<Value>(data).expect("parsed above")["event"].clone();

@@ -29,7 +29,7 @@ const REPLAYED: u8 = 8;
 const POST_QUANTUM: u8 = 16;
 
 /// A deterministic generator (splitmix64): the same input always takes the same path.
-pub struct SplitMix(pub u64);
+struct SplitMix(u64);
 
 impl Rng for SplitMix {
     fn fill(&mut self, buf: &mut [u8]) {
@@ -70,7 +70,7 @@ fn server() -> &'static Server {
 }
 
 /// A REALITY client of this server, its hello built from `seed`.
-pub fn client(seed: u8, post_quantum: bool) -> ClientHandshake {
+fn client(seed: u8, post_quantum: bool) -> ClientHandshake {
     let config = ClientConfig {
         server_name: SERVER_NAME.into(),
         public_key: reality::public_key(&SERVER_KEY),
@@ -112,6 +112,7 @@ struct Connection {
     dest_bytes: Vec<u8>,
     mirrored: Vec<u8>,
     accepted: bool,
+    established: bool,
     real_client: Option<ClientHandshake>,
 }
 
@@ -138,6 +139,7 @@ impl Connection {
                         .into_record_layer()
                         .expect("a complete handshake has a record layer");
                     self.phase = Phase::Established(layer);
+                    self.established = true;
                     self.read_records();
                 }
                 Ok(false) => {}
@@ -228,10 +230,26 @@ impl Connection {
     }
 }
 
+/// How far a connection got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    /// Still deciding, relayed to `dest`, or failed before our handshake.
+    Acceptor,
+    /// Our handshake started (the hello authenticated and `dest` answered).
+    Handshake,
+    /// The client's Finished verified: application data is read.
+    RecordLayer,
+}
+
 /// Runs one connection from `data`; panics (a finding) if the node's contract breaks.
 pub fn run(data: &[u8]) {
+    drive(data);
+}
+
+/// [`run`], saying how far the connection got (so tests can prove the deep states are reached).
+pub fn drive(data: &[u8]) -> Reached {
     let Some((&[mode, seed], mut chunks)) = data.split_first_chunk::<2>() else {
-        return;
+        return Reached::Acceptor;
     };
     let server = server();
     let replay = (mode & REPLAYED != 0).then(|| Arc::new(Mutex::new(ReplayFilter::new(16))));
@@ -249,6 +267,7 @@ pub fn run(data: &[u8]) {
         dest_bytes: Vec::new(),
         mirrored: Vec::new(),
         accepted: false,
+        established: false,
         real_client: None,
     };
     if mode & REAL_HELLO != 0 {
@@ -292,5 +311,10 @@ pub fn run(data: &[u8]) {
         } else {
             conn.from_dest(bytes);
         }
+    }
+    match (conn.accepted, conn.established) {
+        (_, true) => Reached::RecordLayer,
+        (true, false) => Reached::Handshake,
+        _ => Reached::Acceptor,
     }
 }

@@ -1,10 +1,22 @@
-//! Runs the `decode_frame` fuzz target's checks on stable Rust over a few thousand inputs:
+//! Runs the `vless_mux` fuzz target's checks (`fuzz/checks/vless_mux.rs`) on stable Rust, over the
+//! committed corpus (`fuzz/corpus/vless_mux/`) and a few thousand generated inputs:
 //! frames built from random parts, then cut, extended or with a byte changed.
 
 use proptest::prelude::*;
 
-#[path = "../fuzz/fuzz_targets/decode_frame_checks.rs"]
+#[path = "../../../fuzz/checks/vless_mux.rs"]
 mod checks;
+
+#[path = "../../../fuzz/checks/corpus.rs"]
+mod corpus;
+
+#[test]
+fn the_vless_mux_checks_hold_on_the_committed_corpus() {
+    for (name, bytes) in corpus::corpus("vless_mux") {
+        println!("{name}");
+        checks::run(&bytes);
+    }
+}
 
 /// A frame built from random parts: metadata (session, status, option, network, port-first
 /// address, maybe a global id or padding) and maybe data.

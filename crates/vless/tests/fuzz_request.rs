@@ -1,10 +1,22 @@
-//! Runs the `decode_request` fuzz target's checks on stable Rust over a few thousand inputs:
+//! Runs the `vless_request` fuzz target's checks (`fuzz/checks/vless_request.rs`) on stable Rust, over the
+//! committed corpus (`fuzz/corpus/vless_request/`) and a few thousand generated inputs:
 //! random bytes, and valid headers that are cut, extended or have a byte changed.
 
 use proptest::prelude::*;
 
-#[path = "../fuzz/fuzz_targets/decode_request_checks.rs"]
+#[path = "../../../fuzz/checks/vless_request.rs"]
 mod checks;
+
+#[path = "../../../fuzz/checks/corpus.rs"]
+mod corpus;
+
+#[test]
+fn the_vless_request_checks_hold_on_the_committed_corpus() {
+    for (name, bytes) in corpus::corpus("vless_request") {
+        println!("{name}");
+        checks::run(&bytes);
+    }
+}
 
 /// A header built from random parts, valid or nearly so.
 fn header_like() -> impl Strategy<Value = Vec<u8>> {

@@ -1,10 +1,22 @@
-//! Runs the `vision_read` fuzz target's checks on stable Rust over a few thousand inputs:
+//! Runs the `vless_vision` fuzz target's checks (`fuzz/checks/vless_vision.rs`) on stable Rust, over the
+//! committed corpus (`fuzz/corpus/vless_vision/`) and a few thousand generated inputs:
 //! random bytes, and padding frames after the user id with random headers and lengths.
 
 use proptest::prelude::*;
 
-#[path = "../fuzz/fuzz_targets/vision_read_checks.rs"]
+#[path = "../../../fuzz/checks/vless_vision.rs"]
 mod checks;
+
+#[path = "../../../fuzz/checks/corpus.rs"]
+mod corpus;
+
+#[test]
+fn the_vless_vision_checks_hold_on_the_committed_corpus() {
+    for (name, bytes) in corpus::corpus("vless_vision") {
+        println!("{name}");
+        checks::run(&bytes);
+    }
+}
 
 /// A cut position, the user id, then frames with random commands and lengths that may or may
 /// not match what follows.
