@@ -46,7 +46,10 @@ fn print(link: &ClientLink) -> Option<String> {
     match &link.security {
         Security::Tls { allow_insecure } => {
             query.push(("security", "tls".into()));
-            query.push(("allowInsecure", if *allow_insecure { "1" } else { "0" }.into()));
+            query.push((
+                "allowInsecure",
+                if *allow_insecure { "1" } else { "0" }.into(),
+            ));
         }
         Security::Reality {
             public_key,

@@ -59,7 +59,10 @@ fn accept(input: &[u8], piece: usize) -> (Result<Destination, SocksError>, usize
     };
     let result = {
         let mut future = pin!(socks_accept(&mut app));
-        match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
             Poll::Ready(result) => result,
             Poll::Pending => panic!("the inbound waited on a stream that never waits"),
         }
@@ -126,7 +129,10 @@ pub fn run(data: &[u8]) {
             // Every strict prefix of it only asks for more.
             for end in 0..used {
                 let (cut, _, _) = accept(&input[..end], usize::MAX);
-                assert!(matches!(&cut, Err(e) if is_eof(e)), "prefix of {end}: {cut:?}");
+                assert!(
+                    matches!(&cut, Err(e) if is_eof(e)),
+                    "prefix of {end}: {cut:?}"
+                );
             }
             // The destination asked for again reads back the same.
             let (again, _, _) = accept(&request(&destination), usize::MAX);

@@ -90,9 +90,15 @@ fn dest_answer(hello: &[u8], seed: u8) -> Option<Vec<u8>> {
     };
     let mut rng = SplitMix(u64::from(seed) << 8);
     let cert = RealityCert::generate(&mut rng);
-    let mut handshake =
-        ServerHandshake::new(&value, &[0; 32], &cert, &ServerOptions::default(), None, &mut rng)
-            .ok()?;
+    let mut handshake = ServerHandshake::new(
+        &value,
+        &[0; 32],
+        &cert,
+        &ServerOptions::default(),
+        None,
+        &mut rng,
+    )
+    .ok()?;
     Some(handshake.poll_output())
 }
 
@@ -199,7 +205,8 @@ impl Connection {
                     let _ = client.feed(&flight);
                 }
                 if !client_pending.is_empty() {
-                    self.client_bytes.truncate(self.client_bytes.len() - client_pending.len());
+                    self.client_bytes
+                        .truncate(self.client_bytes.len() - client_pending.len());
                     self.from_client(&client_pending);
                 }
             }
@@ -225,7 +232,10 @@ impl Connection {
                     return;
                 }
             }
-            assert!(layer.buffered_len() < before, "a record read consumed nothing");
+            assert!(
+                layer.buffered_len() < before,
+                "a record read consumed nothing"
+            );
         }
     }
 }

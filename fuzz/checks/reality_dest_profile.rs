@@ -28,7 +28,10 @@ pub fn run(data: &[u8]) {
             "prefix of {end} bytes"
         );
     }
-    assert!(matches!(value.record_lens.len(), 1 | 4), "one or four records");
+    assert!(
+        matches!(value.record_lens.len(), 1 | 4),
+        "one or four records"
+    );
     assert!(value.record_lens.iter().all(|&len| len >= 5));
     assert_eq!(value.server_hello.first(), Some(&2), "a ServerHello");
 }

@@ -42,7 +42,10 @@ fn read_all(layer: &mut RecordLayer, reading: &mut Reading) -> bool {
             }
             Ok(Received::Closed) | Err(_) => return false,
             Ok(Received::Data(_) | Received::Other) => {
-                assert!(layer.buffered_len() < before, "a record read consumed nothing");
+                assert!(
+                    layer.buffered_len() < before,
+                    "a record read consumed nothing"
+                );
             }
         }
     }
@@ -112,7 +115,11 @@ pub fn run(data: &[u8]) {
     let suite = CipherSuite::ALL[usize::from(first % 3)];
     let (wire, clean_data, all_clean) = wire(suite, ops);
 
-    let mut whole = Reading { outcomes: Vec::new(), data: Vec::new(), left: Vec::new() };
+    let mut whole = Reading {
+        outcomes: Vec::new(),
+        data: Vec::new(),
+        left: Vec::new(),
+    };
     let mut reader = layer(suite);
     reader.feed(&wire);
     let open = read_all(&mut reader, &mut whole);
@@ -132,10 +139,17 @@ pub fn run(data: &[u8]) {
         assert!(whole.left.is_empty(), "a clean wire left bytes unread");
     }
     // What is handed back for direct copy is exactly the unread tail of the wire.
-    assert!(wire.ends_with(&whole.left), "handed back bytes that were not received");
+    assert!(
+        wire.ends_with(&whole.left),
+        "handed back bytes that were not received"
+    );
 
     let piece = usize::from(first / 3).max(1);
-    let mut pieces = Reading { outcomes: Vec::new(), data: Vec::new(), left: Vec::new() };
+    let mut pieces = Reading {
+        outcomes: Vec::new(),
+        data: Vec::new(),
+        left: Vec::new(),
+    };
     let mut reader = layer(suite);
     let mut fed = 0;
     for chunk in wire.chunks(piece) {
@@ -149,5 +163,8 @@ pub fn run(data: &[u8]) {
         pieces.left = reader.take_buffered();
         pieces.left.extend_from_slice(&wire[fed..]);
     }
-    assert_eq!(whole, pieces, "the pieces the wire arrived in changed what was read");
+    assert_eq!(
+        whole, pieces,
+        "the pieces the wire arrived in changed what was read"
+    );
 }

@@ -14,7 +14,11 @@ pub fn run(data: &[u8]) {
     let mut again = Vec::new();
     let mut first = None;
     while let Parse::Done(payload, used) = decode_packet(&data[pos..]) {
-        assert_eq!(used, 2 + payload.len(), "a frame is its length and its payload");
+        assert_eq!(
+            used,
+            2 + payload.len(),
+            "a frame is its length and its payload"
+        );
         first.get_or_insert(used);
         encode_packet(payload, &mut again).expect("a decoded datagram fits a frame");
         pos += used;
@@ -23,7 +27,11 @@ pub fn run(data: &[u8]) {
     assert_eq!(again, data[..pos], "encode(decode(x)) != x");
     if let Some(used) = first {
         for end in 0..used.min(PREFIXES_CHECKED) {
-            assert_eq!(decode_packet(&data[..end]), Parse::NeedMore, "prefix of {end}");
+            assert_eq!(
+                decode_packet(&data[..end]),
+                Parse::NeedMore,
+                "prefix of {end}"
+            );
         }
     }
 }

@@ -74,5 +74,8 @@ pub fn run(data: &[u8]) {
         buf.drain(..at);
         at = 0;
     }
-    assert_eq!(whole, pieces, "the pieces a stream arrives in changed what it says");
+    assert_eq!(
+        whole, pieces,
+        "the pieces a stream arrives in changed what it says"
+    );
 }

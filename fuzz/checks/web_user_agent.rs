@@ -62,9 +62,10 @@ pub fn run(data: &[u8]) {
     }
     // No rule matching and no browser: the list every app understands.
     let lower = user_agent.to_ascii_lowercase();
-    let any_rule = operator.iter().chain(&builtin).any(|r| {
-        !r.user_agent_contains.is_empty() && lower.contains(&r.user_agent_contains)
-    });
+    let any_rule = operator
+        .iter()
+        .chain(&builtin)
+        .any(|r| !r.user_agent_contains.is_empty() && lower.contains(&r.user_agent_contains));
     if !any_rule && !accept.to_ascii_lowercase().contains("text/html") {
         assert_eq!(chosen, SubFormat::Base64);
     }

@@ -1,4 +1,5 @@
-//! Fuzz target: the client's `vless://` link parser (`client::ClientLink::parse`) on arbitrary bytes; the checks are `checks/client_link.rs`.
+//! Fuzz target: the client's `vless://` link parser (`client::ClientLink::parse`) on arbitrary
+//! bytes; the checks are `checks/client_link.rs`.
 #![no_main]
 
 #[path = "../checks/client_link.rs"]

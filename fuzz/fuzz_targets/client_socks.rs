@@ -1,4 +1,5 @@
-//! Fuzz target: the client's SOCKS5 request reader on arbitrary bytes; the checks are `checks/client_socks.rs`.
+//! Fuzz target: the client's SOCKS5 request reader on arbitrary bytes; the checks are
+//! `checks/client_socks.rs`.
 #![no_main]
 
 #[path = "../checks/client_socks.rs"]

@@ -1,4 +1,5 @@
-//! Fuzz target: the REALITY ClientHello parser (`reality::ClientHello::read`) on arbitrary bytes; the checks are `checks/reality_client_hello.rs`.
+//! Fuzz target: the REALITY ClientHello parser (`reality::ClientHello::read`) on arbitrary bytes;
+//! the checks are `checks/reality_client_hello.rs`.
 #![no_main]
 
 #[path = "../checks/reality_client_hello.rs"]

@@ -1,4 +1,5 @@
-//! Fuzz target: what the node learns from `dest`'s answer (`reality::DestProfile::learn`) on arbitrary bytes; the checks are `checks/reality_dest_profile.rs`.
+//! Fuzz target: what the node learns from `dest`'s answer (`reality::DestProfile::learn`) on
+//! arbitrary bytes; the checks are `checks/reality_dest_profile.rs`.
 #![no_main]
 
 #[path = "../checks/reality_dest_profile.rs"]

@@ -1,4 +1,5 @@
-//! Fuzz target: the TLS 1.3 record layer after the handshake (`reality::RecordLayer`) on arbitrary bytes; the checks are `checks/reality_record.rs`.
+//! Fuzz target: the TLS 1.3 record layer after the handshake (`reality::RecordLayer`) on arbitrary
+//! bytes; the checks are `checks/reality_record.rs`.
 #![no_main]
 
 #[path = "../checks/reality_record.rs"]

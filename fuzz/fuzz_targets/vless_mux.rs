@@ -1,4 +1,5 @@
-//! Fuzz target: one Mux.Cool frame (`vless::mux::decode_frame`) on arbitrary bytes; the checks are `checks/vless_mux.rs`.
+//! Fuzz target: one Mux.Cool frame (`vless::mux::decode_frame`) on arbitrary bytes; the checks are
+//! `checks/vless_mux.rs`.
 #![no_main]
 
 #[path = "../checks/vless_mux.rs"]

@@ -1,4 +1,5 @@
-//! Fuzz target: `vless::decode_request` on arbitrary bytes; the checks are `checks/vless_request.rs`.
+//! Fuzz target: `vless::decode_request` on arbitrary bytes; the checks are
+//! `checks/vless_request.rs`.
 #![no_main]
 
 #[path = "../checks/vless_request.rs"]

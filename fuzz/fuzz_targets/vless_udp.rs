@@ -1,4 +1,5 @@
-//! Fuzz target: VLESS UDP framing (`vless::udp`) on arbitrary bytes; the checks are `checks/vless_udp.rs`.
+//! Fuzz target: VLESS UDP framing (`vless::udp`) on arbitrary bytes; the checks are
+//! `checks/vless_udp.rs`.
 #![no_main]
 
 #[path = "../checks/vless_udp.rs"]

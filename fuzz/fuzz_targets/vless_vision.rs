@@ -1,4 +1,5 @@
-//! Fuzz target: the XTLS Vision reader (`vless::vision::Vision::read`) on arbitrary bytes; the checks are `checks/vless_vision.rs`.
+//! Fuzz target: the XTLS Vision reader (`vless::vision::Vision::read`) on arbitrary bytes; the
+//! checks are `checks/vless_vision.rs`.
 #![no_main]
 
 #[path = "../checks/vless_vision.rs"]

@@ -1,4 +1,5 @@
-//! Fuzz target: a stream of Mux.Cool/XUDP frames on arbitrary bytes; the checks are `checks/vless_xudp.rs`.
+//! Fuzz target: a stream of Mux.Cool/XUDP frames on arbitrary bytes; the checks are
+//! `checks/vless_xudp.rs`.
 #![no_main]
 
 #[path = "../checks/vless_xudp.rs"]

@@ -67,8 +67,8 @@ fn body() -> impl Strategy<Value = String> {
             } else {
                 serde_json::json!(id)
             };
-            let mut body = serde_json::json!({ "type": kind, "event": event, "object": object })
-                .to_string();
+            let mut body =
+                serde_json::json!({ "type": kind, "event": event, "object": object }).to_string();
             if junk % 5 == 0 {
                 body.truncate(usize::from(junk) % (body.len() + 1));
             }

@@ -26,13 +26,33 @@ fn assembled() -> impl Strategy<Value = String> {
     ];
     let param = (
         prop::sample::select(vec![
-            "security", "sni", "pbk", "sid", "pqv", "fp", "flow", "type", "encryption",
-            "allowInsecure", "x",
+            "security",
+            "sni",
+            "pbk",
+            "sid",
+            "pqv",
+            "fp",
+            "flow",
+            "type",
+            "encryption",
+            "allowInsecure",
+            "x",
         ]),
         prop_oneof![
             prop::sample::select(vec![
-                "tls", "reality", "none", "tcp", "raw", "ws", "xtls-rprx-vision", "1", "0",
-                "true", "abcd", "chrome", "",
+                "tls",
+                "reality",
+                "none",
+                "tcp",
+                "raw",
+                "ws",
+                "xtls-rprx-vision",
+                "1",
+                "0",
+                "true",
+                "abcd",
+                "chrome",
+                "",
             ])
             .prop_map(str::to_owned),
             "[a-zA-Z0-9%=&#?/]{0,10}",

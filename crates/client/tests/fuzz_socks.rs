@@ -34,22 +34,20 @@ fn request_like() -> impl Strategy<Value = Vec<u8>> {
         any::<u8>(),
         0u8..3,
     )
-        .prop_map(
-            |(piece, methods, command, address, port, at, byte, edit)| {
-                let mut bytes = vec![piece, 5, methods.len() as u8];
-                bytes.extend_from_slice(&methods);
-                bytes.extend_from_slice(&[5, command, 0]);
-                bytes.extend_from_slice(&address);
-                bytes.extend_from_slice(&port.to_be_bytes());
-                let i = at.index(bytes.len());
-                match edit {
-                    0 => bytes.truncate(i.max(1)),
-                    1 if i > 0 => bytes[i] = byte,
-                    _ => {}
-                }
-                bytes
-            },
-        )
+        .prop_map(|(piece, methods, command, address, port, at, byte, edit)| {
+            let mut bytes = vec![piece, 5, methods.len() as u8];
+            bytes.extend_from_slice(&methods);
+            bytes.extend_from_slice(&[5, command, 0]);
+            bytes.extend_from_slice(&address);
+            bytes.extend_from_slice(&port.to_be_bytes());
+            let i = at.index(bytes.len());
+            match edit {
+                0 => bytes.truncate(i.max(1)),
+                1 if i > 0 => bytes[i] = byte,
+                _ => {}
+            }
+            bytes
+        })
 }
 
 proptest! {

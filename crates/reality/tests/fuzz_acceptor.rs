@@ -1,5 +1,5 @@
-//! Runs the `reality_acceptor` fuzz target's checks (`fuzz/checks/reality_acceptor.rs`) on stable Rust,
-//! over the committed corpus (`fuzz/corpus/reality_acceptor/`) and generated inputs.
+//! Runs the `reality_acceptor` fuzz target's checks (`fuzz/checks/reality_acceptor.rs`) on stable
+//! Rust, over the committed corpus (`fuzz/corpus/reality_acceptor/`) and generated inputs.
 
 use proptest::prelude::*;
 
@@ -38,12 +38,18 @@ fn the_seeds_reach_the_handshake_and_the_record_layer() {
         checks::drive(&seed("real-xray-reality-relayed")),
         checks::Reached::Acceptor
     );
-    assert_eq!(checks::drive(&seed("made-replayed")), checks::Reached::Acceptor);
+    assert_eq!(
+        checks::drive(&seed("made-replayed")),
+        checks::Reached::Acceptor
+    );
 }
 
 /// A corpus file after one random edit: cut, a byte changed, or bytes inserted.
 fn edited() -> impl Strategy<Value = Vec<u8>> {
-    let files: Vec<Vec<u8>> = corpus::corpus("reality_acceptor").into_iter().map(|(_, b)| b).collect();
+    let files: Vec<Vec<u8>> = corpus::corpus("reality_acceptor")
+        .into_iter()
+        .map(|(_, b)| b)
+        .collect();
     (
         proptest::sample::select(files),
         any::<prop::sample::Index>(),

@@ -1,5 +1,6 @@
-//! Runs the `reality_client_hello` fuzz target's checks (`fuzz/checks/reality_client_hello.rs`) on stable Rust,
-//! over the committed corpus (`fuzz/corpus/reality_client_hello/`) and generated inputs.
+//! Runs the `reality_client_hello` fuzz target's checks (`fuzz/checks/reality_client_hello.rs`) on
+//! stable Rust, over the committed corpus (`fuzz/corpus/reality_client_hello/`) and generated
+//! inputs.
 
 use proptest::prelude::*;
 
@@ -19,7 +20,10 @@ fn the_reality_client_hello_checks_hold_on_the_committed_corpus() {
 
 /// A corpus file after one random edit: cut, a byte changed, or bytes inserted.
 fn edited() -> impl Strategy<Value = Vec<u8>> {
-    let files: Vec<Vec<u8>> = corpus::corpus("reality_client_hello").into_iter().map(|(_, b)| b).collect();
+    let files: Vec<Vec<u8>> = corpus::corpus("reality_client_hello")
+        .into_iter()
+        .map(|(_, b)| b)
+        .collect();
     (
         proptest::sample::select(files),
         any::<prop::sample::Index>(),

@@ -1,5 +1,5 @@
-//! Runs the `reality_record` fuzz target's checks (`fuzz/checks/reality_record.rs`) on stable Rust,
-//! over the committed corpus (`fuzz/corpus/reality_record/`) and generated inputs.
+//! Runs the `reality_record` fuzz target's checks (`fuzz/checks/reality_record.rs`) on stable
+//! Rust, over the committed corpus (`fuzz/corpus/reality_record/`) and generated inputs.
 
 use proptest::prelude::*;
 
@@ -19,7 +19,10 @@ fn the_reality_record_checks_hold_on_the_committed_corpus() {
 
 /// A corpus file after one random edit: cut, a byte changed, or bytes inserted.
 fn edited() -> impl Strategy<Value = Vec<u8>> {
-    let files: Vec<Vec<u8>> = corpus::corpus("reality_record").into_iter().map(|(_, b)| b).collect();
+    let files: Vec<Vec<u8>> = corpus::corpus("reality_record")
+        .into_iter()
+        .map(|(_, b)| b)
+        .collect();
     (
         proptest::sample::select(files),
         any::<prop::sample::Index>(),

@@ -1,11 +1,12 @@
 //! Captures real traffic as seeds for the fuzz corpora (`fuzz/corpus/TARGET/`): what a node
 //! receives from Xray-core, sing-box and v2ray clients (TLS and REALITY ClientHellos, VLESS
 //! requests for TCP and UDP, plain UDP framing, Mux.Cool/XUDP frames, and Xray's Vision padding
-//! inside REALITY, terminated here by our own REALITY server), what a TLS 1.3 site answers to a ClientHello (REALITY's `dest`), and curl's
-//! SOCKS5 requests. Inputs of the targets that take a structured input are framed here too.
+//! inside REALITY, terminated here by our own REALITY server), what a TLS 1.3 site answers to a
+//! ClientHello (REALITY's `dest`), and curl's SOCKS5 requests. Inputs of the targets that take a
+//! structured input are framed here too.
 //!
-//! `cargo run -p testkit --example fuzz_seeds` (after `bash .ci/install-peers`). It writes
-//! only `real-*` files; every peer that is missing or sends nothing is reported and skipped.
+//! `cargo run -p testkit --example fuzz_seeds` (after `bash .ci/install-peers`). It writes only
+//! `real-*` files; every peer that is missing or sends nothing is reported and skipped.
 
 use std::error::Error;
 use std::net::SocketAddr;
@@ -148,7 +149,8 @@ async fn xray_reality_vision(traffic: Traffic) -> Result<Vec<u8>> {
     let link = link(port, security, Some("xtls-rprx-vision"));
     let peer = Peer::client(PeerKind::Xray, &bin, &link, &ClientOptions::default()).await?;
     let send = tokio::spawn(send_traffic(peer.addr(), traffic));
-    let (mut stream, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept()).await??;
+    let (mut stream, _) =
+        tokio::time::timeout(Duration::from_secs(10), listener.accept()).await??;
     let mut input = Vec::new();
     let mut buf = [0u8; 4096];
     let hello = loop {
@@ -188,7 +190,9 @@ async fn xray_reality_vision(traffic: Traffic) -> Result<Vec<u8>> {
         }
         input = buf[..n].to_vec();
     }
-    let mut layer = handshake.into_record_layer().ok_or("handshake not complete")?;
+    let mut layer = handshake
+        .into_record_layer()
+        .ok_or("handshake not complete")?;
     let mut plain = Vec::new();
     loop {
         while let Received::Data(_) | Received::Other = layer.read(&mut plain)? {}
@@ -308,7 +312,11 @@ async fn main() -> Result<()> {
             let hello = capture(kind, security, None, &xudp, Traffic::Tcp).await?;
             save("reality_client_hello", name, &hello)?;
             let answer = dest_answer(&site, &hello).await?;
-            save("reality_dest_profile", &format!("openssl-to-{name}"), &answer)?;
+            save(
+                "reality_dest_profile",
+                &format!("openssl-to-{name}"),
+                &answer,
+            )?;
             save(
                 "reality_acceptor",
                 &format!("{name}-relayed"),
@@ -348,7 +356,10 @@ async fn main() -> Result<()> {
     }
 
     // Vision padding and XUDP, as Xray's client writes them inside REALITY.
-    for (traffic, name) in [(Traffic::Tcp, "xray-vision-tcp"), (Traffic::Udp, "xray-vision-udp")] {
+    for (traffic, name) in [
+        (Traffic::Tcp, "xray-vision-tcp"),
+        (Traffic::Udp, "xray-vision-udp"),
+    ] {
         let result = async {
             let got = xray_reality_vision(traffic).await?;
             save("vless_request", name, &got)?;

@@ -1,6 +1,6 @@
 //! Runs the `vless_mux` fuzz target's checks (`fuzz/checks/vless_mux.rs`) on stable Rust, over the
-//! committed corpus (`fuzz/corpus/vless_mux/`) and a few thousand generated inputs:
-//! frames built from random parts, then cut, extended or with a byte changed.
+//! committed corpus (`fuzz/corpus/vless_mux/`) and a few thousand generated inputs: frames built
+//! from random parts, then cut, extended or with a byte changed.
 
 use proptest::prelude::*;
 

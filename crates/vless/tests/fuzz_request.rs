@@ -1,5 +1,5 @@
-//! Runs the `vless_request` fuzz target's checks (`fuzz/checks/vless_request.rs`) on stable Rust, over the
-//! committed corpus (`fuzz/corpus/vless_request/`) and a few thousand generated inputs:
+//! Runs the `vless_request` fuzz target's checks (`fuzz/checks/vless_request.rs`) on stable Rust,
+//! over the committed corpus (`fuzz/corpus/vless_request/`) and a few thousand generated inputs:
 //! random bytes, and valid headers that are cut, extended or have a byte changed.
 
 use proptest::prelude::*;

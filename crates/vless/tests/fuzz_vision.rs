@@ -1,5 +1,5 @@
-//! Runs the `vless_vision` fuzz target's checks (`fuzz/checks/vless_vision.rs`) on stable Rust, over the
-//! committed corpus (`fuzz/corpus/vless_vision/`) and a few thousand generated inputs:
+//! Runs the `vless_vision` fuzz target's checks (`fuzz/checks/vless_vision.rs`) on stable Rust,
+//! over the committed corpus (`fuzz/corpus/vless_vision/`) and a few thousand generated inputs:
 //! random bytes, and padding frames after the user id with random headers and lengths.
 
 use proptest::prelude::*;

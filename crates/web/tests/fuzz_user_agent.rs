@@ -23,8 +23,20 @@ fn the_web_user_agent_checks_hold_on_the_committed_corpus() {
 fn request() -> impl Strategy<Value = String> {
     let word = prop_oneof![
         prop::sample::select(vec![
-            "v2rayNG/1.9", "Hiddify", "sing-box", "SFI/", "clash", "Stash", "mihomo", "Happ/",
-            "Mozilla/5.0", "text/html", "CLASH", "hiddify-next", "curl/8", "",
+            "v2rayNG/1.9",
+            "Hiddify",
+            "sing-box",
+            "SFI/",
+            "clash",
+            "Stash",
+            "mihomo",
+            "Happ/",
+            "Mozilla/5.0",
+            "text/html",
+            "CLASH",
+            "hiddify-next",
+            "curl/8",
+            "",
         ])
         .prop_map(str::to_owned),
         "[a-zA-Z0-9/ ;.()=-]{0,12}",
@@ -38,7 +50,11 @@ fn request() -> impl Strategy<Value = String> {
         proptest::collection::vec("[a-z/]{0,6}=(clash|sing-box|base64|html|bad)", 0..3),
     )
         .prop_map(|(query, ua, accept, rules)| {
-            let mut fields = vec![query.unwrap_or("").to_owned(), ua.join(" "), accept.join(",")];
+            let mut fields = vec![
+                query.unwrap_or("").to_owned(),
+                ua.join(" "),
+                accept.join(","),
+            ];
             fields.extend(rules);
             fields.join("\0")
         })
