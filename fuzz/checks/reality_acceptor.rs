@@ -105,7 +105,7 @@ fn dest_answer(hello: &[u8], seed: u8) -> Option<Vec<u8>> {
 enum Phase {
     Accepting(Acceptor),
     Handshaking(Box<ServerHandshake>),
-    Established(reality::RecordLayer),
+    Established(Box<reality::RecordLayer>),
     /// Relayed to `dest`, or the connection failed: nothing more is parsed.
     Over,
 }
@@ -123,7 +123,7 @@ struct Connection {
 }
 
 impl Connection {
-    fn from_client(&mut self, bytes: &[u8]) {
+    fn client_sent(&mut self, bytes: &[u8]) {
         self.client_bytes.extend_from_slice(bytes);
         match &mut self.phase {
             Phase::Accepting(acceptor) => {
@@ -144,7 +144,7 @@ impl Connection {
                     let layer = handshake
                         .into_record_layer()
                         .expect("a complete handshake has a record layer");
-                    self.phase = Phase::Established(layer);
+                    self.phase = Phase::Established(Box::new(layer));
                     self.established = true;
                     self.read_records();
                 }
@@ -159,7 +159,7 @@ impl Connection {
         }
     }
 
-    fn from_dest(&mut self, bytes: &[u8]) {
+    fn dest_sent(&mut self, bytes: &[u8]) {
         self.dest_bytes.extend_from_slice(bytes);
         if let Phase::Accepting(acceptor) = &mut self.phase {
             let next = acceptor.dest_bytes(bytes, &mut self.rng);
@@ -207,7 +207,7 @@ impl Connection {
                 if !client_pending.is_empty() {
                     self.client_bytes
                         .truncate(self.client_bytes.len() - client_pending.len());
-                    self.from_client(&client_pending);
+                    self.client_sent(&client_pending);
                 }
             }
         }
@@ -295,17 +295,17 @@ pub fn drive(data: &[u8]) -> Reached {
         }
         conn.real_client = Some(client);
         let cut = usize::from(seed).min(hello.len());
-        conn.from_client(&hello[..cut]);
-        conn.from_client(&hello[cut..]);
+        conn.client_sent(&hello[..cut]);
+        conn.client_sent(&hello[cut..]);
         if mode & DEST_ANSWERS != 0 {
             if let Some(answer) = dest_answer(&hello, seed) {
-                conn.from_dest(&answer);
+                conn.dest_sent(&answer);
             }
         }
         if mode & CLIENT_FINISHES != 0 {
             let finished = conn.real_client.as_mut().map(|c| c.poll_output());
             if let Some(finished) = finished.filter(|f| !f.is_empty()) {
-                conn.from_client(&finished);
+                conn.client_sent(&finished);
             }
         }
     }
@@ -317,9 +317,9 @@ pub fn drive(data: &[u8]) -> Reached {
         let (bytes, after) = rest.split_at(len);
         chunks = after;
         if tag & 1 == 1 {
-            conn.from_client(bytes);
+            conn.client_sent(bytes);
         } else {
-            conn.from_dest(bytes);
+            conn.dest_sent(bytes);
         }
     }
     match (conn.accepted, conn.established) {

@@ -38,7 +38,12 @@ struct NotificationObject {
 
 /// Reads a notification body.
 pub fn read_notification(body: &[u8]) -> NotificationBody {
-    let Ok(note) = serde_json::from_slice::<Notification>(body) else {
+    // JSON is UTF-8 throughout; serde_json checks that only in the strings it keeps, so a body
+    // with other bytes in a part we skip would otherwise pass (found by fuzzing).
+    let Ok(text) = std::str::from_utf8(body) else {
+        return NotificationBody::Malformed;
+    };
+    let Ok(note) = serde_json::from_str::<Notification>(text) else {
         return NotificationBody::Malformed;
     };
     if note.kind != "notification" {
@@ -48,4 +53,25 @@ pub fn read_notification(body: &[u8]) -> NotificationBody {
         return NotificationBody::Ignored;
     }
     NotificationBody::Payment { id: note.object.id }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payment_event_names_the_payment() {
+        let body = br#"{"type":"notification","event":"payment.succeeded","object":{"id":"p1"}}"#;
+        assert_eq!(
+            read_notification(body),
+            NotificationBody::Payment { id: "p1".into() }
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_malformed_even_where_nothing_is_read() {
+        let body =
+            b"{\"type\":\"notification\",\"event\":\"payment.succeeded\",\"object\":{\"id\":\"p1\",\"x\xff\":1}}";
+        assert_eq!(read_notification(body), NotificationBody::Malformed);
+    }
 }
