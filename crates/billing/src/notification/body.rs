@@ -71,7 +71,7 @@ mod tests {
     #[test]
     fn bytes_that_are_not_utf8_are_malformed_even_where_nothing_is_read() {
         let body =
-            b"{\"type\":\"notification\",\"event\":\"payment.succeeded\",\"object\":{\"id\":\"p1\",\"x\xff\":1}}";
+            b"{\"type\":\"notification\",\"event\":\"payment.succeeded\",\"object\":{\"id\":\"p1\",\"card\":{\"x\xff\":1}}}";
         assert_eq!(read_notification(body), NotificationBody::Malformed);
     }
 }
