@@ -38,11 +38,15 @@ struct NotificationObject {
 
 /// Reads a notification body.
 pub fn read_notification(body: &[u8]) -> NotificationBody {
-    // JSON is UTF-8 throughout; serde_json checks that only in the strings it keeps, so a body
-    // with other bytes in a part we skip would otherwise pass (found by fuzzing).
+    // serde_json checks UTF-8 and escapes only in the strings it keeps: a body with stray bytes
+    // or a lone surrogate (`\ude00`) in a part we skip would pass as a notification without
+    // being JSON (both found by fuzzing). So the whole body must be JSON first.
     let Ok(text) = std::str::from_utf8(body) else {
         return NotificationBody::Malformed;
     };
+    if serde_json::from_str::<serde_json::Value>(text).is_err() {
+        return NotificationBody::Malformed;
+    }
     let Ok(note) = serde_json::from_str::<Notification>(text) else {
         return NotificationBody::Malformed;
     };
@@ -72,6 +76,12 @@ mod tests {
     fn bytes_that_are_not_utf8_are_malformed_even_where_nothing_is_read() {
         let body =
             b"{\"type\":\"notification\",\"event\":\"payment.succeeded\",\"object\":{\"id\":\"p1\",\"card\":{\"x\xff\":1}}}";
+        assert_eq!(read_notification(body), NotificationBody::Malformed);
+    }
+
+    #[test]
+    fn a_lone_surrogate_is_malformed_even_where_nothing_is_read() {
+        let body = br#"{"type":"notification","event":"payment.succeeded","object":{"id":"p1","card":{"x":"\ude00"}}}"#;
         assert_eq!(read_notification(body), NotificationBody::Malformed);
     }
 }
