@@ -37,6 +37,12 @@ mod source;
 mod sync;
 mod wire;
 
+/// Entry points for the fuzz target in `fuzz/` and its stable test; not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::notification::body as notification_body;
+}
+
 pub use checkout::CheckoutError;
 pub use client::{YooKassa, API_TIMEOUT};
 pub use client_identity::{BadNetwork, Network};

@@ -6,8 +6,11 @@ use std::net::IpAddr;
 use axum::http::HeaderMap;
 use time::OffsetDateTime;
 
-use crate::wire::Notification;
 use crate::{Billing, RefundSync, SyncOutcome};
+
+pub mod body;
+
+use body::{read_notification, NotificationBody};
 
 /// What became of a notification, and so what YooKassa is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,30 +60,23 @@ impl Billing {
             tracing::warn!("notification refused: sender outside YooKassa's networks");
             return NotificationOutcome::ForbiddenSource;
         }
-        let Ok(note) = serde_json::from_slice::<Notification>(body) else {
-            return NotificationOutcome::Malformed;
+        let id = match read_notification(body) {
+            NotificationBody::Malformed => return NotificationOutcome::Malformed,
+            NotificationBody::Ignored => return NotificationOutcome::Ignored,
+            NotificationBody::Refund { id } => {
+                // Unknown refunds and refunds of payments not ours are acknowledged (200) and
+                // change nothing.
+                return match self.sync_refund(&id, now).await {
+                    Ok(outcome) => NotificationOutcome::Refund(outcome),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "refund notification not processed; YooKassa will retry");
+                        NotificationOutcome::TryLater
+                    }
+                };
+            }
+            NotificationBody::Payment { id } => id,
         };
-        if note.kind != "notification" {
-            return NotificationOutcome::Malformed;
-        }
-        if note.event == "refund.succeeded" {
-            // Unknown refunds and refunds of payments not ours are acknowledged (200) and
-            // change nothing.
-            return match self.sync_refund(&note.object.id, now).await {
-                Ok(outcome) => NotificationOutcome::Refund(outcome),
-                Err(e) => {
-                    tracing::warn!(error = %e, "refund notification not processed; YooKassa will retry");
-                    NotificationOutcome::TryLater
-                }
-            };
-        }
-        if !matches!(
-            note.event.as_str(),
-            "payment.succeeded" | "payment.canceled" | "payment.waiting_for_capture"
-        ) {
-            return NotificationOutcome::Ignored;
-        }
-        match self.sync_provider_payment(&note.object.id, now).await {
+        match self.sync_provider_payment(&id, now).await {
             Ok(SyncOutcome::Unknown) => {
                 tracing::warn!("notification about a payment YooKassa does not know");
                 NotificationOutcome::UnknownPayment

@@ -116,21 +116,6 @@ pub struct ApiErrorBody {
     pub parameter: Option<String>,
 }
 
-/// The only parts of a notification we look at: which event, about which object. Everything
-/// else in the body is ignored; the status comes from the API.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Notification {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub event: String,
-    pub object: NotificationObject,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct NotificationObject {
-    pub id: String,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,13 @@ mod socks;
 mod tls;
 pub mod xtls;
 
+/// Entry points for the fuzz targets in `fuzz/` and their stable tests; not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// The SOCKS5 inbound's reader of the greeting and CONNECT request.
+    pub use crate::socks::{accept as socks_accept, SocksError};
+}
+
 pub use forward::{Forward, ForwardError};
 pub use link::{ClientLink, LinkError, Security, VISION_FLOW};
 pub use outbound::{

@@ -92,6 +92,55 @@ pub use rng::{Rng, SystemRng};
 pub use server::{ServerHandshake, ServerOptions};
 pub use suite::CipherSuite;
 
+/// Entry points for the fuzz targets in `fuzz/` and their stable tests; not an API.
+///
+/// The record layer is otherwise only reachable through a whole handshake; these give one
+/// keyed from fixed secrets, and the peer's sealing side with any content type and padding.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::protect::Protector;
+    use crate::{CipherSuite, ContentType, RecordLayer, TlsError, MAX_PLAINTEXT};
+
+    /// A traffic secret of the suite's hash length, every byte `byte`.
+    fn secret(suite: CipherSuite, byte: u8) -> Vec<u8> {
+        vec![byte; suite.hash().len()]
+    }
+
+    /// A record layer as after a handshake: it writes with the secret made of `tx` bytes and
+    /// reads records protected with the one made of `rx` bytes.
+    pub fn record_layer(suite: CipherSuite, tx: u8, rx: u8) -> RecordLayer {
+        RecordLayer::new(
+            Protector::new(suite, &secret(suite, tx)),
+            Protector::new(suite, &secret(suite, rx)),
+            Vec::new(),
+        )
+    }
+
+    /// The peer's side of one direction: protects records the way a [`RecordLayer`] reads them.
+    #[derive(Debug)]
+    pub struct Sealer(Protector);
+
+    impl Sealer {
+        /// Seals with the secret made of `tx` bytes (see [`record_layer`]).
+        pub fn new(suite: CipherSuite, tx: u8) -> Sealer {
+            Sealer(Protector::new(suite, &secret(suite, tx)))
+        }
+
+        /// Appends one record carrying `payload` (cut to [`MAX_PLAINTEXT`]) of type `kind`
+        /// and `padding` zero bytes inside the encryption.
+        pub fn seal(
+            &mut self,
+            kind: ContentType,
+            payload: &[u8],
+            padding: usize,
+            out: &mut Vec<u8>,
+        ) -> Result<(), TlsError> {
+            let payload = &payload[..payload.len().min(MAX_PLAINTEXT)];
+            self.0.seal(kind, payload, padding, out)
+        }
+    }
+}
+
 /// The result of feeding a parser a prefix of its input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress<T> {

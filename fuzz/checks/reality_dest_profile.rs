@@ -1,0 +1,37 @@
+//! What must hold for what a REALITY node learns from `dest`'s answer
+//! (`reality::DestProfile::learn`), on any bytes `dest` (any site on the Internet) may send.
+//! Shared by the fuzz target and a stable test.
+
+use reality::{DestProfile, Progress, MAX_PROFILE_BYTES};
+
+/// Learns from `data`; panics (a finding) if the contract breaks.
+pub fn run(data: &[u8]) {
+    let Ok(Progress::Done { value, consumed }) = DestProfile::learn(data) else {
+        return;
+    };
+    assert!(consumed <= data.len(), "consumed more than the input");
+    assert!(
+        consumed <= MAX_PROFILE_BYTES + usize::from(u16::MAX) + 5,
+        "learned from far past the limit"
+    );
+    assert_eq!(
+        DestProfile::learn(&data[..consumed]),
+        Ok(Progress::Done {
+            value: value.clone(),
+            consumed
+        })
+    );
+    for end in 0..consumed {
+        assert_eq!(
+            DestProfile::learn(&data[..end]),
+            Ok(Progress::NeedMore),
+            "prefix of {end} bytes"
+        );
+    }
+    assert!(
+        matches!(value.record_lens.len(), 1 | 4),
+        "one or four records"
+    );
+    assert!(value.record_lens.iter().all(|&len| len >= 5));
+    assert_eq!(value.server_hello.first(), Some(&2), "a ServerHello");
+}
