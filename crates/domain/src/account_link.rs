@@ -9,6 +9,7 @@ use std::str::FromStr;
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 
+use crate::secret::{is_url_safe_of_len, random_url_safe};
 use crate::InvalidId;
 
 /// How long an account link opens the person's data page after the bot issued it.
@@ -23,14 +24,8 @@ impl AccountLinkToken {
     pub const RANDOM_BYTES: usize = 32;
 
     /// A fresh token.
-    ///
-    /// Panics only if the OS has no randomness at all, in which case no credential could be
-    /// issued safely anyway.
-    #[allow(clippy::expect_used)]
     pub fn generate() -> Self {
-        let mut bytes = [0u8; Self::RANDOM_BYTES];
-        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+        Self(random_url_safe::<{ Self::RANDOM_BYTES }>())
     }
 
     pub fn as_str(&self) -> &str {
@@ -48,10 +43,7 @@ impl AccountLinkToken {
 impl FromStr for AccountLinkToken {
     type Err = InvalidId;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s)
-            .map_err(|_| InvalidId::MalformedAccountLink)?;
-        if decoded.len() != Self::RANDOM_BYTES {
+        if !is_url_safe_of_len(s, Self::RANDOM_BYTES) {
             return Err(InvalidId::MalformedAccountLink);
         }
         Ok(Self(s.to_owned()))

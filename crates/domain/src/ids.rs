@@ -3,8 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+
+use crate::secret::{is_url_safe_of_len, random_url_safe};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum InvalidId {
@@ -114,14 +115,8 @@ impl SubscriptionToken {
     pub const RANDOM_BYTES: usize = 16;
 
     /// A fresh token from the operating system's CSPRNG.
-    ///
-    /// Panics only if the OS has no randomness at all, in which case no credential could be
-    /// issued safely anyway.
-    #[allow(clippy::expect_used)]
     pub fn generate() -> Self {
-        let mut bytes = [0u8; Self::RANDOM_BYTES];
-        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+        Self(random_url_safe::<{ Self::RANDOM_BYTES }>())
     }
 
     pub fn as_str(&self) -> &str {
@@ -132,10 +127,7 @@ impl SubscriptionToken {
 impl FromStr for SubscriptionToken {
     type Err = InvalidId;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s)
-            .map_err(|_| InvalidId::MalformedToken)?;
-        if decoded.len() != Self::RANDOM_BYTES {
+        if !is_url_safe_of_len(s, Self::RANDOM_BYTES) {
             return Err(InvalidId::MalformedToken);
         }
         Ok(Self(s.to_owned()))
@@ -158,14 +150,8 @@ impl ReturnToken {
     pub const RANDOM_BYTES: usize = 24;
 
     /// A fresh token from the operating system's CSPRNG.
-    ///
-    /// Panics only if the OS has no randomness at all, in which case no secret could be made
-    /// safely anyway.
-    #[allow(clippy::expect_used)]
     pub fn generate() -> Self {
-        let mut bytes = [0u8; Self::RANDOM_BYTES];
-        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+        Self(random_url_safe::<{ Self::RANDOM_BYTES }>())
     }
 
     pub fn as_str(&self) -> &str {
@@ -176,10 +162,7 @@ impl ReturnToken {
 impl FromStr for ReturnToken {
     type Err = InvalidId;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s)
-            .map_err(|_| InvalidId::MalformedReturnToken)?;
-        if decoded.len() != Self::RANDOM_BYTES {
+        if !is_url_safe_of_len(s, Self::RANDOM_BYTES) {
             return Err(InvalidId::MalformedReturnToken);
         }
         Ok(Self(s.to_owned()))

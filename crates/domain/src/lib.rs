@@ -10,6 +10,7 @@ mod money;
 mod node;
 mod payment;
 mod plan;
+mod secret;
 mod subscription;
 mod user;
 
