@@ -266,7 +266,7 @@ impl Default for NodeConfig {
             max_connections: 10_000,
             max_mux_sessions: 128,
             max_sockets_per_user: 512,
-            max_connections_per_source: 256,
+            max_connections_per_source: 0,
             max_handshakes_per_source: 32,
             max_connects_in_flight: 256,
             fallback_idle_timeout_secs: 60,

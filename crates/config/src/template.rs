@@ -100,7 +100,10 @@ max_mux_sessions = 128
 max_sockets_per_user = 512
 # Most simultaneous connections, and unfinished handshakes, from one client address (IPv6
 # counted per /64). Counted in memory only; addresses are never written anywhere.
-max_connections_per_source = 256
+# max_connections_per_source 0 = automatic: 256, or a quarter of the node's connections when
+# the descriptor limit is small. Set it higher when many users share one address (CGNAT); it
+# never exceeds max_connections.
+max_connections_per_source = 0
 max_handshakes_per_source = 32
 # Most outbound connects under way at once for the whole node (each connection also has 8).
 max_connects_in_flight = 256

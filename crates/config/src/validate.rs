@@ -74,10 +74,6 @@ pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
             ("node.max_mux_sessions", node.max_mux_sessions),
             ("node.max_sockets_per_user", node.max_sockets_per_user),
             (
-                "node.max_connections_per_source",
-                node.max_connections_per_source,
-            ),
-            (
                 "node.max_handshakes_per_source",
                 node.max_handshakes_per_source,
             ),

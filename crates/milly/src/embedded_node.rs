@@ -11,6 +11,9 @@ use domain::{Location, NodeSecurity, RealityParams, TlsParams};
 use crate::data_dir;
 use crate::fd_budget::FdBudget;
 
+/// Connections one address may hold when `[node] max_connections_per_source` is 0 (automatic).
+const AUTO_CONNECTIONS_PER_SOURCE: usize = 256;
+
 /// The node's settings from `[node]`, its caps lowered to what the descriptor budget `fds`
 /// allows (a lower value in the config wins).
 pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::NodeConfig> {
@@ -41,13 +44,24 @@ pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::Node
         max_mux_sessions: c.max_mux_sessions,
         max_sockets_per_user: c.max_sockets_per_user.min(fds.user_sockets),
         max_sockets: fds.node_sockets,
-        max_connections_per_source: c.max_connections_per_source.min(fds.source_connections),
+        max_pipes: fds.node_pipes,
+        max_connections_per_source: per_source(c.max_connections_per_source, fds),
         max_handshakes_per_source: c.max_handshakes_per_source,
         max_connects_in_flight: c.max_connects_in_flight,
         fallback_idle_timeout: Duration::from_secs(c.fallback_idle_timeout_secs),
         fallback_max_lifetime: Duration::from_secs(c.fallback_max_lifetime_secs),
         fallback_proxy_protocol: c.fallback_proxy_protocol,
     })
+}
+
+/// `[node] max_connections_per_source`: 0 is automatic (256, or the descriptor budget's share
+/// for one address when that is smaller); a value of the operator's own may go up to the node's
+/// connection cap, for users who share one address (CGNAT).
+fn per_source(configured: usize, fds: &FdBudget) -> usize {
+    match configured {
+        0 => AUTO_CONNECTIONS_PER_SOURCE.min(fds.source_connections),
+        n => n.min(fds.node_connections),
+    }
 }
 
 /// What `[node] public_host` resolves to: the node's own public addresses, which users must
@@ -192,15 +206,44 @@ mod tests {
         config.node.fallback_proxy_protocol = true;
         let fds = crate::fd_budget::split(2048);
         let node = node_config(&config, &fds).unwrap();
-        // The defaults (10000 connections, 256 per source) are above what 2048 descriptors hold.
+        // The defaults (10000 connections, automatically 256 per source) are above what 2048
+        // descriptors hold.
         assert_eq!(node.max_connections, fds.node_connections);
         assert_eq!(node.max_connections_per_source, fds.source_connections);
+        assert_eq!(node.max_pipes, fds.node_pipes);
         assert_eq!(node.max_sockets, fds.node_sockets);
-        // 10 is below the computed 56 per user: the operator's value wins.
+        // 10 is below the computed share per user: the operator's value wins.
         assert_eq!(node.max_sockets_per_user, 10);
         assert!(node.allow_smtp && node.fallback_proxy_protocol);
         assert_eq!(node.fallback_max_lifetime, Duration::from_secs(600));
         // public_host (127.0.0.1 by default) is one of the node's own addresses.
         assert_eq!(node.own_addresses, vec![IpAddr::from([127, 0, 0, 1])]);
+    }
+
+    #[test]
+    fn connections_per_source_are_automatic_at_zero_and_an_operators_value_may_exceed_the_share() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config::Config::default();
+        config.service.data_dir = dir.path().to_owned();
+        let large = crate::fd_budget::split(1 << 20);
+        assert_eq!(
+            node_config(&config, &large)
+                .unwrap()
+                .max_connections_per_source,
+            256
+        );
+        // Many users behind one address: above the automatic share, up to the node's cap.
+        let small = crate::fd_budget::split(2048);
+        config.node.max_connections_per_source = 100_000;
+        let node = node_config(&config, &small).unwrap();
+        assert!(small.source_connections < small.node_connections);
+        assert_eq!(node.max_connections_per_source, small.node_connections);
+        config.node.max_connections_per_source = 7;
+        assert_eq!(
+            node_config(&config, &small)
+                .unwrap()
+                .max_connections_per_source,
+            7
+        );
     }
 }

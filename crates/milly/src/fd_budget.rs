@@ -7,10 +7,16 @@ use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
 /// Descriptors kept for everything that is not a node or website connection: the database
 /// pool, the bot's and the feed's connections, log and data files, epoll, stdio.
 pub const RESERVE: u64 = 256;
-/// One proxied connection at worst: the client, its destination and two spliced pipes (4).
-pub const PER_CONNECTION: u64 = 6;
+/// A node connection's descriptors beside pipes: the client, its destination, and room for one
+/// more outbound socket (Mux sessions beyond a connection's first).
+pub const PER_CONNECTION: u64 = 3;
+/// Descriptors of one pipe for Vision's direct copy (a read and a write end).
+pub const PER_PIPE: u64 = 2;
 /// The website gets this fraction (1/n) of what is left after the reserve.
 pub const WEBSITE_SHARE: u64 = 8;
+/// Pipes get this fraction (1/n) of the node's share; a relay without one copies through its
+/// buffer, so pipes can never take descriptors meant for connections.
+pub const PIPE_SHARE: u64 = 4;
 /// One user may hold at most this fraction (1/n) of the node's outbound sockets.
 pub const USER_SHARE: usize = 8;
 /// One client address may hold at most this fraction (1/n) of the node's connections.
@@ -27,6 +33,8 @@ pub struct FdBudget {
     pub node_connections: usize,
     /// Most outbound sockets of the node, all users together.
     pub node_sockets: usize,
+    /// Most pipes for Vision's direct copy, node-wide.
+    pub node_pipes: usize,
     /// Most outbound sockets of one user (`[node] max_sockets_per_user` at most this).
     pub user_sockets: usize,
     /// Most connections from one address (`[node] max_connections_per_source` at most this).
@@ -37,21 +45,22 @@ pub struct FdBudget {
     pub reserve: u64,
 }
 
-/// Splits `limit` descriptors. The node's share holds its worst case: `C` connections each
-/// with one destination and two spliced pipes (6 descriptors), plus Mux sessions' sockets
-/// beyond each connection's first (`S - C`): with `S = 2C`, `6C + C = 7C` fits the share.
+/// Splits `limit` descriptors. Pipes get their own part of the node's share; the rest holds the
+/// worst case of `C` connections (one descriptor each) with `S = 2C` outbound sockets: `3C`.
 pub fn split(limit: u64) -> FdBudget {
     let reserve = RESERVE.min(limit / 2);
     let usable = limit - reserve;
     let web = usable / WEBSITE_SHARE;
     let node = usable - web;
-    let connections = (node / (PER_CONNECTION + 1)).max(1);
+    let pipes = node / PIPE_SHARE / PER_PIPE;
+    let connections = ((node - pipes * PER_PIPE) / PER_CONNECTION).max(1);
     let sockets = 2 * connections;
     let to_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     FdBudget {
         limit,
         node_connections: to_usize(connections),
         node_sockets: to_usize(sockets),
+        node_pipes: to_usize(pipes),
         user_sockets: (to_usize(sockets) / USER_SHARE).max(1),
         source_connections: (to_usize(connections) / SOURCE_SHARE).max(1),
         web_connections: to_usize(web.max(1)),
@@ -80,12 +89,13 @@ impl FdBudget {
     pub fn describe(&self) -> String {
         format!(
             "descriptors: limit {}; node up to {} connections ({} per address) and {} outbound \
-             sockets ({} per user); website {} connections; {} reserved",
+             sockets ({} per user), {} splice pipes; website {} connections; {} reserved",
             self.limit,
             self.node_connections,
             self.source_connections,
             self.node_sockets,
             self.user_sockets,
+            self.node_pipes,
             self.web_connections,
             self.reserve
         )
@@ -100,8 +110,8 @@ mod tests {
     fn every_share_fits_in_the_limit_at_worst() {
         for limit in [64, 1024, 2048, 20_000, 1_048_576] {
             let b = split(limit);
-            let node_worst = b.node_connections as u64 * PER_CONNECTION
-                + (b.node_sockets - b.node_connections) as u64;
+            let node_worst =
+                (b.node_connections + b.node_sockets) as u64 + b.node_pipes as u64 * PER_PIPE;
             let total = node_worst + b.web_connections as u64 + b.reserve;
             assert!(total <= limit, "{limit}: {b:?} needs {total}");
             assert!(
@@ -120,10 +130,12 @@ mod tests {
         let b = split(2048);
         assert_eq!(b.reserve, 256);
         assert_eq!(b.web_connections, 224);
-        assert_eq!(b.node_connections, 224);
-        assert_eq!(b.node_sockets, 448);
-        assert_eq!(b.user_sockets, 56);
-        assert_eq!(b.source_connections, 56);
+        // The node's 1568: a quarter for 196 pipes, then 392 connections with 784 sockets.
+        assert_eq!(b.node_pipes, 196);
+        assert_eq!(b.node_connections, 392);
+        assert_eq!(b.node_sockets, 784);
+        assert_eq!(b.user_sockets, 98);
+        assert_eq!(b.source_connections, 98);
     }
 
     #[test]

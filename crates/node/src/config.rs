@@ -17,6 +17,9 @@ pub const DEFAULT_MAX_MUX_SESSIONS: usize = 128;
 pub const DEFAULT_MAX_SOCKETS_PER_USER: usize = 512;
 /// Most outbound sockets of the whole node.
 pub const DEFAULT_MAX_SOCKETS: usize = 20_000;
+/// Most pipes (two descriptors each) for Vision's direct copy, node-wide; a relay without one
+/// copies through its buffer instead.
+pub const DEFAULT_MAX_PIPES: usize = 4_096;
 /// Most simultaneous connections from one client address (IPv4, or IPv6 /64).
 pub const DEFAULT_MAX_CONNECTIONS_PER_SOURCE: usize = 256;
 /// Most simultaneous unfinished handshakes from one client address.
@@ -84,6 +87,9 @@ pub struct NodeConfig {
     pub max_sockets_per_user: usize,
     /// Most outbound sockets of the whole node.
     pub max_sockets: usize,
+    /// Most pipes for Vision's direct copy (splice), node-wide; beyond it relays copy through
+    /// their buffers.
+    pub max_pipes: usize,
     /// Most simultaneous connections from one client address (IPv4, or IPv6 /64).
     pub max_connections_per_source: usize,
     /// Most simultaneous unfinished handshakes from one client address.
@@ -115,6 +121,7 @@ impl NodeConfig {
             max_mux_sessions: DEFAULT_MAX_MUX_SESSIONS,
             max_sockets_per_user: DEFAULT_MAX_SOCKETS_PER_USER,
             max_sockets: DEFAULT_MAX_SOCKETS,
+            max_pipes: DEFAULT_MAX_PIPES,
             max_connections_per_source: DEFAULT_MAX_CONNECTIONS_PER_SOURCE,
             max_handshakes_per_source: DEFAULT_MAX_HANDSHAKES_PER_SOURCE,
             max_connects_in_flight: DEFAULT_MAX_CONNECTS_IN_FLIGHT,

@@ -12,10 +12,14 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+#[cfg(target_os = "linux")]
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 
 use crate::metrics::Metrics;
@@ -79,10 +83,12 @@ struct Half {
 enum SpliceState {
     /// This relay copies through userspace only.
     Off,
-    /// Spliced once both ends expose their raw sockets.
-    Allowed,
+    /// Spliced once both ends expose their raw sockets and the node's pipe budget has a pipe
+    /// to spare (each takes two descriptors).
+    Allowed(Arc<Semaphore>),
+    /// Splicing through a pipe, which holds its place in the budget until the relay ends.
     #[cfg(target_os = "linux")]
-    On(Pipe),
+    On(Pipe, OwnedSemaphorePermit),
 }
 
 impl Half {
@@ -123,19 +129,23 @@ impl Half {
         ) else {
             return Poll::Ready(Ok(false));
         };
-        if matches!(self.splice, SpliceState::Allowed) {
-            // Without a pipe (out of descriptors) the buffer still works.
-            self.splice = match Pipe::new() {
-                Ok(pipe) => SpliceState::On(pipe),
+        if let SpliceState::Allowed(pipes) = &self.splice {
+            // Without a pipe (the budget is spent, or the process is out of descriptors) the
+            // buffer still works.
+            self.splice = match pipes.clone().try_acquire_owned() {
+                Ok(permit) => match Pipe::new() {
+                    Ok(pipe) => SpliceState::On(pipe, permit),
+                    Err(_) => SpliceState::Off,
+                },
                 Err(_) => SpliceState::Off,
             };
         }
-        if !matches!(self.splice, SpliceState::On(_)) {
+        if !matches!(self.splice, SpliceState::On(..)) {
             return Poll::Ready(Ok(false));
         }
         // The buffer is empty here (everything read was written): an idle pool needs it more.
         self.release();
-        let SpliceState::On(pipe) = &mut self.splice else {
+        let SpliceState::On(pipe, _) = &mut self.splice else {
             return Poll::Ready(Ok(false));
         };
         let mut n = 0;
@@ -294,11 +304,12 @@ where
     }
 
     /// Lets each direction use splice(2) once both its ends are raw sockets with nothing
-    /// buffered above them (Vision's direct copy); a no-op off Linux.
-    pub(crate) fn with_splice(mut self) -> Self {
+    /// buffered above them (Vision's direct copy) and `pipes` has a pipe to spare; a no-op off
+    /// Linux.
+    pub(crate) fn with_splice(mut self, pipes: &Arc<Semaphore>) -> Self {
         if cfg!(target_os = "linux") {
-            self.up.splice = SpliceState::Allowed;
-            self.down.splice = SpliceState::Allowed;
+            self.up.splice = SpliceState::Allowed(pipes.clone());
+            self.down.splice = SpliceState::Allowed(pipes.clone());
         }
         self
     }
@@ -457,6 +468,20 @@ mod tests {
         tokio::net::TcpStream,
         tokio::task::JoinHandle<(io::Result<RelayEnd>, crate::MetricsSnapshot)>,
     ) {
+        spliced_relay_with_pipes(up_initial, idle, Arc::new(Semaphore::new(2))).await
+    }
+
+    /// [`spliced_relay`] whose pipes come from `pipes`.
+    #[cfg(target_os = "linux")]
+    async fn spliced_relay_with_pipes(
+        up_initial: Vec<u8>,
+        idle: Duration,
+        pipes: Arc<Semaphore>,
+    ) -> (
+        tokio::net::TcpStream,
+        tokio::net::TcpStream,
+        tokio::task::JoinHandle<(io::Result<RelayEnd>, crate::MetricsSnapshot)>,
+    ) {
         let (client, mut client_side) = socket_pair().await;
         let (mut remote_side, remote) = socket_pair().await;
         let relay = tokio::spawn(async move {
@@ -469,7 +494,7 @@ mod tests {
                 idle,
                 &metrics,
             )
-            .with_splice()
+            .with_splice(&pipes)
             .await;
             (end, metrics.snapshot())
         });
@@ -512,6 +537,44 @@ mod tests {
         assert_eq!(snap.bytes_down, down.len() as u64);
         // Only the early bytes went through the buffer.
         assert_eq!(snap.vision_splice_bytes, (up.len() + down.len()) as u64);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn without_a_pipe_to_spare_a_direction_copies_through_the_buffer_and_the_pipe_is_given_back(
+    ) {
+        let pipes = Arc::new(Semaphore::new(1));
+        let (mut client, mut remote, relay) =
+            spliced_relay_with_pipes(Vec::new(), Duration::from_secs(5), pipes.clone()).await;
+        let up: Vec<u8> = (0..500_000u32).map(|i| (i % 251) as u8).collect();
+        let down: Vec<u8> = (0..300_000u32).map(|i| (i % 239) as u8).collect();
+        let (got_up, got_down) = tokio::join!(
+            async {
+                client.write_all(&up).await.unwrap();
+                client.shutdown().await.unwrap();
+                let mut got = Vec::new();
+                client.read_to_end(&mut got).await.unwrap();
+                got
+            },
+            async {
+                remote.write_all(&down).await.unwrap();
+                remote.shutdown().await.unwrap();
+                let mut got = Vec::new();
+                remote.read_to_end(&mut got).await.unwrap();
+                got
+            }
+        );
+        assert!(got_up == down && got_down == up, "bytes differ");
+        let (end, snap) = relay.await.unwrap();
+        assert_eq!(end.unwrap(), RelayEnd::Finished);
+        // One direction had the only pipe; the other went through the buffer.
+        assert!(snap.vision_splice_bytes > 0);
+        assert!(snap.vision_splice_bytes < (up.len() + down.len()) as u64);
+        assert_eq!(
+            pipes.available_permits(),
+            1,
+            "the pipe is back in the budget"
+        );
     }
 
     #[cfg(target_os = "linux")]

@@ -54,6 +54,9 @@ pub(crate) struct Shared {
     pub(crate) sources: Arc<SourceTable>,
     /// Outbound connects under way, node-wide.
     pub(crate) connects: Arc<Semaphore>,
+    /// Pipes for Vision's direct copy (two descriptors each); without one a relay copies
+    /// through its buffer.
+    pub(crate) pipes: Arc<Semaphore>,
 }
 
 impl Shared {
@@ -138,6 +141,7 @@ impl Node {
                     config.max_handshakes_per_source,
                 ),
                 connects: Arc::new(Semaphore::new(config.max_connects_in_flight)),
+                pipes: Arc::new(Semaphore::new(config.max_pipes)),
                 config,
                 access,
                 metrics: Arc::new(Metrics::default()),

@@ -216,7 +216,7 @@ where
                     idle,
                     &shared.metrics,
                 )
-                .with_splice()
+                .with_splice(&shared.pipes)
                 .await?;
                 return Ok(());
             }
