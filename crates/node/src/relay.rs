@@ -88,7 +88,10 @@ enum SpliceState {
     Allowed(Arc<Semaphore>),
     /// Splicing through a pipe, which holds its place in the budget until the relay ends.
     #[cfg(target_os = "linux")]
-    On(Pipe, OwnedSemaphorePermit),
+    On {
+        pipe: Pipe,
+        _place: OwnedSemaphorePermit,
+    },
 }
 
 impl Half {
@@ -134,18 +137,21 @@ impl Half {
             // buffer still works.
             self.splice = match pipes.clone().try_acquire_owned() {
                 Ok(permit) => match Pipe::new() {
-                    Ok(pipe) => SpliceState::On(pipe, permit),
+                    Ok(pipe) => SpliceState::On {
+                        pipe,
+                        _place: permit,
+                    },
                     Err(_) => SpliceState::Off,
                 },
                 Err(_) => SpliceState::Off,
             };
         }
-        if !matches!(self.splice, SpliceState::On(..)) {
+        if !matches!(self.splice, SpliceState::On { .. }) {
             return Poll::Ready(Ok(false));
         }
         // The buffer is empty here (everything read was written): an idle pool needs it more.
         self.release();
-        let SpliceState::On(pipe, _) = &mut self.splice else {
+        let SpliceState::On { pipe, .. } = &mut self.splice else {
             return Poll::Ready(Ok(false));
         };
         let mut n = 0;
