@@ -18,6 +18,7 @@ pub struct AdminState {
     pub token: Arc<String>,
     pub store: store::Store,
     pub node_metrics: Option<Arc<node::Metrics>>,
+    pub bot_metrics: Option<bot::BotMetrics>,
 }
 
 pub fn router(state: AdminState) -> Router {
@@ -66,6 +67,26 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
             tracing::warn!(error = %e, "admin metrics: cannot read the store");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
+    }
+    if let Some(b) = &state.bot_metrics {
+        counter(
+            "bot_unreadable_updates_total",
+            "counter",
+            "Telegram updates skipped because the Bot API library could not read them.",
+            b.unreadable_updates(),
+        );
+        counter(
+            "bot_shed_updates_total",
+            "counter",
+            "Telegram updates dropped because their sender's queue was full.",
+            b.shed_updates(),
+        );
+        counter(
+            "bot_updates_in_flight",
+            "gauge",
+            "Telegram updates accepted and still being handled.",
+            b.updates_in_flight(),
+        );
     }
     if let Some(m) = &state.node_metrics {
         let m = m.snapshot();

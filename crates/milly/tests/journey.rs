@@ -123,8 +123,12 @@ async fn a_person_goes_from_the_bot_to_a_working_connection() {
     let _serve = home.serve().await.unwrap();
     tg.wait_for(|c| c.method == "setMyCommands").await;
 
-    // /start, then "I agree": the account exists from that moment.
+    // An update the Bot API library cannot read first: skipped, counted, and nothing behind it
+    // waits.
     let alice = tg.user(ALICE, "Alice", Some("en"));
+    tg.inject_unparseable(&alice);
+
+    // /start, then "I agree": the account exists from that moment.
     tg.send_text(&alice, "/start");
     screen_where(&tg, ALICE, |m| {
         m.buttons().iter().any(|b| b.starts_with("agree:"))
@@ -202,6 +206,34 @@ async fn a_person_goes_from_the_bot_to_a_working_connection() {
     let (head, body) = get(home.web_addr(), path, FIREFOX).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(body.contains("Download my data"), "{body}");
+
+    // The operator sees the skipped update in /admin/metrics, as a count only.
+    let token = std::fs::read_to_string(home.dir().join("milly-data/admin-token")).unwrap();
+    let metrics = admin_metrics(home.web_addr(), token.trim()).await;
+    assert!(
+        metrics.contains("\nmilly_bot_unreadable_updates_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\nmilly_bot_shed_updates_total 0\n"),
+        "{metrics}"
+    );
+}
+
+/// `GET /admin/metrics` with the operator's token: the body.
+async fn admin_metrics(addr: std::net::SocketAddr, token: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "GET /admin/metrics HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body.to_owned()
 }
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";

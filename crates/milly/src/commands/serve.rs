@@ -114,6 +114,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         token: Arc::new(admin_token),
         store: app.store().clone(),
         node_metrics,
+        bot_metrics: bot_options.as_ref().map(|o| o.metrics.clone()),
     });
     // The admin routes get the site's headers and error pages, so probes see one website.
     let mut router = web::router_with(site, admin);
