@@ -9,6 +9,9 @@ mod checks;
 #[path = "../../../fuzz/checks/corpus.rs"]
 mod corpus;
 
+#[path = "../../../fuzz/checks/edits.rs"]
+mod edits;
+
 #[test]
 fn the_reality_acceptor_checks_hold_on_the_committed_corpus() {
     for (name, bytes) in corpus::corpus("reality_acceptor") {
@@ -44,39 +47,13 @@ fn the_seeds_reach_the_handshake_and_the_record_layer() {
     );
 }
 
-/// A corpus file after one random edit: cut, a byte changed, or bytes inserted.
-fn edited() -> impl Strategy<Value = Vec<u8>> {
-    let files: Vec<Vec<u8>> = corpus::corpus("reality_acceptor")
-        .into_iter()
-        .map(|(_, b)| b)
-        .collect();
-    (
-        proptest::sample::select(files),
-        any::<prop::sample::Index>(),
-        any::<u8>(),
-        0u8..3,
-    )
-        .prop_map(|(mut bytes, at, byte, edit)| {
-            if bytes.is_empty() {
-                return bytes;
-            }
-            let i = at.index(bytes.len());
-            match edit {
-                0 => bytes.truncate(i),
-                1 => bytes[i] = byte,
-                _ => bytes.splice(i..i, [byte; 3]).for_each(drop),
-            }
-            bytes
-        })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(150))]
 
     #[test]
     fn the_reality_acceptor_fuzz_checks_hold_on_stable(input in prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..400),
-        edited(),
+        edits::edited("reality_acceptor"),
     ]) {
         checks::run(&input);
     }
