@@ -9,6 +9,7 @@ mod secret;
 mod template;
 mod validate;
 
+pub use domain::DatabaseUrl;
 pub use load::{load, ConfigError, ConfigSource, Loaded};
 pub use model::*;
 pub use price::Rubles;

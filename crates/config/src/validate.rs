@@ -369,7 +369,7 @@ mod tests {
 
     fn ok() -> Config {
         let mut c = Config::default();
-        c.database.url = crate::DatabaseUrl("sqlite://x.db".into());
+        c.database.url = crate::DatabaseUrl::new("sqlite://x.db");
         c
     }
 

@@ -3,6 +3,7 @@
 
 mod access;
 mod account_link;
+mod database_url;
 mod ids;
 pub mod inventory;
 mod link;
@@ -16,6 +17,7 @@ mod user;
 
 pub use access::{has_access, AccessDenied};
 pub use account_link::{AccountLinkHash, AccountLinkToken, ACCOUNT_LINK_LIFETIME_MINUTES};
+pub use database_url::{mask_database_url, DatabaseUrl};
 pub use ids::{
     InvalidId, PaymentId, ReturnToken, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid,
 };

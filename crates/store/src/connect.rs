@@ -215,10 +215,10 @@ impl Target {
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let parsed = url::Url::parse(url).map_err(|err| StoreError::InvalidUrl {
-                url: mask_unparsable(url),
+                url: domain::mask_database_url(url),
                 reason: err.to_string(),
             })?;
-            let masked = mask_password(&parsed);
+            let masked = domain::mask_database_url(url);
             if parsed.host_str().is_none_or(str::is_empty) {
                 return Err(StoreError::InvalidUrl {
                     url: masked,
@@ -233,7 +233,7 @@ impl Target {
             });
         }
         Err(StoreError::InvalidUrl {
-            url: mask_unparsable(url),
+            url: domain::mask_database_url(url),
             reason: "use sqlite:PATH or postgres://USER@HOST/DB".into(),
         })
     }
@@ -293,30 +293,6 @@ fn create_parent_dir(path: &str) -> Result<(), String> {
         Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::create_dir_all(dir)
             .map_err(|err| format!("cannot create directory {}: {err}", dir.display())),
         _ => Ok(()),
-    }
-}
-
-fn mask_password(url: &url::Url) -> String {
-    let mut masked = url.clone();
-    if masked.password().is_some() {
-        // Setting a password only fails on URLs that cannot have one, and this one had one.
-        let _ = masked.set_password(Some("***"));
-    }
-    // Query parameters (e.g. `password=`) may hold secrets too.
-    if masked.query().is_some() {
-        masked.set_query(Some("***"));
-    }
-    masked.to_string()
-}
-
-/// A URL we could not parse may still hold a password: keep only its scheme.
-fn mask_unparsable(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, _)) => format!("{scheme}://***"),
-        None => match url.split_once(':') {
-            Some((scheme, _)) if !scheme.contains('@') => format!("{scheme}:***"),
-            _ => "***".into(),
-        },
     }
 }
 
