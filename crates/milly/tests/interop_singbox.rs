@@ -9,8 +9,7 @@ use std::time::Duration;
 use client::ClientLink;
 use testkit::interop::{self, STRANGER};
 use testkit::singbox::{ClientOptions, PacketEncoding};
-use testkit::traffic;
-use testkit::{probe, with_user, EchoMode, Node, Peer, PeerKind, TcpEcho, UdpEcho};
+use testkit::{probe, with_user, EchoMode, Node, Peer, PeerKind, TcpEcho};
 
 const PROBE_WAIT: Duration = Duration::from_secs(5);
 
@@ -44,13 +43,7 @@ async fn a_user_sends_udp_datagrams_as_xudp_and_as_plain_vless_udp() {
     };
     let node = Node::start("").await.unwrap();
     let link = node.add_user(1002).await.unwrap();
-    let echo = UdpEcho::start().await.unwrap();
-    for encoding in [PacketEncoding::Xudp, PacketEncoding::Plain] {
-        let client = sing_box(&bin, &link, encoding).await;
-        traffic::udp_roundtrips(client.addr(), echo.addr(), traffic::UDP_SIZES)
-            .await
-            .unwrap_or_else(|e| panic!("{encoding:?}: {e}"));
-    }
+    interop::udp_checks(PeerKind::SingBox, &bin, &link).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

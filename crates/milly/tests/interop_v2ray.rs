@@ -8,8 +8,7 @@ use std::path::Path;
 use client::ClientLink;
 use testkit::interop::{self, STRANGER};
 use testkit::singbox::ClientOptions;
-use testkit::traffic;
-use testkit::{with_user, EchoMode, Node, Peer, PeerKind, TcpEcho, UdpEcho};
+use testkit::{with_user, EchoMode, Node, Peer, PeerKind, TcpEcho};
 
 async fn v2ray(bin: &Path, link: &ClientLink) -> Peer {
     Peer::client(PeerKind::V2Ray, bin, link, &ClientOptions::default())
@@ -37,12 +36,7 @@ async fn a_user_sends_udp_datagrams_as_plain_vless_udp() {
     };
     let node = Node::start("").await.unwrap();
     let link = node.add_user(2002).await.unwrap();
-    let client = v2ray(&bin, &link).await;
-    let echo = UdpEcho::start().await.unwrap();
-    let sizes = traffic::udp_sizes_for(PeerKind::V2Ray);
-    traffic::udp_roundtrips(client.addr(), echo.addr(), &sizes)
-        .await
-        .unwrap();
+    interop::udp_checks(PeerKind::V2Ray, &bin, &link).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

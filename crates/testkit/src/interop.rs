@@ -1,15 +1,18 @@
 //! The checks every third-party client (sing-box, v2ray) runs through a VLESS server, written
-//! once: byte-exact TCP both ways with the half-close, a stranger's id reaching nothing, and a
-//! user blocked mid-connection cut within a second while others keep theirs.
+//! once: byte-exact TCP both ways with the half-close, UDP datagrams of every size, a stranger's
+//! id reaching nothing, and a user blocked mid-connection cut within a second while others keep
+//! theirs.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::echo::{EchoMode, TcpEcho};
+use client::ClientLink;
+
+use crate::echo::{EchoMode, TcpEcho, UdpEcho};
 use crate::milly::Node;
 use crate::peer::{Peer, PeerKind};
-use crate::singbox::ClientOptions;
+use crate::singbox::{ClientOptions, PacketEncoding};
 use crate::socks;
 use crate::traffic::{self, TrafficError};
 
@@ -35,6 +38,29 @@ pub async fn tcp_checks(kind: PeerKind, socks: SocketAddr) -> TcpEcho {
         .await
         .unwrap_or_else(|e| panic!("{} after EOF: {e}", kind.name()));
     echo
+}
+
+/// Datagrams of every size the `kind` client relays whole, through a client for `link`, to a
+/// UDP echo and back unchanged: for sing-box both as XUDP and as plain VLESS UDP, for the others
+/// the way they carry UDP on their own.
+pub async fn udp_checks(kind: PeerKind, bin: &Path, link: &ClientLink) {
+    let encodings: &[PacketEncoding] = match kind {
+        PeerKind::SingBox => &[PacketEncoding::Xudp, PacketEncoding::Plain],
+        PeerKind::V2Ray | PeerKind::Xray => &[PacketEncoding::Xudp],
+    };
+    let echo = UdpEcho::start().await.expect("an echo");
+    for &packet_encoding in encodings {
+        let options = ClientOptions {
+            packet_encoding,
+            ..Default::default()
+        };
+        let client = Peer::client(kind, bin, link, &options)
+            .await
+            .expect("a client");
+        traffic::udp_roundtrips(client.addr(), echo.addr(), &traffic::udp_sizes_for(kind))
+            .await
+            .unwrap_or_else(|e| panic!("{} {packet_encoding:?}: {e}", kind.name()));
+    }
 }
 
 /// A `kind` client whose id the server does not know reaches nothing: no bytes come back and

@@ -10,7 +10,7 @@ use client::ClientLink;
 use testkit::interop::{self, STRANGER};
 use testkit::singbox::{self, ClientOptions, PacketEncoding};
 use testkit::traffic::{self, TrafficError};
-use testkit::{free_tcp_addr, with_user, EchoMode, Peer, PeerKind, TcpEcho, UdpEcho};
+use testkit::{free_tcp_addr, with_user, EchoMode, Peer, PeerKind, TcpEcho};
 
 const USER: &str = "b831381d-6324-4d53-ad4f-8cda48b30811";
 
@@ -74,13 +74,7 @@ async fn sing_box_client_moves_udp_datagrams_as_xudp_and_as_plain_vless_udp() {
         return;
     };
     let server = reference_server(&bin).await;
-    let echo = UdpEcho::start().await.unwrap();
-    for encoding in [PacketEncoding::Xudp, PacketEncoding::Plain] {
-        let client = sing_box_client(&bin, &server.link, encoding).await;
-        traffic::udp_roundtrips(client.addr(), echo.addr(), traffic::UDP_SIZES)
-            .await
-            .unwrap_or_else(|e| panic!("{encoding:?}: {e}"));
-    }
+    interop::udp_checks(PeerKind::SingBox, &bin, &server.link).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,12 +99,7 @@ async fn v2ray_client_moves_udp_datagrams_through_a_sing_box_server() {
         return;
     };
     let server = reference_server(&sing_box).await;
-    let client = v2ray_client(&v2ray, &server.link).await;
-    let echo = UdpEcho::start().await.unwrap();
-    let sizes = traffic::udp_sizes_for(PeerKind::V2Ray);
-    traffic::udp_roundtrips(client.addr(), echo.addr(), &sizes)
-        .await
-        .unwrap();
+    interop::udp_checks(PeerKind::V2Ray, &v2ray, &server.link).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
