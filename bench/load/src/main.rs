@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
 use testkit::singbox::{self, ClientOptions};
-use testkit::{socks, EchoMode, TcpEcho, VlessLink};
+use testkit::{socks, EchoMode, TcpEcho};
 
 /// Idle connections opened at once; more only queues inside the client.
 const OPEN_BATCH: usize = 256;
@@ -99,12 +99,12 @@ async fn run(command: Command) -> Result<(), Error> {
             socks,
             forward,
         } => {
-            let link = VlessLink::parse(&link)?;
+            let link = client::ClientLink::parse(&link)?;
             let options = ClientOptions {
                 forwards: forward,
                 ..Default::default()
             };
-            println!("{}", singbox::client_config(&link, socks, &options)?);
+            println!("{}", singbox::client_config(&link, socks, &options));
         }
         Command::ServerConfig { listen, user, dir } => {
             let (cert, key) = testkit::tls::write_self_signed(&dir, &["localhost"])?;

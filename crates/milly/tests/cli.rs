@@ -2,11 +2,12 @@
 //! user on SQLite and PostgreSQL, and clear one-line errors for bad configurations.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use testkit::free_port;
+use testkit::http;
+use testkit::milly::cli::{ok, ports_env, run};
+use testkit::milly::Serve;
 use time::OffsetDateTime;
 
 #[test]
@@ -14,27 +15,25 @@ fn serve_with_no_config_starts_on_embedded_defaults_and_serves_the_website() {
     let dir = tempfile::tempdir().unwrap();
     let (env, web, _) = ports_env();
     let mut serve = Serve::start(dir.path(), &[], &env, "website:");
-    let (status, body) = http_get(web, "/");
+    let (status, body) = http::get(web, "/").unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("milly"), "home page: {body}");
     assert!(
         dir.path().join("milly-data/milly.db").exists(),
         "SQLite file in ./milly-data"
     );
+    let lines = serve.lines();
     assert!(
-        serve
-            .stdout_lines
-            .iter()
-            .any(|l| l.contains("embedded defaults")),
-        "{:?}",
-        serve.stdout_lines
+        lines.iter().any(|l| l.contains("embedded defaults")),
+        "{lines:?}"
     );
 
     // The admin surface is invisible without the generated token, and works with it.
-    assert_eq!(http_get(web, "/admin/metrics").0, 404);
+    assert_eq!(http::get(web, "/admin/metrics").unwrap().0, 404);
     let token = std::fs::read_to_string(dir.path().join("milly-data/admin-token")).unwrap();
     let bearer = format!("Bearer {}", token.trim());
-    let (status, body) = http_get_with(web, "/admin/metrics", &[("Authorization", &bearer)]);
+    let (status, body) =
+        http::get_with(web, "/admin/metrics", &[("Authorization", &bearer)]).unwrap();
     assert_eq!(status, 200);
     assert!(
         body.contains("milly_users 0") && body.contains("milly_node_connections_accepted_total"),
@@ -80,7 +79,7 @@ fn init_writes_a_config_once_and_serve_runs_with_it() {
 
     let (env, web, _) = ports_env();
     let mut serve = Serve::start(dir.path(), &["--config", config], &env, "website:");
-    assert_eq!(http_get(web, "/healthz").0, 200);
+    assert_eq!(http::get(web, "/healthz").unwrap().0, 200);
     // A new operator gets a REALITY node: the link carries its key, short id and Vision.
     let added = ok(
         dir.path(),

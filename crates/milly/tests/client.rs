@@ -4,23 +4,18 @@
 //! else's id gets the website instead.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use client::ClientLink;
 use testkit::traffic::{self, random_bytes};
-use testkit::{free_tcp_addr, wait_admitted, EchoMode, MillyHome, Process, TcpEcho, VlessLink};
+use testkit::{free_tcp_addr, user_uuid, wait_admitted, EchoMode, MillyHome, Process, TcpEcho};
 use tokio::io::AsyncReadExt;
 
 const MIB: usize = 1024 * 1024;
 /// A user id no one was given.
 const STRANGER: &str = "0e0e0e0e-0000-4000-8000-0e0e0e0e0e0e";
 const ADMIT_DEADLINE: Duration = Duration::from_secs(10);
-const START_TIMEOUT: Duration = Duration::from_secs(20);
 const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn milly_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
-}
 
 /// A TLS node with a self-signed certificate, one user, and the raw link `milly user add` printed.
 struct Node {
@@ -30,18 +25,10 @@ struct Node {
 }
 
 async fn node_with_a_user() -> Node {
-    let home = MillyHome::new(&milly_bin(), "").unwrap();
+    let home = MillyHome::new("").unwrap();
     let serve = home.serve().await.unwrap();
-    let out = home
-        .run(&["user", "add", "--telegram-id", "3001", "--days", "30"])
-        .unwrap();
-    let link = out
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("vless://"))
-        .unwrap()
-        .to_owned();
-    let parsed = VlessLink::parse(&link).unwrap();
+    let link = home.add_user_printed(3001, 30).unwrap();
+    let parsed = ClientLink::parse(&link).unwrap();
     wait_admitted(home.node_addr(), &parsed, ADMIT_DEADLINE)
         .await
         .unwrap();
@@ -52,34 +39,17 @@ async fn node_with_a_user() -> Node {
     }
 }
 
-/// `milly client --link LINK ARGS...` as a person runs it, ready once it printed `ready`
-/// listeners. Readiness is read from its output, not probed, so every connection it counts is
-/// one this test made.
+/// `milly client --link LINK ARGS...` next to the node, ready once it printed `ready`
+/// listeners.
 async fn milly_client(node: &Node, link: &str, args: &[String], ready: usize) -> Process {
-    let mut all = vec!["client".to_owned(), "--link".to_owned(), link.to_owned()];
-    all.extend_from_slice(args);
-    let mut process =
-        Process::spawn("milly-client", &milly_bin(), &all, &[], node.home.dir()).unwrap();
-    let start = Instant::now();
-    while process.log().matches(" listening on ").count() < ready {
-        assert!(
-            start.elapsed() < START_TIMEOUT && process.exit_status().is_none(),
-            "milly client did not start; log:\n{}",
-            process.log()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    process
+    testkit::milly::client(node.home.dir(), link, args, ready)
+        .await
+        .unwrap()
 }
 
 /// Sends SIGTERM to a process this test started and expects a clean exit.
 async fn terminate(process: &mut Process) {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &process.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = process.wait_exit(EXIT_TIMEOUT).await;
+    let exit = process.terminate(EXIT_TIMEOUT).await;
     assert!(
         exit.is_some_and(|s| s.success()),
         "exit {exit:?}; log:\n{}",
@@ -114,7 +84,7 @@ async fn a_user_moves_tcp_byte_exact_both_ways_through_the_socks_port() {
         "{log}"
     );
     assert!(log.contains("9 accepted, 0 failed"), "{log}");
-    let user_id = VlessLink::parse(&node.link).unwrap().user_id;
+    let user_id = user_uuid(&ClientLink::parse(&node.link).unwrap());
     assert!(!log.contains(&user_id), "the client printed the user id");
     assert!(
         !log.contains(&echo.addr().to_string()),
@@ -159,7 +129,7 @@ async fn forwarded_ports_carry_each_connection_to_their_destination() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_with_an_unknown_id_reaches_the_website_and_no_destination() {
     let node = node_with_a_user().await;
-    let user_id = VlessLink::parse(&node.link).unwrap().user_id;
+    let user_id = user_uuid(&ClientLink::parse(&node.link).unwrap());
     let stranger = node.link.replace(&user_id, STRANGER);
     let socks = free_tcp_addr();
     let mut client =
@@ -190,7 +160,7 @@ async fn a_link_with_an_unknown_id_reaches_the_website_and_no_destination() {
 
 #[test]
 fn a_link_milly_would_never_print_is_refused_in_one_line() {
-    let out = std::process::Command::new(milly_bin())
+    let out = std::process::Command::new(testkit::milly::binary())
         .args([
             "client",
             "--link",
@@ -211,17 +181,9 @@ async fn the_reality_link_milly_prints_works_with_milly_client_including_vision_
     let private = reality::encode_key(&[0x52; 32]);
     let config =
         testkit::milly::reality_config(&private, "6ba85179e30d4fc2", DEST_NAME, dest.addr());
-    let home = MillyHome::new(&milly_bin(), &config).unwrap();
+    let home = MillyHome::new(&config).unwrap();
     let serve = home.serve().await.unwrap();
-    let out = home
-        .run(&["user", "add", "--telegram-id", "3002", "--days", "30"])
-        .unwrap();
-    let link = out
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("vless://"))
-        .unwrap()
-        .to_owned();
+    let link = home.add_user_printed(3002, 30).unwrap();
     assert!(
         link.contains("security=reality") && link.contains("flow=xtls-rprx-vision"),
         "{link}"

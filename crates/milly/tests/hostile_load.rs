@@ -8,14 +8,12 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
-use testkit::link::uuid_bytes;
 use testkit::milly::SERVE_TIMEOUT;
 use testkit::{probe, wait_admitted, EchoMode, MillyHome, Process, TcpEcho};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -43,10 +41,6 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(3);
 /// Descriptors the process may keep above its starting count once the attackers are gone.
 const SETTLED_MARGIN: usize = 64;
 const SETTLE_DEADLINE: Duration = Duration::from_secs(40);
-
-fn milly_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
-}
 
 /// `milly serve` started through `sh` with `ulimit -n`, so its hard limit is [`FD_LIMIT`] too.
 async fn serve_limited(home: &MillyHome) -> Process {
@@ -209,11 +203,10 @@ async fn victim_carries(node: SocketAddr, name: &str, user: &[u8; 16], echo: Soc
 
 /// `milly_node_budget_refusals_total` per reason, from `/admin/metrics`.
 async fn budget_refusals(home: &MillyHome) -> Vec<(String, u64)> {
-    let token = std::fs::read_to_string(home.dir().join("milly-data/admin-token")).unwrap();
+    let token = home.admin_token().unwrap();
     let request = format!(
-        "GET /admin/metrics HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {}\r\n\
-         Connection: close\r\n\r\n",
-        token.trim()
+        "GET /admin/metrics HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Connection: close\r\n\r\n"
     );
     let answer = probe::tcp(home.web_addr(), request.as_bytes(), ANSWER_WITHIN)
         .await
@@ -230,7 +223,7 @@ async fn budget_refusals(home: &MillyHome) -> Vec<(String, u64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_flooding_user_and_a_half_open_flood_leave_the_website_and_other_users_working() {
-    let home = MillyHome::new(&milly_bin(), "").unwrap();
+    let home = MillyHome::new("").unwrap();
     let serve = serve_limited(&home).await;
     let pid = serve.id();
     let node = home.node_addr();
@@ -241,9 +234,9 @@ async fn a_flooding_user_and_a_half_open_flood_leave_the_website_and_other_users
             .await
             .unwrap();
     }
-    let attacker = uuid_bytes(&attacker_link.user_id).unwrap();
-    let victim = uuid_bytes(&victim_link.user_id).unwrap();
-    let name = victim_link.server_name().to_owned();
+    let attacker = attacker_link.user_id;
+    let victim = victim_link.user_id;
+    let name = victim_link.server_name.clone();
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let SocketAddr::V4(echo_addr) = echo.addr() else {
         panic!("the echo listens on IPv4")

@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use testkit::{MillyHome, Process};
@@ -20,10 +19,6 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(2);
 const SLACK: Duration = Duration::from_secs(5);
 const SLOWLORIS: usize = 300;
 const HALF_A_HEADER: &[u8] = b"GET / HTTP/1.1\r\nHost: milly.test\r\nUser-Agent: slow";
-
-fn milly_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
-}
 
 /// `milly serve` with the website only, a 2 s header read timeout, a long idle timeout (so it is
 /// the header timeout that acts) and `max_connections`.
@@ -124,7 +119,7 @@ fn closed(s: &TcpStream) -> bool {
 
 #[tokio::test]
 async fn a_slowloris_is_dropped_within_the_header_read_timeout_while_healthz_answers() {
-    let home = MillyHome::new(&milly_bin(), "").unwrap();
+    let home = MillyHome::new("").unwrap();
     let _milly = serve(&home, 1024).await;
     let web = home.web_addr();
 
@@ -176,7 +171,7 @@ async fn a_slowloris_is_dropped_within_the_header_read_timeout_while_healthz_ans
 #[tokio::test]
 async fn more_holders_than_the_connection_cap_only_delay_healthz_until_they_are_dropped() {
     const CAP: usize = 40;
-    let home = MillyHome::new(&milly_bin(), "").unwrap();
+    let home = MillyHome::new("").unwrap();
     let _milly = serve(&home, CAP).await;
     let web = home.web_addr();
 
@@ -204,7 +199,7 @@ const SUB_BURST: u16 = 30;
 
 #[tokio::test]
 async fn through_the_proxy_intake_each_stranger_has_its_own_sub_bucket() {
-    let home = MillyHome::new(&milly_bin(), "").unwrap();
+    let home = MillyHome::new("").unwrap();
     let milly = serve(&home, 1024).await;
     let proxied = proxied_addr(&milly);
     assert!(

@@ -7,16 +7,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use client::{ClientLink, Security};
 use testkit::singbox::ClientOptions;
 use testkit::tls_site::fetch_page;
 use testkit::traffic;
 use testkit::xray::{self, RealityServer};
 use testkit::{
-    free_tcp_addr, EchoMode, MillyHome, Peer, PeerKind, Process, TcpEcho, TlsSite, UdpEcho,
-    VlessLink,
+    free_tcp_addr, user_uuid, EchoMode, MillyHome, Peer, PeerKind, Process, TcpEcho, TlsSite,
+    UdpEcho,
 };
 
 const NAME: &str = "www.example.com";
@@ -25,16 +25,12 @@ const MIB: usize = 1024 * 1024;
 const ADMIT_DEADLINE: Duration = Duration::from_secs(15);
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
-fn milly_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
-}
-
 /// `milly serve` as a REALITY node in front of `dest` with the private key `[key; 32]`;
 /// `extra` lines go into `[node.reality]`.
 async fn reality_node(key: u8, dest: &TlsSite, extra: &str) -> (MillyHome, Process) {
     let private = reality::encode_key(&[key; 32]);
     let config = testkit::milly::reality_config(&private, SHORT_ID, NAME, dest.addr());
-    let home = MillyHome::new(&milly_bin(), &format!("{config}{extra}")).unwrap();
+    let home = MillyHome::new(&format!("{config}{extra}")).unwrap();
     let serve = home.serve().await.unwrap();
     (home, serve)
 }
@@ -58,7 +54,7 @@ async fn wait_until_proxied(socks: SocketAddr, echo: SocketAddr, log: impl Fn() 
 /// goes into the failure message.
 async fn xray_carries(
     bin: &std::path::Path,
-    link: &VlessLink,
+    link: &ClientLink,
     options: &ClientOptions,
     echo: SocketAddr,
     (connections, size): (usize, usize),
@@ -83,7 +79,7 @@ async fn xray_imports_milly_reality_link_and_carries_tcp_inner_tls_and_xudp() {
     let dest = TlsSite::start(NAME);
     let (home, serve) = reality_node(0x53, &dest, "").await;
     let link = home.add_user(5001, 30).unwrap();
-    assert_eq!(link.flow.as_deref(), Some("xtls-rprx-vision"));
+    assert!(link.vision, "the link asks for Vision");
     assert_eq!(link.fingerprint.as_deref(), Some("chrome"));
 
     // A forward through the node to dest itself: TLS 1.3 inside, so Vision goes direct.
@@ -119,7 +115,10 @@ async fn xray_imports_milly_reality_link_and_carries_tcp_inner_tls_and_xudp() {
     });
 
     let log = serve.log();
-    assert!(!log.contains(&link.user_id), "serve printed the user id");
+    assert!(
+        !log.contains(&user_uuid(&link)),
+        "serve printed the user id"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,19 +137,19 @@ async fn xray_with_a_wrong_key_or_short_id_gets_nothing_through_and_probers_see_
     wait_until_proxied(good.addr(), echo.addr(), || good.log()).await;
 
     let wrong_key = reality::encode_key(&reality::public_key(&[0x55; 32]));
-    let testkit::Security::Reality { public_key, .. } = &link.security else {
+    let Security::Reality { public_key, .. } = &link.security else {
         panic!("not a REALITY link")
     };
     let raw_wrong_key = format!(
         "vless://{}@{}:{}?type=tcp&encryption=none&security=reality&pbk={wrong_key}&sid={SHORT_ID}&sni={NAME}&fp=chrome&flow=xtls-rprx-vision",
-        link.user_id, link.host, link.port
+        user_uuid(&link), link.host, link.port
     );
     let raw_wrong_sid = format!(
         "vless://{}@{}:{}?type=tcp&encryption=none&security=reality&pbk={public_key}&sid=0011223344556677&sni={NAME}&fp=chrome&flow=xtls-rprx-vision",
-        link.user_id, link.host, link.port
+        user_uuid(&link), link.host, link.port
     );
     for raw in [raw_wrong_key, raw_wrong_sid] {
-        let bad_link = VlessLink::parse(&raw).unwrap();
+        let bad_link = ClientLink::parse(&raw).unwrap();
         let bad = Peer::client(PeerKind::Xray, &bin, &bad_link, &Default::default())
             .await
             .unwrap();
@@ -165,19 +164,9 @@ async fn xray_with_a_wrong_key_or_short_id_gets_nothing_through_and_probers_see_
 
 /// `milly client --link LINK ARGS...`, ready once it printed `ready` listeners.
 async fn milly_client(link: &str, args: &[String], ready: usize, dir: &std::path::Path) -> Process {
-    let mut all = vec!["client".to_owned(), "--link".to_owned(), link.to_owned()];
-    all.extend_from_slice(args);
-    let process = Process::spawn("milly-client", &milly_bin(), &all, &[], dir).unwrap();
-    let start = Instant::now();
-    while process.log().matches(" listening on ").count() < ready {
-        assert!(
-            start.elapsed() < START_TIMEOUT,
-            "milly client did not start; log:\n{}",
-            process.log()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    process
+    testkit::milly::client(dir, link, args, ready)
+        .await
+        .unwrap()
 }
 
 /// Xray's REALITY + Vision server in front of `dest` with the private key `[key; 32]` (and an
@@ -289,9 +278,9 @@ fn mldsa65_verify(seed: [u8; 32]) -> String {
 }
 
 /// `link` with its `pqv` replaced (or removed).
-fn with_pqv(link: &VlessLink, pqv: Option<String>) -> VlessLink {
+fn with_pqv(link: &ClientLink, pqv: Option<String>) -> ClientLink {
     let mut link = link.clone();
-    let testkit::Security::Reality { mldsa65_verify, .. } = &mut link.security else {
+    let Security::Reality { mldsa65_verify, .. } = &mut link.security else {
         panic!("not a REALITY link")
     };
     *mldsa65_verify = pqv;
@@ -308,7 +297,7 @@ async fn xray_checks_the_mldsa65_signature_of_a_milly_node_against_the_links_pqv
     let extra = format!("mldsa65_seed = \"{}\"\n", reality::encode_key(&seed));
     let (home, serve) = reality_node(0x58, &dest, &extra).await;
     let link = home.add_user(5004, 30).unwrap();
-    let testkit::Security::Reality {
+    let Security::Reality {
         mldsa65_verify: pqv,
         ..
     } = &link.security

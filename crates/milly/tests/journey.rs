@@ -5,20 +5,18 @@
 //! emulator standing in for YooKassa.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use base64::Engine as _;
+use client::ClientLink;
+use testkit::http;
 use testkit::singbox::ClientOptions;
-use testkit::{traffic, EchoMode, MillyHome, Peer, PeerKind, TcpEcho, VlessLink};
+use testkit::{traffic, EchoMode, MillyHome, Peer, PeerKind, TcpEcho};
 use tg_emulator::{Emulator, SentMessage, TgUser};
 
 const TOKEN: &str = "7000000001:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 const ALICE: i64 = 1_000_222_333;
-
-fn milly_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
-}
 
 /// Presses the newest button with callback data `data` in the person's chat.
 async fn press(tg: &Emulator, who: &TgUser, data: &str) {
@@ -57,48 +55,25 @@ async fn screen_where(
     }
 }
 
-/// A GET to the website, as an app fetching its subscription would.
-async fn get(
-    addr: std::net::SocketAddr,
-    path_and_query: &str,
-    user_agent: &str,
-) -> (String, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {user_agent}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    (head.to_owned(), body.to_owned())
+/// A GET to the website, as an app fetching its subscription would: (head, body).
+async fn get(addr: SocketAddr, path_and_query: &str, user_agent: &str) -> (String, String) {
+    let answer = http::fetch(addr, path_and_query, &[("User-Agent", user_agent)])
+        .await
+        .unwrap();
+    (answer.head, answer.body)
 }
 
-/// A form POST to the website, as a browser pressing a button would.
-async fn post_form(addr: std::net::SocketAddr, path: &str, form: &str) -> (String, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: Mozilla/5.0\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{form}",
-        form.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    (head.to_owned(), body.to_owned())
+/// A form POST to the website, as a browser pressing a button would: (head, body).
+async fn post_form(addr: SocketAddr, path: &str, form: &str) -> (String, String) {
+    let answer = http::post_form(addr, path, &[("User-Agent", "Mozilla/5.0")], form)
+        .await
+        .unwrap();
+    (answer.head, answer.body)
 }
 
 /// Opens the bot's card checkout link (a page, nothing paid yet) and presses its button: the
 /// redirect's head.
-async fn pay_by_card(
-    addr: std::net::SocketAddr,
-    yk: &yookassa_emulator::Emulator,
-    link: &str,
-) -> String {
+async fn pay_by_card(addr: SocketAddr, yk: &yookassa_emulator::Emulator, link: &str) -> String {
     let path = &link[link.find("/pay/checkout").unwrap()..];
     let (head, page) = get(addr, path, "TelegramBot (like TwitterBot)").await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
@@ -119,7 +94,7 @@ async fn a_person_goes_from_the_bot_to_a_working_connection() {
         "[telegram]\ntoken = \"{TOKEN}\"\napi_url = \"{}\"\n",
         tg.api_url()
     );
-    let home = MillyHome::new(&milly_bin(), &extra).unwrap();
+    let home = MillyHome::new(&extra).unwrap();
     let _serve = home.serve().await.unwrap();
     tg.wait_for(|c| c.method == "setMyCommands").await;
 
@@ -160,7 +135,7 @@ async fn a_person_goes_from_the_bot_to_a_working_connection() {
         .unwrap();
     let links = String::from_utf8(decoded).unwrap();
     let link =
-        VlessLink::parse(links.lines().find(|l| l.starts_with("vless://")).unwrap()).unwrap();
+        ClientLink::parse(links.lines().find(|l| l.starts_with("vless://")).unwrap()).unwrap();
     assert_eq!(
         (link.host.as_str(), link.port),
         ("127.0.0.1", home.node_addr().port())
@@ -208,8 +183,8 @@ async fn a_person_goes_from_the_bot_to_a_working_connection() {
     assert!(body.contains("Download my data"), "{body}");
 
     // The operator sees the skipped update in /admin/metrics, as a count only.
-    let token = std::fs::read_to_string(home.dir().join("milly-data/admin-token")).unwrap();
-    let metrics = admin_metrics(home.web_addr(), token.trim()).await;
+    let token = home.admin_token().unwrap();
+    let metrics = http::admin_metrics(home.web_addr(), &token).await.unwrap();
     assert!(
         metrics.contains("\nmilly_bot_unreadable_updates_total 1\n"),
         "{metrics}"
@@ -218,22 +193,6 @@ async fn a_person_goes_from_the_bot_to_a_working_connection() {
         metrics.contains("\nmilly_bot_shed_updates_total 0\n"),
         "{metrics}"
     );
-}
-
-/// `GET /admin/metrics` with the operator's token: the body.
-async fn admin_metrics(addr: std::net::SocketAddr, token: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "GET /admin/metrics HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    body.to_owned()
 }
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -271,7 +230,7 @@ async fn a_person_pays_by_card_from_the_bot_and_hears_of_it_in_the_bot() {
         tg.api_url(),
         yk.url()
     );
-    let home = MillyHome::new(&milly_bin(), &extra).unwrap();
+    let home = MillyHome::new(&extra).unwrap();
     let _serve = home.serve().await.unwrap();
     tg.wait_for(|c| c.method == "setMyCommands").await;
 
@@ -329,7 +288,7 @@ async fn a_card_payment_made_after_erasure_goes_back_and_the_admins_hear_of_it_o
         tg.api_url(),
         yk.url()
     );
-    let home = MillyHome::new(&milly_bin(), &extra).unwrap();
+    let home = MillyHome::new(&extra).unwrap();
     let _serve = home.serve().await.unwrap();
     tg.wait_for(|c| c.method == "setMyCommands").await;
     tg.user(ADMIN, "Admin", Some("en"));

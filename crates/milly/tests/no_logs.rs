@@ -5,15 +5,15 @@
 //! user's id: nothing. The node's metrics carry no per-user or per-destination label.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use testkit::singbox::{ClientOptions, PacketEncoding};
-use testkit::{socks, traffic, wait_admitted, MillyHome, Peer, PeerKind, Process};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use testkit::{
+    socks, traffic, user_uuid, wait_admitted, EchoMode, MillyHome, Peer, PeerKind, Process,
+    TcpEcho, UdpEcho,
+};
 
 /// A destination no other line of output has a reason to contain.
 const DEST_IP: &str = "127.0.0.77";
@@ -22,35 +22,12 @@ const DEST_PORT: u16 = 47999;
 const REFUSED_PORT: u16 = 47998;
 const TELEGRAM_ID: i64 = 7_770_909_090;
 
-fn milly_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
-}
-
-/// A TCP echo and a UDP echo on the distinctive destination.
-async fn echoes() -> SocketAddr {
+/// A TCP echo and a UDP echo on the distinctive destination; they stop when dropped.
+async fn echoes() -> (TcpEcho, UdpEcho) {
     let addr: SocketAddr = format!("{DEST_IP}:{DEST_PORT}").parse().unwrap();
-    let tcp = tokio::net::TcpListener::bind(addr).await.unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = tcp.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 16 * 1024];
-                while let Ok(n) = s.read(&mut buf).await {
-                    if n == 0 || s.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                }
-                let _ = s.shutdown().await;
-            });
-        }
-    });
-    let udp = tokio::net::UdpSocket::bind(addr).await.unwrap();
-    tokio::spawn(async move {
-        let mut buf = vec![0u8; 65_536];
-        while let Ok((n, from)) = udp.recv_from(&mut buf).await {
-            let _ = udp.send_to(&buf[..n], from).await;
-        }
-    });
-    addr
+    let tcp = TcpEcho::start_on(addr, EchoMode::Stream).await.unwrap();
+    let udp = UdpEcho::start_on(addr).await.unwrap();
+    (tcp, udp)
 }
 
 /// Local ports of every open TCP connection to `port` on this machine (the clients' side),
@@ -91,19 +68,11 @@ fn mentions_number(text: &str, number: u16) -> bool {
 
 /// Every file under `dir`, recursively, as (path, lossy text).
 fn files(dir: &Path) -> Vec<(String, String)> {
-    common::files_under(dir)
+    testkit::files::under(dir)
+        .unwrap()
         .into_iter()
         .map(|(path, bytes)| (path, String::from_utf8_lossy(&bytes).into_owned()))
         .collect()
-}
-
-/// SIGTERM, and wait for the exit so every log line is written.
-async fn stop(serve: &mut Process) {
-    let _ = std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(serve.id().to_string())
-        .status();
-    serve.wait_exit(Duration::from_secs(15)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,8 +80,9 @@ async fn traffic_at_trace_level_leaves_no_trace_of_where_who_or_from_where() {
     let Some(bin) = PeerKind::SingBox.require() else {
         return;
     };
-    let dest = echoes().await;
-    let home = MillyHome::new(&milly_bin(), "").unwrap();
+    let echoes = echoes().await;
+    let dest = echoes.0.addr();
+    let home = MillyHome::new("").unwrap();
     let mut cmd = home.command(&["serve"]);
     cmd.env("RUST_LOG", "trace").env("RUST_BACKTRACE", "1");
     let mut serve = Process::start("milly-serve", cmd, home.dir()).unwrap();
@@ -162,13 +132,13 @@ async fn traffic_at_trace_level_leaves_no_trace_of_where_who_or_from_where() {
     }
 
     // Metrics: aggregate only.
-    let token = std::fs::read_to_string(home.dir().join("milly-data/admin-token")).unwrap();
-    let bearer = format!("Bearer {}", token.trim());
-    let (status, metrics) = common::http_get_with(
+    let bearer = format!("Bearer {}", home.admin_token().unwrap());
+    let (status, metrics) = testkit::http::get_with(
         home.web_addr().port(),
         "/admin/metrics",
         &[("Authorization", &bearer)],
-    );
+    )
+    .unwrap();
     assert_eq!(status, 200, "{metrics}");
     assert!(metrics.contains("milly_"), "{metrics}");
     for line in metrics.lines().filter(|l| !l.starts_with('#')) {
@@ -185,7 +155,8 @@ async fn traffic_at_trace_level_leaves_no_trace_of_where_who_or_from_where() {
         }
     }
 
-    stop(&mut serve).await;
+    // SIGTERM, and wait for the exit so every log line is written.
+    serve.terminate(Duration::from_secs(15)).await;
     drop(client);
     let log = serve.log();
     assert!(
@@ -216,7 +187,7 @@ async fn traffic_at_trace_level_leaves_no_trace_of_where_who_or_from_where() {
         }
     }
     assert!(
-        !log.contains(&link.user_id),
+        !log.contains(&user_uuid(&link)),
         "milly's output names the user's id"
     );
     assert!(
@@ -224,7 +195,7 @@ async fn traffic_at_trace_level_leaves_no_trace_of_where_who_or_from_where() {
         "milly's output names the user's Telegram id"
     );
     assert_eq!(
-        dump.matches(&link.user_id).count(),
+        dump.matches(&user_uuid(&link)).count(),
         1,
         "the user's id is stored once, as their credential, and nowhere else"
     );

@@ -3,14 +3,12 @@
 //! list`, and `milly payment refund` returns each through its provider.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
 use domain::{Days, Money, NewUser, PlanId, Provider, TelegramId};
 use store::testing::TestDb;
 use store::NewPayment;
+use testkit::milly::cli::{ok, run};
 use time::OffsetDateTime;
 
 const SHOP_ID: &str = "100500";

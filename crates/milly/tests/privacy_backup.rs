@@ -3,14 +3,13 @@
 //! row intact; a restore refuses a store that is not empty.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 
 use domain::{Email, Language, TelegramId};
 use store::testing::TestDb;
 use store::{RestoreError, StoreDump};
+use testkit::milly::cli;
 use time::OffsetDateTime;
 
 const TELEGRAM_ID: i64 = 7_770_555_123;
@@ -26,7 +25,7 @@ fn backup_config(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let key = dir.join("backup-key.txt");
     std::fs::write(&key, format!("# backup identity\n{identity}\n")).unwrap();
     let config = dir.join("milly.toml");
-    let (env, _, _) = common::ports_env();
+    let (env, _, _) = cli::ports_env();
     let web = &env[0].1;
     let node = &env[1].1;
     std::fs::write(
@@ -94,7 +93,7 @@ async fn a_backup_file_holds_no_plaintext_and_age_decrypts_it() {
     let dir = tempfile::tempdir().unwrap();
     let (config, key) = backup_config(dir.path());
     let config_arg = config.to_str().unwrap();
-    common::ok(dir.path(), &["--config", config_arg, "user", "list"], &[]);
+    cli::ok(dir.path(), &["--config", config_arg, "user", "list"], &[]);
     let db = dir.path().join("milly-data/milly.db");
     let store = store::Store::connect(&format!("sqlite://{}", db.display()))
         .await
@@ -103,7 +102,7 @@ async fn a_backup_file_holds_no_plaintext_and_age_decrypts_it() {
     store.close().await;
 
     let out = dir.path().join("now.age");
-    let printed = common::ok(
+    let printed = cli::ok(
         dir.path(),
         &[
             "--config",
@@ -158,7 +157,7 @@ async fn a_backup_file_holds_no_plaintext_and_age_decrypts_it() {
     }
 
     // A scheduled-style backup lands in [backup] dir.
-    let printed = common::ok(
+    let printed = cli::ok(
         dir.path(),
         &["--config", config_arg, "backup", "create"],
         &[],
@@ -171,7 +170,7 @@ fn the_cli_restores_into_an_empty_store_and_refuses_a_full_one() {
     let source = tempfile::tempdir().unwrap();
     let (config, key) = backup_config(source.path());
     let config_arg = config.to_str().unwrap();
-    common::ok(
+    cli::ok(
         source.path(),
         &[
             "--config",
@@ -186,7 +185,7 @@ fn the_cli_restores_into_an_empty_store_and_refuses_a_full_one() {
         &[],
     );
     let file = source.path().join("b.age");
-    common::ok(
+    cli::ok(
         source.path(),
         &[
             "--config",
@@ -207,19 +206,19 @@ fn the_cli_restores_into_an_empty_store_and_refuses_a_full_one() {
         "--identity",
         key.to_str().unwrap(),
     ];
-    let printed = common::ok(target.path(), &restore, &[]);
+    let printed = cli::ok(target.path(), &restore, &[]);
     assert!(printed.contains("restored"), "{printed}");
-    let show = common::ok(target.path(), &["user", "show", "7770555999"], &[]);
+    let show = cli::ok(target.path(), &["user", "show", "7770555999"], &[]);
     assert!(show.contains("active"), "{show}");
 
-    let again = common::run(target.path(), &restore, &[]);
+    let again = cli::run(target.path(), &restore, &[]);
     assert_ne!(again.status, 0);
     assert!(again.stderr.contains("not empty"), "{}", again.stderr);
 
     let wrong_key = target.path().join("other.txt");
     std::fs::write(&wrong_key, app::backup::new_key_pair().0).unwrap();
     let fresh = tempfile::tempdir().unwrap();
-    let denied = common::run(
+    let denied = cli::run(
         fresh.path(),
         &[
             "backup",

@@ -6,13 +6,12 @@
 //! search itself is proven to work. SQLite files and PostgreSQL tables.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use std::path::Path;
 
 use domain::{Days, Email, Language, Money, PaymentStatus, PlanId, Provider, UserRef};
 use store::testing::TestDb;
 use store::NewPayment;
+use testkit::milly::cli;
 use time::OffsetDateTime;
 
 const TELEGRAM_ID: i64 = 7_770_424_242;
@@ -107,7 +106,7 @@ async fn everything_else(url: &str) {
 fn milly(dir: &Path, args: &[&str], env: &[(&str, String)]) -> String {
     let mut env = env.to_vec();
     env.push(("RUST_LOG", "trace".into()));
-    let r = common::run(dir, args, &env);
+    let r = cli::run(dir, args, &env);
     assert_eq!(r.status, 0, "milly {args:?}: {}\n{}", r.stdout, r.stderr);
     format!("{}\n{}", r.stdout, r.stderr)
 }
@@ -137,7 +136,7 @@ async fn create_export_delete(dir: &Path, url: Option<&str>) -> (String, String)
         );
     }
     let mut logs = milly(dir, &["user", "delete", &id], &env);
-    let gone = common::run(dir, &["user", "show", &id], &env);
+    let gone = cli::run(dir, &["user", "show", &id], &env);
     assert_ne!(gone.status, 0, "the user is still there");
     logs.push_str(&gone.stdout);
     logs.push_str(&gone.stderr);
@@ -172,7 +171,7 @@ async fn deleting_a_person_on_sqlite_leaves_nothing_in_tables_files_or_logs() {
     let (logs, dump) = create_export_delete(dir.path(), None).await;
     assert_nothing_in("a table", &dump);
     assert_nothing_in("the logs", &logs);
-    let files = common::files_under(&data);
+    let files = testkit::files::under(&data).unwrap();
     assert!(files.iter().any(|(name, _)| name.ends_with("milly.db")));
     for (name, bytes) in &files {
         for (what, needle) in byte_needles() {
@@ -195,7 +194,7 @@ async fn before_deletion_the_same_file_search_finds_the_person() {
         dir.path().join("milly-data/milly.db").display()
     );
     everything_else(&url).await;
-    let files = common::files_under(&dir.path().join("milly-data"));
+    let files = testkit::files::under(&dir.path().join("milly-data")).unwrap();
     // SQLite keeps the Telegram id as an integer, so its decimal text is not expected here;
     // the 6-byte form stands for it.
     for (what, needle) in byte_needles().into_iter().filter(|(w, _)| *w != id) {

@@ -3,10 +3,9 @@
 //! fails here. And `milly privacy inventory` prints it.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use domain::inventory::{compare_with_schema, ENTRIES, NOT_PERSONAL};
 use store::testing::TestDb;
+use testkit::milly::cli;
 
 async fn every_column_of_the_schema_is_classified_and_every_declaration_exists(db: &TestDb) {
     let schema = db.store.schema().await.unwrap();
@@ -40,7 +39,7 @@ store::backend_tests!(
 #[test]
 fn milly_privacy_inventory_prints_every_declared_column() {
     let dir = tempfile::tempdir().unwrap();
-    let out = common::ok(dir.path(), &["privacy", "inventory"], &[]);
+    let out = cli::ok(dir.path(), &["privacy", "inventory"], &[]);
     for e in ENTRIES {
         assert!(
             out.contains(&format!("{}.{} ", e.table, e.column)),

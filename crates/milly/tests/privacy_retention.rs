@@ -4,8 +4,6 @@
 //! declared retention; a dry run only counts. And `milly privacy purge` prints counts only.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use std::sync::Arc;
 
 use domain::inventory::{
@@ -13,6 +11,7 @@ use domain::inventory::{
 };
 use domain::{Days, Language, NewUser, PlanId, TelegramId, User};
 use store::testing::TestDb;
+use testkit::milly::cli;
 use time::{Duration, OffsetDateTime};
 
 fn now() -> OffsetDateTime {
@@ -191,16 +190,16 @@ store::backend_tests!(
 #[test]
 fn milly_privacy_purge_prints_counts_and_names_nobody() {
     let dir = tempfile::tempdir().unwrap();
-    common::ok(
+    cli::ok(
         dir.path(),
         &["user", "add", "--telegram-id", "777000111", "--days", "30"],
         &[],
     );
-    let dry = common::ok(dir.path(), &["privacy", "purge", "--dry-run"], &[]);
+    let dry = cli::ok(dir.path(), &["privacy", "purge", "--dry-run"], &[]);
     assert!(dry.contains("people would erase: 0"), "{dry}");
-    let done = common::ok(dir.path(), &["privacy", "purge"], &[]);
+    let done = cli::ok(dir.path(), &["privacy", "purge"], &[]);
     assert!(done.contains("people erased: 0"), "{done}");
     assert!(!done.contains("777000111") && !dry.contains("777000111"));
-    let show = common::ok(dir.path(), &["user", "show", "777000111"], &[]);
+    let show = cli::ok(dir.path(), &["user", "show", "777000111"], &[]);
     assert!(show.contains("active"), "an active user survives a purge");
 }

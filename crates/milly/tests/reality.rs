@@ -6,15 +6,14 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::net::{SocketAddr, SocketAddrV4};
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
+use client::{ClientLink, Security};
 use reality::{ClientConfig, ClientHandshake, Received, RecordLayer, SystemRng};
-use testkit::link::Security;
 use testkit::singbox::ClientOptions;
 use testkit::traffic;
-use testkit::{EchoMode, MillyHome, Peer, PeerKind, Process, TcpEcho, UdpEcho, VlessLink};
+use testkit::{user_uuid, EchoMode, MillyHome, Peer, PeerKind, Process, TcpEcho, UdpEcho};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -22,12 +21,8 @@ const NAME: &str = "www.example.com";
 const SHORT_ID: &str = "6ba85179e30d4fc2";
 const ADMIT_DEADLINE: Duration = Duration::from_secs(10);
 
-fn milly_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
-}
-
 /// Everything a REALITY client takes from the link.
-fn client_config(link: &VlessLink) -> ClientConfig {
+fn client_config(link: &ClientLink) -> ClientConfig {
     let Security::Reality {
         public_key,
         short_id,
@@ -37,7 +32,7 @@ fn client_config(link: &VlessLink) -> ClientConfig {
         panic!("not a REALITY link: {link:?}")
     };
     ClientConfig {
-        server_name: link.server_name().to_owned(),
+        server_name: link.server_name.clone(),
         public_key: reality::decode_key(public_key).unwrap(),
         short_id: reality::parse_short_id(short_id).unwrap(),
         version: [25, 10, 1],
@@ -46,7 +41,7 @@ fn client_config(link: &VlessLink) -> ClientConfig {
     }
 }
 
-async fn connect(link: &VlessLink) -> (TcpStream, RecordLayer) {
+async fn connect(link: &ClientLink) -> (TcpStream, RecordLayer) {
     let mut hs =
         ClientHandshake::new(&client_config(link), SystemTime::now(), &mut SystemRng).unwrap();
     let mut sock = TcpStream::connect((link.host.as_str(), link.port))
@@ -68,9 +63,9 @@ async fn connect(link: &VlessLink) -> (TcpStream, RecordLayer) {
 /// Plain VLESS (without the link's Vision flow) to `target` with `payload`; what came back
 /// after the response header, or `None` when the node did not proxy (it refuses plain TCP over
 /// REALITY, as Xray does).
-async fn exchange(link: &VlessLink, target: SocketAddrV4, payload: &[u8]) -> Option<Vec<u8>> {
+async fn exchange(link: &ClientLink, target: SocketAddrV4, payload: &[u8]) -> Option<Vec<u8>> {
     let (mut sock, mut layer) = connect(link).await;
-    let user = testkit::link::uuid_bytes(&link.user_id).unwrap();
+    let user = link.user_id;
     let mut plain = testkit::probe::vless_tcp_request(&user, target);
     plain.extend_from_slice(payload);
     let mut wire = Vec::new();
@@ -106,13 +101,13 @@ fn below(n: u32) -> u32 {
 /// frames and comes back in them (no inner TLS here, so no direct copy). `None` when the node
 /// closed or went silent before the whole echo came back.
 async fn vision_exchange(
-    link: &VlessLink,
+    link: &ClientLink,
     target: SocketAddrV4,
     payload: &[u8],
 ) -> Option<Vec<u8>> {
-    assert_eq!(link.flow.as_deref(), Some("xtls-rprx-vision"));
+    assert!(link.vision, "the link asks for Vision");
     let (mut sock, mut layer) = connect(link).await;
-    let user = testkit::link::uuid_bytes(&link.user_id).unwrap();
+    let user = link.user_id;
     let request = vless::Request {
         user: vless::UserKey(user),
         flow: vless::Flow::Vision,
@@ -171,13 +166,13 @@ struct RealityNode {
     home: MillyHome,
     serve: Process,
     raw: String,
-    link: VlessLink,
+    link: ClientLink,
 }
 
 async fn reality_node(dest: &testkit::TlsSite) -> RealityNode {
     let private = reality::encode_key(&[0x51; 32]);
     let extra = testkit::milly::reality_config(&private, SHORT_ID, NAME, dest.addr());
-    let home = MillyHome::new(&milly_bin(), &extra).unwrap();
+    let home = MillyHome::new(&extra).unwrap();
     let serve = home.serve().await.unwrap();
     let out = home
         .run(&["user", "add", "--telegram-id", "4001", "--days", "30"])
@@ -188,7 +183,7 @@ async fn reality_node(dest: &testkit::TlsSite) -> RealityNode {
         .find(|l| l.starts_with("vless://"))
         .unwrap()
         .to_owned();
-    let link = VlessLink::parse(&raw).unwrap();
+    let link = ClientLink::parse(&raw).unwrap();
     // The node learns of the new user through its feed a moment after `user add` returns.
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let SocketAddr::V4(target) = echo.addr() else {
@@ -224,7 +219,7 @@ async fn sing_box_with_utls_reality_and_vision_carries_tcp_inner_tls_and_xudp() 
     );
     let dest = testkit::TlsSite::start(NAME);
     let node = reality_node(&dest).await;
-    assert_eq!(node.link.flow.as_deref(), Some("xtls-rprx-vision"));
+    assert!(node.link.vision, "the link asks for Vision");
     // A forward through the node to dest itself: openssl s_client speaks TLS 1.3 inside, so
     // Vision switches to direct copy.
     let forward = testkit::free_tcp_addr();
@@ -254,7 +249,7 @@ async fn sing_box_with_utls_reality_and_vision_carries_tcp_inner_tls_and_xudp() 
         .unwrap_or_else(|e| panic!("{e}; sing-box log:\n{}", client.log()));
     let log = node.serve.log();
     assert!(
-        !log.contains(&node.link.user_id),
+        !log.contains(&user_uuid(&node.link)),
         "serve printed the user id"
     );
 }
@@ -304,5 +299,8 @@ async fn a_reality_link_from_milly_carries_bytes_and_strangers_see_dests_certifi
 
     let log = node.serve.log();
     assert!(log.contains("node: vless+reality on "), "{log}");
-    assert!(!log.contains(&link.user_id), "serve printed the user id");
+    assert!(
+        !log.contains(&user_uuid(&link)),
+        "serve printed the user id"
+    );
 }

@@ -4,43 +4,21 @@
 //! direct" rule is dropped so the loopback echo server is reached through the node.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use testkit::http::{self, admin_metrics, metric};
 use testkit::process::Process;
 use testkit::{traffic, EchoMode, MillyHome, PeerKind, TcpEcho};
 
-fn milly_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_milly"))
-}
-
-async fn http_get(addr: SocketAddr, path: &str, headers: &str) -> (String, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    (head.to_owned(), body.to_owned())
-}
-
-fn metric(body: &str, name: &str) -> u64 {
-    body.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {body}"))
-}
+const SESSIONS: &str = "milly_node_sessions_total";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_served_sing_box_profile_connects_through_the_node() {
     let Some(sing_box) = PeerKind::SingBox.require() else {
         return;
     };
-    let home = MillyHome::new(&milly_bin(), "").unwrap();
+    let home = MillyHome::new("").unwrap();
     let _serve = home.serve().await.unwrap();
     let added = home
         .run(&["user", "add", "--telegram-id", "77", "--days", "30"])
@@ -51,14 +29,15 @@ async fn the_served_sing_box_profile_connects_through_the_node() {
         .unwrap();
     let path = &url[url.find("/sub/").unwrap()..];
 
-    let (head, body) = http_get(
+    let answer = http::fetch(
         home.web_addr(),
         path,
-        "User-Agent: SFA/1.11.0 (sing-box 1.11.0)\r\n",
+        &[("User-Agent", "SFA/1.11.0 (sing-box 1.11.0)")],
     )
-    .await;
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let mut profile: Value = serde_json::from_str(&body).unwrap();
+    .await
+    .unwrap();
+    assert!(answer.head.starts_with("HTTP/1.1 200"), "{}", answer.head);
+    let mut profile: Value = serde_json::from_str(&answer.body).unwrap();
     let vless = profile["outbounds"]
         .as_array()
         .unwrap()
@@ -88,19 +67,16 @@ async fn the_served_sing_box_profile_connects_through_the_node() {
         .unwrap();
     testkit::wait_admitted(
         home.node_addr(),
-        &testkit::VlessLink::parse(added.lines().find(|l| l.starts_with("vless://")).unwrap())
+        &client::ClientLink::parse(added.lines().find(|l| l.starts_with("vless://")).unwrap())
             .unwrap(),
         Duration::from_secs(2),
     )
     .await
     .unwrap();
 
-    let token = std::fs::read_to_string(home.dir().join("milly-data/admin-token")).unwrap();
-    let auth = format!("Authorization: Bearer {}\r\n", token.trim());
-    let before = metric(
-        &http_get(home.web_addr(), "/admin/metrics", &auth).await.1,
-        "milly_node_sessions_total",
-    );
+    let token = home.admin_token().unwrap();
+    let metrics = admin_metrics(home.web_addr(), &token).await.unwrap();
+    let before = metric(&metrics, SESSIONS).unwrap_or_else(|| panic!("no {SESSIONS} in {metrics}"));
 
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let payload = traffic::random_bytes(128 * 1024);
@@ -108,10 +84,8 @@ async fn the_served_sing_box_profile_connects_through_the_node() {
         .await
         .unwrap();
 
-    let after = metric(
-        &http_get(home.web_addr(), "/admin/metrics", &auth).await.1,
-        "milly_node_sessions_total",
-    );
+    let metrics = admin_metrics(home.web_addr(), &token).await.unwrap();
+    let after = metric(&metrics, SESSIONS).unwrap_or_else(|| panic!("no {SESSIONS} in {metrics}"));
     assert!(
         after > before,
         "the bytes went through the milly node ({before} -> {after} sessions)"

@@ -9,7 +9,8 @@ mod harness;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use harness::{echo_server, expect_response, read_all, user, Options, TestNode};
+use harness::{expect_response, read_all, user, Options, TestNode};
+use testkit::{EchoMode, TcpEcho};
 use tokio::io::AsyncWriteExt;
 use vless::Command;
 
@@ -37,7 +38,8 @@ async fn nothing_the_node_prints_describes_a_connection() {
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let node = TestNode::start(Options::default()).await;
-    let echo = echo_server().await;
+    let echo_server = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let echo = echo_server.addr();
     let mut proxied = node.vless(user(1), Command::Tcp, echo, b"hello").await;
     expect_response(&mut proxied).await;
     proxied.shutdown().await.unwrap();

@@ -13,17 +13,19 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use client::{ClientLink, Security};
 use testkit::peer::{Peer, PeerKind};
 use testkit::singbox::{ClientOptions, PacketEncoding};
 use testkit::socks::{self, Target, UdpAssociation};
-use testkit::{Security, TlsSite, VlessLink};
+use testkit::TlsSite;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
-/// The user id of every capture: the one the Vision target reads its inputs against.
-const USER: &str = "42424242-4242-4242-4242-424242424242";
+/// The user id of every capture (42424242-4242-4242-4242-424242424242): the one the Vision
+/// target reads its inputs against.
+const USER: [u8; 16] = [0x42; 16];
 /// A real REALITY public key and short id (from a milly link).
 const PBK: &str = "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw";
 const SID: &str = "6ba85179e30d4fc2";
@@ -62,19 +64,23 @@ async fn read_quiet(stream: &mut TcpStream) -> Vec<u8> {
     got
 }
 
-fn link(port: u16, security: Security, flow: Option<&str>) -> VlessLink {
-    VlessLink {
-        user_id: USER.into(),
+fn link(port: u16, security: Security, vision: bool) -> ClientLink {
+    ClientLink {
+        user_id: USER,
         host: "127.0.0.1".into(),
         port,
-        network: "tcp".into(),
         security,
-        sni: Some("www.example.com".into()),
+        server_name: "www.example.com".into(),
         fingerprint: Some("chrome".into()),
-        allow_insecure: true,
-        flow: flow.map(str::to_owned),
-        encryption: "none".into(),
+        vision,
         name: String::new(),
+    }
+}
+
+/// A node with a self-signed certificate.
+fn tls() -> Security {
+    Security::Tls {
+        allow_insecure: true,
     }
 }
 
@@ -108,11 +114,11 @@ async fn send_traffic(proxy: SocketAddr, traffic: Traffic) {
 }
 
 /// Starts `kind` as a client of a node at a recording listener, sends `traffic` through it and
-/// returns what the node received (through `unwrap`, for TLS).
+/// returns what the node received (through `unwrap`, for TLS; `options.security_none` for
+/// VLESS in the clear).
 async fn capture(
     kind: PeerKind,
     security: Security,
-    flow: Option<&str>,
     options: &ClientOptions,
     traffic: Traffic,
 ) -> Result<Vec<u8>> {
@@ -121,7 +127,7 @@ async fn capture(
     };
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
-    let peer = Peer::client(kind, &bin, &link(port, security, flow), options).await?;
+    let peer = Peer::client(kind, &bin, &link(port, security, false), options).await?;
     let send = tokio::spawn(send_traffic(peer.addr(), traffic));
     let (mut stream, _) =
         tokio::time::timeout(Duration::from_secs(10), listener.accept()).await??;
@@ -146,7 +152,7 @@ async fn xray_reality_vision(traffic: Traffic) -> Result<Vec<u8>> {
         short_id: SID.into(),
         mldsa65_verify: None,
     };
-    let link = link(port, security, Some("xtls-rprx-vision"));
+    let link = link(port, security, true);
     let peer = Peer::client(PeerKind::Xray, &bin, &link, &ClientOptions::default()).await?;
     let send = tokio::spawn(send_traffic(peer.addr(), traffic));
     let (mut stream, _) =
@@ -299,17 +305,21 @@ async fn main() -> Result<()> {
         ..ClientOptions::default()
     };
     let xudp = ClientOptions::default();
+    let in_the_clear = |options: &ClientOptions| ClientOptions {
+        security_none: true,
+        ..options.clone()
+    };
     let site = TlsSite::start("www.example.com");
 
     // ClientHellos, and what a TLS 1.3 site answers to them. (PyPI's sing-box has no uTLS, so
     // no REALITY; Xray 26 refuses `allowInsecure`, so no TLS to a self-signed node.)
     for (kind, security, name) in [
         (PeerKind::Xray, reality(), "xray-reality"),
-        (PeerKind::SingBox, Security::Tls, "sing-box-tls"),
-        (PeerKind::V2Ray, Security::Tls, "v2ray-tls"),
+        (PeerKind::SingBox, tls(), "sing-box-tls"),
+        (PeerKind::V2Ray, tls(), "v2ray-tls"),
     ] {
         let result = async {
-            let hello = capture(kind, security, None, &xudp, Traffic::Tcp).await?;
+            let hello = capture(kind, security, &xudp, Traffic::Tcp).await?;
             save("reality_client_hello", name, &hello)?;
             let answer = dest_answer(&site, &hello).await?;
             save(
@@ -338,7 +348,7 @@ async fn main() -> Result<()> {
         (PeerKind::V2Ray, Traffic::Udp, &xudp, "v2ray-udp"),
     ] {
         let result = async {
-            let got = capture(kind, Security::None, None, options, traffic).await?;
+            let got = capture(kind, tls(), &in_the_clear(options), traffic).await?;
             save("vless_request", name, &got)?;
             let header = vless_header_len(&got).ok_or("not a VLESS request")?;
             let rest = &got[header..];

@@ -18,7 +18,7 @@ pub enum EchoMode {
     AfterEof,
 }
 
-/// A TCP echo server on 127.0.0.1; stops when dropped.
+/// A TCP echo server on 127.0.0.1 (or a chosen address); stops when dropped.
 pub struct TcpEcho {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
@@ -27,7 +27,12 @@ pub struct TcpEcho {
 
 impl TcpEcho {
     pub async fn start(mode: EchoMode) -> std::io::Result<Self> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), mode).await
+    }
+
+    /// On a chosen address, e.g. one no other output has a reason to contain.
+    pub async fn start_on(addr: SocketAddr, mode: EchoMode) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let accepted = Arc::new(AtomicUsize::new(0));
         let counter = accepted.clone();
@@ -80,7 +85,7 @@ async fn serve(mut stream: TcpStream, mode: EchoMode) -> std::io::Result<()> {
     }
 }
 
-/// A UDP echo server on 127.0.0.1: every datagram goes back to its sender unchanged.
+/// A UDP echo server on 127.0.0.1 (or a chosen address): every datagram goes back to its sender unchanged.
 pub struct UdpEcho {
     addr: SocketAddr,
     task: JoinHandle<()>,
@@ -88,7 +93,12 @@ pub struct UdpEcho {
 
 impl UdpEcho {
     pub async fn start() -> std::io::Result<Self> {
-        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+    }
+
+    /// On a chosen address, e.g. one no other output has a reason to contain.
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        let socket = UdpSocket::bind(addr).await?;
         let addr = socket.local_addr()?;
         let task = tokio::spawn(async move {
             let mut buf = vec![0u8; 65_535];

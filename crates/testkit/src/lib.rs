@@ -1,10 +1,14 @@
-//! Dev-only helpers for milly's whole-system tests: share links, third-party client configs,
-//! peer processes, SOCKS5, echo servers and byte-exact traffic checks.
+//! Dev-only helpers for milly's whole-system tests, written once: the milly binary as an operator
+//! runs it ([`milly`]), third-party client configs and peer processes, the checks every peer
+//! runs ([`interop`]), SOCKS5, echo servers, plain HTTP, free ports and byte-exact traffic.
+//! Share links are `client::ClientLink`, parsed exactly as `milly client` parses them.
 
 #![forbid(unsafe_code)]
 
 pub mod echo;
-pub mod link;
+pub mod files;
+pub mod http;
+pub mod interop;
 pub mod milly;
 pub mod peer;
 pub mod port;
@@ -15,13 +19,14 @@ pub mod socks;
 pub mod tls;
 pub mod tls_site;
 pub mod traffic;
+pub mod user_id;
 pub mod v2ray;
 pub mod xray;
 
 pub use echo::{EchoMode, TcpEcho, UdpEcho};
-pub use link::{LinkError, Security, VlessLink};
-pub use milly::{wait_admitted, MillyError, MillyHome};
+pub use milly::{wait_admitted, MillyError, MillyHome, Node};
 pub use peer::{ClientError, Peer, PeerKind};
 pub use port::{free_port, free_tcp_addr};
 pub use process::{Process, ProcessError};
 pub use tls_site::TlsSite;
+pub use user_id::{user_uuid, with_user};

@@ -1,16 +1,45 @@
 //! The milly binary as a person runs it: a config in a temp dir, `milly serve` in the background
-//! and one-shot CLI commands such as `milly user add` next to it.
+//! and one-shot CLI commands such as `milly user add` next to it. [`binary`] finds the build.
+//!
+//! - [`MillyHome`]: a generated `milly.toml` with both listeners on free ports, `serve`, `run`.
+//! - [`cli`]: commands in a directory of the test's choosing, config through the environment.
+//! - [`Serve`]: `milly serve` started that way, ready once it printed a line; SIGTERM to stop.
+//! - [`Node`]: a home serving, whose users the node admits within a second.
+//! - [`client`]: `milly client`, ready once it printed its listeners.
+
+pub mod cli;
+mod client;
+mod node;
+mod serve;
+
+pub use self::client::{client, CLIENT_START_TIMEOUT};
+pub use node::{Node, ADMIT_DEADLINE};
+pub use serve::Serve;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use ::client::{ClientLink, LinkError};
+
 use crate::echo::{EchoMode, TcpEcho};
-use crate::link::{LinkError, VlessLink};
 use crate::port::free_tcp_addr;
 use crate::probe;
 use crate::process::{Process, ProcessError};
+
+/// The `milly` binary cargo built next to the running test (`target/<profile>/milly`).
+/// Cargo builds a package's binaries before its integration tests, so milly's whole-system
+/// tests always find it; other packages' tests would need `cargo build -p milly` first.
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    // target/<profile>/deps/<test binary> -> target/<profile>/milly
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or_else(|| Path::new("."));
+    profile_dir.join(format!("milly{}", std::env::consts::EXE_SUFFIX))
+}
 
 /// How long `milly serve` may take to open its node port (first start creates the database).
 pub const SERVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -30,7 +59,7 @@ pub enum MillyError {
     },
     #[error("`milly user add` printed no vless:// link:\n{0}")]
     NoLink(String),
-    #[error("milly printed a link testkit cannot parse: {0}")]
+    #[error("milly printed a link `milly client` cannot parse: {0}")]
     Link(#[from] LinkError),
     #[error(transparent)]
     Process(#[from] ProcessError),
@@ -38,6 +67,8 @@ pub enum MillyError {
     NotAdmitted(Duration),
     #[error("probing the node: {0}")]
     Probe(#[from] crate::tls::TlsError),
+    #[error("`milly client` did not start within {waited:?}; its log:\n{log}")]
+    ClientNotReady { waited: Duration, log: String },
 }
 
 /// A milly installation in a temp dir: `milly.toml` with the website and the node on free
@@ -52,7 +83,12 @@ pub struct MillyHome {
 
 impl MillyHome {
     /// `extra` is appended to the generated `milly.toml` (e.g. more sections).
-    pub fn new(bin: &Path, extra: &str) -> Result<Self, MillyError> {
+    pub fn new(extra: &str) -> Result<Self, MillyError> {
+        Self::with_binary(&binary(), extra)
+    }
+
+    /// [`MillyHome::new`] running another program than [`binary`] (testkit's own tests).
+    pub fn with_binary(bin: &Path, extra: &str) -> Result<Self, MillyError> {
         let dir = tempfile::tempdir()?;
         let web = free_tcp_addr();
         let node = free_tcp_addr();
@@ -88,6 +124,12 @@ impl MillyHome {
         self.node
     }
 
+    /// The admin API's bearer token `milly serve` generated in its data directory.
+    pub fn admin_token(&self) -> Result<String, MillyError> {
+        let token = std::fs::read_to_string(self.dir().join("milly-data/admin-token"))?;
+        Ok(token.trim().to_owned())
+    }
+
     /// `milly --config <ours> <args>` with none of the caller's `MILLY_*` variables (CI sets
     /// some for other tests, and every one of them would override our config).
     pub fn command(&self, args: &[&str]) -> Command {
@@ -96,11 +138,7 @@ impl MillyHome {
             .arg("--config")
             .arg(&self.config)
             .args(args);
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("MILLY_") {
-                cmd.env_remove(k);
-            }
-        }
+        cli::clear_milly_env(&mut cmd);
         cmd
     }
 
@@ -127,7 +165,14 @@ impl MillyHome {
     }
 
     /// `milly user add --telegram-id N --days D`, and the first `vless://` link it printed.
-    pub fn add_user(&self, telegram_id: i64, days: u32) -> Result<VlessLink, MillyError> {
+    pub fn add_user(&self, telegram_id: i64, days: u32) -> Result<ClientLink, MillyError> {
+        Ok(ClientLink::parse(
+            &self.add_user_printed(telegram_id, days)?,
+        )?)
+    }
+
+    /// [`MillyHome::add_user`]'s link exactly as milly printed it, for a person to paste.
+    pub fn add_user_printed(&self, telegram_id: i64, days: u32) -> Result<String, MillyError> {
         let out = self.run(&[
             "user",
             "add",
@@ -141,7 +186,7 @@ impl MillyHome {
             .map(str::trim)
             .find(|l| l.starts_with("vless://"))
             .ok_or_else(|| MillyError::NoLink(out.clone()))?;
-        Ok(VlessLink::parse(link)?)
+        Ok(link.to_owned())
     }
 }
 
@@ -164,10 +209,9 @@ pub fn reality_config(
 /// through its access feed, a moment after `milly user add` returns. Returns how long it took.
 pub async fn wait_admitted(
     node: SocketAddr,
-    link: &VlessLink,
+    link: &ClientLink,
     limit: Duration,
 ) -> Result<Duration, MillyError> {
-    let user_id = crate::link::uuid_bytes(&link.user_id).ok_or(MillyError::NotAdmitted(limit))?;
     let echo = TcpEcho::start(EchoMode::Stream).await?;
     let SocketAddr::V4(echo_addr) = echo.addr() else {
         return Err(MillyError::NotAdmitted(limit));
@@ -175,7 +219,7 @@ pub async fn wait_admitted(
     let start = Instant::now();
     while start.elapsed() < limit {
         let wait = Duration::from_secs(1);
-        if probe::vless_admits(node, link.server_name(), &user_id, echo_addr, wait).await? {
+        if probe::vless_admits(node, &link.server_name, &link.user_id, echo_addr, wait).await? {
             return Ok(start.elapsed());
         }
         tokio::time::sleep(ADMIT_POLL).await;
@@ -189,7 +233,7 @@ mod tests {
 
     #[test]
     fn the_config_puts_both_listeners_on_loopback_and_allows_private_destinations() {
-        let home = MillyHome::new(Path::new("/bin/true"), "[trial]\ndays = 1\n").unwrap();
+        let home = MillyHome::with_binary(Path::new("/bin/true"), "[trial]\ndays = 1\n").unwrap();
         let text = std::fs::read_to_string(home.dir().join("milly.toml")).unwrap();
         assert!(text.contains(&format!("listen = \"{}\"", home.node_addr())));
         assert!(text.contains(&format!("listen = \"{}\"", home.web_addr())));
@@ -201,7 +245,7 @@ mod tests {
     #[test]
     fn the_reality_config_continues_the_node_table_and_opens_node_reality() {
         let dest = "127.0.0.1:9443".parse().unwrap();
-        let home = MillyHome::new(
+        let home = MillyHome::with_binary(
             Path::new("/bin/true"),
             &reality_config("KEY", "ab", "www.example.com", dest),
         )
@@ -218,7 +262,7 @@ mod tests {
 
     #[test]
     fn commands_carry_our_config_and_none_of_the_callers_milly_variables() {
-        let home = MillyHome::new(Path::new("/usr/bin/env"), "").unwrap();
+        let home = MillyHome::with_binary(Path::new("/usr/bin/env"), "").unwrap();
         // CI runs with MILLY_TEST_POSTGRES_URL set, which must not reach milly's config.
         let cmd = home.command(&[]);
         let args: Vec<_> = cmd

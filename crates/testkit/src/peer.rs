@@ -5,14 +5,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use client::ClientLink;
 use serde_json::Value;
 
-use crate::link::VlessLink;
 use crate::port::free_tcp_addr;
 use crate::process::{Process, ProcessError};
-use crate::singbox::{self, SingBoxConfigError};
+use crate::singbox;
 use crate::v2ray::{self, V2RayConfigError};
-use crate::xray::{self, XrayConfigError};
+use crate::xray;
 
 /// How long a peer may take to start listening.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -108,12 +108,8 @@ pub fn running_in_ci() -> bool {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("no sing-box config for this link: {0}")]
-    SingBox(#[from] SingBoxConfigError),
     #[error("no v2ray config for this link: {0}")]
     V2Ray(#[from] V2RayConfigError),
-    #[error("no Xray config for this link: {0}")]
-    Xray(#[from] XrayConfigError),
     #[error(transparent)]
     Process(#[from] ProcessError),
 }
@@ -156,14 +152,15 @@ impl Peer {
     pub async fn client(
         kind: PeerKind,
         binary: &Path,
-        link: &VlessLink,
+        link: &ClientLink,
         options: &singbox::ClientOptions,
     ) -> Result<Peer, ClientError> {
         let socks = free_tcp_addr();
+        let plain = options.security_none;
         let config = match kind {
-            PeerKind::SingBox => singbox::client_config(link, socks, options)?,
-            PeerKind::V2Ray => v2ray::client_config(link, socks)?,
-            PeerKind::Xray => xray::client_config(link, socks, &options.forwards)?,
+            PeerKind::SingBox => singbox::client_config(link, socks, options),
+            PeerKind::V2Ray => v2ray::client_config(link, socks, plain)?,
+            PeerKind::Xray => xray::client_config(link, socks, &options.forwards, plain),
         };
         Ok(Peer::start(kind, binary, &config, socks).await?)
     }

@@ -149,6 +149,47 @@ impl Process {
         }
         None
     }
+
+    /// [`Process::wait_exit`] for tests without a runtime.
+    pub fn wait_exit_blocking(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Some(status) = self.exit_status() {
+                return Some(status);
+            }
+            std::thread::sleep(POLL);
+        }
+        None
+    }
+
+    /// Asks the process to shut down as systemd and Docker do: SIGTERM (through `kill`, std
+    /// sends no other signal than SIGKILL).
+    pub fn sigterm(&self) -> io::Result<()> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.id().to_string()])
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!(
+                "kill -TERM {} {status}",
+                self.id()
+            )))
+        }
+    }
+
+    /// SIGTERM, then its exit status once it has exited, for at most `grace`; `None` if it is
+    /// still running (it is killed when dropped).
+    pub async fn terminate(&mut self, grace: Duration) -> Option<ExitStatus> {
+        self.sigterm().ok()?;
+        self.wait_exit(grace).await
+    }
+
+    /// [`Process::terminate`] for tests without a runtime.
+    pub fn terminate_blocking(&mut self, grace: Duration) -> Option<ExitStatus> {
+        self.sigterm().ok()?;
+        self.wait_exit_blocking(grace)
+    }
 }
 
 impl Drop for Process {
@@ -198,6 +239,25 @@ mod tests {
             }
             other => panic!("unexpected {other}"),
         }
+    }
+
+    #[tokio::test]
+    async fn sigterm_ends_a_process_and_its_exit_status_is_returned() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = "trap 'exit 7' TERM; echo ready; while true; do sleep 0.05; done";
+        let mut p = Process::spawn(
+            "trapper",
+            Path::new("/bin/sh"),
+            ["-c", script],
+            &[],
+            dir.path(),
+        )
+        .unwrap();
+        while !p.log().contains("ready") {
+            tokio::time::sleep(POLL).await;
+        }
+        let status = p.terminate(Duration::from_secs(5)).await;
+        assert_eq!(status.and_then(|s| s.code()), Some(7));
     }
 
     #[tokio::test]

@@ -3,15 +3,10 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
+use client::{ClientLink, Security, VISION_FLOW};
 use serde_json::{json, Value};
 
-use crate::link::{Security, VlessLink};
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum SingBoxConfigError {
-    #[error("sing-box's VLESS outbound speaks only the tcp transport here, the link says {0}")]
-    UnsupportedNetwork(String),
-}
+use crate::user_uuid;
 
 /// How the client carries UDP inside VLESS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,31 +28,27 @@ pub struct ClientOptions {
     /// Port forwards through the node, `(listen, target)`: for tools that speak no SOCKS
     /// (iperf3 in the benchmark).
     pub forwards: Vec<(SocketAddr, SocketAddr)>,
+    /// VLESS in the clear whatever the link says (`security: none`): only to capture plain
+    /// VLESS requests for the fuzz corpora, milly never prints such a link.
+    pub security_none: bool,
 }
 
 /// A client with a SOCKS5 inbound (TCP CONNECT and UDP ASSOCIATE) on `socks` and one VLESS
 /// outbound to the link's node.
-pub fn client_config(
-    link: &VlessLink,
-    socks: SocketAddr,
-    options: &ClientOptions,
-) -> Result<Value, SingBoxConfigError> {
-    if link.network != "tcp" {
-        return Err(SingBoxConfigError::UnsupportedNetwork(link.network.clone()));
-    }
+pub fn client_config(link: &ClientLink, socks: SocketAddr, options: &ClientOptions) -> Value {
     let mut outbound = json!({
         "type": "vless",
         "tag": "proxy",
         "server": link.host,
         "server_port": link.port,
-        "uuid": link.user_id,
+        "uuid": user_uuid(link),
         "packet_encoding": match options.packet_encoding {
             PacketEncoding::Xudp => "xudp",
             PacketEncoding::Plain => "",
         },
     });
-    if let Some(flow) = &link.flow {
-        outbound["flow"] = json!(flow);
+    if link.vision {
+        outbound["flow"] = json!(VISION_FLOW);
     }
     if let Some(tls) = tls_options(link, options) {
         outbound["tls"] = tls;
@@ -78,21 +69,23 @@ pub fn client_config(
             "override_port": target.port(),
         }));
     }
-    Ok(json!({
+    json!({
         "log": { "level": "warn", "timestamp": true },
         "inbounds": inbounds,
         "outbounds": [outbound],
-    }))
+    })
 }
 
-fn tls_options(link: &VlessLink, options: &ClientOptions) -> Option<Value> {
+fn tls_options(link: &ClientLink, options: &ClientOptions) -> Option<Value> {
+    if options.security_none {
+        return None;
+    }
     let mut tls = json!({
         "enabled": true,
-        "server_name": link.server_name(),
+        "server_name": link.server_name,
     });
     match &link.security {
-        Security::None => return None,
-        Security::Tls => tls["insecure"] = json!(link.allow_insecure),
+        Security::Tls { allow_insecure } => tls["insecure"] = json!(allow_insecure),
         // sing-box has no ML-DSA-65 check; `pqv` is optional for clients.
         Security::Reality {
             public_key,
@@ -141,14 +134,20 @@ pub fn server_config(listen: SocketAddr, user_ids: &[&str], cert: &Path, key: &P
 mod tests {
     use super::*;
 
-    fn link(s: &str) -> VlessLink {
-        VlessLink::parse(s).unwrap()
+    const ID: &str = "b831381d-6324-4d53-ad4f-8cda48b30811";
+
+    fn link(s: &str) -> ClientLink {
+        ClientLink::parse(&s.replace("vless://id@", &format!("vless://{ID}@"))).unwrap()
+    }
+
+    fn config(link: &ClientLink, options: &ClientOptions) -> Value {
+        client_config(link, "127.0.0.1:1".parse().unwrap(), options)
     }
 
     #[test]
     fn a_tls_link_becomes_a_vless_outbound_with_insecure_tls_and_xudp() {
         let l = link("vless://b831381d-6324-4d53-ad4f-8cda48b30811@127.0.0.1:4433?encryption=none&type=tcp&security=tls&sni=localhost&fp=chrome&allowInsecure=1#n");
-        let c = client_config(&l, "127.0.0.1:1080".parse().unwrap(), &Default::default()).unwrap();
+        let c = client_config(&l, "127.0.0.1:1080".parse().unwrap(), &Default::default());
         assert_eq!(c["inbounds"][0]["type"], "socks");
         assert_eq!(c["inbounds"][0]["listen_port"], 1080);
         let out = &c["outbounds"][0];
@@ -172,7 +171,7 @@ mod tests {
             utls: true,
             ..Default::default()
         };
-        let c = client_config(&l, "127.0.0.1:1".parse().unwrap(), &options).unwrap();
+        let c = config(&l, &options);
         let out = &c["outbounds"][0];
         assert_eq!(out["packet_encoding"], "");
         assert_eq!(out["tls"]["insecure"], false);
@@ -185,7 +184,7 @@ mod tests {
     #[test]
     fn a_reality_link_gets_reality_on_utls_and_the_vision_flow() {
         let l = link("vless://id@h:443?security=reality&pbk=KEY&sid=ab&sni=www.example.org&fp=chrome&flow=xtls-rprx-vision");
-        let c = client_config(&l, "127.0.0.1:1".parse().unwrap(), &Default::default()).unwrap();
+        let c = config(&l, &Default::default());
         let out = &c["outbounds"][0];
         assert_eq!(out["flow"], "xtls-rprx-vision");
         assert_eq!(
@@ -205,12 +204,7 @@ mod tests {
             )],
             ..Default::default()
         };
-        let c = client_config(
-            &link("vless://id@h:443?security=tls"),
-            "127.0.0.1:1".parse().unwrap(),
-            &options,
-        )
-        .unwrap();
+        let c = config(&link("vless://id@h:443?security=tls"), &options);
         assert_eq!(
             c["inbounds"][1],
             json!({"type": "direct", "tag": "forward-0", "listen": "127.0.0.1", "listen_port": 5202,
@@ -219,21 +213,17 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_link_has_no_tls_and_other_transports_are_refused() {
-        let c = client_config(
-            &link("vless://id@h:80?security=none"),
-            "127.0.0.1:1".parse().unwrap(),
-            &Default::default(),
-        )
-        .unwrap();
+    fn security_none_sends_no_tls_and_other_transports_never_reach_a_config() {
+        let options = ClientOptions {
+            security_none: true,
+            ..Default::default()
+        };
+        let c = config(&link("vless://id@h:80?security=tls"), &options);
         assert!(c["outbounds"][0].get("tls").is_none());
+        // Only links milly prints are parsed: type=tcp, nothing else.
         assert_eq!(
-            client_config(
-                &link("vless://id@h:80?type=ws"),
-                "127.0.0.1:1".parse().unwrap(),
-                &Default::default()
-            ),
-            Err(SingBoxConfigError::UnsupportedNetwork("ws".into()))
+            ClientLink::parse(&format!("vless://{ID}@h:80?type=ws&security=tls")),
+            Err(client::LinkError::UnsupportedTransport("ws".into()))
         );
     }
 

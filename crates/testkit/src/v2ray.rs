@@ -2,38 +2,40 @@
 
 use std::net::SocketAddr;
 
+use client::{ClientLink, Security, VISION_FLOW};
 use serde_json::{json, Value};
 
-use crate::link::{Security, VlessLink};
+use crate::user_uuid;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum V2RayConfigError {
     #[error("v2ray 4.34 has no REALITY")]
     RealityUnsupported,
     #[error("v2ray 4.34 has no flow {0}")]
-    FlowUnsupported(String),
-    #[error("only the tcp transport is generated here, the link says {0}")]
-    UnsupportedNetwork(String),
+    FlowUnsupported(&'static str),
 }
 
 /// A client with a SOCKS5 inbound on `socks` (UDP enabled, answering on the same address) and one
 /// VLESS outbound to the link's node. v2ray 4.34 carries UDP as plain VLESS UDP (command 2).
-pub fn client_config(link: &VlessLink, socks: SocketAddr) -> Result<Value, V2RayConfigError> {
-    if link.network != "tcp" {
-        return Err(V2RayConfigError::UnsupportedNetwork(link.network.clone()));
-    }
-    if let Some(flow) = &link.flow {
-        return Err(V2RayConfigError::FlowUnsupported(flow.clone()));
+/// `security_none` sends VLESS in the clear whatever the link says (see
+/// [`crate::singbox::ClientOptions`]).
+pub fn client_config(
+    link: &ClientLink,
+    socks: SocketAddr,
+    security_none: bool,
+) -> Result<Value, V2RayConfigError> {
+    if link.vision {
+        return Err(V2RayConfigError::FlowUnsupported(VISION_FLOW));
     }
     let stream = match &link.security {
         Security::Reality { .. } => return Err(V2RayConfigError::RealityUnsupported),
-        Security::None => json!({ "network": "tcp", "security": "none" }),
-        Security::Tls => json!({
+        _ if security_none => json!({ "network": "tcp", "security": "none" }),
+        Security::Tls { allow_insecure } => json!({
             "network": "tcp",
             "security": "tls",
             "tlsSettings": {
-                "serverName": link.server_name(),
-                "allowInsecure": link.allow_insecure,
+                "serverName": link.server_name,
+                "allowInsecure": allow_insecure,
             },
         }),
     };
@@ -53,7 +55,7 @@ pub fn client_config(link: &VlessLink, socks: SocketAddr) -> Result<Value, V2Ray
                 "vnext": [{
                     "address": link.host,
                     "port": link.port,
-                    "users": [{ "id": link.user_id, "encryption": link.encryption }],
+                    "users": [{ "id": user_uuid(link), "encryption": "none" }],
                 }],
             },
             "streamSettings": stream,
@@ -71,8 +73,8 @@ mod tests {
 
     #[test]
     fn a_tls_link_becomes_a_vless_outbound_with_tls_settings() {
-        let l = VlessLink::parse("vless://b831381d-6324-4d53-ad4f-8cda48b30811@127.0.0.1:4433?encryption=none&type=tcp&security=tls&sni=localhost&fp=chrome&allowInsecure=1#n").unwrap();
-        let c = client_config(&l, socks()).unwrap();
+        let l = ClientLink::parse("vless://b831381d-6324-4d53-ad4f-8cda48b30811@127.0.0.1:4433?encryption=none&type=tcp&security=tls&sni=localhost&fp=chrome&allowInsecure=1#n").unwrap();
+        let c = client_config(&l, socks(), false).unwrap();
         let inbound = &c["inbounds"][0];
         assert_eq!(inbound["protocol"], "socks");
         assert_eq!(inbound["port"], 1081);
@@ -91,16 +93,21 @@ mod tests {
 
     #[test]
     fn reality_and_vision_links_are_refused_because_v2ray_lacks_them() {
-        let reality = VlessLink::parse("vless://id@h:443?security=reality&pbk=K&sid=1").unwrap();
+        let reality = ClientLink::parse(
+            "vless://b831381d-6324-4d53-ad4f-8cda48b30811@h:443?security=reality&pbk=K&sid=1",
+        )
+        .unwrap();
         assert_eq!(
-            client_config(&reality, socks()),
+            client_config(&reality, socks(), false),
             Err(V2RayConfigError::RealityUnsupported)
         );
-        let vision =
-            VlessLink::parse("vless://id@h:443?security=tls&flow=xtls-rprx-vision").unwrap();
+        let vision = ClientLink::parse(
+            "vless://b831381d-6324-4d53-ad4f-8cda48b30811@h:443?security=tls&flow=xtls-rprx-vision",
+        )
+        .unwrap();
         assert_eq!(
-            client_config(&vision, socks()),
-            Err(V2RayConfigError::FlowUnsupported("xtls-rprx-vision".into()))
+            client_config(&vision, socks(), false),
+            Err(V2RayConfigError::FlowUnsupported("xtls-rprx-vision"))
         );
     }
 }

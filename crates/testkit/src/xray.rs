@@ -4,40 +4,34 @@
 
 use std::net::SocketAddr;
 
+use client::{ClientLink, Security, VISION_FLOW};
 use serde_json::{json, Value};
 
-use crate::link::{Security, VlessLink};
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum XrayConfigError {
-    #[error("only the tcp transport is generated here, the link says {0}")]
-    UnsupportedNetwork(String),
-}
+use crate::user_uuid;
 
 /// A client with a SOCKS5 inbound on `socks` (UDP enabled, answering on the same address),
 /// a port forward per `forwards` entry `(listen, target)`, and one VLESS outbound to the link's
-/// node. Xray carries UDP under Vision as XUDP (Mux.Cool), on its own.
+/// node. Xray carries UDP under Vision as XUDP (Mux.Cool), on its own. `security_none` sends
+/// VLESS in the clear whatever the link says (see [`crate::singbox::ClientOptions`]).
 pub fn client_config(
-    link: &VlessLink,
+    link: &ClientLink,
     socks: SocketAddr,
     forwards: &[(SocketAddr, SocketAddr)],
-) -> Result<Value, XrayConfigError> {
-    if link.network != "tcp" {
-        return Err(XrayConfigError::UnsupportedNetwork(link.network.clone()));
-    }
-    let mut user = json!({ "id": link.user_id, "encryption": link.encryption });
-    if let Some(flow) = &link.flow {
-        user["flow"] = json!(flow);
+    security_none: bool,
+) -> Value {
+    let mut user = json!({ "id": user_uuid(link), "encryption": "none" });
+    if link.vision {
+        user["flow"] = json!(VISION_FLOW);
     }
     let fingerprint = link.fingerprint.as_deref().unwrap_or("chrome");
     let stream = match &link.security {
-        Security::None => json!({ "network": "tcp", "security": "none" }),
-        Security::Tls => json!({
+        _ if security_none => json!({ "network": "tcp", "security": "none" }),
+        Security::Tls { allow_insecure } => json!({
             "network": "tcp",
             "security": "tls",
             "tlsSettings": {
-                "serverName": link.server_name(),
-                "allowInsecure": link.allow_insecure,
+                "serverName": link.server_name,
+                "allowInsecure": allow_insecure,
                 "fingerprint": fingerprint,
             },
         }),
@@ -47,7 +41,7 @@ pub fn client_config(
             mldsa65_verify,
         } => {
             let mut settings = json!({
-                "serverName": link.server_name(),
+                "serverName": link.server_name,
                 "fingerprint": fingerprint,
                 "publicKey": public_key,
                 "shortId": short_id,
@@ -79,7 +73,7 @@ pub fn client_config(
             },
         }));
     }
-    Ok(json!({
+    json!({
         "log": { "loglevel": "warning" },
         "inbounds": inbounds,
         "outbounds": [{
@@ -94,7 +88,7 @@ pub fn client_config(
             },
             "streamSettings": stream,
         }],
-    }))
+    })
 }
 
 /// What an Xray REALITY server needs beyond its users.
@@ -157,8 +151,10 @@ pub fn reality_server_config(server: &RealityServer, user_ids: &[&str]) -> Value
 mod tests {
     use super::*;
 
-    fn link(s: &str) -> VlessLink {
-        VlessLink::parse(s).unwrap()
+    const ID: &str = "b831381d-6324-4d53-ad4f-8cda48b30811";
+
+    fn link(s: &str) -> ClientLink {
+        ClientLink::parse(&s.replace("vless://id@", &format!("vless://{ID}@"))).unwrap()
     }
 
     fn socks() -> SocketAddr {
@@ -168,7 +164,7 @@ mod tests {
     #[test]
     fn a_reality_link_becomes_a_reality_outbound_with_the_vision_flow() {
         let l = link("vless://b831381d-6324-4d53-ad4f-8cda48b30811@127.0.0.1:443?encryption=none&type=tcp&security=reality&pbk=KEY&sid=ab&sni=www.example.org&fp=chrome&flow=xtls-rprx-vision#n");
-        let c = client_config(&l, socks(), &[]).unwrap();
+        let c = client_config(&l, socks(), &[], false);
         let out = &c["outbounds"][0];
         assert_eq!(
             out["settings"]["vnext"][0]["users"][0],
@@ -188,7 +184,12 @@ mod tests {
             "127.0.0.1:5202".parse().unwrap(),
             "127.0.0.1:5201".parse().unwrap(),
         );
-        let c = client_config(&link("vless://id@h:443?security=tls"), socks(), &[forward]).unwrap();
+        let c = client_config(
+            &link("vless://id@h:443?security=tls"),
+            socks(),
+            &[forward],
+            false,
+        );
         assert_eq!(c["inbounds"][1]["protocol"], "dokodemo-door");
         assert_eq!(c["inbounds"][1]["port"], 5202);
         assert_eq!(c["inbounds"][1]["settings"]["port"], 5201);
@@ -199,10 +200,16 @@ mod tests {
     }
 
     #[test]
-    fn other_transports_are_refused() {
+    fn security_none_sends_vless_in_the_clear_and_other_transports_never_reach_a_config() {
+        let c = client_config(&link("vless://id@h:80?security=tls"), socks(), &[], true);
         assert_eq!(
-            client_config(&link("vless://id@h:80?type=ws"), socks(), &[]),
-            Err(XrayConfigError::UnsupportedNetwork("ws".into()))
+            c["outbounds"][0]["streamSettings"],
+            json!({"network": "tcp", "security": "none"})
+        );
+        // Only links milly prints are parsed: type=tcp, nothing else.
+        assert_eq!(
+            ClientLink::parse(&format!("vless://{ID}@h:80?type=ws&security=tls")),
+            Err(client::LinkError::UnsupportedTransport("ws".into()))
         );
     }
 
@@ -243,11 +250,11 @@ mod tests {
     #[test]
     fn a_link_with_pqv_sets_mldsa65_verify() {
         let l = link("vless://b831381d-6324-4d53-ad4f-8cda48b30811@127.0.0.1:443?security=reality&pbk=KEY&sid=ab&pqv=PQ&sni=www.example.org");
-        let c = client_config(&l, socks(), &[]).unwrap();
+        let c = client_config(&l, socks(), &[], false);
         let reality = &c["outbounds"][0]["streamSettings"]["realitySettings"];
         assert_eq!(reality["mldsa65Verify"], "PQ");
         let l = link("vless://b831381d-6324-4d53-ad4f-8cda48b30811@127.0.0.1:443?security=reality&pbk=KEY&sid=ab");
-        let c = client_config(&l, socks(), &[]).unwrap();
+        let c = client_config(&l, socks(), &[], false);
         assert!(c["outbounds"][0]["streamSettings"]["realitySettings"]
             .get("mldsa65Verify")
             .is_none());

@@ -6,18 +6,18 @@
 use std::path::Path;
 use std::time::Duration;
 
+use client::ClientLink;
+use testkit::interop::{self, STRANGER};
 use testkit::singbox::{self, ClientOptions, PacketEncoding};
 use testkit::traffic::{self, TrafficError};
-use testkit::{free_tcp_addr, EchoMode, Peer, PeerKind, TcpEcho, UdpEcho, VlessLink};
+use testkit::{free_tcp_addr, with_user, EchoMode, Peer, PeerKind, TcpEcho};
 
 const USER: &str = "b831381d-6324-4d53-ad4f-8cda48b30811";
-const STRANGER: &str = "0e0e0e0e-0000-4000-8000-0e0e0e0e0e0e";
-const MIB: usize = 1024 * 1024;
 
 /// A sing-box VLESS+TLS server with one user and a self-signed certificate, and the link a
 /// user would be given for it.
 struct Reference {
-    link: VlessLink,
+    link: ClientLink,
     server: Option<Peer>,
     _dir: tempfile::TempDir,
 }
@@ -30,7 +30,7 @@ async fn reference_server(sing_box: &Path) -> Reference {
     let server = Peer::start(PeerKind::SingBox, sing_box, &config, listen)
         .await
         .unwrap();
-    let link = VlessLink::parse(&format!(
+    let link = ClientLink::parse(&format!(
         "vless://{USER}@127.0.0.1:{}?encryption=none&type=tcp&security=tls&sni=localhost&fp=chrome&allowInsecure=1#reference",
         listen.port()
     ))
@@ -42,7 +42,7 @@ async fn reference_server(sing_box: &Path) -> Reference {
     }
 }
 
-async fn sing_box_client(bin: &Path, link: &VlessLink, packet_encoding: PacketEncoding) -> Peer {
+async fn sing_box_client(bin: &Path, link: &ClientLink, packet_encoding: PacketEncoding) -> Peer {
     let options = ClientOptions {
         packet_encoding,
         ..Default::default()
@@ -52,23 +52,10 @@ async fn sing_box_client(bin: &Path, link: &VlessLink, packet_encoding: PacketEn
         .unwrap()
 }
 
-async fn v2ray_client(bin: &Path, link: &VlessLink) -> Peer {
+async fn v2ray_client(bin: &Path, link: &ClientLink) -> Peer {
     Peer::client(PeerKind::V2Ray, bin, link, &ClientOptions::default())
         .await
         .unwrap()
-}
-
-/// Several concurrent 1 MiB round trips, and one that needs the half-close carried through.
-async fn tcp_checks(client: &Peer, kind: PeerKind) {
-    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
-    traffic::tcp_roundtrips(client.addr(), echo.addr(), 4, MIB)
-        .await
-        .unwrap();
-    assert_eq!(echo.accepted(), 4);
-    let after_eof = TcpEcho::start(EchoMode::AfterEof).await.unwrap();
-    traffic::tcp_roundtrip_after_eof(kind, client.addr(), after_eof.addr(), 256 * 1024)
-        .await
-        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,7 +65,7 @@ async fn sing_box_client_moves_tcp_byte_exact_both_ways_through_a_sing_box_serve
     };
     let server = reference_server(&bin).await;
     let client = sing_box_client(&bin, &server.link, PacketEncoding::Xudp).await;
-    tcp_checks(&client, PeerKind::SingBox).await;
+    interop::tcp_checks(PeerKind::SingBox, client.addr()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,13 +74,7 @@ async fn sing_box_client_moves_udp_datagrams_as_xudp_and_as_plain_vless_udp() {
         return;
     };
     let server = reference_server(&bin).await;
-    let echo = UdpEcho::start().await.unwrap();
-    for encoding in [PacketEncoding::Xudp, PacketEncoding::Plain] {
-        let client = sing_box_client(&bin, &server.link, encoding).await;
-        traffic::udp_roundtrips(client.addr(), echo.addr(), traffic::UDP_SIZES)
-            .await
-            .unwrap_or_else(|e| panic!("{encoding:?}: {e}"));
-    }
+    interop::udp_checks(PeerKind::SingBox, &bin, &server.link).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,7 +87,7 @@ async fn v2ray_client_moves_tcp_byte_exact_both_ways_through_a_sing_box_server()
     };
     let server = reference_server(&sing_box).await;
     let client = v2ray_client(&v2ray, &server.link).await;
-    tcp_checks(&client, PeerKind::V2Ray).await;
+    interop::tcp_checks(PeerKind::V2Ray, client.addr()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,12 +99,7 @@ async fn v2ray_client_moves_udp_datagrams_through_a_sing_box_server() {
         return;
     };
     let server = reference_server(&sing_box).await;
-    let client = v2ray_client(&v2ray, &server.link).await;
-    let echo = UdpEcho::start().await.unwrap();
-    let sizes = traffic::udp_sizes_for(PeerKind::V2Ray);
-    traffic::udp_roundtrips(client.addr(), echo.addr(), &sizes)
-        .await
-        .unwrap();
+    interop::udp_checks(PeerKind::V2Ray, &v2ray, &server.link).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,7 +111,7 @@ async fn clients_with_an_unknown_user_id_reach_nothing() {
         return;
     };
     let server = reference_server(&sing_box).await;
-    let stranger = server.link.with_user_id(STRANGER);
+    let stranger = with_user(&server.link, STRANGER);
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let clients = [
         sing_box_client(&sing_box, &stranger, PacketEncoding::Xudp).await,

@@ -1,5 +1,5 @@
-//! A node on loopback with a self-signed certificate, a website behind it, echo servers, and a
-//! rustls client that speaks VLESS: what the scenarios are built from.
+//! A node on loopback with a self-signed certificate, a website behind it, and a rustls client
+//! that speaks VLESS: what the scenarios are built from (with testkit's echo servers).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -8,7 +8,7 @@ use std::time::Duration;
 use node::{AccessEntry, AccessTable, AccessUpdate, Metrics, Node, NodeConfig, TlsSource};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
@@ -173,37 +173,6 @@ fn connector(cert_pem: &str) -> TlsConnector {
         .with_root_certificates(roots)
         .with_no_client_auth();
     TlsConnector::from(Arc::new(config))
-}
-
-/// A TCP echo server: echoes until the client finishes sending, then closes its side.
-pub async fn echo_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let (mut conn, _) = listener.accept().await.unwrap();
-            tokio::spawn(async move {
-                let (mut r, mut w) = conn.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-                let _ = w.shutdown().await;
-            });
-        }
-    });
-    addr
-}
-
-/// A UDP echo server.
-pub async fn udp_echo_server() -> SocketAddr {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = socket.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut buf = vec![0u8; 65536];
-        loop {
-            let (n, from) = socket.recv_from(&mut buf).await.unwrap();
-            socket.send_to(&buf[..n], from).await.unwrap();
-        }
-    });
-    addr
 }
 
 /// The fallback website: answers whatever it receives with [`PAGE`] and records the bytes.

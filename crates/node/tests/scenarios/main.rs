@@ -7,10 +7,9 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use harness::{
-    echo_server, expect_response, read_all, udp_echo_server, user, Options, TestNode, PAGE,
-};
+use harness::{expect_response, read_all, user, Options, TestNode, PAGE};
 use node::{AccessEntry, AccessUpdate};
+use testkit::{EchoMode, TcpEcho, UdpEcho};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vless::Command;
 
@@ -27,10 +26,10 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 #[tokio::test]
 async fn a_client_gets_its_bytes_echoed_exactly_through_the_node() {
     let node = TestNode::start(Options::default()).await;
-    let echo = echo_server().await;
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let payload = pattern(1 << 20, 3);
     let mut stream = node
-        .vless(user(1), Command::Tcp, echo, &payload[..1000])
+        .vless(user(1), Command::Tcp, echo.addr(), &payload[..1000])
         .await;
     let (mut r, mut w) = tokio::io::split(&mut stream);
     let rest = payload[1000..].to_vec();
@@ -57,14 +56,15 @@ async fn a_client_gets_its_bytes_echoed_exactly_through_the_node() {
 #[tokio::test]
 async fn many_concurrent_clients_each_get_their_own_bytes_back() {
     let node = std::sync::Arc::new(TestNode::start(Options::default()).await);
-    let echo = echo_server().await;
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let echo_addr = echo.addr();
     let mut clients = Vec::new();
     for i in 0..16u8 {
         let node = node.clone();
         clients.push(tokio::spawn(async move {
             let payload = pattern(64 * 1024 + i as usize * 977, i);
             let who = if i % 2 == 0 { user(1) } else { user(2) };
-            let mut stream = node.vless(who, Command::Tcp, echo, &payload).await;
+            let mut stream = node.vless(who, Command::Tcp, echo_addr, &payload).await;
             stream.shutdown().await.unwrap();
             expect_response(&mut stream).await;
             let back = read_all(&mut stream).await;
@@ -82,8 +82,8 @@ async fn many_concurrent_clients_each_get_their_own_bytes_back() {
 #[tokio::test]
 async fn a_client_that_stops_sending_still_receives_the_reply() {
     let node = TestNode::start(Options::default()).await;
-    let echo = echo_server().await;
-    let mut stream = node.vless(user(1), Command::Tcp, echo, b"").await;
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let mut stream = node.vless(user(1), Command::Tcp, echo.addr(), b"").await;
     stream.write_all(b"last words").await.unwrap();
     stream.shutdown().await.unwrap();
     expect_response(&mut stream).await;
@@ -94,10 +94,12 @@ async fn a_client_that_stops_sending_still_receives_the_reply() {
 #[tokio::test]
 async fn datagrams_cross_the_udp_command_both_ways() {
     let node = TestNode::start(Options::default()).await;
-    let echo = udp_echo_server().await;
+    let echo = UdpEcho::start().await.unwrap();
     let mut framed = Vec::new();
     vless::udp::encode_packet(b"first datagram", &mut framed).unwrap();
-    let mut stream = node.vless(user(1), Command::Udp, echo, &framed).await;
+    let mut stream = node
+        .vless(user(1), Command::Udp, echo.addr(), &framed)
+        .await;
     expect_response(&mut stream).await;
     let mut frame = [0u8; 16];
     stream.read_exact(&mut frame).await.unwrap();
@@ -140,9 +142,13 @@ async fn datagrams_cross_the_udp_command_both_ways() {
 #[tokio::test]
 async fn a_revoked_user_is_cut_within_a_second_and_others_keep_going() {
     let node = TestNode::start(Options::default()).await;
-    let echo = echo_server().await;
-    let mut revoked = node.vless(user(1), Command::Tcp, echo, b"ping").await;
-    let mut kept = node.vless(user(2), Command::Tcp, echo, b"ping").await;
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let mut revoked = node
+        .vless(user(1), Command::Tcp, echo.addr(), b"ping")
+        .await;
+    let mut kept = node
+        .vless(user(2), Command::Tcp, echo.addr(), b"ping")
+        .await;
     for stream in [&mut revoked, &mut kept] {
         expect_response(stream).await;
         let mut four = [0u8; 4];
@@ -170,7 +176,7 @@ async fn a_revoked_user_is_cut_within_a_second_and_others_keep_going() {
 #[tokio::test]
 async fn a_user_whose_subscription_ends_is_cut_by_the_node_itself() {
     let node = TestNode::start(Options::default()).await;
-    let echo = echo_server().await;
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let ends = node::access::unix_now() + 1;
     node.access.apply(AccessUpdate::Changes {
         revision: 2,
@@ -180,7 +186,9 @@ async fn a_user_whose_subscription_ends_is_cut_by_the_node_itself() {
         }],
         revoked: vec![],
     });
-    let mut stream = node.vless(user(3), Command::Tcp, echo, b"ping").await;
+    let mut stream = node
+        .vless(user(3), Command::Tcp, echo.addr(), b"ping")
+        .await;
     expect_response(&mut stream).await;
     let mut four = [0u8; 4];
     stream.read_exact(&mut four).await.unwrap();
@@ -210,12 +218,17 @@ async fn an_https_visitor_sees_the_website() {
 #[tokio::test]
 async fn a_wrong_user_id_gets_the_website_with_every_byte_it_sent() {
     let node = TestNode::start(Options::default()).await;
-    let echo = echo_server().await;
-    let mut stream = node.vless(user(9), Command::Tcp, echo, b"hello").await;
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let mut stream = node
+        .vless(user(9), Command::Tcp, echo.addr(), b"hello")
+        .await;
     let page = String::from_utf8(read_all(&mut stream).await).unwrap();
     assert!(page.ends_with(PAGE), "no website for a wrong id");
     let mut sent = Vec::new();
-    vless::encode_request(&harness::request(user(9), Command::Tcp, echo), &mut sent);
+    vless::encode_request(
+        &harness::request(user(9), Command::Tcp, echo.addr()),
+        &mut sent,
+    );
     sent.extend_from_slice(b"hello");
     assert_eq!(node.website.requests(), vec![sent]);
     assert_eq!(node.metrics.snapshot().unknown_user, 1);
@@ -261,8 +274,10 @@ async fn a_loopback_destination_is_refused_without_an_answer() {
         ..Options::default()
     })
     .await;
-    let echo = echo_server().await;
-    let mut stream = node.vless(user(1), Command::Tcp, echo, b"ping").await;
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let mut stream = node
+        .vless(user(1), Command::Tcp, echo.addr(), b"ping")
+        .await;
     assert_eq!(read_all(&mut stream).await, b"");
     assert_eq!(node.metrics.snapshot().egress_refused, 1);
     assert_eq!(node.metrics.snapshot().sessions, 0);
@@ -276,8 +291,8 @@ async fn the_connection_limit_holds_further_clients_until_one_leaves() {
         ..Options::default()
     })
     .await;
-    let echo = echo_server().await;
-    let mut first = node.vless(user(1), Command::Tcp, echo, b"one").await;
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let mut first = node.vless(user(1), Command::Tcp, echo.addr(), b"one").await;
     expect_response(&mut first).await;
     let second = tokio::time::timeout(Duration::from_millis(500), node.tls()).await;
     assert!(second.is_err(), "a second client was served over the limit");
@@ -285,7 +300,7 @@ async fn the_connection_limit_holds_further_clients_until_one_leaves() {
     let _ = read_all(&mut first).await;
     drop(first);
     let mut third = tokio::time::timeout(Duration::from_secs(2), async {
-        node.vless(user(2), Command::Tcp, echo, b"two").await
+        node.vless(user(2), Command::Tcp, echo.addr(), b"two").await
     })
     .await
     .expect("served once the first left");
@@ -299,8 +314,8 @@ async fn mux_sessions_carry_tcp_streams_and_xudp_datagrams_side_by_side() {
     use vless::mux::{GlobalId, Network, Status, Target};
 
     let node = TestNode::start(Options::default()).await;
-    let tcp_echo = echo_server().await;
-    let udp_echo = udp_echo_server().await;
+    let tcp_echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let udp_echo = UdpEcho::start().await.unwrap();
     let mut stream = mux_connection(&node, user(1)).await;
     let mut frames = FrameReader::default();
 
@@ -309,7 +324,7 @@ async fn mux_sessions_carry_tcp_streams_and_xudp_datagrams_side_by_side() {
         Status::New {
             target: Target {
                 network: Network::Tcp,
-                destination: destination(tcp_echo),
+                destination: destination(tcp_echo.addr()),
             },
             global_id: None,
         },
@@ -320,7 +335,7 @@ async fn mux_sessions_carry_tcp_streams_and_xudp_datagrams_side_by_side() {
         Status::New {
             target: Target {
                 network: Network::Udp,
-                destination: destination(udp_echo),
+                destination: destination(udp_echo.addr()),
             },
             global_id: Some(GlobalId([7; 8])),
         },
@@ -336,7 +351,7 @@ async fn mux_sessions_carry_tcp_streams_and_xudp_datagrams_side_by_side() {
         match (frame.session_id, frame.status) {
             (1, Status::Keep { udp_peer: None }) => tcp_back.extend(frame.data.unwrap()),
             (2, Status::Keep { udp_peer }) => {
-                assert_eq!(udp_peer, Some(destination(udp_echo)));
+                assert_eq!(udp_peer, Some(destination(udp_echo.addr())));
                 udp_back = frame.data;
             }
             (id, status) => panic!("unexpected frame for session {id}: {status:?}"),
@@ -353,7 +368,7 @@ async fn mux_sessions_carry_tcp_streams_and_xudp_datagrams_side_by_side() {
     let keep = mux_frame(
         2,
         Status::Keep {
-            udp_peer: Some(destination(udp_echo)),
+            udp_peer: Some(destination(udp_echo.addr())),
         },
         Some(b"second"),
     );
@@ -375,14 +390,14 @@ async fn a_mux_session_to_a_refused_destination_ends_with_an_error() {
         ..Options::default()
     })
     .await;
-    let tcp_echo = echo_server().await;
+    let tcp_echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let mut stream = mux_connection(&node, user(1)).await;
     let new = mux_frame(
         5,
         Status::New {
             target: Target {
                 network: Network::Tcp,
-                destination: destination(tcp_echo),
+                destination: destination(tcp_echo.addr()),
             },
             global_id: None,
         },
