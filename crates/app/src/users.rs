@@ -4,6 +4,7 @@ use domain::{
     has_access, AccessDenied, Days, NewUser, PlanId, Subscription, TelegramId, User, UserId,
     UserRef,
 };
+use store::UserSummary;
 use time::OffsetDateTime;
 
 use crate::{App, AppError, Links};
@@ -30,7 +31,7 @@ impl App {
         now: OffsetDateTime,
     ) -> Result<UserView, AppError> {
         if self.store().user_by_telegram(telegram_id).await?.is_some() {
-            return Err(AppError::AlreadyExists(telegram_id));
+            return Err(AppError::AlreadyExists);
         }
         if let Some(days) = days {
             // Checked before anything is written, so a bad count leaves no half-made user.
@@ -53,6 +54,16 @@ impl App {
             .find_user(who)
             .await?
             .ok_or(AppError::UserNotFound)
+    }
+
+    /// The person with this internal id.
+    pub async fn user(&self, id: UserId) -> Result<User, AppError> {
+        self.store().user(id).await?.ok_or(AppError::UserNotFound)
+    }
+
+    /// A page of users in creation order, with their subscriptions.
+    pub async fn list_users(&self, offset: u32, limit: u32) -> Result<Vec<UserSummary>, AppError> {
+        Ok(self.store().list_users(offset, limit).await?)
     }
 
     pub async fn view(&self, id: UserId, now: OffsetDateTime) -> Result<UserView, AppError> {
