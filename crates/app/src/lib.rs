@@ -39,7 +39,7 @@ pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
 pub use store::{Backend, TicketId, UserSummary};
 pub use sub_token::{MySubscription, SubscriptionFeed};
-pub use support::TicketOwner;
+pub use support::{RelayPost, SupportMessageId, TicketOwner};
 pub use trial::TrialResult;
 pub use users::UserView;
 pub use visitors::Visitor;

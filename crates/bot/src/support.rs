@@ -1,6 +1,7 @@
 //! Support: the person's message becomes a ticket, posted to the operator's support chat (or to
 //! each admin) tagged with its number; the operator's reply to that post goes back to the person.
 
+use app::RelayPost;
 use domain::User;
 use teloxide_core::types::Message;
 
@@ -32,7 +33,13 @@ pub async fn user_message(
             // The first post is the one whose replies find the ticket.
             if relayed == 0 {
                 ctx.app
-                    .note_support_relay(message, operator, i64::from(posted.id.0))
+                    .note_support_relay(
+                        message,
+                        RelayPost {
+                            chat_id: operator,
+                            message_id: i64::from(posted.id.0),
+                        },
+                    )
                     .await?;
             }
             relayed += 1;
@@ -62,7 +69,14 @@ pub async fn operator_reply_handled(ctx: &Ctx, message: &Message) -> Result<bool
     let now = ctx.now();
     let Some(owner) = ctx
         .app
-        .answer_support(chat, i64::from(reply_to.id.0), text, now)
+        .answer_support(
+            RelayPost {
+                chat_id: chat,
+                message_id: i64::from(reply_to.id.0),
+            },
+            text,
+            now,
+        )
         .await?
     else {
         return Ok(false);
