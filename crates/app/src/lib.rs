@@ -1,7 +1,7 @@
 //! Use cases shared by the CLI, the bot and the website: sign up, trial, payments, extend, block,
 //! delete, export, support, the bot's bookkeeping and reminders, the subscription feed and the
-//! reads behind the nodes' access feed. Front ends go through these for every read and every
-//! change; only this crate holds the store.
+//! reads behind the nodes' access feed. Every business rule lives here, and front ends go
+//! through these for every read and every change: they never call the store themselves.
 
 mod access_feed;
 mod account_link;
