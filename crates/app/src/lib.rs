@@ -1,30 +1,48 @@
-//! Use cases shared by the CLI, the bot and the website: sign up, extend, block, delete, export,
-//! and the links a user imports into their apps. Front ends call these, never the store directly
-//! for anything that changes state.
+//! Use cases shared by the CLI, the bot and the website: sign up, trial, payments, extend, block,
+//! delete, export, support, the bot's bookkeeping and reminders, the subscription feed and the
+//! reads behind the nodes' access feed. Every business rule lives here, and front ends go
+//! through these for every read and every change: they never call the store themselves.
 
+mod access_feed;
 mod account_link;
+mod admin_stats;
 pub mod backup;
+mod bot_state;
 mod card_payments;
 mod error;
 mod links;
+mod nodes;
+mod payment_history;
 pub mod privacy;
 mod privacy_rights;
+mod reachability;
+mod reminders;
 mod signup;
 mod stars;
+mod sub_token;
 mod support;
 mod trial;
 mod users;
+mod visitors;
 
+pub use access_feed::{AccessChanges, AccessEntry, AccessSnapshot};
 pub use account_link::{account_link_lifetime, AccountLink, ACCOUNT_LINK_PATH};
+pub use admin_stats::{AdminStats, Revenue, UserCounts, REVENUE_PERIODS};
+pub use bot_state::{Awaiting, UPDATE_MEMORY};
 pub use card_payments::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH, CHECKOUT_REUSE_WINDOW};
 pub use error::AppError;
 pub use links::Links;
 pub use privacy::PurgeReport;
+pub use reachability::Audience;
+pub use reminders::{DueReminder, ReminderKind};
 pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
-pub use support::TicketOwner;
+pub use store::{Backend, TicketId, UserSummary};
+pub use sub_token::{MySubscription, SubscriptionFeed};
+pub use support::{RelayPost, SupportMessageId, TicketOwner};
 pub use trial::TrialResult;
 pub use users::UserView;
+pub use visitors::Visitor;
 
 use std::sync::Arc;
 
@@ -43,11 +61,23 @@ impl App {
         Self { store, config }
     }
 
+    // Only billing left; private once it moves (issue #14).
+    #[doc(hidden)]
     pub fn store(&self) -> &Store {
         &self.store
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Which database the store runs on (SQLite or PostgreSQL), for the start-up banner.
+    pub fn database_backend(&self) -> Backend {
+        self.store.backend()
+    }
+
+    /// Closes the database connections; call once, at shutdown, after every task ended.
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 }

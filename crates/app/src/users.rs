@@ -4,6 +4,7 @@ use domain::{
     has_access, AccessDenied, Days, NewUser, PlanId, Subscription, TelegramId, User, UserId,
     UserRef,
 };
+use store::UserSummary;
 use time::OffsetDateTime;
 
 use crate::{App, AppError, Links};
@@ -30,7 +31,7 @@ impl App {
         now: OffsetDateTime,
     ) -> Result<UserView, AppError> {
         if self.store().user_by_telegram(telegram_id).await?.is_some() {
-            return Err(AppError::AlreadyExists(telegram_id));
+            return Err(AppError::AlreadyExists);
         }
         if let Some(days) = days {
             // Checked before anything is written, so a bad count leaves no half-made user.
@@ -53,6 +54,16 @@ impl App {
             .find_user(who)
             .await?
             .ok_or(AppError::UserNotFound)
+    }
+
+    /// The person with this internal id.
+    pub async fn user(&self, id: UserId) -> Result<User, AppError> {
+        self.store().user(id).await?.ok_or(AppError::UserNotFound)
+    }
+
+    /// A page of users in creation order, with their subscriptions.
+    pub async fn list_users(&self, offset: u32, limit: u32) -> Result<Vec<UserSummary>, AppError> {
+        Ok(self.store().list_users(offset, limit).await?)
     }
 
     pub async fn view(&self, id: UserId, now: OffsetDateTime) -> Result<UserView, AppError> {
@@ -113,5 +124,52 @@ impl App {
     pub async fn export(&self, who: UserRef) -> Result<serde_json::Value, AppError> {
         let user = self.resolve(who).await?;
         self.export_everything(user.id).await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+
+    use store::testing::TestDb;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn adding_a_telegram_id_twice_is_refused_without_naming_the_id() {
+        let db = TestDb::sqlite().await;
+        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let now = OffsetDateTime::now_utc();
+        let id = TelegramId(987_654_321);
+        app.add_user(id, None, now).await.unwrap();
+        let err = app.add_user(id, Some(Days(3)), now).await.unwrap_err();
+        assert!(matches!(err, AppError::AlreadyExists), "{err:?}");
+        assert!(!err.to_string().contains("987654321"), "{err}");
+        assert!(!format!("{err:?}").contains("987654321"), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_page_of_users_lists_them_in_creation_order_with_their_subscriptions() {
+        let db = TestDb::sqlite().await;
+        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let now = OffsetDateTime::now_utc();
+        let first = app
+            .add_user(TelegramId(1), Some(Days(5)), now)
+            .await
+            .unwrap();
+        let second = app.add_user(TelegramId(2), None, now).await.unwrap();
+        let page = app.list_users(0, 10).await.unwrap();
+        let ids: Vec<UserId> = page.iter().map(|row| row.user.id).collect();
+        assert_eq!(ids, vec![first.user.id, second.user.id]);
+        assert!(page[0].subscription.is_some() && page[1].subscription.is_none());
+        assert_eq!(
+            app.user(second.user.id).await.unwrap().telegram_id,
+            TelegramId(2)
+        );
+        assert!(matches!(
+            app.user(UserId(999)).await,
+            Err(AppError::UserNotFound)
+        ));
     }
 }

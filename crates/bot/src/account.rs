@@ -3,7 +3,7 @@
 //! website). Text messages are read according to the conversation state kept in the store, so a
 //! restart in the middle loses nothing.
 
-use app::TrialResult;
+use app::{Awaiting, MySubscription, TrialResult};
 use domain::{Email, Language, User};
 use teloxide_core::payloads::SendDocumentSetters as _;
 use teloxide_core::payloads::SendPhotoSetters as _;
@@ -15,28 +15,20 @@ use crate::ctx::{Ctx, Screen};
 use crate::texts::{self, texts};
 use crate::{account_link, payments, qr, screens, support, BotError};
 
-/// The conversation states: what the person's next text message is for.
-pub const AWAITING_EMAIL: &str = "email";
-pub const AWAITING_SUPPORT: &str = "support";
-
 /// A text (or anything else) from a person with an account.
 pub async fn on_text(ctx: &Ctx, user: &User, message: &Message) -> Result<(), BotError> {
     let chat = message.chat.id.0;
     let text = message.text().map(str::trim);
     if let Some(command) = text.filter(|t| t.starts_with('/')) {
         if command.starts_with("/start") || command.starts_with("/menu") {
-            ctx.app
-                .store()
-                .set_conversation(user.id, None, ctx.now())
-                .await?;
+            ctx.app.end_conversation(user.id, ctx.now()).await?;
             return show(ctx, user, chat, None, menu(ctx, user, None).await?).await;
         }
     }
-    let state = ctx.app.store().conversation(user.id).await?;
-    match state.as_deref() {
-        Some(AWAITING_EMAIL) => set_email(ctx, user, chat, text).await,
-        Some(AWAITING_SUPPORT) => support::user_message(ctx, user, chat, text).await,
-        _ => show(ctx, user, chat, None, menu(ctx, user, None).await?).await,
+    match ctx.app.awaiting(user.id).await? {
+        Some(Awaiting::Email) => set_email(ctx, user, chat, text).await,
+        Some(Awaiting::Support) => support::user_message(ctx, user, chat, text).await,
+        None => show(ctx, user, chat, None, menu(ctx, user, None).await?).await,
     }
 }
 
@@ -56,16 +48,12 @@ pub async fn on_action(
         | Action::ConsentLanguage(_)
         | Action::Menu
         | Action::Cancel => {
-            ctx.app.store().set_conversation(user.id, None, now).await?;
+            ctx.app.end_conversation(user.id, now).await?;
             menu(ctx, user, None).await?
         }
         Action::Buy => {
-            let credentials = ctx.app.store().credentials(user.id).await?;
-            screens::buy(
-                &ctx.app,
-                language,
-                credentials.as_ref().map(|c| &c.sub_token),
-            )
+            let token = ctx.app.subscription_token(user.id).await?;
+            screens::buy(&ctx.app, language, token.as_ref())
         }
         Action::BuyPlan(plan) => return payments::send_invoice(ctx, user, chat, &plan).await,
         Action::MySubscription => my_subscription(ctx, user, None).await?,
@@ -81,15 +69,14 @@ pub async fn on_action(
             Action::MySubscription,
         ),
         Action::RotateConfirm => {
-            ctx.app.store().rotate_sub_token(user.id).await?;
+            ctx.app.rotate_subscription_token(user.id).await?;
             tracing::info!("a subscription link was rotated");
             my_subscription(ctx, user, Some(t.rotated)).await?
         }
         Action::Trial => trial(ctx, user).await?,
         Action::Support => {
             ctx.app
-                .store()
-                .set_conversation(user.id, Some(AWAITING_SUPPORT), now)
+                .start_awaiting(user.id, Awaiting::Support, now)
                 .await?;
             screens::prompt(language, t.support_prompt)
         }
@@ -97,8 +84,7 @@ pub async fn on_action(
         Action::Export => return export(ctx, user, chat).await,
         Action::SetEmail => {
             ctx.app
-                .store()
-                .set_conversation(user.id, Some(AWAITING_EMAIL), now)
+                .start_awaiting(user.id, Awaiting::Email, now)
                 .await?;
             screens::prompt(language, t.email_prompt)
         }
@@ -145,16 +131,11 @@ pub async fn show(
 }
 
 async fn refreshed(ctx: &Ctx, user: &User) -> Result<User, BotError> {
-    Ok(ctx
-        .app
-        .store()
-        .user(user.id)
-        .await?
-        .ok_or(app::AppError::UserNotFound)?)
+    Ok(ctx.app.user(user.id).await?)
 }
 
 pub async fn menu(ctx: &Ctx, user: &User, notice: Option<&str>) -> Result<Screen, BotError> {
-    let subscription = ctx.app.store().subscription(user.id).await?;
+    let subscription = ctx.app.subscription(user.id).await?;
     Ok(screens::menu(
         &ctx.app,
         user,
@@ -165,11 +146,7 @@ pub async fn menu(ctx: &Ctx, user: &User, notice: Option<&str>) -> Result<Screen
 }
 
 async fn subscription_url(ctx: &Ctx, user: &User) -> Result<Option<String>, BotError> {
-    if ctx.app.store().subscription(user.id).await?.is_none() {
-        return Ok(None);
-    }
-    let credentials = ctx.app.store().credentials(user.id).await?;
-    Ok(credentials.map(|c| ctx.app.subscription_url(&c.sub_token)))
+    Ok(ctx.app.my_subscription(user.id).await?.map(|mine| mine.url))
 }
 
 pub async fn my_subscription(
@@ -177,14 +154,16 @@ pub async fn my_subscription(
     user: &User,
     notice: Option<&str>,
 ) -> Result<Screen, BotError> {
-    let subscription = ctx.app.store().subscription(user.id).await?;
-    let credentials = ctx.app.store().credentials(user.id).await?;
-    Ok(match (subscription, credentials) {
-        (Some(sub), Some(creds)) => {
-            let url = ctx.app.subscription_url(&creds.sub_token);
-            screens::my_subscription(&ctx.app, user.language, &sub, &url, ctx.now(), notice)
-        }
-        _ => screens::no_subscription(&ctx.app, user.language),
+    Ok(match ctx.app.my_subscription(user.id).await? {
+        Some(MySubscription { subscription, url }) => screens::my_subscription(
+            &ctx.app,
+            user.language,
+            &subscription,
+            &url,
+            ctx.now(),
+            notice,
+        ),
+        None => screens::no_subscription(&ctx.app, user.language),
     })
 }
 
@@ -255,10 +234,7 @@ async fn set_email(ctx: &Ctx, user: &User, chat: i64, text: Option<&str>) -> Res
         return show(ctx, user, chat, None, screen).await;
     };
     ctx.app.set_email(user, Some(&email)).await?;
-    ctx.app
-        .store()
-        .set_conversation(user.id, None, ctx.now())
-        .await?;
+    ctx.app.end_conversation(user.id, ctx.now()).await?;
     let user = refreshed(ctx, user).await?;
     show(
         ctx,

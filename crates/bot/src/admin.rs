@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use app::{AdminStats, Audience};
 use domain::{Days, UserRef};
 use time::OffsetDateTime;
 
@@ -44,15 +45,15 @@ pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
     let now = ctx.now();
     let reply = match command {
         "/stats" => stats(ctx, now).await?,
-        "/find" => match first.and_then(|id| id.parse().ok()) {
+        "/find" => match first.and_then(|id| id.parse::<UserRef>().ok()) {
             Some(id) => find(ctx, id, now).await?,
             None => "Usage: /find ID".into(),
         },
         "/grant" => match (
-            first.and_then(|id| id.parse::<i64>().ok()),
+            first.and_then(|id| id.parse::<UserRef>().ok()),
             second.and_then(|d| d.parse::<u32>().ok()),
         ) {
-            (Some(id), Some(days)) => match ctx.app.extend(UserRef(id), Days(days), now).await {
+            (Some(id), Some(days)) => match ctx.app.extend(id, Days(days), now).await {
                 Ok(view) => format!(
                     "User {}: active until {}.",
                     view.user.id.0,
@@ -66,10 +67,10 @@ pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
             },
             _ => "Usage: /grant ID DAYS".into(),
         },
-        "/block" | "/unblock" => match first.and_then(|id| id.parse::<i64>().ok()) {
+        "/block" | "/unblock" => match first.and_then(|id| id.parse::<UserRef>().ok()) {
             Some(id) => {
                 let blocked = command == "/block";
-                match ctx.app.set_blocked(UserRef(id), blocked, now).await {
+                match ctx.app.set_blocked(id, blocked, now).await {
                     Ok(view) if blocked => format!("User {} is blocked.", view.user.id.0),
                     Ok(view) => format!("User {} is unblocked.", view.user.id.0),
                     Err(app::AppError::UserNotFound) => "No such user.".into(),
@@ -79,9 +80,9 @@ pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
             None => format!("Usage: {command} ID"),
         },
         "/broadcast" => {
-            let active_only = match first {
-                Some("all") => Some(false),
-                Some("active") => Some(true),
+            let audience = match first {
+                Some("all") => Some(Audience::Everyone),
+                Some("active") => Some(Audience::ActiveSubscribers),
                 _ => None,
             };
             let body = text
@@ -89,9 +90,9 @@ pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
                 .nth(2)
                 .map(str::trim)
                 .unwrap_or_default();
-            match active_only {
-                Some(active_only) if !body.is_empty() => {
-                    tokio::spawn(broadcast(ctx.clone(), chat, active_only, body.to_owned()));
+            match audience {
+                Some(audience) if !body.is_empty() => {
+                    tokio::spawn(broadcast(ctx.clone(), chat, audience, body.to_owned()));
                     "Broadcast started; I will report when it is done.".into()
                 }
                 _ => "Usage: /broadcast all|active TEXT".into(),
@@ -105,16 +106,14 @@ pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
 }
 
 async fn stats(ctx: &Ctx, now: OffsetDateTime) -> Result<String, BotError> {
-    let store = ctx.app.store();
-    let counts = store.stats(now).await?;
+    let AdminStats { counts, revenue } = ctx.app.admin_stats(now).await?;
     let mut out = format!(
         "<b>Stats</b>\nUsers: {}\nActive subscriptions: {}\nBlocked: {}\n",
         counts.users, counts.active_subscriptions, counts.blocked
     );
-    for (label, days) in [("24 hours", 1), ("30 days", 30), ("365 days", 365)] {
-        let since = now - time::Duration::days(days);
-        let revenue = store.revenue_since(since).await?;
-        let sums: Vec<String> = revenue
+    for period in revenue {
+        let sums: Vec<String> = period
+            .sums
             .iter()
             .map(|(money, count)| {
                 let major = money.minor / money.currency.minor_per_major();
@@ -126,17 +125,17 @@ async fn stats(ctx: &Ctx, now: OffsetDateTime) -> Result<String, BotError> {
         } else {
             sums.join(", ")
         };
-        out.push_str(&format!("Revenue, last {label}: {sums}\n"));
+        out.push_str(&format!("Revenue, last {}: {sums}\n", period.label));
     }
     Ok(out)
 }
 
 /// What an operator needs to help a person: ids, state and dates; no names.
-async fn find(ctx: &Ctx, id: i64, now: OffsetDateTime) -> Result<String, BotError> {
+async fn find(ctx: &Ctx, id: UserRef, now: OffsetDateTime) -> Result<String, BotError> {
     let Some(user) = ctx.find(id).await? else {
         return Ok("No such user.".into());
     };
-    let sub = ctx.app.store().subscription(user.id).await?;
+    let sub = ctx.app.subscription(user.id).await?;
     let status = texts::status(domain::Language::En, sub.map(|s| s.ends_at), now);
     Ok(format!(
         "User {} (Telegram {})\n{}\nBlocked: {}\nEmail set: {}\nLanguage: {}\nJoined: {}",
@@ -152,16 +151,12 @@ async fn find(ctx: &Ctx, id: i64, now: OffsetDateTime) -> Result<String, BotErro
 
 /// Sends `body` to everyone (or active subscribers) the bot may message, paced, waiting out
 /// 429s; people who blocked the bot are marked and skipped from then on.
-async fn broadcast(ctx: Ctx, admin_chat: i64, active_only: bool, body: String) {
+async fn broadcast(ctx: Ctx, admin_chat: i64, audience: Audience, body: String) {
     let outcome = async {
-        let targets = ctx
-            .app
-            .store()
-            .broadcast_targets(active_only, ctx.now())
-            .await?;
+        let targets = ctx.app.broadcast_audience(audience, ctx.now()).await?;
         let (mut sent, mut failed) = (0usize, 0usize);
         for user in targets {
-            match ctx.send(user.telegram_id.0, &escape(&body), None).await {
+            match ctx.send_to(&user, &escape(&body), None).await {
                 Ok(_) => sent += 1,
                 Err(TgError::Blocked) => {
                     ctx.note_unreachable(user.id).await?;
@@ -182,7 +177,7 @@ async fn broadcast(ctx: Ctx, admin_chat: i64, active_only: bool, body: String) {
         }
         Err(BotError::Cancelled) => return,
         Err(err) => {
-            tracing::error!(error = %err.for_log(), "a broadcast stopped");
+            tracing::error!(error = %err, "a broadcast stopped");
             "Broadcast stopped by an error.".into()
         }
     };

@@ -18,13 +18,10 @@ pub async fn announce_payment(
     shutdown: CancellationToken,
 ) -> Result<(), BotError> {
     let ctx = context(app, options, shutdown)?;
-    let Some(person) = ctx.app.store().user(user).await? else {
+    let Some(person) = ctx.app.reachable_person(user).await? else {
         return Ok(());
     };
-    if person.blocked || ctx.app.store().bot_unreachable(user).await? == Some(true) {
-        return Ok(());
-    }
-    let Some(sub) = ctx.app.store().subscription(user).await? else {
+    let Some(sub) = ctx.app.subscription(user).await? else {
         return Ok(());
     };
     let notice = texts::paid(person.language, sub.ends_at);
@@ -43,6 +40,7 @@ pub async fn announce_to_admins(
     let ctx = context(app, options, shutdown)?;
     let text = texts::escape(text);
     let mut told = 0;
+    // An admin's private chat id is their Telegram id.
     for admin in ctx.app.config().telegram.admins.clone() {
         match ctx.send(admin, &text, None).await {
             Ok(_) => told += 1,

@@ -1,6 +1,6 @@
 //! What an inline button does, as its callback data (at most 64 bytes, as Telegram requires).
 
-use domain::Language;
+use domain::{Language, PlanId};
 
 use crate::guides::Platform;
 
@@ -12,7 +12,7 @@ pub enum Action {
     ConsentLanguage(Language),
     Menu,
     Buy,
-    BuyPlan(String),
+    BuyPlan(PlanId),
     MySubscription,
     Qr,
     Guide(Platform),
@@ -47,7 +47,7 @@ impl Action {
             Action::ConsentLanguage(l) => format!("clang:{}", l.code()),
             Action::Menu => "menu".into(),
             Action::Buy => "buy".into(),
-            Action::BuyPlan(plan) => format!("plan:{plan}"),
+            Action::BuyPlan(plan) => format!("plan:{}", plan.0),
             Action::MySubscription => "sub".into(),
             Action::Qr => "qr".into(),
             Action::Guide(p) => format!("guide:{}", p.code()),
@@ -81,7 +81,7 @@ impl Action {
             ("clang", _) => Action::ConsentLanguage(language()?),
             ("menu", None) => Action::Menu,
             ("buy", None) => Action::Buy,
-            ("plan", Some(plan)) if !plan.is_empty() => Action::BuyPlan(plan.to_owned()),
+            ("plan", Some(plan)) if !plan.is_empty() => Action::BuyPlan(PlanId(plan.to_owned())),
             ("sub", None) => Action::MySubscription,
             ("qr", None) => Action::Qr,
             ("guide", Some(p)) => Action::Guide(Platform::from_code(p)?),
@@ -117,7 +117,7 @@ mod tests {
             Action::ConsentLanguage(Language::En),
             Action::Menu,
             Action::Buy,
-            Action::BuyPlan("month".into()),
+            Action::BuyPlan(PlanId("month".into())),
             Action::MySubscription,
             Action::Qr,
             Action::Guide(Platform::Ios),

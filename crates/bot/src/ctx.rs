@@ -3,7 +3,7 @@
 //! and never messaged again.
 
 use app::App;
-use domain::{UserId, UserRef};
+use domain::{TelegramId, User, UserId, UserRef};
 use teloxide_core::payloads::{EditMessageTextSetters as _, SendMessageSetters as _};
 use teloxide_core::requests::Requester as _;
 use teloxide_core::types::{ChatId, InlineKeyboardMarkup, Message, MessageId, ParseMode};
@@ -30,8 +30,8 @@ impl Ctx {
         OffsetDateTime::now_utc()
     }
 
-    pub fn is_admin(&self, telegram_id: i64) -> bool {
-        self.app.config().telegram.admins.contains(&telegram_id)
+    pub fn is_admin(&self, telegram_id: TelegramId) -> bool {
+        self.app.is_admin(telegram_id)
     }
 
     /// Sends an HTML message (with a keyboard, if any) to a chat.
@@ -80,7 +80,7 @@ impl Ctx {
     /// Marks a person as unreachable after Telegram said they blocked the bot, so nothing is
     /// sent to them again until they write.
     pub async fn note_unreachable(&self, user: UserId) -> Result<(), BotError> {
-        self.app.store().set_bot_unreachable(user, true).await?;
+        self.app.note_bot_blocked(user).await?;
         tracing::info!("a person blocked the bot; they will not be messaged again");
         Ok(())
     }
@@ -109,7 +109,21 @@ impl Ctx {
     }
 
     /// Resolves an id an operator typed (internal id first, then Telegram id).
-    pub async fn find(&self, typed: i64) -> Result<Option<domain::User>, BotError> {
-        Ok(self.app.store().find_user(UserRef(typed)).await?)
+    pub async fn find(&self, typed: UserRef) -> Result<Option<User>, BotError> {
+        match self.app.resolve(typed).await {
+            Ok(user) => Ok(Some(user)),
+            Err(app::AppError::UserNotFound) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Sends an HTML message to a person's private chat (whose id is their Telegram id).
+    pub async fn send_to(
+        &self,
+        person: &User,
+        text: &str,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> Result<Message, TgError> {
+        self.send(person.telegram_id.0, text, keyboard).await
     }
 }

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use app::TelegramProfile;
-use domain::{TelegramId, User};
+use app::{TelegramProfile, Visitor};
+use domain::TelegramId;
 use teloxide_core::types::{CallbackQuery, Message, Update, UpdateKind};
 
 use crate::callback::Action;
@@ -33,7 +33,7 @@ pub async fn handle_with_retries(
             Err(BotError::Cancelled) => return Err(BotError::Cancelled),
             Err(err) => err,
         };
-        tracing::error!(attempt, error = %err.for_log(), "an update could not be handled");
+        tracing::error!(attempt, error = %err, "an update could not be handled");
         if attempt == HANDLE_ATTEMPTS {
             break;
         }
@@ -50,7 +50,6 @@ pub async fn handle_with_retries(
 pub async fn claim(ctx: &Ctx, update: &Update) -> Result<bool, BotError> {
     Ok(ctx
         .app
-        .store()
         .claim_update(i64::from(update.id.0), ctx.now())
         .await?)
 }
@@ -81,41 +80,22 @@ async fn act(
 
 pub fn profile(user: &teloxide_core::types::User) -> TelegramProfile {
     TelegramProfile {
-        telegram_id: TelegramId(telegram_id(user)),
+        telegram_id: telegram_id(user),
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),
         username: user.username.clone(),
     }
 }
 
-pub fn telegram_id(user: &teloxide_core::types::User) -> i64 {
-    i64::try_from(user.id.0).unwrap_or(i64::MAX)
+/// The one place a Telegram user id becomes ours. Telegram's ids fit in 52 bits; one that did
+/// not would name nobody we know.
+pub fn telegram_id(user: &teloxide_core::types::User) -> TelegramId {
+    TelegramId(i64::try_from(user.id.0).unwrap_or(i64::MAX))
 }
 
-/// The person behind an update, if they have an account; refreshes their names and notes that
-/// they are reachable again. `None` also for people the operator blocked: they get nothing.
-async fn known_person(
-    ctx: &Ctx,
-    from: &teloxide_core::types::User,
-) -> Result<Option<User>, BotError> {
-    let Some(user) = ctx
-        .app
-        .store()
-        .user_by_telegram(TelegramId(telegram_id(from)))
-        .await?
-    else {
-        return Ok(None);
-    };
-    if user.blocked {
-        return Ok(None);
-    }
-    ctx.app
-        .refresh_profile(&user, &profile(from), ctx.now())
-        .await?;
-    if ctx.app.store().bot_unreachable(user.id).await? == Some(true) {
-        ctx.app.store().set_bot_unreachable(user.id, false).await?;
-    }
-    Ok(Some(user))
+/// Who sent an update, as the application recognises them (names refreshed, reachable again).
+async fn recognise(ctx: &Ctx, from: &teloxide_core::types::User) -> Result<Visitor, BotError> {
+    Ok(ctx.app.recognise(&profile(from), ctx.now()).await?)
 }
 
 async fn on_message(ctx: &Ctx, message: &Message) -> Result<(), BotError> {
@@ -143,18 +123,11 @@ async fn on_message(ctx: &Ctx, message: &Message) -> Result<(), BotError> {
             return Ok(());
         }
     }
-    let blocked_by_operator = ctx
-        .app
-        .store()
-        .user_by_telegram(TelegramId(from_id))
-        .await?
-        .is_some_and(|u| u.blocked);
-    if blocked_by_operator {
-        return Ok(());
-    }
-    match known_person(ctx, from).await? {
-        None => onboarding::greet(ctx, chat, from).await,
-        Some(user) => account::on_text(ctx, &user, message).await,
+    // People the operator blocked get nothing.
+    match recognise(ctx, from).await? {
+        Visitor::Stranger => onboarding::greet(ctx, chat, from).await,
+        Visitor::Blocked => Ok(()),
+        Visitor::Person(user) => account::on_text(ctx, &user, message).await,
     }
 }
 
@@ -164,14 +137,10 @@ async fn on_callback(ctx: &Ctx, query: &CallbackQuery) -> Result<(), BotError> {
         .message
         .as_ref()
         .map(|m| m.chat().id.0)
-        .unwrap_or_else(|| telegram_id(&query.from));
+        .unwrap_or_else(|| telegram_id(&query.from).0);
     let message_id = query.message.as_ref().map(|m| m.id().0);
     let from_id = telegram_id(&query.from);
-    let existing = ctx
-        .app
-        .store()
-        .user_by_telegram(TelegramId(from_id))
-        .await?;
+    let existing = ctx.app.account_of(from_id).await?;
     // Stop the button's spinner; the answer itself carries nothing.
     let answered = ctx
         .tg
@@ -188,21 +157,24 @@ async fn on_callback(ctx: &Ctx, query: &CallbackQuery) -> Result<(), BotError> {
     let Some(action) = action else {
         return Ok(());
     };
-    match (action, known_person(ctx, &query.from).await?) {
-        (Action::Agree(language), None) => {
+    match (action, recognise(ctx, &query.from).await?) {
+        (_, Visitor::Blocked) => Ok(()),
+        (Action::Agree(language), Visitor::Stranger) => {
             onboarding::agree(ctx, chat, message_id, &query.from, language).await
         }
-        (Action::Decline(language), None) => {
+        (Action::Decline(language), Visitor::Stranger) => {
             onboarding::decline(ctx, chat, message_id, language).await
         }
-        (Action::ConsentLanguage(language), None) => {
+        (Action::ConsentLanguage(language), Visitor::Stranger) => {
             onboarding::consent_screen(ctx, chat, message_id, language).await
         }
-        (_, None) => {
+        (_, Visitor::Stranger) => {
             let language =
                 domain::Language::from_telegram_code(query.from.language_code.as_deref());
             onboarding::consent_screen(ctx, chat, message_id, language).await
         }
-        (action, Some(user)) => account::on_action(ctx, &user, chat, message_id, action).await,
+        (action, Visitor::Person(user)) => {
+            account::on_action(ctx, &user, chat, message_id, action).await
+        }
     }
 }

@@ -65,17 +65,7 @@ impl Intake {
 
     /// Claims a batch of update ids in one go; returns those this delivery claimed first.
     pub async fn claim_all(&self, ids: &[i64]) -> Result<BTreeSet<i64>, BotError> {
-        let mut first = BTreeSet::new();
-        for chunk in ids.chunks(store::MAX_CLAIM_BATCH) {
-            let claimed = self
-                .ctx
-                .app
-                .store()
-                .claim_updates(chunk, self.ctx.now())
-                .await?;
-            first.extend(claimed);
-        }
-        Ok(first)
+        Ok(self.ctx.app.claim_updates(ids, self.ctx.now()).await?)
     }
 
     /// Hands a claimed update to the fast path or its lane.

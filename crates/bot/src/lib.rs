@@ -9,7 +9,7 @@
 //! local Bot API server, or the `tg-emulator` in tests).
 //!
 //! **Invariants.** Nothing about a person is stored before they press "I agree" (see
-//! [`onboarding`]). An update delivered twice acts once (`Store::claim_update`). No message text,
+//! [`onboarding`]). An update delivered twice acts once (`App::claim_update`). No message text,
 //! name or username is ever logged: handlers log counts and kinds only.
 #![forbid(unsafe_code)]
 
@@ -70,20 +70,8 @@ pub enum BotError {
     Telegram(#[from] TgError),
     #[error(transparent)]
     App(#[from] app::AppError),
-    #[error(transparent)]
-    Store(#[from] store::StoreError),
     #[error("shutting down")]
     Cancelled,
-}
-
-impl BotError {
-    /// The error for a log line: like its message, but never with a person's Telegram id.
-    pub fn for_log(&self) -> String {
-        match self {
-            BotError::App(app::AppError::AlreadyExists(_)) => "the account already exists".into(),
-            other => other.to_string(),
-        }
-    }
 }
 
 /// How the bot runs, beyond what `milly.toml` says.

@@ -3,7 +3,7 @@
 //! sees their access at once. A payment nobody can be credited for is refunded.
 
 use app::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
-use domain::{TelegramId, User};
+use domain::{PlanId, User};
 use teloxide_core::payloads::AnswerPreCheckoutQuerySetters as _;
 use teloxide_core::requests::Requester as _;
 use teloxide_core::types::{ChatId, LabeledPrice, Message, PreCheckoutQuery, UserId as TgUserId};
@@ -19,22 +19,14 @@ pub async fn send_invoice(
     ctx: &Ctx,
     user: &User,
     chat: i64,
-    plan_id: &str,
+    plan_id: &PlanId,
 ) -> Result<(), BotError> {
     let language = user.language;
-    let plan = ctx
-        .app
-        .stars_plans()
-        .into_iter()
-        .find(|p| p.id.0 == plan_id);
+    let plan = ctx.app.stars_plans().into_iter().find(|p| &p.id == plan_id);
     let Some((plan, payload)) = plan.and_then(|p| StarsPayload::for_plan(&p).map(|pl| (p, pl)))
     else {
-        let credentials = ctx.app.store().credentials(user.id).await?;
-        let screen = screens::buy(
-            &ctx.app,
-            language,
-            credentials.as_ref().map(|c| &c.sub_token),
-        );
+        let token = ctx.app.subscription_token(user.id).await?;
+        let screen = screens::buy(&ctx.app, language, token.as_ref());
         return account::show(ctx, user, chat, None, screen).await;
     };
     let service = &ctx.app.config().service.name;
@@ -56,7 +48,7 @@ pub async fn send_invoice(
 /// Answers within Telegram's 10 seconds: ok only for a plan on sale at this price and a person
 /// with an account who is not blocked.
 pub async fn pre_checkout(ctx: &Ctx, query: &PreCheckoutQuery) -> Result<(), BotError> {
-    let payer = TelegramId(telegram_id(&query.from));
+    let payer = telegram_id(&query.from);
     let verdict = ctx
         .app
         .check_stars_checkout(
@@ -66,7 +58,7 @@ pub async fn pre_checkout(ctx: &Ctx, query: &PreCheckoutQuery) -> Result<(), Bot
             i64::from(query.total_amount),
         )
         .await?;
-    let language = match ctx.app.store().user_by_telegram(payer).await? {
+    let language = match ctx.app.account_of(payer).await? {
         Some(user) => user.language,
         None => domain::Language::from_telegram_code(query.from.language_code.as_deref()),
     };
@@ -102,7 +94,7 @@ pub async fn successful_payment(
     let (Some(payment), Some(from)) = (message.successful_payment(), message.from.as_ref()) else {
         return Ok(());
     };
-    let payer = TelegramId(telegram_id(from));
+    let payer = telegram_id(from);
     let now = ctx.now();
     let credit = ctx
         .app
@@ -122,8 +114,10 @@ pub async fn successful_payment(
     match credit {
         StarsCredit::Credited(sub) => {
             tracing::info!("a Stars payment was credited");
-            let Some(user) = ctx.app.store().user(sub.user_id).await? else {
-                return Ok(());
+            let user = match ctx.app.user(sub.user_id).await {
+                Ok(user) => user,
+                Err(app::AppError::UserNotFound) => return Ok(()),
+                Err(other) => return Err(other.into()),
             };
             let notice = texts::paid(user.language, sub.ends_at);
             let screen = account::my_subscription(ctx, &user, Some(&notice)).await?;
@@ -134,7 +128,7 @@ pub async fn successful_payment(
             if !first_delivery {
                 return Ok(());
             }
-            let Some(user) = ctx.app.store().user_by_telegram(payer).await? else {
+            let Some(user) = ctx.app.account_of(payer).await? else {
                 return Ok(());
             };
             let t = texts(user.language);

@@ -136,7 +136,7 @@ async fn accept_batch(intake: &Intake, offset: &mut Offset, batch: Vec<Incoming>
     let first_time = match intake.claim_all(&to_claim).await {
         Ok(first_time) => first_time,
         Err(err) => {
-            tracing::error!(error = %err.for_log(), "updates could not be claimed");
+            tracing::error!(error = %err, "updates could not be claimed");
             return Progress::Stalled;
         }
     };

@@ -101,7 +101,7 @@ pub fn buy(app: &App, language: Language, token: Option<&SubscriptionToken>) -> 
         if app.stars_plans().iter().any(|p| p.id == plan.id) {
             row.push(button(
                 &texts::plan_button(language, &plan),
-                Action::BuyPlan(plan.id.0.clone()),
+                Action::BuyPlan(plan.id.clone()),
             ));
         }
         if let (Some(token), true) = (token, card_plans.iter().any(|p| p.id == plan.id)) {

@@ -1,6 +1,7 @@
 //! Support: the person's message becomes a ticket, posted to the operator's support chat (or to
 //! each admin) tagged with its number; the operator's reply to that post goes back to the person.
 
+use app::RelayPost;
 use domain::User;
 use teloxide_core::types::Message;
 
@@ -23,22 +24,22 @@ pub async fn user_message(
     };
     let now = ctx.now();
     let (ticket, message) = ctx.app.open_support_ticket(user, text, now).await?;
-    ctx.app.store().set_conversation(user.id, None, now).await?;
-    let relay = texts::support_relay(ticket.0, user.id.0, user.language, text);
-    let telegram = &ctx.app.config().telegram;
-    let operators: Vec<i64> = if telegram.support_chat_id != 0 {
-        vec![telegram.support_chat_id]
-    } else {
-        telegram.admins.clone()
-    };
+    ctx.app.end_conversation(user.id, now).await?;
+    let relay = texts::support_relay(ticket, user.id, user.language, text);
     let mut relayed = 0usize;
-    for operator in operators {
+    for operator in ctx.app.support_chats() {
         let sent = ctx.send(operator, &relay, None).await;
         if let Some(posted) = ctx.delivered(None, sent).await? {
             // The first post is the one whose replies find the ticket.
             if relayed == 0 {
                 ctx.app
-                    .note_support_relay(message, operator, i64::from(posted.id.0))
+                    .note_support_relay(
+                        message,
+                        RelayPost {
+                            chat_id: operator,
+                            message_id: i64::from(posted.id.0),
+                        },
+                    )
                     .await?;
             }
             relayed += 1;
@@ -46,7 +47,7 @@ pub async fn user_message(
     }
     tracing::info!(operators = relayed, "a support ticket was opened");
     let screen = screens::with_button(
-        &texts::support_sent(user.language, ticket.0),
+        &texts::support_sent(user.language, ticket),
         t.btn_back,
         Action::Menu,
     );
@@ -68,21 +69,25 @@ pub async fn operator_reply_handled(ctx: &Ctx, message: &Message) -> Result<bool
     let now = ctx.now();
     let Some(owner) = ctx
         .app
-        .answer_support(chat, i64::from(reply_to.id.0), text, now)
+        .answer_support(
+            RelayPost {
+                chat_id: chat,
+                message_id: i64::from(reply_to.id.0),
+            },
+            text,
+            now,
+        )
         .await?
     else {
         return Ok(false);
     };
-    let Some(user) = ctx.app.store().user(owner.user).await? else {
+    let Some(user) = ctx.app.reachable_person(owner.user).await? else {
         return Ok(true);
     };
-    if user.blocked || ctx.app.store().bot_unreachable(user.id).await? == Some(true) {
-        return Ok(true);
-    }
-    let answer = texts::support_answer(user.language, owner.ticket.0, text);
+    let answer = texts::support_answer(user.language, owner.ticket, text);
     let screen = screens::with_button(&answer, texts(user.language).btn_support, Action::Support);
     let sent = ctx
-        .send(user.telegram_id.0, &screen.text, Some(screen.keyboard))
+        .send_to(&user, &screen.text, Some(screen.keyboard))
         .await;
     let delivered = ctx.delivered(Some(user.id), sent).await?.is_some();
     tracing::info!(delivered, "an operator answered a support ticket");

@@ -1,7 +1,8 @@
 //! Everything the bot says, in Russian and English. Messages use Telegram's HTML mode; anything
 //! not written here (links, emails, support text) goes through [`escape`].
 
-use domain::{Language, Plan};
+use app::TicketId;
+use domain::{Language, Plan, UserId};
 use time::OffsetDateTime;
 
 /// The fixed texts of one language.
@@ -323,14 +324,16 @@ pub fn my_subscription(
     }
 }
 
-pub fn support_sent(language: Language, ticket: i64) -> String {
+pub fn support_sent(language: Language, ticket: TicketId) -> String {
+    let ticket = ticket.0;
     match language {
         Language::Ru => format!("Обращение #{ticket} отправлено. Ответ придёт сюда."),
         Language::En => format!("Ticket #{ticket} sent. The answer will arrive here."),
     }
 }
 
-pub fn support_answer(language: Language, ticket: i64, text: &str) -> String {
+pub fn support_answer(language: Language, ticket: TicketId, text: &str) -> String {
+    let ticket = ticket.0;
     let text = escape(&clip(text));
     match language {
         Language::Ru => format!("💬 <b>Ответ поддержки</b> (обращение #{ticket}):\n\n{text}"),
@@ -339,9 +342,10 @@ pub fn support_answer(language: Language, ticket: i64, text: &str) -> String {
 }
 
 /// What the operator sees: the ticket number, the internal user id and the text; no names.
-pub fn support_relay(ticket: i64, user: i64, language: Language, text: &str) -> String {
+pub fn support_relay(ticket: TicketId, user: UserId, language: Language, text: &str) -> String {
     format!(
-        "🆘 <b>#{ticket}</b> · user {user} · {}\n\n{}\n\n<i>Reply to this message to answer.</i>",
+        "🆘 <b>#{}</b> · user {user} · {}\n\n{}\n\n<i>Reply to this message to answer.</i>",
+        ticket.0,
         language.code(),
         escape(&clip(text))
     )
@@ -393,7 +397,7 @@ mod tests {
     #[test]
     fn long_quotes_are_clipped_within_telegrams_limit() {
         let long = "я".repeat(5000);
-        let relayed = support_relay(1, 2, Language::Ru, &long);
+        let relayed = support_relay(TicketId(1), UserId(2), Language::Ru, &long);
         assert!(relayed.chars().count() < 4096);
         assert!(relayed.contains('…'));
         assert_eq!(clip("short"), "short");

@@ -102,7 +102,7 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
             StatusCode::OK
         }
         Err(err) => {
-            tracing::error!(error = %err.for_log(), "a webhook update could not be claimed");
+            tracing::error!(error = %err, "a webhook update could not be claimed");
             StatusCode::SERVICE_UNAVAILABLE
         }
     }

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq as _;
 #[derive(Clone)]
 pub struct AdminState {
     pub token: Arc<String>,
-    pub store: store::Store,
+    pub app: app::App,
     pub node_metrics: Option<Arc<node::Metrics>>,
     pub bot_metrics: Option<bot::BotMetrics>,
 }
@@ -47,7 +47,7 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
             "# HELP milly_{name} {help}\n# TYPE milly_{name} {kind}\nmilly_{name} {value}"
         );
     };
-    match state.store.stats(time::OffsetDateTime::now_utc()).await {
+    match state.app.user_counts(time::OffsetDateTime::now_utc()).await {
         Ok(s) => {
             counter("users", "gauge", "Users in the store.", s.users as u64);
             counter(

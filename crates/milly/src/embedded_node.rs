@@ -179,16 +179,15 @@ pub async fn register_embedded_node(app: &app::App) -> Result<()> {
         }),
         config::NodeSecurityKind::Reality => reality_params(&c.reality)?,
     };
-    app.store()
-        .upsert_node(
-            &c.name,
-            &Location(c.location.clone()),
-            &c.public_host,
-            c.advertised_port(),
-            &security,
-        )
-        .await
-        .context("cannot register the embedded node")?;
+    app.register_node(
+        &c.name,
+        &Location(c.location.clone()),
+        &c.public_host,
+        c.advertised_port(),
+        &security,
+    )
+    .await
+    .context("cannot register the embedded node")?;
     Ok(())
 }
 

@@ -1,6 +1,6 @@
-//! The access feed: polls the store's access revision and pushes a snapshot, then changes, into
-//! the node's table. The node never touches the database; a remote node will get the same
-//! updates over the network.
+//! The access feed: polls the access revision (through `app`) and pushes a snapshot, then
+//! changes, into the node's table. The node never touches the database; a remote node will get
+//! the same updates over the network.
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 const POLL: Duration = Duration::from_millis(200);
 
 pub async fn run(
-    store: store::Store,
+    app: app::App,
     table: node::AccessTable,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
@@ -23,11 +23,11 @@ pub async fn run(
             _ = ticker.tick() => {}
         }
         let result = match revision {
-            None => store.access_snapshot().await.map(|snap| {
+            None => app.access_snapshot().await.map(|snap| {
                 revision = Some(snap.revision);
                 table.apply(snapshot_update(snap));
             }),
-            Some(since) => store
+            Some(since) => app
                 .access_changes_since(since)
                 .await
                 .map(|changes| match changes {
@@ -47,21 +47,21 @@ pub async fn run(
     }
 }
 
-fn entry(e: store::AccessEntry) -> node::AccessEntry {
+fn entry(e: app::AccessEntry) -> node::AccessEntry {
     node::AccessEntry {
         key: *e.vless_uuid.as_bytes(),
         expires_at: e.expires_at.unix_timestamp(),
     }
 }
 
-fn snapshot_update(snap: store::AccessSnapshot) -> node::AccessUpdate {
+fn snapshot_update(snap: app::AccessSnapshot) -> node::AccessUpdate {
     node::AccessUpdate::Snapshot {
         revision: snap.revision as u64,
         entries: snap.entries.into_iter().map(entry).collect(),
     }
 }
 
-fn changes_update(ch: store::AccessChanges) -> node::AccessUpdate {
+fn changes_update(ch: app::AccessChanges) -> node::AccessUpdate {
     node::AccessUpdate::Changes {
         revision: ch.revision as u64,
         upserts: ch.upserts.into_iter().map(entry).collect(),

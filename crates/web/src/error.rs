@@ -20,10 +20,10 @@ pub enum WebError {
     Render(#[from] askama::Error),
     #[error("the store is unavailable")]
     Store(#[from] store::StoreError),
-    /// A use case failed for a reason other than the store; its text is not kept, since some
-    /// use-case errors name a person.
-    #[error("a use case failed")]
-    UseCase,
+    /// A use case failed for a reason other than the store. Use-case errors carry no personal
+    /// data, so the reason is logged as it is; the visitor sees only the status.
+    #[error("a use case failed: {0}")]
+    UseCase(app::AppError),
 }
 
 impl From<app::AppError> for WebError {
@@ -32,7 +32,7 @@ impl From<app::AppError> for WebError {
             // Deleted between reading the token and acting on it: the page is gone.
             app::AppError::UserNotFound => WebError::NotFound,
             app::AppError::Store(e) => WebError::Store(e),
-            _ => WebError::UseCase,
+            other => WebError::UseCase(other),
         }
     }
 }
@@ -44,7 +44,7 @@ impl WebError {
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             WebError::LinkExpired => StatusCode::GONE,
             WebError::CrossSite => StatusCode::FORBIDDEN,
-            WebError::Render(_) | WebError::UseCase => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::Render(_) | WebError::UseCase(_) => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -57,7 +57,9 @@ impl IntoResponse for WebError {
             WebError::Render(e) => tracing::error!(error = %e, "page rendering failed"),
             // Store errors name a table or a masked URL, never a row's content.
             WebError::Store(e) => tracing::error!(error = %e, "store unavailable for the website"),
-            WebError::UseCase => tracing::error!("a use case failed for the website"),
+            WebError::UseCase(e) => {
+                tracing::error!(error = %e, "a use case failed for the website")
+            }
             WebError::NotFound
             | WebError::MethodNotAllowed
             | WebError::LinkExpired

@@ -16,7 +16,7 @@ pub async fn run(app: &App, cmd: PaymentCommand) -> Result<()> {
                 Some(who) => Some(app.resolve(who).await?.id),
                 None => None,
             };
-            let payments = app.store().list_payments(user).await?;
+            let payments = app.payments(user).await?;
             println!(
                 "{:>8}  {:>8}  {:<14}  {:<10}  {:>5}  {:>12}  {:<9}  {:<20}",
                 "ID", "USER", "PROVIDER", "PLAN", "DAYS", "AMOUNT", "STATUS", "CREATED"
@@ -42,7 +42,6 @@ pub async fn run(app: &App, cmd: PaymentCommand) -> Result<()> {
         PaymentCommand::Refund { id } => {
             let id = PaymentId(id);
             let payment = app
-                .store()
                 .payment(id)
                 .await?
                 .ok_or(billing::BillingError::PaymentNotFound)?;

@@ -28,7 +28,7 @@ pub async fn run(config: &config::Config, cmd: PrivacyCommand) -> Result<()> {
             println!("bot update ids {verb}: {}", r.bot_updates);
             println!("revoked access ids {verb}: {}", r.access_tombstones);
             println!("expired account links {verb}: {}", r.account_links);
-            app.store().close().await;
+            app.close().await;
             Ok(())
         }
     }

@@ -29,7 +29,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         ),
     }
     let app = super::open_app(&config).await?;
-    println!("database: {}", app.store().backend());
+    println!("database: {}", app.database_backend());
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
 
@@ -59,11 +59,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on node.listen {}", config.node.listen))?;
         let access = node::AccessTable::new();
-        tasks.spawn(feed::run(
-            app.store().clone(),
-            access.clone(),
-            shutdown.clone(),
-        ));
+        tasks.spawn(feed::run(app.clone(), access.clone(), shutdown.clone()));
         let node = node::Node::new(node_config, access).context("cannot start the node")?;
         node_metrics = Some(node.metrics());
         let node_shutdown = shutdown.clone();
@@ -112,7 +108,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     }
     let admin = admin_api::router(admin_api::AdminState {
         token: Arc::new(admin_token),
-        store: app.store().clone(),
+        app: app.clone(),
         node_metrics,
         bot_metrics: bot_options.as_ref().map(|o| o.metrics.clone()),
     });
@@ -215,7 +211,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     if drained.is_err() {
         tracing::warn!("some connections did not finish within the shutdown grace period");
     }
-    app.store().close().await;
+    app.close().await;
     outcome
 }
 

@@ -12,13 +12,21 @@ pub async fn run(app: &App, cmd: UserCommand) -> Result<()> {
     let now = OffsetDateTime::now_utc();
     match cmd {
         UserCommand::Add { telegram_id, days } => {
-            let view = app
+            let view = match app
                 .add_user(TelegramId(telegram_id), days.map(Days), now)
-                .await?;
+                .await
+            {
+                // The operator typed the id: saying it back to their terminal keeps the message
+                // as clear as before, while the error itself carries no one's id.
+                Err(app::AppError::AlreadyExists) => {
+                    anyhow::bail!("a user with Telegram id {telegram_id} already exists")
+                }
+                other => other?,
+            };
             print_view(&view, true);
         }
         UserCommand::List { offset, limit } => {
-            let rows = app.store().list_users(offset, limit).await?;
+            let rows = app.list_users(offset, limit).await?;
             println!(
                 "{:>8}  {:>14}  {:<8}  {:<20}",
                 "ID", "TELEGRAM", "STATUS", "ENDS"

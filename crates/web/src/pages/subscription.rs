@@ -12,7 +12,7 @@ use axum::http::header::{ACCEPT, CACHE_CONTROL, USER_AGENT, VARY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use base64::Engine;
-use domain::{has_access, AccessDenied, SubscriptionToken};
+use domain::{AccessDenied, SubscriptionToken};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use time::macros::format_description;
 use time::OffsetDateTime;
@@ -101,30 +101,22 @@ async fn load_feed(
     let Ok(token) = token.parse::<SubscriptionToken>() else {
         return Ok(None);
     };
-    let store = app.store();
-    let Some(user) = store.user_by_sub_token(&token).await? else {
+    let Some(feed) = app.subscription_feed(&token, now).await? else {
         return Ok(None);
     };
-    let subscription = store.subscription(user.id).await?;
-    // A user whose credentials vanished between two reads (deleted meanwhile) is gone.
-    let Some(credentials) = store.credentials(user.id).await? else {
-        return Ok(None);
-    };
-    let nodes = store.list_nodes().await?;
-    let status = match has_access(&user, subscription.as_ref(), now) {
+    let status = match feed.access {
         Ok(()) => FeedStatus::Active,
         Err(AccessDenied::Expired) => FeedStatus::Expired,
         Err(AccessDenied::Blocked) => FeedStatus::Blocked,
         Err(AccessDenied::NoSubscription) => FeedStatus::NoSubscription,
     };
-    let feed = Feed {
+    Ok(Some(Feed {
         status,
-        expires_at: subscription.map(|s| s.ends_at),
-        uuid: credentials.vless_uuid,
-        nodes,
-        url: app.subscription_url(&token),
-    };
-    Ok(Some(feed))
+        expires_at: feed.expires_at,
+        uuid: feed.vless_uuid,
+        nodes: feed.nodes,
+        url: feed.url,
+    }))
 }
 
 /// An "add to app" button: the app's own URL scheme for importing a subscription.

@@ -29,7 +29,8 @@ async fn answer(site: &Site, token: &str, headers: &HeaderMap) -> Result<Respons
     }
     let owner = super::owner(site, token).await?;
     let document = owner.app.export_everything(owner.user.id).await?;
-    let body = serde_json::to_vec_pretty(&document).map_err(|_| WebError::UseCase)?;
+    let body = serde_json::to_vec_pretty(&document)
+        .map_err(|e| WebError::UseCase(app::AppError::Export(e.to_string())))?;
     tracing::info!("a person downloaded their data from the website");
     Ok((
         [
