@@ -16,7 +16,12 @@ mod trial;
 mod users;
 
 pub use account_link::{account_link_lifetime, AccountLink, ACCOUNT_LINK_PATH};
-pub use card_payments::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH, CHECKOUT_REUSE_WINDOW};
+pub use card_payments::{
+    return_url, run_reconciler, CardCheckout, CardPaid, CardPayments, CardRefusal, CheckoutError,
+    ErasedPayerRefund, NotificationOutcome, PaymentError, ReconcileReport, RefundOutcome,
+    RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH, CHECKOUT_REUSE_WINDOW,
+    DEFAULT_RECONCILE_INTERVAL, RETURN_TOKEN_PARAM,
+};
 pub use error::AppError;
 pub use links::Links;
 pub use privacy::PurgeReport;

@@ -1,12 +1,13 @@
-//! A shop for the billing scenarios: a throwaway store, the YooKassa emulator, and billing's
-//! routes served on loopback the way `milly serve` serves them (with the peer address).
+//! A shop for the card payment scenarios: a throwaway store, the YooKassa emulator, and the
+//! website with card payments served on loopback the way `milly serve` serves it (with the
+//! peer address).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::App;
-use billing::{Billing, Network, SourcePolicy};
+use app::{App, CardPayments};
+use billing::{Network, SourcePolicy};
 use domain::{NewUser, Payment, Subscription, SubscriptionToken, TelegramId, User};
 use store::testing::TestDb;
 use store::Store;
@@ -20,7 +21,7 @@ pub const RECEIPT_EMAIL: &str = "receipts@shop.example";
 
 pub struct Shop {
     pub yk: Arc<Emulator>,
-    pub billing: Billing,
+    pub cards: CardPayments,
     pub addr: SocketAddr,
     server: JoinHandle<()>,
 }
@@ -67,12 +68,13 @@ impl Shop {
             .await
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = App::new(
-            store,
-            Arc::new(config(&yk.url(), &format!("http://{addr}"))),
-        );
-        let billing = Billing::new(app, policy).unwrap();
-        let routes = billing::router(billing.clone());
+        let config = Arc::new(config(&yk.url(), &format!("http://{addr}")));
+        let app = App::new(store, config.clone());
+        let cards = CardPayments::new(app.clone()).unwrap();
+        let site = web::Site::new(config)
+            .with_app(app)
+            .with_card_payments(cards.clone(), policy);
+        let routes = web::router(site);
         let server = tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -83,18 +85,18 @@ impl Shop {
         });
         Shop {
             yk,
-            billing,
+            cards,
             addr,
             server,
         }
     }
 
     pub fn app(&self) -> &App {
-        self.billing.app()
+        self.cards.app()
     }
 
     pub fn webhook_url(&self) -> String {
-        format!("http://{}{}", self.addr, billing::WEBHOOK_PATH)
+        format!("http://{}{}", self.addr, web::YOOKASSA_WEBHOOK_PATH)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -187,4 +189,9 @@ pub fn no_redirects() -> reqwest::Client {
 pub async fn whole_database(db: &TestDb) -> String {
     let dump = db.store.dump().await.unwrap();
     serde_json::to_string(&dump).unwrap()
+}
+
+/// Days of access the subscription holds in all (each test starts with none).
+pub fn days_left(sub: &domain::Subscription) -> i64 {
+    (sub.ends_at - sub.activated_at).whole_days()
 }
