@@ -28,8 +28,7 @@ impl App {
         id: PaymentId,
         now: OffsetDateTime,
     ) -> Result<RefundOutcome, PaymentError> {
-        let app = self;
-        let payment = app
+        let payment = self
             .store()
             .payment(id)
             .await?
@@ -46,7 +45,7 @@ impl App {
         let outcome = match payment.provider {
             Provider::YooKassa => {
                 // The operator's command may run where card payments are on but nothing serves.
-                let client = YooKassa::from_config(&app.config().yookassa)?;
+                let client = YooKassa::from_config(&self.config().yookassa)?;
                 // What is left: part of it may have been refunded in YooKassa's dashboard.
                 let remaining = payment.amount.minor - payment.refunded_minor;
                 let request = CreateRefund {
@@ -74,12 +73,12 @@ impl App {
             }
             Provider::TelegramStars => {
                 let user = match payment.user_id {
-                    Some(u) => app.store().user(u).await?,
+                    Some(u) => self.store().user(u).await?,
                     None => None,
                 };
                 let user = user.ok_or(PaymentError::PayerErased)?;
                 billing::telegram_stars::refund_star_payment(
-                    &app.config().telegram,
+                    &self.config().telegram,
                     user.telegram_id.0,
                     &provider_id,
                 )
@@ -88,7 +87,7 @@ impl App {
             }
             Provider::Manual => return Err(PaymentError::ProviderNotRefundable(payment.provider)),
         };
-        app.store()
+        self.store()
             .settle_payment(id, PaymentStatus::Refunded, None, now)
             .await?;
         tracing::info!(provider = payment.provider.code(), "payment refunded");
