@@ -10,11 +10,12 @@
 //! moved the payment to refunded tells the admins.
 
 use billing::amount;
-use billing::wire::{Amount, CreateRefund, PaymentObject};
+use billing::wire::PaymentObject;
 use domain::{Money, Payment, PaymentId};
 use store::RefundMark;
 use time::OffsetDateTime;
 
+use super::refund::give_back_rest;
 use super::{CardPayments, PaymentError, SyncOutcome};
 
 /// A card payment was refunded because its payer had erased their account; what the admins
@@ -23,21 +24,6 @@ use super::{CardPayments, PaymentError, SyncOutcome};
 pub struct ErasedPayerRefund {
     pub payment: PaymentId,
     pub amount: Money,
-}
-
-/// The refund idempotence key of one YooKassa payment and what is left of it to give back:
-/// everyone asking about the same state asks for one refund, and a payment already refunded
-/// in part (in the dashboard) gets a key of its own for the rest.
-pub(super) fn refund_key(
-    provider_payment_id: &str,
-    remaining_minor: i64,
-    amount_minor: i64,
-) -> String {
-    if remaining_minor == amount_minor {
-        format!("refund-{provider_payment_id}")
-    } else {
-        format!("refund-{provider_payment_id}-{remaining_minor}")
-    }
 }
 
 impl CardPayments {
@@ -60,22 +46,7 @@ impl CardPayments {
         };
         let remaining = ours.amount.minor - refunded;
         if remaining > 0 {
-            let request = CreateRefund {
-                payment_id: remote.id.clone(),
-                amount: Amount {
-                    value: amount::to_value(Money {
-                        minor: remaining,
-                        currency: ours.amount.currency,
-                    }),
-                    currency: ours.amount.currency.code().to_owned(),
-                },
-                description: None,
-            };
-            let key = refund_key(&remote.id, remaining, ours.amount.minor);
-            let refund = self.yookassa.refund(&request, &key).await?;
-            if !matches!(refund.status.as_str(), "succeeded" | "pending") {
-                return Err(PaymentError::Unexpected("a refund YooKassa canceled"));
-            }
+            give_back_rest(&self.yookassa, &remote.id, ours.amount, remaining).await?;
         }
         match self
             .app

@@ -3,12 +3,11 @@
 //! refunded; the days it bought are left alone (the operator decides about access).
 
 use billing::amount;
-use billing::wire::{Amount, CreateRefund};
+use billing::wire::{Amount, CreateRefund, RefundObject};
 use billing::YooKassa;
-use domain::{PaymentId, PaymentStatus, Provider};
+use domain::{Money, PaymentId, PaymentStatus, Provider};
 use time::OffsetDateTime;
 
-use super::erased_payer::refund_key;
 use super::PaymentError;
 use crate::App;
 
@@ -47,25 +46,11 @@ impl App {
                 // The operator's command may run where card payments are on but nothing serves.
                 let client = YooKassa::from_config(&self.config().yookassa)?;
                 // What is left: part of it may have been refunded in YooKassa's dashboard.
+                // Running the command again after a timeout cannot refund twice: it gets the
+                // first refund back (see `refund_key`).
                 let remaining = payment.amount.minor - payment.refunded_minor;
-                let request = CreateRefund {
-                    payment_id: provider_id.clone(),
-                    amount: Amount {
-                        value: amount::to_value(domain::Money {
-                            minor: remaining,
-                            currency: payment.amount.currency,
-                        }),
-                        currency: payment.amount.currency.code().to_owned(),
-                    },
-                    description: None,
-                };
-                // One key per payment and remainder: running the command again after a timeout
-                // cannot refund twice, it gets the first refund back.
-                let key = refund_key(&provider_id, remaining, payment.amount.minor);
-                let refund = client.refund(&request, &key).await?;
-                if !matches!(refund.status.as_str(), "succeeded" | "pending") {
-                    return Err(PaymentError::Unexpected("a refund YooKassa canceled"));
-                }
+                let refund =
+                    give_back_rest(&client, &provider_id, payment.amount, remaining).await?;
                 RefundOutcome::YooKassa {
                     refund_id: refund.id,
                     status: refund.status,
@@ -92,5 +77,44 @@ impl App {
             .await?;
         tracing::info!(provider = payment.provider.code(), "payment refunded");
         Ok(outcome)
+    }
+}
+
+/// Asks YooKassa to give back `remaining_minor` of the payment `provider_payment_id` that took
+/// `paid`; refused unless YooKassa made (or is making) the refund.
+pub(super) async fn give_back_rest(
+    client: &YooKassa,
+    provider_payment_id: &str,
+    paid: Money,
+    remaining_minor: i64,
+) -> Result<RefundObject, PaymentError> {
+    let request = CreateRefund {
+        payment_id: provider_payment_id.to_owned(),
+        amount: Amount {
+            value: amount::to_value(Money {
+                minor: remaining_minor,
+                currency: paid.currency,
+            }),
+            currency: paid.currency.code().to_owned(),
+        },
+        description: None,
+    };
+    let key = refund_key(provider_payment_id, remaining_minor, paid.minor);
+    let refund = client.refund(&request, &key).await?;
+    if !matches!(refund.status.as_str(), "succeeded" | "pending") {
+        return Err(PaymentError::Unexpected("a refund YooKassa canceled"));
+    }
+    Ok(refund)
+}
+
+/// The refund idempotence key of one YooKassa payment and what is left of it to give back:
+/// everyone asking about the same state (racing notifications, the reconciler, the operator's
+/// command run twice) asks for one refund, and a payment already refunded in part (in the
+/// dashboard) gets a key of its own for the rest.
+fn refund_key(provider_payment_id: &str, remaining_minor: i64, amount_minor: i64) -> String {
+    if remaining_minor == amount_minor {
+        format!("refund-{provider_payment_id}")
+    } else {
+        format!("refund-{provider_payment_id}-{remaining_minor}")
     }
 }
