@@ -181,7 +181,7 @@ impl Site {
         self.inner.app.as_ref()
     }
 
-    pub fn card_routes(&self) -> Option<&CardRoutes> {
+    pub(crate) fn card_routes(&self) -> Option<&CardRoutes> {
         self.inner.card_routes.as_ref()
     }
 
