@@ -1,224 +1,105 @@
-//! Selling plans for roubles by card (YooKassa), the parts that need no network: which plans
-//! are on sale, the checkout link the bot and website give out, opening a pending payment for
-//! a person, the receipt address, and settling a payment once the provider has said how it
-//! ended. The `billing` crate talks to YooKassa and calls these.
+//! Selling plans for roubles by card (YooKassa): every rule and every state change of a card
+//! payment, with `billing`'s YooKassa client as the only way to the provider.
+//!
+//! - [`offer`]: which plans are on sale, the checkout link, opening a pending payment (reusing
+//!   one opened moments ago).
+//! - [`CardPayments::start_checkout`]: the pending payment is stored first, then created at
+//!   YooKassa (`capture: true`, a redirect back to [`CARD_RETURN_PATH`] with the payment's
+//!   random return token, our id in `metadata`, a 54-FZ receipt when `[yookassa] receipts`),
+//!   then YooKassa's id is recorded.
+//! - [`CardPayments::sync_provider_payment`]: what YooKassa's API says about a payment, applied
+//!   (amount mismatches and canceled→succeeded are refused; the store credits exactly once).
+//! - [`CardPayments::handle_notice`]: a notification `billing` received; only the API is
+//!   believed. `refund.succeeded` is verified the same way, through the refund and its
+//!   payment's `refunded_amount`.
+//! - A card payment that succeeds after its payer erased their account is refunded at once and
+//!   the admins are told ([`CardPayments::subscribe_erased_refunds`]).
+//! - [`reconciler`]: asks about pending payments that got no notification.
+//! - [`App::refund_payment`]: the operator's refunds, by card or Stars.
+//!
+//! **No card data is stored or logged**, and logs count outcomes, never ids of people or
+//! payments.
 
-use domain::{
-    Email, Payment, PaymentId, PaymentStatus, Plan, Provider, ReturnToken, SubscriptionToken, User,
-};
-use store::{NewPayment, RefundMark, Settlement};
-use time::OffsetDateTime;
+mod checkout;
+mod erased_payer;
+mod error;
+mod notification;
+mod offer;
+mod reconciler;
+mod refund;
+mod refund_sync;
+mod return_page;
+mod settle;
 
-use crate::{App, AppError};
+pub use checkout::{return_url, RETURN_TOKEN_PARAM};
+pub use erased_payer::ErasedPayerRefund;
+pub use error::{CheckoutError, PaymentError};
+pub use notification::NotificationOutcome;
+pub use offer::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH, CHECKOUT_REUSE_WINDOW};
+pub use reconciler::{run_reconciler, ReconcileReport, DEFAULT_RECONCILE_INTERVAL};
+pub use refund::RefundOutcome;
+pub use refund_sync::RefundSync;
+pub use settle::SyncOutcome;
 
-/// The path of the checkout entry the bot links to; `billing` serves it.
-pub const CARD_CHECKOUT_PATH: &str = "/pay/checkout";
+use billing::{BillingError, YooKassa};
+use domain::{PaymentId, PlanId, Subscription, UserId};
+use tokio::sync::broadcast;
 
-/// A second checkout of the same plan by the same person within this long reuses the first
-/// pending payment instead of opening another: a double click, a reload of the confirmation,
-/// or a second tab pays once. Long enough for a slow second click, short enough that a person
-/// coming back later gets a fresh payment.
-pub const CHECKOUT_REUSE_WINDOW: time::Duration = time::Duration::minutes(10);
+use crate::App;
 
-/// Why a card checkout is refused before anything is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CardRefusal {
-    /// Card payments are off, or the plan is not sold for roubles.
-    NotOffered,
-    /// The link's token belongs to nobody (rotated, erased, made up), or the person is blocked
-    /// or never agreed to the policy.
-    NotAllowed,
+/// The path of the page YooKassa sends the person back to (`?t=RETURN_TOKEN`); `web` serves
+/// it, and [`return_url`] builds links to it.
+pub const CARD_RETURN_PATH: &str = "/pay/return";
+
+/// A card payment was credited: what the bot needs to send its confirmation message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardPaid {
+    pub payment: PaymentId,
+    pub user: UserId,
+    pub plan: PlanId,
+    pub subscription: Subscription,
 }
 
-/// A pending card payment just opened, with what the provider needs to know about it.
-#[derive(Debug, Clone)]
-pub struct CardCheckout {
-    pub payment: Payment,
-    /// The secret of the payment's return page.
-    pub return_token: ReturnToken,
-    /// The same person opened this payment moments ago (see [`CHECKOUT_REUSE_WINDOW`]).
-    pub reused: bool,
-    pub plan: Plan,
-    /// Where the 54-FZ receipt goes: the person's email, else the operator's default.
-    pub receipt_email: Option<String>,
+/// How many events wait for a slow listener before the oldest are dropped.
+const EVENT_BUFFER: usize = 256;
+
+/// Card payments for one App: the use cases with the YooKassa client, and the events they
+/// raise. Cheap to clone.
+#[derive(Clone)]
+pub struct CardPayments {
+    app: App,
+    yookassa: YooKassa,
+    paid: broadcast::Sender<CardPaid>,
+    erased_refunds: broadcast::Sender<ErasedPayerRefund>,
 }
 
-impl App {
-    /// Plans sold for roubles, when card payments are on.
-    pub fn card_plans(&self) -> Vec<Plan> {
-        if !self.config().yookassa.enabled {
-            return Vec::new();
-        }
-        self.config()
-            .domain_plans()
-            .into_iter()
-            .filter(|p| p.price_rub.is_some_and(|m| m.minor > 0))
-            .collect()
+impl CardPayments {
+    /// Card payments for `app`, from its `[yookassa]` section; `NotConfigured` when off.
+    pub fn new(app: App) -> Result<CardPayments, BillingError> {
+        let yookassa = YooKassa::from_config(&app.config().yookassa)?;
+        let (paid, _) = broadcast::channel(EVENT_BUFFER);
+        let (erased_refunds, _) = broadcast::channel(EVENT_BUFFER);
+        Ok(CardPayments {
+            app,
+            yookassa,
+            paid,
+            erased_refunds,
+        })
     }
 
-    /// `{public_url}/pay/checkout?t={token}&plan={plan}`: opening it shows the plan and a
-    /// "pay" button; pressing it (a POST) starts a card payment for the token's owner and
-    /// redirects to YooKassa's payment page.
-    pub fn card_checkout_url(&self, token: &SubscriptionToken, plan: &Plan) -> String {
-        format!(
-            "{}{CARD_CHECKOUT_PATH}?t={}&plan={}",
-            self.config().service.public_url.trim_end_matches('/'),
-            token.as_str(),
-            query_escape(&plan.id.0)
-        )
+    pub fn app(&self) -> &App {
+        &self.app
     }
 
-    /// What a checkout link offers, read only: the plan, if it is sold by card and the token's
-    /// owner may buy it. Nothing is stored.
-    pub async fn card_offer(
-        &self,
-        token: &SubscriptionToken,
-        plan: &str,
-    ) -> Result<Result<(Plan, User), CardRefusal>, AppError> {
-        let Some(plan) = self.card_plans().into_iter().find(|p| p.id.0 == plan) else {
-            return Ok(Err(CardRefusal::NotOffered));
-        };
-        if plan.price_rub.is_none() {
-            return Ok(Err(CardRefusal::NotOffered));
-        }
-        match self.store().user_by_sub_token(token).await? {
-            Some(u) if !u.blocked && u.consent_at.is_some() => Ok(Ok((plan, u))),
-            _ => Ok(Err(CardRefusal::NotAllowed)),
-        }
+    /// Every card payment credited from now on, by whichever path (webhook, reconciler,
+    /// return page), once each.
+    pub fn subscribe(&self) -> broadcast::Receiver<CardPaid> {
+        self.paid.subscribe()
     }
 
-    /// Opens a pending card payment for the owner of `token`, before YooKassa is asked, or
-    /// hands back the one they opened for the same plan and price moments ago.
-    pub async fn open_card_payment(
-        &self,
-        token: &SubscriptionToken,
-        plan: &str,
-        now: OffsetDateTime,
-    ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
-        let (plan, user) = match self.card_offer(token, plan).await? {
-            Ok(offer) => offer,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
-        let Some(price) = plan.price_rub else {
-            return Ok(Err(CardRefusal::NotOffered));
-        };
-        let opened = self
-            .store()
-            .open_checkout_payment(
-                &NewPayment {
-                    user_id: user.id,
-                    provider: Provider::YooKassa,
-                    provider_payment_id: None,
-                    plan: plan.id.clone(),
-                    days: plan.days,
-                    amount: price,
-                    created_at: now,
-                },
-                &ReturnToken::generate(),
-                now - CHECKOUT_REUSE_WINDOW,
-            )
-            .await?;
-        Ok(Ok(CardCheckout {
-            receipt_email: self.receipt_email(&user),
-            payment: opened.payment,
-            return_token: opened.return_token,
-            reused: opened.reused,
-            plan,
-        }))
-    }
-
-    /// The person's email, else `[yookassa] receipt_email`, else none.
-    pub fn receipt_email(&self, user: &User) -> Option<String> {
-        user.email
-            .as_ref()
-            .map(Email::as_str)
-            .map(str::to_owned)
-            .or_else(|| {
-                let fallback = self.config().yookassa.receipt_email.trim();
-                (!fallback.is_empty()).then(|| fallback.to_owned())
-            })
-    }
-
-    /// Records YooKassa's id for a payment it has just created.
-    pub async fn record_card_provider_id(
-        &self,
-        payment: PaymentId,
-        provider_payment_id: &str,
-    ) -> Result<bool, AppError> {
-        Ok(self
-            .store()
-            .set_provider_payment_id(payment, Provider::YooKassa, provider_payment_id)
-            .await?)
-    }
-
-    /// Moves a card payment to the status YooKassa's API reported (never a notification's
-    /// body): succeeded credits the plan exactly once, however many callers race.
-    pub async fn settle_card_payment(
-        &self,
-        payment: PaymentId,
-        status: PaymentStatus,
-        provider_payment_id: &str,
-        now: OffsetDateTime,
-    ) -> Result<Settlement, AppError> {
-        Ok(self
-            .store()
-            .settle_payment(payment, status, Some(provider_payment_id), now)
-            .await?)
-    }
-}
-
-impl App {
-    /// Records that YooKassa has given back `refunded_total` of a card payment in all (a
-    /// refund made here, in YooKassa's dashboard, or automatically). The whole amount makes
-    /// the payment refunded; less only records the amount. Either way the days it bought stay
-    /// (as with the operator's own refunds, access is the operator's call).
-    pub async fn record_card_refund(
-        &self,
-        payment: PaymentId,
-        refunded_total: i64,
-        now: OffsetDateTime,
-    ) -> Result<RefundMark, AppError> {
-        Ok(self
-            .store()
-            .record_refund(payment, refunded_total, now)
-            .await?)
-    }
-
-    /// Cancels a pending card payment YooKassa never created (or whose creation we never
-    /// heard about): nobody got a payment page for it, so nobody can pay it.
-    pub async fn cancel_uncreated_card_payment(
-        &self,
-        payment: PaymentId,
-        now: OffsetDateTime,
-    ) -> Result<Settlement, AppError> {
-        Ok(self
-            .store()
-            .settle_payment(payment, PaymentStatus::Canceled, None, now)
-            .await?)
-    }
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plan_ids_are_escaped_in_checkout_links() {
-        assert_eq!(query_escape("month"), "month");
-        assert_eq!(query_escape("vip eu&x"), "vip%20eu%26x");
-        assert_eq!(query_escape("год"), "%D0%B3%D0%BE%D0%B4");
+    /// Every card payment refunded from now on because it succeeded after its payer erased
+    /// their account, once each: for telling the admins.
+    pub fn subscribe_erased_refunds(&self) -> broadcast::Receiver<ErasedPayerRefund> {
+        self.erased_refunds.subscribe()
     }
 }

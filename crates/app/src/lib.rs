@@ -29,7 +29,12 @@ pub use access_feed::{AccessChanges, AccessEntry, AccessSnapshot};
 pub use account_link::{account_link_lifetime, AccountLink, ACCOUNT_LINK_PATH};
 pub use admin_stats::{AdminStats, Revenue, UserCounts, REVENUE_PERIODS};
 pub use bot_state::{Awaiting, UPDATE_MEMORY};
-pub use card_payments::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH, CHECKOUT_REUSE_WINDOW};
+pub use card_payments::{
+    return_url, run_reconciler, CardCheckout, CardPaid, CardPayments, CardRefusal, CheckoutError,
+    ErasedPayerRefund, NotificationOutcome, PaymentError, ReconcileReport, RefundOutcome,
+    RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH, CHECKOUT_REUSE_WINDOW,
+    DEFAULT_RECONCILE_INTERVAL, RETURN_TOKEN_PARAM,
+};
 pub use error::AppError;
 pub use links::Links;
 pub use privacy::PurgeReport;
@@ -61,9 +66,7 @@ impl App {
         Self { store, config }
     }
 
-    // Only billing left; private once it moves (issue #14).
-    #[doc(hidden)]
-    pub fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 

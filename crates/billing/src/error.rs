@@ -1,13 +1,11 @@
-//! What can go wrong with card payments, in words an operator can act on. No variant carries a
-//! person's data, a secret or a response body.
-
-use domain::{PaymentStatus, Provider};
+//! What can go wrong talking to a payment provider, in words an operator can act on. No variant
+//! carries a person's data, a secret or a response body.
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
     #[error("card payments are off: set [yookassa] enabled, shop_id and secret_key")]
     NotConfigured,
-    #[error("cannot reach YooKassa: {0}")]
+    #[error("cannot reach the payment provider: {0}")]
     Unreachable(String),
     #[error("YooKassa refused the request (HTTP {status}, {code}{})", parameter.as_deref().map(|p| format!(", parameter {p}")).unwrap_or_default())]
     Refused {
@@ -15,24 +13,12 @@ pub enum BillingError {
         code: String,
         parameter: Option<String>,
     },
-    #[error("YooKassa answered something unexpected: {0}")]
+    #[error("the payment provider answered something unexpected: {0}")]
     Unexpected(&'static str),
-    #[error("no payment with that id")]
-    PaymentNotFound,
-    #[error("only succeeded payments can be refunded; this one is {0:?}")]
-    NotRefundable(PaymentStatus),
-    #[error("{0:?} payments cannot be refunded from here")]
-    ProviderNotRefundable(Provider),
-    #[error("the payer was erased, so Telegram cannot be told whom to refund")]
-    PayerErased,
     #[error("the Telegram bot token is not set ([telegram] token)")]
     NoBotToken,
     #[error("Telegram refused the refund: {0}")]
     TelegramRefused(String),
-    #[error(transparent)]
-    App(#[from] app::AppError),
-    #[error(transparent)]
-    Store(#[from] store::StoreError),
 }
 
 impl BillingError {

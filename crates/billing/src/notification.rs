@@ -1,91 +1,84 @@
-//! Incoming YooKassa notifications. Nothing in the body is believed: it only names a payment
-//! (or a refund), which is then looked up through the API.
+//! Incoming YooKassa notifications, received: the sender checked, the body parsed. Nothing in
+//! the body is believed: it only names a payment (or a refund), which the caller then looks up
+//! through the API.
 
 use std::net::IpAddr;
 
-use axum::http::HeaderMap;
-use time::OffsetDateTime;
+use http::HeaderMap;
 
-use crate::{Billing, RefundSync, SyncOutcome};
+use crate::SourcePolicy;
 
 pub mod body;
 
 use body::{read_notification, NotificationBody};
 
-/// What became of a notification, and so what YooKassa is told.
+/// A notification from YooKassa's networks that names something we track, or says it does not.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NotificationOutcome {
-    /// The sender is not YooKassa (403).
-    ForbiddenSource,
-    /// Not a notification at all (400).
-    Malformed,
-    /// Acted on what the API says about the payment (200: stop retrying).
-    Processed(SyncOutcome),
-    /// Acted on what the API says about the refund and its payment (200: stop retrying).
-    Refund(RefundSync),
-    /// About something we do not track (other events and objects) (200: stop retrying).
+pub enum Notice {
+    /// One of the payment events, about the payment with this YooKassa id.
+    Payment { id: String },
+    /// A refund event, about the refund with this YooKassa id.
+    Refund { id: String },
+    /// About something we do not track (other events and objects).
     Ignored,
-    /// The API knows no such payment: forged or mistyped (404; YooKassa itself never sends
-    /// these, and gives up on its own after a day).
-    UnknownPayment,
-    /// The API could not be asked right now (503: YooKassa retries, the reconciler too).
-    TryLater,
 }
 
-impl NotificationOutcome {
-    pub fn http_status(&self) -> u16 {
-        match self {
-            NotificationOutcome::ForbiddenSource => 403,
-            NotificationOutcome::Malformed => 400,
-            NotificationOutcome::UnknownPayment => 404,
-            NotificationOutcome::Processed(_)
-            | NotificationOutcome::Refund(_)
-            | NotificationOutcome::Ignored => 200,
-            NotificationOutcome::TryLater => 503,
-        }
-    }
+/// Why a notification is not even looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The sender is not YooKassa.
+    ForbiddenSource,
+    /// Not a notification at all.
+    Malformed,
 }
 
-impl Billing {
-    /// Handles one notification from `peer` (the TCP peer; see [`crate::SourcePolicy`] for
-    /// proxies). Only the event name and the object's id are read from `body`.
-    pub async fn handle_notification(
+impl SourcePolicy {
+    /// Checks the sender of one notification from `peer` (the TCP peer; see [`SourcePolicy`]
+    /// for proxies) and reads only the event name and the object's id from `body`.
+    pub fn receive(
         &self,
         peer: IpAddr,
         headers: &HeaderMap,
         body: &[u8],
-        now: OffsetDateTime,
-    ) -> NotificationOutcome {
-        if !self.source.admits(peer, headers) {
-            tracing::warn!("notification refused: sender outside YooKassa's networks");
-            return NotificationOutcome::ForbiddenSource;
+    ) -> Result<Notice, Refused> {
+        if !self.admits(peer, headers) {
+            return Err(Refused::ForbiddenSource);
         }
-        let id = match read_notification(body) {
-            NotificationBody::Malformed => return NotificationOutcome::Malformed,
-            NotificationBody::Ignored => return NotificationOutcome::Ignored,
-            NotificationBody::Refund { id } => {
-                // Unknown refunds and refunds of payments not ours are acknowledged (200) and
-                // change nothing.
-                return match self.sync_refund(&id, now).await {
-                    Ok(outcome) => NotificationOutcome::Refund(outcome),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "refund notification not processed; YooKassa will retry");
-                        NotificationOutcome::TryLater
-                    }
-                };
-            }
-            NotificationBody::Payment { id } => id,
-        };
-        match self.sync_provider_payment(&id, now).await {
-            Ok(SyncOutcome::Unknown) => {
-                tracing::warn!("notification about a payment YooKassa does not know");
-                NotificationOutcome::UnknownPayment
-            }
-            Ok(outcome) => NotificationOutcome::Processed(outcome),
-            Err(e) => {
-                tracing::warn!(error = %e, "notification not processed; YooKassa will retry");
-                NotificationOutcome::TryLater
-            }
+        match read_notification(body) {
+            NotificationBody::Malformed => Err(Refused::Malformed),
+            NotificationBody::Ignored => Ok(Notice::Ignored),
+            NotificationBody::Payment { id } => Ok(Notice::Payment { id }),
+            NotificationBody::Refund { id } => Ok(Notice::Refund { id }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sender_is_checked_before_the_body_is_read() {
+        let policy = SourcePolicy::default();
+        let body = br#"{"type":"notification","event":"payment.succeeded","object":{"id":"p1"}}"#;
+        let stranger: IpAddr = "203.0.113.9".parse().unwrap();
+        let yookassa: IpAddr = "185.71.76.5".parse().unwrap();
+        let h = HeaderMap::new();
+        assert_eq!(
+            policy.receive(stranger, &h, body),
+            Err(Refused::ForbiddenSource)
+        );
+        assert_eq!(
+            policy.receive(stranger, &h, b"junk"),
+            Err(Refused::ForbiddenSource)
+        );
+        assert_eq!(
+            policy.receive(yookassa, &h, body),
+            Ok(Notice::Payment { id: "p1".into() })
+        );
+        assert_eq!(
+            policy.receive(yookassa, &h, b"junk"),
+            Err(Refused::Malformed)
+        );
     }
 }

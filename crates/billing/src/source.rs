@@ -4,8 +4,8 @@
 
 use std::net::IpAddr;
 
-use axum::http::HeaderMap;
 use client_identity::{ClientIdentity, ForwardedHeader, Network};
+use http::HeaderMap;
 
 /// YooKassa's notification senders, as published in its "Incoming notifications" guide
 /// (yookassa.ru/developers/using-api/webhooks).

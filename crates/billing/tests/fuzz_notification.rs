@@ -6,13 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use billing::fuzzing::notification_body::{self, read_notification, NotificationBody};
-use billing::SourcePolicy;
-use common::Shop;
+use billing::wire::{Amount, CreatePayment, Metadata, RedirectConfirmation};
+use billing::YooKassa;
 use proptest::prelude::*;
-use store::testing::TestDb;
 
 #[path = "../../../fuzz/checks/billing_notification.rs"]
 mod checks;
@@ -28,17 +25,44 @@ fn the_billing_notification_checks_hold_on_the_committed_corpus() {
     }
 }
 
+/// Creates a payment at the emulator the way a checkout does, returning YooKassa's id.
+async fn create_payment(client: &YooKassa, key: &str) -> String {
+    let request = CreatePayment {
+        amount: Amount {
+            value: "199.00".into(),
+            currency: "RUB".into(),
+        },
+        capture: true,
+        confirmation: RedirectConfirmation {
+            kind: "redirect",
+            return_url: "http://127.0.0.1:9/pay/return?t=x".into(),
+        },
+        description: "milly: month (30 days)".into(),
+        metadata: Metadata {
+            payment_id: "1".into(),
+        },
+        receipt: None,
+    };
+    client.create_payment(&request, key).await.unwrap().id
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_emulators_notifications_pass_the_checks_and_name_the_payment() {
-    let db = TestDb::sqlite().await;
-    let shop = Shop::open(db.store.clone(), SourcePolicy::new(false, "")).await;
-    let (_, token) = shop.customer(4242).await;
-    let paid = shop.checkout(&token, "month").await;
-    shop.yk.succeed(&paid).unwrap();
-    let canceled = shop.checkout(&token, "month").await;
-    shop.yk.cancel(&canceled).unwrap();
+    let yk = yookassa_emulator::Emulator::start("100500", "test_secret_key")
+        .await
+        .unwrap();
+    let mut config = config::YooKassaConfig::default();
+    config.enabled = true;
+    config.shop_id = config::Secret::new("100500");
+    config.secret_key = config::Secret::new("test_secret_key");
+    config.api_url = yk.url();
+    let client = YooKassa::from_config(&config).unwrap();
+    let paid = create_payment(&client, "checkout-1").await;
+    yk.succeed(&paid).unwrap();
+    let canceled = create_payment(&client, "checkout-2").await;
+    yk.cancel(&canceled).unwrap();
     for (id, name) in [(paid, "succeeded"), (canceled, "canceled")] {
-        let body = shop.yk.notification(&id).unwrap().to_string();
+        let body = yk.notification(&id).unwrap().to_string();
         checks::run(body.as_bytes());
         assert_eq!(
             read_notification(body.as_bytes()),

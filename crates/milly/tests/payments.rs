@@ -39,11 +39,11 @@ async fn refunds_go_back_through_each_provider(db: &TestDb) {
         .unwrap()
         .unwrap()
         .sub_token;
-    let billing = billing::Billing::new(app.clone(), billing::SourcePolicy::default()).unwrap();
-    billing.start_checkout(&token, "month", now).await.unwrap();
+    let cards = app::CardPayments::new(app.clone()).unwrap();
+    cards.start_checkout(&token, "month", now).await.unwrap();
     let yk_id = yk.payment_ids().pop().unwrap();
     yk.succeed(&yk_id).unwrap();
-    let report = billing
+    let report = cards
         .reconcile_once(now + time::Duration::minutes(5))
         .await
         .unwrap();

@@ -1,7 +1,7 @@
-//! The milly website (axum): public pages, privacy policy, the read-only subscription endpoint
-//! and the person's own data controls (download, correct, delete) behind the short-lived
-//! account link the bot gives; also the node's fallback for probes, so it answers any request
-//! the way an ordinary web server would.
+//! The milly website (axum): public pages, privacy policy, the read-only subscription endpoint,
+//! the person's own data controls (download, correct, delete) behind the short-lived account
+//! link the bot gives, and card payments (checkout, return page, YooKassa's webhook); also the
+//! node's fallback for probes, so it answers any request the way an ordinary web server would.
 #![forbid(unsafe_code)]
 
 mod assets;
@@ -11,6 +11,7 @@ mod error;
 mod lang;
 mod page;
 mod pages;
+mod pay;
 mod rate_limit;
 mod security;
 pub mod server;
@@ -25,7 +26,10 @@ use crate::rate_limit::{Limited, SUBSCRIPTION_LIMIT};
 
 pub use error::WebError;
 pub use lang::LANG_COOKIE;
-pub use security::{CONTENT_SECURITY_POLICY_VALUE, MAX_BODY_BYTES};
+pub use pay::YOOKASSA_WEBHOOK_PATH;
+pub use security::{
+    CHECKOUT_CONTENT_SECURITY_POLICY_VALUE, CONTENT_SECURITY_POLICY_VALUE, MAX_BODY_BYTES,
+};
 pub use site::{InventoryEntry, Site};
 
 /// Every route of the website with its middleware (security headers, error pages, body limit).
@@ -39,6 +43,10 @@ pub fn router(site: Site) -> Router {
 pub fn router_with(site: Site, extra: Router) -> Router {
     let secure = site.secure();
     let sub_limit = Limited::new(SUBSCRIPTION_LIMIT, site.config().client_identity());
+    let payments = match site.card_routes() {
+        Some(_) => pay::routes(&site),
+        None => Router::new(),
+    };
     let routes = Router::new()
         .route("/", get(pages::home::show))
         .route("/privacy", get(pages::documents::privacy))
@@ -73,6 +81,7 @@ pub fn router_with(site: Site, extra: Router) -> Router {
                     rate_limit::enforce,
                 )),
         )
+        .merge(payments)
         .fallback(pages::error::not_found)
         .method_not_allowed_fallback(pages::error::method_not_allowed)
         .with_state(site.clone())

@@ -1,4 +1,4 @@
-//! The `/sub/` rate limit: a token bucket per client, the client as `client_identity` decides
+//! The website's rate limits (`/sub/` and the account pages, the payment routes): a token bucket per client, the client as `client_identity` decides
 //! (the connection's address, or a trusted proxy's forwarded header; IPv6 by /64), held only in
 //! a bounded in-memory table and never logged.
 
@@ -17,6 +17,25 @@ use client_identity::{ClientIdentity, Limit, RateLimiter};
 pub const SUBSCRIPTION_LIMIT: Limit = Limit {
     burst: 30,
     per_minute: 30,
+};
+
+/// The card checkout's button: each press opens a payment at YooKassa, so a person needs a few,
+/// not hundreds.
+pub const CARD_CHECKOUT_LIMIT: Limit = Limit {
+    burst: 10,
+    per_minute: 12,
+};
+
+/// The payment pages (the checkout page, the return page): a person reloads them a few times.
+pub const PAY_PAGE_LIMIT: Limit = Limit {
+    burst: 20,
+    per_minute: 60,
+};
+
+/// YooKassa's notifications: they come from few addresses, sometimes in bursts.
+pub const YOOKASSA_WEBHOOK_LIMIT: Limit = Limit {
+    burst: 200,
+    per_minute: 3_000,
 };
 
 /// A limiter and who it counts.

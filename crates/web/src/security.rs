@@ -14,6 +14,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; style-src 'self'; \
      img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/// The card checkout page's policy: the site's, but its form's answer may redirect to the payment
+/// provider's page (browsers check `form-action` on redirects too).
+pub const CHECKOUT_CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; style-src 'self'; \
+     img-src 'self' data:; form-action 'self' https:; base-uri 'none'; frame-ancestors 'none'";
+
 /// Browser features the site never uses, switched off for it and anything it could embed.
 pub const PERMISSIONS_POLICY_VALUE: &str = "accelerometer=(), camera=(), geolocation=(), \
      gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";

@@ -6,6 +6,7 @@ use crate::assets::AssetUrls;
 use crate::contacts::{Contacts, TelegramHandle};
 use crate::document::{Document, FilledDocument};
 use crate::lang::Lang;
+use crate::pay::CardRoutes;
 use crate::subscription::format::{builtin_rules, FormatRule};
 use crate::text::Text;
 
@@ -43,6 +44,8 @@ struct Inner {
     inventory: Vec<InventoryEntry>,
     /// The use cases behind `/sub/`; without them `/sub/` is an unknown path.
     app: Option<app::App>,
+    /// Card payments; without them `/pay/` and the YooKassa webhook are unknown paths.
+    card_routes: Option<CardRoutes>,
     operator_rules: Vec<FormatRule>,
     builtin_rules: Vec<FormatRule>,
 }
@@ -53,6 +56,7 @@ struct Parts {
     bot: Option<TelegramHandle>,
     inventory: Vec<InventoryEntry>,
     app: Option<app::App>,
+    card_routes: Option<CardRoutes>,
     operator_rules: Vec<FormatRule>,
 }
 
@@ -66,6 +70,7 @@ impl Site {
             bot: self.inner.contacts.bot.clone(),
             inventory: self.inner.inventory.clone(),
             app: self.inner.app.clone(),
+            card_routes: self.inner.card_routes.clone(),
             operator_rules: self.inner.operator_rules.clone(),
         }
     }
@@ -93,6 +98,20 @@ impl Site {
     pub fn with_app(self, app: app::App) -> Self {
         let parts = Parts {
             app: Some(app),
+            ..self.parts()
+        };
+        Self::build(self.inner.config.clone(), parts)
+    }
+
+    /// Serves card payments (`/pay/…` and `POST /webhooks/yookassa`) with `cards`, taking
+    /// notifications only from senders `source` admits.
+    pub fn with_card_payments(
+        self,
+        cards: app::CardPayments,
+        source: billing::SourcePolicy,
+    ) -> Self {
+        let parts = Parts {
+            card_routes: Some(CardRoutes { cards, source }),
             ..self.parts()
         };
         Self::build(self.inner.config.clone(), parts)
@@ -127,6 +146,7 @@ impl Site {
                 terms,
                 inventory: parts.inventory,
                 app: parts.app,
+                card_routes: parts.card_routes,
                 operator_rules: parts.operator_rules,
                 builtin_rules: builtin_rules(),
             }),
@@ -159,6 +179,10 @@ impl Site {
 
     pub fn app(&self) -> Option<&app::App> {
         self.inner.app.as_ref()
+    }
+
+    pub(crate) fn card_routes(&self) -> Option<&CardRoutes> {
+        self.inner.card_routes.as_ref()
     }
 
     /// The operator's format rules, then the built-in ones.

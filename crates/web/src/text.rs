@@ -2,6 +2,7 @@
 //! `documents/`.
 
 pub mod account;
+pub mod pay;
 
 use crate::lang::Lang;
 

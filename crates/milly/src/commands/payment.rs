@@ -44,14 +44,14 @@ pub async fn run(app: &App, cmd: PaymentCommand) -> Result<()> {
             let payment = app
                 .payment(id)
                 .await?
-                .ok_or(billing::BillingError::PaymentNotFound)?;
-            let outcome = billing::refund(app, id, OffsetDateTime::now_utc()).await?;
+                .ok_or(app::PaymentError::PaymentNotFound)?;
+            let outcome = app.refund_payment(id, OffsetDateTime::now_utc()).await?;
             match outcome {
-                billing::RefundOutcome::YooKassa { refund_id, status } => println!(
+                app::RefundOutcome::YooKassa { refund_id, status } => println!(
                     "refunded {} to the card through YooKassa (refund {refund_id}, {status})",
                     payment.amount
                 ),
-                billing::RefundOutcome::Stars => println!(
+                app::RefundOutcome::Stars => println!(
                     "refunded {} to the payer through Telegram (refundStarPayment)",
                     payment.amount
                 ),

@@ -106,6 +106,19 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
             site = site.with_bot_username(&name);
         }
     }
+    // Card payments: the use cases from `app`, served by the website under its own headers,
+    // error pages and rate limits; the credited and refunded events go to the bot.
+    let cards = if config.yookassa.enabled {
+        let cards = app::CardPayments::new(app.clone()).context("cannot start card payments")?;
+        let policy = billing::SourcePolicy::with_identity(
+            config.yookassa.check_source_ip,
+            config.client_identity(),
+        );
+        site = site.with_card_payments(cards.clone(), policy);
+        Some(cards)
+    } else {
+        None
+    };
     let admin = admin_api::router(admin_api::AdminState {
         token: Arc::new(admin_token),
         app: app.clone(),
@@ -122,13 +135,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
             .context("cannot set up the Telegram webhook")?;
         router = router.merge(hook);
     }
-    if config.yookassa.enabled {
-        let y = &config.yookassa;
-        let policy =
-            billing::SourcePolicy::with_identity(y.check_source_ip, config.client_identity());
-        let cards =
-            billing::Billing::new(app.clone(), policy).context("cannot start card payments")?;
-        router = router.merge(billing::router(cards.clone()));
+    if let Some(cards) = cards {
         if let Some(options) = bot_options.clone() {
             let paid = cards.subscribe();
             tasks.spawn(telegram::announce_card_payments(
@@ -145,13 +152,16 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
                 shutdown.clone(),
             ));
         }
-        let every = Duration::from_secs(y.reconcile_interval_secs);
+        let every = Duration::from_secs(config.yookassa.reconcile_interval_secs);
         let reconciler_shutdown = shutdown.clone();
         tasks.spawn(async move {
-            billing::run_reconciler(cards, every, reconciler_shutdown).await;
+            app::run_reconciler(cards, every, reconciler_shutdown).await;
             Ok(())
         });
-        println!("payments: YooKassa on (webhook at /webhooks/yookassa)");
+        println!(
+            "payments: YooKassa on (webhook at {})",
+            web::YOOKASSA_WEBHOOK_PATH
+        );
     } else {
         println!("payments: YooKassa off");
     }

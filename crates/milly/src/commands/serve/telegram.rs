@@ -68,7 +68,7 @@ pub async fn run_bot(
 pub async fn announce_card_payments(
     app: app::App,
     options: bot::BotOptions,
-    mut paid: tokio::sync::broadcast::Receiver<billing::CardPaid>,
+    mut paid: tokio::sync::broadcast::Receiver<app::CardPaid>,
     shutdown: CancellationToken,
 ) -> Result<()> {
     use tokio::sync::broadcast::error::RecvError;
@@ -102,7 +102,7 @@ pub async fn announce_card_payments(
 pub async fn announce_erased_refunds(
     app: app::App,
     options: bot::BotOptions,
-    mut refunds: tokio::sync::broadcast::Receiver<billing::ErasedPayerRefund>,
+    mut refunds: tokio::sync::broadcast::Receiver<app::ErasedPayerRefund>,
     shutdown: CancellationToken,
 ) -> Result<()> {
     use tokio::sync::broadcast::error::RecvError;
@@ -132,7 +132,7 @@ pub async fn announce_erased_refunds(
 }
 
 /// The admins' notice: the payment's number and amount, nothing about the payer.
-pub fn erased_refund_notice(event: &billing::ErasedPayerRefund) -> String {
+pub fn erased_refund_notice(event: &app::ErasedPayerRefund) -> String {
     format!(
         "Card payment #{} ({}.{:02} {}) succeeded after its payer erased their account; \
          it was refunded automatically through YooKassa.",

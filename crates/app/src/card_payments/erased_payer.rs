@@ -9,12 +9,14 @@
 //! not already refunded (say, in the dashboard) is asked for; and only the caller whose write
 //! moved the payment to refunded tells the admins.
 
+use billing::amount;
+use billing::wire::PaymentObject;
 use domain::{Money, Payment, PaymentId};
 use store::RefundMark;
 use time::OffsetDateTime;
 
-use crate::wire::{Amount, CreateRefund, PaymentObject};
-use crate::{amount, Billing, BillingError, SyncOutcome};
+use super::refund::give_back_rest;
+use super::{CardPayments, PaymentError, SyncOutcome};
 
 /// A card payment was refunded because its payer had erased their account; what the admins
 /// are told. Only the payment's number and amount: the payer is gone.
@@ -24,61 +26,32 @@ pub struct ErasedPayerRefund {
     pub amount: Money,
 }
 
-/// The refund idempotence key of one YooKassa payment and what is left of it to give back:
-/// everyone asking about the same state asks for one refund, and a payment already refunded
-/// in part (in the dashboard) gets a key of its own for the rest.
-pub(crate) fn refund_key(
-    provider_payment_id: &str,
-    remaining_minor: i64,
-    amount_minor: i64,
-) -> String {
-    if remaining_minor == amount_minor {
-        format!("refund-{provider_payment_id}")
-    } else {
-        format!("refund-{provider_payment_id}-{remaining_minor}")
-    }
-}
-
-impl Billing {
+impl CardPayments {
     /// Gives back `ours`, which `remote` (fresh from the API) says succeeded, and whose payer
     /// was erased.
-    pub(crate) async fn refund_uncreditable(
+    pub(super) async fn refund_uncreditable(
         &self,
         ours: &Payment,
         remote: &PaymentObject,
         now: OffsetDateTime,
-    ) -> Result<SyncOutcome, BillingError> {
+    ) -> Result<SyncOutcome, PaymentError> {
         let refunded = match &remote.refunded_amount {
             None => 0,
             Some(a) => {
                 amount::from_value(&a.value, &a.currency)
                     .filter(|r| r.currency == ours.amount.currency)
-                    .ok_or(BillingError::Unexpected("a refunded amount we cannot read"))?
+                    .ok_or(PaymentError::Unexpected("a refunded amount we cannot read"))?
                     .minor
             }
         };
         let remaining = ours.amount.minor - refunded;
         if remaining > 0 {
-            let request = CreateRefund {
-                payment_id: remote.id.clone(),
-                amount: Amount {
-                    value: amount::to_value(Money {
-                        minor: remaining,
-                        currency: ours.amount.currency,
-                    }),
-                    currency: ours.amount.currency.code().to_owned(),
-                },
-                description: None,
-            };
-            let key = refund_key(&remote.id, remaining, ours.amount.minor);
-            let refund = self.yookassa.refund(&request, &key).await?;
-            if !matches!(refund.status.as_str(), "succeeded" | "pending") {
-                return Err(BillingError::Unexpected("a refund YooKassa canceled"));
-            }
+            give_back_rest(&self.yookassa, &remote.id, ours.amount, remaining).await?;
         }
         match self
             .app
-            .record_card_refund(ours.id, ours.amount.minor, now)
+            .store()
+            .record_refund(ours.id, ours.amount.minor, now)
             .await?
         {
             RefundMark::Full => {

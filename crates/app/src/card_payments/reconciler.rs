@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
-use domain::{Payment, Provider};
+use domain::{Payment, PaymentId, PaymentStatus, Provider};
+use store::Settlement;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Billing, BillingError, SyncOutcome};
+use super::{CardPayments, PaymentError, SyncOutcome};
 
 /// A sensible default for how often to ask (proposed `[yookassa] reconcile_interval_secs`).
 pub const DEFAULT_RECONCILE_INTERVAL: Duration = Duration::from_secs(60);
@@ -34,12 +35,12 @@ pub struct ReconcileReport {
     pub failed: usize,
 }
 
-impl Billing {
+impl CardPayments {
     /// One round: every YooKassa payment pending since before `now - GRACE`.
     pub async fn reconcile_once(
         &self,
         now: OffsetDateTime,
-    ) -> Result<ReconcileReport, BillingError> {
+    ) -> Result<ReconcileReport, PaymentError> {
         let pending = self
             .app
             .store()
@@ -72,22 +73,34 @@ impl Billing {
         &self,
         payment: &Payment,
         now: OffsetDateTime,
-    ) -> Result<SyncOutcome, BillingError> {
+    ) -> Result<SyncOutcome, PaymentError> {
         match &payment.provider_payment_id {
             Some(provider_id) => self.sync_provider_payment(provider_id, now).await,
             None if now - payment.created_at >= UNCREATED_AFTER => {
-                self.app
-                    .cancel_uncreated_card_payment(payment.id, now)
-                    .await?;
+                self.cancel_uncreated(payment.id, now).await?;
                 Ok(SyncOutcome::Canceled)
             }
             None => Ok(SyncOutcome::Unchanged),
         }
     }
+
+    /// Cancels a pending card payment YooKassa never created (or whose creation we never
+    /// heard about): nobody got a payment page for it, so nobody can pay it.
+    pub(super) async fn cancel_uncreated(
+        &self,
+        payment: PaymentId,
+        now: OffsetDateTime,
+    ) -> Result<Settlement, PaymentError> {
+        Ok(self
+            .app
+            .store()
+            .settle_payment(payment, PaymentStatus::Canceled, None, now)
+            .await?)
+    }
 }
 
-/// Runs [`Billing::reconcile_once`] now and every `interval` until `shutdown`.
-pub async fn run_reconciler(billing: Billing, interval: Duration, shutdown: CancellationToken) {
+/// Runs [`CardPayments::reconcile_once`] now and every `interval` until `shutdown`.
+pub async fn run_reconciler(cards: CardPayments, interval: Duration, shutdown: CancellationToken) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -97,7 +110,7 @@ pub async fn run_reconciler(billing: Billing, interval: Duration, shutdown: Canc
         }
         let round = tokio::select! {
             () = shutdown.cancelled() => return,
-            r = billing.reconcile_once(OffsetDateTime::now_utc()) => r,
+            r = cards.reconcile_once(OffsetDateTime::now_utc()) => r,
         };
         match round {
             Ok(r) if r.checked > 0 => tracing::info!(
@@ -119,7 +132,7 @@ pub async fn run_reconciler(billing: Billing, interval: Duration, shutdown: Canc
 mod tests {
     #[test]
     fn uncreated_payments_wait_longer_than_a_checkout_can_take() {
-        let checkout_worst_case = time::Duration::try_from(crate::API_TIMEOUT * 2).unwrap();
+        let checkout_worst_case = time::Duration::try_from(billing::API_TIMEOUT * 2).unwrap();
         assert!(super::UNCREATED_AFTER > checkout_worst_case + super::GRACE);
     }
 }

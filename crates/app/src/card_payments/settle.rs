@@ -2,12 +2,13 @@
 //! path that settles a card payment (webhook, reconciler, return page) goes through here, and
 //! the store credits a payment at most once however many of them race.
 
+use billing::amount;
+use billing::wire::PaymentObject;
 use domain::{Payment, PaymentId, PaymentStatus, Provider, Subscription};
 use store::{Settlement, StoreError};
 use time::OffsetDateTime;
 
-use crate::wire::PaymentObject;
-use crate::{amount, Billing, BillingError, CardPaid};
+use super::{CardPaid, CardPayments, PaymentError};
 
 /// What asking the API about a payment did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,13 +30,13 @@ pub enum SyncOutcome {
     RefundedUncreditable,
 }
 
-impl Billing {
+impl CardPayments {
     /// Asks the API about YooKassa payment `provider_id` and settles our payment accordingly.
     pub async fn sync_provider_payment(
         &self,
         provider_id: &str,
         now: OffsetDateTime,
-    ) -> Result<SyncOutcome, BillingError> {
+    ) -> Result<SyncOutcome, PaymentError> {
         let Some(remote) = self.yookassa.payment(provider_id).await? else {
             return Ok(SyncOutcome::Unknown);
         };
@@ -61,12 +62,12 @@ impl Billing {
     }
 
     /// Settles `ours` as `remote` (fresh from the API) says.
-    pub(crate) async fn apply(
+    pub(super) async fn apply(
         &self,
         ours: &Payment,
         remote: &PaymentObject,
         now: OffsetDateTime,
-    ) -> Result<SyncOutcome, BillingError> {
+    ) -> Result<SyncOutcome, PaymentError> {
         let status = match remote.status.as_str() {
             "succeeded" if remote.paid => PaymentStatus::Succeeded,
             "canceled" => PaymentStatus::Canceled,
@@ -89,9 +90,12 @@ impl Billing {
             }
             return Ok(SyncOutcome::Unchanged);
         }
+        // Only the API's word moves it: succeeded credits the plan exactly once in the store,
+        // however many callers race.
         let settled = self
             .app
-            .settle_card_payment(ours.id, status, &remote.id, now)
+            .store()
+            .settle_payment(ours.id, status, Some(&remote.id), now)
             .await;
         match settled {
             Ok(Settlement::Credited(subscription)) => {
@@ -114,9 +118,7 @@ impl Billing {
             Ok(Settlement::Uncreditable) => self.refund_uncreditable(ours, remote, now).await,
             Ok(Settlement::Marked | Settlement::AlreadySettled) => Ok(SyncOutcome::Unchanged),
             // Another caller moved it between our read and our write.
-            Err(app::AppError::Store(StoreError::InvalidTransition { .. })) => {
-                Ok(SyncOutcome::Unchanged)
-            }
+            Err(StoreError::InvalidTransition { .. }) => Ok(SyncOutcome::Unchanged),
             Err(e) => Err(e.into()),
         }
     }

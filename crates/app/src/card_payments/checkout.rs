@@ -1,36 +1,20 @@
 //! Starting a card payment: store it as pending, create it at YooKassa, record YooKassa's id,
 //! hand back the page where the person pays.
 
-use app::{CardCheckout, CardRefusal};
-use domain::{ReturnToken, SubscriptionToken};
-use time::OffsetDateTime;
-
-use crate::wire::{
+use billing::amount;
+use billing::wire::{
     Amount, CreatePayment, Customer, Metadata, Receipt, ReceiptItem, RedirectConfirmation,
 };
-use crate::{amount, Billing, BillingError};
+use billing::BillingError;
+use domain::{PaymentStatus, Provider, ReturnToken, SubscriptionToken};
+use time::OffsetDateTime;
+
+use super::{CardCheckout, CardPayments, CheckoutError, PaymentError, CARD_RETURN_PATH};
 
 /// YooKassa's limit on `description` and a receipt item's description.
 const DESCRIPTION_MAX_CHARS: usize = 128;
 
-/// Why no payment page could be given.
-#[derive(Debug, thiserror::Error)]
-pub enum CheckoutError {
-    #[error("refused: {0:?}")]
-    Refused(CardRefusal),
-    #[error("receipts are on, but neither the person nor [yookassa] receipt_email has an email")]
-    NoReceiptEmail,
-    #[error(transparent)]
-    Billing(#[from] BillingError),
-}
-
-impl From<app::AppError> for CheckoutError {
-    fn from(e: app::AppError) -> Self {
-        CheckoutError::Billing(e.into())
-    }
-}
-
-impl Billing {
+impl CardPayments {
     /// Opens a card payment of `plan` for the owner of `token` and returns YooKassa's
     /// confirmation URL to redirect them to. A second call moments later for the same plan
     /// (a double click) returns the same payment's URL: the payment is reused in the store
@@ -74,13 +58,14 @@ impl Billing {
             .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
         let recorded = self
             .app
-            .record_card_provider_id(checkout.payment.id, &created.id)
+            .store()
+            .set_provider_payment_id(checkout.payment.id, Provider::YooKassa, &created.id)
             .await?;
         if !recorded && !self.recorded_already(&checkout, &created.id).await? {
             // Canceled meanwhile: sending the person to pay it would take money we won't credit.
-            return Err(BillingError::Unexpected("a payment that stopped being pending").into());
+            return Err(PaymentError::Unexpected("a payment that stopped being pending").into());
         }
-        url.ok_or(CheckoutError::Billing(BillingError::Unexpected(
+        url.ok_or(CheckoutError::Payment(PaymentError::Unexpected(
             "a payment without a redirect confirmation URL",
         )))
     }
@@ -91,10 +76,10 @@ impl Billing {
         &self,
         checkout: &CardCheckout,
         provider_id: &str,
-    ) -> Result<bool, BillingError> {
+    ) -> Result<bool, PaymentError> {
         let current = self.app.store().payment(checkout.payment.id).await?;
         Ok(current.is_some_and(|p| {
-            p.status == domain::PaymentStatus::Pending
+            p.status == PaymentStatus::Pending
                 && p.provider_payment_id.as_deref() == Some(provider_id)
         }))
     }
@@ -106,11 +91,7 @@ impl Billing {
         if checkout.reused {
             return;
         }
-        if let Err(e) = self
-            .app
-            .cancel_uncreated_card_payment(checkout.payment.id, now)
-            .await
-        {
+        if let Err(e) = self.cancel_uncreated(checkout.payment.id, now).await {
             tracing::warn!(error = %e, "could not cancel a card payment YooKassa did not create");
         }
     }
@@ -168,14 +149,14 @@ pub fn return_url(public_url: &str, token: &ReturnToken) -> String {
     format!(
         "{}{}?{RETURN_TOKEN_PARAM}={}",
         public_url.trim_end_matches('/'),
-        crate::router::RETURN_PATH,
+        CARD_RETURN_PATH,
         token.as_str()
     )
 }
 
 /// One key per local payment: a retry, or a second click that reuses the payment, sends the
 /// same request under the same key and gets YooKassa's first answer back (YooKassa keeps keys
-/// for 24 hours, far longer than [`app::CHECKOUT_REUSE_WINDOW`]). The creation second keeps
+/// for 24 hours, far longer than [`super::CHECKOUT_REUSE_WINDOW`]). The creation second keeps
 /// keys apart across databases that reuse payment numbers.
 fn idempotence_key(checkout: &CardCheckout) -> String {
     format!(

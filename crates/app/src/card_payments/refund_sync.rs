@@ -9,11 +9,12 @@
 //! whether to take access away is the operator's call (`milly user extend` with negative days,
 //! or blocking), not something a dashboard click does behind their back.
 
+use billing::amount;
 use domain::{PaymentStatus, Provider};
 use store::RefundMark;
 use time::OffsetDateTime;
 
-use crate::{amount, Billing, BillingError, SyncOutcome};
+use super::{CardPayments, PaymentError, SyncOutcome};
 
 /// What a refund notification did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,13 +32,13 @@ pub enum RefundSync {
     Mismatch,
 }
 
-impl Billing {
+impl CardPayments {
     /// Asks the API about YooKassa refund `refund_id` and records it on our payment.
     pub async fn sync_refund(
         &self,
         refund_id: &str,
         now: OffsetDateTime,
-    ) -> Result<RefundSync, BillingError> {
+    ) -> Result<RefundSync, PaymentError> {
         let Some(refund) = self.yookassa.refund_object(refund_id).await? else {
             return Ok(RefundSync::NotOurs);
         };
@@ -75,11 +76,9 @@ impl Billing {
             return Ok(RefundSync::Mismatch);
         };
         Ok(
-            match self
-                .app
-                .record_card_refund(ours.id, total.minor, now)
-                .await?
-            {
+            // The running total, not this refund's amount: replays land on the same state.
+            // The whole amount makes the payment refunded; less only records the amount.
+            match store.record_refund(ours.id, total.minor, now).await? {
                 RefundMark::Full => {
                     tracing::info!("card payment refunded in full");
                     RefundSync::Refunded

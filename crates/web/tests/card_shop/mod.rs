@@ -1,12 +1,13 @@
-//! A shop for the billing scenarios: a throwaway store, the YooKassa emulator, and billing's
-//! routes served on loopback the way `milly serve` serves them (with the peer address).
+//! A shop for the card payment scenarios: a throwaway store, the YooKassa emulator, and the
+//! website with card payments served on loopback the way `milly serve` serves it (with the
+//! peer address).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::App;
-use billing::{Billing, Network, SourcePolicy};
+use app::{App, CardPayments};
+use billing::{Network, SourcePolicy};
 use domain::{NewUser, Payment, Subscription, SubscriptionToken, TelegramId, User};
 use store::testing::TestDb;
 use store::Store;
@@ -20,7 +21,8 @@ pub const RECEIPT_EMAIL: &str = "receipts@shop.example";
 
 pub struct Shop {
     pub yk: Arc<Emulator>,
-    pub billing: Billing,
+    pub cards: CardPayments,
+    store: Store,
     pub addr: SocketAddr,
     server: JoinHandle<()>,
 }
@@ -67,12 +69,13 @@ impl Shop {
             .await
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = App::new(
-            store,
-            Arc::new(config(&yk.url(), &format!("http://{addr}"))),
-        );
-        let billing = Billing::new(app, policy).unwrap();
-        let routes = billing::router(billing.clone());
+        let config = Arc::new(config(&yk.url(), &format!("http://{addr}")));
+        let app = App::new(store.clone(), config.clone());
+        let cards = CardPayments::new(app.clone()).unwrap();
+        let site = web::Site::new(config)
+            .with_app(app)
+            .with_card_payments(cards.clone(), policy);
+        let routes = web::router(site);
         let server = tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -83,18 +86,24 @@ impl Shop {
         });
         Shop {
             yk,
-            billing,
+            cards,
+            store,
             addr,
             server,
         }
     }
 
     pub fn app(&self) -> &App {
-        self.billing.app()
+        self.cards.app()
+    }
+
+    /// The shop's database, for arranging and checking what the scenarios need below the app.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     pub fn webhook_url(&self) -> String {
-        format!("http://{}{}", self.addr, billing::WEBHOOK_PATH)
+        format!("http://{}{}", self.addr, web::YOOKASSA_WEBHOOK_PATH)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -106,14 +115,8 @@ impl Shop {
         let now = OffsetDateTime::now_utc();
         let mut new = NewUser::from_telegram_id(TelegramId(telegram_id));
         new.consent_at = Some(now);
-        let user = self.app().store().create_user(&new, now).await.unwrap();
-        let creds = self
-            .app()
-            .store()
-            .credentials(user.id)
-            .await
-            .unwrap()
-            .unwrap();
+        let user = self.store().create_user(&new, now).await.unwrap();
+        let creds = self.store().credentials(user.id).await.unwrap().unwrap();
         (user, creds.sub_token)
     }
 
@@ -163,8 +166,7 @@ impl Shop {
     }
 
     pub async fn ours(&self, provider_id: &str) -> Payment {
-        self.app()
-            .store()
+        self.store()
             .payment_by_provider_id(domain::Provider::YooKassa, provider_id)
             .await
             .unwrap()
@@ -172,7 +174,7 @@ impl Shop {
     }
 
     pub async fn subscription(&self, user: &User) -> Option<Subscription> {
-        self.app().store().subscription(user.id).await.unwrap()
+        self.store().subscription(user.id).await.unwrap()
     }
 }
 
@@ -187,4 +189,9 @@ pub fn no_redirects() -> reqwest::Client {
 pub async fn whole_database(db: &TestDb) -> String {
     let dump = db.store.dump().await.unwrap();
     serde_json::to_string(&dump).unwrap()
+}
+
+/// Days of access the subscription holds in all (each test starts with none).
+pub fn days_left(sub: &domain::Subscription) -> i64 {
+    (sub.ends_at - sub.activated_at).whole_days()
 }

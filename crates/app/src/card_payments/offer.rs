@@ -1,0 +1,163 @@
+//! What is on sale by card and to whom, before YooKassa is asked anything: the plans, the
+//! checkout link the bot gives out, and opening a pending payment (or reusing the one opened
+//! moments ago) with its receipt address.
+
+use domain::{Email, Payment, Plan, Provider, ReturnToken, SubscriptionToken, User};
+use store::NewPayment;
+use time::OffsetDateTime;
+
+use crate::{App, AppError};
+
+/// The path of the checkout entry the bot links to; `web` serves it.
+pub const CARD_CHECKOUT_PATH: &str = "/pay/checkout";
+
+/// A second checkout of the same plan by the same person within this long reuses the first
+/// pending payment instead of opening another: a double click, a reload of the confirmation,
+/// or a second tab pays once. Long enough for a slow second click, short enough that a person
+/// coming back later gets a fresh payment.
+pub const CHECKOUT_REUSE_WINDOW: time::Duration = time::Duration::minutes(10);
+
+/// Why a card checkout is refused before anything is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardRefusal {
+    /// Card payments are off, or the plan is not sold for roubles.
+    NotOffered,
+    /// The link's token belongs to nobody (rotated, erased, made up), or the person is blocked
+    /// or never agreed to the policy.
+    NotAllowed,
+}
+
+/// A pending card payment just opened, with what the provider needs to know about it.
+#[derive(Debug, Clone)]
+pub struct CardCheckout {
+    pub payment: Payment,
+    /// The secret of the payment's return page.
+    pub return_token: ReturnToken,
+    /// The same person opened this payment moments ago (see [`CHECKOUT_REUSE_WINDOW`]).
+    pub reused: bool,
+    pub plan: Plan,
+    /// Where the 54-FZ receipt goes: the person's email, else the operator's default.
+    pub receipt_email: Option<String>,
+}
+
+impl App {
+    /// Plans sold for roubles, when card payments are on.
+    pub fn card_plans(&self) -> Vec<Plan> {
+        if !self.config().yookassa.enabled {
+            return Vec::new();
+        }
+        self.config()
+            .domain_plans()
+            .into_iter()
+            .filter(|p| p.price_rub.is_some_and(|m| m.minor > 0))
+            .collect()
+    }
+
+    /// `{public_url}/pay/checkout?t={token}&plan={plan}`: opening it shows the plan and a
+    /// "pay" button; pressing it (a POST) starts a card payment for the token's owner and
+    /// redirects to YooKassa's payment page.
+    pub fn card_checkout_url(&self, token: &SubscriptionToken, plan: &Plan) -> String {
+        format!(
+            "{}{CARD_CHECKOUT_PATH}?t={}&plan={}",
+            self.config().service.public_url.trim_end_matches('/'),
+            token.as_str(),
+            query_escape(&plan.id.0)
+        )
+    }
+
+    /// What a checkout link offers, read only: the plan, if it is sold by card and the token's
+    /// owner may buy it. Nothing is stored.
+    pub async fn card_offer(
+        &self,
+        token: &SubscriptionToken,
+        plan: &str,
+    ) -> Result<Result<(Plan, User), CardRefusal>, AppError> {
+        let Some(plan) = self.card_plans().into_iter().find(|p| p.id.0 == plan) else {
+            return Ok(Err(CardRefusal::NotOffered));
+        };
+        if plan.price_rub.is_none() {
+            return Ok(Err(CardRefusal::NotOffered));
+        }
+        match self.store().user_by_sub_token(token).await? {
+            Some(u) if !u.blocked && u.consent_at.is_some() => Ok(Ok((plan, u))),
+            _ => Ok(Err(CardRefusal::NotAllowed)),
+        }
+    }
+
+    /// Opens a pending card payment for the owner of `token`, before YooKassa is asked, or
+    /// hands back the one they opened for the same plan and price moments ago.
+    pub async fn open_card_payment(
+        &self,
+        token: &SubscriptionToken,
+        plan: &str,
+        now: OffsetDateTime,
+    ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
+        let (plan, user) = match self.card_offer(token, plan).await? {
+            Ok(offer) => offer,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let Some(price) = plan.price_rub else {
+            return Ok(Err(CardRefusal::NotOffered));
+        };
+        let opened = self
+            .store()
+            .open_checkout_payment(
+                &NewPayment {
+                    user_id: user.id,
+                    provider: Provider::YooKassa,
+                    provider_payment_id: None,
+                    plan: plan.id.clone(),
+                    days: plan.days,
+                    amount: price,
+                    created_at: now,
+                },
+                &ReturnToken::generate(),
+                now - CHECKOUT_REUSE_WINDOW,
+            )
+            .await?;
+        Ok(Ok(CardCheckout {
+            receipt_email: self.receipt_email(&user),
+            payment: opened.payment,
+            return_token: opened.return_token,
+            reused: opened.reused,
+            plan,
+        }))
+    }
+
+    /// The person's email, else `[yookassa] receipt_email`, else none.
+    pub fn receipt_email(&self, user: &User) -> Option<String> {
+        user.email
+            .as_ref()
+            .map(Email::as_str)
+            .map(str::to_owned)
+            .or_else(|| {
+                let fallback = self.config().yookassa.receipt_email.trim();
+                (!fallback.is_empty()).then(|| fallback.to_owned())
+            })
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_ids_are_escaped_in_checkout_links() {
+        assert_eq!(query_escape("month"), "month");
+        assert_eq!(query_escape("vip eu&x"), "vip%20eu%26x");
+        assert_eq!(query_escape("год"), "%D0%B3%D0%BE%D0%B4");
+    }
+}

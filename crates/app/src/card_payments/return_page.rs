@@ -1,0 +1,33 @@
+//! What the page YooKassa sends the person back to shows: the real state of the payment whose
+//! return token the link carries, and nothing about who paid or what.
+
+use domain::{PaymentStatus, Provider, ReturnToken};
+use time::OffsetDateTime;
+
+use super::{CardPayments, PaymentError};
+
+impl CardPayments {
+    /// The status of the card payment with return token `token`, `None` when there is none.
+    /// If it is still pending here, YooKassa is asked first, so the person sees the result even
+    /// before the notification arrives (YooKassa not answering leaves it pending).
+    pub async fn status_for_return(
+        &self,
+        token: &ReturnToken,
+        now: OffsetDateTime,
+    ) -> Result<Option<PaymentStatus>, PaymentError> {
+        let store = self.app.store();
+        let payment = match store.payment_by_return_token(token).await? {
+            Some(p) if p.provider == Provider::YooKassa => p,
+            _ => return Ok(None),
+        };
+        if payment.status != PaymentStatus::Pending {
+            return Ok(Some(payment.status));
+        }
+        if let Some(provider_id) = &payment.provider_payment_id {
+            if let Err(e) = self.sync_provider_payment(provider_id, now).await {
+                tracing::warn!(error = %e, "return page could not ask YooKassa");
+            }
+        }
+        Ok(store.payment(payment.id).await?.map(|p| p.status))
+    }
+}
