@@ -28,10 +28,10 @@
 //!
 //! Layout: `server` accepts and limits connections and does the TLS handshake, or with
 //! [`TlsSource::Reality`] hands the connection to `reality` (mirror to `dest`, relay strangers
-//! there, our own TLS 1.3 for REALITY clients, `reality_stream` as the byte stream after it,
-//! `reality_vision` for XTLS Vision and its direct copy, spliced by `splice` on Linux);
+//! there, our own TLS 1.3 for REALITY clients, then crate `xtls-stream`'s `RealityStream`, and
+//! its `VisionStream` for XTLS Vision and its direct copy, spliced on Linux by its `Relay`);
 //! `session` reads the request over any byte stream (so REALITY can replace TLS) and
-//! dispatches to `relay` (TCP), `udp` (the UDP command) or `mux` (Mux.Cool with XUDP,
+//! dispatches to the relay (TCP), `udp` (the UDP command) or `mux` (Mux.Cool with XUDP,
 //! mappings in `xudp`); everything else goes to `fallback`. `access` holds the users and
 //! cuts their sessions, `egress` decides where users may go, `budget` holds each user's
 //! sockets and each source address's connections and handshakes within their caps.
@@ -46,12 +46,8 @@ pub mod metrics;
 mod mux;
 mod read_ahead;
 pub mod reality;
-mod reality_stream;
-mod reality_vision;
-mod relay;
 mod server;
 mod session;
-mod splice;
 pub mod tls;
 mod udp;
 mod xudp;

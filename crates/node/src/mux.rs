@@ -83,7 +83,10 @@ where
             let mut used = 0;
             loop {
                 let frame = match mux::decode_frame(&buf[used..]) {
-                    Ok(Parse::Done(frame, n)) => {
+                    Ok(Parse::Done {
+                        value: frame,
+                        consumed: n,
+                    }) => {
                         used += n;
                         frame
                     }

@@ -17,11 +17,9 @@ use crate::egress::{EgressError, Host};
 use crate::fallback::{self, FallbackLimits, Origin};
 use crate::metrics::HandshakeFailure;
 use crate::mux;
-use crate::reality_vision::{DirectCopy, VisionStream};
-use crate::relay::Relay;
 use crate::server::Shared;
-use crate::splice::RawSocket;
 use crate::udp;
+use xtls_stream::{Relay, Transport, VisionStream};
 
 /// Bytes read at a time while waiting for the request header.
 const HEADER_READ: usize = 1024;
@@ -57,7 +55,7 @@ pub(crate) async fn serve<S>(
     deadline: Instant,
     shared: &Arc<Shared>,
 ) where
-    S: AsyncRead + AsyncWrite + DirectCopy + RawSocket + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Transport + Unpin + Send,
 {
     let handshake = read_request(&mut stream, deadline, shared).await;
     slot.handshake_done();
@@ -148,16 +146,17 @@ fn judge(buf: &[u8], shared: &Shared) -> Option<Handshake> {
     match vless::decode_request(buf) {
         Ok(Parse::NeedMore) => None,
         Err(_) => fallback(HandshakeFailure::NotVless),
-        Ok(Parse::Done(request, used)) => {
-            match shared.access.authorize(&request.user.0, unix_now()) {
-                None => fallback(HandshakeFailure::UnknownUser),
-                Some(grant) => Some(Handshake::Proxy {
-                    request,
-                    grant,
-                    rest: buf[used..].to_vec(),
-                }),
-            }
-        }
+        Ok(Parse::Done {
+            value: request,
+            consumed: used,
+        }) => match shared.access.authorize(&request.user.0, unix_now()) {
+            None => fallback(HandshakeFailure::UnknownUser),
+            Some(grant) => Some(Handshake::Proxy {
+                request,
+                grant,
+                rest: buf[used..].to_vec(),
+            }),
+        },
     }
 }
 
@@ -170,7 +169,7 @@ async fn proxy<S>(
     shared: &Arc<Shared>,
 ) -> io::Result<()>
 where
-    S: AsyncRead + AsyncWrite + DirectCopy + RawSocket + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Transport + Unpin + Send,
 {
     let vision = request.flow == Flow::Vision
         && stream.can_go_direct()
@@ -206,29 +205,22 @@ where
                 // The response header goes out unpadded, then the relay runs inside Vision.
                 stream.write_all(&response).await?;
                 stream.flush().await?;
-                let mut inner = VisionStream::new(stream, request.user.0, &rest)?;
-                let idle = shared.config.idle_timeout;
+                let mut inner = VisionStream::server(&mut *stream, request.user, &rest)?;
                 Relay::new(
                     &mut inner,
                     &mut remote,
                     Vec::new(),
                     Vec::new(),
-                    idle,
-                    &shared.metrics,
+                    &*shared.metrics,
                 )
+                .with_idle_timeout(shared.config.idle_timeout)
                 .with_splice(&shared.pipes)
                 .await?;
                 return Ok(());
             }
-            Relay::new(
-                stream,
-                &mut remote,
-                rest,
-                response,
-                shared.config.idle_timeout,
-                &shared.metrics,
-            )
-            .await?;
+            Relay::new(stream, &mut remote, rest, response, &*shared.metrics)
+                .with_idle_timeout(shared.config.idle_timeout)
+                .await?;
             Ok(())
         }
         (Command::Udp, Some(destination)) => {
@@ -245,7 +237,7 @@ where
             // The response header goes out unpadded, then Mux runs inside Vision.
             stream.write_all(&response).await?;
             stream.flush().await?;
-            let mut inner = VisionStream::new(stream, request.user.0, &rest)?;
+            let mut inner = VisionStream::server(&mut *stream, request.user, &rest)?;
             let user = request.user.lookup_key();
             mux::serve(&mut inner, user, Vec::new(), Vec::new(), local, shared).await
         }

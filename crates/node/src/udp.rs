@@ -91,7 +91,11 @@ where
     let result = loop {
         // Send every complete frame the client has sent so far.
         let mut used = 0;
-        while let Parse::Done(payload, n) = vless::udp::decode_packet(&from_client[used..]) {
+        while let Parse::Done {
+            value: payload,
+            consumed: n,
+        } = vless::udp::decode_packet(&from_client[used..])
+        {
             // A datagram the destination refuses (ICMP) is dropped, as on any UDP path.
             let _ = socket.send(payload).await;
             up += payload.len() as u64;

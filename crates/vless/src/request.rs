@@ -124,7 +124,7 @@ impl From<AddressError> for RequestError {
 /// Decodes a request header from the start of `buf`.
 ///
 /// Returns `NeedMore` for every strict prefix of a valid header, an error as soon as the bytes
-/// seen cannot start one, and never panics. On `Done(request, used)`, `buf[used..]` is payload.
+/// seen cannot start one, and never panics. On `Done { value: request, consumed }`, `buf[consumed..]` is payload.
 pub fn decode_request(buf: &[u8]) -> Result<Parse<Request>, RequestError> {
     finish(read_request(&mut Reader::new(buf)))
 }
@@ -222,7 +222,13 @@ mod tests {
                 port: 8080,
             }),
         };
-        assert_eq!(got, Parse::Done(want, bytes.len() - 3));
+        assert_eq!(
+            got,
+            Parse::Done {
+                value: want,
+                consumed: bytes.len() - 3
+            }
+        );
     }
 
     #[test]
@@ -230,7 +236,11 @@ mod tests {
         let mut addons = vec![0x0a, 16];
         addons.extend_from_slice(b"xtls-rprx-vision");
         let bytes = header(&addons, &[3]);
-        let Parse::Done(req, used) = decode_request(&bytes).unwrap() else {
+        let Parse::Done {
+            value: req,
+            consumed: used,
+        } = decode_request(&bytes).unwrap()
+        else {
             panic!("incomplete")
         };
         assert_eq!(
@@ -321,7 +331,13 @@ mod tests {
         let mut tail = vec![1, 0x01, 0xbb, 2, 11];
         tail.extend_from_slice(b"example.com");
         assert_eq!(out, header(&addons, &tail));
-        assert_eq!(decode_request(&out), Ok(Parse::Done(req, out.len())));
+        assert_eq!(
+            decode_request(&out),
+            Ok(Parse::Done {
+                value: req,
+                consumed: out.len()
+            })
+        );
     }
 
     #[test]

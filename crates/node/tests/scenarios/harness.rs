@@ -277,7 +277,11 @@ pub struct FrameReader {
 impl FrameReader {
     pub async fn next(&mut self, stream: &mut TlsStream<TcpStream>) -> OwnedFrame {
         loop {
-            if let vless::Parse::Done(frame, used) = vless::mux::decode_frame(&self.buf).unwrap() {
+            if let vless::Parse::Done {
+                value: frame,
+                consumed: used,
+            } = vless::mux::decode_frame(&self.buf).unwrap()
+            {
                 let owned = OwnedFrame {
                     session_id: frame.session_id,
                     status: frame.status,

@@ -1,59 +1,79 @@
-//! Copying bytes both ways between a client and a destination, with half-close and idle timeout.
+//! Copying bytes both ways between two streams, with half-close and an optional idle timeout:
+//! the node's relay (client ⇄ destination, fallback) and the client's (local ⇄ node).
 //!
 //! Buffers are taken from a small per-thread pool only while a direction has data to move and
 //! are given back as soon as its source has nothing more to read, so an idle connection holds
-//! no copy buffer. Byte counts are kept in the relay and added to the shared counters in bulk.
+//! no copy buffer. Byte counts are kept in the relay and handed to its [`Meter`] in bulk.
 //!
-//! A relay built [`Relay::with_splice`] moves a direction with splice(2) (see `crate::splice`)
-//! once both its ends expose their raw sockets and its own buffer is empty; on other systems,
-//! and until then, it copies through the buffer.
+//! A relay built [`Relay::with_splice`] moves a direction with splice(2) (crate `splice-copy`)
+//! once both its ends expose their raw sockets ([`Transport::raw_socket`]) and its own buffer is
+//! empty; on other systems, and until then, it copies through the buffer.
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+#[cfg(target_os = "linux")]
+use splice_copy::Pipe;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 #[cfg(target_os = "linux")]
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 
-use crate::metrics::Metrics;
-#[cfg(target_os = "linux")]
-use crate::splice::Pipe;
-use crate::splice::RawSocket;
+use crate::buffer::{give_buffer, take_buffer, BUFFER_SIZE};
+use crate::transport::{Half as Side, Transport};
 
-/// Size of one copy buffer: two full TLS records' payload.
-pub const BUFFER_SIZE: usize = 32 * 1024;
 /// Reading stops filling a buffer once less than this is left in it.
 const MIN_READ_ROOM: usize = 4 * 1024;
-/// Buffers each worker thread keeps for reuse.
-const POOL_CAPACITY: usize = 64;
-/// Bytes counted locally before they are added to the shared counters.
+/// Bytes counted locally before they are handed to the [`Meter`].
 const COUNT_FLUSH: u64 = 1 << 20;
 
-thread_local! {
-    static POOL: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+/// Bytes a relay moved since it last reported.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Moved {
+    /// From the client side to the remote side.
+    pub up: u64,
+    /// From the remote side to the client side.
+    pub down: u64,
+    /// Of `up` and `down`, bytes moved with splice(2).
+    pub spliced: u64,
 }
 
-/// A copy buffer of [`BUFFER_SIZE`] bytes from this thread's pool.
-pub(crate) fn take_buffer() -> Box<[u8]> {
-    POOL.with(|p| p.borrow_mut().pop())
-        .unwrap_or_else(|| vec![0u8; BUFFER_SIZE].into_boxed_slice())
+/// Where a relay reports what it moved: in bulk while it runs, and the rest when it ends.
+pub trait Meter {
+    fn add(&self, moved: Moved);
 }
 
-/// Returns a buffer to this thread's pool (or frees it when the pool is full).
-pub(crate) fn give_buffer(buf: Box<[u8]>) {
-    POOL.with(|p| {
-        let mut pool = p.borrow_mut();
-        if pool.len() < POOL_CAPACITY {
-            pool.push(buf);
+/// A [`Meter`] that only adds up what its relays moved.
+#[derive(Debug, Default)]
+pub struct Tally {
+    up: AtomicU64,
+    down: AtomicU64,
+    spliced: AtomicU64,
+}
+
+impl Tally {
+    /// Everything reported so far.
+    pub fn total(&self) -> Moved {
+        Moved {
+            up: self.up.load(Ordering::Relaxed),
+            down: self.down.load(Ordering::Relaxed),
+            spliced: self.spliced.load(Ordering::Relaxed),
         }
-    });
+    }
+}
+
+impl Meter for Tally {
+    fn add(&self, moved: Moved) {
+        self.up.fetch_add(moved.up, Ordering::Relaxed);
+        self.down.fetch_add(moved.down, Ordering::Relaxed);
+        self.spliced.fetch_add(moved.spliced, Ordering::Relaxed);
+    }
 }
 
 /// How a relay ended.
@@ -123,12 +143,12 @@ impl Half {
         moved: &mut bool,
     ) -> Poll<io::Result<bool>>
     where
-        R: RawSocket + ?Sized,
-        W: RawSocket + ?Sized,
+        R: Transport + ?Sized,
+        W: Transport + ?Sized,
     {
         let (Some(from), Some(to)) = (
-            r.as_ref().get_ref().read_socket(),
-            w.as_ref().get_ref().write_socket(),
+            r.as_ref().get_ref().raw_socket(Side::Read),
+            w.as_ref().get_ref().raw_socket(Side::Write),
         ) else {
             return Poll::Ready(Ok(false));
         };
@@ -166,9 +186,7 @@ impl Half {
 
     fn release(&mut self) {
         if let Some(buf) = self.buf.take() {
-            if buf.len() == BUFFER_SIZE {
-                give_buffer(buf);
-            }
+            give_buffer(buf);
         }
     }
 
@@ -182,8 +200,8 @@ impl Half {
         moved: &mut bool,
     ) -> Poll<io::Result<()>>
     where
-        R: AsyncRead + RawSocket + ?Sized,
-        W: AsyncWrite + RawSocket + ?Sized,
+        R: AsyncRead + Transport + ?Sized,
+        W: AsyncWrite + Transport + ?Sized,
     {
         loop {
             if self.done {
@@ -213,7 +231,7 @@ impl Half {
                 self.done = true;
                 return Poll::Ready(Ok(()));
             }
-            // `write_socket` is only offered with nothing left to flush above the socket, so
+            // `raw_socket(Write)` is only offered with nothing left to flush above the socket, so
             // spliced bytes follow every byte that went through the buffer.
             #[cfg(target_os = "linux")]
             if !matches!(self.splice, SpliceState::Off)
@@ -270,49 +288,54 @@ impl Half {
     }
 }
 
-/// Relays `client` ⇄ `remote` until both directions finish, an error, or `idle` without a byte.
-/// `up_initial` is sent to `remote` first (bytes that arrived with the request header) and
-/// `down_initial` to `client` first (the response header).
-pub struct Relay<'a, C: ?Sized, R: ?Sized> {
+/// Relays `client` ⇄ `remote` until both directions finish, an error, or the idle timeout
+/// without a byte. `up_initial` is sent to `remote` first (bytes that arrived with the request
+/// header) and `down_initial` to `client` first (the response header).
+pub struct Relay<'a, C: ?Sized, R: ?Sized, M: Meter + ?Sized> {
     client: &'a mut C,
     remote: &'a mut R,
     up: Half,
     down: Half,
-    idle: Duration,
-    timer: Pin<Box<Sleep>>,
+    /// The idle timeout and its timer; `None` waits as long as both ends stay open.
+    idle: Option<(Duration, Pin<Box<Sleep>>)>,
     moved: bool,
-    metrics: &'a Metrics,
+    meter: &'a M,
 }
 
-impl<'a, C, R> Relay<'a, C, R>
+impl<'a, C, R, M> Relay<'a, C, R, M>
 where
-    C: AsyncRead + AsyncWrite + RawSocket + Unpin + ?Sized,
-    R: AsyncRead + AsyncWrite + RawSocket + Unpin + ?Sized,
+    C: AsyncRead + AsyncWrite + Transport + Unpin + ?Sized,
+    R: AsyncRead + AsyncWrite + Transport + Unpin + ?Sized,
+    M: Meter + ?Sized,
 {
-    pub(crate) fn new(
+    pub fn new(
         client: &'a mut C,
         remote: &'a mut R,
         up_initial: Vec<u8>,
         down_initial: Vec<u8>,
-        idle: Duration,
-        metrics: &'a Metrics,
+        meter: &'a M,
     ) -> Self {
         Relay {
             client,
             remote,
             up: Half::new(up_initial),
             down: Half::new(down_initial),
-            idle,
-            timer: Box::pin(tokio::time::sleep(idle)),
+            idle: None,
             moved: false,
-            metrics,
+            meter,
         }
+    }
+
+    /// Ends the relay with [`RelayEnd::Idle`] once no byte moved either way for `idle`.
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle = Some((idle, Box::pin(tokio::time::sleep(idle))));
+        self
     }
 
     /// Lets each direction use splice(2) once both its ends are raw sockets with nothing
     /// buffered above them (Vision's direct copy) and `pipes` has a pipe to spare; a no-op off
     /// Linux.
-    pub(crate) fn with_splice(mut self, pipes: &Arc<Semaphore>) -> Self {
+    pub fn with_splice(mut self, pipes: &Arc<Semaphore>) -> Self {
         if cfg!(target_os = "linux") {
             self.up.splice = SpliceState::Allowed(pipes.clone());
             self.down.splice = SpliceState::Allowed(pipes.clone());
@@ -322,21 +345,30 @@ where
 
     fn flush_counts(&mut self, force: bool) {
         if force || self.up.counted + self.down.counted >= COUNT_FLUSH {
-            self.metrics.add_bytes(self.up.counted, self.down.counted);
-            self.metrics
-                .add_spliced(self.up.spliced + self.down.spliced);
-            self.up.counted = 0;
-            self.down.counted = 0;
-            self.up.spliced = 0;
-            self.down.spliced = 0;
+            self.report();
         }
     }
 }
 
-impl<C, R> Future for Relay<'_, C, R>
+impl<C: ?Sized, R: ?Sized, M: Meter + ?Sized> Relay<'_, C, R, M> {
+    fn report(&mut self) {
+        self.meter.add(Moved {
+            up: self.up.counted,
+            down: self.down.counted,
+            spliced: self.up.spliced + self.down.spliced,
+        });
+        self.up.counted = 0;
+        self.down.counted = 0;
+        self.up.spliced = 0;
+        self.down.spliced = 0;
+    }
+}
+
+impl<C, R, M> Future for Relay<'_, C, R, M>
 where
-    C: AsyncRead + AsyncWrite + RawSocket + Unpin + ?Sized,
-    R: AsyncRead + AsyncWrite + RawSocket + Unpin + ?Sized,
+    C: AsyncRead + AsyncWrite + Transport + Unpin + ?Sized,
+    R: AsyncRead + AsyncWrite + Transport + Unpin + ?Sized,
+    M: Meter + ?Sized,
 {
     type Output = io::Result<RelayEnd>;
 
@@ -367,22 +399,22 @@ where
             return Poll::Ready(Ok(RelayEnd::Finished));
         }
         // The timer is re-armed lazily: when it fires after some traffic, it starts again.
-        while this.timer.as_mut().poll(cx).is_ready() {
-            if !std::mem::take(&mut this.moved) {
-                return Poll::Ready(Ok(RelayEnd::Idle));
+        if let Some((idle, timer)) = &mut this.idle {
+            while timer.as_mut().poll(cx).is_ready() {
+                if !std::mem::take(&mut this.moved) {
+                    return Poll::Ready(Ok(RelayEnd::Idle));
+                }
+                let next = Instant::now() + *idle;
+                timer.as_mut().reset(next);
             }
-            let next = Instant::now() + this.idle;
-            this.timer.as_mut().reset(next);
         }
         Poll::Pending
     }
 }
 
-impl<C: ?Sized, R: ?Sized> Drop for Relay<'_, C, R> {
+impl<C: ?Sized, R: ?Sized, M: Meter + ?Sized> Drop for Relay<'_, C, R, M> {
     fn drop(&mut self) {
-        self.metrics.add_bytes(self.up.counted, self.down.counted);
-        self.metrics
-            .add_spliced(self.up.spliced + self.down.spliced);
+        self.report();
         self.up.release();
         self.down.release();
     }
@@ -398,18 +430,18 @@ mod tests {
         let (mut client, mut client_side) = duplex(64);
         let (mut remote_side, mut remote) = duplex(64);
         let relay = tokio::spawn(async move {
-            let metrics = Metrics::default();
+            let metrics = Tally::default();
             let end = Relay::new(
                 &mut client_side,
                 &mut remote_side,
                 b"early".to_vec(),
                 Vec::new(),
-                Duration::from_secs(5),
                 &metrics,
             )
+            .with_idle_timeout(Duration::from_secs(5))
             .await
             .unwrap();
-            (end, metrics.snapshot())
+            (end, metrics.total())
         });
         let payload: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
         let sent = payload.clone();
@@ -429,24 +461,24 @@ mod tests {
         assert_eq!(writer.await.unwrap(), b"reply after half-close");
         let (end, snap) = relay.await.unwrap();
         assert_eq!(end, RelayEnd::Finished);
-        assert_eq!(snap.bytes_up, 100_005);
-        assert_eq!(snap.bytes_down, 22);
+        assert_eq!(snap.up, 100_005);
+        assert_eq!(snap.down, 22);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_connection_without_traffic_ends_after_the_idle_timeout() {
         let (_client, mut client_side) = duplex(64);
         let (mut remote_side, _remote) = duplex(64);
-        let metrics = Metrics::default();
+        let metrics = Tally::default();
         let started = Instant::now();
         let end = Relay::new(
             &mut client_side,
             &mut remote_side,
             Vec::new(),
             Vec::new(),
-            Duration::from_secs(30),
             &metrics,
         )
+        .with_idle_timeout(Duration::from_secs(30))
         .await
         .unwrap();
         assert_eq!(end, RelayEnd::Idle);
@@ -472,7 +504,7 @@ mod tests {
     ) -> (
         tokio::net::TcpStream,
         tokio::net::TcpStream,
-        tokio::task::JoinHandle<(io::Result<RelayEnd>, crate::MetricsSnapshot)>,
+        tokio::task::JoinHandle<(io::Result<RelayEnd>, Moved)>,
     ) {
         spliced_relay_with_pipes(up_initial, idle, Arc::new(Semaphore::new(2))).await
     }
@@ -486,23 +518,23 @@ mod tests {
     ) -> (
         tokio::net::TcpStream,
         tokio::net::TcpStream,
-        tokio::task::JoinHandle<(io::Result<RelayEnd>, crate::MetricsSnapshot)>,
+        tokio::task::JoinHandle<(io::Result<RelayEnd>, Moved)>,
     ) {
         let (client, mut client_side) = socket_pair().await;
         let (mut remote_side, remote) = socket_pair().await;
         let relay = tokio::spawn(async move {
-            let metrics = Metrics::default();
+            let metrics = Tally::default();
             let end = Relay::new(
                 &mut client_side,
                 &mut remote_side,
                 up_initial,
                 Vec::new(),
-                idle,
                 &metrics,
             )
+            .with_idle_timeout(idle)
             .with_splice(&pipes)
             .await;
-            (end, metrics.snapshot())
+            (end, metrics.total())
         });
         (client, remote, relay)
     }
@@ -539,10 +571,10 @@ mod tests {
         let _client_write = client_writer.await.unwrap();
         let (end, snap) = relay.await.unwrap();
         assert_eq!(end.unwrap(), RelayEnd::Finished);
-        assert_eq!(snap.bytes_up, up.len() as u64 + 5);
-        assert_eq!(snap.bytes_down, down.len() as u64);
+        assert_eq!(snap.up, up.len() as u64 + 5);
+        assert_eq!(snap.down, down.len() as u64);
         // Only the early bytes went through the buffer.
-        assert_eq!(snap.vision_splice_bytes, (up.len() + down.len()) as u64);
+        assert_eq!(snap.spliced, (up.len() + down.len()) as u64);
     }
 
     #[cfg(target_os = "linux")]
@@ -574,8 +606,8 @@ mod tests {
         let (end, snap) = relay.await.unwrap();
         assert_eq!(end.unwrap(), RelayEnd::Finished);
         // One direction had the only pipe; the other went through the buffer.
-        assert!(snap.vision_splice_bytes > 0);
-        assert!(snap.vision_splice_bytes < (up.len() + down.len()) as u64);
+        assert!(snap.spliced > 0);
+        assert!(snap.spliced < (up.len() + down.len()) as u64);
         assert_eq!(
             pipes.available_permits(),
             1,
@@ -604,7 +636,7 @@ mod tests {
         );
         let (end, snap) = relay.await.unwrap();
         assert_eq!(end.unwrap(), RelayEnd::Finished);
-        assert_eq!(snap.vision_splice_bytes, 1_000_006);
+        assert_eq!(snap.spliced, 1_000_006);
     }
 
     #[cfg(target_os = "linux")]
@@ -647,7 +679,7 @@ mod tests {
         remote.read_exact(&mut three).await.unwrap();
         let (end, snap) = relay.await.unwrap();
         assert_eq!(end.unwrap(), RelayEnd::Idle);
-        assert_eq!(snap.vision_splice_bytes, 3);
+        assert_eq!(snap.spliced, 3);
     }
 
     #[tokio::test(start_paused = true)]
@@ -655,15 +687,15 @@ mod tests {
         let (mut client, mut client_side) = duplex(64);
         let (mut remote_side, mut remote) = duplex(64);
         let relay = tokio::spawn(async move {
-            let metrics = Metrics::default();
+            let metrics = Tally::default();
             Relay::new(
                 &mut client_side,
                 &mut remote_side,
                 Vec::new(),
                 Vec::new(),
-                Duration::from_secs(10),
                 &metrics,
             )
+            .with_idle_timeout(Duration::from_secs(10))
             .await
         });
         for _ in 0..5 {
