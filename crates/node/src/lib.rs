@@ -15,7 +15,7 @@
 //! let access = AccessTable::new();
 //! access.apply(AccessUpdate::Snapshot {
 //!     revision: 1,
-//!     entries: vec![AccessEntry { key: [7; 16], expires_at: i64::MAX }],
+//!     entries: vec![AccessEntry { key: vless::UserKey([7; 16]), expires_at: i64::MAX }],
 //! });
 //! let node = Node::new(config, access.clone())?;
 //! let metrics = node.metrics();
@@ -57,5 +57,5 @@ pub use config::{NodeConfig, PersistedCert, TlsSource};
 pub use metrics::{BudgetRefusal, Metrics, MetricsSnapshot};
 pub use reality::RealitySettings;
 pub use server::{Node, NodeError};
-pub use tls::{generate_self_signed, TlsError};
+pub use tls::{generate_self_signed, CertificateError};
 pub use tokio_util::sync::CancellationToken;

@@ -6,14 +6,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
-use vless::{Address, Command, Destination, Flow, Parse, Request};
+use vless::{Command, Flow, Parse, Request, UserKey};
 
 use crate::access::{unix_now, Grant};
 use crate::budget::SourceSlot;
-use crate::egress::{EgressError, Host};
+use crate::egress::connect_out;
 use crate::fallback::{self, FallbackLimits, Origin};
 use crate::metrics::HandshakeFailure;
 use crate::mux;
@@ -137,8 +135,8 @@ fn judge(buf: &[u8], shared: &Shared) -> Option<Handshake> {
     }
     // Rule out strangers as early as their bytes allow, so probes reach the website at once.
     if buf.len() >= USER_PREFIX && buf[0] == vless::VERSION {
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&buf[1..USER_PREFIX]);
+        let mut id = UserKey([0u8; 16]);
+        id.0.copy_from_slice(&buf[1..USER_PREFIX]);
         if !shared.access.is_allowed(&id, unix_now()) {
             return fallback(HandshakeFailure::UnknownUser);
         }
@@ -149,7 +147,7 @@ fn judge(buf: &[u8], shared: &Shared) -> Option<Handshake> {
         Ok(Parse::Done {
             value: request,
             consumed: used,
-        }) => match shared.access.authorize(&request.user.0, unix_now()) {
+        }) => match shared.access.authorize(&request.user, unix_now()) {
             None => fallback(HandshakeFailure::UnknownUser),
             Some(grant) => Some(Handshake::Proxy {
                 request,
@@ -249,47 +247,5 @@ where
             shared.metrics.failure(HandshakeFailure::Unsupported);
             Ok(())
         }
-    }
-}
-
-/// Connects to `destination` for a user who holds a socket lease for it, within the node-wide
-/// limit of connects in flight (and the connection's own, for Mux). `None` when refused or
-/// failed (counted).
-pub(crate) async fn connect_out(
-    destination: &Destination,
-    local: Option<IpAddr>,
-    per_connection: Option<&Semaphore>,
-    shared: &Shared,
-) -> Option<TcpStream> {
-    let _mine = match per_connection {
-        Some(limit) => Some(limit.acquire().await.ok()?),
-        None => None,
-    };
-    let _node = shared.connects.acquire().await.ok()?;
-    match shared
-        .egress()
-        .connect(host(destination), destination.port, local)
-        .await
-    {
-        Ok(remote) => Some(remote),
-        Err(e) => {
-            shared.metrics.failure(egress_failure(&e));
-            None
-        }
-    }
-}
-
-pub(crate) fn host(destination: &Destination) -> Host<'_> {
-    match &destination.address {
-        Address::Ipv4(ip) => Host::Ip(IpAddr::V4(*ip)),
-        Address::Ipv6(ip) => Host::Ip(IpAddr::V6(*ip)),
-        Address::Domain(name) => Host::Name(name),
-    }
-}
-
-pub(crate) fn egress_failure(e: &EgressError) -> HandshakeFailure {
-    match e {
-        EgressError::Refused => HandshakeFailure::EgressRefused,
-        EgressError::Unresolved | EgressError::Connect(_) => HandshakeFailure::ConnectFailed,
     }
 }

@@ -33,19 +33,29 @@ const COMMAND_MUX: u8 = 3;
 pub struct UserKey(pub [u8; 16]);
 
 impl UserKey {
-    /// The key users are matched by: Xray-core ignores bytes 6 and 7 of the id (the UUID
-    /// version and variant area), so the id with those two bytes zeroed.
-    pub fn lookup_key(&self) -> [u8; 16] {
+    /// The key users are matched by (see [`LookupKey`]).
+    pub fn lookup_key(&self) -> LookupKey {
         let mut key = self.0;
         key[6] = 0;
         key[7] = 0;
-        key
+        LookupKey(key)
     }
 }
 
 impl fmt::Debug for UserKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("UserKey(<redacted>)")
+    }
+}
+
+/// The key users are matched by: Xray-core ignores bytes 6 and 7 of the id (the UUID version
+/// and variant area), so the id with those two bytes zeroed. `Debug` does not print it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LookupKey(pub [u8; 16]);
+
+impl fmt::Debug for LookupKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LookupKey(<redacted>)")
     }
 }
 

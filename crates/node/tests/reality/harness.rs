@@ -72,7 +72,7 @@ impl TestNode {
         access.apply(AccessUpdate::Snapshot {
             revision: 1,
             entries: vec![AccessEntry {
-                key: USER,
+                key: UserKey(USER),
                 expires_at: i64::MAX,
             }],
         });

@@ -133,7 +133,7 @@ impl TestNode {
 
 pub fn forever(key: [u8; 16]) -> AccessEntry {
     AccessEntry {
-        key,
+        key: vless::UserKey(key),
         expires_at: i64::MAX,
     }
 }
