@@ -33,8 +33,9 @@
 //! `session` reads the request over any byte stream (so REALITY can replace TLS) and
 //! dispatches to the relay (TCP), `udp` (the UDP command) or `mux` (Mux.Cool with XUDP,
 //! mappings in `xudp`); everything else goes to `fallback`. `access` holds the users and
-//! cuts their sessions, `egress` decides where users may go, `budget` holds each user's
-//! sockets and each source address's connections and handshakes within their caps.
+//! cuts their sessions, `egress` decides where users may go and connects out for them
+//! (`egress::dial`), `budget` holds each user's sockets and each source address's connections
+//! and handshakes within their caps.
 #![forbid(unsafe_code)]
 
 pub mod access;
