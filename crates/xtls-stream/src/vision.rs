@@ -255,8 +255,11 @@ where
                 }
                 return Poll::Ready(Ok(()));
             }
-            let bytes = this.buf[..n].to_vec();
-            this.unpad(&bytes)?;
+            // The buffer is lent out while it is unpadded (an empty box allocates nothing).
+            let buf = std::mem::take(&mut this.buf);
+            let unpadded = this.unpad(&buf[..n]);
+            this.buf = buf;
+            unpadded?;
         }
     }
 }
