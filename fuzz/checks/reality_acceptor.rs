@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reality::{
-    Acceptor, ClientConfig, ClientHandshake, ClientHello, Next, Progress, RealityCert, Received,
+    Acceptor, ClientConfig, ClientHandshake, ClientHello, Next, Parse, RealityCert, Received,
     ReplayFilter, Rng, ServerConfig, ServerHandshake, ServerOptions,
 };
 
@@ -85,7 +85,7 @@ fn client(seed: u8, post_quantum: bool) -> ClientHandshake {
 
 /// What a TLS 1.3 web server answers to `hello` (the stand-in for `dest`).
 fn dest_answer(hello: &[u8], seed: u8) -> Option<Vec<u8>> {
-    let Ok(Progress::Done { value, .. }) = ClientHello::read(hello) else {
+    let Ok(Parse::Done { value, .. }) = ClientHello::read(hello) else {
         return None;
     };
     let mut rng = SplitMix(u64::from(seed) << 8);
@@ -283,8 +283,7 @@ pub fn drive(data: &[u8]) -> Reached {
     if mode & REAL_HELLO != 0 {
         let mut client = client(seed, mode & POST_QUANTUM != 0);
         let hello = client.poll_output();
-        if let (Some(filter), Ok(Progress::Done { value, .. })) =
-            (&replay, ClientHello::read(&hello))
+        if let (Some(filter), Ok(Parse::Done { value, .. })) = (&replay, ClientHello::read(&hello))
         {
             if let Ok(auth) = server.config.authenticate(&value, now()) {
                 filter

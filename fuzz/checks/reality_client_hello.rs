@@ -2,7 +2,7 @@
 //! input: the first bytes of every connection to a REALITY node. Shared by the fuzz target and
 //! a stable test.
 
-use reality::{ClientHello, Progress, RECORD_HEADER_LEN};
+use reality::{ClientHello, Parse, RECORD_HEADER_LEN};
 
 /// Strict prefixes checked for "need more": all of them for hellos up to this length, then a
 /// spread (a real hello is under 2 KiB; every prefix of a 64 KiB one would be slow).
@@ -10,14 +10,14 @@ const PREFIXES_CHECKED: usize = 2048;
 
 /// Reads `data`; panics (a finding) if the parser's contract breaks.
 pub fn run(data: &[u8]) {
-    let Ok(Progress::Done { value, consumed }) = ClientHello::read(data) else {
+    let Ok(Parse::Done { value, consumed }) = ClientHello::read(data) else {
         return;
     };
     assert!(consumed <= data.len(), "consumed more than the input");
     // What follows the hello never changes it.
     assert_eq!(
         ClientHello::read(&data[..consumed]),
-        Ok(Progress::Done {
+        Ok(Parse::Done {
             value: value.clone(),
             consumed
         })
@@ -27,7 +27,7 @@ pub fn run(data: &[u8]) {
     for end in (0..consumed).step_by(step) {
         assert_eq!(
             ClientHello::read(&data[..end]),
-            Ok(Progress::NeedMore),
+            Ok(Parse::NeedMore),
             "prefix of {end} bytes"
         );
     }
@@ -41,7 +41,7 @@ pub fn run(data: &[u8]) {
             one.extend_from_slice(&value.raw);
             assert_eq!(
                 ClientHello::read(&one),
-                Ok(Progress::Done {
+                Ok(Parse::Done {
                     value: value.clone(),
                     consumed: one.len()
                 })
@@ -55,7 +55,7 @@ pub fn run(data: &[u8]) {
         }
         assert_eq!(
             ClientHello::read(&bytewise),
-            Ok(Progress::Done {
+            Ok(Parse::Done {
                 value: value.clone(),
                 consumed: bytewise.len()
             })

@@ -2,11 +2,11 @@
 //! (`reality::DestProfile::learn`), on any bytes `dest` (any site on the Internet) may send.
 //! Shared by the fuzz target and a stable test.
 
-use reality::{DestProfile, Progress, MAX_PROFILE_BYTES};
+use reality::{DestProfile, Parse, MAX_PROFILE_BYTES};
 
 /// Learns from `data`; panics (a finding) if the contract breaks.
 pub fn run(data: &[u8]) {
-    let Ok(Progress::Done { value, consumed }) = DestProfile::learn(data) else {
+    let Ok(Parse::Done { value, consumed }) = DestProfile::learn(data) else {
         return;
     };
     assert!(consumed <= data.len(), "consumed more than the input");
@@ -16,7 +16,7 @@ pub fn run(data: &[u8]) {
     );
     assert_eq!(
         DestProfile::learn(&data[..consumed]),
-        Ok(Progress::Done {
+        Ok(Parse::Done {
             value: value.clone(),
             consumed
         })
@@ -24,7 +24,7 @@ pub fn run(data: &[u8]) {
     for end in 0..consumed {
         assert_eq!(
             DestProfile::learn(&data[..end]),
-            Ok(Progress::NeedMore),
+            Ok(Parse::NeedMore),
             "prefix of {end} bytes"
         );
     }

@@ -6,12 +6,22 @@ use vless::Parse;
 
 /// Decodes `data` and checks the decoder's contract; panics (a finding) if it is broken.
 pub fn run(data: &[u8]) {
-    let Ok(Parse::Done(frame, used)) = decode_frame(data) else {
+    let Ok(Parse::Done {
+        value: frame,
+        consumed: used,
+    }) = decode_frame(data)
+    else {
         return;
     };
     assert!(used <= data.len(), "consumed more than the input");
     let bytes = &data[..used];
-    assert_eq!(decode_frame(bytes), Ok(Parse::Done(frame.clone(), used)));
+    assert_eq!(
+        decode_frame(bytes),
+        Ok(Parse::Done {
+            value: frame.clone(),
+            consumed: used
+        })
+    );
     for end in 0..used {
         assert_eq!(
             decode_frame(&bytes[..end]),
@@ -22,5 +32,11 @@ pub fn run(data: &[u8]) {
     // Re-encoding drops only padding and unknown option bits, never meaning.
     let mut again = Vec::new();
     encode_frame(&frame, &mut again).expect("decoded data fits a frame");
-    assert_eq!(decode_frame(&again), Ok(Parse::Done(frame, again.len())));
+    assert_eq!(
+        decode_frame(&again),
+        Ok(Parse::Done {
+            value: frame,
+            consumed: again.len()
+        })
+    );
 }

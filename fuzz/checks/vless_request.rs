@@ -5,7 +5,11 @@ use vless::{decode_request, encode_request, Parse};
 
 /// Decodes `data` and checks the decoder's contract; panics (a finding) if it is broken.
 pub fn run(data: &[u8]) {
-    let Ok(Parse::Done(request, used)) = decode_request(data) else {
+    let Ok(Parse::Done {
+        value: request,
+        consumed: used,
+    }) = decode_request(data)
+    else {
         // An error or NeedMore is fine for arbitrary bytes; not panicking is the check.
         return;
     };
@@ -15,7 +19,10 @@ pub fn run(data: &[u8]) {
     // The header alone decodes the same way: trailing payload never changes it.
     assert_eq!(
         decode_request(header),
-        Ok(Parse::Done(request.clone(), used))
+        Ok(Parse::Done {
+            value: request.clone(),
+            consumed: used
+        })
     );
 
     // Every strict prefix of a valid header asks for more bytes, never an error.
@@ -32,6 +39,9 @@ pub fn run(data: &[u8]) {
     encode_request(&request, &mut again);
     assert_eq!(
         decode_request(&again),
-        Ok(Parse::Done(request, again.len()))
+        Ok(Parse::Done {
+            value: request,
+            consumed: again.len()
+        })
     );
 }

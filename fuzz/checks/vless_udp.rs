@@ -13,7 +13,11 @@ pub fn run(data: &[u8]) {
     let mut pos = 0;
     let mut again = Vec::new();
     let mut first = None;
-    while let Parse::Done(payload, used) = decode_packet(&data[pos..]) {
+    while let Parse::Done {
+        value: payload,
+        consumed: used,
+    } = decode_packet(&data[pos..])
+    {
         assert_eq!(
             used,
             2 + payload.len(),

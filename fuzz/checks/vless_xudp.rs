@@ -25,7 +25,10 @@ fn check_frame(frame: &Frame<'_>, out: &mut Vec<Vec<u8>>) {
     encode_frame(frame, &mut bytes).expect("decoded data fits a frame");
     assert_eq!(
         decode_frame(&bytes),
-        Ok(Parse::Done(frame.clone(), bytes.len())),
+        Ok(Parse::Done {
+            value: frame.clone(),
+            consumed: bytes.len()
+        }),
         "a re-encoded frame decodes to itself"
     );
     out.push(bytes);
@@ -35,7 +38,10 @@ fn check_frame(frame: &Frame<'_>, out: &mut Vec<Vec<u8>>) {
 fn drain(buf: &[u8], pos: &mut usize, frames: &mut Vec<Vec<u8>>) -> bool {
     loop {
         match decode_frame(&buf[*pos..]) {
-            Ok(Parse::Done(frame, used)) => {
+            Ok(Parse::Done {
+                value: frame,
+                consumed: used,
+            }) => {
                 assert!(used > 0 && *pos + used <= buf.len());
                 check_frame(&frame, frames);
                 *pos += used;

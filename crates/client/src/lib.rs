@@ -5,7 +5,8 @@
 //! - [`Outbound`] dials the node as the link says and sends one VLESS request per connection:
 //!   `security=tls` (webpki roots, or any certificate when the link says `allowInsecure=1`),
 //!   or `security=reality` (the reality crate's Chrome-shaped hello and HMAC certificate
-//!   check) with `flow=xtls-rprx-vision` relayed by [`xtls`] (padding, direct copy).
+//!   check) with `flow=xtls-rprx-vision` relayed by [`xtls`] over crate `xtls-stream`'s client
+//!   role (padding, direct copy), the same streams and relay the node runs.
 //! - [`serve_socks`] (SOCKS5 CONNECT) and [`serve_forward`] (`LOCAL=HOST:PORT`) accept local
 //!   connections and [`relay`] them both ways with half-close, until a shutdown token fires.
 //!
@@ -16,7 +17,6 @@
 #![forbid(unsafe_code)]
 
 mod forward;
-mod handshake;
 mod link;
 mod outbound;
 mod relay;

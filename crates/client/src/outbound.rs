@@ -7,14 +7,14 @@ use std::time::Duration;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsConnector;
-use vless::vision::Vision;
 use vless::{Command, Destination, Flow, Request, UserKey};
+use xtls_stream::{ConnectError, RealityStream};
 
-use crate::handshake;
 use crate::link::{ClientLink, Security};
 use crate::tls;
-use crate::xtls::{self, Relayed, Role, Session};
+use crate::xtls::{self, Relayed};
 
 /// How long dialling the node and its handshake may take together.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -68,6 +68,9 @@ pub struct Outbound {
     user: UserKey,
     vision: bool,
     wrap: Wrap,
+    /// Pipes for splice(2), two per connection in direct copy: as many as the listeners' caps
+    /// allow, so this only names the budget the relay asks for.
+    pipes: Arc<Semaphore>,
 }
 
 /// A connection to the node that is ready to carry one local connection.
@@ -76,9 +79,11 @@ pub enum Opened {
     Tls(Box<dyn NodeStream>),
     /// REALITY after its handshake; the request goes out with the first bytes.
     Reality {
-        socket: TcpStream,
-        session: Box<Session>,
+        stream: Box<RealityStream<TcpStream>>,
+        /// The user id, when the flow is Vision.
+        vision: Option<UserKey>,
         request: Vec<u8>,
+        pipes: Arc<Semaphore>,
     },
 }
 
@@ -97,10 +102,11 @@ impl Opened {
                 })
             }
             Opened::Reality {
-                socket,
-                session,
+                stream,
+                vision,
                 request,
-            } => xtls::relay(local, socket, *session, Role::Client, request).await,
+                pipes,
+            } => xtls::relay(local, *stream, vision, request, &pipes).await,
         }
     }
 }
@@ -144,6 +150,7 @@ impl Outbound {
             user: UserKey(link.user_id),
             vision: link.vision,
             wrap,
+            pipes: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         })
     }
 
@@ -169,7 +176,7 @@ impl Outbound {
     }
 
     async fn handshake(&self, request: Vec<u8>) -> Result<Opened, OutboundError> {
-        let mut tcp = TcpStream::connect((&*self.host, self.port)).await?;
+        let tcp = TcpStream::connect((&*self.host, self.port)).await?;
         tcp.set_nodelay(true)?;
         match &self.wrap {
             Wrap::Tls {
@@ -182,12 +189,18 @@ impl Outbound {
                 Ok(Opened::Tls(Box::new(tls)))
             }
             Wrap::Reality(config) => {
-                let layer = handshake::reality(&mut tcp, config).await?;
-                let vision = self.vision.then(|| Vision::new(self.user.0));
+                let stream = xtls_stream::connect(tcp, config)
+                    .await
+                    .map_err(|e| match e {
+                        ConnectError::Reality(e) => OutboundError::Reality(e),
+                        ConnectError::Closed => OutboundError::ClosedInHandshake,
+                        ConnectError::Io(e) => OutboundError::Io(e),
+                    })?;
                 Ok(Opened::Reality {
-                    socket: tcp,
-                    session: Box::new(Session { layer, vision }),
+                    stream: Box::new(stream),
+                    vision: self.vision.then_some(self.user),
                     request,
+                    pipes: self.pipes.clone(),
                 })
             }
         }

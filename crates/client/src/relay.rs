@@ -39,7 +39,10 @@ async fn read_response_header<R: AsyncRead + Unpin>(remote: &mut R) -> io::Resul
     let mut buf = Vec::with_capacity(512);
     loop {
         match vless::decode_response(&buf) {
-            Ok(vless::Parse::Done((), used)) => return Ok(buf.split_off(used)),
+            Ok(vless::Parse::Done {
+                value: (),
+                consumed: used,
+            }) => return Ok(buf.split_off(used)),
             Ok(vless::Parse::NeedMore) if buf.len() < MAX_RESPONSE_HEADER => {}
             _ => return Err(not_vless()),
         }

@@ -1,5 +1,5 @@
 //! The client's REALITY + Vision outbound against a node played by the reality crate's server
-//! engine and vless's Vision (the node does not speak REALITY yet): bytes cross exactly, an
+//! engine and xtls-stream's server role (so the node's relay reports what each end saw): bytes cross exactly, an
 //! inner TLS 1.3 session makes Vision switch to direct copy both ways, and a wrong key never
 //! reaches the destination.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
@@ -8,18 +8,19 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use client::xtls::{self, Relayed, Role, Session};
+use client::xtls::Relayed;
 use client::{ClientLink, Counters, Outbound};
 use reality::{
-    encode_key, public_key, ClientHello, Progress, RealityCert, ServerConfig, ServerHandshake,
+    encode_key, public_key, ClientHello, Parse, RealityCert, ServerConfig, ServerHandshake,
     ServerOptions, SystemRng,
 };
 use testkit::traffic::{self, random_bytes};
 use testkit::{EchoMode, TcpEcho};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use vless::vision::Vision;
+use xtls_stream::{RealityStream, Relay, Tally, VisionStream};
 
 const SERVER_KEY: [u8; 32] = [0x42; 32];
 const USER: &str = "b831381d-6324-4d53-ad4f-8cda48b30811";
@@ -83,7 +84,7 @@ async fn serve(
             return None;
         }
         input.extend_from_slice(&buf[..n]);
-        if let Progress::Done { value, .. } = ClientHello::read(&input).ok()? {
+        if let Parse::Done { value, .. } = ClientHello::read(&input).ok()? {
             break value;
         }
     };
@@ -108,18 +109,44 @@ async fn serve(
             break;
         }
     }
-    let layer = hs.into_record_layer()?;
-    let user = *uuid::Uuid::parse_str(USER).unwrap().as_bytes();
-    let session = Session {
-        layer,
-        vision: Some(Vision::new(user)),
+    let mut stream = RealityStream::new(socket, hs.into_record_layer()?);
+    // The request header, then the node's side of Vision (xtls-stream's server role).
+    let mut head = Vec::new();
+    let (request, used) = loop {
+        let mut buf = [0u8; 1024];
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        head.extend_from_slice(&buf[..n]);
+        if let vless::Parse::Done { value, consumed } = vless::decode_request(&head).ok()? {
+            break (value, consumed);
+        }
     };
-    let out = TcpStream::connect(target).await.ok()?;
+    assert_eq!(
+        request.user.0,
+        *uuid::Uuid::parse_str(USER).unwrap().as_bytes()
+    );
+    let mut out = TcpStream::connect(target).await.ok()?;
     let mut response = Vec::new();
     vless::encode_response(&mut response);
-    xtls::relay(out, socket, session, Role::Server, response)
+    stream.write_all(&response).await.ok()?;
+    let mut vision = VisionStream::server(&mut stream, request.user, &head[used..]).ok()?;
+    let tally = Tally::default();
+    let pipes = Arc::new(Semaphore::new(2));
+    Relay::new(&mut vision, &mut out, Vec::new(), Vec::new(), &tally)
+        .with_splice(&pipes)
         .await
-        .ok()
+        .ok()?;
+    let moved = tally.total();
+    // As the node's end sees it: it sends what came from `target`.
+    Some(Relayed {
+        sent: moved.down,
+        received: moved.up,
+        direct_out: vision.is_write_direct(),
+        direct_in: vision.is_read_direct(),
+        spliced: moved.spliced,
+    })
 }
 
 /// Waits up to two seconds for `done`, then asserts it.

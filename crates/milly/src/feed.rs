@@ -49,7 +49,7 @@ pub async fn run(
 
 fn entry(e: app::AccessEntry) -> node::AccessEntry {
     node::AccessEntry {
-        key: *e.vless_uuid.as_bytes(),
+        key: vless::UserKey(*e.vless_uuid.as_bytes()),
         expires_at: e.expires_at.unix_timestamp(),
     }
 }
@@ -65,6 +65,10 @@ fn changes_update(ch: app::AccessChanges) -> node::AccessUpdate {
     node::AccessUpdate::Changes {
         revision: ch.revision as u64,
         upserts: ch.upserts.into_iter().map(entry).collect(),
-        revoked: ch.revoked.iter().map(|u| *u.as_bytes()).collect(),
+        revoked: ch
+            .revoked
+            .iter()
+            .map(|u| vless::UserKey(*u.as_bytes()))
+            .collect(),
     }
 }

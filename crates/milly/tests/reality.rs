@@ -1,21 +1,22 @@
 //! `milly serve` with `[node] security = "reality"` and a local `openssl s_server -tls1_3`
-//! as `dest`: `milly user add` prints a REALITY link, a client built from that link alone (the
-//! reality crate's client engine with the link's Vision flow) moves bytes byte-exact through the
+//! as `dest`: `milly user add` prints a REALITY link, a client built from that link alone (crate
+//! `xtls-stream`'s client role with the link's Vision flow) moves bytes byte-exact through the
 //! node, the same client without the flow is refused, and a plain TLS client at the node's port
 //! sees dest's certificate and page.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::net::{SocketAddr, SocketAddrV4};
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use client::{ClientLink, Security};
-use reality::{ClientConfig, ClientHandshake, Received, RecordLayer, SystemRng};
+use reality::ClientConfig;
 use testkit::singbox::ClientOptions;
 use testkit::traffic;
 use testkit::{user_uuid, EchoMode, MillyHome, Peer, PeerKind, Process, TcpEcho, UdpEcho};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use xtls_stream::{RealityStream, VisionStream};
 
 const NAME: &str = "www.example.com";
 const SHORT_ID: &str = "6ba85179e30d4fc2";
@@ -41,48 +42,33 @@ fn client_config(link: &ClientLink) -> ClientConfig {
     }
 }
 
-async fn connect(link: &ClientLink) -> (TcpStream, RecordLayer) {
-    let mut hs =
-        ClientHandshake::new(&client_config(link), SystemTime::now(), &mut SystemRng).unwrap();
-    let mut sock = TcpStream::connect((link.host.as_str(), link.port))
+/// A REALITY connection to the node of `link` (crate `xtls-stream`'s client role, the stack
+/// `milly client` runs).
+async fn connect(link: &ClientLink) -> RealityStream<TcpStream> {
+    let sock = TcpStream::connect((link.host.as_str(), link.port))
         .await
         .unwrap();
-    sock.write_all(&hs.poll_output()).await.unwrap();
-    let mut buf = vec![0; 16 * 1024];
-    loop {
-        let n = sock.read(&mut buf).await.unwrap();
-        assert!(n > 0, "node closed during the handshake");
-        if hs.feed(&buf[..n]).unwrap() {
-            break;
-        }
-    }
-    sock.write_all(&hs.poll_output()).await.unwrap();
-    (sock, hs.into_record_layer().unwrap())
+    xtls_stream::connect(sock, &client_config(link))
+        .await
+        .unwrap()
 }
 
 /// Plain VLESS (without the link's Vision flow) to `target` with `payload`; what came back
 /// after the response header, or `None` when the node did not proxy (it refuses plain TCP over
 /// REALITY, as Xray does).
 async fn exchange(link: &ClientLink, target: SocketAddrV4, payload: &[u8]) -> Option<Vec<u8>> {
-    let (mut sock, mut layer) = connect(link).await;
+    let mut stream = connect(link).await;
     let user = link.user_id;
     let mut plain = testkit::probe::vless_tcp_request(&user, target);
     plain.extend_from_slice(payload);
-    let mut wire = Vec::new();
-    layer.write(&plain, &mut wire).unwrap();
-    sock.write_all(&wire).await.unwrap();
+    stream.write_all(&plain).await.unwrap();
+    stream.flush().await.unwrap();
     let mut got = Vec::new();
     let mut buf = vec![0; 32 * 1024];
     while got.len() < payload.len() + 2 {
-        match layer.read(&mut got) {
-            Ok(Received::NeedMore) => {
-                match tokio::time::timeout(Duration::from_secs(10), sock.read(&mut buf)).await {
-                    Ok(Ok(n)) if n > 0 => layer.feed(&buf[..n]),
-                    _ => return None,
-                }
-            }
-            Ok(Received::Closed) | Err(_) => return None,
-            Ok(_) => {}
+        match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
+            _ => return None,
         }
     }
     if got[..2] != [0, 0] {
@@ -91,25 +77,19 @@ async fn exchange(link: &ClientLink, target: SocketAddrV4, payload: &[u8]) -> Op
     Some(got.split_off(2))
 }
 
-fn below(n: u32) -> u32 {
-    let mut b = [0u8; 4];
-    reality::Rng::fill(&mut SystemRng, &mut b);
-    u32::from_le_bytes(b) % n
-}
-
 /// Like [`exchange`] with the link's flow, XTLS Vision: the payload goes up in padding
 /// frames and comes back in them (no inner TLS here, so no direct copy). `None` when the node
-/// closed or went silent before the whole echo came back.
+/// closed or went silent before the whole echo came back, or answered as a website (a stranger,
+/// not admitted yet).
 async fn vision_exchange(
     link: &ClientLink,
     target: SocketAddrV4,
     payload: &[u8],
 ) -> Option<Vec<u8>> {
     assert!(link.vision, "the link asks for Vision");
-    let (mut sock, mut layer) = connect(link).await;
-    let user = link.user_id;
+    let user = vless::UserKey(link.user_id);
     let request = vless::Request {
-        user: vless::UserKey(user),
+        user,
         flow: vless::Flow::Vision,
         command: vless::Command::Tcp,
         destination: Some(vless::Destination {
@@ -117,41 +97,17 @@ async fn vision_exchange(
             port: target.port(),
         }),
     };
-    let mut plain = Vec::new();
-    vless::encode_request(&request, &mut plain);
-    let mut vision = vless::vision::Vision::new(user);
-    vision.write(payload, &mut below, &mut plain);
-    let mut wire = Vec::new();
-    layer.write(&plain, &mut wire).unwrap();
-    sock.write_all(&wire).await.unwrap();
-    let mut outer = Vec::new();
+    let mut header = Vec::new();
+    vless::encode_request(&request, &mut header);
+    let mut vision = VisionStream::client(connect(link).await, user, header);
+    vision.write_all(payload).await.ok()?;
+    vision.flush().await.ok()?;
     let mut got = Vec::new();
-    let mut header_seen = false;
     let mut buf = vec![0; 32 * 1024];
     while got.len() < payload.len() {
-        match layer.read(&mut outer).ok()? {
-            Received::NeedMore => {
-                match tokio::time::timeout(Duration::from_secs(10), sock.read(&mut buf)).await {
-                    Ok(Ok(n)) if n > 0 => layer.feed(&buf[..n]),
-                    _ => return None,
-                }
-            }
-            Received::Closed => return None,
-            _ => {
-                if !header_seen {
-                    if outer.len() < 2 {
-                        continue;
-                    }
-                    // Anything else is the website a stranger gets (not admitted yet).
-                    if outer[..2] != [0, 0] {
-                        return None;
-                    }
-                    outer.drain(..2);
-                    header_seen = true;
-                }
-                vision.read(&outer, &mut got).ok()?;
-                outer.clear();
-            }
+        match tokio::time::timeout(Duration::from_secs(10), vision.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
+            _ => return None,
         }
     }
     Some(got)

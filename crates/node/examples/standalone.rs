@@ -34,7 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|u| {
             parse_uuid(u).map(|key| AccessEntry {
-                key,
+                key: vless::UserKey(key),
                 expires_at: i64::MAX,
             })
         })

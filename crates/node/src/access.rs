@@ -14,15 +14,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use arc_swap::ArcSwap;
 use subtle::ConstantTimeEq;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use vless::{LookupKey, UserKey};
 
 /// How often expiry of users with open connections is checked.
 pub const EXPIRY_TICK: Duration = Duration::from_millis(250);
 const SHARDS: usize = 256;
 
-/// One allowed user: the full 16-byte id and when access ends (unix seconds).
+/// One allowed user: the full 16-byte VLESS id and when access ends (unix seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccessEntry {
-    pub key: [u8; 16],
+    pub key: UserKey,
     pub expires_at: i64,
 }
 
@@ -36,7 +37,7 @@ pub enum AccessUpdate {
     Changes {
         revision: u64,
         upserts: Vec<AccessEntry>,
-        revoked: Vec<[u8; 16]>,
+        revoked: Vec<UserKey>,
     },
 }
 
@@ -49,12 +50,7 @@ pub enum Applied {
     Stale,
 }
 
-/// The id with bytes 6–7 zeroed: what users are matched on.
-fn lookup_key(id: &[u8; 16]) -> [u8; 16] {
-    vless::UserKey(*id).lookup_key()
-}
-
-fn shard_of(key: &[u8; 16]) -> usize {
+fn shard_of(LookupKey(key): &LookupKey) -> usize {
     // User ids are random; two of their bytes spread users evenly over the shards.
     usize::from(key[0] ^ key[15]) % SHARDS
 }
@@ -67,8 +63,8 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-type Shard = HashMap<[u8; 16], i64>;
-type LiveShard = Mutex<HashMap<[u8; 16], Live>>;
+type Shard = HashMap<LookupKey, i64>;
+type LiveShard = Mutex<HashMap<LookupKey, Live>>;
 
 /// Connections of one user that are open right now.
 struct Live {
@@ -111,7 +107,7 @@ impl Default for AccessTable {
 /// user loses access.
 pub struct Grant {
     inner: Arc<Inner>,
-    key: [u8; 16],
+    key: LookupKey,
     generation: u64,
     cut: CancellationToken,
 }
@@ -187,7 +183,7 @@ impl AccessTable {
             AccessUpdate::Snapshot { revision, entries } => {
                 let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new()).collect();
                 for entry in entries {
-                    let key = lookup_key(&entry.key);
+                    let key = entry.key.lookup_key();
                     shards[shard_of(&key)].insert(key, entry.expires_at);
                 }
                 for (slot, shard) in self.inner.shards.iter().zip(shards) {
@@ -205,11 +201,11 @@ impl AccessTable {
                 }
                 let mut touched: HashMap<usize, Shard> = HashMap::new();
                 for key in revoked {
-                    let key = lookup_key(&key);
+                    let key = key.lookup_key();
                     self.shard_copy(&mut touched, &key).remove(&key);
                 }
                 for entry in upserts {
-                    let key = lookup_key(&entry.key);
+                    let key = entry.key.lookup_key();
                     self.shard_copy(&mut touched, &key)
                         .insert(key, entry.expires_at);
                 }
@@ -227,7 +223,7 @@ impl AccessTable {
     fn shard_copy<'t>(
         &self,
         touched: &'t mut HashMap<usize, Shard>,
-        key: &[u8; 16],
+        key: &LookupKey,
     ) -> &'t mut Shard {
         let index = shard_of(key);
         touched
@@ -236,22 +232,22 @@ impl AccessTable {
     }
 
     /// Whether `id` may connect at `now` (unix seconds).
-    pub fn is_allowed(&self, id: &[u8; 16], now: i64) -> bool {
-        let key = lookup_key(id);
+    pub fn is_allowed(&self, id: &UserKey, now: i64) -> bool {
+        let key = id.lookup_key();
         let shard = self.inner.shards[shard_of(&key)].load();
         match shard.get_key_value(&key) {
             // The probe found the key; confirm it without a data-dependent early exit.
-            Some((stored, expires_at)) => bool::from(stored.ct_eq(&key)) && *expires_at > now,
+            Some((stored, expires_at)) => bool::from(stored.0.ct_eq(&key.0)) && *expires_at > now,
             None => false,
         }
     }
 
     /// Registers a connection of `id` and returns its grant, or `None` if `id` may not connect.
-    pub fn authorize(&self, id: &[u8; 16], now: i64) -> Option<Grant> {
+    pub fn authorize(&self, id: &UserKey, now: i64) -> Option<Grant> {
         if !self.is_allowed(id, now) {
             return None;
         }
-        let key = lookup_key(id);
+        let key = id.lookup_key();
         let grant = {
             let mut live = lock(&self.inner.live[shard_of(&key)]);
             let entry = live.entry(key).or_insert_with(|| Live {
@@ -318,14 +314,14 @@ mod tests {
 
     const FAR: i64 = i64::MAX;
 
-    fn id(n: u64) -> [u8; 16] {
+    fn id(n: u64) -> UserKey {
         let mut key = [0u8; 16];
         key[..8].copy_from_slice(&n.to_le_bytes());
         key[8..].copy_from_slice(&n.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
-        key
+        UserKey(key)
     }
 
-    fn snapshot(revision: u64, ids: &[[u8; 16]]) -> AccessUpdate {
+    fn snapshot(revision: u64, ids: &[UserKey]) -> AccessUpdate {
         AccessUpdate::Snapshot {
             revision,
             entries: ids
@@ -348,11 +344,11 @@ mod tests {
         let table = AccessTable::new();
         table.apply(snapshot(1, &[id(1)]));
         let mut routed = id(1);
-        routed[6] ^= 0xff;
-        routed[7] ^= 0x0f;
+        routed.0[6] ^= 0xff;
+        routed.0[7] ^= 0x0f;
         assert!(table.is_allowed(&routed, 0));
         let mut other = id(1);
-        other[5] ^= 1;
+        other.0[5] ^= 1;
         assert!(!table.is_allowed(&other, 0));
     }
 
@@ -415,7 +411,7 @@ mod tests {
     #[test]
     fn a_million_users_load_and_each_is_found() {
         let table = AccessTable::new();
-        let ids: Vec<[u8; 16]> = (0..1_000_000).map(id).collect();
+        let ids: Vec<UserKey> = (0..1_000_000).map(id).collect();
         table.apply(snapshot(1, &ids));
         assert_eq!(table.len(), 1_000_000);
         for k in ids.iter().step_by(997) {

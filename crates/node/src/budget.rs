@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use vless::LookupKey;
+
 use crate::metrics::BudgetRefusal;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -28,13 +30,13 @@ pub(crate) struct SocketBudget {
 #[derive(Default)]
 struct SocketCounts {
     total: usize,
-    by_user: HashMap<[u8; 16], usize>,
+    by_user: HashMap<LookupKey, usize>,
 }
 
 /// One outbound socket of a user, given back to the budget when dropped.
 pub(crate) struct SocketLease {
     budget: Arc<SocketBudget>,
-    user: [u8; 16],
+    user: LookupKey,
 }
 
 impl SocketBudget {
@@ -47,7 +49,7 @@ impl SocketBudget {
     }
 
     /// A lease for one more socket of `user`, or why not.
-    pub(crate) fn take(self: &Arc<Self>, user: [u8; 16]) -> Result<SocketLease, BudgetRefusal> {
+    pub(crate) fn take(self: &Arc<Self>, user: LookupKey) -> Result<SocketLease, BudgetRefusal> {
         let mut counts = lock(&self.counts);
         if counts.total >= self.total {
             return Err(BudgetRefusal::NodeSockets);
@@ -65,7 +67,7 @@ impl SocketBudget {
     }
 
     #[cfg(test)]
-    fn in_use(&self, user: &[u8; 16]) -> (usize, usize) {
+    fn in_use(&self, user: &LookupKey) -> (usize, usize) {
         let counts = lock(&self.counts);
         (counts.by_user.get(user).copied().unwrap_or(0), counts.total)
     }
@@ -200,8 +202,8 @@ impl Drop for SourceSlot {
 mod tests {
     use super::*;
 
-    const ALICE: [u8; 16] = [1; 16];
-    const BOB: [u8; 16] = [2; 16];
+    const ALICE: LookupKey = LookupKey([1; 16]);
+    const BOB: LookupKey = LookupKey([2; 16]);
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
@@ -222,11 +224,16 @@ mod tests {
     #[test]
     fn the_node_total_caps_every_user_together() {
         let budget = SocketBudget::new(5, 3);
-        let held: Vec<_> = (0..3u8).map(|i| budget.take([i; 16]).unwrap()).collect();
-        assert_eq!(budget.take([9; 16]).err(), Some(BudgetRefusal::NodeSockets));
+        let held: Vec<_> = (0..3u8)
+            .map(|i| budget.take(LookupKey([i; 16])).unwrap())
+            .collect();
+        assert_eq!(
+            budget.take(LookupKey([9; 16])).err(),
+            Some(BudgetRefusal::NodeSockets)
+        );
         drop(held);
-        assert_eq!(budget.in_use(&[0; 16]), (0, 0));
-        assert!(budget.take([9; 16]).is_ok());
+        assert_eq!(budget.in_use(&LookupKey([0; 16])), (0, 0));
+        assert!(budget.take(LookupKey([9; 16])).is_ok());
     }
 
     #[test]

@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use tokio::net::{lookup_host, TcpStream};
 
+mod dial;
+
+pub(crate) use dial::{bind_any, bind_for, connect_out, dual_stack, resolve_out};
+
 /// How long one connection attempt to a destination may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Resolved addresses tried for one destination before giving up.

@@ -13,8 +13,7 @@ use tokio::net::TcpStream;
 use crate::config::NodeConfig;
 use crate::egress::CONNECT_TIMEOUT;
 use crate::metrics::Metrics;
-use crate::relay::Relay;
-use crate::splice::RawSocket;
+use xtls_stream::{Relay, Transport};
 
 /// Both ends of a client's TCP connection: the client's address and the node's. Kept in memory
 /// for the connection's life only, for the PROXY protocol header.
@@ -53,10 +52,11 @@ pub(crate) async fn relay_within<A, B>(
     metrics: &Metrics,
 ) -> io::Result<()>
 where
-    A: AsyncRead + AsyncWrite + RawSocket + Unpin + ?Sized,
-    B: AsyncRead + AsyncWrite + RawSocket + Unpin + ?Sized,
+    A: AsyncRead + AsyncWrite + Transport + Unpin + ?Sized,
+    B: AsyncRead + AsyncWrite + Transport + Unpin + ?Sized,
 {
-    let relay = Relay::new(client, other, to_other, to_client, limits.idle, metrics);
+    let relay =
+        Relay::new(client, other, to_other, to_client, metrics).with_idle_timeout(limits.idle);
     match tokio::time::timeout(limits.lifetime, relay).await {
         Ok(ended) => ended.map(|_| ()),
         Err(_lifetime) => Ok(()),
@@ -97,7 +97,7 @@ pub(crate) async fn hand_over<S>(
     metrics: &Metrics,
 ) -> io::Result<()>
 where
-    S: AsyncRead + AsyncWrite + RawSocket + Unpin + ?Sized,
+    S: AsyncRead + AsyncWrite + Transport + Unpin + ?Sized,
 {
     metrics.fallback();
     let mut site = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(fallback))

@@ -15,7 +15,7 @@
 //! let access = AccessTable::new();
 //! access.apply(AccessUpdate::Snapshot {
 //!     revision: 1,
-//!     entries: vec![AccessEntry { key: [7; 16], expires_at: i64::MAX }],
+//!     entries: vec![AccessEntry { key: vless::UserKey([7; 16]), expires_at: i64::MAX }],
 //! });
 //! let node = Node::new(config, access.clone())?;
 //! let metrics = node.metrics();
@@ -28,13 +28,14 @@
 //!
 //! Layout: `server` accepts and limits connections and does the TLS handshake, or with
 //! [`TlsSource::Reality`] hands the connection to `reality` (mirror to `dest`, relay strangers
-//! there, our own TLS 1.3 for REALITY clients, `reality_stream` as the byte stream after it,
-//! `reality_vision` for XTLS Vision and its direct copy, spliced by `splice` on Linux);
+//! there, our own TLS 1.3 for REALITY clients, then crate `xtls-stream`'s `RealityStream`, and
+//! its `VisionStream` for XTLS Vision and its direct copy, spliced on Linux by its `Relay`);
 //! `session` reads the request over any byte stream (so REALITY can replace TLS) and
-//! dispatches to `relay` (TCP), `udp` (the UDP command) or `mux` (Mux.Cool with XUDP,
+//! dispatches to the relay (TCP), `udp` (the UDP command) or `mux` (Mux.Cool with XUDP,
 //! mappings in `xudp`); everything else goes to `fallback`. `access` holds the users and
-//! cuts their sessions, `egress` decides where users may go, `budget` holds each user's
-//! sockets and each source address's connections and handshakes within their caps.
+//! cuts their sessions, `egress` decides where users may go and connects out for them
+//! (`egress::dial`), `budget` holds each user's sockets and each source address's connections
+//! and handshakes within their caps.
 #![forbid(unsafe_code)]
 
 pub mod access;
@@ -46,12 +47,8 @@ pub mod metrics;
 mod mux;
 mod read_ahead;
 pub mod reality;
-mod reality_stream;
-mod reality_vision;
-mod relay;
 mod server;
 mod session;
-mod splice;
 pub mod tls;
 mod udp;
 mod xudp;
@@ -61,5 +58,5 @@ pub use config::{NodeConfig, PersistedCert, TlsSource};
 pub use metrics::{BudgetRefusal, Metrics, MetricsSnapshot};
 pub use reality::RealitySettings;
 pub use server::{Node, NodeError};
-pub use tls::{generate_self_signed, TlsError};
+pub use tls::{generate_self_signed, CertificateError};
 pub use tokio_util::sync::CancellationToken;

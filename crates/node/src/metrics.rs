@@ -183,6 +183,14 @@ impl Metrics {
     }
 }
 
+/// Relays report here in bulk, not per read.
+impl xtls_stream::Meter for Metrics {
+    fn add(&self, moved: xtls_stream::Moved) {
+        self.add_bytes(moved.up, moved.down);
+        self.add_spliced(moved.spliced);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,13 +15,13 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use vless::mux::{self, Frame, Network, Status};
-use vless::{Address, Destination, Parse};
+use vless::{Address, Destination, LookupKey, Parse};
 
 use crate::budget::SocketLease;
 use crate::config::CONNECTS_IN_FLIGHT_PER_CONNECTION;
+use crate::egress::{connect_out, dual_stack, resolve_out};
 use crate::metrics::{BudgetRefusal, Metrics};
 use crate::server::Shared;
-use crate::session::{connect_out, egress_failure, host};
 use crate::udp::{give_datagram_buffer, take_datagram_buffer};
 use crate::xudp::{Claim, MappingKey, XudpTable};
 
@@ -44,7 +44,7 @@ struct Inbound {
 /// Serves a Mux connection until the client closes it, an error, or the idle timeout.
 pub(crate) async fn serve<S>(
     stream: &mut S,
-    user: [u8; 16],
+    user: LookupKey,
     rest: Vec<u8>,
     response: Vec<u8>,
     local: Option<IpAddr>,
@@ -83,7 +83,10 @@ where
             let mut used = 0;
             loop {
                 let frame = match mux::decode_frame(&buf[used..]) {
-                    Ok(Parse::Done(frame, n)) => {
+                    Ok(Parse::Done {
+                        value: frame,
+                        consumed: n,
+                    }) => {
                         used += n;
                         frame
                     }
@@ -128,7 +131,7 @@ where
 
 /// What every frame of one Mux connection shares.
 struct Connection<'a> {
-    user: [u8; 16],
+    user: LookupKey,
     local: Option<IpAddr>,
     /// This connection's connects in flight.
     connects: &'a Arc<Semaphore>,
@@ -395,15 +398,10 @@ async fn udp_session(
                 }
                 let target = match &resolved {
                     Some((d, addr)) if *d == peer => Some(*addr),
-                    _ => match shared.egress().resolve(host(&peer), peer.port, local).await {
-                        Ok(addrs) => addrs.first().copied().inspect(|&a| {
-                            resolved = Some((peer.clone(), a));
-                        }),
-                        Err(e) => {
-                            shared.metrics.failure(egress_failure(&e));
-                            None
-                        }
-                    },
+                    _ => resolve_out(&peer, local, shared)
+                        .await
+                        .and_then(|addrs| addrs.first().copied())
+                        .inspect(|&a| resolved = Some((peer.clone(), a))),
                 };
                 if let Some(target) = target {
                     let target = if v6 { dual_stack(target) } else { target };
@@ -439,13 +437,5 @@ async fn udp_session(
                 }
             }
         }
-    }
-}
-
-/// IPv4 peers are addressed as IPv4-mapped IPv6 on a dual-stack socket.
-fn dual_stack(addr: SocketAddr) -> SocketAddr {
-    match addr {
-        SocketAddr::V4(v4) => SocketAddr::new(IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port()),
-        v6 => v6,
     }
 }

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::relay::{give_buffer, take_buffer};
+use xtls_stream::{give_buffer, take_buffer};
 
 pub(crate) struct ReadAhead<T> {
     inner: T,

@@ -13,11 +13,11 @@ use reality::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
+use xtls_stream::RealityStream;
 
 use crate::budget::SourceSlot;
 use crate::fallback::{relay_within, FallbackLimits};
 use crate::metrics::{HandshakeFailure, Metrics};
-use crate::reality_stream::RealityStream;
 
 /// ClientHellos remembered against replay (a few minutes of a busy node).
 const REPLAY_CAPACITY: usize = 100_000;

@@ -22,7 +22,7 @@ use crate::metrics::{HandshakeFailure, Metrics};
 use crate::read_ahead::ReadAhead;
 use crate::reality::RealityServer;
 use crate::session;
-use crate::tls::{self, TlsError};
+use crate::tls::{self, CertificateError};
 use crate::xudp::{self, XudpTable};
 
 /// How often the node re-reads this machine's interface addresses.
@@ -33,7 +33,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
     #[error("TLS setup failed: {0}")]
-    Tls(#[from] TlsError),
+    Certificate(#[from] CertificateError),
     #[error("max_connections must be at least 1")]
     NoConnectionsAllowed,
     #[error("{0} must be at least 1")]

@@ -6,22 +6,18 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
-use vless::{Address, Command, Destination, Flow, Parse, Request};
+use vless::{Command, Flow, Parse, Request, UserKey};
 
 use crate::access::{unix_now, Grant};
 use crate::budget::SourceSlot;
-use crate::egress::{EgressError, Host};
+use crate::egress::connect_out;
 use crate::fallback::{self, FallbackLimits, Origin};
 use crate::metrics::HandshakeFailure;
 use crate::mux;
-use crate::reality_vision::{DirectCopy, VisionStream};
-use crate::relay::Relay;
 use crate::server::Shared;
-use crate::splice::RawSocket;
 use crate::udp;
+use xtls_stream::{Relay, Transport, VisionStream};
 
 /// Bytes read at a time while waiting for the request header.
 const HEADER_READ: usize = 1024;
@@ -57,7 +53,7 @@ pub(crate) async fn serve<S>(
     deadline: Instant,
     shared: &Arc<Shared>,
 ) where
-    S: AsyncRead + AsyncWrite + DirectCopy + RawSocket + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Transport + Unpin + Send,
 {
     let handshake = read_request(&mut stream, deadline, shared).await;
     slot.handshake_done();
@@ -139,8 +135,8 @@ fn judge(buf: &[u8], shared: &Shared) -> Option<Handshake> {
     }
     // Rule out strangers as early as their bytes allow, so probes reach the website at once.
     if buf.len() >= USER_PREFIX && buf[0] == vless::VERSION {
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&buf[1..USER_PREFIX]);
+        let mut id = UserKey([0u8; 16]);
+        id.0.copy_from_slice(&buf[1..USER_PREFIX]);
         if !shared.access.is_allowed(&id, unix_now()) {
             return fallback(HandshakeFailure::UnknownUser);
         }
@@ -148,16 +144,17 @@ fn judge(buf: &[u8], shared: &Shared) -> Option<Handshake> {
     match vless::decode_request(buf) {
         Ok(Parse::NeedMore) => None,
         Err(_) => fallback(HandshakeFailure::NotVless),
-        Ok(Parse::Done(request, used)) => {
-            match shared.access.authorize(&request.user.0, unix_now()) {
-                None => fallback(HandshakeFailure::UnknownUser),
-                Some(grant) => Some(Handshake::Proxy {
-                    request,
-                    grant,
-                    rest: buf[used..].to_vec(),
-                }),
-            }
-        }
+        Ok(Parse::Done {
+            value: request,
+            consumed: used,
+        }) => match shared.access.authorize(&request.user, unix_now()) {
+            None => fallback(HandshakeFailure::UnknownUser),
+            Some(grant) => Some(Handshake::Proxy {
+                request,
+                grant,
+                rest: buf[used..].to_vec(),
+            }),
+        },
     }
 }
 
@@ -170,7 +167,7 @@ async fn proxy<S>(
     shared: &Arc<Shared>,
 ) -> io::Result<()>
 where
-    S: AsyncRead + AsyncWrite + DirectCopy + RawSocket + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Transport + Unpin + Send,
 {
     let vision = request.flow == Flow::Vision
         && stream.can_go_direct()
@@ -206,29 +203,22 @@ where
                 // The response header goes out unpadded, then the relay runs inside Vision.
                 stream.write_all(&response).await?;
                 stream.flush().await?;
-                let mut inner = VisionStream::new(stream, request.user.0, &rest)?;
-                let idle = shared.config.idle_timeout;
+                let mut inner = VisionStream::server(&mut *stream, request.user, &rest)?;
                 Relay::new(
                     &mut inner,
                     &mut remote,
                     Vec::new(),
                     Vec::new(),
-                    idle,
-                    &shared.metrics,
+                    &*shared.metrics,
                 )
+                .with_idle_timeout(shared.config.idle_timeout)
                 .with_splice(&shared.pipes)
                 .await?;
                 return Ok(());
             }
-            Relay::new(
-                stream,
-                &mut remote,
-                rest,
-                response,
-                shared.config.idle_timeout,
-                &shared.metrics,
-            )
-            .await?;
+            Relay::new(stream, &mut remote, rest, response, &*shared.metrics)
+                .with_idle_timeout(shared.config.idle_timeout)
+                .await?;
             Ok(())
         }
         (Command::Udp, Some(destination)) => {
@@ -245,7 +235,7 @@ where
             // The response header goes out unpadded, then Mux runs inside Vision.
             stream.write_all(&response).await?;
             stream.flush().await?;
-            let mut inner = VisionStream::new(stream, request.user.0, &rest)?;
+            let mut inner = VisionStream::server(&mut *stream, request.user, &rest)?;
             let user = request.user.lookup_key();
             mux::serve(&mut inner, user, Vec::new(), Vec::new(), local, shared).await
         }
@@ -257,47 +247,5 @@ where
             shared.metrics.failure(HandshakeFailure::Unsupported);
             Ok(())
         }
-    }
-}
-
-/// Connects to `destination` for a user who holds a socket lease for it, within the node-wide
-/// limit of connects in flight (and the connection's own, for Mux). `None` when refused or
-/// failed (counted).
-pub(crate) async fn connect_out(
-    destination: &Destination,
-    local: Option<IpAddr>,
-    per_connection: Option<&Semaphore>,
-    shared: &Shared,
-) -> Option<TcpStream> {
-    let _mine = match per_connection {
-        Some(limit) => Some(limit.acquire().await.ok()?),
-        None => None,
-    };
-    let _node = shared.connects.acquire().await.ok()?;
-    match shared
-        .egress()
-        .connect(host(destination), destination.port, local)
-        .await
-    {
-        Ok(remote) => Some(remote),
-        Err(e) => {
-            shared.metrics.failure(egress_failure(&e));
-            None
-        }
-    }
-}
-
-pub(crate) fn host(destination: &Destination) -> Host<'_> {
-    match &destination.address {
-        Address::Ipv4(ip) => Host::Ip(IpAddr::V4(*ip)),
-        Address::Ipv6(ip) => Host::Ip(IpAddr::V6(*ip)),
-        Address::Domain(name) => Host::Name(name),
-    }
-}
-
-pub(crate) fn egress_failure(e: &EgressError) -> HandshakeFailure {
-    match e {
-        EgressError::Refused => HandshakeFailure::EgressRefused,
-        EgressError::Unresolved | EgressError::Connect(_) => HandshakeFailure::ConnectFailed,
     }
 }

@@ -9,8 +9,10 @@ use rustls::ServerConfig;
 
 use crate::config::{PersistedCert, TlsSource};
 
+/// Why the node's certificate and key cannot be loaded, made or used (not a TLS connection's
+/// failure: that is `reality::TlsError`, or rustls's own).
 #[derive(Debug, thiserror::Error)]
-pub enum TlsError {
+pub enum CertificateError {
     #[error("cannot read the certificate file {path}: {kind}")]
     ReadFile { path: String, kind: io::ErrorKind },
     #[error("cannot write the certificate file {path}: {kind}")]
@@ -29,40 +31,40 @@ pub enum TlsError {
 
 /// A new self-signed certificate for `names` (DNS names or IP addresses), as PEM
 /// `(certificate, private key)`, ready to be written to disk.
-pub fn generate_self_signed(names: &[String]) -> Result<(String, String), TlsError> {
+pub fn generate_self_signed(names: &[String]) -> Result<(String, String), CertificateError> {
     let certified = rcgen::generate_simple_self_signed(names.to_vec())
-        .map_err(|e| TlsError::Generate(e.to_string()))?;
+        .map_err(|e| CertificateError::Generate(e.to_string()))?;
     Ok((certified.cert.pem(), certified.key_pair.serialize_pem()))
 }
 
 /// The rustls server settings for `source`: TLS 1.3 and 1.2, no client certificates, no ALPN
 /// (so HTTP clients probing the node speak HTTP/1.1 to the fallback website).
-pub fn server_config(source: &TlsSource) -> Result<Arc<ServerConfig>, TlsError> {
+pub fn server_config(source: &TlsSource) -> Result<Arc<ServerConfig>, CertificateError> {
     let (cert_pem, key_pem) = load_pem(source)?;
     let certs = rustls_pemfile::certs(&mut cert_pem.as_bytes())
         .collect::<Result<Vec<CertificateDer<'static>>, _>>()
-        .map_err(|_| TlsError::MalformedPem)?;
+        .map_err(|_| CertificateError::MalformedPem)?;
     if certs.is_empty() {
-        return Err(TlsError::NoCertificate);
+        return Err(CertificateError::NoCertificate);
     }
     let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key_pem.as_bytes())
-        .map_err(|_| TlsError::MalformedPem)?
-        .ok_or(TlsError::NoPrivateKey)?;
+        .map_err(|_| CertificateError::MalformedPem)?
+        .ok_or(CertificateError::NoPrivateKey)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| TlsError::Rustls(e.to_string()))?
+        .map_err(|e| CertificateError::Rustls(e.to_string()))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| TlsError::Rustls(e.to_string()))?;
+        .map_err(|e| CertificateError::Rustls(e.to_string()))?;
     Ok(Arc::new(config))
 }
 
-fn load_pem(source: &TlsSource) -> Result<(String, String), TlsError> {
+fn load_pem(source: &TlsSource) -> Result<(String, String), CertificateError> {
     match source {
         TlsSource::Files { cert, key } => Ok((read(cert)?, read(key)?)),
         TlsSource::Pem { cert, key } => Ok((cert.clone(), key.clone())),
-        TlsSource::Reality(_) => Err(TlsError::NoCertificate),
+        TlsSource::Reality(_) => Err(CertificateError::NoCertificate),
         TlsSource::SelfSigned {
             names,
             persist: None,
@@ -74,7 +76,10 @@ fn load_pem(source: &TlsSource) -> Result<(String, String), TlsError> {
     }
 }
 
-fn load_or_create(names: &[String], paths: &PersistedCert) -> Result<(String, String), TlsError> {
+fn load_or_create(
+    names: &[String],
+    paths: &PersistedCert,
+) -> Result<(String, String), CertificateError> {
     if paths.cert.exists() && paths.key.exists() {
         return Ok((read(&paths.cert)?, read(&paths.key)?));
     }
@@ -84,16 +89,16 @@ fn load_or_create(names: &[String], paths: &PersistedCert) -> Result<(String, St
     Ok((cert, key))
 }
 
-fn read(path: &Path) -> Result<String, TlsError> {
-    std::fs::read_to_string(path).map_err(|e| TlsError::ReadFile {
+fn read(path: &Path) -> Result<String, CertificateError> {
+    std::fs::read_to_string(path).map_err(|e| CertificateError::ReadFile {
         path: path.display().to_string(),
         kind: e.kind(),
     })
 }
 
-fn write(path: &Path, contents: &str, secret: bool) -> Result<(), TlsError> {
+fn write(path: &Path, contents: &str, secret: bool) -> Result<(), CertificateError> {
     use std::io::Write;
-    let fail = |e: io::Error| TlsError::WriteFile {
+    let fail = |e: io::Error| CertificateError::WriteFile {
         path: path.display().to_string(),
         kind: e.kind(),
     };
@@ -155,7 +160,7 @@ mod tests {
             key: cert_pem,
         })
         .unwrap_err();
-        assert!(matches!(err, TlsError::NoPrivateKey));
+        assert!(matches!(err, CertificateError::NoPrivateKey));
     }
 
     #[test]

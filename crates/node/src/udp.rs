@@ -2,16 +2,15 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::IpAddr;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::UdpSocket;
 use tokio::time::Instant;
 use vless::{Destination, Parse};
 
 use crate::budget::SocketLease;
+use crate::egress::{bind_for, resolve_out};
 use crate::server::Shared;
-use crate::session::{egress_failure, host};
 
 /// Largest datagram received from a peer (the frame length limit).
 pub(crate) const MAX_DATAGRAM: usize = vless::udp::MAX_PAYLOAD;
@@ -63,16 +62,8 @@ pub(crate) async fn serve<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let addrs = match shared
-        .egress()
-        .resolve(host(destination), destination.port, local)
-        .await
-    {
-        Ok(addrs) => addrs,
-        Err(e) => {
-            shared.metrics.failure(egress_failure(&e));
-            return Ok(());
-        }
+    let Some(addrs) = resolve_out(destination, local, shared).await else {
+        return Ok(());
     };
     let Some(&target) = addrs.first() else {
         return Ok(());
@@ -91,7 +82,11 @@ where
     let result = loop {
         // Send every complete frame the client has sent so far.
         let mut used = 0;
-        while let Parse::Done(payload, n) = vless::udp::decode_packet(&from_client[used..]) {
+        while let Parse::Done {
+            value: payload,
+            consumed: n,
+        } = vless::udp::decode_packet(&from_client[used..])
+        {
             // A datagram the destination refuses (ICMP) is dropped, as on any UDP path.
             let _ = socket.send(payload).await;
             up += payload.len() as u64;
@@ -143,13 +138,4 @@ where
     shared.metrics.add_bytes(up, down);
     let _ = stream.shutdown().await;
     result
-}
-
-/// A UDP socket on an ephemeral port of the destination's address family.
-async fn bind_for(target: SocketAddr) -> io::Result<UdpSocket> {
-    let any: SocketAddr = match target {
-        SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-        SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
-    };
-    UdpSocket::bind(any).await
 }

@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -16,6 +15,7 @@ use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
 use crate::budget::SocketLease;
+use crate::egress::bind_any;
 
 /// How long a mapping outlives its last session.
 pub const PARK_TIME: Duration = Duration::from_secs(60);
@@ -23,7 +23,7 @@ pub const PARK_TIME: Duration = Duration::from_secs(60);
 pub(crate) const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// A user's lookup key and a client's global id.
-pub(crate) type MappingKey = ([u8; 16], [u8; 8]);
+pub(crate) type MappingKey = (vless::LookupKey, [u8; 8]);
 
 struct Mapping {
     socket: Arc<UdpSocket>,
@@ -183,25 +183,16 @@ impl Inner {
     }
 }
 
-/// A UDP socket that reaches IPv4 and IPv6 peers (`true`), or IPv4 only where IPv6 is
-/// unavailable (`false`).
-async fn bind_any() -> io::Result<(UdpSocket, bool)> {
-    match UdpSocket::bind((Ipv6Addr::UNSPECIFIED, 0)).await {
-        Ok(socket) => Ok((socket, true)),
-        Err(_) => Ok((UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).await?, false)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     use crate::budget::SocketBudget;
 
-    const KEY: MappingKey = ([1; 16], [2; 8]);
+    const KEY: MappingKey = (vless::LookupKey([1; 16]), [2; 8]);
 
     fn lease(budget: &Arc<SocketBudget>) -> SocketLease {
-        budget.take([1; 16]).unwrap()
+        budget.take(vless::LookupKey([1; 16])).unwrap()
     }
 
     #[tokio::test]
@@ -212,12 +203,12 @@ mod tests {
         table.release(&claim);
         drop(claim);
         // Parked, the socket still counts: the user has no room for another.
-        assert!(budget.take([1; 16]).is_err());
+        assert!(budget.take(vless::LookupKey([1; 16])).is_err());
         tokio::time::pause();
         tokio::time::advance(PARK_TIME + SWEEP_EVERY).await;
         table.sweep();
         assert_eq!(table.len(), 0);
-        assert!(budget.take([1; 16]).is_ok());
+        assert!(budget.take(vless::LookupKey([1; 16])).is_ok());
     }
 
     #[tokio::test]
@@ -243,7 +234,7 @@ mod tests {
         let table = XudpTable::default();
         let mine = table.claim(Some(KEY), lease(&budget)).await.unwrap();
         let theirs = table
-            .claim(Some(([9; 16], KEY.1)), lease(&budget))
+            .claim(Some((vless::LookupKey([9; 16]), KEY.1)), lease(&budget))
             .await
             .unwrap();
         assert_ne!(
@@ -267,7 +258,7 @@ mod tests {
         table.release(&back);
         tokio::time::advance(PARK_TIME + SWEEP_EVERY).await;
         let other = table
-            .claim(Some(([3; 16], [4; 8])), lease(&budget))
+            .claim(Some((vless::LookupKey([3; 16]), [4; 8])), lease(&budget))
             .await
             .unwrap();
         assert_eq!(table.len(), 1, "only the new mapping is left");

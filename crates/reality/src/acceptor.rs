@@ -20,7 +20,7 @@ use crate::profile::{DestProfile, ProfileError, MAX_PROFILE_BYTES};
 use crate::replay::ReplayFilter;
 use crate::rng::Rng;
 use crate::server::{ServerHandshake, ServerOptions};
-use crate::{ParseError, Progress};
+use crate::{Parse, ParseError};
 
 /// What the I/O layer does next.
 #[derive(Debug)]
@@ -147,8 +147,8 @@ impl Acceptor {
             State::Decided => return Next::Continue,
         }
         let hello = match ClientHello::read(&self.client) {
-            Ok(Progress::NeedMore) => return Next::Continue,
-            Ok(Progress::Done { value, consumed }) => {
+            Ok(Parse::NeedMore) => return Next::Continue,
+            Ok(Parse::Done { value, consumed }) => {
                 self.client_hello_len = consumed;
                 value
             }
@@ -181,12 +181,10 @@ impl Acceptor {
         match &self.state {
             State::ReadingHello if !self.dest.is_empty() => self.relay(RelayReason::DestSpokeFirst),
             State::AwaitingDest { .. } => match DestProfile::learn(&self.dest) {
-                Ok(Progress::NeedMore) if self.dest.len() <= MAX_PROFILE_BYTES => Next::Continue,
-                Ok(Progress::NeedMore) => {
-                    self.relay(RelayReason::DestProfile(ProfileError::TooLong))
-                }
+                Ok(Parse::NeedMore) if self.dest.len() <= MAX_PROFILE_BYTES => Next::Continue,
+                Ok(Parse::NeedMore) => self.relay(RelayReason::DestProfile(ProfileError::TooLong)),
                 Err(e) => self.relay(RelayReason::DestProfile(e)),
-                Ok(Progress::Done { value, .. }) => {
+                Ok(Parse::Done { value, .. }) => {
                     let State::AwaitingDest { hello, auth } =
                         std::mem::replace(&mut self.state, State::Decided)
                     else {

@@ -2,7 +2,7 @@
 
 use crate::record::{ContentType, RECORD_HEADER_LEN};
 use crate::wire::Reader;
-use crate::{ParseError, Progress};
+use crate::{Parse, ParseError};
 
 /// Handshake message type of a ClientHello.
 pub const CLIENT_HELLO: u8 = 1;
@@ -74,7 +74,7 @@ pub const SESSION_ID_OFFSET: usize = 39;
 impl ClientHello {
     /// Reads a ClientHello from the start of a connection's byte stream, reassembling it
     /// from several handshake records if it was fragmented. `consumed` counts record bytes.
-    pub fn read(input: &[u8]) -> Result<Progress<ClientHello>, ParseError> {
+    pub fn read(input: &[u8]) -> Result<Parse<ClientHello>, ParseError> {
         let mut message = Vec::new();
         let mut pos = 0;
         loop {
@@ -90,7 +90,7 @@ impl ClientHello {
                 return Err(ParseError::BadRecordVersion);
             }
             let Some(header) = input.get(pos..pos + RECORD_HEADER_LEN) else {
-                return Ok(Progress::NeedMore);
+                return Ok(Parse::NeedMore);
             };
             let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
             if len == 0 || len > crate::record::MAX_PLAINTEXT {
@@ -98,7 +98,7 @@ impl ClientHello {
             }
             let body_start = pos + RECORD_HEADER_LEN;
             let Some(body) = input.get(body_start..body_start + len) else {
-                return Ok(Progress::NeedMore);
+                return Ok(Parse::NeedMore);
             };
             message.extend_from_slice(body);
             pos = body_start + len;
@@ -119,7 +119,7 @@ impl ClientHello {
                 }
                 if message.len() == want {
                     let hello = ClientHello::parse(message)?;
-                    return Ok(Progress::Done {
+                    return Ok(Parse::Done {
                         value: hello,
                         consumed: pos,
                     });
@@ -303,7 +303,7 @@ mod tests {
     #[test]
     fn a_chrome_shaped_hello_parses_with_its_fields() {
         let bytes = chrome_hello_bytes();
-        let Progress::Done { value, consumed } = ClientHello::read(&bytes).unwrap() else {
+        let Parse::Done { value, consumed } = ClientHello::read(&bytes).unwrap() else {
             panic!("complete hello reported as partial")
         };
         assert_eq!(consumed, bytes.len());
@@ -330,7 +330,7 @@ mod tests {
         for cut in 0..bytes.len() {
             assert_eq!(
                 ClientHello::read(&bytes[..cut]),
-                Ok(Progress::NeedMore),
+                Ok(Parse::NeedMore),
                 "cut {cut}"
             );
         }
@@ -346,7 +346,7 @@ mod tests {
             fragmented.extend_from_slice(&(piece.len() as u16).to_be_bytes());
             fragmented.extend_from_slice(piece);
         }
-        let Progress::Done { value, consumed } = ClientHello::read(&fragmented).unwrap() else {
+        let Parse::Done { value, consumed } = ClientHello::read(&fragmented).unwrap() else {
             panic!("complete hello reported as partial")
         };
         assert_eq!(consumed, fragmented.len());
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn a_duplicated_extension_is_rejected() {
         let mut hello = ClientHello::read(&chrome_hello_bytes()).unwrap();
-        let Progress::Done { value, .. } = &mut hello else {
+        let Parse::Done { value, .. } = &mut hello else {
             panic!()
         };
         let mut raw = value.raw.clone();

@@ -4,7 +4,7 @@
 //! take bytes out.
 //!
 //! - [`ClientHello::read`] parses the first flight of a connection (partial input is
-//!   [`Progress::NeedMore`], malformed input a [`ParseError`], never a panic).
+//!   [`Parse::NeedMore`], malformed input a [`ParseError`], never a panic).
 //! - [`ServerConfig::authenticate`] decides whether a ClientHello is a REALITY client's:
 //!   AuthKey = HKDF-SHA256(X25519(server key, client share), salt = random[..20],
 //!   info "REALITY"); the session id is AES-256-GCM(AuthKey, nonce = random[20..],
@@ -64,6 +64,7 @@ mod keys;
 mod layer;
 mod messages;
 mod mldsa65;
+mod parse;
 mod profile;
 mod protect;
 mod record;
@@ -85,6 +86,7 @@ pub use mldsa65::{
     Mldsa65KeyError, Mldsa65PublicKey, Mldsa65SigningKey, MLDSA65_PUBLIC_KEY_LEN,
     MLDSA65_SIGNATURE_LEN,
 };
+pub use parse::Parse;
 pub use profile::{DestProfile, ProfileError, MAX_PROFILE_BYTES};
 pub use record::{ContentType, MAX_PLAINTEXT, RECORD_HEADER_LEN};
 pub use replay::ReplayFilter;
@@ -139,15 +141,6 @@ pub mod fuzzing {
             self.0.seal(kind, payload, padding, out)
         }
     }
-}
-
-/// The result of feeding a parser a prefix of its input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Progress<T> {
-    /// The input ends before the value does; call again with more bytes.
-    NeedMore,
-    /// A complete value that used the first `consumed` bytes.
-    Done { value: T, consumed: usize },
 }
 
 /// Malformed TLS input.

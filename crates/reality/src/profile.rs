@@ -15,7 +15,7 @@
 
 use crate::messages::ServerHello;
 use crate::record::{ContentType, RECORD_HEADER_LEN};
-use crate::{ParseError, Progress};
+use crate::{Parse, ParseError};
 
 /// Above this, `dest`'s first encrypted record is taken to hold the whole encrypted flight.
 const COALESCED_THRESHOLD: usize = 512;
@@ -46,7 +46,7 @@ pub enum ProfileError {
 
 impl DestProfile {
     /// Learns from the bytes `dest` has sent so far.
-    pub fn learn(input: &[u8]) -> Result<Progress<DestProfile>, ProfileError> {
+    pub fn learn(input: &[u8]) -> Result<Parse<DestProfile>, ProfileError> {
         let mut records = Vec::new();
         let mut pos = 0;
         loop {
@@ -54,7 +54,7 @@ impl DestProfile {
                 return Err(ProfileError::TooLong);
             }
             let Some(header) = input.get(pos..pos + RECORD_HEADER_LEN) else {
-                return Ok(Progress::NeedMore);
+                return Ok(Parse::NeedMore);
             };
             if header[1..3] != [3, 3] {
                 return Err(ProfileError::NotTls13);
@@ -69,7 +69,7 @@ impl DestProfile {
                 return Err(ProfileError::NotTls13);
             }
             let Some(record) = input.get(pos..pos + len) else {
-                return Ok(Progress::NeedMore);
+                return Ok(Parse::NeedMore);
             };
             records.push(record);
             pos += len;
@@ -89,7 +89,7 @@ impl DestProfile {
             server_hello: hello.raw,
             record_lens: records[2..].iter().map(|r| r.len()).collect(),
         };
-        Ok(Progress::Done {
+        Ok(Parse::Done {
             value: profile,
             consumed: pos,
         })
@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn four_separate_records_are_learned_with_their_lengths() {
         let flight = dest_flight(&[40, 3000, 100, 74]);
-        let Progress::Done { value, consumed } = DestProfile::learn(&flight).unwrap() else {
+        let Parse::Done { value, consumed } = DestProfile::learn(&flight).unwrap() else {
             panic!()
         };
         assert_eq!(consumed, flight.len());
@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn one_long_record_is_taken_as_the_whole_flight() {
         let flight = dest_flight(&[4000]);
-        let Progress::Done { value, .. } = DestProfile::learn(&flight).unwrap() else {
+        let Parse::Done { value, .. } = DestProfile::learn(&flight).unwrap() else {
             panic!()
         };
         assert_eq!(value.record_lens, vec![4000]);
@@ -144,7 +144,7 @@ mod tests {
         for cut in 0..flight.len() {
             assert_eq!(
                 DestProfile::learn(&flight[..cut]),
-                Ok(Progress::NeedMore),
+                Ok(Parse::NeedMore),
                 "cut {cut}"
             );
         }

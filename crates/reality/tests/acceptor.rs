@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use reality::{
-    parse_short_id, Acceptor, ClientConfig, ClientHandshake, ClientHello, Next, Progress,
-    RealityCert, Received, Reject, RelayReason, ReplayFilter, ServerConfig, ServerHandshake,
-    ServerOptions, SystemRng,
+    parse_short_id, Acceptor, ClientConfig, ClientHandshake, ClientHello, Next, Parse, RealityCert,
+    Received, Reject, RelayReason, ReplayFilter, ServerConfig, ServerHandshake, ServerOptions,
+    SystemRng,
 };
 use x25519_dalek::{PublicKey, StaticSecret};
 
@@ -47,7 +47,7 @@ fn client(short_id: &str) -> ClientHandshake {
 
 /// What `dest` answers to mirrored client bytes: a plain TLS 1.3 server's first flight.
 fn dest_answer(mirrored: &[u8]) -> Vec<u8> {
-    let Progress::Done { value, .. } = ClientHello::read(mirrored).unwrap() else {
+    let Parse::Done { value, .. } = ClientHello::read(mirrored).unwrap() else {
         panic!()
     };
     let cert = RealityCert::generate(&mut SystemRng);

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use reality::{
     parse_short_id, CipherSuite, ClientConfig, ClientHandshake, ClientHello, DestProfile,
-    Mldsa65SigningKey, Progress, RealityCert, Received, RecordLayer, Reject, ReplayFilter,
+    Mldsa65SigningKey, Parse, RealityCert, Received, RecordLayer, Reject, ReplayFilter,
     ServerConfig, ServerHandshake, ServerOptions, SystemRng, TlsError, X25519, X25519_MLKEM768,
 };
 use x25519_dalek::{PublicKey, StaticSecret};
@@ -41,7 +41,7 @@ fn client_config() -> ClientConfig {
 
 fn hello_from(client: &mut ClientHandshake) -> (ClientHello, Vec<u8>) {
     let bytes = client.poll_output();
-    let Progress::Done { value, consumed } = ClientHello::read(&bytes).unwrap() else {
+    let Parse::Done { value, consumed } = ClientHello::read(&bytes).unwrap() else {
         panic!("the client's hello is incomplete")
     };
     assert_eq!(consumed, bytes.len());
@@ -257,7 +257,7 @@ fn any_tampered_byte_of_the_hello_is_rejected() {
     for pos in [5 + 39, 5 + 50, 5 + 70, 5 + 100, bytes.len() - 1] {
         let mut tampered = bytes.clone();
         tampered[pos] ^= 0x01;
-        if let Ok(Progress::Done { value, .. }) = ClientHello::read(&tampered) {
+        if let Ok(Parse::Done { value, .. }) = ClientHello::read(&tampered) {
             assert!(
                 server_config()
                     .authenticate(&value, SystemTime::now())
@@ -303,7 +303,7 @@ fn dest_profile(hello: &ClientHello, lens: &[usize], group: u16) -> DestProfile 
         bytes.extend_from_slice(&((len - 5) as u16).to_be_bytes());
         bytes.resize(bytes.len() + len - 5, 0x5a);
     }
-    let Progress::Done { value, .. } = DestProfile::learn(&bytes).unwrap() else {
+    let Parse::Done { value, .. } = DestProfile::learn(&bytes).unwrap() else {
         panic!()
     };
     value

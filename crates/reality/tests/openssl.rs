@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reality::{
-    ClientHello, Progress, RealityCert, Received, ServerHandshake, ServerOptions, SystemRng,
+    ClientHello, Parse, RealityCert, Received, ServerHandshake, ServerOptions, SystemRng,
 };
 
 fn openssl_present() -> bool {
@@ -59,7 +59,7 @@ fn serve_one(listener: TcpListener) -> Vec<u8> {
         let n = sock.read(&mut buf).unwrap();
         assert!(n > 0, "client closed before its hello");
         input.extend_from_slice(&buf[..n]);
-        if let Progress::Done { value, consumed } = ClientHello::read(&input).unwrap() {
+        if let Parse::Done { value, consumed } = ClientHello::read(&input).unwrap() {
             input.drain(..consumed);
             break value;
         }

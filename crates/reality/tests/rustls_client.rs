@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 
 use reality::{
-    verify_reality_certificate, ClientHello, Progress, RealityCert, Received, RecordLayer,
+    verify_reality_certificate, ClientHello, Parse, RealityCert, Received, RecordLayer,
     ServerHandshake, ServerOptions, SystemRng,
 };
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -108,7 +108,7 @@ fn give_tls(client: &mut ClientConnection, mut bytes: &[u8]) -> Vec<u8> {
 fn handshake(suite: rustls::SupportedCipherSuite) -> (ClientConnection, RecordLayer) {
     let mut client = rustls_client(suite);
     let hello_bytes = take_tls(&mut client);
-    let Progress::Done { value: hello, .. } = ClientHello::read(&hello_bytes).unwrap() else {
+    let Parse::Done { value: hello, .. } = ClientHello::read(&hello_bytes).unwrap() else {
         panic!("rustls's hello did not parse whole")
     };
     let cert = RealityCert::generate(&mut SystemRng);
@@ -200,7 +200,7 @@ fn a_plain_tls_client_at_the_acceptor_is_relayed_and_finishes_its_handshake_with
 
     // dest (a TLS 1.3 server whose certificate this client's verifier accepts) answers the
     // mirrored hello, and the relay carries it through unchanged.
-    let Progress::Done { value: hello, .. } = ClientHello::read(&hello_bytes).unwrap() else {
+    let Parse::Done { value: hello, .. } = ClientHello::read(&hello_bytes).unwrap() else {
         panic!()
     };
     let cert = RealityCert::generate(&mut SystemRng);

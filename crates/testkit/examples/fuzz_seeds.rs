@@ -143,7 +143,7 @@ async fn capture(
 /// The node side of a REALITY connection from Xray with Vision: our own REALITY server (fixed
 /// key [`REALITY_KEY`]) completes the handshake, and what the client sends inside is returned.
 async fn xray_reality_vision(traffic: Traffic) -> Result<Vec<u8>> {
-    use reality::{ClientHello, Progress, RealityCert, Received, ServerConfig, SystemRng};
+    use reality::{ClientHello, Parse, RealityCert, Received, ServerConfig, SystemRng};
     let bin = PeerKind::Xray.locate().ok_or("xray is not installed")?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
@@ -165,7 +165,7 @@ async fn xray_reality_vision(traffic: Traffic) -> Result<Vec<u8>> {
             return Err("closed before its ClientHello".into());
         }
         input.extend_from_slice(&buf[..n]);
-        if let Progress::Done { value, consumed } = ClientHello::read(&input)? {
+        if let Parse::Done { value, consumed } = ClientHello::read(&input)? {
             input.drain(..consumed);
             break value;
         }

@@ -26,6 +26,7 @@ pub mod vision;
 pub use address::{Address, AddressError, Destination, MAX_DOMAIN_LEN};
 pub use parse::Parse;
 pub use request::{
-    decode_request, encode_request, Command, Flow, Request, RequestError, UserKey, VERSION,
+    decode_request, encode_request, Command, Flow, LookupKey, Request, RequestError, UserKey,
+    VERSION,
 };
 pub use response::{decode_response, encode_response, ResponseError};

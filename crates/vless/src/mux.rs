@@ -109,7 +109,7 @@ pub enum MuxError {
 #[error("Mux frame data of {0} bytes exceeds 65535")]
 pub struct DataTooLarge(pub usize);
 
-/// Decodes one frame from the start of `buf`; `Done(frame, used)` leaves the next frame unread.
+/// Decodes one frame from the start of `buf`; `Done { value: frame, consumed }` leaves the next frame unread.
 pub fn decode_frame(buf: &[u8]) -> Result<Parse<Frame<'_>>, MuxError> {
     finish(read_frame(&mut Reader::new(buf)))
 }
@@ -278,7 +278,13 @@ mod tests {
             out,
             [0, 12, 0, 7, 1, 1, 1, 0, 80, 1, 10, 0, 0, 1, 0, 2, b'h', b'i']
         );
-        assert_eq!(decode_frame(&out), Ok(Parse::Done(frame, out.len())));
+        assert_eq!(
+            decode_frame(&out),
+            Ok(Parse::Done {
+                value: frame,
+                consumed: out.len()
+            })
+        );
     }
 
     #[test]
@@ -286,7 +292,11 @@ mod tests {
         let bytes = [
             0, 20, 0, 1, 1, 1, 2, 0, 53, 1, 10, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0xaa,
         ];
-        let Parse::Done(frame, used) = decode_frame(&bytes).unwrap() else {
+        let Parse::Done {
+            value: frame,
+            consumed: used,
+        } = decode_frame(&bytes).unwrap()
+        else {
             panic!("incomplete")
         };
         assert_eq!(used, bytes.len());
@@ -308,7 +318,11 @@ mod tests {
         let bytes = [
             0, 20, 0, 1, 1, 1, 2, 0, 53, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ];
-        let Parse::Done(frame, _) = decode_frame(&bytes).unwrap() else {
+        let Parse::Done {
+            value: frame,
+            consumed: _,
+        } = decode_frame(&bytes).unwrap()
+        else {
             panic!("incomplete")
         };
         assert!(matches!(
@@ -333,7 +347,13 @@ mod tests {
         let mut out = Vec::new();
         encode_frame(&frame, &mut out).unwrap();
         assert_eq!(&out[..12], &[0, 12, 0, 1, 2, 1, 2, 0x14, 0xe9, 1, 10, 0]);
-        assert_eq!(decode_frame(&out), Ok(Parse::Done(frame, out.len())));
+        assert_eq!(
+            decode_frame(&out),
+            Ok(Parse::Done {
+                value: frame,
+                consumed: out.len()
+            })
+        );
     }
 
     #[test]
@@ -345,7 +365,13 @@ mod tests {
             error: false,
             data: Some(b"x"),
         };
-        assert_eq!(decode_frame(&bytes), Ok(Parse::Done(want, bytes.len())));
+        assert_eq!(
+            decode_frame(&bytes),
+            Ok(Parse::Done {
+                value: want,
+                consumed: bytes.len()
+            })
+        );
     }
 
     #[test]
@@ -357,7 +383,13 @@ mod tests {
             error: true,
             data: None,
         };
-        assert_eq!(decode_frame(&bytes), Ok(Parse::Done(want, 8)));
+        assert_eq!(
+            decode_frame(&bytes),
+            Ok(Parse::Done {
+                value: want,
+                consumed: 8
+            })
+        );
     }
 
     #[test]

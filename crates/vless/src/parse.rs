@@ -1,10 +1,13 @@
 //! Incremental parsing over byte slices: a complete value, "need more bytes", or a typed error.
 
 /// The outcome of parsing a prefix of a byte stream that may not have fully arrived yet.
+///
+/// The same shape as `reality::Parse`: the sans-I/O crates share one parser vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parse<T> {
-    /// A complete value and the number of input bytes it used; the rest belongs to what follows.
-    Done(T, usize),
+    /// A complete value that used the first `consumed` input bytes; the rest belongs to what
+    /// follows.
+    Done { value: T, consumed: usize },
     /// The input is a strict prefix of something that may still become valid: read more bytes
     /// and call again with the whole buffer.
     NeedMore,
@@ -14,14 +17,17 @@ impl<T> Parse<T> {
     /// Applies `f` to a complete value, keeping the consumed length.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Parse<U> {
         match self {
-            Parse::Done(value, used) => Parse::Done(f(value), used),
+            Parse::Done { value, consumed } => Parse::Done {
+                value: f(value),
+                consumed,
+            },
             Parse::NeedMore => Parse::NeedMore,
         }
     }
 
     /// Whether the value is complete.
     pub fn is_done(&self) -> bool {
-        matches!(self, Parse::Done(..))
+        matches!(self, Parse::Done { .. })
     }
 }
 
@@ -45,7 +51,10 @@ impl<E> Stop<E> {
 /// Turns the result of a whole parse into the public shape.
 pub(crate) fn finish<T, E>(result: Result<(T, usize), Stop<E>>) -> Result<Parse<T>, E> {
     match result {
-        Ok((value, used)) => Ok(Parse::Done(value, used)),
+        Ok((value, used)) => Ok(Parse::Done {
+            value,
+            consumed: used,
+        }),
         Err(Stop::Incomplete) => Ok(Parse::NeedMore),
         Err(Stop::Invalid(e)) => Err(e),
     }

@@ -33,19 +33,29 @@ const COMMAND_MUX: u8 = 3;
 pub struct UserKey(pub [u8; 16]);
 
 impl UserKey {
-    /// The key users are matched by: Xray-core ignores bytes 6 and 7 of the id (the UUID
-    /// version and variant area), so the id with those two bytes zeroed.
-    pub fn lookup_key(&self) -> [u8; 16] {
+    /// The key users are matched by (see [`LookupKey`]).
+    pub fn lookup_key(&self) -> LookupKey {
         let mut key = self.0;
         key[6] = 0;
         key[7] = 0;
-        key
+        LookupKey(key)
     }
 }
 
 impl fmt::Debug for UserKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("UserKey(<redacted>)")
+    }
+}
+
+/// The key users are matched by: Xray-core ignores bytes 6 and 7 of the id (the UUID version
+/// and variant area), so the id with those two bytes zeroed. `Debug` does not print it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LookupKey(pub [u8; 16]);
+
+impl fmt::Debug for LookupKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LookupKey(<redacted>)")
     }
 }
 
@@ -124,7 +134,7 @@ impl From<AddressError> for RequestError {
 /// Decodes a request header from the start of `buf`.
 ///
 /// Returns `NeedMore` for every strict prefix of a valid header, an error as soon as the bytes
-/// seen cannot start one, and never panics. On `Done(request, used)`, `buf[used..]` is payload.
+/// seen cannot start one, and never panics. On `Done { value: request, consumed }`, `buf[consumed..]` is payload.
 pub fn decode_request(buf: &[u8]) -> Result<Parse<Request>, RequestError> {
     finish(read_request(&mut Reader::new(buf)))
 }
@@ -222,7 +232,13 @@ mod tests {
                 port: 8080,
             }),
         };
-        assert_eq!(got, Parse::Done(want, bytes.len() - 3));
+        assert_eq!(
+            got,
+            Parse::Done {
+                value: want,
+                consumed: bytes.len() - 3
+            }
+        );
     }
 
     #[test]
@@ -230,7 +246,11 @@ mod tests {
         let mut addons = vec![0x0a, 16];
         addons.extend_from_slice(b"xtls-rprx-vision");
         let bytes = header(&addons, &[3]);
-        let Parse::Done(req, used) = decode_request(&bytes).unwrap() else {
+        let Parse::Done {
+            value: req,
+            consumed: used,
+        } = decode_request(&bytes).unwrap()
+        else {
             panic!("incomplete")
         };
         assert_eq!(
@@ -321,7 +341,13 @@ mod tests {
         let mut tail = vec![1, 0x01, 0xbb, 2, 11];
         tail.extend_from_slice(b"example.com");
         assert_eq!(out, header(&addons, &tail));
-        assert_eq!(decode_request(&out), Ok(Parse::Done(req, out.len())));
+        assert_eq!(
+            decode_request(&out),
+            Ok(Parse::Done {
+                value: req,
+                consumed: out.len()
+            })
+        );
     }
 
     #[test]

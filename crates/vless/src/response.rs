@@ -19,7 +19,7 @@ pub fn encode_response(out: &mut Vec<u8>) {
 }
 
 /// Decodes a response header from the start of `buf`, skipping its addons.
-/// On `Done((), used)`, `buf[used..]` is payload.
+/// On `Done { consumed, .. }`, `buf[consumed..]` is payload.
 pub fn decode_response(buf: &[u8]) -> Result<Parse<()>, ResponseError> {
     finish(read_response(&mut Reader::new(buf)))
 }
@@ -43,14 +43,23 @@ mod tests {
         let mut out = Vec::new();
         encode_response(&mut out);
         assert_eq!(out, [0, 0]);
-        assert_eq!(decode_response(&out), Ok(Parse::Done((), 2)));
+        assert_eq!(
+            decode_response(&out),
+            Ok(Parse::Done {
+                value: (),
+                consumed: 2
+            })
+        );
     }
 
     #[test]
     fn response_addons_are_skipped() {
         assert_eq!(
             decode_response(&[0, 2, 0x0a, 0, b'x']),
-            Ok(Parse::Done((), 4))
+            Ok(Parse::Done {
+                value: (),
+                consumed: 4
+            })
         );
         assert_eq!(decode_response(&[0, 2, 0x0a]), Ok(Parse::NeedMore));
         assert_eq!(decode_response(&[0]), Ok(Parse::NeedMore));

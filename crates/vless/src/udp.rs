@@ -11,7 +11,7 @@ pub const MAX_PAYLOAD: usize = u16::MAX as usize;
 #[error("UDP datagram of {0} bytes exceeds the 65535-byte VLESS frame limit")]
 pub struct PacketTooLarge(pub usize);
 
-/// Decodes one datagram from the start of `buf`; `Done(payload, used)` with `used = 2 + len`.
+/// Decodes one datagram from the start of `buf`; `Done { value: payload, consumed }` with `consumed = 2 + len`.
 /// Every input is either a complete frame or a prefix of one, so this cannot fail.
 pub fn decode_packet(buf: &[u8]) -> Parse<&[u8]> {
     let Some((len, rest)) = buf.split_first_chunk::<2>() else {
@@ -19,7 +19,10 @@ pub fn decode_packet(buf: &[u8]) -> Parse<&[u8]> {
     };
     let len = usize::from(u16::from_be_bytes(*len));
     match rest.get(..len) {
-        Some(payload) => Parse::Done(payload, 2 + len),
+        Some(payload) => Parse::Done {
+            value: payload,
+            consumed: 2 + len,
+        },
         None => Parse::NeedMore,
     }
 }
@@ -41,7 +44,13 @@ mod tests {
         let mut out = Vec::new();
         encode_packet(&[7; 300], &mut out).unwrap();
         assert_eq!(&out[..2], &[1, 44]);
-        assert_eq!(decode_packet(&out), Parse::Done(&[7u8; 300][..], 302));
+        assert_eq!(
+            decode_packet(&out),
+            Parse::Done {
+                value: &[7u8; 300][..],
+                consumed: 302
+            }
+        );
     }
 
     #[test]
@@ -55,13 +64,22 @@ mod tests {
     fn the_next_datagram_is_left_unread() {
         assert_eq!(
             decode_packet(&[0, 1, 9, 0, 1, 8]),
-            Parse::Done(&[9u8][..], 3)
+            Parse::Done {
+                value: &[9u8][..],
+                consumed: 3
+            }
         );
     }
 
     #[test]
     fn an_empty_datagram_is_two_zero_bytes() {
-        assert_eq!(decode_packet(&[0, 0, 5]), Parse::Done(&[][..], 2));
+        assert_eq!(
+            decode_packet(&[0, 0, 5]),
+            Parse::Done {
+                value: &[][..],
+                consumed: 2
+            }
+        );
     }
 
     #[test]

@@ -114,7 +114,7 @@ proptest! {
         let mut bytes = encoded_request(&req);
         let len = bytes.len();
         bytes.extend_from_slice(&tail);
-        prop_assert_eq!(decode_request(&bytes), Ok(Parse::Done(req, len)));
+        prop_assert_eq!(decode_request(&bytes), Ok(Parse::Done { value: req, consumed: len }));
     }
 
     #[test]
@@ -127,7 +127,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_crash_the_request_decoder(bytes in request_like_bytes()) {
-        if let Ok(Parse::Done(_, used)) = decode_request(&bytes) {
+        if let Ok(Parse::Done { value: _, consumed: used }) = decode_request(&bytes) {
             prop_assert!(used <= bytes.len());
         }
     }
@@ -145,13 +145,13 @@ proptest! {
         let mut bytes = Vec::new();
         encode_response(&mut bytes);
         bytes.extend_from_slice(&tail);
-        prop_assert_eq!(decode_response(&bytes), Ok(Parse::Done((), 2)));
+        prop_assert_eq!(decode_response(&bytes), Ok(Parse::Done { value: (), consumed: 2 }));
         prop_assert_eq!(decode_response(&bytes[..1]), Ok(Parse::NeedMore));
     }
 
     #[test]
     fn arbitrary_bytes_never_crash_the_response_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-        if let Ok(Parse::Done((), used)) = decode_response(&bytes) {
+        if let Ok(Parse::Done { value: (), consumed: used }) = decode_response(&bytes) {
             prop_assert!(used <= bytes.len() && used == 2 + usize::from(bytes[1]));
         }
     }
@@ -165,12 +165,12 @@ proptest! {
             prop_assert_eq!(udp::decode_packet(&bytes[..end]), Parse::NeedMore);
         }
         bytes.extend_from_slice(&tail);
-        prop_assert_eq!(udp::decode_packet(&bytes), Parse::Done(&payload[..], len));
+        prop_assert_eq!(udp::decode_packet(&bytes), Parse::Done { value: &payload[..], consumed: len });
     }
 
     #[test]
     fn arbitrary_bytes_never_crash_the_datagram_decoder(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-        if let Parse::Done(payload, used) = udp::decode_packet(&bytes) {
+        if let Parse::Done { value: payload, consumed: used } = udp::decode_packet(&bytes) {
             prop_assert_eq!(used, payload.len() + 2);
         }
     }
@@ -185,12 +185,12 @@ proptest! {
             prop_assert_eq!(mux::decode_frame(&bytes[..end]), Ok(Parse::NeedMore));
         }
         bytes.extend_from_slice(&tail);
-        prop_assert_eq!(mux::decode_frame(&bytes), Ok(Parse::Done(frame, len)));
+        prop_assert_eq!(mux::decode_frame(&bytes), Ok(Parse::Done { value: frame, consumed: len }));
     }
 
     #[test]
     fn arbitrary_bytes_never_crash_the_mux_decoder(bytes in frame_like_bytes()) {
-        if let Ok(Parse::Done(_, used)) = mux::decode_frame(&bytes) {
+        if let Ok(Parse::Done { value: _, consumed: used }) = mux::decode_frame(&bytes) {
             prop_assert!(used <= bytes.len());
         }
     }

@@ -133,7 +133,7 @@ impl TestNode {
 
 pub fn forever(key: [u8; 16]) -> AccessEntry {
     AccessEntry {
-        key,
+        key: vless::UserKey(key),
         expires_at: i64::MAX,
     }
 }
@@ -246,7 +246,11 @@ pub struct FrameReader {
 impl FrameReader {
     pub async fn next(&mut self, stream: &mut TlsStream<TcpStream>) -> OwnedFrame {
         loop {
-            if let vless::Parse::Done(frame, used) = vless::mux::decode_frame(&self.buf).unwrap() {
+            if let vless::Parse::Done {
+                value: frame,
+                consumed: used,
+            } = vless::mux::decode_frame(&self.buf).unwrap()
+            {
                 let owned = OwnedFrame {
                     session_id: frame.session_id,
                     status: frame.status,

@@ -158,7 +158,7 @@ async fn a_revoked_user_is_cut_within_a_second_and_others_keep_going() {
     node.access.apply(AccessUpdate::Changes {
         revision: 2,
         upserts: vec![],
-        revoked: vec![user(1)],
+        revoked: vec![vless::UserKey(user(1))],
     });
     let mut rest = Vec::new();
     let end = tokio::time::timeout(Duration::from_secs(1), revoked.read_to_end(&mut rest)).await;
@@ -181,7 +181,7 @@ async fn a_user_whose_subscription_ends_is_cut_by_the_node_itself() {
     node.access.apply(AccessUpdate::Changes {
         revision: 2,
         upserts: vec![AccessEntry {
-            key: user(3),
+            key: vless::UserKey(user(3)),
             expires_at: ends,
         }],
         revoked: vec![],

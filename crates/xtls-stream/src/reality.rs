@@ -1,5 +1,6 @@
-//! A REALITY connection after its handshake as a byte stream: the record layer over the TCP
-//! socket, one record decrypted per read, so `session::serve` runs over it as over TLS.
+//! A REALITY connection after its handshake as a byte stream, for either role: the record
+//! layer over the socket, one record decrypted per read, and Vision's switch to direct copy
+//! (reads and writes bypassing the record layer).
 
 use std::io;
 use std::pin::Pin;
@@ -9,13 +10,11 @@ use reality::{Received, RecordLayer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::splice::RawSocket;
-
-/// Bytes read from the socket at a time (a full TLS record plus its header).
-const READ_CHUNK: usize = 16 * 1024 + 256;
+use crate::buffer::RECORD_READ_SIZE;
+use crate::transport::{Half, Transport};
 
 /// Application data over [`RecordLayer`] on a socket `S`.
-pub(crate) struct RealityStream<S> {
+pub struct RealityStream<S> {
     io: S,
     layer: RecordLayer,
     /// Decrypted bytes not yet handed to the reader, from `plain_pos`.
@@ -35,8 +34,13 @@ pub(crate) struct RealityStream<S> {
     write_direct: bool,
 }
 
+pub(crate) fn tls_error(e: reality::TlsError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
+
 impl<S> RealityStream<S> {
-    pub(crate) fn new(io: S, layer: RecordLayer) -> Self {
+    /// `layer` is what the handshake on `io` ended in (either role's).
+    pub fn new(io: S, layer: RecordLayer) -> Self {
         RealityStream {
             io,
             layer,
@@ -44,7 +48,7 @@ impl<S> RealityStream<S> {
             plain_pos: 0,
             wire: Vec::new(),
             wire_pos: 0,
-            read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
+            read_buf: vec![0; RECORD_READ_SIZE].into_boxed_slice(),
             read_closed: false,
             close_sent: false,
             read_direct: false,
@@ -56,35 +60,44 @@ impl<S> RealityStream<S> {
 
     /// From now on reads bypass the record layer: first the plaintext still held, then the
     /// received bytes not yet decrypted, then the socket itself.
-    pub(crate) fn read_direct(&mut self) {
+    fn read_direct(&mut self) {
         if !self.read_direct {
             self.read_direct = true;
             self.raw = self.layer.take_buffered();
             self.raw_pos = 0;
         }
     }
-
-    /// From now on writes go straight to the socket (after what is already protected).
-    pub(crate) fn write_direct(&mut self) {
-        self.write_direct = true;
-    }
 }
 
 /// Direct mode hands out the socket once every byte the record layer held has been read, and
 /// every byte it protected has been written.
-impl RawSocket for RealityStream<TcpStream> {
-    fn read_socket(&self) -> Option<&TcpStream> {
-        let drained = self.plain_pos >= self.plain.len() && self.raw_pos >= self.raw.len();
-        (self.read_direct && drained).then_some(&self.io)
+impl<S: Transport> Transport for RealityStream<S> {
+    fn can_go_direct(&self) -> bool {
+        true
     }
 
-    fn write_socket(&self) -> Option<&TcpStream> {
-        (self.write_direct && self.wire_pos >= self.wire.len()).then_some(&self.io)
+    fn go_direct(&mut self, half: Half) {
+        match half {
+            Half::Read => self.read_direct(),
+            Half::Write => self.write_direct = true,
+        }
     }
-}
 
-fn tls_error(e: reality::TlsError) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, e)
+    fn raw_socket(&self, half: Half) -> Option<&TcpStream> {
+        let free = match half {
+            Half::Read => {
+                self.read_direct
+                    && self.plain_pos >= self.plain.len()
+                    && self.raw_pos >= self.raw.len()
+            }
+            Half::Write => self.write_direct && self.wire_pos >= self.wire.len(),
+        };
+        if free {
+            self.io.raw_socket(half)
+        } else {
+            None
+        }
+    }
 }
 
 impl<S: AsyncWrite + Unpin> RealityStream<S> {
@@ -195,85 +208,5 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for RealityStream<S> {
             ready!(this.poll_drain(cx))?;
         }
         Pin::new(&mut this.io).poll_shutdown(cx)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::{Duration, SystemTime};
-
-    use reality::{
-        parse_short_id, ClientConfig, ClientHandshake, ClientHello, Progress, RealityCert,
-        ServerConfig, ServerHandshake, ServerOptions, SystemRng,
-    };
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    const KEY: [u8; 32] = [9; 32];
-
-    /// A client and a server record layer from a real handshake without a dest profile.
-    fn layers() -> (RecordLayer, RecordLayer) {
-        let server = ServerConfig {
-            private_key: KEY,
-            short_ids: vec![parse_short_id("ab").unwrap()],
-            server_names: vec!["dest.test".into()],
-            max_time_diff: None,
-            min_client_version: None,
-            max_client_version: None,
-        };
-        let client = ClientConfig {
-            server_name: "dest.test".into(),
-            public_key: reality::public_key(&KEY),
-            short_id: parse_short_id("ab").unwrap(),
-            version: [25, 1, 1],
-            post_quantum: false,
-            mldsa65_verify: None,
-        };
-        let now = SystemTime::now();
-        let mut hs = ClientHandshake::new(&client, now, &mut SystemRng).unwrap();
-        let Progress::Done { value: hello, .. } = ClientHello::read(&hs.poll_output()).unwrap()
-        else {
-            panic!("incomplete hello");
-        };
-        let auth = server.authenticate(&hello, now).unwrap();
-        let cert = RealityCert::generate(&mut SystemRng);
-        let mut handshake = ServerHandshake::new(
-            &hello,
-            &auth.auth_key,
-            &cert,
-            &ServerOptions::default(),
-            None,
-            &mut SystemRng,
-        )
-        .unwrap();
-        assert!(hs.feed(&handshake.poll_output()).unwrap());
-        assert!(handshake.feed(&hs.poll_output()).unwrap());
-        (
-            hs.into_record_layer().unwrap(),
-            handshake.into_record_layer().unwrap(),
-        )
-    }
-
-    #[tokio::test]
-    async fn bytes_written_to_one_stream_are_read_whole_from_the_other_and_shutdown_is_end_of_stream(
-    ) {
-        let (client, server) = layers();
-        let (a, b) = tokio::io::duplex(4096);
-        let mut client = RealityStream::new(a, client);
-        let mut server = RealityStream::new(b, server);
-        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
-        let sent = data.clone();
-        let writer = tokio::spawn(async move {
-            client.write_all(&sent).await.unwrap();
-            client.shutdown().await.unwrap();
-            client
-        });
-        let mut got = Vec::new();
-        tokio::time::timeout(Duration::from_secs(10), server.read_to_end(&mut got))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(got, data);
-        writer.await.unwrap();
     }
 }

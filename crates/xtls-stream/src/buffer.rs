@@ -1,0 +1,35 @@
+//! The one buffer policy of the stream stack: how much is read at a time, and a small
+//! per-thread pool of copy buffers so an idle connection holds none.
+
+use std::cell::RefCell;
+
+/// Size of one copy buffer (a relay direction, Vision's reads): two full TLS records' payload.
+pub const BUFFER_SIZE: usize = 32 * 1024;
+/// Bytes read from a socket under a record layer at a time: a full TLS record and its header.
+pub const RECORD_READ_SIZE: usize = 16 * 1024 + 256;
+/// Buffers each worker thread keeps for reuse.
+const POOL_CAPACITY: usize = 64;
+
+thread_local! {
+    static POOL: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A copy buffer of [`BUFFER_SIZE`] bytes from this thread's pool.
+pub fn take_buffer() -> Box<[u8]> {
+    POOL.with(|p| p.borrow_mut().pop())
+        .unwrap_or_else(|| vec![0u8; BUFFER_SIZE].into_boxed_slice())
+}
+
+/// Returns a buffer to this thread's pool (or frees it when the pool is full, or when it is
+/// not one of ours).
+pub fn give_buffer(buf: Box<[u8]>) {
+    if buf.len() != BUFFER_SIZE {
+        return;
+    }
+    POOL.with(|p| {
+        let mut pool = p.borrow_mut();
+        if pool.len() < POOL_CAPACITY {
+            pool.push(buf);
+        }
+    });
+}
