@@ -64,7 +64,6 @@ mod keys;
 mod layer;
 mod messages;
 mod mldsa65;
-mod parse;
 mod profile;
 mod protect;
 mod record;
@@ -86,7 +85,7 @@ pub use mldsa65::{
     Mldsa65KeyError, Mldsa65PublicKey, Mldsa65SigningKey, MLDSA65_PUBLIC_KEY_LEN,
     MLDSA65_SIGNATURE_LEN,
 };
-pub use parse::Parse;
+pub use parse_outcome::Parse;
 pub use profile::{DestProfile, ProfileError, MAX_PROFILE_BYTES};
 pub use record::{ContentType, MAX_PLAINTEXT, RECORD_HEADER_LEN};
 pub use replay::ReplayFilter;

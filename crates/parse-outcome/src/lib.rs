@@ -1,8 +1,9 @@
-//! Incremental parsing over byte slices: a complete value, or "need more bytes".
+//! The one result every sans-I/O parser in milly returns: a complete value with the bytes it consumed, or "need more bytes".
+#![no_std]
 
 /// The outcome of parsing a prefix of a byte stream that may not have fully arrived yet.
 ///
-/// The same shape as `vless::Parse`: the sans-I/O crates share one parser vocabulary.
+/// `vless` and `reality` both return it (and re-export it), so every codec speaks alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parse<T> {
     /// A complete value that used the first `consumed` input bytes; the rest belongs to what
