@@ -65,7 +65,8 @@ impl Config {
 #[serde(deny_unknown_fields, default)]
 pub struct ServiceConfig {
     pub name: String,
-    pub public_url: String,
+    /// Parsed and checked when the configuration is read: a bad URL names this key.
+    pub public_url: domain::PublicUrl,
     pub operator: String,
     pub support_email: String,
     pub support_telegram: String,
@@ -77,7 +78,9 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
             name: "milly".into(),
-            public_url: "http://127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080"
+                .parse()
+                .expect("the default public URL is a valid http URL"),
             operator: String::new(),
             support_email: String::new(),
             support_telegram: String::new(),

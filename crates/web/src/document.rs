@@ -226,7 +226,7 @@ fn substitute(inlines: &[Inline], c: &Contacts, t: &Text) -> Vec<Span> {
             }
             Inline::Field(Field::Operator) => Span::Text(c.operator.clone()),
             Inline::Field(Field::Website) => Span::Link {
-                href: format!("{}/", c.site_url),
+                href: c.site_url.join_path("/"),
                 text: c.site_host.clone(),
             },
             Inline::Field(Field::Email) => match &c.email {
@@ -262,7 +262,7 @@ mod tests {
     fn contacts() -> Contacts {
         Contacts::from_config(&config::ServiceConfig {
             name: "Nimbus".into(),
-            public_url: "https://nimbus.example".into(),
+            public_url: "https://nimbus.example".parse().unwrap(),
             operator: "IP Ivanov I. I.".into(),
             support_email: "help@nimbus.example".into(),
             support_telegram: "@nimbus_help".into(),

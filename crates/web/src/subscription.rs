@@ -78,7 +78,7 @@ pub fn support_url(site: &Site) -> String {
     let c = site.contacts();
     c.telegram_url()
         .or_else(|| c.bot_url())
-        .unwrap_or_else(|| format!("{}/support", c.site_url))
+        .unwrap_or_else(|| c.site_url.join_path("/support"))
 }
 
 /// The answer for an app (any format but the HTML page).
