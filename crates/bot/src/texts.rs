@@ -412,7 +412,7 @@ mod tests {
 
     #[test]
     fn the_consent_screen_links_the_policy_in_both_languages() {
-        for language in [Language::Ru, Language::En] {
+        for language in Language::ALL {
             let text = consent(language, "milly", &"https://vpn.example/".parse().unwrap());
             assert!(text.contains("https://vpn.example/privacy"));
         }

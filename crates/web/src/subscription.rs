@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use domain::{NodeSpec, VlessUuid};
 use time::OffsetDateTime;
 
-use crate::lang::Lang;
 use crate::site::Site;
 use crate::text::Text;
+use domain::Language;
 use format::SubFormat;
 use headers::{file_stem, AppHeaders};
 
@@ -86,7 +86,7 @@ pub fn app_response(
     site: &Site,
     feed: &Feed,
     format: SubFormat,
-    lang: Lang,
+    lang: Language,
     now: OffsetDateTime,
 ) -> Response {
     let service = &site.contacts().service;
