@@ -16,7 +16,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub web: WebConfig,
     pub admin: AdminConfig,
-    pub node: NodeConfig,
+    pub node: NodeSection,
     pub telegram: TelegramConfig,
     pub yookassa: YooKassaConfig,
     pub stars: StarsConfig,
@@ -34,7 +34,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             web: WebConfig::default(),
             admin: AdminConfig::default(),
-            node: NodeConfig::default(),
+            node: NodeSection::default(),
             telegram: TelegramConfig::default(),
             yookassa: YooKassaConfig::default(),
             stars: StarsConfig::default(),
@@ -171,9 +171,10 @@ pub enum NodeSecurityKind {
     Reality,
 }
 
+/// `[node]`: a section, not `node::NodeConfig`, which `milly serve` builds from it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct NodeConfig {
+pub struct NodeSection {
     /// Run the embedded VLESS node in `milly serve`.
     pub enabled: bool,
     /// Shown to users as the connection's name in their apps.
@@ -216,7 +217,7 @@ pub struct NodeConfig {
     pub fallback_proxy_protocol: bool,
 }
 
-impl Default for NodeConfig {
+impl Default for NodeSection {
     fn default() -> Self {
         Self {
             enabled: true,
@@ -246,7 +247,7 @@ impl Default for NodeConfig {
     }
 }
 
-impl NodeConfig {
+impl NodeSection {
     pub fn advertised_port(&self) -> u16 {
         if self.public_port == 0 {
             self.listen.port()
