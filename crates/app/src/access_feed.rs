@@ -4,7 +4,7 @@
 
 use crate::{App, AppError};
 
-pub use store::{AccessChanges, AccessEntry, AccessSnapshot};
+pub use store::{AccessChanges, AccessRow, AccessSnapshot};
 
 impl App {
     /// Everyone who may connect, as of the snapshot's revision.

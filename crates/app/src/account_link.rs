@@ -51,11 +51,11 @@ impl App {
             Err(store::StoreError::UserNotFound) => return Err(AppError::UserNotFound),
             Err(err) => return Err(err.into()),
         }
-        let url = format!(
-            "{}{ACCOUNT_LINK_PATH}{}",
-            self.config().service.public_url.trim_end_matches('/'),
-            token.as_str()
-        );
+        let url = self
+            .config()
+            .service
+            .public_url
+            .join_path(&format!("{ACCOUNT_LINK_PATH}{}", token.as_str()));
         Ok(AccountLink { url, expires_at })
     }
 
@@ -89,7 +89,7 @@ mod tests {
 
     async fn app(db: &TestDb) -> App {
         let mut config = config::Config::default();
-        config.service.public_url = "https://vpn.example/".into();
+        config.service.public_url = "https://vpn.example/".parse().unwrap();
         App::new(db.store.clone(), Arc::new(config))
     }
 

@@ -14,11 +14,10 @@ pub struct Links {
 
 impl App {
     pub fn subscription_url(&self, token: &SubscriptionToken) -> String {
-        format!(
-            "{}/sub/{}",
-            self.config().service.public_url.trim_end_matches('/'),
-            token.as_str()
-        )
+        self.config()
+            .service
+            .public_url
+            .join_path(&format!("/sub/{}", token.as_str()))
     }
 
     pub async fn links(

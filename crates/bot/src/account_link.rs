@@ -66,7 +66,7 @@ mod tests {
 
     #[test]
     fn the_text_links_the_page_and_says_how_long_it_works() {
-        for language in [Language::Ru, Language::En] {
+        for language in Language::ALL {
             let text = text(language, "https://vpn.example/account/a&b");
             assert!(
                 text.contains("href=\"https://vpn.example/account/a&amp;b\""),

@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn guides_name_apps_and_carry_the_link() {
         let url = "https://vpn.example/sub/abc";
-        for language in [Language::Ru, Language::En] {
+        for language in Language::ALL {
             let android = guide(language, Platform::Android, url);
             assert!(android.contains("v2rayNG") && android.contains("Hiddify"));
             assert!(android.contains("v2rayng://install-config?url=https%3A%2F%2Fvpn.example"));

@@ -34,10 +34,7 @@ pub fn support_available(app: &App) -> bool {
 pub fn consent(app: &App, language: Language) -> Screen {
     let t = texts(language);
     let service = &app.config().service;
-    let other = match language {
-        Language::Ru => Language::En,
-        Language::En => Language::Ru,
-    };
+    let other = language.other();
     Screen {
         text: texts::consent(language, &service.name, &service.public_url),
         keyboard: InlineKeyboardMarkup::new([

@@ -2,7 +2,7 @@
 //! not written here (links, emails, support text) goes through [`escape`].
 
 use app::TicketId;
-use domain::{Language, Plan, UserId};
+use domain::{Language, Plan, PublicUrl, UserId};
 use time::OffsetDateTime;
 
 /// The fixed texts of one language.
@@ -212,9 +212,9 @@ pub fn date(language: Language, at: OffsetDateTime) -> String {
 }
 
 /// The consent screen: what is kept, the policy link, and that nothing is stored before "I agree".
-pub fn consent(language: Language, service: &str, public_url: &str) -> String {
+pub fn consent(language: Language, service: &str, public_url: &PublicUrl) -> String {
     let service = escape(service);
-    let policy = escape(&format!("{}/privacy", public_url.trim_end_matches('/')));
+    let policy = escape(&public_url.join_path("/privacy"));
     match language {
         Language::Ru => format!(
             "👋 Привет! Это <b>{service}</b> — быстрый и приватный VPN.\n\n\
@@ -412,8 +412,8 @@ mod tests {
 
     #[test]
     fn the_consent_screen_links_the_policy_in_both_languages() {
-        for language in [Language::Ru, Language::En] {
-            let text = consent(language, "milly", "https://vpn.example/");
+        for language in Language::ALL {
+            let text = consent(language, "milly", &"https://vpn.example/".parse().unwrap());
             assert!(text.contains("https://vpn.example/privacy"));
         }
     }

@@ -310,6 +310,37 @@ mod tests {
     }
 
     #[test]
+    fn a_public_url_that_is_not_http_names_the_file_and_the_key() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "milly.toml",
+                "[service]\npublic_url = \"ftp://vpn.example\"\n",
+            )?;
+            let msg = message(load(&jail.directory().join("milly.toml"), true));
+            assert!(
+                msg.contains("milly.toml") && msg.contains("service.public_url"),
+                "{msg}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_public_url_from_the_environment_is_parsed_once() {
+        Jail::expect_with(|jail| {
+            jail.set_env("MILLY_SERVICE__PUBLIC_URL", "https://vpn.example/");
+            let c = load(&jail.directory().join("milly.toml"), false)
+                .expect("loads")
+                .config;
+            assert_eq!(
+                c.service.public_url.join_path("/privacy"),
+                "https://vpn.example/privacy"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn a_bad_value_names_the_key() {
         Jail::expect_with(|jail| {
             jail.create_file("milly.toml", "[web]\nlisten = \"not an address\"\n")?;

@@ -16,7 +16,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub web: WebConfig,
     pub admin: AdminConfig,
-    pub node: NodeConfig,
+    pub node: NodeSection,
     pub telegram: TelegramConfig,
     pub yookassa: YooKassaConfig,
     pub stars: StarsConfig,
@@ -34,7 +34,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             web: WebConfig::default(),
             admin: AdminConfig::default(),
-            node: NodeConfig::default(),
+            node: NodeSection::default(),
             telegram: TelegramConfig::default(),
             yookassa: YooKassaConfig::default(),
             stars: StarsConfig::default(),
@@ -65,7 +65,8 @@ impl Config {
 #[serde(deny_unknown_fields, default)]
 pub struct ServiceConfig {
     pub name: String,
-    pub public_url: String,
+    /// Parsed and checked when the configuration is read: a bad URL names this key.
+    pub public_url: domain::PublicUrl,
     pub operator: String,
     pub support_email: String,
     pub support_telegram: String,
@@ -77,7 +78,9 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
             name: "milly".into(),
-            public_url: "http://127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080"
+                .parse()
+                .expect("the default public URL is a valid http URL"),
             operator: String::new(),
             support_email: String::new(),
             support_telegram: String::new(),
@@ -168,9 +171,10 @@ pub enum NodeSecurityKind {
     Reality,
 }
 
+/// `[node]`: a section, not `node::NodeConfig`, which `milly serve` builds from it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct NodeConfig {
+pub struct NodeSection {
     /// Run the embedded VLESS node in `milly serve`.
     pub enabled: bool,
     /// Shown to users as the connection's name in their apps.
@@ -213,7 +217,7 @@ pub struct NodeConfig {
     pub fallback_proxy_protocol: bool,
 }
 
-impl Default for NodeConfig {
+impl Default for NodeSection {
     fn default() -> Self {
         Self {
             enabled: true,
@@ -243,7 +247,7 @@ impl Default for NodeConfig {
     }
 }
 
-impl NodeConfig {
+impl NodeSection {
     pub fn advertised_port(&self) -> u16 {
         if self.public_port == 0 {
             self.listen.port()

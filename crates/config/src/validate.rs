@@ -24,7 +24,6 @@ const MAX_RETENTION_DAYS: u32 = 1095;
 const MAX_WEB_TIMEOUT_SECS: u64 = 86_400;
 
 pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
-    http_url("service.public_url", &c.service.public_url)?;
     if c.service.name.trim().is_empty() {
         return Err(invalid("service.name", "must not be empty"));
     }

@@ -11,6 +11,7 @@ mod money;
 mod node;
 mod payment;
 mod plan;
+mod public_url;
 mod secret;
 mod subscription;
 mod user;
@@ -26,6 +27,7 @@ pub use money::{Currency, Money};
 pub use node::{Location, NodeId, NodeSecurity, NodeSpec, RealityParams, TlsParams};
 pub use payment::{Payment, PaymentStatus, Provider};
 pub use plan::{Plan, PlanId, TRIAL_PLAN_ID};
+pub use public_url::{InvalidPublicUrl, PublicUrl};
 pub use subscription::{Days, Subscription, SubscriptionError};
 pub use user::{Email, InvalidEmail, Language, NewUser, TrialClaim, User};
 

@@ -17,6 +17,9 @@ pub enum Language {
 }
 
 impl Language {
+    /// Every supported language, in the order pages and menus list them.
+    pub const ALL: [Language; 2] = [Language::Ru, Language::En];
+
     /// Picks a language from Telegram's `language_code` (an IETF tag such as `en-US`).
     /// Russian for Russian-speaking users and for anyone we cannot place; English otherwise.
     pub fn from_telegram_code(code: Option<&str>) -> Self {
@@ -39,6 +42,14 @@ impl Language {
             "ru" => Some(Language::Ru),
             "en" => Some(Language::En),
             _ => None,
+        }
+    }
+
+    /// The other language, offered by a language switcher.
+    pub fn other(self) -> Self {
+        match self {
+            Language::Ru => Language::En,
+            Language::En => Language::Ru,
         }
     }
 }
@@ -175,6 +186,16 @@ impl TrialClaim {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_language_has_a_code_that_reads_back_and_an_other_that_differs() {
+        for language in Language::ALL {
+            assert_eq!(Language::from_code(language.code()), Some(language));
+            assert_ne!(language.other(), language);
+            assert_eq!(language.other().other(), language);
+        }
+        assert_eq!(Language::from_code("de"), None);
+    }
 
     #[test]
     fn language_follows_telegram_code() {

@@ -47,7 +47,7 @@ pub async fn run(
     }
 }
 
-fn entry(e: app::AccessEntry) -> node::AccessEntry {
+fn entry(e: app::AccessRow) -> node::AccessEntry {
     node::AccessEntry {
         key: vless::UserKey(*e.vless_uuid.as_bytes()),
         expires_at: e.expires_at.unix_timestamp(),

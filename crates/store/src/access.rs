@@ -17,9 +17,10 @@ use time::OffsetDateTime;
 
 use crate::{Store, StoreError};
 
-/// One credential a node should accept until `expires_at`.
+/// One credential a node should accept until `expires_at`, as the store reads it (the node's
+/// own form is `node::AccessEntry`, which `milly` converts this into).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessEntry {
+pub struct AccessRow {
     pub vless_uuid: VlessUuid,
     pub expires_at: OffsetDateTime,
 }
@@ -28,7 +29,7 @@ pub struct AccessEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessSnapshot {
     pub revision: i64,
-    pub entries: Vec<AccessEntry>,
+    pub entries: Vec<AccessRow>,
 }
 
 /// What changed after the revision a poller asked about, up to `revision`.
@@ -36,7 +37,7 @@ pub struct AccessSnapshot {
 pub struct AccessChanges {
     pub revision: i64,
     /// Credentials to add or whose end changed.
-    pub upserts: Vec<AccessEntry>,
+    pub upserts: Vec<AccessRow>,
     /// Credentials to drop (blocked, erased, rotated away, or never granted).
     pub revoked: Vec<VlessUuid>,
 }
@@ -122,7 +123,7 @@ impl Store {
         let entries = rows
             .iter()
             .map(|row| {
-                Ok(AccessEntry {
+                Ok(AccessRow {
                     vless_uuid: uuid_from_row(row)?,
                     expires_at: from_unix_seconds(row.try_get("ends_at")?),
                 })
@@ -172,7 +173,7 @@ impl Store {
             let blocked: i64 = row.try_get("blocked")?;
             let ends_at: Option<i64> = row.try_get("ends_at")?;
             match ends_at {
-                Some(ends_at) if blocked == 0 => changes.upserts.push(AccessEntry {
+                Some(ends_at) if blocked == 0 => changes.upserts.push(AccessRow {
                     vless_uuid: uuid,
                     expires_at: from_unix_seconds(ends_at),
                 }),

@@ -38,7 +38,7 @@ pub mod testing;
 mod update_claims;
 mod users;
 
-pub use access::{AccessChanges, AccessEntry, AccessSnapshot};
+pub use access::{AccessChanges, AccessRow, AccessSnapshot};
 pub use card_payments::{CheckoutPayment, RefundMark};
 pub use connect::{Backend, Store};
 pub use credentials::Credentials;

@@ -12,7 +12,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .parse()?;
     let mut config = config::Config::default();
     config.service.name = "milly".into();
-    config.service.public_url = format!("http://{addr}");
+    config.service.public_url = format!("http://{addr}").parse().expect("a local http URL");
     config.service.operator = "ИП Иванова А. А.".into();
     config.service.support_email = "support@milly.example".into();
     config.service.support_telegram = "@milly_support".into();

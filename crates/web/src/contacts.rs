@@ -1,5 +1,7 @@
 //! The operator's public contacts from `[service]`, normalised once into the links pages show.
 
+use domain::PublicUrl;
+
 /// A Telegram username, kept without the leading `@`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TelegramHandle(String);
@@ -34,8 +36,9 @@ pub struct Contacts {
     pub service: String,
     /// The operator's legal name; empty when not configured.
     pub operator: String,
-    /// The website's address without a trailing slash, such as `https://vpn.example`.
-    pub site_url: String,
+    /// The website's address, such as `https://vpn.example`; links under it are
+    /// [`PublicUrl::join_path`].
+    pub site_url: PublicUrl,
     /// The address as people read it: `vpn.example`.
     pub site_host: String,
     pub secure: bool,
@@ -46,18 +49,13 @@ pub struct Contacts {
 
 impl Contacts {
     pub fn from_config(service: &config::ServiceConfig) -> Self {
-        let site_url = service.public_url.trim().trim_end_matches('/').to_owned();
-        let site_host = site_url
-            .split_once("://")
-            .map_or(site_url.as_str(), |(_, rest)| rest)
-            .to_owned();
         let email = service.support_email.trim();
         Self {
             service: service.name.trim().to_owned(),
             operator: service.operator.trim().to_owned(),
-            secure: site_url.starts_with("https://"),
-            site_url,
-            site_host,
+            secure: service.public_url.is_https(),
+            site_url: service.public_url.clone(),
+            site_host: service.public_url.host_and_path().to_owned(),
             email: (!email.is_empty()).then(|| email.to_owned()),
             support_telegram: TelegramHandle::parse(&service.support_telegram),
             bot: None,
@@ -110,11 +108,11 @@ mod tests {
     #[test]
     fn the_site_address_is_shown_without_scheme_and_trailing_slash() {
         let service = config::ServiceConfig {
-            public_url: "https://vpn.example/".into(),
+            public_url: "https://vpn.example/".parse().unwrap(),
             ..Default::default()
         };
         let c = Contacts::from_config(&service);
-        assert_eq!(c.site_url, "https://vpn.example");
+        assert_eq!(c.site_url.as_str(), "https://vpn.example");
         assert_eq!(c.site_host, "vpn.example");
         assert!(c.secure);
         assert_eq!(c.email, None);

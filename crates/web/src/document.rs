@@ -226,7 +226,7 @@ fn substitute(inlines: &[Inline], c: &Contacts, t: &Text) -> Vec<Span> {
             }
             Inline::Field(Field::Operator) => Span::Text(c.operator.clone()),
             Inline::Field(Field::Website) => Span::Link {
-                href: format!("{}/", c.site_url),
+                href: c.site_url.join_path("/"),
                 text: c.site_host.clone(),
             },
             Inline::Field(Field::Email) => match &c.email {
@@ -257,12 +257,12 @@ fn substitute(inlines: &[Inline], c: &Contacts, t: &Text) -> Vec<Span> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::Lang;
+    use domain::Language;
 
     fn contacts() -> Contacts {
         Contacts::from_config(&config::ServiceConfig {
             name: "Nimbus".into(),
-            public_url: "https://nimbus.example".into(),
+            public_url: "https://nimbus.example".parse().unwrap(),
             operator: "IP Ivanov I. I.".into(),
             support_email: "help@nimbus.example".into(),
             support_telegram: "@nimbus_help".into(),
@@ -274,7 +274,7 @@ mod tests {
     fn the_first_line_is_the_title_and_numbered_lines_are_headings() {
         let doc = Document::parse("Policy\n\n1. General\n\n1.1. Text.\n\n  • a\n  • b\n\nEnd\n");
         assert_eq!(doc.section_headings(), 1);
-        let filled = doc.fill(&contacts(), Text::get(Lang::En));
+        let filled = doc.fill(&contacts(), Text::get(Language::En));
         assert_eq!(filled.title, "Policy");
         assert_eq!(
             filled.blocks,
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn placeholders_become_the_operators_details_and_links() {
         let doc = Document::parse("T\nWrite to {email} or {telegram} at {website}, {operator}.");
-        let filled = doc.fill(&contacts(), Text::get(Lang::En));
+        let filled = doc.fill(&contacts(), Text::get(Language::En));
         assert_eq!(
             filled.blocks[0],
             FilledBlock::Paragraph(vec![
@@ -321,7 +321,8 @@ mod tests {
     #[test]
     fn unset_details_say_so_instead_of_leaving_a_blank() {
         let c = Contacts::from_config(&config::ServiceConfig::default());
-        let filled = Document::parse("T\n{email} {bot} {operator}").fill(&c, Text::get(Lang::Ru));
+        let filled =
+            Document::parse("T\n{email} {bot} {operator}").fill(&c, Text::get(Language::Ru));
         assert_eq!(
             filled.blocks[0],
             FilledBlock::Paragraph(vec![
@@ -339,14 +340,14 @@ mod tests {
         let mut c = contacts();
         c.operator = "ИП Иванов И. И.".into();
         let filled =
-            Document::parse("T\nThe operator is {operator}.").fill(&c, Text::get(Lang::En));
+            Document::parse("T\nThe operator is {operator}.").fill(&c, Text::get(Language::En));
         assert_eq!(filled.plain_text(), "T\nThe operator is ИП Иванов И. И.");
     }
 
     #[test]
     fn unknown_or_unclosed_braces_stay_as_written() {
         let doc = Document::parse("T\na {nope} b { c");
-        let filled = doc.fill(&contacts(), Text::get(Lang::En));
+        let filled = doc.fill(&contacts(), Text::get(Language::En));
         assert_eq!(
             filled.blocks[0],
             FilledBlock::Paragraph(vec![Span::Text("a {nope} b { c".into())])
@@ -356,7 +357,7 @@ mod tests {
     #[test]
     fn the_inventory_marker_is_its_own_block() {
         let doc = Document::parse("T\n2. Data\n{data-inventory}\n");
-        let filled = doc.fill(&contacts(), Text::get(Lang::En));
+        let filled = doc.fill(&contacts(), Text::get(Language::En));
         assert_eq!(filled.blocks[1], FilledBlock::DataInventory);
     }
 }

@@ -6,45 +6,13 @@ use axum::extract::FromRequestParts;
 use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
+use domain::Language;
 
 /// The name of the only cookie the site sets: the language a visitor picked with the switcher.
 pub const LANG_COOKIE: &str = "lang";
 
 /// How long the language choice is remembered.
 const LANG_COOKIE_MAX_AGE_SECS: u64 = 365 * 24 * 60 * 60;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Ru,
-    En,
-}
-
-impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::Ru, Lang::En];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Ru => "ru",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "ru" => Some(Lang::Ru),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    /// The other language, offered by the switcher.
-    pub fn other(self) -> Self {
-        match self {
-            Lang::Ru => Lang::En,
-            Lang::En => Lang::Ru,
-        }
-    }
-}
 
 /// Where the language came from; links keep `?lang=` only when it came from the address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +26,7 @@ pub enum LangSource {
 /// The language of the current request; never fails, falls back to Russian.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestLang {
-    pub lang: Lang,
+    pub lang: Language,
     pub source: LangSource,
 }
 
@@ -88,7 +56,7 @@ impl RequestLang {
             };
         }
         Self {
-            lang: Lang::Ru,
+            lang: Language::Ru,
             source: LangSource::Default,
         }
     }
@@ -103,15 +71,15 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestLang {
 }
 
 /// `lang=xx` among the query's pairs; anything unknown is ignored rather than an error.
-fn from_query(query: &str) -> Option<Lang> {
+fn from_query(query: &str) -> Option<Language> {
     query
         .split('&')
         .filter_map(|pair| pair.split_once('='))
         .find(|(k, _)| *k == "lang")
-        .and_then(|(_, v)| Lang::from_code(v))
+        .and_then(|(_, v)| Language::from_code(v))
 }
 
-fn from_cookies(headers: &HeaderMap) -> Option<Lang> {
+fn from_cookies(headers: &HeaderMap) -> Option<Language> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -119,13 +87,13 @@ fn from_cookies(headers: &HeaderMap) -> Option<Lang> {
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == LANG_COOKIE)
-        .and_then(|(_, v)| Lang::from_code(v.trim_matches('"')))
+        .and_then(|(_, v)| Language::from_code(v.trim_matches('"')))
 }
 
 /// The supported language with the highest quality (`ru-RU;q=0.8` counts as `ru`); ties go to
 /// the one listed first.
-fn from_accept_language(value: &str) -> Option<Lang> {
-    let mut best: Option<(Lang, u16)> = None;
+fn from_accept_language(value: &str) -> Option<Language> {
+    let mut best: Option<(Language, u16)> = None;
     for item in value.split(',') {
         let mut parts = item.split(';');
         let tag = parts.next().unwrap_or_default().trim();
@@ -134,7 +102,7 @@ fn from_accept_language(value: &str) -> Option<Lang> {
             .next()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let Some(lang) = Lang::from_code(&primary) else {
+        let Some(lang) = Language::from_code(&primary) else {
             continue;
         };
         let quality = parts
@@ -159,7 +127,7 @@ fn parse_quality(q: &str) -> Option<u16> {
 }
 
 /// The `Set-Cookie` value remembering a language: functional only, never readable by scripts.
-pub fn lang_cookie(lang: Lang, secure: bool) -> String {
+pub fn lang_cookie(lang: Language, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!(
         "{LANG_COOKIE}={}; Path=/; Max-Age={LANG_COOKIE_MAX_AGE_SECS}; HttpOnly; SameSite=Lax{secure}",
@@ -187,7 +155,7 @@ mod tests {
         assert_eq!(
             got,
             RequestLang {
-                lang: Lang::En,
+                lang: Language::En,
                 source: LangSource::Query
             }
         );
@@ -196,7 +164,7 @@ mod tests {
     #[test]
     fn the_cookie_wins_over_the_browser() {
         let h = headers(&[(COOKIE, "a=b; lang=en"), (ACCEPT_LANGUAGE, "ru")]);
-        assert_eq!(RequestLang::negotiate(None, &h).lang, Lang::En);
+        assert_eq!(RequestLang::negotiate(None, &h).lang, Language::En);
     }
 
     #[test]
@@ -206,7 +174,7 @@ mod tests {
         assert_eq!(
             got,
             RequestLang {
-                lang: Lang::En,
+                lang: Language::En,
                 source: LangSource::Browser
             }
         );
@@ -216,10 +184,10 @@ mod tests {
     fn accept_language_picks_the_highest_quality_supported_language() {
         assert_eq!(
             from_accept_language("de, en;q=0.5, ru;q=0.7"),
-            Some(Lang::Ru)
+            Some(Language::Ru)
         );
-        assert_eq!(from_accept_language("en-US,ru;q=0.9"), Some(Lang::En));
-        assert_eq!(from_accept_language("ru;q=0, en;q=0.1"), Some(Lang::En));
+        assert_eq!(from_accept_language("en-US,ru;q=0.9"), Some(Language::En));
+        assert_eq!(from_accept_language("ru;q=0, en;q=0.1"), Some(Language::En));
         assert_eq!(from_accept_language("de-DE, fr"), None);
         assert_eq!(from_accept_language(";;;,q=,"), None);
     }
@@ -230,7 +198,7 @@ mod tests {
         assert_eq!(
             got,
             RequestLang {
-                lang: Lang::Ru,
+                lang: Language::Ru,
                 source: LangSource::Default
             }
         );
@@ -239,9 +207,9 @@ mod tests {
     #[test]
     fn the_language_cookie_is_http_only_lax_and_secure_only_behind_tls() {
         assert_eq!(
-            lang_cookie(Lang::En, true),
+            lang_cookie(Language::En, true),
             "lang=en; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax; Secure"
         );
-        assert!(!lang_cookie(Lang::Ru, false).contains("Secure"));
+        assert!(!lang_cookie(Language::Ru, false).contains("Secure"));
     }
 }

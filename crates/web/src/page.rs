@@ -8,9 +8,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::contacts::Contacts;
 use crate::error::WebError;
-use crate::lang::{Lang, LangSource, RequestLang};
+use crate::lang::{LangSource, RequestLang};
 use crate::site::Site;
 use crate::text::Text;
+use domain::Language;
 
 /// The site's pages, in navigation order. Only these may be the target of the switcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +55,7 @@ pub struct NavLink {
 
 /// What the shared layout needs; every page template has one as `page`.
 pub struct Chrome {
-    pub lang: Lang,
+    pub lang: Language,
     pub t: &'static Text,
     pub title: String,
     pub service: String,
@@ -63,7 +64,7 @@ pub struct Chrome {
     pub nav: Vec<NavLink>,
     pub home_href: String,
     pub switch_href: String,
-    pub switch_lang: Lang,
+    pub switch_lang: Language,
     pub operator: String,
 }
 

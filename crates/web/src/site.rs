@@ -5,10 +5,10 @@ use std::sync::Arc;
 use crate::assets::AssetUrls;
 use crate::contacts::{Contacts, TelegramHandle};
 use crate::document::{Document, FilledDocument};
-use crate::lang::Lang;
 use crate::pay::CardRoutes;
 use crate::subscription::format::{builtin_rules, FormatRule};
 use crate::text::Text;
+use domain::Language;
 
 const PRIVACY_EN: &str = include_str!("../documents/privacy-policy.en.txt");
 const PRIVACY_RU: &str = include_str!("../documents/privacy-policy.ru.txt");
@@ -131,8 +131,8 @@ impl Site {
         contacts.bot = parts.bot;
         let fill = |en: &str, ru: &str| {
             [
-                Document::parse(ru).fill(&contacts, Text::get(Lang::Ru)),
-                Document::parse(en).fill(&contacts, Text::get(Lang::En)),
+                Document::parse(ru).fill(&contacts, Text::get(Language::Ru)),
+                Document::parse(en).fill(&contacts, Text::get(Language::En)),
             ]
         };
         let privacy = fill(PRIVACY_EN, PRIVACY_RU);
@@ -165,11 +165,11 @@ impl Site {
         &self.inner.assets
     }
 
-    pub fn privacy(&self, lang: Lang) -> &FilledDocument {
+    pub fn privacy(&self, lang: Language) -> &FilledDocument {
         &self.inner.privacy[index(lang)]
     }
 
-    pub fn terms(&self, lang: Lang) -> &FilledDocument {
+    pub fn terms(&self, lang: Language) -> &FilledDocument {
         &self.inner.terms[index(lang)]
     }
 
@@ -196,10 +196,10 @@ impl Site {
     }
 }
 
-fn index(lang: Lang) -> usize {
+fn index(lang: Language) -> usize {
     match lang {
-        Lang::Ru => 0,
-        Lang::En => 1,
+        Language::Ru => 0,
+        Language::En => 1,
     }
 }
 
@@ -220,7 +220,7 @@ mod tests {
     #[test]
     fn embedded_texts_use_only_known_placeholders() {
         let site = Site::new(Arc::new(config::Config::default()));
-        for lang in Lang::ALL {
+        for lang in Language::ALL {
             for doc in [site.privacy(lang), site.terms(lang)] {
                 let text = doc.plain_text();
                 assert!(!text.contains('{') && !text.contains('}'), "{text}");

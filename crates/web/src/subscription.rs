@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use domain::{NodeSpec, VlessUuid};
 use time::OffsetDateTime;
 
-use crate::lang::Lang;
 use crate::site::Site;
 use crate::text::Text;
+use domain::Language;
 use format::SubFormat;
 use headers::{file_stem, AppHeaders};
 
@@ -78,7 +78,7 @@ pub fn support_url(site: &Site) -> String {
     let c = site.contacts();
     c.telegram_url()
         .or_else(|| c.bot_url())
-        .unwrap_or_else(|| format!("{}/support", c.site_url))
+        .unwrap_or_else(|| c.site_url.join_path("/support"))
 }
 
 /// The answer for an app (any format but the HTML page).
@@ -86,7 +86,7 @@ pub fn app_response(
     site: &Site,
     feed: &Feed,
     format: SubFormat,
-    lang: Lang,
+    lang: Language,
     now: OffsetDateTime,
 ) -> Response {
     let service = &site.contacts().service;

@@ -4,7 +4,7 @@
 pub mod account;
 pub mod pay;
 
-use crate::lang::Lang;
+use domain::Language;
 
 /// One language's interface strings. A field missing in one language is a compile error.
 pub struct Text {
@@ -58,20 +58,20 @@ pub struct Text {
 }
 
 impl Text {
-    pub fn get(lang: Lang) -> &'static Text {
+    pub fn get(lang: Language) -> &'static Text {
         match lang {
-            Lang::Ru => &RU,
-            Lang::En => &EN,
+            Language::Ru => &RU,
+            Language::En => &EN,
         }
     }
 }
 
 /// "3 дня", "5 дней", "21 день"; "1 day", "30 days".
-pub fn days(lang: Lang, n: u32) -> String {
+pub fn days(lang: Language, n: u32) -> String {
     let word = match lang {
-        Lang::En if n == 1 => "day",
-        Lang::En => "days",
-        Lang::Ru => match (n % 10, n % 100) {
+        Language::En if n == 1 => "day",
+        Language::En => "days",
+        Language::Ru => match (n % 10, n % 100) {
             (1, r) if r != 11 => "день",
             (2..=4, r) if !(12..=14).contains(&r) => "дня",
             _ => "дней",
@@ -81,11 +81,11 @@ pub fn days(lang: Lang, n: u32) -> String {
 }
 
 /// Roubles as people write them: `199`, `199,50` in Russian and `199.50` in English.
-pub fn roubles(lang: Lang, price: config::Rubles) -> String {
+pub fn roubles(lang: Language, price: config::Rubles) -> String {
     let (whole, kopecks) = (price.kopecks / 100, price.kopecks % 100);
     let sep = match lang {
-        Lang::Ru => ',',
-        Lang::En => '.',
+        Language::Ru => ',',
+        Language::En => '.',
     };
     if kopecks == 0 {
         format!("{whole}")
@@ -254,7 +254,7 @@ mod tests {
     fn russian_day_counts_take_the_right_plural() {
         let got: Vec<String> = [1, 2, 5, 11, 12, 21, 22, 25, 30, 90, 101, 111]
             .iter()
-            .map(|&n| days(Lang::Ru, n))
+            .map(|&n| days(Language::Ru, n))
             .collect();
         assert_eq!(
             got,
@@ -277,15 +277,18 @@ mod tests {
 
     #[test]
     fn english_day_counts_are_singular_only_for_one() {
-        assert_eq!(days(Lang::En, 1), "1 day");
-        assert_eq!(days(Lang::En, 30), "30 days");
+        assert_eq!(days(Language::En, 1), "1 day");
+        assert_eq!(days(Language::En, 30), "30 days");
     }
 
     #[test]
     fn rouble_prices_use_each_languages_decimal_separator() {
         let price = config::Rubles { kopecks: 19_950 };
-        assert_eq!(roubles(Lang::Ru, price), "199,50");
-        assert_eq!(roubles(Lang::En, price), "199.50");
-        assert_eq!(roubles(Lang::Ru, config::Rubles { kopecks: 19_900 }), "199");
+        assert_eq!(roubles(Language::Ru, price), "199,50");
+        assert_eq!(roubles(Language::En, price), "199.50");
+        assert_eq!(
+            roubles(Language::Ru, config::Rubles { kopecks: 19_900 }),
+            "199"
+        );
     }
 }

@@ -24,7 +24,7 @@ async fn start_site() -> (SocketAddr, String, String, TestDb) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = config::Config::default();
-    config.service.public_url = format!("http://{addr}");
+    config.service.public_url = format!("http://{addr}").parse().expect("a local http URL");
     config.service.operator = "ИП Иванова А. А.".into();
     config.service.support_email = "support@milly.example".into();
     config.service.support_telegram = "@milly_support".into();

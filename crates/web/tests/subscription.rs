@@ -38,7 +38,7 @@ async fn world() -> World {
     let db = TestDb::sqlite().await;
     let mut config = config::Config::default();
     config.service.name = "Nimbus".into();
-    config.service.public_url = "https://nimbus.example".into();
+    config.service.public_url = "https://nimbus.example".parse().unwrap();
     config.service.support_telegram = "@nimbus_help".into();
     let config = Arc::new(config);
     let store = db.store.clone();

@@ -6,7 +6,7 @@ use billing::wire::{
     Amount, CreatePayment, Customer, Metadata, Receipt, ReceiptItem, RedirectConfirmation,
 };
 use billing::BillingError;
-use domain::{PaymentStatus, Provider, ReturnToken, SubscriptionToken};
+use domain::{PaymentStatus, Provider, PublicUrl, ReturnToken, SubscriptionToken};
 use time::OffsetDateTime;
 
 use super::{CardCheckout, CardPayments, CheckoutError, PaymentError, CARD_RETURN_PATH};
@@ -145,13 +145,11 @@ impl CardPayments {
 pub const RETURN_TOKEN_PARAM: &str = "t";
 
 /// `{public_url}/pay/return?t={return token}`: shows that payment's status and nothing else.
-pub fn return_url(public_url: &str, token: &ReturnToken) -> String {
-    format!(
-        "{}{}?{RETURN_TOKEN_PARAM}={}",
-        public_url.trim_end_matches('/'),
-        CARD_RETURN_PATH,
+pub fn return_url(public_url: &PublicUrl, token: &ReturnToken) -> String {
+    public_url.join_path(&format!(
+        "{CARD_RETURN_PATH}?{RETURN_TOKEN_PARAM}={}",
         token.as_str()
-    )
+    ))
 }
 
 /// One key per local payment: a retry, or a second click that reuses the payment, sends the
@@ -177,10 +175,12 @@ mod tests {
     #[test]
     fn the_return_url_carries_the_token_not_the_payment_number() {
         let token = ReturnToken::generate();
-        assert_eq!(
-            return_url("https://vpn.example/", &token),
-            format!("https://vpn.example/pay/return?t={}", token.as_str())
-        );
+        for public_url in ["https://vpn.example/", "https://vpn.example"] {
+            assert_eq!(
+                return_url(&public_url.parse().unwrap(), &token),
+                format!("https://vpn.example/pay/return?t={}", token.as_str())
+            );
+        }
     }
 
     #[test]

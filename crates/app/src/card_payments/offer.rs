@@ -57,12 +57,11 @@ impl App {
     /// "pay" button; pressing it (a POST) starts a card payment for the token's owner and
     /// redirects to YooKassa's payment page.
     pub fn card_checkout_url(&self, token: &SubscriptionToken, plan: &Plan) -> String {
-        format!(
-            "{}{CARD_CHECKOUT_PATH}?t={}&plan={}",
-            self.config().service.public_url.trim_end_matches('/'),
+        self.config().service.public_url.join_path(&format!(
+            "{CARD_CHECKOUT_PATH}?t={}&plan={}",
             token.as_str(),
             query_escape(&plan.id.0)
-        )
+        ))
     }
 
     /// What a checkout link offers, read only: the plan, if it is sold by card and the token's

@@ -34,7 +34,7 @@ pub fn config(api_url: &str) -> Config {
     config.telegram.api_url = api_url.to_owned();
     config.telegram.admins = vec![ADMIN];
     config.telegram.support_chat_id = SUPPORT_CHAT;
-    config.service.public_url = PUBLIC_URL.to_owned();
+    config.service.public_url = PUBLIC_URL.parse().unwrap();
     config.service.name = "milly".into();
     config
 }

@@ -63,11 +63,12 @@ pub fn back_to_page(token: &str, notice: EmailNotice, lang: RequestLang) -> Resp
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::{Lang, LangSource};
+    use crate::lang::LangSource;
+    use domain::Language;
 
     fn lang(source: LangSource) -> RequestLang {
         RequestLang {
-            lang: Lang::En,
+            lang: Language::En,
             source,
         }
     }

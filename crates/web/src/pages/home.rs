@@ -6,10 +6,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::error::WebError;
-use crate::lang::{Lang, RequestLang};
+use crate::lang::RequestLang;
 use crate::page::{html, Chrome, PageId};
 use crate::site::Site;
 use crate::text::{days, roubles, Text};
+use domain::Language;
 
 /// A plan as the home page shows it.
 pub struct PlanView {
@@ -38,7 +39,7 @@ pub async fn show(State(site): State<Site>, lang: RequestLang) -> Result<Respons
     html(StatusCode::OK, &page)
 }
 
-fn plans(config: &config::Config, lang: Lang) -> Vec<PlanView> {
+fn plans(config: &config::Config, lang: Language) -> Vec<PlanView> {
     config
         .plans
         .iter()

@@ -6,16 +6,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::WebError;
-use crate::lang::{lang_cookie, Lang};
+use crate::lang::lang_cookie;
 use crate::page::PageId;
 use crate::site::Site;
+use domain::Language;
 
 pub async fn switch(
     State(site): State<Site>,
     Path(code): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
-    let lang = Lang::from_code(&code).ok_or(WebError::NotFound)?;
+    let lang = Language::from_code(&code).ok_or(WebError::NotFound)?;
     // Only the site's own pages may be the way back, so this is never an open redirect.
     let back = query
         .as_deref()

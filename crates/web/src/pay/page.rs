@@ -104,9 +104,10 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
-    use crate::lang::{Lang, LangSource};
+    use crate::lang::LangSource;
     use crate::security::CONTENT_SECURITY_POLICY_VALUE;
     use crate::text::pay::{NOT_FOUND, SUCCEEDED};
+    use domain::Language;
 
     fn site() -> Site {
         Site::new(Arc::new(config::Config::default()))
@@ -114,7 +115,7 @@ mod tests {
 
     fn lang() -> RequestLang {
         RequestLang {
-            lang: Lang::Ru,
+            lang: Language::Ru,
             source: LangSource::Default,
         }
     }

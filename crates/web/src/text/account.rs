@@ -2,7 +2,7 @@
 //! English, and of the ways to them: the subscription page's pointer to the bot, the page for
 //! an expired account link, and the answer of the old `/sub/{token}/…` addresses.
 
-use crate::lang::Lang;
+use domain::Language;
 
 /// One language's strings for the data controls. A field missing in one language is a compile
 /// error.
@@ -42,10 +42,10 @@ pub struct AccountText {
 }
 
 impl AccountText {
-    pub fn get(lang: Lang) -> &'static AccountText {
+    pub fn get(lang: Language) -> &'static AccountText {
         match lang {
-            Lang::Ru => &RU,
-            Lang::En => &EN,
+            Language::Ru => &RU,
+            Language::En => &EN,
         }
     }
 }

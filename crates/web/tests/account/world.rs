@@ -37,7 +37,7 @@ pub async fn world() -> World {
     let db = TestDb::sqlite().await;
     let mut config = config::Config::default();
     config.service.name = "Nimbus".into();
-    config.service.public_url = "https://nimbus.example".into();
+    config.service.public_url = "https://nimbus.example".parse().unwrap();
     let config = Arc::new(config);
     let store = db.store.clone();
     let app = app::App::new(store.clone(), config.clone());

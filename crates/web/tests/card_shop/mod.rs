@@ -52,7 +52,7 @@ pub fn config(api_url: &str, public_url: &str) -> config::Config {
     c.yookassa.api_url = api_url.to_owned();
     c.yookassa.receipts = true;
     c.yookassa.receipt_email = RECEIPT_EMAIL.to_owned();
-    c.service.public_url = public_url.to_owned();
+    c.service.public_url = public_url.parse().unwrap();
     c
 }
 

@@ -12,7 +12,7 @@ pub const PAGES: [&str; 4] = ["/", "/privacy", "/terms", "/support"];
 pub fn config() -> config::Config {
     let mut c = config::Config::default();
     c.service.name = "Nimbus VPN".into();
-    c.service.public_url = "https://nimbus.example".into();
+    c.service.public_url = "https://nimbus.example".parse().unwrap();
     c.service.operator = "ИП Иванов И. И.".into();
     c.service.support_email = "help@nimbus.example".into();
     c.service.support_telegram = "@nimbus_help".into();
