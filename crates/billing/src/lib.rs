@@ -27,7 +27,7 @@ pub mod fuzzing {
 }
 
 pub use client::{YooKassa, API_TIMEOUT};
-pub use client_identity::{BadNetwork, Network};
+pub use client_identity::{BadNetwork, IpNetwork};
 pub use error::BillingError;
 pub use notification::{Notice, Refused};
 pub use source::{yookassa_networks, SourcePolicy, YOOKASSA_NETWORKS};

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use client_identity::{ClientIdentity, ForwardedHeader, Network};
+use client_identity::{ClientIdentity, ForwardedHeader, IpNetwork};
 use http::HeaderMap;
 
 /// YooKassa's notification senders, as published in its "Incoming notifications" guide
@@ -26,7 +26,7 @@ pub struct SourcePolicy {
     /// check_source_ip`, default on).
     pub check: bool,
     /// Networks allowed to send notifications: YooKassa's by default.
-    pub allowed: Vec<Network>,
+    pub allowed: Vec<IpNetwork>,
     /// Who a request comes from: the same decision every rate limit uses.
     pub identity: ClientIdentity,
 }
@@ -38,7 +38,7 @@ impl Default for SourcePolicy {
 }
 
 /// [`YOOKASSA_NETWORKS`] parsed.
-pub fn yookassa_networks() -> Vec<Network> {
+pub fn yookassa_networks() -> Vec<IpNetwork> {
     YOOKASSA_NETWORKS
         .iter()
         .filter_map(|n| n.parse().ok())
@@ -62,7 +62,7 @@ impl SourcePolicy {
     pub fn new(check: bool, trusted_proxy_header: &str) -> Self {
         let identity = match trusted_proxy_header.trim().parse::<ForwardedHeader>() {
             Ok(header) if !trusted_proxy_header.trim().is_empty() => {
-                ClientIdentity::new(Network::loopback().to_vec(), header)
+                ClientIdentity::new(IpNetwork::loopback().to_vec(), header)
             }
             _ => ClientIdentity::direct(),
         };

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 
-use crate::{ClientKey, ForwardedHeader, Network};
+use crate::{ClientKey, ForwardedHeader, IpNetwork};
 
 /// At most this many forwarded hops are walked: more trusted proxies than this in a row is not a
 /// real deployment, and the walk stays cheap whatever a header holds.
@@ -14,7 +14,7 @@ const MAX_HOPS: usize = 16;
 /// Decides who a request comes from. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct ClientIdentity {
-    trusted: Arc<[Network]>,
+    trusted: Arc<[IpNetwork]>,
     header: ForwardedHeader,
 }
 
@@ -25,7 +25,7 @@ impl ClientIdentity {
     }
 
     /// Believes `header` only on connections from `trusted` proxies.
-    pub fn new(trusted: Vec<Network>, header: ForwardedHeader) -> Self {
+    pub fn new(trusted: Vec<IpNetwork>, header: ForwardedHeader) -> Self {
         Self {
             trusted: trusted.into(),
             header,

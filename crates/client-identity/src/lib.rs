@@ -15,5 +15,5 @@ mod rate_limit;
 pub use forwarded::{BadHeaderName, ForwardedHeader};
 pub use identity::ClientIdentity;
 pub use key::ClientKey;
-pub use network::{BadNetwork, Network};
+pub use network::{BadNetwork, IpNetwork};
 pub use rate_limit::{Limit, RateLimiter, DEFAULT_MAX_CLIENTS};

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 /// An address block, `a.b.c.d/n` or `x::/n`; a bare address is a block of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Network {
+pub struct IpNetwork {
     addr: IpAddr,
     prefix: u8,
 }
@@ -16,7 +16,7 @@ pub struct Network {
 #[error("`{0}` is not an address or address block such as 10.0.0.0/8")]
 pub struct BadNetwork(String);
 
-impl FromStr for Network {
+impl FromStr for IpNetwork {
     type Err = BadNetwork;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || BadNetwork(s.to_owned());
@@ -34,25 +34,25 @@ impl FromStr for Network {
         if prefix > max {
             return Err(bad());
         }
-        Ok(Network { addr, prefix })
+        Ok(IpNetwork { addr, prefix })
     }
 }
 
-impl fmt::Display for Network {
+impl fmt::Display for IpNetwork {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.addr, self.prefix)
     }
 }
 
-impl Network {
+impl IpNetwork {
     /// Loopback, IPv4 and IPv6: a reverse proxy on this host.
-    pub fn loopback() -> [Network; 2] {
+    pub fn loopback() -> [IpNetwork; 2] {
         [
-            Network {
+            IpNetwork {
                 addr: IpAddr::from([127, 0, 0, 0]),
                 prefix: 8,
             },
-            Network {
+            IpNetwork {
                 addr: IpAddr::from([0, 0, 0, 0, 0, 0, 0, 1]),
                 prefix: 128,
             },
@@ -79,14 +79,14 @@ impl Network {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Network {
+impl<'de> serde::Deserialize<'de> for IpNetwork {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
     }
 }
 
-impl serde::Serialize for Network {
+impl serde::Serialize for IpNetwork {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
@@ -102,32 +102,32 @@ mod tests {
 
     #[test]
     fn malformed_networks_are_refused() {
-        assert!("10.0.0.0/33".parse::<Network>().is_err());
-        assert!("::/129".parse::<Network>().is_err());
-        assert!("nonsense".parse::<Network>().is_err());
-        assert!("10.0.0.0/x".parse::<Network>().is_err());
+        assert!("10.0.0.0/33".parse::<IpNetwork>().is_err());
+        assert!("::/129".parse::<IpNetwork>().is_err());
+        assert!("nonsense".parse::<IpNetwork>().is_err());
+        assert!("10.0.0.0/x".parse::<IpNetwork>().is_err());
     }
 
     #[test]
     fn blocks_contain_their_addresses_only() {
-        let n: Network = "10.1.0.0/16".parse().unwrap();
+        let n: IpNetwork = "10.1.0.0/16".parse().unwrap();
         assert!(n.contains(ip("10.1.255.3")));
         assert!(n.contains(ip("::ffff:10.1.0.1")));
         assert!(!n.contains(ip("10.2.0.1")));
         assert!(!n.contains(ip("2001:db8::1")));
         assert!("0.0.0.0/0"
-            .parse::<Network>()
+            .parse::<IpNetwork>()
             .unwrap()
             .contains(ip("8.8.8.8")));
-        let one: Network = "2001:db8::7".parse().unwrap();
+        let one: IpNetwork = "2001:db8::7".parse().unwrap();
         assert!(one.contains(ip("2001:db8::7")));
         assert!(!one.contains(ip("2001:db8::8")));
     }
 
     #[test]
     fn a_network_prints_as_it_parses() {
-        let n: Network = "192.0.2.0/24".parse().unwrap();
+        let n: IpNetwork = "192.0.2.0/24".parse().unwrap();
         assert_eq!(n.to_string(), "192.0.2.0/24");
-        assert_eq!(n.to_string().parse::<Network>().unwrap(), n);
+        assert_eq!(n.to_string().parse::<IpNetwork>().unwrap(), n);
     }
 }

@@ -113,7 +113,7 @@ pub struct WebConfig {
     pub max_connections: usize,
     /// Reverse proxies whose `forwarded_header` is believed: addresses or blocks (`10.0.0.0/8`).
     /// Empty: the connection's own address is always the client.
-    pub trusted_proxies: Vec<client_identity::Network>,
+    pub trusted_proxies: Vec<client_identity::IpNetwork>,
     /// The header trusted proxies put the client's address in: `X-Forwarded-For`, `Forwarded`
     /// (RFC 7239) or a one-address header such as `X-Real-IP`.
     pub forwarded_header: client_identity::ForwardedHeader,
@@ -147,7 +147,7 @@ impl Config {
                 if trusted.is_empty() {
                     header = legacy;
                 }
-                trusted.extend(client_identity::Network::loopback());
+                trusted.extend(client_identity::IpNetwork::loopback());
             }
         }
         client_identity::ClientIdentity::new(trusted, header)

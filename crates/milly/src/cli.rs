@@ -17,13 +17,13 @@ pub struct Cli {
     pub config: Option<PathBuf>,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub command: CliCommand,
 }
 
 pub const DEFAULT_CONFIG: &str = "./milly.toml";
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub enum CliCommand {
     /// Write a commented milly.toml with freshly generated secrets (never overwrites).
     Init(InitArgs),
     /// Run everything configured until SIGINT or SIGTERM.

@@ -15,29 +15,29 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, ConfigCommand, KeygenCommand, DEFAULT_CONFIG};
+use crate::cli::{Cli, CliCommand, ConfigCommand, KeygenCommand, DEFAULT_CONFIG};
 
 pub async fn run(cli: Cli) -> Result<()> {
     let explicit = cli.config.is_some();
     let path = cli.config.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
     match cli.command {
-        Command::Init(args) => init::run(&args.dir),
-        Command::Client(args) => client::run(args).await,
-        Command::Keygen(KeygenCommand::Reality) => keygen::reality(),
-        Command::Config(ConfigCommand::Check) => config_check::run(&load(&path, explicit)?),
-        Command::Serve => serve::run(load(&path, explicit)?).await,
-        Command::Payment(cmd) => {
+        CliCommand::Init(args) => init::run(&args.dir),
+        CliCommand::Client(args) => client::run(args).await,
+        CliCommand::Keygen(KeygenCommand::Reality) => keygen::reality(),
+        CliCommand::Config(ConfigCommand::Check) => config_check::run(&load(&path, explicit)?),
+        CliCommand::Serve => serve::run(load(&path, explicit)?).await,
+        CliCommand::Payment(cmd) => {
             let loaded = load(&path, explicit)?;
             let app = open_app(&loaded.config).await?;
             payment::run(&app, cmd).await
         }
-        Command::User(cmd) => {
+        CliCommand::User(cmd) => {
             let loaded = load(&path, explicit)?;
             let app = open_app(&loaded.config).await?;
             user::run(&app, cmd).await
         }
-        Command::Privacy(cmd) => privacy::run(&load(&path, explicit)?.config, cmd).await,
-        Command::Backup(cmd) => backup::run(&load(&path, explicit)?.config, cmd).await,
+        CliCommand::Privacy(cmd) => privacy::run(&load(&path, explicit)?.config, cmd).await,
+        CliCommand::Backup(cmd) => backup::run(&load(&path, explicit)?.config, cmd).await,
     }
 }
 

@@ -20,7 +20,8 @@ mod unpad;
 
 pub use filter::{TlsFilter, PACKETS_TO_FILTER};
 pub use frame::{
-    encode_frame, padding_len, Command, ContentTooLarge, PaddingSeed, BUFFER_SIZE, FRAME_OVERHEAD,
+    encode_frame, padding_len, ContentTooLarge, FrameCommand, PaddingSeed, BUFFER_SIZE,
+    FRAME_OVERHEAD,
 };
 pub use pad::{Padder, WriteMode};
 pub use unpad::{ReadMode, UnknownCommand, Unpadder};

@@ -8,8 +8,8 @@
 //! in seconds later instead of an error now (the queue is the listener's backlog; when it is
 //! full the kernel drops SYNs and clients retry).
 //!
-//! Two intakes share one cap: [`Intake::Direct`] (the public listener: the TCP peer is the
-//! connection's address) and [`Intake::ProxyV2`] (loopback only, for the node's fallback: a
+//! Two intakes share one cap: [`AddressSource::Direct`] (the public listener: the TCP peer is the
+//! connection's address) and [`AddressSource::ProxyV2`] (loopback only, for the node's fallback: a
 //! PROXY protocol v2 header must come first and its source is the connection's address).
 //! Handlers see that address as `ConnectInfo<SocketAddr>`, as with `axum::serve`.
 
@@ -75,7 +75,7 @@ impl Default for ServerLimits {
 
 /// How connections on one listener say who they come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Intake {
+pub enum AddressSource {
     /// The TCP peer.
     Direct,
     /// A mandatory PROXY protocol v2 header; without a valid one within
@@ -91,12 +91,18 @@ pub async fn serve(
     limits: ServerLimits,
     shutdown: CancellationToken,
 ) {
-    serve_intakes(vec![(listener, Intake::Direct)], router, limits, shutdown).await;
+    serve_intakes(
+        vec![(listener, AddressSource::Direct)],
+        router,
+        limits,
+        shutdown,
+    )
+    .await;
 }
 
 /// [`serve`] on several listeners, each with its intake, under one connection cap.
 pub async fn serve_intakes(
-    listeners: Vec<(TcpListener, Intake)>,
+    listeners: Vec<(TcpListener, AddressSource)>,
     router: Router,
     limits: ServerLimits,
     shutdown: CancellationToken,
@@ -127,7 +133,7 @@ pub async fn serve_intakes(
 
 async fn accept_loop(
     listener: TcpListener,
-    intake: Intake,
+    intake: AddressSource,
     router: Router,
     limits: ServerLimits,
     slots: Arc<Semaphore>,
@@ -171,7 +177,7 @@ async fn accept_loop(
 async fn connection(
     mut stream: TcpStream,
     peer: SocketAddr,
-    intake: Intake,
+    intake: AddressSource,
     router: Router,
     limits: ServerLimits,
     shutdown: CancellationToken,
@@ -179,8 +185,8 @@ async fn connection(
 ) {
     let _ = stream.set_nodelay(true);
     let client = match intake {
-        Intake::Direct => peer,
-        Intake::ProxyV2 => {
+        AddressSource::Direct => peer,
+        AddressSource::ProxyV2 => {
             let header = tokio::select! {
                 _ = shutdown.cancelled() => return,
                 h = tokio::time::timeout(PROXY_HEADER_TIMEOUT, proxy_header::read(&mut stream)) => h,

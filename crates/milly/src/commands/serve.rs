@@ -170,8 +170,8 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     // The website's share of descriptors caps it too; an operator's lower value wins.
     limits.max_connections = limits.max_connections.min(fds.web_connections);
     let intakes = vec![
-        (web_listener, web::server::Intake::Direct),
-        (web_proxied_listener, web::server::Intake::ProxyV2),
+        (web_listener, web::server::AddressSource::Direct),
+        (web_proxied_listener, web::server::AddressSource::ProxyV2),
     ];
     tasks.spawn(async move {
         web::server::serve_intakes(intakes, router, limits, web_shutdown).await;

@@ -25,7 +25,7 @@ pub(crate) const COMMAND_DIRECT: u8 = 2;
 
 /// What a frame tells the receiver about the frames after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Command {
+pub enum FrameCommand {
     /// Another padding frame follows.
     Continue,
     /// This is the last frame; later bytes are unpadded, still inside the outer TLS.
@@ -34,12 +34,12 @@ pub enum Command {
     Direct,
 }
 
-impl Command {
+impl FrameCommand {
     pub(crate) fn byte(self) -> u8 {
         match self {
-            Command::Continue => COMMAND_CONTINUE,
-            Command::End => COMMAND_END,
-            Command::Direct => COMMAND_DIRECT,
+            FrameCommand::Continue => COMMAND_CONTINUE,
+            FrameCommand::End => COMMAND_END,
+            FrameCommand::Direct => COMMAND_DIRECT,
         }
     }
 }
@@ -106,7 +106,7 @@ pub fn padding_len(
 /// Appends one frame: the user id if given, the header, the content and `padding_len` zeros.
 pub fn encode_frame(
     user: Option<&[u8; 16]>,
-    command: Command,
+    command: FrameCommand,
     content: &[u8],
     padding_len: u16,
     out: &mut Vec<u8>,
@@ -130,7 +130,14 @@ mod tests {
     #[test]
     fn a_first_frame_starts_with_the_user_id() {
         let mut out = Vec::new();
-        encode_frame(Some(&[0xab; 16]), Command::Continue, b"hey", 2, &mut out).unwrap();
+        encode_frame(
+            Some(&[0xab; 16]),
+            FrameCommand::Continue,
+            b"hey",
+            2,
+            &mut out,
+        )
+        .unwrap();
         let mut want = vec![0xab; 16];
         want.extend_from_slice(&[0, 0, 3, 0, 2, b'h', b'e', b'y', 0, 0]);
         assert_eq!(out, want);
@@ -139,7 +146,7 @@ mod tests {
     #[test]
     fn a_later_frame_has_only_the_header() {
         let mut out = Vec::new();
-        encode_frame(None, Command::Direct, &[], 0, &mut out).unwrap();
+        encode_frame(None, FrameCommand::Direct, &[], 0, &mut out).unwrap();
         assert_eq!(out, [2, 0, 0, 0, 0]);
     }
 
@@ -169,7 +176,7 @@ mod tests {
     fn content_over_64k_is_refused() {
         let mut out = Vec::new();
         assert_eq!(
-            encode_frame(None, Command::End, &vec![0; 70000], 0, &mut out),
+            encode_frame(None, FrameCommand::End, &vec![0; 70000], 0, &mut out),
             Err(ContentTooLarge(70000))
         );
     }

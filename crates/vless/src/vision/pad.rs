@@ -9,7 +9,9 @@
 //! padding ends when the filter is about to give up.
 
 use super::filter::TlsFilter;
-use super::frame::{encode_frame, padding_len, Command, PaddingSeed, BUFFER_SIZE, FRAME_OVERHEAD};
+use super::frame::{
+    encode_frame, padding_len, FrameCommand, PaddingSeed, BUFFER_SIZE, FRAME_OVERHEAD,
+};
 
 const TLS_APPLICATION_DATA_START: [u8; 3] = [0x17, 0x03, 0x03];
 const TLS_RECORD_HEADER_LEN: usize = 5;
@@ -82,16 +84,16 @@ impl Padder {
             return self.mode;
         }
         if data.is_empty() {
-            self.frame(Command::Continue, &[], true, random_below, out);
+            self.frame(FrameCommand::Continue, &[], true, random_below, out);
             return self.mode;
         }
         let complete = is_complete_application_data(data);
         let mut long = filter.is_tls();
         let last = buffers.len() - 1;
         let end_command = if filter.enable_xtls() {
-            Command::Direct
+            FrameCommand::Direct
         } else {
-            Command::End
+            FrameCommand::End
         };
         for (i, buffer) in buffers.iter().enumerate() {
             if filter.is_tls()
@@ -102,7 +104,7 @@ impl Padder {
                 let command = if i == last {
                     end_command
                 } else {
-                    Command::Continue
+                    FrameCommand::Continue
                 };
                 self.frame(command, buffer, true, random_below, out);
                 self.padding = false;
@@ -115,7 +117,7 @@ impl Padder {
             if !filter.is_tls12_or_above() && filter.packets_to_filter() <= 1 {
                 // Xray-core ends one buffer early for older receivers; the rest goes unframed.
                 self.padding = false;
-                self.frame(Command::End, buffer, long, random_below, out);
+                self.frame(FrameCommand::End, buffer, long, random_below, out);
                 for rest in &buffers[i + 1..] {
                     out.extend_from_slice(rest);
                 }
@@ -124,7 +126,7 @@ impl Padder {
             let command = if i == last && !self.padding {
                 end_command
             } else {
-                Command::Continue
+                FrameCommand::Continue
             };
             self.frame(command, buffer, long, random_below, out);
         }
@@ -136,7 +138,7 @@ impl Padder {
 
     fn frame(
         &mut self,
-        command: Command,
+        command: FrameCommand,
         content: &[u8],
         long: bool,
         random_below: &mut impl FnMut(u32) -> u32,

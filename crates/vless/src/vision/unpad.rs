@@ -178,7 +178,7 @@ impl Unpadder {
 
 #[cfg(test)]
 mod tests {
-    use super::super::frame::{encode_frame, Command};
+    use super::super::frame::{encode_frame, FrameCommand};
     use super::*;
 
     const USER: [u8; 16] = [7; 16];
@@ -187,14 +187,14 @@ mod tests {
         let mut bytes = Vec::new();
         encode_frame(
             Some(&USER),
-            Command::Continue,
+            FrameCommand::Continue,
             b"client hello",
             30,
             &mut bytes,
         )
         .unwrap();
-        encode_frame(None, Command::Continue, b"", 5, &mut bytes).unwrap();
-        encode_frame(None, Command::End, b"finished", 0, &mut bytes).unwrap();
+        encode_frame(None, FrameCommand::Continue, b"", 5, &mut bytes).unwrap();
+        encode_frame(None, FrameCommand::End, b"finished", 0, &mut bytes).unwrap();
         bytes.extend_from_slice(b"after");
         bytes
     }
@@ -223,7 +223,14 @@ mod tests {
     #[test]
     fn a_direct_command_switches_to_direct_and_keeps_the_tail() {
         let mut bytes = Vec::new();
-        encode_frame(Some(&USER), Command::Direct, b"app data", 3, &mut bytes).unwrap();
+        encode_frame(
+            Some(&USER),
+            FrameCommand::Direct,
+            b"app data",
+            3,
+            &mut bytes,
+        )
+        .unwrap();
         bytes.extend_from_slice(b"raw");
         let mut unpadder = Unpadder::new(USER);
         let mut out = Vec::new();

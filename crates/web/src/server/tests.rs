@@ -45,7 +45,7 @@ struct Running {
     done: tokio::task::JoinHandle<()>,
 }
 
-async fn start(router: Router, limits: ServerLimits, intakes: &[Intake]) -> Running {
+async fn start(router: Router, limits: ServerLimits, intakes: &[AddressSource]) -> Running {
     let mut listeners = Vec::new();
     let mut addrs = Vec::new();
     for intake in intakes {
@@ -113,7 +113,7 @@ async fn closed_after(s: &mut TcpStream) -> Duration {
 
 #[tokio::test]
 async fn handlers_see_the_connections_address() {
-    let r = start(router(), limits(), &[Intake::Direct]).await;
+    let r = start(router(), limits(), &[AddressSource::Direct]).await;
     let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
     let answer = exchange(&mut s, &get_request("/peer")).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -131,7 +131,7 @@ async fn half_a_header_is_dropped_after_the_header_read_timeout() {
             header_read_timeout: SHORT,
             ..limits()
         },
-        &[Intake::Direct],
+        &[AddressSource::Direct],
     )
     .await;
     let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
@@ -153,7 +153,7 @@ async fn a_trickling_header_is_dropped_too() {
             header_read_timeout: SHORT,
             ..limits()
         },
-        &[Intake::Direct],
+        &[AddressSource::Direct],
     )
     .await;
     let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
@@ -176,7 +176,7 @@ async fn an_idle_keep_alive_connection_is_closed() {
             keepalive_idle: SHORT,
             ..limits()
         },
-        &[Intake::Direct],
+        &[AddressSource::Direct],
     )
     .await;
     let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
@@ -197,7 +197,7 @@ async fn a_request_in_progress_outlives_idleness() {
             keepalive_idle: SHORT,
             ..limits()
         },
-        &[Intake::Direct],
+        &[AddressSource::Direct],
     )
     .await;
     let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
@@ -216,7 +216,7 @@ async fn a_request_past_its_deadline_gets_408() {
             request_timeout: SHORT,
             ..limits()
         },
-        &[Intake::Direct],
+        &[AddressSource::Direct],
     )
     .await;
     let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
@@ -239,7 +239,7 @@ async fn past_the_cap_a_connection_waits_for_a_free_slot() {
             max_connections: 2,
             ..limits()
         },
-        &[Intake::Direct],
+        &[AddressSource::Direct],
     )
     .await;
     let mut holders = Vec::new();
@@ -262,7 +262,7 @@ async fn past_the_cap_a_connection_waits_for_a_free_slot() {
 
 #[tokio::test]
 async fn shutdown_lets_a_request_in_flight_finish_and_then_stops() {
-    let r = start(router(), limits(), &[Intake::Direct]).await;
+    let r = start(router(), limits(), &[AddressSource::Direct]).await;
     let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
     s.write_all(get_request("/slow").as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -290,7 +290,7 @@ async fn shutdown_cuts_off_what_does_not_finish_within_the_grace_period() {
             shutdown_grace: Duration::from_millis(200),
             ..limits()
         },
-        &[Intake::Direct],
+        &[AddressSource::Direct],
     )
     .await;
     let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
@@ -322,7 +322,7 @@ fn proxy_v2(source: &str, destination: SocketAddr) -> Vec<u8> {
 
 #[tokio::test]
 async fn on_the_proxy_intake_the_headers_source_is_the_connections_address() {
-    let r = start(router(), limits(), &[Intake::ProxyV2]).await;
+    let r = start(router(), limits(), &[AddressSource::ProxyV2]).await;
     for (source, to) in [
         ("198.51.100.7:40000", r.addrs[0].to_string()),
         (
@@ -344,7 +344,7 @@ async fn on_the_proxy_intake_the_headers_source_is_the_connections_address() {
 
 #[tokio::test]
 async fn on_the_proxy_intake_a_connection_without_the_header_is_closed_unanswered() {
-    let r = start(router(), limits(), &[Intake::ProxyV2]).await;
+    let r = start(router(), limits(), &[AddressSource::ProxyV2]).await;
     let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
     let answer = exchange(&mut s, &get_request("/peer")).await;
     assert_eq!(answer, "");
@@ -352,7 +352,12 @@ async fn on_the_proxy_intake_a_connection_without_the_header_is_closed_unanswere
 
 #[tokio::test]
 async fn the_proxy_intake_and_the_public_one_serve_side_by_side() {
-    let r = start(router(), limits(), &[Intake::Direct, Intake::ProxyV2]).await;
+    let r = start(
+        router(),
+        limits(),
+        &[AddressSource::Direct, AddressSource::ProxyV2],
+    )
+    .await;
     let mut direct = TcpStream::connect(r.addrs[0]).await.unwrap();
     let answer = exchange(&mut direct, &get_request("/peer")).await;
     assert!(
@@ -372,7 +377,7 @@ async fn the_proxy_intake_and_the_public_one_serve_side_by_side() {
 #[tokio::test]
 async fn the_subscription_limit_keys_on_the_proxied_source() {
     let site = crate::Site::new(Arc::new(config::Config::default()));
-    let r = start(crate::router(site), limits(), &[Intake::ProxyV2]).await;
+    let r = start(crate::router(site), limits(), &[AddressSource::ProxyV2]).await;
     let burst = crate::rate_limit::SUBSCRIPTION_LIMIT.burst;
     let status = |answer: String| answer.get(9..12).unwrap_or("").to_owned();
     // Source A: one more request than its burst, each on its own connection, all at once (the

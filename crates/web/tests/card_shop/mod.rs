@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::{App, CardPayments};
-use billing::{Network, SourcePolicy};
+use billing::{IpNetwork, SourcePolicy};
 use domain::{NewUser, Payment, Subscription, SubscriptionToken, TelegramId, User};
 use store::testing::TestDb;
 use store::Store;
@@ -37,7 +37,7 @@ impl Drop for Shop {
 pub fn loopback_is_yookassa() -> SourcePolicy {
     SourcePolicy {
         check: true,
-        allowed: vec!["127.0.0.1/32".parse::<Network>().unwrap()],
+        allowed: vec!["127.0.0.1/32".parse::<IpNetwork>().unwrap()],
         identity: Default::default(),
     }
 }
