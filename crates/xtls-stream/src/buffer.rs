@@ -33,3 +33,23 @@ pub fn give_buffer(buf: Box<[u8]>) {
         }
     });
 }
+
+/// Hands out plaintext already decrypted or unpadded (`pending[*pos..]`) before reading more;
+/// `false` when nothing was pending. Both streams keep such a buffer, drained the same way.
+pub(crate) fn drain_pending(
+    pending: &mut Vec<u8>,
+    pos: &mut usize,
+    out: &mut tokio::io::ReadBuf<'_>,
+) -> bool {
+    if *pos >= pending.len() {
+        return false;
+    }
+    let n = out.remaining().min(pending.len() - *pos);
+    out.put_slice(&pending[*pos..*pos + n]);
+    *pos += n;
+    if *pos == pending.len() {
+        pending.clear();
+        *pos = 0;
+    }
+    true
+}

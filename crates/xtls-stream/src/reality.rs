@@ -124,14 +124,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for RealityStream<S> {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         loop {
-            if this.plain_pos < this.plain.len() {
-                let n = buf.remaining().min(this.plain.len() - this.plain_pos);
-                buf.put_slice(&this.plain[this.plain_pos..this.plain_pos + n]);
-                this.plain_pos += n;
-                if this.plain_pos == this.plain.len() {
-                    this.plain.clear();
-                    this.plain_pos = 0;
-                }
+            if crate::buffer::drain_pending(&mut this.plain, &mut this.plain_pos, buf) {
                 return Poll::Ready(Ok(()));
             }
             if this.read_direct {

@@ -233,14 +233,7 @@ where
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         loop {
-            if this.plain_pos < this.plain.len() {
-                let n = out.remaining().min(this.plain.len() - this.plain_pos);
-                out.put_slice(&this.plain[this.plain_pos..this.plain_pos + n]);
-                this.plain_pos += n;
-                if this.plain_pos == this.plain.len() {
-                    this.plain.clear();
-                    this.plain_pos = 0;
-                }
+            if crate::buffer::drain_pending(&mut this.plain, &mut this.plain_pos, out) {
                 return Poll::Ready(Ok(()));
             }
             let mut raw = ReadBuf::new(&mut this.buf);
