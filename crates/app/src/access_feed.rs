@@ -7,6 +7,11 @@ use crate::{App, AppError};
 pub use store::{AccessChanges, AccessRow, AccessSnapshot};
 
 impl App {
+    /// The current access revision: it moves whenever anyone's access changes.
+    pub async fn access_revision(&self) -> Result<i64, AppError> {
+        Ok(self.store().access_revision().await?)
+    }
+
     /// Everyone who may connect, as of the snapshot's revision.
     pub async fn access_snapshot(&self) -> Result<AccessSnapshot, AppError> {
         Ok(self.store().access_snapshot().await?)

@@ -14,6 +14,16 @@ pub enum AppError {
     Subscription(#[from] SubscriptionError),
     #[error("cannot build the export document: {0}")]
     Export(String),
+    #[error("there is already a node called `{0}`")]
+    NodeNameTaken(String),
+    #[error("there is no node called `{0}`")]
+    NodeNotFound(String),
+    #[error("`{0}` is the embedded node of `milly serve`: change it in milly.toml")]
+    EmbeddedNode(String),
+    #[error("`{exit}` is the exit of {}: remove those first or point them elsewhere", entries.join(", "))]
+    NodeInUse { exit: String, entries: Vec<String> },
+    #[error("`{0}` cannot be an exit: it is an entry itself, or the node being added")]
+    NotAnExit(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
 }

@@ -2,6 +2,7 @@
 //! validation that names the file and key at fault, and the commented template `milly init`
 //! writes.
 
+mod control;
 mod load;
 mod model;
 mod price;
@@ -10,6 +11,7 @@ mod template;
 mod validate;
 
 pub use domain::DatabaseUrl;
+pub use control::ControlConfig;
 pub use load::{load, ConfigError, ConfigSource, Loaded};
 pub use model::*;
 pub use price::Rubles;

@@ -25,6 +25,7 @@ pub struct Config {
     pub trial: TrialConfig,
     pub privacy: PrivacyConfig,
     pub backup: BackupConfig,
+    pub control: crate::ControlConfig,
 }
 
 impl Default for Config {
@@ -43,6 +44,7 @@ impl Default for Config {
             trial: TrialConfig::default(),
             privacy: PrivacyConfig::default(),
             backup: BackupConfig::default(),
+            control: crate::ControlConfig::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ mod node;
 mod payment;
 mod plan;
 mod public_url;
+mod remote_node;
 mod secret;
 mod subscription;
 mod user;
@@ -28,6 +29,10 @@ pub use node::{Location, NodeId, NodeSecurity, NodeSpec, RealityParams, TlsParam
 pub use payment::{Payment, PaymentStatus, Provider};
 pub use plan::{Plan, PlanId, TRIAL_PLAN_ID};
 pub use public_url::{InvalidPublicUrl, PublicUrl};
+pub use remote_node::{
+    CertPin, InvalidPin, JoinToken, JoinTokenHash, NodeKind, NodePrivateSettings, NodeRecord, NodeStatus,
+    JOIN_TOKEN_LIFETIME_MINUTES,
+};
 pub use subscription::{Days, Subscription, SubscriptionError};
 pub use user::{Email, InvalidEmail, Language, NewUser, TrialClaim, User};
 

@@ -48,6 +48,54 @@ pub enum CliCommand {
     /// Generate keys.
     #[command(subcommand)]
     Keygen(KeygenCommand),
+    /// Nodes in other places: register and enrol them (control plane), or run one (node).
+    #[command(subcommand)]
+    Node(NodeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Register a remote node and print its one-time join string (valid for an hour).
+    Add(NodeAddArgs),
+    /// Every node: location, address, online, version, feed revision, connections and bytes.
+    List,
+    /// One node in full.
+    Show { name: String },
+    /// Remove a node: its credential stops working at once.
+    Remove { name: String },
+    /// Leave a node out of links and subscriptions (it keeps its feed).
+    Disable { name: String },
+    /// Put a disabled node back into links and subscriptions.
+    Enable { name: String },
+    /// A new join string for a node: enrol it again, e.g. on a new server.
+    Token { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct NodeAddArgs {
+    /// A short name for the operator (`eu-1`); links show the location.
+    pub name: String,
+    /// Where clients connect: the node server's public host and port.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub address: String,
+    /// Shown to users in their apps, e.g. "🇩🇪 Frankfurt". Default: the name.
+    #[arg(long, value_name = "TEXT")]
+    pub location: Option<String>,
+    /// Make this node an entry: users' connections leave the internet from EXIT.
+    #[arg(long, value_name = "EXIT")]
+    pub via: Option<String>,
+    /// REALITY (default: no certificate needed) or TLS (a self-signed certificate for now).
+    #[arg(long, value_enum, default_value_t = SecurityChoice::Reality)]
+    pub security: SecurityChoice,
+    /// REALITY: the site whose certificate the node mirrors and where strangers go.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub dest: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SecurityChoice {
+    Reality,
+    Tls,
 }
 
 #[derive(Debug, Subcommand)]

@@ -23,6 +23,9 @@ pub const TABLES: &[&str] = &[
     "credentials",
     "payments",
     "nodes",
+    "node_join_tokens",
+    "node_status",
+    "control_plane",
     "trial_claims",
     "access_tombstones",
     "bot_updates",
@@ -185,14 +188,24 @@ impl Store {
                 return Err(RestoreError::NotEmpty);
             }
         }
-        // The counters a fresh store seeds are replaced by the backup's.
-        sqlx::query("DELETE FROM meta")
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
+        // The counters a fresh store seeds, and an identity a fresh `milly serve` made, are
+        // replaced by the backup's.
+        for table in ["meta", "control_plane"] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from)?;
+        }
         for table in &dump.tables {
             restore_table(&mut tx, self.backend, table).await?;
         }
+        // Revisions after a restore repeat numbers the nodes already saw with other contents:
+        // a new epoch makes every node start from a snapshot.
+        sqlx::query("UPDATE control_plane SET feed_epoch = $1")
+            .bind(uuid::Uuid::new_v4().simple().to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
         for &table in GENERATED_IDS {
             let recorded = dump.id_high_water.get(table).copied().unwrap_or(0);
             set_high_water(&mut tx, self.backend, table, recorded).await?;

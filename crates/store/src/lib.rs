@@ -24,6 +24,7 @@ mod bot_stats;
 mod bot_updates;
 mod card_payments;
 mod connect;
+mod control_plane;
 mod credentials;
 mod dump;
 mod error;
@@ -31,6 +32,7 @@ mod export;
 mod nodes;
 mod payments;
 mod privacy_counts;
+mod remote_nodes;
 mod subscriptions;
 mod support;
 #[cfg(feature = "testing")]
@@ -41,6 +43,7 @@ mod users;
 pub use access::{AccessChanges, AccessRow, AccessSnapshot};
 pub use card_payments::{CheckoutPayment, RefundMark};
 pub use connect::{Backend, Store};
+pub use control_plane::ControlPlaneIdentity;
 pub use credentials::Credentials;
 pub use dump::{RestoreError, StoreDump, TableDump, DUMP_FORMAT, TABLES};
 pub use error::StoreError;
@@ -49,6 +52,7 @@ pub use export::{
     EXPORT_SCHEMA_VERSION,
 };
 pub use payments::{NewPayment, Settlement};
+pub use remote_nodes::{Enrolment, NewRemoteNode};
 pub use subscriptions::TrialOutcome;
 pub use support::{SupportMessage, TicketId};
 pub use update_claims::MAX_CLAIM_BATCH;

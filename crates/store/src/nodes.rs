@@ -6,9 +6,9 @@ use sqlx::Row as _;
 
 use crate::{Store, StoreError};
 
-const NODE_COLUMNS: &str = "id, name, location, public_host, port, security";
+pub(crate) const NODE_COLUMNS: &str = "id, name, location, public_host, port, security";
 
-fn node_from_row(row: &AnyRow) -> Result<NodeSpec, StoreError> {
+pub(crate) fn node_from_row(row: &AnyRow) -> Result<NodeSpec, StoreError> {
     let port: i64 = row.try_get("port")?;
     let security: String = row.try_get("security")?;
     Ok(NodeSpec {
@@ -53,9 +53,10 @@ impl Store {
         node_from_row(&row)
     }
 
-    /// Every node, in the order they were added.
+    /// The nodes clients are told about: the enabled ones, in the operator's order.
     pub async fn list_nodes(&self) -> Result<Vec<NodeSpec>, StoreError> {
-        let sql = format!("SELECT {NODE_COLUMNS} FROM nodes ORDER BY id");
+        let sql =
+            format!("SELECT {NODE_COLUMNS} FROM nodes WHERE enabled = 1 ORDER BY position, id");
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(node_from_row).collect()
     }

@@ -1,0 +1,211 @@
+//! `milly node add|list|show|remove|disable|enable|token`: the operator's remote nodes, on the
+//! control plane. What a node server runs (`milly node join|run`) is in `node_agent.rs`.
+
+use anyhow::{bail, Context as _, Result};
+use app::{App, NodeOverview, Registered, RemoteNodePlan};
+use domain::{Location, NodePrivateSettings, NodeSecurity, RealityParams, TlsParams};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::keygen::RealityKeys;
+use crate::cli::{NodeAddArgs, NodeCommand, SecurityChoice};
+use crate::control_identity;
+
+pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result<()> {
+    match cmd {
+        NodeCommand::Add(args) => {
+            let plan = plan(&args)?;
+            let registered = app.add_remote_node(&plan).await?;
+            print_join(app, config, &registered).await?;
+        }
+        NodeCommand::Token { name } => {
+            let registered = app.renew_join_token(&name).await?;
+            print_join(app, config, &registered).await?;
+        }
+        NodeCommand::List => print_list(&app.node_overview().await?),
+        NodeCommand::Show { name } => {
+            let all = app.node_overview().await?;
+            let node = all
+                .iter()
+                .find(|n| n.record.spec.name == name)
+                .with_context(|| format!("there is no node called `{name}`"))?;
+            print_node(node);
+        }
+        NodeCommand::Remove { name } => {
+            app.remove_node(&name).await?;
+            println!("node {name} removed: its credential no longer opens the feed");
+        }
+        NodeCommand::Disable { name } => {
+            app.set_node_enabled(&name, false).await?;
+            println!("node {name} disabled: left out of links and subscriptions from now on");
+        }
+        NodeCommand::Enable { name } => {
+            app.set_node_enabled(&name, true).await?;
+            println!("node {name} enabled: back in links and subscriptions");
+        }
+    }
+    Ok(())
+}
+
+/// What `node add` registers: the address split, fresh keys made here (the control plane
+/// keeps them and pushes them to the node, so rotating them never needs a re-join).
+fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
+    let (host, port) = split_address(&args.address)?;
+    let (security, private) = match args.security {
+        SecurityChoice::Reality => {
+            let dest = args
+                .dest
+                .clone()
+                .unwrap_or_else(|| config::DEFAULT_REALITY_DEST.to_owned());
+            let (server_name, _) = split_address(&dest).context("--dest")?;
+            let keys = RealityKeys::generate();
+            (
+                NodeSecurity::Reality(RealityParams {
+                    public_key: keys.public_key,
+                    short_id: keys.short_id.clone(),
+                    server_name: server_name.clone(),
+                    mldsa65_verify: None,
+                }),
+                NodePrivateSettings::Reality {
+                    private_key: keys.private_key,
+                    short_ids: vec![keys.short_id],
+                    dest,
+                    server_names: vec![server_name],
+                    max_time_diff_ms: config::NodeRealityConfig::default().max_time_diff_ms,
+                },
+            )
+        }
+        SecurityChoice::Tls => {
+            let (certificate_pem, private_key_pem) = node::generate_self_signed(&[host.clone()])
+                .context("cannot make the node's certificate")?;
+            (
+                NodeSecurity::Tls(TlsParams {
+                    server_name: host.clone(),
+                    allow_insecure: true,
+                }),
+                NodePrivateSettings::Tls {
+                    certificate_pem,
+                    private_key_pem,
+                },
+            )
+        }
+    };
+    Ok(RemoteNodePlan {
+        location: Location(args.location.clone().unwrap_or_else(|| args.name.clone())),
+        name: args.name.clone(),
+        public_host: host,
+        port,
+        security,
+        private,
+        via: args.via.clone(),
+    })
+}
+
+/// `host:port` or `[v6]:port`.
+fn split_address(address: &str) -> Result<(String, u16)> {
+    let (host, port) = address
+        .rsplit_once(':')
+        .with_context(|| format!("`{address}` is not HOST:PORT"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        bail!("`{address}` has no host");
+    }
+    let port: u16 = port
+        .parse()
+        .ok()
+        .filter(|p| *p != 0)
+        .with_context(|| format!("`{address}` has no valid port"))?;
+    Ok((host.to_owned(), port))
+}
+
+async fn print_join(app: &App, config: &config::Config, registered: &Registered) -> Result<()> {
+    let join = control_identity::join_string(app, config, &registered.token).await?;
+    let name = &registered.node.spec.name;
+    println!("node {name} registered; enrol it within the hour, once, on its server:");
+    println!();
+    println!("  milly node join '{join}' --dir /etc/milly-node");
+    println!("  milly node run --config /etc/milly-node/node.toml");
+    println!();
+    println!("The join string is valid until {}.", date(registered.expires_at));
+    Ok(())
+}
+
+fn print_list(nodes: &[NodeOverview]) {
+    println!(
+        "{:<12}  {:<16}  {:<24}  {:<8}  {:<9}  {:<9}  {:>8}  {:>6}  {:>12}",
+        "NAME", "LOCATION", "ADDRESS", "KIND", "STATE", "VERSION", "REVISION", "CONNS", "BYTES"
+    );
+    for node in nodes {
+        let spec = &node.record.spec;
+        let status = node.status.as_ref();
+        println!(
+            "{:<12}  {:<16}  {:<24}  {:<8}  {:<9}  {:<9}  {:>8}  {:>6}  {:>12}",
+            spec.name,
+            spec.location,
+            format!("{}:{}", spec.public_host, spec.port),
+            node.record.kind.as_str(),
+            state(node),
+            status.map_or("-", |s| s.software_version.as_str()),
+            status.map_or_else(|| "-".into(), |s| s.applied_revision.to_string()),
+            status.map_or_else(|| "-".into(), |s| s.connections.to_string()),
+            status.map_or_else(|| "-".into(), |s| (s.bytes_up + s.bytes_down).to_string()),
+        );
+    }
+}
+
+fn print_node(node: &NodeOverview) {
+    let spec = &node.record.spec;
+    println!("name:         {}", spec.name);
+    println!("location:     {}", spec.location);
+    println!("address:      {}:{}", spec.public_host, spec.port);
+    println!("kind:         {}", node.record.kind.as_str());
+    println!("state:        {}", state(node));
+    let security = match &spec.security {
+        NodeSecurity::Reality(r) => format!("reality (sni {}, short id {})", r.server_name, r.short_id),
+        NodeSecurity::Tls(t) => format!("tls (sni {})", t.server_name),
+    };
+    println!("security:     {security}");
+    if let Some(exit) = &node.via_name {
+        println!("exit:         {exit} (users' connections leave from there)");
+    }
+    println!(
+        "enrolled:     {}",
+        if node.record.credential.is_some() { "yes" } else { "no (join string not used yet)" }
+    );
+    if let Some(s) = &node.status {
+        println!("version:      {}", s.software_version);
+        println!("revision:     {}", s.applied_revision);
+        println!("connections:  {}", s.connections);
+        println!("bytes:        {} up, {} down", s.bytes_up, s.bytes_down);
+        println!("last seen:    {}", date(s.last_seen_at));
+    }
+}
+
+fn state(node: &NodeOverview) -> &'static str {
+    match (node.record.enabled, node.online) {
+        (false, _) => "disabled",
+        (true, None) => "embedded",
+        (true, Some(true)) => "online",
+        (true, Some(false)) => "offline",
+    }
+}
+
+fn date(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_split_into_host_and_port() {
+        assert_eq!(split_address("203.0.113.5:443").unwrap(), ("203.0.113.5".into(), 443));
+        assert_eq!(split_address("[2001:db8::1]:8443").unwrap(), ("2001:db8::1".into(), 8443));
+        assert_eq!(split_address("vpn.example.com:443").unwrap(), ("vpn.example.com".into(), 443));
+        for bad in ["vpn.example.com", ":443", "host:0", "host:99999", "host:x"] {
+            assert!(split_address(bad).is_err(), "{bad} must be refused");
+        }
+    }
+}
