@@ -1,0 +1,291 @@
+//! The messages of the control link: what a node sends the control plane, and what it receives.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::join::JoinToken;
+
+/// Most entries in one [`ToNode::SnapshotChunk`], and most upserts plus revocations in one
+/// [`ToNode::Changes`] (a bigger change is sent as a snapshot). At about 26 bytes an entry a
+/// chunk stays near 210 KiB, well inside [`crate::MAX_FRAME`], so a table of a million users
+/// streams in bounded frames.
+pub const MAX_CHUNK_ENTRIES: usize = 8192;
+
+/// One user who may connect: the VLESS user id and when access ends (unix seconds). Nothing
+/// else about a user ever crosses the link.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireEntry {
+    pub key: [u8; 16],
+    pub expires_at: i64,
+}
+
+/// User ids are not printed (they are the users' credentials).
+impl fmt::Debug for WireEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WireEntry")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a node already holds, from its cache: the control plane's epoch (which revision
+/// history its revisions belong to) and the last revision it applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    pub epoch: [u8; 16],
+    pub revision: u64,
+}
+
+/// Node → control plane.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ToControl {
+    /// Enrollment, on a connection made with the node's new client certificate: the control
+    /// plane records that certificate's pin as the node's credential.
+    Join {
+        protocol_version: u16,
+        token: JoinToken,
+    },
+    /// The first message of every feed connection.
+    Hello {
+        protocol_version: u16,
+        software_version: String,
+        resume: Option<Resume>,
+    },
+    /// The node's table is at `revision` (after a snapshot or changes).
+    Applied { revision: u64 },
+    /// Aggregate counters only, never per user: connections open now, and bytes relayed since
+    /// the node process started (`up` from clients, `down` towards them).
+    Stats {
+        connections: u64,
+        bytes_up: u64,
+        bytes_down: u64,
+    },
+    /// The answer to [`ToNode::Ping`] with its nonce.
+    Pong { nonce: u64 },
+}
+
+/// Why the control plane refuses a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// No join token like this one was issued.
+    UnknownToken,
+    /// The join token was already used.
+    TokenUsed,
+    /// The join token is past its validity.
+    TokenExpired,
+    /// The node's certificate belongs to no node (never joined, or removed).
+    UnknownNode,
+    /// The node is disabled by the operator.
+    Disabled,
+    /// The node speaks a protocol version the control plane does not.
+    Unsupported,
+}
+
+/// Control plane → node. `Debug` counts entries instead of printing user ids.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ToNode {
+    /// Enrollment accepted: the name the operator gave the node.
+    Joined {
+        node_name: String,
+    },
+    Refused {
+        reason: Refusal,
+    },
+    /// How the node serves users (sent after `Hello`, and again whenever it changes).
+    Settings(NodeSettings),
+    /// A full table follows in `SnapshotChunk`s: `total` entries at `revision` of `epoch`.
+    SnapshotBegin {
+        epoch: [u8; 16],
+        revision: u64,
+        total: u64,
+    },
+    /// At most [`MAX_CHUNK_ENTRIES`] entries of the snapshot under way.
+    SnapshotChunk {
+        entries: Vec<WireEntry>,
+    },
+    /// The snapshot is complete: the node replaces its table with it.
+    SnapshotEnd,
+    /// What changed up to `revision`, since the revision the node holds.
+    Changes {
+        revision: u64,
+        upserts: Vec<WireEntry>,
+        revoked: Vec<[u8; 16]>,
+    },
+    /// Answer with [`ToControl::Pong`] carrying the same nonce.
+    Ping {
+        nonce: u64,
+    },
+}
+
+impl fmt::Debug for ToNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ToNode::Joined { node_name } => f
+                .debug_struct("Joined")
+                .field("node_name", node_name)
+                .finish(),
+            ToNode::Refused { reason } => {
+                f.debug_struct("Refused").field("reason", reason).finish()
+            }
+            ToNode::Settings(settings) => f.debug_tuple("Settings").field(settings).finish(),
+            ToNode::SnapshotBegin {
+                epoch,
+                revision,
+                total,
+            } => f
+                .debug_struct("SnapshotBegin")
+                .field("epoch", &hex::encode(epoch))
+                .field("revision", revision)
+                .field("total", total)
+                .finish(),
+            ToNode::SnapshotChunk { entries } => f
+                .debug_struct("SnapshotChunk")
+                .field("entries", &entries.len())
+                .finish(),
+            ToNode::SnapshotEnd => f.write_str("SnapshotEnd"),
+            ToNode::Changes {
+                revision,
+                upserts,
+                revoked,
+            } => f
+                .debug_struct("Changes")
+                .field("revision", revision)
+                .field("upserts", &upserts.len())
+                .field("revoked", &revoked.len())
+                .finish(),
+            ToNode::Ping { nonce } => f.debug_struct("Ping").field("nonce", nonce).finish(),
+        }
+    }
+}
+
+/// How a node serves users: its port and its security.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeSettings {
+    pub port: u16,
+    pub security: SecuritySettings,
+}
+
+/// TLS with a certificate, or REALITY (mirroring `dest` for everyone else).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecuritySettings {
+    /// A PEM certificate chain and its PEM private key.
+    Tls {
+        certificate_pem: String,
+        private_key_pem: String,
+    },
+    /// Xray's `realitySettings`: the X25519 private key, short ids (hex, up to 16 digits),
+    /// `dest` (`host:port`), the server names clients may send, the largest clock difference
+    /// accepted (0: any) and the optional ML-DSA-65 seed (`mldsa65Seed`).
+    Reality {
+        private_key: [u8; 32],
+        short_ids: Vec<String>,
+        dest: String,
+        server_names: Vec<String>,
+        max_time_diff_ms: u64,
+        mldsa65_seed: Option<[u8; 32]>,
+    },
+}
+
+/// Private keys never print.
+impl fmt::Debug for SecuritySettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecuritySettings::Tls {
+                certificate_pem, ..
+            } => f
+                .debug_struct("Tls")
+                .field(
+                    "certificate_pem",
+                    &format_args!("{} bytes", certificate_pem.len()),
+                )
+                .field("private_key_pem", &format_args!("***"))
+                .finish(),
+            SecuritySettings::Reality {
+                short_ids,
+                dest,
+                server_names,
+                max_time_diff_ms,
+                mldsa65_seed,
+                ..
+            } => f
+                .debug_struct("Reality")
+                .field("private_key", &format_args!("***"))
+                .field("short_ids", short_ids)
+                .field("dest", dest)
+                .field("server_names", server_names)
+                .field("max_time_diff_ms", max_time_diff_ms)
+                .field("mldsa65_seed", &mldsa65_seed.map(|_| format_args!("***")))
+                .finish(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_settings_never_prints_private_keys() {
+        let reality = SecuritySettings::Reality {
+            private_key: [0x42; 32],
+            short_ids: vec!["0123abcd".into()],
+            dest: "www.example.com:443".into(),
+            server_names: vec!["www.example.com".into()],
+            max_time_diff_ms: 0,
+            mldsa65_seed: Some([0x43; 32]),
+        };
+        let printed = format!("{reality:?}");
+        assert!(printed.contains("0123abcd") && printed.contains("www.example.com:443"));
+        assert!(
+            !printed.contains("66") && !printed.contains("67"),
+            "{printed}"
+        );
+        let tls = SecuritySettings::Tls {
+            certificate_pem: "CERT".into(),
+            private_key_pem: "-----BEGIN PRIVATE KEY----- SECRET".into(),
+        };
+        let printed = format!(
+            "{:?}",
+            NodeSettings {
+                port: 443,
+                security: tls
+            }
+        );
+        assert!(
+            !printed.contains("SECRET") && printed.contains("443"),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn debug_of_entries_and_joins_never_prints_ids_or_tokens() {
+        let entry = WireEntry {
+            key: [0x99; 16],
+            expires_at: 5,
+        };
+        assert!(!format!("{entry:?}").contains("153"));
+        let printed = format!(
+            "{:?}",
+            ToNode::SnapshotChunk {
+                entries: vec![entry]
+            }
+        );
+        assert!(!printed.contains("153"), "{printed}");
+        let changes = ToNode::Changes {
+            revision: 7,
+            upserts: vec![entry],
+            revoked: vec![[0x99; 16]],
+        };
+        let printed = format!("{changes:?}");
+        assert!(
+            !printed.contains("153") && printed.contains('7'),
+            "{printed}"
+        );
+        let join = ToControl::Join {
+            protocol_version: 1,
+            token: JoinToken::from_bytes([0x99; 32]),
+        };
+        assert!(!format!("{join:?}").contains("153"));
+    }
+}
