@@ -37,7 +37,9 @@ pub use card_payments::{
 };
 pub use error::AppError;
 pub use links::Links;
-pub use nodes::{ControlPlaneIdentity, Enrolment, NodeOverview, Registered, RemoteNodePlan, OFFLINE_AFTER};
+pub use nodes::{
+    ControlPlaneIdentity, Enrolment, NodeOverview, Registered, RemoteNodePlan, OFFLINE_AFTER,
+};
 pub use privacy::PurgeReport;
 pub use reachability::Audience;
 pub use reminders::{DueReminder, ReminderKind};

@@ -5,7 +5,7 @@ use domain::{
     CertPin, JoinToken, Location, NodeKind, NodePrivateSettings, NodeRecord, NodeSecurity,
     NodeSpec, NodeStatus, JOIN_TOKEN_LIFETIME_MINUTES,
 };
-use store::{Enrolment, NewRemoteNode};
+use store::NewRemoteNode;
 use time::{Duration, OffsetDateTime};
 
 pub use store::{ControlPlaneIdentity, Enrolment};

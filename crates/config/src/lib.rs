@@ -10,8 +10,8 @@ mod secret;
 mod template;
 mod validate;
 
-pub use domain::DatabaseUrl;
 pub use control::ControlConfig;
+pub use domain::DatabaseUrl;
 pub use load::{load, ConfigError, ConfigSource, Loaded};
 pub use model::*;
 pub use price::Rubles;

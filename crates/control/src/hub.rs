@@ -38,7 +38,9 @@ impl FeedHub {
                         });
                     }
                     // Sessions keep serving what they have; nodes keep their tables.
-                    Err(e) => tracing::warn!(error = %e, "node feed: cannot read the access revision"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "node feed: cannot read the access revision")
+                    }
                 }
             }
         });

@@ -52,8 +52,9 @@ impl ControlIdentity {
             pin: CertPin::of_der(&certificate),
             certificate,
             key: Arc::new(key),
-            epoch: parse_epoch(&stored.feed_epoch)
-                .ok_or(ControlError::Certificate("the stored feed epoch is not 32 hex digits".into()))?,
+            epoch: parse_epoch(&stored.feed_epoch).ok_or(ControlError::Certificate(
+                "the stored feed epoch is not 32 hex digits".into(),
+            ))?,
         })
     }
 
@@ -63,7 +64,11 @@ impl ControlIdentity {
 
     /// The join string for `token`: nodes dial `address` (`host:port`) and accept only this
     /// identity's certificate there.
-    pub fn join_string(&self, address: &str, token: &JoinToken) -> Result<JoinString, ControlError> {
+    pub fn join_string(
+        &self,
+        address: &str,
+        token: &JoinToken,
+    ) -> Result<JoinString, ControlError> {
         Ok(JoinString::new(address, self.pin, *token)?)
     }
 }
@@ -102,7 +107,11 @@ mod tests {
         let identity = ControlIdentity::from_stored(&stored).unwrap();
         assert!(identity.pin.matches(&identity.certificate));
         assert_eq!(
-            identity.epoch.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            identity
+                .epoch
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>(),
             stored.feed_epoch
         );
         assert_ne!(generate().unwrap().feed_epoch, stored.feed_epoch);
@@ -110,7 +119,10 @@ mod tests {
 
     #[test]
     fn epochs_are_32_hex_digits() {
-        assert_eq!(parse_epoch("00112233445566778899aabbccddeeff").map(|e| e[15]), Some(0xff));
+        assert_eq!(
+            parse_epoch("00112233445566778899aabbccddeeff").map(|e| e[15]),
+            Some(0xff)
+        );
         assert_eq!(parse_epoch("0011"), None);
         assert_eq!(parse_epoch("zz112233445566778899aabbccddeeff"), None);
     }

@@ -16,8 +16,9 @@ use crate::{tls, ControlError};
 
 /// A stranger gets this long to finish the handshake.
 pub const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
-/// Nodes, joins and strangers together; an operator runs far fewer nodes.
-pub const MAX_CONNECTIONS: usize = 1024;
+/// Nodes, joins and strangers together. It comes out of the descriptors `milly` reserves for
+/// the database, the bot and the feed (docs/limits.md); an operator runs far fewer nodes.
+pub const MAX_CONNECTIONS: usize = 128;
 
 /// Accepts nodes on `listener` until `shutdown`.
 pub async fn serve(

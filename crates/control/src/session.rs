@@ -26,7 +26,7 @@ pub const FIRST_MESSAGE_DEADLINE: Duration = Duration::from_secs(10);
 pub const RECHECK: Duration = Duration::from_secs(1);
 
 /// What every session of this process shares.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SessionContext {
     pub app: App,
     pub hub: FeedHub,
@@ -325,5 +325,7 @@ fn decode_key(text: &str) -> Result<[u8; 32], ControlError> {
         .decode(text)
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
-        .ok_or(ControlError::Settings("a REALITY private key is not 32 bytes of base64url"))
+        .ok_or(ControlError::Settings(
+            "a REALITY private key is not 32 bytes of base64url",
+        ))
 }

@@ -43,6 +43,15 @@ impl PublicUrl {
             .map_or(self.base.as_str(), |(_, rest)| rest)
     }
 
+    /// The host alone, such as `vpn.example` or `2001:db8::1` (IPv6 without brackets).
+    pub fn host(&self) -> String {
+        match self.url.host() {
+            Some(url::Host::Ipv6(v6)) => v6.to_string(),
+            Some(host) => host.to_string(),
+            None => String::new(),
+        }
+    }
+
     pub fn is_https(&self) -> bool {
         self.url.scheme() == "https"
     }

@@ -222,7 +222,10 @@ mod tests {
         assert_eq!(pin.to_string().parse::<CertPin>(), Ok(pin));
         assert_eq!(pin.to_string().to_uppercase().parse::<CertPin>(), Ok(pin));
         assert_eq!(pin.to_string()[1..].parse::<CertPin>(), Err(InvalidPin));
-        assert_eq!(format!("{}g", &pin.to_string()[1..]).parse::<CertPin>(), Err(InvalidPin));
+        assert_eq!(
+            format!("{}g", &pin.to_string()[1..]).parse::<CertPin>(),
+            Err(InvalidPin)
+        );
     }
 
     #[test]

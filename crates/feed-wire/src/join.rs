@@ -6,40 +6,13 @@ use std::str::FromStr;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
-use crate::pin::CertPin;
+use domain::{CertPin, JoinToken};
 
 /// What every join string starts with; the digit is the format's version.
 pub const JOIN_PREFIX: &str = "milly-join1.";
 
 /// Longest `host:port` accepted: a DNS name (253) or a bracketed IPv6 address, and a port.
 const MAX_ADDRESS: usize = 261;
-
-/// The one-time secret of a join string. Prints as `***`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct JoinToken([u8; 32]);
-
-impl JoinToken {
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        JoinToken(bytes)
-    }
-
-    /// A new random token from the operating system's generator.
-    pub fn generate() -> Result<Self, getrandom::Error> {
-        let mut bytes = [0; 32];
-        getrandom::fill(&mut bytes)?;
-        Ok(JoinToken(bytes))
-    }
-
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for JoinToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("JoinToken(***)")
-    }
-}
 
 /// Why a join string (or the parts of a new one) is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -143,7 +116,7 @@ impl FromStr for JoinString {
             .ok_or(JoinError::Truncated)?;
         let (pin, address) = rest.split_first_chunk::<32>().ok_or(JoinError::Truncated)?;
         let address = std::str::from_utf8(address).map_err(|_| JoinError::Address)?;
-        JoinString::new(address, CertPin(*pin), JoinToken(*token))
+        JoinString::new(address, CertPin(*pin), JoinToken::from_bytes(*token))
     }
 }
 
@@ -184,7 +157,8 @@ mod tests {
     #[test]
     fn ipv6_and_ip_addresses_are_accepted() {
         for address in ["[2001:db8::1]:443", "192.0.2.7:8443", "localhost:1"] {
-            let join = JoinString::new(address, CertPin([1; 32]), JoinToken([2; 32])).unwrap();
+            let join =
+                JoinString::new(address, CertPin([1; 32]), JoinToken::from_bytes([2; 32])).unwrap();
             assert_eq!(
                 join.to_string().parse::<JoinString>().unwrap().address(),
                 address
@@ -207,11 +181,11 @@ mod tests {
             text[..JOIN_PREFIX.len() + 60].parse::<JoinString>(),
             Err(JoinError::Truncated)
         );
-        let no_port = JoinString::new("host", CertPin([1; 32]), JoinToken([2; 32]));
+        let no_port = JoinString::new("host", CertPin([1; 32]), JoinToken::from_bytes([2; 32]));
         assert_eq!(no_port, Err(JoinError::Address));
         for bad in ["host:0", ":443", "host:99999", "a b:1", "host:port"] {
             assert_eq!(
-                JoinString::new(bad, CertPin([1; 32]), JoinToken([2; 32])),
+                JoinString::new(bad, CertPin([1; 32]), JoinToken::from_bytes([2; 32])),
                 Err(JoinError::Address),
                 "{bad}"
             );
@@ -220,13 +194,5 @@ mod tests {
         raw.extend_from_slice(&[0xff, b':', b'1']);
         let text = format!("{JOIN_PREFIX}{}", URL_SAFE_NO_PAD.encode(raw));
         assert_eq!(text.parse::<JoinString>(), Err(JoinError::Address));
-    }
-
-    #[test]
-    fn generated_tokens_differ() {
-        assert_ne!(
-            JoinToken::generate().unwrap(),
-            JoinToken::generate().unwrap()
-        );
     }
 }

@@ -25,18 +25,17 @@
 pub mod frame;
 mod join;
 mod messages;
-mod pin;
 
 use std::time::Duration;
 
+pub use domain::{CertPin, InvalidPin, JoinToken};
 pub use frame::{decode_frame, encode_frame, FrameError, MAX_FRAME};
-pub use join::{JoinError, JoinString, JoinToken, JOIN_PREFIX};
+pub use join::{JoinError, JoinString, JOIN_PREFIX};
 pub use messages::{
     NodeSettings, Refusal, Resume, SecuritySettings, ToControl, ToNode, WireEntry,
     MAX_CHUNK_ENTRIES,
 };
 pub use parse_outcome::Parse;
-pub use pin::{CertPin, PinError};
 
 /// The version of this protocol, sent in [`ToControl::Join`] and [`ToControl::Hello`]; a control
 /// plane that does not speak it answers [`Refusal::Unsupported`].

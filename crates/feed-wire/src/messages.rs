@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::join::JoinToken;
+use domain::JoinToken;
 
 /// Most entries in one [`ToNode::SnapshotChunk`], and most upserts plus revocations in one
 /// [`ToNode::Changes`] (a bigger change is sent as a snapshot). At about 26 bytes an entry a

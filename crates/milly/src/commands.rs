@@ -5,6 +5,7 @@ mod client;
 mod config_check;
 mod init;
 mod keygen;
+mod node;
 mod payment;
 mod privacy;
 mod serve;
@@ -35,6 +36,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             let loaded = load(&path, explicit)?;
             let app = open_app(&loaded.config).await?;
             user::run(&app, cmd).await
+        }
+        CliCommand::Node(cmd) => {
+            let loaded = load(&path, explicit)?;
+            let app = open_app(&loaded.config).await?;
+            node::run(&app, &loaded.config, cmd).await
         }
         CliCommand::Privacy(cmd) => privacy::run(&load(&path, explicit)?.config, cmd).await,
         CliCommand::Backup(cmd) => backup::run(&load(&path, explicit)?.config, cmd).await,

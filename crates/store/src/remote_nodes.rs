@@ -30,7 +30,7 @@ pub struct NewRemoteNode<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Enrolment {
     /// The token was valid: the node is now known by its credential.
-    Enrolled(NodeRecord),
+    Enrolled(Box<NodeRecord>),
     Unknown,
     AlreadyUsed,
     Expired,
@@ -42,7 +42,10 @@ fn record_from_row(row: &AnyRow) -> Result<NodeRecord, StoreError> {
     let via: Option<i64> = row.try_get("via_node_id")?;
     let credential: Option<String> = row.try_get("credential_sha256")?;
     let credential = credential
-        .map(|pin| pin.parse::<CertPin>().map_err(|_| StoreError::Corrupt("nodes.credential_sha256")))
+        .map(|pin| {
+            pin.parse::<CertPin>()
+                .map_err(|_| StoreError::Corrupt("nodes.credential_sha256"))
+        })
         .transpose()?;
     Ok(NodeRecord {
         spec: node_from_row(row)?,
@@ -170,21 +173,19 @@ impl Store {
             .await?;
         let record = record_from_row(&row)?;
         tx.commit().await?;
-        Ok(Enrolment::Enrolled(record))
+        Ok(Enrolment::Enrolled(Box::new(record)))
     }
 
     /// Every node, enabled or not, in the operator's order.
     pub async fn node_records(&self) -> Result<Vec<NodeRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {NODE_COLUMNS}, {RECORD_COLUMNS} FROM nodes ORDER BY position, id"
-        );
+        let sql =
+            format!("SELECT {NODE_COLUMNS}, {RECORD_COLUMNS} FROM nodes ORDER BY position, id");
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(record_from_row).collect()
     }
 
     pub async fn node_record(&self, name: &str) -> Result<Option<NodeRecord>, StoreError> {
-        let sql =
-            format!("SELECT {NODE_COLUMNS}, {RECORD_COLUMNS} FROM nodes WHERE name = $1");
+        let sql = format!("SELECT {NODE_COLUMNS}, {RECORD_COLUMNS} FROM nodes WHERE name = $1");
         let row = sqlx::query(&sql)
             .bind(name)
             .fetch_optional(&self.pool)
@@ -281,7 +282,10 @@ impl Store {
                             row.try_get("applied_revision")?,
                             "node_status.applied_revision",
                         )?,
-                        connections: to_u64(row.try_get("connections")?, "node_status.connections")?,
+                        connections: to_u64(
+                            row.try_get("connections")?,
+                            "node_status.connections",
+                        )?,
                         bytes_up: to_u64(row.try_get("bytes_up")?, "node_status.bytes_up")?,
                         bytes_down: to_u64(row.try_get("bytes_down")?, "node_status.bytes_down")?,
                         last_seen_at: OffsetDateTime::from_unix_timestamp(seen)

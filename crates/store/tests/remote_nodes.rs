@@ -50,26 +50,41 @@ async fn add(db: &TestDb, name: &str, token: &JoinToken) -> domain::NodeRecord {
 async fn a_join_token_enrols_its_node_once(db: &TestDb) {
     let token = JoinToken::generate();
     let node = add(db, "eu-1", &token).await;
-    assert_eq!((node.kind, node.enabled, node.credential), (NodeKind::Remote, true, None));
+    assert_eq!(
+        (node.kind, node.enabled, node.credential),
+        (NodeKind::Remote, true, None)
+    );
     let pin = CertPin::of_der(b"node certificate");
     let now = OffsetDateTime::now_utc();
 
-    let Enrolment::Enrolled(enrolled) = db.store.enrol_node(&token.hash(), &pin, now).await.unwrap()
+    let Enrolment::Enrolled(enrolled) =
+        db.store.enrol_node(&token.hash(), &pin, now).await.unwrap()
     else {
         panic!("a fresh token enrols")
     };
     assert_eq!(enrolled.credential, Some(pin));
     assert_eq!(
-        db.store.enrol_node(&token.hash(), &CertPin::of_der(b"other"), now).await.unwrap(),
+        db.store
+            .enrol_node(&token.hash(), &CertPin::of_der(b"other"), now)
+            .await
+            .unwrap(),
         Enrolment::AlreadyUsed
     );
     assert_eq!(
-        db.store.enrol_node(&JoinToken::generate().hash(), &pin, now).await.unwrap(),
+        db.store
+            .enrol_node(&JoinToken::generate().hash(), &pin, now)
+            .await
+            .unwrap(),
         Enrolment::Unknown
     );
     let (found, settings) = db.store.node_by_credential(&pin).await.unwrap().unwrap();
     assert_eq!((found.spec.name.as_str(), settings), ("eu-1", private()));
-    assert!(db.store.node_by_credential(&CertPin::of_der(b"other")).await.unwrap().is_none());
+    assert!(db
+        .store
+        .node_by_credential(&CertPin::of_der(b"other"))
+        .await
+        .unwrap()
+        .is_none());
 }
 
 async fn an_expired_token_enrols_nothing_and_a_new_one_replaces_the_credential(db: &TestDb) {
@@ -77,7 +92,13 @@ async fn an_expired_token_enrols_nothing_and_a_new_one_replaces_the_credential(d
     let node = add(db, "eu-1", &token).await;
     let later = OffsetDateTime::now_utc() + Duration::minutes(61);
     let pin = CertPin::of_der(b"node certificate");
-    assert_eq!(db.store.enrol_node(&token.hash(), &pin, later).await.unwrap(), Enrolment::Expired);
+    assert_eq!(
+        db.store
+            .enrol_node(&token.hash(), &pin, later)
+            .await
+            .unwrap(),
+        Enrolment::Expired
+    );
     assert!(db.store.node_by_credential(&pin).await.unwrap().is_none());
 
     let second = JoinToken::generate();
@@ -86,7 +107,10 @@ async fn an_expired_token_enrols_nothing_and_a_new_one_replaces_the_credential(d
         .await
         .unwrap();
     assert!(matches!(
-        db.store.enrol_node(&second.hash(), &pin, later).await.unwrap(),
+        db.store
+            .enrol_node(&second.hash(), &pin, later)
+            .await
+            .unwrap(),
         Enrolment::Enrolled(_)
     ));
     assert!(db.store.node_by_credential(&pin).await.unwrap().is_some());
@@ -106,14 +130,25 @@ async fn names_are_unique_and_removal_ends_the_credential(db: &TestDb) {
         via: None,
     };
     let expires = OffsetDateTime::now_utc() + Duration::hours(1);
-    assert!(db.store.add_remote_node(&again, &JoinToken::generate().hash(), expires).await.unwrap().is_none());
+    assert!(db
+        .store
+        .add_remote_node(&again, &JoinToken::generate().hash(), expires)
+        .await
+        .unwrap()
+        .is_none());
 
     let pin = CertPin::of_der(b"node certificate");
-    db.store.enrol_node(&token.hash(), &pin, OffsetDateTime::now_utc()).await.unwrap();
+    db.store
+        .enrol_node(&token.hash(), &pin, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
     assert!(db.store.delete_node("eu-1").await.unwrap());
     assert!(db.store.node_by_credential(&pin).await.unwrap().is_none());
     assert_eq!(
-        db.store.enrol_node(&token.hash(), &pin, OffsetDateTime::now_utc()).await.unwrap(),
+        db.store
+            .enrol_node(&token.hash(), &pin, OffsetDateTime::now_utc())
+            .await
+            .unwrap(),
         Enrolment::Unknown,
         "the node's tokens went with it"
     );
@@ -126,24 +161,42 @@ async fn disabled_nodes_leave_the_links_but_not_the_operators_list(db: &TestDb) 
     });
     let embedded = db
         .store
-        .upsert_node("local", &Location("RU".into()), "vpn.example.com", 443, &tls)
+        .upsert_node(
+            "local",
+            &Location("RU".into()),
+            "vpn.example.com",
+            443,
+            &tls,
+        )
         .await
         .unwrap();
     add(db, "eu-1", &JoinToken::generate()).await;
     add(db, "eu-2", &JoinToken::generate()).await;
-    let names = |nodes: Vec<domain::NodeSpec>| nodes.into_iter().map(|n| n.name).collect::<Vec<_>>();
-    assert_eq!(names(db.store.list_nodes().await.unwrap()), ["local", "eu-1", "eu-2"]);
+    let names =
+        |nodes: Vec<domain::NodeSpec>| nodes.into_iter().map(|n| n.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(db.store.list_nodes().await.unwrap()),
+        ["local", "eu-1", "eu-2"]
+    );
 
     assert!(db.store.set_node_enabled("eu-1", false).await.unwrap());
     assert!(!db.store.set_node_enabled("nowhere", false).await.unwrap());
-    assert_eq!(names(db.store.list_nodes().await.unwrap()), ["local", "eu-2"]);
+    assert_eq!(
+        names(db.store.list_nodes().await.unwrap()),
+        ["local", "eu-2"]
+    );
     let all = db.store.node_records().await.unwrap();
     assert_eq!(
-        all.iter().map(|n| (n.spec.name.as_str(), n.enabled)).collect::<Vec<_>>(),
+        all.iter()
+            .map(|n| (n.spec.name.as_str(), n.enabled))
+            .collect::<Vec<_>>(),
         [("local", true), ("eu-1", false), ("eu-2", true)]
     );
     assert_eq!(all[0].kind, NodeKind::Embedded);
-    assert_eq!(db.store.node_record("local").await.unwrap().unwrap().spec, embedded);
+    assert_eq!(
+        db.store.node_record("local").await.unwrap().unwrap().spec,
+        embedded
+    );
 }
 
 async fn a_node_report_replaces_the_last_one(db: &TestDb) {
@@ -157,10 +210,19 @@ async fn a_node_report_replaces_the_last_one(db: &TestDb) {
         bytes_down: 5,
         last_seen_at: seen,
     };
-    db.store.record_node_status(node.spec.id, &status).await.unwrap();
+    db.store
+        .record_node_status(node.spec.id, &status)
+        .await
+        .unwrap();
     status.applied_revision = 9;
-    db.store.record_node_status(node.spec.id, &status).await.unwrap();
-    assert_eq!(db.store.node_statuses().await.unwrap(), vec![(node.spec.id, status)]);
+    db.store
+        .record_node_status(node.spec.id, &status)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.node_statuses().await.unwrap(),
+        vec![(node.spec.id, status)]
+    );
 }
 
 async fn the_control_plane_identity_is_made_once(db: &TestDb) {
@@ -173,12 +235,25 @@ async fn the_control_plane_identity_is_made_once(db: &TestDb) {
         certificate_pem: "second certificate".into(),
         ..first.clone()
     };
-    assert_eq!(db.store.control_plane_identity(&first).await.unwrap(), first);
-    assert_eq!(db.store.control_plane_identity(&second).await.unwrap(), first);
-    assert!(!format!("{first:?}").contains("first key"));
-    db.store.renew_feed_epoch("ffeeddccbbaa99887766554433221100").await.unwrap();
     assert_eq!(
-        db.store.control_plane_identity(&first).await.unwrap().feed_epoch,
+        db.store.control_plane_identity(&first).await.unwrap(),
+        first
+    );
+    assert_eq!(
+        db.store.control_plane_identity(&second).await.unwrap(),
+        first
+    );
+    assert!(!format!("{first:?}").contains("first key"));
+    db.store
+        .renew_feed_epoch("ffeeddccbbaa99887766554433221100")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store
+            .control_plane_identity(&first)
+            .await
+            .unwrap()
+            .feed_epoch,
         "ffeeddccbbaa99887766554433221100"
     );
 }

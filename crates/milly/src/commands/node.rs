@@ -9,18 +9,20 @@ use time::OffsetDateTime;
 
 use super::keygen::RealityKeys;
 use crate::cli::{NodeAddArgs, NodeCommand, SecurityChoice};
-use crate::control_identity;
 
 pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result<()> {
     match cmd {
         NodeCommand::Add(args) => {
+            // Everything that can refuse comes before anything is stored.
+            let address = control_address(config)?;
             let plan = plan(&args)?;
             let registered = app.add_remote_node(&plan).await?;
-            print_join(app, config, &registered).await?;
+            print_join(app, &address, &registered).await?;
         }
         NodeCommand::Token { name } => {
+            let address = control_address(config)?;
             let registered = app.renew_join_token(&name).await?;
-            print_join(app, config, &registered).await?;
+            print_join(app, &address, &registered).await?;
         }
         NodeCommand::List => print_list(&app.node_overview().await?),
         NodeCommand::Show { name } => {
@@ -76,8 +78,9 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
             )
         }
         SecurityChoice::Tls => {
-            let (certificate_pem, private_key_pem) = node::generate_self_signed(&[host.clone()])
-                .context("cannot make the node's certificate")?;
+            let (certificate_pem, private_key_pem) =
+                node::generate_self_signed(std::slice::from_ref(&host))
+                    .context("cannot make the node's certificate")?;
             (
                 NodeSecurity::Tls(TlsParams {
                     server_name: host.clone(),
@@ -118,16 +121,40 @@ fn split_address(address: &str) -> Result<(String, u16)> {
     Ok((host.to_owned(), port))
 }
 
-async fn print_join(app: &App, config: &config::Config, registered: &Registered) -> Result<()> {
-    let join = control_identity::join_string(app, config, &registered.token).await?;
+async fn print_join(app: &App, address: &str, registered: &Registered) -> Result<()> {
+    let identity = control::ControlIdentity::load_or_create(app).await?;
+    let join = identity.join_string(address, &registered.token)?;
     let name = &registered.node.spec.name;
     println!("node {name} registered; enrol it within the hour, once, on its server:");
     println!();
     println!("  milly node join '{join}' --dir /etc/milly-node");
     println!("  milly node run --config /etc/milly-node/node.toml");
     println!();
-    println!("The join string is valid until {}.", date(registered.expires_at));
+    println!(
+        "The join string is valid until {}.",
+        date(registered.expires_at)
+    );
     Ok(())
+}
+
+/// Where nodes dial: `[control] public_address`, or public_url's host with the port of
+/// `[control] listen`.
+fn control_address(config: &config::Config) -> Result<String> {
+    if let Some(address) = &config.control.public_address {
+        return Ok(address.clone());
+    }
+    let Some(listen) = config.control.listen else {
+        bail!(
+            "remote nodes need [control] listen (e.g. \"0.0.0.0:7443\") in milly.toml, \
+             or MILLY_CONTROL__LISTEN: it is where they dial for their feed"
+        );
+    };
+    let host = config.service.public_url.host();
+    Ok(if host.contains(':') {
+        format!("[{host}]:{}", listen.port())
+    } else {
+        format!("{host}:{}", listen.port())
+    })
 }
 
 fn print_list(nodes: &[NodeOverview]) {
@@ -161,7 +188,9 @@ fn print_node(node: &NodeOverview) {
     println!("kind:         {}", node.record.kind.as_str());
     println!("state:        {}", state(node));
     let security = match &spec.security {
-        NodeSecurity::Reality(r) => format!("reality (sni {}, short id {})", r.server_name, r.short_id),
+        NodeSecurity::Reality(r) => {
+            format!("reality (sni {}, short id {})", r.server_name, r.short_id)
+        }
         NodeSecurity::Tls(t) => format!("tls (sni {})", t.server_name),
     };
     println!("security:     {security}");
@@ -170,7 +199,11 @@ fn print_node(node: &NodeOverview) {
     }
     println!(
         "enrolled:     {}",
-        if node.record.credential.is_some() { "yes" } else { "no (join string not used yet)" }
+        if node.record.credential.is_some() {
+            "yes"
+        } else {
+            "no (join string not used yet)"
+        }
     );
     if let Some(s) = &node.status {
         println!("version:      {}", s.software_version);
@@ -201,9 +234,18 @@ mod tests {
 
     #[test]
     fn addresses_split_into_host_and_port() {
-        assert_eq!(split_address("203.0.113.5:443").unwrap(), ("203.0.113.5".into(), 443));
-        assert_eq!(split_address("[2001:db8::1]:8443").unwrap(), ("2001:db8::1".into(), 8443));
-        assert_eq!(split_address("vpn.example.com:443").unwrap(), ("vpn.example.com".into(), 443));
+        assert_eq!(
+            split_address("203.0.113.5:443").unwrap(),
+            ("203.0.113.5".into(), 443)
+        );
+        assert_eq!(
+            split_address("[2001:db8::1]:8443").unwrap(),
+            ("2001:db8::1".into(), 8443)
+        );
+        assert_eq!(
+            split_address("vpn.example.com:443").unwrap(),
+            ("vpn.example.com".into(), 443)
+        );
         for bad in ["vpn.example.com", ":443", "host:0", "host:99999", "host:x"] {
             assert!(split_address(bad).is_err(), "{bad} must be refused");
         }

@@ -82,6 +82,27 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         println!("node: disabled");
     }
 
+    if let Some(listen) = config.control.listen {
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on control.listen {listen}"))?;
+        let identity = control::ControlIdentity::load_or_create(&app)
+            .await
+            .context("cannot load the control plane's identity")?;
+        let ctx = control::session::SessionContext {
+            hub: control::FeedHub::start(app.clone(), shutdown.clone()),
+            app: app.clone(),
+            identity,
+        };
+        let control_shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            control::serve(listener, ctx, control_shutdown)
+                .await
+                .context("the remote nodes' listener stopped")
+        });
+        println!("control: remote nodes dial {listen} (mutual TLS)");
+    }
+
     let admin_token = if config.admin.token.is_set() {
         config.admin.token.expose().to_owned()
     } else {
