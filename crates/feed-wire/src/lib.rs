@@ -26,6 +26,7 @@ pub mod frame;
 mod join;
 mod messages;
 mod pin;
+pub mod tls;
 
 use std::time::Duration;
 
