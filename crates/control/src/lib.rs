@@ -3,8 +3,8 @@
 //!
 //! - [`identity`]: the certificate nodes pin, shared through the store by every `milly serve`
 //!   on one database, and the join strings that carry its pin.
-//! - [`tls`]: TLS 1.3 with a client certificate required; who the node is comes from the pin
-//!   of that certificate, looked up through `app` after the handshake.
+//! - TLS is `feed_wire::tls`'s (1.3, a client certificate required); who the node is comes
+//!   from the pin of that certificate, looked up through `app` after the handshake.
 //! - [`hub`]: one poller per process that learns each new access revision and wakes sessions.
 //! - [`session`]: one node's connection: `Join`, or `Hello` then settings, a snapshot or the
 //!   changes since the node's revision, pings, reports; ends when the node is removed.
@@ -16,7 +16,6 @@ pub mod hub;
 pub mod identity;
 pub mod server;
 pub mod session;
-pub mod tls;
 
 pub use error::ControlError;
 pub use hub::FeedHub;

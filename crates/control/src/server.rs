@@ -5,14 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::CertPin;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::session::{self, SessionContext};
-use crate::{tls, ControlError};
+use crate::ControlError;
 
 /// A stranger gets this long to finish the handshake.
 pub const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
@@ -26,7 +25,13 @@ pub async fn serve(
     ctx: SessionContext,
     shutdown: CancellationToken,
 ) -> Result<(), ControlError> {
-    let acceptor = TlsAcceptor::from(tls::server_config(&ctx.identity)?);
+    let mut tls =
+        feed_wire::tls::server_config(ctx.identity.certificate.clone(), ctx.identity.key())
+            .map_err(|e| ControlError::Certificate(e.to_string()))?;
+    // Nodes keep one long connection; resumption would only keep secrets around.
+    tls.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    tls.send_tls13_tickets = 0;
+    let acceptor = TlsAcceptor::from(Arc::new(tls));
     let ctx = Arc::new(ctx);
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -59,13 +64,7 @@ pub async fn serve(
             else {
                 return;
             };
-            let Some(peer) = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|certs| certs.first())
-                .map(|der| CertPin::of_der(der))
-            else {
+            let Some(peer) = feed_wire::tls::peer_pin(tls.get_ref().1) else {
                 return;
             };
             if let Err(e) = session::run(tls, peer, &ctx, shutdown).await {

@@ -25,6 +25,7 @@
 pub mod frame;
 mod join;
 mod messages;
+pub mod tls;
 
 use std::time::Duration;
 

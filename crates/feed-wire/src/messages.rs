@@ -82,6 +82,19 @@ pub enum Refusal {
     Unsupported,
 }
 
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Refusal::UnknownToken => "the join token is unknown",
+            Refusal::TokenUsed => "the join token was already used",
+            Refusal::TokenExpired => "the join token has expired",
+            Refusal::UnknownNode => "this node is not known (never joined, or removed)",
+            Refusal::Disabled => "this node is disabled",
+            Refusal::Unsupported => "the control plane does not speak this protocol version",
+        })
+    }
+}
+
 /// Control plane → node. `Debug` counts entries instead of printing user ids.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ToNode {
