@@ -10,6 +10,7 @@ pub mod backup;
 mod bot_state;
 mod card_payments;
 mod error;
+mod leadership;
 mod links;
 mod nodes;
 mod payment_history;
@@ -36,6 +37,7 @@ pub use card_payments::{
     DEFAULT_RECONCILE_INTERVAL, RETURN_TOKEN_PARAM,
 };
 pub use error::AppError;
+pub use leadership::LeaderLease;
 pub use links::Links;
 pub use nodes::{
     ControlPlaneIdentity, Enrolment, NodeOverview, Registered, RemoteNodePlan, OFFLINE_AFTER,

@@ -29,6 +29,7 @@ mod credentials;
 mod dump;
 mod error;
 mod export;
+mod leadership;
 mod nodes;
 mod payments;
 mod privacy_counts;
@@ -51,6 +52,7 @@ pub use export::{
     AccountLinkExport, ConsentExport, CredentialsExport, ProfileExport, UserExport,
     EXPORT_SCHEMA_VERSION,
 };
+pub use leadership::LeaderLease;
 pub use payments::{NewPayment, Settlement};
 pub use remote_nodes::{Enrolment, NewRemoteNode};
 pub use subscriptions::TrialOutcome;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{admin_api, data_dir, embedded_node, fd_budget, feed};
 
+mod leader;
 mod site;
 mod telegram;
 
@@ -156,6 +157,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
             .context("cannot set up the Telegram webhook")?;
         router = router.merge(hook);
     }
+    let mut reconciler = None;
     if let Some(cards) = cards {
         if let Some(options) = bot_options.clone() {
             let paid = cards.subscribe();
@@ -174,11 +176,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
             ));
         }
         let every = Duration::from_secs(config.yookassa.reconcile_interval_secs);
-        let reconciler_shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            app::run_reconciler(cards, every, reconciler_shutdown).await;
-            Ok(())
-        });
+        reconciler = Some((cards, every));
         println!(
             "payments: YooKassa on (webhook at {})",
             web::YOOKASSA_WEBHOOK_PATH
@@ -202,20 +200,16 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         "website: http://{} (for the node's fallback, with the PROXY protocol: {web_proxied_addr})",
         config.web.listen
     );
-    // Privacy jobs: the retention rule daily, and encrypted backups when recipients are set.
-    let (retention_app, retention_shutdown) = (app.clone(), shutdown.clone());
-    tasks.spawn(async move {
-        app::privacy::run_retention_job(retention_app, retention_shutdown).await;
-        Ok(())
-    });
-    let (backup_app, backup_shutdown) = (app.clone(), shutdown.clone());
-    tasks.spawn(async move {
-        app::backup::run_scheduled_backups(backup_app, backup_shutdown).await;
-        Ok(())
-    });
+    // What must run once however many processes serve: the bot and its reminders, the
+    // reconciler, the retention rule daily and encrypted backups (when recipients are set).
+    let singletons = leader::Singletons {
+        app: app.clone(),
+        bot: bot_options.clone(),
+        reconciler,
+    };
+    tasks.spawn(leader::run(singletons, shutdown.clone()));
     match bot_options {
-        Some(options) => {
-            tasks.spawn(telegram::run_bot(app.clone(), options, shutdown.clone()));
+        Some(_) => {
             if config.telegram.webhook_url.is_empty() {
                 println!("bot: long polling {}", config.telegram.api_url);
             } else {
