@@ -196,7 +196,64 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
             );
         }
     }
+    remote_nodes(&state.app, &mut out).await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+/// Per remote node, labelled by the operator's name for it: online, how far its table is
+/// behind, and what it last reported (all users together, never per user).
+async fn remote_nodes(app: &app::App, out: &mut String) {
+    let (nodes, revision) = match (app.node_overview().await, app.access_revision().await) {
+        (Ok(nodes), Ok(revision)) => (nodes, revision),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "admin metrics: cannot read the nodes");
+            return;
+        }
+    };
+    let remote: Vec<_> = nodes.iter().filter(|n| n.online.is_some()).collect();
+    let gauges: [(&str, &str, &str, fn(&app::NodeOverview, i64) -> u64); 5] = [
+        (
+            "online",
+            "gauge",
+            "1 while the remote node reports, 0 otherwise.",
+            |n, _| u64::from(n.online == Some(true)),
+        ),
+        (
+            "revision_lag",
+            "gauge",
+            "Access revisions the node's table is behind.",
+            |n, now| {
+                let applied = n.status.as_ref().map_or(0, |s| s.applied_revision);
+                u64::try_from(now).unwrap_or(0).saturating_sub(applied)
+            },
+        ),
+        (
+            "connections",
+            "gauge",
+            "Connections open on the node, as it last reported.",
+            |n, _| n.status.as_ref().map_or(0, |s| s.connections),
+        ),
+        (
+            "bytes_up_total",
+            "counter",
+            "Bytes from clients, as the node last reported.",
+            |n, _| n.status.as_ref().map_or(0, |s| s.bytes_up),
+        ),
+        (
+            "bytes_down_total",
+            "counter",
+            "Bytes to clients, as the node last reported.",
+            |n, _| n.status.as_ref().map_or(0, |s| s.bytes_down),
+        ),
+    ];
+    for (name, kind, help, value) in gauges {
+        let name = format!("milly_remote_node_{name}");
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for node in &remote {
+            let label = node.record.spec.name.replace(['\\', '"', '\n'], "_");
+            let _ = writeln!(out, "{name}{{node=\"{label}\"}} {}", value(node, revision));
+        }
+    }
 }
 
 #[cfg(test)]
