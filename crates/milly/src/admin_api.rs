@@ -200,6 +200,9 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
+/// One figure of a node, given the current access revision.
+type NodeFigure = fn(&app::NodeOverview, i64) -> u64;
+
 /// Per remote node, labelled by the operator's name for it: online, how far its table is
 /// behind, and what it last reported (all users together, never per user).
 async fn remote_nodes(app: &app::App, out: &mut String) {
@@ -211,7 +214,7 @@ async fn remote_nodes(app: &app::App, out: &mut String) {
         }
     };
     let remote: Vec<_> = nodes.iter().filter(|n| n.online.is_some()).collect();
-    let gauges: [(&str, &str, &str, fn(&app::NodeOverview, i64) -> u64); 5] = [
+    let gauges: [(&str, &str, &str, NodeFigure); 5] = [
         (
             "online",
             "gauge",
