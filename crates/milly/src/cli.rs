@@ -48,6 +48,25 @@ pub enum CliCommand {
     /// Generate keys.
     #[command(subcommand)]
     Keygen(KeygenCommand),
+    /// Nodes: on a new server, join a control plane and run the data plane alone.
+    #[command(subcommand)]
+    Node(NodeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// On the node's server: join the control plane with the join string `milly node add`
+    /// printed, writing DIR/node.toml and the node's credential.
+    Join {
+        /// The join string (milly-join1.…), usable once.
+        join: feed_wire::JoinString,
+        /// Where node.toml, the credential and the cache go.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// On the node's server: run the data plane alone (no store, website or bot), fed by the
+    /// control plane, from --config DIR/node.toml (default ./node.toml).
+    Run,
 }
 
 #[derive(Debug, Subcommand)]

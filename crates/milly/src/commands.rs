@@ -5,6 +5,7 @@ mod client;
 mod config_check;
 mod init;
 mod keygen;
+mod node_agent;
 mod payment;
 mod privacy;
 mod serve;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, CliCommand, ConfigCommand, KeygenCommand, DEFAULT_CONFIG};
+use crate::cli::{Cli, CliCommand, ConfigCommand, KeygenCommand, NodeCommand, DEFAULT_CONFIG};
 
 pub async fn run(cli: Cli) -> Result<()> {
     let explicit = cli.config.is_some();
@@ -38,6 +39,15 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         CliCommand::Privacy(cmd) => privacy::run(&load(&path, explicit)?.config, cmd).await,
         CliCommand::Backup(cmd) => backup::run(&load(&path, explicit)?.config, cmd).await,
+        CliCommand::Node(NodeCommand::Join { join, dir }) => node_agent::join(&join, &dir).await,
+        CliCommand::Node(NodeCommand::Run) => {
+            let path = if explicit {
+                path
+            } else {
+                PathBuf::from(node_agent::DEFAULT_NODE_CONFIG)
+            };
+            node_agent::run(&path).await
+        }
     }
 }
 
