@@ -206,6 +206,7 @@ fn node_config(
         }
     };
     let mut node = node::NodeConfig::new(listen, tls, config.fallback);
+    node.allow_private_destinations = config.allow_private_destinations;
     node.max_connections = node.max_connections.min(fds.node_connections);
     node.max_sockets_per_user = node.max_sockets_per_user.min(fds.user_sockets);
     node.max_sockets = fds.node_sockets;
@@ -225,6 +226,7 @@ mod tests {
             node_name: "de-1".into(),
             listen: "0.0.0.0".parse().unwrap(),
             fallback: "127.0.0.1:80".parse().unwrap(),
+            allow_private_destinations: false,
             certificate: "node.crt".into(),
             key: "node.key".into(),
             cache_dir: ".".into(),

@@ -8,8 +8,8 @@ use node::access::unix_now;
 use node::MetricsSnapshot;
 use vless::UserKey;
 
-use crate::fake_control::{Conn, ControlCredential, FakeControl, PATIENCE};
 use crate::{enrolled, hello, settings, timing, Agent};
+use testkit::feed_control::{Conn, ControlCredential, FakeControl, PATIENCE};
 
 const EPOCH: [u8; 16] = [0xe0; 16];
 const FAR: i64 = i64::MAX;
