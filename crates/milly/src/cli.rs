@@ -48,7 +48,7 @@ pub enum CliCommand {
     /// Generate keys.
     #[command(subcommand)]
     Keygen(KeygenCommand),
-    /// Nodes in other places: register and enrol them (control plane), or run one (node).
+    /// Nodes in other places: register them (control plane); join and run one (node's server).
     #[command(subcommand)]
     Node(NodeCommand),
 }
@@ -69,6 +69,18 @@ pub enum NodeCommand {
     Enable { name: String },
     /// A new join string for a node: enrol it again, e.g. on a new server.
     Token { name: String },
+    /// On the node's server: join the control plane with the join string `milly node add`
+    /// printed, writing DIR/node.toml and the node's credential.
+    Join {
+        /// The join string (milly-join1.…), usable once.
+        join: feed_wire::JoinString,
+        /// Where node.toml, the credential and the cache go.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// On the node's server: run the data plane alone (no store, website or bot), fed by the
+    /// control plane, from --config DIR/node.toml (default ./node.toml).
+    Run,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ mod config_check;
 mod init;
 mod keygen;
 mod node;
+mod node_agent;
 mod payment;
 mod privacy;
 mod serve;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, CliCommand, ConfigCommand, KeygenCommand, DEFAULT_CONFIG};
+use crate::cli::{Cli, CliCommand, ConfigCommand, KeygenCommand, NodeCommand, DEFAULT_CONFIG};
 
 pub async fn run(cli: Cli) -> Result<()> {
     let explicit = cli.config.is_some();
@@ -37,13 +38,22 @@ pub async fn run(cli: Cli) -> Result<()> {
             let app = open_app(&loaded.config).await?;
             user::run(&app, cmd).await
         }
+        CliCommand::Privacy(cmd) => privacy::run(&load(&path, explicit)?.config, cmd).await,
+        CliCommand::Backup(cmd) => backup::run(&load(&path, explicit)?.config, cmd).await,
+        CliCommand::Node(NodeCommand::Join { join, dir }) => node_agent::join(&join, &dir).await,
+        CliCommand::Node(NodeCommand::Run) => {
+            let path = if explicit {
+                path
+            } else {
+                PathBuf::from(node_agent::DEFAULT_NODE_CONFIG)
+            };
+            node_agent::run(&path).await
+        }
         CliCommand::Node(cmd) => {
             let loaded = load(&path, explicit)?;
             let app = open_app(&loaded.config).await?;
             node::run(&app, &loaded.config, cmd).await
         }
-        CliCommand::Privacy(cmd) => privacy::run(&load(&path, explicit)?.config, cmd).await,
-        CliCommand::Backup(cmd) => backup::run(&load(&path, explicit)?.config, cmd).await,
     }
 }
 

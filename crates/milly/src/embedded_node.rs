@@ -57,7 +57,7 @@ pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::Node
 /// `[node] max_connections_per_source`: 0 is automatic (256, or the descriptor budget's share
 /// for one address when that is smaller); a value of the operator's own may go up to the node's
 /// connection cap, for users who share one address (CGNAT).
-fn per_source(configured: usize, fds: &FdBudget) -> usize {
+pub(crate) fn per_source(configured: usize, fds: &FdBudget) -> usize {
     match configured {
         0 => AUTO_CONNECTIONS_PER_SOURCE.min(fds.source_connections),
         n => n.min(fds.node_connections),

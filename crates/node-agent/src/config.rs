@@ -25,6 +25,8 @@ pub struct AgentConfig {
     pub listen: IpAddr,
     /// Where strangers are relayed with TLS security.
     pub fallback: SocketAddr,
+    /// Let users reach loopback, private and link-local networks (tests, trusted setups).
+    pub allow_private_destinations: bool,
     /// The node's client certificate and key.
     pub certificate: PathBuf,
     pub key: PathBuf,
@@ -66,6 +68,8 @@ struct NodeSection {
     name: String,
     listen: IpAddr,
     fallback: Option<SocketAddr>,
+    #[serde(default)]
+    allow_private_destinations: bool,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +122,7 @@ impl AgentConfig {
             node_name: file.node.name,
             listen: file.node.listen,
             fallback,
+            allow_private_destinations: file.node.allow_private_destinations,
             certificate: base.join(file.credential.certificate),
             key: base.join(file.credential.key),
             cache_dir: base.join(file.cache.dir),
@@ -149,6 +154,8 @@ listen = {listen}
 # With TLS security, connections that are not our clients are relayed here (a local
 # website); with nothing listening they are closed.
 fallback = {fallback}
+# Let users reach this server's loopback and private networks (tests, trusted setups only).
+allow_private_destinations = {private}
 
 [credential]
 # This node's certificate and private key (mutual TLS), made at join. Keep the key secret:
@@ -166,6 +173,7 @@ dir = {cache}
             name = q(&self.node_name),
             listen = q(&self.listen.to_string()),
             fallback = q(&self.fallback.to_string()),
+            private = self.allow_private_destinations,
             certificate = p(&self.certificate),
             key = p(&self.key),
             cache = p(&self.cache_dir),
@@ -213,6 +221,7 @@ mod tests {
             node_name: "de-1 \"Frankfurt\"".into(),
             listen: "0.0.0.0".parse().unwrap(),
             fallback: "127.0.0.1:8081".parse().unwrap(),
+            allow_private_destinations: true,
             certificate: "/srv/node/node.crt".into(),
             key: "/srv/node/node.key".into(),
             cache_dir: "/srv/node".into(),
@@ -235,11 +244,16 @@ mod tests {
             .to_toml()
             .replace("\"/srv/node/node.crt\"", "\"node.crt\"")
             .replace("dir = \"/srv/node\"", "dir = \"cache\"")
-            .replace("fallback = \"127.0.0.1:8081\"", "");
+            .replace("fallback = \"127.0.0.1:8081\"", "")
+            .replace("allow_private_destinations = true", "");
         let config = AgentConfig::parse(&text, Path::new("/etc/milly")).unwrap();
         assert_eq!(config.certificate, Path::new("/etc/milly/node.crt"));
         assert_eq!(config.cache_dir, Path::new("/etc/milly/cache"));
         assert_eq!(config.fallback, DEFAULT_FALLBACK.parse().unwrap());
+        assert!(
+            !config.allow_private_destinations,
+            "private networks stay closed by default"
+        );
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub struct Enrolled {
 pub struct EnrollOptions {
     pub listen: IpAddr,
     pub fallback: std::net::SocketAddr,
+    pub allow_private_destinations: bool,
     pub connect_timeout: Duration,
 }
 
@@ -69,6 +70,7 @@ impl Default for EnrollOptions {
             fallback: config::DEFAULT_FALLBACK
                 .parse()
                 .unwrap_or_else(|_| ([127, 0, 0, 1], 80).into()),
+            allow_private_destinations: false,
             connect_timeout: Duration::from_secs(10),
         }
     }
@@ -108,6 +110,7 @@ pub async fn enroll_with(
         node_name: node_name.clone(),
         listen: options.listen,
         fallback: options.fallback,
+        allow_private_destinations: options.allow_private_destinations,
         certificate: dir.join(NODE_CERTIFICATE),
         key: dir.join(NODE_KEY),
         cache_dir: dir.clone(),

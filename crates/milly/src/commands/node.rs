@@ -45,6 +45,10 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
             app.set_node_enabled(&name, true).await?;
             println!("node {name} enabled: back in links and subscriptions");
         }
+        // Dispatched to `node_agent` before a store is opened.
+        NodeCommand::Join { .. } | NodeCommand::Run => {
+            bail!("`milly node join` and `milly node run` run on the node's server")
+        }
     }
     Ok(())
 }

@@ -240,7 +240,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     outcome
 }
 
-async fn shutdown_signal() -> Result<&'static str> {
+pub(super) async fn shutdown_signal() -> Result<&'static str> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

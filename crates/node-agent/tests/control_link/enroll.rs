@@ -6,7 +6,7 @@ use feed_wire::{JoinString, JoinToken, Refusal, ToControl, ToNode};
 use node_agent::{enroll, Credential, EnrollError, LinkError, NODE_TOML};
 
 use crate::enrolled;
-use crate::fake_control::{ControlCredential, FakeControl};
+use testkit::feed_control::{ControlCredential, FakeControl};
 
 #[tokio::test]
 async fn a_node_joins_with_its_token_and_writes_its_config_and_own_credential() {

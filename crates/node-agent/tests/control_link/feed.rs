@@ -8,8 +8,8 @@ use node::access::unix_now;
 use node::MetricsSnapshot;
 use vless::UserKey;
 
-use crate::fake_control::{Conn, ControlCredential, FakeControl, PATIENCE};
 use crate::{enrolled, hello, settings, timing, Agent};
+use testkit::feed_control::{Conn, ControlCredential, FakeControl, PATIENCE};
 
 const EPOCH: [u8; 16] = [0xe0; 16];
 const FAR: i64 = i64::MAX;
@@ -285,5 +285,33 @@ async fn a_snapshot_that_breaks_its_announcement_drops_the_link_and_keeps_the_ol
             revision: 5
         })
     );
+    agent.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_node_keeps_its_table_and_asks_again_later() {
+    let mut fake = FakeControl::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = enrolled(&mut fake, dir.path()).await;
+    let agent = Agent::start(&config);
+    let mut conn = fake.accept().await;
+    hello(&mut conn).await;
+    send_snapshot(&mut conn, 3, 4).await;
+    conn.send(&ToNode::SnapshotEnd).await;
+    assert_eq!(conn.recv().await, ToControl::Applied { revision: 3 });
+    conn.send(&ToNode::Refused {
+        reason: feed_wire::Refusal::Disabled,
+    })
+    .await;
+    assert_eq!(conn.next().await, None, "the node hangs up");
+    let mut conn = fake.accept().await;
+    assert_eq!(
+        hello(&mut conn).await,
+        Some(Resume {
+            epoch: EPOCH,
+            revision: 3
+        })
+    );
+    assert_eq!(agent.table.len(), 4);
     agent.stop().await;
 }

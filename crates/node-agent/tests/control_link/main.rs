@@ -2,17 +2,16 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod enroll;
-mod fake_control;
 mod feed;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fake_control::{Conn, FakeControl};
 use feed_wire::{NodeSettings, SecuritySettings, ToControl, ToNode};
 use node::{AccessTable, CancellationToken};
 use node_agent::{AgentConfig, Feed, Timing};
+use testkit::feed_control::{Conn, FakeControl};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 

@@ -1,4 +1,6 @@
-//! A small control plane for the tests, written with `feed-wire` and tokio-rustls: it accepts nodes over mutual TLS and hands each connection to the test, which scripts the conversation.
+//! A control plane's feed endpoint for tests, written with `feed-wire` and tokio-rustls: it
+//! accepts nodes over mutual TLS and hands each connection to the test, which scripts the
+//! conversation (join answers, settings, snapshots, changes, pings).
 
 use std::sync::Arc;
 use std::time::Duration;

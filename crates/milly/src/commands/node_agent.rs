@@ -1,0 +1,301 @@
+//! `milly node join` and `milly node run`: a remote node's server joins a control plane, then runs the data plane alone, fed over the network (no store, no website, no bot).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use feed_wire::{JoinString, NodeSettings, SecuritySettings};
+use node_agent::{AgentConfig, Feed, Timing};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::embedded_node::per_source;
+use crate::fd_budget::{self, FdBudget};
+
+/// Where `milly node run` looks without `--config`.
+pub const DEFAULT_NODE_CONFIG: &str = "./node.toml";
+
+/// The running node's counters, replaced when new settings restart it.
+type CurrentMetrics = Arc<Mutex<Option<Arc<node::Metrics>>>>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// `milly node join JOIN --dir DIR`.
+pub async fn join(join: &JoinString, dir: &Path) -> Result<()> {
+    let enrolled = node_agent::enroll(join, dir)
+        .await
+        .with_context(|| format!("cannot join the control plane at {}", join.address()))?;
+    println!(
+        "joined the control plane at {} as node {}",
+        join.address(),
+        enrolled.node_name
+    );
+    println!(
+        "wrote {} and the node's credential beside it",
+        enrolled.config_path.display()
+    );
+    println!(
+        "next: milly node run --config {}",
+        enrolled.config_path.display()
+    );
+    Ok(())
+}
+
+/// `milly node run --config DIR/node.toml`, until SIGINT or SIGTERM.
+pub async fn run(config_path: &Path) -> Result<()> {
+    let config = AgentConfig::load(config_path)?;
+    println!(
+        "node {}: control plane {} (config {})",
+        config.node_name,
+        config.control_address,
+        config_path.display()
+    );
+    let fds = fd_budget::split(fd_budget::raise_limit());
+    println!("{}", fds.describe());
+    let table = node::AccessTable::new();
+    let (settings_tx, mut settings) = watch::channel(None);
+    let metrics = CurrentMetrics::default();
+    let reader = metrics.clone();
+    let feed = Feed {
+        table: table.clone(),
+        settings: settings_tx,
+        stats: Arc::new(move || lock(&reader).as_ref().map(|m| m.snapshot())),
+    };
+    let shutdown = CancellationToken::new();
+    let agent = {
+        let (config, shutdown) = (config.clone(), shutdown.clone());
+        tokio::spawn(
+            async move { node_agent::run(&config, feed, Timing::default(), shutdown).await },
+        )
+    };
+    let signal = {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let name = super::serve::shutdown_signal().await;
+            if let Ok(name) = &name {
+                println!("{name}: shutting down");
+            }
+            shutdown.cancel();
+            name.map(|_| ())
+        })
+    };
+    if settings.borrow().is_none() {
+        println!("waiting for the node's settings from the control plane");
+    }
+    let served = serve(&config, &fds, &table, &mut settings, &metrics, &shutdown).await;
+    shutdown.cancel();
+    signal.abort();
+    agent
+        .await
+        .context("the control link crashed")?
+        .context("the control link stopped")?;
+    served
+}
+
+/// Runs the node with the current settings, restarting it when they change, until `shutdown`.
+async fn serve(
+    config: &AgentConfig,
+    fds: &FdBudget,
+    table: &node::AccessTable,
+    settings: &mut watch::Receiver<Option<NodeSettings>>,
+    metrics: &CurrentMetrics,
+    shutdown: &CancellationToken,
+) -> Result<()> {
+    loop {
+        let current = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            current = settings.wait_for(Option::is_some) => current
+                .map_err(|_| anyhow!("the control link stopped"))?
+                .clone(),
+        };
+        let Some(current) = current else { continue };
+        let node_config = node_config(config, &current, fds)?;
+        let listen = node_config.listen;
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let node = node::Node::new(node_config, table.clone()).context("cannot start the node")?;
+        *lock(metrics) = Some(node.metrics());
+        println!("node: vless+{} on {listen}", security_name(&current));
+        println!("ready");
+        let stop = shutdown.child_token();
+        let mut running = tokio::spawn(node.run(listener, stop.clone()));
+        loop {
+            tokio::select! {
+                ended = &mut running => {
+                    ended.context("the node crashed")?.context("the node stopped")?;
+                    return if shutdown.is_cancelled() {
+                        Ok(())
+                    } else {
+                        Err(anyhow!("the node stopped unexpectedly"))
+                    };
+                }
+                changed = settings.changed() => {
+                    changed.map_err(|_| anyhow!("the control link stopped"))?;
+                    if settings.borrow().as_ref() == Some(&current) {
+                        continue;
+                    }
+                    println!("node: new settings from the control plane, restarting the listener");
+                    stop.cancel();
+                    let _ = running.await;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn security_name(settings: &NodeSettings) -> &'static str {
+    match settings.security {
+        SecuritySettings::Tls { .. } => "tls",
+        SecuritySettings::Reality { .. } => "reality",
+    }
+}
+
+/// What the node runs with: `listen` from node.toml with the port and security the control
+/// plane sent, the default limits lowered to what the descriptor budget `fds` allows (as the
+/// embedded node's are).
+fn node_config(
+    config: &AgentConfig,
+    settings: &NodeSettings,
+    fds: &FdBudget,
+) -> Result<node::NodeConfig> {
+    if settings.port == 0 {
+        return Err(anyhow!("the control plane sent port 0 for this node"));
+    }
+    let listen = SocketAddr::new(config.listen, settings.port);
+    let tls = match &settings.security {
+        SecuritySettings::Tls {
+            certificate_pem,
+            private_key_pem,
+        } => node::TlsSource::Pem {
+            cert: certificate_pem.clone(),
+            key: private_key_pem.clone(),
+        },
+        SecuritySettings::Reality {
+            private_key,
+            short_ids,
+            dest,
+            server_names,
+            max_time_diff_ms,
+            mldsa65_seed,
+        } => {
+            let short_ids = short_ids
+                .iter()
+                .map(|id| reality::parse_short_id(id))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| anyhow!("the control plane sent an invalid REALITY short id"))?;
+            node::TlsSource::Reality(Box::new(node::RealitySettings {
+                server: reality::ServerConfig {
+                    private_key: *private_key,
+                    short_ids,
+                    server_names: server_names.clone(),
+                    max_time_diff: (*max_time_diff_ms > 0)
+                        .then(|| Duration::from_millis(*max_time_diff_ms)),
+                    min_client_version: None,
+                    max_client_version: None,
+                },
+                dest: dest.clone(),
+                mldsa65_seed: *mldsa65_seed,
+            }))
+        }
+    };
+    let mut node = node::NodeConfig::new(listen, tls, config.fallback);
+    node.allow_private_destinations = config.allow_private_destinations;
+    node.max_connections = node.max_connections.min(fds.node_connections);
+    node.max_sockets_per_user = node.max_sockets_per_user.min(fds.user_sockets);
+    node.max_sockets = fds.node_sockets;
+    node.max_pipes = fds.node_pipes;
+    node.max_connections_per_source = per_source(0, fds);
+    Ok(node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent_config() -> AgentConfig {
+        AgentConfig {
+            control_address: "control.example.com:7443".into(),
+            control_pin: feed_wire::CertPin([1; 32]),
+            node_name: "de-1".into(),
+            listen: "0.0.0.0".parse().unwrap(),
+            fallback: "127.0.0.1:80".parse().unwrap(),
+            allow_private_destinations: false,
+            certificate: "node.crt".into(),
+            key: "node.key".into(),
+            cache_dir: ".".into(),
+        }
+    }
+
+    #[test]
+    fn reality_settings_from_the_control_plane_become_the_nodes_within_the_descriptor_budget() {
+        let settings = NodeSettings {
+            port: 8443,
+            security: SecuritySettings::Reality {
+                private_key: [7; 32],
+                short_ids: vec!["".into(), "0123abcd".into()],
+                dest: "www.example.com:443".into(),
+                server_names: vec!["www.example.com".into()],
+                max_time_diff_ms: 90_000,
+                mldsa65_seed: Some([8; 32]),
+            },
+        };
+        let fds = fd_budget::split(2048);
+        let node = node_config(&agent_config(), &settings, &fds).unwrap();
+        assert_eq!(node.listen, "0.0.0.0:8443".parse().unwrap());
+        assert_eq!(node.fallback, "127.0.0.1:80".parse().unwrap());
+        assert_eq!(node.max_connections, fds.node_connections);
+        assert_eq!(node.max_connections_per_source, fds.source_connections);
+        let node::TlsSource::Reality(reality) = node.tls else {
+            panic!("REALITY")
+        };
+        assert_eq!(reality.server.private_key, [7; 32]);
+        assert_eq!(
+            reality.server.short_ids,
+            vec![[0; 8], [0x01, 0x23, 0xab, 0xcd, 0, 0, 0, 0]]
+        );
+        assert_eq!(reality.server.max_time_diff, Some(Duration::from_secs(90)));
+        assert_eq!(reality.dest, "www.example.com:443");
+        assert_eq!(reality.mldsa65_seed, Some([8; 32]));
+    }
+
+    #[test]
+    fn tls_settings_carry_the_certificate_and_bad_settings_are_refused() {
+        let tls = NodeSettings {
+            port: 443,
+            security: SecuritySettings::Tls {
+                certificate_pem: "CERT".into(),
+                private_key_pem: "KEY".into(),
+            },
+        };
+        let fds = fd_budget::split(1 << 16);
+        let node = node_config(&agent_config(), &tls, &fds).unwrap();
+        assert_eq!(
+            node.tls,
+            node::TlsSource::Pem {
+                cert: "CERT".into(),
+                key: "KEY".into()
+            }
+        );
+        let zero = NodeSettings { port: 0, ..tls };
+        assert!(node_config(&agent_config(), &zero, &fds).is_err());
+        let bad_short_id = NodeSettings {
+            port: 443,
+            security: SecuritySettings::Reality {
+                private_key: [7; 32],
+                short_ids: vec!["not hex".into()],
+                dest: "www.example.com:443".into(),
+                server_names: vec![],
+                max_time_diff_ms: 0,
+                mldsa65_seed: None,
+            },
+        };
+        assert!(node_config(&agent_config(), &bad_short_id, &fds).is_err());
+    }
+}
