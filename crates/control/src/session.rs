@@ -155,7 +155,13 @@ impl Feed<'_> {
         let resume_from = resume
             .filter(|r| r.epoch == self.ctx.identity.epoch)
             .and_then(|r| i64::try_from(r.revision).ok());
-        let mut sent = self.catch_up(link, resume_from).await?;
+        let first = self.catch_up(link, resume_from).await?;
+        let mut sent = first.revision;
+        if first.snapshot {
+            tracing::info!(node = %node.spec.name, revision = sent, "node feed: a node took a snapshot");
+        } else {
+            tracing::info!(node = %node.spec.name, revision = sent, "node feed: a node resumed from its revision");
+        }
         let mut applied = resume_from.unwrap_or(0);
         self.report(applied, Counters::default()).await;
 
@@ -170,7 +176,7 @@ impl Feed<'_> {
                     if changed.is_err() {
                         return Ok(()); // the hub stopped: this process is shutting down
                     }
-                    sent = self.catch_up(link, Some(sent)).await?;
+                    sent = self.catch_up(link, Some(sent)).await?.revision;
                 }
                 message = link.receive() => {
                     last_heard = Instant::now();
@@ -212,16 +218,18 @@ impl Feed<'_> {
 
     /// Brings the node from `from` (its revision, if it can resume) to now: the changes since
     /// then when the store can tell them and they fit in one message, a snapshot otherwise.
-    /// Returns the revision sent.
     async fn catch_up<S: AsyncRead + AsyncWrite + Unpin>(
         &self,
         link: &mut Link<S>,
         from: Option<i64>,
-    ) -> Result<i64, ControlError> {
+    ) -> Result<CaughtUp, ControlError> {
         if let Some(from) = from {
             if let Some(changes) = self.ctx.app.access_changes_since(from).await? {
                 if changes.revision <= from {
-                    return Ok(from);
+                    return Ok(CaughtUp {
+                        revision: from,
+                        snapshot: false,
+                    });
                 }
                 if changes.upserts.len() + changes.revoked.len() <= MAX_CHUNK_ENTRIES {
                     link.send(&ToNode::Changes {
@@ -230,7 +238,10 @@ impl Feed<'_> {
                         revoked: changes.revoked.iter().map(|u| *u.as_bytes()).collect(),
                     })
                     .await?;
-                    return Ok(changes.revision);
+                    return Ok(CaughtUp {
+                        revision: changes.revision,
+                        snapshot: false,
+                    });
                 }
             }
         }
@@ -248,7 +259,10 @@ impl Feed<'_> {
             .await?;
         }
         link.send(&ToNode::SnapshotEnd).await?;
-        Ok(snapshot.revision)
+        Ok(CaughtUp {
+            revision: snapshot.revision,
+            snapshot: true,
+        })
     }
 
     async fn report(&self, applied: i64, counters: Counters) {
@@ -264,6 +278,13 @@ impl Feed<'_> {
             tracing::warn!(error = %e, "node feed: cannot record a node's report");
         }
     }
+}
+
+/// Where a catch-up left the node, and whether it took a whole snapshot to get there.
+#[derive(Debug, Clone, Copy)]
+struct CaughtUp {
+    revision: i64,
+    snapshot: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy)]

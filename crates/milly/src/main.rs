@@ -53,7 +53,7 @@ fn one_line(e: &anyhow::Error) -> String {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(
-            "warn,milly=info,node=info,node_agent=info,web=info,app=info,store=info,bot=info,billing=info",
+            "warn,milly=info,node=info,node_agent=info,control=info,web=info,app=info,store=info,bot=info,billing=info",
         )
     });
     // Colours only for a person at a terminal, never escape codes in files or journald.

@@ -1,96 +1,87 @@
-//! A remote node with the real binary: `milly node join` against a control plane's feed endpoint, then `milly node run` serving exactly the users the feed sends, losing a revoked one, and serving from its cache after a restart while the control plane is down.
+//! A remote node with the real binaries on both sides: `milly serve` with `[control] listen`,
+//! `milly node add` printing a join string, `milly node join` and `milly node run` on the
+//! node's "server". Users added on the control plane reach the node; sing-box carries their
+//! TCP through the link milly prints; a block cuts an open connection within a second; the
+//! node keeps serving with the control plane down, restarts from its cache, and resumes from
+//! its revision when the control plane is back; a used join string, a stranger without a
+//! credential and a removed node are refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{SocketAddr, SocketAddrV4};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use feed_wire::{NodeSettings, SecuritySettings, ToControl, ToNode, WireEntry};
-use testkit::feed_control::{Conn, FakeControl};
+use client::ClientLink;
 use testkit::milly::cli;
-use testkit::{free_port, EchoMode, Process, TcpEcho};
+use testkit::traffic::{self, TrafficError};
+use testkit::{free_port, socks, EchoMode, MillyHome, Peer, PeerKind, Process, TcpEcho};
 
-const EPOCH: [u8; 16] = [0x0e; 16];
-const ALICE: [u8; 16] = [0xa1; 16];
-const BOB: [u8; 16] = [0xb0; 16];
-const STRANGER: [u8; 16] = [0x5e; 16];
-
-fn entry(key: [u8; 16]) -> WireEntry {
-    WireEntry {
-        key,
-        expires_at: i64::MAX,
-    }
-}
-
-/// TLS settings with a certificate for `localhost` made for this test.
-fn tls_settings(port: u16) -> NodeSettings {
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-    NodeSettings {
-        port,
-        security: SecuritySettings::Tls {
-            certificate_pem: made.cert.pem(),
-            private_key_pem: made.key_pair.serialize_pem(),
-        },
-    }
-}
+const CUT_DEADLINE: Duration = Duration::from_secs(1);
 
 /// Whether the node at `node` relays `user` to the echo server (a VLESS request over TLS).
-async fn admits(node: SocketAddr, user: [u8; 16], echo: SocketAddrV4) -> bool {
-    testkit::probe::vless_admits(node, "localhost", &user, echo, Duration::from_secs(2))
+async fn admits(node: SocketAddr, user: &[u8; 16], echo: SocketAddrV4) -> bool {
+    testkit::probe::vless_admits(node, "127.0.0.1", user, echo, Duration::from_secs(2))
         .await
         .unwrap()
 }
 
-async fn eventually(node: SocketAddr, user: [u8; 16], echo: SocketAddrV4, wanted: bool) {
+async fn eventually(node: SocketAddr, user: &[u8; 16], echo: SocketAddrV4, wanted: bool) {
     let start = Instant::now();
     while admits(node, user, echo).await != wanted {
         assert!(
-            start.elapsed() < Duration::from_secs(10),
+            start.elapsed() < Duration::from_secs(15),
             "the node never {} the user",
             if wanted { "admitted" } else { "refused" }
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
-fn start_node(dir: &Path, config: &Path, name: &str) -> Process {
-    let args = ["node", "run", "--config", config.to_str().unwrap()];
-    Process::start(name, cli::command(dir, &args, &[]), dir).unwrap()
-}
-
-async fn hello(conn: &mut Conn) -> Option<feed_wire::Resume> {
-    match conn.recv().await {
-        ToControl::Hello { resume, .. } => resume,
-        other => panic!("expected Hello, got {other:?}"),
+async fn wait_for_log(process: &Process, needle: &str) {
+    let start = Instant::now();
+    while !process.log().contains(needle) {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{} never logged {needle:?}:\n{}",
+            process.name(),
+            process.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
-#[tokio::test]
-async fn a_joined_node_serves_the_feeds_users_and_after_a_restart_serves_them_from_its_cache() {
-    let dir = tempfile::tempdir().unwrap();
-    let node_dir = dir.path().join("node");
-    let mut control = FakeControl::start().await;
+/// `milly node add`'s join string.
+fn add_node(home: &MillyHome, name: &str, port: u16) -> String {
+    let address = format!("127.0.0.1:{port}");
+    let out = home
+        .run(&[
+            "node",
+            "add",
+            name,
+            "--address",
+            &address,
+            "--location",
+            "🇩🇪 Frankfurt",
+            "--security",
+            "tls",
+        ])
+        .unwrap();
+    out.split_whitespace()
+        .map(|w| w.trim_matches('\''))
+        .find(|w| w.starts_with("milly-join1."))
+        .unwrap_or_else(|| panic!("no join string in:\n{out}"))
+        .to_owned()
+}
 
-    // milly node join: the control plane answers the join with the node's name.
-    let join = control.join_string([7; 32]).to_string();
-    let joining = {
-        let (dir, node_dir) = (dir.path().to_owned(), node_dir.clone());
-        tokio::task::spawn_blocking(move || {
-            let node_dir = node_dir.to_str().unwrap().to_owned();
-            cli::run(&dir, &["node", "join", &join, "--dir", &node_dir], &[])
-        })
-    };
-    let mut conn = control.accept().await;
-    assert!(matches!(conn.recv().await, ToControl::Join { .. }));
-    conn.send(&ToNode::Joined {
-        node_name: "de-1".into(),
-    })
-    .await;
-    let joined = joining.await.unwrap();
+/// `milly node join` into `dir/node`, then loopback only and the echo server allowed.
+fn join(dir: &Path, join: &str) -> PathBuf {
+    let node_dir = dir.join("node");
+    let joined = cli::run(
+        dir,
+        &["node", "join", join, "--dir", node_dir.to_str().unwrap()],
+        &[],
+    );
     assert_eq!(joined.status, 0, "{joined:?}");
-    assert!(joined.stdout.contains("de-1") && joined.stdout.contains("milly node run"));
-
-    // Loopback only, and the echo server on loopback may be reached (a test setup).
     let config = node_dir.join("node.toml");
     let text = std::fs::read_to_string(&config)
         .unwrap()
@@ -100,26 +91,51 @@ async fn a_joined_node_serves_the_feeds_users_and_after_a_restart_serves_them_fr
             "allow_private_destinations = true",
         );
     std::fs::write(&config, text).unwrap();
+    config
+}
 
-    // milly node run: settings and a snapshot arrive over the link.
-    let mut node = start_node(dir.path(), &config, "node-1");
-    let mut conn = control.accept().await;
-    assert_eq!(hello(&mut conn).await, None);
-    let port = free_port();
-    let node_addr = SocketAddr::from(([127, 0, 0, 1], port));
-    conn.send(&ToNode::Settings(tls_settings(port))).await;
-    conn.send(&ToNode::SnapshotBegin {
-        epoch: EPOCH,
-        revision: 1,
-        total: 2,
-    })
-    .await;
-    conn.send(&ToNode::SnapshotChunk {
-        entries: vec![entry(ALICE), entry(BOB)],
-    })
-    .await;
-    conn.send(&ToNode::SnapshotEnd).await;
-    assert_eq!(conn.recv().await, ToControl::Applied { revision: 1 });
+fn run_node(dir: &Path, config: &Path, name: &str) -> Process {
+    let args = ["node", "run", "--config", config.to_str().unwrap()];
+    Process::start(name, cli::command(dir, &args, &[]), dir).unwrap()
+}
+
+/// The user's `vless://` link to the node on `port`, as `milly user show` prints it.
+fn link_to(home: &MillyHome, telegram_id: i64, port: u16) -> ClientLink {
+    let out = home
+        .run(&["user", "show", &telegram_id.to_string()])
+        .unwrap();
+    out.lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("vless://"))
+        .map(|l| ClientLink::parse(l).unwrap())
+        .find(|link| link.port == port)
+        .unwrap_or_else(|| panic!("no link to port {port} in:\n{out}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_node_serves_the_control_planes_users_and_survives_the_control_plane_going_away() {
+    let control_port = free_port();
+    let node_port = free_port();
+    let node_addr = SocketAddr::from(([127, 0, 0, 1], node_port));
+    let home = MillyHome::new(&format!(
+        "[control]\nlisten = \"127.0.0.1:{control_port}\"\n"
+    ))
+    .unwrap();
+    let mut serve = home.serve().await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+
+    let join_string = add_node(&home, "de-1", node_port);
+    let config = join(work.path(), &join_string);
+    // The join string worked once; a second node cannot use it.
+    let again = cli::run(
+        work.path(),
+        &["node", "join", &join_string, "--dir", "second"],
+        &[],
+    );
+    assert_ne!(again.status, 0, "a join string enrolled twice: {again:?}");
+    assert!(again.stderr.contains("used"), "{}", again.stderr);
+
+    let mut node = run_node(work.path(), &config, "node-1");
     node.wait_for_tcp(node_addr, Duration::from_secs(20))
         .await
         .unwrap();
@@ -127,29 +143,96 @@ async fn a_joined_node_serves_the_feeds_users_and_after_a_restart_serves_them_fr
     let SocketAddr::V4(echo_addr) = echo.addr() else {
         panic!("IPv4 echo")
     };
-    eventually(node_addr, ALICE, echo_addr, true).await;
-    assert!(!admits(node_addr, STRANGER, echo_addr).await);
 
-    // Bob is revoked on the control plane.
-    conn.send(&ToNode::Changes {
-        revision: 2,
-        upserts: vec![],
-        revoked: vec![BOB],
-    })
-    .await;
-    assert_eq!(conn.recv().await, ToControl::Applied { revision: 2 });
-    assert!(!admits(node_addr, BOB, echo_addr).await);
+    // Users added on the control plane reach the node.
+    let alice = home.add_user(2001, 30).unwrap().user_id;
+    let bob = home.add_user(2002, 30).unwrap().user_id;
+    eventually(node_addr, &alice, echo_addr, true).await;
+    assert!(
+        !admits(node_addr, &[0x5e; 16], echo_addr).await,
+        "a stranger was proxied"
+    );
+    let listed = home.run(&["node", "list"]).unwrap();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("de-1") && l.contains("online")),
+        "{listed}"
+    );
 
-    // The control plane goes away and the node restarts: it serves from its cache.
-    drop(conn);
-    drop(control);
-    node.terminate(Duration::from_secs(10)).await.unwrap();
-    let mut node = start_node(dir.path(), &config, "node-2");
+    // sing-box with Bob's link to the remote node carries his TCP; a block cuts it within 1 s.
+    // (Xray-core refuses `allowInsecure`, which a self-signed TLS node needs.)
+    if let Some(sing_box) = PeerKind::SingBox.require() {
+        let link = link_to(&home, 2002, node_port);
+        let client = Peer::client(PeerKind::SingBox, &sing_box, &link, &Default::default())
+            .await
+            .unwrap();
+        traffic::tcp_roundtrips(client.addr(), echo.addr(), 2, 256 * 1024)
+            .await
+            .unwrap();
+        let mut conn = socks::connect(client.addr(), echo.addr()).await.unwrap();
+        let alive = traffic::time_until_cut(
+            &mut conn,
+            Duration::from_millis(20),
+            Duration::from_millis(300),
+        )
+        .await;
+        assert!(matches!(alive, Err(TrafficError::NotCut(_))), "{alive:?}");
+        tokio::task::block_in_place(|| home.run(&["user", "block", "2002"])).unwrap();
+        let cut =
+            traffic::time_until_cut(&mut conn, Duration::from_millis(20), Duration::from_secs(5))
+                .await
+                .expect("the blocked user's connection through the remote node is cut");
+        assert!(cut <= CUT_DEADLINE, "cut after {cut:?}");
+    } else {
+        tokio::task::block_in_place(|| home.run(&["user", "block", "2002"])).unwrap();
+    }
+    eventually(node_addr, &bob, echo_addr, false).await;
+
+    // The control plane goes away: the node keeps accepting its users.
+    serve.terminate(Duration::from_secs(10)).await;
+    assert!(admits(node_addr, &alice, echo_addr).await);
+    // Restarted while the control plane is still down, it serves from its cache.
+    node.terminate(Duration::from_secs(10)).await;
+    let mut node = run_node(work.path(), &config, "node-2");
     node.wait_for_tcp(node_addr, Duration::from_secs(20))
         .await
         .unwrap();
-    eventually(node_addr, ALICE, echo_addr, true).await;
-    assert!(!admits(node_addr, BOB, echo_addr).await);
-    assert!(node.log().contains("ready"), "{}", node.log());
-    node.terminate(Duration::from_secs(10)).await.unwrap();
+    wait_for_log(&node, "loaded from the cache").await;
+    assert!(admits(node_addr, &alice, echo_addr).await);
+    assert!(!admits(node_addr, &bob, echo_addr).await);
+
+    // The control plane is back: the node catches up from its revision, not from scratch.
+    let carol = home.add_user(2003, 30).unwrap().user_id;
+    let serve = home.serve().await.unwrap();
+    eventually(node_addr, &carol, echo_addr, true).await;
+    wait_for_log(&serve, "resumed from its revision").await;
+    assert!(!serve.log().contains("took a snapshot"), "{}", serve.log());
+
+    // Removed on the control plane: the node's credential opens nothing any more.
+    home.run(&["node", "remove", "de-1"]).unwrap();
+    wait_for_log(&node, "refused this node").await;
+    drop(node);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_without_a_node_credential_gets_no_tls_session_from_the_control_plane() {
+    let control_port = free_port();
+    let home = MillyHome::new(&format!(
+        "[control]\nlisten = \"127.0.0.1:{control_port}\"\n"
+    ))
+    .unwrap();
+    let _serve = home.serve().await.unwrap();
+    let control = SocketAddr::from(([127, 0, 0, 1], control_port));
+    let outcome = testkit::probe::tls(
+        control,
+        "milly-control-plane",
+        b"hello",
+        Duration::from_secs(3),
+    )
+    .await;
+    assert!(
+        !matches!(&outcome, Ok(bytes) if !bytes.is_empty()),
+        "a stranger without a client certificate was answered: {outcome:?}"
+    );
 }
