@@ -102,6 +102,9 @@ pub struct NodeAddArgs {
     /// REALITY: the site whose certificate the node mirrors and where strangers go.
     #[arg(long, value_name = "HOST:PORT")]
     pub dest: Option<String>,
+    /// REALITY: the server name clients send (one of dest's names). Default: dest's host.
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -63,7 +63,8 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
                 .dest
                 .clone()
                 .unwrap_or_else(|| config::DEFAULT_REALITY_DEST.to_owned());
-            let (server_name, _) = split_address(&dest).context("--dest")?;
+            let (dest_host, _) = split_address(&dest).context("--dest")?;
+            let server_name = args.server_name.clone().unwrap_or(dest_host);
             let keys = RealityKeys::generate();
             (
                 NodeSecurity::Reality(RealityParams {
