@@ -50,22 +50,13 @@ async fn wait_for_log(process: &Process, needle: &str) {
     }
 }
 
-/// `milly node add`'s join string.
-fn add_node(home: &MillyHome, name: &str, port: u16) -> String {
+/// `milly node add`'s join string; `security` are the flags after the address.
+fn add_node(home: &MillyHome, name: &str, port: u16, security: &[&str]) -> String {
     let address = format!("127.0.0.1:{port}");
-    let out = home
-        .run(&[
-            "node",
-            "add",
-            name,
-            "--address",
-            &address,
-            "--location",
-            "🇩🇪 Frankfurt",
-            "--security",
-            "tls",
-        ])
-        .unwrap();
+    let mut args = vec!["node", "add", name, "--address", &address];
+    args.extend_from_slice(&["--location", "🇩🇪 Frankfurt"]);
+    args.extend_from_slice(security);
+    let out = home.run(&args).unwrap();
     out.split_whitespace()
         .map(|w| w.trim_matches('\''))
         .find(|w| w.starts_with("milly-join1."))
@@ -124,7 +115,7 @@ async fn a_remote_node_serves_the_control_planes_users_and_survives_the_control_
     let mut serve = home.serve().await.unwrap();
     let work = tempfile::tempdir().unwrap();
 
-    let join_string = add_node(&home, "de-1", node_port);
+    let join_string = add_node(&home, "de-1", node_port, &["--security", "tls"]);
     let config = join(work.path(), &join_string);
     // The join string worked once; a second node cannot use it.
     let again = cli::run(
@@ -235,4 +226,64 @@ async fn a_stranger_without_a_node_credential_gets_no_tls_session_from_the_contr
         !matches!(&outcome, Ok(bytes) if !bytes.is_empty()),
         "a stranger without a client certificate was answered: {outcome:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xray_carries_tcp_and_udp_through_a_remote_reality_node_made_by_node_add() {
+    let Some(xray) = PeerKind::Xray.require() else {
+        return;
+    };
+    const NAME: &str = "www.example.com";
+    let dest = testkit::TlsSite::start(NAME);
+    let control_port = free_port();
+    let node_port = free_port();
+    let home = MillyHome::new(&format!(
+        "[control]\nlisten = \"127.0.0.1:{control_port}\"\n"
+    ))
+    .unwrap();
+    let _serve = home.serve().await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let dest_addr = dest.addr().to_string();
+    let join_string = add_node(
+        &home,
+        "de-2",
+        node_port,
+        &["--dest", &dest_addr, "--server-name", NAME],
+    );
+    let config = join(work.path(), &join_string);
+    let mut node = run_node(work.path(), &config, "node-reality");
+    node.wait_for_tcp(
+        SocketAddr::from(([127, 0, 0, 1], node_port)),
+        Duration::from_secs(20),
+    )
+    .await
+    .unwrap();
+
+    home.add_user(3001, 30).unwrap();
+    let link = link_to(&home, 3001, node_port);
+    assert!(link.vision, "REALITY links ask for Vision");
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    // The user's access reaches the node within a moment of `user add`.
+    let start = Instant::now();
+    let client = loop {
+        let client = Peer::client(PeerKind::Xray, &xray, &link, &Default::default())
+            .await
+            .unwrap();
+        if traffic::tcp_roundtrip(client.addr(), echo.addr(), b"hello")
+            .await
+            .is_ok()
+        {
+            break client;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "xray never got through:\n{}",
+            node.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    traffic::tcp_roundtrips(client.addr(), echo.addr(), 4, 1024 * 1024)
+        .await
+        .unwrap();
+    testkit::interop::udp_checks(PeerKind::Xray, &xray, &link).await;
 }
