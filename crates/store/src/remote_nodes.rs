@@ -3,7 +3,7 @@
 
 use domain::{
     CertPin, JoinTokenHash, Location, NodeId, NodeKind, NodePrivateSettings, NodeRecord,
-    NodeSecurity, NodeStatus,
+    NodeSecurity, NodeSpec, NodeStatus,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row as _;
@@ -55,6 +55,14 @@ fn record_from_row(row: &AnyRow) -> Result<NodeRecord, StoreError> {
         via: via.map(NodeId),
         credential,
     })
+}
+
+fn record_with_private(row: &AnyRow) -> Result<(NodeRecord, NodePrivateSettings), StoreError> {
+    let private: Option<String> = row.try_get("private_settings")?;
+    let private = private
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .ok_or(StoreError::Corrupt("nodes.private_settings"))?;
+    Ok((record_from_row(row)?, private))
 }
 
 fn unix(t: OffsetDateTime) -> i64 {
@@ -206,14 +214,50 @@ impl Store {
             .bind(credential.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let private: Option<String> = row.try_get("private_settings")?;
-        let private = private
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .ok_or(StoreError::Corrupt("nodes.private_settings"))?;
-        Ok(Some((record_from_row(&row)?, private)))
+        row.as_ref().map(record_with_private).transpose()
+    }
+
+    /// A remote node with its private settings, by name.
+    pub async fn remote_node_settings(
+        &self,
+        name: &str,
+    ) -> Result<Option<(NodeRecord, NodePrivateSettings)>, StoreError> {
+        let sql = format!(
+            "SELECT {NODE_COLUMNS}, {RECORD_COLUMNS}, private_settings FROM nodes \
+             WHERE name = $1 AND kind = 'remote'"
+        );
+        let row = sqlx::query(&sql)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(record_with_private).transpose()
+    }
+
+    /// Replaces what clients are told about a remote node and what it is told; `false` if
+    /// there is no remote node of that name. The node receives its new settings over its feed.
+    pub async fn update_remote_node(
+        &self,
+        name: &str,
+        spec: &NodeSpec,
+        private: &NodePrivateSettings,
+    ) -> Result<bool, StoreError> {
+        let security = serde_json::to_string(&spec.security)
+            .map_err(|_| StoreError::Corrupt("nodes.security"))?;
+        let private = serde_json::to_string(private)
+            .map_err(|_| StoreError::Corrupt("nodes.private_settings"))?;
+        let done = sqlx::query(
+            "UPDATE nodes SET location = $1, public_host = $2, port = $3, security = $4, \
+             private_settings = $5 WHERE name = $6 AND kind = 'remote'",
+        )
+        .bind(spec.location.0.as_str())
+        .bind(spec.public_host.as_str())
+        .bind(i64::from(spec.port))
+        .bind(security)
+        .bind(private)
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Switches a node in or out of links and subscriptions; `false` if there is no such node.
