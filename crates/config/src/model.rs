@@ -78,9 +78,7 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
             name: "milly".into(),
-            public_url: "http://127.0.0.1:8080"
-                .parse()
-                .expect("the default public URL is a valid http URL"),
+            public_url: domain::PublicUrl::default(),
             operator: String::new(),
             support_email: String::new(),
             support_telegram: String::new(),
