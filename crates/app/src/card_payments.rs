@@ -76,7 +76,7 @@ pub struct CardPayments {
 impl CardPayments {
     /// Card payments for `app`, from its `[yookassa]` section; `NotConfigured` when off.
     pub fn new(app: App) -> Result<CardPayments, BillingError> {
-        let yookassa = YooKassa::from_config(&app.config().yookassa)?;
+        let yookassa = YooKassa::new(&app.settings().yookassa)?;
         let (paid, _) = broadcast::channel(EVENT_BUFFER);
         let (erased_refunds, _) = broadcast::channel(EVENT_BUFFER);
         Ok(CardPayments {

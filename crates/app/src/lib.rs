@@ -17,6 +17,7 @@ pub mod privacy;
 mod privacy_rights;
 mod reachability;
 mod reminders;
+mod settings;
 mod signup;
 mod stars;
 mod sub_token;
@@ -40,6 +41,7 @@ pub use links::Links;
 pub use privacy::PurgeReport;
 pub use reachability::Audience;
 pub use reminders::{DueReminder, ReminderKind};
+pub use settings::{AppSettings, BackupSettings};
 pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
 pub use store::{Backend, TicketId, UserSummary};
@@ -51,27 +53,29 @@ pub use visitors::Visitor;
 
 use std::sync::Arc;
 
-use config::Config;
 use store::Store;
 
-/// The application: the store plus the configuration, cheap to clone into every front end.
+/// The application: the store plus its settings, cheap to clone into every front end.
 #[derive(Clone)]
 pub struct App {
     store: Store,
-    config: Arc<Config>,
+    settings: Arc<AppSettings>,
 }
 
 impl App {
-    pub fn new(store: Store, config: Arc<Config>) -> Self {
-        Self { store, config }
+    pub fn new(store: Store, settings: AppSettings) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+        }
     }
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
+    pub fn settings(&self) -> &AppSettings {
+        &self.settings
     }
 
     /// Which database the store runs on (SQLite or PostgreSQL), for the start-up banner.

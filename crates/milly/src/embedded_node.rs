@@ -162,8 +162,8 @@ fn reality_params(r: &config::NodeRealityConfig) -> Result<NodeSecurity> {
 }
 
 /// Records the embedded node in the store, so every front end prints links to it.
-pub async fn register_embedded_node(app: &app::App) -> Result<()> {
-    let c = &app.config().node;
+pub async fn register_embedded_node(app: &app::App, config: &config::Config) -> Result<()> {
+    let c = &config.node;
     if !c.enabled {
         return Ok(());
     }
