@@ -36,7 +36,7 @@ pub use erased_payer::ErasedPayerRefund;
 pub use error::{CheckoutError, PaymentError};
 pub use notification::NotificationOutcome;
 pub use offer::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH, CHECKOUT_REUSE_WINDOW};
-pub use reconciler::{run_reconciler, ReconcileReport, DEFAULT_RECONCILE_INTERVAL};
+pub use reconciler::{run_reconciler, ReconcileReport};
 pub use refund::RefundOutcome;
 pub use refund_sync::RefundSync;
 pub use settle::SyncOutcome;

@@ -34,7 +34,7 @@ pub use card_payments::{
     return_url, run_reconciler, CardCheckout, CardPaid, CardPayments, CardRefusal, CheckoutError,
     ErasedPayerRefund, NotificationOutcome, PaymentError, ReconcileReport, RefundOutcome,
     RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH, CHECKOUT_REUSE_WINDOW,
-    DEFAULT_RECONCILE_INTERVAL, RETURN_TOKEN_PARAM,
+    RETURN_TOKEN_PARAM,
 };
 pub use error::AppError;
 pub use links::Links;
