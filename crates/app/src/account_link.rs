@@ -52,8 +52,7 @@ impl App {
             Err(err) => return Err(err.into()),
         }
         let url = self
-            .config()
-            .service
+            .settings()
             .public_url
             .join_path(&format!("{ACCOUNT_LINK_PATH}{}", token.as_str()));
         Ok(AccountLink { url, expires_at })
@@ -82,15 +81,17 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use crate::AppSettings;
 
     use domain::{NewUser, TelegramId};
     use store::testing::TestDb;
 
     async fn app(db: &TestDb) -> App {
-        let mut config = config::Config::default();
-        config.service.public_url = "https://vpn.example/".parse().unwrap();
-        App::new(db.store.clone(), Arc::new(config))
+        let settings = AppSettings {
+            public_url: "https://vpn.example/".parse().unwrap(),
+            ..AppSettings::default()
+        };
+        App::new(db.store.clone(), settings)
     }
 
     fn token_of(link: &AccountLink) -> &str {

@@ -29,17 +29,17 @@ pub struct AdminStats {
 impl App {
     /// Whether the Telegram account is one of the operator's (`[telegram] admins`).
     pub fn is_admin(&self, telegram_id: TelegramId) -> bool {
-        self.config().telegram.admins.contains(&telegram_id.0)
+        self.settings().admins.contains(&telegram_id.0)
     }
 
     /// Where support questions go: the support chat if the operator set one, else each
     /// admin's private chat.
     pub fn support_chats(&self) -> Vec<i64> {
-        let telegram = &self.config().telegram;
-        if telegram.support_chat_id != 0 {
-            vec![telegram.support_chat_id]
+        let settings = self.settings();
+        if settings.support_chat_id != 0 {
+            vec![settings.support_chat_id]
         } else {
-            telegram.admins.clone()
+            settings.admins.clone()
         }
     }
 
@@ -64,7 +64,7 @@ impl App {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::sync::Arc;
+    use crate::AppSettings;
 
     use store::testing::TestDb;
 
@@ -73,21 +73,23 @@ mod tests {
     #[tokio::test]
     async fn only_configured_admins_are_admins_and_support_goes_to_them_without_a_support_chat() {
         let db = TestDb::sqlite().await;
-        let mut config = config::Config::default();
-        config.telegram.admins = vec![100, 200];
-        let app = App::new(db.store.clone(), Arc::new(config.clone()));
+        let mut settings = AppSettings {
+            admins: vec![100, 200],
+            ..AppSettings::default()
+        };
+        let app = App::new(db.store.clone(), settings.clone());
         assert!(app.is_admin(TelegramId(100)));
         assert!(!app.is_admin(TelegramId(300)));
         assert_eq!(app.support_chats(), vec![100, 200]);
-        config.telegram.support_chat_id = -42;
-        let app = App::new(db.store.clone(), Arc::new(config));
+        settings.support_chat_id = -42;
+        let app = App::new(db.store.clone(), settings);
         assert_eq!(app.support_chats(), vec![-42]);
     }
 
     #[tokio::test]
     async fn stats_of_an_empty_service_have_every_period_and_no_revenue() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let stats = app.admin_stats(OffsetDateTime::now_utc()).await.unwrap();
         assert_eq!(stats.counts.users, 0);
         let labels: Vec<&str> = stats.revenue.iter().map(|r| r.label).collect();

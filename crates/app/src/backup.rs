@@ -174,17 +174,13 @@ pub fn backup_file_name(at: OffsetDateTime) -> String {
 impl App {
     /// The configured backup directory (`[backup] dir`, by default `backups` in the data dir).
     pub fn backup_dir(&self) -> PathBuf {
-        self.config()
-            .backup
-            .dir
-            .clone()
-            .unwrap_or_else(|| self.config().service.data_dir.join("backups"))
+        self.settings().backup.dir.clone()
     }
 
     /// Writes an encrypted snapshot of the store to `out`, or to a new file in the backup
     /// directory.
     pub async fn create_backup(&self, out: Option<&Path>) -> Result<BackupSummary, BackupError> {
-        let recipients = &self.config().backup.recipients;
+        let recipients = &self.settings().backup.recipients;
         if recipients.is_empty() {
             return Err(BackupError::NoRecipients);
         }
@@ -211,7 +207,7 @@ impl App {
     /// How long a scheduled backup may live: `keep` intervals. After that window a person
     /// erased today is in no backup any more.
     pub fn backup_window(&self) -> Option<Duration> {
-        let c = &self.config().backup;
+        let c = &self.settings().backup;
         (c.interval_hours > 0)
             .then(|| Duration::from_secs(u64::from(c.interval_hours) * 3600 * u64::from(c.keep)))
     }
@@ -269,7 +265,7 @@ pub fn rotate(
 /// into the backup directory, each followed by rotation. Without recipients or with an interval
 /// of 0 it does nothing but wait for `shutdown` (so serve never sees it end early).
 pub async fn run_scheduled_backups(app: App, shutdown: CancellationToken) {
-    let c = &app.config().backup;
+    let c = &app.settings().backup;
     if c.recipients.is_empty() || c.interval_hours == 0 {
         tracing::info!("scheduled backups off (no [backup] recipients or interval_hours = 0)");
         shutdown.cancelled().await;

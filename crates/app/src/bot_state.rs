@@ -102,7 +102,7 @@ impl App {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::sync::Arc;
+    use crate::AppSettings;
 
     use domain::{NewUser, TelegramId};
     use store::testing::TestDb;
@@ -110,7 +110,7 @@ mod tests {
     use super::*;
 
     fn app(db: &TestDb) -> App {
-        App::new(db.store.clone(), Arc::new(config::Config::default()))
+        App::new(db.store.clone(), AppSettings::default())
     }
 
     #[tokio::test]

@@ -36,7 +36,7 @@ pub use erased_payer::ErasedPayerRefund;
 pub use error::{CheckoutError, PaymentError};
 pub use notification::NotificationOutcome;
 pub use offer::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH, CHECKOUT_REUSE_WINDOW};
-pub use reconciler::{run_reconciler, ReconcileReport, DEFAULT_RECONCILE_INTERVAL};
+pub use reconciler::{run_reconciler, ReconcileReport};
 pub use refund::RefundOutcome;
 pub use refund_sync::RefundSync;
 pub use settle::SyncOutcome;
@@ -76,7 +76,7 @@ pub struct CardPayments {
 impl CardPayments {
     /// Card payments for `app`, from its `[yookassa]` section; `NotConfigured` when off.
     pub fn new(app: App) -> Result<CardPayments, BillingError> {
-        let yookassa = YooKassa::from_config(&app.config().yookassa)?;
+        let yookassa = YooKassa::new(&app.settings().yookassa)?;
         let (paid, _) = broadcast::channel(EVENT_BUFFER);
         let (erased_refunds, _) = broadcast::channel(EVENT_BUFFER);
         Ok(CardPayments {

@@ -18,6 +18,7 @@ pub mod privacy;
 mod privacy_rights;
 mod reachability;
 mod reminders;
+mod settings;
 mod signup;
 mod stars;
 mod sub_token;
@@ -34,7 +35,7 @@ pub use card_payments::{
     return_url, run_reconciler, CardCheckout, CardPaid, CardPayments, CardRefusal, CheckoutError,
     ErasedPayerRefund, NotificationOutcome, PaymentError, ReconcileReport, RefundOutcome,
     RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH, CHECKOUT_REUSE_WINDOW,
-    DEFAULT_RECONCILE_INTERVAL, RETURN_TOKEN_PARAM,
+    RETURN_TOKEN_PARAM,
 };
 pub use error::AppError;
 pub use leadership::LeaderLease;
@@ -45,6 +46,7 @@ pub use nodes::{
 pub use privacy::PurgeReport;
 pub use reachability::Audience;
 pub use reminders::{DueReminder, ReminderKind};
+pub use settings::{AppSettings, BackupSettings};
 pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
 pub use store::{Backend, TicketId, UserSummary};
@@ -56,27 +58,29 @@ pub use visitors::Visitor;
 
 use std::sync::Arc;
 
-use config::Config;
 use store::Store;
 
-/// The application: the store plus the configuration, cheap to clone into every front end.
+/// The application: the store plus its settings, cheap to clone into every front end.
 #[derive(Clone)]
 pub struct App {
     store: Store,
-    config: Arc<Config>,
+    settings: Arc<AppSettings>,
 }
 
 impl App {
-    pub fn new(store: Store, config: Arc<Config>) -> Self {
-        Self { store, config }
+    pub fn new(store: Store, settings: AppSettings) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+        }
     }
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
+    pub fn settings(&self) -> &AppSettings {
+        &self.settings
     }
 
     /// Which database the store runs on (SQLite or PostgreSQL), for the start-up banner.

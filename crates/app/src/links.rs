@@ -14,8 +14,7 @@ pub struct Links {
 
 impl App {
     pub fn subscription_url(&self, token: &SubscriptionToken) -> String {
-        self.config()
-            .service
+        self.settings()
             .public_url
             .join_path(&format!("/sub/{}", token.as_str()))
     }

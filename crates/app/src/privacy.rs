@@ -60,7 +60,7 @@ impl App {
         now: OffsetDateTime,
         dry_run: bool,
     ) -> Result<PurgeReport, AppError> {
-        let cut = Cutoffs::at(now, self.config().privacy.retention_days);
+        let cut = Cutoffs::at(now, self.settings().retention_days);
         let store = self.store();
         let people = store.inactive_users(cut.people).await?;
         if dry_run {

@@ -56,7 +56,7 @@ impl App {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::sync::Arc;
+    use crate::AppSettings;
 
     use domain::{NewUser, TelegramId};
     use store::testing::TestDb;
@@ -66,7 +66,7 @@ mod tests {
     #[tokio::test]
     async fn a_person_who_blocked_the_bot_is_unreachable_until_they_write() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         let user = db
             .store
@@ -88,7 +88,7 @@ mod tests {
     #[tokio::test]
     async fn a_person_the_operator_blocked_is_never_reachable() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         let user = db
             .store
@@ -103,7 +103,7 @@ mod tests {
     #[tokio::test]
     async fn a_broadcast_to_active_subscribers_skips_those_without_access() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         let idle = db
             .store

@@ -103,7 +103,7 @@ impl App {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::sync::Arc;
+    use crate::AppSettings;
 
     use domain::{Days, NewUser, PlanId, TelegramId};
     use store::testing::TestDb;
@@ -139,7 +139,7 @@ mod tests {
     #[tokio::test]
     async fn a_reminder_says_the_days_left_rounded_up_and_goes_out_once() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         person_ending_in(&db, 41, Duration::hours(30), now).await;
         assert_eq!(
@@ -159,7 +159,7 @@ mod tests {
     #[tokio::test]
     async fn a_shorter_lead_never_follows_when_the_first_reminder_was_already_the_shorter_one() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         person_ending_in(&db, 42, Duration::hours(5), now).await;
         assert_eq!(
@@ -174,7 +174,7 @@ mod tests {
     #[tokio::test]
     async fn an_ended_subscription_is_told_once_within_a_day_even_without_leads() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         person_ending_in(&db, 43, -Duration::hours(2), now).await;
         person_ending_in(&db, 44, -Duration::hours(30), now).await;
@@ -185,7 +185,7 @@ mod tests {
     #[tokio::test]
     async fn nobody_the_bot_may_not_message_is_reminded() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         let blocked = person_ending_in(&db, 45, Duration::hours(5), now).await;
         db.store.set_blocked(blocked.id, true).await.unwrap();

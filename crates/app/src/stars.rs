@@ -68,13 +68,14 @@ pub enum StarsCredit {
 impl App {
     /// Plans sold for Stars, when Stars payments are on.
     pub fn stars_plans(&self) -> Vec<Plan> {
-        if !self.config().stars.enabled {
+        if !self.settings().stars_enabled {
             return Vec::new();
         }
-        self.config()
-            .domain_plans()
-            .into_iter()
+        self.settings()
+            .plans
+            .iter()
             .filter(|p| p.price_stars.is_some_and(|m| m.minor > 0))
+            .cloned()
             .collect()
     }
 

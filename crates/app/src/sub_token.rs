@@ -95,7 +95,7 @@ impl App {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::sync::Arc;
+    use crate::AppSettings;
 
     use domain::{Days, NewUser, PlanId, TelegramId};
     use store::testing::TestDb;
@@ -105,7 +105,7 @@ mod tests {
     #[tokio::test]
     async fn my_subscription_is_shown_only_once_there_is_one_and_rotation_moves_its_url() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         let user = db
             .store
@@ -133,7 +133,7 @@ mod tests {
     #[tokio::test]
     async fn the_feed_of_a_blocked_person_says_so() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         let user = db
             .store

@@ -76,7 +76,7 @@ impl App {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::sync::Arc;
+    use crate::AppSettings;
 
     use domain::{NewUser, TelegramId};
     use store::testing::TestDb;
@@ -86,7 +86,7 @@ mod tests {
     #[tokio::test]
     async fn a_reply_to_the_relayed_post_answers_its_ticket_and_a_reply_elsewhere_answers_none() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         let user = db
             .store

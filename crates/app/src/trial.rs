@@ -21,7 +21,7 @@ pub enum TrialResult {
 impl App {
     /// Whether the operator offers a trial at all.
     pub fn trial_days(&self) -> Option<Days> {
-        let days = self.config().trial.days;
+        let days = self.settings().trial_days;
         (days > 0).then_some(Days(days))
     }
 

@@ -130,7 +130,7 @@ impl App {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::sync::Arc;
+    use crate::AppSettings;
 
     use store::testing::TestDb;
 
@@ -139,7 +139,7 @@ mod tests {
     #[tokio::test]
     async fn adding_a_telegram_id_twice_is_refused_without_naming_the_id() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         let id = TelegramId(987_654_321);
         app.add_user(id, None, now).await.unwrap();
@@ -152,7 +152,7 @@ mod tests {
     #[tokio::test]
     async fn a_page_of_users_lists_them_in_creation_order_with_their_subscriptions() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         let first = app
             .add_user(TelegramId(1), Some(Days(5)), now)

@@ -46,7 +46,7 @@ impl App {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::sync::Arc;
+    use crate::AppSettings;
 
     use domain::Language;
     use store::testing::TestDb;
@@ -65,7 +65,7 @@ mod tests {
     #[tokio::test]
     async fn a_stranger_stays_unrecorded_and_a_person_is_refreshed_and_reachable_again() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         assert_eq!(
             app.recognise(&profile(21, "Ann"), now).await.unwrap(),
@@ -89,7 +89,7 @@ mod tests {
     #[tokio::test]
     async fn a_person_the_operator_blocked_is_recognised_as_blocked_and_left_as_is() {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
         let user = app
             .sign_up(&profile(22, "Bob"), Language::En, now)

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use config::{Secret, YooKassaConfig};
+use domain::Secret;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -31,9 +31,20 @@ impl std::fmt::Debug for YooKassa {
     }
 }
 
+/// The shop YooKassa's API is called for (`[yookassa]` in `milly.toml`, built by `milly`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct YooKassaSettings {
+    /// Card payments are on.
+    pub enabled: bool,
+    pub shop_id: Secret,
+    pub secret_key: Secret,
+    /// `https://api.yookassa.ru`, or an emulator in tests.
+    pub api_url: String,
+}
+
 impl YooKassa {
-    /// A client for `[yookassa]`; refused when payments are off or credentials are missing.
-    pub fn from_config(c: &YooKassaConfig) -> Result<YooKassa, BillingError> {
+    /// A client for the shop; refused when payments are off or credentials are missing.
+    pub fn new(c: &YooKassaSettings) -> Result<YooKassa, BillingError> {
         if !c.enabled || !c.shop_id.is_set() || !c.secret_key.is_set() {
             return Err(BillingError::NotConfigured);
         }

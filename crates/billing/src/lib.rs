@@ -26,7 +26,7 @@ pub mod fuzzing {
     pub use crate::notification::body as notification_body;
 }
 
-pub use client::{YooKassa, API_TIMEOUT};
+pub use client::{YooKassa, YooKassaSettings, API_TIMEOUT};
 pub use client_identity::{BadNetwork, IpNetwork};
 pub use error::BillingError;
 pub use notification::{Notice, Refused};

@@ -3,10 +3,19 @@
 //! payment provider's HTTP API, called on the operator's behalf), so `app` reaches every
 //! provider through this crate and never holds an HTTP client of its own.
 
+use domain::Secret;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::{BillingError, API_TIMEOUT};
+
+/// The bot the operator's refunds go through (`[telegram]`'s token and API server).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BotApi {
+    /// `https://api.telegram.org`, a local Bot API server, or an emulator in tests.
+    pub api_url: String,
+    pub token: Secret,
+}
 
 #[derive(Deserialize)]
 struct BotAnswer {
@@ -15,9 +24,9 @@ struct BotAnswer {
     description: Option<String>,
 }
 
-/// `refundStarPayment(user_id, telegram_payment_charge_id)` with the bot of `[telegram]`.
+/// `refundStarPayment(user_id, telegram_payment_charge_id)` with the operator's bot.
 pub async fn refund_star_payment(
-    telegram: &config::TelegramConfig,
+    telegram: &BotApi,
     telegram_user: i64,
     charge_id: &str,
 ) -> Result<(), BillingError> {

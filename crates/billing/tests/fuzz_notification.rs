@@ -8,7 +8,8 @@
 
 use billing::fuzzing::notification_body::{self, read_notification, NotificationBody};
 use billing::wire::{Amount, CreatePayment, Metadata, RedirectConfirmation};
-use billing::YooKassa;
+use billing::{YooKassa, YooKassaSettings};
+use domain::Secret;
 use proptest::prelude::*;
 
 #[path = "../../../fuzz/checks/billing_notification.rs"]
@@ -51,12 +52,13 @@ async fn the_emulators_notifications_pass_the_checks_and_name_the_payment() {
     let yk = yookassa_emulator::Emulator::start("100500", "test_secret_key")
         .await
         .unwrap();
-    let mut config = config::YooKassaConfig::default();
-    config.enabled = true;
-    config.shop_id = config::Secret::new("100500");
-    config.secret_key = config::Secret::new("test_secret_key");
-    config.api_url = yk.url();
-    let client = YooKassa::from_config(&config).unwrap();
+    let client = YooKassa::new(&YooKassaSettings {
+        enabled: true,
+        shop_id: Secret::new("100500"),
+        secret_key: Secret::new("test_secret_key"),
+        api_url: yk.url(),
+    })
+    .unwrap();
     let paid = create_payment(&client, "checkout-1").await;
     yk.succeed(&paid).unwrap();
     let canceled = create_payment(&client, "checkout-2").await;

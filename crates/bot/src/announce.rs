@@ -41,7 +41,7 @@ pub async fn announce_to_admins(
     let text = texts::escape(text);
     let mut told = 0;
     // An admin's private chat id is their Telegram id.
-    for admin in ctx.app.config().telegram.admins.clone() {
+    for admin in ctx.app.settings().admins.clone() {
         match ctx.send(admin, &text, None).await {
             Ok(_) => told += 1,
             Err(e) => tracing::warn!(error = %e, "could not tell an admin"),

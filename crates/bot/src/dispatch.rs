@@ -103,7 +103,7 @@ async fn on_message(ctx: &Ctx, message: &Message) -> Result<(), BotError> {
         return Ok(());
     };
     let chat = message.chat.id.0;
-    let support_chat = ctx.app.config().telegram.support_chat_id;
+    let support_chat = ctx.app.settings().support_chat_id;
     if !message.chat.is_private() {
         if chat == support_chat && support_chat != 0 {
             return support::operator_reply(ctx, message).await;

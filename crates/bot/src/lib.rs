@@ -48,6 +48,7 @@ pub use webhook::{webhook_router, SECRET_HEADER};
 use std::time::Duration;
 
 use app::App;
+use domain::Secret;
 use teloxide_core::Bot;
 use tokio_util::sync::CancellationToken;
 
@@ -74,25 +75,38 @@ pub enum BotError {
     Cancelled,
 }
 
-/// How the bot runs, beyond what `milly.toml` says.
+/// What `[telegram]` in `milly.toml` says about the bot; `milly` builds it, so the bot never
+/// reads the configuration itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotSettings {
+    /// The bot's token from @BotFather.
+    pub token: Secret,
+    /// The Bot API server: `https://api.telegram.org`, a local one, or an emulator in tests.
+    pub api_url: String,
+    /// Where Telegram delivers updates in webhook mode; empty means long polling.
+    pub webhook_url: String,
+    /// Reminders this many days before a subscription ends (plus one when it ends).
+    pub reminder_days: Vec<u32>,
+}
+
+/// How the bot runs: its settings, and what `milly.toml` does not say.
 #[derive(Debug, Clone)]
 pub struct BotOptions {
+    pub settings: BotSettings,
     /// The secret behind trial claim keys.
     pub trial_key: TrialKey,
     /// How often reminders are looked for.
     pub reminder_interval: Duration,
-    /// Reminders this many days before a subscription ends (plus one when it ends).
-    pub reminder_days: Vec<u32>,
     /// The intake's counters (unreadable, shed, in flight), shared by polling and the webhook.
     pub metrics: BotMetrics,
 }
 
 impl BotOptions {
-    pub fn new(trial_key: TrialKey) -> Self {
+    pub fn new(settings: BotSettings, trial_key: TrialKey) -> Self {
         Self {
+            settings,
             trial_key,
             reminder_interval: Duration::from_secs(15 * 60),
-            reminder_days: vec![3, 1],
             metrics: BotMetrics::default(),
         }
     }
@@ -106,13 +120,13 @@ pub async fn run(
     options: BotOptions,
     shutdown: CancellationToken,
 ) -> Result<(), BotError> {
-    let webhook = webhook::webhook_url(&app)?;
+    let webhook = webhook::webhook_url(&options.settings)?;
     let ctx = context(app, &options, shutdown.clone())?;
     polling::prepare(&ctx, webhook.is_none()).await;
     let reminders = tokio::spawn(reminders::run(
         ctx.clone(),
         options.reminder_interval,
-        options.reminder_days.clone(),
+        options.settings.reminder_days.clone(),
         shutdown.clone(),
     ));
     let result = match webhook {
@@ -143,14 +157,16 @@ fn context(
     shutdown: CancellationToken,
 ) -> Result<ctx::Ctx, BotError> {
     Ok(ctx::Ctx {
-        tg: client(&app, shutdown)?,
+        tg: client(&options.settings, shutdown)?,
         app,
         trial_key: options.trial_key.clone(),
     })
 }
 
-fn client(app: &App, shutdown: CancellationToken) -> Result<telegram::Telegram, BotError> {
-    let telegram = &app.config().telegram;
+fn client(
+    telegram: &BotSettings,
+    shutdown: CancellationToken,
+) -> Result<telegram::Telegram, BotError> {
     if !telegram.token.is_set() {
         return Err(BotError::NoToken);
     }
@@ -165,8 +181,8 @@ fn client(app: &App, shutdown: CancellationToken) -> Result<telegram::Telegram, 
 
 /// The bot's @username as Telegram knows it (`getMe`), e.g. for the website's "open the bot"
 /// button; `None` if the bot has none.
-pub async fn username(app: &App) -> Result<Option<String>, BotError> {
-    let tg = client(app, CancellationToken::new())?;
+pub async fn username(settings: &BotSettings) -> Result<Option<String>, BotError> {
+    let tg = client(settings, CancellationToken::new())?;
     let me = tg
         .call(teloxide_core::requests::Requester::get_me(tg.bot()))
         .await?;

@@ -29,7 +29,7 @@ pub async fn send_invoice(
         let screen = screens::buy(&ctx.app, language, token.as_ref());
         return account::show(ctx, user, chat, None, screen).await;
     };
-    let service = &ctx.app.config().service.name;
+    let service = &ctx.app.settings().service_name;
     let title = texts::invoice_title(language, service, plan.days.0);
     let amount = u32::try_from(payload.stars).unwrap_or(u32::MAX);
     let request = ctx.tg.bot().send_invoice(

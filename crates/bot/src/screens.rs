@@ -26,17 +26,17 @@ pub fn sells_anything(app: &App) -> bool {
 
 /// Support reaches someone only if there is a support chat or an admin.
 pub fn support_available(app: &App) -> bool {
-    let telegram = &app.config().telegram;
-    telegram.support_chat_id != 0 || !telegram.admins.is_empty()
+    let settings = app.settings();
+    settings.support_chat_id != 0 || !settings.admins.is_empty()
 }
 
 /// The screen shown before anything is stored: what is kept, the policy, agree or decline.
 pub fn consent(app: &App, language: Language) -> Screen {
     let t = texts(language);
-    let service = &app.config().service;
+    let settings = app.settings();
     let other = language.other();
     Screen {
-        text: texts::consent(language, &service.name, &service.public_url),
+        text: texts::consent(language, &settings.service_name, &settings.public_url),
         keyboard: InlineKeyboardMarkup::new([
             vec![button(t.agree, Action::Agree(language))],
             vec![
@@ -93,7 +93,7 @@ pub fn buy(app: &App, language: Language, token: Option<&SubscriptionToken>) -> 
     let t = texts(language);
     let mut rows: Vec<Vec<InlineKeyboardButton>> = Vec::new();
     let card_plans = app.card_plans();
-    for plan in app.config().domain_plans() {
+    for plan in app.settings().plans.iter().cloned() {
         let mut row = Vec::new();
         if app.stars_plans().iter().any(|p| p.id == plan.id) {
             row.push(button(

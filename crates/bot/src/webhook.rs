@@ -21,14 +21,14 @@ use tokio_util::sync::CancellationToken;
 use crate::ctx::Ctx;
 use crate::incoming::{read_update, Incoming};
 use crate::intake::{Accepted, Intake};
-use crate::{context, BotError, BotOptions};
+use crate::{context, BotError, BotOptions, BotSettings};
 
 /// The header Telegram sends with the secret given to `setWebhook`.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
 /// The webhook's URL and path, from `[telegram] webhook_url`.
-pub(crate) fn webhook_url(app: &App) -> Result<Option<url::Url>, BotError> {
-    let raw = app.config().telegram.webhook_url.trim();
+pub(crate) fn webhook_url(settings: &BotSettings) -> Result<Option<url::Url>, BotError> {
+    let raw = settings.webhook_url.trim();
     if raw.is_empty() {
         return Ok(None);
     }
@@ -61,7 +61,7 @@ pub fn webhook_router(
     options: &BotOptions,
     shutdown: CancellationToken,
 ) -> Result<Router, BotError> {
-    let url = webhook_url(&app)?.ok_or(BotError::BadWebhookUrl)?;
+    let url = webhook_url(&options.settings)?.ok_or(BotError::BadWebhookUrl)?;
     let ctx = context(app, options, shutdown)?;
     let hook = Arc::new(Hook {
         secret: ctx.trial_key.webhook_secret(),

@@ -15,7 +15,7 @@ const CAROL: i64 = 1_000_222_333;
 
 /// The website on loopback for the same app; returns its base URL (served until aborted).
 async fn website(h: &Harness) -> (String, tokio::task::JoinHandle<()>) {
-    let site = web::Site::new(std::sync::Arc::new(h.app.config().clone())).with_app(h.app.clone());
+    let site = harness::site(&h.app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {

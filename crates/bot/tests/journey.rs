@@ -19,7 +19,7 @@ const ANSWER: &str = "Please try the other node";
 /// What a client app gets from the subscription link, through the real website on loopback
 /// (`None` for a link the website does not know); base64 bodies are decoded.
 async fn fetch_subscription(h: &Harness, link: &str) -> Option<String> {
-    let site = web::Site::new(std::sync::Arc::new(h.app.config().clone())).with_app(h.app.clone());
+    let site = harness::site(&h.app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(listener, web::router(site)).await });

@@ -290,10 +290,10 @@ async fn declining_leaves_nothing_behind(db: &TestDb) {
 
 async fn buttons_follow_what_is_on_sale(db: &TestDb) {
     // Card payments on, Stars off, no trial: Buy offers card checkout links only.
-    let h = Harness::start_with(db, |config| {
-        config.yookassa.enabled = true;
-        config.stars.enabled = false;
-        config.trial.days = 0;
+    let h = Harness::start_with(db, |settings| {
+        settings.app.yookassa.enabled = true;
+        settings.app.stars_enabled = false;
+        settings.app.trial_days = 0;
     })
     .await;
     let hana = signed_up(&h, 2008).await;

@@ -12,9 +12,9 @@ use tokio_util::sync::CancellationToken;
 const HOOK: &str = "https://vpn.test/telegram/hook";
 
 async fn updates_arrive_through_the_webhook_with_its_secret(db: &TestDb) {
-    let h = Harness::start_with(db, |config| config.telegram.webhook_url = HOOK.into()).await;
+    let h = Harness::start_with(db, |settings| settings.bot.webhook_url = HOOK.into()).await;
     assert_eq!(
-        bot::username(&h.app).await.unwrap().as_deref(),
+        bot::username(h.bot_settings()).await.unwrap().as_deref(),
         Some(tg_emulator::BOT_USERNAME)
     );
     let registered = h.tg.wait_for(|c| c.method == "setWebhook").await;
@@ -25,8 +25,12 @@ async fn updates_arrive_through_the_webhook_with_its_secret(db: &TestDb) {
     assert_eq!(registered.params.str("secret_token"), Some(secret.clone()));
 
     let shutdown = CancellationToken::new();
-    let router =
-        bot::webhook_router(h.app.clone(), &BotOptions::new(key), shutdown.clone()).unwrap();
+    let router = bot::webhook_router(
+        h.app.clone(),
+        &BotOptions::new(h.bot_settings().clone(), key),
+        shutdown.clone(),
+    )
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/telegram/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
@@ -74,11 +78,11 @@ async fn updates_arrive_through_the_webhook_with_its_secret(db: &TestDb) {
 /// Telegram waits for each answer before the next delivery: it gets one as soon as the update
 /// is queued, even while that person's handling hangs, and other people are handled meanwhile.
 async fn the_webhook_answers_at_once_and_handles_people_side_by_side(db: &TestDb) {
-    let h = Harness::start_with(db, |config| config.telegram.webhook_url = HOOK.into()).await;
+    let h = Harness::start_with(db, |settings| settings.bot.webhook_url = HOOK.into()).await;
     h.tg.wait_for(|c| c.method == "setWebhook").await;
     let key = TrialKey::new(vec![42u8; 32]).unwrap();
     let secret = key.webhook_secret();
-    let options = BotOptions::new(key);
+    let options = BotOptions::new(h.bot_settings().clone(), key);
     let metrics = options.metrics.clone();
     let shutdown = CancellationToken::new();
     let router = bot::webhook_router(h.app.clone(), &options, shutdown.clone()).unwrap();

@@ -6,14 +6,12 @@ mod control;
 mod load;
 mod model;
 mod price;
-mod secret;
 mod template;
 mod validate;
 
 pub use control::ControlConfig;
-pub use domain::DatabaseUrl;
+pub use domain::{DatabaseUrl, Secret};
 pub use load::{load, ConfigError, ConfigSource, Loaded};
 pub use model::*;
 pub use price::Rubles;
-pub use secret::Secret;
 pub use template::{render_template, TemplateSecrets, DEFAULT_REALITY_DEST};

@@ -80,9 +80,7 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         Self {
             name: "milly".into(),
-            public_url: "http://127.0.0.1:8080"
-                .parse()
-                .expect("the default public URL is a valid http URL"),
+            public_url: domain::PublicUrl::default(),
             operator: String::new(),
             support_email: String::new(),
             support_telegram: String::new(),
@@ -219,8 +217,11 @@ pub struct NodeSection {
     pub fallback_proxy_protocol: bool,
 }
 
+/// The node's timeouts and limits default to the node crate's own (`node::config`), so each
+/// is written once.
 impl Default for NodeSection {
     fn default() -> Self {
+        use node::config as d;
         Self {
             enabled: true,
             name: "milly".into(),
@@ -233,16 +234,18 @@ impl Default for NodeSection {
             reality: NodeRealityConfig::default(),
             allow_private_destinations: false,
             fallback: None,
-            handshake_timeout_secs: 10,
-            idle_timeout_secs: 300,
-            max_connections: 10_000,
-            max_mux_sessions: 128,
-            max_sockets_per_user: 512,
+            handshake_timeout_secs: d::DEFAULT_HANDSHAKE_TIMEOUT.as_secs(),
+            idle_timeout_secs: d::DEFAULT_IDLE_TIMEOUT.as_secs(),
+            max_connections: d::DEFAULT_MAX_CONNECTIONS,
+            max_mux_sessions: d::DEFAULT_MAX_MUX_SESSIONS,
+            max_sockets_per_user: d::DEFAULT_MAX_SOCKETS_PER_USER,
+            // 0 = automatic: `node::config::DEFAULT_MAX_CONNECTIONS_PER_SOURCE`, or less when
+            // the descriptor budget is smaller (`milly`'s `fd_budget`).
             max_connections_per_source: 0,
-            max_handshakes_per_source: 32,
-            max_connects_in_flight: 256,
-            fallback_idle_timeout_secs: 60,
-            fallback_max_lifetime_secs: 600,
+            max_handshakes_per_source: d::DEFAULT_MAX_HANDSHAKES_PER_SOURCE,
+            max_connects_in_flight: d::DEFAULT_MAX_CONNECTS_IN_FLIGHT,
+            fallback_idle_timeout_secs: d::DEFAULT_FALLBACK_IDLE_TIMEOUT.as_secs(),
+            fallback_max_lifetime_secs: d::DEFAULT_FALLBACK_MAX_LIFETIME.as_secs(),
             allowed_smtp: false,
             fallback_proxy_protocol: false,
         }

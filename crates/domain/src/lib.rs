@@ -7,6 +7,7 @@ mod database_url;
 mod ids;
 pub mod inventory;
 mod link;
+mod masked_secret;
 mod money;
 mod node;
 mod payment;
@@ -24,6 +25,7 @@ pub use ids::{
     InvalidId, PaymentId, ReturnToken, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid,
 };
 pub use link::{share_link, ShareLinkError};
+pub use masked_secret::Secret;
 pub use money::{Currency, Money};
 pub use node::{Location, NodeId, NodeSecurity, NodeSpec, RealityParams, TlsParams};
 pub use payment::{Payment, PaymentStatus, Provider};

@@ -57,6 +57,17 @@ impl PublicUrl {
     }
 }
 
+/// The website on its default local address, `http://127.0.0.1:8080`, until the operator says
+/// where people reach it.
+impl Default for PublicUrl {
+    #[allow(clippy::expect_used)]
+    fn default() -> Self {
+        "http://127.0.0.1:8080"
+            .parse()
+            .expect("the default public URL is a valid http URL")
+    }
+}
+
 impl FromStr for PublicUrl {
     type Err = InvalidPublicUrl;
 

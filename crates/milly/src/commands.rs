@@ -13,7 +13,6 @@ mod serve;
 mod user;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Result;
 
@@ -65,7 +64,7 @@ fn load(path: &std::path::Path, explicit: bool) -> Result<config::Loaded> {
 pub async fn open_app(config: &config::Config) -> Result<app::App> {
     crate::data_dir::ensure(&config.service.data_dir)?;
     let store = store::Store::connect(config.database.url.expose()).await?;
-    let app = app::App::new(store, Arc::new(config.clone()));
-    crate::embedded_node::register_embedded_node(&app).await?;
+    let app = app::App::new(store, crate::settings::app(config));
+    crate::embedded_node::register_embedded_node(&app, config).await?;
     Ok(app)
 }

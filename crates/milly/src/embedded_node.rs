@@ -11,9 +11,6 @@ use domain::{Location, NodeSecurity, RealityParams, TlsParams};
 use crate::data_dir;
 use crate::fd_budget::FdBudget;
 
-/// Connections one address may hold when `[node] max_connections_per_source` is 0 (automatic).
-const AUTO_CONNECTIONS_PER_SOURCE: usize = 256;
-
 /// The node's settings from `[node]`, its caps lowered to what the descriptor budget `fds`
 /// allows (a lower value in the config wins).
 pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::NodeConfig> {
@@ -54,12 +51,12 @@ pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::Node
     })
 }
 
-/// `[node] max_connections_per_source`: 0 is automatic (256, or the descriptor budget's share
-/// for one address when that is smaller); a value of the operator's own may go up to the node's
+/// `[node] max_connections_per_source`: 0 is automatic (the node's default, 256, or the
+/// descriptor budget's share for one address when that is smaller); a value of the operator's own may go up to the node's
 /// connection cap, for users who share one address (CGNAT).
 pub(crate) fn per_source(configured: usize, fds: &FdBudget) -> usize {
     match configured {
-        0 => AUTO_CONNECTIONS_PER_SOURCE.min(fds.source_connections),
+        0 => node::config::DEFAULT_MAX_CONNECTIONS_PER_SOURCE.min(fds.source_connections),
         n => n.min(fds.node_connections),
     }
 }
@@ -162,8 +159,8 @@ fn reality_params(r: &config::NodeRealityConfig) -> Result<NodeSecurity> {
 }
 
 /// Records the embedded node in the store, so every front end prints links to it.
-pub async fn register_embedded_node(app: &app::App) -> Result<()> {
-    let c = &app.config().node;
+pub async fn register_embedded_node(app: &app::App, config: &config::Config) -> Result<()> {
+    let c = &config.node;
     if !c.enabled {
         return Ok(());
     }

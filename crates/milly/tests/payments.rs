@@ -3,9 +3,7 @@
 //! list`, and `milly payment refund` returns each through its provider.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
-use domain::{Days, Money, NewUser, PlanId, Provider, TelegramId};
+use domain::{Days, Money, NewUser, PlanId, Provider, Secret, TelegramId};
 use store::testing::TestDb;
 use store::NewPayment;
 use testkit::milly::cli::{ok, run};
@@ -20,12 +18,16 @@ async fn refunds_go_back_through_each_provider(db: &TestDb) {
         .await
         .unwrap();
     let tg = tg_emulator::Emulator::start(BOT_TOKEN).await.unwrap();
-    let mut config = config::Config::default();
-    config.yookassa.enabled = true;
-    config.yookassa.shop_id = config::Secret::new(SHOP_ID);
-    config.yookassa.secret_key = config::Secret::new(SECRET_KEY);
-    config.yookassa.api_url = yk.url();
-    let app = app::App::new(db.store.clone(), Arc::new(config));
+    let settings = app::AppSettings {
+        yookassa: billing::YooKassaSettings {
+            enabled: true,
+            shop_id: Secret::new(SHOP_ID),
+            secret_key: Secret::new(SECRET_KEY),
+            api_url: yk.url(),
+        },
+        ..app::AppSettings::default()
+    };
+    let app = app::App::new(db.store.clone(), settings);
     let now = OffsetDateTime::now_utc();
 
     // A card payment, paid and credited.

@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::path::Path;
-use std::sync::Arc;
 
 use domain::{Email, Language, TelegramId};
 use store::testing::TestDb;
@@ -238,9 +237,9 @@ fn the_cli_restores_into_an_empty_store_and_refuses_a_full_one() {
 }
 
 fn app_for(db: &TestDb, recipient: &str) -> app::App {
-    let mut config = config::Config::default();
-    config.backup.recipients = vec![recipient.to_owned()];
-    app::App::new(db.store.clone(), Arc::new(config))
+    let mut settings = app::AppSettings::default();
+    settings.backup.recipients = vec![recipient.to_owned()];
+    app::App::new(db.store.clone(), settings)
 }
 
 /// Rows per table, sorted, so two backends' dumps compare regardless of row order.

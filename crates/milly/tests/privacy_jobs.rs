@@ -4,7 +4,6 @@
 //! backups beyond `keep` and older than the window.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use domain::{Language, NewUser, TelegramId};
@@ -37,9 +36,11 @@ async fn the_retention_job_erases_people_past_retention_and_stops_on_shutdown(db
         ..NewUser::from_telegram_id(TelegramId(880_001))
     };
     let gone = db.store.create_user(&new, long_ago).await.unwrap();
-    let mut config = config::Config::default();
-    config.privacy.retention_days = 100;
-    let app = app::App::new(db.store.clone(), Arc::new(config));
+    let settings = app::AppSettings {
+        retention_days: 100,
+        ..app::AppSettings::default()
+    };
+    let app = app::App::new(db.store.clone(), settings);
     let shutdown = CancellationToken::new();
     let job = tokio::spawn(app::privacy::run_retention_job_every(
         app,
@@ -74,12 +75,16 @@ async fn scheduled_backups_write_encrypted_files_and_rotate_old_ones_out() {
         std::fs::write(backups.join(name), b"older backup").unwrap();
     }
     let (_, recipient) = app::backup::new_key_pair();
-    let mut config = config::Config::default();
-    config.backup.dir = Some(backups.clone());
-    config.backup.recipients = vec![recipient];
-    config.backup.keep = 3;
-    config.backup.interval_hours = 1;
-    let app = app::App::new(db.store.clone(), Arc::new(config));
+    let settings = app::AppSettings {
+        backup: app::BackupSettings {
+            dir: backups.clone(),
+            recipients: vec![recipient],
+            keep: 3,
+            interval_hours: 1,
+        },
+        ..app::AppSettings::default()
+    };
+    let app = app::App::new(db.store.clone(), settings);
     let shutdown = CancellationToken::new();
     let job = tokio::spawn(app::backup::run_scheduled_backups(app, shutdown.clone()));
 
@@ -113,9 +118,9 @@ async fn scheduled_backups_write_encrypted_files_and_rotate_old_ones_out() {
 async fn without_recipients_the_backup_job_writes_nothing_and_waits_for_shutdown() {
     let db = TestDb::sqlite().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = config::Config::default();
-    config.backup.dir = Some(dir.path().join("backups"));
-    let app = app::App::new(db.store.clone(), Arc::new(config));
+    let mut settings = app::AppSettings::default();
+    settings.backup.dir = dir.path().join("backups");
+    let app = app::App::new(db.store.clone(), settings);
     let shutdown = CancellationToken::new();
     let job = tokio::spawn(app::backup::run_scheduled_backups(app, shutdown.clone()));
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -4,8 +4,6 @@
 //! declared retention; a dry run only counts. And `milly privacy purge` prints counts only.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::sync::Arc;
-
 use domain::inventory::{
     ACCESS_TOMBSTONE_RETENTION_DAYS, BOT_UPDATE_RETENTION_DAYS, SUPPORT_TICKET_RETENTION_DAYS,
 };
@@ -19,9 +17,11 @@ fn now() -> OffsetDateTime {
 }
 
 fn app(db: &TestDb, retention_days: u32) -> app::App {
-    let mut config = config::Config::default();
-    config.privacy.retention_days = retention_days;
-    app::App::new(db.store.clone(), Arc::new(config))
+    let settings = app::AppSettings {
+        retention_days,
+        ..app::AppSettings::default()
+    };
+    app::App::new(db.store.clone(), settings)
 }
 
 async fn person(db: &TestDb, telegram_id: i64, joined: OffsetDateTime) -> User {

@@ -2,6 +2,8 @@
 
 use domain::PublicUrl;
 
+use crate::SiteSettings;
+
 /// A Telegram username, kept without the leading `@`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TelegramHandle(String);
@@ -48,10 +50,10 @@ pub struct Contacts {
 }
 
 impl Contacts {
-    pub fn from_config(service: &config::ServiceConfig) -> Self {
+    pub fn new(service: &SiteSettings) -> Self {
         let email = service.support_email.trim();
         Self {
-            service: service.name.trim().to_owned(),
+            service: service.service_name.trim().to_owned(),
             operator: service.operator.trim().to_owned(),
             secure: service.public_url.is_https(),
             site_url: service.public_url.clone(),
@@ -107,11 +109,11 @@ mod tests {
 
     #[test]
     fn the_site_address_is_shown_without_scheme_and_trailing_slash() {
-        let service = config::ServiceConfig {
+        let service = SiteSettings {
             public_url: "https://vpn.example/".parse().unwrap(),
             ..Default::default()
         };
-        let c = Contacts::from_config(&service);
+        let c = Contacts::new(&service);
         assert_eq!(c.site_url.as_str(), "https://vpn.example");
         assert_eq!(c.site_host, "vpn.example");
         assert!(c.secure);
@@ -120,11 +122,11 @@ mod tests {
 
     #[test]
     fn the_bot_button_falls_back_to_the_support_account() {
-        let service = config::ServiceConfig {
+        let service = SiteSettings {
             support_telegram: "@milly_help".into(),
             ..Default::default()
         };
-        let mut c = Contacts::from_config(&service);
+        let mut c = Contacts::new(&service);
         assert_eq!(c.bot_url().as_deref(), Some("https://t.me/milly_help"));
         c.bot = TelegramHandle::parse("milly_bot");
         assert_eq!(c.bot_url().as_deref(), Some("https://t.me/milly_bot"));

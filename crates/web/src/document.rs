@@ -260,8 +260,8 @@ mod tests {
     use domain::Language;
 
     fn contacts() -> Contacts {
-        Contacts::from_config(&config::ServiceConfig {
-            name: "Nimbus".into(),
+        Contacts::new(&crate::SiteSettings {
+            service_name: "Nimbus".into(),
             public_url: "https://nimbus.example".parse().unwrap(),
             operator: "IP Ivanov I. I.".into(),
             support_email: "help@nimbus.example".into(),
@@ -320,7 +320,7 @@ mod tests {
 
     #[test]
     fn unset_details_say_so_instead_of_leaving_a_blank() {
-        let c = Contacts::from_config(&config::ServiceConfig::default());
+        let c = Contacts::new(&crate::SiteSettings::default());
         let filled =
             Document::parse("T\n{email} {bot} {operator}").fill(&c, Text::get(Language::Ru));
         assert_eq!(

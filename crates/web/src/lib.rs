@@ -15,6 +15,7 @@ mod pay;
 mod rate_limit;
 mod security;
 pub mod server;
+mod settings;
 mod site;
 pub mod subscription;
 mod text;
@@ -30,6 +31,7 @@ pub use pay::YOOKASSA_WEBHOOK_PATH;
 pub use security::{
     CHECKOUT_CONTENT_SECURITY_POLICY_VALUE, CONTENT_SECURITY_POLICY_VALUE, MAX_BODY_BYTES,
 };
+pub use settings::SiteSettings;
 pub use site::{InventoryEntry, Site};
 
 /// Every route of the website with its middleware (security headers, error pages, body limit).
@@ -42,7 +44,7 @@ pub fn router(site: Site) -> Router {
 /// `extra` must not set a fallback of its own.
 pub fn router_with(site: Site, extra: Router) -> Router {
     let secure = site.secure();
-    let sub_limit = Limited::new(SUBSCRIPTION_LIMIT, site.config().client_identity());
+    let sub_limit = Limited::new(SUBSCRIPTION_LIMIT, site.settings().client_identity.clone());
     let payments = match site.card_routes() {
         Some(_) => pay::routes(&site),
         None => Router::new(),

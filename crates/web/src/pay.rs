@@ -36,7 +36,7 @@ pub struct CardRoutes {
 /// The payment routes, for a site with card payments. Page views (the checkout page and the
 /// return page) share one budget; creating payments and notifications have their own.
 pub fn routes(site: &Site) -> Router<Site> {
-    let identity = site.config().client_identity();
+    let identity = site.settings().client_identity.clone();
     let limit = |l| {
         axum::middleware::from_fn_with_state(Limited::new(l, identity.clone()), rate_limit::enforce)
     };

@@ -45,7 +45,7 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 /// After an accept error (out of file descriptors, say), wait this long before the next accept.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 
-/// The budgets of [`serve`]; `[web]` in the configuration.
+/// The budgets of [`serve`]; `milly` builds them from `[web]` in the configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerLimits {
     pub header_read_timeout: Duration,
@@ -53,24 +53,6 @@ pub struct ServerLimits {
     pub request_timeout: Duration,
     pub max_connections: usize,
     pub shutdown_grace: Duration,
-}
-
-impl ServerLimits {
-    pub fn from_config(web: &config::WebConfig) -> Self {
-        Self {
-            header_read_timeout: Duration::from_secs(web.header_read_timeout_secs),
-            keepalive_idle: Duration::from_secs(web.keepalive_idle_secs),
-            request_timeout: Duration::from_secs(web.request_timeout_secs),
-            max_connections: web.max_connections.max(1),
-            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
-        }
-    }
-}
-
-impl Default for ServerLimits {
-    fn default() -> Self {
-        Self::from_config(&config::WebConfig::default())
-    }
 }
 
 /// How connections on one listener say who they come from.

@@ -1,4 +1,4 @@
-//! `Site`: everything the pages need, prepared once at startup from the configuration.
+//! `Site`: everything the pages need, prepared once at startup from the site's settings.
 
 use std::sync::Arc;
 
@@ -6,6 +6,7 @@ use crate::assets::AssetUrls;
 use crate::contacts::{Contacts, TelegramHandle};
 use crate::document::{Document, FilledDocument};
 use crate::pay::CardRoutes;
+use crate::settings::SiteSettings;
 use crate::subscription::format::{builtin_rules, FormatRule};
 use crate::text::Text;
 use domain::Language;
@@ -36,7 +37,7 @@ pub struct Site {
 }
 
 struct Inner {
-    config: Arc<config::Config>,
+    settings: Arc<SiteSettings>,
     contacts: Contacts,
     assets: AssetUrls,
     privacy: [FilledDocument; 2],
@@ -50,7 +51,7 @@ struct Inner {
     builtin_rules: Vec<FormatRule>,
 }
 
-/// What `build` needs besides the configuration; the `with_*` methods change one piece each.
+/// What `build` needs besides the settings; the `with_*` methods change one piece each.
 #[derive(Clone, Default)]
 struct Parts {
     bot: Option<TelegramHandle>,
@@ -61,8 +62,8 @@ struct Parts {
 }
 
 impl Site {
-    pub fn new(config: Arc<config::Config>) -> Self {
-        Self::build(config, Parts::default())
+    pub fn new(settings: SiteSettings) -> Self {
+        Self::build(Arc::new(settings), Parts::default())
     }
 
     fn parts(&self) -> Parts {
@@ -82,7 +83,7 @@ impl Site {
             bot: TelegramHandle::parse(username),
             ..self.parts()
         };
-        Self::build(self.inner.config.clone(), parts)
+        Self::build(self.inner.settings.clone(), parts)
     }
 
     /// Shows these rows as the data inventory table in the privacy policy's section 2.
@@ -91,7 +92,7 @@ impl Site {
             inventory: entries,
             ..self.parts()
         };
-        Self::build(self.inner.config.clone(), parts)
+        Self::build(self.inner.settings.clone(), parts)
     }
 
     /// Serves `/sub/{token}` from the application's users, subscriptions and nodes.
@@ -100,7 +101,7 @@ impl Site {
             app: Some(app),
             ..self.parts()
         };
-        Self::build(self.inner.config.clone(), parts)
+        Self::build(self.inner.settings.clone(), parts)
     }
 
     /// Serves card payments (`/pay/…` and `POST /webhooks/yookassa`) with `cards`, taking
@@ -114,7 +115,7 @@ impl Site {
             card_routes: Some(CardRoutes { cards, source }),
             ..self.parts()
         };
-        Self::build(self.inner.config.clone(), parts)
+        Self::build(self.inner.settings.clone(), parts)
     }
 
     /// User-Agent rules tried before the built-in ones when choosing a subscription format.
@@ -123,11 +124,11 @@ impl Site {
             operator_rules: rules,
             ..self.parts()
         };
-        Self::build(self.inner.config.clone(), parts)
+        Self::build(self.inner.settings.clone(), parts)
     }
 
-    fn build(config: Arc<config::Config>, parts: Parts) -> Self {
-        let mut contacts = Contacts::from_config(&config.service);
+    fn build(settings: Arc<SiteSettings>, parts: Parts) -> Self {
+        let mut contacts = Contacts::new(&settings);
         contacts.bot = parts.bot;
         let fill = |en: &str, ru: &str| {
             [
@@ -139,7 +140,7 @@ impl Site {
         let terms = fill(TERMS_EN, TERMS_RU);
         Self {
             inner: Arc::new(Inner {
-                config,
+                settings,
                 contacts,
                 assets: AssetUrls::new(),
                 privacy,
@@ -153,8 +154,8 @@ impl Site {
         }
     }
 
-    pub fn config(&self) -> &config::Config {
-        &self.inner.config
+    pub fn settings(&self) -> &SiteSettings {
+        &self.inner.settings
     }
 
     pub fn contacts(&self) -> &Contacts {
@@ -219,7 +220,7 @@ mod tests {
 
     #[test]
     fn embedded_texts_use_only_known_placeholders() {
-        let site = Site::new(Arc::new(config::Config::default()));
+        let site = Site::new(SiteSettings::default());
         for lang in Language::ALL {
             for doc in [site.privacy(lang), site.terms(lang)] {
                 let text = doc.plain_text();

@@ -4,7 +4,7 @@
 pub mod account;
 pub mod pay;
 
-use domain::Language;
+use domain::{Language, Money};
 
 /// One language's interface strings. A field missing in one language is a compile error.
 pub struct Text {
@@ -81,8 +81,8 @@ pub fn days(lang: Language, n: u32) -> String {
 }
 
 /// Roubles as people write them: `199`, `199,50` in Russian and `199.50` in English.
-pub fn roubles(lang: Language, price: config::Rubles) -> String {
-    let (whole, kopecks) = (price.kopecks / 100, price.kopecks % 100);
+pub fn roubles(lang: Language, price: Money) -> String {
+    let (whole, kopecks) = (price.minor / 100, price.minor % 100);
     let sep = match lang {
         Language::Ru => ',',
         Language::En => '.',
@@ -283,12 +283,9 @@ mod tests {
 
     #[test]
     fn rouble_prices_use_each_languages_decimal_separator() {
-        let price = config::Rubles { kopecks: 19_950 };
+        let price = Money::rub_kopecks(19_950);
         assert_eq!(roubles(Language::Ru, price), "199,50");
         assert_eq!(roubles(Language::En, price), "199.50");
-        assert_eq!(
-            roubles(Language::Ru, config::Rubles { kopecks: 19_900 }),
-            "199"
-        );
+        assert_eq!(roubles(Language::Ru, Money::rub_kopecks(19_900)), "199");
     }
 }

@@ -10,7 +10,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 use domain::{Days, Location, NewUser, NodeSecurity, PlanId, TelegramId, TlsParams};
 use serde_json::Value;
@@ -23,12 +22,18 @@ use time::OffsetDateTime;
 async fn start_site() -> (SocketAddr, String, String, TestDb) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let mut config = config::Config::default();
-    config.service.public_url = format!("http://{addr}").parse().expect("a local http URL");
-    config.service.operator = "ИП Иванова А. А.".into();
-    config.service.support_email = "support@milly.example".into();
-    config.service.support_telegram = "@milly_support".into();
-    let config = Arc::new(config);
+    let public_url: domain::PublicUrl = format!("http://{addr}").parse().expect("a local http URL");
+    let site_settings = web::SiteSettings {
+        public_url: public_url.clone(),
+        operator: "ИП Иванова А. А.".into(),
+        support_email: "support@milly.example".into(),
+        support_telegram: "@milly_support".into(),
+        ..web::SiteSettings::default()
+    };
+    let app_settings = app::AppSettings {
+        public_url,
+        ..app::AppSettings::default()
+    };
     let db = TestDb::sqlite().await;
     let now = OffsetDateTime::now_utc();
     db.store
@@ -60,10 +65,10 @@ async fn start_site() -> (SocketAddr, String, String, TestDb) {
         .unwrap()
         .unwrap()
         .sub_token;
-    let app = app::App::new(db.store.clone(), config.clone());
+    let app = app::App::new(db.store.clone(), app_settings);
     let link = app.issue_account_link(user.id, now).await.unwrap();
     let account = link.url[link.url.find("/account/").unwrap()..].to_owned();
-    let site = web::Site::new(config)
+    let site = web::Site::new(site_settings)
         .with_bot_username("milly_vpn_bot")
         .with_app(app);
     tokio::spawn(async move { axum::serve(listener, web::router(site)).await });

@@ -204,17 +204,17 @@ async fn the_receipt_goes_to_the_persons_own_email_when_they_gave_one() {
 #[tokio::test]
 async fn card_payments_stay_off_until_configured() {
     let db = TestDb::sqlite().await;
-    let mut c = config("http://127.0.0.1:9", "http://127.0.0.1:8080");
+    let mut c = settings("http://127.0.0.1:9", "http://127.0.0.1:8080");
     c.yookassa.enabled = false;
-    let app = app::App::new(db.store.clone(), Arc::new(c.clone()));
+    let app = app::App::new(db.store.clone(), c.clone());
     assert!(app.card_plans().is_empty());
     assert!(matches!(
         app::CardPayments::new(app),
         Err(billing::BillingError::NotConfigured)
     ));
     c.yookassa.enabled = true;
-    c.yookassa.secret_key = config::Secret::default();
-    let app = app::App::new(db.store.clone(), Arc::new(c));
+    c.yookassa.secret_key = domain::Secret::default();
+    let app = app::App::new(db.store.clone(), c);
     assert!(app::CardPayments::new(app).is_err());
 }
 

@@ -4,7 +4,6 @@
 // A test that unwraps fails loudly, which is what a test should do.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -36,11 +35,18 @@ struct Person {
 
 async fn world() -> World {
     let db = TestDb::sqlite().await;
-    let mut config = config::Config::default();
-    config.service.name = "Nimbus".into();
-    config.service.public_url = "https://nimbus.example".parse().unwrap();
-    config.service.support_telegram = "@nimbus_help".into();
-    let config = Arc::new(config);
+    let public_url: domain::PublicUrl = "https://nimbus.example".parse().unwrap();
+    let app_settings = app::AppSettings {
+        service_name: "Nimbus".into(),
+        public_url: public_url.clone(),
+        ..app::AppSettings::default()
+    };
+    let site_settings = web::SiteSettings {
+        service_name: "Nimbus".into(),
+        public_url,
+        support_telegram: "@nimbus_help".into(),
+        ..web::SiteSettings::default()
+    };
     let store = db.store.clone();
     store
         .upsert_node(
@@ -55,8 +61,8 @@ async fn world() -> World {
         )
         .await
         .unwrap();
-    let app = app::App::new(store.clone(), config.clone());
-    let router = web::router(web::Site::new(config).with_app(app));
+    let app = app::App::new(store.clone(), app_settings);
+    let router = web::router(web::Site::new(site_settings).with_app(app));
     World {
         _db: db,
         router,
@@ -361,7 +367,7 @@ async fn a_real_token_and_a_guess_take_the_same_time_to_answer() {
 
 #[tokio::test]
 async fn without_the_app_there_is_no_subscription_endpoint() {
-    let site = web::Site::new(Arc::new(config::Config::default()));
+    let site = web::Site::new(web::SiteSettings::default());
     let token = SubscriptionToken::generate();
     let response = web::router(site)
         .oneshot(

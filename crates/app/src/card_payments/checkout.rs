@@ -97,16 +97,16 @@ impl CardPayments {
     }
 
     fn create_request(&self, checkout: &CardCheckout) -> Result<CreatePayment, CheckoutError> {
-        let config = self.app.config();
+        let settings = self.app.settings();
         let value = Amount {
             value: amount::to_value(checkout.payment.amount),
             currency: checkout.payment.amount.currency.code().to_owned(),
         };
         let description = truncate(&format!(
             "{}: {} ({} days)",
-            config.service.name, checkout.plan.id, checkout.plan.days.0
+            settings.service_name, checkout.plan.id, checkout.plan.days.0
         ));
-        let receipt = if config.yookassa.receipts {
+        let receipt = if settings.receipts {
             let email = checkout
                 .receipt_email
                 .clone()
@@ -130,7 +130,7 @@ impl CardPayments {
             capture: true,
             confirmation: RedirectConfirmation {
                 kind: "redirect",
-                return_url: return_url(&config.service.public_url, &checkout.return_token),
+                return_url: return_url(&settings.public_url, &checkout.return_token),
             },
             description,
             metadata: Metadata {

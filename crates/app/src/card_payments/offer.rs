@@ -43,13 +43,14 @@ pub struct CardCheckout {
 impl App {
     /// Plans sold for roubles, when card payments are on.
     pub fn card_plans(&self) -> Vec<Plan> {
-        if !self.config().yookassa.enabled {
+        if !self.settings().yookassa.enabled {
             return Vec::new();
         }
-        self.config()
-            .domain_plans()
-            .into_iter()
+        self.settings()
+            .plans
+            .iter()
             .filter(|p| p.price_rub.is_some_and(|m| m.minor > 0))
+            .cloned()
             .collect()
     }
 
@@ -57,7 +58,7 @@ impl App {
     /// "pay" button; pressing it (a POST) starts a card payment for the token's owner and
     /// redirects to YooKassa's payment page.
     pub fn card_checkout_url(&self, token: &SubscriptionToken, plan: &Plan) -> String {
-        self.config().service.public_url.join_path(&format!(
+        self.settings().public_url.join_path(&format!(
             "{CARD_CHECKOUT_PATH}?t={}&plan={}",
             token.as_str(),
             query_escape(&plan.id.0)
@@ -130,7 +131,7 @@ impl App {
             .map(Email::as_str)
             .map(str::to_owned)
             .or_else(|| {
-                let fallback = self.config().yookassa.receipt_email.trim();
+                let fallback = self.settings().receipt_email.trim();
                 (!fallback.is_empty()).then(|| fallback.to_owned())
             })
     }

@@ -11,9 +11,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::{CardPayments, PaymentError, SyncOutcome};
 
-/// A sensible default for how often to ask (proposed `[yookassa] reconcile_interval_secs`).
-pub const DEFAULT_RECONCILE_INTERVAL: Duration = Duration::from_secs(60);
-
 /// Payments younger than this are left to their notification.
 const GRACE: time::Duration = time::Duration::seconds(30);
 

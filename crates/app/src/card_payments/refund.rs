@@ -44,7 +44,7 @@ impl App {
         let outcome = match payment.provider {
             Provider::YooKassa => {
                 // The operator's command may run where card payments are on but nothing serves.
-                let client = YooKassa::from_config(&self.config().yookassa)?;
+                let client = YooKassa::new(&self.settings().yookassa)?;
                 // What is left: part of it may have been refunded in YooKassa's dashboard.
                 // Running the command again after a timeout cannot refund twice: it gets the
                 // first refund back (see `refund_key`).
@@ -63,7 +63,7 @@ impl App {
                 };
                 let user = user.ok_or(PaymentError::PayerErased)?;
                 billing::telegram_stars::refund_star_payment(
-                    &self.config().telegram,
+                    &self.settings().bot_api,
                     user.telegram_id.0,
                     &provider_id,
                 )

@@ -2,12 +2,11 @@
 //! read like what a person does.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use app::App;
-use bot::{BotError, BotMetrics, BotOptions, TrialKey};
-use config::{Config, Secret};
+use app::{App, AppSettings};
+use bot::{BotError, BotMetrics, BotOptions, BotSettings, TrialKey};
+use domain::Secret;
 use serde_json::Value;
 use sqlx::{Column as _, Row as _};
 use store::testing::TestDb;
@@ -28,15 +27,37 @@ pub struct Harness {
     running: Option<(CancellationToken, JoinHandle<Result<(), BotError>>)>,
 }
 
-pub fn config(api_url: &str) -> Config {
-    let mut config = Config::default();
-    config.telegram.token = Secret::new(TOKEN);
-    config.telegram.api_url = api_url.to_owned();
-    config.telegram.admins = vec![ADMIN];
-    config.telegram.support_chat_id = SUPPORT_CHAT;
-    config.service.public_url = PUBLIC_URL.parse().unwrap();
-    config.service.name = "milly".into();
-    config
+/// What `milly.toml` would say for the bot under test: the use cases' settings and the bot's.
+pub struct Settings {
+    pub app: AppSettings,
+    pub bot: BotSettings,
+}
+
+pub fn settings(api_url: &str) -> Settings {
+    Settings {
+        app: AppSettings {
+            admins: vec![ADMIN],
+            support_chat_id: SUPPORT_CHAT,
+            public_url: PUBLIC_URL.parse().unwrap(),
+            service_name: "milly".into(),
+            ..AppSettings::default()
+        },
+        bot: BotSettings {
+            token: Secret::new(TOKEN),
+            api_url: api_url.to_owned(),
+            webhook_url: String::new(),
+            reminder_days: vec![3, 1],
+        },
+    }
+}
+
+/// The website beside the bot, at the same public address.
+pub fn site(app: &App) -> web::Site {
+    web::Site::new(web::SiteSettings {
+        public_url: app.settings().public_url.clone(),
+        ..web::SiteSettings::default()
+    })
+    .with_app(app.clone())
 }
 
 impl Harness {
@@ -44,9 +65,9 @@ impl Harness {
         Self::start_with(db, |_| {}).await
     }
 
-    /// The bot with `tweak`ed configuration. Reminders are looked for only at start, so they
-    /// never interleave with a scenario's messages; see [`Harness::start_reminding`].
-    pub async fn start_with(db: &TestDb, tweak: impl FnOnce(&mut Config)) -> Harness {
+    /// The bot with `tweak`ed settings. Reminders are looked for only at start, so they never
+    /// interleave with a scenario's messages; see [`Harness::start_reminding`].
+    pub async fn start_with(db: &TestDb, tweak: impl FnOnce(&mut Settings)) -> Harness {
         Self::start_full(db, tweak, Duration::from_secs(3600)).await
     }
 
@@ -57,15 +78,15 @@ impl Harness {
 
     async fn start_full(
         db: &TestDb,
-        tweak: impl FnOnce(&mut Config),
+        tweak: impl FnOnce(&mut Settings),
         reminder_interval: Duration,
     ) -> Harness {
         let tg = Emulator::start(TOKEN).await.unwrap();
         tg.group(SUPPORT_CHAT, "Support");
-        let mut config = config(&tg.api_url());
-        tweak(&mut config);
-        let app = App::new(db.store.clone(), Arc::new(config));
-        let mut options = BotOptions::new(TrialKey::new(vec![42u8; 32]).unwrap());
+        let mut settings = settings(&tg.api_url());
+        tweak(&mut settings);
+        let app = App::new(db.store.clone(), settings.app);
+        let mut options = BotOptions::new(settings.bot, TrialKey::new(vec![42u8; 32]).unwrap());
         options.reminder_interval = reminder_interval;
         let mut harness = Harness {
             tg,
@@ -76,6 +97,11 @@ impl Harness {
         harness.run();
         harness.tg.wait_for(|c| c.method == "setMyCommands").await;
         harness
+    }
+
+    /// The bot's settings, as the running bot has them.
+    pub fn bot_settings(&self) -> &BotSettings {
+        &self.options.settings
     }
 
     fn run(&mut self) {

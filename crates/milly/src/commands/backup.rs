@@ -1,8 +1,6 @@
 //! `milly backup ...`: an encrypted snapshot of the store now, and restoring one into an empty
 //! database.
 
-use std::sync::Arc;
-
 use anyhow::{Context as _, Result};
 
 use crate::cli::BackupCommand;
@@ -13,7 +11,7 @@ pub async fn run(config: &config::Config, cmd: BackupCommand) -> Result<()> {
     let store = store::Store::connect(config.database.url.expose()).await?;
     let outcome = match cmd {
         BackupCommand::Create { out } => {
-            let app = app::App::new(store.clone(), Arc::new(config.clone()));
+            let app = app::App::new(store.clone(), crate::settings::app(config));
             let summary = app
                 .create_backup(out.as_deref())
                 .await

@@ -1,8 +1,6 @@
 //! `milly privacy ...`: the data inventory as a table, and the retention purge by hand (counts
 //! only, never who).
 
-use std::sync::Arc;
-
 use anyhow::Result;
 use domain::inventory::{ENTRIES, NOT_PERSONAL};
 use time::OffsetDateTime;
@@ -18,7 +16,7 @@ pub async fn run(config: &config::Config, cmd: PrivacyCommand) -> Result<()> {
         PrivacyCommand::Purge { dry_run } => {
             crate::data_dir::ensure(&config.service.data_dir)?;
             let store = store::Store::connect(config.database.url.expose()).await?;
-            let app = app::App::new(store, Arc::new(config.clone()));
+            let app = app::App::new(store, crate::settings::app(config));
             let r = app
                 .purge_expired(OffsetDateTime::now_utc(), dry_run)
                 .await?;

@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::{admin_api, data_dir, embedded_node, fd_budget, feed};
+use crate::{admin_api, data_dir, embedded_node, fd_budget, feed, settings};
 
 mod leader;
 mod site;
@@ -119,12 +119,12 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on web.listen {}", config.web.listen))?;
     let bot_options = telegram::bot_options(&config)?;
-    let mut site = web::Site::new(config.clone())
+    let mut site = web::Site::new(settings::site(&config))
         .with_app(app.clone())
         .with_format_rules(site::format_rules(&config))
         .with_data_inventory(site::inventory_rows(&config));
-    if bot_options.is_some() {
-        if let Some(name) = telegram::bot_username(&app).await {
+    if let Some(options) = &bot_options {
+        if let Some(name) = telegram::bot_username(&options.settings).await {
             site = site.with_bot_username(&name);
         }
     }
@@ -185,7 +185,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         println!("payments: YooKassa off");
     }
     let web_shutdown = shutdown.clone();
-    let mut limits = web::server::ServerLimits::from_config(&config.web);
+    let mut limits = settings::server_limits(&config);
     // The website's share of descriptors caps it too; an operator's lower value wins.
     limits.max_connections = limits.max_connections.min(fds.web_connections);
     let intakes = vec![

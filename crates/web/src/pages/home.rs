@@ -10,13 +10,13 @@ use crate::lang::RequestLang;
 use crate::page::{html, Chrome, PageId};
 use crate::site::Site;
 use crate::text::{days, roubles, Text};
-use domain::Language;
+use domain::{Language, Plan};
 
 /// A plan as the home page shows it.
 pub struct PlanView {
     pub days: String,
     pub rub: Option<String>,
-    pub stars: Option<u32>,
+    pub stars: Option<i64>,
 }
 
 #[derive(Template)]
@@ -29,25 +29,24 @@ struct HomePage {
 }
 
 pub async fn show(State(site): State<Site>, lang: RequestLang) -> Result<Response, WebError> {
-    let config = site.config();
+    let settings = site.settings();
     let page = HomePage {
         page: Chrome::new(&site, lang, PageId::Home, Text::get(lang.lang).home_tagline),
-        plans: plans(config, lang.lang),
-        trial: (config.trial.days > 0).then(|| days(lang.lang, config.trial.days)),
+        plans: plans(&settings.plans, lang.lang),
+        trial: (settings.trial_days > 0).then(|| days(lang.lang, settings.trial_days)),
         bot_url: site.contacts().bot_url(),
     };
     html(StatusCode::OK, &page)
 }
 
-fn plans(config: &config::Config, lang: Language) -> Vec<PlanView> {
-    config
-        .plans
+fn plans(plans: &[Plan], lang: Language) -> Vec<PlanView> {
+    plans
         .iter()
         .filter(|p| p.price_rub.is_some() || p.price_stars.is_some())
         .map(|p| PlanView {
-            days: days(lang, p.days),
+            days: days(lang, p.days.0),
             rub: p.price_rub.map(|r| roubles(lang, r)),
-            stars: p.price_stars,
+            stars: p.price_stars.map(|s| s.minor),
         })
         .collect()
 }

@@ -94,8 +94,6 @@ fn render(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use axum::body::Body;
     use axum::http::header::REFERRER_POLICY;
     use axum::http::Request;
@@ -110,7 +108,7 @@ mod tests {
     use domain::Language;
 
     fn site() -> Site {
-        Site::new(Arc::new(config::Config::default()))
+        Site::new(crate::SiteSettings::default())
     }
 
     fn lang() -> RequestLang {

@@ -1,7 +1,6 @@
 //! The budgets over real loopback sockets, with short limits.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::routing::get;
@@ -376,7 +375,7 @@ async fn the_proxy_intake_and_the_public_one_serve_side_by_side() {
 /// `/sub/` on the real website router: its rate limit counts the PROXY header's source.
 #[tokio::test]
 async fn the_subscription_limit_keys_on_the_proxied_source() {
-    let site = crate::Site::new(Arc::new(config::Config::default()));
+    let site = crate::Site::new(crate::SiteSettings::default());
     let r = start(crate::router(site), limits(), &[AddressSource::ProxyV2]).await;
     let burst = crate::rate_limit::SUBSCRIPTION_LIMIT.burst;
     let status = |answer: String| answer.get(9..12).unwrap_or("").to_owned();

@@ -1,8 +1,6 @@
 //! A store, the website's router over it, and people with a month of access, an email and a
 //! support ticket, each with the account link the bot would have given them.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use domain::{Days, NewUser, PlanId, SubscriptionToken, TelegramId, UserId};
@@ -35,13 +33,22 @@ pub struct Answer {
 
 pub async fn world() -> World {
     let db = TestDb::sqlite().await;
-    let mut config = config::Config::default();
-    config.service.name = "Nimbus".into();
-    config.service.public_url = "https://nimbus.example".parse().unwrap();
-    let config = Arc::new(config);
+    let public_url: domain::PublicUrl = "https://nimbus.example".parse().unwrap();
     let store = db.store.clone();
-    let app = app::App::new(store.clone(), config.clone());
-    let router = web::router(web::Site::new(config).with_app(app.clone()));
+    let app = app::App::new(
+        store.clone(),
+        app::AppSettings {
+            service_name: "Nimbus".into(),
+            public_url: public_url.clone(),
+            ..app::AppSettings::default()
+        },
+    );
+    let site = web::Site::new(web::SiteSettings {
+        service_name: "Nimbus".into(),
+        public_url,
+        ..web::SiteSettings::default()
+    });
+    let router = web::router(site.with_app(app.clone()));
     World {
         _db: db,
         router,

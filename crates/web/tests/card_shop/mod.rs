@@ -6,9 +6,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::{App, CardPayments};
-use billing::{IpNetwork, SourcePolicy};
-use domain::{NewUser, Payment, Subscription, SubscriptionToken, TelegramId, User};
+use app::{App, AppSettings, CardPayments};
+use billing::{IpNetwork, SourcePolicy, YooKassaSettings};
+use domain::{NewUser, Payment, Secret, Subscription, SubscriptionToken, TelegramId, User};
 use store::testing::TestDb;
 use store::Store;
 use time::OffsetDateTime;
@@ -42,18 +42,21 @@ pub fn loopback_is_yookassa() -> SourcePolicy {
     }
 }
 
-/// The configuration a shop with card payments and receipts has; `public_url` is filled in
-/// once the routes listen.
-pub fn config(api_url: &str, public_url: &str) -> config::Config {
-    let mut c = config::Config::default();
-    c.yookassa.enabled = true;
-    c.yookassa.shop_id = config::Secret::new(SHOP_ID);
-    c.yookassa.secret_key = config::Secret::new(SECRET_KEY);
-    c.yookassa.api_url = api_url.to_owned();
-    c.yookassa.receipts = true;
-    c.yookassa.receipt_email = RECEIPT_EMAIL.to_owned();
-    c.service.public_url = public_url.parse().unwrap();
-    c
+/// The settings a shop with card payments and receipts has; `public_url` is filled in once
+/// the routes listen.
+pub fn settings(api_url: &str, public_url: &str) -> AppSettings {
+    AppSettings {
+        yookassa: YooKassaSettings {
+            enabled: true,
+            shop_id: Secret::new(SHOP_ID),
+            secret_key: Secret::new(SECRET_KEY),
+            api_url: api_url.to_owned(),
+        },
+        receipts: true,
+        receipt_email: RECEIPT_EMAIL.to_owned(),
+        public_url: public_url.parse().unwrap(),
+        ..AppSettings::default()
+    }
 }
 
 impl Shop {
@@ -69,12 +72,14 @@ impl Shop {
             .await
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        let config = Arc::new(config(&yk.url(), &format!("http://{addr}")));
-        let app = App::new(store.clone(), config.clone());
+        let settings = settings(&yk.url(), &format!("http://{addr}"));
+        let site = web::Site::new(web::SiteSettings {
+            public_url: settings.public_url.clone(),
+            ..web::SiteSettings::default()
+        });
+        let app = App::new(store.clone(), settings);
         let cards = CardPayments::new(app.clone()).unwrap();
-        let site = web::Site::new(config)
-            .with_app(app)
-            .with_card_payments(cards.clone(), policy);
+        let site = site.with_app(app).with_card_payments(cards.clone(), policy);
         let routes = web::router(site);
         let server = tokio::spawn(async move {
             axum::serve(

@@ -1,12 +1,10 @@
 //! What a browser and a scanner get: security headers, no outside references, cached
 //! assets, and ordinary answers to unknown paths, junk and wrong methods.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 
-use crate::router::{asset_links, config, get, router, router_with, send, PAGES};
+use crate::router::{asset_links, get, router, router_with, send, settings, PAGES};
 
 #[tokio::test]
 async fn every_answer_carries_the_security_headers_and_no_server_name() {
@@ -48,7 +46,7 @@ async fn every_answer_carries_the_security_headers_and_no_server_name() {
 
 #[tokio::test]
 async fn a_site_without_tls_does_not_ask_browsers_for_https() {
-    let a = get(router_with(config::Config::default()), "/").await;
+    let a = get(router_with(web::SiteSettings::default()), "/").await;
     assert!(a.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
 }
 
@@ -216,7 +214,7 @@ async fn extra_routes_share_the_sites_headers_and_error_pages() {
         "/admin/metrics",
         axum::routing::get(|| async { StatusCode::UNAUTHORIZED }),
     );
-    let router = web::router_with(web::Site::new(Arc::new(config())), extra);
+    let router = web::router_with(web::Site::new(settings()), extra);
     let a = get(router.clone(), "/admin/metrics").await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     assert_eq!(a.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");

@@ -15,7 +15,7 @@ async fn the_language_switcher_remembers_the_choice_in_a_functional_cookie() {
         a.headers[header::SET_COOKIE],
         "lang=en; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax; Secure"
     );
-    let plain = get(router_with(config::Config::default()), "/lang/ru").await;
+    let plain = get(router_with(web::SiteSettings::default()), "/lang/ru").await;
     assert_eq!(plain.headers[header::LOCATION], "/?lang=ru");
     assert!(!plain.headers[header::SET_COOKIE]
         .to_str()

@@ -1,9 +1,7 @@
 //! The privacy policy and terms: every section, this operator's name and no other, the data
 //! inventory, and configured text escaped or marked when unset.
 
-use std::sync::Arc;
-
-use crate::router::{config, get, router, router_with};
+use crate::router::{get, router, router_with, settings};
 
 #[tokio::test]
 async fn the_privacy_policy_has_every_section_in_both_languages() {
@@ -73,7 +71,7 @@ async fn the_privacy_policy_shows_the_data_inventory_it_is_given() {
         purpose: "User identification".into(),
         retention: "3 years after the last subscription".into(),
     };
-    let site = web::Site::new(Arc::new(config())).with_data_inventory(vec![entry]);
+    let site = web::Site::new(settings()).with_data_inventory(vec![entry]);
     let with = get(web::router(site), "/privacy?lang=en").await.body;
     assert!(with.contains("id=\"data-inventory\""));
     assert!(with.contains("<td>Telegram user ID (users.telegram_id)</td>"));
@@ -83,8 +81,8 @@ async fn the_privacy_policy_shows_the_data_inventory_it_is_given() {
 
 #[tokio::test]
 async fn configured_text_is_escaped_not_executed() {
-    let mut c = config();
-    c.service.operator = "<script>alert(1)</script>".into();
+    let mut c = settings();
+    c.operator = "<script>alert(1)</script>".into();
     let body = get(router_with(c), "/privacy").await.body;
     assert!(!body.contains("<script>"));
     assert!(body.contains("&lt;script&gt;") || body.contains("&#60;script&#62;"));
@@ -92,9 +90,12 @@ async fn configured_text_is_escaped_not_executed() {
 
 #[tokio::test]
 async fn unset_contacts_are_marked_rather_than_left_blank() {
-    let body = get(router_with(config::Config::default()), "/privacy?lang=en")
-        .await
-        .body;
+    let body = get(
+        router_with(web::SiteSettings::default()),
+        "/privacy?lang=en",
+    )
+    .await
+    .body;
     assert!(body.contains("(not specified)"));
     assert!(body.contains("the owner of the milly service"));
 }

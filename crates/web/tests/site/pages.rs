@@ -1,12 +1,10 @@
 //! The pages a visitor reads: every page in both languages, the home page from the
 //! configuration, support contacts, and the small answers (HEAD, robots.txt, healthz).
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 
-use crate::router::{config, get, router, router_with, send, PAGES};
+use crate::router::{get, router, router_with, send, settings, PAGES};
 
 #[tokio::test]
 async fn every_page_answers_in_both_languages() {
@@ -56,15 +54,15 @@ async fn the_home_page_shows_plans_prices_and_trial_from_the_configuration() {
 
 #[tokio::test]
 async fn the_bot_button_leads_to_the_bot_once_its_username_is_known() {
-    let site = web::Site::new(Arc::new(config())).with_bot_username("nimbus_vpn_bot");
+    let site = web::Site::new(settings()).with_bot_username("nimbus_vpn_bot");
     let a = get(web::router(site), "/").await;
     assert!(a.body.contains("href=\"https://t.me/nimbus_vpn_bot\""));
 }
 
 #[tokio::test]
 async fn without_a_trial_or_plans_the_home_page_says_so() {
-    let mut c = config();
-    c.trial.days = 0;
+    let mut c = settings();
+    c.trial_days = 0;
     c.plans.clear();
     let a = get(router_with(c), "/?lang=en").await;
     assert!(!a.body.contains("Try it free"));
@@ -76,9 +74,12 @@ async fn the_support_page_lists_the_operators_contacts() {
     let body = get(router(), "/support?lang=en").await.body;
     assert!(body.contains("href=\"mailto:help@nimbus.example\""));
     assert!(body.contains("href=\"https://t.me/nimbus_help\""));
-    let empty = get(router_with(config::Config::default()), "/support?lang=en")
-        .await
-        .body;
+    let empty = get(
+        router_with(web::SiteSettings::default()),
+        "/support?lang=en",
+    )
+    .await
+    .body;
     assert!(empty.contains("The operator has not published contacts yet."));
 }
 

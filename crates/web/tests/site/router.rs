@@ -1,45 +1,46 @@
 //! The public router over a configured site (an operator with contacts, two plans and a trial),
 //! and what it answers.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
+use domain::{Days, Money, Plan, PlanId};
 use tower::ServiceExt;
+use web::SiteSettings;
 
 pub const PAGES: [&str; 4] = ["/", "/privacy", "/terms", "/support"];
 
-pub fn config() -> config::Config {
-    let mut c = config::Config::default();
-    c.service.name = "Nimbus VPN".into();
-    c.service.public_url = "https://nimbus.example".parse().unwrap();
-    c.service.operator = "ИП Иванов И. И.".into();
-    c.service.support_email = "help@nimbus.example".into();
-    c.service.support_telegram = "@nimbus_help".into();
-    c.plans = vec![
-        config::PlanConfig {
-            id: "month".into(),
-            days: 30,
-            price_rub: Some(config::Rubles { kopecks: 24_950 }),
-            price_stars: Some(123),
-        },
-        config::PlanConfig {
-            id: "year".into(),
-            days: 365,
-            price_rub: None,
-            price_stars: Some(999),
-        },
-    ];
-    c.trial.days = 5;
-    c
+pub fn settings() -> SiteSettings {
+    SiteSettings {
+        service_name: "Nimbus VPN".into(),
+        public_url: "https://nimbus.example".parse().unwrap(),
+        operator: "ИП Иванов И. И.".into(),
+        support_email: "help@nimbus.example".into(),
+        support_telegram: "@nimbus_help".into(),
+        plans: vec![
+            Plan {
+                id: PlanId("month".into()),
+                days: Days(30),
+                price_rub: Some(Money::rub_kopecks(24_950)),
+                price_stars: Some(Money::stars(123)),
+            },
+            Plan {
+                id: PlanId("year".into()),
+                days: Days(365),
+                price_rub: None,
+                price_stars: Some(Money::stars(999)),
+            },
+        ],
+        trial_days: 5,
+        ..SiteSettings::default()
+    }
 }
 
-pub fn router_with(c: config::Config) -> axum::Router {
-    web::router(web::Site::new(Arc::new(c)))
+pub fn router_with(s: SiteSettings) -> axum::Router {
+    web::router(web::Site::new(s))
 }
 
 pub fn router() -> axum::Router {
-    router_with(config())
+    router_with(settings())
 }
 
 pub struct Answer {

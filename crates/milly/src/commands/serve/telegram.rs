@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio_util::sync::CancellationToken;
 
-use crate::data_dir;
+use crate::{data_dir, settings};
 
 /// How long startup waits for Telegram to say the bot's username.
 const BOT_LOOKUP: Duration = Duration::from_secs(5);
@@ -22,14 +22,12 @@ pub fn bot_options(config: &config::Config) -> Result<Option<bot::BotOptions>> {
     let secret = data_dir::read_or_create(dir, "trial.key", data_dir::random_secret)?;
     let trial_key = bot::TrialKey::new(secret.trim().as_bytes().to_vec())
         .context("the trial secret in the data directory is too short")?;
-    let mut options = bot::BotOptions::new(trial_key);
-    options.reminder_days = config.telegram.reminder_days.clone();
-    Ok(Some(options))
+    Ok(Some(bot::BotOptions::new(settings::bot(config), trial_key)))
 }
 
 /// The bot's @username for the website's button; the site works without it.
-pub async fn bot_username(app: &app::App) -> Option<String> {
-    match tokio::time::timeout(BOT_LOOKUP, bot::username(app)).await {
+pub async fn bot_username(settings: &bot::BotSettings) -> Option<String> {
+    match tokio::time::timeout(BOT_LOOKUP, bot::username(settings)).await {
         Ok(Ok(name)) => name,
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "cannot learn the bot's username; the website shows no bot button");

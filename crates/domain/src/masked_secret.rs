@@ -1,4 +1,4 @@
-//! A configuration value that must never be printed: tokens, keys, passwords.
+//! A credential that must never be printed: tokens, keys, passwords (`milly.toml`'s secrets).
 
 use std::fmt;
 
