@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use client::{ClientLink, Security, VISION_FLOW};
 use serde_json::{json, Value};
 
-use crate::user_uuid;
+use crate::{user_uuid, v2ray};
 
 /// A client with a SOCKS5 inbound on `socks` (UDP enabled, answering on the same address),
 /// a port forward per `forwards` entry `(listen, target)`, and one VLESS outbound to the link's
@@ -53,13 +53,7 @@ pub fn client_config(
             json!({ "network": "tcp", "security": "reality", "realitySettings": settings })
         }
     };
-    let mut inbounds = vec![json!({
-        "tag": "socks-in",
-        "listen": socks.ip().to_string(),
-        "port": socks.port(),
-        "protocol": "socks",
-        "settings": { "auth": "noauth", "udp": true, "ip": socks.ip().to_string() },
-    })];
+    let mut inbounds = vec![v2ray::socks_inbound(socks)];
     for (i, (listen, target)) in forwards.iter().enumerate() {
         inbounds.push(json!({
             "tag": format!("forward-{i}"),
@@ -73,22 +67,7 @@ pub fn client_config(
             },
         }));
     }
-    json!({
-        "log": { "loglevel": "warning" },
-        "inbounds": inbounds,
-        "outbounds": [{
-            "tag": "proxy",
-            "protocol": "vless",
-            "settings": {
-                "vnext": [{
-                    "address": link.host,
-                    "port": link.port,
-                    "users": [user],
-                }],
-            },
-            "streamSettings": stream,
-        }],
-    })
+    v2ray::client_document(inbounds, v2ray::vless_outbound(link, user, stream))
 }
 
 /// What an Xray REALITY server needs beyond its users.
