@@ -8,6 +8,7 @@ mod keygen;
 mod payment;
 mod privacy;
 mod serve;
+mod signal;
 mod user;
 
 use std::path::PathBuf;
