@@ -31,14 +31,7 @@ pub fn client_config(
     let stream = match &link.security {
         Security::Reality { .. } => return Err(V2RayConfigError::RealityUnsupported),
         _ if security_none => json!({ "network": "tcp", "security": "none" }),
-        Security::Tls { allow_insecure } => json!({
-            "network": "tcp",
-            "security": "tls",
-            "tlsSettings": {
-                "serverName": link.server_name,
-                "allowInsecure": allow_insecure,
-            },
-        }),
+        Security::Tls { allow_insecure } => tls_stream(link, *allow_insecure),
     };
     let user = json!({ "id": user_uuid(link), "encryption": "none" });
     Ok(client_document(
@@ -53,6 +46,18 @@ pub(crate) fn client_document(inbounds: Vec<Value>, outbound: Value) -> Value {
         "log": { "loglevel": "warning" },
         "inbounds": inbounds,
         "outbounds": [outbound],
+    })
+}
+
+/// VLESS over TLS to the link's server name, its certificate checked unless `allow_insecure`.
+pub(crate) fn tls_stream(link: &ClientLink, allow_insecure: bool) -> Value {
+    json!({
+        "network": "tcp",
+        "security": "tls",
+        "tlsSettings": {
+            "serverName": link.server_name,
+            "allowInsecure": allow_insecure,
+        },
     })
 }
 

@@ -26,15 +26,11 @@ pub fn client_config(
     let fingerprint = link.fingerprint.as_deref().unwrap_or("chrome");
     let stream = match &link.security {
         _ if security_none => json!({ "network": "tcp", "security": "none" }),
-        Security::Tls { allow_insecure } => json!({
-            "network": "tcp",
-            "security": "tls",
-            "tlsSettings": {
-                "serverName": link.server_name,
-                "allowInsecure": allow_insecure,
-                "fingerprint": fingerprint,
-            },
-        }),
+        Security::Tls { allow_insecure } => {
+            let mut stream = v2ray::tls_stream(link, *allow_insecure);
+            stream["tlsSettings"]["fingerprint"] = json!(fingerprint);
+            stream
+        }
         Security::Reality {
             public_key,
             short_id,
