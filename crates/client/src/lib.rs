@@ -39,3 +39,4 @@ pub use outbound::{
 };
 pub use relay::relay;
 pub use serve::{serve_forward, serve_socks, Counters, MAX_CONNECTIONS};
+pub use tls::any_certificate_config;

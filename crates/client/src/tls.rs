@@ -13,25 +13,33 @@ const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
 
 /// A client config for the node. With `allow_insecure`, the certificate chain and name are not
 /// checked — that is what `allowInsecure=1` in a link means: milly prints it for a node with a
-/// self-signed certificate. The handshake signature is still checked against the certificate
-/// presented, so the connection is still encrypted to whoever holds that certificate's key.
+/// self-signed certificate (see [`any_certificate_config`]).
 pub fn client_config(allow_insecure: bool) -> Result<ClientConfig, rustls::Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
     let mut config = if allow_insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-            .with_no_client_auth()
+        any_certificate_config()?
     } else {
         let roots = RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
-        builder.with_root_certificates(roots).with_no_client_auth()
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth()
     };
     config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
     Ok(config)
+}
+
+/// A client config, offering no ALPN, that completes the handshake with any certificate, as
+/// `curl -k` does. The handshake signature is still checked against the certificate presented,
+/// so the connection is still encrypted to whoever holds that certificate's key.
+pub fn any_certificate_config() -> Result<ClientConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth())
 }
 
 /// Accepts any certificate, but checks the handshake signatures made with it.

@@ -255,17 +255,26 @@ async fn tls_echo() -> SocketAddr {
     addr
 }
 
+/// A TLS 1.3 session inside the tunnel: through the SOCKS port at `socks` to the TLS echo at
+/// `target`, as a browser's to a website.
+async fn inner_tls(
+    socks: SocketAddr,
+    target: SocketAddr,
+) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let stream = testkit::socks::connect(socks, target).await.unwrap();
+    let config = testkit::tls::insecure_client_config().unwrap();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let name = rustls::pki_types::ServerName::try_from("inner.test").unwrap();
+    connector.connect(name, stream).await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inner_tls13_session_switches_vision_to_direct_copy_both_ways_and_stays_exact() {
     let target = tls_echo().await;
     let node = test_node(target).await;
     let (socks, counters, shutdown) = socks_client(&link(node.addr, SERVER_KEY)).await;
 
-    let stream = testkit::socks::connect(socks, target).await.unwrap();
-    let config = testkit::tls::insecure_client_config().unwrap();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let name = rustls::pki_types::ServerName::try_from("inner.test").unwrap();
-    let mut tls = connector.connect(name, stream).await.unwrap();
+    let mut tls = inner_tls(socks, target).await;
     // Requests and answers, as a browser and a web server take turns.
     for round in 0..48 {
         let request = random_bytes(1 + round * 1357);
@@ -322,11 +331,7 @@ async fn inner_tls_bulk_in_both_directions_at_once_stays_exact_after_the_switch(
     let target = tls_echo().await;
     let node = test_node(target).await;
     let (socks, _, shutdown) = socks_client(&link(node.addr, SERVER_KEY)).await;
-    let stream = testkit::socks::connect(socks, target).await.unwrap();
-    let config = testkit::tls::insecure_client_config().unwrap();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let name = rustls::pki_types::ServerName::try_from("inner.test").unwrap();
-    let tls = connector.connect(name, stream).await.unwrap();
+    let tls = inner_tls(socks, target).await;
     let (mut r, mut w) = tokio::io::split(tls);
     let payload = random_bytes(3 * 1024 * 1024);
     let sent = payload.clone();

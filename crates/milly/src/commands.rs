@@ -10,6 +10,7 @@ mod node_agent;
 mod payment;
 mod privacy;
 mod serve;
+mod signal;
 mod user;
 
 use std::path::PathBuf;

@@ -4,9 +4,10 @@
 //! else's id gets the website instead.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use client::ClientLink;
+use testkit::milly::ListeningClient;
 use testkit::traffic::{self, random_bytes};
 use testkit::{free_tcp_addr, user_uuid, wait_admitted, EchoMode, MillyHome, Process, TcpEcho};
 use tokio::io::AsyncReadExt;
@@ -47,6 +48,13 @@ async fn milly_client(node: &Node, link: &str, args: &[String], ready: usize) ->
         .unwrap()
 }
 
+/// `milly client --link LINK` next to the node with only a SOCKS5 port, on a free port.
+async fn socks_client(node: &Node, link: &str) -> ListeningClient {
+    testkit::milly::client_on_free_ports(node.home.dir(), link, &[])
+        .await
+        .unwrap()
+}
+
 /// Sends SIGTERM to a process this test started and expects a clean exit.
 async fn terminate(process: &mut Process) {
     let exit = process.terminate(EXIT_TIMEOUT).await;
@@ -60,9 +68,11 @@ async fn terminate(process: &mut Process) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_moves_tcp_byte_exact_both_ways_through_the_socks_port() {
     let node = node_with_a_user().await;
-    let socks = free_tcp_addr();
-    let mut client =
-        milly_client(&node, &node.link, &["--socks".into(), socks.to_string()], 1).await;
+    let ListeningClient {
+        process: mut client,
+        socks,
+        ..
+    } = socks_client(&node, &node.link).await;
 
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     traffic::tcp_roundtrips(socks, echo.addr(), 8, MIB)
@@ -131,9 +141,11 @@ async fn a_link_with_an_unknown_id_reaches_the_website_and_no_destination() {
     let node = node_with_a_user().await;
     let user_id = user_uuid(&ClientLink::parse(&node.link).unwrap());
     let stranger = node.link.replace(&user_id, STRANGER);
-    let socks = free_tcp_addr();
-    let mut client =
-        milly_client(&node, &stranger, &["--socks".into(), socks.to_string()], 1).await;
+    let ListeningClient {
+        process: mut client,
+        socks,
+        ..
+    } = socks_client(&node, &stranger).await;
 
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let mut stream = testkit::socks::connect(socks, echo.addr()).await.unwrap();
@@ -182,47 +194,32 @@ async fn the_reality_link_milly_prints_works_with_milly_client_including_vision_
     let config =
         testkit::milly::reality_config(&private, "6ba85179e30d4fc2", DEST_NAME, dest.addr());
     let home = MillyHome::new(&config).unwrap();
-    let serve = home.serve().await.unwrap();
+    let _serve = home.serve().await.unwrap();
     let link = home.add_user_printed(3002, 30).unwrap();
     assert!(
         link.contains("security=reality") && link.contains("flow=xtls-rprx-vision"),
         "{link}"
     );
 
-    let socks = free_tcp_addr();
-    let forward = free_tcp_addr();
-    let args = [
-        "--socks".into(),
-        socks.to_string(),
-        "--forward".into(),
-        format!("{forward}={}", dest.addr()),
-    ];
-    let node = Node {
-        home,
-        _serve: serve,
-        link: link.clone(),
-    };
-    let mut client = milly_client(&node, &link, &args, 2).await;
+    let ListeningClient {
+        process: mut client,
+        socks,
+        forwards,
+    } = testkit::milly::client_on_free_ports(home.dir(), &link, &[dest.addr()])
+        .await
+        .unwrap();
 
     // The node learns of the new user through its feed a moment after `user add` returns.
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
-    let start = Instant::now();
-    while traffic::tcp_roundtrip(socks, echo.addr(), b"ping")
+    traffic::wait_until_through(socks, echo.addr(), ADMIT_DEADLINE)
         .await
-        .is_err()
-    {
-        assert!(
-            start.elapsed() < ADMIT_DEADLINE,
-            "the user was not admitted"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        .unwrap_or_else(|e| panic!("the user was not admitted: {e}"));
     traffic::tcp_roundtrips(socks, echo.addr(), 6, MIB)
         .await
         .unwrap();
 
     // TLS 1.3 inside (openssl s_client to dest through the forward): Vision's direct copy.
-    let text = testkit::tls_site::fetch_page(forward, DEST_NAME).await;
+    let text = testkit::tls_site::fetch_page(forwards[0], DEST_NAME).await;
     assert!(
         text.contains("200 ok"),
         "dest's page through the tunnel: {text}"

@@ -3,34 +3,20 @@
 //! and a scanner get the website; a blocked user is cut within a second.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::path::Path;
 use std::time::Duration;
 
-use client::ClientLink;
 use testkit::interop::{self, STRANGER};
-use testkit::singbox::{ClientOptions, PacketEncoding};
-use testkit::{probe, with_user, EchoMode, Node, Peer, PeerKind, TcpEcho};
+use testkit::{probe, with_user, EchoMode, PeerKind, TcpEcho};
 
 const PROBE_WAIT: Duration = Duration::from_secs(5);
 
-async fn sing_box(bin: &Path, link: &ClientLink, packet_encoding: PacketEncoding) -> Peer {
-    let options = ClientOptions {
-        packet_encoding,
-        ..Default::default()
-    };
-    Peer::client(PeerKind::SingBox, bin, link, &options)
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_moves_tcp_byte_exact_both_ways_over_concurrent_connections() {
-    let Some(bin) = PeerKind::SingBox.require() else {
+    let Some((bin, node)) = interop::peer_and_node(PeerKind::SingBox).await else {
         return;
     };
-    let node = Node::start("").await.unwrap();
     let link = node.add_user(1001).await.unwrap();
-    let client = sing_box(&bin, &link, PacketEncoding::Xudp).await;
+    let client = interop::client(PeerKind::SingBox, &bin, &link).await;
     // The half-close check: the node must carry the user's EOF and keep the way back open.
     let echo = interop::tcp_checks(PeerKind::SingBox, client.addr()).await;
     node.assert_no_connection_details(&link, &echo);
@@ -38,25 +24,23 @@ async fn a_user_moves_tcp_byte_exact_both_ways_over_concurrent_connections() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_sends_udp_datagrams_as_xudp_and_as_plain_vless_udp() {
-    let Some(bin) = PeerKind::SingBox.require() else {
+    let Some((bin, node)) = interop::peer_and_node(PeerKind::SingBox).await else {
         return;
     };
-    let node = Node::start("").await.unwrap();
     let link = node.add_user(1002).await.unwrap();
     interop::udp_checks(PeerKind::SingBox, &bin, &link).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_and_a_scanner_get_the_website_not_a_proxy() {
-    let Some(bin) = PeerKind::SingBox.require() else {
+    let Some((bin, node)) = interop::peer_and_node(PeerKind::SingBox).await else {
         return;
     };
-    let node = Node::start("").await.unwrap();
     let link = node.add_user(1003).await.unwrap();
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
 
     // An app with an id milly never issued reaches nothing.
-    let stranger = sing_box(&bin, &with_user(&link, STRANGER), PacketEncoding::Xudp).await;
+    let stranger = interop::client(PeerKind::SingBox, &bin, &with_user(&link, STRANGER)).await;
     interop::stranger_reaches_nothing(&stranger, &echo).await;
 
     // A scanner speaking HTTPS sees the website's home page.
@@ -110,9 +94,8 @@ async fn a_stranger_and_a_scanner_get_the_website_not_a_proxy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_blocked_mid_connection_is_cut_within_a_second_and_others_keep_theirs() {
-    let Some(bin) = PeerKind::SingBox.require() else {
+    let Some((bin, node)) = interop::peer_and_node(PeerKind::SingBox).await else {
         return;
     };
-    let node = Node::start("").await.unwrap();
     interop::blocked_user_is_cut(&node, PeerKind::SingBox, &bin, (1004, 1005)).await;
 }

@@ -10,6 +10,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use client::{ClientLink, Security};
+use testkit::interop;
+use testkit::milly::ListeningClient;
 use testkit::singbox::ClientOptions;
 use testkit::tls_site::fetch_page;
 use testkit::traffic;
@@ -38,15 +40,9 @@ async fn reality_node(key: u8, dest: &TlsSite, extra: &str) -> (MillyHome, Proce
 /// Retries a small echo through the client's SOCKS port until the node lets the user in (it
 /// learns of users through its feed a moment after `milly user add` returns).
 async fn wait_until_proxied(socks: SocketAddr, echo: SocketAddr, log: impl Fn() -> String) {
-    let start = Instant::now();
-    while traffic::tcp_roundtrip(socks, echo, b"ping").await.is_err() {
-        assert!(
-            start.elapsed() < ADMIT_DEADLINE,
-            "nothing got through; client log:\n{}",
-            log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    traffic::wait_until_through(socks, echo, ADMIT_DEADLINE)
+        .await
+        .unwrap_or_else(|e| panic!("nothing got through ({e}); client log:\n{}", log()));
 }
 
 /// Xray's client for `link`, once it has carried `connections` echoes of `size` bytes each,
@@ -131,9 +127,7 @@ async fn xray_with_a_wrong_key_or_short_id_gets_nothing_through_and_probers_see_
     let link = home.add_user(5002, 30).unwrap();
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     // The right link works (so the failures below are about the changed parameter).
-    let good = Peer::client(PeerKind::Xray, &bin, &link, &Default::default())
-        .await
-        .unwrap();
+    let good = interop::client(PeerKind::Xray, &bin, &link).await;
     wait_until_proxied(good.addr(), echo.addr(), || good.log()).await;
 
     let wrong_key = reality::encode_key(&reality::public_key(&[0x55; 32]));
@@ -150,9 +144,7 @@ async fn xray_with_a_wrong_key_or_short_id_gets_nothing_through_and_probers_see_
     );
     for raw in [raw_wrong_key, raw_wrong_sid] {
         let bad_link = ClientLink::parse(&raw).unwrap();
-        let bad = Peer::client(PeerKind::Xray, &bin, &bad_link, &Default::default())
-            .await
-            .unwrap();
+        let bad = interop::client(PeerKind::Xray, &bin, &bad_link).await;
         let got = traffic::tcp_roundtrip(bad.addr(), echo.addr(), b"ping").await;
         assert!(got.is_err(), "{raw} got through");
     }
@@ -162,11 +154,24 @@ async fn xray_with_a_wrong_key_or_short_id_gets_nothing_through_and_probers_see_
     assert!(page.contains("s_server"), "dest's page: {page}");
 }
 
-/// `milly client --link LINK ARGS...`, ready once it printed `ready` listeners.
-async fn milly_client(link: &str, args: &[String], ready: usize, dir: &std::path::Path) -> Process {
-    testkit::milly::client(dir, link, args, ready)
+/// `milly client` for `link` in `dir` with a SOCKS5 port and a forward to each of `targets`.
+async fn milly_client(
+    link: &str,
+    targets: &[SocketAddr],
+    dir: &std::path::Path,
+) -> ListeningClient {
+    testkit::milly::client_on_free_ports(dir, link, targets)
         .await
         .unwrap()
+}
+
+/// What `milly client` and Xray's server logged, for a failure message.
+fn logs(client: &ListeningClient, xray: &Peer) -> String {
+    format!(
+        "milly client:\n{}\nxray:\n{}",
+        client.process.log(),
+        xray.log()
+    )
 }
 
 /// Xray's REALITY + Vision server in front of `dest` with the private key `[key; 32]` (and an
@@ -212,33 +217,18 @@ async fn milly_client_speaks_reality_and_vision_to_an_xray_server() {
     let (xray, link_with) = xray_reality_server(&bin, &dest, 0x56, None).await;
     let link = link_with("");
     let dir = tempfile::tempdir().unwrap();
-    let socks = free_tcp_addr();
-    let forward = free_tcp_addr();
-    let args = [
-        "--socks".into(),
-        socks.to_string(),
-        "--forward".into(),
-        format!("{forward}={}", dest.addr()),
-    ];
-    let client = milly_client(&link, &args, 2, dir.path()).await;
+    let client = milly_client(&link, &[dest.addr()], dir.path()).await;
 
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
-    traffic::tcp_roundtrips(socks, echo.addr(), 6, MIB)
+    traffic::tcp_roundtrips(client.socks, echo.addr(), 6, MIB)
         .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "{e}; milly client:\n{}\nxray:\n{}",
-                client.log(),
-                xray.log()
-            )
-        });
+        .unwrap_or_else(|e| panic!("{e}; {}", logs(&client, &xray)));
 
-    let page = fetch_page(forward, NAME).await;
+    let page = fetch_page(client.forwards[0], NAME).await;
     assert!(
         page.contains("s_server"),
-        "dest's page through Xray: {page}\nmilly client:\n{}\nxray:\n{}",
-        client.log(),
-        xray.log()
+        "dest's page through Xray: {page}\n{}",
+        logs(&client, &xray)
     );
 }
 
@@ -313,21 +303,12 @@ async fn xray_checks_the_mldsa65_signature_of_a_milly_node_against_the_links_pqv
     xray_carries(&bin, &link, &options, echo.addr(), (4, MIB), || serve.log()).await;
 
     // Without pqv the larger certificate is still accepted (the check is the client's choice).
-    let unchecked = Peer::client(
-        PeerKind::Xray,
-        &bin,
-        &with_pqv(&link, None),
-        &Default::default(),
-    )
-    .await
-    .unwrap();
+    let unchecked = interop::client(PeerKind::Xray, &bin, &with_pqv(&link, None)).await;
     wait_until_proxied(unchecked.addr(), echo.addr(), || unchecked.log()).await;
 
     // Another node's ML-DSA-65 key: Xray refuses the certificate and nothing gets through.
     let wrong = with_pqv(&link, Some(mldsa65_verify([0x62; 32])));
-    let bad = Peer::client(PeerKind::Xray, &bin, &wrong, &Default::default())
-        .await
-        .unwrap();
+    let bad = interop::client(PeerKind::Xray, &bin, &wrong).await;
     for _ in 0..3 {
         let got = traffic::tcp_roundtrip(bad.addr(), echo.addr(), b"ping").await;
         assert!(
@@ -353,49 +334,28 @@ async fn milly_client_checks_an_xray_servers_mldsa65_signature_against_pqv() {
 
     // The right key (Xray derives it from the seed with circl): the handshake completes.
     let good = link_with(&format!("&pqv={}", mldsa65_verify(seed)));
-    let socks = free_tcp_addr();
-    let client = milly_client(&good, &["--socks".into(), socks.to_string()], 1, dir.path()).await;
-    traffic::tcp_roundtrips(socks, echo.addr(), 4, MIB)
+    let client = milly_client(&good, &[], dir.path()).await;
+    traffic::tcp_roundtrips(client.socks, echo.addr(), 4, MIB)
         .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "{e}; milly client:\n{}\nxray:\n{}",
-                client.log(),
-                xray.log()
-            )
-        });
+        .unwrap_or_else(|e| panic!("{e}; {}", logs(&client, &xray)));
 
     // No pqv: the extension-carrying certificate still passes the HMAC check.
-    let socks = free_tcp_addr();
-    let plain = milly_client(
-        &link_with(""),
-        &["--socks".into(), socks.to_string()],
-        1,
-        dir.path(),
-    )
-    .await;
-    traffic::tcp_roundtrip(socks, echo.addr(), b"ping")
+    let plain = milly_client(&link_with(""), &[], dir.path()).await;
+    traffic::tcp_roundtrip(plain.socks, echo.addr(), b"ping")
         .await
-        .unwrap_or_else(|e| panic!("{e}; milly client:\n{}", plain.log()));
+        .unwrap_or_else(|e| panic!("{e}; {}", logs(&plain, &xray)));
 
     // Another key: milly client refuses the server and says why.
     let wrong = link_with(&format!("&pqv={}", mldsa65_verify([0x64; 32])));
-    let socks = free_tcp_addr();
-    let refusing = milly_client(
-        &wrong,
-        &["--socks".into(), socks.to_string()],
-        1,
-        dir.path(),
-    )
-    .await;
-    let got = traffic::tcp_roundtrip(socks, echo.addr(), b"ping").await;
+    let refusing = milly_client(&wrong, &[], dir.path()).await;
+    let got = traffic::tcp_roundtrip(refusing.socks, echo.addr(), b"ping").await;
     assert!(got.is_err(), "a wrong pqv got through");
     let start = Instant::now();
-    while !refusing.log().contains("ML-DSA-65") {
+    while !refusing.process.log().contains("ML-DSA-65") {
         assert!(
             start.elapsed() < START_TIMEOUT,
             "milly client did not name the failed check; log:\n{}",
-            refusing.log()
+            refusing.process.log()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

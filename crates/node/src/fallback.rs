@@ -118,8 +118,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::{duplex, AsyncReadExt, AsyncWriteExt};
+    use tokio::io::{duplex, AsyncReadExt, AsyncWriteExt, DuplexStream};
     use tokio::net::TcpListener;
+    use tokio::task::JoinHandle;
 
     const LIMITS: FallbackLimits = FallbackLimits {
         idle: Duration::from_secs(5),
@@ -131,6 +132,40 @@ mod tests {
             peer: peer.parse().unwrap(),
             local: local.parse().unwrap(),
         }
+    }
+
+    /// A website on loopback that reads until end of stream, then answers `answer`; the task
+    /// hands back what it read.
+    async fn website(answer: &'static [u8]) -> (SocketAddr, JoinHandle<Vec<u8>>) {
+        let site = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = site.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut conn, _) = site.accept().await.unwrap();
+            let mut got = Vec::new();
+            conn.read_to_end(&mut got).await.unwrap();
+            conn.write_all(answer).await.unwrap();
+            got
+        });
+        (addr, server)
+    }
+
+    /// The node handing a stranger, of whom it already read `read`, over to the website at
+    /// `site` (with a PROXY header for `from`, if given): the stranger's end, and the task that
+    /// hands back how many fallbacks were counted.
+    fn handing_over(
+        read: &'static [u8],
+        site: SocketAddr,
+        from: Option<Origin>,
+    ) -> (DuplexStream, JoinHandle<u64>) {
+        let (probe, mut node_side) = duplex(1024);
+        let node = tokio::spawn(async move {
+            let metrics = Metrics::default();
+            hand_over(&mut node_side, read.to_vec(), site, from, LIMITS, &metrics)
+                .await
+                .unwrap();
+            metrics.snapshot().fallbacks
+        });
+        (probe, node)
     }
 
     #[test]
@@ -170,29 +205,9 @@ mod tests {
 
     #[tokio::test]
     async fn with_proxy_protocol_the_website_reads_the_header_then_the_strangers_bytes() {
-        let site = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = site.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            let (mut conn, _) = site.accept().await.unwrap();
-            let mut got = Vec::new();
-            conn.read_to_end(&mut got).await.unwrap();
-            got
-        });
-        let (mut probe, mut node_side) = duplex(1024);
+        let (addr, server) = website(b"").await;
         let from = origin("192.0.2.9:40000", "192.0.2.1:443");
-        let node = tokio::spawn(async move {
-            let metrics = Metrics::default();
-            hand_over(
-                &mut node_side,
-                b"GET /".to_vec(),
-                addr,
-                Some(from),
-                LIMITS,
-                &metrics,
-            )
-            .await
-            .unwrap();
-        });
+        let (mut probe, node) = handing_over(b"GET /", addr, Some(from));
         probe.shutdown().await.unwrap();
         let mut answer = Vec::new();
         probe.read_to_end(&mut answer).await.unwrap();
@@ -242,32 +257,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_website_receives_the_bytes_already_read_and_the_rest() {
-        let site = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = site.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            let (mut conn, _) = site.accept().await.unwrap();
-            let mut got = Vec::new();
-            conn.read_to_end(&mut got).await.unwrap();
-            conn.write_all(b"HTTP/1.1 200 OK\r\n\r\nsite")
-                .await
-                .unwrap();
-            got
-        });
-        let (mut probe, mut node_side) = duplex(1024);
-        let node = tokio::spawn(async move {
-            let metrics = Metrics::default();
-            hand_over(
-                &mut node_side,
-                b"GET / HT".to_vec(),
-                addr,
-                None,
-                LIMITS,
-                &metrics,
-            )
-            .await
-            .unwrap();
-            metrics.snapshot().fallbacks
-        });
+        let (addr, server) = website(b"HTTP/1.1 200 OK\r\n\r\nsite").await;
+        let (mut probe, node) = handing_over(b"GET / HT", addr, None);
         probe.write_all(b"TP/1.1\r\n\r\n").await.unwrap();
         probe.shutdown().await.unwrap();
         let mut answer = Vec::new();

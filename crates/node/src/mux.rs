@@ -195,34 +195,25 @@ async fn handle(
             sessions.insert(id, tx);
             let to_client = to_client.clone();
             let shared = shared.clone();
-            match target.network {
-                Network::Tcp => {
-                    let connects = conn.connects.clone();
-                    tasks.spawn(async move {
-                        let session = Session {
-                            id,
-                            to_client: &to_client,
-                            local,
-                            shared: &shared,
-                            lease,
-                        };
+            let connects = conn.connects.clone();
+            let mapping = global_id.map(|g| (user, g.0));
+            tasks.spawn(async move {
+                let session = Session {
+                    id,
+                    to_client: &to_client,
+                    local,
+                    shared: &shared,
+                    lease,
+                };
+                match target.network {
+                    Network::Tcp => {
                         tcp_session(session, target.destination, rx, &connects).await;
-                    });
-                }
-                Network::Udp => {
-                    let mapping = global_id.map(|g| (user, g.0));
-                    tasks.spawn(async move {
-                        let session = Session {
-                            id,
-                            to_client: &to_client,
-                            local,
-                            shared: &shared,
-                            lease,
-                        };
+                    }
+                    Network::Udp => {
                         udp_session(session, target.destination, mapping, rx).await;
-                    });
+                    }
                 }
-            }
+            });
         }
         Status::Keep { udp_peer } => {
             let Some(data) = frame.data else { return };

@@ -4,43 +4,22 @@
 #![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use reality::{
-    parse_short_id, Acceptor, ClientConfig, ClientHandshake, ClientHello, Next, Parse, RealityCert,
-    Received, Reject, RelayReason, ReplayFilter, ServerConfig, ServerHandshake, ServerOptions,
-    SystemRng,
+    parse_short_id, ClientConfig, ClientHandshake, ClientHello, Next, Parse, Received, Reject,
+    RelayReason, ReplayFilter, SystemRng,
 };
-use x25519_dalek::{PublicKey, StaticSecret};
 
-const SERVER_KEY: [u8; 32] = [0x42; 32];
+mod support;
 
-fn acceptor(replay: Option<Arc<Mutex<ReplayFilter>>>) -> Acceptor {
-    let config = ServerConfig {
-        private_key: SERVER_KEY,
-        short_ids: vec![parse_short_id("abcd").unwrap()],
-        server_names: vec!["www.example.com".into()],
-        max_time_diff: Some(Duration::from_secs(60)),
-        min_client_version: None,
-        max_client_version: None,
-    };
-    Acceptor::new(
-        Arc::new(config),
-        Arc::new(RealityCert::generate(&mut SystemRng)),
-        Arc::new(ServerOptions::default()),
-        replay,
-        SystemTime::now(),
-    )
-}
+use support::{acceptor, answer, client_config};
 
+/// A client with short id `short_id` that has not sent its hello yet.
 fn client(short_id: &str) -> ClientHandshake {
     let config = ClientConfig {
-        server_name: "www.example.com".into(),
-        public_key: PublicKey::from(&StaticSecret::from(SERVER_KEY)).to_bytes(),
         short_id: parse_short_id(short_id).unwrap(),
-        version: [1, 8, 0],
-        post_quantum: true,
-        mldsa65_verify: None,
+        ..client_config()
     };
     ClientHandshake::new(&config, SystemTime::now(), &mut SystemRng).unwrap()
 }
@@ -50,23 +29,13 @@ fn dest_answer(mirrored: &[u8]) -> Vec<u8> {
     let Parse::Done { value, .. } = ClientHello::read(mirrored).unwrap() else {
         panic!()
     };
-    let cert = RealityCert::generate(&mut SystemRng);
-    ServerHandshake::new(
-        &value,
-        &[0; 32],
-        &cert,
-        &ServerOptions::default(),
-        None,
-        &mut SystemRng,
-    )
-    .unwrap()
-    .poll_output()
+    answer(&value, &[0; 32]).poll_output()
 }
 
 #[test]
 fn an_allowed_client_gets_our_handshake_shaped_by_dests_answer() {
     let mut acceptor = acceptor(None);
-    let mut client = client("abcd");
+    let mut client = client("0123abcd");
     let hello = client.poll_output();
     assert!(acceptor.is_mirroring());
     // Arrives in two pieces; everything is mirrored to dest meanwhile.
@@ -91,7 +60,7 @@ fn an_allowed_client_gets_our_handshake_shaped_by_dests_answer() {
     else {
         panic!("an allowed client was not accepted")
     };
-    assert_eq!(auth.short_id, parse_short_id("abcd").unwrap());
+    assert_eq!(auth.short_id, parse_short_id("0123abcd").unwrap());
     assert!(client_pending.is_empty());
     let flight = handshake.poll_output();
     assert_eq!(
@@ -131,7 +100,7 @@ fn a_wrong_short_id_is_relayed_to_dest() {
 #[test]
 fn a_replayed_hello_is_relayed_to_dest() {
     let filter = Arc::new(Mutex::new(ReplayFilter::new(64)));
-    let hello = client("abcd").poll_output();
+    let hello = client("0123abcd").poll_output();
     let mut first = acceptor(Some(filter.clone()));
     assert!(matches!(
         first.client_bytes(&hello, &mut SystemRng),
@@ -162,7 +131,7 @@ fn http_is_relayed_to_dest_with_what_dest_already_said() {
 #[test]
 fn a_dest_that_does_not_answer_with_tls13_turns_the_connection_into_a_relay() {
     let mut acceptor = acceptor(None);
-    let hello = client("abcd").poll_output();
+    let hello = client("0123abcd").poll_output();
     assert!(matches!(
         acceptor.client_bytes(&hello, &mut SystemRng),
         Next::Continue
@@ -207,7 +176,7 @@ mod garbage {
         ) {
             let mut acceptor = acceptor(None);
             if real_hello_first {
-                let _ = acceptor.client_bytes(&client("abcd").poll_output(), &mut SystemRng);
+                let _ = acceptor.client_bytes(&client("0123abcd").poll_output(), &mut SystemRng);
             }
             let _ = acceptor.client_bytes(&client_bytes, &mut SystemRng);
             let next = acceptor.dest_bytes(&dest_bytes, &mut SystemRng);

@@ -6,46 +6,25 @@
 use std::time::{Duration, SystemTime};
 
 use reality::{
-    parse_short_id, CipherSuite, ClientConfig, ClientHandshake, ClientHello, DestProfile,
-    Mldsa65SigningKey, Parse, RealityCert, Received, RecordLayer, Reject, ReplayFilter,
-    ServerConfig, ServerHandshake, ServerOptions, SystemRng, TlsError, X25519, X25519_MLKEM768,
+    parse_short_id, Authenticated, CipherSuite, ClientConfig, ClientHandshake, ClientHello,
+    DestProfile, Mldsa65SigningKey, Parse, RealityCert, Received, RecordLayer, Reject,
+    ReplayFilter, ServerHandshake, ServerOptions, SystemRng, TlsError, X25519, X25519_MLKEM768,
 };
 use x25519_dalek::{PublicKey, StaticSecret};
 
-const SERVER_KEY: [u8; 32] = [0x42; 32];
+mod support;
 
-fn server_config() -> ServerConfig {
-    ServerConfig {
-        private_key: SERVER_KEY,
-        short_ids: vec![
-            parse_short_id("").unwrap(),
-            parse_short_id("0123abcd").unwrap(),
-        ],
-        server_names: vec!["www.example.com".into()],
-        max_time_diff: Some(Duration::from_secs(60)),
-        min_client_version: None,
-        max_client_version: None,
-    }
-}
+use support::{answer, answer_with, client_config, hello_from, server_config};
 
-fn client_config() -> ClientConfig {
-    ClientConfig {
-        server_name: "www.example.com".into(),
-        public_key: PublicKey::from(&StaticSecret::from(SERVER_KEY)).to_bytes(),
-        short_id: parse_short_id("0123abcd").unwrap(),
-        version: [25, 10, 1],
-        post_quantum: true,
-        mldsa65_verify: None,
-    }
-}
-
-fn hello_from(client: &mut ClientHandshake) -> (ClientHello, Vec<u8>) {
-    let bytes = client.poll_output();
-    let Parse::Done { value, consumed } = ClientHello::read(&bytes).unwrap() else {
-        panic!("the client's hello is incomplete")
-    };
-    assert_eq!(consumed, bytes.len());
-    (value, bytes)
+/// A client handshake for `config` that has sent its hello, the hello, and what the server made
+/// of it.
+fn authenticated_hello(config: &ClientConfig) -> (ClientHandshake, ClientHello, Authenticated) {
+    let now = SystemTime::now();
+    let mut client = ClientHandshake::new(config, now, &mut SystemRng).unwrap();
+    let (hello, _) = hello_from(&mut client);
+    let auth = server_config().authenticate(&hello, now).unwrap();
+    assert_eq!(auth.auth_key, client.auth_key());
+    (client, hello, auth)
 }
 
 /// Runs the handshake to the end; returns both record layers.
@@ -54,11 +33,7 @@ fn connect(
     options: &ServerOptions,
     profile: Option<&DestProfile>,
 ) -> (RecordLayer, RecordLayer, Vec<u8>) {
-    let now = SystemTime::now();
-    let mut client = ClientHandshake::new(client_config, now, &mut SystemRng).unwrap();
-    let (hello, _) = hello_from(&mut client);
-    let auth = server_config().authenticate(&hello, now).unwrap();
-    assert_eq!(auth.auth_key, client.auth_key());
+    let (mut client, hello, auth) = authenticated_hello(client_config);
     assert_eq!(auth.client_version, [25, 10, 1]);
     let cert = RealityCert::generate(&mut SystemRng);
     let mut server = ServerHandshake::new(
@@ -142,20 +117,8 @@ fn client_and_server_exchange_data_in_every_suite_and_group() {
 
 #[test]
 fn data_the_client_sends_with_its_finished_reaches_the_record_layer() {
-    let now = SystemTime::now();
-    let mut client = ClientHandshake::new(&client_config(), now, &mut SystemRng).unwrap();
-    let (hello, _) = hello_from(&mut client);
-    let auth = server_config().authenticate(&hello, now).unwrap();
-    let cert = RealityCert::generate(&mut SystemRng);
-    let mut server = ServerHandshake::new(
-        &hello,
-        &auth.auth_key,
-        &cert,
-        &ServerOptions::default(),
-        None,
-        &mut SystemRng,
-    )
-    .unwrap();
+    let (mut client, hello, auth) = authenticated_hello(&client_config());
+    let mut server = answer(&hello, &auth.auth_key);
     client.feed(&server.poll_output()).unwrap();
     let mut second_flight = client.poll_output();
     let mut client_layer = client.into_record_layer().unwrap();
@@ -186,27 +149,6 @@ fn hello_with(client_config: &ClientConfig, at: SystemTime) -> ClientHello {
 }
 
 #[test]
-fn a_wrong_short_id_is_rejected() {
-    let mut config = client_config();
-    config.short_id = parse_short_id("ffff").unwrap();
-    let hello = hello_with(&config, SystemTime::now());
-    assert_eq!(
-        server_config().authenticate(&hello, SystemTime::now()),
-        Err(Reject::UnknownShortId)
-    );
-}
-
-#[test]
-fn an_empty_short_id_is_allowed_when_configured() {
-    let mut config = client_config();
-    config.short_id = [0; 8];
-    let hello = hello_with(&config, SystemTime::now());
-    assert!(server_config()
-        .authenticate(&hello, SystemTime::now())
-        .is_ok());
-}
-
-#[test]
 fn a_stale_or_future_timestamp_is_rejected() {
     let now = SystemTime::now();
     for skew in [
@@ -225,26 +167,49 @@ fn a_stale_or_future_timestamp_is_rejected() {
     assert!(lenient.authenticate(&hello, now).is_ok());
 }
 
-#[test]
-fn a_wrong_server_name_is_rejected() {
-    let mut config = client_config();
-    config.server_name = "other.example.com".into();
-    let hello = hello_with(&config, SystemTime::now());
-    assert_eq!(
-        server_config().authenticate(&hello, SystemTime::now()),
-        Err(Reject::ServerNameNotAllowed)
-    );
+/// What the server makes of a hello from `config` sent now.
+fn verdict(config: &ClientConfig) -> Result<Authenticated, Reject> {
+    let hello = hello_with(config, SystemTime::now());
+    server_config().authenticate(&hello, SystemTime::now())
 }
 
 #[test]
-fn a_wrong_server_key_is_rejected() {
-    let mut config = client_config();
-    config.public_key = PublicKey::from(&StaticSecret::from([7; 32])).to_bytes();
-    let hello = hello_with(&config, SystemTime::now());
-    assert_eq!(
-        server_config().authenticate(&hello, SystemTime::now()),
-        Err(Reject::BadSessionId)
-    );
+fn a_wrong_short_id_server_name_or_server_key_is_rejected() {
+    let wrong = [
+        (
+            ClientConfig {
+                short_id: parse_short_id("ffff").unwrap(),
+                ..client_config()
+            },
+            Reject::UnknownShortId,
+        ),
+        (
+            ClientConfig {
+                server_name: "other.example.com".into(),
+                ..client_config()
+            },
+            Reject::ServerNameNotAllowed,
+        ),
+        (
+            ClientConfig {
+                public_key: PublicKey::from(&StaticSecret::from([7; 32])).to_bytes(),
+                ..client_config()
+            },
+            Reject::BadSessionId,
+        ),
+    ];
+    for (config, reject) in wrong {
+        assert_eq!(verdict(&config), Err(reject));
+    }
+}
+
+#[test]
+fn an_empty_short_id_is_allowed_when_configured() {
+    let config = ClientConfig {
+        short_id: [0; 8],
+        ..client_config()
+    };
+    assert!(verdict(&config).is_ok());
 }
 
 #[test]
@@ -322,16 +287,13 @@ fn record_lens(flight: &[u8]) -> Vec<(u8, usize)> {
 
 #[test]
 fn the_server_flight_copies_dests_server_hello_and_record_lengths() {
-    let now = SystemTime::now();
     for (lens, group) in [
         (vec![46, 2900, 111, 74], X25519),
         (vec![4100], X25519),
         (vec![46, 2900, 111, 74], X25519_MLKEM768),
     ] {
-        let mut client = ClientHandshake::new(&client_config(), now, &mut SystemRng).unwrap();
-        let (hello, _) = hello_from(&mut client);
+        let (mut client, hello, auth) = authenticated_hello(&client_config());
         let profile = dest_profile(&hello, &lens, group);
-        let auth = server_config().authenticate(&hello, now).unwrap();
         let cert = RealityCert::generate(&mut SystemRng);
         let mut server = ServerHandshake::new(
             &hello,
@@ -375,18 +337,12 @@ mod garbage {
 
         #[test]
         fn handshakes_fed_garbage_fail_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-            let now = SystemTime::now();
-            let mut client = ClientHandshake::new(&client_config(), now, &mut SystemRng).unwrap();
-            let (hello, _) = hello_from(&mut client);
-            let auth = server_config().authenticate(&hello, now).unwrap();
-            let cert = RealityCert::generate(&mut SystemRng);
-            let mut server =
-                ServerHandshake::new(&hello, &auth.auth_key, &cert, &ServerOptions::default(), None, &mut SystemRng).unwrap();
+            let (mut client, hello, auth) = authenticated_hello(&client_config());
+            let mut server = answer(&hello, &auth.auth_key);
             let _ = server.feed(&bytes);
             let _ = client.feed(&bytes);
             // The same garbage as a well-framed encrypted record never authenticates.
-            let mut server =
-                ServerHandshake::new(&hello, &auth.auth_key, &cert, &ServerOptions::default(), None, &mut SystemRng).unwrap();
+            let mut server = answer(&hello, &auth.auth_key);
             let mut framed = vec![23, 3, 3, (bytes.len() >> 8) as u8, bytes.len() as u8];
             framed.extend_from_slice(&bytes);
             prop_assert!(server.feed(&framed).is_err());
@@ -403,29 +359,18 @@ mod garbage {
 /// The client's verdict on the server's flight when the server signs with `server_seed` and
 /// the client expects the public key of `client_seed`.
 fn mldsa65_verdict(server_seed: Option<[u8; 32]>, client_seed: [u8; 32]) -> Result<bool, TlsError> {
-    let now = SystemTime::now();
     let config = ClientConfig {
         mldsa65_verify: Some(Mldsa65SigningKey::from_seed(&client_seed).public_key()),
         ..client_config()
     };
-    let mut client = ClientHandshake::new(&config, now, &mut SystemRng).unwrap();
-    let (hello, _) = hello_from(&mut client);
-    let auth = server_config().authenticate(&hello, now).unwrap();
+    let (mut client, hello, auth) = authenticated_hello(&config);
     let cert = match server_seed {
         Some(seed) => {
             RealityCert::generate_with_mldsa65(&mut SystemRng, Mldsa65SigningKey::from_seed(&seed))
         }
         None => RealityCert::generate(&mut SystemRng),
     };
-    let mut server = ServerHandshake::new(
-        &hello,
-        &auth.auth_key,
-        &cert,
-        &ServerOptions::default(),
-        None,
-        &mut SystemRng,
-    )
-    .unwrap();
+    let mut server = answer_with(&hello, &auth.auth_key, &cert);
     let verdict = client.feed(&server.poll_output());
     if verdict == Ok(true) {
         assert!(server.feed(&client.poll_output()).unwrap());
@@ -454,18 +399,7 @@ fn a_client_with_another_mldsa65_key_or_facing_an_unsigned_certificate_refuses()
 fn a_client_without_an_mldsa65_key_accepts_a_signed_certificate() {
     let cert =
         RealityCert::generate_with_mldsa65(&mut SystemRng, Mldsa65SigningKey::from_seed(&[5; 32]));
-    let now = SystemTime::now();
-    let mut client = ClientHandshake::new(&client_config(), now, &mut SystemRng).unwrap();
-    let (hello, _) = hello_from(&mut client);
-    let auth = server_config().authenticate(&hello, now).unwrap();
-    let mut server = ServerHandshake::new(
-        &hello,
-        &auth.auth_key,
-        &cert,
-        &ServerOptions::default(),
-        None,
-        &mut SystemRng,
-    )
-    .unwrap();
+    let (mut client, hello, auth) = authenticated_hello(&client_config());
+    let mut server = answer_with(&hello, &auth.auth_key, &cert);
     assert_eq!(client.feed(&server.poll_output()), Ok(true));
 }

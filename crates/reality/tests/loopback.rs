@@ -8,16 +8,14 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use reality::{
-    parse_short_id, Acceptor, ClientConfig, ClientHandshake, Next, RealityCert, Received,
-    ServerConfig, ServerOptions, SystemRng,
-};
-use x25519_dalek::{PublicKey, StaticSecret};
+use reality::{ClientHandshake, Next, Received, SystemRng};
 
-const SERVER_KEY: [u8; 32] = [0x24; 32];
+mod support;
+
+use support::{acceptor, client_config};
+
 const POLL: Duration = Duration::from_millis(5);
 
 /// `openssl s_server -www` with a throwaway P-256 certificate for www.example.com.
@@ -97,24 +95,6 @@ impl Drop for Dest {
     }
 }
 
-fn acceptor() -> Acceptor {
-    let config = ServerConfig {
-        private_key: SERVER_KEY,
-        short_ids: vec![parse_short_id("a1b2").unwrap()],
-        server_names: vec!["www.example.com".into()],
-        max_time_diff: Some(Duration::from_secs(90)),
-        min_client_version: None,
-        max_client_version: None,
-    };
-    Acceptor::new(
-        Arc::new(config),
-        Arc::new(RealityCert::generate(&mut SystemRng)),
-        Arc::new(ServerOptions::default()),
-        None,
-        SystemTime::now(),
-    )
-}
-
 /// Reads what is there within `POLL`; `None` at end of stream.
 fn poll_read(sock: &mut TcpStream, buf: &mut [u8]) -> Option<usize> {
     match sock.read(buf) {
@@ -147,7 +127,7 @@ fn node_once(listener: &TcpListener, dest_addr: SocketAddr) -> Outcome {
     let mut dest = TcpStream::connect(dest_addr).unwrap();
     client.set_read_timeout(Some(POLL)).unwrap();
     dest.set_read_timeout(Some(POLL)).unwrap();
-    let mut acceptor = acceptor();
+    let mut acceptor = acceptor(None);
     let mut buf = vec![0; 16 * 1024];
     let deadline = Instant::now() + Duration::from_secs(10);
     let next = loop {
@@ -218,18 +198,10 @@ fn node_once(listener: &TcpListener, dest_addr: SocketAddr) -> Outcome {
 }
 
 fn reality_client(node: SocketAddr, message: &[u8]) -> Vec<u8> {
-    let config = ClientConfig {
-        server_name: "www.example.com".into(),
-        public_key: PublicKey::from(&StaticSecret::from(SERVER_KEY)).to_bytes(),
-        short_id: parse_short_id("a1b2").unwrap(),
-        version: [25, 1, 1],
-        post_quantum: true,
-        mldsa65_verify: None,
-    };
     let mut sock = TcpStream::connect(node).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let mut hs = ClientHandshake::new(&config, SystemTime::now(), &mut SystemRng).unwrap();
+    let mut hs = ClientHandshake::new(&client_config(), SystemTime::now(), &mut SystemRng).unwrap();
     sock.write_all(&hs.poll_output()).unwrap();
     let mut buf = vec![0; 16 * 1024];
     loop {

@@ -9,9 +9,11 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use reality::{
-    ClientHello, Parse, RealityCert, Received, ServerHandshake, ServerOptions, SystemRng,
-};
+use reality::{ClientHello, Parse, RealityCert, Received, SystemRng};
+
+mod support;
+
+use support::answer;
 
 fn openssl_present() -> bool {
     let found = Command::new("openssl")
@@ -64,16 +66,7 @@ fn serve_one(listener: TcpListener) -> Vec<u8> {
             break value;
         }
     };
-    let cert = RealityCert::generate(&mut SystemRng);
-    let mut server = ServerHandshake::new(
-        &hello,
-        &[9; 32],
-        &cert,
-        &ServerOptions::default(),
-        None,
-        &mut SystemRng,
-    )
-    .unwrap();
+    let mut server = answer(&hello, &[9; 32]);
     sock.write_all(&server.poll_output()).unwrap();
     let mut done = server.feed(&input).unwrap();
     while !done {

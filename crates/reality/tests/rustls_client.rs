@@ -9,13 +9,14 @@
 use std::io::{Read, Write};
 use std::sync::Arc;
 
-use reality::{
-    verify_reality_certificate, ClientHello, Parse, RealityCert, Received, RecordLayer,
-    ServerHandshake, ServerOptions, SystemRng,
-};
+use reality::{verify_reality_certificate, ClientHello, Parse, Received, RecordLayer, SystemRng};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+
+mod support;
+
+use support::answer;
 
 const AUTH_KEY: [u8; 32] = [9; 32];
 
@@ -111,16 +112,7 @@ fn handshake(suite: rustls::SupportedCipherSuite) -> (ClientConnection, RecordLa
     let Parse::Done { value: hello, .. } = ClientHello::read(&hello_bytes).unwrap() else {
         panic!("rustls's hello did not parse whole")
     };
-    let cert = RealityCert::generate(&mut SystemRng);
-    let mut server = ServerHandshake::new(
-        &hello,
-        &AUTH_KEY,
-        &cert,
-        &ServerOptions::default(),
-        None,
-        &mut SystemRng,
-    )
-    .unwrap();
+    let mut server = answer(&hello, &AUTH_KEY);
     give_tls(&mut client, &server.poll_output());
     assert!(!client.is_handshaking(), "rustls finished its handshake");
     assert_eq!(client.alpn_protocol(), Some(&b"h2"[..]));
@@ -171,24 +163,9 @@ fn rustls_completes_the_handshake_and_exchanges_data_in_every_suite() {
 
 #[test]
 fn a_plain_tls_client_at_the_acceptor_is_relayed_and_finishes_its_handshake_with_dest() {
-    use reality::{parse_short_id, Acceptor, Next, Reject, RelayReason, ServerConfig};
-    use std::time::SystemTime;
+    use reality::{Next, Reject, RelayReason};
 
-    let config = ServerConfig {
-        private_key: [0x42; 32],
-        short_ids: vec![parse_short_id("").unwrap()],
-        server_names: vec!["www.example.com".into()],
-        max_time_diff: None,
-        min_client_version: None,
-        max_client_version: None,
-    };
-    let mut acceptor = Acceptor::new(
-        Arc::new(config),
-        Arc::new(RealityCert::generate(&mut SystemRng)),
-        Arc::new(ServerOptions::default()),
-        None,
-        SystemTime::now(),
-    );
+    let mut acceptor = support::acceptor(None);
     let mut client = rustls_client(rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256);
     let hello_bytes = take_tls(&mut client);
     let Next::Relay { to_client, why, .. } = acceptor.client_bytes(&hello_bytes, &mut SystemRng)
@@ -203,16 +180,7 @@ fn a_plain_tls_client_at_the_acceptor_is_relayed_and_finishes_its_handshake_with
     let Parse::Done { value: hello, .. } = ClientHello::read(&hello_bytes).unwrap() else {
         panic!()
     };
-    let cert = RealityCert::generate(&mut SystemRng);
-    let mut dest = ServerHandshake::new(
-        &hello,
-        &AUTH_KEY,
-        &cert,
-        &ServerOptions::default(),
-        None,
-        &mut SystemRng,
-    )
-    .unwrap();
+    let mut dest = answer(&hello, &AUTH_KEY);
     give_tls(&mut client, &dest.poll_output());
     assert!(!client.is_handshaking());
     assert!(dest.feed(&take_tls(&mut client)).unwrap());

@@ -4,7 +4,7 @@
 //! theirs.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use client::ClientLink;
@@ -23,6 +23,21 @@ pub const CUT_DEADLINE: Duration = Duration::from_millis(1500);
 const MIB: usize = 1024 * 1024;
 /// Between pings of a connection that should stay open.
 const PING: Duration = Duration::from_millis(20);
+
+/// The `kind` peer's binary and a fresh TLS `milly serve` to run it against, or `None` when the
+/// peer is not installed and the test is skipped (see [`PeerKind::require`]).
+pub async fn peer_and_node(kind: PeerKind) -> Option<(PathBuf, Node)> {
+    let bin = kind.require()?;
+    Some((bin, Node::start("").await.expect("milly serve")))
+}
+
+/// A `kind` client for `link` as an app that imported the link runs it: default options (for
+/// sing-box, UDP as XUDP).
+pub async fn client(kind: PeerKind, bin: &Path, link: &ClientLink) -> Peer {
+    Peer::client(kind, bin, link, &ClientOptions::default())
+        .await
+        .expect("a client")
+}
 
 /// Four concurrent 1 MiB round trips through the `kind` client at `socks`, then one to an echo
 /// that answers only after the client's EOF (the server must carry the half-close and keep the

@@ -12,7 +12,7 @@ mod client;
 mod node;
 mod serve;
 
-pub use self::client::{client, CLIENT_START_TIMEOUT};
+pub use self::client::{client, client_on_free_ports, ListeningClient, CLIENT_START_TIMEOUT};
 pub use node::{Node, ADMIT_DEADLINE};
 pub use serve::Serve;
 

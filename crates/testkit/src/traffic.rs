@@ -19,6 +19,8 @@ pub const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 const UDP_REPLY_TIMEOUT: Duration = Duration::from_secs(2);
 /// Sends of one datagram before giving up: loopback rarely drops, but UDP may.
 const UDP_TRIES: usize = 3;
+/// How soon a round trip that did not get through is tried again.
+const THROUGH_RETRY: Duration = Duration::from_millis(50);
 /// Writes are chunked so both directions are in flight at once.
 const CHUNK: usize = 16 * 1024;
 
@@ -80,6 +82,24 @@ pub async fn tcp_roundtrip(
         .await
         .map_err(|_| TrafficError::Timeout("TCP round trip"))??;
     compare(payload, &received)
+}
+
+/// Retries a small round trip through `proxy` to the echo at `target` until one gets through, as
+/// a user's first connection after `milly user add` does (the node learns of users through its
+/// feed a moment later); the last failure once `limit` has passed.
+pub async fn wait_until_through(
+    proxy: SocketAddr,
+    target: SocketAddr,
+    limit: Duration,
+) -> Result<(), TrafficError> {
+    let start = Instant::now();
+    loop {
+        match tcp_roundtrip(proxy, target, b"ping").await {
+            Ok(()) => return Ok(()),
+            Err(e) if start.elapsed() >= limit => return Err(e),
+            Err(_) => tokio::time::sleep(THROUGH_RETRY).await,
+        }
+    }
 }
 
 /// Writes `payload` then half-closes, concurrently reading until EOF; returns what was read.

@@ -1,4 +1,5 @@
-//! v2ray 4.34 client configuration (JSON v4 schema) built from a share link.
+//! v2ray 4.34 client configuration (JSON v4 schema) built from a share link; its document,
+//! SOCKS5 inbound and VLESS outbound are also Xray-core's (`crate::xray` builds on them).
 
 use std::net::SocketAddr;
 
@@ -30,37 +31,61 @@ pub fn client_config(
     let stream = match &link.security {
         Security::Reality { .. } => return Err(V2RayConfigError::RealityUnsupported),
         _ if security_none => json!({ "network": "tcp", "security": "none" }),
-        Security::Tls { allow_insecure } => json!({
-            "network": "tcp",
-            "security": "tls",
-            "tlsSettings": {
-                "serverName": link.server_name,
-                "allowInsecure": allow_insecure,
-            },
-        }),
+        Security::Tls { allow_insecure } => tls_stream(link, *allow_insecure),
     };
-    Ok(json!({
+    let user = json!({ "id": user_uuid(link), "encryption": "none" });
+    Ok(client_document(
+        vec![socks_inbound(socks)],
+        vless_outbound(link, user, stream),
+    ))
+}
+
+/// A v2ray-format client (Xray-core reads the same) with these inbounds and one outbound.
+pub(crate) fn client_document(inbounds: Vec<Value>, outbound: Value) -> Value {
+    json!({
         "log": { "loglevel": "warning" },
-        "inbounds": [{
-            "tag": "socks-in",
-            "listen": socks.ip().to_string(),
-            "port": socks.port(),
-            "protocol": "socks",
-            "settings": { "auth": "noauth", "udp": true, "ip": socks.ip().to_string() },
-        }],
-        "outbounds": [{
-            "tag": "proxy",
-            "protocol": "vless",
-            "settings": {
-                "vnext": [{
-                    "address": link.host,
-                    "port": link.port,
-                    "users": [{ "id": user_uuid(link), "encryption": "none" }],
-                }],
-            },
-            "streamSettings": stream,
-        }],
-    }))
+        "inbounds": inbounds,
+        "outbounds": [outbound],
+    })
+}
+
+/// VLESS over TLS to the link's server name, its certificate checked unless `allow_insecure`.
+pub(crate) fn tls_stream(link: &ClientLink, allow_insecure: bool) -> Value {
+    json!({
+        "network": "tcp",
+        "security": "tls",
+        "tlsSettings": {
+            "serverName": link.server_name,
+            "allowInsecure": allow_insecure,
+        },
+    })
+}
+
+/// The SOCKS5 inbound on `socks`, UDP enabled and answered on the same address.
+pub(crate) fn socks_inbound(socks: SocketAddr) -> Value {
+    json!({
+        "tag": "socks-in",
+        "listen": socks.ip().to_string(),
+        "port": socks.port(),
+        "protocol": "socks",
+        "settings": { "auth": "noauth", "udp": true, "ip": socks.ip().to_string() },
+    })
+}
+
+/// The VLESS outbound to the link's node as `user`, over `stream`.
+pub(crate) fn vless_outbound(link: &ClientLink, user: Value, stream: Value) -> Value {
+    json!({
+        "tag": "proxy",
+        "protocol": "vless",
+        "settings": {
+            "vnext": [{
+                "address": link.host,
+                "port": link.port,
+                "users": [user],
+            }],
+        },
+        "streamSettings": stream,
+    })
 }
 
 #[cfg(test)]

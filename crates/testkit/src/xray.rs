@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use client::{ClientLink, Security, VISION_FLOW};
 use serde_json::{json, Value};
 
-use crate::user_uuid;
+use crate::{user_uuid, v2ray};
 
 /// A client with a SOCKS5 inbound on `socks` (UDP enabled, answering on the same address),
 /// a port forward per `forwards` entry `(listen, target)`, and one VLESS outbound to the link's
@@ -26,15 +26,11 @@ pub fn client_config(
     let fingerprint = link.fingerprint.as_deref().unwrap_or("chrome");
     let stream = match &link.security {
         _ if security_none => json!({ "network": "tcp", "security": "none" }),
-        Security::Tls { allow_insecure } => json!({
-            "network": "tcp",
-            "security": "tls",
-            "tlsSettings": {
-                "serverName": link.server_name,
-                "allowInsecure": allow_insecure,
-                "fingerprint": fingerprint,
-            },
-        }),
+        Security::Tls { allow_insecure } => {
+            let mut stream = v2ray::tls_stream(link, *allow_insecure);
+            stream["tlsSettings"]["fingerprint"] = json!(fingerprint);
+            stream
+        }
         Security::Reality {
             public_key,
             short_id,
@@ -53,13 +49,7 @@ pub fn client_config(
             json!({ "network": "tcp", "security": "reality", "realitySettings": settings })
         }
     };
-    let mut inbounds = vec![json!({
-        "tag": "socks-in",
-        "listen": socks.ip().to_string(),
-        "port": socks.port(),
-        "protocol": "socks",
-        "settings": { "auth": "noauth", "udp": true, "ip": socks.ip().to_string() },
-    })];
+    let mut inbounds = vec![v2ray::socks_inbound(socks)];
     for (i, (listen, target)) in forwards.iter().enumerate() {
         inbounds.push(json!({
             "tag": format!("forward-{i}"),
@@ -73,22 +63,7 @@ pub fn client_config(
             },
         }));
     }
-    json!({
-        "log": { "loglevel": "warning" },
-        "inbounds": inbounds,
-        "outbounds": [{
-            "tag": "proxy",
-            "protocol": "vless",
-            "settings": {
-                "vnext": [{
-                    "address": link.host,
-                    "port": link.port,
-                    "users": [user],
-                }],
-            },
-            "streamSettings": stream,
-        }],
-    })
+    v2ray::client_document(inbounds, v2ray::vless_outbound(link, user, stream))
 }
 
 /// What an Xray REALITY server needs beyond its users.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use client::ClientLink;
 use testkit::interop::{self, STRANGER};
-use testkit::singbox::{self, ClientOptions, PacketEncoding};
+use testkit::singbox;
 use testkit::traffic::{self, TrafficError};
 use testkit::{free_tcp_addr, with_user, EchoMode, Peer, PeerKind, TcpEcho};
 
@@ -42,29 +42,13 @@ async fn reference_server(sing_box: &Path) -> Reference {
     }
 }
 
-async fn sing_box_client(bin: &Path, link: &ClientLink, packet_encoding: PacketEncoding) -> Peer {
-    let options = ClientOptions {
-        packet_encoding,
-        ..Default::default()
-    };
-    Peer::client(PeerKind::SingBox, bin, link, &options)
-        .await
-        .unwrap()
-}
-
-async fn v2ray_client(bin: &Path, link: &ClientLink) -> Peer {
-    Peer::client(PeerKind::V2Ray, bin, link, &ClientOptions::default())
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sing_box_client_moves_tcp_byte_exact_both_ways_through_a_sing_box_server() {
     let Some(bin) = PeerKind::SingBox.require() else {
         return;
     };
     let server = reference_server(&bin).await;
-    let client = sing_box_client(&bin, &server.link, PacketEncoding::Xudp).await;
+    let client = interop::client(PeerKind::SingBox, &bin, &server.link).await;
     interop::tcp_checks(PeerKind::SingBox, client.addr()).await;
 }
 
@@ -86,7 +70,7 @@ async fn v2ray_client_moves_tcp_byte_exact_both_ways_through_a_sing_box_server()
         return;
     };
     let server = reference_server(&sing_box).await;
-    let client = v2ray_client(&v2ray, &server.link).await;
+    let client = interop::client(PeerKind::V2Ray, &v2ray, &server.link).await;
     interop::tcp_checks(PeerKind::V2Ray, client.addr()).await;
 }
 
@@ -114,8 +98,8 @@ async fn clients_with_an_unknown_user_id_reach_nothing() {
     let stranger = with_user(&server.link, STRANGER);
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let clients = [
-        sing_box_client(&sing_box, &stranger, PacketEncoding::Xudp).await,
-        v2ray_client(&v2ray, &stranger).await,
+        interop::client(PeerKind::SingBox, &sing_box, &stranger).await,
+        interop::client(PeerKind::V2Ray, &v2ray, &stranger).await,
     ];
     for client in &clients {
         let result = traffic::tcp_roundtrip(client.addr(), echo.addr(), b"hello?").await;
@@ -140,7 +124,7 @@ async fn a_connection_cut_by_the_server_is_seen_by_the_client_side() {
         return;
     };
     let mut server = reference_server(&bin).await;
-    let client = sing_box_client(&bin, &server.link, PacketEncoding::Xudp).await;
+    let client = interop::client(PeerKind::SingBox, &bin, &server.link).await;
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let mut stream = testkit::socks::connect(client.addr(), echo.addr())
         .await

@@ -258,6 +258,29 @@ mod tests {
         }
     }
 
+    /// `frame` encoded, after checking it decodes back to itself from exactly those bytes.
+    fn round_trip(frame: &Frame<'_>) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_frame(frame, &mut out).unwrap();
+        assert_eq!(
+            decode_frame(&out),
+            Ok(Parse::Done {
+                value: frame.clone(),
+                consumed: out.len()
+            })
+        );
+        out
+    }
+
+    /// The frame `bytes` hold, all of them.
+    fn decoded_whole(bytes: &[u8]) -> Frame<'_> {
+        let Ok(Parse::Done { value, consumed }) = decode_frame(bytes) else {
+            panic!("not one whole frame")
+        };
+        assert_eq!(consumed, bytes.len());
+        value
+    }
+
     #[test]
     fn a_new_tcp_frame_with_data_matches_the_xray_layout() {
         let frame = Frame {
@@ -272,18 +295,9 @@ mod tests {
             error: false,
             data: Some(b"hi"),
         };
-        let mut out = Vec::new();
-        encode_frame(&frame, &mut out).unwrap();
         assert_eq!(
-            out,
+            round_trip(&frame),
             [0, 12, 0, 7, 1, 1, 1, 0, 80, 1, 10, 0, 0, 1, 0, 2, b'h', b'i']
-        );
-        assert_eq!(
-            decode_frame(&out),
-            Ok(Parse::Done {
-                value: frame,
-                consumed: out.len()
-            })
         );
     }
 
@@ -292,14 +306,7 @@ mod tests {
         let bytes = [
             0, 20, 0, 1, 1, 1, 2, 0, 53, 1, 10, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0xaa,
         ];
-        let Parse::Done {
-            value: frame,
-            consumed: used,
-        } = decode_frame(&bytes).unwrap()
-        else {
-            panic!("incomplete")
-        };
-        assert_eq!(used, bytes.len());
+        let frame = decoded_whole(&bytes);
         assert_eq!(
             frame.status,
             Status::New {
@@ -318,13 +325,7 @@ mod tests {
         let bytes = [
             0, 20, 0, 1, 1, 1, 2, 0, 53, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ];
-        let Parse::Done {
-            value: frame,
-            consumed: _,
-        } = decode_frame(&bytes).unwrap()
-        else {
-            panic!("incomplete")
-        };
+        let frame = decoded_whole(&bytes);
         assert!(matches!(
             frame.status,
             Status::New {
@@ -344,16 +345,8 @@ mod tests {
             error: false,
             data: Some(&[1, 2, 3]),
         };
-        let mut out = Vec::new();
-        encode_frame(&frame, &mut out).unwrap();
+        let out = round_trip(&frame);
         assert_eq!(&out[..12], &[0, 12, 0, 1, 2, 1, 2, 0x14, 0xe9, 1, 10, 0]);
-        assert_eq!(
-            decode_frame(&out),
-            Ok(Parse::Done {
-                value: frame,
-                consumed: out.len()
-            })
-        );
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub async fn run(config_path: &Path) -> Result<()> {
     let signal = {
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let name = super::serve::shutdown_signal().await;
+            let name = super::signal::shutdown_signal().await;
             if let Ok(name) = &name {
                 println!("{name}: shutting down");
             }

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::signal::shutdown_signal;
 use crate::{admin_api, data_dir, embedded_node, fd_budget, feed, settings};
 
 mod leader;
@@ -238,23 +239,4 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     }
     app.close().await;
     outcome
-}
-
-pub(super) async fn shutdown_signal() -> Result<&'static str> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT").context("cannot handle SIGINT"),
-            _ = term.recv() => Ok("SIGTERM"),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot handle Ctrl-C")?;
-        Ok("Ctrl-C")
-    }
 }

@@ -17,6 +17,11 @@ use tokio::net::{TcpListener, TcpStream};
 use vless::{Address, Destination, Flow, Request, UserKey};
 use xtls_stream::{RealityStream, VisionStream};
 
+#[path = "../shared/wire.rs"]
+mod wire;
+
+pub use wire::{destination, mux_frame};
+
 pub const KEY: [u8; 32] = [0x31; 32];
 pub const SHORT_ID: &str = "0123abcd";
 pub const NAME: &str = "www.example.com";
@@ -186,16 +191,6 @@ pub async fn answering_dest() -> (SocketAddr, tokio::task::JoinHandle<Vec<u8>>) 
         got
     });
     (addr, seen)
-}
-
-pub fn destination(addr: SocketAddr) -> Destination {
-    let SocketAddr::V4(v4) = addr else {
-        panic!("loopback v4")
-    };
-    Destination {
-        address: Address::Ipv4(*v4.ip()),
-        port: v4.port(),
-    }
 }
 
 /// Our side of VLESS + Vision over REALITY, as `milly client` (and an Xray client) does it:

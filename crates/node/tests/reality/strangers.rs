@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use reality::{parse_short_id, ClientHandshake, SystemRng, TlsError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 use crate::harness::{answering_dest, client_config, handshake, TestNode, NAME};
 
@@ -74,30 +74,26 @@ async fn a_replayed_client_hello_ends_up_at_dest() {
     assert_eq!(node.metrics.snapshot().fallbacks, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bytes_that_are_not_tls_reach_dest_unchanged_and_its_answer_comes_back_unchanged() {
-    // A plain TCP dest that answers what it read, so both directions can be compared.
-    let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let plain_addr = plain.local_addr().unwrap();
-    let seen = tokio::spawn(async move {
-        let (mut conn, _) = plain.accept().await.unwrap();
-        let mut got = Vec::new();
-        conn.read_to_end(&mut got).await.unwrap();
-        let mut answer = b"dest read: ".to_vec();
-        answer.extend_from_slice(&got);
-        conn.write_all(&answer).await.unwrap();
-        got
-    });
-    let node = TestNode::start_with(testkit::TlsSite::start(NAME), plain_addr).await;
-    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-    let mut probe = TcpStream::connect(node.addr).await.unwrap();
-    probe.write_all(request).await.unwrap();
+/// Sends `bytes` on `probe`, half-closes, and reads what comes back until end of stream.
+async fn send_and_read_to_end(mut probe: TcpStream, bytes: &[u8]) -> Vec<u8> {
+    probe.write_all(bytes).await.unwrap();
     probe.shutdown().await.unwrap();
     let mut answer = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), probe.read_to_end(&mut answer))
         .await
         .unwrap()
         .unwrap();
+    answer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_that_are_not_tls_reach_dest_unchanged_and_its_answer_comes_back_unchanged() {
+    // A plain TCP dest that answers what it read, so both directions can be compared.
+    let (dest_addr, seen) = answering_dest().await;
+    let node = TestNode::start_with(testkit::TlsSite::start(NAME), dest_addr).await;
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    let probe = TcpStream::connect(node.addr).await.unwrap();
+    let answer = send_and_read_to_end(probe, request).await;
     assert_eq!(seen.await.unwrap(), request);
     assert_eq!(answer, [&b"dest read: "[..], request].concat());
     assert_eq!(node.metrics.snapshot().fallbacks, 1);
@@ -109,15 +105,9 @@ async fn a_prober_silent_past_the_handshake_timeout_still_talks_to_dest() {
     let timeout = Duration::from_millis(200);
     let node =
         TestNode::start_with_timeout(testkit::TlsSite::start(NAME), dest_addr, timeout).await;
-    let mut probe = TcpStream::connect(node.addr).await.unwrap();
+    let probe = TcpStream::connect(node.addr).await.unwrap();
     tokio::time::sleep(timeout * 3).await;
-    probe.write_all(b"late").await.unwrap();
-    probe.shutdown().await.unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), probe.read_to_end(&mut answer))
-        .await
-        .unwrap()
-        .unwrap();
+    let answer = send_and_read_to_end(probe, b"late").await;
     assert_eq!(seen.await.unwrap(), b"late");
     assert_eq!(answer, b"dest read: late");
     assert_eq!(node.metrics.snapshot().fallbacks, 1);
@@ -130,14 +120,8 @@ async fn a_prober_that_sends_half_a_client_hello_and_closes_gets_dests_answer() 
     let mut hs = ClientHandshake::new(&client_config(), SystemTime::now(), &mut SystemRng).unwrap();
     let mut hello = hs.poll_output();
     hello.truncate(100);
-    let mut probe = TcpStream::connect(node.addr).await.unwrap();
-    probe.write_all(&hello).await.unwrap();
-    probe.shutdown().await.unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), probe.read_to_end(&mut answer))
-        .await
-        .unwrap()
-        .unwrap();
+    let probe = TcpStream::connect(node.addr).await.unwrap();
+    let answer = send_and_read_to_end(probe, &hello).await;
     assert_eq!(seen.await.unwrap(), hello);
     assert_eq!(answer, [&b"dest read: "[..], &hello].concat());
     assert_eq!(node.metrics.snapshot().fallbacks, 1);

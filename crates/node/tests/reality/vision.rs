@@ -10,8 +10,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::harness::{
-    client_config, destination, echo_server, message, recv, send, vision_client, vless_request,
-    TestNode,
+    client_config, destination, echo_server, message, mux_frame, recv, send, vision_client,
+    vless_request, TestNode,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,18 +210,6 @@ async fn vision_carries_inner_tls13_byte_exact_and_both_sides_switch_to_direct_c
             "direct copy did not use splice: {spliced} bytes spliced"
         );
     }
-}
-
-fn mux_frame(session_id: u16, status: vless::mux::Status, data: Option<&[u8]>) -> Vec<u8> {
-    let mut out = Vec::new();
-    let frame = vless::mux::Frame {
-        session_id,
-        status,
-        error: false,
-        data,
-    };
-    vless::mux::encode_frame(&frame, &mut out).unwrap();
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

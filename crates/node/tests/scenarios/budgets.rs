@@ -13,9 +13,8 @@ use tokio_rustls::client::TlsStream;
 use vless::mux::{Network, Status, Target};
 use vless::Command;
 
-use crate::harness::{
-    destination, expect_response, mux_connection, mux_frame, user, FrameReader, Options, TestNode,
-};
+use crate::harness::wire::{destination, mux_frame};
+use crate::harness::{expect_response, mux_connection, user, FrameReader, Options, TestNode};
 
 fn new_tcp(id: u16, to: SocketAddr, data: &[u8]) -> Vec<u8> {
     let target = Target {

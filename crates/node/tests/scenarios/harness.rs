@@ -15,6 +15,9 @@ use tokio_rustls::TlsConnector;
 use tokio_util::sync::CancellationToken;
 use vless::{Address, Command, Destination, Flow, Request, UserKey};
 
+#[path = "../shared/wire.rs"]
+pub mod wire;
+
 pub const PAGE: &str = "<h1>milly website</h1>";
 
 pub struct TestNode {
@@ -267,29 +270,6 @@ impl FrameReader {
             assert!(n > 0, "the node closed the mux connection");
             self.buf.extend_from_slice(&chunk[..n]);
         }
-    }
-}
-
-pub fn mux_frame(session_id: u16, status: vless::mux::Status, data: Option<&[u8]>) -> Vec<u8> {
-    let mut out = Vec::new();
-    let frame = vless::mux::Frame {
-        session_id,
-        status,
-        error: false,
-        data,
-    };
-    vless::mux::encode_frame(&frame, &mut out).unwrap();
-    out
-}
-
-pub fn destination(addr: SocketAddr) -> Destination {
-    let address = match addr.ip() {
-        std::net::IpAddr::V4(v4) => Address::Ipv4(v4),
-        std::net::IpAddr::V6(v6) => Address::Ipv6(v6),
-    };
-    Destination {
-        address,
-        port: addr.port(),
     }
 }
 

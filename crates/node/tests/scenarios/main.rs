@@ -310,7 +310,8 @@ async fn the_connection_limit_holds_further_clients_until_one_leaves() {
 
 #[tokio::test]
 async fn mux_sessions_carry_tcp_streams_and_xudp_datagrams_side_by_side() {
-    use harness::{destination, mux_connection, mux_frame, FrameReader};
+    use harness::wire::{destination, mux_frame};
+    use harness::{mux_connection, FrameReader};
     use vless::mux::{GlobalId, Network, Status, Target};
 
     let node = TestNode::start(Options::default()).await;
@@ -382,7 +383,8 @@ async fn mux_sessions_carry_tcp_streams_and_xudp_datagrams_side_by_side() {
 
 #[tokio::test]
 async fn a_mux_session_to_a_refused_destination_ends_with_an_error() {
-    use harness::{destination, mux_connection, mux_frame, FrameReader};
+    use harness::wire::{destination, mux_frame};
+    use harness::{mux_connection, FrameReader};
     use vless::mux::{Network, Status, Target};
 
     let node = TestNode::start(Options {
@@ -414,7 +416,8 @@ async fn a_mux_session_to_a_refused_destination_ends_with_an_error() {
 
 #[tokio::test]
 async fn an_xudp_client_that_reconnects_keeps_its_public_port() {
-    use harness::{destination, mux_connection, mux_frame, FrameReader};
+    use harness::wire::{destination, mux_frame};
+    use harness::{mux_connection, FrameReader};
     use vless::mux::{GlobalId, Network, Status, Target};
 
     // A UDP server that answers with the address it saw.

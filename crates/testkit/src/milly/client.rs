@@ -1,9 +1,11 @@
 //! `milly client --link LINK ...` as a person runs it, ready once it printed its listeners.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::MillyError;
+use crate::port::free_tcp_addr;
 use crate::process::Process;
 
 /// How long `milly client` may take to print its listeners.
@@ -33,4 +35,33 @@ pub async fn client(
         tokio::time::sleep(POLL).await;
     }
     Ok(process)
+}
+
+/// A running `milly client` with a SOCKS5 port and forwards, all on free loopback ports.
+pub struct ListeningClient {
+    pub process: Process,
+    pub socks: SocketAddr,
+    /// One local address per forward target, in order.
+    pub forwards: Vec<SocketAddr>,
+}
+
+/// `milly client --link LINK` in `dir` with a SOCKS5 port and a forward to each of `targets`,
+/// each on a free port, once it listens on all of them.
+pub async fn client_on_free_ports(
+    dir: &Path,
+    link: &str,
+    targets: &[SocketAddr],
+) -> Result<ListeningClient, MillyError> {
+    let socks = free_tcp_addr();
+    let forwards: Vec<SocketAddr> = targets.iter().map(|_| free_tcp_addr()).collect();
+    let mut args = vec!["--socks".to_owned(), socks.to_string()];
+    for (listen, target) in forwards.iter().zip(targets) {
+        args.extend(["--forward".to_owned(), format!("{listen}={target}")]);
+    }
+    let process = client(dir, link, &args, 1 + targets.len()).await?;
+    Ok(ListeningClient {
+        process,
+        socks,
+        forwards,
+    })
 }
