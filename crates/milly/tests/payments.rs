@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use domain::{Days, Money, NewUser, PlanId, Provider, TelegramId};
-use store::testing::TestDb;
+use domain::{Money, NewUser, Provider, TelegramId};
+use store::testing::{stars_payment, TestDb};
 use store::NewPayment;
 use testkit::milly::cli::{ok, run};
 use time::OffsetDateTime;
@@ -32,13 +32,7 @@ async fn refunds_go_back_through_each_provider(db: &TestDb) {
     let mut new = NewUser::from_telegram_id(TelegramId(5551));
     new.consent_at = Some(now);
     let user = db.store.create_user(&new, now).await.unwrap();
-    let token = db
-        .store
-        .credentials(user.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .sub_token;
+    let token = db.sub_token(user.id).await;
     let cards = app::CardPayments::new(app.clone()).unwrap();
     cards.start_checkout(&token, "month", now).await.unwrap();
     let yk_id = yk.payment_ids().pop().unwrap();
@@ -57,13 +51,8 @@ async fn refunds_go_back_through_each_provider(db: &TestDb) {
 
     // A Stars payment.
     let stars = NewPayment {
-        user_id: user.id,
-        provider: Provider::TelegramStars,
-        provider_payment_id: Some("stxCHARGE".into()),
-        plan: PlanId("month".into()),
-        days: Days(30),
         amount: Money::stars(100),
-        created_at: now,
+        ..stars_payment(user.id, "stxCHARGE", now)
     };
     db.store.record_paid(&stars).await.unwrap();
     let stars = db
