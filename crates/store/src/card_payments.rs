@@ -251,6 +251,19 @@ mod tests {
             .unwrap());
     }
 
+    /// `user` opens a checkout of `plan` at `at` with a fresh return token, reusing what was
+    /// opened since `since`.
+    async fn open(
+        s: &Store,
+        user: domain::UserId,
+        plan: &str,
+        at: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> CheckoutPayment {
+        let (new, token) = (offer(user, plan, at), ReturnToken::generate());
+        s.open_checkout_payment(&new, &token, since).await.unwrap()
+    }
+
     fn offer(user: domain::UserId, plan: &str, now: OffsetDateTime) -> NewPayment {
         NewPayment {
             plan: PlanId(plan.into()),
@@ -263,47 +276,25 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let u = db.user(1, now).await;
         let since = now - time::Duration::minutes(1);
-        let first = s
-            .open_checkout_payment(&offer(u.id, "month", now), &ReturnToken::generate(), since)
-            .await
-            .unwrap();
+        let first = open(s, u.id, "month", now, since).await;
         assert!(!first.reused);
-        let again = s
-            .open_checkout_payment(&offer(u.id, "month", now), &ReturnToken::generate(), since)
-            .await
-            .unwrap();
+        let again = open(s, u.id, "month", now, since).await;
         assert!(again.reused);
         assert_eq!(again.payment.id, first.payment.id);
         assert_eq!(again.return_token, first.return_token);
         // Another plan, or after the window, is a new payment.
-        let other = s
-            .open_checkout_payment(&offer(u.id, "year", now), &ReturnToken::generate(), since)
-            .await
-            .unwrap();
+        let other = open(s, u.id, "year", now, since).await;
         assert!(!other.reused);
         let later = now + time::Duration::minutes(5);
-        let fresh = s
-            .open_checkout_payment(
-                &offer(u.id, "month", later),
-                &ReturnToken::generate(),
-                later - time::Duration::minutes(1),
-            )
-            .await
-            .unwrap();
+        let since = later - time::Duration::minutes(1);
+        let fresh = open(s, u.id, "month", later, since).await;
         assert!(!fresh.reused);
         assert_ne!(fresh.payment.id, first.payment.id);
         // A payment no longer pending is never reused.
         s.settle_payment(fresh.payment.id, PaymentStatus::Canceled, None, later)
             .await
             .unwrap();
-        let after_cancel = s
-            .open_checkout_payment(
-                &offer(u.id, "month", later),
-                &ReturnToken::generate(),
-                later - time::Duration::minutes(1),
-            )
-            .await
-            .unwrap();
+        let after_cancel = open(s, u.id, "month", later, since).await;
         assert!(!after_cancel.reused);
         assert_eq!(s.list_payments(Some(u.id)).await.unwrap().len(), 4);
     }
@@ -315,16 +306,8 @@ mod tests {
         for _ in 0..8 {
             let store = db.store.clone();
             racing.push(tokio::spawn(async move {
-                store
-                    .open_checkout_payment(
-                        &offer(u.id, "month", now),
-                        &ReturnToken::generate(),
-                        now - time::Duration::minutes(1),
-                    )
-                    .await
-                    .unwrap()
-                    .payment
-                    .id
+                let since = now - time::Duration::minutes(1);
+                open(&store, u.id, "month", now, since).await.payment.id
             }));
         }
         let mut ids = Vec::new();

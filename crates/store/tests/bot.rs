@@ -1,13 +1,19 @@
 //! The bot's bookkeeping and support tickets on both backends.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use domain::{Money, PaymentStatus};
+use domain::{Money, PaymentStatus, UserId};
 use store::testing::{card_payment, stars_payment, TestDb};
 use store::NewPayment;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const NOW: OffsetDateTime = datetime!(2026-04-01 12:00 UTC);
+
+/// Whether the `kind` reminder about the subscription ending at `ends_at` is `user`'s to send.
+async fn remind(db: &TestDb, user: UserId, kind: &str, ends_at: OffsetDateTime) -> bool {
+    let claimed = db.store.claim_reminder(user, kind, ends_at, NOW).await;
+    claimed.unwrap()
+}
 
 async fn an_update_is_claimed_once(db: &TestDb) {
     assert!(db.store.claim_update(10, NOW).await.unwrap());
@@ -52,27 +58,11 @@ async fn conversation_state_survives_and_can_end(db: &TestDb) {
 async fn a_reminder_is_sent_once_per_subscription_end(db: &TestDb) {
     let u = db.user(1, NOW).await;
     let sub = db.grant(u.id, "m", 10, NOW).await;
-    assert!(db
-        .store
-        .claim_reminder(u.id, "3d", sub.ends_at, NOW)
-        .await
-        .unwrap());
-    assert!(!db
-        .store
-        .claim_reminder(u.id, "3d", sub.ends_at, NOW)
-        .await
-        .unwrap());
-    assert!(db
-        .store
-        .claim_reminder(u.id, "1d", sub.ends_at, NOW)
-        .await
-        .unwrap());
+    assert!(remind(db, u.id, "3d", sub.ends_at).await);
+    assert!(!remind(db, u.id, "3d", sub.ends_at).await);
+    assert!(remind(db, u.id, "1d", sub.ends_at).await);
     let extended = db.grant(u.id, "m", 10, NOW).await;
-    assert!(db
-        .store
-        .claim_reminder(u.id, "3d", extended.ends_at, NOW)
-        .await
-        .unwrap());
+    assert!(remind(db, u.id, "3d", extended.ends_at).await);
 }
 
 async fn reminders_and_broadcasts_skip_blocked_and_unreachable_people(db: &TestDb) {

@@ -1,13 +1,21 @@
 //! Payments on both backends: credited exactly once, however the settlement arrives.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use domain::{Money, PaymentId, PaymentStatus, Provider, UserId};
+use domain::{Money, PaymentId, PaymentStatus, Provider, Subscription, UserId};
 use store::testing::{card_payment, stars_payment, TestDb};
 use store::{Settlement, StoreError};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const NOW: OffsetDateTime = datetime!(2026-04-01 12:00 UTC);
+
+/// The subscription `settlement` credited; anything else fails the test.
+fn credited(settlement: Settlement) -> Subscription {
+    match settlement {
+        Settlement::Credited(sub) => sub,
+        other => panic!("not credited: {other:?}"),
+    }
+}
 
 /// Settles payment `id` as `status` at `NOW`, YooKassa's id already known.
 async fn settle(
@@ -87,9 +95,7 @@ async fn settling_a_payment_twice_credits_once(db: &TestDb) {
         .settle_payment(payment.id, PaymentStatus::Succeeded, Some("yk-9"), later)
         .await
         .unwrap();
-    let Settlement::Credited(sub) = first else {
-        panic!("not credited: {first:?}")
-    };
+    let sub = credited(first);
     assert_eq!(sub.ends_at, later + Duration::days(30));
     let second = db
         .store
@@ -201,9 +207,7 @@ async fn a_stars_charge_credits_once_even_when_replayed(db: &TestDb) {
         .record_paid(&stars_payment(u.id, "charge-1", NOW))
         .await
         .unwrap();
-    let Settlement::Credited(sub) = first else {
-        panic!("not credited: {first:?}")
-    };
+    let sub = credited(first);
     assert_eq!(sub.ends_at, NOW + Duration::days(30));
     let replay = db
         .store

@@ -1,7 +1,7 @@
 //! Granting days and the free trial on both backends.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use domain::{Days, PlanId, Subscription, TRIAL_PLAN_ID};
+use domain::{Days, PlanId, Subscription, UserId, TRIAL_PLAN_ID};
 use store::testing::TestDb;
 use store::TrialOutcome;
 use time::macros::datetime;
@@ -11,6 +11,11 @@ const NOW: OffsetDateTime = datetime!(2026-04-01 12:00 UTC);
 
 fn month() -> PlanId {
     PlanId("month".into())
+}
+
+/// `user` claims the three-day trial under `key`, at `NOW`.
+async fn claim(db: &TestDb, key: &str, user: UserId) -> TrialOutcome {
+    db.store.claim_trial(key, user, Days(3), NOW).await.unwrap()
 }
 
 async fn granting_days_to_a_user_without_a_subscription_starts_one_now(db: &TestDb) {
@@ -86,40 +91,24 @@ async fn concurrent_grants_are_all_counted(db: &TestDb) {
 
 async fn the_trial_is_granted_once_per_key(db: &TestDb) {
     let user = db.user(1, NOW).await;
-    let first = db
-        .store
-        .claim_trial("key-1", user.id, Days(3), NOW)
-        .await
-        .unwrap();
+    let first = claim(db, "key-1", user.id).await;
     let TrialOutcome::Granted(sub) = first else {
         panic!("first claim refused")
     };
     assert_eq!(sub.plan, PlanId(TRIAL_PLAN_ID.into()));
     assert_eq!(sub.ends_at, NOW + Duration::days(3));
-    let again = db
-        .store
-        .claim_trial("key-1", user.id, Days(3), NOW)
-        .await
-        .unwrap();
+    let again = claim(db, "key-1", user.id).await;
     assert_eq!(again, TrialOutcome::AlreadyUsed);
     assert_eq!(db.store.subscription(user.id).await.unwrap(), Some(sub));
 }
 
 async fn the_trial_cannot_be_taken_again_after_erasure(db: &TestDb) {
     let user = db.user(9, NOW).await;
-    let first = db
-        .store
-        .claim_trial("hash-of-9", user.id, Days(3), NOW)
-        .await
-        .unwrap();
+    let first = claim(db, "hash-of-9", user.id).await;
     assert!(matches!(first, TrialOutcome::Granted(_)));
     db.store.erase_user(user.id).await.unwrap();
     let back = db.user(9, NOW).await;
-    let again = db
-        .store
-        .claim_trial("hash-of-9", back.id, Days(3), NOW)
-        .await
-        .unwrap();
+    let again = claim(db, "hash-of-9", back.id).await;
     assert_eq!(again, TrialOutcome::AlreadyUsed);
     assert_eq!(db.store.subscription(back.id).await.unwrap(), None);
 }
@@ -148,18 +137,14 @@ async fn concurrent_trial_claims_grant_once(db: &TestDb) {
 }
 
 async fn a_failed_trial_claim_leaves_the_key_unused(db: &TestDb) {
-    let ghost = domain::UserId(404);
+    let ghost = UserId(404);
     let failed = db.store.claim_trial("key", ghost, Days(3), NOW).await;
     assert!(
         matches!(failed, Err(store::StoreError::UserNotFound)),
         "{failed:?}"
     );
     let user = db.user(1, NOW).await;
-    let claimed = db
-        .store
-        .claim_trial("key", user.id, Days(3), NOW)
-        .await
-        .unwrap();
+    let claimed = claim(db, "key", user.id).await;
     assert!(matches!(claimed, TrialOutcome::Granted(_)));
 }
 
