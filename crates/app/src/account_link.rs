@@ -83,7 +83,6 @@ mod tests {
     use super::*;
     use crate::AppSettings;
 
-    use domain::{NewUser, TelegramId};
     use store::testing::TestDb;
 
     async fn app(db: &TestDb) -> App {
@@ -103,11 +102,7 @@ mod tests {
         let db = TestDb::sqlite().await;
         let app = app(&db).await;
         let now = OffsetDateTime::now_utc();
-        let user = db
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(5)), now)
-            .await
-            .unwrap();
+        let user = db.user(5, now).await;
         let first = app.issue_account_link(user.id, now).await.unwrap();
         assert!(
             first.url.starts_with("https://vpn.example/account/"),

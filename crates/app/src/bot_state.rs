@@ -104,7 +104,6 @@ impl App {
 mod tests {
     use crate::AppSettings;
 
-    use domain::{NewUser, TelegramId};
     use store::testing::TestDb;
 
     use super::*;
@@ -118,11 +117,7 @@ mod tests {
         let db = TestDb::sqlite().await;
         let app = app(&db);
         let now = OffsetDateTime::now_utc();
-        let user = db
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(7)), now)
-            .await
-            .unwrap();
+        let user = db.user(7, now).await;
         assert_eq!(app.awaiting(user.id).await.unwrap(), None);
         for what in [Awaiting::Email, Awaiting::Support] {
             app.start_awaiting(user.id, what, now).await.unwrap();
@@ -136,11 +131,7 @@ mod tests {
     async fn a_state_the_bot_no_longer_knows_waits_for_nothing() {
         let db = TestDb::sqlite().await;
         let now = OffsetDateTime::now_utc();
-        let user = db
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(8)), now)
-            .await
-            .unwrap();
+        let user = db.user(8, now).await;
         db.store
             .set_conversation(user.id, Some("retired-state"), now)
             .await

@@ -58,7 +58,6 @@ impl App {
 mod tests {
     use crate::AppSettings;
 
-    use domain::{NewUser, TelegramId};
     use store::testing::TestDb;
 
     use super::*;
@@ -68,11 +67,7 @@ mod tests {
         let db = TestDb::sqlite().await;
         let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
-        let user = db
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(11)), now)
-            .await
-            .unwrap();
+        let user = db.user(11, now).await;
         assert!(app.reachable_person(user.id).await.unwrap().is_some());
         app.note_bot_blocked(user.id).await.unwrap();
         assert!(app.reachable_person(user.id).await.unwrap().is_none());
@@ -90,11 +85,7 @@ mod tests {
         let db = TestDb::sqlite().await;
         let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
-        let user = db
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(12)), now)
-            .await
-            .unwrap();
+        let user = db.user(12, now).await;
         db.store.set_blocked(user.id, true).await.unwrap();
         assert!(app.reachable_person(user.id).await.unwrap().is_none());
         assert!(app.reachable_person(UserId(999)).await.unwrap().is_none());
@@ -105,20 +96,9 @@ mod tests {
         let db = TestDb::sqlite().await;
         let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
-        let idle = db
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(13)), now)
-            .await
-            .unwrap();
-        let paying = db
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(14)), now)
-            .await
-            .unwrap();
-        db.store
-            .grant_days(paying.id, domain::PlanId("m".into()), domain::Days(30), now)
-            .await
-            .unwrap();
+        let idle = db.user(13, now).await;
+        let paying = db.user(14, now).await;
+        db.grant(paying.id, "m", 30, now).await;
         let everyone = app
             .broadcast_audience(Audience::Everyone, now)
             .await

@@ -105,7 +105,6 @@ impl App {
 mod tests {
     use crate::AppSettings;
 
-    use domain::{Days, NewUser, PlanId, TelegramId};
     use store::testing::TestDb;
     use time::Duration;
 
@@ -114,15 +113,8 @@ mod tests {
     async fn person_ending_in(db: &TestDb, id: i64, left: Duration, now: OffsetDateTime) -> User {
         // A subscription of one day started so that it ends `left` from now.
         let start = now + left - Duration::days(1);
-        let user = db
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(id)), start)
-            .await
-            .unwrap();
-        db.store
-            .grant_days(user.id, PlanId("m".into()), Days(1), start)
-            .await
-            .unwrap();
+        let user = db.user(id, start).await;
+        db.grant(user.id, "m", 1, start).await;
         user
     }
 

@@ -97,7 +97,6 @@ impl App {
 mod tests {
     use crate::AppSettings;
 
-    use domain::{Days, NewUser, PlanId, TelegramId};
     use store::testing::TestDb;
 
     use super::*;
@@ -107,17 +106,10 @@ mod tests {
         let db = TestDb::sqlite().await;
         let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
-        let user = db
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(31)), now)
-            .await
-            .unwrap();
+        let user = db.user(31, now).await;
         assert!(app.my_subscription(user.id).await.unwrap().is_none());
         assert!(app.subscription_token(user.id).await.unwrap().is_some());
-        db.store
-            .grant_days(user.id, PlanId("m".into()), Days(30), now)
-            .await
-            .unwrap();
+        db.grant(user.id, "m", 30, now).await;
         let before = app.my_subscription(user.id).await.unwrap().unwrap();
         let old = app.subscription_token(user.id).await.unwrap().unwrap();
         let new = app.rotate_subscription_token(user.id).await.unwrap();
@@ -135,11 +127,7 @@ mod tests {
         let db = TestDb::sqlite().await;
         let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
-        let user = db
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(32)), now)
-            .await
-            .unwrap();
+        let user = db.user(32, now).await;
         db.store.set_blocked(user.id, true).await.unwrap();
         let token = app.subscription_token(user.id).await.unwrap().unwrap();
         let feed = app.subscription_feed(&token, now).await.unwrap().unwrap();

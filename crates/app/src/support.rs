@@ -78,7 +78,6 @@ impl App {
 mod tests {
     use crate::AppSettings;
 
-    use domain::{NewUser, TelegramId};
     use store::testing::TestDb;
 
     use super::*;
@@ -88,11 +87,7 @@ mod tests {
         let db = TestDb::sqlite().await;
         let app = App::new(db.store.clone(), AppSettings::default());
         let now = OffsetDateTime::now_utc();
-        let user = db
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(51)), now)
-            .await
-            .unwrap();
+        let user = db.user(51, now).await;
         let (ticket, message) = app.open_support_ticket(&user, "help", now).await.unwrap();
         let post = RelayPost {
             chat_id: -100,

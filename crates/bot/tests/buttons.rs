@@ -7,7 +7,7 @@ mod harness;
 
 use std::collections::{BTreeSet, VecDeque};
 
-use domain::{Days, PlanId, TelegramId};
+use domain::TelegramId;
 use harness::Harness;
 use store::testing::TestDb;
 
@@ -37,15 +37,8 @@ async fn every_button_leads_somewhere_in_both_languages(db: &TestDb) {
             .unwrap()
             .unwrap();
         // With a subscription, so My subscription shows its full screen.
-        db.store
-            .grant_days(
-                user.id,
-                PlanId("manual".into()),
-                Days(30),
-                time::OffsetDateTime::now_utc(),
-            )
-            .await
-            .unwrap();
+        db.grant(user.id, "manual", 30, time::OffsetDateTime::now_utc())
+            .await;
 
         let mut seen = BTreeSet::new();
         let mut queue: VecDeque<String> = VecDeque::new();

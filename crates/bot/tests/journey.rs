@@ -7,9 +7,9 @@
 mod harness;
 
 use domain::TelegramId;
-use harness::{count, entities, every_stored_value, Harness, ADMIN, PUBLIC_URL, SUPPORT_CHAT};
+use harness::{count, entities, Harness, ADMIN, PUBLIC_URL, SUPPORT_CHAT};
 use serde_json::Value;
-use store::testing::TestDb;
+use store::testing::{every_stored_value, TestDb};
 
 const ALICE: i64 = 1_000_123_457;
 const EMAIL: &str = "alice.journey@example.com";
@@ -48,20 +48,7 @@ async fn fetch_subscription(h: &Harness, link: &str) -> Option<String> {
 
 async fn the_whole_journey(db: &TestDb) {
     let h = Harness::start(db).await;
-    let tls = domain::NodeSecurity::Tls(domain::TlsParams {
-        server_name: "node.vpn.test".into(),
-        allow_insecure: false,
-    });
-    db.store
-        .upsert_node(
-            "eu-1",
-            &domain::Location("EU".into()),
-            "node.vpn.test",
-            443,
-            &tls,
-        )
-        .await
-        .unwrap();
+    db.tls_node("eu-1", "EU", "node.vpn.test").await;
     let tg = &h.tg;
     let mut alice = tg.user(ALICE, "Alicia", Some("en"));
     alice.last_name = Some("Journeywoman".into());
@@ -141,7 +128,7 @@ async fn the_whole_journey(db: &TestDb) {
     h.press(&alice, "sub").await;
     h.next("editMessageText", ALICE).await;
     let screen = h.screen(ALICE);
-    let creds = db.store.credentials(user.id).await.unwrap().unwrap();
+    let creds = db.credentials(user.id).await;
     let url = h.app.subscription_url(&creds.sub_token);
     assert!(url.starts_with(PUBLIC_URL));
     assert_eq!(entities(&screen, "code"), vec![url.clone()]);
@@ -164,7 +151,7 @@ async fn the_whole_journey(db: &TestDb) {
     h.press(&alice, "rotate").await;
     h.press(&alice, "rotate!").await;
     h.next("editMessageText", ALICE).await;
-    let rotated = db.store.credentials(user.id).await.unwrap().unwrap();
+    let rotated = db.credentials(user.id).await;
     assert_ne!(rotated.sub_token, creds.sub_token);
     assert!(
         fetch_subscription(&h, &url).await.is_none(),

@@ -9,15 +9,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use harness::{Harness, ADMIN, SUPPORT_CHAT};
+use store::testing::someone::{
+    self, EMAIL, FIRST, LAST, SUPPORT_REPLY, SUPPORT_TEXT, TELEGRAM_ID, USERNAME,
+};
 use store::testing::TestDb;
-
-const PERSON: i64 = 7_001_234_567;
-const FIRST: &str = "Zebediah";
-const LAST: &str = "Quillfeather";
-const USERNAME: &str = "zeb_quill_unique";
-const EMAIL: &str = "zeb.quill@unique-mail.example";
-const QUESTION: &str = "Purple elephant question about tunnels";
-const ANSWER: &str = "Orange giraffe answer about tunnels";
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -51,33 +46,37 @@ async fn a_whole_journey_leaves_nothing_personal_in_the_logs(db: &TestDb) {
     let capture = capture();
     let h = Harness::start(db).await;
     let tg = &h.tg;
-    let mut person = tg.user(PERSON, FIRST, Some("en"));
+    let mut person = tg.user(TELEGRAM_ID, FIRST, Some("en"));
     person.last_name = Some(LAST.into());
     person.username = Some(USERNAME.into());
     tg.register(&person);
 
     tg.send_text(&person, "/start");
-    h.next("sendMessage", PERSON).await;
+    h.next("sendMessage", TELEGRAM_ID).await;
     h.press(&person, "agree:en").await;
     h.press(&person, "trial").await;
     h.press(&person, "menu").await;
     h.press(&person, "support").await;
-    tg.send_text(&person, QUESTION);
+    tg.send_text(&person, SUPPORT_TEXT);
     h.next("sendMessage", SUPPORT_CHAT).await;
     let relayed = h.screen(SUPPORT_CHAT);
     // The person's and the operator's updates run side by side: let the ticket be noted
     // before the operator (who in life takes seconds) answers it.
     h.settle().await;
     let operator = tg.user(ADMIN, "Operator", Some("en"));
-    tg.reply_text(&operator, SUPPORT_CHAT, relayed.message_id, ANSWER);
-    tg.wait_for(|c| c.params.str("text").is_some_and(|t| t.contains(ANSWER)))
-        .await;
+    tg.reply_text(&operator, SUPPORT_CHAT, relayed.message_id, SUPPORT_REPLY);
+    tg.wait_for(|c| {
+        c.params
+            .str("text")
+            .is_some_and(|t| t.contains(SUPPORT_REPLY))
+    })
+    .await;
     h.press(&person, "support").await;
     h.press(&person, "cancel").await;
     h.press(&person, "privacy").await;
     h.press(&person, "email").await;
     tg.send_text(&person, EMAIL);
-    h.next("sendMessage", PERSON).await;
+    h.next("sendMessage", TELEGRAM_ID).await;
     h.press(&person, "export").await;
     h.press(&person, "delete").await;
     h.press(&person, "delete!").await;
@@ -85,16 +84,8 @@ async fn a_whole_journey_leaves_nothing_personal_in_the_logs(db: &TestDb) {
 
     let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
     assert!(logs.contains("signed up"), "the capture works");
-    for secret in [
-        &PERSON.to_string(),
-        FIRST,
-        LAST,
-        USERNAME,
-        EMAIL,
-        QUESTION,
-        ANSWER,
-    ] {
-        assert!(!logs.contains(secret), "the logs hold {secret}");
+    for secret in someone::traces() {
+        assert!(!logs.contains(&secret), "the logs hold {secret}");
     }
 }
 

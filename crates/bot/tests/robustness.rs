@@ -7,7 +7,7 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use domain::{Days, PlanId, TelegramId};
+use domain::TelegramId;
 use harness::{count, Harness, ADMIN, SUPPORT_CHAT};
 use store::testing::TestDb;
 use tg_emulator::{Failure, TgUser};
@@ -150,15 +150,8 @@ async fn reminders_go_out_once_even_across_restarts(db: &TestDb) {
         .await
         .unwrap()
         .unwrap();
-    db.store
-        .grant_days(
-            user.id,
-            PlanId("manual".into()),
-            Days(2),
-            time::OffsetDateTime::now_utc(),
-        )
-        .await
-        .unwrap();
+    db.grant(user.id, "manual", 2, time::OffsetDateTime::now_utc())
+        .await;
     let reminder = h.next("sendMessage", fay.id).await;
     let text = reminder.params.str("text").unwrap();
     assert!(text.contains("ends in 2 day"), "{text}");
@@ -188,10 +181,7 @@ async fn a_reminder_says_when_the_subscription_has_ended(db: &TestDb) {
         .unwrap();
     let started =
         time::OffsetDateTime::now_utc() - time::Duration::days(30) - time::Duration::hours(1);
-    db.store
-        .grant_days(user.id, PlanId("manual".into()), Days(30), started)
-        .await
-        .unwrap();
+    db.grant(user.id, "manual", 30, started).await;
     let ended = h.next("sendMessage", ida.id).await;
     let text = ended.params.str("text").unwrap();
     assert!(text.contains("has ended"), "{text}");

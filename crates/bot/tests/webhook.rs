@@ -11,6 +11,24 @@ use tokio_util::sync::CancellationToken;
 
 const HOOK: &str = "https://vpn.test/telegram/hook";
 
+/// The bot's webhook route served on loopback until `shutdown`; returns its URL.
+async fn serve_hook(app: &app::App, options: &BotOptions, shutdown: &CancellationToken) -> String {
+    let router = bot::webhook_router(app.clone(), options, shutdown.clone()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/telegram/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
+/// Posts `update` to the webhook at `url` with `secret` (if any); returns the status.
+async fn post_update(url: &str, secret: Option<&str>, update: &serde_json::Value) -> u16 {
+    let mut request = reqwest::Client::new().post(url).json(update);
+    if let Some(secret) = secret {
+        request = request.header(SECRET_HEADER, secret);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
 async fn updates_arrive_through_the_webhook_with_its_secret(db: &TestDb) {
     let h = Harness::start_with(db, |settings| settings.bot.webhook_url = HOOK.into()).await;
     assert_eq!(
@@ -25,52 +43,22 @@ async fn updates_arrive_through_the_webhook_with_its_secret(db: &TestDb) {
     assert_eq!(registered.params.str("secret_token"), Some(secret.clone()));
 
     let shutdown = CancellationToken::new();
-    let router = bot::webhook_router(
-        h.app.clone(),
-        &BotOptions::new(h.bot_settings().clone(), key),
-        shutdown.clone(),
-    )
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/telegram/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let options = BotOptions::new(h.bot_settings().clone(), key);
+    let url = serve_hook(&h.app, &options, &shutdown).await;
 
     let ivy = h.tg.user(3001, "Ivy", Some("en"));
     let mut update = h.tg.text_update(&ivy, "/start");
     update["update_id"] = serde_json::json!(555);
-    let client = reqwest::Client::new();
-    let refused = client.post(&url).json(&update).send().await.unwrap();
-    assert_eq!(refused.status().as_u16(), 401);
-    let wrong = client
-        .post(&url)
-        .header(SECRET_HEADER, "nope")
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status().as_u16(), 401);
+    assert_eq!(post_update(&url, None, &update).await, 401);
+    assert_eq!(post_update(&url, Some("nope"), &update).await, 401);
     assert_eq!(h.tg.count("sendMessage"), 0);
 
-    let accepted = client
-        .post(&url)
-        .header(SECRET_HEADER, &secret)
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(accepted.status().as_u16(), 200);
+    assert_eq!(post_update(&url, Some(&secret), &update).await, 200);
     h.next("sendMessage", ivy.id).await;
     assert!(h.screen(ivy.id).text().contains("privacy policy"));
 
     // Telegram retrying the same update acts once.
-    let again = client
-        .post(&url)
-        .header(SECRET_HEADER, &secret)
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(post_update(&url, Some(&secret), &update).await, 200);
     assert_eq!(h.tg.count("sendMessage"), 1);
     shutdown.cancel();
 }
@@ -85,10 +73,7 @@ async fn the_webhook_answers_at_once_and_handles_people_side_by_side(db: &TestDb
     let options = BotOptions::new(h.bot_settings().clone(), key);
     let metrics = options.metrics.clone();
     let shutdown = CancellationToken::new();
-    let router = bot::webhook_router(h.app.clone(), &options, shutdown.clone()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/telegram/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let url = serve_hook(&h.app, &options, &shutdown).await;
     let client = reqwest::Client::new();
     let deliver = |body: String| {
         client

@@ -76,6 +76,18 @@ mod tests {
         }
     }
 
+    /// The share link of a REALITY node, with `pqv` when the node signs with ML-DSA-65.
+    fn reality_link(mldsa65_verify: Option<&str>) -> String {
+        let uuid: VlessUuid = "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap();
+        let security = NodeSecurity::Reality(RealityParams {
+            public_key: "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw".into(),
+            short_id: "6ba85179e30d4fc2".into(),
+            server_name: "www.example.org".into(),
+            mldsa65_verify: mldsa65_verify.map(str::to_owned),
+        });
+        share_link(&node(security), &uuid).unwrap()
+    }
+
     #[test]
     fn tls_links_name_the_sni_and_say_when_the_certificate_is_self_signed() {
         let uuid: VlessUuid = "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap();
@@ -95,34 +107,14 @@ mod tests {
 
     #[test]
     fn reality_links_carry_key_short_id_and_vision_flow() {
-        let uuid: VlessUuid = "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap();
-        let link = share_link(
-            &node(NodeSecurity::Reality(RealityParams {
-                public_key: "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw".into(),
-                short_id: "6ba85179e30d4fc2".into(),
-                server_name: "www.example.org".into(),
-                mldsa65_verify: None,
-            })),
-            &uuid,
-        )
-        .unwrap();
+        let link = reality_link(None);
         assert!(link.contains("security=reality&pbk=Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw&sid=6ba85179e30d4fc2&sni=www.example.org&fp=chrome&flow=xtls-rprx-vision"));
         assert!(!link.contains("pqv="));
     }
 
     #[test]
     fn reality_links_carry_the_mldsa65_public_key_as_pqv() {
-        let uuid: VlessUuid = "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap();
-        let link = share_link(
-            &node(NodeSecurity::Reality(RealityParams {
-                public_key: "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw".into(),
-                short_id: "6ba85179e30d4fc2".into(),
-                server_name: "www.example.org".into(),
-                mldsa65_verify: Some("Ab-_".into()),
-            })),
-            &uuid,
-        )
-        .unwrap();
+        let link = reality_link(Some("Ab-_"));
         assert!(link.contains("&sid=6ba85179e30d4fc2&pqv=Ab-_&sni=www.example.org&"));
     }
 

@@ -110,15 +110,20 @@ mod tests {
         PlanId("month".into())
     }
 
-    #[test]
-    fn extending_an_active_subscription_adds_to_its_end_date() {
-        let now = datetime!(2026-01-10 12:00 UTC);
-        let sub = Subscription {
+    /// A month of access from 2026-01-01 to 2026-01-31.
+    fn january() -> Subscription {
+        Subscription {
             user_id: UserId(1),
             plan: plan(),
             activated_at: datetime!(2026-01-01 00:00 UTC),
             ends_at: datetime!(2026-01-31 00:00 UTC),
-        };
+        }
+    }
+
+    #[test]
+    fn extending_an_active_subscription_adds_to_its_end_date() {
+        let now = datetime!(2026-01-10 12:00 UTC);
+        let sub = january();
         let extended = sub.extend(plan(), Days(30), now).unwrap();
         assert_eq!(extended.ends_at, datetime!(2026-03-02 00:00 UTC));
         assert_eq!(
@@ -130,12 +135,7 @@ mod tests {
     #[test]
     fn extending_an_expired_subscription_starts_from_now() {
         let now = datetime!(2026-05-10 12:00 UTC);
-        let sub = Subscription {
-            user_id: UserId(1),
-            plan: plan(),
-            activated_at: datetime!(2026-01-01 00:00 UTC),
-            ends_at: datetime!(2026-01-31 00:00 UTC),
-        };
+        let sub = january();
         let extended = sub.extend(plan(), Days(30), now).unwrap();
         assert_eq!(extended.activated_at, now);
         assert_eq!(extended.ends_at, datetime!(2026-06-09 12:00 UTC));

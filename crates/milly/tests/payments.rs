@@ -3,8 +3,8 @@
 //! list`, and `milly payment refund` returns each through its provider.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use domain::{Days, Money, NewUser, PlanId, Provider, Secret, TelegramId};
-use store::testing::TestDb;
+use domain::{Money, NewUser, Provider, Secret, TelegramId};
+use store::testing::{stars_payment, TestDb};
 use store::NewPayment;
 use testkit::milly::cli::{ok, run};
 use time::OffsetDateTime;
@@ -34,13 +34,7 @@ async fn refunds_go_back_through_each_provider(db: &TestDb) {
     let mut new = NewUser::from_telegram_id(TelegramId(5551));
     new.consent_at = Some(now);
     let user = db.store.create_user(&new, now).await.unwrap();
-    let token = db
-        .store
-        .credentials(user.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .sub_token;
+    let token = db.sub_token(user.id).await;
     let cards = app::CardPayments::new(app.clone()).unwrap();
     cards.start_checkout(&token, "month", now).await.unwrap();
     let yk_id = yk.payment_ids().pop().unwrap();
@@ -59,13 +53,8 @@ async fn refunds_go_back_through_each_provider(db: &TestDb) {
 
     // A Stars payment.
     let stars = NewPayment {
-        user_id: user.id,
-        provider: Provider::TelegramStars,
-        provider_payment_id: Some("stxCHARGE".into()),
-        plan: PlanId("month".into()),
-        days: Days(30),
         amount: Money::stars(100),
-        created_at: now,
+        ..stars_payment(user.id, "stxCHARGE", now)
     };
     db.store.record_paid(&stars).await.unwrap();
     let stars = db

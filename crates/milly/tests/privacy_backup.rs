@@ -5,18 +5,12 @@
 
 use std::path::Path;
 
-use domain::{Email, Language, TelegramId};
+use domain::Email;
+use store::testing::someone::{self, EMAIL, SUPPORT_REPLY, SUPPORT_TEXT};
 use store::testing::TestDb;
 use store::{RestoreError, StoreDump};
 use testkit::milly::cli;
 use time::OffsetDateTime;
-
-const TELEGRAM_ID: i64 = 7_770_555_123;
-const FIRST: &str = "Ottoline";
-const LAST: &str = "Brackenridge";
-const USERNAME: &str = "ottoline_b_tg";
-const EMAIL: &str = "ottoline.brackenridge@example.org";
-const SUPPORT_TEXT: &str = "The tunnel from Kostomuksha-Pier stalls at night";
 
 /// A config with backups encrypted to a fresh key; returns (config text, identity).
 fn backup_config(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
@@ -41,17 +35,7 @@ fn backup_config(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
 async fn fill(store: &store::Store) {
     let now = OffsetDateTime::now_utc();
     let user = store
-        .create_user(
-            &domain::NewUser {
-                telegram_id: TelegramId(TELEGRAM_ID),
-                first_name: FIRST.into(),
-                last_name: Some(LAST.into()),
-                username: Some(USERNAME.into()),
-                language: Language::En,
-                consent_at: Some(now),
-            },
-            now,
-        )
+        .create_user(&someone::new_user(now), now)
         .await
         .unwrap();
     store
@@ -67,18 +51,11 @@ async fn fill(store: &store::Store) {
         )
         .await
         .unwrap();
-    store.open_ticket(user.id, SUPPORT_TEXT, now).await.unwrap();
-}
-
-fn secrets() -> Vec<String> {
-    vec![
-        TELEGRAM_ID.to_string(),
-        FIRST.into(),
-        LAST.into(),
-        USERNAME.into(),
-        EMAIL.into(),
-        SUPPORT_TEXT.into(),
-    ]
+    let (ticket, _) = store.open_ticket(user.id, SUPPORT_TEXT, now).await.unwrap();
+    store
+        .add_support_message(ticket, true, SUPPORT_REPLY, now)
+        .await
+        .unwrap();
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
@@ -116,7 +93,7 @@ async fn a_backup_file_holds_no_plaintext_and_age_decrypts_it() {
     assert!(printed.contains("backup written"), "{printed}");
     let bytes = std::fs::read(&out).unwrap();
     assert!(bytes.starts_with(b"age-encryption.org/v1\n"));
-    for secret in secrets() {
+    for secret in someone::traces() {
         assert!(
             !contains(&bytes, &secret),
             "the backup shows {secret} in the clear"
@@ -141,7 +118,7 @@ async fn a_backup_file_holds_no_plaintext_and_age_decrypts_it() {
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             let dump: StoreDump = serde_json::from_slice(&o.stdout).unwrap();
             let text = serde_json::to_string(&dump).unwrap();
-            for secret in secrets() {
+            for secret in someone::traces() {
                 assert!(text.contains(&secret), "age's plaintext lacks {secret}");
             }
         }

@@ -8,37 +8,18 @@
 
 use std::path::Path;
 
-use domain::{Days, Email, Language, Money, PaymentStatus, PlanId, Provider, UserRef};
-use store::testing::TestDb;
-use store::NewPayment;
+use domain::{Email, Language, PaymentStatus, UserRef};
+use store::testing::someone::{
+    self, EMAIL, FIRST, LAST, SUPPORT_REPLY, SUPPORT_TEXT, TELEGRAM_ID, USERNAME,
+};
+use store::testing::{card_payment, TestDb};
 use testkit::milly::cli;
 use time::OffsetDateTime;
-
-const TELEGRAM_ID: i64 = 7_770_424_242;
-const FIRST: &str = "Philippa";
-const LAST: &str = "Wrenfield-Okonkwo";
-const USERNAME: &str = "philippa_wrenfield";
-const EMAIL: &str = "philippa.wrenfield@example.net";
-const SUPPORT_TEXT: &str = "My tunnel from Petrozavodsk-Lighthouse stalls";
-const SUPPORT_REPLY: &str = "Dear Philippa, try the other node";
-
-/// What must be gone, as text.
-fn needles() -> Vec<String> {
-    vec![
-        TELEGRAM_ID.to_string(),
-        FIRST.into(),
-        LAST.into(),
-        USERNAME.into(),
-        EMAIL.into(),
-        SUPPORT_TEXT.into(),
-        SUPPORT_REPLY.into(),
-    ]
-}
 
 /// What must be gone, as raw bytes: the text, plus the Telegram id as SQLite stores a 6-byte
 /// integer (big-endian), so a database file cannot hide it in binary form.
 fn byte_needles() -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = needles()
+    let mut out: Vec<(String, Vec<u8>)> = someone::traces()
         .into_iter()
         .map(|n| (n.clone(), n.into_bytes()))
         .collect();
@@ -70,15 +51,7 @@ async fn everything_else(url: &str) {
         .set_email(user.id, Some(&EMAIL.parse::<Email>().unwrap()))
         .await
         .unwrap();
-    let payment = NewPayment {
-        user_id: user.id,
-        provider: Provider::YooKassa,
-        provider_payment_id: Some("yk-deletion-proof".into()),
-        plan: PlanId("month".into()),
-        days: Days(30),
-        amount: Money::rub_kopecks(19_900),
-        created_at: now,
-    };
+    let payment = card_payment(user.id, Some("yk-deletion-proof"), now);
     let pending = store.create_payment(&payment).await.unwrap();
     store
         .settle_payment(pending.id, PaymentStatus::Succeeded, None, now)
@@ -129,7 +102,7 @@ async fn create_export_delete(dir: &Path, url: Option<&str>) -> (String, String)
     everything_else(&db_url).await;
 
     let export = milly(dir, &["user", "export", &id], &env);
-    for needle in needles() {
+    for needle in someone::traces() {
         assert!(
             export.contains(&needle),
             "the export lacks {needle}: the scenario is incomplete"
@@ -159,7 +132,7 @@ async fn create_export_delete(dir: &Path, url: Option<&str>) -> (String, String)
 }
 
 fn assert_nothing_in(what: &str, haystack: &str) {
-    for needle in needles() {
+    for needle in someone::traces() {
         assert!(!haystack.contains(&needle), "{what} still holds {needle}");
     }
 }

@@ -7,7 +7,7 @@
 use domain::inventory::{
     ACCESS_TOMBSTONE_RETENTION_DAYS, BOT_UPDATE_RETENTION_DAYS, SUPPORT_TICKET_RETENTION_DAYS,
 };
-use domain::{Days, Language, NewUser, PlanId, TelegramId, User};
+use domain::{Language, NewUser, TelegramId, User};
 use store::testing::TestDb;
 use testkit::milly::cli;
 use time::{Duration, OffsetDateTime};
@@ -42,30 +42,21 @@ async fn people_who_stay_and_people_who_go(db: &TestDb) {
     let retention = 30;
     let long_ago = now() - Duration::days(400);
     let gone = person(db, 501, long_ago).await;
-    db.store
-        .grant_days(gone.id, PlanId("month".into()), Days(30), long_ago)
-        .await
-        .unwrap();
+    db.grant(gone.id, "month", 30, long_ago).await;
     db.store
         .open_ticket(gone.id, "old question", long_ago)
         .await
         .unwrap();
 
     let came_back = person(db, 502, long_ago).await;
-    db.store
-        .grant_days(came_back.id, PlanId("month".into()), Days(30), long_ago)
-        .await
-        .unwrap();
+    db.grant(came_back.id, "month", 30, long_ago).await;
     db.store
         .touch_last_seen(came_back.id, now() - Duration::days(2))
         .await
         .unwrap();
 
     let recent = person(db, 503, long_ago).await;
-    db.store
-        .grant_days(recent.id, PlanId("month".into()), Days(380), long_ago)
-        .await
-        .unwrap();
+    db.grant(recent.id, "month", 380, long_ago).await;
 
     let never_subscribed = person(db, 504, long_ago).await;
 

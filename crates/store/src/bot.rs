@@ -5,16 +5,10 @@ use domain::{unix_seconds, Subscription, User, UserId};
 use sqlx::Row as _;
 use time::OffsetDateTime;
 
+use crate::error::missing_user;
 use crate::subscriptions::subscription_from_row;
 use crate::users::{expect_one, user_from_row, USER_COLUMNS};
 use crate::{Store, StoreError};
-
-fn missing_user(err: sqlx::Error) -> StoreError {
-    match err {
-        sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => StoreError::UserNotFound,
-        other => other.into(),
-    }
-}
 
 impl Store {
     /// `true` the first time `update_id` is claimed, `false` for a repeat delivery. Claim before

@@ -9,7 +9,8 @@ use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use crate::connect::Backend;
-use crate::payments::{payment_from_row, unique_to_taken, PAYMENT_COLUMNS};
+use crate::error::missing_user_or;
+use crate::payments::{payment_from_row, payment_in, unique_to_taken, PAYMENT_COLUMNS};
 use crate::{NewPayment, Store, StoreError};
 
 /// A checkout's pending payment and the secret of its return page.
@@ -98,12 +99,7 @@ impl Store {
             .bind(return_token.as_str())
             .fetch_one(&mut *tx)
             .await
-            .map_err(|err| match err {
-                sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => {
-                    StoreError::UserNotFound
-                }
-                other => unique_to_taken(other),
-            })?;
+            .map_err(|err| missing_user_or(err, unique_to_taken))?;
         let payment = payment_from_row(&row)?;
         tx.commit().await?;
         Ok(CheckoutPayment {
@@ -137,16 +133,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<RefundMark, StoreError> {
         let mut tx = self.begin_write().await?;
-        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let current = row
-            .as_ref()
-            .map(payment_from_row)
-            .transpose()?
-            .ok_or(StoreError::PaymentNotFound)?;
+        let current = payment_in(&mut tx, id).await?;
         let total = refunded_total
             .clamp(0, current.amount.minor)
             .max(current.refunded_minor);
@@ -221,34 +208,23 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use domain::{Days, Money, NewUser, PlanId, ReturnToken, TelegramId};
+    use domain::{PlanId, ReturnToken};
     use time::OffsetDateTime;
 
     use super::*;
-    use crate::testing::TestDb;
+    use crate::testing::{card_payment, TestDb};
     use crate::NewPayment;
 
-    async fn pending(store: &Store, telegram: i64) -> PaymentId {
+    async fn pending(db: &TestDb, telegram: i64) -> PaymentId {
         let now = OffsetDateTime::now_utc();
-        let user = store
-            .create_user(&NewUser::from_telegram_id(TelegramId(telegram)), now)
-            .await
-            .unwrap();
-        let new = NewPayment {
-            user_id: user.id,
-            provider: Provider::YooKassa,
-            provider_payment_id: None,
-            plan: PlanId("month".into()),
-            days: Days(30),
-            amount: Money::rub_kopecks(19_900),
-            created_at: now,
-        };
-        store.create_payment(&new).await.unwrap().id
+        let user = db.user(telegram, now).await;
+        let new = card_payment(user.id, None, now);
+        db.store.create_payment(&new).await.unwrap().id
     }
 
     async fn the_provider_id_is_recorded_once_and_never_shared(db: &TestDb) {
-        let a = pending(&db.store, 1).await;
-        let b = pending(&db.store, 2).await;
+        let a = pending(db, 1).await;
+        let b = pending(db, 2).await;
         let s = &db.store;
         assert!(s
             .set_provider_payment_id(a, Provider::YooKassa, "yk-1")
@@ -275,92 +251,63 @@ mod tests {
             .unwrap());
     }
 
+    /// `user` opens a checkout of `plan` at `at` with a fresh return token, reusing what was
+    /// opened since `since`.
+    async fn open(
+        s: &Store,
+        user: domain::UserId,
+        plan: &str,
+        at: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> CheckoutPayment {
+        let (new, token) = (offer(user, plan, at), ReturnToken::generate());
+        s.open_checkout_payment(&new, &token, since).await.unwrap()
+    }
+
     fn offer(user: domain::UserId, plan: &str, now: OffsetDateTime) -> NewPayment {
         NewPayment {
-            user_id: user,
-            provider: Provider::YooKassa,
-            provider_payment_id: None,
             plan: PlanId(plan.into()),
-            days: Days(30),
-            amount: Money::rub_kopecks(19_900),
-            created_at: now,
+            ..card_payment(user, None, now)
         }
     }
 
     async fn a_second_checkout_moments_later_reuses_the_first(db: &TestDb) {
         let s = &db.store;
         let now = OffsetDateTime::now_utc();
-        let u = s
-            .create_user(&NewUser::from_telegram_id(TelegramId(1)), now)
-            .await
-            .unwrap();
+        let u = db.user(1, now).await;
         let since = now - time::Duration::minutes(1);
-        let first = s
-            .open_checkout_payment(&offer(u.id, "month", now), &ReturnToken::generate(), since)
-            .await
-            .unwrap();
+        let first = open(s, u.id, "month", now, since).await;
         assert!(!first.reused);
-        let again = s
-            .open_checkout_payment(&offer(u.id, "month", now), &ReturnToken::generate(), since)
-            .await
-            .unwrap();
+        let again = open(s, u.id, "month", now, since).await;
         assert!(again.reused);
         assert_eq!(again.payment.id, first.payment.id);
         assert_eq!(again.return_token, first.return_token);
         // Another plan, or after the window, is a new payment.
-        let other = s
-            .open_checkout_payment(&offer(u.id, "year", now), &ReturnToken::generate(), since)
-            .await
-            .unwrap();
+        let other = open(s, u.id, "year", now, since).await;
         assert!(!other.reused);
         let later = now + time::Duration::minutes(5);
-        let fresh = s
-            .open_checkout_payment(
-                &offer(u.id, "month", later),
-                &ReturnToken::generate(),
-                later - time::Duration::minutes(1),
-            )
-            .await
-            .unwrap();
+        let since = later - time::Duration::minutes(1);
+        let fresh = open(s, u.id, "month", later, since).await;
         assert!(!fresh.reused);
         assert_ne!(fresh.payment.id, first.payment.id);
         // A payment no longer pending is never reused.
         s.settle_payment(fresh.payment.id, PaymentStatus::Canceled, None, later)
             .await
             .unwrap();
-        let after_cancel = s
-            .open_checkout_payment(
-                &offer(u.id, "month", later),
-                &ReturnToken::generate(),
-                later - time::Duration::minutes(1),
-            )
-            .await
-            .unwrap();
+        let after_cancel = open(s, u.id, "month", later, since).await;
         assert!(!after_cancel.reused);
         assert_eq!(s.list_payments(Some(u.id)).await.unwrap().len(), 4);
     }
 
     async fn concurrent_checkouts_of_one_person_open_one_payment(db: &TestDb) {
         let now = OffsetDateTime::now_utc();
-        let u = db
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(2)), now)
-            .await
-            .unwrap();
+        let u = db.user(2, now).await;
         let mut racing = Vec::new();
         for _ in 0..8 {
             let store = db.store.clone();
             racing.push(tokio::spawn(async move {
-                store
-                    .open_checkout_payment(
-                        &offer(u.id, "month", now),
-                        &ReturnToken::generate(),
-                        now - time::Duration::minutes(1),
-                    )
-                    .await
-                    .unwrap()
-                    .payment
-                    .id
+                let since = now - time::Duration::minutes(1);
+                open(&store, u.id, "month", now, since).await.payment.id
             }));
         }
         let mut ids = Vec::new();
@@ -375,10 +322,7 @@ mod tests {
     async fn the_return_token_finds_its_payment_until_the_payer_is_erased(db: &TestDb) {
         let s = &db.store;
         let now = OffsetDateTime::now_utc();
-        let u = s
-            .create_user(&NewUser::from_telegram_id(TelegramId(3)), now)
-            .await
-            .unwrap();
+        let u = db.user(3, now).await;
         let token = ReturnToken::generate();
         let opened = s
             .open_checkout_payment(&offer(u.id, "month", now), &token, now)
@@ -402,7 +346,7 @@ mod tests {
     async fn refunds_are_recorded_by_their_running_total(db: &TestDb) {
         let s = &db.store;
         let now = OffsetDateTime::now_utc();
-        let id = pending(s, 4).await;
+        let id = pending(db, 4).await;
         s.settle_payment(id, PaymentStatus::Succeeded, None, now)
             .await
             .unwrap();
@@ -438,7 +382,7 @@ mod tests {
             (PaymentStatus::Refunded, 19_900)
         );
 
-        let canceled = pending(s, 5).await;
+        let canceled = pending(db, 5).await;
         s.settle_payment(canceled, PaymentStatus::Canceled, None, now)
             .await
             .unwrap();

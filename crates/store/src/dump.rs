@@ -156,10 +156,8 @@ impl Store {
         let mut tx = self.begin_read().await?;
         let mut schema = Vec::with_capacity(TABLES.len());
         for &table in TABLES {
-            schema.push((
-                table.to_owned(),
-                column_names(&mut tx, self.backend, table).await?,
-            ));
+            let declared = columns(&mut tx, self.backend, table).await?;
+            schema.push((table.to_owned(), names_where(&declared, any_type)));
         }
         tx.commit().await?;
         Ok(schema)
@@ -228,8 +226,9 @@ async fn restore_table(
     if table.rows.is_empty() {
         return Ok(());
     }
-    let integer_columns = integer_columns(tx, backend, &table.name).await?;
-    let known = column_names(tx, backend, &table.name).await?;
+    let declared = columns(tx, backend, &table.name).await?;
+    let integer_columns = names_where(&declared, integer_type);
+    let known = names_where(&declared, any_type);
     if let Some(bad) = table.columns.iter().find(|c| !known.contains(c)) {
         return Err(RestoreError::UnknownTable(format!("{}.{bad}", table.name)));
     }
@@ -334,29 +333,21 @@ async fn set_high_water(
     Ok(())
 }
 
-async fn column_names(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    table: &str,
-) -> Result<Vec<String>, StoreError> {
-    Ok(columns(tx, backend, table)
-        .await?
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect())
+/// The names of `columns` (name, declared type) whose type `keep` accepts.
+fn names_where(columns: &[(String, String)], keep: fn(&str) -> bool) -> Vec<String> {
+    columns
+        .iter()
+        .filter(|(_, ty)| keep(ty))
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
-async fn integer_columns(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    table: &str,
-) -> Result<Vec<String>, StoreError> {
-    Ok(columns(tx, backend, table)
-        .await?
-        .into_iter()
-        .filter(|(_, ty)| ty.to_ascii_lowercase().contains("int"))
-        .map(|(name, _)| name)
-        .collect())
+fn any_type(_: &str) -> bool {
+    true
+}
+
+fn integer_type(ty: &str) -> bool {
+    ty.to_ascii_lowercase().contains("int")
 }
 
 /// The target's columns and their declared types.

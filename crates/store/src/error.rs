@@ -51,6 +51,22 @@ impl StoreError {
     }
 }
 
+/// A foreign-key violation on a write that names a user: that user does not exist (any more).
+pub(crate) fn missing_user(err: sqlx::Error) -> StoreError {
+    missing_user_or(err, StoreError::from)
+}
+
+/// As [`missing_user`], with any other error turned into a `StoreError` by `other`.
+pub(crate) fn missing_user_or(
+    err: sqlx::Error,
+    other: fn(sqlx::Error) -> StoreError,
+) -> StoreError {
+    match err {
+        sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => StoreError::UserNotFound,
+        err => other(err),
+    }
+}
+
 /// Database errors keep only sqlx's message: constraint names and reasons, never bound values.
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {

@@ -11,9 +11,10 @@ use domain::{
     PlanId, Provider, Subscription, SubscriptionError, UserId,
 };
 use sqlx::any::AnyRow;
-use sqlx::Row as _;
+use sqlx::{Any, Row as _, Transaction};
 use time::OffsetDateTime;
 
+use crate::error::{missing_user, missing_user_or};
 use crate::subscriptions::grant_in;
 use crate::{Store, StoreError};
 
@@ -81,6 +82,20 @@ fn check_days(days: Days) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Payment `id` as read inside `tx`, or [`StoreError::PaymentNotFound`].
+pub(crate) async fn payment_in(
+    tx: &mut Transaction<'static, Any>,
+    id: PaymentId,
+) -> Result<Payment, StoreError> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
+    let row = sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let payment = row.as_ref().map(payment_from_row).transpose()?;
+    payment.ok_or(StoreError::PaymentNotFound)
+}
+
 pub(crate) fn unique_to_taken(err: sqlx::Error) -> StoreError {
     if StoreError::is_unique_violation(&err) {
         StoreError::ProviderPaymentIdTaken
@@ -109,12 +124,7 @@ impl Store {
             .bind(unix_seconds(new.created_at))
             .fetch_one(&self.pool)
             .await
-            .map_err(|err| match err {
-                sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => {
-                    StoreError::UserNotFound
-                }
-                other => unique_to_taken(other),
-            })?;
+            .map_err(|err| missing_user_or(err, unique_to_taken))?;
         payment_from_row(&row)
     }
 
@@ -192,13 +202,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Settlement, StoreError> {
         let mut tx = self.begin_write().await?;
-        let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let current = row.as_ref().map(payment_from_row).transpose()?;
-        let current = current.ok_or(StoreError::PaymentNotFound)?;
+        let current = payment_in(&mut tx, id).await?;
         if current.status == status {
             return Ok(Settlement::AlreadySettled);
         }
@@ -271,12 +275,7 @@ impl Store {
         .bind(unix_seconds(new.created_at))
         .fetch_optional(&mut *tx)
         .await
-        .map_err(|err| match err {
-            sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => {
-                StoreError::UserNotFound
-            }
-            other => other.into(),
-        })?;
+        .map_err(missing_user)?;
         if inserted.is_none() {
             return Ok(Settlement::AlreadySettled);
         }

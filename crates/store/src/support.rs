@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::Row as _;
 use time::OffsetDateTime;
 
+use crate::error::missing_user;
 use crate::{Store, StoreError};
 
 /// A ticket's number, shown to the person and the operator.
@@ -50,12 +51,7 @@ impl Store {
         .bind(unix_seconds(now))
         .fetch_one(&mut *tx)
         .await
-        .map_err(|err| match err {
-            sqlx::Error::Database(ref db) if db.is_foreign_key_violation() => {
-                StoreError::UserNotFound
-            }
-            other => other.into(),
-        })?;
+        .map_err(missing_user)?;
         let ticket = TicketId(row.try_get("id")?);
         let message = insert_message(&mut tx, ticket, false, body, now).await?;
         tx.commit().await?;

@@ -2,12 +2,20 @@
 //! a freshly created PostgreSQL database on the server named by `MILLY_TEST_POSTGRES_URL`,
 //! dropped afterwards, so tests run in parallel.
 //!
-//! Use [`backend_tests!`](crate::backend_tests) to run each test on both backends.
+//! Use [`backend_tests!`](crate::backend_tests) to run each test on both backends; the people and
+//! payments tests start from are [`TestDb`]'s own (`user`, `subscriber`, `paid`, ...).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sqlx::{Connection as _, Executor as _};
 
 use crate::Store;
+
+mod fixtures;
+pub mod someone;
+mod tables;
+
+pub use fixtures::{card_payment, stars_payment};
+pub use tables::{every_stored_value, table_names};
 
 /// The PostgreSQL server for tests, e.g. `postgres://postgres@127.0.0.1:5432/test`.
 pub const POSTGRES_URL_ENV: &str = "MILLY_TEST_POSTGRES_URL";

@@ -1,7 +1,7 @@
 //! The access feed on both backends: snapshots, changes since a revision, revocations.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use domain::{Days, NewUser, PlanId, TelegramId, User, VlessUuid};
+use domain::{Days, PlanId, User, VlessUuid};
 use store::testing::TestDb;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -9,39 +9,28 @@ use time::{Duration, OffsetDateTime};
 const NOW: OffsetDateTime = datetime!(2026-04-01 12:00 UTC);
 
 async fn subscriber(db: &TestDb, telegram_id: i64, days: u32) -> (User, VlessUuid) {
-    let user = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(telegram_id)), NOW)
-        .await
-        .unwrap();
-    db.store
-        .grant_days(user.id, PlanId("month".into()), Days(days), NOW)
-        .await
-        .unwrap();
-    let uuid = db
-        .store
-        .credentials(user.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .vless_uuid;
+    let user = db.subscriber(telegram_id, "month", days, NOW).await;
+    let uuid = db.credentials(user.id).await.vless_uuid;
     (user, uuid)
 }
 
-fn uuids(snapshot: &store::AccessSnapshot) -> Vec<VlessUuid> {
-    snapshot.entries.iter().map(|e| e.vless_uuid).collect()
+/// What changed since `revision`, which the feed still remembers.
+async fn changes_since(db: &TestDb, revision: i64) -> store::AccessChanges {
+    let changes = db.store.access_changes_since(revision).await.unwrap();
+    changes.expect("the changes since a remembered revision")
+}
+
+fn uuids(rows: &[store::AccessRow]) -> Vec<VlessUuid> {
+    rows.iter().map(|e| e.vless_uuid).collect()
 }
 
 async fn the_snapshot_lists_subscribers_with_their_end(db: &TestDb) {
     let (_, a) = subscriber(db, 1, 30).await;
     let (_, b) = subscriber(db, 2, 60).await;
-    db.store
-        .create_user(&NewUser::from_telegram_id(TelegramId(3)), NOW)
-        .await
-        .unwrap();
+    db.user(3, NOW).await;
     let snapshot = db.store.access_snapshot().await.unwrap();
     assert_eq!(
-        uuids(&snapshot),
+        uuids(&snapshot.entries),
         vec![a, b],
         "users without a subscription are left out"
     );
@@ -54,32 +43,15 @@ async fn blocking_removes_access_and_shows_as_revoked(db: &TestDb) {
     let before = db.store.access_revision().await.unwrap();
     db.store.set_blocked(user.id, true).await.unwrap();
     assert!(db.store.access_snapshot().await.unwrap().entries.is_empty());
-    let changes = db
-        .store
-        .access_changes_since(before)
-        .await
-        .unwrap()
-        .unwrap();
+    let changes = changes_since(db, before).await;
     assert_eq!(changes.revoked, vec![uuid]);
     assert!(changes.upserts.is_empty());
     assert!(changes.revision > before);
 
     let blocked_at = changes.revision;
     db.store.set_blocked(user.id, false).await.unwrap();
-    let changes = db
-        .store
-        .access_changes_since(blocked_at)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        changes
-            .upserts
-            .iter()
-            .map(|e| e.vless_uuid)
-            .collect::<Vec<_>>(),
-        vec![uuid]
-    );
+    let changes = changes_since(db, blocked_at).await;
+    assert_eq!(uuids(&changes.upserts), vec![uuid]);
     assert_eq!(changes.upserts[0].expires_at, NOW + Duration::days(30));
     assert!(changes.revoked.is_empty());
 }
@@ -87,25 +59,12 @@ async fn blocking_removes_access_and_shows_as_revoked(db: &TestDb) {
 async fn a_grant_appears_in_changes_with_the_new_end(db: &TestDb) {
     let (user, uuid) = subscriber(db, 1, 30).await;
     let before = db.store.access_revision().await.unwrap();
-    db.store
-        .grant_days(user.id, PlanId("month".into()), Days(30), NOW)
-        .await
-        .unwrap();
-    let changes = db
-        .store
-        .access_changes_since(before)
-        .await
-        .unwrap()
-        .unwrap();
+    db.grant(user.id, "month", 30, NOW).await;
+    let changes = changes_since(db, before).await;
     assert_eq!(changes.upserts.len(), 1);
     assert_eq!(changes.upserts[0].vless_uuid, uuid);
     assert_eq!(changes.upserts[0].expires_at, NOW + Duration::days(60));
-    let nothing = db
-        .store
-        .access_changes_since(changes.revision)
-        .await
-        .unwrap()
-        .unwrap();
+    let nothing = changes_since(db, changes.revision).await;
     assert!(nothing.upserts.is_empty() && nothing.revoked.is_empty());
     assert_eq!(nothing.revision, changes.revision);
 }
@@ -117,23 +76,11 @@ async fn erasure_and_rotation_revoke_the_old_uuid(db: &TestDb) {
     db.store.erase_user(gone.id).await.unwrap();
     let new_uuid = db.store.rotate_vless_uuid(stays.id).await.unwrap();
     assert_ne!(new_uuid, old_uuid);
-    let changes = db
-        .store
-        .access_changes_since(before)
-        .await
-        .unwrap()
-        .unwrap();
+    let changes = changes_since(db, before).await;
     assert_eq!(changes.revoked, vec![gone_uuid, old_uuid]);
+    assert_eq!(uuids(&changes.upserts), vec![new_uuid]);
     assert_eq!(
-        changes
-            .upserts
-            .iter()
-            .map(|e| e.vless_uuid)
-            .collect::<Vec<_>>(),
-        vec![new_uuid]
-    );
-    assert_eq!(
-        uuids(&db.store.access_snapshot().await.unwrap()),
+        uuids(&db.store.access_snapshot().await.unwrap().entries),
         vec![new_uuid]
     );
 }
@@ -166,7 +113,7 @@ async fn the_revision_only_grows_and_orders_concurrent_changes(db: &TestDb) {
     let end = db.store.access_revision().await.unwrap();
     assert_eq!(end, start + 12, "each change took exactly one revision");
     assert!(seen.iter().all(|r| *r > start && *r <= end));
-    let changes = db.store.access_changes_since(start).await.unwrap().unwrap();
+    let changes = changes_since(db, start).await;
     assert_eq!(changes.revoked.len(), 6);
     assert!(changes.upserts.is_empty());
 }
@@ -196,21 +143,19 @@ async fn changes_after_pruned_tombstones_ask_for_a_snapshot(db: &TestDb) {
         .await;
     assert_eq!(pruned.unwrap(), 1);
     assert_eq!(db.store.access_changes_since(before).await.unwrap(), None);
-    let current = db
-        .store
-        .access_changes_since(after_erase)
-        .await
-        .unwrap()
-        .unwrap();
+    let current = changes_since(db, after_erase).await;
     assert!(current.revoked.is_empty());
-    assert_eq!(uuids(&db.store.access_snapshot().await.unwrap()), vec![b]);
+    assert_eq!(
+        uuids(&db.store.access_snapshot().await.unwrap().entries),
+        vec![b]
+    );
 }
 
 async fn a_revision_from_the_future_asks_for_a_snapshot(db: &TestDb) {
     subscriber(db, 1, 30).await;
     let now = db.store.access_revision().await.unwrap();
     assert_eq!(db.store.access_changes_since(now + 1).await.unwrap(), None);
-    let all = db.store.access_changes_since(0).await.unwrap().unwrap();
+    let all = changes_since(db, 0).await;
     assert_eq!(all.upserts.len(), 1);
 }
 

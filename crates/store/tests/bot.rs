@@ -1,19 +1,18 @@
 //! The bot's bookkeeping and support tickets on both backends.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use domain::{Days, Money, NewUser, PaymentStatus, PlanId, Provider, TelegramId, User};
-use store::testing::TestDb;
+use domain::{Money, PaymentStatus, UserId};
+use store::testing::{card_payment, stars_payment, TestDb};
 use store::NewPayment;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const NOW: OffsetDateTime = datetime!(2026-04-01 12:00 UTC);
 
-async fn user(db: &TestDb, telegram_id: i64) -> User {
-    db.store
-        .create_user(&NewUser::from_telegram_id(TelegramId(telegram_id)), NOW)
-        .await
-        .unwrap()
+/// Whether the `kind` reminder about the subscription ending at `ends_at` is `user`'s to send.
+async fn remind(db: &TestDb, user: UserId, kind: &str, ends_at: OffsetDateTime) -> bool {
+    let claimed = db.store.claim_reminder(user, kind, ends_at, NOW).await;
+    claimed.unwrap()
 }
 
 async fn an_update_is_claimed_once(db: &TestDb) {
@@ -30,7 +29,7 @@ async fn an_update_is_claimed_once(db: &TestDb) {
 }
 
 async fn conversation_state_survives_and_can_end(db: &TestDb) {
-    let u = user(db, 1).await;
+    let u = db.user(1, NOW).await;
     assert_eq!(db.store.conversation(u.id).await.unwrap(), None);
     db.store
         .set_conversation(u.id, Some("email"), NOW)
@@ -57,50 +56,23 @@ async fn conversation_state_survives_and_can_end(db: &TestDb) {
 }
 
 async fn a_reminder_is_sent_once_per_subscription_end(db: &TestDb) {
-    let u = user(db, 1).await;
-    let sub = db
-        .store
-        .grant_days(u.id, PlanId("m".into()), Days(10), NOW)
-        .await
-        .unwrap();
-    assert!(db
-        .store
-        .claim_reminder(u.id, "3d", sub.ends_at, NOW)
-        .await
-        .unwrap());
-    assert!(!db
-        .store
-        .claim_reminder(u.id, "3d", sub.ends_at, NOW)
-        .await
-        .unwrap());
-    assert!(db
-        .store
-        .claim_reminder(u.id, "1d", sub.ends_at, NOW)
-        .await
-        .unwrap());
-    let extended = db
-        .store
-        .grant_days(u.id, PlanId("m".into()), Days(10), NOW)
-        .await
-        .unwrap();
-    assert!(db
-        .store
-        .claim_reminder(u.id, "3d", extended.ends_at, NOW)
-        .await
-        .unwrap());
+    let u = db.user(1, NOW).await;
+    let sub = db.grant(u.id, "m", 10, NOW).await;
+    assert!(remind(db, u.id, "3d", sub.ends_at).await);
+    assert!(!remind(db, u.id, "3d", sub.ends_at).await);
+    assert!(remind(db, u.id, "1d", sub.ends_at).await);
+    let extended = db.grant(u.id, "m", 10, NOW).await;
+    assert!(remind(db, u.id, "3d", extended.ends_at).await);
 }
 
 async fn reminders_and_broadcasts_skip_blocked_and_unreachable_people(db: &TestDb) {
-    let soon = user(db, 1).await;
-    let later = user(db, 2).await;
-    let blocked = user(db, 3).await;
-    let gone_quiet = user(db, 4).await;
-    let never_paid = user(db, 5).await;
+    let soon = db.user(1, NOW).await;
+    let later = db.user(2, NOW).await;
+    let blocked = db.user(3, NOW).await;
+    let gone_quiet = db.user(4, NOW).await;
+    let never_paid = db.user(5, NOW).await;
     for (u, days) in [(&soon, 2), (&later, 20), (&blocked, 2), (&gone_quiet, 2)] {
-        db.store
-            .grant_days(u.id, PlanId("m".into()), Days(days), NOW)
-            .await
-            .unwrap();
+        db.grant(u.id, "m", days, NOW).await;
     }
     db.store.set_blocked(blocked.id, true).await.unwrap();
     db.store
@@ -149,7 +121,7 @@ async fn reminders_and_broadcasts_skip_blocked_and_unreachable_people(db: &TestD
 }
 
 async fn an_operator_reply_finds_its_ticket(db: &TestDb) {
-    let u = user(db, 1).await;
+    let u = db.user(1, NOW).await;
     let (ticket, first) = db.store.open_ticket(u.id, "help", NOW).await.unwrap();
     db.store
         .set_support_relay(first, -1_001_234, 501)
@@ -178,7 +150,7 @@ async fn an_operator_reply_finds_its_ticket(db: &TestDb) {
 }
 
 async fn support_tickets_expire_by_their_own_retention(db: &TestDb) {
-    let u = user(db, 1).await;
+    let u = db.user(1, NOW).await;
     let (old, _) = db.store.open_ticket(u.id, "old", NOW).await.unwrap();
     let (recent, _) = db.store.open_ticket(u.id, "recent", NOW).await.unwrap();
     db.store
@@ -197,15 +169,10 @@ async fn support_tickets_expire_by_their_own_retention(db: &TestDb) {
 }
 
 async fn revenue_sums_succeeded_payments_per_currency(db: &TestDb) {
-    let u = user(db, 1).await;
+    let u = db.user(1, NOW).await;
     let rub = |minor, created_at| NewPayment {
-        user_id: u.id,
-        provider: Provider::YooKassa,
-        provider_payment_id: None,
-        plan: PlanId("m".into()),
-        days: Days(30),
         amount: Money::rub_kopecks(minor),
-        created_at,
+        ..card_payment(u.id, None, created_at)
     };
     for (minor, at, settle) in [
         (19_900, NOW, true),
@@ -221,13 +188,10 @@ async fn revenue_sums_succeeded_payments_per_currency(db: &TestDb) {
                 .unwrap();
         }
     }
-    let stars = NewPayment {
-        provider: Provider::TelegramStars,
-        provider_payment_id: Some("c1".into()),
-        amount: Money::stars(150),
-        ..rub(0, NOW)
-    };
-    db.store.record_paid(&stars).await.unwrap();
+    db.store
+        .record_paid(&stars_payment(u.id, "c1", NOW))
+        .await
+        .unwrap();
     let revenue = db
         .store
         .revenue_since(NOW - Duration::days(1))

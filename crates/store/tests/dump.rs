@@ -1,13 +1,9 @@
 //! Backups' raw material: a dump restores into an empty store of either dialect, whole.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use domain::{
-    Days, Email, Language, Location, Money, NewUser, NodeSecurity, PaymentStatus, PlanId, Provider,
-    TelegramId, TlsParams,
-};
-use sqlx::Row as _;
-use store::testing::TestDb;
-use store::{NewPayment, RestoreError, StoreDump, TABLES};
+use domain::{Days, Email, Language, NewUser, TelegramId};
+use store::testing::{card_payment, table_names, TestDb};
+use store::{RestoreError, StoreDump, TABLES};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
@@ -25,43 +21,16 @@ async fn fill(db: &TestDb) {
         consent_at: Some(NOW),
     };
     let a = s.create_user(&new, NOW).await.unwrap();
-    let b = s
-        .create_user(&NewUser::from_telegram_id(TelegramId(43)), NOW)
-        .await
-        .unwrap();
-    let gone = s
-        .create_user(&NewUser::from_telegram_id(TelegramId(44)), NOW)
-        .await
-        .unwrap();
+    let b = db.user(43, NOW).await;
+    let gone = db.subscriber(44, "m", 1, NOW).await;
     s.set_email(a.id, Some(&"oleg@example.com".parse::<Email>().unwrap()))
         .await
         .unwrap();
     s.claim_trial("k", a.id, Days(3), NOW).await.unwrap();
-    let p = NewPayment {
-        user_id: b.id,
-        provider: Provider::YooKassa,
-        provider_payment_id: Some("yk".into()),
-        plan: PlanId("m".into()),
-        days: Days(30),
-        amount: Money::rub_kopecks(100),
-        created_at: NOW,
-    };
-    let p = s.create_payment(&p).await.unwrap();
-    s.settle_payment(p.id, PaymentStatus::Succeeded, None, NOW)
-        .await
-        .unwrap();
-    s.grant_days(gone.id, PlanId("m".into()), Days(1), NOW)
-        .await
-        .unwrap();
+    db.paid(&card_payment(b.id, Some("yk"), NOW)).await;
     s.erase_user(gone.id).await.unwrap();
     s.set_blocked(b.id, true).await.unwrap();
-    let tls = NodeSecurity::Tls(TlsParams {
-        server_name: "x".into(),
-        allow_insecure: false,
-    });
-    s.upsert_node("eu", &Location("EU".into()), "203.0.113.1", 443, &tls)
-        .await
-        .unwrap();
+    db.tls_node("eu", "EU", "203.0.113.1").await;
     s.open_ticket(a.id, "не работает", NOW).await.unwrap();
     s.set_conversation(a.id, Some("support"), NOW)
         .await
@@ -97,19 +66,12 @@ async fn round_trip(from: &TestDb, to: &TestDb) {
     // The restored store carries on: ids continue, the access feed continues.
     let revision = to.store.access_revision().await.unwrap();
     assert_eq!(revision, from.store.access_revision().await.unwrap());
-    let fresh = to
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(99)), NOW)
-        .await;
-    let fresh = fresh.unwrap();
+    let fresh = to.user(99, NOW).await;
     assert!(
         fresh.id.0 > 3,
         "a new id after the restored ones (and the erased one)"
     );
-    to.store
-        .grant_days(fresh.id, PlanId("m".into()), Days(5), NOW)
-        .await
-        .unwrap();
+    to.grant(fresh.id, "m", 5, NOW).await;
     assert!(to.store.access_revision().await.unwrap() > revision);
     let oleg = to
         .store
@@ -134,23 +96,10 @@ async fn a_dump_restores_into_an_empty_store_of_the_same_kind(db: &TestDb) {
 }
 
 async fn every_table_of_the_schema_is_in_the_dump(db: &TestDb) {
-    let pool = store::testing::pool(&db.store);
-    let sql = match db.store.backend() {
-        store::Backend::Sqlite => {
-            "SELECT name AS t FROM sqlite_master WHERE type = 'table' \
-             AND name NOT IN ('_sqlx_migrations', 'sqlite_sequence')"
-        }
-        store::Backend::Postgres => {
-            "SELECT table_name::text AS t FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'"
-        }
-    };
-    let mut tables: Vec<String> = sqlx::query(sql)
-        .fetch_all(pool)
+    let mut tables: Vec<String> = table_names(db)
         .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get("t"))
+        .into_iter()
+        .filter(|t| t != "sqlite_sequence")
         .collect();
     tables.sort();
     let mut listed: Vec<String> = TABLES.iter().map(|t| t.to_string()).collect();

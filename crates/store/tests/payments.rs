@@ -1,52 +1,34 @@
 //! Payments on both backends: credited exactly once, however the settlement arrives.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use domain::{Days, Money, NewUser, PaymentStatus, PlanId, Provider, TelegramId, User, UserId};
-use store::testing::TestDb;
-use store::{NewPayment, Settlement, StoreError};
+use domain::{Money, PaymentId, PaymentStatus, Provider, Subscription, UserId};
+use store::testing::{card_payment, stars_payment, TestDb};
+use store::{Settlement, StoreError};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const NOW: OffsetDateTime = datetime!(2026-04-01 12:00 UTC);
 
-async fn user(db: &TestDb, telegram_id: i64) -> User {
-    db.store
-        .create_user(&NewUser::from_telegram_id(TelegramId(telegram_id)), NOW)
-        .await
-        .unwrap()
-}
-
-fn yookassa(user: UserId, provider_id: Option<&str>) -> NewPayment {
-    NewPayment {
-        user_id: user,
-        provider: Provider::YooKassa,
-        provider_payment_id: provider_id.map(str::to_owned),
-        plan: PlanId("month".into()),
-        days: Days(30),
-        amount: Money::rub_kopecks(19_900),
-        created_at: NOW,
+/// The subscription `settlement` credited; anything else fails the test.
+fn credited(settlement: Settlement) -> Subscription {
+    match settlement {
+        Settlement::Credited(sub) => sub,
+        other => panic!("not credited: {other:?}"),
     }
 }
 
-fn stars(user: UserId, charge_id: &str) -> NewPayment {
-    NewPayment {
-        user_id: user,
-        provider: Provider::TelegramStars,
-        provider_payment_id: Some(charge_id.into()),
-        plan: PlanId("month".into()),
-        days: Days(30),
-        amount: Money::stars(150),
-        created_at: NOW,
-    }
+/// Settles payment `id` as `status` at `NOW`, YooKassa's id already known.
+async fn settle(
+    db: &TestDb,
+    id: PaymentId,
+    status: PaymentStatus,
+) -> Result<Settlement, StoreError> {
+    db.store.settle_payment(id, status, None, NOW).await
 }
 
 async fn a_created_payment_is_pending_and_found_by_both_ids(db: &TestDb) {
-    let u = user(db, 1).await;
-    let payment = db
-        .store
-        .create_payment(&yookassa(u.id, Some("yk-1")))
-        .await
-        .unwrap();
+    let u = db.user(1, NOW).await;
+    let payment = db.pending(&card_payment(u.id, Some("yk-1"), NOW)).await;
     assert_eq!(payment.status, PaymentStatus::Pending);
     assert_eq!(payment.user_id, Some(u.id));
     assert_eq!(payment.amount, Money::rub_kopecks(19_900));
@@ -75,51 +57,45 @@ async fn a_created_payment_is_pending_and_found_by_both_ids(db: &TestDb) {
 }
 
 async fn a_provider_id_is_recorded_once_per_provider(db: &TestDb) {
-    let u = user(db, 1).await;
-    db.store
-        .create_payment(&yookassa(u.id, Some("same")))
-        .await
-        .unwrap();
-    let again = db.store.create_payment(&yookassa(u.id, Some("same"))).await;
+    let u = db.user(1, NOW).await;
+    db.pending(&card_payment(u.id, Some("same"), NOW)).await;
+    let again = db
+        .store
+        .create_payment(&card_payment(u.id, Some("same"), NOW))
+        .await;
     assert!(
         matches!(again, Err(StoreError::ProviderPaymentIdTaken)),
         "{again:?}"
     );
     // Pending payments without a provider id yet do not collide with each other.
-    db.store
-        .create_payment(&yookassa(u.id, None))
-        .await
-        .unwrap();
-    db.store
-        .create_payment(&yookassa(u.id, None))
-        .await
-        .unwrap();
+    db.pending(&card_payment(u.id, None, NOW)).await;
+    db.pending(&card_payment(u.id, None, NOW)).await;
     assert_eq!(db.store.list_payments(None).await.unwrap().len(), 3);
 }
 
 async fn a_payment_for_an_unknown_user_is_refused(db: &TestDb) {
-    let err = db.store.create_payment(&yookassa(UserId(999), None)).await;
+    let err = db
+        .store
+        .create_payment(&card_payment(UserId(999), None, NOW))
+        .await;
     assert!(matches!(err, Err(StoreError::UserNotFound)), "{err:?}");
-    let err = db.store.record_paid(&stars(UserId(999), "c")).await;
+    let err = db
+        .store
+        .record_paid(&stars_payment(UserId(999), "c", NOW))
+        .await;
     assert!(matches!(err, Err(StoreError::UserNotFound)), "{err:?}");
 }
 
 async fn settling_a_payment_twice_credits_once(db: &TestDb) {
-    let u = user(db, 1).await;
-    let payment = db
-        .store
-        .create_payment(&yookassa(u.id, None))
-        .await
-        .unwrap();
+    let u = db.user(1, NOW).await;
+    let payment = db.pending(&card_payment(u.id, None, NOW)).await;
     let later = NOW + Duration::hours(1);
     let first = db
         .store
         .settle_payment(payment.id, PaymentStatus::Succeeded, Some("yk-9"), later)
         .await
         .unwrap();
-    let Settlement::Credited(sub) = first else {
-        panic!("not credited: {first:?}")
-    };
+    let sub = credited(first);
     assert_eq!(sub.ends_at, later + Duration::days(30));
     let second = db
         .store
@@ -135,12 +111,8 @@ async fn settling_a_payment_twice_credits_once(db: &TestDb) {
 }
 
 async fn concurrent_settlements_credit_once(db: &TestDb) {
-    let u = user(db, 1).await;
-    let payment = db
-        .store
-        .create_payment(&yookassa(u.id, Some("yk-race")))
-        .await
-        .unwrap();
+    let u = db.user(1, NOW).await;
+    let payment = db.pending(&card_payment(u.id, Some("yk-race"), NOW)).await;
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let store = db.store.clone();
@@ -165,16 +137,10 @@ async fn concurrent_settlements_credit_once(db: &TestDb) {
 }
 
 async fn different_payments_settled_together_all_count(db: &TestDb) {
-    let u = user(db, 1).await;
+    let u = db.user(1, NOW).await;
     let mut ids = Vec::new();
     for _ in 0..5 {
-        ids.push(
-            db.store
-                .create_payment(&yookassa(u.id, None))
-                .await
-                .unwrap()
-                .id,
-        );
+        ids.push(db.pending(&card_payment(u.id, None, NOW)).await.id);
     }
     let tasks: Vec<_> = ids
         .into_iter()
@@ -196,21 +162,11 @@ async fn different_payments_settled_together_all_count(db: &TestDb) {
 }
 
 async fn a_canceled_payment_credits_nothing_and_cannot_succeed_later(db: &TestDb) {
-    let u = user(db, 1).await;
-    let payment = db
-        .store
-        .create_payment(&yookassa(u.id, None))
-        .await
-        .unwrap();
-    let canceled = db
-        .store
-        .settle_payment(payment.id, PaymentStatus::Canceled, None, NOW)
-        .await;
+    let u = db.user(1, NOW).await;
+    let payment = db.pending(&card_payment(u.id, None, NOW)).await;
+    let canceled = settle(db, payment.id, PaymentStatus::Canceled).await;
     assert_eq!(canceled.unwrap(), Settlement::Marked);
-    let late = db
-        .store
-        .settle_payment(payment.id, PaymentStatus::Succeeded, None, NOW)
-        .await;
+    let late = settle(db, payment.id, PaymentStatus::Succeeded).await;
     assert!(
         matches!(
             late,
@@ -225,20 +181,12 @@ async fn a_canceled_payment_credits_nothing_and_cannot_succeed_later(db: &TestDb
 }
 
 async fn a_refund_marks_the_payment_and_keeps_the_days(db: &TestDb) {
-    let u = user(db, 1).await;
-    let payment = db
-        .store
-        .create_payment(&yookassa(u.id, None))
+    let u = db.user(1, NOW).await;
+    let payment = db.pending(&card_payment(u.id, None, NOW)).await;
+    settle(db, payment.id, PaymentStatus::Succeeded)
         .await
         .unwrap();
-    db.store
-        .settle_payment(payment.id, PaymentStatus::Succeeded, None, NOW)
-        .await
-        .unwrap();
-    let refund = db
-        .store
-        .settle_payment(payment.id, PaymentStatus::Refunded, None, NOW)
-        .await;
+    let refund = settle(db, payment.id, PaymentStatus::Refunded).await;
     assert_eq!(refund.unwrap(), Settlement::Marked);
     assert_eq!(
         db.store.payment(payment.id).await.unwrap().unwrap().status,
@@ -248,27 +196,22 @@ async fn a_refund_marks_the_payment_and_keeps_the_days(db: &TestDb) {
 }
 
 async fn settling_an_unknown_payment_says_so(db: &TestDb) {
-    let err = db
-        .store
-        .settle_payment(domain::PaymentId(4040), PaymentStatus::Succeeded, None, NOW)
-        .await;
+    let err = settle(db, PaymentId(4040), PaymentStatus::Succeeded).await;
     assert!(matches!(err, Err(StoreError::PaymentNotFound)), "{err:?}");
 }
 
 async fn a_stars_charge_credits_once_even_when_replayed(db: &TestDb) {
-    let u = user(db, 1).await;
+    let u = db.user(1, NOW).await;
     let first = db
         .store
-        .record_paid(&stars(u.id, "charge-1"))
+        .record_paid(&stars_payment(u.id, "charge-1", NOW))
         .await
         .unwrap();
-    let Settlement::Credited(sub) = first else {
-        panic!("not credited: {first:?}")
-    };
+    let sub = credited(first);
     assert_eq!(sub.ends_at, NOW + Duration::days(30));
     let replay = db
         .store
-        .record_paid(&stars(u.id, "charge-1"))
+        .record_paid(&stars_payment(u.id, "charge-1", NOW))
         .await
         .unwrap();
     assert_eq!(replay, Settlement::AlreadySettled);
@@ -286,11 +229,11 @@ async fn a_stars_charge_credits_once_even_when_replayed(db: &TestDb) {
 }
 
 async fn concurrent_stars_duplicates_credit_once(db: &TestDb) {
-    let u = user(db, 1).await;
+    let u = db.user(1, NOW).await;
     let tasks: Vec<_> = (0..6)
         .map(|_| {
             let store = db.store.clone();
-            let payment = stars(u.id, "charge-race");
+            let payment = stars_payment(u.id, "charge-race", NOW);
             tokio::spawn(async move { store.record_paid(&payment).await.unwrap() })
         })
         .collect();
@@ -308,8 +251,8 @@ async fn concurrent_stars_duplicates_credit_once(db: &TestDb) {
 }
 
 async fn a_paid_report_without_a_charge_id_is_refused(db: &TestDb) {
-    let u = user(db, 1).await;
-    let mut payment = stars(u.id, "x");
+    let u = db.user(1, NOW).await;
+    let mut payment = stars_payment(u.id, "x", NOW);
     payment.provider_payment_id = None;
     let err = db.store.record_paid(&payment).await;
     assert!(
@@ -319,22 +262,11 @@ async fn a_paid_report_without_a_charge_id_is_refused(db: &TestDb) {
 }
 
 async fn pending_payments_are_listed_for_the_reconciler(db: &TestDb) {
-    let u = user(db, 1).await;
-    let old = db
-        .store
-        .create_payment(&yookassa(u.id, Some("old")))
-        .await
-        .unwrap();
-    let done = db
-        .store
-        .create_payment(&yookassa(u.id, Some("done")))
-        .await
-        .unwrap();
-    db.store
-        .settle_payment(done.id, PaymentStatus::Succeeded, None, NOW)
-        .await
-        .unwrap();
-    let mut fresh = yookassa(u.id, Some("fresh"));
+    let u = db.user(1, NOW).await;
+    let old = db.pending(&card_payment(u.id, Some("old"), NOW)).await;
+    let done = db.pending(&card_payment(u.id, Some("done"), NOW)).await;
+    settle(db, done.id, PaymentStatus::Succeeded).await.unwrap();
+    let mut fresh = card_payment(u.id, Some("fresh"), NOW);
     fresh.created_at = NOW + Duration::hours(2);
     db.store.create_payment(&fresh).await.unwrap();
     let pending = db
@@ -349,17 +281,10 @@ async fn pending_payments_are_listed_for_the_reconciler(db: &TestDb) {
 }
 
 async fn a_payment_settled_after_its_payer_was_erased_credits_no_one(db: &TestDb) {
-    let u = user(db, 1).await;
-    let payment = db
-        .store
-        .create_payment(&yookassa(u.id, Some("late")))
-        .await
-        .unwrap();
+    let u = db.user(1, NOW).await;
+    let payment = db.pending(&card_payment(u.id, Some("late"), NOW)).await;
     db.store.erase_user(u.id).await.unwrap();
-    let late = db
-        .store
-        .settle_payment(payment.id, PaymentStatus::Succeeded, None, NOW)
-        .await;
+    let late = settle(db, payment.id, PaymentStatus::Succeeded).await;
     assert_eq!(late.unwrap(), Settlement::Uncreditable);
     let stored = db.store.payment(payment.id).await.unwrap().unwrap();
     assert_eq!(
@@ -367,10 +292,7 @@ async fn a_payment_settled_after_its_payer_was_erased_credits_no_one(db: &TestDb
         (None, PaymentStatus::Pending),
         "left pending until the money is given back"
     );
-    let refunded = db
-        .store
-        .settle_payment(payment.id, PaymentStatus::Refunded, None, NOW)
-        .await;
+    let refunded = settle(db, payment.id, PaymentStatus::Refunded).await;
     assert_eq!(refunded.unwrap(), Settlement::Marked);
     let stored = db.store.payment(payment.id).await.unwrap().unwrap();
     assert_eq!(stored.status, PaymentStatus::Refunded);

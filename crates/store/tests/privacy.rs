@@ -2,33 +2,26 @@
 //! data directory) holds anything of the person; payments stay, unlinked.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use domain::{Days, Email, Language, Money, NewUser, PaymentStatus, PlanId, Provider, TelegramId};
-use sqlx::{Column as _, Row as _};
-use store::testing::TestDb;
-use store::{Backend, NewPayment, EXPORT_SCHEMA_VERSION};
+use domain::{Days, Email, PaymentStatus, TelegramId};
+use sqlx::Row as _;
+use store::testing::someone::{
+    self, EMAIL, FIRST, LAST, SUPPORT_REPLY, SUPPORT_TEXT, TELEGRAM_ID, USERNAME,
+};
+use store::testing::{card_payment, every_stored_value, stars_payment, TestDb};
+use store::EXPORT_SCHEMA_VERSION;
 use time::macros::datetime;
 use time::OffsetDateTime;
 
 const NOW: OffsetDateTime = datetime!(2026-04-01 12:00 UTC);
-const TELEGRAM_ID: i64 = 7_770_123_456;
-const FIRST: &str = "Zerelda";
-const LAST: &str = "Quixotic-Marsh";
-const USERNAME: &str = "zerelda_q_tg";
-const EMAIL: &str = "zerelda.marsh@example.org";
-const SUPPORT_TEXT: &str = "My router in Vyborg-Quayside drops the tunnel";
 
 /// A person with every kind of data the store keeps: profile, consent, email, subscription,
 /// trial, credentials, payments, support tickets and the bot's bookkeeping.
 async fn everything_about_someone(db: &TestDb) -> domain::User {
-    let new = NewUser {
-        telegram_id: TelegramId(TELEGRAM_ID),
-        first_name: FIRST.into(),
-        last_name: Some(LAST.into()),
-        username: Some(USERNAME.into()),
-        language: Language::En,
-        consent_at: Some(NOW),
-    };
-    let user = db.store.create_user(&new, NOW).await.unwrap();
+    let user = db
+        .store
+        .create_user(&someone::new_user(NOW), NOW)
+        .await
+        .unwrap();
     db.store
         .set_email(user.id, Some(&EMAIL.parse::<Email>().unwrap()))
         .await
@@ -37,26 +30,8 @@ async fn everything_about_someone(db: &TestDb) -> domain::User {
         .claim_trial("opaque-claim", user.id, Days(3), NOW)
         .await
         .unwrap();
-    let payment = NewPayment {
-        user_id: user.id,
-        provider: Provider::YooKassa,
-        provider_payment_id: Some("yk-erase".into()),
-        plan: PlanId("month".into()),
-        days: Days(30),
-        amount: Money::rub_kopecks(19_900),
-        created_at: NOW,
-    };
-    let pending = db.store.create_payment(&payment).await.unwrap();
-    db.store
-        .settle_payment(pending.id, PaymentStatus::Succeeded, None, NOW)
-        .await
-        .unwrap();
-    let stars = NewPayment {
-        provider: Provider::TelegramStars,
-        provider_payment_id: Some("charge-erase".into()),
-        amount: Money::stars(150),
-        ..payment
-    };
+    db.paid(&card_payment(user.id, Some("yk-erase"), NOW)).await;
+    let stars = stars_payment(user.id, "charge-erase", NOW);
     db.store.record_paid(&stars).await.unwrap();
     db.store.touch_last_seen(user.id, NOW).await.unwrap();
     let (ticket, message) = db
@@ -69,7 +44,7 @@ async fn everything_about_someone(db: &TestDb) -> domain::User {
         .await
         .unwrap();
     db.store
-        .add_support_message(ticket, true, "We are looking into it", NOW)
+        .add_support_message(ticket, true, SUPPORT_REPLY, NOW)
         .await
         .unwrap();
     db.store
@@ -103,64 +78,12 @@ async fn everything_about_someone(db: &TestDb) -> domain::User {
     user
 }
 
-/// Every value in every table, as text, except sqlx's own migration bookkeeping (schema
-/// checksums, no data about anyone).
-async fn every_stored_value(db: &TestDb) -> Vec<(String, String)> {
-    let pool = store::testing::pool(&db.store);
-    let tables_sql = match db.store.backend() {
-        Backend::Sqlite => "SELECT name AS t FROM sqlite_master WHERE type = 'table'",
-        Backend::Postgres => {
-            "SELECT table_name::text AS t FROM information_schema.tables \
-             WHERE table_schema = 'public'"
-        }
-    };
-    let tables: Vec<String> = sqlx::query(tables_sql)
-        .fetch_all(pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get("t"))
-        .filter(|t: &String| t != "_sqlx_migrations")
-        .collect();
-    assert!(tables.len() >= 8, "found the tables: {tables:?}");
-    let mut values = Vec::new();
-    for table in tables {
-        for row in sqlx::query(&format!("SELECT * FROM {table}"))
-            .fetch_all(pool)
-            .await
-            .unwrap()
-        {
-            for column in row.columns() {
-                let i = column.ordinal();
-                let text = row
-                    .try_get::<Option<String>, _>(i)
-                    .or_else(|_| {
-                        row.try_get::<Option<i64>, _>(i)
-                            .map(|v| v.map(|v| v.to_string()))
-                    })
-                    .unwrap();
-                if let Some(text) = text {
-                    values.push((format!("{table}.{}", column.name()), text));
-                }
-            }
-        }
-    }
-    values
-}
-
 async fn erasure_leaves_nothing_of_the_person_in_any_table(db: &TestDb) {
     let user = everything_about_someone(db).await;
-    let credentials = db.store.credentials(user.id).await.unwrap().unwrap();
-    let traces = [
-        TELEGRAM_ID.to_string(),
-        FIRST.into(),
-        LAST.into(),
-        USERNAME.into(),
-        EMAIL.into(),
-        SUPPORT_TEXT.into(),
-        "awaiting:support".into(),
-        credentials.sub_token.as_str().into(),
-    ];
+    let credentials = db.credentials(user.id).await;
+    let mut traces = someone::traces();
+    traces.push("awaiting:support".into());
+    traces.push(credentials.sub_token.as_str().into());
     let before = every_stored_value(db).await;
     for trace in &traces {
         assert!(
@@ -239,7 +162,7 @@ async fn erasure_leaves_no_text_of_the_person_in_the_sqlite_files() {
 
 async fn the_export_holds_everything_about_the_person_but_no_secrets(db: &TestDb) {
     let user = everything_about_someone(db).await;
-    let credentials = db.store.credentials(user.id).await.unwrap().unwrap();
+    let credentials = db.credentials(user.id).await;
     let export = db.store.export_user(user.id).await.unwrap().unwrap();
     let json: serde_json::Value = serde_json::to_value(&export).unwrap();
     assert_eq!(json["schema_version"], EXPORT_SCHEMA_VERSION);
@@ -292,34 +215,16 @@ async fn the_export_holds_everything_about_the_person_but_no_secrets(db: &TestDb
 }
 
 async fn retention_finds_only_people_gone_quiet_since_the_cutoff(db: &TestDb) {
-    let old = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(1)), NOW)
-        .await
-        .unwrap();
-    let paying = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(2)), NOW)
-        .await
-        .unwrap();
-    let returning = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(3)), NOW)
-        .await
-        .unwrap();
+    let old = db.user(1, NOW).await;
+    let paying = db.user(2, NOW).await;
+    let returning = db.user(3, NOW).await;
     let cutoff = NOW + time::Duration::days(100);
-    db.store
-        .grant_days(paying.id, PlanId("year".into()), Days(365), NOW)
-        .await
-        .unwrap();
+    db.grant(paying.id, "year", 365, NOW).await;
     db.store
         .touch_last_seen(returning.id, cutoff + time::Duration::days(1))
         .await
         .unwrap();
-    db.store
-        .grant_days(old.id, PlanId("month".into()), Days(30), NOW)
-        .await
-        .unwrap();
+    db.grant(old.id, "month", 30, NOW).await;
     assert_eq!(db.store.inactive_users(cutoff).await.unwrap(), vec![old.id]);
 }
 

@@ -1,7 +1,7 @@
 //! Granting days and the free trial on both backends.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use domain::{Days, NewUser, PlanId, Subscription, TelegramId, TRIAL_PLAN_ID};
+use domain::{Days, PlanId, Subscription, UserId, TRIAL_PLAN_ID};
 use store::testing::TestDb;
 use store::TrialOutcome;
 use time::macros::datetime;
@@ -13,18 +13,15 @@ fn month() -> PlanId {
     PlanId("month".into())
 }
 
+/// `user` claims the three-day trial under `key`, at `NOW`.
+async fn claim(db: &TestDb, key: &str, user: UserId) -> TrialOutcome {
+    db.store.claim_trial(key, user, Days(3), NOW).await.unwrap()
+}
+
 async fn granting_days_to_a_user_without_a_subscription_starts_one_now(db: &TestDb) {
-    let user = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(1)), NOW)
-        .await
-        .unwrap();
+    let user = db.user(1, NOW).await;
     assert_eq!(db.store.subscription(user.id).await.unwrap(), None);
-    let sub = db
-        .store
-        .grant_days(user.id, month(), Days(30), NOW)
-        .await
-        .unwrap();
+    let sub = db.grant(user.id, "month", 30, NOW).await;
     assert_eq!(
         sub,
         Subscription::start(user.id, month(), Days(30), NOW).unwrap()
@@ -33,21 +30,10 @@ async fn granting_days_to_a_user_without_a_subscription_starts_one_now(db: &Test
 }
 
 async fn extending_an_active_subscription_adds_to_its_end(db: &TestDb) {
-    let user = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(1)), NOW)
-        .await
-        .unwrap();
-    db.store
-        .grant_days(user.id, month(), Days(30), NOW)
-        .await
-        .unwrap();
+    let user = db.user(1, NOW).await;
+    db.grant(user.id, "month", 30, NOW).await;
     let later = NOW + Duration::days(10);
-    let sub = db
-        .store
-        .grant_days(user.id, PlanId("year".into()), Days(365), later)
-        .await
-        .unwrap();
+    let sub = db.grant(user.id, "year", 365, later).await;
     assert_eq!(sub.activated_at, NOW, "the period continues");
     assert_eq!(sub.ends_at, NOW + Duration::days(30 + 365));
     assert_eq!(sub.plan, PlanId("year".into()));
@@ -55,31 +41,16 @@ async fn extending_an_active_subscription_adds_to_its_end(db: &TestDb) {
 }
 
 async fn extending_an_expired_subscription_restarts_from_now(db: &TestDb) {
-    let user = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(1)), NOW)
-        .await
-        .unwrap();
-    db.store
-        .grant_days(user.id, month(), Days(30), NOW)
-        .await
-        .unwrap();
+    let user = db.user(1, NOW).await;
+    db.grant(user.id, "month", 30, NOW).await;
     let much_later = NOW + Duration::days(100);
-    let sub = db
-        .store
-        .grant_days(user.id, month(), Days(30), much_later)
-        .await
-        .unwrap();
+    let sub = db.grant(user.id, "month", 30, much_later).await;
     assert_eq!(sub.activated_at, much_later);
     assert_eq!(sub.ends_at, much_later + Duration::days(30));
 }
 
 async fn absurd_day_counts_change_nothing(db: &TestDb) {
-    let user = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(1)), NOW)
-        .await
-        .unwrap();
+    let user = db.user(1, NOW).await;
     let revision = db.store.access_revision().await.unwrap();
     assert!(db
         .store
@@ -100,11 +71,7 @@ async fn absurd_day_counts_change_nothing(db: &TestDb) {
 }
 
 async fn concurrent_grants_are_all_counted(db: &TestDb) {
-    let user = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(1)), NOW)
-        .await
-        .unwrap();
+    let user = db.user(1, NOW).await;
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let store = db.store.clone();
@@ -123,63 +90,31 @@ async fn concurrent_grants_are_all_counted(db: &TestDb) {
 }
 
 async fn the_trial_is_granted_once_per_key(db: &TestDb) {
-    let user = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(1)), NOW)
-        .await
-        .unwrap();
-    let first = db
-        .store
-        .claim_trial("key-1", user.id, Days(3), NOW)
-        .await
-        .unwrap();
+    let user = db.user(1, NOW).await;
+    let first = claim(db, "key-1", user.id).await;
     let TrialOutcome::Granted(sub) = first else {
         panic!("first claim refused")
     };
     assert_eq!(sub.plan, PlanId(TRIAL_PLAN_ID.into()));
     assert_eq!(sub.ends_at, NOW + Duration::days(3));
-    let again = db
-        .store
-        .claim_trial("key-1", user.id, Days(3), NOW)
-        .await
-        .unwrap();
+    let again = claim(db, "key-1", user.id).await;
     assert_eq!(again, TrialOutcome::AlreadyUsed);
     assert_eq!(db.store.subscription(user.id).await.unwrap(), Some(sub));
 }
 
 async fn the_trial_cannot_be_taken_again_after_erasure(db: &TestDb) {
-    let user = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(9)), NOW)
-        .await
-        .unwrap();
-    let first = db
-        .store
-        .claim_trial("hash-of-9", user.id, Days(3), NOW)
-        .await
-        .unwrap();
+    let user = db.user(9, NOW).await;
+    let first = claim(db, "hash-of-9", user.id).await;
     assert!(matches!(first, TrialOutcome::Granted(_)));
     db.store.erase_user(user.id).await.unwrap();
-    let back = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(9)), NOW)
-        .await
-        .unwrap();
-    let again = db
-        .store
-        .claim_trial("hash-of-9", back.id, Days(3), NOW)
-        .await
-        .unwrap();
+    let back = db.user(9, NOW).await;
+    let again = claim(db, "hash-of-9", back.id).await;
     assert_eq!(again, TrialOutcome::AlreadyUsed);
     assert_eq!(db.store.subscription(back.id).await.unwrap(), None);
 }
 
 async fn concurrent_trial_claims_grant_once(db: &TestDb) {
-    let user = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(1)), NOW)
-        .await
-        .unwrap();
+    let user = db.user(1, NOW).await;
     let mut tasks = Vec::new();
     for _ in 0..6 {
         let store = db.store.clone();
@@ -202,22 +137,14 @@ async fn concurrent_trial_claims_grant_once(db: &TestDb) {
 }
 
 async fn a_failed_trial_claim_leaves_the_key_unused(db: &TestDb) {
-    let ghost = domain::UserId(404);
+    let ghost = UserId(404);
     let failed = db.store.claim_trial("key", ghost, Days(3), NOW).await;
     assert!(
         matches!(failed, Err(store::StoreError::UserNotFound)),
         "{failed:?}"
     );
-    let user = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(1)), NOW)
-        .await
-        .unwrap();
-    let claimed = db
-        .store
-        .claim_trial("key", user.id, Days(3), NOW)
-        .await
-        .unwrap();
+    let user = db.user(1, NOW).await;
+    let claimed = claim(db, "key", user.id).await;
     assert!(matches!(claimed, TrialOutcome::Granted(_)));
 }
 

@@ -53,13 +53,9 @@ async fn a_telegram_id_belongs_to_one_user_only(db: &TestDb) {
 
 async fn new_users_get_distinct_credentials(db: &TestDb) {
     let a = db.store.create_user(&person(1), NOW).await.unwrap();
-    let b = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(2)), NOW)
-        .await
-        .unwrap();
-    let ca = db.store.credentials(a.id).await.unwrap().unwrap();
-    let cb = db.store.credentials(b.id).await.unwrap().unwrap();
+    let b = db.user(2, NOW).await;
+    let ca = db.credentials(a.id).await;
+    let cb = db.credentials(b.id).await;
     assert_ne!(ca.vless_uuid, cb.vless_uuid);
     assert_ne!(ca.sub_token, cb.sub_token);
     assert_eq!(
@@ -74,13 +70,7 @@ async fn new_users_get_distinct_credentials(db: &TestDb) {
 
 async fn rotating_the_token_invalidates_the_old_one(db: &TestDb) {
     let user = db.store.create_user(&person(3), NOW).await.unwrap();
-    let old = db
-        .store
-        .credentials(user.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .sub_token;
+    let old = db.sub_token(user.id).await;
     let new = db.store.rotate_sub_token(user.id).await.unwrap();
     assert_ne!(old, new);
     assert_eq!(db.store.user_by_sub_token(&old).await.unwrap(), None);
@@ -92,15 +82,7 @@ async fn rotating_the_token_invalidates_the_old_one(db: &TestDb) {
             .map(|u| u.id),
         Some(user.id)
     );
-    assert_eq!(
-        db.store
-            .credentials(user.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .sub_token,
-        new
-    );
+    assert_eq!(db.sub_token(user.id).await, new);
 }
 
 async fn email_can_be_set_changed_and_removed(db: &TestDb) {
@@ -174,10 +156,7 @@ async fn users_are_listed_in_pages_with_their_subscriptions(db: &TestDb) {
     for tg in 100..105 {
         ids.push(db.store.create_user(&person(tg), NOW).await.unwrap().id);
     }
-    db.store
-        .grant_days(ids[1], PlanId("month".into()), Days(30), NOW)
-        .await
-        .unwrap();
+    db.grant(ids[1], "month", 30, NOW).await;
     let first = db.store.list_users(0, 3).await.unwrap();
     let rest = db.store.list_users(3, 10).await.unwrap();
     assert_eq!(
@@ -197,23 +176,9 @@ async fn stats_count_users_active_subscriptions_and_blocks(db: &TestDb) {
     let a = db.store.create_user(&person(1), NOW).await.unwrap();
     let b = db.store.create_user(&person(2), NOW).await.unwrap();
     let c = db.store.create_user(&person(3), NOW).await.unwrap();
-    db.store
-        .grant_days(a.id, PlanId("m".into()), Days(30), NOW)
-        .await
-        .unwrap();
-    db.store
-        .grant_days(b.id, PlanId("m".into()), Days(30), NOW)
-        .await
-        .unwrap();
-    db.store
-        .grant_days(
-            c.id,
-            PlanId("m".into()),
-            Days(1),
-            NOW - time::Duration::days(10),
-        )
-        .await
-        .unwrap();
+    db.grant(a.id, "m", 30, NOW).await;
+    db.grant(b.id, "m", 30, NOW).await;
+    db.grant(c.id, "m", 1, NOW - time::Duration::days(10)).await;
     db.store.set_blocked(b.id, true).await.unwrap();
     let stats = db.store.stats(NOW).await.unwrap();
     assert_eq!(
@@ -233,11 +198,8 @@ async fn debug_output_shows_no_connection_details_or_personal_data(db: &TestDb) 
         .set_email(user.id, Some(&"anna@example.com".parse().unwrap()))
         .await
         .unwrap();
-    db.store
-        .grant_days(user.id, PlanId("m".into()), Days(3), NOW)
-        .await
-        .unwrap();
-    let credentials = db.store.credentials(user.id).await.unwrap().unwrap();
+    db.grant(user.id, "m", 3, NOW).await;
+    let credentials = db.credentials(user.id).await;
     let shown = format!(
         "{:?} {:?} {:?}",
         db.store.list_users(0, 10).await.unwrap(),

@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use domain::{Days, Location, NewUser, NodeSecurity, PlanId, TelegramId, TlsParams};
 use serde_json::Value;
 use store::testing::TestDb;
 use time::OffsetDateTime;
@@ -36,35 +35,9 @@ async fn start_site() -> (SocketAddr, String, String, TestDb) {
     };
     let db = TestDb::sqlite().await;
     let now = OffsetDateTime::now_utc();
-    db.store
-        .upsert_node(
-            "milly EU",
-            &Location("EU".into()),
-            "eu.milly.example",
-            443,
-            &NodeSecurity::Tls(TlsParams {
-                server_name: "eu.milly.example".into(),
-                allow_insecure: false,
-            }),
-        )
-        .await
-        .unwrap();
-    let user = db
-        .store
-        .create_user(&NewUser::from_telegram_id(TelegramId(7)), now)
-        .await
-        .unwrap();
-    db.store
-        .grant_days(user.id, PlanId("month".into()), Days(30), now)
-        .await
-        .unwrap();
-    let token = db
-        .store
-        .credentials(user.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .sub_token;
+    db.tls_node("milly EU", "EU", "eu.milly.example").await;
+    let user = db.subscriber(7, "month", 30, now).await;
+    let token = db.sub_token(user.id).await;
     let app = app::App::new(db.store.clone(), app_settings);
     let link = app.issue_account_link(user.id, now).await.unwrap();
     let account = link.url[link.url.find("/account/").unwrap()..].to_owned();

@@ -16,13 +16,7 @@ use time::OffsetDateTime;
 
 async fn a_refund_returns_the_money_and_marks_the_payment(db: &TestDb) {
     let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
-    let (jay, token) = shop.customer(1013).await;
-    let yk_id = shop.checkout(&token, "month").await;
-    shop.yk.succeed(&yk_id).unwrap();
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        200
-    );
+    let (jay, yk_id) = shop.paid_month(1013).await;
     let ours = shop.ours(&yk_id).await;
 
     let now = OffsetDateTime::now_utc();
@@ -47,10 +41,7 @@ async fn a_refund_returns_the_money_and_marks_the_payment(db: &TestDb) {
     ));
     assert_eq!(shop.yk.refunds().len(), 1);
     // A late notification about the refunded payment changes nothing.
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        200
-    );
+    assert_eq!(shop.notify(&yk_id).await, 200);
     assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Refunded);
 }
 
@@ -76,10 +67,7 @@ async fn a_payment_that_succeeds_after_its_payer_was_erased_is_refunded_once(db:
     assert_eq!((a.unwrap(), b.unwrap()), (200, 200));
     reconciled.unwrap();
     // And again, later, for good measure.
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        200
-    );
+    assert_eq!(shop.notify(&yk_id).await, 200);
     shop.cards.reconcile_once(later).await.unwrap();
 
     let refunds = shop.yk.refunds();
@@ -102,13 +90,7 @@ async fn a_payment_that_succeeds_after_its_payer_was_erased_is_refunded_once(db:
 
     // YooKassa's own notice of that refund changes nothing.
     let refund_id = refunds[0]["id"].as_str().unwrap();
-    assert_eq!(
-        shop.yk
-            .notify_refund(refund_id, &shop.webhook_url())
-            .await
-            .unwrap(),
-        200
-    );
+    assert_eq!(shop.notify_refund(refund_id).await, 200);
     assert_eq!(shop.ours(&yk_id).await, now);
     assert!(told.try_recv().is_err());
     assert_eq!(shop.yk.refunds().len(), 1);
@@ -116,51 +98,25 @@ async fn a_payment_that_succeeds_after_its_payer_was_erased_is_refunded_once(db:
 
 async fn refunds_made_in_the_dashboard_reach_the_payment(db: &TestDb) {
     let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
-    let (cid, token) = shop.customer(2003).await;
-    let yk_id = shop.checkout(&token, "month").await;
-    shop.yk.succeed(&yk_id).unwrap();
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        200
-    );
+    let (cid, yk_id) = shop.paid_month(2003).await;
     let credited = shop.subscription(&cid).await.unwrap();
 
     // Part of it, then notified twice.
     let part = shop.yk.refund_in_dashboard(&yk_id, "50.00").unwrap();
     for _ in 0..2 {
-        assert_eq!(
-            shop.yk
-                .notify_refund(&part, &shop.webhook_url())
-                .await
-                .unwrap(),
-            200
-        );
+        assert_eq!(shop.notify_refund(&part).await, 200);
     }
-    let p = shop.ours(&yk_id).await;
     assert_eq!(
-        (p.status, p.refunded_minor),
+        shop.refund_state(&yk_id).await,
         (PaymentStatus::Succeeded, 5_000)
     );
 
     // The rest: refunded. The earlier notice arriving late changes nothing.
     let rest = shop.yk.refund_in_dashboard(&yk_id, "149.00").unwrap();
+    assert_eq!(shop.notify_refund(&rest).await, 200);
+    assert_eq!(shop.notify_refund(&part).await, 200);
     assert_eq!(
-        shop.yk
-            .notify_refund(&rest, &shop.webhook_url())
-            .await
-            .unwrap(),
-        200
-    );
-    assert_eq!(
-        shop.yk
-            .notify_refund(&part, &shop.webhook_url())
-            .await
-            .unwrap(),
-        200
-    );
-    let p = shop.ours(&yk_id).await;
-    assert_eq!(
-        (p.status, p.refunded_minor),
+        shop.refund_state(&yk_id).await,
         (PaymentStatus::Refunded, 19_900)
     );
     // The days stay: taking access away is the operator's call.
@@ -175,26 +131,16 @@ async fn a_refund_that_overtakes_its_payment_notice_settles_both(db: &TestDb) {
     let yk_id = shop.checkout(&token, "month").await;
     shop.yk.succeed(&yk_id).unwrap();
     let refund = shop.yk.refund_in_dashboard(&yk_id, "199.00").unwrap();
+    assert_eq!(shop.notify_refund(&refund).await, 200);
     assert_eq!(
-        shop.yk
-            .notify_refund(&refund, &shop.webhook_url())
-            .await
-            .unwrap(),
-        200
-    );
-    let p = shop.ours(&yk_id).await;
-    assert_eq!(
-        (p.status, p.refunded_minor),
+        shop.refund_state(&yk_id).await,
         (PaymentStatus::Refunded, 19_900)
     );
     assert!(
         shop.subscription(&dan).await.is_some(),
         "credited, then refunded"
     );
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        200
-    );
+    assert_eq!(shop.notify(&yk_id).await, 200);
     assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Refunded);
 }
 
@@ -218,22 +164,10 @@ async fn refund_notices_about_payments_not_ours_are_acknowledged_and_ignored(db:
     let foreign_id = foreign["id"].as_str().unwrap();
     shop.yk.succeed(foreign_id).unwrap();
     let refund = shop.yk.refund_in_dashboard(foreign_id, "10.00").unwrap();
-    assert_eq!(
-        shop.yk
-            .notify_refund(&refund, &shop.webhook_url())
-            .await
-            .unwrap(),
-        200
-    );
+    assert_eq!(shop.notify_refund(&refund).await, 200);
 
     // A refund YooKassa never made: the body is not believed, nothing changes.
-    let (_, token) = shop.customer(2005).await;
-    let yk_id = shop.checkout(&token, "month").await;
-    shop.yk.succeed(&yk_id).unwrap();
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        200
-    );
+    let (_, yk_id) = shop.paid_month(2005).await;
     let forged = json!({
         "type": "notification", "event": "refund.succeeded",
         "object": {"id": "2c79a0e6-000f-5000-9000-1a5d0c0b2b1e", "status": "succeeded",
@@ -251,30 +185,17 @@ async fn refund_notices_about_payments_not_ours_are_acknowledged_and_ignored(db:
 async fn only_what_is_left_is_given_back(db: &TestDb) {
     let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
     // The operator refunds the rest of a payment partly refunded in the dashboard.
-    let (_, token) = shop.customer(2006).await;
-    let yk_id = shop.checkout(&token, "month").await;
-    shop.yk.succeed(&yk_id).unwrap();
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        200
-    );
+    let (_, yk_id) = shop.paid_month(2006).await;
     let part = shop.yk.refund_in_dashboard(&yk_id, "50.00").unwrap();
-    assert_eq!(
-        shop.yk
-            .notify_refund(&part, &shop.webhook_url())
-            .await
-            .unwrap(),
-        200
-    );
+    assert_eq!(shop.notify_refund(&part).await, 200);
     let id = shop.ours(&yk_id).await.id;
     shop.app()
         .refund_payment(id, OffsetDateTime::now_utc())
         .await
         .unwrap();
     assert_eq!(shop.yk.refunds()[1]["amount"]["value"], "149.00");
-    let p = shop.ours(&yk_id).await;
     assert_eq!(
-        (p.status, p.refunded_minor),
+        shop.refund_state(&yk_id).await,
         (PaymentStatus::Refunded, 19_900)
     );
 
@@ -284,21 +205,14 @@ async fn only_what_is_left_is_given_back(db: &TestDb) {
     shop.app().erase_person(gone.id).await.unwrap();
     shop.yk.succeed(&late).unwrap();
     shop.yk.refund_in_dashboard(&late, "20.00").unwrap();
-    assert_eq!(
-        shop.yk.notify(&late, &shop.webhook_url()).await.unwrap(),
-        200
-    );
-    assert_eq!(
-        shop.yk.notify(&late, &shop.webhook_url()).await.unwrap(),
-        200
-    );
+    assert_eq!(shop.notify(&late).await, 200);
+    assert_eq!(shop.notify(&late).await, 200);
     let refunds = shop.yk.refunds();
     assert_eq!(refunds.len(), 4, "{refunds:?}");
     assert_eq!(refunds[3]["payment_id"], late.as_str());
     assert_eq!(refunds[3]["amount"]["value"], "179.00");
-    let p = shop.ours(&late).await;
     assert_eq!(
-        (p.status, p.refunded_minor),
+        shop.refund_state(&late).await,
         (PaymentStatus::Refunded, 19_900)
     );
 }
@@ -313,10 +227,7 @@ async fn a_refund_that_fails_is_retried_until_it_is_made(db: &TestDb) {
 
     // YooKassa's refunds are down: the notification asks to be retried, nothing is marked.
     shop.yk.set_failing_refunds(true);
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        503
-    );
+    assert_eq!(shop.notify(&yk_id).await, 503);
     assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Pending);
     assert!(shop.yk.refunds().is_empty());
     assert!(told.try_recv().is_err());
@@ -327,10 +238,7 @@ async fn a_refund_that_fails_is_retried_until_it_is_made(db: &TestDb) {
     let report = shop.cards.reconcile_once(later).await.unwrap();
     assert_eq!((report.checked, report.refunded), (1, 1));
     assert_eq!(shop.cards.reconcile_once(later).await.unwrap().checked, 0);
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        200
-    );
+    assert_eq!(shop.notify(&yk_id).await, 200);
     assert_eq!(shop.yk.refunds().len(), 1);
     assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Refunded);
     assert!(told.try_recv().is_ok());

@@ -62,10 +62,7 @@ async fn paying_and_a_notification_credit_the_plan_once(db: &TestDb) {
         "nothing before paying"
     );
     shop.yk.succeed(&yk_id).unwrap();
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        200
-    );
+    assert_eq!(shop.notify(&yk_id).await, 200);
     let sub = shop.subscription(&alice).await.expect("credited");
     assert_eq!(days_left(&sub), 30);
     assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Succeeded);
@@ -73,10 +70,7 @@ async fn paying_and_a_notification_credit_the_plan_once(db: &TestDb) {
     assert_eq!((event.user, event.payment), (alice.id, ours.id));
 
     // YooKassa repeats itself: nothing more happens.
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        200
-    );
+    assert_eq!(shop.notify(&yk_id).await, 200);
     assert_eq!(shop.subscription(&alice).await, Some(sub));
     assert!(paid.try_recv().is_err(), "one credit, one event");
 }
@@ -92,9 +86,7 @@ async fn concurrent_notifications_credit_once(db: &TestDb) {
     for _ in 0..12 {
         let shop = shop.clone();
         let id = yk_id.clone();
-        racing.push(tokio::spawn(async move {
-            shop.yk.notify(&id, &shop.webhook_url()).await.unwrap()
-        }));
+        racing.push(tokio::spawn(async move { shop.notify(&id).await }));
     }
     for r in racing {
         assert_eq!(r.await.unwrap(), 200);
@@ -161,10 +153,7 @@ async fn notifications_from_outside_yookassas_networks_are_refused(db: &TestDb) 
     let yk_id = shop.checkout(&token, "month").await;
     shop.yk.succeed(&yk_id).unwrap();
     let calls = shop.yk.api_calls();
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        403
-    );
+    assert_eq!(shop.notify(&yk_id).await, 403);
     assert_eq!(shop.yk.api_calls(), calls, "refused before asking the API");
     assert!(shop.subscription(&dave).await.is_none());
     assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Pending);
@@ -182,10 +171,7 @@ async fn a_crash_before_recording_yookassas_id_is_recovered_through_metadata(db:
         .await
         .unwrap();
     shop.yk.succeed(&yk_id).unwrap();
-    assert_eq!(
-        shop.yk.notify(&yk_id, &shop.webhook_url()).await.unwrap(),
-        200
-    );
+    assert_eq!(shop.notify(&yk_id).await, 200);
     assert_eq!(days_left(&shop.subscription(&gina).await.unwrap()), 30);
     assert_eq!(
         shop.ours(&yk_id).await.id,
@@ -207,7 +193,7 @@ async fn no_card_data_reaches_the_database(db: &TestDb) {
         CARD_LAST4
     );
     for id in [&paid, &declined] {
-        assert_eq!(shop.yk.notify(id, &shop.webhook_url()).await.unwrap(), 200);
+        assert_eq!(shop.notify(id).await, 200);
     }
     shop.app()
         .refund_payment(shop.ours(&paid).await.id, OffsetDateTime::now_utc())

@@ -4,15 +4,15 @@
 // A test that unwraps fails loudly, which is what a test should do.
 #![allow(clippy::unwrap_used)]
 
+mod answer;
+
 use std::time::{Duration, Instant};
 
+use answer::{from_client, send, Answer};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use base64::Engine;
-use domain::{
-    Days, Location, NewUser, NodeSecurity, PlanId, SubscriptionToken, TelegramId, TlsParams,
-    VlessUuid,
-};
+use domain::{SubscriptionToken, VlessUuid};
 use store::testing::TestDb;
 use time::OffsetDateTime;
 use tower::ServiceExt;
@@ -23,7 +23,7 @@ const CLASH: &str = "clash-verge/v1.7.7";
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 struct World {
-    _db: TestDb,
+    db: TestDb,
     router: axum::Router,
     store: store::Store,
 }
@@ -48,45 +48,22 @@ async fn world() -> World {
         ..web::SiteSettings::default()
     };
     let store = db.store.clone();
-    store
-        .upsert_node(
-            "Nimbus EU",
-            &Location("EU".into()),
-            "eu.nimbus.example",
-            443,
-            &NodeSecurity::Tls(TlsParams {
-                server_name: "eu.nimbus.example".into(),
-                allow_insecure: false,
-            }),
-        )
-        .await
-        .unwrap();
+    db.tls_node("Nimbus EU", "EU", "eu.nimbus.example").await;
     let app = app::App::new(store.clone(), app_settings);
     let router = web::router(web::Site::new(site_settings).with_app(app));
-    World {
-        _db: db,
-        router,
-        store,
-    }
+    World { db, router, store }
 }
 
 impl World {
     /// A person whose `days` of access started `started_days_ago` days ago (none: never paid).
     async fn person(&self, telegram_id: i64, access: Option<(u32, i64)>) -> Person {
         let now = OffsetDateTime::now_utc();
-        let user = self
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(telegram_id)), now)
-            .await
-            .unwrap();
+        let user = self.db.user(telegram_id, now).await;
         if let Some((days, started_days_ago)) = access {
             let start = now - time::Duration::days(started_days_ago);
-            self.store
-                .grant_days(user.id, PlanId("month".into()), Days(days), start)
-                .await
-                .unwrap();
+            self.db.grant(user.id, "month", days, start).await;
         }
-        let creds = self.store.credentials(user.id).await.unwrap().unwrap();
+        let creds = self.db.credentials(user.id).await;
         Person {
             token: creds.sub_token,
             uuid: creds.vless_uuid,
@@ -98,29 +75,8 @@ impl World {
         for (k, v) in headers {
             request = request.header(k, *v);
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(request.body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        Answer {
-            status,
-            headers,
-            body: String::from_utf8(bytes.to_vec()).unwrap(),
-        }
+        send(self.router.clone(), request.body(Body::empty()).unwrap()).await
     }
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
 }
 
 fn sub(p: &Person) -> String {
@@ -389,13 +345,14 @@ async fn too_many_requests_from_one_client_are_slowed_down() {
         let router = w.router.clone();
         let token = SubscriptionToken::generate();
         tasks.spawn(async move {
-            let mut request = Request::get(format!("/sub/{}", token.as_str()))
+            let request = Request::get(format!("/sub/{}", token.as_str()))
                 .body(Body::empty())
                 .unwrap();
-            request
-                .extensions_mut()
-                .insert(axum::extract::ConnectInfo(client));
-            router.oneshot(request).await.unwrap().status()
+            router
+                .oneshot(from_client(client, request))
+                .await
+                .unwrap()
+                .status()
         });
     }
     let statuses: Vec<StatusCode> = tasks.join_all().await;
@@ -404,11 +361,13 @@ async fn too_many_requests_from_one_client_are_slowed_down() {
         .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
         .count();
     assert_eq!(limited, 10, "{statuses:?}");
-    let mut request = Request::get("/sub/x").body(Body::empty()).unwrap();
-    request
-        .extensions_mut()
-        .insert(axum::extract::ConnectInfo(client));
-    let response = w.router.clone().oneshot(request).await.unwrap();
+    let request = Request::get("/sub/x").body(Body::empty()).unwrap();
+    let response = w
+        .router
+        .clone()
+        .oneshot(from_client(client, request))
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(response.headers()[header::RETRY_AFTER], "2");
     assert_eq!(

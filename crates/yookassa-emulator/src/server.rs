@@ -118,6 +118,19 @@ fn replay(
     Some(Ok((status, Json(response.clone())).into_response()))
 }
 
+/// Records a request to `endpoint` that was answered `response` (200), and keeps that answer
+/// for the replays of `key`.
+fn remember(inner: &mut Inner, endpoint: &'static str, key: String, req: Value, response: &Value) {
+    inner.recorded.push(Recorded {
+        endpoint,
+        idempotence_key: key.clone(),
+        body: req.clone(),
+    });
+    inner
+        .idempotence
+        .insert((endpoint, key), (req, 200, response.clone()));
+}
+
 fn parse_body(body: &Bytes) -> Result<Value, Refusal> {
     serde_json::from_slice::<Value>(body)
         .ok()
@@ -236,14 +249,7 @@ fn try_create_payment(
     };
     let response = payment.to_json();
     inner.payments.insert(id, payment);
-    inner.recorded.push(Recorded {
-        endpoint: PAYMENTS,
-        idempotence_key: key.clone(),
-        body: req.clone(),
-    });
-    inner
-        .idempotence
-        .insert((PAYMENTS, key), (req, 200, response.clone()));
+    remember(&mut inner, PAYMENTS, key, req, &response);
     Ok(Json(response).into_response())
 }
 
@@ -303,14 +309,7 @@ fn try_create_refund(
         .as_str()
         .ok_or_else(|| bad_request("payment_id is required", "payment_id"))?;
     let refund = refund_payment(&mut inner, payment_id, minor)?;
-    inner.recorded.push(Recorded {
-        endpoint: REFUNDS,
-        idempotence_key: key.clone(),
-        body: req.clone(),
-    });
-    inner
-        .idempotence
-        .insert((REFUNDS, key), (req, 200, refund.clone()));
+    remember(&mut inner, REFUNDS, key, req, &refund);
     Ok(Json(refund).into_response())
 }
 

@@ -8,9 +8,8 @@ use app::{App, AppSettings};
 use bot::{BotError, BotMetrics, BotOptions, BotSettings, TrialKey};
 use domain::Secret;
 use serde_json::Value;
-use sqlx::{Column as _, Row as _};
+use sqlx::Row as _;
 use store::testing::TestDb;
-use store::Backend;
 use tg_emulator::{Call, Emulator, SentMessage, TgUser};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -182,57 +181,6 @@ impl Harness {
     pub fn metrics(&self) -> BotMetrics {
         self.options.metrics.clone()
     }
-}
-
-/// Every value in every table, as text (sqlx's migration bookkeeping aside).
-pub async fn every_stored_value(db: &TestDb) -> Vec<(String, String)> {
-    let pool = store::testing::pool(&db.store);
-    let tables_sql = match db.store.backend() {
-        Backend::Sqlite => "SELECT name AS t FROM sqlite_master WHERE type = 'table'",
-        Backend::Postgres => {
-            "SELECT table_name::text AS t FROM information_schema.tables \
-             WHERE table_schema = 'public'"
-        }
-    };
-    let tables: Vec<String> = sqlx::query(tables_sql)
-        .fetch_all(pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get("t"))
-        .filter(|t: &String| t != "_sqlx_migrations" && t != "sqlite_sequence")
-        .collect();
-    let mut values = Vec::new();
-    for table in tables {
-        for row in sqlx::query(&format!("SELECT * FROM {table}"))
-            .fetch_all(pool)
-            .await
-            .unwrap()
-        {
-            for column in row.columns() {
-                let i = column.ordinal();
-                let text = row
-                    .try_get::<Option<String>, _>(i)
-                    .or_else(|_| {
-                        row.try_get::<Option<i64>, _>(i)
-                            .map(|v| v.map(|v| v.to_string()))
-                    })
-                    .or_else(|_| {
-                        row.try_get::<Option<i16>, _>(i)
-                            .map(|v| v.map(|v| v.to_string()))
-                    })
-                    .or_else(|_| {
-                        row.try_get::<Option<i32>, _>(i)
-                            .map(|v| v.map(|v| v.to_string()))
-                    })
-                    .unwrap();
-                if let Some(text) = text {
-                    values.push((format!("{table}.{}", column.name()), text));
-                }
-            }
-        }
-    }
-    values
 }
 
 /// How many rows `table` has.

@@ -61,6 +61,13 @@ async fn start(router: Router, limits: ServerLimits, intakes: &[AddressSource]) 
     }
 }
 
+/// The test router on one direct intake under `limits`, and a connection to it.
+async fn direct(limits: ServerLimits) -> (Running, TcpStream) {
+    let r = start(router(), limits, &[AddressSource::Direct]).await;
+    let s = TcpStream::connect(r.addrs[0]).await.unwrap();
+    (r, s)
+}
+
 /// Sends `request` on `s` and reads until the server closes or one response has arrived.
 async fn exchange(s: &mut TcpStream, request: &str) -> String {
     s.write_all(request.as_bytes()).await.unwrap();
@@ -112,8 +119,7 @@ async fn closed_after(s: &mut TcpStream) -> Duration {
 
 #[tokio::test]
 async fn handlers_see_the_connections_address() {
-    let r = start(router(), limits(), &[AddressSource::Direct]).await;
-    let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
+    let (_r, mut s) = direct(limits()).await;
     let answer = exchange(&mut s, &get_request("/peer")).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(
@@ -124,16 +130,11 @@ async fn handlers_see_the_connections_address() {
 
 #[tokio::test]
 async fn half_a_header_is_dropped_after_the_header_read_timeout() {
-    let r = start(
-        router(),
-        ServerLimits {
-            header_read_timeout: SHORT,
-            ..limits()
-        },
-        &[AddressSource::Direct],
-    )
+    let (_r, mut s) = direct(ServerLimits {
+        header_read_timeout: SHORT,
+        ..limits()
+    })
     .await;
-    let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
     s.write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\n")
         .await
         .unwrap();
@@ -146,16 +147,11 @@ async fn half_a_header_is_dropped_after_the_header_read_timeout() {
 
 #[tokio::test]
 async fn a_trickling_header_is_dropped_too() {
-    let r = start(
-        router(),
-        ServerLimits {
-            header_read_timeout: SHORT,
-            ..limits()
-        },
-        &[AddressSource::Direct],
-    )
+    let (_r, mut s) = direct(ServerLimits {
+        header_read_timeout: SHORT,
+        ..limits()
+    })
     .await;
-    let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
     let t = Instant::now();
     for b in b"GET /peer HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n" {
         if s.write_all(&[*b]).await.is_err() {
@@ -169,16 +165,11 @@ async fn a_trickling_header_is_dropped_too() {
 
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed() {
-    let r = start(
-        router(),
-        ServerLimits {
-            keepalive_idle: SHORT,
-            ..limits()
-        },
-        &[AddressSource::Direct],
-    )
+    let (_r, mut s) = direct(ServerLimits {
+        keepalive_idle: SHORT,
+        ..limits()
+    })
     .await;
-    let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
     let answer = exchange(&mut s, &get_request("/peer")).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let t = closed_after(&mut s).await;
@@ -190,16 +181,11 @@ async fn an_idle_keep_alive_connection_is_closed() {
 
 #[tokio::test]
 async fn a_request_in_progress_outlives_idleness() {
-    let r = start(
-        router(),
-        ServerLimits {
-            keepalive_idle: SHORT,
-            ..limits()
-        },
-        &[AddressSource::Direct],
-    )
+    let (_r, mut s) = direct(ServerLimits {
+        keepalive_idle: SHORT,
+        ..limits()
+    })
     .await;
-    let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
     let answer = exchange(&mut s, &get_request("/slow")).await;
     assert!(
         answer.starts_with("HTTP/1.1 200") && answer.ends_with("done"),
@@ -209,16 +195,11 @@ async fn a_request_in_progress_outlives_idleness() {
 
 #[tokio::test]
 async fn a_request_past_its_deadline_gets_408() {
-    let r = start(
-        router(),
-        ServerLimits {
-            request_timeout: SHORT,
-            ..limits()
-        },
-        &[AddressSource::Direct],
-    )
+    let (_r, mut s) = direct(ServerLimits {
+        request_timeout: SHORT,
+        ..limits()
+    })
     .await;
-    let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
     let t = Instant::now();
     let answer = exchange(&mut s, &get_request("/slow")).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
@@ -261,8 +242,7 @@ async fn past_the_cap_a_connection_waits_for_a_free_slot() {
 
 #[tokio::test]
 async fn shutdown_lets_a_request_in_flight_finish_and_then_stops() {
-    let r = start(router(), limits(), &[AddressSource::Direct]).await;
-    let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
+    let (r, mut s) = direct(limits()).await;
     s.write_all(get_request("/slow").as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     r.shutdown.cancel();
@@ -283,16 +263,11 @@ async fn shutdown_lets_a_request_in_flight_finish_and_then_stops() {
 
 #[tokio::test]
 async fn shutdown_cuts_off_what_does_not_finish_within_the_grace_period() {
-    let r = start(
-        router(),
-        ServerLimits {
-            shutdown_grace: Duration::from_millis(200),
-            ..limits()
-        },
-        &[AddressSource::Direct],
-    )
+    let (r, mut s) = direct(ServerLimits {
+        shutdown_grace: Duration::from_millis(200),
+        ..limits()
+    })
     .await;
-    let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
     s.write_all(get_request("/slow").as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     let t = Instant::now();

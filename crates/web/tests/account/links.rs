@@ -9,6 +9,7 @@ use domain::AccountLinkToken;
 use time::OffsetDateTime;
 use tower::ServiceExt;
 
+use crate::answer::from_client;
 use crate::world::{acct, assert_expired, world};
 
 #[tokio::test]
@@ -97,10 +98,7 @@ async fn the_data_controls_share_the_subscription_pages_rate_limit() {
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(Body::from("confirm=yes")),
         };
-        let mut request = request.unwrap();
-        request
-            .extensions_mut()
-            .insert(axum::extract::ConnectInfo(client));
+        let request = from_client(client, request.unwrap());
         tasks.spawn(async move { router.oneshot(request).await.unwrap().status() });
     }
     let statuses: Vec<StatusCode> = tasks.join_all().await;
@@ -110,10 +108,12 @@ async fn the_data_controls_share_the_subscription_pages_rate_limit() {
         .count();
     assert_eq!(limited, 10, "{statuses:?}");
     // The subscription page draws from the same bucket.
-    let mut request = Request::get("/sub/x").body(Body::empty()).unwrap();
-    request
-        .extensions_mut()
-        .insert(axum::extract::ConnectInfo(client));
-    let response = w.router.clone().oneshot(request).await.unwrap();
+    let request = Request::get("/sub/x").body(Body::empty()).unwrap();
+    let response = w
+        .router
+        .clone()
+        .oneshot(from_client(client, request))
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
 }

@@ -6,6 +6,8 @@
 // A test that unwraps fails loudly, which is what a test should do.
 #![allow(clippy::unwrap_used)]
 
+#[path = "../answer/mod.rs"]
+mod answer;
 mod deletion;
 mod email;
 mod links;

@@ -2,17 +2,16 @@
 //! support ticket, each with the account link the bot would have given them.
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Request, StatusCode};
-use domain::{Days, NewUser, PlanId, SubscriptionToken, TelegramId, UserId};
+use axum::http::{header, Request, StatusCode};
+use domain::{SubscriptionToken, UserId};
 use store::testing::TestDb;
 use time::OffsetDateTime;
-use tower::ServiceExt;
 
 pub const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 pub const SUPPORT_TEXT: &str = "my router shows error 7";
 
 pub struct World {
-    _db: TestDb,
+    db: TestDb,
     pub router: axum::Router,
     pub store: store::Store,
     pub app: app::App,
@@ -25,11 +24,7 @@ pub struct Person {
     pub link: String,
 }
 
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: String,
-}
+pub use crate::answer::Answer;
 
 pub async fn world() -> World {
     let db = TestDb::sqlite().await;
@@ -50,7 +45,7 @@ pub async fn world() -> World {
     });
     let router = web::router(site.with_app(app.clone()));
     World {
-        _db: db,
+        db,
         router,
         store,
         app,
@@ -61,25 +56,16 @@ impl World {
     /// A person with a month of access, an email and a support ticket.
     pub async fn person(&self, telegram_id: i64) -> Person {
         let now = OffsetDateTime::now_utc();
-        let user = self
-            .store
-            .create_user(&NewUser::from_telegram_id(TelegramId(telegram_id)), now)
-            .await
-            .unwrap();
-        self.store
-            .grant_days(user.id, PlanId("month".into()), Days(30), now)
-            .await
-            .unwrap();
+        let user = self.db.subscriber(telegram_id, "month", 30, now).await;
         let email = "first@mail.example".parse().unwrap();
         self.store.set_email(user.id, Some(&email)).await.unwrap();
         self.store
             .open_ticket(user.id, SUPPORT_TEXT, now)
             .await
             .unwrap();
-        let creds = self.store.credentials(user.id).await.unwrap().unwrap();
         Person {
             id: user.id,
-            token: creds.sub_token,
+            token: self.db.sub_token(user.id).await,
             link: self.new_link(user.id).await,
         }
     }
@@ -127,17 +113,7 @@ impl World {
     }
 
     async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let answer = Answer {
-            status,
-            headers,
-            body: String::from_utf8(bytes.to_vec()).unwrap(),
-        };
+        let answer = crate::answer::send(self.router.clone(), request).await;
         answer.assert_guarded();
         answer
     }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use app::{App, AppSettings, CardPayments};
 use billing::{IpNetwork, SourcePolicy, YooKassaSettings};
-use domain::{NewUser, Payment, Secret, Subscription, SubscriptionToken, TelegramId, User};
+use domain::{
+    NewUser, Payment, PaymentStatus, Secret, Subscription, SubscriptionToken, TelegramId, User,
+};
 use store::testing::TestDb;
 use store::Store;
 use time::OffsetDateTime;
@@ -111,6 +113,19 @@ impl Shop {
         format!("http://{}{}", self.addr, web::YOOKASSA_WEBHOOK_PATH)
     }
 
+    /// YooKassa tells our webhook about payment `yk_id`; returns our answer's status.
+    pub async fn notify(&self, yk_id: &str) -> u16 {
+        self.yk.notify(yk_id, &self.webhook_url()).await.unwrap()
+    }
+
+    /// YooKassa tells our webhook about refund `refund_id`; returns our answer's status.
+    pub async fn notify_refund(&self, refund_id: &str) -> u16 {
+        self.yk
+            .notify_refund(refund_id, &self.webhook_url())
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -170,12 +185,27 @@ impl Shop {
         id
     }
 
+    /// A customer who paid a month by card, its notice taken: them and YooKassa's payment id.
+    pub async fn paid_month(&self, telegram_id: i64) -> (User, String) {
+        let (user, token) = self.customer(telegram_id).await;
+        let yk_id = self.checkout(&token, "month").await;
+        self.yk.succeed(&yk_id).unwrap();
+        assert_eq!(self.notify(&yk_id).await, 200);
+        (user, yk_id)
+    }
+
     pub async fn ours(&self, provider_id: &str) -> Payment {
         self.store()
             .payment_by_provider_id(domain::Provider::YooKassa, provider_id)
             .await
             .unwrap()
             .expect("the payment is recorded with YooKassa's id")
+    }
+
+    /// Our payment `yk_id`'s status and how much of it (kopecks) is refunded.
+    pub async fn refund_state(&self, yk_id: &str) -> (PaymentStatus, i64) {
+        let p = self.ours(yk_id).await;
+        (p.status, p.refunded_minor)
     }
 
     pub async fn subscription(&self, user: &User) -> Option<Subscription> {

@@ -2,6 +2,8 @@
 // A test that unwraps fails loudly, which is what a test should do.
 #![allow(clippy::unwrap_used)]
 
+#[path = "../answer/mod.rs"]
+mod answer;
 mod hardening;
 mod language;
 mod legal;

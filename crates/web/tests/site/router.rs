@@ -2,9 +2,8 @@
 //! and what it answers.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::Request;
 use domain::{Days, Money, Plan, PlanId};
-use tower::ServiceExt;
 use web::SiteSettings;
 
 pub const PAGES: [&str; 4] = ["/", "/privacy", "/terms", "/support"];
@@ -43,25 +42,7 @@ pub fn router() -> axum::Router {
     router_with(settings())
 }
 
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: String,
-}
-
-pub async fn send(router: axum::Router, request: Request<Body>) -> Answer {
-    let response = router.oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
+pub use crate::answer::{send, Answer};
 
 pub async fn get(router: axum::Router, uri: &str) -> Answer {
     send(router, Request::get(uri).body(Body::empty()).unwrap()).await
