@@ -6,7 +6,6 @@
 #![forbid(unsafe_code)]
 
 pub mod echo;
-pub mod feed_control;
 pub mod files;
 pub mod http;
 pub mod interop;

@@ -1,59 +1,60 @@
-//! The node agent against a control plane on loopback: enrollment, the feed (chunked snapshots, changes, pings), reconnection with resume, the cache, and certificate pinning.
+//! The node agent against the real control plane (`control` over `app` on SQLite) on loopback: enrollment and its refusals, the feed (a snapshot of several chunks, changes, reports), resume after a reconnect, the cache, certificate pinning and a node removed while connected.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod enroll;
 mod feed;
+mod logs;
+mod plane;
+mod reconnect;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use feed_wire::{NodeSettings, SecuritySettings, ToControl, ToNode};
+use feed_wire::NodeSettings;
+use node::access::unix_now;
 use node::{AccessTable, CancellationToken};
 use node_agent::{AgentConfig, Feed, Timing};
-use testkit::feed_control::{Conn, FakeControl};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use vless::UserKey;
 
-/// Fast pacing, so reconnects and cache writes happen within a test's patience.
+use plane::Plane;
+
+/// How long a test waits for something either side should do.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The name every test node is registered under.
+pub const NODE: &str = "de-1";
+
+/// Fast pacing, so reconnects and cache writes happen within a test's patience. The silence
+/// limit stays the protocol's: the control plane pings only every `PING_INTERVAL`.
 fn timing() -> Timing {
     Timing {
         connect_timeout: Duration::from_secs(2),
         backoff_min: Duration::from_millis(20),
         backoff_max: Duration::from_millis(200),
-        silence_limit: Duration::from_secs(5),
+        silence_limit: feed_wire::SILENCE_LIMIT,
         stats_interval: Duration::from_secs(3600),
         cache_interval: Duration::from_millis(20),
     }
 }
 
-fn settings(port: u16) -> NodeSettings {
-    NodeSettings {
-        port,
-        security: SecuritySettings::Reality {
-            private_key: [0x11; 32],
-            short_ids: vec!["0123abcd".into()],
-            dest: "www.example.com:443".into(),
-            server_names: vec!["www.example.com".into()],
-            max_time_diff_ms: 0,
-            mldsa65_seed: None,
-        },
-    }
+/// Registers [`NODE`] with `plane` and enrolls it in `dir` with its join string.
+async fn enrolled(plane: &Plane, dir: &Path) -> AgentConfig {
+    let registered = plane.add_node(NODE).await;
+    let join = plane.join_string(&registered.token);
+    let enrolled = node_agent::enroll(&join, dir).await.unwrap();
+    AgentConfig::load(&enrolled.config_path).unwrap()
 }
 
-/// Enrolls a node in `dir` with `fake`, answering its join with the name `de-1`.
-async fn enrolled(fake: &mut FakeControl, dir: &Path) -> AgentConfig {
-    let join = fake.join_string([3; 32]);
-    let dir = dir.to_owned();
-    let joining = tokio::spawn(async move { node_agent::enroll(&join, &dir).await });
-    let mut conn = fake.accept().await;
-    assert!(matches!(conn.recv().await, ToControl::Join { .. }));
-    conn.send(&ToNode::Joined {
-        node_name: "de-1".into(),
-    })
-    .await;
-    let enrolled = joining.await.unwrap().unwrap();
-    AgentConfig::load(&enrolled.config_path).unwrap()
+/// Polls `done` until it holds, failing the test after [`PATIENCE`].
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// A running agent and what it feeds.
@@ -89,24 +90,21 @@ impl Agent {
         }
     }
 
+    fn allows(&self, key: &UserKey) -> bool {
+        self.table.is_allowed(key, unix_now())
+    }
+
+    /// Waits until the table is at `revision`.
+    async fn wait_for_revision(&self, revision: u64) {
+        wait_for(&format!("the table at revision {revision}"), || {
+            self.table.revision() == revision
+        })
+        .await;
+    }
+
     /// Stops the agent and waits for it (it writes its cache on the way out).
     async fn stop(self) {
         self.stop.cancel();
         self.task.await.unwrap().unwrap();
-    }
-}
-
-/// The Hello of a new connection.
-async fn hello(conn: &mut Conn) -> Option<feed_wire::Resume> {
-    match conn.recv().await {
-        ToControl::Hello {
-            protocol_version,
-            resume,
-            ..
-        } => {
-            assert_eq!(protocol_version, feed_wire::PROTOCOL_VERSION);
-            resume
-        }
-        other => panic!("expected Hello, got {other:?}"),
     }
 }
