@@ -163,7 +163,8 @@ impl Feed<'_> {
             tracing::info!(node = %node.spec.name, revision = sent, "node feed: a node resumed from its revision");
         }
         let mut applied = resume_from.unwrap_or(0);
-        self.report(applied, Counters::default()).await;
+        let mut counters = Counters::default();
+        self.report(applied, counters).await;
 
         let mut last_heard = Instant::now();
         let mut ping = tokio::time::interval(PING_INTERVAL);
@@ -182,13 +183,17 @@ impl Feed<'_> {
                     last_heard = Instant::now();
                     match message? {
                         None => return Ok(()),
+                        // Every answer refreshes what the operator sees: the revision the
+                        // node holds, the last counters it sent, and that it is alive.
                         Some(ToControl::Applied { revision }) => {
                             applied = i64::try_from(revision).unwrap_or(i64::MAX);
+                            self.report(applied, counters).await;
                         }
                         Some(ToControl::Stats { connections, bytes_up, bytes_down }) => {
-                            self.report(applied, Counters { connections, bytes_up, bytes_down }).await;
+                            counters = Counters { connections, bytes_up, bytes_down };
+                            self.report(applied, counters).await;
                         }
-                        Some(ToControl::Pong { .. }) => {}
+                        Some(ToControl::Pong { .. }) => self.report(applied, counters).await,
                         // Join and Hello belong at the start of a connection only.
                         Some(ToControl::Join { .. } | ToControl::Hello { .. }) => return Ok(()),
                     }

@@ -93,12 +93,17 @@ async fn the_control_plane_records_the_nodes_reports() {
 
     // A report after the snapshot carries the counters and the revision the node applied.
     let status = plane
-        .wait_for_status(NODE, |s| s.applied_revision == revision && s.connections == 3)
+        .wait_for_status(NODE, |s| {
+            s.applied_revision == revision && s.connections == 3
+        })
         .await;
     assert_eq!((status.bytes_up, status.bytes_down), (1000, 2000));
     assert_eq!(status.software_version, env!("CARGO_PKG_VERSION"));
     let overview = plane.app.node_overview().await.unwrap();
-    let node = overview.iter().find(|n| n.record.spec.name == NODE).unwrap();
+    let node = overview
+        .iter()
+        .find(|n| n.record.spec.name == NODE)
+        .unwrap();
     assert_eq!(node.online, Some(true));
     agent.stop().await;
 }
@@ -119,7 +124,10 @@ async fn a_control_plane_with_another_certificate_never_feeds_the_node() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(agent.table.revision(), 0);
     assert_eq!(*agent.settings.borrow(), None);
-    assert!(plane.status(NODE).await.is_none(), "the node never said Hello");
+    assert!(
+        plane.status(NODE).await.is_none(),
+        "the node never said Hello"
+    );
     assert!(!agent.task.is_finished(), "the node keeps trying");
     agent.stop().await;
 }

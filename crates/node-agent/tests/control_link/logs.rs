@@ -62,5 +62,8 @@ fn lines_are_counted_by_what_they_mention() {
     use std::io::Write as _;
     let mut logs = Logs::default();
     logs.write_all(b"a resumed\nb took\nc resumed\n").unwrap();
-    assert_eq!((logs.count("resumed"), logs.count("took"), logs.count("x")), (2, 1, 0));
+    assert_eq!(
+        (logs.count("resumed"), logs.count("took"), logs.count("x")),
+        (2, 1, 0)
+    );
 }

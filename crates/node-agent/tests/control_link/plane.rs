@@ -1,7 +1,6 @@
 //! The real control plane in-process (`control::serve` over an `app::App` on a throwaway SQLite store), driven as the operator drives it, and stopped or brought back on the same address.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 
 use app::{App, Registered};
 use control::session::SessionContext;
@@ -56,7 +55,7 @@ pub struct Plane {
 impl Plane {
     pub async fn start() -> Plane {
         let db = TestDb::sqlite().await;
-        let app = App::new(db.store.clone(), Arc::new(config::Config::default()));
+        let app = App::new(db.store.clone(), app::AppSettings::default());
         let identity = ControlIdentity::load_or_create(&app).await.unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();

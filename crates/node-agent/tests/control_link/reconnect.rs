@@ -22,7 +22,11 @@ async fn after_a_reconnect_the_node_resumes_from_its_revision_and_catches_up() {
     plane.stop().await;
     plane.block(&members[1]).await;
     plane.block(&members[2]).await;
-    assert_eq!(agent.table.len(), 10, "the table is kept while disconnected");
+    assert_eq!(
+        agent.table.len(),
+        10,
+        "the table is kept while disconnected"
+    );
 
     // It comes back on the same address: the node dials again by itself and says where it is.
     plane.restart().await;
@@ -76,7 +80,11 @@ async fn a_node_restarted_while_the_control_plane_is_down_serves_from_its_cache(
     // for everything again, and the control plane records that revision as the node's.
     plane.restart().await;
     logs.wait_for(RESUMED, 1).await;
-    assert_eq!(logs.count(SNAPSHOT), 1, "only the first connection took a snapshot");
+    assert_eq!(
+        logs.count(SNAPSHOT),
+        1,
+        "only the first connection took a snapshot"
+    );
     plane
         .wait_for_status(NODE, |s| s.applied_revision == revision)
         .await;
