@@ -22,6 +22,8 @@ pub enum AppError {
     EmbeddedNode(String),
     #[error("`{exit}` is the exit of {}: remove those first or point them elsewhere", entries.join(", "))]
     NodeInUse { exit: String, entries: Vec<String> },
+    #[error("`{0}`: what clients are told and what the node is told name different securities")]
+    NodeSecurityMismatch(String),
     #[error("`{0}` cannot be an exit: it is an entry itself, or the node being added")]
     NotAnExit(String),
     #[error(transparent)]

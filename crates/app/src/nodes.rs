@@ -176,6 +176,44 @@ impl App {
         Ok(overview)
     }
 
+    /// A remote node as registered, with the secrets it is told.
+    pub async fn remote_node_settings(
+        &self,
+        name: &str,
+    ) -> Result<(NodeRecord, NodePrivateSettings), AppError> {
+        let (node, private) = self
+            .store()
+            .remote_node_settings(name)
+            .await?
+            .ok_or_else(|| AppError::NodeNotFound(name.to_owned()))?;
+        Ok((node, private))
+    }
+
+    /// Replaces what clients are told about a remote node (`spec`: location, address,
+    /// security's public half) and what it is told (`private`). A connected node gets its new
+    /// settings within a second and serves with them; links and subscriptions show them at
+    /// their next fetch.
+    pub async fn update_remote_node(
+        &self,
+        name: &str,
+        spec: &NodeSpec,
+        private: &NodePrivateSettings,
+    ) -> Result<(), AppError> {
+        let matching = match (&spec.security, private) {
+            (NodeSecurity::Reality(_), NodePrivateSettings::Reality { .. })
+            | (NodeSecurity::Tls(_), NodePrivateSettings::Tls { .. }) => true,
+            _ => false,
+        };
+        if !matching {
+            return Err(AppError::NodeSecurityMismatch(name.to_owned()));
+        }
+        if self.store().update_remote_node(name, spec, private).await? {
+            Ok(())
+        } else {
+            Err(AppError::NodeNotFound(name.to_owned()))
+        }
+    }
+
     /// Takes a node in or out of links and subscriptions.
     pub async fn set_node_enabled(&self, name: &str, enabled: bool) -> Result<(), AppError> {
         if self.store().set_node_enabled(name, enabled).await? {

@@ -69,6 +69,14 @@ pub enum NodeCommand {
     Enable { name: String },
     /// A new join string for a node: enrol it again, e.g. on a new server.
     Token { name: String },
+    /// Change a node: location=TEXT, address=HOST:PORT, and for REALITY dest=HOST:PORT,
+    /// server-name=NAME, keys=rotate (a new key pair and short id; no re-join). The node gets
+    /// its new settings within a second; apps at their next subscription update.
+    Set {
+        name: String,
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        changes: Vec<String>,
+    },
     /// On the node's server: join the control plane with the join string `milly node add`
     /// printed, writing DIR/node.toml and the node's credential.
     Join {

@@ -286,4 +286,40 @@ async fn xray_carries_tcp_and_udp_through_a_remote_reality_node_made_by_node_add
         .await
         .unwrap();
     testkit::interop::udp_checks(PeerKind::Xray, &xray, &link).await;
+
+    // A key rotation on the control plane reaches the node without a re-join: the new link
+    // gets through, the old key no longer does.
+    home.run(&["node", "set", "de-2", "keys=rotate"]).unwrap();
+    let rotated = link_to(&home, 3001, node_port);
+    assert_ne!(
+        rotated.security, link.security,
+        "the link carries the new key"
+    );
+    let start = Instant::now();
+    loop {
+        let client = Peer::client(PeerKind::Xray, &xray, &rotated, &Default::default())
+            .await
+            .unwrap();
+        if traffic::tcp_roundtrip(client.addr(), echo.addr(), b"hello")
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the rotated key never worked:\n{}",
+            node.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let old = Peer::client(PeerKind::Xray, &xray, &link, &Default::default())
+        .await
+        .unwrap();
+    assert!(
+        traffic::tcp_roundtrip(old.addr(), echo.addr(), b"hello")
+            .await
+            .is_err(),
+        "the old key still opens the node"
+    );
 }

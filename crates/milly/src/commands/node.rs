@@ -24,6 +24,15 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
             let registered = app.renew_join_token(&name).await?;
             print_join(app, &address, &registered).await?;
         }
+        NodeCommand::Set { name, changes } => {
+            let (node, mut private) = app.remote_node_settings(&name).await?;
+            let mut spec = node.spec;
+            for change in &changes {
+                apply_change(&mut spec, &mut private, change)?;
+            }
+            app.update_remote_node(&name, &spec, &private).await?;
+            println!("node {name} updated; it serves with the new settings within a second");
+        }
         NodeCommand::List => print_list(&app.node_overview().await?),
         NodeCommand::Show { name } => {
             let all = app.node_overview().await?;
@@ -107,6 +116,55 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
         private,
         via: args.via.clone(),
     })
+}
+
+/// One `key=value` of `milly node set`.
+fn apply_change(
+    spec: &mut domain::NodeSpec,
+    private: &mut NodePrivateSettings,
+    change: &str,
+) -> Result<()> {
+    let (key, value) = change
+        .split_once('=')
+        .with_context(|| format!("`{change}` is not KEY=VALUE"))?;
+    let reality = match (&mut spec.security, &mut *private) {
+        (
+            NodeSecurity::Reality(public),
+            NodePrivateSettings::Reality {
+                private_key,
+                short_ids,
+                dest,
+                server_names,
+                ..
+            },
+        ) => Some((public, private_key, short_ids, dest, server_names)),
+        _ => None,
+    };
+    match (key, reality) {
+        ("location", _) => spec.location = Location(value.to_owned()),
+        ("address", _) => (spec.public_host, spec.port) = split_address(value)?,
+        ("dest", Some((_, _, _, dest, _))) => {
+            split_address(value).context("dest")?;
+            *dest = value.to_owned();
+        }
+        ("server-name", Some((public, _, _, _, server_names))) => {
+            public.server_name = value.to_owned();
+            *server_names = vec![value.to_owned()];
+        }
+        ("keys", Some((public, private_key, short_ids, _, _))) if value == "rotate" => {
+            let keys = RealityKeys::generate();
+            public.public_key = keys.public_key;
+            public.short_id = keys.short_id.clone();
+            *private_key = keys.private_key;
+            *short_ids = vec![keys.short_id];
+        }
+        ("dest" | "server-name" | "keys", None) => bail!("`{key}` is for REALITY nodes"),
+        _ => bail!(
+            "unknown change `{change}`: location=TEXT, address=HOST:PORT, dest=HOST:PORT, \
+             server-name=NAME or keys=rotate"
+        ),
+    }
+    Ok(())
 }
 
 /// `host:port` or `[v6]:port`.
