@@ -199,11 +199,11 @@ impl App {
         spec: &NodeSpec,
         private: &NodePrivateSettings,
     ) -> Result<(), AppError> {
-        let matching = match (&spec.security, private) {
+        let matching = matches!(
+            (&spec.security, private),
             (NodeSecurity::Reality(_), NodePrivateSettings::Reality { .. })
-            | (NodeSecurity::Tls(_), NodePrivateSettings::Tls { .. }) => true,
-            _ => false,
-        };
+                | (NodeSecurity::Tls(_), NodePrivateSettings::Tls { .. })
+        );
         if !matching {
             return Err(AppError::NodeSecurityMismatch(name.to_owned()));
         }
