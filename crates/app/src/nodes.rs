@@ -201,8 +201,10 @@ impl App {
     ) -> Result<(), AppError> {
         let matching = matches!(
             (&spec.security, private),
-            (NodeSecurity::Reality(_), NodePrivateSettings::Reality { .. })
-                | (NodeSecurity::Tls(_), NodePrivateSettings::Tls { .. })
+            (
+                NodeSecurity::Reality(_),
+                NodePrivateSettings::Reality { .. }
+            ) | (NodeSecurity::Tls(_), NodePrivateSettings::Tls { .. })
         );
         if !matching {
             return Err(AppError::NodeSecurityMismatch(name.to_owned()));
