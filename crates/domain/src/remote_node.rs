@@ -106,14 +106,8 @@ pub const JOIN_TOKEN_LIFETIME_MINUTES: i64 = 60;
 
 impl JoinToken {
     /// A fresh token from the operating system's CSPRNG.
-    ///
-    /// Panics only if the OS has no randomness at all, in which case no credential could be
-    /// issued safely anyway.
-    #[allow(clippy::expect_used)]
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-        Self(bytes)
+        Self(crate::secret::random_bytes())
     }
 
     pub fn from_bytes(bytes: [u8; 32]) -> Self {

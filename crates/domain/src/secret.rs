@@ -8,11 +8,19 @@ use base64::Engine as _;
 ///
 /// Panics only if the OS has no randomness at all, in which case no credential could be issued
 /// safely anyway.
-#[allow(clippy::expect_used)]
 pub(crate) fn random_url_safe<const N: usize>() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<N>())
+}
+
+/// `N` fresh random bytes from the operating system's CSPRNG.
+///
+/// Panics only if the OS has no randomness at all, in which case no credential could be issued
+/// safely anyway.
+#[allow(clippy::expect_used)]
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-    URL_SAFE_NO_PAD.encode(bytes)
+    bytes
 }
 
 /// Whether `s` is URL-safe base64 (no padding) of exactly `len` bytes.
