@@ -139,6 +139,8 @@ async fn a_remote_node_serves_the_control_planes_users_and_survives_the_control_
     let alice = home.add_user(2001, 30).unwrap().user_id;
     let bob = home.add_user(2002, 30).unwrap().user_id;
     eventually(node_addr, &alice, echo_addr, true).await;
+    // Each user's access may arrive in its own revision: wait for Bob's too.
+    eventually(node_addr, &bob, echo_addr, true).await;
     assert!(
         !admits(node_addr, &[0x5e; 16], echo_addr).await,
         "a stranger was proxied"
