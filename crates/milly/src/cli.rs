@@ -104,9 +104,17 @@ pub struct NodeAddArgs {
     /// Make this node an entry: users' connections leave the internet from EXIT.
     #[arg(long, value_name = "EXIT")]
     pub via: Option<String>,
-    /// REALITY (default: no certificate needed) or TLS (a self-signed certificate for now).
+    /// REALITY (default: no certificate needed) or TLS (the certificate given with
+    /// --certificate and --private-key, or a self-signed one clients are told to allow).
     #[arg(long, value_enum, default_value_t = SecurityChoice::Reality)]
     pub security: SecurityChoice,
+    /// TLS: the node's certificate chain (PEM), e.g. Let's Encrypt's fullchain.pem for a
+    /// domain pointing at the node. Needs --private-key; --address's host must be one of its names.
+    #[arg(long, value_name = "FILE", requires = "private_key")]
+    pub certificate: Option<PathBuf>,
+    /// TLS: the private key (PEM) of --certificate.
+    #[arg(long, value_name = "FILE", requires = "certificate")]
+    pub private_key: Option<PathBuf>,
     /// REALITY: the site whose certificate the node mirrors and where strangers go.
     #[arg(long, value_name = "HOST:PORT")]
     pub dest: Option<String>,

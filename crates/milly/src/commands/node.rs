@@ -27,9 +27,7 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
         NodeCommand::Set { name, changes } => {
             let (node, mut private) = app.remote_node_settings(&name).await?;
             let mut spec = node.spec;
-            for change in &changes {
-                apply_change(&mut spec, &mut private, change)?;
-            }
+            apply_changes(&mut spec, &mut private, &changes)?;
             app.update_remote_node(&name, &spec, &private).await?;
             println!("node {name} updated; it serves with the new settings within a second");
         }
@@ -92,21 +90,33 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
             )
         }
         SecurityChoice::Tls => {
-            let (certificate_pem, private_key_pem) =
-                node::generate_self_signed(std::slice::from_ref(&host))
-                    .context("cannot make the node's certificate")?;
+            let (certificate_pem, private_key_pem, allow_insecure) =
+                match (&args.certificate, &args.private_key) {
+                    (Some(certificate), Some(key)) => {
+                        (read_pem(certificate)?, read_pem(key)?, false)
+                    }
+                    _ => {
+                        let (certificate, key) = self_signed(&host)?;
+                        (certificate, key, true)
+                    }
+                };
+            let private = NodePrivateSettings::Tls {
+                certificate_pem,
+                private_key_pem,
+            };
+            check_certificate(&private)?;
             (
                 NodeSecurity::Tls(TlsParams {
                     server_name: host.clone(),
-                    allow_insecure: true,
+                    allow_insecure,
                 }),
-                NodePrivateSettings::Tls {
-                    certificate_pem,
-                    private_key_pem,
-                },
+                private,
             )
         }
     };
+    if args.security == SecurityChoice::Reality && args.certificate.is_some() {
+        bail!("--certificate is for --security tls (a REALITY node borrows dest's certificate)");
+    }
     Ok(RemoteNodePlan {
         location: Location(args.location.clone().unwrap_or_else(|| args.name.clone())),
         name: args.name.clone(),
@@ -116,6 +126,46 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
         private,
         via: args.via.clone(),
     })
+}
+
+/// A certificate or key file an operator names, read whole.
+fn read_pem(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// A new self-signed certificate for `host` (clients are told to allow it).
+fn self_signed(host: &str) -> Result<(String, String)> {
+    node::generate_self_signed(&[host.to_owned()]).context("cannot make the node's certificate")
+}
+
+/// Refuses a TLS certificate and key the node could not serve with, before it is stored and
+/// pushed (a node given a bad pair would stop accepting anyone).
+fn check_certificate(private: &NodePrivateSettings) -> Result<()> {
+    if let NodePrivateSettings::Tls {
+        certificate_pem,
+        private_key_pem,
+    } = private
+    {
+        node::tls::server_config(&node::TlsSource::Pem {
+            cert: certificate_pem.clone(),
+            key: private_key_pem.clone(),
+        })
+        .context("the node cannot serve with this certificate and key")?;
+    }
+    Ok(())
+}
+
+/// `milly node set`'s changes, applied in order, then checked together (a certificate and
+/// its key are changed in one command).
+fn apply_changes(
+    spec: &mut domain::NodeSpec,
+    private: &mut NodePrivateSettings,
+    changes: &[String],
+) -> Result<()> {
+    for change in changes {
+        apply_change(spec, private, change)?;
+    }
+    check_certificate(private)
 }
 
 /// One `key=value` of `milly node set`.
@@ -158,11 +208,52 @@ fn apply_change(
             *private_key = keys.private_key;
             *short_ids = vec![keys.short_id];
         }
-        ("dest" | "server-name" | "keys", None) => bail!("`{key}` is for REALITY nodes"),
+        ("dest" | "keys", None) => bail!("`{key}` is for REALITY nodes"),
+        ("server-name" | "certificate" | "private-key", None) => {
+            apply_tls_change(spec, private, key, value)?
+        }
+        ("certificate" | "private-key", Some(_)) => {
+            bail!("`{key}` is for TLS nodes (a REALITY node borrows dest's certificate)")
+        }
         _ => bail!(
-            "unknown change `{change}`: location=TEXT, address=HOST:PORT, dest=HOST:PORT, \
-             server-name=NAME or keys=rotate"
+            "unknown change `{change}`: location=TEXT, address=HOST:PORT; for REALITY \
+             dest=HOST:PORT, server-name=NAME or keys=rotate; for TLS certificate=FILE \
+             private-key=FILE (together), certificate=self-signed or server-name=NAME"
         ),
+    }
+    Ok(())
+}
+
+/// A TLS node's `server-name`, `certificate` and `private-key`. An operator's certificate is
+/// one clients verify; `certificate=self-signed` goes back to a generated one they must allow.
+fn apply_tls_change(
+    spec: &mut domain::NodeSpec,
+    private: &mut NodePrivateSettings,
+    key: &str,
+    value: &str,
+) -> Result<()> {
+    let (
+        NodeSecurity::Tls(public),
+        NodePrivateSettings::Tls {
+            certificate_pem,
+            private_key_pem,
+        },
+    ) = (&mut spec.security, private)
+    else {
+        bail!("`{key}` does not fit this node's security");
+    };
+    match key {
+        "server-name" => public.server_name = value.to_owned(),
+        "certificate" if value == "self-signed" => {
+            (*certificate_pem, *private_key_pem) = self_signed(&spec.public_host)?;
+            public.server_name = spec.public_host.clone();
+            public.allow_insecure = true;
+        }
+        "certificate" => {
+            *certificate_pem = read_pem(std::path::Path::new(value))?;
+            public.allow_insecure = false;
+        }
+        _ => *private_key_pem = read_pem(std::path::Path::new(value))?,
     }
     Ok(())
 }
@@ -311,6 +402,88 @@ mod tests {
         );
         for bad in ["vpn.example.com", ":443", "host:0", "host:99999", "host:x"] {
             assert!(split_address(bad).is_err(), "{bad} must be refused");
+        }
+    }
+
+    fn tls_node() -> (domain::NodeSpec, NodePrivateSettings) {
+        let (certificate_pem, private_key_pem) = self_signed("node.example.com").unwrap();
+        let spec = domain::NodeSpec {
+            id: domain::NodeId(1),
+            name: "de-1".into(),
+            location: Location("🇩🇪 Frankfurt".into()),
+            public_host: "node.example.com".into(),
+            port: 443,
+            security: NodeSecurity::Tls(TlsParams {
+                server_name: "node.example.com".into(),
+                allow_insecure: true,
+            }),
+        };
+        let private = NodePrivateSettings::Tls {
+            certificate_pem,
+            private_key_pem,
+        };
+        (spec, private)
+    }
+
+    fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+
+    #[test]
+    fn an_operators_certificate_replaces_the_self_signed_one_and_is_verified_by_clients() {
+        let (mut spec, mut private) = tls_node();
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = self_signed("vpn.example.org").unwrap();
+        let changes = [
+            format!("certificate={}", write(dir.path(), "fullchain.pem", &cert)),
+            format!("private-key={}", write(dir.path(), "privkey.pem", &key)),
+            "server-name=vpn.example.org".to_owned(),
+        ];
+        apply_changes(&mut spec, &mut private, &changes).unwrap();
+        let NodeSecurity::Tls(public) = &spec.security else {
+            panic!("still TLS")
+        };
+        assert_eq!(public.server_name, "vpn.example.org");
+        assert!(
+            !public.allow_insecure,
+            "an operator's certificate is verified"
+        );
+        assert!(
+            matches!(&private, NodePrivateSettings::Tls { certificate_pem, private_key_pem }
+                if *certificate_pem == cert && *private_key_pem == key)
+        );
+
+        apply_changes(&mut spec, &mut private, &["certificate=self-signed".into()]).unwrap();
+        let NodeSecurity::Tls(public) = &spec.security else {
+            panic!("still TLS")
+        };
+        assert!(public.allow_insecure && public.server_name == "node.example.com");
+    }
+
+    #[test]
+    fn a_certificate_without_its_key_or_with_reality_changes_is_refused() {
+        let (mut spec, mut private) = tls_node();
+        let before = private.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let (other_cert, _) = self_signed("vpn.example.org").unwrap();
+        let only_cert = [format!(
+            "certificate={}",
+            write(dir.path(), "fullchain.pem", &other_cert)
+        )];
+        let err = apply_changes(&mut spec.clone(), &mut private, &only_cert).unwrap_err();
+        assert!(format!("{err:#}").contains("cannot serve"), "{err:#}");
+        private = before;
+        for change in [
+            "keys=rotate",
+            "dest=www.example.com:443",
+            "certificate=/nonexistent",
+        ] {
+            assert!(
+                apply_changes(&mut spec, &mut private.clone(), &[change.to_owned()]).is_err(),
+                "{change} must be refused on a TLS node"
+            );
         }
     }
 }
