@@ -103,6 +103,14 @@ pub struct NodeConfig {
     /// Start the connection to the fallback website with a PROXY protocol v2 header carrying
     /// the stranger's address (for a website that accepts it).
     pub fallback_proxy_protocol: bool,
+    /// An entry node of a chain: every user's connection goes on to this exit instead of out
+    /// of this node (see `chain`).
+    pub upstream: Option<crate::chain::Upstream>,
+    /// An exit node of a chain: the node-to-node keys of its entries, accepted like users that
+    /// never expire. A whole entry's users arrive as one key from one address, so a peer key
+    /// is exempt from the per-user socket cap and an address that proved one from the
+    /// per-source caps; the node-wide caps still hold (see `budget`).
+    pub peers: Vec<vless::UserKey>,
 }
 
 impl NodeConfig {
@@ -128,6 +136,8 @@ impl NodeConfig {
             fallback_idle_timeout: DEFAULT_FALLBACK_IDLE_TIMEOUT,
             fallback_max_lifetime: DEFAULT_FALLBACK_MAX_LIFETIME,
             fallback_proxy_protocol: false,
+            upstream: None,
+            peers: Vec::new(),
         }
     }
 }

@@ -14,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::access::AccessTable;
+use crate::access::{AccessEntry, AccessUpdate};
 use crate::budget::{SocketBudget, SourceSlot, SourceTable};
+use crate::chain::Chain;
 use crate::config::{NodeConfig, TlsSource};
 use crate::egress::{self, EgressPolicy};
 use crate::fallback::{FallbackLimits, Origin};
@@ -44,6 +46,10 @@ pub enum NodeError {
 pub(crate) struct Shared {
     pub(crate) config: NodeConfig,
     pub(crate) access: AccessTable,
+    /// An exit's entry nodes' keys (never expiring; fixed while the node runs).
+    pub(crate) peers: AccessTable,
+    /// An entry's way to its exit.
+    pub(crate) chain: Option<Chain>,
     pub(crate) metrics: Arc<Metrics>,
     /// Where users may go; its list of this machine's addresses is refreshed while running.
     egress: ArcSwap<EgressPolicy>,
@@ -133,9 +139,28 @@ impl Node {
             source => Transport::Tls(TlsAcceptor::from(tls::server_config(source)?)),
         };
         let egress = ArcSwap::from_pointee(Shared::egress_policy(&config));
+        let peers = AccessTable::new();
+        peers.apply(AccessUpdate::Snapshot {
+            revision: 1,
+            entries: config
+                .peers
+                .iter()
+                .map(|&key| AccessEntry {
+                    key,
+                    expires_at: i64::MAX,
+                })
+                .collect(),
+        });
+        let peer_keys = config.peers.iter().map(|key| key.lookup_key()).collect();
         Ok(Self {
             shared: Arc::new(Shared {
-                sockets: SocketBudget::new(config.max_sockets_per_user, config.max_sockets),
+                sockets: SocketBudget::new(
+                    config.max_sockets_per_user,
+                    config.max_sockets,
+                    peer_keys,
+                ),
+                peers,
+                chain: config.upstream.clone().map(Chain::new),
                 sources: SourceTable::new(
                     config.max_connections_per_source,
                     config.max_handshakes_per_source,

@@ -122,6 +122,15 @@ async fn serve(
         let node = node::Node::new(node_config, table.clone()).context("cannot start the node")?;
         *lock(metrics) = Some(node.metrics());
         println!("node: vless+{} on {listen}", security_name(&current));
+        if current.upstream.is_some() {
+            println!("node: an entry: every user's connection leaves through its exit node");
+        }
+        if !current.peer_keys.is_empty() {
+            println!(
+                "node: an exit for {} entry node(s) of the chain",
+                current.peer_keys.len()
+            );
+        }
         println!("ready");
         let stop = shutdown.child_token();
         let mut running = tokio::spawn(node.run(listener, stop.clone()));
@@ -206,6 +215,23 @@ fn node_config(
         }
     };
     let mut node = node::NodeConfig::new(listen, tls, config.fallback);
+    node.upstream = settings
+        .upstream
+        .as_ref()
+        .map(|up| {
+            Ok::<_, anyhow::Error>(node::Upstream {
+                host: up.host.clone(),
+                port: up.port,
+                public_key: up.public_key,
+                short_id: reality::parse_short_id(&up.short_id).map_err(|_| {
+                    anyhow!("the control plane sent an invalid short id for the exit")
+                })?,
+                server_name: up.server_name.clone(),
+                key: vless::UserKey(up.key),
+            })
+        })
+        .transpose()?;
+    node.peers = settings.peer_keys.iter().map(|&key| vless::UserKey(key)).collect();
     node.allow_private_destinations = config.allow_private_destinations;
     node.max_connections = node.max_connections.min(fds.node_connections);
     node.max_sockets_per_user = node.max_sockets_per_user.min(fds.user_sockets);
@@ -245,6 +271,15 @@ mod tests {
                 max_time_diff_ms: 90_000,
                 mldsa65_seed: Some([8; 32]),
             },
+            upstream: Some(feed_wire::Upstream {
+                host: "exit.example.com".into(),
+                port: 443,
+                public_key: [9; 32],
+                short_id: "ab".into(),
+                server_name: "www.example.org".into(),
+                key: [10; 16],
+            }),
+            peer_keys: vec![[11; 16]],
         };
         let fds = fd_budget::split(2048);
         let node = node_config(&agent_config(), &settings, &fds).unwrap();
@@ -263,6 +298,11 @@ mod tests {
         assert_eq!(reality.server.max_time_diff, Some(Duration::from_secs(90)));
         assert_eq!(reality.dest, "www.example.com:443");
         assert_eq!(reality.mldsa65_seed, Some([8; 32]));
+        let upstream = node.upstream.unwrap();
+        assert_eq!((upstream.host.as_str(), upstream.port), ("exit.example.com", 443));
+        assert_eq!(upstream.short_id, [0xab, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(upstream.key, vless::UserKey([10; 16]));
+        assert_eq!(node.peers, vec![vless::UserKey([11; 16])]);
     }
 
     #[test]
@@ -273,6 +313,8 @@ mod tests {
                 certificate_pem: "CERT".into(),
                 private_key_pem: "KEY".into(),
             },
+            upstream: None,
+            peer_keys: vec![],
         };
         let fds = fd_budget::split(1 << 16);
         let node = node_config(&agent_config(), &tls, &fds).unwrap();
@@ -295,6 +337,8 @@ mod tests {
                 max_time_diff_ms: 0,
                 mldsa65_seed: None,
             },
+            upstream: None,
+            peer_keys: vec![],
         };
         assert!(node_config(&agent_config(), &bad_short_id, &fds).is_err());
     }
