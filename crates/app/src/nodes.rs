@@ -2,8 +2,8 @@
 //! one-time join token, its enrolment, switching it off or removing it, and what it reports.
 
 use domain::{
-    CertPin, ChainKey, JoinToken, Location, NodeKind, NodePrivateSettings, NodeRecord, NodeSecurity,
-    NodeSpec, NodeStatus, JOIN_TOKEN_LIFETIME_MINUTES,
+    CertPin, ChainKey, JoinToken, Location, NodeKind, NodePrivateSettings, NodeRecord,
+    NodeSecurity, NodeSpec, NodeStatus, JOIN_TOKEN_LIFETIME_MINUTES,
 };
 use store::NewRemoteNode;
 use time::{Duration, OffsetDateTime};

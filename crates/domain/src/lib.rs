@@ -32,8 +32,8 @@ pub use payment::{Payment, PaymentStatus, Provider};
 pub use plan::{Plan, PlanId, TRIAL_PLAN_ID};
 pub use public_url::{InvalidPublicUrl, PublicUrl};
 pub use remote_node::{
-    CertPin, ChainKey, InvalidPin, JoinToken, JoinTokenHash, NodeKind, NodePrivateSettings, NodeRecord,
-    NodeStatus, JOIN_TOKEN_LIFETIME_MINUTES,
+    CertPin, ChainKey, InvalidPin, JoinToken, JoinTokenHash, NodeKind, NodePrivateSettings,
+    NodeRecord, NodeStatus, JOIN_TOKEN_LIFETIME_MINUTES,
 };
 pub use subscription::{Days, Subscription, SubscriptionError};
 pub use user::{Email, InvalidEmail, Language, NewUser, TrialClaim, User};

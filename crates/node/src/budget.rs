@@ -341,7 +341,9 @@ mod tests {
         entry.peer_proved();
         // Its own slot no longer counts, and new connections from it are not counted.
         assert_eq!(table.sources(), 0);
-        let more: Vec<_> = (0..10).map(|_| table.admit(ip("192.0.2.9")).unwrap()).collect();
+        let more: Vec<_> = (0..10)
+            .map(|_| table.admit(ip("192.0.2.9")).unwrap())
+            .collect();
         assert_eq!(table.sources(), 0);
         drop(more);
         drop(entry);

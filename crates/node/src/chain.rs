@@ -179,3 +179,61 @@ where
     }
     Ok(buf)
 }
+
+#[cfg(test)]
+mod tests {
+    use vless::{Address, Destination};
+
+    use super::*;
+
+    fn chain() -> Chain {
+        Chain::new(Upstream {
+            host: "exit.example.com".into(),
+            port: 443,
+            public_key: [1; 32],
+            short_id: [2; 8],
+            server_name: "www.example.com".into(),
+            key: UserKey([0x77; 16]),
+        })
+    }
+
+    fn request(command: Command, flow: Flow) -> Request {
+        Request {
+            user: UserKey([0x11; 16]),
+            flow,
+            command,
+            destination: (command != Command::Mux).then(|| Destination {
+                address: Address::Domain("example.org".into()),
+                port: 443,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_exit_gets_the_users_request_under_the_entrys_key() {
+        let chain = chain();
+        for (command, flow) in [
+            (Command::Tcp, Flow::Vision),
+            (Command::Tcp, Flow::None),
+            (Command::Mux, Flow::None),
+            (Command::Udp, Flow::None),
+        ] {
+            let user = request(command, flow);
+            let onward = chain.request_for(&user);
+            assert_eq!(onward.user, UserKey([0x77; 16]));
+            assert_eq!(onward.command, command);
+            assert_eq!(onward.destination, user.destination);
+            // The exit (a REALITY node) wants Vision for TCP and Mux; UDP goes plain.
+            let vision = command != Command::Udp;
+            assert_eq!(onward.flow == Flow::Vision, vision, "{command:?}");
+        }
+    }
+
+    #[test]
+    fn the_upstream_prints_neither_its_key_nor_where_it_goes() {
+        let printed = format!("{:?}", chain().upstream);
+        assert!(!printed.contains("exit.example.com") && !printed.contains("119"));
+        let config = chain().upstream.client_config();
+        assert_eq!((config.public_key, config.short_id), ([1; 32], [2; 8]));
+    }
+}

@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use domain::{
-    CertPin, ChainKey, JoinToken, Location, NodeKind, NodePrivateSettings, NodeSecurity, NodeStatus,
-    RealityParams, TlsParams,
+    CertPin, ChainKey, JoinToken, Location, NodeKind, NodePrivateSettings, NodeSecurity,
+    NodeStatus, RealityParams, TlsParams,
 };
 use store::testing::TestDb;
 use store::{ControlPlaneIdentity, Enrolment, NewRemoteNode};

@@ -231,7 +231,11 @@ fn node_config(
             })
         })
         .transpose()?;
-    node.peers = settings.peer_keys.iter().map(|&key| vless::UserKey(key)).collect();
+    node.peers = settings
+        .peer_keys
+        .iter()
+        .map(|&key| vless::UserKey(key))
+        .collect();
     node.allow_private_destinations = config.allow_private_destinations;
     node.max_connections = node.max_connections.min(fds.node_connections);
     node.max_sockets_per_user = node.max_sockets_per_user.min(fds.user_sockets);
@@ -299,7 +303,10 @@ mod tests {
         assert_eq!(reality.dest, "www.example.com:443");
         assert_eq!(reality.mldsa65_seed, Some([8; 32]));
         let upstream = node.upstream.unwrap();
-        assert_eq!((upstream.host.as_str(), upstream.port), ("exit.example.com", 443));
+        assert_eq!(
+            (upstream.host.as_str(), upstream.port),
+            ("exit.example.com", 443)
+        );
         assert_eq!(upstream.short_id, [0xab, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(upstream.key, vless::UserKey([10; 16]));
         assert_eq!(node.peers, vec![vless::UserKey([11; 16])]);
