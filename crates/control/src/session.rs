@@ -355,14 +355,14 @@ fn node_settings(
             let NodeSecurity::Reality(reality) = &exit.security else {
                 return Err(ControlError::Settings("an exit node is not a REALITY node"));
             };
-            Some(Upstream {
+            Some(Box::new(Upstream {
                 host: exit.public_host.clone(),
                 port: exit.port,
                 public_key: decode_key(&reality.public_key)?,
                 short_id: reality.short_id.clone(),
                 server_name: reality.server_name.clone(),
                 key: key.0,
-            })
+            }))
         }
     };
     Ok(NodeSettings {

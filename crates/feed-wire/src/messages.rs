@@ -179,7 +179,8 @@ pub struct NodeSettings {
     pub security: SecuritySettings,
     /// For an entry node: the exit every user's connection goes on to (the entry connects
     /// nobody out itself).
-    pub upstream: Option<Upstream>,
+    /// Boxed: most nodes are no entry, and the settings message stays small.
+    pub upstream: Option<Box<Upstream>>,
     /// For an exit node: the node-to-node keys of the entries that go through it, accepted
     /// like users' ids that never expire (and outside the caps meant for one person).
     pub peer_keys: Vec<[u8; 16]>,
@@ -311,14 +312,14 @@ mod tests {
             NodeSettings {
                 port: 443,
                 security: tls,
-                upstream: Some(Upstream {
+                upstream: Some(Box::new(Upstream {
                     host: "exit.example.com".into(),
                     port: 8443,
                     public_key: [1; 32],
                     short_id: "ab".into(),
                     server_name: "www.example.com".into(),
                     key: [0x99; 16],
-                }),
+                })),
                 peer_keys: vec![[0x98; 16]],
             }
         );

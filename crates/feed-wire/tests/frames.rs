@@ -24,14 +24,14 @@ fn every_to_node() -> Vec<ToNode> {
                 max_time_diff_ms: 60_000,
                 mldsa65_seed: Some([4; 32]),
             },
-            upstream: Some(feed_wire::Upstream {
+            upstream: Some(Box::new(feed_wire::Upstream {
                 host: "exit.example.com".into(),
                 port: 443,
                 public_key: [5; 32],
                 short_id: "0123".into(),
                 server_name: "www.example.com".into(),
                 key: [6; 16],
-            }),
+            })),
             peer_keys: vec![],
         }),
         ToNode::Settings(NodeSettings {

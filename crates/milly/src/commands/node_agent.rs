@@ -275,14 +275,14 @@ mod tests {
                 max_time_diff_ms: 90_000,
                 mldsa65_seed: Some([8; 32]),
             },
-            upstream: Some(feed_wire::Upstream {
+            upstream: Some(Box::new(feed_wire::Upstream {
                 host: "exit.example.com".into(),
                 port: 443,
                 public_key: [9; 32],
                 short_id: "ab".into(),
                 server_name: "www.example.org".into(),
                 key: [10; 16],
-            }),
+            })),
             peer_keys: vec![[11; 16]],
         };
         let fds = fd_budget::split(2048);

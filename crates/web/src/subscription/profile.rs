@@ -175,7 +175,7 @@ fn clash_vless(node: &NodeSpec, name: &str, uuid: &VlessUuid) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::{Location, NodeId, RealityParams, TlsParams};
+    use domain::{share_link, Location, NodeId, RealityParams, TlsParams};
 
     fn uuid() -> VlessUuid {
         "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap()
