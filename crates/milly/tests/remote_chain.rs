@@ -1,12 +1,11 @@
 //! An entry → exit chain with the real binaries: `milly serve` as the control plane, an exit
 //! node `eu-1` (REALITY) and two entry nodes through it, `ru-1` (REALITY, for Xray-core) and
-//! `ru-2` (TLS, for sing-box: it has no REALITY client of milly's kind, and its TLS client
-//! allows the self-signed certificate Xray-core refuses). The entries may not reach private
-//! addresses and the exit may, so the loopback echo servers answer only traffic that left
-//! from the exit. Links name each node by its location, an entry with its exit's; third-party
-//! clients carry byte-exact TCP and UDP from those links through the exit directly and
-//! through both entries; a block on the control plane ends the user's open connections
-//! through every hop within a second.
+//! `ru-2` (TLS, for sing-box; Xray-core refuses the self-signed certificate a TLS node has).
+//! The entries may not reach private addresses and the exit may, so the loopback echo
+//! servers answer only traffic that left from the exit. Links name each node by its
+//! location, an entry with its exit's; third-party clients carry byte-exact TCP and UDP from
+//! those links through the exit directly and through both entries; a block on the control
+//! plane ends the user's open connections through every hop within a second.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
