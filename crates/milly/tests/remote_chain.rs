@@ -36,7 +36,8 @@ struct Chain {
     exit_port: u16,
     ru1_port: u16,
     ru2_port: u16,
-    _entries: Vec<Process>,
+    /// ru-1, ru-2.
+    entries: Vec<Process>,
 }
 
 /// The control plane with eu-1 and its two entries registered, joined and running.
@@ -94,7 +95,7 @@ async fn start_chain() -> Chain {
         exit_port,
         ru1_port,
         ru2_port,
-        _entries: vec![ru1, ru2],
+        entries: vec![ru1, ru2],
     }
 }
 
@@ -185,6 +186,30 @@ async fn users_reach_the_internet_through_an_entry_and_leave_from_its_exit() {
     let client = client_through(PeerKind::SingBox, &sing_box, &ru2, &echo).await;
     interop::tcp_checks(PeerKind::SingBox, client.addr()).await;
     interop::udp_checks(PeerKind::SingBox, &sing_box, &ru2).await;
+    // New keys on the exit reach its entries without a word to them: the REALITY entry
+    // carries its users through the rotated exit.
+    home.run(&["node", "set", "eu-1", "keys=rotate"]).unwrap();
+    let ru1 = link_to(home, USER, chain.ru1_port);
+    remote::wait_for_log(&chain.exit, "new settings").await;
+    remote::wait_for_log(&chain.entries[0], "new settings").await;
+    let client = client_through(PeerKind::Xray, &xray, &ru1, &echo).await;
+    traffic::tcp_roundtrips(client.addr(), echo.addr(), 2, MIB)
+        .await
+        .unwrap();
+
+    // No hop wrote down a destination or a user.
+    let uuid = testkit::user_uuid(&ru1);
+    for node in chain.entries.iter().chain([&chain.exit]) {
+        let log = node.log();
+        for secret in [echo.addr().to_string(), uuid.clone()] {
+            assert!(
+                !log.contains(&secret),
+                "{} logged {secret}:\n{log}",
+                node.name()
+            );
+        }
+    }
+
     // An entry connects nobody out itself: its users' loopback destinations are reached only
     // because the exit may reach them. With the exit gone, nothing gets through the entry.
     let mut exit = chain.exit;
