@@ -50,7 +50,6 @@ pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::Node
         fallback_proxy_protocol: c.fallback_proxy_protocol,
         // The embedded node is in no chain (`app` refuses it as an exit).
         upstream: None,
-        peers: Vec::new(),
     })
 }
 

@@ -210,6 +210,20 @@ async fn users_reach_the_internet_through_an_entry_and_leave_from_its_exit() {
         }
     }
 
+    // A new entry is let in by the exit in place: no listener restart beyond the rotation's,
+    // and connections through the exit go on.
+    let restarts = |log: String| log.matches("restarting the listener").count();
+    assert_eq!(restarts(chain.exit.log()), 1, "{}", chain.exit.log());
+    let ru3_port = free_port();
+    remote::add_node(home, "ru-3", ru3_port, "🇷🇺 Kazan", &["--via", "eu-1"]);
+    remote::wait_for_log(&chain.exit, "an exit for 3 entry node(s)").await;
+    assert_eq!(restarts(chain.exit.log()), 1, "{}", chain.exit.log());
+    let exit_link = link_to(home, USER, chain.exit_port);
+    let through_exit = client_through(PeerKind::Xray, &xray, &exit_link, &echo).await;
+    traffic::tcp_roundtrip(through_exit.addr(), echo.addr(), b"still here")
+        .await
+        .unwrap();
+
     // An entry connects nobody out itself: its users' loopback destinations are reached only
     // because the exit may reach them. With the exit gone, nothing gets through the entry.
     let mut exit = chain.exit;

@@ -13,12 +13,14 @@
 //! only to the node's connection cap: the entry holds each of its users to their own caps
 //! before anything reaches the exit.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use vless::LookupKey;
+use vless::{LookupKey, UserKey};
+
+use crate::access::{unix_now, AccessTable};
 
 use crate::metrics::BudgetRefusal;
 
@@ -32,7 +34,7 @@ pub(crate) struct SocketBudget {
     per_user: usize,
     total: usize,
     /// Entry nodes' keys on an exit: within `total` only.
-    peers: HashSet<LookupKey>,
+    peers: AccessTable,
     counts: Mutex<SocketCounts>,
 }
 
@@ -49,7 +51,7 @@ pub(crate) struct SocketLease {
 }
 
 impl SocketBudget {
-    pub(crate) fn new(per_user: usize, total: usize, peers: HashSet<LookupKey>) -> Arc<Self> {
+    pub(crate) fn new(per_user: usize, total: usize, peers: AccessTable) -> Arc<Self> {
         Arc::new(SocketBudget {
             per_user,
             total,
@@ -65,7 +67,8 @@ impl SocketBudget {
             return Err(BudgetRefusal::NodeSockets);
         }
         let mine = counts.by_user.entry(user).or_insert(0);
-        if *mine >= self.per_user && !self.peers.contains(&user) {
+        // A lookup key allows exactly the users its id does (bytes 6–7 are ignored).
+        if *mine >= self.per_user && !self.peers.is_allowed(&UserKey(user.0), unix_now()) {
             return Err(BudgetRefusal::UserSockets);
         }
         *mine += 1;
@@ -264,7 +267,7 @@ mod tests {
 
     #[test]
     fn a_user_at_their_budget_is_refused_while_others_go_on() {
-        let budget = SocketBudget::new(2, 10, HashSet::new());
+        let budget = SocketBudget::new(2, 10, AccessTable::new());
         let a1 = budget.take(ALICE).unwrap();
         let _a2 = budget.take(ALICE).unwrap();
         assert_eq!(budget.take(ALICE).err(), Some(BudgetRefusal::UserSockets));
@@ -276,7 +279,7 @@ mod tests {
 
     #[test]
     fn the_node_total_caps_every_user_together() {
-        let budget = SocketBudget::new(5, 3, HashSet::new());
+        let budget = SocketBudget::new(5, 3, AccessTable::new());
         let held: Vec<_> = (0..3u8)
             .map(|i| budget.take(LookupKey([i; 16])).unwrap())
             .collect();
@@ -325,7 +328,15 @@ mod tests {
 
     #[test]
     fn a_peer_key_is_held_only_to_the_node_total() {
-        let budget = SocketBudget::new(1, 3, HashSet::from([BOB]));
+        let peers = AccessTable::new();
+        peers.apply(crate::AccessUpdate::Snapshot {
+            revision: 1,
+            entries: vec![crate::AccessEntry {
+                key: UserKey(BOB.0),
+                expires_at: i64::MAX,
+            }],
+        });
+        let budget = SocketBudget::new(1, 3, peers);
         let _a = budget.take(ALICE).unwrap();
         assert_eq!(budget.take(ALICE).err(), Some(BudgetRefusal::UserSockets));
         let _b1 = budget.take(BOB).unwrap();

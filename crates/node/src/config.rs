@@ -106,11 +106,6 @@ pub struct NodeConfig {
     /// An entry node of a chain: every user's connection goes on to this exit instead of out
     /// of this node (see `chain`).
     pub upstream: Option<crate::chain::Upstream>,
-    /// An exit node of a chain: the node-to-node keys of its entries, accepted like users that
-    /// never expire. A whole entry's users arrive as one key from one address, so a peer key
-    /// is exempt from the per-user socket cap and an address that proved one from the
-    /// per-source caps; the node-wide caps still hold (see `budget`).
-    pub peers: Vec<vless::UserKey>,
 }
 
 impl NodeConfig {
@@ -137,7 +132,6 @@ impl NodeConfig {
             fallback_max_lifetime: DEFAULT_FALLBACK_MAX_LIFETIME,
             fallback_proxy_protocol: false,
             upstream: None,
-            peers: Vec::new(),
         }
     }
 }

@@ -14,7 +14,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::access::AccessTable;
-use crate::access::{AccessEntry, AccessUpdate};
 use crate::budget::{SocketBudget, SourceSlot, SourceTable};
 use crate::chain::Chain;
 use crate::config::{NodeConfig, TlsSource};
@@ -46,7 +45,7 @@ pub enum NodeError {
 pub(crate) struct Shared {
     pub(crate) config: NodeConfig,
     pub(crate) access: AccessTable,
-    /// An exit's entry nodes' keys (never expiring; fixed while the node runs).
+    /// An exit's entry nodes' keys, kept up to date from outside like `access`.
     pub(crate) peers: AccessTable,
     /// An entry's way to its exit.
     pub(crate) chain: Option<Chain>,
@@ -111,6 +110,19 @@ impl Node {
     /// Prepares a node: loads or generates its certificate. Users come from `access`, which the
     /// control plane keeps updating while the node runs.
     pub fn new(config: NodeConfig, access: AccessTable) -> Result<Self, NodeError> {
+        Self::with_peers(config, access, AccessTable::new())
+    }
+
+    /// A node that is also the exit of entry nodes whose keys are in `peers` (entries that
+    /// never expire, updated while the node runs; a removed key's connections are cut). A
+    /// whole entry's users arrive under its key from its address, so a peer key is held only
+    /// to the node-wide socket cap and an address that presented one lately only to the
+    /// node-wide connection cap (`budget`).
+    pub fn with_peers(
+        config: NodeConfig,
+        access: AccessTable,
+        peers: AccessTable,
+    ) -> Result<Self, NodeError> {
         if config.max_connections == 0 {
             return Err(NodeError::NoConnectionsAllowed);
         }
@@ -139,25 +151,12 @@ impl Node {
             source => Transport::Tls(TlsAcceptor::from(tls::server_config(source)?)),
         };
         let egress = ArcSwap::from_pointee(Shared::egress_policy(&config));
-        let peers = AccessTable::new();
-        peers.apply(AccessUpdate::Snapshot {
-            revision: 1,
-            entries: config
-                .peers
-                .iter()
-                .map(|&key| AccessEntry {
-                    key,
-                    expires_at: i64::MAX,
-                })
-                .collect(),
-        });
-        let peer_keys = config.peers.iter().map(|key| key.lookup_key()).collect();
         Ok(Self {
             shared: Arc::new(Shared {
                 sockets: SocketBudget::new(
                     config.max_sockets_per_user,
                     config.max_sockets,
-                    peer_keys,
+                    peers.clone(),
                 ),
                 peers,
                 chain: config.upstream.clone().map(Chain::new),
