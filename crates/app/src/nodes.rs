@@ -240,6 +240,30 @@ impl App {
         }
     }
 
+    /// Makes the remote node `name` an entry through the exit `via`, with a fresh
+    /// node-to-node key, or (`None`) a node that connects its users out itself. A node that is
+    /// the exit of others cannot become an entry (one hop). Both nodes get their new settings
+    /// within a second.
+    pub async fn set_node_via(&self, name: &str, via: Option<&str>) -> Result<(), AppError> {
+        let node = self.remote_node(name).await?;
+        let (exit, key) = match via {
+            None => (None, None),
+            Some(exit) => {
+                let entries = self.store().entries_via(node.spec.id).await?;
+                if !entries.is_empty() {
+                    return Err(AppError::NodeInUse {
+                        exit: name.to_owned(),
+                        entries,
+                    });
+                }
+                let exit = self.exit_node(exit, name).await?;
+                (Some(exit), Some(ChainKey::generate()))
+            }
+        };
+        self.store().set_node_via(node.spec.id, exit, key).await?;
+        Ok(())
+    }
+
     /// Takes a node in or out of links and subscriptions.
     pub async fn set_node_enabled(&self, name: &str, enabled: bool) -> Result<(), AppError> {
         if self.store().set_node_enabled(name, enabled).await? {

@@ -76,6 +76,9 @@ async fn start_chain() -> Chain {
         "ru-1",
     ]);
     assert!(refused.is_err(), "an entry was accepted as an exit");
+    // Nor can an exit become an entry later.
+    let refused = home.run(&["node", "set", "eu-1", "via=ru-2"]);
+    assert!(refused.is_err(), "an exit was made an entry");
 
     let exit_config = remote::join(work.path(), "eu-1", &exit_join, true);
     let ru1_config = remote::join(work.path(), "ru-1", &ru1_join, false);

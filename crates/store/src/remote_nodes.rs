@@ -308,6 +308,22 @@ impl Store {
         Ok(Some((node_from_row(&row)?, key)))
     }
 
+    /// Makes `entry` go through `via` with `key`, or through nothing (`None`, `None`).
+    pub async fn set_node_via(
+        &self,
+        entry: NodeId,
+        via: Option<NodeId>,
+        key: Option<ChainKey>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE nodes SET via_node_id = $1, chain_key = $2 WHERE id = $3")
+            .bind(via.map(|NodeId(id)| id))
+            .bind(key.map(|key| key.to_hex()))
+            .bind(entry.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// The keys of the enabled entry nodes that go through `exit`, which it must accept.
     pub async fn chain_keys_via(&self, exit: NodeId) -> Result<Vec<ChainKey>, StoreError> {
         let rows = sqlx::query(

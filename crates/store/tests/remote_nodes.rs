@@ -311,6 +311,32 @@ async fn an_entry_knows_its_exit_and_key_and_the_exit_its_enabled_entries(db: &T
         .await
         .unwrap()
         .is_empty());
+    // Pointed elsewhere later: a new key; and then through nothing.
+    db.store.set_node_enabled("ru-1", true).await.unwrap();
+    let other = ChainKey::generate();
+    db.store
+        .set_node_via(entry.spec.id, Some(exit.spec.id), Some(other))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.chain_keys_via(exit.spec.id).await.unwrap(),
+        vec![other]
+    );
+    db.store
+        .set_node_via(entry.spec.id, None, None)
+        .await
+        .unwrap();
+    assert_eq!(db.store.chain_exit(entry.spec.id).await.unwrap(), None);
+    assert!(db
+        .store
+        .chain_keys_via(exit.spec.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        db.store.node_record("ru-1").await.unwrap().unwrap().via,
+        None
+    );
 }
 
 store::backend_tests!(

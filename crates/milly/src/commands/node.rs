@@ -27,8 +27,17 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
         NodeCommand::Set { name, changes } => {
             let (node, mut private) = app.remote_node_settings(&name).await?;
             let mut spec = node.spec;
+            let mut via = None;
             for change in &changes {
-                apply_change(&mut spec, &mut private, change)?;
+                match change.strip_prefix("via=") {
+                    Some("none") => via = Some(None),
+                    Some(exit) => via = Some(Some(exit.to_owned())),
+                    None => apply_change(&mut spec, &mut private, change)?,
+                }
+            }
+            // Checked before anything else is stored: an exit that cannot be refuses all.
+            if let Some(via) = &via {
+                app.set_node_via(&name, via.as_deref()).await?;
             }
             app.update_remote_node(&name, &spec, &private).await?;
             println!("node {name} updated; it serves with the new settings within a second");
@@ -161,7 +170,7 @@ fn apply_change(
         ("dest" | "server-name" | "keys", None) => bail!("`{key}` is for REALITY nodes"),
         _ => bail!(
             "unknown change `{change}`: location=TEXT, address=HOST:PORT, dest=HOST:PORT, \
-             server-name=NAME or keys=rotate"
+             server-name=NAME, keys=rotate or via=EXIT|none"
         ),
     }
     Ok(())
