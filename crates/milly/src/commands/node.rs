@@ -170,7 +170,7 @@ fn apply_change(
         ("dest" | "server-name" | "keys", None) => bail!("`{key}` is for REALITY nodes"),
         _ => bail!(
             "unknown change `{change}`: location=TEXT, address=HOST:PORT, dest=HOST:PORT, \
-             server-name=NAME, keys=rotate or via=EXIT|none"
+             server-name=NAME or keys=rotate"
         ),
     }
     Ok(())
