@@ -25,19 +25,16 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
             print_join(app, &address, &registered).await?;
         }
         NodeCommand::Set { name, changes } => {
+            // `via=` first: an exit that cannot be refuses everything before it is stored.
+            let (via, changes) = via_change(changes);
+            if let Some(via) = via {
+                app.set_node_via(&name, via.as_deref()).await?;
+            }
+
             let (node, mut private) = app.remote_node_settings(&name).await?;
             let mut spec = node.spec;
-            let mut via = None;
             for change in &changes {
-                match change.strip_prefix("via=") {
-                    Some("none") => via = Some(None),
-                    Some(exit) => via = Some(Some(exit.to_owned())),
-                    None => apply_change(&mut spec, &mut private, change)?,
-                }
-            }
-            // Checked before anything else is stored: an exit that cannot be refuses all.
-            if let Some(via) = &via {
-                app.set_node_via(&name, via.as_deref()).await?;
+                apply_change(&mut spec, &mut private, change)?;
             }
             app.update_remote_node(&name, &spec, &private).await?;
             println!("node {name} updated; it serves with the new settings within a second");
@@ -125,6 +122,21 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
         private,
         via: args.via.clone(),
     })
+}
+
+/// `via=EXIT` (`Some(Some(EXIT))`) or `via=none` (`Some(None)`) among `node set`'s changes (the
+/// last one counts), and the other changes.
+fn via_change(changes: Vec<String>) -> (Option<Option<String>>, Vec<String>) {
+    let mut via = None;
+    let mut rest = Vec::with_capacity(changes.len());
+    for change in changes {
+        match change.strip_prefix("via=") {
+            Some("none") => via = Some(None),
+            Some(exit) => via = Some(Some(exit.to_owned())),
+            None => rest.push(change),
+        }
+    }
+    (via, rest)
 }
 
 /// One `key=value` of `milly node set`.
