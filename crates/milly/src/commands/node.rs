@@ -124,21 +124,6 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
     })
 }
 
-/// `via=EXIT` (`Some(Some(EXIT))`) or `via=none` (`Some(None)`) among `node set`'s changes (the
-/// last one counts), and the other changes.
-fn via_change(changes: Vec<String>) -> (Option<Option<String>>, Vec<String>) {
-    let mut via = None;
-    let mut rest = Vec::with_capacity(changes.len());
-    for change in changes {
-        match change.strip_prefix("via=") {
-            Some("none") => via = Some(None),
-            Some(exit) => via = Some(Some(exit.to_owned())),
-            None => rest.push(change),
-        }
-    }
-    (via, rest)
-}
-
 /// One `key=value` of `milly node set`.
 fn apply_change(
     spec: &mut domain::NodeSpec,
@@ -203,6 +188,21 @@ fn split_address(address: &str) -> Result<(String, u16)> {
         .filter(|p| *p != 0)
         .with_context(|| format!("`{address}` has no valid port"))?;
     Ok((host.to_owned(), port))
+}
+
+/// `via=EXIT` (`Some(Some(EXIT))`) or `via=none` (`Some(None)`) among `node set`'s changes (the
+/// last one counts), and the other changes.
+fn via_change(changes: Vec<String>) -> (Option<Option<String>>, Vec<String>) {
+    let mut via = None;
+    let mut rest = Vec::with_capacity(changes.len());
+    for change in changes {
+        match change.strip_prefix("via=") {
+            Some("none") => via = Some(None),
+            Some(exit) => via = Some(Some(exit.to_owned())),
+            None => rest.push(change),
+        }
+    }
+    (via, rest)
 }
 
 async fn print_join(app: &App, address: &str, registered: &Registered) -> Result<()> {
