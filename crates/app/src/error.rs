@@ -24,7 +24,9 @@ pub enum AppError {
     NodeInUse { exit: String, entries: Vec<String> },
     #[error("`{0}`: what clients are told and what the node is told name different securities")]
     NodeSecurityMismatch(String),
-    #[error("`{0}` cannot be an exit: it is an entry itself, or the node being added")]
+    #[error(
+        "`{0}` cannot be an exit: an exit is a remote REALITY node that is not an entry itself"
+    )]
     NotAnExit(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),

@@ -41,7 +41,8 @@ pub use error::AppError;
 pub use leadership::LeaderLease;
 pub use links::Links;
 pub use nodes::{
-    ControlPlaneIdentity, Enrolment, NodeOverview, Registered, RemoteNodePlan, OFFLINE_AFTER,
+    ControlPlaneIdentity, Enrolment, NodeChain, NodeOverview, Registered, RemoteNodePlan,
+    OFFLINE_AFTER,
 };
 pub use privacy::PurgeReport;
 pub use reachability::Audience;

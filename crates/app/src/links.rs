@@ -1,6 +1,6 @@
 //! The URLs a user imports into their apps: the subscription URL and one `vless://` per node.
 
-use domain::{share_link, SubscriptionToken, VlessUuid};
+use domain::{share_links, SubscriptionToken, VlessUuid};
 
 use crate::{App, AppError};
 
@@ -8,7 +8,8 @@ use crate::{App, AppError};
 pub struct Links {
     /// `{public_url}/sub/{token}`: apps import and refresh it by themselves.
     pub subscription_url: String,
-    /// One `vless://` share link per node, in the store's node order.
+    /// One `vless://` share link per enabled node, in the operator's order, named by its
+    /// location (an entry's with its exit's).
     pub vless: Vec<String>,
 }
 
@@ -26,10 +27,7 @@ impl App {
     ) -> Result<Links, AppError> {
         let nodes = self.store().list_nodes().await?;
         // A node without a public host cannot be linked; it is left out rather than failing all.
-        let vless = nodes
-            .iter()
-            .filter_map(|n| share_link(n, uuid).ok())
-            .collect();
+        let vless = share_links(&nodes, uuid);
         Ok(Links {
             subscription_url: self.subscription_url(token),
             vless,

@@ -2,8 +2,8 @@
 //! one-time join token, its enrolment, switching it off or removing it, and what it reports.
 
 use domain::{
-    CertPin, JoinToken, Location, NodeKind, NodePrivateSettings, NodeRecord, NodeSecurity,
-    NodeSpec, NodeStatus, JOIN_TOKEN_LIFETIME_MINUTES,
+    CertPin, ChainKey, JoinToken, Location, NodeKind, NodePrivateSettings, NodeRecord,
+    NodeSecurity, NodeSpec, NodeStatus, JOIN_TOKEN_LIFETIME_MINUTES,
 };
 use store::NewRemoteNode;
 use time::{Duration, OffsetDateTime};
@@ -35,6 +35,15 @@ pub struct Registered {
     pub node: NodeRecord,
     pub token: JoinToken,
     pub expires_at: OffsetDateTime,
+}
+
+/// A node's place in entry → exit chains, as the control plane tells the node.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeChain {
+    /// For an entry: its exit (as clients are told about it) and the entry's key towards it.
+    pub exit: Option<(NodeSpec, ChainKey)>,
+    /// For an exit: the keys of the enabled entries that go through it.
+    pub entry_keys: Vec<ChainKey>,
 }
 
 /// A node as the operator sees it.
@@ -82,6 +91,7 @@ impl App {
             security: &plan.security,
             private: &plan.private,
             via,
+            chain_key: via.map(|_| ChainKey::generate()),
         };
         let node = self
             .store()
@@ -129,6 +139,20 @@ impl App {
         credential: &CertPin,
     ) -> Result<Option<(NodeRecord, NodePrivateSettings)>, AppError> {
         Ok(self.store().node_by_credential(credential).await?)
+    }
+
+    /// Where `node` stands in chains: its exit if it is an entry, its entries' keys if it is
+    /// an exit. Read again with the node's settings, so a changed exit (new keys, a new
+    /// address) reaches its entries within a second.
+    pub async fn node_chain(&self, node: &NodeRecord) -> Result<NodeChain, AppError> {
+        let exit = match node.via {
+            Some(_) => self.store().chain_exit(node.spec.id).await?,
+            None => None,
+        };
+        Ok(NodeChain {
+            exit,
+            entry_keys: self.store().chain_keys_via(node.spec.id).await?,
+        })
     }
 
     pub async fn record_node_status(
@@ -216,6 +240,30 @@ impl App {
         }
     }
 
+    /// Makes the remote node `name` an entry through the exit `via`, with a fresh
+    /// node-to-node key, or (`None`) a node that connects its users out itself. A node that is
+    /// the exit of others cannot become an entry (one hop). Both nodes get their new settings
+    /// within a second.
+    pub async fn set_node_via(&self, name: &str, via: Option<&str>) -> Result<(), AppError> {
+        let node = self.remote_node(name).await?;
+        let (exit, key) = match via {
+            None => (None, None),
+            Some(exit) => {
+                let entries = self.store().entries_via(node.spec.id).await?;
+                if !entries.is_empty() {
+                    return Err(AppError::NodeInUse {
+                        exit: name.to_owned(),
+                        entries,
+                    });
+                }
+                let exit = self.exit_node(exit, name).await?;
+                (Some(exit), Some(ChainKey::generate()))
+            }
+        };
+        self.store().set_node_via(node.spec.id, exit, key).await?;
+        Ok(())
+    }
+
     /// Takes a node in or out of links and subscriptions.
     pub async fn set_node_enabled(&self, name: &str, enabled: bool) -> Result<(), AppError> {
         if self.store().set_node_enabled(name, enabled).await? {
@@ -260,15 +308,18 @@ impl App {
         Ok(node)
     }
 
-    /// The exit an entry called `entry` may go through: it exists and is not an entry itself
-    /// (one hop: a chain of chains would hide where traffic leaves).
+    /// The exit an entry called `entry` may go through: a remote REALITY node (the entry
+    /// dials it with REALITY + Vision; the embedded node is fed in-process, not told of
+    /// entries) that is not an entry itself (one hop: a chain of chains would hide where
+    /// traffic leaves).
     async fn exit_node(&self, exit: &str, entry: &str) -> Result<domain::NodeId, AppError> {
         let node = self
             .store()
             .node_record(exit)
             .await?
             .ok_or_else(|| AppError::NodeNotFound(exit.to_owned()))?;
-        if node.via.is_some() || exit == entry {
+        let reality = matches!(node.spec.security, NodeSecurity::Reality(_));
+        if node.via.is_some() || exit == entry || node.kind != NodeKind::Remote || !reality {
             return Err(AppError::NotAnExit(exit.to_owned()));
         }
         Ok(node.spec.id)

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use app::{AccessRow, App, Enrolment};
-use domain::{CertPin, NodeId, NodePrivateSettings, NodeRecord, NodeStatus};
+use app::{AccessRow, App, Enrolment, NodeChain};
+use domain::{CertPin, NodeId, NodePrivateSettings, NodeRecord, NodeSecurity, NodeStatus};
 use feed_wire::{
-    NodeSettings, Parse, Refusal, Resume, SecuritySettings, ToControl, ToNode, WireEntry,
+    NodeSettings, Parse, Refusal, Resume, SecuritySettings, ToControl, ToNode, Upstream, WireEntry,
     MAX_CHUNK_ENTRIES, PING_INTERVAL, PROTOCOL_VERSION, SILENCE_LIMIT,
 };
 use time::OffsetDateTime;
@@ -149,7 +149,8 @@ impl Feed<'_> {
         resume: Option<Resume>,
         shutdown: CancellationToken,
     ) -> Result<(), ControlError> {
-        let mut settings = node_settings(node, private)?;
+        let chain = self.ctx.app.node_chain(node).await?;
+        let mut settings = node_settings(node, private, &chain)?;
         link.send(&ToNode::Settings(settings.clone())).await?;
         let mut revisions = self.ctx.hub.subscribe();
         let resume_from = resume
@@ -211,7 +212,8 @@ impl Feed<'_> {
                         link.send(&refused(Refusal::UnknownNode)).await?;
                         return Ok(());
                     };
-                    let current = node_settings(&node, &private)?;
+                    let chain = self.ctx.app.node_chain(&node).await?;
+                    let current = node_settings(&node, &private, &chain)?;
                     if current != settings {
                         link.send(&ToNode::Settings(current.clone())).await?;
                         settings = current;
@@ -310,10 +312,14 @@ fn wire_entry(row: &AccessRow) -> WireEntry {
     }
 }
 
-/// What the node is told: its port and the secrets of its security, as stored.
+/// What the node is told: its port and the secrets of its security, as stored, and its place
+/// in chains: an entry gets its exit's public address and REALITY public half (read from the
+/// exit each time, so `keys=rotate` or a new address on the exit reaches the entry within a
+/// [`RECHECK`]) with its own key; an exit gets its entries' keys.
 fn node_settings(
     node: &NodeRecord,
     private: &NodePrivateSettings,
+    chain: &NodeChain,
 ) -> Result<NodeSettings, ControlError> {
     let security = match private {
         NodePrivateSettings::Reality {
@@ -338,13 +344,37 @@ fn node_settings(
             private_key_pem: private_key_pem.clone(),
         },
     };
+    let upstream = match &chain.exit {
+        None if node.via.is_some() => {
+            return Err(ControlError::Settings("an entry node's exit is gone"))
+        }
+        None => None,
+        Some((exit, key)) => {
+            // An entry must never connect users out itself, so an exit it cannot dial is an
+            // error, not an entry without an upstream.
+            let NodeSecurity::Reality(reality) = &exit.security else {
+                return Err(ControlError::Settings("an exit node is not a REALITY node"));
+            };
+            Some(Box::new(Upstream {
+                host: exit.public_host.clone(),
+                port: exit.port,
+                public_key: decode_key(&reality.public_key)?,
+                short_id: reality.short_id.clone(),
+                server_name: reality.server_name.clone(),
+                key: key.0,
+            }))
+        }
+    };
     Ok(NodeSettings {
         port: node.spec.port,
         security,
+        upstream,
+        peer_keys: chain.entry_keys.iter().map(|key| key.0).collect(),
     })
 }
 
-/// An X25519 key as `milly keygen` prints it: 32 bytes of unpadded base64url.
+/// An X25519 key as `milly keygen` prints it: 32 bytes of unpadded base64url (the private
+/// key the node is told, and the public key of an entry's exit).
 fn decode_key(text: &str) -> Result<[u8; 32], ControlError> {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -352,6 +382,116 @@ fn decode_key(text: &str) -> Result<[u8; 32], ControlError> {
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
         .ok_or(ControlError::Settings(
-            "a REALITY private key is not 32 bytes of base64url",
+            "a REALITY key is not 32 bytes of base64url",
         ))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use domain::{ChainKey, Location, NodeKind, NodeSpec, RealityParams, TlsParams};
+
+    use super::*;
+
+    const PUBLIC_KEY: &str = "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw";
+
+    fn record(id: i64, security: NodeSecurity, via: Option<NodeId>) -> NodeRecord {
+        NodeRecord {
+            spec: NodeSpec {
+                id: NodeId(id),
+                name: format!("node-{id}"),
+                location: Location("🇩🇪 Frankfurt".into()),
+                public_host: format!("node-{id}.example.com"),
+                port: 8443,
+                security,
+                exits_via: None,
+            },
+            kind: NodeKind::Remote,
+            enabled: true,
+            position: id,
+            via,
+            credential: None,
+        }
+    }
+
+    fn reality() -> NodeSecurity {
+        NodeSecurity::Reality(RealityParams {
+            public_key: PUBLIC_KEY.into(),
+            short_id: "6ba85179e30d4fc2".into(),
+            server_name: "www.example.org".into(),
+            mldsa65_verify: None,
+        })
+    }
+
+    fn tls_private() -> NodePrivateSettings {
+        NodePrivateSettings::Tls {
+            certificate_pem: "CERT".into(),
+            private_key_pem: "KEY".into(),
+        }
+    }
+
+    #[test]
+    fn an_entry_is_told_its_exits_public_half_and_its_own_key() {
+        let exit = record(1, reality(), None);
+        let entry = record(2, NodeSecurity::Tls(tls_params()), Some(NodeId(1)));
+        let key = ChainKey::generate();
+        let chain = NodeChain {
+            exit: Some((exit.spec.clone(), key)),
+            entry_keys: vec![],
+        };
+        let settings = node_settings(&entry, &tls_private(), &chain).unwrap();
+        let upstream = settings.upstream.unwrap();
+        assert_eq!(
+            (upstream.host.as_str(), upstream.port),
+            ("node-1.example.com", 8443)
+        );
+        assert_eq!(upstream.public_key, decode_key(PUBLIC_KEY).unwrap());
+        assert_eq!(upstream.short_id, "6ba85179e30d4fc2");
+        assert_eq!(upstream.server_name, "www.example.org");
+        assert_eq!(upstream.key, key.0);
+        assert!(settings.peer_keys.is_empty());
+    }
+
+    #[test]
+    fn an_exit_is_told_its_entries_keys_and_nothing_to_dial() {
+        let exit = record(1, NodeSecurity::Tls(tls_params()), None);
+        let keys = [ChainKey::generate(), ChainKey::generate()];
+        let chain = NodeChain {
+            exit: None,
+            entry_keys: keys.to_vec(),
+        };
+        let settings = node_settings(&exit, &tls_private(), &chain).unwrap();
+        assert_eq!(settings.upstream, None);
+        assert_eq!(settings.peer_keys, vec![keys[0].0, keys[1].0]);
+    }
+
+    #[test]
+    fn an_entry_that_cannot_reach_a_reality_exit_gets_no_settings_at_all() {
+        // Serving without an upstream would send the entry's users out of the entry itself.
+        let entry = record(2, reality(), Some(NodeId(1)));
+        let private = NodePrivateSettings::Reality {
+            private_key: PUBLIC_KEY.into(),
+            short_ids: vec![],
+            dest: "www.example.org:443".into(),
+            server_names: vec![],
+            max_time_diff_ms: 0,
+        };
+        let gone = NodeChain::default();
+        assert!(node_settings(&entry, &private, &gone).is_err());
+        let tls_exit = NodeChain {
+            exit: Some((
+                record(1, NodeSecurity::Tls(tls_params()), None).spec,
+                ChainKey::generate(),
+            )),
+            entry_keys: vec![],
+        };
+        assert!(node_settings(&entry, &private, &tls_exit).is_err());
+    }
+
+    fn tls_params() -> TlsParams {
+        TlsParams {
+            server_name: "vpn.example.com".into(),
+            allow_insecure: true,
+        }
+    }
 }

@@ -271,6 +271,11 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     ),
     not_personal("nodes", "private_settings", "the operator's server's keys"),
     not_personal(
+        "nodes",
+        "chain_key",
+        "an entry server's key towards its exit server",
+    ),
+    not_personal(
         "node_join_tokens",
         "token_sha256",
         "hash of a one-time enrolment secret",

@@ -24,7 +24,7 @@ pub use database_url::{mask_database_url, DatabaseUrl};
 pub use ids::{
     InvalidId, PaymentId, ReturnToken, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid,
 };
-pub use link::{share_link, ShareLinkError};
+pub use link::{link_names, share_link, share_links, ShareLinkError};
 pub use masked_secret::Secret;
 pub use money::{Currency, Money};
 pub use node::{Location, NodeId, NodeSecurity, NodeSpec, RealityParams, TlsParams};
@@ -32,8 +32,8 @@ pub use payment::{Payment, PaymentStatus, Provider};
 pub use plan::{Plan, PlanId, TRIAL_PLAN_ID};
 pub use public_url::{InvalidPublicUrl, PublicUrl};
 pub use remote_node::{
-    CertPin, InvalidPin, JoinToken, JoinTokenHash, NodeKind, NodePrivateSettings, NodeRecord,
-    NodeStatus, JOIN_TOKEN_LIFETIME_MINUTES,
+    CertPin, ChainKey, InvalidPin, JoinToken, JoinTokenHash, NodeKind, NodePrivateSettings,
+    NodeRecord, NodeStatus, JOIN_TOKEN_LIFETIME_MINUTES,
 };
 pub use subscription::{Days, Subscription, SubscriptionError};
 pub use user::{Email, InvalidEmail, Language, NewUser, TrialClaim, User};

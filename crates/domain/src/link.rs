@@ -17,8 +17,41 @@ pub enum ShareLinkError {
     NoHost,
 }
 
-/// `vless://UUID@host:port?params#name`; REALITY links carry the Vision flow.
+/// `vless://UUID@host:port?params#name`, named by the node's [`NodeSpec::label`]; REALITY
+/// links carry the Vision flow.
 pub fn share_link(node: &NodeSpec, user: &VlessUuid) -> Result<String, ShareLinkError> {
+    named_link(node, user, &node.label())
+}
+
+/// One link per node that has a public host, in the given (the operator's) order, each named
+/// as [`link_names`] names it, so no two in a list share a name.
+pub fn share_links(nodes: &[NodeSpec], user: &VlessUuid) -> Vec<String> {
+    let usable: Vec<&NodeSpec> = nodes.iter().filter(|n| !n.public_host.is_empty()).collect();
+    let names = link_names(usable.iter().copied());
+    usable
+        .iter()
+        .zip(&names)
+        .filter_map(|(node, name)| named_link(node, user, name).ok())
+        .collect()
+}
+
+/// Unique, readable names for a list of nodes: each node's label, with ` (2)` etc. on repeats.
+pub fn link_names<'a>(nodes: impl IntoIterator<Item = &'a NodeSpec>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for node in nodes {
+        let base = node.label();
+        let mut name = base.clone();
+        let mut n = 2;
+        while names.contains(&name) {
+            name = format!("{base} ({n})");
+            n += 1;
+        }
+        names.push(name);
+    }
+    names
+}
+
+fn named_link(node: &NodeSpec, user: &VlessUuid, name: &str) -> Result<String, ShareLinkError> {
     if node.public_host.is_empty() {
         return Err(ShareLinkError::NoHost);
     }
@@ -56,7 +89,7 @@ pub fn share_link(node: &NodeSpec, user: &VlessUuid) -> Result<String, ShareLink
         "vless://{user}@{host}:{port}?{query}#{name}",
         port = node.port,
         query = query.join("&"),
-        name = enc(&node.name),
+        name = enc(name),
     ))
 }
 
@@ -73,6 +106,7 @@ mod tests {
             public_host: "vpn.example.com".into(),
             port: 443,
             security,
+            exits_via: None,
         }
     }
 
@@ -101,7 +135,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             link,
-            "vless://b831381d-6324-4d53-ad4f-8cda48b30811@vpn.example.com:443?encryption=none&type=tcp&security=tls&sni=vpn.example.com&fp=chrome&allowInsecure=1#milly%20EU%20%231"
+            "vless://b831381d-6324-4d53-ad4f-8cda48b30811@vpn.example.com:443?encryption=none&type=tcp&security=tls&sni=vpn.example.com&fp=chrome&allowInsecure=1#EU"
         );
     }
 
@@ -116,6 +150,67 @@ mod tests {
     fn reality_links_carry_the_mldsa65_public_key_as_pqv() {
         let link = reality_link(Some("Ab-_"));
         assert!(link.contains("&sid=6ba85179e30d4fc2&pqv=Ab-_&sni=www.example.org&"));
+    }
+
+    #[test]
+    fn links_are_named_by_location_and_an_entry_says_where_it_exits() {
+        let uuid = VlessUuid::generate();
+        let tls = NodeSecurity::Tls(TlsParams {
+            server_name: "x".into(),
+            allow_insecure: false,
+        });
+        let mut frankfurt = node(tls);
+        frankfurt.location = Location("🇩🇪 Frankfurt".into());
+        let moscow = NodeSpec {
+            id: NodeId(2),
+            name: "ru-1".into(),
+            location: Location("🇷🇺 Moscow".into()),
+            exits_via: Some(frankfurt.location.clone()),
+            ..frankfurt.clone()
+        };
+        assert_eq!(moscow.label(), "🇷🇺 Moscow → 🇩🇪 Frankfurt");
+        let unnamed = NodeSpec {
+            id: NodeId(3),
+            name: "de-2".into(),
+            location: Location(" ".into()),
+            ..frankfurt.clone()
+        };
+        assert_eq!(unnamed.label(), "de-2");
+        let hostless = NodeSpec {
+            public_host: String::new(),
+            ..frankfurt.clone()
+        };
+        let nodes = [
+            frankfurt.clone(),
+            moscow,
+            frankfurt.clone(),
+            hostless,
+            unnamed,
+        ];
+        assert_eq!(
+            link_names(&nodes),
+            [
+                "🇩🇪 Frankfurt",
+                "🇷🇺 Moscow → 🇩🇪 Frankfurt",
+                "🇩🇪 Frankfurt (2)",
+                "🇩🇪 Frankfurt (3)",
+                "de-2"
+            ]
+        );
+        let links = share_links(&nodes, &uuid);
+        let fragments: Vec<&str> = links
+            .iter()
+            .map(|l| l.rsplit_once('#').unwrap().1)
+            .collect();
+        assert_eq!(
+            fragments,
+            [
+                "%F0%9F%87%A9%F0%9F%87%AA%20Frankfurt",
+                "%F0%9F%87%B7%F0%9F%87%BA%20Moscow%20%E2%86%92%20%F0%9F%87%A9%F0%9F%87%AA%20Frankfurt",
+                "%F0%9F%87%A9%F0%9F%87%AA%20Frankfurt%20%282%29",
+                "de-2"
+            ]
+        );
     }
 
     #[test]

@@ -56,4 +56,24 @@ pub struct NodeSpec {
     pub public_host: String,
     pub port: u16,
     pub security: NodeSecurity,
+    /// For an entry node of a chain, as clients are told: the location of the exit its
+    /// users' traffic leaves from (`None` elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exits_via: Option<Location>,
+}
+
+impl NodeSpec {
+    /// What users read in their apps: the location (`🇩🇪 Frankfurt`), or the name without
+    /// one; for an entry, where it exits too (`🇷🇺 Moscow → 🇩🇪 Frankfurt`).
+    pub fn label(&self) -> String {
+        let here = match (self.location.0.trim(), self.name.trim()) {
+            ("", "") => format!("node {}", self.id.0),
+            ("", name) => name.to_owned(),
+            (location, _) => location.to_owned(),
+        };
+        match self.exits_via.as_ref().map(|exit| exit.0.trim()) {
+            Some(exit) if !exit.is_empty() => format!("{here} → {exit}"),
+            _ => here,
+        }
+    }
 }

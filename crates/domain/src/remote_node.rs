@@ -96,6 +96,43 @@ impl fmt::Debug for NodePrivateSettings {
     }
 }
 
+/// An entry node's node-to-node credential: the VLESS id it presents to its exit, which the
+/// exit accepts like a user's that never expires. No user holds it. Prints as `***`; stored
+/// as 32 hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChainKey(pub [u8; 16]);
+
+impl ChainKey {
+    /// A fresh key from the operating system's CSPRNG.
+    pub fn generate() -> Self {
+        Self(crate::secret::random_bytes())
+    }
+
+    /// The stored form: 32 lower-case hex digits.
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+
+    /// Reads the stored form back; `None` unless it is 32 hex digits.
+    pub fn from_hex(s: &str) -> Option<Self> {
+        let s = s.trim().as_bytes();
+        if s.len() != 32 {
+            return None;
+        }
+        let mut key = [0u8; 16];
+        for (byte, pair) in key.iter_mut().zip(s.chunks_exact(2)) {
+            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(Self(key))
+    }
+}
+
+impl fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ChainKey(***)")
+    }
+}
+
 /// The secret of a join string: 256 random bits, usable once within
 /// [`JOIN_TOKEN_LIFETIME_MINUTES`]. Never stored: only [`JoinTokenHash`] is. Prints as `***`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -232,6 +269,17 @@ mod tests {
             max_time_diff_ms: 60_000,
         };
         assert!(!format!("{settings:?}").contains("secret-key"));
+    }
+
+    #[test]
+    fn chain_keys_are_fresh_read_back_from_hex_and_never_print() {
+        let key = ChainKey::generate();
+        assert_ne!(key, ChainKey::generate());
+        assert_eq!(ChainKey::from_hex(&key.to_hex()), Some(key));
+        assert_eq!(key.to_hex().len(), 32);
+        assert_eq!(ChainKey::from_hex("abc"), None);
+        assert_eq!(ChainKey::from_hex(&"g".repeat(32)), None);
+        assert_eq!(format!("{key:?}"), "ChainKey(***)");
     }
 
     #[test]

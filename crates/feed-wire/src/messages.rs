@@ -172,11 +172,60 @@ impl fmt::Debug for ToNode {
     }
 }
 
-/// How a node serves users: its port and its security.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How a node serves users: its port and its security, and its place in entry → exit chains.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeSettings {
     pub port: u16,
     pub security: SecuritySettings,
+    /// For an entry node: the exit every user's connection goes on to (the entry connects
+    /// nobody out itself).
+    /// Boxed: most nodes are no entry, and the settings message stays small.
+    pub upstream: Option<Box<Upstream>>,
+    /// For an exit node: the node-to-node keys of the entries that go through it, accepted
+    /// like users' ids that never expire (and outside the caps meant for one person).
+    pub peer_keys: Vec<[u8; 16]>,
+}
+
+/// Keys never print: the upstream's is shown as present, the peers' are counted.
+impl fmt::Debug for NodeSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeSettings")
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("upstream", &self.upstream)
+            .field("peer_keys", &self.peer_keys.len())
+            .finish()
+    }
+}
+
+/// Where an entry node carries its users: the exit's public address and the public half of
+/// its REALITY settings (as its users' links carry them), and the entry's own key, which the
+/// exit accepts and no user holds.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upstream {
+    /// `host:port` as clients of the exit dial it.
+    pub host: String,
+    pub port: u16,
+    /// The exit's X25519 public key.
+    pub public_key: [u8; 32],
+    /// A short id the exit accepts (hex, up to 16 digits).
+    pub short_id: String,
+    /// A server name the exit accepts in SNI.
+    pub server_name: String,
+    /// The entry's node-to-node VLESS id.
+    pub key: [u8; 16],
+}
+
+/// The key never prints.
+impl fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upstream")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("server_name", &self.server_name)
+            .field("key", &format_args!("***"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// TLS with a certificate, or REALITY (mirroring `dest` for everyone else).
@@ -262,11 +311,24 @@ mod tests {
             "{:?}",
             NodeSettings {
                 port: 443,
-                security: tls
+                security: tls,
+                upstream: Some(Box::new(Upstream {
+                    host: "exit.example.com".into(),
+                    port: 8443,
+                    public_key: [1; 32],
+                    short_id: "ab".into(),
+                    server_name: "www.example.com".into(),
+                    key: [0x99; 16],
+                })),
+                peer_keys: vec![[0x98; 16]],
             }
         );
         assert!(
             !printed.contains("SECRET") && printed.contains("443"),
+            "{printed}"
+        );
+        assert!(
+            !printed.contains("153") && !printed.contains("152"),
             "{printed}"
         );
     }

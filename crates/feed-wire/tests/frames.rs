@@ -24,6 +24,15 @@ fn every_to_node() -> Vec<ToNode> {
                 max_time_diff_ms: 60_000,
                 mldsa65_seed: Some([4; 32]),
             },
+            upstream: Some(Box::new(feed_wire::Upstream {
+                host: "exit.example.com".into(),
+                port: 443,
+                public_key: [5; 32],
+                short_id: "0123".into(),
+                server_name: "www.example.com".into(),
+                key: [6; 16],
+            })),
+            peer_keys: vec![],
         }),
         ToNode::Settings(NodeSettings {
             port: 8443,
@@ -31,6 +40,8 @@ fn every_to_node() -> Vec<ToNode> {
                 certificate_pem: "-----BEGIN CERTIFICATE-----\n".into(),
                 private_key_pem: "-----BEGIN PRIVATE KEY-----\n".into(),
             },
+            upstream: None,
+            peer_keys: vec![[7; 16], [8; 16]],
         }),
         ToNode::SnapshotBegin {
             epoch: [9; 16],

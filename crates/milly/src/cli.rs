@@ -70,8 +70,9 @@ pub enum NodeCommand {
     /// A new join string for a node: enrol it again, e.g. on a new server.
     Token { name: String },
     /// Change a node: location=TEXT, address=HOST:PORT, and for REALITY dest=HOST:PORT,
-    /// server-name=NAME, keys=rotate (a new key pair and short id; no re-join). The node gets
-    /// its new settings within a second; apps at their next subscription update.
+    /// server-name=NAME, keys=rotate (a new key pair and short id; no re-join), via=EXIT (an
+    /// entry of a chain, with a new node-to-node key) or via=none. The node gets its new
+    /// settings within a second; apps at their next subscription update.
     Set {
         name: String,
         #[arg(value_name = "KEY=VALUE", required = true)]

@@ -48,6 +48,8 @@ pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::Node
         fallback_idle_timeout: Duration::from_secs(c.fallback_idle_timeout_secs),
         fallback_max_lifetime: Duration::from_secs(c.fallback_max_lifetime_secs),
         fallback_proxy_protocol: c.fallback_proxy_protocol,
+        // The embedded node is in no chain (`app` refuses it as an exit).
+        upstream: None,
     })
 }
 

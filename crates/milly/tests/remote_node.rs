@@ -11,10 +11,10 @@ use std::net::{SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use client::ClientLink;
 use testkit::milly::cli;
+use testkit::milly::remote::{self, link_to, run_node, wait_for_log};
 use testkit::traffic::{self, TrafficError};
-use testkit::{free_port, socks, EchoMode, MillyHome, Peer, PeerKind, Process, TcpEcho};
+use testkit::{free_port, socks, EchoMode, MillyHome, Peer, PeerKind, TcpEcho};
 
 const CUT_DEADLINE: Duration = Duration::from_secs(1);
 
@@ -37,70 +37,14 @@ async fn eventually(node: SocketAddr, user: &[u8; 16], echo: SocketAddrV4, wante
     }
 }
 
-async fn wait_for_log(process: &Process, needle: &str) {
-    let start = Instant::now();
-    while !process.log().contains(needle) {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "{} never logged {needle:?}:\n{}",
-            process.name(),
-            process.log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// `milly node add`'s join string; `security` are the flags after the address.
+/// `milly node add` on loopback in Frankfurt; `security` are the flags after the location.
 fn add_node(home: &MillyHome, name: &str, port: u16, security: &[&str]) -> String {
-    let address = format!("127.0.0.1:{port}");
-    let mut args = vec!["node", "add", name, "--address", &address];
-    args.extend_from_slice(&["--location", "🇩🇪 Frankfurt"]);
-    args.extend_from_slice(security);
-    let out = home.run(&args).unwrap();
-    out.split_whitespace()
-        .map(|w| w.trim_matches('\''))
-        .find(|w| w.starts_with("milly-join1."))
-        .unwrap_or_else(|| panic!("no join string in:\n{out}"))
-        .to_owned()
+    remote::add_node(home, name, port, "🇩🇪 Frankfurt", security)
 }
 
-/// `milly node join` into `dir/node`, then loopback only and the echo server allowed.
+/// `milly node join` into `dir/node`, its users allowed to the loopback echo servers.
 fn join(dir: &Path, join: &str) -> PathBuf {
-    let node_dir = dir.join("node");
-    let joined = cli::run(
-        dir,
-        &["node", "join", join, "--dir", node_dir.to_str().unwrap()],
-        &[],
-    );
-    assert_eq!(joined.status, 0, "{joined:?}");
-    let config = node_dir.join("node.toml");
-    let text = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace("listen = \"0.0.0.0\"", "listen = \"127.0.0.1\"")
-        .replace(
-            "allow_private_destinations = false",
-            "allow_private_destinations = true",
-        );
-    std::fs::write(&config, text).unwrap();
-    config
-}
-
-fn run_node(dir: &Path, config: &Path, name: &str) -> Process {
-    let args = ["node", "run", "--config", config.to_str().unwrap()];
-    Process::start(name, cli::command(dir, &args, &[]), dir).unwrap()
-}
-
-/// The user's `vless://` link to the node on `port`, as `milly user show` prints it.
-fn link_to(home: &MillyHome, telegram_id: i64, port: u16) -> ClientLink {
-    let out = home
-        .run(&["user", "show", &telegram_id.to_string()])
-        .unwrap();
-    out.lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("vless://"))
-        .map(|l| ClientLink::parse(l).unwrap())
-        .find(|link| link.port == port)
-        .unwrap_or_else(|| panic!("no link to port {port} in:\n{out}"))
+    remote::join(dir, "node", join, true)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

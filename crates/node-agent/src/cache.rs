@@ -16,7 +16,7 @@ pub const ACCESS_CACHE: &str = "access.cache";
 pub const SETTINGS_CACHE: &str = "settings.cache";
 
 const ACCESS_MAGIC: &[u8] = b"milly-access-cache-1\n";
-const SETTINGS_MAGIC: &[u8] = b"milly-settings-cache-1\n";
+const SETTINGS_MAGIC: &[u8] = b"milly-settings-cache-2\n";
 
 /// Why a cache file cannot be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +172,8 @@ mod tests {
                 certificate_pem: "c".into(),
                 private_key_pem: "k".into(),
             },
+            upstream: None,
+            peer_keys: vec![[3; 16]],
         };
         write_settings(dir.path(), &settings).unwrap();
         assert_eq!(read_settings(dir.path()).unwrap(), Some(settings));

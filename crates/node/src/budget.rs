@@ -6,12 +6,21 @@
 //! the access table, an address by its IPv4 address or its IPv6 /64. An entry lives exactly as
 //! long as a lease or a slot holds it, so the tables never hold more entries than the node has
 //! live sockets or connections (both capped).
+//!
+//! The per-user and per-source caps are sized for one person. On an exit node a whole entry
+//! node's users arrive under one peer key from one address, so peer keys are held only to the
+//! node-wide socket cap, and an address that proved a peer key within [`PEER_SOURCE_TRUST`]
+//! only to the node's connection cap: the entry holds each of its users to their own caps
+//! before anything reaches the exit.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
-use vless::LookupKey;
+use vless::{LookupKey, UserKey};
+
+use crate::access::{unix_now, AccessTable};
 
 use crate::metrics::BudgetRefusal;
 
@@ -24,6 +33,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct SocketBudget {
     per_user: usize,
     total: usize,
+    /// Entry nodes' keys on an exit: within `total` only.
+    peers: AccessTable,
     counts: Mutex<SocketCounts>,
 }
 
@@ -40,10 +51,11 @@ pub(crate) struct SocketLease {
 }
 
 impl SocketBudget {
-    pub(crate) fn new(per_user: usize, total: usize) -> Arc<Self> {
+    pub(crate) fn new(per_user: usize, total: usize, peers: AccessTable) -> Arc<Self> {
         Arc::new(SocketBudget {
             per_user,
             total,
+            peers,
             counts: Mutex::new(SocketCounts::default()),
         })
     }
@@ -55,7 +67,8 @@ impl SocketBudget {
             return Err(BudgetRefusal::NodeSockets);
         }
         let mine = counts.by_user.entry(user).or_insert(0);
-        if *mine >= self.per_user {
+        // A lookup key allows exactly the users its id does (bytes 6–7 are ignored).
+        if *mine >= self.per_user && !self.peers.is_allowed(&UserKey(user.0), unix_now()) {
             return Err(BudgetRefusal::UserSockets);
         }
         *mine += 1;
@@ -106,6 +119,11 @@ impl Source {
     }
 }
 
+/// How long an address that proved a peer key (an entry node's) is admitted outside the
+/// per-source caps: its connections keep proving it, and an entry that goes quiet for this
+/// long is counted like anyone else again.
+pub(crate) const PEER_SOURCE_TRUST: Duration = Duration::from_secs(600);
+
 #[derive(Default)]
 struct SourceCounts {
     connections: usize,
@@ -117,14 +135,18 @@ pub(crate) struct SourceTable {
     max_connections: usize,
     max_handshakes: usize,
     counts: Mutex<HashMap<Source, SourceCounts>>,
+    /// Addresses that proved a peer key, and when they last did. Only a valid peer key adds
+    /// one, so it holds no more than the exit's entries' addresses.
+    peers: Mutex<HashMap<Source, Instant>>,
 }
 
 /// One connection of a source, handshaking until [`SourceSlot::handshake_done`]; given back
-/// when dropped.
+/// when dropped. A peer's slot counts nothing.
 pub(crate) struct SourceSlot {
     table: Arc<SourceTable>,
     source: Source,
     handshaking: bool,
+    counted: bool,
 }
 
 impl SourceTable {
@@ -133,12 +155,25 @@ impl SourceTable {
             max_connections,
             max_handshakes,
             counts: Mutex::new(HashMap::new()),
+            peers: Mutex::new(HashMap::new()),
         })
     }
 
-    /// A slot for a new connection from `ip`, counted as handshaking, or why not.
+    /// A slot for a new connection from `ip`, counted as handshaking, or why not. An address
+    /// that proved a peer key lately is admitted uncounted.
     pub(crate) fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<SourceSlot, BudgetRefusal> {
         let source = Source::of(ip);
+        let trusted = lock(&self.peers)
+            .get(&source)
+            .is_some_and(|proved| proved.elapsed() < PEER_SOURCE_TRUST);
+        if trusted {
+            return Ok(SourceSlot {
+                table: self.clone(),
+                source,
+                handshaking: false,
+                counted: false,
+            });
+        }
         let mut counts = lock(&self.counts);
         let entry = counts.entry(source).or_default();
         let refusal = if entry.connections >= self.max_connections {
@@ -160,6 +195,7 @@ impl SourceTable {
             table: self.clone(),
             source,
             handshaking: true,
+            counted: true,
         })
     }
 
@@ -181,10 +217,24 @@ impl SourceSlot {
             entry.handshakes = entry.handshakes.saturating_sub(1);
         }
     }
-}
 
-impl Drop for SourceSlot {
-    fn drop(&mut self) {
+    /// The connection presented a peer key: it stops counting against its address, and the
+    /// address is admitted uncounted for [`PEER_SOURCE_TRUST`] from now.
+    pub(crate) fn peer_proved(&mut self) {
+        {
+            let mut peers = lock(&self.table.peers);
+            peers.retain(|_, proved| proved.elapsed() < PEER_SOURCE_TRUST);
+            peers.insert(self.source, Instant::now());
+        }
+        self.handshake_done();
+        self.release();
+        self.counted = false;
+    }
+
+    fn release(&mut self) {
+        if !self.counted {
+            return;
+        }
         let mut counts = lock(&self.table.counts);
         if let Some(entry) = counts.get_mut(&self.source) {
             entry.connections = entry.connections.saturating_sub(1);
@@ -195,6 +245,12 @@ impl Drop for SourceSlot {
                 counts.remove(&self.source);
             }
         }
+    }
+}
+
+impl Drop for SourceSlot {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -211,7 +267,7 @@ mod tests {
 
     #[test]
     fn a_user_at_their_budget_is_refused_while_others_go_on() {
-        let budget = SocketBudget::new(2, 10);
+        let budget = SocketBudget::new(2, 10, AccessTable::new());
         let a1 = budget.take(ALICE).unwrap();
         let _a2 = budget.take(ALICE).unwrap();
         assert_eq!(budget.take(ALICE).err(), Some(BudgetRefusal::UserSockets));
@@ -223,7 +279,7 @@ mod tests {
 
     #[test]
     fn the_node_total_caps_every_user_together() {
-        let budget = SocketBudget::new(5, 3);
+        let budget = SocketBudget::new(5, 3, AccessTable::new());
         let held: Vec<_> = (0..3u8)
             .map(|i| budget.take(LookupKey([i; 16])).unwrap())
             .collect();
@@ -268,6 +324,43 @@ mod tests {
         let _c = table.admit(ip("192.0.2.7")).unwrap();
         let _d = table.admit(ip("::ffff:192.0.2.7")).unwrap();
         assert!(table.admit(ip("192.0.2.7")).is_err());
+    }
+
+    #[test]
+    fn a_peer_key_is_held_only_to_the_node_total() {
+        let peers = AccessTable::new();
+        peers.apply(crate::AccessUpdate::Snapshot {
+            revision: 1,
+            entries: vec![crate::AccessEntry {
+                key: UserKey(BOB.0),
+                expires_at: i64::MAX,
+            }],
+        });
+        let budget = SocketBudget::new(1, 3, peers);
+        let _a = budget.take(ALICE).unwrap();
+        assert_eq!(budget.take(ALICE).err(), Some(BudgetRefusal::UserSockets));
+        let _b1 = budget.take(BOB).unwrap();
+        let _b2 = budget.take(BOB).unwrap();
+        assert_eq!(budget.take(BOB).err(), Some(BudgetRefusal::NodeSockets));
+    }
+
+    #[test]
+    fn an_address_that_proved_a_peer_key_is_admitted_outside_the_per_source_caps() {
+        let table = SourceTable::new(1, 1);
+        let mut entry = table.admit(ip("192.0.2.9")).unwrap();
+        assert!(table.admit(ip("192.0.2.9")).is_err());
+        entry.peer_proved();
+        // Its own slot no longer counts, and new connections from it are not counted.
+        assert_eq!(table.sources(), 0);
+        let more: Vec<_> = (0..10)
+            .map(|_| table.admit(ip("192.0.2.9")).unwrap())
+            .collect();
+        assert_eq!(table.sources(), 0);
+        drop(more);
+        drop(entry);
+        // Anyone else is still held to the caps.
+        let _other = table.admit(ip("192.0.2.10")).unwrap();
+        assert!(table.admit(ip("192.0.2.10")).is_err());
     }
 
     #[test]

@@ -103,6 +103,9 @@ pub struct NodeConfig {
     /// Start the connection to the fallback website with a PROXY protocol v2 header carrying
     /// the stranger's address (for a website that accepts it).
     pub fallback_proxy_protocol: bool,
+    /// An entry node of a chain: every user's connection goes on to this exit instead of out
+    /// of this node (see `chain`).
+    pub upstream: Option<crate::chain::Upstream>,
 }
 
 impl NodeConfig {
@@ -128,6 +131,7 @@ impl NodeConfig {
             fallback_idle_timeout: DEFAULT_FALLBACK_IDLE_TIMEOUT,
             fallback_max_lifetime: DEFAULT_FALLBACK_MAX_LIFETIME,
             fallback_proxy_protocol: false,
+            upstream: None,
         }
     }
 }

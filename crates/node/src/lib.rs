@@ -35,11 +35,13 @@
 //! mappings in `xudp`); everything else goes to `fallback`. `access` holds the users and
 //! cuts their sessions, `egress` decides where users may go and connects out for them
 //! (`egress::dial`), `budget` holds each user's sockets and each source address's connections
-//! and handshakes within their caps.
+//! and handshakes within their caps. On an entry node of a chain `chain` carries every
+//! request on to the exit instead; an exit accepts its entries' keys beside its users.
 #![forbid(unsafe_code)]
 
 pub mod access;
 mod budget;
+pub mod chain;
 pub mod config;
 pub mod egress;
 mod fallback;
@@ -54,6 +56,7 @@ mod udp;
 mod xudp;
 
 pub use access::{AccessEntry, AccessTable, AccessUpdate, Applied};
+pub use chain::Upstream;
 pub use config::{NodeConfig, PersistedCert, TlsSource};
 pub use metrics::{BudgetRefusal, Metrics, MetricsSnapshot};
 pub use reality::RealitySettings;

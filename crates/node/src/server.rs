@@ -15,6 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::access::AccessTable;
 use crate::budget::{SocketBudget, SourceSlot, SourceTable};
+use crate::chain::Chain;
 use crate::config::{NodeConfig, TlsSource};
 use crate::egress::{self, EgressPolicy};
 use crate::fallback::{FallbackLimits, Origin};
@@ -44,6 +45,10 @@ pub enum NodeError {
 pub(crate) struct Shared {
     pub(crate) config: NodeConfig,
     pub(crate) access: AccessTable,
+    /// An exit's entry nodes' keys, kept up to date from outside like `access`.
+    pub(crate) peers: AccessTable,
+    /// An entry's way to its exit.
+    pub(crate) chain: Option<Chain>,
     pub(crate) metrics: Arc<Metrics>,
     /// Where users may go; its list of this machine's addresses is refreshed while running.
     egress: ArcSwap<EgressPolicy>,
@@ -105,6 +110,19 @@ impl Node {
     /// Prepares a node: loads or generates its certificate. Users come from `access`, which the
     /// control plane keeps updating while the node runs.
     pub fn new(config: NodeConfig, access: AccessTable) -> Result<Self, NodeError> {
+        Self::with_peers(config, access, AccessTable::new())
+    }
+
+    /// A node that is also the exit of entry nodes whose keys are in `peers` (entries that
+    /// never expire, updated while the node runs; a removed key's connections are cut). A
+    /// whole entry's users arrive under its key from its address, so a peer key is held only
+    /// to the node-wide socket cap and an address that presented one lately only to the
+    /// node-wide connection cap (`budget`).
+    pub fn with_peers(
+        config: NodeConfig,
+        access: AccessTable,
+        peers: AccessTable,
+    ) -> Result<Self, NodeError> {
         if config.max_connections == 0 {
             return Err(NodeError::NoConnectionsAllowed);
         }
@@ -135,7 +153,13 @@ impl Node {
         let egress = ArcSwap::from_pointee(Shared::egress_policy(&config));
         Ok(Self {
             shared: Arc::new(Shared {
-                sockets: SocketBudget::new(config.max_sockets_per_user, config.max_sockets),
+                sockets: SocketBudget::new(
+                    config.max_sockets_per_user,
+                    config.max_sockets,
+                    peers.clone(),
+                ),
+                peers,
+                chain: config.upstream.clone().map(Chain::new),
                 sources: SourceTable::new(
                     config.max_connections_per_source,
                     config.max_handshakes_per_source,

@@ -11,6 +11,7 @@ use vless::{Command, Flow, Parse, Request, UserKey};
 
 use crate::access::{unix_now, Grant};
 use crate::budget::SourceSlot;
+use crate::chain;
 use crate::egress::connect_out;
 use crate::fallback::{self, FallbackLimits, Origin};
 use crate::metrics::HandshakeFailure;
@@ -28,10 +29,12 @@ const USER_PREFIX: usize = 17;
 
 /// What the first bytes of a connection turned out to be.
 enum Handshake {
-    /// An allowed user's request; `rest` is payload that came with the header.
+    /// An allowed user's request (or an entry node's, `peer`); `rest` is payload that came
+    /// with the header.
     Proxy {
         request: Request,
         grant: Grant,
+        peer: bool,
         rest: Vec<u8>,
     },
     /// Not ours: everything read so far goes to the website.
@@ -75,8 +78,12 @@ pub(crate) async fn serve<S>(
         Handshake::Proxy {
             request,
             grant,
+            peer,
             rest,
         } => {
+            if peer {
+                slot.peer_proved();
+            }
             let proxied = proxy(&mut stream, request, rest, local, shared);
             tokio::select! {
                 _ = proxied => {}
@@ -137,7 +144,8 @@ fn judge(buf: &[u8], shared: &Shared) -> Option<Handshake> {
     if buf.len() >= USER_PREFIX && buf[0] == vless::VERSION {
         let mut id = UserKey([0u8; 16]);
         id.0.copy_from_slice(&buf[1..USER_PREFIX]);
-        if !shared.access.is_allowed(&id, unix_now()) {
+        let now = unix_now();
+        if !shared.access.is_allowed(&id, now) && !shared.peers.is_allowed(&id, now) {
             return fallback(HandshakeFailure::UnknownUser);
         }
     }
@@ -147,14 +155,23 @@ fn judge(buf: &[u8], shared: &Shared) -> Option<Handshake> {
         Ok(Parse::Done {
             value: request,
             consumed: used,
-        }) => match shared.access.authorize(&request.user, unix_now()) {
-            None => fallback(HandshakeFailure::UnknownUser),
-            Some(grant) => Some(Handshake::Proxy {
+        }) => {
+            let now = unix_now();
+            let user = shared.access.authorize(&request.user, now);
+            let (grant, peer) = match user {
+                Some(grant) => (grant, false),
+                None => match shared.peers.authorize(&request.user, now) {
+                    Some(grant) => (grant, true),
+                    None => return fallback(HandshakeFailure::UnknownUser),
+                },
+            };
+            Some(Handshake::Proxy {
                 request,
                 grant,
+                peer,
                 rest: buf[used..].to_vec(),
-            }),
-        },
+            })
+        }
     }
 }
 
@@ -182,6 +199,21 @@ where
     if request.flow == Flow::None && stream.can_go_direct() && request.command == Command::Tcp {
         shared.metrics.failure(HandshakeFailure::Unsupported);
         return Ok(());
+    }
+    if let Some(chain) = &shared.chain {
+        if request.command != Command::Mux && request.destination.is_none() {
+            shared.metrics.failure(HandshakeFailure::Unsupported);
+            return Ok(());
+        }
+        // Held until the relay ends: the socket to the exit counts against the user.
+        let _lease = match shared.sockets.take(request.user.lookup_key()) {
+            Ok(lease) => lease,
+            Err(refusal) => {
+                shared.metrics.refused(refusal);
+                return Ok(());
+            }
+        };
+        return chain::carry(stream, &request, rest, vision, chain, shared).await;
     }
     let mut response = Vec::with_capacity(2);
     vless::encode_response(&mut response);

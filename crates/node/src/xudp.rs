@@ -197,7 +197,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_mapping_holds_its_users_budget_until_it_is_forgotten() {
-        let budget = SocketBudget::new(1, 10);
+        let budget = SocketBudget::new(1, 10, crate::AccessTable::new());
         let table = XudpTable::default();
         let claim = table.claim(Some(KEY), lease(&budget)).await.unwrap();
         table.release(&claim);
@@ -213,7 +213,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_returning_client_gets_the_same_port_and_the_old_session_loses_it() {
-        let budget = SocketBudget::new(100, 100);
+        let budget = SocketBudget::new(100, 100, crate::AccessTable::new());
         let table = XudpTable::default();
         let first = table.claim(Some(KEY), lease(&budget)).await.unwrap();
         let second = table.claim(Some(KEY), lease(&budget)).await.unwrap();
@@ -230,7 +230,7 @@ mod tests {
 
     #[tokio::test]
     async fn another_user_with_the_same_global_id_gets_another_socket() {
-        let budget = SocketBudget::new(100, 100);
+        let budget = SocketBudget::new(100, 100, crate::AccessTable::new());
         let table = XudpTable::default();
         let mine = table.claim(Some(KEY), lease(&budget)).await.unwrap();
         let theirs = table
@@ -246,7 +246,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_parked_mapping_is_forgotten_after_the_park_time() {
-        let budget = SocketBudget::new(100, 100);
+        let budget = SocketBudget::new(100, 100, crate::AccessTable::new());
         let table = XudpTable::default();
         let claim = table.claim(Some(KEY), lease(&budget)).await.unwrap();
         let port = claim.socket.local_addr().unwrap();
@@ -267,7 +267,7 @@ mod tests {
 
     #[tokio::test]
     async fn sessions_without_a_global_id_share_nothing() {
-        let budget = SocketBudget::new(100, 100);
+        let budget = SocketBudget::new(100, 100, crate::AccessTable::new());
         let table = XudpTable::default();
         let a = table.claim(None, lease(&budget)).await.unwrap();
         let b = table.claim(None, lease(&budget)).await.unwrap();

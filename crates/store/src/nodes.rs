@@ -19,6 +19,7 @@ pub(crate) fn node_from_row(row: &AnyRow) -> Result<NodeSpec, StoreError> {
         port: u16::try_from(port).map_err(|_| StoreError::Corrupt("nodes.port"))?,
         security: serde_json::from_str(&security)
             .map_err(|_| StoreError::Corrupt("nodes.security"))?,
+        exits_via: None,
     })
 }
 
@@ -53,12 +54,24 @@ impl Store {
         node_from_row(&row)
     }
 
-    /// The nodes clients are told about: the enabled ones, in the operator's order.
+    /// The nodes clients are told about: the enabled ones, in the operator's order, each
+    /// entry with the location of its exit.
     pub async fn list_nodes(&self) -> Result<Vec<NodeSpec>, StoreError> {
-        let sql =
-            format!("SELECT {NODE_COLUMNS} FROM nodes WHERE enabled = 1 ORDER BY position, id");
+        let sql = format!(
+            "SELECT {NODE_COLUMNS}, (SELECT x.location FROM nodes x \
+             WHERE x.id = nodes.via_node_id) AS exit_location \
+             FROM nodes WHERE enabled = 1 ORDER BY position, id"
+        );
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
-        rows.iter().map(node_from_row).collect()
+        rows.iter()
+            .map(|row| {
+                let exit: Option<String> = row.try_get("exit_location")?;
+                Ok(NodeSpec {
+                    exits_via: exit.map(Location),
+                    ..node_from_row(row)?
+                })
+            })
+            .collect()
     }
 
     pub async fn node(&self, name: &str) -> Result<Option<NodeSpec>, StoreError> {

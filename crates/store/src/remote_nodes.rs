@@ -2,7 +2,7 @@
 //! lifetime, binds the node's credential), switching nodes on and off, and what they report.
 
 use domain::{
-    CertPin, JoinTokenHash, Location, NodeId, NodeKind, NodePrivateSettings, NodeRecord,
+    CertPin, ChainKey, JoinTokenHash, Location, NodeId, NodeKind, NodePrivateSettings, NodeRecord,
     NodeSecurity, NodeSpec, NodeStatus,
 };
 use sqlx::any::AnyRow;
@@ -24,6 +24,8 @@ pub struct NewRemoteNode<'a> {
     pub security: &'a NodeSecurity,
     pub private: &'a NodePrivateSettings,
     pub via: Option<NodeId>,
+    /// The entry's key towards `via` (set exactly when `via` is).
+    pub chain_key: Option<ChainKey>,
 }
 
 /// What became of a join token presented by a node.
@@ -94,8 +96,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let sql = format!(
             "INSERT INTO nodes (name, location, public_host, port, security, kind, enabled, \
-             position, via_node_id, private_settings) \
-             SELECT $1, $2, $3, $4, $5, 'remote', 1, COALESCE(MAX(position), 0) + 1, $6, $7 \
+             position, via_node_id, private_settings, chain_key) \
+             SELECT $1, $2, $3, $4, $5, 'remote', 1, COALESCE(MAX(position), 0) + 1, $6, $7, $8 \
              FROM nodes WHERE TRUE \
              ON CONFLICT (name) DO NOTHING RETURNING {NODE_COLUMNS}, {RECORD_COLUMNS}"
         );
@@ -107,6 +109,7 @@ impl Store {
             .bind(security)
             .bind(node.via.map(|NodeId(id)| id))
             .bind(private)
+            .bind(node.chain_key.map(|key| key.to_hex()))
             .fetch_optional(&mut *tx)
             .await?;
         let Some(row) = row else {
@@ -278,6 +281,63 @@ impl Store {
             .await?;
         rows.iter()
             .map(|row| Ok(row.try_get::<String, _>("name")?))
+            .collect()
+    }
+
+    /// For the entry node `entry`: its exit as clients are told about it, and the entry's key
+    /// towards it. `None` when `entry` goes through no exit.
+    pub async fn chain_exit(
+        &self,
+        entry: NodeId,
+    ) -> Result<Option<(NodeSpec, ChainKey)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT x.id, x.name, x.location, x.public_host, x.port, x.security, \
+             n.chain_key FROM nodes n JOIN nodes x ON x.id = n.via_node_id WHERE n.id = $1",
+        )
+        .bind(entry.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let key: Option<String> = row.try_get("chain_key")?;
+        let key = key
+            .as_deref()
+            .and_then(ChainKey::from_hex)
+            .ok_or(StoreError::Corrupt("nodes.chain_key"))?;
+        Ok(Some((node_from_row(&row)?, key)))
+    }
+
+    /// Makes `entry` go through `via` with `key`, or through nothing (`None`, `None`).
+    pub async fn set_node_via(
+        &self,
+        entry: NodeId,
+        via: Option<NodeId>,
+        key: Option<ChainKey>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE nodes SET via_node_id = $1, chain_key = $2 WHERE id = $3")
+            .bind(via.map(|NodeId(id)| id))
+            .bind(key.map(|key| key.to_hex()))
+            .bind(entry.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The keys of the enabled entry nodes that go through `exit`, which it must accept.
+    pub async fn chain_keys_via(&self, exit: NodeId) -> Result<Vec<ChainKey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT chain_key FROM nodes WHERE via_node_id = $1 AND enabled = 1 \
+             AND chain_key IS NOT NULL ORDER BY id",
+        )
+        .bind(exit.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let key: String = row.try_get("chain_key")?;
+                ChainKey::from_hex(&key).ok_or(StoreError::Corrupt("nodes.chain_key"))
+            })
             .collect()
     }
 

@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use domain::{
-    CertPin, JoinToken, Location, NodeKind, NodePrivateSettings, NodeSecurity, NodeStatus,
-    RealityParams, TlsParams,
+    CertPin, ChainKey, JoinToken, Location, NodeKind, NodePrivateSettings, NodeSecurity,
+    NodeStatus, RealityParams, TlsParams,
 };
 use store::testing::TestDb;
 use store::{ControlPlaneIdentity, Enrolment, NewRemoteNode};
@@ -38,6 +38,7 @@ async fn add(db: &TestDb, name: &str, token: &JoinToken) -> domain::NodeRecord {
         security: &reality(),
         private: &private(),
         via: None,
+        chain_key: None,
     };
     let expires = OffsetDateTime::now_utc() + Duration::hours(1);
     db.store
@@ -128,6 +129,7 @@ async fn names_are_unique_and_removal_ends_the_credential(db: &TestDb) {
         security: &reality(),
         private: &private(),
         via: None,
+        chain_key: None,
     };
     let expires = OffsetDateTime::now_utc() + Duration::hours(1);
     assert!(db
@@ -258,7 +260,87 @@ async fn the_control_plane_identity_is_made_once(db: &TestDb) {
     );
 }
 
+async fn an_entry_knows_its_exit_and_key_and_the_exit_its_enabled_entries(db: &TestDb) {
+    let exit = add(db, "eu-1", &JoinToken::generate()).await;
+    let key = ChainKey::generate();
+    let location = Location("🇷🇺 Moscow".into());
+    let entry = NewRemoteNode {
+        name: "ru-1",
+        location: &location,
+        public_host: "198.51.100.7",
+        port: 443,
+        security: &reality(),
+        private: &private(),
+        via: Some(exit.spec.id),
+        chain_key: Some(key),
+    };
+    let expires = OffsetDateTime::now_utc() + Duration::hours(1);
+    let entry = db
+        .store
+        .add_remote_node(&entry, &JoinToken::generate().hash(), expires)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        db.store.chain_exit(entry.spec.id).await.unwrap(),
+        Some((exit.spec.clone(), key))
+    );
+    assert_eq!(db.store.chain_exit(exit.spec.id).await.unwrap(), None);
+    assert_eq!(
+        db.store.chain_keys_via(exit.spec.id).await.unwrap(),
+        vec![key]
+    );
+    // Clients read the entry with its exit's location; the exit without one.
+    let listed = db.store.list_nodes().await.unwrap();
+    let exits: Vec<_> = listed
+        .iter()
+        .map(|n| (n.name.as_str(), n.exits_via.clone()))
+        .collect();
+    assert_eq!(
+        exits,
+        [
+            ("eu-1", None),
+            ("ru-1", Some(Location("🇩🇪 Frankfurt".into())))
+        ]
+    );
+    // A disabled entry is no longer let through.
+    db.store.set_node_enabled("ru-1", false).await.unwrap();
+    assert!(db
+        .store
+        .chain_keys_via(exit.spec.id)
+        .await
+        .unwrap()
+        .is_empty());
+    // Pointed elsewhere later: a new key; and then through nothing.
+    db.store.set_node_enabled("ru-1", true).await.unwrap();
+    let other = ChainKey::generate();
+    db.store
+        .set_node_via(entry.spec.id, Some(exit.spec.id), Some(other))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.chain_keys_via(exit.spec.id).await.unwrap(),
+        vec![other]
+    );
+    db.store
+        .set_node_via(entry.spec.id, None, None)
+        .await
+        .unwrap();
+    assert_eq!(db.store.chain_exit(entry.spec.id).await.unwrap(), None);
+    assert!(db
+        .store
+        .chain_keys_via(exit.spec.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        db.store.node_record("ru-1").await.unwrap().unwrap().via,
+        None
+    );
+}
+
 store::backend_tests!(
+    an_entry_knows_its_exit_and_key_and_the_exit_its_enabled_entries,
     a_join_token_enrols_its_node_once,
     an_expired_token_enrols_nothing_and_a_new_one_replaces_the_credential,
     names_are_unique_and_removal_ends_the_credential,

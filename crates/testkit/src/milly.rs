@@ -10,6 +10,7 @@
 pub mod cli;
 mod client;
 mod node;
+pub mod remote;
 mod serve;
 
 pub use self::client::{client, client_on_free_ports, ListeningClient, CLIENT_START_TIMEOUT};

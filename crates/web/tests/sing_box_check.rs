@@ -18,6 +18,7 @@ fn node(id: i64, name: &str, host: &str) -> NodeSpec {
             server_name: host.into(),
             allow_insecure: true,
         }),
+        exits_via: None,
     }
 }
 
@@ -41,10 +42,14 @@ fn check(profile: &serde_json::Value) {
 #[test]
 fn a_profile_with_several_tls_nodes_passes_sing_box_check() {
     let uuid = VlessUuid::generate();
+    let mut entry = node(4, "ru-1", "198.51.100.7");
+    entry.location = Location("🇷🇺 Moscow".into());
+    entry.exits_via = Some(Location("🇩🇪 Frankfurt".into()));
     let nodes = [
         node(1, "milly EU", "vpn.example.com"),
         node(2, "milly EU", "127.0.0.1"),
         node(3, "milly v6", "::1"),
+        entry,
     ];
     check(&web::subscription::sing_box(&nodes, &uuid));
 }

@@ -25,6 +25,12 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
             print_join(app, &address, &registered).await?;
         }
         NodeCommand::Set { name, changes } => {
+            // `via=` first: an exit that cannot be refuses everything before it is stored.
+            let (via, changes) = via_change(changes);
+            if let Some(via) = via {
+                app.set_node_via(&name, via.as_deref()).await?;
+            }
+
             let (node, mut private) = app.remote_node_settings(&name).await?;
             let mut spec = node.spec;
             apply_changes(&mut spec, &mut private, &changes)?;
@@ -273,6 +279,21 @@ fn split_address(address: &str) -> Result<(String, u16)> {
         .filter(|p| *p != 0)
         .with_context(|| format!("`{address}` has no valid port"))?;
     Ok((host.to_owned(), port))
+}
+
+/// `via=EXIT` (`Some(Some(EXIT))`) or `via=none` (`Some(None)`) among `node set`'s changes (the
+/// last one counts), and the other changes.
+fn via_change(changes: Vec<String>) -> (Option<Option<String>>, Vec<String>) {
+    let mut via = None;
+    let mut rest = Vec::with_capacity(changes.len());
+    for change in changes {
+        match change.strip_prefix("via=") {
+            Some("none") => via = Some(None),
+            Some(exit) => via = Some(Some(exit.to_owned())),
+            None => rest.push(change),
+        }
+    }
+    (via, rest)
 }
 
 async fn print_join(app: &App, address: &str, registered: &Registered) -> Result<()> {

@@ -106,6 +106,9 @@ async fn serve(
     metrics: &CurrentMetrics,
     shutdown: &CancellationToken,
 ) -> Result<()> {
+    // An exit's entries' keys: swapped in place, so an entry added or removed neither
+    // restarts the listener nor ends other connections (a removed entry's are cut).
+    let peers = Peers::default();
     loop {
         let current = tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
@@ -113,15 +116,26 @@ async fn serve(
                 .map_err(|_| anyhow!("the control link stopped"))?
                 .clone(),
         };
-        let Some(current) = current else { continue };
+        let Some(mut current) = current else { continue };
         let node_config = node_config(config, &current, fds)?;
         let listen = node_config.listen;
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        let node = node::Node::new(node_config, table.clone()).context("cannot start the node")?;
+        peers.set(&current.peer_keys);
+        let node = node::Node::with_peers(node_config, table.clone(), peers.table.clone())
+            .context("cannot start the node")?;
         *lock(metrics) = Some(node.metrics());
         println!("node: vless+{} on {listen}", security_name(&current));
+        if current.upstream.is_some() {
+            println!("node: an entry: every user's connection leaves through its exit node");
+        }
+        if !current.peer_keys.is_empty() {
+            println!(
+                "node: an exit for {} entry node(s) of the chain",
+                current.peer_keys.len()
+            );
+        }
         println!("ready");
         let stop = shutdown.child_token();
         let mut running = tokio::spawn(node.run(listener, stop.clone()));
@@ -137,7 +151,17 @@ async fn serve(
                 }
                 changed = settings.changed() => {
                     changed.map_err(|_| anyhow!("the control link stopped"))?;
-                    if settings.borrow().as_ref() == Some(&current) {
+                    let Some(new) = settings.borrow().clone() else { continue };
+                    if new == current {
+                        continue;
+                    }
+                    if same_listener(&new, &current) {
+                        peers.set(&new.peer_keys);
+                        println!(
+                            "node: an exit for {} entry node(s) of the chain",
+                            new.peer_keys.len()
+                        );
+                        current = new;
                         continue;
                     }
                     println!("node: new settings from the control plane, restarting the listener");
@@ -148,6 +172,36 @@ async fn serve(
             }
         }
     }
+}
+
+/// The keys of an exit's entry nodes, as the node reads them.
+#[derive(Default)]
+struct Peers {
+    table: node::AccessTable,
+    revision: std::sync::atomic::AtomicU64,
+}
+
+impl Peers {
+    /// Replaces the keys; connections of a key that is gone are cut.
+    fn set(&self, keys: &[[u8; 16]]) {
+        use std::sync::atomic::Ordering;
+        let revision = self.revision.fetch_add(1, Ordering::Relaxed) + 1;
+        self.table.apply(node::AccessUpdate::Snapshot {
+            revision,
+            entries: keys
+                .iter()
+                .map(|&key| node::AccessEntry {
+                    key: vless::UserKey(key),
+                    expires_at: i64::MAX,
+                })
+                .collect(),
+        });
+    }
+}
+
+/// Whether two settings differ at most in the exit's peer keys, which change in place.
+fn same_listener(a: &NodeSettings, b: &NodeSettings) -> bool {
+    (&a.port, &a.security, &a.upstream) == (&b.port, &b.security, &b.upstream)
 }
 
 fn security_name(settings: &NodeSettings) -> &'static str {
@@ -206,6 +260,22 @@ fn node_config(
         }
     };
     let mut node = node::NodeConfig::new(listen, tls, config.fallback);
+    node.upstream = settings
+        .upstream
+        .as_ref()
+        .map(|up| {
+            Ok::<_, anyhow::Error>(node::Upstream {
+                host: up.host.clone(),
+                port: up.port,
+                public_key: up.public_key,
+                short_id: reality::parse_short_id(&up.short_id).map_err(|_| {
+                    anyhow!("the control plane sent an invalid short id for the exit")
+                })?,
+                server_name: up.server_name.clone(),
+                key: vless::UserKey(up.key),
+            })
+        })
+        .transpose()?;
     node.allow_private_destinations = config.allow_private_destinations;
     node.max_connections = node.max_connections.min(fds.node_connections);
     node.max_sockets_per_user = node.max_sockets_per_user.min(fds.user_sockets);
@@ -245,6 +315,15 @@ mod tests {
                 max_time_diff_ms: 90_000,
                 mldsa65_seed: Some([8; 32]),
             },
+            upstream: Some(Box::new(feed_wire::Upstream {
+                host: "exit.example.com".into(),
+                port: 443,
+                public_key: [9; 32],
+                short_id: "ab".into(),
+                server_name: "www.example.org".into(),
+                key: [10; 16],
+            })),
+            peer_keys: vec![[11; 16]],
         };
         let fds = fd_budget::split(2048);
         let node = node_config(&agent_config(), &settings, &fds).unwrap();
@@ -263,6 +342,43 @@ mod tests {
         assert_eq!(reality.server.max_time_diff, Some(Duration::from_secs(90)));
         assert_eq!(reality.dest, "www.example.com:443");
         assert_eq!(reality.mldsa65_seed, Some([8; 32]));
+        let upstream = node.upstream.unwrap();
+        assert_eq!(
+            (upstream.host.as_str(), upstream.port),
+            ("exit.example.com", 443)
+        );
+        assert_eq!(upstream.short_id, [0xab, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(upstream.key, vless::UserKey([10; 16]));
+    }
+
+    #[test]
+    fn only_a_change_of_peer_keys_keeps_the_listener() {
+        let settings = NodeSettings {
+            port: 443,
+            security: SecuritySettings::Tls {
+                certificate_pem: "CERT".into(),
+                private_key_pem: "KEY".into(),
+            },
+            upstream: None,
+            peer_keys: vec![[1; 16]],
+        };
+        let more_peers = NodeSettings {
+            peer_keys: vec![[1; 16], [2; 16]],
+            ..settings.clone()
+        };
+        assert!(same_listener(&settings, &more_peers));
+        let other_port = NodeSettings {
+            port: 8443,
+            ..settings.clone()
+        };
+        assert!(!same_listener(&settings, &other_port));
+        let peers = Peers::default();
+        peers.set(&more_peers.peer_keys);
+        assert!(peers
+            .table
+            .is_allowed(&vless::UserKey([2; 16]), i64::MAX - 1));
+        peers.set(&settings.peer_keys);
+        assert!(!peers.table.is_allowed(&vless::UserKey([2; 16]), 0));
     }
 
     #[test]
@@ -273,6 +389,8 @@ mod tests {
                 certificate_pem: "CERT".into(),
                 private_key_pem: "KEY".into(),
             },
+            upstream: None,
+            peer_keys: vec![],
         };
         let fds = fd_budget::split(1 << 16);
         let node = node_config(&agent_config(), &tls, &fds).unwrap();
@@ -295,6 +413,8 @@ mod tests {
                 max_time_diff_ms: 0,
                 mldsa65_seed: None,
             },
+            upstream: None,
+            peer_keys: vec![],
         };
         assert!(node_config(&agent_config(), &bad_short_id, &fds).is_err());
     }

@@ -214,5 +214,7 @@ pub fn expected_settings() -> NodeSettings {
             max_time_diff_ms: 60_000,
             mldsa65_seed: None,
         },
+        upstream: None,
+        peer_keys: vec![],
     }
 }

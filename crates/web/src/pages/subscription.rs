@@ -210,11 +210,7 @@ pub fn render(
         qr: qr::svg(&feed.url),
         url: feed.url.clone(),
         apps: app_links(&feed.url, service),
-        links: feed
-            .nodes_for_apps()
-            .iter()
-            .filter_map(|n| domain::share_link(n, &feed.uuid).ok())
-            .collect(),
+        links: domain::share_links(feed.nodes_for_apps(), &feed.uuid),
         data_title: AccountText::get(lang.lang).data_title,
         data_hint: AccountText::get(lang.lang).sub_hint,
     };

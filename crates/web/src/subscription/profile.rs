@@ -2,7 +2,7 @@
 //! a Clash Meta (mihomo) YAML profile, each built from the nodes and the user's id.
 
 use base64::Engine;
-use domain::{share_link, NodeSecurity, NodeSpec, VlessUuid};
+use domain::{link_names, share_links, NodeSecurity, NodeSpec, VlessUuid};
 use serde_json::{json, Value};
 
 use crate::subscription::yaml;
@@ -13,34 +13,17 @@ const SELECTOR_TAG: &str = "proxy";
 /// Base64 (standard, padded) of the `vless://` links, one a line: what v2rayNG and friends
 /// expect. No nodes gives an empty body, which apps show as an empty list.
 pub fn base64_links(nodes: &[NodeSpec], uuid: &VlessUuid) -> String {
-    let links: Vec<String> = nodes
-        .iter()
-        .filter_map(|n| share_link(n, uuid).ok())
-        .collect();
+    let links = share_links(nodes, uuid);
     if links.is_empty() {
         return String::new();
     }
     base64::engine::general_purpose::STANDARD.encode(links.join("\n"))
 }
 
-/// Unique, readable outbound names: the node's name, with ` (2)` etc. on repeats.
+/// Unique, readable outbound names, the same as the links' (`domain::link_names`): the
+/// node's location (an entry's with its exit's), with ` (2)` etc. on repeats.
 fn outbound_names(nodes: &[NodeSpec]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::with_capacity(nodes.len());
-    for node in nodes {
-        let base = if node.name.trim().is_empty() {
-            format!("{} {}", node.location, node.id.0)
-        } else {
-            node.name.trim().to_owned()
-        };
-        let mut name = base.clone();
-        let mut n = 2;
-        while names.contains(&name) {
-            name = format!("{base} ({n})");
-            n += 1;
-        }
-        names.push(name);
-    }
-    names
+    link_names(nodes)
 }
 
 fn usable(nodes: &[NodeSpec]) -> Vec<&NodeSpec> {
@@ -192,23 +175,25 @@ fn clash_vless(node: &NodeSpec, name: &str, uuid: &VlessUuid) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::{Location, NodeId, RealityParams, TlsParams};
+    use domain::{share_link, Location, NodeId, RealityParams, TlsParams};
 
     fn uuid() -> VlessUuid {
         "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap()
     }
 
-    fn tls_node(id: i64, name: &str) -> NodeSpec {
+    /// A node whose location (what apps show) is `location`.
+    fn tls_node(id: i64, location: &str) -> NodeSpec {
         NodeSpec {
             id: NodeId(id),
-            name: name.into(),
-            location: Location("EU".into()),
+            name: format!("node-{id}"),
+            location: Location(location.into()),
             public_host: "vpn.example.com".into(),
             port: 443,
             security: NodeSecurity::Tls(TlsParams {
                 server_name: "vpn.example.com".into(),
                 allow_insecure: true,
             }),
+            exits_via: None,
         }
     }
 
@@ -246,7 +231,7 @@ mod tests {
     #[test]
     fn repeated_node_names_are_made_unique() {
         let nodes = [tls_node(1, "milly"), tls_node(2, "milly"), tls_node(3, " ")];
-        assert_eq!(outbound_names(&nodes), ["milly", "milly (2)", "EU 3"]);
+        assert_eq!(outbound_names(&nodes), ["milly", "milly (2)", "node-3"]);
     }
 
     #[test]
