@@ -434,6 +434,7 @@ mod tests {
             location: Location("🇩🇪 Frankfurt".into()),
             public_host: "node.example.com".into(),
             port: 443,
+            exits_via: None,
             security: NodeSecurity::Tls(TlsParams {
                 server_name: "node.example.com".into(),
                 allow_insecure: true,
