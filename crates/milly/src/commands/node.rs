@@ -1,5 +1,10 @@
-//! `milly node add|list|show|remove|disable|enable|token`: the operator's remote nodes, on the
-//! control plane. What a node server runs (`milly node join|run`) is in `node_agent.rs`.
+//! `milly node add|list|show|set|remove|disable|enable|token`: the operator's remote nodes, on
+//! the control plane; a change (`set`, or a `[nodes.NAME]` section of milly.toml applied by
+//! `milly serve`) is `change`'s. What a node server runs (`milly node join|run`) is in
+//! `node_agent.rs`.
+
+mod change;
+pub mod from_config;
 
 use anyhow::{bail, Context as _, Result};
 use app::{App, NodeOverview, Registered, RemoteNodePlan};
@@ -9,6 +14,7 @@ use time::OffsetDateTime;
 
 use super::keygen::RealityKeys;
 use crate::cli::{NodeAddArgs, NodeCommand, SecurityChoice};
+use change::NodeChange;
 
 pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result<()> {
     match cmd {
@@ -25,15 +31,18 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
             print_join(app, &address, &registered).await?;
         }
         NodeCommand::Set { name, changes } => {
-            let (node, mut private) = app.remote_node_settings(&name).await?;
-            let mut spec = node.spec;
-            for change in &changes {
-                apply_change(&mut spec, &mut private, change)?;
+            let changes = changes
+                .iter()
+                .map(|c| NodeChange::parse(c))
+                .collect::<Result<Vec<_>>>()?;
+            from_config::refuse_file_keys(config, &name, &changes)?;
+            if change::apply(app, &name, &changes).await? {
+                println!("node {name} updated; it serves with the new settings within a second");
+            } else {
+                println!("node {name} already has these settings");
             }
-            app.update_remote_node(&name, &spec, &private).await?;
-            println!("node {name} updated; it serves with the new settings within a second");
         }
-        NodeCommand::List => print_list(&app.node_overview().await?),
+        NodeCommand::List => print_list(&app.node_overview().await?, app.access_revision().await?),
         NodeCommand::Show { name } => {
             let all = app.node_overview().await?;
             let node = all
@@ -47,10 +56,12 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
             println!("node {name} removed: its credential no longer opens the feed");
         }
         NodeCommand::Disable { name } => {
+            from_config::refuse_file_keys(config, &name, &[NodeChange::Enabled(false)])?;
             app.set_node_enabled(&name, false).await?;
             println!("node {name} disabled: left out of links and subscriptions from now on");
         }
         NodeCommand::Enable { name } => {
+            from_config::refuse_file_keys(config, &name, &[NodeChange::Enabled(true)])?;
             app.set_node_enabled(&name, true).await?;
             println!("node {name} enabled: back in links and subscriptions");
         }
@@ -118,55 +129,6 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
     })
 }
 
-/// One `key=value` of `milly node set`.
-fn apply_change(
-    spec: &mut domain::NodeSpec,
-    private: &mut NodePrivateSettings,
-    change: &str,
-) -> Result<()> {
-    let (key, value) = change
-        .split_once('=')
-        .with_context(|| format!("`{change}` is not KEY=VALUE"))?;
-    let reality = match (&mut spec.security, &mut *private) {
-        (
-            NodeSecurity::Reality(public),
-            NodePrivateSettings::Reality {
-                private_key,
-                short_ids,
-                dest,
-                server_names,
-                ..
-            },
-        ) => Some((public, private_key, short_ids, dest, server_names)),
-        _ => None,
-    };
-    match (key, reality) {
-        ("location", _) => spec.location = Location(value.to_owned()),
-        ("address", _) => (spec.public_host, spec.port) = split_address(value)?,
-        ("dest", Some((_, _, _, dest, _))) => {
-            split_address(value).context("dest")?;
-            *dest = value.to_owned();
-        }
-        ("server-name", Some((public, _, _, _, server_names))) => {
-            public.server_name = value.to_owned();
-            *server_names = vec![value.to_owned()];
-        }
-        ("keys", Some((public, private_key, short_ids, _, _))) if value == "rotate" => {
-            let keys = RealityKeys::generate();
-            public.public_key = keys.public_key;
-            public.short_id = keys.short_id.clone();
-            *private_key = keys.private_key;
-            *short_ids = vec![keys.short_id];
-        }
-        ("dest" | "server-name" | "keys", None) => bail!("`{key}` is for REALITY nodes"),
-        _ => bail!(
-            "unknown change `{change}`: location=TEXT, address=HOST:PORT, dest=HOST:PORT, \
-             server-name=NAME or keys=rotate"
-        ),
-    }
-    Ok(())
-}
-
 /// `host:port` or `[v6]:port`.
 fn split_address(address: &str) -> Result<(String, u16)> {
     let (host, port) = address
@@ -220,16 +182,27 @@ fn control_address(config: &config::Config) -> Result<String> {
     })
 }
 
-fn print_list(nodes: &[NodeOverview]) {
+/// One line per node; LAG is how many access revisions its table is behind the store's
+/// `revision` (blocks and expiries it has not applied yet).
+fn print_list(nodes: &[NodeOverview], revision: i64) {
     println!(
-        "{:<12}  {:<16}  {:<24}  {:<8}  {:<9}  {:<9}  {:>8}  {:>6}  {:>12}",
-        "NAME", "LOCATION", "ADDRESS", "KIND", "STATE", "VERSION", "REVISION", "CONNS", "BYTES"
+        "{:<12}  {:<16}  {:<24}  {:<8}  {:<9}  {:<9}  {:>8}  {:>5}  {:>6}  {:>12}",
+        "NAME",
+        "LOCATION",
+        "ADDRESS",
+        "KIND",
+        "STATE",
+        "VERSION",
+        "REVISION",
+        "LAG",
+        "CONNS",
+        "BYTES"
     );
     for node in nodes {
         let spec = &node.record.spec;
         let status = node.status.as_ref();
         println!(
-            "{:<12}  {:<16}  {:<24}  {:<8}  {:<9}  {:<9}  {:>8}  {:>6}  {:>12}",
+            "{:<12}  {:<16}  {:<24}  {:<8}  {:<9}  {:<9}  {:>8}  {:>5}  {:>6}  {:>12}",
             spec.name,
             spec.location,
             format!("{}:{}", spec.public_host, spec.port),
@@ -237,6 +210,8 @@ fn print_list(nodes: &[NodeOverview]) {
             state(node),
             status.map_or("-", |s| s.software_version.as_str()),
             status.map_or_else(|| "-".into(), |s| s.applied_revision.to_string()),
+            node.revision_lag(revision)
+                .map_or_else(|| "-".into(), |lag| lag.to_string()),
             status.map_or_else(|| "-".into(), |s| s.connections.to_string()),
             status.map_or_else(|| "-".into(), |s| (s.bytes_up + s.bytes_down).to_string()),
         );
@@ -250,6 +225,7 @@ fn print_node(node: &NodeOverview) {
     println!("address:      {}:{}", spec.public_host, spec.port);
     println!("kind:         {}", node.record.kind.as_str());
     println!("state:        {}", state(node));
+    println!("position:     {}", node.record.position);
     let security = match &spec.security {
         NodeSecurity::Reality(r) => {
             format!("reality (sni {}, short id {})", r.server_name, r.short_id)
