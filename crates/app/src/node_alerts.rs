@@ -7,7 +7,7 @@
 use domain::{Location, NodeId, NodeKind, NodeStatus};
 use time::{Duration, OffsetDateTime};
 
-pub use store::{Behind, NodeAlertState};
+use store::{Behind, NodeAlertState};
 
 use crate::nodes::OFFLINE_AFTER;
 use crate::{App, AppError};
