@@ -1,7 +1,7 @@
-//! `milly node add|list|show|set|remove|disable|enable|token`: the operator's remote nodes, on
-//! the control plane; a change (`set`, or a `[nodes.NAME]` section of milly.toml applied by
-//! `milly serve`) is `change`'s. What a node server runs (`milly node join|run`) is in
-//! `node_agent.rs`.
+//! `milly node add|list|show|remove|disable|enable|token`: the operator's remote nodes, on the
+//! control plane. What a node server runs (`milly node join|run`) is in `node_agent.rs`.
+//! `milly node set` and the `[nodes.NAME]` sections of milly.toml go through `change` (and
+//! this file's `apply_change`), so both take the same keys and mean the same by them.
 
 mod change;
 pub mod from_config;
@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::keygen::RealityKeys;
 use crate::cli::{NodeAddArgs, NodeCommand, SecurityChoice};
-use change::NodeChange;
+use change::NodeChanges;
 
 pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result<()> {
     match cmd {
@@ -31,18 +31,18 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
             print_join(app, &address, &registered).await?;
         }
         NodeCommand::Set { name, changes } => {
-            let changes = changes
-                .iter()
-                .map(|c| NodeChange::parse(c))
-                .collect::<Result<Vec<_>>>()?;
-            from_config::refuse_file_keys(config, &name, &changes)?;
+            let changes = NodeChanges::parse(&changes)?;
+            from_config::refuse_file_keys(config, &name, &changes.file_keys())?;
             if change::apply(app, &name, &changes).await? {
                 println!("node {name} updated; it serves with the new settings within a second");
             } else {
                 println!("node {name} already has these settings");
             }
         }
-        NodeCommand::List => print_list(&app.node_overview().await?, app.access_revision().await?),
+        NodeCommand::List => {
+            let revision = app.access_revision().await?;
+            print_list(&app.node_overview().await?, revision);
+        }
         NodeCommand::Show { name } => {
             let all = app.node_overview().await?;
             let node = all
@@ -56,12 +56,12 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
             println!("node {name} removed: its credential no longer opens the feed");
         }
         NodeCommand::Disable { name } => {
-            from_config::refuse_file_keys(config, &name, &[NodeChange::Enabled(false)])?;
+            from_config::refuse_file_keys(config, &name, &["enabled"])?;
             app.set_node_enabled(&name, false).await?;
             println!("node {name} disabled: left out of links and subscriptions from now on");
         }
         NodeCommand::Enable { name } => {
-            from_config::refuse_file_keys(config, &name, &[NodeChange::Enabled(true)])?;
+            from_config::refuse_file_keys(config, &name, &["enabled"])?;
             app.set_node_enabled(&name, true).await?;
             println!("node {name} enabled: back in links and subscriptions");
         }
@@ -127,6 +127,64 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
         private,
         via: args.via.clone(),
     })
+}
+
+/// One `key=value` of `milly node set`.
+fn apply_change(
+    spec: &mut domain::NodeSpec,
+    private: &mut NodePrivateSettings,
+    change: &str,
+) -> Result<()> {
+    let (key, value) = change
+        .split_once('=')
+        .with_context(|| format!("`{change}` is not KEY=VALUE"))?;
+    let reality = match (&mut spec.security, &mut *private) {
+        (
+            NodeSecurity::Reality(public),
+            NodePrivateSettings::Reality {
+                private_key,
+                short_ids,
+                dest,
+                server_names,
+                ..
+            },
+        ) => Some((public, private_key, short_ids, dest, server_names)),
+        _ => None,
+    };
+    match (key, reality) {
+        ("location", _) => spec.location = Location(value.to_owned()),
+        ("address", _) => (spec.public_host, spec.port) = split_address(value)?,
+        ("dest", Some((_, _, _, dest, _))) => {
+            split_address(value).context("dest")?;
+            *dest = value.to_owned();
+        }
+        ("server-name", Some((public, _, _, _, server_names))) => {
+            public.server_name = value.to_owned();
+            *server_names = vec![value.to_owned()];
+        }
+        // Several names the node accepts; clients are told the first.
+        ("server-names", Some((public, _, _, _, server_names))) => {
+            let names: Vec<String> = value.split(',').map(str::to_owned).collect();
+            if names.iter().any(|n| n.trim().is_empty()) {
+                bail!("`{change}`: server names must not be empty");
+            }
+            public.server_name = names.first().cloned().unwrap_or_default();
+            *server_names = names;
+        }
+        ("keys", Some((public, private_key, short_ids, _, _))) if value == "rotate" => {
+            let keys = RealityKeys::generate();
+            public.public_key = keys.public_key;
+            public.short_id = keys.short_id.clone();
+            *private_key = keys.private_key;
+            *short_ids = vec![keys.short_id];
+        }
+        ("dest" | "server-name" | "keys", None) => bail!("`{key}` is for REALITY nodes"),
+        _ => bail!(
+            "unknown change `{change}`: location=TEXT, address=HOST:PORT, dest=HOST:PORT, \
+             server-name=NAME or keys=rotate"
+        ),
+    }
+    Ok(())
 }
 
 /// `host:port` or `[v6]:port`.

@@ -4,15 +4,14 @@
 //! node (that takes a join string): one naming no registered node is reported and skipped, so
 //! removing a node never stops the service from starting.
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use app::{App, AppError};
 
-use super::change::{self, NodeChange};
+use super::change::{self, NodeChanges};
 
 pub async fn apply(app: &App, config: &config::Config) -> Result<()> {
     for (name, section) in &config.nodes {
-        let changes = NodeChange::from_section(section)
-            .with_context(|| format!("milly.toml [nodes.{name}]"))?;
+        let changes = NodeChanges::from_section(section);
         match change::apply(app, name, &changes).await {
             Ok(true) => println!(
                 "nodes: {name} now has its {} from milly.toml",
@@ -40,12 +39,12 @@ pub async fn apply(app: &App, config: &config::Config) -> Result<()> {
 
 /// Refuses a `node set`, `enable` or `disable` of a key the node's `[nodes.NAME]` section
 /// names: it would be undone at the next `milly serve` start.
-pub fn refuse_file_keys(config: &config::Config, name: &str, changes: &[NodeChange]) -> Result<()> {
+pub fn refuse_file_keys(config: &config::Config, name: &str, keys: &[&str]) -> Result<()> {
     let Some(section) = config.nodes.get(name) else {
         return Ok(());
     };
     let named = section.named_keys();
-    for key in changes.iter().filter_map(NodeChange::file_key) {
+    for key in keys {
         if named.contains(&key) {
             anyhow::bail!(
                 "{name}'s {key} is set in milly.toml ([nodes.{name}] {key}), which wins at every \
