@@ -45,7 +45,7 @@ pub fn refuse_file_keys(config: &config::Config, name: &str, keys: &[&str]) -> R
     };
     let named = section.named_keys();
     for key in keys {
-        if named.contains(&key) {
+        if named.contains(key) {
             anyhow::bail!(
                 "{name}'s {key} is set in milly.toml ([nodes.{name}] {key}), which wins at every \
                  `milly serve` start: change it there"
