@@ -129,6 +129,18 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
     })
 }
 
+/// `milly node set`'s changes (or a `[nodes.NAME]` section's), applied in order.
+fn apply_changes(
+    spec: &mut domain::NodeSpec,
+    private: &mut NodePrivateSettings,
+    changes: &[String],
+) -> Result<()> {
+    for change in changes {
+        apply_change(spec, private, change)?;
+    }
+    Ok(())
+}
+
 /// One `key=value` of `milly node set`.
 fn apply_change(
     spec: &mut domain::NodeSpec,

@@ -1,5 +1,5 @@
 //! What `milly node set NAME KEY=VALUE…` or a `[nodes.NAME]` section of milly.toml asks of a
-//! remote node: settings (what clients and the node are told, applied by `apply_change`, so
+//! remote node: settings (what clients and the node are told, applied by `apply_changes`, so
 //! the file and the command take the same keys and mean the same by them) and switches
 //! (`enabled`, `position`). Only what differs is written.
 
@@ -9,7 +9,7 @@ use app::App;
 /// Changes to one node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeChanges {
-    /// `KEY=VALUE` settings, in order, for [`super::apply_change`].
+    /// `KEY=VALUE` settings, in order, for [`super::apply_changes`].
     pub settings: Vec<String>,
     pub enabled: Option<bool>,
     pub position: Option<i64>,
@@ -100,9 +100,7 @@ impl NodeChanges {
 pub async fn apply(app: &App, name: &str, changes: &NodeChanges) -> Result<bool> {
     let (node, before) = app.remote_node_settings(name).await?;
     let (mut spec, mut private) = (node.spec.clone(), before.clone());
-    for change in &changes.settings {
-        super::apply_change(&mut spec, &mut private, change)?;
-    }
+    super::apply_changes(&mut spec, &mut private, &changes.settings)?;
     let mut changed = false;
     if spec != node.spec || private != before {
         app.update_remote_node(name, &spec, &private).await?;
@@ -179,9 +177,7 @@ mod tests {
         assert_eq!(from_set.file_keys(), section.named_keys());
 
         let (mut spec, mut private) = reality();
-        for change in &from_file.settings {
-            super::super::apply_change(&mut spec, &mut private, change).unwrap();
-        }
+        super::super::apply_changes(&mut spec, &mut private, &from_file.settings).unwrap();
         assert_eq!(spec.location.0, "🇩🇪 Frankfurt");
         assert_eq!(
             (spec.public_host.as_str(), spec.port),
