@@ -59,10 +59,11 @@ impl NodeChanges {
         set("location", section.location.as_ref());
         set("address", section.address.as_ref());
         set("dest", section.dest.as_ref());
-        set(
-            "server-names",
-            section.server_names.as_ref().map(|n| n.join(",")).as_ref(),
-        );
+        // One name is `server-name`, which TLS nodes take too.
+        match section.server_names.as_deref() {
+            Some([one]) => set("server-name", Some(one)),
+            names => set("server-names", names.map(|n| n.join(",")).as_ref()),
+        }
         Self {
             settings,
             enabled: section.enabled,
@@ -198,6 +199,18 @@ mod tests {
         };
         assert_eq!(dest, "www.microsoft.com:443");
         assert_eq!(server_names, &["www.microsoft.com", "microsoft.com"]);
+    }
+
+    #[test]
+    fn one_server_name_in_the_file_is_server_name() {
+        let section = config::RemoteNodeSection {
+            server_names: Some(vec!["www.example.org".into()]),
+            ..Default::default()
+        };
+        assert_eq!(
+            NodeChanges::from_section(&section).settings,
+            ["server-name=www.example.org"]
+        );
     }
 
     #[test]
