@@ -2,6 +2,7 @@
 //! the registered node at start (what `milly node show` prints changes), says so once, warns
 //! about a section naming no registered node instead of refusing to start, and `milly node
 //! set` refuses the keys the file names (the file wins) while taking the others.
+//! (`milly` is the embedded node's default name in the config testkit writes.)
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
@@ -18,6 +19,9 @@ position = 5
 
 [nodes.ghost]
 location = "nowhere"
+
+[nodes.milly]
+location = "the embedded node's name"
 "#;
 
 fn line<'a>(shown: &'a str, label: &str) -> &'a str {
@@ -62,6 +66,10 @@ async fn a_section_per_node_is_applied_at_start_and_wins_over_node_set() {
     assert!(
         log.contains("[nodes.ghost] but no remote node is called `ghost`")
             && log.contains("milly node add ghost"),
+        "{log}"
+    );
+    assert!(
+        log.contains("`milly` is the embedded node: its settings are under [node]"),
         "{log}"
     );
     serve.terminate(Duration::from_secs(10)).await;

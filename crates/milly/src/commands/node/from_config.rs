@@ -24,11 +24,18 @@ pub async fn apply(app: &App, config: &config::Config) -> Result<()> {
                     Some(AppError::NodeNotFound(_))
                 ) =>
             {
-                println!(
-                    "nodes: warning: milly.toml has [nodes.{name}] but no remote node is called \
-                     `{name}`; register it with `milly node add {name} --address HOST:PORT` \
-                     (the section is skipped until then)"
-                );
+                if *name == config.node.name {
+                    println!(
+                        "nodes: warning: milly.toml has [nodes.{name}], but `{name}` is the \
+                         embedded node: its settings are under [node] (the section is skipped)"
+                    );
+                } else {
+                    println!(
+                        "nodes: warning: milly.toml has [nodes.{name}] but no remote node is \
+                         called `{name}`; register it with `milly node add {name} --address \
+                         HOST:PORT` (the section is skipped until then)"
+                    );
+                }
                 tracing::warn!("milly.toml names a remote node that is not registered");
             }
             Err(e) => return Err(e.context(format!("cannot apply milly.toml [nodes.{name}]"))),
