@@ -12,6 +12,7 @@ mod card_payments;
 mod error;
 mod leadership;
 mod links;
+mod node_alerts;
 mod nodes;
 mod payment_history;
 pub mod privacy;
@@ -40,6 +41,7 @@ pub use card_payments::{
 pub use error::AppError;
 pub use leadership::LeaderLease;
 pub use links::Links;
+pub use node_alerts::{NodeAlert, NodeAlertKind, BEHIND_ALERT_AFTER, OFFLINE_ALERT_AFTER};
 pub use nodes::{
     ControlPlaneIdentity, Enrolment, NodeChain, NodeOverview, Registered, RemoteNodePlan,
     OFFLINE_AFTER,

@@ -58,6 +58,17 @@ pub struct NodeOverview {
     pub online: Option<bool>,
 }
 
+impl NodeOverview {
+    /// How many access revisions the node's table is behind `current` (the store's revision),
+    /// as of its last report; `None` for the embedded node (fed in-process) and for a remote
+    /// node that never reported.
+    pub fn revision_lag(&self, current: i64) -> Option<u64> {
+        self.online?;
+        let applied = self.status.as_ref()?.applied_revision;
+        Some(u64::try_from(current).unwrap_or(0).saturating_sub(applied))
+    }
+}
+
 impl App {
     /// Records the node called `name`, or replaces what was known about it.
     pub async fn register_node(
@@ -267,6 +278,15 @@ impl App {
     /// Takes a node in or out of links and subscriptions.
     pub async fn set_node_enabled(&self, name: &str, enabled: bool) -> Result<(), AppError> {
         if self.store().set_node_enabled(name, enabled).await? {
+            Ok(())
+        } else {
+            Err(AppError::NodeNotFound(name.to_owned()))
+        }
+    }
+
+    /// Moves a node in the operator's order of links and subscriptions (smaller first).
+    pub async fn set_node_position(&self, name: &str, position: i64) -> Result<(), AppError> {
+        if self.store().set_node_position(name, position).await? {
             Ok(())
         } else {
             Err(AppError::NodeNotFound(name.to_owned()))

@@ -1,6 +1,6 @@
 //! Admin commands for the Telegram ids in `[telegram] admins`: aggregate stats (never anything
-//! about traffic), grant days, block and unblock, find a user, and broadcasts paced within
-//! Telegram's limits.
+//! about traffic), the nodes' health (all users together), grant days, block and unblock, find
+//! a user, and broadcasts paced within Telegram's limits.
 
 use std::time::Duration;
 
@@ -10,21 +10,23 @@ use time::OffsetDateTime;
 
 use crate::ctx::Ctx;
 use crate::texts::{self, escape};
-use crate::{BotError, TgError};
+use crate::{node_health, BotError, TgError};
 
 /// Pause between broadcast messages: Telegram allows about 30 messages a second in all.
 const BROADCAST_PACE: Duration = Duration::from_millis(40);
 
 const HELP: &str = "<b>Admin commands</b>\n\
     /stats — users, active subscriptions, revenue\n\
+    /nodes — each node: online, revision lag, connections, bytes\n\
     /find ID — a user by internal or Telegram id\n\
     /grant ID DAYS — add days\n\
     /block ID, /unblock ID\n\
     /broadcast all|active TEXT — message everyone or active subscribers";
 
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 8] = [
     "/admin",
     "/stats",
+    "/nodes",
     "/find",
     "/grant",
     "/block",
@@ -45,6 +47,7 @@ pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
     let now = ctx.now();
     let reply = match command {
         "/stats" => stats(ctx, now).await?,
+        "/nodes" => node_health::overview(ctx).await?,
         "/find" => match first.and_then(|id| id.parse::<UserRef>().ok()) {
             Some(id) => find(ctx, id, now).await?,
             None => "Usage: /find ID".into(),

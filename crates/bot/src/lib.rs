@@ -1,7 +1,8 @@
 //! milly's Telegram bot storefront: consent before anything is stored, the main menu, the free
 //! trial, My subscription (link, QR code, per-platform guides, token rotation), buying with
 //! Telegram Stars, support tickets relayed to the operator, the person's data rights, reminders
-//! before a subscription ends, and admin commands.
+//! before a subscription ends, admin commands, and alerts to the admins when a remote node goes
+//! offline or falls behind (and when it is back).
 //!
 //! It talks to the Bot API over long polling (or a webhook) through `teloxide-core`; updates
 //! from different people are handled concurrently, each person's in order ([`lanes`]), and
@@ -26,6 +27,8 @@ mod incoming;
 mod intake;
 mod lanes;
 mod metrics;
+mod node_alerts;
+mod node_health;
 mod offset;
 mod onboarding;
 mod payments;
@@ -97,6 +100,8 @@ pub struct BotOptions {
     pub trial_key: TrialKey,
     /// How often reminders are looked for.
     pub reminder_interval: Duration,
+    /// How often the remote nodes are looked at for alerts (offline, behind, back).
+    pub node_check_interval: Duration,
     /// The intake's counters (unreadable, shed, in flight), shared by polling and the webhook.
     pub metrics: BotMetrics,
 }
@@ -107,6 +112,9 @@ impl BotOptions {
             settings,
             trial_key,
             reminder_interval: Duration::from_secs(15 * 60),
+            // Well inside the grace periods of `app::OFFLINE_ALERT_AFTER` and
+            // `app::BEHIND_ALERT_AFTER`, for a handful of small queries.
+            node_check_interval: Duration::from_secs(10),
             metrics: BotMetrics::default(),
         }
     }
@@ -114,7 +122,8 @@ impl BotOptions {
 
 /// Runs the bot until `shutdown` is cancelled: registers the commands, then either polls for
 /// updates (the default) or, with `[telegram] webhook_url`, registers the webhook and leaves the
-/// updates to [`webhook_router`] mounted by the website. Reminders run on the side either way.
+/// updates to [`webhook_router`] mounted by the website. Reminders and node alerts run on the
+/// side either way (the bot runs only in the leading process, so they do too).
 pub async fn run(
     app: App,
     options: BotOptions,
@@ -127,6 +136,11 @@ pub async fn run(
         ctx.clone(),
         options.reminder_interval,
         options.settings.reminder_days.clone(),
+        shutdown.clone(),
+    ));
+    let node_alerts = tokio::spawn(node_alerts::run(
+        ctx.clone(),
+        options.node_check_interval,
         shutdown.clone(),
     ));
     let result = match webhook {
@@ -142,6 +156,9 @@ pub async fn run(
     shutdown.cancel();
     if reminders.await.is_err() {
         tracing::warn!("the reminder task ended abnormally");
+    }
+    if node_alerts.await.is_err() {
+        tracing::warn!("the node alert task ended abnormally");
     }
     tracing::info!("bot stopped");
     match result {

@@ -6,6 +6,7 @@ mod control;
 mod load;
 mod model;
 mod price;
+mod remote_nodes;
 mod template;
 mod validate;
 
@@ -14,4 +15,5 @@ pub use domain::{DatabaseUrl, Secret};
 pub use load::{load, ConfigError, ConfigSource, Loaded};
 pub use model::*;
 pub use price::Rubles;
+pub use remote_nodes::{RemoteNodeSection, RemoteNodeSections};
 pub use template::{render_template, TemplateSecrets, DEFAULT_REALITY_DEST};

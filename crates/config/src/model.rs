@@ -26,6 +26,8 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     pub backup: BackupConfig,
     pub control: crate::ControlConfig,
+    /// `[nodes.NAME]`: remote nodes' settings kept in the file (see `remote_nodes`).
+    pub nodes: crate::RemoteNodeSections,
 }
 
 impl Default for Config {
@@ -45,6 +47,7 @@ impl Default for Config {
             privacy: PrivacyConfig::default(),
             backup: BackupConfig::default(),
             control: crate::ControlConfig::default(),
+            nodes: crate::RemoteNodeSections::new(),
         }
     }
 }

@@ -67,6 +67,23 @@ token = "{admin_token}"
 # host:port written into join strings (default: public_url's host and listen's port).
 # public_address = "vpn.example.com:7443"
 
+# Remote nodes' settings can be kept here, one section per node registered with `milly node add
+# NAME` (a section cannot create a node: that needs its join string). The keys are those of
+# `milly node set`: location, address, and for REALITY nodes dest and server_names (clients are
+# told the first name); enabled and position (the order in links, smaller first). Every key is
+# optional. `milly serve` applies them when it starts and pushes them to the node; for the keys
+# a section names this file wins, and `milly node set`, `enable` and `disable` refuse them. A
+# section naming no registered node is reported at start and skipped.
+# Environment: MILLY_NODES__<NAME>__<KEY> reaches only names of lower-case letters, digits and
+# _ (variables are read lower-cased and cannot contain -); use the file for names like de-1.
+# [nodes.de-1]
+# location = "🇩🇪 Frankfurt"
+# address = "203.0.113.5:443"
+# dest = "www.microsoft.com:443"
+# server_names = ["www.microsoft.com"]
+# enabled = true
+# position = 1
+
 [node]
 # Run the embedded VLESS node inside `milly serve`.
 enabled = true
@@ -266,6 +283,17 @@ mod tests {
         config.node.tls.cert = Some("c".into());
         config.node.tls.key = Some("k".into());
         config.backup.dir = Some("d".into());
+        config.nodes.insert(
+            "de-1".into(),
+            crate::RemoteNodeSection {
+                location: Some("l".into()),
+                address: Some("a:1".into()),
+                dest: Some("d:1".into()),
+                server_names: Some(vec!["s".into()]),
+                enabled: Some(true),
+                position: Some(1),
+            },
+        );
         let value = toml::Value::try_from(&config).unwrap();
         let text = rendered();
         let mut missing = Vec::new();

@@ -10,7 +10,7 @@ pub(crate) struct Invalid {
     pub message: String,
 }
 
-fn invalid(key: impl Into<String>, message: impl Into<String>) -> Invalid {
+pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Invalid {
     Invalid {
         key: key.into(),
         message: message.into(),
@@ -225,6 +225,19 @@ pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
     if c.backup.keep == 0 {
         return Err(invalid("backup.keep", "must be at least 1"));
     }
+    crate::remote_nodes::validate(&c.nodes)?;
+    Ok(())
+}
+
+/// `host:port` (or `[v6]:port`) with a host and a port above 0, else `message` for `key`.
+pub(crate) fn host_port(key: &str, value: &str, message: &str) -> Result<(), Invalid> {
+    let Some((host, port)) = value.rsplit_once(':') else {
+        return Err(invalid(key, message));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || !port.parse::<u16>().is_ok_and(|p| p > 0) {
+        return Err(invalid(key, message));
+    }
     Ok(())
 }
 
@@ -303,17 +316,11 @@ fn reality(r: &crate::NodeRealityConfig) -> Result<(), Invalid> {
             ));
         }
     }
-    let port_ok = r
-        .dest
-        .rsplit_once(':')
-        .and_then(|(_, p)| p.parse::<u16>().ok())
-        .is_some_and(|p| p > 0);
-    if !port_ok || r.dest_host().is_none_or(str::is_empty) {
-        return Err(invalid(
-            "node.reality.dest",
-            "must be host:port of a TLS 1.3 website",
-        ));
-    }
+    host_port(
+        "node.reality.dest",
+        &r.dest,
+        "must be host:port of a TLS 1.3 website",
+    )?;
     if r.server_names.iter().any(|n| n.trim().is_empty()) {
         return Err(invalid(
             "node.reality.server_names",

@@ -314,6 +314,28 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
         "last_seen_at",
         "when the server last reported",
     ),
+    not_personal("node_alerts", "node_id", "the operator's server"),
+    not_personal(
+        "node_alerts",
+        "offline_alerted",
+        "whether the admins were told a server is offline",
+    ),
+    not_personal(
+        "node_alerts",
+        "behind_revision",
+        "a counter a server had not reached",
+    ),
+    not_personal(
+        "node_alerts",
+        "behind_since",
+        "when a server was first seen behind",
+    ),
+    not_personal(
+        "node_alerts",
+        "behind_alerted",
+        "whether the admins were told a server is behind",
+    ),
+    not_personal("node_alerts", "version", "a counter"),
     not_personal("control_plane", "id", "the one row"),
     not_personal(
         "control_plane",

@@ -69,10 +69,12 @@ pub enum NodeCommand {
     Enable { name: String },
     /// A new join string for a node: enrol it again, e.g. on a new server.
     Token { name: String },
-    /// Change a node: location=TEXT, address=HOST:PORT, and for REALITY dest=HOST:PORT,
-    /// server-name=NAME, keys=rotate (a new key pair and short id; no re-join), via=EXIT (an
-    /// entry of a chain, with a new node-to-node key) or via=none. The node gets its new
-    /// settings within a second; apps at their next subscription update.
+    /// Change a node: location=TEXT, address=HOST:PORT, enabled=true|false, position=N, and
+    /// for REALITY dest=HOST:PORT, server-name=NAME, server-names=NAME,NAME, keys=rotate (a new
+    /// key pair and short id; no re-join), via=EXIT (an entry of a chain, with a new
+    /// node-to-node key) or via=none. The node gets its new settings within a second; apps at
+    /// their next subscription update. Keys its [nodes.NAME] section in milly.toml names are
+    /// refused: the file wins.
     Set {
         name: String,
         #[arg(value_name = "KEY=VALUE", required = true)]

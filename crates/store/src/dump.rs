@@ -25,6 +25,7 @@ pub const TABLES: &[&str] = &[
     "nodes",
     "node_join_tokens",
     "node_status",
+    "node_alerts",
     "control_plane",
     "trial_claims",
     "access_tombstones",

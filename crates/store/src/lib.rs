@@ -30,6 +30,7 @@ mod dump;
 mod error;
 mod export;
 mod leadership;
+mod node_alerts;
 mod nodes;
 mod payments;
 mod privacy_counts;
@@ -53,6 +54,7 @@ pub use export::{
     EXPORT_SCHEMA_VERSION,
 };
 pub use leadership::LeaderLease;
+pub use node_alerts::{Behind, NodeAlertState, StoredAlertState};
 pub use payments::{NewPayment, Settlement};
 pub use remote_nodes::{Enrolment, NewRemoteNode};
 pub use subscriptions::TrialOutcome;

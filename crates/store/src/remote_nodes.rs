@@ -273,6 +273,16 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Moves a node in the operator's order; `false` if there is no such node.
+    pub async fn set_node_position(&self, name: &str, position: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE nodes SET position = $1 WHERE name = $2")
+            .bind(position)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// The names of the nodes that send their users on through `exit`.
     pub async fn entries_via(&self, exit: NodeId) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query("SELECT name FROM nodes WHERE via_node_id = $1 ORDER BY id")

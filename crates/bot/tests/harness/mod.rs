@@ -64,21 +64,46 @@ impl Harness {
         Self::start_with(db, |_| {}).await
     }
 
-    /// The bot with `tweak`ed settings. Reminders are looked for only at start, so they never
-    /// interleave with a scenario's messages; see [`Harness::start_reminding`].
+    /// The bot with `tweak`ed settings. Reminders and node alerts are looked for only at start,
+    /// so they never interleave with a scenario's messages; see [`Harness::start_reminding`]
+    /// and [`Harness::start_watching_nodes`].
     pub async fn start_with(db: &TestDb, tweak: impl FnOnce(&mut Settings)) -> Harness {
-        Self::start_full(db, tweak, Duration::from_secs(3600)).await
+        Self::start_full(
+            db,
+            tweak,
+            Duration::from_secs(3600),
+            Duration::from_secs(3600),
+        )
+        .await
     }
 
     /// The bot looking for due reminders five times a second.
     pub async fn start_reminding(db: &TestDb) -> Harness {
-        Self::start_full(db, |_| {}, Duration::from_millis(200)).await
+        Self::start_full(
+            db,
+            |_| {},
+            Duration::from_millis(200),
+            Duration::from_secs(3600),
+        )
+        .await
+    }
+
+    /// The bot looking at the remote nodes for alerts five times a second.
+    pub async fn start_watching_nodes(db: &TestDb) -> Harness {
+        Self::start_full(
+            db,
+            |_| {},
+            Duration::from_secs(3600),
+            Duration::from_millis(200),
+        )
+        .await
     }
 
     async fn start_full(
         db: &TestDb,
         tweak: impl FnOnce(&mut Settings),
         reminder_interval: Duration,
+        node_check_interval: Duration,
     ) -> Harness {
         let tg = Emulator::start(TOKEN).await.unwrap();
         tg.group(SUPPORT_CHAT, "Support");
@@ -87,6 +112,7 @@ impl Harness {
         let app = App::new(db.store.clone(), settings.app);
         let mut options = BotOptions::new(settings.bot, TrialKey::new(vec![42u8; 32]).unwrap());
         options.reminder_interval = reminder_interval;
+        options.node_check_interval = node_check_interval;
         let mut harness = Harness {
             tg,
             app,

@@ -1,5 +1,10 @@
 //! `milly node add|list|show|remove|disable|enable|token`: the operator's remote nodes, on the
 //! control plane. What a node server runs (`milly node join|run`) is in `node_agent.rs`.
+//! `milly node set` and the `[nodes.NAME]` sections of milly.toml go through `change` (and
+//! this file's `apply_change`), so both take the same keys and mean the same by them.
+
+mod change;
+pub mod from_config;
 
 use anyhow::{bail, Context as _, Result};
 use app::{App, NodeOverview, Registered, RemoteNodePlan};
@@ -9,6 +14,7 @@ use time::OffsetDateTime;
 
 use super::keygen::RealityKeys;
 use crate::cli::{NodeAddArgs, NodeCommand, SecurityChoice};
+use change::NodeChanges;
 
 pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result<()> {
     match cmd {
@@ -27,17 +33,21 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
         NodeCommand::Set { name, changes } => {
             // `via=` first: an exit that cannot be refuses everything before it is stored.
             let (via, changes) = via_change(changes);
-            if let Some(via) = via {
+            let changes = NodeChanges::parse(&changes)?;
+            from_config::refuse_file_keys(config, &name, &changes.file_keys())?;
+            if let Some(via) = &via {
                 app.set_node_via(&name, via.as_deref()).await?;
             }
-
-            let (node, mut private) = app.remote_node_settings(&name).await?;
-            let mut spec = node.spec;
-            apply_changes(&mut spec, &mut private, &changes)?;
-            app.update_remote_node(&name, &spec, &private).await?;
-            println!("node {name} updated; it serves with the new settings within a second");
+            if change::apply(app, &name, &changes).await? || via.is_some() {
+                println!("node {name} updated; it serves with the new settings within a second");
+            } else {
+                println!("node {name} already has these settings");
+            }
         }
-        NodeCommand::List => print_list(&app.node_overview().await?),
+        NodeCommand::List => {
+            let revision = app.access_revision().await?;
+            print_list(&app.node_overview().await?, revision);
+        }
         NodeCommand::Show { name } => {
             let all = app.node_overview().await?;
             let node = all
@@ -51,10 +61,12 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
             println!("node {name} removed: its credential no longer opens the feed");
         }
         NodeCommand::Disable { name } => {
+            from_config::refuse_file_keys(config, &name, &["enabled"])?;
             app.set_node_enabled(&name, false).await?;
             println!("node {name} disabled: left out of links and subscriptions from now on");
         }
         NodeCommand::Enable { name } => {
+            from_config::refuse_file_keys(config, &name, &["enabled"])?;
             app.set_node_enabled(&name, true).await?;
             println!("node {name} enabled: back in links and subscriptions");
         }
@@ -207,6 +219,15 @@ fn apply_change(
             public.server_name = value.to_owned();
             *server_names = vec![value.to_owned()];
         }
+        // Several names the node accepts; clients are told the first.
+        ("server-names", Some((public, _, _, _, server_names))) => {
+            let names: Vec<String> = value.split(',').map(str::to_owned).collect();
+            if names.iter().any(|n| n.trim().is_empty()) {
+                bail!("`{change}`: server names must not be empty");
+            }
+            public.server_name = names.first().cloned().unwrap_or_default();
+            *server_names = names;
+        }
         ("keys", Some((public, private_key, short_ids, _, _))) if value == "rotate" => {
             let keys = RealityKeys::generate();
             public.public_key = keys.public_key;
@@ -222,9 +243,10 @@ fn apply_change(
             bail!("`{key}` is for TLS nodes (a REALITY node borrows dest's certificate)")
         }
         _ => bail!(
-            "unknown change `{change}`: location=TEXT, address=HOST:PORT; for REALITY \
-             dest=HOST:PORT, server-name=NAME or keys=rotate; for TLS certificate=FILE \
-             private-key=FILE (together), certificate=self-signed or server-name=NAME"
+            "unknown change `{change}`: location=TEXT, address=HOST:PORT, enabled=true|false, \
+             position=N, via=EXIT|none; for REALITY dest=HOST:PORT, server-name=NAME, \
+             server-names=A,B or keys=rotate; for TLS certificate=FILE private-key=FILE \
+             (together), certificate=self-signed or server-name=NAME"
         ),
     }
     Ok(())
@@ -332,16 +354,27 @@ fn control_address(config: &config::Config) -> Result<String> {
     })
 }
 
-fn print_list(nodes: &[NodeOverview]) {
+/// One line per node; LAG is how many access revisions its table is behind the store's
+/// `revision` (blocks and expiries it has not applied yet).
+fn print_list(nodes: &[NodeOverview], revision: i64) {
     println!(
-        "{:<12}  {:<16}  {:<24}  {:<8}  {:<9}  {:<9}  {:>8}  {:>6}  {:>12}",
-        "NAME", "LOCATION", "ADDRESS", "KIND", "STATE", "VERSION", "REVISION", "CONNS", "BYTES"
+        "{:<12}  {:<16}  {:<24}  {:<8}  {:<9}  {:<9}  {:>8}  {:>5}  {:>6}  {:>12}",
+        "NAME",
+        "LOCATION",
+        "ADDRESS",
+        "KIND",
+        "STATE",
+        "VERSION",
+        "REVISION",
+        "LAG",
+        "CONNS",
+        "BYTES"
     );
     for node in nodes {
         let spec = &node.record.spec;
         let status = node.status.as_ref();
         println!(
-            "{:<12}  {:<16}  {:<24}  {:<8}  {:<9}  {:<9}  {:>8}  {:>6}  {:>12}",
+            "{:<12}  {:<16}  {:<24}  {:<8}  {:<9}  {:<9}  {:>8}  {:>5}  {:>6}  {:>12}",
             spec.name,
             spec.location,
             format!("{}:{}", spec.public_host, spec.port),
@@ -349,6 +382,8 @@ fn print_list(nodes: &[NodeOverview]) {
             state(node),
             status.map_or("-", |s| s.software_version.as_str()),
             status.map_or_else(|| "-".into(), |s| s.applied_revision.to_string()),
+            node.revision_lag(revision)
+                .map_or_else(|| "-".into(), |lag| lag.to_string()),
             status.map_or_else(|| "-".into(), |s| s.connections.to_string()),
             status.map_or_else(|| "-".into(), |s| (s.bytes_up + s.bytes_down).to_string()),
         );
@@ -362,6 +397,7 @@ fn print_node(node: &NodeOverview) {
     println!("address:      {}:{}", spec.public_host, spec.port);
     println!("kind:         {}", node.record.kind.as_str());
     println!("state:        {}", state(node));
+    println!("position:     {}", node.record.position);
     let security = match &spec.security {
         NodeSecurity::Reality(r) => {
             format!("reality (sni {}, short id {})", r.server_name, r.short_id)

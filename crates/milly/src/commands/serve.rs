@@ -32,6 +32,8 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     }
     let app = super::open_app(&config).await?;
     println!("database: {}", app.database_backend());
+    // The file wins for what its `[nodes.NAME]` sections name.
+    super::node::from_config::apply(&app, &config).await?;
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
 

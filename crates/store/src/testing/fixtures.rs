@@ -1,13 +1,14 @@
 //! The people, subscriptions and payments tests start from, written once for every crate's tests.
 
 use domain::{
-    Days, Location, Money, NewUser, NodeSecurity, NodeSpec, Payment, PaymentStatus, PlanId,
-    Provider, Subscription, SubscriptionToken, TelegramId, TlsParams, User, UserId,
+    Days, JoinToken, Location, Money, NewUser, NodePrivateSettings, NodeRecord, NodeSecurity,
+    NodeSpec, NodeStatus, Payment, PaymentStatus, PlanId, Provider, RealityParams, Subscription,
+    SubscriptionToken, TelegramId, TlsParams, User, UserId,
 };
 use time::OffsetDateTime;
 
 use super::TestDb;
-use crate::{Credentials, NewPayment};
+use crate::{Credentials, NewPayment, NewRemoteNode};
 
 impl TestDb {
     /// Someone known only by their Telegram id, signed up at `at`.
@@ -69,6 +70,65 @@ impl TestDb {
             .upsert_node(name, &Location(location.into()), host, 443, &tls)
             .await
             .expect("add a test node")
+    }
+
+    /// A REALITY remote node `name` in `location` at 203.0.113.5:443, registered (its join
+    /// token thrown away) but never enrolled.
+    pub async fn remote_node(&self, name: &str, location: &str) -> NodeRecord {
+        let security = NodeSecurity::Reality(RealityParams {
+            public_key: "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw".into(),
+            short_id: "6ba85179e30d4fc2".into(),
+            server_name: "www.example.org".into(),
+            mldsa65_verify: None,
+        });
+        let private = NodePrivateSettings::Reality {
+            private_key: "SL2oS5M7XTc0bFvhcMKsjb1qCrfWsZ0PtnbScjvdeUE".into(),
+            short_ids: vec!["6ba85179e30d4fc2".into()],
+            dest: "www.example.org:443".into(),
+            server_names: vec!["www.example.org".into()],
+            max_time_diff_ms: 60_000,
+        };
+        let location = Location(location.into());
+        let node = NewRemoteNode {
+            name,
+            location: &location,
+            public_host: "203.0.113.5",
+            port: 443,
+            security: &security,
+            private: &private,
+            via: None,
+            chain_key: None,
+        };
+        let expires = OffsetDateTime::now_utc() + time::Duration::hours(1);
+        self.store
+            .add_remote_node(&node, &JoinToken::generate().hash(), expires)
+            .await
+            .expect("add a test remote node")
+            .expect("no node of that name yet")
+    }
+
+    /// `node` reports holding access revision `applied`, with `connections` open and `bytes`
+    /// carried each way, last heard from at `at`.
+    pub async fn node_reports(
+        &self,
+        node: &NodeRecord,
+        applied: u64,
+        connections: u64,
+        bytes: u64,
+        at: OffsetDateTime,
+    ) {
+        let status = NodeStatus {
+            software_version: "test".into(),
+            applied_revision: applied,
+            connections,
+            bytes_up: bytes,
+            bytes_down: bytes,
+            last_seen_at: at,
+        };
+        self.store
+            .record_node_status(node.spec.id, &status)
+            .await
+            .expect("record a test node's report");
     }
 
     /// `new` created, pending.

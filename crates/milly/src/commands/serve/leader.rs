@@ -1,5 +1,6 @@
 //! The jobs that must run in one process at a time when several `milly serve` share one
-//! PostgreSQL: the bot (long polling or webhook registration, and its reminders), the payment
+//! PostgreSQL: the bot (long polling or webhook registration, its reminders and the admins'
+//! node alerts, which keep their "told once" state in the store), the payment
 //! reconciler, the retention purge and scheduled backups. Each process asks the store for
 //! leadership every [`RETRY`]; the leader runs them and checks every [`RETRY`] that its lease
 //! still holds. When the leader dies its database session ends, the lock is free, and another
@@ -59,7 +60,10 @@ pub async fn run(singletons: Singletons, shutdown: CancellationToken) -> Result<
         let Some(mut lease) = acquire(&singletons.app, &shutdown).await else {
             return Ok(());
         };
-        println!("leader: this process runs the bot, reminders, reconciler, retention and backups");
+        println!(
+            "leader: this process runs the bot, reminders, node alerts, reconciler, retention \
+             and backups"
+        );
         let stop = shutdown.child_token();
         let mut jobs = singletons.spawn(&stop);
         let mut check = tokio::time::interval(RETRY);
