@@ -32,6 +32,81 @@ pub struct AccessSnapshot {
     pub entries: Vec<AccessRow>,
 }
 
+/// Rows per page when [`Store::access_snapshot`] collects the whole table.
+const COLLECT_PAGE: usize = 8192;
+
+/// The access table being read in pages inside one read transaction (REPEATABLE READ on
+/// PostgreSQL, a deferred transaction's snapshot on SQLite), so every page belongs to
+/// [`Self::revision`] and the caller holds one page at a time however many users there are.
+/// Pages follow `credentials.user_id` (keyset pagination on the primary key: each page is an
+/// index range scan, never an OFFSET). The transaction, and its pooled connection, is held
+/// until the last page has been read; dropping the reader earlier rolls it back.
+pub struct AccessSnapshotPages {
+    tx: Option<Transaction<'static, Any>>,
+    revision: i64,
+    total: u64,
+    /// The last `user_id` read: the next page starts after it.
+    after: i64,
+}
+
+impl std::fmt::Debug for AccessSnapshotPages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessSnapshotPages")
+            .field("revision", &self.revision)
+            .field("total", &self.total)
+            .field("open", &self.tx.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccessSnapshotPages {
+    /// The revision every page belongs to.
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
+
+    /// How many entries the pages hold together.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The next at most `limit` entries (at least one is asked for), in `user_id` order; an
+    /// empty page once every entry was read. A page shorter than `limit` is the last one and
+    /// ends the read transaction.
+    pub async fn next_page(&mut self, limit: usize) -> Result<Vec<AccessRow>, StoreError> {
+        let Some(tx) = self.tx.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let limit = limit.max(1);
+        let rows = sqlx::query(
+            "SELECT credentials.user_id, credentials.vless_uuid, subscriptions.ends_at \
+             FROM credentials \
+             JOIN users ON users.id = credentials.user_id \
+             JOIN subscriptions ON subscriptions.user_id = credentials.user_id \
+             WHERE users.blocked = 0 AND credentials.user_id > $1 \
+             ORDER BY credentials.user_id LIMIT $2",
+        )
+        .bind(self.after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut **tx)
+        .await?;
+        if rows.len() < limit {
+            if let Some(tx) = self.tx.take() {
+                tx.commit().await?;
+            }
+        }
+        let mut page = Vec::with_capacity(rows.len());
+        for row in &rows {
+            self.after = row.try_get("user_id")?;
+            page.push(AccessRow {
+                vless_uuid: uuid_from_row(row)?,
+                expires_at: from_unix_seconds(row.try_get("ends_at")?),
+            });
+        }
+        Ok(page)
+    }
+}
+
 /// What changed after the revision a poller asked about, up to `revision`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessChanges {
@@ -106,30 +181,45 @@ impl Store {
         Ok(revision)
     }
 
-    /// Every credential that may connect (not blocked, with a subscription), read in one
-    /// consistent snapshot together with its revision.
+    /// Every credential that may connect, collected from [`Store::access_snapshot_pages`]
+    /// (for callers that want the whole table in memory, such as tests).
     pub async fn access_snapshot(&self) -> Result<AccessSnapshot, StoreError> {
+        let mut pages = self.access_snapshot_pages().await?;
+        let mut entries = Vec::new();
+        loop {
+            let page = pages.next_page(COLLECT_PAGE).await?;
+            if page.is_empty() {
+                break;
+            }
+            entries.extend(page);
+        }
+        Ok(AccessSnapshot {
+            revision: pages.revision(),
+            entries,
+        })
+    }
+
+    /// Every credential that may connect (not blocked, with a subscription), to be read page
+    /// by page: all pages belong to one consistent read at [`AccessSnapshotPages::revision`].
+    pub async fn access_snapshot_pages(&self) -> Result<AccessSnapshotPages, StoreError> {
         let mut tx = self.begin_read().await?;
+        // Read first: on SQLite the deferred transaction's snapshot starts here.
         let revision = meta(&mut tx, "access_revision").await?;
-        let rows = sqlx::query(
-            "SELECT credentials.vless_uuid, subscriptions.ends_at FROM credentials \
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS total FROM credentials \
              JOIN users ON users.id = credentials.user_id \
              JOIN subscriptions ON subscriptions.user_id = credentials.user_id \
-             WHERE users.blocked = 0 ORDER BY credentials.user_id",
+             WHERE users.blocked = 0",
         )
-        .fetch_all(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-        tx.commit().await?;
-        let entries = rows
-            .iter()
-            .map(|row| {
-                Ok(AccessRow {
-                    vless_uuid: uuid_from_row(row)?,
-                    expires_at: from_unix_seconds(row.try_get("ends_at")?),
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(AccessSnapshot { revision, entries })
+        let total: i64 = row.try_get("total")?;
+        Ok(AccessSnapshotPages {
+            tx: Some(tx),
+            revision,
+            total: u64::try_from(total).unwrap_or(0),
+            after: i64::MIN,
+        })
     }
 
     /// What changed after `since`. `None` when the store cannot tell — `since` predates pruned
