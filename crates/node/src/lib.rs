@@ -53,7 +53,7 @@ pub mod tls;
 mod udp;
 mod xudp;
 
-pub use access::{AccessEntry, AccessTable, AccessUpdate, Applied};
+pub use access::{AccessEntry, AccessTable, AccessUpdate, Applied, TableBuilder, TableView};
 pub use config::{NodeConfig, PersistedCert, TlsSource};
 pub use metrics::{BudgetRefusal, Metrics, MetricsSnapshot};
 pub use reality::RealitySettings;
