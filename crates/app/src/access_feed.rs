@@ -40,12 +40,13 @@ impl App {
         Ok(AccessPages(self.store().access_snapshot_pages().await?))
     }
 
-    /// What changed after `revision`; `None` when that can no longer be told (the caller then
-    /// starts over from a snapshot).
+    /// What changed after `revision`, if at most `at_most` credentials did; `None` when that
+    /// can no longer be told or is more (the caller then starts over from a snapshot).
     pub async fn access_changes_since(
         &self,
         revision: i64,
+        at_most: usize,
     ) -> Result<Option<AccessChanges>, AppError> {
-        Ok(self.store().access_changes_since(revision).await?)
+        Ok(self.store().access_changes_since(revision, at_most).await?)
     }
 }

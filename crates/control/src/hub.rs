@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::{AccessChanges, AppError};
+use feed_wire::MAX_CHUNK_ENTRIES;
 use tokio::sync::{watch, Mutex, Semaphore, SemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
@@ -81,7 +82,8 @@ impl FeedHub {
         self.snapshots.acquire().await.ok()
     }
 
-    /// What changed after `from` (`None`: the store cannot tell, take a snapshot). One read
+    /// What changed after `from` (`None`: the store cannot tell, or more changed than one
+    /// message holds; take a snapshot). One read
     /// serves every session at `from`: a read is reused while it reaches the newest revision
     /// the poller has seen, and sessions woken together wait for the first one's read instead
     /// of each asking the database the same question.
@@ -96,7 +98,8 @@ impl FeedHub {
                 return Ok(Some(shared.changes.clone()));
             }
         }
-        let Some(changes) = app.access_changes_since(from).await? else {
+        // More than one message holds is sent as a snapshot: never read (or kept) here.
+        let Some(changes) = app.access_changes_since(from, MAX_CHUNK_ENTRIES).await? else {
             return Ok(None);
         };
         let changes = Arc::new(changes);

@@ -28,7 +28,7 @@ pub async fn run(
                 table.install(at as u64, snapshot);
             }),
             Some(since) => app
-                .access_changes_since(since)
+                .access_changes_since(since, SNAPSHOT_PAGE)
                 .await
                 .map(|changes| match changes {
                     Some(ch) if ch.revision > since => {
@@ -54,7 +54,8 @@ fn entry(e: app::AccessRow) -> node::AccessEntry {
     }
 }
 
-/// Rows read from the store at a time while filling a new table.
+/// Rows read from the store at a time while filling a new table; more changes than this at
+/// once are read as a new table too, so memory never holds more than a page of rows.
 const SNAPSHOT_PAGE: usize = 8192;
 
 /// The whole table at one revision, read a page at a time straight into a new table (never a

@@ -38,9 +38,10 @@ const COLLECT_PAGE: usize = 8192;
 /// The access table being read in pages inside one read transaction (REPEATABLE READ on
 /// PostgreSQL, a deferred transaction's snapshot on SQLite), so every page belongs to
 /// [`Self::revision`] and the caller holds one page at a time however many users there are.
-/// Pages follow `credentials.user_id` (keyset pagination on the primary key: each page is an
-/// index range scan, never an OFFSET). The transaction, and its pooled connection, is held
-/// until the last page has been read; dropping the reader earlier rolls it back.
+/// Pages follow `credentials.user_id` (keyset pagination on the primary key: each page is
+/// index range scans that start where the last page ended). The transaction, and its pooled
+/// connection, is held until the last page has been read; dropping the reader earlier rolls
+/// it back.
 pub struct AccessSnapshotPages {
     tx: Option<Transaction<'static, Any>>,
     revision: i64,
@@ -71,39 +72,65 @@ impl AccessSnapshotPages {
     }
 
     /// The next at most `limit` entries (at least one is asked for), in `user_id` order; an
-    /// empty page once every entry was read. A page shorter than `limit` is the last one and
-    /// ends the read transaction.
+    /// empty page once every entry was read, which also ends the read transaction.
+    ///
+    /// Each page is two index range scans: the `limit`-th credential after the last page
+    /// bounds the page, and the page's rows are read with that range on all three joined
+    /// keys. (With only `user_id > after`, PostgreSQL merges `users` and `subscriptions` from
+    /// their first row for every page, or hashes the whole tables.)
     pub async fn next_page(&mut self, limit: usize) -> Result<Vec<AccessRow>, StoreError> {
-        let Some(tx) = self.tx.as_mut() else {
-            return Ok(Vec::new());
-        };
-        let limit = limit.max(1);
-        let rows = sqlx::query(
-            "SELECT credentials.user_id, credentials.vless_uuid, subscriptions.ends_at \
-             FROM credentials \
-             JOIN users ON users.id = credentials.user_id \
-             JOIN subscriptions ON subscriptions.user_id = credentials.user_id \
-             WHERE users.blocked = 0 AND credentials.user_id > $1 \
-             ORDER BY credentials.user_id LIMIT $2",
-        )
-        .bind(self.after)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&mut **tx)
-        .await?;
-        if rows.len() < limit {
-            if let Some(tx) = self.tx.take() {
-                tx.commit().await?;
+        let offset = i64::try_from(limit.max(1) - 1).unwrap_or(i64::MAX);
+        loop {
+            let Some(tx) = self.tx.as_mut() else {
+                return Ok(Vec::new());
+            };
+            let bound = sqlx::query(
+                "SELECT user_id FROM credentials WHERE user_id > $1 \
+                 ORDER BY user_id LIMIT 1 OFFSET $2",
+            )
+            .bind(self.after)
+            .bind(offset)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let upto = match &bound {
+                Some(row) => row.try_get("user_id")?,
+                None => i64::MAX,
+            };
+            let rows = sqlx::query(
+                "SELECT credentials.vless_uuid, subscriptions.ends_at FROM credentials \
+                 JOIN users ON users.id = credentials.user_id \
+                 JOIN subscriptions ON subscriptions.user_id = credentials.user_id \
+                 WHERE users.blocked = 0 \
+                 AND credentials.user_id > $1 AND credentials.user_id <= $2 \
+                 AND users.id > $1 AND users.id <= $2 \
+                 AND subscriptions.user_id > $1 AND subscriptions.user_id <= $2 \
+                 ORDER BY credentials.user_id",
+            )
+            .bind(self.after)
+            .bind(upto)
+            .fetch_all(&mut **tx)
+            .await?;
+            self.after = upto;
+            if bound.is_none() {
+                if let Some(tx) = self.tx.take() {
+                    tx.commit().await?;
+                }
+            }
+            let page = rows
+                .iter()
+                .map(|row| {
+                    Ok(AccessRow {
+                        vless_uuid: uuid_from_row(row)?,
+                        expires_at: from_unix_seconds(row.try_get("ends_at")?),
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            // A range of blocked users or users without access only is skipped, not returned
+            // empty (which would say the snapshot is over).
+            if !page.is_empty() || self.tx.is_none() {
+                return Ok(page);
             }
         }
-        let mut page = Vec::with_capacity(rows.len());
-        for row in &rows {
-            self.after = row.try_get("user_id")?;
-            page.push(AccessRow {
-                vless_uuid: uuid_from_row(row)?,
-                expires_at: from_unix_seconds(row.try_get("ends_at")?),
-            });
-        }
-        Ok(page)
     }
 }
 
@@ -222,12 +249,14 @@ impl Store {
         })
     }
 
-    /// What changed after `since`. `None` when the store cannot tell — `since` predates pruned
-    /// tombstones or is ahead of the store (e.g. after a restore) — and the caller must take a
-    /// snapshot instead.
+    /// What changed after `since`, if at most `at_most` credentials did. `None` when the
+    /// store cannot tell — `since` predates pruned tombstones or is ahead of the store (e.g.
+    /// after a restore) — or when more changed than `at_most` (reading them all would cost
+    /// more memory than a snapshot's pages): the caller takes a snapshot instead.
     pub async fn access_changes_since(
         &self,
         since: i64,
+        at_most: usize,
     ) -> Result<Option<AccessChanges>, StoreError> {
         let mut tx = self.begin_read().await?;
         let revision = meta(&mut tx, "access_revision").await?;
@@ -236,22 +265,31 @@ impl Store {
             tx.commit().await?;
             return Ok(None);
         }
+        // One row past the limit on each side tells "too many" without reading them all.
+        let one_more = i64::try_from(at_most.saturating_add(1)).unwrap_or(i64::MAX);
         let changed = sqlx::query(
             "SELECT credentials.vless_uuid, users.blocked, subscriptions.ends_at FROM credentials \
              JOIN users ON users.id = credentials.user_id \
              LEFT JOIN subscriptions ON subscriptions.user_id = credentials.user_id \
-             WHERE credentials.access_revision > $1 ORDER BY credentials.access_revision",
+             WHERE credentials.access_revision > $1 ORDER BY credentials.access_revision \
+             LIMIT $2",
         )
         .bind(since)
+        .bind(one_more)
         .fetch_all(&mut *tx)
         .await?;
         let removed = sqlx::query(
-            "SELECT vless_uuid FROM access_tombstones WHERE revision > $1 ORDER BY revision",
+            "SELECT vless_uuid FROM access_tombstones WHERE revision > $1 ORDER BY revision \
+             LIMIT $2",
         )
         .bind(since)
+        .bind(one_more)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
+        if changed.len() + removed.len() > at_most {
+            return Ok(None);
+        }
 
         let mut changes = AccessChanges {
             revision,

@@ -16,7 +16,11 @@ async fn subscriber(db: &TestDb, telegram_id: i64, days: u32) -> (User, VlessUui
 
 /// What changed since `revision`, which the feed still remembers.
 async fn changes_since(db: &TestDb, revision: i64) -> store::AccessChanges {
-    let changes = db.store.access_changes_since(revision).await.unwrap();
+    let changes = db
+        .store
+        .access_changes_since(revision, usize::MAX)
+        .await
+        .unwrap();
     changes.expect("the changes since a remembered revision")
 }
 
@@ -133,7 +137,7 @@ async fn changes_after_pruned_tombstones_ask_for_a_snapshot(db: &TestDb) {
     );
     assert!(db
         .store
-        .access_changes_since(before)
+        .access_changes_since(before, usize::MAX)
         .await
         .unwrap()
         .is_some());
@@ -142,7 +146,13 @@ async fn changes_after_pruned_tombstones_ask_for_a_snapshot(db: &TestDb) {
         .prune_access_tombstones(OffsetDateTime::now_utc() + Duration::minutes(1))
         .await;
     assert_eq!(pruned.unwrap(), 1);
-    assert_eq!(db.store.access_changes_since(before).await.unwrap(), None);
+    assert_eq!(
+        db.store
+            .access_changes_since(before, usize::MAX)
+            .await
+            .unwrap(),
+        None
+    );
     let current = changes_since(db, after_erase).await;
     assert!(current.revoked.is_empty());
     assert_eq!(
@@ -154,7 +164,13 @@ async fn changes_after_pruned_tombstones_ask_for_a_snapshot(db: &TestDb) {
 async fn a_revision_from_the_future_asks_for_a_snapshot(db: &TestDb) {
     subscriber(db, 1, 30).await;
     let now = db.store.access_revision().await.unwrap();
-    assert_eq!(db.store.access_changes_since(now + 1).await.unwrap(), None);
+    assert_eq!(
+        db.store
+            .access_changes_since(now + 1, usize::MAX)
+            .await
+            .unwrap(),
+        None
+    );
     let all = changes_since(db, 0).await;
     assert_eq!(all.upserts.len(), 1);
 }
@@ -208,6 +224,18 @@ async fn a_snapshot_read_in_pages_holds_everyone_once_in_order(db: &TestDb) {
     let mut pages = db.store.access_snapshot_pages().await.unwrap();
     let (entries, lengths) = read_pages(&mut pages, 7).await;
     assert_eq!((entries.len(), lengths), (7, vec![7, 0]));
+
+    // A stretch of users without access, longer than a page, is skipped, not an early end.
+    for telegram_id in 10..=15 {
+        let (user, _) = subscriber(db, telegram_id, 30).await;
+        db.store.set_blocked(user.id, true).await.unwrap();
+    }
+    let last = subscriber(db, 16, 30).await.1;
+    let mut pages = db.store.access_snapshot_pages().await.unwrap();
+    let (entries, lengths) = read_pages(&mut pages, 2).await;
+    assert_eq!(lengths, [2, 2, 2, 1, 1, 0]);
+    assert_eq!(entries.last().map(|e| e.vless_uuid), Some(last));
+    assert_eq!(pages.total(), 8);
 }
 
 async fn pages_keep_their_revision_while_the_store_changes(db: &TestDb) {
@@ -242,7 +270,25 @@ async fn pages_keep_their_revision_while_the_store_changes(db: &TestDb) {
     assert_eq!(changes.upserts.len(), 2);
 }
 
+async fn more_changes_than_the_caller_takes_ask_for_a_snapshot(db: &TestDb) {
+    let before = db.store.access_revision().await.unwrap();
+    let (blocked, _) = subscriber(db, 1, 30).await;
+    subscriber(db, 2, 30).await;
+    db.store.erase_user(blocked.id).await.unwrap();
+    // One credential changed (user 2) and one was revoked (user 1's tombstone).
+    let at_most = |n| db.store.access_changes_since(before, n);
+    assert_eq!(
+        at_most(1).await.unwrap(),
+        None,
+        "two changes do not fit in one"
+    );
+    let changes = at_most(2).await.unwrap().expect("two changes fit in two");
+    assert_eq!((changes.upserts.len(), changes.revoked.len()), (1, 1));
+    assert_eq!(at_most(0).await.unwrap(), None);
+}
+
 store::backend_tests!(
+    more_changes_than_the_caller_takes_ask_for_a_snapshot,
     a_snapshot_read_in_pages_holds_everyone_once_in_order,
     pages_keep_their_revision_while_the_store_changes,
     the_snapshot_lists_subscribers_with_their_end,
