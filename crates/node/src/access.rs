@@ -2,7 +2,8 @@
 //!
 //! The table is split into shards, each an immutable `HashMap` behind an `ArcSwap`: a lookup is
 //! one atomic load and one hash probe, without locks; an update clones only the shards it
-//! touches. Users are keyed by their id with bytes 6–7 zeroed, as Xray does (clients may carry
+//! touches; a whole new table (a snapshot) is filled in a [`TableBuilder`] and installed at
+//! once. Users are keyed by their id with bytes 6–7 zeroed, as Xray does (clients may carry
 //! a route value there). Live connections register under their user; when the user disappears
 //! or expires, one cancellation cuts all of them, and nobody else's.
 
