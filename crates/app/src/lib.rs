@@ -28,7 +28,7 @@ mod trial;
 mod users;
 mod visitors;
 
-pub use access_feed::{AccessChanges, AccessRow, AccessSnapshot};
+pub use access_feed::{AccessChanges, AccessPages, AccessRow};
 pub use account_link::{account_link_lifetime, AccountLink, ACCOUNT_LINK_PATH};
 pub use admin_stats::{AdminStats, Revenue, UserCounts, REVENUE_PERIODS};
 pub use bot_state::{Awaiting, UPDATE_MEMORY};

@@ -24,6 +24,10 @@ pub const FIRST_MESSAGE_DEADLINE: Duration = Duration::from_secs(10);
 /// How often a connected node's credential and settings are read again: a removed node is cut
 /// off within this, and changed settings reach it within this.
 pub const RECHECK: Duration = Duration::from_secs(1);
+/// Longest a snapshot may take to stream: it holds a read transaction and a pooled database
+/// connection, which a node reading too slowly must not keep forever (it loses the link and
+/// asks again).
+pub const SNAPSHOT_DEADLINE: Duration = Duration::from_secs(300);
 
 /// What every session of this process shares.
 #[derive(Clone)]
@@ -231,7 +235,7 @@ impl Feed<'_> {
         from: Option<i64>,
     ) -> Result<CaughtUp, ControlError> {
         if let Some(from) = from {
-            if let Some(changes) = self.ctx.app.access_changes_since(from).await? {
+            if let Some(changes) = self.ctx.hub.changes_since(&self.ctx.app, from).await? {
                 if changes.revision <= from {
                     return Ok(CaughtUp {
                         revision: from,
@@ -252,24 +256,41 @@ impl Feed<'_> {
                 }
             }
         }
-        let snapshot = self.ctx.app.access_snapshot().await?;
-        link.send(&ToNode::SnapshotBegin {
-            epoch: self.ctx.identity.epoch,
-            revision: revision_u64(snapshot.revision),
-            total: snapshot.entries.len() as u64,
-        })
-        .await?;
-        for chunk in snapshot.entries.chunks(MAX_CHUNK_ENTRIES) {
-            link.send(&ToNode::SnapshotChunk {
-                entries: chunk.iter().map(wire_entry).collect(),
-            })
-            .await?;
-        }
-        link.send(&ToNode::SnapshotEnd).await?;
+        let streamed = tokio::time::timeout(SNAPSHOT_DEADLINE, self.send_snapshot(link)).await;
+        let revision =
+            streamed.map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
         Ok(CaughtUp {
-            revision: snapshot.revision,
+            revision,
             snapshot: true,
         })
+    }
+
+    /// Streams the whole table at one revision, read from the store a chunk at a time, so the
+    /// control plane holds a chunk or two however many users there are. Returns the revision.
+    async fn send_snapshot<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        link: &mut Link<S>,
+    ) -> Result<i64, ControlError> {
+        let _slot = self.ctx.hub.snapshot_slot().await;
+        let mut pages = self.ctx.app.access_snapshot_pages().await?;
+        link.send(&ToNode::SnapshotBegin {
+            epoch: self.ctx.identity.epoch,
+            revision: revision_u64(pages.revision()),
+            total: pages.total(),
+        })
+        .await?;
+        let mut page = pages.next_page(MAX_CHUNK_ENTRIES).await?;
+        while !page.is_empty() {
+            let chunk = ToNode::SnapshotChunk {
+                entries: page.iter().map(wire_entry).collect(),
+            };
+            // The next page is read while this one is on its way: two pages in memory at most.
+            let (sent, next) = tokio::join!(link.send(&chunk), pages.next_page(MAX_CHUNK_ENTRIES));
+            sent?;
+            page = next?;
+        }
+        link.send(&ToNode::SnapshotEnd).await?;
+        Ok(pages.revision())
     }
 
     async fn report(&self, applied: i64, counters: Counters) {

@@ -23,12 +23,12 @@ pub async fn run(
             _ = ticker.tick() => {}
         }
         let result = match revision {
-            None => app.access_snapshot().await.map(|snap| {
-                revision = Some(snap.revision);
-                table.apply(snapshot_update(snap));
+            None => read_snapshot(&app).await.map(|(at, snapshot)| {
+                revision = Some(at);
+                table.install(at as u64, snapshot);
             }),
             Some(since) => app
-                .access_changes_since(since)
+                .access_changes_since(since, SNAPSHOT_PAGE)
                 .await
                 .map(|changes| match changes {
                     Some(ch) if ch.revision > since => {
@@ -54,10 +54,23 @@ fn entry(e: app::AccessRow) -> node::AccessEntry {
     }
 }
 
-fn snapshot_update(snap: app::AccessSnapshot) -> node::AccessUpdate {
-    node::AccessUpdate::Snapshot {
-        revision: snap.revision as u64,
-        entries: snap.entries.into_iter().map(entry).collect(),
+/// Rows read from the store at a time while filling a new table; more changes than this at
+/// once are read as a new table too, so memory never holds more than a page of rows.
+const SNAPSHOT_PAGE: usize = 8192;
+
+/// The whole table at one revision, read a page at a time straight into a new table (never a
+/// list of every user beside it).
+async fn read_snapshot(app: &app::App) -> Result<(i64, node::TableBuilder), app::AppError> {
+    let mut pages = app.access_snapshot_pages().await?;
+    let mut snapshot = node::TableBuilder::new();
+    loop {
+        let page = pages.next_page(SNAPSHOT_PAGE).await?;
+        if page.is_empty() {
+            return Ok((pages.revision(), snapshot));
+        }
+        for row in page {
+            snapshot.insert(entry(row));
+        }
     }
 }
 

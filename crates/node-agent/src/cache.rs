@@ -2,10 +2,12 @@
 
 use std::path::Path;
 
+use std::io::Write as _;
+
 use feed_wire::{NodeSettings, WireEntry};
-use node::{AccessEntry, AccessUpdate};
-use serde::ser::Serializer;
-use serde::{Deserialize, Serialize};
+use node::{TableBuilder, TableView};
+use serde::ser::{SerializeSeq as _, Serializer};
+use serde::Serialize;
 
 use crate::files;
 use crate::snapshot::entry;
@@ -30,36 +32,35 @@ pub enum CacheError {
     Format(String),
 }
 
-/// What `access.cache` holds.
+/// What `access.cache` holds, its entries already in a table ready to install.
 pub(crate) struct CachedTable {
     pub(crate) epoch: [u8; 16],
-    pub(crate) update: AccessUpdate,
+    pub(crate) revision: u64,
+    pub(crate) table: TableBuilder,
 }
 
-/// Entries written straight from the table's export, without a second copy.
-struct Entries<'a>(&'a [AccessEntry]);
+/// The entries written straight from the table's shards, without a copy of them.
+struct Entries<'a>(&'a TableView);
 
 impl Serialize for Entries<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|e| WireEntry {
-            key: e.key.0,
-            expires_at: e.expires_at,
-        }))
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for e in self.0.entries() {
+            seq.serialize_element(&WireEntry {
+                key: e.key.0,
+                expires_at: e.expires_at,
+            })?;
+        }
+        seq.end()
     }
 }
 
+/// The file's layout (postcard): the epoch, the revision, then the entries as a sequence.
 #[derive(Serialize)]
 struct AccessOut<'a> {
     epoch: [u8; 16],
     revision: u64,
     entries: Entries<'a>,
-}
-
-#[derive(Deserialize)]
-struct AccessIn {
-    epoch: [u8; 16],
-    revision: u64,
-    entries: Vec<WireEntry>,
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> CacheError + '_ {
@@ -69,51 +70,70 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> CacheError + '_ {
     }
 }
 
-fn write(path: &Path, magic: &[u8], value: &impl Serialize) -> Result<(), CacheError> {
-    let bytes = postcard::to_extend(value, magic.to_vec())
-        .map_err(|_| CacheError::Format(path.display().to_string()))?;
-    files::replace_private(path, &bytes).map_err(io_error(path))
+fn format_error(path: &Path) -> CacheError {
+    CacheError::Format(path.display().to_string())
 }
 
-/// The file's payload after its magic, or `None` when there is no file.
+fn write(path: &Path, magic: &[u8], value: &impl Serialize) -> Result<(), CacheError> {
+    files::replace_private(path, |out| {
+        out.write_all(magic)?;
+        postcard::to_io(value, out)
+            .map(|_| ())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    })
+    .map_err(io_error(path))
+}
+
+/// The whole file, and where its payload starts after the magic; `None` when there is no file.
 fn read(path: &Path, magic: &[u8]) -> Result<Option<Vec<u8>>, CacheError> {
     match std::fs::read(path) {
-        Ok(bytes) if bytes.starts_with(magic) => Ok(Some(bytes[magic.len()..].to_vec())),
-        Ok(_) => Err(CacheError::Format(path.display().to_string())),
+        Ok(bytes) if bytes.starts_with(magic) => Ok(Some(bytes)),
+        Ok(_) => Err(format_error(path)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_error(path)(e)),
     }
 }
 
-/// Writes the table (as [`node::AccessTable::export`] gives it) under `epoch`.
+/// Writes the table as `view` shows it, under `epoch`, streaming it to the file.
 pub(crate) fn write_access(
     dir: &Path,
     epoch: [u8; 16],
-    revision: u64,
-    entries: &[AccessEntry],
+    view: &TableView,
 ) -> Result<(), CacheError> {
     let value = AccessOut {
         epoch,
-        revision,
-        entries: Entries(entries),
+        revision: view.revision(),
+        entries: Entries(view),
     };
     write(&dir.join(ACCESS_CACHE), ACCESS_MAGIC, &value)
 }
 
-/// The cached table, if there is one.
+/// The cached table, if there is one. Entries are decoded one by one into the table, so
+/// reading costs the file's bytes and the table, never a list of entries as well.
 pub(crate) fn read_access(dir: &Path) -> Result<Option<CachedTable>, CacheError> {
     let path = dir.join(ACCESS_CACHE);
-    let Some(payload) = read(&path, ACCESS_MAGIC)? else {
+    let Some(bytes) = read(&path, ACCESS_MAGIC)? else {
         return Ok(None);
     };
-    let file: AccessIn = postcard::from_bytes(&payload)
-        .map_err(|_| CacheError::Format(path.display().to_string()))?;
+    let broken = |_| format_error(&path);
+    let rest = bytes.get(ACCESS_MAGIC.len()..).unwrap_or_default();
+    let (epoch, rest): ([u8; 16], _) = postcard::take_from_bytes(rest).map_err(broken)?;
+    let (revision, rest): (u64, _) = postcard::take_from_bytes(rest).map_err(broken)?;
+    // A sequence's length is a varint, as a u64 is.
+    let (count, mut rest): (u64, _) = postcard::take_from_bytes(rest).map_err(broken)?;
+    let mut table = TableBuilder::new();
+    for _ in 0..count {
+        let (wire, after): (WireEntry, _) = postcard::take_from_bytes(rest).map_err(broken)?;
+        table.insert(entry(&wire));
+        rest = after;
+    }
+    if !rest.is_empty() {
+        return Err(format_error(&path));
+    }
     Ok(Some(CachedTable {
-        epoch: file.epoch,
-        update: AccessUpdate::Snapshot {
-            revision: file.revision,
-            entries: file.entries.iter().map(entry).collect(),
-        },
+        epoch,
+        revision,
+        table,
     }))
 }
 
@@ -123,10 +143,10 @@ pub(crate) fn write_settings(dir: &Path, settings: &NodeSettings) -> Result<(), 
 
 pub(crate) fn read_settings(dir: &Path) -> Result<Option<NodeSettings>, CacheError> {
     let path = dir.join(SETTINGS_CACHE);
-    let Some(payload) = read(&path, SETTINGS_MAGIC)? else {
+    let Some(bytes) = read(&path, SETTINGS_MAGIC)? else {
         return Ok(None);
     };
-    postcard::from_bytes(&payload)
+    postcard::from_bytes(bytes.get(SETTINGS_MAGIC.len()..).unwrap_or_default())
         .map(Some)
         .map_err(|_| CacheError::Format(path.display().to_string()))
 }
@@ -135,31 +155,64 @@ pub(crate) fn read_settings(dir: &Path) -> Result<Option<NodeSettings>, CacheErr
 mod tests {
     use super::*;
     use feed_wire::SecuritySettings;
+    use node::{AccessEntry, AccessTable, AccessUpdate};
 
     #[test]
     fn a_written_table_reads_back_with_its_epoch_and_revision() {
         let dir = tempfile::tempdir().unwrap();
         assert!(read_access(dir.path()).unwrap().is_none());
-        let entries = vec![
-            AccessEntry {
+        let table = AccessTable::new();
+        let (one, two) = (vless::UserKey([1; 16]), vless::UserKey([2; 16]));
+        table.apply(AccessUpdate::Snapshot {
+            revision: 42,
+            entries: vec![
+                AccessEntry {
+                    key: one,
+                    expires_at: 10,
+                },
+                AccessEntry {
+                    key: two,
+                    expires_at: -5,
+                },
+            ],
+        });
+        write_access(dir.path(), [7; 16], &table.view()).unwrap();
+        let cached = read_access(dir.path()).unwrap().unwrap();
+        assert_eq!((cached.epoch, cached.revision), ([7; 16], 42));
+        assert_eq!(cached.table.inserted(), 2);
+        let copy = AccessTable::new();
+        copy.install(cached.revision, cached.table);
+        assert!(copy.is_allowed(&one, 9) && !copy.is_allowed(&one, 10));
+        assert!(copy.is_allowed(&two, -6) && !copy.is_allowed(&two, -5));
+        assert_eq!((copy.revision(), copy.len()), (42, 2));
+    }
+
+    #[test]
+    fn a_cache_cut_short_or_with_bytes_after_its_table_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = AccessTable::new();
+        table.apply(AccessUpdate::Snapshot {
+            revision: 3,
+            entries: vec![AccessEntry {
                 key: vless::UserKey([1; 16]),
                 expires_at: 10,
-            },
-            AccessEntry {
-                key: vless::UserKey([2; 16]),
-                expires_at: -5,
-            },
-        ];
-        write_access(dir.path(), [7; 16], 42, &entries).unwrap();
-        let cached = read_access(dir.path()).unwrap().unwrap();
-        assert_eq!(cached.epoch, [7; 16]);
-        assert_eq!(
-            cached.update,
-            AccessUpdate::Snapshot {
-                revision: 42,
-                entries
-            }
-        );
+            }],
+        });
+        write_access(dir.path(), [7; 16], &table.view()).unwrap();
+        let path = dir.path().join(ACCESS_CACHE);
+        let whole = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &whole[..whole.len() - 1]).unwrap();
+        assert!(matches!(
+            read_access(dir.path()),
+            Err(CacheError::Format(_))
+        ));
+        let mut longer = whole.clone();
+        longer.push(0);
+        std::fs::write(&path, longer).unwrap();
+        assert!(matches!(
+            read_access(dir.path()),
+            Err(CacheError::Format(_))
+        ));
     }
 
     #[test]

@@ -99,12 +99,12 @@ async fn run(
                 .add(&entries)
                 .map_err(LinkError::Protocol)?,
             ToNode::SnapshotEnd => {
-                let (epoch, update) = assembly
+                let complete = assembly
                     .take()
                     .ok_or(LinkError::Protocol("a snapshot end outside a snapshot"))?
                     .finish()
                     .map_err(LinkError::Protocol)?;
-                state.apply_snapshot(epoch, update);
+                state.apply_snapshot(complete);
                 *synced = true;
                 let revision = state.table().revision();
                 link.send(&ToControl::Applied { revision }).await?;
@@ -125,8 +125,11 @@ async fn run(
                     upserts: upserts.iter().map(entry).collect(),
                     revoked: revoked.into_iter().map(vless::UserKey).collect(),
                 };
-                if state.apply_changes(update) == Applied::Stale {
-                    tracing::debug!(revision, "control link: stale changes ignored");
+                match state.apply_changes(update) {
+                    Applied::Applied => tracing::debug!(revision, "control link: changes applied"),
+                    Applied::Stale => {
+                        tracing::debug!(revision, "control link: stale changes ignored")
+                    }
                 }
                 *synced = true;
                 let revision = state.table().revision();

@@ -1,10 +1,7 @@
-//! A snapshot arriving in chunks: checked against what `SnapshotBegin` announced, and handed to the table only when complete.
+//! A snapshot arriving in chunks: checked against what `SnapshotBegin` announced, built straight into a new table (no list of entries beside it), and handed to the node only when complete.
 
 use feed_wire::{WireEntry, MAX_CHUNK_ENTRIES};
-use node::{AccessEntry, AccessUpdate};
-
-/// Most entries reserved up front, whatever `total` claims (the rest grows as chunks arrive).
-const MAX_PREALLOCATED: u64 = 1 << 16;
+use node::{AccessEntry, TableBuilder};
 
 /// A snapshot under way.
 #[derive(Debug)]
@@ -12,7 +9,15 @@ pub(crate) struct Assembly {
     epoch: [u8; 16],
     revision: u64,
     total: u64,
-    entries: Vec<AccessEntry>,
+    table: TableBuilder,
+}
+
+/// A whole snapshot, ready for [`node::AccessTable::install`].
+#[derive(Debug)]
+pub(crate) struct Complete {
+    pub(crate) epoch: [u8; 16],
+    pub(crate) revision: u64,
+    pub(crate) table: TableBuilder,
 }
 
 pub(crate) fn entry(e: &WireEntry) -> AccessEntry {
@@ -23,12 +28,13 @@ pub(crate) fn entry(e: &WireEntry) -> AccessEntry {
 }
 
 impl Assembly {
+    /// Reserves nothing up front, whatever `total` claims: the table grows as chunks arrive.
     pub(crate) fn begin(epoch: [u8; 16], revision: u64, total: u64) -> Self {
         Assembly {
             epoch,
             revision,
             total,
-            entries: Vec::with_capacity(total.min(MAX_PREALLOCATED) as usize),
+            table: TableBuilder::new(),
         }
     }
 
@@ -37,36 +43,37 @@ impl Assembly {
         if chunk.len() > MAX_CHUNK_ENTRIES {
             return Err("a snapshot chunk holds more than MAX_CHUNK_ENTRIES");
         }
-        if self.entries.len() as u64 + chunk.len() as u64 > self.total {
+        if self.table.inserted().saturating_add(chunk.len() as u64) > self.total {
             return Err("a snapshot holds more entries than it announced");
         }
-        self.entries.extend(chunk.iter().map(entry));
+        for e in chunk {
+            self.table.insert(entry(e));
+        }
         Ok(())
     }
 
-    /// The complete snapshot: its epoch and the update that replaces the table.
-    pub(crate) fn finish(self) -> Result<([u8; 16], AccessUpdate), &'static str> {
-        if self.entries.len() as u64 != self.total {
+    /// The complete snapshot.
+    pub(crate) fn finish(self) -> Result<Complete, &'static str> {
+        if self.table.inserted() != self.total {
             return Err("a snapshot ended before all the entries it announced");
         }
-        Ok((
-            self.epoch,
-            AccessUpdate::Snapshot {
-                revision: self.revision,
-                entries: self.entries,
-            },
-        ))
+        Ok(Complete {
+            epoch: self.epoch,
+            revision: self.revision,
+            table: self.table,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use node::AccessTable;
 
     fn wire(n: u8) -> WireEntry {
         WireEntry {
             key: [n; 16],
-            expires_at: i64::from(n),
+            expires_at: 1000 + i64::from(n),
         }
     }
 
@@ -76,16 +83,16 @@ mod tests {
         a.add(&[wire(1), wire(2)]).unwrap();
         a.add(&[]).unwrap();
         a.add(&[wire(3)]).unwrap();
-        let (epoch, update) = a.finish().unwrap();
-        assert_eq!(epoch, [1; 16]);
-        let AccessUpdate::Snapshot { revision, entries } = update else {
-            panic!("a snapshot")
-        };
-        assert_eq!(revision, 9);
-        assert_eq!(
-            entries.iter().map(|e| e.expires_at).collect::<Vec<_>>(),
-            [1, 2, 3]
-        );
+        let complete = a.finish().unwrap();
+        assert_eq!((complete.epoch, complete.revision), ([1; 16], 9));
+        let table = AccessTable::new();
+        table.install(complete.revision, complete.table);
+        assert_eq!((table.revision(), table.len()), (9, 3));
+        for n in 1..=3 {
+            let key = vless::UserKey([n; 16]);
+            let ends = 1000 + i64::from(n);
+            assert!(table.is_allowed(&key, ends - 1) && !table.is_allowed(&key, ends));
+        }
     }
 
     #[test]
@@ -95,11 +102,5 @@ mod tests {
         assert!(Assembly::begin([1; 16], 9, 2).finish().is_err());
         let big = vec![wire(0); MAX_CHUNK_ENTRIES + 1];
         assert!(Assembly::begin([1; 16], 9, u64::MAX).add(&big).is_err());
-    }
-
-    #[test]
-    fn a_huge_announced_total_reserves_only_a_bounded_amount() {
-        let a = Assembly::begin([1; 16], 9, u64::MAX);
-        assert!(a.entries.capacity() as u64 <= MAX_PREALLOCATED);
     }
 }

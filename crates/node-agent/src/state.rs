@@ -8,6 +8,7 @@ use node::{AccessTable, AccessUpdate, Applied, MetricsSnapshot};
 use tokio::sync::watch;
 
 use crate::cache;
+use crate::snapshot::Complete;
 
 /// Reads the node's aggregate counters (none while the data plane is not running).
 pub type StatsSource = Arc<dyn Fn() -> Option<MetricsSnapshot> + Send + Sync>;
@@ -48,7 +49,7 @@ impl State {
     pub(crate) fn load_cache(&mut self) {
         match cache::read_access(&self.cache_dir) {
             Ok(Some(cached)) => {
-                self.feed.table.apply(cached.update);
+                self.feed.table.install(cached.revision, cached.table);
                 self.epoch = Some(cached.epoch);
                 tracing::info!(
                     revision = self.feed.table.revision(),
@@ -91,10 +92,15 @@ impl State {
         self.feed.settings.send_replace(Some(settings));
     }
 
-    pub(crate) fn apply_snapshot(&mut self, epoch: [u8; 16], update: AccessUpdate) {
-        self.feed.table.apply(update);
-        self.epoch = Some(epoch);
+    pub(crate) fn apply_snapshot(&mut self, snapshot: Complete) {
+        self.feed.table.install(snapshot.revision, snapshot.table);
+        self.epoch = Some(snapshot.epoch);
         self.dirty = true;
+        tracing::info!(
+            revision = snapshot.revision,
+            users = self.feed.table.len(),
+            "control link: snapshot applied"
+        );
     }
 
     pub(crate) fn apply_changes(&mut self, update: AccessUpdate) -> Applied {
@@ -111,13 +117,10 @@ impl State {
             return;
         };
         self.dirty = false;
-        let table = self.feed.table.clone();
+        let table = self.feed.table.view();
         let dir = self.cache_dir.clone();
-        let written = tokio::task::spawn_blocking(move || {
-            let (revision, entries) = table.export();
-            cache::write_access(&dir, epoch, revision, &entries)
-        })
-        .await;
+        let written =
+            tokio::task::spawn_blocking(move || cache::write_access(&dir, epoch, &table)).await;
         match written {
             Ok(Ok(())) => self.save_failing = false,
             Ok(Err(e)) => {

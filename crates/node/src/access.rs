@@ -2,7 +2,8 @@
 //!
 //! The table is split into shards, each an immutable `HashMap` behind an `ArcSwap`: a lookup is
 //! one atomic load and one hash probe, without locks; an update clones only the shards it
-//! touches. Users are keyed by their id with bytes 6–7 zeroed, as Xray does (clients may carry
+//! touches; a whole new table (a snapshot) is filled in a [`TableBuilder`] and installed at
+//! once. Users are keyed by their id with bytes 6–7 zeroed, as Xray does (clients may carry
 //! a route value there). Live connections register under their user; when the user disappears
 //! or expires, one cancellation cuts all of them, and nobody else's.
 
@@ -48,6 +49,102 @@ pub enum Applied {
     Applied,
     /// The update's revision is not newer than the table's; nothing changed.
     Stale,
+}
+
+/// A whole table being filled — a snapshot arriving in chunks, or one read from a cache — that
+/// [`AccessTable::install`] puts in place at once. Entries go straight into the shards the
+/// table will use, so filling it costs the table itself and no list of entries beside it.
+pub struct TableBuilder {
+    shards: Vec<Shard>,
+    inserted: u64,
+}
+
+impl Default for TableBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for TableBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print ids.
+        f.debug_struct("TableBuilder")
+            .field("inserted", &self.inserted)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TableBuilder {
+    pub fn new() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Shard::new()).collect(),
+            inserted: 0,
+        }
+    }
+
+    /// Adds one user (a later entry for the same user replaces the earlier one).
+    pub fn insert(&mut self, entry: AccessEntry) {
+        let key = entry.key.lookup_key();
+        self.shards[shard_of(&key)].insert(key, entry.expires_at);
+        self.inserted += 1;
+    }
+
+    /// How many entries were inserted, repeats included: what a sender's count is checked
+    /// against.
+    pub fn inserted(&self) -> u64 {
+        self.inserted
+    }
+}
+
+impl FromIterator<AccessEntry> for TableBuilder {
+    fn from_iter<I: IntoIterator<Item = AccessEntry>>(entries: I) -> Self {
+        let mut table = TableBuilder::new();
+        for entry in entries {
+            table.insert(entry);
+        }
+        table
+    }
+}
+
+/// The table as it was at one revision, for writing it out (e.g. a node's cache) without
+/// copying it: it shares the table's shards, which updates replace rather than change.
+pub struct TableView {
+    revision: u64,
+    shards: Vec<Arc<Shard>>,
+}
+
+impl std::fmt::Debug for TableView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print ids.
+        f.debug_struct("TableView")
+            .field("revision", &self.revision)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TableView {
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every entry, keys in the table's lookup form (bytes 6–7 zeroed), which authorizes
+    /// exactly the same users when applied again.
+    pub fn entries(&self) -> impl Iterator<Item = AccessEntry> + '_ {
+        self.shards.iter().flat_map(|shard| {
+            shard.iter().map(|(key, expires_at)| AccessEntry {
+                key: UserKey(key.0),
+                expires_at: *expires_at,
+            })
+        })
+    }
 }
 
 fn shard_of(LookupKey(key): &LookupKey) -> usize {
@@ -181,15 +278,7 @@ impl AccessTable {
         let _writer = lock(&self.inner.writer);
         match update {
             AccessUpdate::Snapshot { revision, entries } => {
-                let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new()).collect();
-                for entry in entries {
-                    let key = entry.key.lookup_key();
-                    shards[shard_of(&key)].insert(key, entry.expires_at);
-                }
-                for (slot, shard) in self.inner.shards.iter().zip(shards) {
-                    slot.store(Arc::new(shard));
-                }
-                self.inner.revision.store(revision, Ordering::Release);
+                self.replace(revision, entries.into_iter().collect());
             }
             AccessUpdate::Changes {
                 revision,
@@ -217,6 +306,23 @@ impl AccessTable {
         }
         self.sweep(unix_now());
         Applied::Applied
+    }
+
+    /// Puts a whole new table in place at `revision` (a snapshot always applies), then cuts
+    /// the open connections of every user it no longer has.
+    pub fn install(&self, revision: u64, table: TableBuilder) {
+        let _writer = lock(&self.inner.writer);
+        self.replace(revision, table);
+        self.sweep(unix_now());
+    }
+
+    /// Swaps in every shard of `table`; the caller holds the writers' lock. Each old shard is
+    /// freed as soon as no lookup holds it.
+    fn replace(&self, revision: u64, table: TableBuilder) {
+        for (slot, shard) in self.inner.shards.iter().zip(table.shards) {
+            slot.store(Arc::new(shard));
+        }
+        self.inner.revision.store(revision, Ordering::Release);
     }
 
     /// The writable copy of `key`'s shard within one update, cloned on first use.
@@ -290,19 +396,15 @@ impl AccessTable {
         }
     }
 
-    /// The revision and every entry, read together under the writers' lock (so no update is
-    /// half seen), for a node that keeps its table on disk. Keys come back in the table's
-    /// lookup form (bytes 6–7 zeroed), which authorizes exactly the same users when applied.
-    pub fn export(&self) -> (u64, Vec<AccessEntry>) {
+    /// The revision and every shard, taken together under the writers' lock (so no update is
+    /// half seen), for a node that keeps its table on disk. Nothing is copied: the view
+    /// shares the shards, and later updates swap in new ones.
+    pub fn view(&self) -> TableView {
         let _writer = lock(&self.inner.writer);
-        let mut entries = Vec::with_capacity(self.len());
-        for shard in self.inner.shards.iter() {
-            entries.extend(shard.load().iter().map(|(key, expires_at)| AccessEntry {
-                key: UserKey(key.0),
-                expires_at: *expires_at,
-            }));
+        TableView {
+            revision: self.revision(),
+            shards: self.inner.shards.iter().map(|s| s.load_full()).collect(),
         }
-        (self.revision(), entries)
     }
 
     /// Users with at least one open connection.
@@ -402,7 +504,7 @@ mod tests {
     }
 
     #[test]
-    fn an_exported_table_applied_elsewhere_allows_the_same_users_at_the_same_revision() {
+    fn a_viewed_table_installed_elsewhere_allows_the_same_users_at_the_same_revision() {
         let table = AccessTable::new();
         table.apply(snapshot(1, &[id(1), id(2), id(3)]));
         table.apply(AccessUpdate::Changes {
@@ -413,10 +515,10 @@ mod tests {
             }],
             revoked: vec![id(2)],
         });
-        let (revision, entries) = table.export();
-        assert_eq!((revision, entries.len()), (4, 3));
+        let view = table.view();
+        assert_eq!((view.revision(), view.len()), (4, 3));
         let copy = AccessTable::new();
-        copy.apply(AccessUpdate::Snapshot { revision, entries });
+        copy.install(view.revision(), view.entries().collect());
         assert_eq!(copy.revision(), 4);
         for n in [1, 3] {
             assert!(copy.is_allowed(&id(n), 0));
@@ -548,5 +650,38 @@ mod tests {
             revoked: vec![],
         });
         assert!(!grant.is_cut());
+    }
+
+    #[test]
+    fn a_view_keeps_its_revision_while_the_table_moves_on() {
+        let table = AccessTable::new();
+        table.apply(snapshot(1, &[id(1), id(2)]));
+        let view = table.view();
+        table.apply(AccessUpdate::Changes {
+            revision: 2,
+            upserts: vec![],
+            revoked: vec![id(1)],
+        });
+        assert_eq!((view.revision(), view.len()), (1, 2));
+        assert_eq!(table.len(), 1);
+    }
+
+    #[test]
+    fn an_installed_table_replaces_the_old_one_and_cuts_who_is_gone() {
+        let table = AccessTable::new();
+        table.apply(snapshot(1, &[id(1), id(2)]));
+        let gone = table.authorize(&id(1), 0).unwrap();
+        let mut next = TableBuilder::new();
+        for n in [2, 3, 3] {
+            next.insert(AccessEntry {
+                key: id(n),
+                expires_at: FAR,
+            });
+        }
+        assert_eq!(next.inserted(), 3, "repeats are counted");
+        table.install(7, next);
+        assert_eq!((table.revision(), table.len()), (7, 2));
+        assert!(gone.is_cut());
+        assert!(!table.is_allowed(&id(1), 0) && table.is_allowed(&id(3), 0));
     }
 }

@@ -55,7 +55,7 @@ pub mod tls;
 mod udp;
 mod xudp;
 
-pub use access::{AccessEntry, AccessTable, AccessUpdate, Applied};
+pub use access::{AccessEntry, AccessTable, AccessUpdate, Applied, TableBuilder, TableView};
 pub use chain::Upstream;
 pub use config::{NodeConfig, PersistedCert, TlsSource};
 pub use metrics::{BudgetRefusal, Metrics, MetricsSnapshot};

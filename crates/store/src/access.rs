@@ -32,6 +32,108 @@ pub struct AccessSnapshot {
     pub entries: Vec<AccessRow>,
 }
 
+/// Rows per page when [`Store::access_snapshot`] collects the whole table.
+const COLLECT_PAGE: usize = 8192;
+
+/// The access table being read in pages inside one read transaction (REPEATABLE READ on
+/// PostgreSQL, a deferred transaction's snapshot on SQLite), so every page belongs to
+/// [`Self::revision`] and the caller holds one page at a time however many users there are.
+/// Pages follow `credentials.user_id` (keyset pagination on the primary key: each page is
+/// index range scans that start where the last page ended). The transaction, and its pooled
+/// connection, is held until the last page has been read; dropping the reader earlier rolls
+/// it back.
+pub struct AccessSnapshotPages {
+    tx: Option<Transaction<'static, Any>>,
+    revision: i64,
+    total: u64,
+    /// The last `user_id` read: the next page starts after it.
+    after: i64,
+}
+
+impl std::fmt::Debug for AccessSnapshotPages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessSnapshotPages")
+            .field("revision", &self.revision)
+            .field("total", &self.total)
+            .field("open", &self.tx.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccessSnapshotPages {
+    /// The revision every page belongs to.
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
+
+    /// How many entries the pages hold together.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The next at most `limit` entries (at least one is asked for), in `user_id` order; an
+    /// empty page once every entry was read, which also ends the read transaction.
+    ///
+    /// Each page is two index range scans: the `limit`-th credential after the last page
+    /// bounds the page, and the page's rows are read with that range on all three joined
+    /// keys. (With only `user_id > after`, PostgreSQL merges `users` and `subscriptions` from
+    /// their first row for every page, or hashes the whole tables.)
+    pub async fn next_page(&mut self, limit: usize) -> Result<Vec<AccessRow>, StoreError> {
+        let offset = i64::try_from(limit.max(1) - 1).unwrap_or(i64::MAX);
+        loop {
+            let Some(tx) = self.tx.as_mut() else {
+                return Ok(Vec::new());
+            };
+            let bound = sqlx::query(
+                "SELECT user_id FROM credentials WHERE user_id > $1 \
+                 ORDER BY user_id LIMIT 1 OFFSET $2",
+            )
+            .bind(self.after)
+            .bind(offset)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let upto = match &bound {
+                Some(row) => row.try_get("user_id")?,
+                None => i64::MAX,
+            };
+            let rows = sqlx::query(
+                "SELECT credentials.vless_uuid, subscriptions.ends_at FROM credentials \
+                 JOIN users ON users.id = credentials.user_id \
+                 JOIN subscriptions ON subscriptions.user_id = credentials.user_id \
+                 WHERE users.blocked = 0 \
+                 AND credentials.user_id > $1 AND credentials.user_id <= $2 \
+                 AND users.id > $1 AND users.id <= $2 \
+                 AND subscriptions.user_id > $1 AND subscriptions.user_id <= $2 \
+                 ORDER BY credentials.user_id",
+            )
+            .bind(self.after)
+            .bind(upto)
+            .fetch_all(&mut **tx)
+            .await?;
+            self.after = upto;
+            if bound.is_none() {
+                if let Some(tx) = self.tx.take() {
+                    tx.commit().await?;
+                }
+            }
+            let page = rows
+                .iter()
+                .map(|row| {
+                    Ok(AccessRow {
+                        vless_uuid: uuid_from_row(row)?,
+                        expires_at: from_unix_seconds(row.try_get("ends_at")?),
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            // A range of blocked users or users without access only is skipped, not returned
+            // empty (which would say the snapshot is over).
+            if !page.is_empty() || self.tx.is_none() {
+                return Ok(page);
+            }
+        }
+    }
+}
+
 /// What changed after the revision a poller asked about, up to `revision`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessChanges {
@@ -106,38 +208,55 @@ impl Store {
         Ok(revision)
     }
 
-    /// Every credential that may connect (not blocked, with a subscription), read in one
-    /// consistent snapshot together with its revision.
+    /// Every credential that may connect, collected from [`Store::access_snapshot_pages`]
+    /// (for callers that want the whole table in memory, such as tests).
     pub async fn access_snapshot(&self) -> Result<AccessSnapshot, StoreError> {
-        let mut tx = self.begin_read().await?;
-        let revision = meta(&mut tx, "access_revision").await?;
-        let rows = sqlx::query(
-            "SELECT credentials.vless_uuid, subscriptions.ends_at FROM credentials \
-             JOIN users ON users.id = credentials.user_id \
-             JOIN subscriptions ON subscriptions.user_id = credentials.user_id \
-             WHERE users.blocked = 0 ORDER BY credentials.user_id",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        let entries = rows
-            .iter()
-            .map(|row| {
-                Ok(AccessRow {
-                    vless_uuid: uuid_from_row(row)?,
-                    expires_at: from_unix_seconds(row.try_get("ends_at")?),
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(AccessSnapshot { revision, entries })
+        let mut pages = self.access_snapshot_pages().await?;
+        let mut entries = Vec::new();
+        loop {
+            let page = pages.next_page(COLLECT_PAGE).await?;
+            if page.is_empty() {
+                break;
+            }
+            entries.extend(page);
+        }
+        Ok(AccessSnapshot {
+            revision: pages.revision(),
+            entries,
+        })
     }
 
-    /// What changed after `since`. `None` when the store cannot tell — `since` predates pruned
-    /// tombstones or is ahead of the store (e.g. after a restore) — and the caller must take a
-    /// snapshot instead.
+    /// Every credential that may connect (not blocked, with a subscription), to be read page
+    /// by page: all pages belong to one consistent read at [`AccessSnapshotPages::revision`].
+    pub async fn access_snapshot_pages(&self) -> Result<AccessSnapshotPages, StoreError> {
+        let mut tx = self.begin_read().await?;
+        // Read first: on SQLite the deferred transaction's snapshot starts here.
+        let revision = meta(&mut tx, "access_revision").await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS total FROM credentials \
+             JOIN users ON users.id = credentials.user_id \
+             JOIN subscriptions ON subscriptions.user_id = credentials.user_id \
+             WHERE users.blocked = 0",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let total: i64 = row.try_get("total")?;
+        Ok(AccessSnapshotPages {
+            tx: Some(tx),
+            revision,
+            total: u64::try_from(total).unwrap_or(0),
+            after: i64::MIN,
+        })
+    }
+
+    /// What changed after `since`, if at most `at_most` credentials did. `None` when the
+    /// store cannot tell — `since` predates pruned tombstones or is ahead of the store (e.g.
+    /// after a restore) — or when more changed than `at_most` (reading them all would cost
+    /// more memory than a snapshot's pages): the caller takes a snapshot instead.
     pub async fn access_changes_since(
         &self,
         since: i64,
+        at_most: usize,
     ) -> Result<Option<AccessChanges>, StoreError> {
         let mut tx = self.begin_read().await?;
         let revision = meta(&mut tx, "access_revision").await?;
@@ -146,22 +265,31 @@ impl Store {
             tx.commit().await?;
             return Ok(None);
         }
+        // One row past the limit on each side tells "too many" without reading them all.
+        let one_more = i64::try_from(at_most.saturating_add(1)).unwrap_or(i64::MAX);
         let changed = sqlx::query(
             "SELECT credentials.vless_uuid, users.blocked, subscriptions.ends_at FROM credentials \
              JOIN users ON users.id = credentials.user_id \
              LEFT JOIN subscriptions ON subscriptions.user_id = credentials.user_id \
-             WHERE credentials.access_revision > $1 ORDER BY credentials.access_revision",
+             WHERE credentials.access_revision > $1 ORDER BY credentials.access_revision \
+             LIMIT $2",
         )
         .bind(since)
+        .bind(one_more)
         .fetch_all(&mut *tx)
         .await?;
         let removed = sqlx::query(
-            "SELECT vless_uuid FROM access_tombstones WHERE revision > $1 ORDER BY revision",
+            "SELECT vless_uuid FROM access_tombstones WHERE revision > $1 ORDER BY revision \
+             LIMIT $2",
         )
         .bind(since)
+        .bind(one_more)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
+        if changed.len() + removed.len() > at_most {
+            return Ok(None);
+        }
 
         let mut changes = AccessChanges {
             revision,

@@ -9,8 +9,8 @@
 //! - Anything that reads and then writes runs in one transaction that takes the write lock
 //!   first (`BEGIN IMMEDIATE` on SQLite, the access-revision row lock on PostgreSQL).
 //! - Payments credit days exactly once: see [`payments`](Store::settle_payment).
-//! - Nodes learn who may connect from [`Store::access_snapshot`] and
-//!   [`Store::access_changes_since`], never from the database.
+//! - Nodes learn who may connect from [`Store::access_snapshot_pages`] (pages of one
+//!   consistent read) and [`Store::access_changes_since`], never from the database.
 //! - Erasure ([`Store::erase_user`]) deletes the person, their credentials and account links, keeps payments
 //!   unlinked, and on SQLite checkpoints the WAL so the erased text is gone from the files.
 //! - With feature `testing`, `testing::TestDb` and `backend_tests!` run tests on both
@@ -42,7 +42,7 @@ pub mod testing;
 mod update_claims;
 mod users;
 
-pub use access::{AccessChanges, AccessRow, AccessSnapshot};
+pub use access::{AccessChanges, AccessRow, AccessSnapshot, AccessSnapshotPages};
 pub use card_payments::{CheckoutPayment, RefundMark};
 pub use connect::{Backend, Store};
 pub use control_plane::ControlPlaneIdentity;

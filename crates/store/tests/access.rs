@@ -16,7 +16,11 @@ async fn subscriber(db: &TestDb, telegram_id: i64, days: u32) -> (User, VlessUui
 
 /// What changed since `revision`, which the feed still remembers.
 async fn changes_since(db: &TestDb, revision: i64) -> store::AccessChanges {
-    let changes = db.store.access_changes_since(revision).await.unwrap();
+    let changes = db
+        .store
+        .access_changes_since(revision, usize::MAX)
+        .await
+        .unwrap();
     changes.expect("the changes since a remembered revision")
 }
 
@@ -133,7 +137,7 @@ async fn changes_after_pruned_tombstones_ask_for_a_snapshot(db: &TestDb) {
     );
     assert!(db
         .store
-        .access_changes_since(before)
+        .access_changes_since(before, usize::MAX)
         .await
         .unwrap()
         .is_some());
@@ -142,7 +146,13 @@ async fn changes_after_pruned_tombstones_ask_for_a_snapshot(db: &TestDb) {
         .prune_access_tombstones(OffsetDateTime::now_utc() + Duration::minutes(1))
         .await;
     assert_eq!(pruned.unwrap(), 1);
-    assert_eq!(db.store.access_changes_since(before).await.unwrap(), None);
+    assert_eq!(
+        db.store
+            .access_changes_since(before, usize::MAX)
+            .await
+            .unwrap(),
+        None
+    );
     let current = changes_since(db, after_erase).await;
     assert!(current.revoked.is_empty());
     assert_eq!(
@@ -154,12 +164,133 @@ async fn changes_after_pruned_tombstones_ask_for_a_snapshot(db: &TestDb) {
 async fn a_revision_from_the_future_asks_for_a_snapshot(db: &TestDb) {
     subscriber(db, 1, 30).await;
     let now = db.store.access_revision().await.unwrap();
-    assert_eq!(db.store.access_changes_since(now + 1).await.unwrap(), None);
+    assert_eq!(
+        db.store
+            .access_changes_since(now + 1, usize::MAX)
+            .await
+            .unwrap(),
+        None
+    );
     let all = changes_since(db, 0).await;
     assert_eq!(all.upserts.len(), 1);
 }
 
+/// Every page of a paged snapshot, read `limit` at a time, with each page's length.
+async fn read_pages(
+    pages: &mut store::AccessSnapshotPages,
+    limit: usize,
+) -> (Vec<store::AccessRow>, Vec<usize>) {
+    let (mut entries, mut lengths) = (Vec::new(), Vec::new());
+    loop {
+        let page = pages.next_page(limit).await.unwrap();
+        lengths.push(page.len());
+        if page.is_empty() {
+            return (entries, lengths);
+        }
+        entries.extend(page);
+    }
+}
+
+async fn a_snapshot_read_in_pages_holds_everyone_once_in_order(db: &TestDb) {
+    let mut expected = Vec::new();
+    for telegram_id in 1..=7 {
+        expected.push(subscriber(db, telegram_id, 30).await.1);
+    }
+    let (blocked, _) = subscriber(db, 8, 30).await;
+    db.store.set_blocked(blocked.id, true).await.unwrap();
+    db.user(9, NOW).await;
+
+    let mut pages = db.store.access_snapshot_pages().await.unwrap();
+    assert_eq!(
+        pages.total(),
+        7,
+        "blocked users and users without access are not counted"
+    );
+    assert_eq!(pages.revision(), db.store.access_revision().await.unwrap());
+    let (entries, lengths) = read_pages(&mut pages, 3).await;
+    assert_eq!(
+        lengths,
+        [3, 3, 1, 0],
+        "full pages, a short last one, then nothing"
+    );
+    assert_eq!(uuids(&entries), expected);
+    assert_eq!(entries, db.store.access_snapshot().await.unwrap().entries);
+    assert!(
+        pages.next_page(3).await.unwrap().is_empty(),
+        "stays finished"
+    );
+
+    // A page boundary on the last entry: one more (empty) page says it is over.
+    let mut pages = db.store.access_snapshot_pages().await.unwrap();
+    let (entries, lengths) = read_pages(&mut pages, 7).await;
+    assert_eq!((entries.len(), lengths), (7, vec![7, 0]));
+
+    // A stretch of users without access, longer than a page, is skipped, not an early end.
+    for telegram_id in 10..=15 {
+        let (user, _) = subscriber(db, telegram_id, 30).await;
+        db.store.set_blocked(user.id, true).await.unwrap();
+    }
+    let last = subscriber(db, 16, 30).await.1;
+    let mut pages = db.store.access_snapshot_pages().await.unwrap();
+    let (entries, lengths) = read_pages(&mut pages, 2).await;
+    assert_eq!(lengths, [2, 2, 2, 1, 1, 0]);
+    assert_eq!(entries.last().map(|e| e.vless_uuid), Some(last));
+    assert_eq!(pages.total(), 8);
+}
+
+async fn pages_keep_their_revision_while_the_store_changes(db: &TestDb) {
+    let mut users = Vec::new();
+    for telegram_id in 1..=6 {
+        users.push(subscriber(db, telegram_id, 30).await);
+    }
+    let before = db.store.access_snapshot().await.unwrap();
+    let mut pages = db.store.access_snapshot_pages().await.unwrap();
+    let mut entries = pages.next_page(2).await.unwrap();
+
+    // Between pages: someone on a later page is blocked, someone else gets more days, and a
+    // newcomer arrives. None of it belongs to the revision the pages were started at.
+    db.store.set_blocked(users[4].0.id, true).await.unwrap();
+    db.store
+        .grant_days(users[3].0.id, PlanId("month".into()), Days(10), NOW)
+        .await
+        .unwrap();
+    subscriber(db, 7, 30).await;
+    assert!(db.store.access_revision().await.unwrap() > pages.revision());
+
+    entries.extend(read_pages(&mut pages, 2).await.0);
+    assert_eq!(pages.revision(), before.revision);
+    assert_eq!(
+        entries, before.entries,
+        "the pages are the table as of their revision"
+    );
+    assert_eq!(pages.total(), 6);
+    // What happened meanwhile is what a node asks for next.
+    let changes = changes_since(db, pages.revision()).await;
+    assert_eq!(changes.revoked, vec![users[4].1]);
+    assert_eq!(changes.upserts.len(), 2);
+}
+
+async fn more_changes_than_the_caller_takes_ask_for_a_snapshot(db: &TestDb) {
+    let before = db.store.access_revision().await.unwrap();
+    let (blocked, _) = subscriber(db, 1, 30).await;
+    subscriber(db, 2, 30).await;
+    db.store.erase_user(blocked.id).await.unwrap();
+    // One credential changed (user 2) and one was revoked (user 1's tombstone).
+    let at_most = |n| db.store.access_changes_since(before, n);
+    assert_eq!(
+        at_most(1).await.unwrap(),
+        None,
+        "two changes do not fit in one"
+    );
+    let changes = at_most(2).await.unwrap().expect("two changes fit in two");
+    assert_eq!((changes.upserts.len(), changes.revoked.len()), (1, 1));
+    assert_eq!(at_most(0).await.unwrap(), None);
+}
+
 store::backend_tests!(
+    more_changes_than_the_caller_takes_ask_for_a_snapshot,
+    a_snapshot_read_in_pages_holds_everyone_once_in_order,
+    pages_keep_their_revision_while_the_store_changes,
     the_snapshot_lists_subscribers_with_their_end,
     blocking_removes_access_and_shows_as_revoked,
     a_grant_appears_in_changes_with_the_new_end,
