@@ -1,10 +1,11 @@
-//! A remote node with the real binaries on both sides: `milly serve` with `[control] listen`,
-//! `milly node add` printing a join string, `milly node join` and `milly node run` on the
-//! node's "server". Users added on the control plane reach the node; sing-box carries their
-//! TCP through the link milly prints; a block cuts an open connection within a second; the
-//! node keeps serving with the control plane down, restarts from its cache, and resumes from
-//! its revision when the control plane is back; a used join string, a stranger without a
-//! credential and a removed node are refused.
+//! Remote nodes with the real binaries on both sides: `milly serve` with `[control] listen`,
+//! `milly node add` printing a join string, `milly node join` and `milly node run` on each
+//! node's "server". Users added on the control plane reach both nodes; sing-box carries their
+//! TCP through the link milly prints; a block cuts an open connection within a second; with
+//! the control plane down both nodes keep their open connections and accept new ones, a node
+//! restarted then serves from its cache, and both resume from their revision when the control
+//! plane is back; a used join string, a stranger without a credential and a removed node are
+//! refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{SocketAddr, SocketAddrV4};
@@ -17,6 +18,8 @@ use testkit::traffic::{self, TrafficError};
 use testkit::{free_port, socks, EchoMode, MillyHome, Peer, PeerKind, TcpEcho};
 
 const CUT_DEADLINE: Duration = Duration::from_secs(1);
+/// How long one probe through a node may take.
+const WAIT: Duration = Duration::from_secs(2);
 
 /// Whether the node at `node` relays `user` to the echo server (a VLESS request over TLS).
 async fn admits(node: SocketAddr, user: &[u8; 16], echo: SocketAddrV4) -> bool {
@@ -74,6 +77,22 @@ async fn a_remote_node_serves_the_control_planes_users_and_survives_the_control_
     node.wait_for_tcp(node_addr, Duration::from_secs(20))
         .await
         .unwrap();
+    // A second node, in another "country", that stays up throughout.
+    let other_port = free_port();
+    let other_addr = SocketAddr::from(([127, 0, 0, 1], other_port));
+    let other_join = remote::add_node(
+        &home,
+        "fi-1",
+        other_port,
+        "🇫🇮 Helsinki",
+        &["--security", "tls"],
+    );
+    let other_config = remote::join(work.path(), "other", &other_join, true);
+    let mut other = run_node(work.path(), &other_config, "other-node");
+    other
+        .wait_for_tcp(other_addr, Duration::from_secs(20))
+        .await
+        .unwrap();
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let SocketAddr::V4(echo_addr) = echo.addr() else {
         panic!("IPv4 echo")
@@ -85,17 +104,22 @@ async fn a_remote_node_serves_the_control_planes_users_and_survives_the_control_
     eventually(node_addr, &alice, echo_addr, true).await;
     // Each user's access may arrive in its own revision: wait for Bob's too.
     eventually(node_addr, &bob, echo_addr, true).await;
-    assert!(
-        !admits(node_addr, &[0x5e; 16], echo_addr).await,
-        "a stranger was proxied"
-    );
+    eventually(other_addr, &alice, echo_addr, true).await;
+    for addr in [node_addr, other_addr] {
+        assert!(
+            !admits(addr, &[0x5e; 16], echo_addr).await,
+            "a stranger was proxied"
+        );
+    }
     let listed = home.run(&["node", "list"]).unwrap();
-    assert!(
-        listed
-            .lines()
-            .any(|l| l.starts_with("de-1") && l.contains("online")),
-        "{listed}"
-    );
+    for name in ["de-1", "fi-1"] {
+        assert!(
+            listed
+                .lines()
+                .any(|l| l.starts_with(name) && l.contains("online")),
+            "{listed}"
+        );
+    }
 
     // sing-box with Bob's link to the remote node carries his TCP; a block cuts it within 1 s.
     // (Xray-core refuses `allowInsecure`, which a self-signed TLS node needs.)
@@ -126,9 +150,23 @@ async fn a_remote_node_serves_the_control_planes_users_and_survives_the_control_
     }
     eventually(node_addr, &bob, echo_addr, false).await;
 
-    // The control plane goes away: the node keeps accepting its users.
+    // The control plane goes away: both nodes keep the connections they carry and accept
+    // their users' new ones.
+    let mut held = Vec::new();
+    for addr in [node_addr, other_addr] {
+        let open = testkit::probe::vless_open(addr, "127.0.0.1", &alice, echo_addr, WAIT)
+            .await
+            .unwrap();
+        held.push(open.expect("Alice connects before the control plane goes away"));
+    }
     serve.terminate(Duration::from_secs(10)).await;
-    assert!(admits(node_addr, &alice, echo_addr).await);
+    for (open, addr) in held.iter_mut().zip([node_addr, other_addr]) {
+        assert!(
+            open.echoes(b"still here", WAIT).await,
+            "an open connection through {addr} ended with the control plane"
+        );
+        assert!(admits(addr, &alice, echo_addr).await);
+    }
     // Restarted while the control plane is still down, it serves from its cache.
     node.terminate(Duration::from_secs(10)).await;
     let mut node = run_node(work.path(), &config, "node-2");
@@ -143,8 +181,19 @@ async fn a_remote_node_serves_the_control_planes_users_and_survives_the_control_
     let carol = home.add_user(2003, 30).unwrap().user_id;
     let serve = home.serve().await.unwrap();
     eventually(node_addr, &carol, echo_addr, true).await;
-    wait_for_log(&serve, "resumed from its revision").await;
+    eventually(other_addr, &carol, echo_addr, true).await;
+    let resumed = || serve.log().matches("resumed from its revision").count();
+    let start = Instant::now();
+    while resumed() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "both nodes resume from their revision: {}",
+            serve.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(!serve.log().contains("took a snapshot"), "{}", serve.log());
+    drop(other);
 
     // Removed on the control plane: the node's credential opens nothing any more.
     home.run(&["node", "remove", "de-1"]).unwrap();

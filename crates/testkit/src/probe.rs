@@ -97,6 +97,57 @@ pub async fn vless_admits(
     }
 }
 
+/// A VLESS connection over TLS to the TCP echo at `echo`, held open: the node admitted
+/// `user_id` and the first bytes came back. `None` when the node refused (see
+/// [`vless_admits`]).
+pub async fn vless_open(
+    addr: SocketAddr,
+    server_name: &str,
+    user_id: &[u8; 16],
+    echo: SocketAddrV4,
+    wait: Duration,
+) -> Result<Option<OpenVless>, TlsError> {
+    let config = Arc::new(insecure_client_config()?);
+    let name = ServerName::try_from(server_name.to_owned())
+        .map_err(|_| TlsError::ServerName(server_name.to_owned()))?;
+    let run = async {
+        let tcp = TcpStream::connect(addr).await?;
+        let tls = TlsConnector::from(config).connect(name, tcp).await?;
+        let mut open = OpenVless { tls };
+        let mut request = vless_tcp_request(user_id, echo);
+        request.extend_from_slice(b"ping");
+        open.tls.write_all(&request).await?;
+        open.tls.flush().await?;
+        let mut answer = [0u8; 6];
+        open.tls.read_exact(&mut answer).await?;
+        Ok::<_, TlsError>((answer == *b"\0\0ping").then_some(open))
+    };
+    match tokio::time::timeout(wait, run).await {
+        Ok(Ok(open)) => Ok(open),
+        Ok(Err(TlsError::Io(_))) | Err(_) => Ok(None),
+        Ok(Err(e)) => Err(e),
+    }
+}
+
+/// A connection [`vless_open`] made, to an echo through the node.
+pub struct OpenVless {
+    tls: tokio_rustls::client::TlsStream<TcpStream>,
+}
+
+impl OpenVless {
+    /// Whether `payload` still comes back within `wait`.
+    pub async fn echoes(&mut self, payload: &[u8], wait: Duration) -> bool {
+        let run = async {
+            self.tls.write_all(payload).await?;
+            self.tls.flush().await?;
+            let mut back = vec![0u8; payload.len()];
+            self.tls.read_exact(&mut back).await?;
+            Ok::<_, std::io::Error>(back == payload)
+        };
+        matches!(tokio::time::timeout(wait, run).await, Ok(Ok(true)))
+    }
+}
+
 /// The status line of an HTTP response (`HTTP/1.1 200 OK`), if the bytes start with one.
 pub fn status_line(response: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(response);
