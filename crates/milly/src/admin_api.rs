@@ -200,8 +200,8 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
-/// One figure of a node, given the current access revision.
-type NodeFigure = fn(&app::NodeOverview, i64) -> u64;
+/// One figure of a node, given the current access revision; `None` leaves the sample out.
+type NodeFigure = fn(&app::NodeOverview, i64) -> Option<u64>;
 
 /// Per remote node, labelled by the operator's name for it: online, how far its table is
 /// behind, and what it last reported (all users together, never per user).
@@ -219,42 +219,42 @@ async fn remote_nodes(app: &app::App, out: &mut String) {
             "online",
             "gauge",
             "1 while the remote node reports, 0 otherwise.",
-            |n, _| u64::from(n.online == Some(true)),
+            |n, _| Some(u64::from(n.online == Some(true))),
         ),
         (
             "revision_lag",
             "gauge",
-            "Access revisions the node's table is behind.",
-            |n, now| {
-                let applied = n.status.as_ref().map_or(0, |s| s.applied_revision);
-                u64::try_from(now).unwrap_or(0).saturating_sub(applied)
-            },
+            "Access revisions the node's table is behind, as of its last report (absent until it reports).",
+            |n, now| n.revision_lag(now),
         ),
         (
             "connections",
             "gauge",
             "Connections open on the node, as it last reported.",
-            |n, _| n.status.as_ref().map_or(0, |s| s.connections),
+            |n, _| Some(n.status.as_ref().map_or(0, |s| s.connections)),
         ),
         (
             "bytes_up_total",
             "counter",
             "Bytes from clients, as the node last reported.",
-            |n, _| n.status.as_ref().map_or(0, |s| s.bytes_up),
+            |n, _| Some(n.status.as_ref().map_or(0, |s| s.bytes_up)),
         ),
         (
             "bytes_down_total",
             "counter",
             "Bytes to clients, as the node last reported.",
-            |n, _| n.status.as_ref().map_or(0, |s| s.bytes_down),
+            |n, _| Some(n.status.as_ref().map_or(0, |s| s.bytes_down)),
         ),
     ];
     for (name, kind, help, value) in gauges {
         let name = format!("milly_remote_node_{name}");
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for node in &remote {
+            let Some(figure) = value(node, revision) else {
+                continue;
+            };
             let label = node.record.spec.name.replace(['\\', '"', '\n'], "_");
-            let _ = writeln!(out, "{name}{{node=\"{label}\"}} {}", value(node, revision));
+            let _ = writeln!(out, "{name}{{node=\"{label}\"}} {figure}");
         }
     }
 }

@@ -120,6 +120,29 @@ async fn a_remote_node_serves_the_control_planes_users_and_survives_the_control_
             "{listed}"
         );
     }
+    // The operator's metrics: each node online, none behind once it reported the revision
+    // both users arrived in (reports come every few seconds).
+    let token = home.admin_token().unwrap();
+    let start = Instant::now();
+    loop {
+        let metrics = testkit::http::admin_metrics(home.web_addr(), &token)
+            .await
+            .unwrap();
+        let caught_up = ["de-1", "fi-1"].iter().all(|name| {
+            metrics.contains(&format!("milly_remote_node_online{{node=\"{name}\"}} 1\n"))
+                && metrics.contains(&format!(
+                    "milly_remote_node_revision_lag{{node=\"{name}\"}} 0\n"
+                ))
+        });
+        if caught_up {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the metrics never showed both nodes online and caught up:\n{metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 
     // sing-box with Bob's link to the remote node carries his TCP; a block cuts it within 1 s.
     // (Xray-core refuses `allowInsecure`, which a self-signed TLS node needs.)
