@@ -8,12 +8,13 @@ use xhttp::request::{
 };
 
 /// The server settings every input is classified against: Xray's defaults, ids in a query
-/// parameter and a header, and a server that takes packet-up only.
+/// parameter and a header with a host to match, and a server that takes packet-up only.
 fn configs() -> [Config; 3] {
     let defaults = Config::new("/xh");
     let mut moved = Config::new("/q");
     moved.session = Placement::Query("x_session".into());
     moved.seq = Placement::Header("X-Seq".into());
+    moved.host = Some("cdn.example.com".into());
     let mut packet_up = Config::new("/xh/");
     packet_up.mode = Mode::PacketUp;
     [defaults, moved, packet_up]
@@ -48,18 +49,35 @@ fn check(config: &Config, request: &Request<'_>) {
         classify(config, request),
         "classification is a function"
     );
-    let ours = request.path.starts_with(&config.path());
-    assert_eq!(
-        ours,
-        got != Err(ClassifyError::NotOurPath),
-        "404 exactly off the path"
-    );
-    let Ok(kind) = got else { return };
-    assert_eq!(kind == Kind::Preflight, request.method == "OPTIONS");
+    if !request.path.starts_with(&config.path()) {
+        assert!(
+            matches!(
+                got,
+                Err(ClassifyError::NotOurPath | ClassifyError::NotOurHost)
+            ),
+            "off the path is 404"
+        );
+    }
+    if got == Err(ClassifyError::NotOurPath) {
+        assert!(!request.path.starts_with(&config.path()));
+    }
+    if got == Err(ClassifyError::NotOurHost) {
+        assert!(config.host.is_some());
+    }
+    if let Ok(kind) = &got {
+        check_kind(config, request, kind);
+    }
+    if let Err(e) = got {
+        assert!(matches!(e.status(), 400 | 404 | 500));
+    }
+}
+
+fn check_kind(config: &Config, request: &Request<'_>, kind: &Kind) {
+    assert_eq!(*kind == Kind::Preflight, request.method == "OPTIONS");
     if let Some(session) = kind.session() {
         assert!(!session.is_empty() && session.len() <= MAX_SESSION_ID);
     }
-    match &kind {
+    match kind {
         Kind::Download { .. } => assert_eq!(request.method, "GET"),
         Kind::StreamUp { .. } => assert_ne!(request.method, "GET"),
         Kind::StreamOne => assert_ne!(config.mode, Mode::PacketUp),
@@ -75,6 +93,6 @@ fn check(config: &Config, request: &Request<'_>) {
         }
     }
     let len = request.path.len() % 50;
-    let headers = response_headers(config, request, &kind, len);
+    let headers = response_headers(config, request, kind, len);
     assert!(headers.contains(&("X-Padding", padding(len))));
 }

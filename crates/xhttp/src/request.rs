@@ -21,10 +21,14 @@ use percent_encoding::percent_decode_str;
 
 /// Xray's default `xPaddingBytes`: how long `x_padding` may be on a request, and how long the
 /// server makes its own.
-pub const DEFAULT_PADDING: PaddingRange = PaddingRange {
+pub const DEFAULT_PADDING: Range = Range {
     min: 100,
     max: 1000,
 };
+
+/// Xray's default `scStreamUpServerSecs`: how often, in seconds, the server writes padding
+/// down a stream-up POST's response so that CDNs do not close it as idle.
+pub const DEFAULT_STREAM_UP_KEEPALIVE: Range = Range { min: 20, max: 80 };
 
 /// A session id longer than this is refused: Xray's clients send a UUID (36 characters) or a
 /// configured shorter one, and every id kept is memory an attacker chooses.
@@ -56,14 +60,14 @@ pub enum Placement {
     Header(String),
 }
 
-/// How many bytes of padding, both ends included.
+/// A range of lengths or seconds, both ends included (Xray's `RangeConfig`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PaddingRange {
+pub struct Range {
     pub min: usize,
     pub max: usize,
 }
 
-impl PaddingRange {
+impl Range {
     /// A length in the range chosen by `random` (any value: the caller's randomness).
     pub fn pick(&self, random: u32) -> usize {
         let span = self.max.saturating_sub(self.min).saturating_add(1);
@@ -81,7 +85,12 @@ pub struct Config {
     /// The configured path, as written (normalised by [`Config::path`]).
     pub path: String,
     pub mode: Mode,
-    pub padding: PaddingRange,
+    pub padding: Range,
+    /// The host requests must name (Xray's `host`; any when `None`), compared as Xray does:
+    /// without case and without the port.
+    pub host: Option<String>,
+    /// Seconds between the padding writes down a stream-up response ([`stream_up_keepalive`]).
+    pub stream_up_keepalive: Range,
     pub session: Placement,
     pub seq: Placement,
     /// Leave out `Content-Type: text/event-stream` on downloads (Xray's `noSSEHeader`).
@@ -95,6 +104,8 @@ impl Config {
             path: path.to_owned(),
             mode: Mode::Auto,
             padding: DEFAULT_PADDING,
+            host: None,
+            stream_up_keepalive: DEFAULT_STREAM_UP_KEEPALIVE,
             session: Placement::Path,
             seq: Placement::Path,
             no_sse_header: false,
@@ -120,7 +131,8 @@ impl Config {
 
 /// A request as the caller's HTTP library parsed it. `path` and `query` are as on the wire
 /// (not percent-decoded; `query` without its `?`); `headers` are name/value pairs, names in any
-/// case, the first of a repeated name counting, as Go's `Header.Get`.
+/// case, the first of a repeated name counting, as Go's `Header.Get`. HTTP/2's `:authority`
+/// goes in as `Host`.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     pub method: &'a str,
@@ -167,6 +179,8 @@ impl Kind {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClassifyError {
+    #[error("the request is not for the configured host")]
+    NotOurHost,
     #[error("the request is not under the XHTTP path")]
     NotOurPath,
     #[error("x_padding is missing")]
@@ -185,7 +199,7 @@ impl ClassifyError {
     /// The status Xray's server answers with, so a probe cannot tell the two apart by it.
     pub fn status(&self) -> u16 {
         match self {
-            ClassifyError::NotOurPath => 404,
+            ClassifyError::NotOurHost | ClassifyError::NotOurPath => 404,
             ClassifyError::BadSeq => 500,
             ClassifyError::PaddingMissing
             | ClassifyError::PaddingLength(_)
@@ -195,9 +209,15 @@ impl ClassifyError {
     }
 }
 
-/// Classifies `request` against `config`, in Xray's order: path, preflight, padding, then the
-/// session id and sequence number with the mode they imply.
+/// Classifies `request` against `config`, in Xray's order: host, path, preflight, padding,
+/// then the session id and sequence number with the mode they imply.
 pub fn classify(config: &Config, request: &Request<'_>) -> Result<Kind, ClassifyError> {
+    if let Some(host) = config.host.as_deref().filter(|h| !h.is_empty()) {
+        let named = request.header("Host").unwrap_or_default();
+        if !host_matches(named, host) {
+            return Err(ClassifyError::NotOurHost);
+        }
+    }
     let Some(rest) = request.path.strip_prefix(config.path().as_str()) else {
         return Err(ClassifyError::NotOurPath);
     };
@@ -242,6 +262,39 @@ pub fn classify(config: &Config, request: &Request<'_>) -> Result<Kind, Classify
     }
     let seq = parse_seq(&seq).ok_or(ClassifyError::BadSeq)?;
     Ok(Kind::PacketUp { session, seq })
+}
+
+/// Xray's `IsValidHTTPHost`: the request's host without its port, without case. A host with a
+/// colon that is no `host:port` (Go's `SplitHostPort` fails) matches nothing.
+fn host_matches(request: &str, config: &str) -> bool {
+    let name = if request.contains(':') {
+        let split = match request.strip_prefix('[') {
+            Some(bracketed) => bracketed
+                .split_once(']')
+                .and_then(|(h, port)| port.starts_with(':').then_some(h)),
+            None => request.rsplit_once(':').map(|(h, _)| h),
+        };
+        match split {
+            Some(h)
+                if !h.contains(['[', ']']) && (request.starts_with('[') || !h.contains(':')) =>
+            {
+                h
+            }
+            _ => return false,
+        }
+    } else {
+        request
+    };
+    name.eq_ignore_ascii_case(config)
+}
+
+/// Whether the server writes padding down this stream-up request's response, and how often:
+/// Xray does when the client sent a `Referer` (which its clients since the keep-alive change
+/// do), writing [`Range::pick`] of [`Config::padding`] `X`s every pick of the returned range of
+/// seconds until the upload ends.
+pub fn stream_up_keepalive(config: &Config, request: &Request<'_>) -> Option<Range> {
+    let marked = request.header("Referer").is_some_and(|r| !r.is_empty());
+    (marked && config.stream_up_keepalive.max > 0).then_some(config.stream_up_keepalive)
 }
 
 /// Go's `strconv.ParseUint(s, 10, 64)`: ASCII digits only, no sign, no overflow.
@@ -309,7 +362,7 @@ pub fn padding(len: usize) -> String {
 }
 
 /// The headers Xray's server puts on its response to `request` of `kind`, with `padding_len`
-/// bytes of `X-Padding` ([`PaddingRange::pick`]). A packet-up response whose request had an
+/// bytes of `X-Padding` ([`Range::pick`]). A packet-up response whose request had an
 /// empty body should also say `Cache-Control: no-store` (the caller knows the body).
 pub fn response_headers(
     config: &Config,
@@ -593,13 +646,58 @@ mod tests {
     }
 
     #[test]
+    fn the_host_is_checked_as_xray_does() {
+        let mut config = Config::new("/xh");
+        config.host = Some("cdn.example.com".into());
+        let r = referer("/xh/", 200);
+        let with_host =
+            |host: &str| classify_with(&config, "POST", "/xh/", &[("Host", host), ("Referer", &r)]);
+        for ok in ["cdn.example.com", "CDN.example.com:443"] {
+            assert_eq!(with_host(ok), Ok(Kind::StreamOne), "{ok}");
+        }
+        for wrong in ["other.example.com", "cdn.example.com.evil", "a:b:c", ""] {
+            assert_eq!(with_host(wrong), Err(ClassifyError::NotOurHost), "{wrong}");
+        }
+        config.host = Some("::1".into());
+        assert_eq!(
+            classify_with(
+                &config,
+                "POST",
+                "/xh/",
+                &[("Host", "[::1]:8443"), ("Referer", &r)]
+            ),
+            Ok(Kind::StreamOne)
+        );
+        assert!(!host_matches("[::1]", "nothing"));
+    }
+
+    #[test]
+    fn stream_up_keepalive_follows_the_referer() {
+        let config = Config::new("/xh");
+        let r = referer("/xh/s", 200);
+        let headers = [("Referer", r.as_str())];
+        let mut request = Request {
+            method: "POST",
+            path: "/xh/s",
+            query: "",
+            headers: &headers,
+        };
+        assert_eq!(
+            stream_up_keepalive(&config, &request),
+            Some(DEFAULT_STREAM_UP_KEEPALIVE)
+        );
+        request.headers = &[];
+        assert_eq!(stream_up_keepalive(&config, &request), None);
+    }
+
+    #[test]
     fn padding_lengths_picked_stay_in_range() {
         for r in [0, 1, 900, 901, u32::MAX] {
             assert!(DEFAULT_PADDING.contains(DEFAULT_PADDING.pick(r)));
         }
-        let one = PaddingRange { min: 5, max: 5 };
+        let one = Range { min: 5, max: 5 };
         assert_eq!(one.pick(77), 5);
-        let inverted = PaddingRange { min: 9, max: 3 };
+        let inverted = Range { min: 9, max: 3 };
         assert_eq!(inverted.pick(77), 9);
     }
 }

@@ -56,6 +56,7 @@ fn request_like() -> impl Strategy<Value = Vec<u8>> {
     ];
     let header = prop_oneof![
         "X-Seq: [0-9]{0,5}",
+        "Host: (cdn.example.com|CDN.EXAMPLE.COM:443|\\[::1\\]:1|a:b:c)",
         "Origin: [a-z:/.]{0,20}",
         "[A-Za-z-]{1,10}: [ -~]{0,20}"
     ];
