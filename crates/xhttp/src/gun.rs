@@ -31,6 +31,24 @@ pub enum GunError {
     Malformed,
 }
 
+/// The response headers of a gun call (after `:status 200`).
+pub const RESPONSE_HEADERS: [(&str, &str); 1] = [("content-type", "application/grpc")];
+/// The trailers that end a gun call that went well.
+pub const TRAILERS_OK: [(&str, &str); 1] = [("grpc-status", "0")];
+
+/// Whether a request's `content-type` is gRPC's, as grpc-go's server (Xray's) requires: it
+/// answers other requests 415.
+pub fn is_grpc_content_type(value: &str) -> bool {
+    let Some(rest) = value
+        .get(..16)
+        .filter(|p| p.eq_ignore_ascii_case("application/grpc"))
+        .and_then(|_| value.get(16..))
+    else {
+        return false;
+    };
+    rest.is_empty() || rest.starts_with(['+', ';'])
+}
+
 /// Which gun method a request path names, for the configured service name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -311,6 +329,26 @@ mod tests {
             Some(Method::TunMulti)
         );
         assert_eq!(method("/my/sample/path1|path2", "/my/path1"), None);
+    }
+
+    #[test]
+    fn grpc_content_types() {
+        for ok in [
+            "application/grpc",
+            "application/grpc+proto",
+            "Application/GRPC;x=1",
+        ] {
+            assert!(is_grpc_content_type(ok), "{ok}");
+        }
+        for no in [
+            "",
+            "application/grp",
+            "application/grpcx",
+            "application/json",
+            "ǘapplication/grpc",
+        ] {
+            assert!(!is_grpc_content_type(no), "{no}");
+        }
     }
 
     #[test]

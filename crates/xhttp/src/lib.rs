@@ -11,6 +11,8 @@
 //! - [`upload`]: the packet-up reorder buffer, bounded in packets and bytes.
 //! - [`sessions`]: uploads and downloads paired by session id, with the limits that keep a
 //!   session whose download never comes (half-open) from pinning memory, and `expire(now)`.
+//!   Sessions know nothing of connections, so XMUX (a client carrying many sessions over one
+//!   HTTP/2 connection, or one session's requests over several) needs nothing more here.
 //! - [`gun`]: gRPC's 5-byte message prefix and the `Hunk` / `MultiHunk` protobuf of Xray's
 //!   `/<serviceName>/Tun` and `TunMulti`, decoded incrementally ([`Parse`]).
 #![forbid(unsafe_code)]

@@ -237,6 +237,7 @@ impl Sessions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const S: &str = "c0ffee00-0000-4000-8000-000000000001";
 
@@ -390,5 +391,59 @@ mod tests {
             Err(SessionError::Upload(UploadError::Duplicate(0)))
         );
         assert_eq!(sessions.half_open(), 1);
+    }
+
+    /// One call on the table: which of a few sessions, and what.
+    fn op() -> impl Strategy<Value = (u8, u8, u8, u8)> {
+        (0u8..6, 0u8..4, 0u8..40, 0u8..120)
+    }
+
+    proptest! {
+        #[test]
+        fn counts_and_bounds_hold_under_any_calls(ops in proptest::collection::vec(op(), 0..200)) {
+            let limits = SessionLimits {
+                max_half_open: 3,
+                half_open_max_bytes: 50,
+                upload: UploadLimits { max_packets: 8, max_post_bytes: 20, max_bytes: 60 },
+                ..SessionLimits::default()
+            };
+            let t0 = Instant::now();
+            let mut sessions = Sessions::new(limits);
+            let mut downloads = std::collections::HashSet::new();
+            for (step, (what, who, seq, len)) in ops.into_iter().enumerate() {
+                let id = format!("s{who}");
+                let now = t0 + Duration::from_secs(step as u64);
+                match what {
+                    0 | 1 => {
+                        let _ = sessions.upload(&id, u64::from(seq % 12), vec![0; usize::from(len % 25)], now);
+                    }
+                    2 => {
+                        if sessions.open_download(&id, now).is_ok() {
+                            downloads.insert(id.clone());
+                        }
+                    }
+                    3 => {
+                        let _ = sessions.open_stream_up(&id, now);
+                    }
+                    4 => {
+                        sessions.close(&id);
+                        downloads.remove(&id);
+                    }
+                    _ => {
+                        while sessions.read_upload(&id).is_some() {}
+                        for (gone, _) in sessions.expire(now) {
+                            prop_assert!(!downloads.contains(&gone), "a paired session expired");
+                        }
+                    }
+                }
+                let half_open = sessions.map.values().filter(|s| s.half_open()).count();
+                prop_assert_eq!(sessions.half_open(), half_open);
+                prop_assert!(half_open <= limits.max_half_open);
+                for session in sessions.map.values() {
+                    let cap = if session.half_open() { limits.half_open_max_bytes } else { limits.upload.max_bytes };
+                    prop_assert!(session.upload.buffered_bytes() <= cap);
+                }
+            }
+        }
     }
 }
