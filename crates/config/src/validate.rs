@@ -505,7 +505,17 @@ mod tests {
         assert_eq!(validate(&c).unwrap_err().key, "node.transports");
         c.node.transports = vec![];
         assert_eq!(validate(&c).unwrap_err().key, "node.transports");
-        c.node.transports = vec![Ws];
+        c.node.transports = vec![Tcp, Ws];
+        c.node.security = crate::NodeSecurityKind::Reality;
+        c.node.reality.private_key =
+            crate::Secret::new("SL2oS5M7XTc0bFvhcMKsjb1qCrfWsZ0PtnbScjvdeUE");
+        c.node.reality.short_ids = vec!["6ba85179e30d4fc2".into()];
+        c.node.reality.dest = "www.example.com:443".into();
+        let err = validate(&c).unwrap_err();
+        assert_eq!(err.key, "node.transports");
+        assert!(err.message.contains("tls"), "{}", err.message);
+        c.node.transports = vec![Tcp];
+        assert_eq!(validate(&c), Ok(()));
         assert_eq!(c.node.transport_path(Ws).as_deref(), Some("/a1/ws"));
         assert_eq!(
             c.node.transport_path(Httpupgrade).as_deref(),
