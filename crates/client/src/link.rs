@@ -31,7 +31,7 @@ pub enum LinkError {
     NoSecurity,
     #[error("security={0} is not supported; milly prints tls or reality")]
     UnknownSecurity(String),
-    #[error("type={0} is not supported; milly prints type=tcp")]
+    #[error("type={0} is not supported; milly prints type=tcp, ws or httpupgrade")]
     UnsupportedTransport(String),
     #[error("encryption={0} is not supported; milly prints encryption=none")]
     UnsupportedEncryption(String),
@@ -82,6 +82,33 @@ impl fmt::Debug for Security {
     }
 }
 
+/// How VLESS is carried inside the TLS: `type=tcp`, `type=ws` (with `path`, whose `?ed=N` is
+/// the early data a client may send in the upgrade, and `host`) or `type=httpupgrade`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkTransport {
+    Tcp,
+    Ws {
+        path: String,
+        host: Option<String>,
+        early_data: u32,
+    },
+    HttpUpgrade {
+        path: String,
+        host: Option<String>,
+    },
+}
+
+impl LinkTransport {
+    /// The link's `type=`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LinkTransport::Tcp => "tcp",
+            LinkTransport::Ws { .. } => "ws",
+            LinkTransport::HttpUpgrade { .. } => "httpupgrade",
+        }
+    }
+}
+
 /// Everything the client takes from one link. `Debug` leaves out the user id and the host.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientLink {
@@ -96,6 +123,8 @@ pub struct ClientLink {
     pub fingerprint: Option<String>,
     /// `flow=xtls-rprx-vision`.
     pub vision: bool,
+    /// `type=` and its parameters.
+    pub transport: LinkTransport,
     /// The `#name` part.
     pub name: String,
 }
@@ -106,6 +135,7 @@ impl fmt::Debug for ClientLink {
             .field("port", &self.port)
             .field("security", &self.security)
             .field("vision", &self.vision)
+            .field("transport", &self.transport.name())
             .finish_non_exhaustive()
     }
 }
@@ -147,9 +177,28 @@ impl ClientLink {
         }
         let mut take = |k: &str| params.remove(k).filter(|v| !v.is_empty());
 
-        if let Some(t) = take("type").filter(|t| t != "tcp" && t != "raw") {
-            return Err(LinkError::UnsupportedTransport(t));
-        }
+        let transport = match take("type").as_deref() {
+            None | Some("tcp" | "raw") => LinkTransport::Tcp,
+            Some("ws") => {
+                let full = take("path").unwrap_or_else(|| "/".into());
+                let (path, query) = full.split_once('?').unwrap_or((&full, ""));
+                let early_data = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("ed="))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                LinkTransport::Ws {
+                    path: path.to_owned(),
+                    host: take("host"),
+                    early_data,
+                }
+            }
+            Some("httpupgrade") => LinkTransport::HttpUpgrade {
+                path: take("path").unwrap_or_else(|| "/".into()),
+                host: take("host"),
+            },
+            Some(other) => return Err(LinkError::UnsupportedTransport(other.to_owned())),
+        };
         if let Some(e) = take("encryption").filter(|e| e != "none") {
             return Err(LinkError::UnsupportedEncryption(e));
         }
@@ -188,6 +237,7 @@ impl ClientLink {
             security,
             fingerprint: take("fp"),
             vision,
+            transport,
             name,
         })
     }
@@ -307,8 +357,8 @@ mod tests {
             Err(LinkError::BadPort)
         );
         assert_eq!(
-            with("type=ws&security=tls"),
-            Err(LinkError::UnsupportedTransport("ws".into()))
+            with("type=grpc&security=tls"),
+            Err(LinkError::UnsupportedTransport("grpc".into()))
         );
         assert_eq!(
             with("encryption=aes&security=tls"),
@@ -345,5 +395,30 @@ mod tests {
         assert!(!text.contains("b831381d"), "{text}");
         assert!(!text.contains("vpn.example.com"), "{text}");
         assert!(!text.contains("6ba85179e30d4fc2"), "{text}");
+    }
+
+    #[test]
+    fn ws_and_httpupgrade_links_carry_path_host_and_early_data() {
+        let ws = with("type=ws&path=%2Fs3c%2Fws%3Fed%3D2048&host=a.example&security=tls").unwrap();
+        assert_eq!(
+            ws.transport,
+            LinkTransport::Ws {
+                path: "/s3c/ws".into(),
+                host: Some("a.example".into()),
+                early_data: 2048
+            }
+        );
+        let up = with("type=httpupgrade&path=%2Fs3c%2Fup&security=tls").unwrap();
+        assert_eq!(
+            up.transport,
+            LinkTransport::HttpUpgrade {
+                path: "/s3c/up".into(),
+                host: None
+            }
+        );
+        assert!(matches!(
+            crate::Outbound::new(&up),
+            Err(crate::OutboundError::Transport("httpupgrade"))
+        ));
     }
 }

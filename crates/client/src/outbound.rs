@@ -12,7 +12,7 @@ use tokio_rustls::TlsConnector;
 use vless::{Command, Destination, Flow, Request, UserKey};
 use xtls_stream::{ConnectError, RealityStream};
 
-use crate::link::{ClientLink, Security};
+use crate::link::{ClientLink, LinkTransport, Security};
 use crate::tls;
 use crate::xtls::{self, Relayed};
 
@@ -35,6 +35,8 @@ pub enum OutboundError {
     ShortId,
     #[error("the link's pqv is not an ML-DSA-65 public key")]
     Mldsa65Key,
+    #[error("type={0} is not spoken by this client yet; use the node's type=tcp link")]
+    Transport(&'static str),
     #[error("flow=xtls-rprx-vision needs security=reality in this client")]
     VisionNeedsReality,
     #[error("REALITY handshake failed: {0} (a certificate error means the answer came from the cover site: check pbk, sid, sni and pqv)")]
@@ -114,6 +116,9 @@ impl Opened {
 impl Outbound {
     /// Checks that this client can speak what the link asks for.
     pub fn new(link: &ClientLink) -> Result<Self, OutboundError> {
+        if link.transport != LinkTransport::Tcp {
+            return Err(OutboundError::Transport(link.transport.name()));
+        }
         let wrap = match &link.security {
             Security::Tls { allow_insecure } => {
                 if link.vision {

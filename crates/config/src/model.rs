@@ -174,6 +174,56 @@ pub enum NodeSecurityKind {
     Reality,
 }
 
+/// A way clients carry VLESS to the node. `tcp` is VLESS straight inside TLS or REALITY; the
+/// others are HTTP transports sharing the node's port, each at its own path under `[node.http]
+/// path`. XHTTP and gRPC are names the configuration knows but this build does not serve yet:
+/// validation refuses them rather than pretend (docs/transports.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeTransport {
+    Tcp,
+    Ws,
+    Httpupgrade,
+    Xhttp,
+    Grpc,
+}
+
+impl NodeTransport {
+    /// The name in `milly.toml` and in share links' `type=`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeTransport::Tcp => "tcp",
+            NodeTransport::Ws => "ws",
+            NodeTransport::Httpupgrade => "httpupgrade",
+            NodeTransport::Xhttp => "xhttp",
+            NodeTransport::Grpc => "grpc",
+        }
+    }
+
+    /// Whether this build serves it.
+    pub fn supported(self) -> bool {
+        matches!(
+            self,
+            NodeTransport::Tcp | NodeTransport::Ws | NodeTransport::Httpupgrade
+        )
+    }
+}
+
+/// The path of WebSocket under `[node.http] path`.
+pub const WS_PATH_SUFFIX: &str = "/ws";
+/// The path of HTTPUpgrade under `[node.http] path`.
+pub const HTTPUPGRADE_PATH_SUFFIX: &str = "/up";
+
+/// `[node.http]`: the HTTP transports' common settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeHttpConfig {
+    /// The secret prefix every HTTP transport's path starts with (`<path>/ws`, `<path>/up`);
+    /// `milly init` makes a random one. Every user's link carries it, so it hides the transports
+    /// from probes rather than from users. "" = none set (then no HTTP transport may be on).
+    pub path: String,
+}
+
 /// `[node]`: a section, not `node::NodeConfig`, which `milly serve` builds from it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -190,6 +240,9 @@ pub struct NodeSection {
     /// Port clients connect to, when it differs from `listen` (port forwarding); 0 = same.
     pub public_port: u16,
     pub security: NodeSecurityKind,
+    /// How clients may carry VLESS here; each is a separate entry in users' links.
+    pub transports: Vec<NodeTransport>,
+    pub http: NodeHttpConfig,
     pub tls: NodeTlsConfig,
     pub reality: NodeRealityConfig,
     /// Allow destinations in loopback and private networks (tests, trusted setups only).
@@ -233,6 +286,8 @@ impl Default for NodeSection {
             public_host: "127.0.0.1".into(),
             public_port: 0,
             security: NodeSecurityKind::Tls,
+            transports: vec![NodeTransport::Tcp],
+            http: NodeHttpConfig::default(),
             tls: NodeTlsConfig::default(),
             reality: NodeRealityConfig::default(),
             allow_private_destinations: false,
@@ -256,6 +311,17 @@ impl Default for NodeSection {
 }
 
 impl NodeSection {
+    /// The path clients request for `transport` (the prefix plus its suffix), `None` for `tcp`
+    /// and the transports this build does not serve.
+    pub fn transport_path(&self, transport: NodeTransport) -> Option<String> {
+        let suffix = match transport {
+            NodeTransport::Ws => WS_PATH_SUFFIX,
+            NodeTransport::Httpupgrade => HTTPUPGRADE_PATH_SUFFIX,
+            _ => return None,
+        };
+        Some(format!("{}{suffix}", self.http.path.trim_end_matches('/')))
+    }
+
     pub fn advertised_port(&self) -> u16 {
         if self.public_port == 0 {
             self.listen.port()

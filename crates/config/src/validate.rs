@@ -17,6 +17,57 @@ pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Inv
     }
 }
 
+/// `[node] transports` and `[node.http] path`: only what this build serves, each once, at
+/// least one; an HTTP transport needs a secret path that is URL-safe as it stands.
+fn transports(node: &crate::NodeSection) -> Result<(), Invalid> {
+    use crate::NodeTransport;
+    if node.transports.is_empty() {
+        return Err(invalid(
+            "node.transports",
+            "must name at least one transport",
+        ));
+    }
+    let mut seen = HashSet::new();
+    for t in &node.transports {
+        if !t.supported() {
+            return Err(invalid(
+                "node.transports",
+                format!("\"{}\" is not yet supported by this build", t.name()),
+            ));
+        }
+        if !seen.insert(*t) {
+            return Err(invalid(
+                "node.transports",
+                format!("\"{}\" is listed twice", t.name()),
+            ));
+        }
+    }
+    let http = node.transports.iter().any(|t| *t != NodeTransport::Tcp);
+    if http && node.security == crate::NodeSecurityKind::Reality {
+        return Err(invalid(
+            "node.transports",
+            "ws and httpupgrade work over security = \"tls\" only",
+        ));
+    }
+    let path = &node.http.path;
+    if http && path.is_empty() {
+        return Err(invalid(
+            "node.http.path",
+            "must be set for ws and httpupgrade (`milly init` generates one)",
+        ));
+    }
+    if !path.is_empty() {
+        let safe = |ch: char| ch.is_ascii_alphanumeric() || "-._~/".contains(ch);
+        if !path.starts_with('/') || path.len() < 2 || !path.chars().all(safe) {
+            return Err(invalid(
+                "node.http.path",
+                "must start with / and hold only letters, digits and - . _ ~ /",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The privacy policy promises data is kept at most three years after the service ends.
 const MAX_RETENTION_DAYS: u32 = 1095;
 
@@ -62,6 +113,7 @@ pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
         if node.security == crate::NodeSecurityKind::Reality {
             reality(&node.reality)?;
         }
+        transports(node)?;
         if node.handshake_timeout_secs == 0 {
             return Err(invalid("node.handshake_timeout_secs", "must be at least 1"));
         }
@@ -428,6 +480,48 @@ mod tests {
         assert!(!looks_like_bot_token(
             "abc:ABCdefGHIjklMNOpqrSTUvwxYZ0123456789"
         ));
+    }
+
+    #[test]
+    fn transports_are_only_those_served_and_http_ones_need_a_safe_path() {
+        use crate::NodeTransport::*;
+        let mut c = ok();
+        c.node.transports = vec![Tcp, Ws, Httpupgrade];
+        assert_eq!(validate(&c).unwrap_err().key, "node.http.path");
+        c.node.http.path = "/a1-B2".into();
+        assert_eq!(validate(&c), Ok(()));
+        for bad in ["a1", "/", "/a b", "/a?ed=1", "/%2e"] {
+            c.node.http.path = bad.into();
+            assert_eq!(validate(&c).unwrap_err().key, "node.http.path", "{bad}");
+        }
+        c.node.http.path = "/a1".into();
+        for refused in [Xhttp, Grpc] {
+            c.node.transports = vec![Tcp, refused];
+            let err = validate(&c).unwrap_err();
+            assert_eq!(err.key, "node.transports");
+            assert!(err.message.contains("not yet supported"), "{}", err.message);
+        }
+        c.node.transports = vec![Tcp, Tcp];
+        assert_eq!(validate(&c).unwrap_err().key, "node.transports");
+        c.node.transports = vec![];
+        assert_eq!(validate(&c).unwrap_err().key, "node.transports");
+        c.node.transports = vec![Tcp, Ws];
+        c.node.security = crate::NodeSecurityKind::Reality;
+        c.node.reality.private_key =
+            crate::Secret::new("SL2oS5M7XTc0bFvhcMKsjb1qCrfWsZ0PtnbScjvdeUE");
+        c.node.reality.short_ids = vec!["6ba85179e30d4fc2".into()];
+        c.node.reality.dest = "www.example.com:443".into();
+        let err = validate(&c).unwrap_err();
+        assert_eq!(err.key, "node.transports");
+        assert!(err.message.contains("tls"), "{}", err.message);
+        c.node.transports = vec![Tcp];
+        assert_eq!(validate(&c), Ok(()));
+        assert_eq!(c.node.transport_path(Ws).as_deref(), Some("/a1/ws"));
+        assert_eq!(
+            c.node.transport_path(Httpupgrade).as_deref(),
+            Some("/a1/up")
+        );
+        assert_eq!(c.node.transport_path(Tcp), None);
     }
 
     #[test]

@@ -513,6 +513,7 @@ mod tests {
         TlsParams {
             server_name: "vpn.example.com".into(),
             allow_insecure: true,
+            transports: Vec::new(),
         }
     }
 }

@@ -24,10 +24,12 @@ pub use database_url::{mask_database_url, DatabaseUrl};
 pub use ids::{
     InvalidId, PaymentId, ReturnToken, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid,
 };
-pub use link::{link_names, share_link, share_links, ShareLinkError};
+pub use link::{
+    link_entries, link_names, share_link, share_links, LinkEntry, ShareLinkError, EARLY_DATA,
+};
 pub use masked_secret::Secret;
 pub use money::{Currency, Money};
-pub use node::{Location, NodeId, NodeSecurity, NodeSpec, RealityParams, TlsParams};
+pub use node::{Location, NodeId, NodeSecurity, NodeSpec, NodeTransport, RealityParams, TlsParams};
 pub use payment::{Payment, PaymentStatus, Provider};
 pub use plan::{Plan, PlanId, TRIAL_PLAN_ID};
 pub use public_url::{InvalidPublicUrl, PublicUrl};

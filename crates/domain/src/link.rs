@@ -2,7 +2,7 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::{NodeSecurity, NodeSpec, VlessUuid};
+use crate::{NodeSecurity, NodeSpec, NodeTransport, VlessUuid};
 
 /// Everything but RFC 3986 unreserved characters is escaped in query values and the fragment.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -17,22 +17,58 @@ pub enum ShareLinkError {
     NoHost,
 }
 
-/// `vless://UUID@host:port?params#name`, named by the node's [`NodeSpec::label`]; REALITY
-/// links carry the Vision flow.
-pub fn share_link(node: &NodeSpec, user: &VlessUuid) -> Result<String, ShareLinkError> {
-    named_link(node, user, &node.label())
+/// Early data WebSocket clients are told to send in their upgrade (`ed=` in the path).
+pub const EARLY_DATA: u32 = 2048;
+
+/// One thing an app lists: a node over one of its transports, with a name unique in the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkEntry {
+    pub node: NodeSpec,
+    pub transport: NodeTransport,
+    pub name: String,
 }
 
-/// One link per node that has a public host, in the given (the operator's) order, each named
-/// as [`link_names`] names it, so no two in a list share a name.
+/// `vless://UUID@host:port?params#name` for the node's first transport, named by the node's
+/// [`NodeSpec::label`]; REALITY links carry the Vision flow.
+pub fn share_link(node: &NodeSpec, user: &VlessUuid) -> Result<String, ShareLinkError> {
+    let transport = node.transports().swap_remove(0);
+    named_link(node, &transport, user, &node.label())
+}
+
+/// One link per (node with a public host, transport), in the given (the operator's) order,
+/// each named as [`link_entries`] names it, so no two in a list share a name.
 pub fn share_links(nodes: &[NodeSpec], user: &VlessUuid) -> Vec<String> {
-    let usable: Vec<&NodeSpec> = nodes.iter().filter(|n| !n.public_host.is_empty()).collect();
-    let names = link_names(usable.iter().copied());
-    usable
+    link_entries(nodes)
         .iter()
-        .zip(&names)
-        .filter_map(|(node, name)| named_link(node, user, name).ok())
+        .filter_map(|e| named_link(&e.node, &e.transport, user, &e.name).ok())
         .collect()
+}
+
+/// Every (node with a public host, transport) an app should list, named by the node's label,
+/// an HTTP transport's with its kind (`EU · WS`), and ` (2)` etc. on repeats.
+pub fn link_entries(nodes: &[NodeSpec]) -> Vec<LinkEntry> {
+    let mut entries: Vec<LinkEntry> = Vec::new();
+    for node in nodes.iter().filter(|n| !n.public_host.is_empty()) {
+        for transport in node.transports() {
+            let base = match transport {
+                NodeTransport::Tcp => node.label(),
+                NodeTransport::Ws { .. } => format!("{} · WS", node.label()),
+                NodeTransport::Httpupgrade { .. } => format!("{} · HTTPUpgrade", node.label()),
+            };
+            let mut name = base.clone();
+            let mut n = 2;
+            while entries.iter().any(|e| e.name == name) {
+                name = format!("{base} ({n})");
+                n += 1;
+            }
+            entries.push(LinkEntry {
+                node: node.clone(),
+                transport,
+                name,
+            });
+        }
+    }
+    entries
 }
 
 /// Unique, readable names for a list of nodes: each node's label, with ` (2)` etc. on repeats.
@@ -51,7 +87,12 @@ pub fn link_names<'a>(nodes: impl IntoIterator<Item = &'a NodeSpec>) -> Vec<Stri
     names
 }
 
-fn named_link(node: &NodeSpec, user: &VlessUuid, name: &str) -> Result<String, ShareLinkError> {
+fn named_link(
+    node: &NodeSpec,
+    transport: &NodeTransport,
+    user: &VlessUuid,
+    name: &str,
+) -> Result<String, ShareLinkError> {
     if node.public_host.is_empty() {
         return Err(ShareLinkError::NoHost);
     }
@@ -61,10 +102,25 @@ fn named_link(node: &NodeSpec, user: &VlessUuid, name: &str) -> Result<String, S
         node.public_host.clone()
     };
     let enc = |s: &str| utf8_percent_encode(s, COMPONENT).to_string();
-    let mut params: Vec<(&str, String)> =
-        vec![("encryption", "none".into()), ("type", "tcp".into())];
+    let mut params: Vec<(&str, String)> = vec![
+        ("encryption", "none".into()),
+        ("type", transport.link_type().into()),
+    ];
     match &node.security {
         NodeSecurity::Tls(tls) => {
+            // As v2rayNG and Xray's share links spell them: the path percent-encoded with
+            // WebSocket's early data as `?ed=` inside it, and the Host header.
+            match transport {
+                NodeTransport::Tcp => {}
+                NodeTransport::Ws { path } => {
+                    params.push(("path", enc(&format!("{path}?ed={EARLY_DATA}"))));
+                    params.push(("host", enc(&tls.server_name)));
+                }
+                NodeTransport::Httpupgrade { path } => {
+                    params.push(("path", enc(path)));
+                    params.push(("host", enc(&tls.server_name)));
+                }
+            }
             params.push(("security", "tls".into()));
             params.push(("sni", enc(&tls.server_name)));
             params.push(("fp", "chrome".into()));
@@ -129,6 +185,7 @@ mod tests {
             &node(NodeSecurity::Tls(TlsParams {
                 server_name: "vpn.example.com".into(),
                 allow_insecure: true,
+                transports: Vec::new(),
             })),
             &uuid,
         )
@@ -158,6 +215,7 @@ mod tests {
         let tls = NodeSecurity::Tls(TlsParams {
             server_name: "x".into(),
             allow_insecure: false,
+            transports: Vec::new(),
         });
         let mut frankfurt = node(tls);
         frankfurt.location = Location("🇩🇪 Frankfurt".into());
@@ -218,9 +276,38 @@ mod tests {
         let mut n = node(NodeSecurity::Tls(TlsParams {
             server_name: "x".into(),
             allow_insecure: false,
+            transports: Vec::new(),
         }));
         n.public_host = "::1".into();
         let uuid = VlessUuid::generate();
         assert!(share_link(&n, &uuid).unwrap().contains("@[::1]:443?"));
+    }
+
+    #[test]
+    fn a_tls_node_with_transports_has_one_link_each_in_v2rayngs_syntax() {
+        let uuid: VlessUuid = "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap();
+        let n = node(NodeSecurity::Tls(TlsParams {
+            server_name: "vpn.example.com".into(),
+            allow_insecure: false,
+            transports: vec![
+                NodeTransport::Tcp,
+                NodeTransport::Ws {
+                    path: "/s3c/ws".into(),
+                },
+                NodeTransport::Httpupgrade {
+                    path: "/s3c/up".into(),
+                },
+            ],
+        }));
+        let links = share_links(&[n], &uuid);
+        assert_eq!(links.len(), 3);
+        assert!(links[0].contains("&type=tcp&security=tls&"));
+        assert_eq!(
+            links[1],
+            "vless://b831381d-6324-4d53-ad4f-8cda48b30811@vpn.example.com:443?encryption=none&type=ws&path=%2Fs3c%2Fws%3Fed%3D2048&host=vpn.example.com&security=tls&sni=vpn.example.com&fp=chrome#EU%20%C2%B7%20WS"
+        );
+        assert!(links[2]
+            .contains("&type=httpupgrade&path=%2Fs3c%2Fup&host=vpn.example.com&security=tls&"));
+        assert!(links[2].ends_with("#EU%20%C2%B7%20HTTPUpgrade"));
     }
 }

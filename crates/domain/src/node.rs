@@ -25,6 +25,37 @@ pub struct TlsParams {
     pub server_name: String,
     /// The certificate is self-signed: clients must be told to skip verification.
     pub allow_insecure: bool,
+    /// How clients may carry VLESS inside the TLS; empty means plain TCP only (every node
+    /// recorded before transports existed, and remote nodes for now).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transports: Vec<NodeTransport>,
+}
+
+/// A way to carry VLESS to a node, as links and profiles name it: plain TCP inside TLS or
+/// REALITY, or an HTTP transport at its path (over TLS only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum NodeTransport {
+    Tcp,
+    /// WebSocket at `path`; clients send up to 2048 bytes of early data in its header.
+    Ws {
+        path: String,
+    },
+    /// HTTPUpgrade at `path`.
+    Httpupgrade {
+        path: String,
+    },
+}
+
+impl NodeTransport {
+    /// The share link's `type=`.
+    pub fn link_type(&self) -> &'static str {
+        match self {
+            NodeTransport::Tcp => "tcp",
+            NodeTransport::Ws { .. } => "ws",
+            NodeTransport::Httpupgrade { .. } => "httpupgrade",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +94,14 @@ pub struct NodeSpec {
 }
 
 impl NodeSpec {
+    /// The transports clients may use, in the operator's order; never empty.
+    pub fn transports(&self) -> Vec<NodeTransport> {
+        match &self.security {
+            NodeSecurity::Tls(tls) if !tls.transports.is_empty() => tls.transports.clone(),
+            _ => vec![NodeTransport::Tcp],
+        }
+    }
+
     /// What users read in their apps: the location (`🇩🇪 Frankfurt`), or the name without
     /// one; for an entry, where it exits too (`🇷🇺 Moscow → 🇩🇪 Frankfurt`).
     pub fn label(&self) -> String {

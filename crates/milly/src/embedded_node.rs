@@ -6,7 +6,7 @@ use std::net::{IpAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use domain::{Location, NodeSecurity, RealityParams, TlsParams};
+use domain::{Location, NodeSecurity, NodeTransport, RealityParams, TlsParams};
 
 use crate::data_dir;
 use crate::fd_budget::FdBudget;
@@ -50,7 +50,39 @@ pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::Node
         fallback_proxy_protocol: c.fallback_proxy_protocol,
         // The embedded node is in no chain (`app` refuses it as an exit).
         upstream: None,
+        http: http_transports(c),
     })
+}
+
+/// The HTTP transports the node serves, each at its path (none over REALITY: config refuses
+/// them there).
+fn http_transports(c: &config::NodeSection) -> node::HttpTransports {
+    let on = |t: config::NodeTransport| {
+        (c.security == config::NodeSecurityKind::Tls && c.transports.contains(&t))
+            .then(|| c.transport_path(t))
+            .flatten()
+    };
+    node::HttpTransports {
+        ws: on(config::NodeTransport::Ws),
+        httpupgrade: on(config::NodeTransport::Httpupgrade),
+    }
+}
+
+/// The transports users' links and profiles list for the embedded node, in `[node]
+/// transports`' order. Remote nodes list plain TCP only for now.
+fn link_transports(c: &config::NodeSection) -> Vec<NodeTransport> {
+    c.transports
+        .iter()
+        .filter_map(|&t| match t {
+            config::NodeTransport::Tcp => Some(NodeTransport::Tcp),
+            config::NodeTransport::Ws => c.transport_path(t).map(|path| NodeTransport::Ws { path }),
+            config::NodeTransport::Httpupgrade => c
+                .transport_path(t)
+                .map(|path| NodeTransport::Httpupgrade { path }),
+            // Refused by validation until this build serves them.
+            config::NodeTransport::Xhttp | config::NodeTransport::Grpc => None,
+        })
+        .collect()
 }
 
 /// `[node] max_connections_per_source`: 0 is automatic (the node's default, 256, or the
@@ -175,6 +207,7 @@ pub async fn register_embedded_node(app: &app::App, config: &config::Config) -> 
         config::NodeSecurityKind::Tls => NodeSecurity::Tls(TlsParams {
             server_name,
             allow_insecure: c.tls.cert.is_none(),
+            transports: link_transports(c),
         }),
         config::NodeSecurityKind::Reality => reality_params(&c.reality)?,
     };

@@ -76,6 +76,30 @@ fn init_writes_a_config_once_and_serve_runs_with_it() {
         "config check must mask the admin token"
     );
     assert!(checked.contains("***"));
+    // A random secret prefix for the HTTP transports, which config check accepted above, and
+    // which turning them on needs no more than naming them.
+    let http_path = text
+        .split("\n[node.http]\n")
+        .nth(1)
+        .and_then(|s| s.lines().find(|l| l.starts_with("path = \"/")))
+        .unwrap();
+    assert!(http_path.len() > 30, "{http_path}");
+    let tls = [
+        ("MILLY_NODE__SECURITY", "tls".to_owned()),
+        (
+            "MILLY_NODE__TRANSPORTS",
+            r#"["tcp","ws","httpupgrade"]"#.to_owned(),
+        ),
+    ];
+    ok(dir.path(), &["config", "check", "--config", config], &tls);
+    let grpc = [("MILLY_NODE__TRANSPORTS", r#"["tcp","grpc"]"#.to_owned())];
+    let refused = run(dir.path(), &["config", "check", "--config", config], &grpc);
+    assert_ne!(refused.status, 0);
+    assert!(
+        refused.stderr.contains("not yet supported"),
+        "{}",
+        refused.stderr
+    );
 
     let (env, web, _) = ports_env();
     let mut serve = Serve::start(dir.path(), &["--config", config], &env, "website:");

@@ -106,6 +106,9 @@ pub struct NodeConfig {
     /// An entry node of a chain: every user's connection goes on to this exit instead of out
     /// of this node (see `chain`).
     pub upstream: Option<crate::chain::Upstream>,
+    /// The HTTP transports served on this port beside plain VLESS (over TLS only; REALITY
+    /// ignores them).
+    pub http: crate::http_transport::HttpTransports,
 }
 
 impl NodeConfig {
@@ -132,6 +135,7 @@ impl NodeConfig {
             fallback_max_lifetime: DEFAULT_FALLBACK_MAX_LIFETIME,
             fallback_proxy_protocol: false,
             upstream: None,
+            http: crate::http_transport::HttpTransports::default(),
         }
     }
 }

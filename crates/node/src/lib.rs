@@ -30,7 +30,9 @@
 //! [`TlsSource::Reality`] hands the connection to `reality` (mirror to `dest`, relay strangers
 //! there, our own TLS 1.3 for REALITY clients, then crate `xtls-stream`'s `RealityStream`, and
 //! its `VisionStream` for XTLS Vision and its direct copy, spliced on Linux by its `Relay`);
-//! `session` reads the request over any byte stream (so REALITY can replace TLS) and
+//! `session` reads the request over any byte stream (so REALITY can replace TLS; over TLS an
+//! HTTP upgrade to an enabled transport's path is answered by `http_transport`, WebSocket or
+//! HTTPUpgrade, and the request read inside it) and
 //! dispatches to the relay (TCP), `udp` (the UDP command) or `mux` (Mux.Cool with XUDP,
 //! mappings in `xudp`); everything else goes to `fallback`. `access` holds the users and
 //! cuts their sessions, `egress` decides where users may go and connects out for them
@@ -45,6 +47,7 @@ pub mod chain;
 pub mod config;
 pub mod egress;
 mod fallback;
+mod http_transport;
 pub mod metrics;
 mod mux;
 mod read_ahead;
@@ -58,6 +61,7 @@ mod xudp;
 pub use access::{AccessEntry, AccessTable, AccessUpdate, Applied, TableBuilder, TableView};
 pub use chain::Upstream;
 pub use config::{NodeConfig, PersistedCert, TlsSource};
+pub use http_transport::HttpTransports;
 pub use metrics::{BudgetRefusal, Metrics, MetricsSnapshot};
 pub use reality::RealitySettings;
 pub use server::{Node, NodeError};

@@ -14,6 +14,7 @@ use crate::budget::SourceSlot;
 use crate::chain;
 use crate::egress::connect_out;
 use crate::fallback::{self, FallbackLimits, Origin};
+use crate::http_transport::{self, Accepted, WsStream};
 use crate::metrics::HandshakeFailure;
 use crate::mux;
 use crate::server::Shared;
@@ -58,7 +59,44 @@ pub(crate) async fn serve<S>(
 ) where
     S: AsyncRead + AsyncWrite + Transport + Unpin + Send,
 {
-    let handshake = read_request(&mut stream, deadline, shared).await;
+    let mut handshake = read_request(&mut stream, Vec::new(), deadline, shared).await;
+    // Not VLESS, but perhaps an HTTP transport's upgrade (never over REALITY: its streams can
+    // go direct, and the configuration allows these transports over TLS only).
+    let http = &shared.config.http;
+    if let Handshake::Fallback {
+        read,
+        why: HandshakeFailure::NotVless,
+    } = handshake
+    {
+        handshake =
+            if http.any() && !stream.can_go_direct() && http_transport::may_be_upgrade(&read) {
+                match http_transport::accept(&mut stream, read, deadline, http).await {
+                    Accepted::WebSocket { early, leftover } => {
+                        let mut ws = WsStream::new(&mut stream, leftover);
+                        let inner = read_request(&mut ws, early, deadline, shared).await;
+                        slot.handshake_done();
+                        inside_transport(&mut ws, inner, local, slot, shared).await;
+                        return;
+                    }
+                    Accepted::HttpUpgrade { first } => {
+                        let inner = read_request(&mut stream, first, deadline, shared).await;
+                        slot.handshake_done();
+                        inside_transport(&mut stream, inner, local, slot, shared).await;
+                        return;
+                    }
+                    Accepted::NotOurs(read) => Handshake::Fallback {
+                        read,
+                        why: HandshakeFailure::NotVless,
+                    },
+                    Accepted::Broken => Handshake::Broken,
+                }
+            } else {
+                Handshake::Fallback {
+                    read,
+                    why: HandshakeFailure::NotVless,
+                }
+            };
+    }
     slot.handshake_done();
     match handshake {
         Handshake::Broken => {}
@@ -75,29 +113,72 @@ pub(crate) async fn serve<S>(
             )
             .await;
         }
-        Handshake::Proxy {
-            request,
-            grant,
-            peer,
-            rest,
-        } => {
-            if peer {
-                slot.peer_proved();
-            }
-            let proxied = proxy(&mut stream, request, rest, local, shared);
-            tokio::select! {
-                _ = proxied => {}
-                _ = grant.cut() => shared.metrics.revocation_cut(),
-            }
+        proxied @ Handshake::Proxy { .. } => {
+            run_proxy(&mut stream, proxied, local, slot, shared).await;
         }
     }
 }
 
-async fn read_request<S>(stream: &mut S, deadline: Instant, shared: &Shared) -> Handshake
+/// Serves the request read inside an HTTP transport. The upgrade is answered, so the website
+/// can no longer take over: anything but an allowed request is closed, as Xray does.
+async fn inside_transport<S>(
+    stream: &mut S,
+    handshake: Handshake,
+    local: Option<IpAddr>,
+    slot: &mut SourceSlot,
+    shared: &Arc<Shared>,
+) where
+    S: AsyncRead + AsyncWrite + Transport + Unpin + Send,
+{
+    match handshake {
+        Handshake::Broken => {}
+        Handshake::Fallback { why, .. } => shared.metrics.failure(why),
+        proxied @ Handshake::Proxy { .. } => run_proxy(stream, proxied, local, slot, shared).await,
+    }
+}
+
+/// Proxies an allowed request until it ends or its user's access is cut.
+async fn run_proxy<S>(
+    stream: &mut S,
+    handshake: Handshake,
+    local: Option<IpAddr>,
+    slot: &mut SourceSlot,
+    shared: &Arc<Shared>,
+) where
+    S: AsyncRead + AsyncWrite + Transport + Unpin + Send,
+{
+    let Handshake::Proxy {
+        request,
+        grant,
+        peer,
+        rest,
+    } = handshake
+    else {
+        return;
+    };
+    if peer {
+        slot.peer_proved();
+    }
+    let proxied = proxy(stream, request, rest, local, shared);
+    tokio::select! {
+        _ = proxied => {}
+        _ = grant.cut() => shared.metrics.revocation_cut(),
+    }
+}
+
+/// Reads the request, starting from `first` (bytes that came before the stream, such as a
+/// transport's early data).
+async fn read_request<S>(
+    stream: &mut S,
+    first: Vec<u8>,
+    deadline: Instant,
+    shared: &Shared,
+) -> Handshake
 where
     S: AsyncRead + Unpin,
 {
-    let mut buf = Vec::with_capacity(HEADER_READ);
+    let mut buf = first;
+    buf.reserve(HEADER_READ);
     loop {
         if let Some(outcome) = judge(&buf, shared) {
             return outcome;

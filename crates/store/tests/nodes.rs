@@ -19,6 +19,7 @@ async fn nodes_are_added_replaced_listed_and_deleted(db: &TestDb) {
     let tls = NodeSecurity::Tls(TlsParams {
         server_name: "vpn.example.com".into(),
         allow_insecure: true,
+        transports: Vec::new(),
     });
     let a = db
         .store

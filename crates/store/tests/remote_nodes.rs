@@ -160,6 +160,7 @@ async fn disabled_nodes_leave_the_links_but_not_the_operators_list(db: &TestDb) 
     let tls = NodeSecurity::Tls(TlsParams {
         server_name: "vpn.example.com".into(),
         allow_insecure: true,
+        transports: Vec::new(),
     });
     let embedded = db
         .store

@@ -73,6 +73,7 @@ fn link(port: u16, security: Security, vision: bool) -> ClientLink {
         server_name: "www.example.com".into(),
         fingerprint: Some("chrome".into()),
         vision,
+        transport: client::LinkTransport::Tcp,
         name: String::new(),
     }
 }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use client::{ClientLink, Security, VISION_FLOW};
+use client::{ClientLink, LinkTransport, Security, VISION_FLOW};
 use serde_json::{json, Value};
 
 use crate::user_uuid;
@@ -52,6 +52,32 @@ pub fn client_config(link: &ClientLink, socks: SocketAddr, options: &ClientOptio
     }
     if let Some(tls) = tls_options(link, options) {
         outbound["tls"] = tls;
+    }
+    match &link.transport {
+        LinkTransport::Tcp => {}
+        // As sing-box-based apps import a link: Xray-style early data in the protocol header.
+        LinkTransport::Ws {
+            path,
+            host,
+            early_data,
+        } => {
+            let mut ws = json!({ "type": "ws", "path": path });
+            if let Some(host) = host {
+                ws["headers"] = json!({ "Host": host });
+            }
+            if *early_data > 0 {
+                ws["max_early_data"] = json!(early_data);
+                ws["early_data_header_name"] = json!("Sec-WebSocket-Protocol");
+            }
+            outbound["transport"] = ws;
+        }
+        LinkTransport::HttpUpgrade { path, host } => {
+            let mut up = json!({ "type": "httpupgrade", "path": path });
+            if let Some(host) = host {
+                up["host"] = json!(host);
+            }
+            outbound["transport"] = up;
+        }
     }
     let mut inbounds = vec![json!({
         "type": "socks",
@@ -220,10 +246,10 @@ mod tests {
         };
         let c = config(&link("vless://id@h:80?security=tls"), &options);
         assert!(c["outbounds"][0].get("tls").is_none());
-        // Only links milly prints are parsed: type=tcp, nothing else.
+        // Only links milly prints are parsed: type=tcp, ws or httpupgrade, nothing else.
         assert_eq!(
-            ClientLink::parse(&format!("vless://{ID}@h:80?type=ws&security=tls")),
-            Err(client::LinkError::UnsupportedTransport("ws".into()))
+            ClientLink::parse(&format!("vless://{ID}@h:80?type=grpc&security=tls")),
+            Err(client::LinkError::UnsupportedTransport("grpc".into()))
         );
     }
 

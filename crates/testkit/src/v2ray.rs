@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use client::{ClientLink, Security, VISION_FLOW};
+use client::{ClientLink, LinkTransport, Security, VISION_FLOW};
 use serde_json::{json, Value};
 
 use crate::user_uuid;
@@ -14,6 +14,8 @@ pub enum V2RayConfigError {
     RealityUnsupported,
     #[error("v2ray 4.34 has no flow {0}")]
     FlowUnsupported(&'static str),
+    #[error("v2ray 4.34 has no transport {0}")]
+    TransportUnsupported(&'static str),
 }
 
 /// A client with a SOCKS5 inbound on `socks` (UDP enabled, answering on the same address) and one
@@ -31,7 +33,25 @@ pub fn client_config(
     let stream = match &link.security {
         Security::Reality { .. } => return Err(V2RayConfigError::RealityUnsupported),
         _ if security_none => json!({ "network": "tcp", "security": "none" }),
-        Security::Tls { allow_insecure } => tls_stream(link, *allow_insecure),
+        Security::Tls { allow_insecure } => {
+            let mut stream = tls_stream(link, *allow_insecure);
+            match &link.transport {
+                LinkTransport::Tcp => {}
+                // v2ray 4.34's own WebSocket settings; its early data is not Xray's, so none.
+                LinkTransport::Ws { path, host, .. } => {
+                    stream["network"] = json!("ws");
+                    let mut ws = json!({ "path": path });
+                    if let Some(host) = host {
+                        ws["headers"] = json!({ "Host": host });
+                    }
+                    stream["wsSettings"] = ws;
+                }
+                LinkTransport::HttpUpgrade { .. } => {
+                    return Err(V2RayConfigError::TransportUnsupported("httpupgrade"))
+                }
+            }
+            stream
+        }
     };
     let user = json!({ "id": user_uuid(link), "encryption": "none" });
     Ok(client_document(

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use client::{ClientLink, Security, VISION_FLOW};
+use client::{ClientLink, LinkTransport, Security, VISION_FLOW};
 use serde_json::{json, Value};
 
 use crate::{user_uuid, v2ray};
@@ -29,6 +29,34 @@ pub fn client_config(
         Security::Tls { allow_insecure } => {
             let mut stream = v2ray::tls_stream(link, *allow_insecure);
             stream["tlsSettings"]["fingerprint"] = json!(fingerprint);
+            match &link.transport {
+                LinkTransport::Tcp => {}
+                // Xray reads `ed` out of the path itself, as when v2rayNG imports the link.
+                LinkTransport::Ws {
+                    path,
+                    host,
+                    early_data,
+                } => {
+                    stream["network"] = json!("ws");
+                    let path = match early_data {
+                        0 => path.clone(),
+                        n => format!("{path}?ed={n}"),
+                    };
+                    let mut ws = json!({ "path": path });
+                    if let Some(host) = host {
+                        ws["host"] = json!(host);
+                    }
+                    stream["wsSettings"] = ws;
+                }
+                LinkTransport::HttpUpgrade { path, host } => {
+                    stream["network"] = json!("httpupgrade");
+                    let mut up = json!({ "path": path });
+                    if let Some(host) = host {
+                        up["host"] = json!(host);
+                    }
+                    stream["httpupgradeSettings"] = up;
+                }
+            }
             stream
         }
         Security::Reality {
@@ -181,10 +209,10 @@ mod tests {
             c["outbounds"][0]["streamSettings"],
             json!({"network": "tcp", "security": "none"})
         );
-        // Only links milly prints are parsed: type=tcp, nothing else.
+        // Only links milly prints are parsed: type=tcp, ws or httpupgrade, nothing else.
         assert_eq!(
-            ClientLink::parse(&format!("vless://{ID}@h:80?type=ws&security=tls")),
-            Err(client::LinkError::UnsupportedTransport("ws".into()))
+            ClientLink::parse(&format!("vless://{ID}@h:80?type=grpc&security=tls")),
+            Err(client::LinkError::UnsupportedTransport("grpc".into()))
         );
     }
 

@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use domain::{Location, NodeId, NodeSecurity, NodeSpec, TlsParams, VlessUuid};
+use domain::{Location, NodeId, NodeSecurity, NodeSpec, NodeTransport, TlsParams, VlessUuid};
 
 fn node(id: i64, name: &str, host: &str) -> NodeSpec {
     NodeSpec {
@@ -17,6 +17,7 @@ fn node(id: i64, name: &str, host: &str) -> NodeSpec {
         security: NodeSecurity::Tls(TlsParams {
             server_name: host.into(),
             allow_insecure: true,
+            transports: Vec::new(),
         }),
         exits_via: None,
     }
@@ -52,6 +53,23 @@ fn a_profile_with_several_tls_nodes_passes_sing_box_check() {
         entry,
     ];
     check(&web::subscription::sing_box(&nodes, &uuid));
+}
+
+#[test]
+fn a_profile_with_ws_and_httpupgrade_passes_sing_box_check() {
+    let mut n = node(1, "milly EU", "vpn.example.com");
+    if let NodeSecurity::Tls(tls) = &mut n.security {
+        tls.transports = vec![
+            NodeTransport::Tcp,
+            NodeTransport::Ws {
+                path: "/s3c/ws".into(),
+            },
+            NodeTransport::Httpupgrade {
+                path: "/s3c/up".into(),
+            },
+        ];
+    }
+    check(&web::subscription::sing_box(&[n], &VlessUuid::generate()));
 }
 
 #[test]

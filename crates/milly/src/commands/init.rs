@@ -20,6 +20,7 @@ pub fn run(dir: &Path) -> Result<()> {
         admin_token: data_dir::random_secret()?,
         reality_private_key: reality.private_key,
         reality_short_id: reality.short_id,
+        http_path: format!("/{}", data_dir::random_secret()?),
     });
     data_dir::write_private(&path, &text)?;
     println!("wrote {}", path.display());

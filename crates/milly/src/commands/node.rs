@@ -127,6 +127,7 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
                 NodeSecurity::Tls(TlsParams {
                     server_name: host.clone(),
                     allow_insecure,
+                    transports: Vec::new(),
                 }),
                 private,
             )
@@ -474,6 +475,7 @@ mod tests {
             security: NodeSecurity::Tls(TlsParams {
                 server_name: "node.example.com".into(),
                 allow_insecure: true,
+                transports: Vec::new(),
             }),
         };
         let private = NodePrivateSettings::Tls {

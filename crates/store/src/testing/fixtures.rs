@@ -65,6 +65,7 @@ impl TestDb {
         let tls = NodeSecurity::Tls(TlsParams {
             server_name: host.into(),
             allow_insecure: false,
+            transports: Vec::new(),
         });
         self.store
             .upsert_node(name, &Location(location.into()), host, 443, &tls)

@@ -2,7 +2,10 @@
 //! a Clash Meta (mihomo) YAML profile, each built from the nodes and the user's id.
 
 use base64::Engine;
-use domain::{link_names, share_links, NodeSecurity, NodeSpec, VlessUuid};
+use domain::{
+    link_entries, share_links, LinkEntry, NodeSecurity, NodeSpec, NodeTransport, VlessUuid,
+    EARLY_DATA,
+};
 use serde_json::{json, Value};
 
 use crate::subscription::yaml;
@@ -20,21 +23,18 @@ pub fn base64_links(nodes: &[NodeSpec], uuid: &VlessUuid) -> String {
     base64::engine::general_purpose::STANDARD.encode(links.join("\n"))
 }
 
-/// Unique, readable outbound names, the same as the links' (`domain::link_names`): the
-/// node's location (an entry's with its exit's), with ` (2)` etc. on repeats.
-fn outbound_names(nodes: &[NodeSpec]) -> Vec<String> {
-    link_names(nodes)
-}
-
-fn usable(nodes: &[NodeSpec]) -> Vec<&NodeSpec> {
-    nodes.iter().filter(|n| !n.public_host.is_empty()).collect()
+/// One outbound per (node, transport), named as the links are (`domain::link_entries`): the
+/// node's location (an entry's with its exit's, an HTTP transport's with its kind), with
+/// ` (2)` etc. on repeats.
+fn entries(nodes: &[NodeSpec]) -> Vec<LinkEntry> {
+    link_entries(nodes)
 }
 
 /// A sing-box profile for the phone and desktop apps: a TUN inbound, one VLESS outbound per node
 /// behind a selector, DNS through the tunnel, private addresses direct.
 pub fn sing_box(nodes: &[NodeSpec], uuid: &VlessUuid) -> Value {
-    let nodes: Vec<NodeSpec> = usable(nodes).into_iter().cloned().collect();
-    let names = outbound_names(&nodes);
+    let entries = entries(nodes);
+    let names: Vec<&String> = entries.iter().map(|e| &e.name).collect();
     let mut outbounds: Vec<Value> = Vec::new();
     let mut choices: Vec<Value> = names.iter().map(|n| json!(n)).collect();
     choices.push(json!("direct"));
@@ -42,10 +42,10 @@ pub fn sing_box(nodes: &[NodeSpec], uuid: &VlessUuid) -> Value {
         "type": "selector",
         "tag": SELECTOR_TAG,
         "outbounds": choices,
-        "default": names.first().map_or("direct", String::as_str),
+        "default": names.first().map_or("direct", |n| n.as_str()),
     }));
-    for (node, name) in nodes.iter().zip(&names) {
-        outbounds.push(sing_box_vless(node, name, uuid));
+    for entry in &entries {
+        outbounds.push(sing_box_vless(entry, uuid));
     }
     outbounds.push(json!({ "type": "direct", "tag": "direct" }));
     json!({
@@ -78,7 +78,8 @@ pub fn sing_box(nodes: &[NodeSpec], uuid: &VlessUuid) -> Value {
     })
 }
 
-fn sing_box_vless(node: &NodeSpec, tag: &str, uuid: &VlessUuid) -> Value {
+fn sing_box_vless(entry: &LinkEntry, uuid: &VlessUuid) -> Value {
+    let (node, tag) = (&entry.node, entry.name.as_str());
     let mut outbound = json!({
         "type": "vless",
         "tag": tag,
@@ -88,11 +89,32 @@ fn sing_box_vless(node: &NodeSpec, tag: &str, uuid: &VlessUuid) -> Value {
         "packet_encoding": "xudp",
     });
     outbound["tls"] = match &node.security {
-        NodeSecurity::Tls(tls) => json!({
-            "enabled": true,
-            "server_name": tls.server_name,
-            "insecure": tls.allow_insecure,
-        }),
+        NodeSecurity::Tls(tls) => {
+            match &entry.transport {
+                NodeTransport::Tcp => {}
+                NodeTransport::Ws { path } => {
+                    outbound["transport"] = json!({
+                        "type": "ws",
+                        "path": path,
+                        "headers": { "Host": tls.server_name },
+                        "max_early_data": EARLY_DATA,
+                        "early_data_header_name": "Sec-WebSocket-Protocol",
+                    });
+                }
+                NodeTransport::Httpupgrade { path } => {
+                    outbound["transport"] = json!({
+                        "type": "httpupgrade",
+                        "path": path,
+                        "host": tls.server_name,
+                    });
+                }
+            }
+            json!({
+                "enabled": true,
+                "server_name": tls.server_name,
+                "insecure": tls.allow_insecure,
+            })
+        }
         NodeSecurity::Reality(r) => {
             outbound["flow"] = json!("xtls-rprx-vision");
             json!({
@@ -110,14 +132,9 @@ fn sing_box_vless(node: &NodeSpec, tag: &str, uuid: &VlessUuid) -> Value {
 /// A Clash Meta (mihomo) profile: a mixed proxy port, one VLESS proxy per node in a selector,
 /// private networks direct. No GEOIP rules, so the app downloads no databases.
 pub fn clash(nodes: &[NodeSpec], uuid: &VlessUuid, group: &str) -> String {
-    let nodes: Vec<NodeSpec> = usable(nodes).into_iter().cloned().collect();
-    let names = outbound_names(&nodes);
-    let proxies: Vec<Value> = nodes
-        .iter()
-        .zip(&names)
-        .map(|(node, name)| clash_vless(node, name, uuid))
-        .collect();
-    let mut choices: Vec<Value> = names.iter().map(|n| json!(n)).collect();
+    let entries = entries(nodes);
+    let proxies: Vec<Value> = entries.iter().map(|e| clash_vless(e, uuid)).collect();
+    let mut choices: Vec<Value> = entries.iter().map(|e| json!(e.name)).collect();
     choices.push(json!("DIRECT"));
     let mut rules: Vec<Value> = [
         "127.0.0.0/8",
@@ -145,7 +162,8 @@ pub fn clash(nodes: &[NodeSpec], uuid: &VlessUuid, group: &str) -> String {
     yaml::to_string(&profile)
 }
 
-fn clash_vless(node: &NodeSpec, name: &str, uuid: &VlessUuid) -> Value {
+fn clash_vless(entry: &LinkEntry, uuid: &VlessUuid) -> Value {
+    let (node, name) = (&entry.node, entry.name.as_str());
     let mut proxy = json!({
         "name": name,
         "type": "vless",
@@ -162,6 +180,29 @@ fn clash_vless(node: &NodeSpec, name: &str, uuid: &VlessUuid) -> Value {
         NodeSecurity::Tls(tls) => {
             proxy["servername"] = json!(tls.server_name);
             proxy["skip-cert-verify"] = json!(tls.allow_insecure);
+            // mihomo's spelling: early data as Xray sends it, and HTTPUpgrade as a WebSocket
+            // option.
+            let headers = json!({ "Host": tls.server_name });
+            match &entry.transport {
+                NodeTransport::Tcp => {}
+                NodeTransport::Ws { path } => {
+                    proxy["network"] = json!("ws");
+                    proxy["ws-opts"] = json!({
+                        "path": path,
+                        "headers": headers,
+                        "max-early-data": EARLY_DATA,
+                        "early-data-header-name": "Sec-WebSocket-Protocol",
+                    });
+                }
+                NodeTransport::Httpupgrade { path } => {
+                    proxy["network"] = json!("ws");
+                    proxy["ws-opts"] = json!({
+                        "path": path,
+                        "headers": headers,
+                        "v2ray-http-upgrade": true,
+                    });
+                }
+            }
         }
         NodeSecurity::Reality(r) => {
             proxy["servername"] = json!(r.server_name);
@@ -192,6 +233,7 @@ mod tests {
             security: NodeSecurity::Tls(TlsParams {
                 server_name: "vpn.example.com".into(),
                 allow_insecure: true,
+                transports: Vec::new(),
             }),
             exits_via: None,
         }
@@ -231,7 +273,43 @@ mod tests {
     #[test]
     fn repeated_node_names_are_made_unique() {
         let nodes = [tls_node(1, "milly"), tls_node(2, "milly"), tls_node(3, " ")];
-        assert_eq!(outbound_names(&nodes), ["milly", "milly (2)", "node-3"]);
+        let names: Vec<String> = entries(&nodes).into_iter().map(|e| e.name).collect();
+        assert_eq!(names, ["milly", "milly (2)", "node-3"]);
+    }
+
+    #[test]
+    fn ws_and_httpupgrade_are_outbounds_of_their_own_in_each_apps_syntax() {
+        let mut node = tls_node(1, "EU");
+        if let NodeSecurity::Tls(tls) = &mut node.security {
+            tls.transports = vec![
+                NodeTransport::Tcp,
+                NodeTransport::Ws {
+                    path: "/s/ws".into(),
+                },
+                NodeTransport::Httpupgrade {
+                    path: "/s/up".into(),
+                },
+            ];
+        }
+        let p = sing_box(std::slice::from_ref(&node), &uuid());
+        let outbounds = p["outbounds"].as_array().unwrap();
+        assert_eq!(
+            outbounds[0]["outbounds"],
+            json!(["EU", "EU · WS", "EU · HTTPUpgrade", "direct"])
+        );
+        assert!(outbounds[1].get("transport").is_none());
+        assert_eq!(outbounds[2]["transport"]["type"], "ws");
+        assert_eq!(outbounds[2]["transport"]["path"], "/s/ws");
+        assert_eq!(outbounds[2]["transport"]["max_early_data"], 2048);
+        assert_eq!(
+            outbounds[2]["transport"]["early_data_header_name"],
+            "Sec-WebSocket-Protocol"
+        );
+        assert_eq!(outbounds[3]["transport"]["type"], "httpupgrade");
+        let yaml = clash(&[node], &uuid(), "milly");
+        assert!(yaml.contains("\"network\": \"ws\""), "{yaml}");
+        assert!(yaml.contains("\"v2ray-http-upgrade\": true"), "{yaml}");
+        assert!(yaml.contains("\"max-early-data\": 2048"), "{yaml}");
     }
 
     #[test]

@@ -237,6 +237,7 @@ mod tests {
         spec.security = NodeSecurity::Tls(TlsParams {
             server_name: "node.example".into(),
             allow_insecure: true,
+            transports: Vec::new(),
         });
         let mut private = NodePrivateSettings::Tls {
             certificate_pem: String::new(),

@@ -1,0 +1,263 @@
+//! The HTTP transports' front door on the node's port: after TLS, a connection that is not a
+//! VLESS request but an HTTP/1.1 upgrade to an enabled transport's exact path gets that
+//! transport's handshake, and its VLESS request then comes inside. Anything else (another
+//! path, a plain GET, a bad upgrade) is handed to the website with every byte read, so a prober
+//! sees the website. Nothing here logs: not the path, the Host or the client.
+//!
+//! WebSocket carries Xray's and sing-box's early data: the first bytes of the stream,
+//! base64url in `Sec-WebSocket-Protocol`, echoed back as the chosen protocol as Xray does.
+//! HTTPUpgrade is the same upgrade answered with a bare 101, then raw bytes.
+
+mod frame;
+mod head;
+mod ws_stream;
+
+use base64::Engine;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+
+pub(crate) use ws_stream::WsStream;
+
+use head::RequestHead;
+
+/// The HTTP transports a node serves, each at its exact path (`[node.http] path` plus the
+/// transport's suffix, built by `milly`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpTransports {
+    /// WebSocket's path, when on.
+    pub ws: Option<String>,
+    /// HTTPUpgrade's path, when on.
+    pub httpupgrade: Option<String>,
+}
+
+impl HttpTransports {
+    pub(crate) fn any(&self) -> bool {
+        self.ws.is_some() || self.httpupgrade.is_some()
+    }
+}
+
+/// The most bytes of a request head read before it is judged not ours (early data of 2048
+/// bytes is about 2.7 KB of base64).
+const MAX_HEAD: usize = 8 * 1024;
+/// Most early data accepted in `Sec-WebSocket-Protocol` (clients send at most their `ed`).
+const MAX_EARLY_DATA: usize = 4 * 1024;
+const WS_GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// What the first bytes led to.
+pub(crate) enum Accepted {
+    /// A WebSocket is open: `early` is the stream's first bytes (from the header), `leftover`
+    /// the raw bytes read past the head (frames).
+    WebSocket { early: Vec<u8>, leftover: Vec<u8> },
+    /// An HTTPUpgrade is open: `first` is the stream's first bytes (early data, then whatever
+    /// followed the head).
+    HttpUpgrade { first: Vec<u8> },
+    /// Not ours: everything read so far, for the website.
+    NotOurs(Vec<u8>),
+    /// The connection failed while reading or answering.
+    Broken,
+}
+
+/// Whether `read` may be the start of an HTTP GET (all transports' upgrades are GETs).
+pub(crate) fn may_be_upgrade(read: &[u8]) -> bool {
+    let n = read.len().min(4);
+    read[..n] == b"GET "[..n]
+}
+
+/// Reads the request head (within `deadline` and `MAX_HEAD`) after `read`, and answers an
+/// upgrade to one of `transports`.
+pub(crate) async fn accept<S>(
+    stream: &mut S,
+    mut read: Vec<u8>,
+    deadline: Instant,
+    transports: &HttpTransports,
+) -> Accepted
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (head, used) = loop {
+        match head::parse(&read) {
+            Ok(Some(parsed)) => break parsed,
+            Ok(None) if read.len() < MAX_HEAD => {}
+            Ok(None) | Err(()) => return Accepted::NotOurs(read),
+        }
+        read.reserve(1024);
+        match tokio::time::timeout_at(deadline, stream.read_buf(&mut read)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            // Timeout or end of stream: the website answers what came.
+            Err(_) | Ok(Ok(_)) => return Accepted::NotOurs(read),
+            Ok(Err(_)) => return Accepted::Broken,
+        }
+    };
+    let Some(reply) = decide(&head, transports) else {
+        return Accepted::NotOurs(read);
+    };
+    let rest = read.split_off(used);
+    let written = tokio::time::timeout_at(deadline, async {
+        stream.write_all(reply.response.as_bytes()).await?;
+        stream.flush().await
+    })
+    .await;
+    if !matches!(written, Ok(Ok(()))) {
+        return Accepted::Broken;
+    }
+    match reply.kind {
+        Kind::WebSocket => Accepted::WebSocket {
+            early: reply.early,
+            leftover: rest,
+        },
+        Kind::HttpUpgrade => {
+            let mut first = reply.early;
+            first.extend_from_slice(&rest);
+            Accepted::HttpUpgrade { first }
+        }
+    }
+}
+
+enum Kind {
+    WebSocket,
+    HttpUpgrade,
+}
+
+struct Reply {
+    kind: Kind,
+    response: String,
+    early: Vec<u8>,
+}
+
+/// The answer to a request head, or `None` when it is not an upgrade to an enabled transport.
+fn decide(head: &RequestHead, transports: &HttpTransports) -> Option<Reply> {
+    if head.method != "GET" || !head.upgrade_websocket() {
+        return None;
+    }
+    let path = head.path.split('?').next().unwrap_or_default();
+    let protocol = head.header("sec-websocket-protocol");
+    // Early data is the protocol's value when it decodes; otherwise it is a real protocol.
+    let early = protocol.and_then(early_data).unwrap_or_default();
+    if transports.ws.as_deref() == Some(path) {
+        let key = head.header("sec-websocket-key")?;
+        if head.header("sec-websocket-version") != Some("13") {
+            return None;
+        }
+        let mut response = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n",
+            accept_key(key)
+        );
+        if let Some(protocol) = protocol {
+            response.push_str(&format!("Sec-WebSocket-Protocol: {protocol}\r\n"));
+        }
+        response.push_str("\r\n");
+        return Some(Reply {
+            kind: Kind::WebSocket,
+            response,
+            early,
+        });
+    }
+    if transports.httpupgrade.as_deref() == Some(path) {
+        return Some(Reply {
+            kind: Kind::HttpUpgrade,
+            response: "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n".into(),
+            early,
+        });
+    }
+    None
+}
+
+/// Early data from `Sec-WebSocket-Protocol`: base64url without padding (padding tolerated).
+fn early_data(value: &str) -> Option<Vec<u8>> {
+    let value = value.trim().trim_end_matches('=');
+    if value.is_empty() || value.len() > MAX_EARLY_DATA * 4 / 3 + 4 {
+        return None;
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .ok()
+}
+
+/// `Sec-WebSocket-Accept` for a client's key (RFC 6455 §4.2.2).
+fn accept_key(key: &str) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY);
+    ctx.update(key.trim().as_bytes());
+    ctx.update(WS_GUID);
+    base64::engine::general_purpose::STANDARD.encode(ctx.finish().as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transports() -> HttpTransports {
+        HttpTransports {
+            ws: Some("/s3cret/ws".into()),
+            httpupgrade: Some("/s3cret/up".into()),
+        }
+    }
+
+    fn head(text: &str) -> RequestHead {
+        let (head, used) = head::parse(text.as_bytes()).unwrap().unwrap();
+        assert_eq!(used, text.len());
+        head
+    }
+
+    #[test]
+    fn the_accept_key_is_rfc_6455s_example() {
+        assert_eq!(
+            accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+
+    #[test]
+    fn a_websocket_upgrade_with_early_data_echoes_the_protocol_and_yields_the_bytes() {
+        let early = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b"\x00vless");
+        let text = format!("GET /s3cret/ws?ed=2048 HTTP/1.1\r\nHost: a.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {early}\r\n\r\n");
+        let reply = decide(&head(&text), &transports()).unwrap();
+        assert!(matches!(reply.kind, Kind::WebSocket));
+        assert_eq!(reply.early, b"\x00vless");
+        assert!(reply
+            .response
+            .contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+        assert!(reply
+            .response
+            .contains(&format!("Sec-WebSocket-Protocol: {early}\r\n")));
+    }
+
+    #[test]
+    fn an_httpupgrade_gets_a_bare_101() {
+        let text = "GET /s3cret/up HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+        let reply = decide(&head(text), &transports()).unwrap();
+        assert!(matches!(reply.kind, Kind::HttpUpgrade));
+        assert!(reply.early.is_empty());
+        assert!(reply.response.starts_with("HTTP/1.1 101 "));
+    }
+
+    #[test]
+    fn other_paths_plain_gets_and_disabled_transports_are_not_ours() {
+        let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        for text in [
+            format!("GET /s3cret/wsx HTTP/1.1\r\n{upgrade}"),
+            format!("GET /s3cret HTTP/1.1\r\n{upgrade}"),
+            format!("GET / HTTP/1.1\r\n{upgrade}"),
+            format!("POST /s3cret/ws HTTP/1.1\r\n{upgrade}"),
+            "GET /s3cret/ws HTTP/1.1\r\nHost: a\r\n\r\n".to_string(),
+            "GET /s3cret/up HTTP/1.1\r\nHost: a\r\n\r\n".to_string(),
+            "GET /s3cret/ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+                .to_string(),
+        ] {
+            assert!(decide(&head(&text), &transports()).is_none(), "{text}");
+        }
+        let only_up = HttpTransports {
+            ws: None,
+            httpupgrade: Some("/s3cret/up".into()),
+        };
+        let ws = format!("GET /s3cret/ws HTTP/1.1\r\n{upgrade}");
+        assert!(decide(&head(&ws), &only_up).is_none());
+    }
+
+    #[test]
+    fn only_a_get_may_be_an_upgrade() {
+        assert!(may_be_upgrade(b"G"));
+        assert!(may_be_upgrade(b"GET /x"));
+        assert!(!may_be_upgrade(b"POST /"));
+        assert!(!may_be_upgrade(b"\x00\x01"));
+    }
+}
