@@ -57,9 +57,16 @@ impl LeaderLease {
         }
     }
 
-    /// Gives leadership up at once (instead of when the lease is dropped).
+    /// Gives leadership up at once (instead of when the lease is dropped). The lock is
+    /// unlocked before the connection closes: PostgreSQL frees a closed session's locks only
+    /// when its backend has exited, a moment after the client has gone, and the next process
+    /// to ask must not meet that moment.
     pub async fn release(self) {
-        if let Some(connection) = self.connection {
+        if let Some(mut connection) = self.connection {
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(LEADER_LOCK)
+                .execute(&mut connection)
+                .await;
             let _ = connection.close().await;
         }
     }
