@@ -222,6 +222,10 @@ pub struct NodeHttpConfig {
     /// `milly init` makes a random one. Every user's link carries it, so it hides the transports
     /// from probes rather than from users. "" = none set (then no HTTP transport may be on).
     pub path: String,
+    /// A plain HTTP/1.1 listener (`127.0.0.1:10080`) serving only the HTTP transports, for a
+    /// reverse proxy or CDN in front that terminates TLS; unset = none. Clients' addresses on
+    /// it come from `[web] trusted_proxies`.
+    pub listen: Option<SocketAddr>,
 }
 
 /// `[node]`: a section, not `node::NodeConfig`, which `milly serve` builds from it.

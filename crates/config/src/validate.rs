@@ -56,6 +56,20 @@ fn transports(node: &crate::NodeSection) -> Result<(), Invalid> {
             "must be set for ws and httpupgrade (`milly init` generates one)",
         ));
     }
+    if let Some(listen) = node.http.listen {
+        if !http {
+            return Err(invalid(
+                "node.http.listen",
+                "serves only ws and httpupgrade: list one of them in [node] transports",
+            ));
+        }
+        if listen == node.listen {
+            return Err(invalid(
+                "node.http.listen",
+                "must differ from [node] listen (it is plain HTTP, for a proxy in front)",
+            ));
+        }
+    }
     if !path.is_empty() {
         let safe = |ch: char| ch.is_ascii_alphanumeric() || "-._~/".contains(ch);
         if !path.starts_with('/') || path.len() < 2 || !path.chars().all(safe) {
@@ -503,6 +517,14 @@ mod tests {
         }
         c.node.transports = vec![Tcp, Tcp];
         assert_eq!(validate(&c).unwrap_err().key, "node.transports");
+        c.node.transports = vec![Tcp];
+        c.node.http.listen = Some("127.0.0.1:10080".parse().unwrap());
+        assert_eq!(validate(&c).unwrap_err().key, "node.http.listen");
+        c.node.transports = vec![Tcp, Httpupgrade];
+        assert_eq!(validate(&c), Ok(()));
+        c.node.http.listen = Some(c.node.listen);
+        assert_eq!(validate(&c).unwrap_err().key, "node.http.listen");
+        c.node.http.listen = None;
         c.node.transports = vec![];
         assert_eq!(validate(&c).unwrap_err().key, "node.transports");
         c.node.transports = vec![Tcp, Ws];

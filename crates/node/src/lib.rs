@@ -32,7 +32,8 @@
 //! its `VisionStream` for XTLS Vision and its direct copy, spliced on Linux by its `Relay`);
 //! `session` reads the request over any byte stream (so REALITY can replace TLS; over TLS an
 //! HTTP upgrade to an enabled transport's path is answered by `http_transport`, WebSocket or
-//! HTTPUpgrade, and the request read inside it) and
+//! HTTPUpgrade, and the request read inside it; `plain_http` serves the same upgrades in plain
+//! HTTP/1.1 behind a reverse proxy, `[node.http] listen`) and
 //! dispatches to the relay (TCP), `udp` (the UDP command) or `mux` (Mux.Cool with XUDP,
 //! mappings in `xudp`); everything else goes to `fallback`. `access` holds the users and
 //! cuts their sessions, `egress` decides where users may go and connects out for them
@@ -50,6 +51,7 @@ mod fallback;
 mod http_transport;
 pub mod metrics;
 mod mux;
+mod plain_http;
 mod read_ahead;
 pub mod reality;
 mod server;
@@ -63,6 +65,7 @@ pub use chain::Upstream;
 pub use config::{NodeConfig, PersistedCert, TlsSource};
 pub use http_transport::HttpTransports;
 pub use metrics::{BudgetRefusal, Metrics, MetricsSnapshot};
+pub use plain_http::PlainHttp;
 pub use reality::RealitySettings;
 pub use server::{Node, NodeError};
 pub use tls::{generate_self_signed, CertificateError};

@@ -20,6 +20,7 @@ use crate::config::{NodeConfig, TlsSource};
 use crate::egress::{self, EgressPolicy};
 use crate::fallback::{FallbackLimits, Origin};
 use crate::metrics::{HandshakeFailure, Metrics};
+use crate::plain_http::{self, PlainHttp};
 use crate::read_ahead::ReadAhead;
 use crate::reality::RealityServer;
 use crate::session;
@@ -29,7 +30,7 @@ use crate::xudp::{self, XudpTable};
 /// How often the node re-reads this machine's interface addresses.
 const OWN_ADDRESSES_REFRESH: Duration = Duration::from_secs(60);
 /// Pause after a failed `accept` (for example out of file descriptors) before trying again.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -188,8 +189,28 @@ impl Node {
         listener: TcpListener,
         shutdown: CancellationToken,
     ) -> Result<(), NodeError> {
+        self.run_with(listener, None, shutdown).await
+    }
+
+    /// [`Self::run`], serving the HTTP transports on `plain` too (`[node.http] listen`, for a
+    /// reverse proxy in front), within the same connection cap and budgets.
+    pub async fn run_with(
+        self,
+        listener: TcpListener,
+        plain: Option<PlainHttp>,
+        shutdown: CancellationToken,
+    ) -> Result<(), NodeError> {
         let limit = Arc::new(Semaphore::new(self.shared.config.max_connections));
         let tasks = TaskTracker::new();
+        if let Some(plain) = plain {
+            tasks.spawn(plain_http::accept_loop(
+                plain,
+                self.shared.clone(),
+                limit.clone(),
+                tasks.clone(),
+                shutdown.child_token(),
+            ));
+        }
         tasks.spawn(
             self.shared
                 .access
@@ -281,7 +302,7 @@ async fn sweep_xudp(shared: Arc<Shared>, stop: CancellationToken) {
 }
 
 /// Counts a connection as active for as long as it lives.
-struct ActiveConnection<'a>(&'a Metrics);
+pub(crate) struct ActiveConnection<'a>(pub(crate) &'a Metrics);
 
 impl Drop for ActiveConnection<'_> {
     fn drop(&mut self) {

@@ -70,25 +70,14 @@ pub(crate) async fn serve<S>(
     {
         handshake =
             if http.any() && !stream.can_go_direct() && http_transport::may_be_upgrade(&read) {
-                match http_transport::accept(&mut stream, read, deadline, http).await {
-                    Accepted::WebSocket { early, leftover } => {
-                        let mut ws = WsStream::new(&mut stream, leftover);
-                        let inner = read_request(&mut ws, early, deadline, shared).await;
-                        slot.handshake_done();
-                        inside_transport(&mut ws, inner, local, slot, shared).await;
-                        return;
-                    }
-                    Accepted::HttpUpgrade { first } => {
-                        let inner = read_request(&mut stream, first, deadline, shared).await;
-                        slot.handshake_done();
-                        inside_transport(&mut stream, inner, local, slot, shared).await;
-                        return;
-                    }
-                    Accepted::NotOurs(read) => Handshake::Fallback {
+                let accepted = http_transport::accept(&mut stream, read, deadline, http).await;
+                match serve_upgraded(&mut stream, accepted, local, slot, deadline, shared).await {
+                    None => return,
+                    Some(Accepted::NotOurs(read)) => Handshake::Fallback {
                         read,
                         why: HandshakeFailure::NotVless,
                     },
-                    Accepted::Broken => Handshake::Broken,
+                    Some(_) => Handshake::Broken,
                 }
             } else {
                 Handshake::Fallback {
@@ -116,6 +105,38 @@ pub(crate) async fn serve<S>(
         proxied @ Handshake::Proxy { .. } => {
             run_proxy(&mut stream, proxied, local, slot, shared).await;
         }
+    }
+}
+
+/// Serves the VLESS request inside an HTTP transport whose upgrade `accepted` answered (the
+/// TLS port's and `plain_http`'s); hands back `accepted` when it was no upgrade (`NotOurs`,
+/// `Broken`).
+pub(crate) async fn serve_upgraded<S>(
+    stream: &mut S,
+    accepted: Accepted,
+    local: Option<IpAddr>,
+    slot: &mut SourceSlot,
+    deadline: Instant,
+    shared: &Arc<Shared>,
+) -> Option<Accepted>
+where
+    S: AsyncRead + AsyncWrite + Transport + Unpin + Send,
+{
+    match accepted {
+        Accepted::WebSocket { early, leftover } => {
+            let mut ws = WsStream::new(stream, leftover);
+            let inner = read_request(&mut ws, early, deadline, shared).await;
+            slot.handshake_done();
+            inside_transport(&mut ws, inner, local, slot, shared).await;
+            None
+        }
+        Accepted::HttpUpgrade { first } => {
+            let inner = read_request(stream, first, deadline, shared).await;
+            slot.handshake_done();
+            inside_transport(stream, inner, local, slot, shared).await;
+            None
+        }
+        other => Some(other),
     }
 }
 

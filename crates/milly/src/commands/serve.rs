@@ -62,13 +62,24 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         let listener = TcpListener::bind(config.node.listen)
             .await
             .with_context(|| format!("cannot listen on node.listen {}", config.node.listen))?;
+        // Plain HTTP for a reverse proxy in front: its clients' addresses come from the same
+        // trusted proxies as the website's.
+        let plain = match config.node.http.listen {
+            Some(listen) => Some(node::PlainHttp {
+                listener: TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("cannot listen on node.http.listen {listen}"))?,
+                identity: config.client_identity(),
+            }),
+            None => None,
+        };
         let access = node::AccessTable::new();
         tasks.spawn(feed::run(app.clone(), access.clone(), shutdown.clone()));
         let node = node::Node::new(node_config, access).context("cannot start the node")?;
         node_metrics = Some(node.metrics());
         let node_shutdown = shutdown.clone();
         tasks.spawn(async move {
-            node.run(listener, node_shutdown)
+            node.run_with(listener, plain, node_shutdown)
                 .await
                 .context("node stopped")
         });
@@ -82,6 +93,11 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
             config.node.public_host,
             config.node.advertised_port()
         );
+        if let Some(listen) = config.node.http.listen {
+            println!(
+                "node: ws/httpupgrade in plain HTTP on {listen}, for a reverse proxy in front"
+            );
+        }
     } else {
         println!("node: disabled");
     }

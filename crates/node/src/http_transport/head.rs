@@ -19,6 +19,21 @@ impl RequestHead {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The headers as an `http` map; a name or value `http` refuses is left out (it names no
+    /// address anyway).
+    pub(crate) fn header_map(&self) -> http::HeaderMap {
+        let mut map = http::HeaderMap::with_capacity(self.headers.len());
+        for (name, value) in &self.headers {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(value),
+            ) {
+                map.append(name, value);
+            }
+        }
+        map
+    }
+
     /// `Upgrade: websocket` with `Connection` naming `upgrade`, as both transports send.
     pub(crate) fn upgrade_websocket(&self) -> bool {
         let upgrade = self
@@ -80,5 +95,16 @@ mod tests {
         assert_eq!(used, 74);
         assert_eq!(head.path, "/a?b");
         assert!(head.upgrade_websocket());
+    }
+
+    #[test]
+    fn repeated_headers_all_reach_the_map_in_order() {
+        let (head, _) = parse(b"GET / HTTP/1.1\r\nX-Forwarded-For: 192.0.2.1\r\nx-forwarded-for: 198.51.100.2\r\nX-Real-IP: 203.0.113.3\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        let map = head.header_map();
+        let xff: Vec<_> = map.get_all("x-forwarded-for").iter().collect();
+        assert_eq!(xff, ["192.0.2.1", "198.51.100.2"]);
+        assert_eq!(map.get("x-real-ip").unwrap(), "203.0.113.3");
     }
 }

@@ -67,26 +67,19 @@ pub(crate) fn may_be_upgrade(read: &[u8]) -> bool {
 /// upgrade to one of `transports`.
 pub(crate) async fn accept<S>(
     stream: &mut S,
-    mut read: Vec<u8>,
+    read: Vec<u8>,
     deadline: Instant,
     transports: &HttpTransports,
 ) -> Accepted
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (head, used) = loop {
-        match head::parse(&read) {
-            Ok(Some(parsed)) => break parsed,
-            Ok(None) if read.len() < MAX_HEAD => {}
-            Ok(None) | Err(()) => return Accepted::NotOurs(read),
-        }
-        read.reserve(1024);
-        match tokio::time::timeout_at(deadline, stream.read_buf(&mut read)).await {
-            Ok(Ok(n)) if n > 0 => {}
-            // Timeout or end of stream: the website answers what came.
-            Err(_) | Ok(Ok(_)) => return Accepted::NotOurs(read),
-            Ok(Err(_)) => return Accepted::Broken,
-        }
+    let mut read = match read_head(stream, read, deadline).await {
+        Ok(read) => read,
+        Err(not_a_head) => return not_a_head,
+    };
+    let Ok(Some((head, used))) = head::parse(&read) else {
+        return Accepted::NotOurs(read);
     };
     let Some(reply) = decide(&head, transports) else {
         return Accepted::NotOurs(read);
@@ -110,6 +103,41 @@ where
             first.extend_from_slice(&rest);
             Accepted::HttpUpgrade { first }
         }
+    }
+}
+
+/// Reads on after `read` until it holds a whole request head (within `deadline` and
+/// `MAX_HEAD`); otherwise what came (`NotOurs`) or that the connection failed (`Broken`).
+pub(crate) async fn read_head<S>(
+    stream: &mut S,
+    mut read: Vec<u8>,
+    deadline: Instant,
+) -> Result<Vec<u8>, Accepted>
+where
+    S: AsyncRead + Unpin,
+{
+    loop {
+        match head::parse(&read) {
+            Ok(Some(_)) => return Ok(read),
+            Ok(None) if read.len() < MAX_HEAD => {}
+            Ok(None) | Err(()) => return Err(Accepted::NotOurs(read)),
+        }
+        read.reserve(1024);
+        match tokio::time::timeout_at(deadline, stream.read_buf(&mut read)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            // Timeout or end of stream: the website answers what came.
+            Err(_) | Ok(Ok(_)) => return Err(Accepted::NotOurs(read)),
+            Ok(Err(_)) => return Err(Accepted::Broken),
+        }
+    }
+}
+
+/// The headers of the request head at the start of `read` (empty when there is none), for
+/// deciding who sent it behind a trusted proxy.
+pub(crate) fn request_headers(read: &[u8]) -> http::HeaderMap {
+    match head::parse(read) {
+        Ok(Some((head, _))) => head.header_map(),
+        _ => http::HeaderMap::new(),
     }
 }
 

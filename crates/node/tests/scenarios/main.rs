@@ -4,6 +4,7 @@
 
 mod budgets;
 mod harness;
+mod plain_http;
 
 use std::time::{Duration, Instant};
 

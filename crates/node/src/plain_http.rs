@@ -1,0 +1,136 @@
+//! `[node.http] listen`: the HTTP transports in plain HTTP/1.1 for a reverse proxy or CDN in
+//! front (nginx, Caddy) that terminates TLS and is the website. Only an upgrade to an enabled
+//! transport's exact path is served (its VLESS request then comes inside, as on the TLS port);
+//! anything else gets a bare 404 and is closed: there is no website behind this port.
+//!
+//! Connections here are held to the same budgets as on the TLS port. Their source is the TCP
+//! peer, unless the peer is a trusted proxy: then it is the client its forwarded header names
+//! (`client-identity`'s rules, the same as the website's). A stranger is admitted before it may
+//! send a byte; a trusted proxy's connection once its request head says for whom. Addresses are
+//! only counted in memory, never logged.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use client_identity::ClientIdentity;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::http_transport::{self, Accepted};
+use crate::metrics::HandshakeFailure;
+use crate::server::{ActiveConnection, Shared, ACCEPT_BACKOFF};
+use crate::session;
+
+/// What is answered to anything but an enabled transport's upgrade.
+const NOT_FOUND: &[u8] =
+    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+/// The plain HTTP listener and whom to believe about clients' addresses on it.
+#[derive(Debug)]
+pub struct PlainHttp {
+    pub listener: TcpListener,
+    /// The trusted proxies and their forwarded header.
+    pub identity: ClientIdentity,
+}
+
+/// Accepts until `shutdown`, each connection within the node's connection cap (`limit`).
+pub(crate) async fn accept_loop(
+    plain: PlainHttp,
+    shared: Arc<Shared>,
+    limit: Arc<Semaphore>,
+    tasks: TaskTracker,
+    shutdown: CancellationToken,
+) {
+    let PlainHttp { listener, identity } = plain;
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(
+            port = addr.port(),
+            "HTTP transports listening (plain, behind a proxy)"
+        );
+    }
+    loop {
+        let permit = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            permit = limit.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_closed) => return,
+            },
+        };
+        let (tcp, peer) = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(kind = ?e.kind(), "accept failed");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+        };
+        let shared = shared.clone();
+        let identity = identity.clone();
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = connection(tcp, peer, &identity, &shared) => {}
+            }
+            drop(permit);
+        });
+    }
+}
+
+async fn connection(
+    mut tcp: TcpStream,
+    peer: SocketAddr,
+    identity: &ClientIdentity,
+    shared: &Arc<Shared>,
+) {
+    shared.metrics.connection_opened();
+    let _active = ActiveConnection(&shared.metrics);
+    let deadline = Instant::now() + shared.config.handshake_timeout;
+    let _ = tcp.set_nodelay(true);
+    let mut slot = None;
+    if !identity.trusts(peer.ip()) {
+        match shared.sources.admit(peer.ip()) {
+            Ok(admitted) => slot = Some(admitted),
+            Err(refusal) => return shared.metrics.refused(refusal),
+        }
+    }
+    let read = match http_transport::read_head(&mut tcp, Vec::new(), deadline).await {
+        Ok(read) => read,
+        Err(Accepted::NotOurs(_)) => return not_found(&mut tcp, deadline, shared).await,
+        Err(_) => return,
+    };
+    let mut slot = match slot {
+        Some(slot) => slot,
+        None => {
+            let client = identity.client(peer.ip(), &http_transport::request_headers(&read));
+            match shared.sources.admit(client) {
+                Ok(admitted) => admitted,
+                Err(refusal) => return shared.metrics.refused(refusal),
+            }
+        }
+    };
+    let local = tcp.local_addr().ok().map(|a| a.ip());
+    let accepted = http_transport::accept(&mut tcp, read, deadline, &shared.config.http).await;
+    let upgraded =
+        session::serve_upgraded(&mut tcp, accepted, local, &mut slot, deadline, shared).await;
+    slot.handshake_done();
+    if let Some(Accepted::NotOurs(_)) = upgraded {
+        not_found(&mut tcp, deadline, shared).await;
+    }
+}
+
+async fn not_found(tcp: &mut TcpStream, deadline: Instant, shared: &Shared) {
+    shared.metrics.failure(HandshakeFailure::NotVless);
+    let _ = tokio::time::timeout_at(deadline, async {
+        tcp.write_all(NOT_FOUND).await?;
+        tcp.shutdown().await
+    })
+    .await;
+}
