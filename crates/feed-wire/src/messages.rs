@@ -190,10 +190,20 @@ pub struct NodeSettings {
 }
 
 /// WebSocket's and HTTPUpgrade's paths, each when on (`<secret path>/ws`, `<secret path>/up`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpSettings {
     pub ws_path: Option<String>,
     pub httpupgrade_path: Option<String>,
+}
+
+/// The paths never print (they keep scanners out): only which transports are on.
+impl fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpSettings")
+            .field("ws", &self.ws_path.is_some())
+            .field("httpupgrade", &self.httpupgrade_path.is_some())
+            .finish()
+    }
 }
 
 /// Keys never print: the upstream's is shown as present, the peers' are counted.
@@ -332,11 +342,14 @@ mod tests {
                     key: [0x99; 16],
                 })),
                 peer_keys: vec![[0x98; 16]],
-                http: HttpSettings::default(),
+                http: HttpSettings {
+                    ws_path: Some("/PATHSECRET/ws".into()),
+                    httpupgrade_path: None,
+                },
             }
         );
         assert!(
-            !printed.contains("SECRET") && printed.contains("443"),
+            !printed.contains("SECRET") && printed.contains("443") && printed.contains("ws: true"),
             "{printed}"
         );
         assert!(
