@@ -94,6 +94,8 @@ async fn sing_box_carries_tcp_over_ws_through_a_remote_tls_node_and_node_set_tak
     .await
     .unwrap();
 
+    let shown = home.run(&["node", "show", "de-ws"]).unwrap();
+    assert!(shown.contains("transports:   tcp, ws"), "{shown}");
     home.add_user(4001, 30).unwrap();
     let links = links_to(&home, 4001, node_port);
     let names: Vec<&str> = links.iter().map(|l| l.transport.name()).collect();

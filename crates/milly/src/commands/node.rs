@@ -417,6 +417,9 @@ fn print_node(node: &NodeOverview) {
         NodeSecurity::Tls(t) => format!("tls (sni {})", t.server_name),
     };
     println!("security:     {security}");
+    // Names only: the HTTP transports' secret path is in users' links, not here.
+    let transports: Vec<&str> = spec.transports().iter().map(|t| t.link_type()).collect();
+    println!("transports:   {}", transports.join(", "));
     if let Some(exit) = &node.via_name {
         println!("exit:         {exit} (users' connections leave from there)");
     }
