@@ -33,6 +33,10 @@ pub struct RemoteNodeSection {
     /// The node's place in links and subscriptions (smaller first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
+    /// How clients carry VLESS to the node, as `[node] transports` (ws and httpupgrade on
+    /// TLS nodes only, at the node's secret path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transports: Option<Vec<crate::NodeTransport>>,
 }
 
 impl RemoteNodeSection {
@@ -43,6 +47,7 @@ impl RemoteNodeSection {
             ("address", self.address.is_some()),
             ("dest", self.dest.is_some()),
             ("server_names", self.server_names.is_some()),
+            ("transports", self.transports.is_some()),
             ("enabled", self.enabled.is_some()),
             ("position", self.position.is_some()),
         ]
@@ -83,6 +88,24 @@ pub(crate) fn validate(sections: &RemoteNodeSections) -> Result<(), Invalid> {
                 ));
             }
         }
+        if let Some(transports) = &section.transports {
+            let twice = transports
+                .iter()
+                .enumerate()
+                .any(|(i, t)| transports[..i].contains(t));
+            if transports.is_empty() || twice {
+                return Err(invalid(
+                    key("transports"),
+                    "must name at least one transport, each once",
+                ));
+            }
+            if let Some(t) = transports.iter().find(|t| !t.supported()) {
+                return Err(invalid(
+                    key("transports"),
+                    format!("`{}` is not yet supported by this build", t.name()),
+                ));
+            }
+        }
     }
     Ok(())
 }
@@ -101,7 +124,9 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.create_file(
                 "milly.toml",
-                &format!("{SECTION}[nodes.nl-1]\nenabled = false\n"),
+                &format!(
+                    "{SECTION}[nodes.nl-1]\nenabled = false\ntransports = [\"tcp\", \"ws\"]\n"
+                ),
             )?;
             let c = load(&jail.directory().join("milly.toml"), true)
                 .unwrap()
@@ -112,7 +137,11 @@ mod tests {
                 de.named_keys(),
                 ["location", "address", "dest", "server_names"]
             );
-            assert_eq!(c.nodes["nl-1"].named_keys(), ["enabled"]);
+            assert_eq!(c.nodes["nl-1"].named_keys(), ["transports", "enabled"]);
+            assert_eq!(
+                c.nodes["nl-1"].transports,
+                Some(vec![crate::NodeTransport::Tcp, crate::NodeTransport::Ws])
+            );
             assert_eq!(c.nodes["nl-1"].enabled, Some(false));
             Ok(())
         });
@@ -147,6 +176,10 @@ mod tests {
             ("address = \":443\"", "nodes.de-1.address"),
             ("dest = \"www.example.org:0\"", "nodes.de-1.dest"),
             ("server_names = []", "nodes.de-1.server_names"),
+            ("transports = []", "nodes.de-1.transports"),
+            ("transports = [\"tcp\", \"tcp\"]", "nodes.de-1.transports"),
+            ("transports = [\"grpc\"]", "nodes.de-1.transports"),
+            ("transports = [\"quic\"]", "transports"),
             ("location = \" \"", "nodes.de-1.location"),
             ("adress = \"203.0.113.5:443\"", "adress"),
         ] {

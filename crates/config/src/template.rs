@@ -72,7 +72,8 @@ token = "{admin_token}"
 # Remote nodes' settings can be kept here, one section per node registered with `milly node add
 # NAME` (a section cannot create a node: that needs its join string). The keys are those of
 # `milly node set`: location, address, and for REALITY nodes dest and server_names (clients are
-# told the first name); enabled and position (the order in links, smaller first). Every key is
+# told the first name); transports (as [node] transports: ws and httpupgrade on TLS nodes only,
+# at a secret path made per node); enabled and position (the order in links, smaller first). Every key is
 # optional. `milly serve` applies them when it starts and pushes them to the node; for the keys
 # a section names this file wins, and `milly node set`, `enable` and `disable` refuse them. A
 # section naming no registered node is reported at start and skipped.
@@ -83,6 +84,7 @@ token = "{admin_token}"
 # address = "203.0.113.5:443"
 # dest = "www.microsoft.com:443"
 # server_names = ["www.microsoft.com"]
+# transports = ["tcp"]
 # enabled = true
 # position = 1
 
@@ -315,6 +317,7 @@ mod tests {
                 server_names: Some(vec!["s".into()]),
                 enabled: Some(true),
                 position: Some(1),
+                transports: Some(vec![crate::NodeTransport::Tcp]),
             },
         );
         let value = toml::Value::try_from(&config).unwrap();

@@ -7,10 +7,12 @@
 use std::time::Duration;
 
 use app::{AccessRow, App, Enrolment, NodeChain};
-use domain::{CertPin, NodeId, NodePrivateSettings, NodeRecord, NodeSecurity, NodeStatus};
+use domain::{
+    CertPin, NodeId, NodePrivateSettings, NodeRecord, NodeSecurity, NodeStatus, NodeTransport,
+};
 use feed_wire::{
-    NodeSettings, Parse, Refusal, Resume, SecuritySettings, ToControl, ToNode, Upstream, WireEntry,
-    MAX_CHUNK_ENTRIES, PING_INTERVAL, PROTOCOL_VERSION, SILENCE_LIMIT,
+    HttpSettings, NodeSettings, Parse, Refusal, Resume, SecuritySettings, ToControl, ToNode,
+    Upstream, WireEntry, MAX_CHUNK_ENTRIES, PING_INTERVAL, PROTOCOL_VERSION, SILENCE_LIMIT,
 };
 use time::OffsetDateTime;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
@@ -391,7 +393,22 @@ fn node_settings(
         security,
         upstream,
         peer_keys: chain.entry_keys.iter().map(|key| key.0).collect(),
+        http: http_settings(&node.spec),
     })
+}
+
+/// The HTTP transports a TLS node serves, at the paths its users' links carry (kept with
+/// the node's public settings, as `milly node add` made them).
+fn http_settings(spec: &domain::NodeSpec) -> HttpSettings {
+    let mut http = HttpSettings::default();
+    for transport in spec.transports() {
+        match transport {
+            NodeTransport::Tcp => {}
+            NodeTransport::Ws { path } => http.ws_path = Some(path),
+            NodeTransport::Httpupgrade { path } => http.httpupgrade_path = Some(path),
+        }
+    }
+    http
 }
 
 /// An X25519 key as `milly keygen` prints it: 32 bytes of unpadded base64url (the private
@@ -484,6 +501,30 @@ mod tests {
         let settings = node_settings(&exit, &tls_private(), &chain).unwrap();
         assert_eq!(settings.upstream, None);
         assert_eq!(settings.peer_keys, vec![keys[0].0, keys[1].0]);
+    }
+
+    #[test]
+    fn a_tls_node_is_told_the_paths_of_its_http_transports() {
+        let plain = record(1, NodeSecurity::Tls(tls_params()), None);
+        let settings = node_settings(&plain, &tls_private(), &NodeChain::default()).unwrap();
+        assert_eq!(settings.http, HttpSettings::default());
+        let mut params = tls_params();
+        params.transports = vec![
+            NodeTransport::Tcp,
+            NodeTransport::Ws {
+                path: "/s3cret/ws".into(),
+            },
+            NodeTransport::Httpupgrade {
+                path: "/s3cret/up".into(),
+            },
+        ];
+        let node = record(1, NodeSecurity::Tls(params), None);
+        let settings = node_settings(&node, &tls_private(), &NodeChain::default()).unwrap();
+        assert_eq!(settings.http.ws_path.as_deref(), Some("/s3cret/ws"));
+        assert_eq!(
+            settings.http.httpupgrade_path.as_deref(),
+            Some("/s3cret/up")
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub struct TlsParams {
     /// The certificate is self-signed: clients must be told to skip verification.
     pub allow_insecure: bool,
     /// How clients may carry VLESS inside the TLS; empty means plain TCP only (every node
-    /// recorded before transports existed, and remote nodes for now).
+    /// recorded before transports existed, and remote nodes given tcp alone).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transports: Vec<NodeTransport>,
 }

@@ -33,15 +33,15 @@ pub use domain::{CertPin, InvalidPin, JoinToken};
 pub use frame::{decode_frame, encode_frame, FrameError, MAX_FRAME};
 pub use join::{JoinError, JoinString, JOIN_PREFIX};
 pub use messages::{
-    NodeSettings, Refusal, Resume, SecuritySettings, ToControl, ToNode, Upstream, WireEntry,
-    MAX_CHUNK_ENTRIES,
+    HttpSettings, NodeSettings, Refusal, Resume, SecuritySettings, ToControl, ToNode, Upstream,
+    WireEntry, MAX_CHUNK_ENTRIES,
 };
 pub use parse_outcome::Parse;
 
 /// The version of this protocol, sent in [`ToControl::Join`] and [`ToControl::Hello`]; a control
 /// plane that does not speak it answers [`Refusal::Unsupported`]. 2: settings carry the
-/// node's place in entry → exit chains.
-pub const PROTOCOL_VERSION: u16 = 2;
+/// node's place in entry → exit chains. 3: settings carry the HTTP transports' paths.
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// The TLS application protocol (ALPN) both sides offer.
 pub const ALPN: &[u8] = b"milly-feed/1";

@@ -184,6 +184,26 @@ pub struct NodeSettings {
     /// For an exit node: the node-to-node keys of the entries that go through it, accepted
     /// like users' ids that never expire (and outside the caps meant for one person).
     pub peer_keys: Vec<[u8; 16]>,
+    /// The HTTP transports the node serves on its TLS port besides plain TCP, each at its
+    /// exact path (none over REALITY).
+    pub http: HttpSettings,
+}
+
+/// WebSocket's and HTTPUpgrade's paths, each when on (`<secret path>/ws`, `<secret path>/up`).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpSettings {
+    pub ws_path: Option<String>,
+    pub httpupgrade_path: Option<String>,
+}
+
+/// The paths never print (they keep scanners out): only which transports are on.
+impl fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpSettings")
+            .field("ws", &self.ws_path.is_some())
+            .field("httpupgrade", &self.httpupgrade_path.is_some())
+            .finish()
+    }
 }
 
 /// Keys never print: the upstream's is shown as present, the peers' are counted.
@@ -194,6 +214,7 @@ impl fmt::Debug for NodeSettings {
             .field("security", &self.security)
             .field("upstream", &self.upstream)
             .field("peer_keys", &self.peer_keys.len())
+            .field("http", &self.http)
             .finish()
     }
 }
@@ -321,10 +342,14 @@ mod tests {
                     key: [0x99; 16],
                 })),
                 peer_keys: vec![[0x98; 16]],
+                http: HttpSettings {
+                    ws_path: Some("/PATHSECRET/ws".into()),
+                    httpupgrade_path: None,
+                },
             }
         );
         assert!(
-            !printed.contains("SECRET") && printed.contains("443"),
+            !printed.contains("SECRET") && printed.contains("443") && printed.contains("ws: true"),
             "{printed}"
         );
         assert!(

@@ -33,6 +33,7 @@ fn every_to_node() -> Vec<ToNode> {
                 key: [6; 16],
             })),
             peer_keys: vec![],
+            http: Default::default(),
         }),
         ToNode::Settings(NodeSettings {
             port: 8443,
@@ -42,6 +43,10 @@ fn every_to_node() -> Vec<ToNode> {
             },
             upstream: None,
             peer_keys: vec![[7; 16], [8; 16]],
+            http: feed_wire::HttpSettings {
+                ws_path: Some("/s3cret/ws".into()),
+                httpupgrade_path: None,
+            },
         }),
         ToNode::SnapshotBegin {
             epoch: [9; 16],

@@ -69,7 +69,7 @@ fn http_transports(c: &config::NodeSection) -> node::HttpTransports {
 }
 
 /// The transports users' links and profiles list for the embedded node, in `[node]
-/// transports`' order. Remote nodes list plain TCP only for now.
+/// transports`' order (remote nodes' are kept by `milly node`, `commands/node/transports.rs`).
 fn link_transports(c: &config::NodeSection) -> Vec<NodeTransport> {
     c.transports
         .iter()

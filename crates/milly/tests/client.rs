@@ -176,13 +176,32 @@ fn a_link_milly_would_never_print_is_refused_in_one_line() {
         .args([
             "client",
             "--link",
-            "vless://0e0e0e0e-0000-4000-8000-0e0e0e0e0e0e@127.0.0.1:1?type=ws&security=tls",
+            "vless://0e0e0e0e-0000-4000-8000-0e0e0e0e0e0e@127.0.0.1:1?type=kcp&security=tls",
         ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("type=ws is not supported"), "{stderr}");
+    assert!(stderr.contains("type=kcp is not supported"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_websocket_link_milly_prints_is_refused_by_its_own_client_with_what_to_use_instead() {
+    let out = std::process::Command::new(testkit::milly::binary())
+        .args([
+            "client",
+            "--link",
+            "vless://0e0e0e0e-0000-4000-8000-0e0e0e0e0e0e@127.0.0.1:1?type=ws&security=tls&path=%2Fp%2Fws",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("type=ws is not spoken by this client yet") && stderr.contains("type=tcp"),
+        "{stderr}"
+    );
 }
 
 const DEST_NAME: &str = "www.example.com";

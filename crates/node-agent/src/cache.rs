@@ -18,7 +18,7 @@ pub const ACCESS_CACHE: &str = "access.cache";
 pub const SETTINGS_CACHE: &str = "settings.cache";
 
 const ACCESS_MAGIC: &[u8] = b"milly-access-cache-1\n";
-const SETTINGS_MAGIC: &[u8] = b"milly-settings-cache-2\n";
+const SETTINGS_MAGIC: &[u8] = b"milly-settings-cache-3\n";
 
 /// Why a cache file cannot be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -227,6 +227,10 @@ mod tests {
             },
             upstream: None,
             peer_keys: vec![[3; 16]],
+            http: feed_wire::HttpSettings {
+                ws_path: None,
+                httpupgrade_path: Some("/p/up".into()),
+            },
         };
         write_settings(dir.path(), &settings).unwrap();
         assert_eq!(read_settings(dir.path()).unwrap(), Some(settings));

@@ -5,6 +5,7 @@
 
 mod change;
 pub mod from_config;
+mod transports;
 
 use anyhow::{bail, Context as _, Result};
 use app::{App, NodeOverview, Registered, RemoteNodePlan};
@@ -84,6 +85,7 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
     let (host, port) = split_address(&args.address)?;
     let (security, private) = match args.security {
         SecurityChoice::Reality => {
+            transports::check_reality(&args.transports).context("--transports")?;
             let dest = args
                 .dest
                 .clone()
@@ -127,7 +129,8 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
                 NodeSecurity::Tls(TlsParams {
                     server_name: host.clone(),
                     allow_insecure,
-                    transports: Vec::new(),
+                    transports: transports::for_tls(&args.transports, &[])
+                        .context("--transports")?,
                 }),
                 private,
             )
@@ -211,6 +214,13 @@ fn apply_change(
     };
     match (key, reality) {
         ("location", _) => spec.location = Location(value.to_owned()),
+        ("transports", Some(_)) => transports::check_reality(value)?,
+        ("transports", None) => match &mut spec.security {
+            NodeSecurity::Tls(public) => {
+                public.transports = transports::for_tls(value, &public.transports)?;
+            }
+            NodeSecurity::Reality(_) => transports::check_reality(value)?,
+        },
         ("address", _) => (spec.public_host, spec.port) = split_address(value)?,
         ("dest", Some((_, _, _, dest, _))) => {
             split_address(value).context("dest")?;
@@ -245,7 +255,8 @@ fn apply_change(
         }
         _ => bail!(
             "unknown change `{change}`: location=TEXT, address=HOST:PORT, enabled=true|false, \
-             position=N, via=EXIT|none; for REALITY dest=HOST:PORT, server-name=NAME, \
+             position=N, via=EXIT|none, transports=tcp[,ws][,httpupgrade] (ws and httpupgrade \
+             for TLS); for REALITY dest=HOST:PORT, server-name=NAME, \
              server-names=A,B or keys=rotate; for TLS certificate=FILE private-key=FILE \
              (together), certificate=self-signed or server-name=NAME"
         ),
@@ -406,6 +417,9 @@ fn print_node(node: &NodeOverview) {
         NodeSecurity::Tls(t) => format!("tls (sni {})", t.server_name),
     };
     println!("security:     {security}");
+    // Names only: the HTTP transports' secret path is in users' links, not here.
+    let transports: Vec<&str> = spec.transports().iter().map(|t| t.link_type()).collect();
+    println!("transports:   {}", transports.join(", "));
     if let Some(exit) = &node.via_name {
         println!("exit:         {exit} (users' connections leave from there)");
     }

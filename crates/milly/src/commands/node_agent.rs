@@ -201,7 +201,7 @@ impl Peers {
 
 /// Whether two settings differ at most in the exit's peer keys, which change in place.
 fn same_listener(a: &NodeSettings, b: &NodeSettings) -> bool {
-    (&a.port, &a.security, &a.upstream) == (&b.port, &b.security, &b.upstream)
+    (&a.port, &a.security, &a.upstream, &a.http) == (&b.port, &b.security, &b.upstream, &b.http)
 }
 
 fn security_name(settings: &NodeSettings) -> &'static str {
@@ -276,6 +276,14 @@ fn node_config(
             })
         })
         .transpose()?;
+    // The HTTP transports ride on TLS only; a REALITY node is never sent any (`milly node`
+    // refuses them), and is given none should a control plane send them anyway.
+    if matches!(settings.security, SecuritySettings::Tls { .. }) {
+        node.http = node::HttpTransports {
+            ws: settings.http.ws_path.clone(),
+            httpupgrade: settings.http.httpupgrade_path.clone(),
+        };
+    }
     node.allow_private_destinations = config.allow_private_destinations;
     node.max_connections = node.max_connections.min(fds.node_connections);
     node.max_sockets_per_user = node.max_sockets_per_user.min(fds.user_sockets);
@@ -324,6 +332,7 @@ mod tests {
                 key: [10; 16],
             })),
             peer_keys: vec![[11; 16]],
+            http: Default::default(),
         };
         let fds = fd_budget::split(2048);
         let node = node_config(&agent_config(), &settings, &fds).unwrap();
@@ -361,6 +370,7 @@ mod tests {
             },
             upstream: None,
             peer_keys: vec![[1; 16]],
+            http: Default::default(),
         };
         let more_peers = NodeSettings {
             peer_keys: vec![[1; 16], [2; 16]],
@@ -372,6 +382,14 @@ mod tests {
             ..settings.clone()
         };
         assert!(!same_listener(&settings, &other_port));
+        let with_ws = NodeSettings {
+            http: feed_wire::HttpSettings {
+                ws_path: Some("/p/ws".into()),
+                httpupgrade_path: None,
+            },
+            ..settings.clone()
+        };
+        assert!(!same_listener(&settings, &with_ws));
         let peers = Peers::default();
         peers.set(&more_peers.peer_keys);
         assert!(peers
@@ -391,6 +409,7 @@ mod tests {
             },
             upstream: None,
             peer_keys: vec![],
+            http: Default::default(),
         };
         let fds = fd_budget::split(1 << 16);
         let node = node_config(&agent_config(), &tls, &fds).unwrap();
@@ -401,6 +420,17 @@ mod tests {
                 key: "KEY".into()
             }
         );
+        assert_eq!(node.http, node::HttpTransports::default());
+        let ws = NodeSettings {
+            http: feed_wire::HttpSettings {
+                ws_path: Some("/p/ws".into()),
+                httpupgrade_path: Some("/p/up".into()),
+            },
+            ..tls.clone()
+        };
+        let node = node_config(&agent_config(), &ws, &fds).unwrap();
+        assert_eq!(node.http.ws.as_deref(), Some("/p/ws"));
+        assert_eq!(node.http.httpupgrade.as_deref(), Some("/p/up"));
         let zero = NodeSettings { port: 0, ..tls };
         assert!(node_config(&agent_config(), &zero, &fds).is_err());
         let bad_short_id = NodeSettings {
@@ -415,6 +445,7 @@ mod tests {
             },
             upstream: None,
             peer_keys: vec![],
+            http: Default::default(),
         };
         assert!(node_config(&agent_config(), &bad_short_id, &fds).is_err());
     }

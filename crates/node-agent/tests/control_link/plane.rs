@@ -216,5 +216,6 @@ pub fn expected_settings() -> NodeSettings {
         },
         upstream: None,
         peer_keys: vec![],
+        http: Default::default(),
     }
 }

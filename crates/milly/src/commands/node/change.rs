@@ -64,6 +64,11 @@ impl NodeChanges {
             Some([one]) => set("server-name", Some(one)),
             names => set("server-names", names.map(|n| n.join(",")).as_ref()),
         }
+        let transports = section
+            .transports
+            .as_ref()
+            .map(|list| list.iter().map(|t| t.name()).collect::<Vec<_>>().join(","));
+        set("transports", transports.as_ref());
         Self {
             settings,
             enabled: section.enabled,
@@ -82,6 +87,7 @@ impl NodeChanges {
                 "address" => Some("address"),
                 "dest" => Some("dest"),
                 "server-name" | "server-names" => Some("server_names"),
+                "transports" => Some("transports"),
                 _ => None,
             })
             .collect();
@@ -164,6 +170,7 @@ mod tests {
             server_names: Some(vec!["www.microsoft.com".into(), "microsoft.com".into()]),
             enabled: Some(false),
             position: Some(4),
+            transports: Some(vec![config::NodeTransport::Tcp]),
         };
         let from_file = NodeChanges::from_section(&section);
         let from_set = NodeChanges::parse(&args(&[
@@ -171,6 +178,7 @@ mod tests {
             "address=[2001:db8::1]:8443",
             "dest=www.microsoft.com:443",
             "server-names=www.microsoft.com,microsoft.com",
+            "transports=tcp",
             "enabled=false",
             "position=4",
         ]))
@@ -244,5 +252,49 @@ mod tests {
             private_key_pem: String::new(),
         };
         assert!(super::super::apply_change(&mut spec, &mut private, "server-names=a,b").is_err());
+    }
+
+    #[test]
+    fn http_transports_are_for_tls_nodes_and_keep_their_path() {
+        use domain::NodeTransport;
+        let (mut spec, mut private) = reality();
+        super::super::apply_change(&mut spec, &mut private, "transports=tcp").unwrap();
+        let err = super::super::apply_change(&mut spec, &mut private, "transports=tcp,ws")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("TLS"), "{err}");
+        spec.security = NodeSecurity::Tls(TlsParams {
+            server_name: "node.example".into(),
+            allow_insecure: true,
+            transports: Vec::new(),
+        });
+        let mut private = NodePrivateSettings::Tls {
+            certificate_pem: String::new(),
+            private_key_pem: String::new(),
+        };
+        super::super::apply_change(&mut spec, &mut private, "transports=tcp,ws").unwrap();
+        let transports = spec.transports();
+        let [NodeTransport::Tcp, NodeTransport::Ws { path }] = transports.as_slice() else {
+            panic!("{transports:?}")
+        };
+        let path = path.clone();
+        super::super::apply_change(&mut spec, &mut private, "transports=ws,httpupgrade").unwrap();
+        let up = path.replace("/ws", "/up");
+        assert_eq!(
+            spec.transports(),
+            [
+                NodeTransport::Ws { path },
+                NodeTransport::Httpupgrade { path: up }
+            ]
+        );
+        super::super::apply_change(&mut spec, &mut private, "transports=tcp").unwrap();
+        assert_eq!(
+            spec.security,
+            NodeSecurity::Tls(TlsParams {
+                server_name: "node.example".into(),
+                allow_insecure: true,
+                transports: Vec::new(),
+            })
+        );
     }
 }
