@@ -2,7 +2,7 @@
 //! text: links come from subscriptions and chats, so from the network. Shared by the fuzz
 //! target and a stable test.
 
-use client::{ClientLink, Security};
+use client::{ClientLink, LinkTransport, Security};
 
 /// Percent-encodes everything but ASCII letters and digits.
 fn encode(s: &str) -> String {
@@ -39,10 +39,30 @@ fn print(link: &ClientLink) -> Option<String> {
         link.host.clone()
     };
     let mut query = vec![
-        ("type", "tcp".to_owned()),
+        ("type", link.transport.name().to_owned()),
         ("encryption", "none".to_owned()),
         ("sni", link.server_name.clone()),
     ];
+    match &link.transport {
+        LinkTransport::Tcp => {}
+        LinkTransport::Ws {
+            path,
+            host,
+            early_data,
+        } => {
+            let ed = if *early_data > 0 {
+                format!("?ed={early_data}")
+            } else {
+                String::new()
+            };
+            query.push(("path", format!("{path}{ed}")));
+            query.extend(host.clone().map(|h| ("host", h)));
+        }
+        LinkTransport::HttpUpgrade { path, host } => {
+            query.push(("path", path.clone()));
+            query.extend(host.clone().map(|h| ("host", h)));
+        }
+    }
     match &link.security {
         Security::Tls { allow_insecure } => {
             query.push(("security", "tls".into()));

@@ -109,6 +109,15 @@ impl LinkTransport {
     }
 }
 
+/// A request path as Xray's clients send it: always from the root (`ws?ed=1` and `` are `/`).
+fn absolute_path(path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    }
+}
+
 /// Everything the client takes from one link. `Debug` leaves out the user id and the host.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientLink {
@@ -188,13 +197,13 @@ impl ClientLink {
                     .and_then(|n| n.parse().ok())
                     .unwrap_or(0);
                 LinkTransport::Ws {
-                    path: path.to_owned(),
+                    path: absolute_path(path),
                     host: take("host"),
                     early_data,
                 }
             }
             Some("httpupgrade") => LinkTransport::HttpUpgrade {
-                path: take("path").unwrap_or_else(|| "/".into()),
+                path: absolute_path(&take("path").unwrap_or_default()),
                 host: take("host"),
             },
             Some(other) => return Err(LinkError::UnsupportedTransport(other.to_owned())),
@@ -420,5 +429,19 @@ mod tests {
             crate::Outbound::new(&up),
             Err(crate::OutboundError::Transport("httpupgrade"))
         ));
+        // Paths are from the root, as Xray's clients request them.
+        for (query, path) in [
+            ("type=ws&path=%3Fed%3D5&security=tls", "/"),
+            ("type=ws&security=tls", "/"),
+            ("type=httpupgrade&path=up&security=tls", "/up"),
+        ] {
+            let link = with(query).unwrap();
+            let (LinkTransport::Ws { path: got, .. }
+            | LinkTransport::HttpUpgrade { path: got, .. }) = &link.transport
+            else {
+                panic!("{query}")
+            };
+            assert_eq!(got, path, "{query}");
+        }
     }
 }
