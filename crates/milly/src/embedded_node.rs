@@ -65,6 +65,7 @@ fn http_transports(c: &config::NodeSection) -> node::HttpTransports {
     node::HttpTransports {
         ws: on(config::NodeTransport::Ws),
         httpupgrade: on(config::NodeTransport::Httpupgrade),
+        ..node::HttpTransports::default()
     }
 }
 

@@ -282,6 +282,7 @@ fn node_config(
         node.http = node::HttpTransports {
             ws: settings.http.ws_path.clone(),
             httpupgrade: settings.http.httpupgrade_path.clone(),
+            ..node::HttpTransports::default()
         };
     }
     node.allow_private_destinations = config.allow_private_destinations;

@@ -28,11 +28,20 @@ pub struct HttpTransports {
     pub ws: Option<String>,
     /// HTTPUpgrade's path, when on.
     pub httpupgrade: Option<String>,
+    /// XHTTP's path (Xray's `xhttpSettings.path`), when on; over TLS and REALITY.
+    pub xhttp: Option<String>,
+    /// gRPC's service name (requests go to `/<name>/Tun`), when on; over TLS and REALITY.
+    pub grpc: Option<String>,
 }
 
 impl HttpTransports {
     pub(crate) fn any(&self) -> bool {
-        self.ws.is_some() || self.httpupgrade.is_some()
+        self.ws.is_some() || self.httpupgrade.is_some() || self.h2_based()
+    }
+
+    /// Whether a transport that may run over HTTP/2 is on (XHTTP, gRPC).
+    pub(crate) fn h2_based(&self) -> bool {
+        self.xhttp.is_some() || self.grpc.is_some()
     }
 }
 
@@ -217,6 +226,7 @@ mod tests {
         HttpTransports {
             ws: Some("/s3cret/ws".into()),
             httpupgrade: Some("/s3cret/up".into()),
+            ..HttpTransports::default()
         }
     }
 
@@ -276,6 +286,7 @@ mod tests {
         let only_up = HttpTransports {
             ws: None,
             httpupgrade: Some("/s3cret/up".into()),
+            ..HttpTransports::default()
         };
         let ws = format!("GET /s3cret/ws HTTP/1.1\r\n{upgrade}");
         assert!(decide(&head(&ws), &only_up).is_none());

@@ -43,6 +43,7 @@ async fn start(identity: ClientIdentity, max_handshakes_per_source: usize) -> Pl
     config.http = HttpTransports {
         ws: Some("/s3cret/ws".into()),
         httpupgrade: Some("/s3cret/up".into()),
+        ..HttpTransports::default()
     };
     let access = AccessTable::new();
     access.apply(AccessUpdate::Snapshot {
