@@ -106,9 +106,11 @@ pub struct NodeConfig {
     /// An entry node of a chain: every user's connection goes on to this exit instead of out
     /// of this node (see `chain`).
     pub upstream: Option<crate::chain::Upstream>,
-    /// The HTTP transports served on this port beside plain VLESS (over TLS only; REALITY
-    /// ignores them).
+    /// The HTTP transports served on this port beside plain VLESS (over REALITY only XHTTP and
+    /// gRPC).
     pub http: crate::http_transport::HttpTransports,
+    /// How long and how large an XHTTP session may be while its download has not come.
+    pub xhttp_sessions: xhttp::sessions::SessionLimits,
 }
 
 impl NodeConfig {
@@ -136,6 +138,7 @@ impl NodeConfig {
             fallback_proxy_protocol: false,
             upstream: None,
             http: crate::http_transport::HttpTransports::default(),
+            xhttp_sessions: xhttp::sessions::SessionLimits::default(),
         }
     }
 }

@@ -70,3 +70,4 @@ pub use reality::RealitySettings;
 pub use server::{Node, NodeError};
 pub use tls::{generate_self_signed, CertificateError};
 pub use tokio_util::sync::CancellationToken;
+pub use xhttp::sessions::SessionLimits as XhttpSessionLimits;

@@ -1,7 +1,8 @@
-//! `[node.http] listen`: the HTTP transports in plain HTTP/1.1 for a reverse proxy or CDN in
-//! front (nginx, Caddy) that terminates TLS and is the website. Only an upgrade to an enabled
-//! transport's exact path is served (its VLESS request then comes inside, as on the TLS port);
-//! anything else gets a bare 404 and is closed: there is no website behind this port.
+//! `[node.http] listen`: the HTTP transports in plain HTTP/1.1 and HTTP/2 without TLS (h2c) for
+//! a reverse proxy or CDN in front (nginx, Caddy) that terminates TLS and is the website. Only
+//! an upgrade to an enabled transport's exact path, or XHTTP's and gRPC's requests, are served
+//! (the VLESS request then comes inside, as on the TLS port); anything else gets a bare 404:
+//! there is no website behind this port.
 //!
 //! Connections here are held to the same budgets as on the TLS port. Their source is the TCP
 //! peer, unless the peer is a trusted proxy: then it is the client its forwarded header names
@@ -20,6 +21,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::budget::SourceSlot;
+use crate::http_transport::http_service::{self, Served};
+use crate::http_transport::website::Website;
 use crate::http_transport::{self, Accepted};
 use crate::metrics::HandshakeFailure;
 use crate::server::{ActiveConnection, Shared, ACCEPT_BACKOFF};
@@ -101,11 +105,34 @@ async fn connection(
             Err(refusal) => return shared.metrics.refused(refusal),
         }
     }
+    let local = tcp.local_addr().ok().map(|a| a.ip());
+    let http = &shared.config.http;
+    // XHTTP and gRPC, over HTTP/2 without TLS (h2c) or HTTP/1.1: each session is admitted on
+    // its own, for the client its request names.
+    let served = |slot: Option<SourceSlot>| {
+        let served = Served {
+            shared: shared.clone(),
+            peer: peer.ip(),
+            identity: Some(identity.clone()),
+            local,
+            website: Website::None,
+        };
+        move |tcp: TcpStream, read: Vec<u8>| async move {
+            let _slot = slot;
+            http_service::serve(tcp, read, served).await;
+        }
+    };
     let read = match http_transport::read_head(&mut tcp, Vec::new(), deadline).await {
         Ok(read) => read,
+        Err(Accepted::NotOurs(read)) if http.h2_based() && http_transport::may_be_h2(&read) => {
+            return served(slot)(tcp, read).await;
+        }
         Err(Accepted::NotOurs(_)) => return not_found(&mut tcp, deadline, shared).await,
         Err(_) => return,
     };
+    if http_transport::request_path(&read).is_some_and(|path| http_service::is_ours(http, &path)) {
+        return served(slot)(tcp, read).await;
+    }
     let mut slot = match slot {
         Some(slot) => slot,
         None => {
@@ -116,8 +143,7 @@ async fn connection(
             }
         }
     };
-    let local = tcp.local_addr().ok().map(|a| a.ip());
-    let accepted = http_transport::accept(&mut tcp, read, deadline, &shared.config.http).await;
+    let accepted = http_transport::accept(&mut tcp, read, deadline, http).await;
     let upgraded =
         session::serve_upgraded(&mut tcp, accepted, local, &mut slot, deadline, shared).await;
     slot.handshake_done();

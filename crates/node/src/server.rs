@@ -19,6 +19,7 @@ use crate::chain::Chain;
 use crate::config::{NodeConfig, TlsSource};
 use crate::egress::{self, EgressPolicy};
 use crate::fallback::{FallbackLimits, Origin};
+use crate::http_transport::XhttpTable;
 use crate::metrics::{HandshakeFailure, Metrics};
 use crate::plain_http::{self, PlainHttp};
 use crate::read_ahead::ReadAhead;
@@ -31,6 +32,8 @@ use crate::xudp::{self, XudpTable};
 const OWN_ADDRESSES_REFRESH: Duration = Duration::from_secs(60);
 /// Pause after a failed `accept` (for example out of file descriptors) before trying again.
 pub(crate) const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// How often half-open XHTTP sessions are checked against their limits (which are seconds).
+const XHTTP_SWEEP_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -54,6 +57,8 @@ pub(crate) struct Shared {
     /// Where users may go; its list of this machine's addresses is refreshed while running.
     egress: ArcSwap<EgressPolicy>,
     pub(crate) xudp: XudpTable,
+    /// XHTTP sessions, whose requests may come over several connections.
+    pub(crate) xhttp: XhttpTable,
     /// Outbound sockets per user and in total.
     pub(crate) sockets: Arc<SocketBudget>,
     /// Connections and handshakes per client address.
@@ -149,9 +154,18 @@ impl Node {
             TlsSource::Reality(settings) => {
                 Transport::Reality(Arc::new(RealityServer::new(settings)))
             }
-            source => Transport::Tls(TlsAcceptor::from(tls::server_config(source)?)),
+            source => {
+                let mut tls = (*tls::server_config(source)?).clone();
+                // XHTTP and gRPC clients speak HTTP/2; browsers then do too, and the website
+                // gets their requests through the node (`http_transport::website`).
+                if config.http.h2_based() {
+                    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+                }
+                Transport::Tls(TlsAcceptor::from(Arc::new(tls)))
+            }
         };
         let egress = ArcSwap::from_pointee(Shared::egress_policy(&config));
+        let xhttp_sessions = config.xhttp_sessions;
         Ok(Self {
             shared: Arc::new(Shared {
                 sockets: SocketBudget::new(
@@ -172,6 +186,7 @@ impl Node {
                 metrics: Arc::new(Metrics::default()),
                 egress,
                 xudp: XudpTable::default(),
+                xhttp: XhttpTable::new(xhttp_sessions),
             }),
             acceptor,
         })
@@ -218,6 +233,9 @@ impl Node {
                 .enforce_expiry(shutdown.child_token()),
         );
         tasks.spawn(sweep_xudp(self.shared.clone(), shutdown.child_token()));
+        if self.shared.config.http.xhttp.is_some() {
+            tasks.spawn(sweep_xhttp(self.shared.clone(), shutdown.child_token()));
+        }
         tasks.spawn(refresh_own_addresses(
             self.shared.clone(),
             shutdown.child_token(),
@@ -297,6 +315,18 @@ async fn sweep_xudp(shared: Arc<Shared>, stop: CancellationToken) {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(xudp::SWEEP_EVERY) => shared.xudp.sweep(),
+        }
+    }
+}
+
+/// Ends XHTTP sessions whose download did not come in time, even when no request arrives.
+async fn sweep_xhttp(shared: Arc<Shared>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(XHTTP_SWEEP_EVERY) => {
+                shared.xhttp.expire();
+            }
         }
     }
 }

@@ -14,7 +14,9 @@ use crate::budget::SourceSlot;
 use crate::chain;
 use crate::egress::connect_out;
 use crate::fallback::{self, FallbackLimits, Origin};
-use crate::http_transport::{self, Accepted, WsStream};
+use crate::http_transport::http_service::{self, Served};
+use crate::http_transport::website::Website;
+use crate::http_transport::{self, Accepted, Route, WsStream};
 use crate::metrics::HandshakeFailure;
 use crate::mux;
 use crate::server::Shared;
@@ -57,34 +59,45 @@ pub(crate) async fn serve<S>(
     deadline: Instant,
     shared: &Arc<Shared>,
 ) where
-    S: AsyncRead + AsyncWrite + Transport + Unpin + Send,
+    S: AsyncRead + AsyncWrite + Transport + Unpin + Send + 'static,
 {
     let mut handshake = read_request(&mut stream, Vec::new(), deadline, shared).await;
-    // Not VLESS, but perhaps an HTTP transport's upgrade (never over REALITY: its streams can
-    // go direct, and the configuration allows these transports over TLS only).
+    // Not VLESS, but perhaps one of the HTTP transports (REALITY's streams can go direct, and
+    // carry only XHTTP and gRPC).
     let http = &shared.config.http;
     if let Handshake::Fallback {
         read,
         why: HandshakeFailure::NotVless,
     } = handshake
     {
-        handshake =
-            if http.any() && !stream.can_go_direct() && http_transport::may_be_upgrade(&read) {
-                let accepted = http_transport::accept(&mut stream, read, deadline, http).await;
-                match serve_upgraded(&mut stream, accepted, local, slot, deadline, shared).await {
-                    None => return,
-                    Some(Accepted::NotOurs(read)) => Handshake::Fallback {
-                        read,
-                        why: HandshakeFailure::NotVless,
-                    },
-                    Some(_) => Handshake::Broken,
-                }
-            } else {
-                Handshake::Fallback {
-                    read,
-                    why: HandshakeFailure::NotVless,
-                }
-            };
+        let reality = stream.can_go_direct();
+        handshake = match http_transport::route(&mut stream, read, deadline, http, reality).await {
+            Route::Website(read) => Handshake::Fallback {
+                read,
+                why: HandshakeFailure::NotVless,
+            },
+            Route::Broken => Handshake::Broken,
+            Route::Upgraded(accepted) => {
+                serve_upgraded(&mut stream, accepted, local, slot, deadline, shared).await;
+                return;
+            }
+            Route::Served(read) => {
+                slot.handshake_done();
+                let website = Website::At {
+                    addr: shared.config.fallback,
+                    origin: origin.filter(|_| shared.config.fallback_proxy_protocol),
+                };
+                let served = Served {
+                    shared: shared.clone(),
+                    peer: origin.map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |o| o.peer.ip()),
+                    identity: None,
+                    local,
+                    website,
+                };
+                http_service::serve(stream, read, served).await;
+                return;
+            }
+        };
     }
     slot.handshake_done();
     match handshake {
@@ -106,6 +119,22 @@ pub(crate) async fn serve<S>(
             run_proxy(&mut stream, proxied, local, slot, shared).await;
         }
     }
+}
+
+/// Serves the one VLESS connection an XHTTP session or a gRPC call carries in `stream`.
+pub(crate) async fn serve_inside<S>(
+    mut stream: S,
+    local: Option<IpAddr>,
+    slot: &mut SourceSlot,
+    deadline: Instant,
+    shared: &Arc<Shared>,
+) where
+    S: AsyncRead + AsyncWrite + Transport + Unpin + Send,
+{
+    let inner = read_request(&mut stream, Vec::new(), deadline, shared).await;
+    slot.handshake_done();
+    inside_transport(&mut stream, inner, local, slot, shared).await;
+    let _ = stream.shutdown().await;
 }
 
 /// Serves the VLESS request inside an HTTP transport whose upgrade `accepted` answered (the

@@ -7,16 +7,26 @@
 //! WebSocket carries Xray's and sing-box's early data: the first bytes of the stream,
 //! base64url in `Sec-WebSocket-Protocol`, echoed back as the chosen protocol as Xray does.
 //! HTTPUpgrade is the same upgrade answered with a bare 101, then raw bytes.
+//!
+//! XHTTP and gRPC are served by `http_service` (hyper, HTTP/1.1 and HTTP/2): a connection that
+//! opens with the HTTP/2 preface, or whose first request is to their paths, is handed to it
+//! whole ([`route`]), and it forwards every request that is not theirs to the website.
 
 mod frame;
 mod head;
+pub(crate) mod http_service;
+mod pipe;
+mod prefixed;
+pub(crate) mod website;
 mod ws_stream;
+mod xhttp_table;
 
 use base64::Engine;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 pub(crate) use ws_stream::WsStream;
+pub(crate) use xhttp_table::XhttpTable;
 
 use head::RequestHead;
 
@@ -35,10 +45,6 @@ pub struct HttpTransports {
 }
 
 impl HttpTransports {
-    pub(crate) fn any(&self) -> bool {
-        self.ws.is_some() || self.httpupgrade.is_some() || self.h2_based()
-    }
-
     /// Whether a transport that may run over HTTP/2 is on (XHTTP, gRPC).
     pub(crate) fn h2_based(&self) -> bool {
         self.xhttp.is_some() || self.grpc.is_some()
@@ -66,10 +72,71 @@ pub(crate) enum Accepted {
     Broken,
 }
 
-/// Whether `read` may be the start of an HTTP GET (all transports' upgrades are GETs).
-pub(crate) fn may_be_upgrade(read: &[u8]) -> bool {
-    let n = read.len().min(4);
-    read[..n] == b"GET "[..n]
+/// What an HTTP/2 connection opens with (RFC 9113 §3.4).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Whether `read` may be the start of an HTTP/2 connection.
+pub(crate) fn may_be_h2(read: &[u8]) -> bool {
+    let n = read.len().min(H2_PREFACE.len());
+    n > 0 && read[..n] == H2_PREFACE[..n]
+}
+
+/// Whether `read` may be the start of an HTTP/1.1 request (a method is upper-case letters).
+fn may_be_http1(read: &[u8]) -> bool {
+    read.first().is_some_and(u8::is_ascii_uppercase)
+}
+
+/// Where a connection that is not plain VLESS goes.
+pub(crate) enum Route {
+    /// An upgrade to WebSocket or HTTPUpgrade, answered.
+    Upgraded(Accepted),
+    /// HTTP for XHTTP or gRPC, or HTTP/2: `http_service` serves it, starting with `read`.
+    Served(Vec<u8>),
+    /// Not ours: everything read so far, for the website.
+    Website(Vec<u8>),
+    Broken,
+}
+
+/// Decides what a connection whose first bytes, `read`, are not VLESS is, reading on as far as
+/// a request head when it may be HTTP/1.1. Over REALITY (`reality`) only XHTTP and gRPC are
+/// served.
+pub(crate) async fn route<S>(
+    stream: &mut S,
+    read: Vec<u8>,
+    deadline: Instant,
+    transports: &HttpTransports,
+    reality: bool,
+) -> Route
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let upgrades = !reality && (transports.ws.is_some() || transports.httpupgrade.is_some());
+    if transports.h2_based() && may_be_h2(&read) {
+        return Route::Served(read);
+    }
+    if !(upgrades || transports.h2_based()) || !may_be_http1(&read) {
+        return Route::Website(read);
+    }
+    let read = match read_head(stream, read, deadline).await {
+        Ok(read) => read,
+        Err(Accepted::NotOurs(read)) => return Route::Website(read),
+        Err(_) => return Route::Broken,
+    };
+    let path = match head::parse(&read) {
+        Ok(Some((head, _))) => head.path.clone(),
+        _ => return Route::Website(read),
+    };
+    if transports.h2_based() && http_service::is_ours(transports, &path) {
+        return Route::Served(read);
+    }
+    if !upgrades {
+        return Route::Website(read);
+    }
+    match accept(stream, read, deadline, transports).await {
+        Accepted::NotOurs(read) => Route::Website(read),
+        Accepted::Broken => Route::Broken,
+        upgraded => Route::Upgraded(upgraded),
+    }
 }
 
 /// Reads the request head (within `deadline` and `MAX_HEAD`) after `read`, and answers an
@@ -138,6 +205,14 @@ where
             Err(_) | Ok(Ok(_)) => return Err(Accepted::NotOurs(read)),
             Ok(Err(_)) => return Err(Accepted::Broken),
         }
+    }
+}
+
+/// The path (with its query) of the request head at the start of `read`.
+pub(crate) fn request_path(read: &[u8]) -> Option<String> {
+    match head::parse(read) {
+        Ok(Some((head, _))) => Some(head.path),
+        _ => None,
     }
 }
 
@@ -293,10 +368,14 @@ mod tests {
     }
 
     #[test]
-    fn only_a_get_may_be_an_upgrade() {
-        assert!(may_be_upgrade(b"G"));
-        assert!(may_be_upgrade(b"GET /x"));
-        assert!(!may_be_upgrade(b"POST /"));
-        assert!(!may_be_upgrade(b"\x00\x01"));
+    fn http2_and_http1_are_told_by_their_first_bytes() {
+        assert!(may_be_h2(b"P"));
+        assert!(may_be_h2(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00"));
+        assert!(!may_be_h2(b"POST /"));
+        assert!(!may_be_h2(b""));
+        assert!(may_be_http1(b"POST /"));
+        assert!(may_be_http1(b"OPTIONS /"));
+        assert!(!may_be_http1(b"\x00\x01"));
+        assert!(!may_be_http1(b"get /"));
     }
 }

@@ -25,6 +25,8 @@ pub struct TestNode {
     pub access: AccessTable,
     pub metrics: Arc<Metrics>,
     pub website: Website,
+    /// The node's self-signed certificate (PEM), for clients that pin it.
+    pub cert_pem: String,
     connector: TlsConnector,
     shutdown: CancellationToken,
     task: JoinHandle<Result<(), node::NodeError>>,
@@ -37,6 +39,8 @@ pub struct Options {
     pub max_mux_sessions: usize,
     pub max_sockets_per_user: usize,
     pub max_handshakes_per_source: usize,
+    pub http: node::HttpTransports,
+    pub xhttp_sessions: node::XhttpSessionLimits,
 }
 
 impl Default for Options {
@@ -48,6 +52,8 @@ impl Default for Options {
             max_mux_sessions: node::config::DEFAULT_MAX_MUX_SESSIONS,
             max_sockets_per_user: node::config::DEFAULT_MAX_SOCKETS_PER_USER,
             max_handshakes_per_source: node::config::DEFAULT_MAX_HANDSHAKES_PER_SOURCE,
+            http: node::HttpTransports::default(),
+            xhttp_sessions: node::XhttpSessionLimits::default(),
         }
     }
 }
@@ -80,6 +86,8 @@ impl TestNode {
         config.max_mux_sessions = options.max_mux_sessions;
         config.max_sockets_per_user = options.max_sockets_per_user;
         config.max_handshakes_per_source = options.max_handshakes_per_source;
+        config.http = options.http;
+        config.xhttp_sessions = options.xhttp_sessions;
         let access = AccessTable::new();
         access.apply(AccessUpdate::Snapshot {
             revision: 1,
@@ -95,6 +103,7 @@ impl TestNode {
             metrics,
             website,
             connector: connector(&cert_pem),
+            cert_pem,
             shutdown,
             task,
         }

@@ -5,6 +5,7 @@
 mod budgets;
 mod harness;
 mod plain_http;
+mod xhttp;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,277 @@
+//! XHTTP and gRPC on the TLS port: Xray-core's client in each XHTTP mode and over gRPC, raw
+//! HTTP/1.1 requests for what a client would not do (packets out of order, a download that
+//! never comes), and probes of the transports' paths, which get the website.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde_json::json;
+use testkit::peer::{Peer, PeerKind};
+use testkit::{EchoMode, TcpEcho};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use vless::Command;
+
+use crate::harness::{read_all, request, user, Options, TestNode, PAGE};
+
+const XHTTP_PATH: &str = "/s3cret/xh";
+const GRPC_SERVICE: &str = "s3cret.grpc";
+
+fn transports() -> node::HttpTransports {
+    node::HttpTransports {
+        xhttp: Some(XHTTP_PATH.into()),
+        grpc: Some(GRPC_SERVICE.into()),
+        ..node::HttpTransports::default()
+    }
+}
+
+fn uuid(id: [u8; 16]) -> String {
+    uuid::Uuid::from_bytes(id).to_string()
+}
+
+fn padding() -> String {
+    "X".repeat(200)
+}
+
+/// An Xray client over `network` ("xhttp" in `mode`, or "grpc") to `node`, over TLS, trusting
+/// the node's self-signed certificate (Xray 26 has no `allowInsecure`).
+fn xray_client(node: &TestNode, socks: SocketAddr, network: &str, mode: &str) -> serde_json::Value {
+    let pem: Vec<&str> = node.cert_pem.lines().collect();
+    let mut stream = json!({
+        "network": network,
+        "security": "tls",
+        "tlsSettings": {
+            "serverName": "localhost",
+            "certificates": [{ "usage": "verify", "certificate": pem }],
+        },
+    });
+    match network {
+        "xhttp" => stream["xhttpSettings"] = json!({ "path": XHTTP_PATH, "mode": mode }),
+        _ => stream["grpcSettings"] = json!({ "serviceName": GRPC_SERVICE }),
+    }
+    json!({
+        "log": { "loglevel": "warning" },
+        "inbounds": [{
+            "listen": socks.ip().to_string(), "port": socks.port(), "protocol": "socks",
+            "settings": { "udp": true, "ip": socks.ip().to_string() },
+        }],
+        "outbounds": [{
+            "protocol": "vless",
+            "settings": { "vnext": [{
+                "address": node.addr.ip().to_string(), "port": node.addr.port(),
+                "users": [{ "id": uuid(user(1)), "encryption": "none" }],
+            }]},
+            "streamSettings": stream,
+        }],
+    })
+}
+
+#[tokio::test]
+async fn xray_carries_tcp_over_every_xhttp_mode_and_grpc_exactly() {
+    let Some(xray) = PeerKind::Xray.require() else {
+        return;
+    };
+    let node = TestNode::start(Options {
+        http: transports(),
+        ..Options::default()
+    })
+    .await;
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    for (network, mode) in [
+        ("xhttp", "packet-up"),
+        ("xhttp", "stream-up"),
+        ("xhttp", "stream-one"),
+        ("xhttp", "auto"),
+        ("grpc", ""),
+    ] {
+        let socks = testkit::port::free_tcp_addr();
+        let config = xray_client(&node, socks, network, mode);
+        let client = Peer::start(PeerKind::Xray, &xray, &config, socks)
+            .await
+            .unwrap();
+        let mut flows = Vec::new();
+        for i in 0..3u8 {
+            let target = echo.addr();
+            flows.push(tokio::spawn(async move {
+                let payload = testkit::traffic::random_bytes(200_000 + usize::from(i) * 7919);
+                let stream = testkit::socks::connect(socks, target).await.unwrap();
+                let (mut r, mut w) = stream.into_split();
+                let sent = payload.clone();
+                let writer = tokio::spawn(async move { w.write_all(&sent).await.unwrap() });
+                let mut back = vec![0u8; payload.len()];
+                tokio::time::timeout(Duration::from_secs(20), r.read_exact(&mut back))
+                    .await
+                    .expect("echo in time")
+                    .unwrap();
+                writer.await.unwrap();
+                back == payload
+            }));
+        }
+        for flow in flows {
+            assert!(
+                flow.await.unwrap(),
+                "{network} {mode}: other bytes came back\n{}",
+                client.log()
+            );
+        }
+    }
+    assert!(node.metrics.snapshot().sessions >= 15);
+    node.stop().await;
+}
+
+/// One HTTP/1.1 request over its own TLS connection; the raw response.
+async fn exchange(node: &TestNode, head: &str, body: &[u8]) -> Vec<u8> {
+    let mut stream = node.tls().await;
+    let mut out = head.as_bytes().to_vec();
+    out.extend_from_slice(body);
+    stream.write_all(&out).await.unwrap();
+    stream.flush().await.unwrap();
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !response.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "no response");
+        response.extend_from_slice(&buf[..n]);
+    }
+    response
+}
+
+fn post(path: &str, body: &[u8]) -> String {
+    format!(
+        "POST {path}?x_padding={} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n",
+        padding(),
+        body.len()
+    )
+}
+
+fn status(response: &[u8]) -> String {
+    String::from_utf8_lossy(&response[..12.min(response.len())]).into_owned()
+}
+
+#[tokio::test]
+async fn packet_up_packets_sent_out_of_order_reach_the_destination_in_order() {
+    let node = TestNode::start(Options {
+        http: transports(),
+        ..Options::default()
+    })
+    .await;
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let session = "0b7c1e3a-5d6f-4a8b-9c0d-1e2f3a4b5c6d";
+    let mut header = Vec::new();
+    vless::encode_request(&request(user(1), Command::Tcp, echo.addr()), &mut header);
+    let packets: [Vec<u8>; 3] = [
+        header[..10].to_vec(),
+        [&header[10..], b"first-".as_slice()].concat(),
+        b"second".to_vec(),
+    ];
+    // The download first, on its own connection, read as it streams.
+    let mut download = node.tls().await;
+    let get = format!(
+        "GET {XHTTP_PATH}/{session}?x_padding={} HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        padding()
+    );
+    download.write_all(get.as_bytes()).await.unwrap();
+    for seq in [2usize, 0, 1] {
+        let response = exchange(
+            &node,
+            &post(&format!("{XHTTP_PATH}/{session}/{seq}"), &packets[seq]),
+            &packets[seq],
+        )
+        .await;
+        assert_eq!(status(&response), "HTTP/1.1 200", "packet {seq}");
+    }
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !seen.windows(12).any(|w| w == b"first-second") {
+        let n = tokio::time::timeout(Duration::from_secs(5), download.read(&mut buf))
+            .await
+            .expect("the echo comes down the download")
+            .unwrap();
+        assert!(n > 0, "the download ended early");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(seen.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_whose_download_never_comes_is_dropped_within_its_limit() {
+    let node = TestNode::start(Options {
+        http: transports(),
+        xhttp_sessions: node::XhttpSessionLimits {
+            half_open_ttl: Duration::from_millis(800),
+            half_open_idle: Duration::from_millis(800),
+            ..node::XhttpSessionLimits::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let path = format!("{XHTTP_PATH}/5e55-half-open/0");
+    let first = exchange(&node, &post(&path, b"held"), b"held").await;
+    assert_eq!(status(&first), "HTTP/1.1 200");
+    // The same packet again while the session is held: a duplicate.
+    let again = exchange(&node, &post(&path, b"held"), b"held").await;
+    assert_eq!(status(&again), "HTTP/1.1 400");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The session and its bytes are gone: packet 0 starts a new one.
+    let fresh = exchange(&node, &post(&path, b"held"), b"held").await;
+    assert_eq!(status(&fresh), "HTTP/1.1 200");
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn probes_of_the_transport_paths_get_the_website() {
+    let node = TestNode::start(Options {
+        http: transports(),
+        ..Options::default()
+    })
+    .await;
+    for head in [
+        // No padding: not what Xray's client sends.
+        format!("GET {XHTTP_PATH}/some-session HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+        format!("POST {XHTTP_PATH}/ HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n"),
+        // gRPC over HTTP/1.1, or without its content type.
+        format!("POST /{GRPC_SERVICE}/Tun HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/grpc\r\nContent-Length: 0\r\n\r\n"),
+        format!("GET /{GRPC_SERVICE}/Tun HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+    ] {
+        let mut stream = node.tls().await;
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let page = String::from_utf8(read_all(&mut stream).await).unwrap();
+        assert!(page.starts_with("HTTP/1.1 200 OK"), "{head}: {page}");
+        assert!(page.ends_with(PAGE), "{head}: {page}");
+    }
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_user_over_xhttp_gets_nothing_through() {
+    let node = TestNode::start(Options {
+        http: transports(),
+        ..Options::default()
+    })
+    .await;
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let mut body = Vec::new();
+    vless::encode_request(&request(user(9), Command::Tcp, echo.addr()), &mut body);
+    body.extend_from_slice(b"let me in");
+    // stream-one: one POST, the upload its body and the download its response.
+    let mut stream = node.tls().await;
+    let mut out = post(&format!("{XHTTP_PATH}/"), &body).into_bytes();
+    out.extend_from_slice(&body);
+    stream.write_all(&out).await.unwrap();
+    // The response is chunked; the last chunk ends it.
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !response.ends_with(b"0\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("the response ends")
+            .unwrap();
+        assert!(n > 0);
+        response.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&response);
+    assert!(!text.contains("let me in"), "{text}");
+    assert_eq!(echo.accepted(), 0);
+    assert_eq!(node.metrics.snapshot().unknown_user, 1);
+    node.stop().await;
+}
