@@ -32,8 +32,10 @@
 //! its `VisionStream` for XTLS Vision and its direct copy, spliced on Linux by its `Relay`);
 //! `session` reads the request over any byte stream (so REALITY can replace TLS; over TLS an
 //! HTTP upgrade to an enabled transport's path is answered by `http_transport`, WebSocket or
-//! HTTPUpgrade, and the request read inside it; `plain_http` serves the same upgrades in plain
-//! HTTP/1.1 behind a reverse proxy, `[node.http] listen`) and
+//! HTTPUpgrade, and the request read inside it; XHTTP and gRPC, over TLS and REALITY, are
+//! served by hyper in `http_transport::http_service`, HTTP/1.1 or HTTP/2, one VLESS connection
+//! per session or call, other requests forwarded to the website; `plain_http` serves the same
+//! transports in plain HTTP/1.1 and h2c behind a reverse proxy, `[node.http] listen`) and
 //! dispatches to the relay (TCP), `udp` (the UDP command) or `mux` (Mux.Cool with XUDP,
 //! mappings in `xudp`); everything else goes to `fallback`. `access` holds the users and
 //! cuts their sessions, `egress` decides where users may go and connects out for them
