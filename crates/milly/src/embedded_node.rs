@@ -51,7 +51,7 @@ pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::Node
         // The embedded node is in no chain (`app` refuses it as an exit).
         upstream: None,
         http: http_transports(c),
-        xhttp_sessions: node::XhttpSessionLimits::default(),
+        xhttp_sessions: node::config::default_xhttp_sessions(),
     })
 }
 

@@ -113,6 +113,18 @@ pub struct NodeConfig {
     pub xhttp_sessions: xhttp::sessions::SessionLimits,
 }
 
+/// XHTTP's session limits on a node: Xray's timings, but a session waiting for its download
+/// holds at most 256 KiB (a client sends its first packets, not megabytes, before the download
+/// it opened first arrives) and at most 512 wait at once, so strangers who learned the path can
+/// pin at most 128 MiB.
+pub fn default_xhttp_sessions() -> xhttp::sessions::SessionLimits {
+    xhttp::sessions::SessionLimits {
+        half_open_max_bytes: 256 * 1024,
+        max_half_open: 512,
+        ..xhttp::sessions::SessionLimits::default()
+    }
+}
+
 impl NodeConfig {
     /// A configuration with the default timeouts and limits, refusing private destinations.
     pub fn new(listen: SocketAddr, tls: TlsSource, fallback: SocketAddr) -> Self {
@@ -138,7 +150,7 @@ impl NodeConfig {
             fallback_proxy_protocol: false,
             upstream: None,
             http: crate::http_transport::HttpTransports::default(),
-            xhttp_sessions: xhttp::sessions::SessionLimits::default(),
+            xhttp_sessions: default_xhttp_sessions(),
         }
     }
 }

@@ -53,7 +53,7 @@ impl Default for Options {
             max_sockets_per_user: node::config::DEFAULT_MAX_SOCKETS_PER_USER,
             max_handshakes_per_source: node::config::DEFAULT_MAX_HANDSHAKES_PER_SOURCE,
             http: node::HttpTransports::default(),
-            xhttp_sessions: node::XhttpSessionLimits::default(),
+            xhttp_sessions: node::config::default_xhttp_sessions(),
         }
     }
 }

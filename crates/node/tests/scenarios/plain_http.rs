@@ -43,7 +43,7 @@ async fn start(identity: ClientIdentity, max_handshakes_per_source: usize) -> Pl
     config.http = HttpTransports {
         ws: Some("/s3cret/ws".into()),
         httpupgrade: Some("/s3cret/up".into()),
-        ..HttpTransports::default()
+        ..crate::xhttp::transports()
     };
     let access = AccessTable::new();
     access.apply(AccessUpdate::Snapshot {
@@ -191,4 +191,29 @@ async fn handshakes_are_counted_per_client_a_trusted_proxy_names_and_per_peer_ot
         "a forged header buys nothing"
     );
     drop(held);
+}
+
+#[tokio::test]
+async fn xray_reaches_the_plain_listener_over_xhttp_in_http1_and_grpc_in_h2c() {
+    let Some(xray) = testkit::PeerKind::Xray.require() else {
+        return;
+    };
+    let node = start(ClientIdentity::direct(), 32).await;
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    for (network, mode) in [
+        ("xhttp", "packet-up"),
+        ("xhttp", "stream-one"),
+        ("grpc", ""),
+    ] {
+        let socks = testkit::free_tcp_addr();
+        let config = crate::xhttp::xray_client(node.addr, None, socks, network, mode);
+        let client = testkit::Peer::start(testkit::PeerKind::Xray, &xray, &config, socks)
+            .await
+            .unwrap();
+        assert!(
+            crate::xhttp::three_echoed_flows(socks, echo.addr()).await,
+            "{network} {mode}: other bytes came back\n{}",
+            client.log()
+        );
+    }
 }

@@ -13,10 +13,10 @@ use vless::Command;
 
 use crate::harness::{read_all, request, user, Options, TestNode, PAGE};
 
-const XHTTP_PATH: &str = "/s3cret/xh";
-const GRPC_SERVICE: &str = "s3cret.grpc";
+pub const XHTTP_PATH: &str = "/s3cret/xh";
+pub const GRPC_SERVICE: &str = "s3cret.grpc";
 
-fn transports() -> node::HttpTransports {
+pub fn transports() -> node::HttpTransports {
     node::HttpTransports {
         xhttp: Some(XHTTP_PATH.into()),
         grpc: Some(GRPC_SERVICE.into()),
@@ -32,18 +32,24 @@ fn padding() -> String {
     "X".repeat(200)
 }
 
-/// An Xray client over `network` ("xhttp" in `mode`, or "grpc") to `node`, over TLS, trusting
-/// the node's self-signed certificate (Xray 26 has no `allowInsecure`).
-fn xray_client(node: &TestNode, socks: SocketAddr, network: &str, mode: &str) -> serde_json::Value {
-    let pem: Vec<&str> = node.cert_pem.lines().collect();
-    let mut stream = json!({
-        "network": network,
-        "security": "tls",
-        "tlsSettings": {
+/// An Xray client over `network` ("xhttp" in `mode`, or "grpc") to `node`: over TLS trusting
+/// `cert_pem` (Xray 26 has no `allowInsecure`), or in plain HTTP without one.
+pub fn xray_client(
+    node: SocketAddr,
+    cert_pem: Option<&str>,
+    socks: SocketAddr,
+    network: &str,
+    mode: &str,
+) -> serde_json::Value {
+    let mut stream = json!({ "network": network, "security": "none" });
+    if let Some(cert) = cert_pem {
+        let pem: Vec<&str> = cert.lines().collect();
+        stream["security"] = json!("tls");
+        stream["tlsSettings"] = json!({
             "serverName": "localhost",
             "certificates": [{ "usage": "verify", "certificate": pem }],
-        },
-    });
+        });
+    }
     match network {
         "xhttp" => stream["xhttpSettings"] = json!({ "path": XHTTP_PATH, "mode": mode }),
         _ => stream["grpcSettings"] = json!({ "serviceName": GRPC_SERVICE }),
@@ -57,12 +63,38 @@ fn xray_client(node: &TestNode, socks: SocketAddr, network: &str, mode: &str) ->
         "outbounds": [{
             "protocol": "vless",
             "settings": { "vnext": [{
-                "address": node.addr.ip().to_string(), "port": node.addr.port(),
+                "address": node.ip().to_string(), "port": node.port(),
                 "users": [{ "id": uuid(user(1)), "encryption": "none" }],
             }]},
             "streamSettings": stream,
         }],
     })
+}
+
+/// Three flows at once through the SOCKS5 client at `socks` to `target`, each echoed exactly.
+pub async fn three_echoed_flows(socks: SocketAddr, target: SocketAddr) -> bool {
+    let mut flows = Vec::new();
+    for i in 0..3u8 {
+        flows.push(tokio::spawn(async move {
+            let payload = testkit::traffic::random_bytes(200_000 + usize::from(i) * 7919);
+            let stream = testkit::socks::connect(socks, target).await.unwrap();
+            let (mut r, mut w) = stream.into_split();
+            let sent = payload.clone();
+            let writer = tokio::spawn(async move { w.write_all(&sent).await.unwrap() });
+            let mut back = vec![0u8; payload.len()];
+            tokio::time::timeout(Duration::from_secs(20), r.read_exact(&mut back))
+                .await
+                .expect("echo in time")
+                .unwrap();
+            writer.await.unwrap();
+            back == payload
+        }));
+    }
+    let mut all = true;
+    for flow in flows {
+        all &= flow.await.unwrap();
+    }
+    all
 }
 
 #[tokio::test]
@@ -84,35 +116,15 @@ async fn xray_carries_tcp_over_every_xhttp_mode_and_grpc_exactly() {
         ("grpc", ""),
     ] {
         let socks = testkit::port::free_tcp_addr();
-        let config = xray_client(&node, socks, network, mode);
+        let config = xray_client(node.addr, Some(&node.cert_pem), socks, network, mode);
         let client = Peer::start(PeerKind::Xray, &xray, &config, socks)
             .await
             .unwrap();
-        let mut flows = Vec::new();
-        for i in 0..3u8 {
-            let target = echo.addr();
-            flows.push(tokio::spawn(async move {
-                let payload = testkit::traffic::random_bytes(200_000 + usize::from(i) * 7919);
-                let stream = testkit::socks::connect(socks, target).await.unwrap();
-                let (mut r, mut w) = stream.into_split();
-                let sent = payload.clone();
-                let writer = tokio::spawn(async move { w.write_all(&sent).await.unwrap() });
-                let mut back = vec![0u8; payload.len()];
-                tokio::time::timeout(Duration::from_secs(20), r.read_exact(&mut back))
-                    .await
-                    .expect("echo in time")
-                    .unwrap();
-                writer.await.unwrap();
-                back == payload
-            }));
-        }
-        for flow in flows {
-            assert!(
-                flow.await.unwrap(),
-                "{network} {mode}: other bytes came back\n{}",
-                client.log()
-            );
-        }
+        assert!(
+            three_echoed_flows(socks, echo.addr()).await,
+            "{network} {mode}: other bytes came back\n{}",
+            client.log()
+        );
     }
     assert!(node.metrics.snapshot().sessions >= 15);
     node.stop().await;
