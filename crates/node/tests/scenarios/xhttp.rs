@@ -98,7 +98,7 @@ pub async fn three_echoed_flows(socks: SocketAddr, target: SocketAddr) -> bool {
 }
 
 #[tokio::test]
-async fn xray_carries_tcp_over_every_xhttp_mode_and_grpc_exactly() {
+async fn xray_carries_tcp_and_udp_over_every_xhttp_mode_and_grpc_exactly() {
     let Some(xray) = PeerKind::Xray.require() else {
         return;
     };
@@ -108,6 +108,7 @@ async fn xray_carries_tcp_over_every_xhttp_mode_and_grpc_exactly() {
     })
     .await;
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let udp_echo = testkit::UdpEcho::start().await.unwrap();
     for (network, mode) in [
         ("xhttp", "packet-up"),
         ("xhttp", "stream-up"),
@@ -125,6 +126,10 @@ async fn xray_carries_tcp_over_every_xhttp_mode_and_grpc_exactly() {
             "{network} {mode}: other bytes came back\n{}",
             client.log()
         );
+        let sizes = testkit::traffic::udp_sizes_for(PeerKind::Xray);
+        testkit::traffic::udp_roundtrips(socks, udp_echo.addr(), &sizes)
+            .await
+            .unwrap_or_else(|e| panic!("{network} {mode}: UDP: {e}\n{}", client.log()));
     }
     assert!(node.metrics.snapshot().sessions >= 15);
     node.stop().await;
