@@ -1,7 +1,8 @@
 //! Dev-only helpers for milly's whole-system tests, written once: the milly binary as an operator
 //! runs it ([`milly`]), third-party client configs and peer processes, the checks every peer
 //! runs ([`interop`]), the node behind nginx or Caddy ([`reverse_proxy`]), the docs' recipes
-//! as tests run them ([`docs`]), SOCKS5, echo servers, plain HTTP, free ports and byte-exact traffic.
+//! as tests run them ([`docs`]), SOCKS5, echo servers, plain HTTP, free ports and byte-exact
+//! traffic.
 //! Share links are `client::ClientLink`, parsed exactly as `milly client` parses them.
 
 #![forbid(unsafe_code)]
