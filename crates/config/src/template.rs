@@ -157,8 +157,8 @@ fallback_proxy_protocol = false
 # `milly init`. Every user's link carries it; a request for any other path sees the website.
 path = "{http_path}"
 # Also serve ws and httpupgrade in plain HTTP/1.1 here, for nginx, Caddy or a CDN in front that
-# terminates TLS (docs/transports.md has a tested nginx recipe). Bind it to loopback or a
-# private network: it is not encrypted. Only `[web] trusted_proxies` may name the client's
+# terminates TLS (docs/transports.md has tested nginx and Caddy recipes). Bind it to loopback
+# or a private network: it is not encrypted. Only `[web] trusted_proxies` may name the client's
 # address on it (per-address limits); links still name public_host and the public port.
 # Environment: MILLY_NODE__HTTP__LISTEN=127.0.0.1:10080
 # listen = "127.0.0.1:10080"

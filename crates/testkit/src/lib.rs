@@ -1,10 +1,13 @@
 //! Dev-only helpers for milly's whole-system tests, written once: the milly binary as an operator
 //! runs it ([`milly`]), third-party client configs and peer processes, the checks every peer
-//! runs ([`interop`]), SOCKS5, echo servers, plain HTTP, free ports and byte-exact traffic.
+//! runs ([`interop`]), the node behind nginx or Caddy ([`reverse_proxy`]), the docs' recipes
+//! as tests run them ([`docs`]), SOCKS5, echo servers, plain HTTP, free ports and byte-exact
+//! traffic.
 //! Share links are `client::ClientLink`, parsed exactly as `milly client` parses them.
 
 #![forbid(unsafe_code)]
 
+pub mod docs;
 pub mod echo;
 pub mod files;
 pub mod http;
@@ -14,6 +17,7 @@ pub mod peer;
 pub mod port;
 pub mod probe;
 pub mod process;
+pub mod reverse_proxy;
 pub mod singbox;
 pub mod socks;
 pub mod tls;

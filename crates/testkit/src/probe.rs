@@ -1,13 +1,14 @@
 //! What a scanner sees: raw exchanges with a server over TCP or TLS, and the first bytes a VLESS
 //! client would send, for probing a node without a third-party client.
 
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use crate::tls::{insecure_client_config, TlsError};
@@ -31,6 +32,31 @@ pub async fn tls(
         .await
         .map_err(|_| TlsError::Timeout)??;
     send_and_collect(stream, request, wait).await
+}
+
+/// A TLS connection to `addr` as `server_name` from the local address `source` (on loopback
+/// any of 127.0.0.0/8), the certificate unchecked: a client at an address of the test's choice.
+pub async fn tls_from(
+    source: IpAddr,
+    addr: SocketAddr,
+    server_name: &str,
+    wait: Duration,
+) -> Result<TlsStream<TcpStream>, TlsError> {
+    let config = Arc::new(insecure_client_config()?);
+    let name = ServerName::try_from(server_name.to_owned())
+        .map_err(|_| TlsError::ServerName(server_name.to_owned()))?;
+    let connect = async {
+        let socket = match source {
+            IpAddr::V4(_) => TcpSocket::new_v4()?,
+            IpAddr::V6(_) => TcpSocket::new_v6()?,
+        };
+        socket.bind(SocketAddr::new(source, 0))?;
+        let tcp = socket.connect(addr).await?;
+        Ok::<_, TlsError>(TlsConnector::from(config).connect(name, tcp).await?)
+    };
+    tokio::time::timeout(wait, connect)
+        .await
+        .map_err(|_| TlsError::Timeout)?
 }
 
 /// The same over plain TCP: what the server at `addr` answers to `request` directly.
