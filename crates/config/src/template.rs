@@ -72,11 +72,12 @@ token = "{admin_token}"
 # Remote nodes' settings can be kept here, one section per node registered with `milly node add
 # NAME` (a section cannot create a node: that needs its join string). The keys are those of
 # `milly node set`: location, address, and for REALITY nodes dest and server_names (clients are
-# told the first name); transports (as [node] transports: ws and httpupgrade on TLS nodes only,
-# at a secret path made per node); enabled and position (the order in links, smaller first). Every key is
-# optional. `milly serve` applies them when it starts and pushes them to the node; for the keys
-# a section names this file wins, and `milly node set`, `enable` and `disable` refuse them. A
-# section naming no registered node is reported at start and skipped.
+# told the first name); transports (as [node] transports: xhttp and grpc on any node, ws and
+# httpupgrade on TLS nodes only, at a secret path made per node); enabled and position (the
+# order in links, smaller first). Every key is optional. `milly serve` applies them when it
+# starts and pushes them to the node; for the keys a section names this file wins, and `milly
+# node set`, `enable` and `disable` refuse them. A section naming no registered node is
+# reported at start and skipped.
 # Environment: MILLY_NODES__<NAME>__<KEY> reaches only names of lower-case letters, digits and
 # _ (variables are read lower-cased and cannot contain -); use the file for names like de-1.
 # [nodes.de-1]
@@ -107,11 +108,14 @@ public_port = 0
 # runs "tls" with a self-signed certificate.)
 security = "reality"
 # How clients may carry VLESS; each one is its own entry in users' links and subscriptions.
-# "tcp": VLESS straight inside TLS or REALITY. Over security = "tls" also
-# "ws" (WebSocket, at <[node.http] path>/ws, with early data) and "httpupgrade" (at
-# <[node.http] path>/up); they share this port, and any other request still reaches the
-# fallback website. "xhttp" and "grpc" are refused as not yet supported by this build.
-# Environment: MILLY_NODE__TRANSPORTS='["tcp","ws","httpupgrade"]' (docs/transports.md).
+# "tcp": VLESS straight inside TLS or REALITY. Over TLS or REALITY also "xhttp" (Xray's
+# XHTTP, at <[node.http] path>/xh, any mode; with REALITY it is Xray's recommended pairing)
+# and "grpc" (gRPC "gun", service name: the path's segments joined by "." plus ".grpc").
+# Over security = "tls" only also "ws" (WebSocket, at <[node.http] path>/ws, with early
+# data) and "httpupgrade" (at <[node.http] path>/up). They share this port, and any other
+# request still reaches the fallback website (or REALITY's dest).
+# Environment: MILLY_NODE__TRANSPORTS='["tcp","xhttp","ws","grpc","httpupgrade"]'
+# (docs/transports.md).
 transports = ["tcp"]
 # Allow users to reach loopback and private networks through the node. Leave off in production:
 # it would open the operator's internal network to every user.
