@@ -46,6 +46,8 @@ fn every_to_node() -> Vec<ToNode> {
             http: feed_wire::HttpSettings {
                 ws_path: Some("/s3cret/ws".into()),
                 httpupgrade_path: None,
+                xhttp_path: Some("/s3cret/xh".into()),
+                grpc_service_name: Some("s3cret.grpc".into()),
             },
         }),
         ToNode::SnapshotBegin {
