@@ -63,7 +63,7 @@ async fn sing_box_carries_tcp_over_ws_through_a_remote_tls_node_and_node_set_tak
     let _serve = home.serve().await.unwrap();
     let work = tempfile::tempdir().unwrap();
 
-    // REALITY carries tcp only: refused before anything is stored.
+    // REALITY carries no WebSocket (only tcp, xhttp, grpc): refused before anything is stored.
     let reality = home
         .run(&[
             "node",
