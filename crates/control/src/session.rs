@@ -157,7 +157,8 @@ impl Feed<'_> {
     ) -> Result<(), ControlError> {
         let chain = self.ctx.app.node_chain(node).await?;
         let mut settings = node_settings(node, private, &chain)?;
-        link.send(&ToNode::Settings(settings.clone())).await?;
+        link.send(&ToNode::Settings(Box::new(settings.clone())))
+            .await?;
         let mut revisions = self.ctx.hub.subscribe();
         let resume_from = resume
             .filter(|r| r.epoch == self.ctx.identity.epoch)
@@ -221,7 +222,7 @@ impl Feed<'_> {
                     let chain = self.ctx.app.node_chain(&node).await?;
                     let current = node_settings(&node, &private, &chain)?;
                     if current != settings {
-                        link.send(&ToNode::Settings(current.clone())).await?;
+                        link.send(&ToNode::Settings(Box::new(current.clone()))).await?;
                         settings = current;
                     }
                 }

@@ -105,8 +105,9 @@ pub enum ToNode {
     Refused {
         reason: Refusal,
     },
-    /// How the node serves users (sent after `Hello`, and again whenever it changes).
-    Settings(NodeSettings),
+    /// How the node serves users (sent after `Hello`, and again whenever it changes). Boxed:
+    /// the largest message by far, and sent seldom (postcard encodes it as unboxed).
+    Settings(Box<NodeSettings>),
     /// A full table follows in `SnapshotChunk`s: `total` entries at `revision` of `epoch`.
     SnapshotBegin {
         epoch: [u8; 16],
