@@ -189,7 +189,10 @@ fn assert_log_private(serve: &Process, links: &[ClientLink]) {
     assert!(!log.contains(SERVICE), "the node's log names the service");
     assert!(!log.contains(HOST), "the node's log names the Host");
     for link in links {
-        assert!(!log.contains(&user_uuid(link)), "the node's log names a user");
+        assert!(
+            !log.contains(&user_uuid(link)),
+            "the node's log names a user"
+        );
     }
 }
 
