@@ -197,7 +197,7 @@ pub async fn carry_through(links: &[ClientLink], cert: &Path, logs: impl Fn() ->
                     format!("{what}\nclient:\n{}\n{}", peer.log(), logs())
                 })
                 .await;
-                roundtrips(peer.addr(), echo.addr()).await;
+                roundtrips(peer.addr(), echo.addr(), &what).await;
                 let udp = UdpEcho::start().await.expect("a UDP echo");
                 traffic::udp_roundtrips(peer.addr(), udp.addr(), &traffic::udp_sizes_for(kind))
                     .await
@@ -260,9 +260,10 @@ async fn wait_through(proxy: SocketAddr, echo: SocketAddr, log: impl Fn() -> Str
 
 /// Two concurrent round trips of 256 KiB, each compared byte for byte (read back in full
 /// before closing: WebSocket and sing-box's gRPC carry no half-close).
-async fn roundtrips(proxy: SocketAddr, echo: SocketAddr) {
+async fn roundtrips(proxy: SocketAddr, echo: SocketAddr, what: &str) {
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..2 {
+        let what = what.to_owned();
         set.spawn(async move {
             let payload = traffic::random_bytes(256 * 1024);
             let stream = socks::connect(proxy, echo).await.expect("SOCKS connect");
@@ -277,10 +278,13 @@ async fn roundtrips(proxy: SocketAddr, echo: SocketAddr) {
             let mut got = vec![0u8; payload.len()];
             tokio::time::timeout(Duration::from_secs(60), r.read_exact(&mut got))
                 .await
-                .expect("the echo came back in time")
-                .expect("the echo came back whole");
+                .unwrap_or_else(|_| panic!("{what}: the echo did not come back in time"))
+                .unwrap_or_else(|e| panic!("{what}: the echo did not come back whole: {e}"));
             drop(writer.await.expect("the writer"));
-            assert!(got == payload, "the echo differs from what was sent");
+            assert!(
+                got == payload,
+                "{what}: the echo differs from what was sent"
+            );
         });
     }
     while let Some(done) = set.join_next().await {
