@@ -124,6 +124,7 @@ async fn xray_carries_tcp_and_udp_over_every_xhttp_mode_and_grpc_exactly() {
         ("grpc", "multi"),
     ] {
         let socks = testkit::port::free_tcp_addr();
+        let before = node.metrics.snapshot();
         let config = xray_client(node.addr, Some(&node.cert_pem), socks, network, mode);
         let client = Peer::start(PeerKind::Xray, &xray, &config, socks)
             .await
@@ -137,6 +138,15 @@ async fn xray_carries_tcp_and_udp_over_every_xhttp_mode_and_grpc_exactly() {
         testkit::traffic::udp_roundtrips(socks, udp_echo.addr(), &sizes)
             .await
             .unwrap_or_else(|e| panic!("{network} {mode}: UDP: {e}\n{}", client.log()));
+        // HTTP/2 carries several VLESS connections over one TCP connection (Xray's XMUX, gRPC's
+        // streams): fewer TCP connections than sessions.
+        let after = node.metrics.snapshot();
+        let connections = after.connections_accepted - before.connections_accepted;
+        let sessions = after.sessions - before.sessions;
+        assert!(
+            sessions >= 4 && connections < sessions,
+            "{network} {mode}: {connections} connections for {sessions} sessions"
+        );
     }
     assert!(node.metrics.snapshot().sessions >= 15);
     node.stop().await;
