@@ -36,8 +36,10 @@ use crate::session;
 
 /// The largest gun message accepted (clients send a write's worth, tens of KiB).
 const MAX_GUN_MESSAGE: usize = 1024 * 1024;
-/// HTTP/2 streams one connection may have open at once (XMUX's default is far below).
-const MAX_STREAMS: u32 = 256;
+/// HTTP/2 streams one connection may have open at once. gRPC clients put every connection on
+/// one HTTP/2 connection and wait for a free stream past this, so it stays above what the
+/// per-source budget admits (each stream that carries VLESS is admitted there on its own).
+const MAX_STREAMS: u32 = 4096;
 /// HTTP/2 receive windows: enough to keep a fast upload moving, bounded per stream.
 const STREAM_WINDOW: u32 = 512 * 1024;
 const CONNECTION_WINDOW: u32 = 2 * 1024 * 1024;
