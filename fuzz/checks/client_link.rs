@@ -62,6 +62,15 @@ fn print(link: &ClientLink) -> Option<String> {
             query.push(("path", path.clone()));
             query.extend(host.clone().map(|h| ("host", h)));
         }
+        LinkTransport::Xhttp { path, host, mode } => {
+            query.push(("path", path.clone()));
+            query.extend(host.clone().map(|h| ("host", h)));
+            query.push(("mode", mode.name().to_owned()));
+        }
+        LinkTransport::Grpc { service_name } => {
+            query.push(("serviceName", service_name.clone()));
+            query.push(("mode", "gun".to_owned()));
+        }
     }
     match &link.security {
         Security::Tls { allow_insecure } => {

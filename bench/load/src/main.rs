@@ -104,7 +104,7 @@ async fn run(command: Command) -> Result<(), Error> {
                 forwards: forward,
                 ..Default::default()
             };
-            println!("{}", singbox::client_config(&link, socks, &options));
+            println!("{}", singbox::client_config(&link, socks, &options)?);
         }
         Command::ServerConfig { listen, user, dir } => {
             let (cert, key) = testkit::tls::write_self_signed(&dir, &["localhost"])?;

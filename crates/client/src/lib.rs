@@ -33,7 +33,7 @@ pub mod fuzzing {
 }
 
 pub use forward::{Forward, ForwardError};
-pub use link::{ClientLink, LinkError, LinkTransport, Security, VISION_FLOW};
+pub use link::{ClientLink, LinkError, LinkTransport, Security, XhttpMode, VISION_FLOW};
 pub use outbound::{
     NodeStream, Opened, Outbound, OutboundError, ANNOUNCED_VERSION, CONNECT_TIMEOUT,
 };

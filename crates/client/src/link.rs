@@ -1,7 +1,8 @@
 //! `vless://` share links as milly prints them (`domain::link`), parsed into what the client dials.
 //!
-//! Only what milly prints is accepted: `type=tcp`, `encryption=none`, `security=tls` or
-//! `security=reality` (with `pbk`), and no flow or `xtls-rprx-vision`. Anything else is a typed
+//! Only what milly prints is accepted: `type=tcp`, `ws`, `httpupgrade`, `xhttp` or `grpc`,
+//! `encryption=none`, `security=tls` or `security=reality` (with `pbk`), and no flow or
+//! `xtls-rprx-vision`. Anything else is a typed
 //! error naming the parameter, never a silent guess. Errors never contain the user id.
 
 use std::collections::HashMap;
@@ -31,8 +32,14 @@ pub enum LinkError {
     NoSecurity,
     #[error("security={0} is not supported; milly prints tls or reality")]
     UnknownSecurity(String),
-    #[error("type={0} is not supported; milly prints type=tcp, ws or httpupgrade")]
+    #[error("type={0} is not supported; milly prints type=tcp, ws, httpupgrade, xhttp or grpc")]
     UnsupportedTransport(String),
+    #[error("mode={0} is not an XHTTP mode: auto, packet-up, stream-up or stream-one")]
+    UnknownXhttpMode(String),
+    #[error("mode={0} is not supported for gRPC; milly prints mode=gun")]
+    UnsupportedGrpcMode(String),
+    #[error("type=grpc needs the serviceName parameter")]
+    NoServiceName,
     #[error("encryption={0} is not supported; milly prints encryption=none")]
     UnsupportedEncryption(String),
     #[error("flow={0} is not supported; milly prints no flow or xtls-rprx-vision")]
@@ -82,8 +89,10 @@ impl fmt::Debug for Security {
     }
 }
 
-/// How VLESS is carried inside the TLS: `type=tcp`, `type=ws` (with `path`, whose `?ed=N` is
-/// the early data a client may send in the upgrade, and `host`) or `type=httpupgrade`.
+/// How VLESS is carried inside the TLS or REALITY: `type=tcp`, `type=ws` (with `path`, whose
+/// `?ed=N` is the early data a client may send in the upgrade, and `host`),
+/// `type=httpupgrade`, `type=xhttp` (with `path`, `host` and `mode`) or `type=grpc` (with
+/// `serviceName`; `mode=gun`, the only one milly prints).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkTransport {
     Tcp,
@@ -96,6 +105,14 @@ pub enum LinkTransport {
         path: String,
         host: Option<String>,
     },
+    Xhttp {
+        path: String,
+        host: Option<String>,
+        mode: XhttpMode,
+    },
+    Grpc {
+        service_name: String,
+    },
 }
 
 impl LinkTransport {
@@ -105,7 +122,51 @@ impl LinkTransport {
             LinkTransport::Tcp => "tcp",
             LinkTransport::Ws { .. } => "ws",
             LinkTransport::HttpUpgrade { .. } => "httpupgrade",
+            LinkTransport::Xhttp { .. } => "xhttp",
+            LinkTransport::Grpc { .. } => "grpc",
         }
+    }
+}
+
+/// How an XHTTP client sends its upload and receives its download (Xray's `mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum XhttpMode {
+    /// The client picks one by what it dials (Xray decides per security and settings).
+    #[default]
+    Auto,
+    /// Upload as a series of POSTs, download as one long GET.
+    PacketUp,
+    /// Upload as one streaming POST, download as one long GET.
+    StreamUp,
+    /// Upload and download in one streaming POST.
+    StreamOne,
+}
+
+impl XhttpMode {
+    /// The name in links and Xray's `xhttpSettings.mode`.
+    pub fn name(self) -> &'static str {
+        match self {
+            XhttpMode::Auto => "auto",
+            XhttpMode::PacketUp => "packet-up",
+            XhttpMode::StreamUp => "stream-up",
+            XhttpMode::StreamOne => "stream-one",
+        }
+    }
+}
+
+impl std::str::FromStr for XhttpMode {
+    type Err = LinkError;
+
+    fn from_str(s: &str) -> Result<Self, LinkError> {
+        [
+            XhttpMode::Auto,
+            XhttpMode::PacketUp,
+            XhttpMode::StreamUp,
+            XhttpMode::StreamOne,
+        ]
+        .into_iter()
+        .find(|m| m.name() == s)
+        .ok_or_else(|| LinkError::UnknownXhttpMode(s.to_owned()))
     }
 }
 
@@ -206,6 +267,19 @@ impl ClientLink {
                 path: absolute_path(&take("path").unwrap_or_default()),
                 host: take("host"),
             },
+            Some("xhttp") => LinkTransport::Xhttp {
+                path: absolute_path(&take("path").unwrap_or_default()),
+                host: take("host"),
+                mode: take("mode").as_deref().unwrap_or("auto").parse()?,
+            },
+            Some("grpc") => {
+                if let Some(mode) = take("mode").filter(|m| m != "gun") {
+                    return Err(LinkError::UnsupportedGrpcMode(mode));
+                }
+                LinkTransport::Grpc {
+                    service_name: take("serviceName").ok_or(LinkError::NoServiceName)?,
+                }
+            }
             Some(other) => return Err(LinkError::UnsupportedTransport(other.to_owned())),
         };
         if let Some(e) = take("encryption").filter(|e| e != "none") {
@@ -366,8 +440,8 @@ mod tests {
             Err(LinkError::BadPort)
         );
         assert_eq!(
-            with("type=grpc&security=tls"),
-            Err(LinkError::UnsupportedTransport("grpc".into()))
+            with("type=kcp&security=tls"),
+            Err(LinkError::UnsupportedTransport("kcp".into()))
         );
         assert_eq!(
             with("encryption=aes&security=tls"),
@@ -443,5 +517,66 @@ mod tests {
             };
             assert_eq!(got, path, "{query}");
         }
+    }
+
+    #[test]
+    fn xhttp_and_grpc_links_carry_path_host_mode_and_service_name() {
+        // Exactly what `domain::link` prints over REALITY (no flow: Vision is for raw TCP).
+        let xhttp = REALITY
+            .replace(
+                "type=tcp",
+                "type=xhttp&path=%2Fs3c%2Fxh&mode=auto&host=www.example.org",
+            )
+            .replace("&flow=xtls-rprx-vision", "");
+        let link = ClientLink::parse(&xhttp).unwrap();
+        assert_eq!(
+            link.transport,
+            LinkTransport::Xhttp {
+                path: "/s3c/xh".into(),
+                host: Some("www.example.org".into()),
+                mode: XhttpMode::Auto,
+            }
+        );
+        assert!(!link.vision);
+        let grpc = TLS.replace("type=tcp", "type=grpc&serviceName=s3c.grpc&mode=gun");
+        let link = ClientLink::parse(&grpc).unwrap();
+        assert_eq!(
+            link.transport,
+            LinkTransport::Grpc {
+                service_name: "s3c.grpc".into()
+            }
+        );
+        assert!(matches!(
+            crate::Outbound::new(&link),
+            Err(crate::OutboundError::Transport("grpc"))
+        ));
+        for mode in [
+            XhttpMode::Auto,
+            XhttpMode::PacketUp,
+            XhttpMode::StreamUp,
+            XhttpMode::StreamOne,
+        ] {
+            let link = with(&format!("type=xhttp&mode={}&security=tls", mode.name())).unwrap();
+            assert_eq!(
+                link.transport,
+                LinkTransport::Xhttp {
+                    path: "/".into(),
+                    host: None,
+                    mode
+                }
+            );
+        }
+        assert_eq!(
+            with("type=xhttp&mode=stream-two&security=tls"),
+            Err(LinkError::UnknownXhttpMode("stream-two".into()))
+        );
+        assert_eq!(
+            with("type=grpc&security=tls"),
+            Err(LinkError::NoServiceName)
+        );
+        assert_eq!(
+            with("type=grpc&serviceName=a&mode=multi&security=tls"),
+            Err(LinkError::UnsupportedGrpcMode("multi".into()))
+        );
     }
 }

@@ -175,9 +175,8 @@ pub enum NodeSecurityKind {
 }
 
 /// A way clients carry VLESS to the node. `tcp` is VLESS straight inside TLS or REALITY; the
-/// others are HTTP transports sharing the node's port, each at its own path under `[node.http]
-/// path`. XHTTP and gRPC are names the configuration knows but this build does not serve yet:
-/// validation refuses them rather than pretend (docs/transports.md).
+/// others are HTTP transports sharing the node's port, each under `[node.http] path`: ws and
+/// httpupgrade over TLS only, xhttp and grpc over TLS or REALITY (docs/transports.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeTransport {
@@ -200,11 +199,23 @@ impl NodeTransport {
         }
     }
 
-    /// Whether this build serves it.
+    /// Whether this build serves it (every transport the configuration names, now).
     pub fn supported(self) -> bool {
+        match self {
+            NodeTransport::Tcp
+            | NodeTransport::Ws
+            | NodeTransport::Httpupgrade
+            | NodeTransport::Xhttp
+            | NodeTransport::Grpc => true,
+        }
+    }
+
+    /// Whether it may run over REALITY: plain TCP and the transports Xray carries there (XHTTP
+    /// and gRPC); WebSocket and HTTPUpgrade are HTTP/1.1 upgrades Xray allows over TLS only.
+    pub fn over_reality(self) -> bool {
         matches!(
             self,
-            NodeTransport::Tcp | NodeTransport::Ws | NodeTransport::Httpupgrade
+            NodeTransport::Tcp | NodeTransport::Xhttp | NodeTransport::Grpc
         )
     }
 }
@@ -213,6 +224,19 @@ impl NodeTransport {
 pub const WS_PATH_SUFFIX: &str = "/ws";
 /// The path of HTTPUpgrade under `[node.http] path`.
 pub const HTTPUPGRADE_PATH_SUFFIX: &str = "/up";
+/// The path of XHTTP under `[node.http] path`.
+pub const XHTTP_PATH_SUFFIX: &str = "/xh";
+/// The end of gRPC's service name (see [`grpc_service_name`]).
+pub const GRPC_SERVICE_SUFFIX: &str = ".grpc";
+
+/// gRPC's service name for the secret prefix `path`: its non-empty segments joined by "." and
+/// [`GRPC_SERVICE_SUFFIX`] (`/s3cret` is `s3cret.grpc`; clients request `/s3cret.grpc/Tun`).
+/// A name holds no "/": Xray escapes one in the request path and other clients do not, so
+/// they would ask for different paths.
+pub fn grpc_service_name(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    format!("{}{GRPC_SERVICE_SUFFIX}", segments.join("."))
+}
 
 /// `[node.http]`: the HTTP transports' common settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,14 +340,20 @@ impl Default for NodeSection {
 
 impl NodeSection {
     /// The path clients request for `transport` (the prefix plus its suffix), `None` for `tcp`
-    /// and the transports this build does not serve.
+    /// and for gRPC, which is named by a service ([`Self::grpc_service_name`]).
     pub fn transport_path(&self, transport: NodeTransport) -> Option<String> {
         let suffix = match transport {
             NodeTransport::Ws => WS_PATH_SUFFIX,
             NodeTransport::Httpupgrade => HTTPUPGRADE_PATH_SUFFIX,
-            _ => return None,
+            NodeTransport::Xhttp => XHTTP_PATH_SUFFIX,
+            NodeTransport::Tcp | NodeTransport::Grpc => return None,
         };
         Some(format!("{}{suffix}", self.http.path.trim_end_matches('/')))
+    }
+
+    /// gRPC's service name under `[node.http] path` (see [`grpc_service_name`]).
+    pub fn grpc_service_name(&self) -> String {
+        grpc_service_name(&self.http.path)
     }
 
     pub fn advertised_port(&self) -> u16 {

@@ -33,8 +33,8 @@ pub struct RemoteNodeSection {
     /// The node's place in links and subscriptions (smaller first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
-    /// How clients carry VLESS to the node, as `[node] transports` (ws and httpupgrade on
-    /// TLS nodes only, at the node's secret path).
+    /// How clients carry VLESS to the node, as `[node] transports` (xhttp and grpc on any
+    /// node, ws and httpupgrade on TLS nodes only; all at the node's secret path).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transports: Option<Vec<crate::NodeTransport>>,
 }
@@ -178,7 +178,7 @@ mod tests {
             ("server_names = []", "nodes.de-1.server_names"),
             ("transports = []", "nodes.de-1.transports"),
             ("transports = [\"tcp\", \"tcp\"]", "nodes.de-1.transports"),
-            ("transports = [\"grpc\"]", "nodes.de-1.transports"),
+            ("transports = [\"grpc\", \"grpc\"]", "nodes.de-1.transports"),
             ("transports = [\"quic\"]", "transports"),
             ("location = \" \"", "nodes.de-1.location"),
             ("adress = \"203.0.113.5:443\"", "adress"),

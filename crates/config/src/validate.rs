@@ -18,7 +18,8 @@ pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Inv
 }
 
 /// `[node] transports` and `[node.http] path`: only what this build serves, each once, at
-/// least one; an HTTP transport needs a secret path that is URL-safe as it stands.
+/// least one, and over REALITY only tcp, xhttp and grpc; an HTTP transport needs a secret path
+/// that is URL-safe as it stands.
 fn transports(node: &crate::NodeSection) -> Result<(), Invalid> {
     use crate::NodeTransport;
     if node.transports.is_empty() {
@@ -41,26 +42,29 @@ fn transports(node: &crate::NodeSection) -> Result<(), Invalid> {
                 format!("\"{}\" is listed twice", t.name()),
             ));
         }
+        if node.security == crate::NodeSecurityKind::Reality && !t.over_reality() {
+            return Err(invalid(
+                "node.transports",
+                format!(
+                    "\"{}\" works over security = \"tls\" only; over REALITY: tcp, xhttp, grpc",
+                    t.name()
+                ),
+            ));
+        }
     }
     let http = node.transports.iter().any(|t| *t != NodeTransport::Tcp);
-    if http && node.security == crate::NodeSecurityKind::Reality {
-        return Err(invalid(
-            "node.transports",
-            "ws and httpupgrade work over security = \"tls\" only",
-        ));
-    }
     let path = &node.http.path;
     if http && path.is_empty() {
         return Err(invalid(
             "node.http.path",
-            "must be set for ws and httpupgrade (`milly init` generates one)",
+            "must be set for ws, httpupgrade, xhttp and grpc (`milly init` generates one)",
         ));
     }
     if let Some(listen) = node.http.listen {
         if !http {
             return Err(invalid(
                 "node.http.listen",
-                "serves only ws and httpupgrade: list one of them in [node] transports",
+                "serves only the HTTP transports: list one of them in [node] transports",
             ));
         }
         if listen == node.listen {
@@ -509,12 +513,12 @@ mod tests {
             assert_eq!(validate(&c).unwrap_err().key, "node.http.path", "{bad}");
         }
         c.node.http.path = "/a1".into();
-        for refused in [Xhttp, Grpc] {
-            c.node.transports = vec![Tcp, refused];
-            let err = validate(&c).unwrap_err();
-            assert_eq!(err.key, "node.transports");
-            assert!(err.message.contains("not yet supported"), "{}", err.message);
-        }
+        c.node.transports = vec![Tcp, Xhttp, Ws, Grpc, Httpupgrade];
+        assert_eq!(validate(&c), Ok(()));
+        c.node.transports = vec![Grpc];
+        c.node.http.path = String::new();
+        assert_eq!(validate(&c).unwrap_err().key, "node.http.path");
+        c.node.http.path = "/a1".into();
         c.node.transports = vec![Tcp, Tcp];
         assert_eq!(validate(&c).unwrap_err().key, "node.transports");
         c.node.transports = vec![Tcp];
@@ -533,17 +537,37 @@ mod tests {
             crate::Secret::new("SL2oS5M7XTc0bFvhcMKsjb1qCrfWsZ0PtnbScjvdeUE");
         c.node.reality.short_ids = vec!["6ba85179e30d4fc2".into()];
         c.node.reality.dest = "www.example.com:443".into();
-        let err = validate(&c).unwrap_err();
-        assert_eq!(err.key, "node.transports");
-        assert!(err.message.contains("tls"), "{}", err.message);
+        for refused in [Ws, Httpupgrade] {
+            c.node.transports = vec![Tcp, refused];
+            let err = validate(&c).unwrap_err();
+            assert_eq!(err.key, "node.transports");
+            assert!(err.message.contains("tls"), "{}", err.message);
+        }
         c.node.transports = vec![Tcp];
+        assert_eq!(validate(&c), Ok(()));
+        // XHTTP and gRPC are what Xray carries over REALITY.
+        c.node.transports = vec![Xhttp, Tcp, Grpc];
         assert_eq!(validate(&c), Ok(()));
         assert_eq!(c.node.transport_path(Ws).as_deref(), Some("/a1/ws"));
         assert_eq!(
             c.node.transport_path(Httpupgrade).as_deref(),
             Some("/a1/up")
         );
+        assert_eq!(c.node.transport_path(Xhttp).as_deref(), Some("/a1/xh"));
         assert_eq!(c.node.transport_path(Tcp), None);
+        assert_eq!(c.node.transport_path(Grpc), None);
+        assert_eq!(c.node.grpc_service_name(), "a1.grpc");
+    }
+
+    #[test]
+    fn grpc_service_names_join_the_prefix_segments_with_dots_and_hold_no_slash() {
+        for (prefix, name) in [
+            ("/s3cret", "s3cret.grpc"),
+            ("/s3cret/", "s3cret.grpc"),
+            ("/a//b-c/d.e", "a.b-c.d.e.grpc"),
+        ] {
+            assert_eq!(crate::grpc_service_name(prefix), name, "{prefix}");
+        }
     }
 
     #[test]

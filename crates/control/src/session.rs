@@ -157,7 +157,8 @@ impl Feed<'_> {
     ) -> Result<(), ControlError> {
         let chain = self.ctx.app.node_chain(node).await?;
         let mut settings = node_settings(node, private, &chain)?;
-        link.send(&ToNode::Settings(settings.clone())).await?;
+        link.send(&ToNode::Settings(Box::new(settings.clone())))
+            .await?;
         let mut revisions = self.ctx.hub.subscribe();
         let resume_from = resume
             .filter(|r| r.epoch == self.ctx.identity.epoch)
@@ -221,7 +222,7 @@ impl Feed<'_> {
                     let chain = self.ctx.app.node_chain(&node).await?;
                     let current = node_settings(&node, &private, &chain)?;
                     if current != settings {
-                        link.send(&ToNode::Settings(current.clone())).await?;
+                        link.send(&ToNode::Settings(Box::new(current.clone()))).await?;
                         settings = current;
                     }
                 }
@@ -397,8 +398,9 @@ fn node_settings(
     })
 }
 
-/// The HTTP transports a TLS node serves, at the paths its users' links carry (kept with
-/// the node's public settings, as `milly node add` made them).
+/// The HTTP transports a node serves, at the paths its users' links carry (kept with the
+/// node's public settings, as `milly node add` made them; over REALITY only XHTTP and gRPC,
+/// as `NodeSpec::transports` lists them).
 fn http_settings(spec: &domain::NodeSpec) -> HttpSettings {
     let mut http = HttpSettings::default();
     for transport in spec.transports() {
@@ -406,6 +408,8 @@ fn http_settings(spec: &domain::NodeSpec) -> HttpSettings {
             NodeTransport::Tcp => {}
             NodeTransport::Ws { path } => http.ws_path = Some(path),
             NodeTransport::Httpupgrade { path } => http.httpupgrade_path = Some(path),
+            NodeTransport::Xhttp { path } => http.xhttp_path = Some(path),
+            NodeTransport::Grpc { service_name } => http.grpc_service_name = Some(service_name),
         }
     }
     http
@@ -458,6 +462,7 @@ mod tests {
             short_id: "6ba85179e30d4fc2".into(),
             server_name: "www.example.org".into(),
             mldsa65_verify: None,
+            transports: Vec::new(),
         })
     }
 
@@ -524,6 +529,40 @@ mod tests {
         assert_eq!(
             settings.http.httpupgrade_path.as_deref(),
             Some("/s3cret/up")
+        );
+        assert_eq!(settings.http.xhttp_path, None);
+    }
+
+    #[test]
+    fn a_reality_node_is_told_its_xhttp_path_and_grpc_service_name() {
+        let NodeSecurity::Reality(mut params) = reality() else {
+            unreachable!()
+        };
+        params.transports = vec![
+            NodeTransport::Xhttp {
+                path: "/s3cret/xh".into(),
+            },
+            NodeTransport::Tcp,
+            NodeTransport::Grpc {
+                service_name: "s3cret.grpc".into(),
+            },
+        ];
+        let node = record(1, NodeSecurity::Reality(params), None);
+        let private = NodePrivateSettings::Reality {
+            private_key: PUBLIC_KEY.into(),
+            short_ids: vec!["6ba85179e30d4fc2".into()],
+            dest: "www.example.org:443".into(),
+            server_names: vec!["www.example.org".into()],
+            max_time_diff_ms: 0,
+        };
+        let settings = node_settings(&node, &private, &NodeChain::default()).unwrap();
+        assert_eq!(
+            settings.http,
+            HttpSettings {
+                xhttp_path: Some("/s3cret/xh".into()),
+                grpc_service_name: Some("s3cret.grpc".into()),
+                ..HttpSettings::default()
+            }
         );
     }
 

@@ -19,6 +19,10 @@ pub enum ShareLinkError {
 
 /// Early data WebSocket clients are told to send in their upgrade (`ed=` in the path).
 pub const EARLY_DATA: u32 = 2048;
+/// XHTTP's `mode=` in links: the client's choice, since the node serves every mode.
+pub const XHTTP_MODE: &str = "auto";
+/// gRPC's `mode=` in links: one bidirectional stream per connection, Xray's "gun".
+pub const GRPC_MODE: &str = "gun";
 
 /// One thing an app lists: a node over one of its transports, with a name unique in the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +33,7 @@ pub struct LinkEntry {
 }
 
 /// `vless://UUID@host:port?params#name` for the node's first transport, named by the node's
-/// [`NodeSpec::label`]; REALITY links carry the Vision flow.
+/// [`NodeSpec::label`]; REALITY links over plain TCP carry the Vision flow.
 pub fn share_link(node: &NodeSpec, user: &VlessUuid) -> Result<String, ShareLinkError> {
     let transport = node.transports().swap_remove(0);
     named_link(node, &transport, user, &node.label())
@@ -54,6 +58,8 @@ pub fn link_entries(nodes: &[NodeSpec]) -> Vec<LinkEntry> {
                 NodeTransport::Tcp => node.label(),
                 NodeTransport::Ws { .. } => format!("{} · WS", node.label()),
                 NodeTransport::Httpupgrade { .. } => format!("{} · HTTPUpgrade", node.label()),
+                NodeTransport::Xhttp { .. } => format!("{} · XHTTP", node.label()),
+                NodeTransport::Grpc { .. } => format!("{} · gRPC", node.label()),
             };
             let mut name = base.clone();
             let mut n = 2;
@@ -106,21 +112,35 @@ fn named_link(
         ("encryption", "none".into()),
         ("type", transport.link_type().into()),
     ];
+    let server_name = match &node.security {
+        NodeSecurity::Tls(tls) => &tls.server_name,
+        NodeSecurity::Reality(r) => &r.server_name,
+    };
+    // As v2rayNG and Xray's share links spell them: the path percent-encoded (WebSocket's
+    // early data as `?ed=` inside it) and the Host header; XHTTP's mode (`auto`: the node takes
+    // every mode, the client picks); gRPC's service name and its "gun" mode.
+    match transport {
+        NodeTransport::Tcp => {}
+        NodeTransport::Ws { path } => {
+            params.push(("path", enc(&format!("{path}?ed={EARLY_DATA}"))));
+            params.push(("host", enc(server_name)));
+        }
+        NodeTransport::Httpupgrade { path } => {
+            params.push(("path", enc(path)));
+            params.push(("host", enc(server_name)));
+        }
+        NodeTransport::Xhttp { path } => {
+            params.push(("path", enc(path)));
+            params.push(("mode", XHTTP_MODE.into()));
+            params.push(("host", enc(server_name)));
+        }
+        NodeTransport::Grpc { service_name } => {
+            params.push(("serviceName", enc(service_name)));
+            params.push(("mode", GRPC_MODE.into()));
+        }
+    }
     match &node.security {
         NodeSecurity::Tls(tls) => {
-            // As v2rayNG and Xray's share links spell them: the path percent-encoded with
-            // WebSocket's early data as `?ed=` inside it, and the Host header.
-            match transport {
-                NodeTransport::Tcp => {}
-                NodeTransport::Ws { path } => {
-                    params.push(("path", enc(&format!("{path}?ed={EARLY_DATA}"))));
-                    params.push(("host", enc(&tls.server_name)));
-                }
-                NodeTransport::Httpupgrade { path } => {
-                    params.push(("path", enc(path)));
-                    params.push(("host", enc(&tls.server_name)));
-                }
-            }
             params.push(("security", "tls".into()));
             params.push(("sni", enc(&tls.server_name)));
             params.push(("fp", "chrome".into()));
@@ -137,7 +157,10 @@ fn named_link(
             }
             params.push(("sni", enc(&r.server_name)));
             params.push(("fp", "chrome".into()));
-            params.push(("flow", "xtls-rprx-vision".into()));
+            // Vision pads raw TCP; Xray refuses it over any other transport.
+            if *transport == NodeTransport::Tcp {
+                params.push(("flow", "xtls-rprx-vision".into()));
+            }
         }
     }
     let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -174,6 +197,7 @@ mod tests {
             short_id: "6ba85179e30d4fc2".into(),
             server_name: "www.example.org".into(),
             mldsa65_verify: mldsa65_verify.map(str::to_owned),
+            transports: Vec::new(),
         });
         share_link(&node(security), &uuid).unwrap()
     }
@@ -309,5 +333,64 @@ mod tests {
         assert!(links[2]
             .contains("&type=httpupgrade&path=%2Fs3c%2Fup&host=vpn.example.com&security=tls&"));
         assert!(links[2].ends_with("#EU%20%C2%B7%20HTTPUpgrade"));
+    }
+
+    #[test]
+    fn xhttp_and_grpc_links_over_tls_in_v2rayngs_syntax() {
+        let uuid: VlessUuid = "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap();
+        let n = node(NodeSecurity::Tls(TlsParams {
+            server_name: "vpn.example.com".into(),
+            allow_insecure: false,
+            transports: vec![
+                NodeTransport::Xhttp {
+                    path: "/s3c/xh".into(),
+                },
+                NodeTransport::Grpc {
+                    service_name: "s3c.grpc".into(),
+                },
+            ],
+        }));
+        let links = share_links(&[n], &uuid);
+        assert_eq!(
+            links,
+            [
+                "vless://b831381d-6324-4d53-ad4f-8cda48b30811@vpn.example.com:443?encryption=none&type=xhttp&path=%2Fs3c%2Fxh&mode=auto&host=vpn.example.com&security=tls&sni=vpn.example.com&fp=chrome#EU%20%C2%B7%20XHTTP",
+                "vless://b831381d-6324-4d53-ad4f-8cda48b30811@vpn.example.com:443?encryption=none&type=grpc&serviceName=s3c.grpc&mode=gun&security=tls&sni=vpn.example.com&fp=chrome#EU%20%C2%B7%20gRPC",
+            ]
+        );
+    }
+
+    #[test]
+    fn over_reality_only_the_tcp_link_carries_vision() {
+        let uuid: VlessUuid = "b831381d-6324-4d53-ad4f-8cda48b30811".parse().unwrap();
+        let n = node(NodeSecurity::Reality(RealityParams {
+            public_key: "Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw".into(),
+            short_id: "6ba85179e30d4fc2".into(),
+            server_name: "www.example.org".into(),
+            mldsa65_verify: None,
+            transports: vec![
+                NodeTransport::Xhttp {
+                    path: "/s3c/xh".into(),
+                },
+                NodeTransport::Tcp,
+                NodeTransport::Grpc {
+                    service_name: "s3c.grpc".into(),
+                },
+            ],
+        }));
+        let entries = link_entries(std::slice::from_ref(&n));
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["EU · XHTTP", "EU", "EU · gRPC"]);
+        let links = share_links(&[n], &uuid);
+        let reality = "security=reality&pbk=Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw&sid=6ba85179e30d4fc2&sni=www.example.org&fp=chrome";
+        assert_eq!(
+            links[0],
+            format!("vless://b831381d-6324-4d53-ad4f-8cda48b30811@vpn.example.com:443?encryption=none&type=xhttp&path=%2Fs3c%2Fxh&mode=auto&host=www.example.org&{reality}#EU%20%C2%B7%20XHTTP")
+        );
+        assert!(links[1].contains(&format!("&type=tcp&{reality}&flow=xtls-rprx-vision#EU")));
+        assert!(links[2].contains(&format!(
+            "&type=grpc&serviceName=s3c.grpc&mode=gun&{reality}#"
+        )));
+        assert!(!links[0].contains("flow=") && !links[2].contains("flow="));
     }
 }

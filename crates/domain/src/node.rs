@@ -32,7 +32,8 @@ pub struct TlsParams {
 }
 
 /// A way to carry VLESS to a node, as links and profiles name it: plain TCP inside TLS or
-/// REALITY, or an HTTP transport at its path (over TLS only).
+/// REALITY, or an HTTP transport at its path (WebSocket and HTTPUpgrade over TLS only, XHTTP
+/// and gRPC over TLS or REALITY).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum NodeTransport {
@@ -45,6 +46,14 @@ pub enum NodeTransport {
     Httpupgrade {
         path: String,
     },
+    /// Xray's XHTTP (splithttp) at `path`; the node takes every mode, so links say `auto`.
+    Xhttp {
+        path: String,
+    },
+    /// gRPC "gun": requests go to `/<service_name>/Tun`.
+    Grpc {
+        service_name: String,
+    },
 }
 
 impl NodeTransport {
@@ -54,7 +63,17 @@ impl NodeTransport {
             NodeTransport::Tcp => "tcp",
             NodeTransport::Ws { .. } => "ws",
             NodeTransport::Httpupgrade { .. } => "httpupgrade",
+            NodeTransport::Xhttp { .. } => "xhttp",
+            NodeTransport::Grpc { .. } => "grpc",
         }
+    }
+
+    /// Whether it may run over REALITY: plain TCP, XHTTP and gRPC (as Xray allows).
+    pub fn over_reality(&self) -> bool {
+        matches!(
+            self,
+            NodeTransport::Tcp | NodeTransport::Xhttp { .. } | NodeTransport::Grpc { .. }
+        )
     }
 }
 
@@ -70,6 +89,10 @@ pub struct RealityParams {
     /// certificate with one; links carry it as `pqv` (Xray's `mldsa65Verify`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mldsa65_verify: Option<String>,
+    /// How clients may carry VLESS inside REALITY (tcp, xhttp, grpc); empty means plain TCP
+    /// only, as every REALITY node recorded before transports reached REALITY.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transports: Vec<NodeTransport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,11 +117,22 @@ pub struct NodeSpec {
 }
 
 impl NodeSpec {
-    /// The transports clients may use, in the operator's order; never empty.
+    /// The transports clients may use, in the operator's order; never empty. Over REALITY
+    /// only those REALITY carries (tcp, xhttp, grpc), whatever was stored.
     pub fn transports(&self) -> Vec<NodeTransport> {
-        match &self.security {
-            NodeSecurity::Tls(tls) if !tls.transports.is_empty() => tls.transports.clone(),
-            _ => vec![NodeTransport::Tcp],
+        let listed: Vec<NodeTransport> = match &self.security {
+            NodeSecurity::Tls(tls) => tls.transports.clone(),
+            NodeSecurity::Reality(r) => r
+                .transports
+                .iter()
+                .filter(|t| t.over_reality())
+                .cloned()
+                .collect(),
+        };
+        if listed.is_empty() {
+            vec![NodeTransport::Tcp]
+        } else {
+            listed
         }
     }
 
@@ -114,5 +148,71 @@ impl NodeSpec {
             Some(exit) if !exit.is_empty() => format!("{here} → {exit}"),
             _ => here,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reality(transports: Vec<NodeTransport>) -> NodeSpec {
+        NodeSpec {
+            id: NodeId(1),
+            name: "n".into(),
+            location: Location("EU".into()),
+            public_host: "h".into(),
+            port: 443,
+            security: NodeSecurity::Reality(RealityParams {
+                public_key: "k".into(),
+                short_id: "ab".into(),
+                server_name: "s".into(),
+                mldsa65_verify: None,
+                transports,
+            }),
+            exits_via: None,
+        }
+    }
+
+    #[test]
+    fn a_reality_node_stored_before_its_transports_reads_as_tcp_only() {
+        let old = r#"{"security":"reality","public_key":"k","short_id":"ab","server_name":"s"}"#;
+        let security: NodeSecurity = serde_json::from_str(old).unwrap();
+        let spec = NodeSpec {
+            security,
+            ..reality(Vec::new())
+        };
+        assert_eq!(spec, reality(Vec::new()));
+        assert_eq!(spec.transports(), [NodeTransport::Tcp]);
+        // And tcp alone is stored as before.
+        assert_eq!(serde_json::to_string(&spec.security).unwrap(), old);
+    }
+
+    #[test]
+    fn a_reality_node_lists_xhttp_and_grpc_and_never_ws() {
+        let xhttp = NodeTransport::Xhttp {
+            path: "/p/xh".into(),
+        };
+        let grpc = NodeTransport::Grpc {
+            service_name: "p.grpc".into(),
+        };
+        let spec = reality(vec![
+            grpc.clone(),
+            NodeTransport::Ws {
+                path: "/p/ws".into(),
+            },
+            xhttp.clone(),
+        ]);
+        assert_eq!(spec.transports(), [grpc.clone(), xhttp.clone()]);
+        let json = serde_json::to_string(&spec.security).unwrap();
+        assert!(
+            json.contains(r#"{"type":"grpc","service_name":"p.grpc"}"#),
+            "{json}"
+        );
+        let back: NodeSecurity = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, spec.security);
+        assert_eq!(
+            reality(vec![NodeTransport::Httpupgrade { path: "/u".into() }]).transports(),
+            [NodeTransport::Tcp]
+        );
     }
 }

@@ -40,8 +40,9 @@ pub use parse_outcome::Parse;
 
 /// The version of this protocol, sent in [`ToControl::Join`] and [`ToControl::Hello`]; a control
 /// plane that does not speak it answers [`Refusal::Unsupported`]. 2: settings carry the
-/// node's place in entry → exit chains. 3: settings carry the HTTP transports' paths.
-pub const PROTOCOL_VERSION: u16 = 3;
+/// node's place in entry → exit chains. 3: settings carry the HTTP transports' paths. 4: and
+/// XHTTP's path and gRPC's service name (also for REALITY nodes).
+pub const PROTOCOL_VERSION: u16 = 4;
 
 /// The TLS application protocol (ALPN) both sides offer.
 pub const ALPN: &[u8] = b"milly-feed/1";

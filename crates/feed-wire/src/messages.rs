@@ -105,8 +105,9 @@ pub enum ToNode {
     Refused {
         reason: Refusal,
     },
-    /// How the node serves users (sent after `Hello`, and again whenever it changes).
-    Settings(NodeSettings),
+    /// How the node serves users (sent after `Hello`, and again whenever it changes). Boxed:
+    /// the largest message by far, and sent seldom (postcard encodes it as unboxed).
+    Settings(Box<NodeSettings>),
     /// A full table follows in `SnapshotChunk`s: `total` entries at `revision` of `epoch`.
     SnapshotBegin {
         epoch: [u8; 16],
@@ -184,16 +185,20 @@ pub struct NodeSettings {
     /// For an exit node: the node-to-node keys of the entries that go through it, accepted
     /// like users' ids that never expire (and outside the caps meant for one person).
     pub peer_keys: Vec<[u8; 16]>,
-    /// The HTTP transports the node serves on its TLS port besides plain TCP, each at its
-    /// exact path (none over REALITY).
+    /// The HTTP transports the node serves on its port besides plain TCP, each at its exact
+    /// path (over REALITY only XHTTP and gRPC).
     pub http: HttpSettings,
 }
 
-/// WebSocket's and HTTPUpgrade's paths, each when on (`<secret path>/ws`, `<secret path>/up`).
+/// The HTTP transports' paths, each when on: WebSocket's and HTTPUpgrade's (`<secret
+/// path>/ws`, `<secret path>/up`), XHTTP's (`<secret path>/xh`) and gRPC's service name
+/// (`<secret>.grpc`, requested as `/<name>/Tun`).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpSettings {
     pub ws_path: Option<String>,
     pub httpupgrade_path: Option<String>,
+    pub xhttp_path: Option<String>,
+    pub grpc_service_name: Option<String>,
 }
 
 /// The paths never print (they keep scanners out): only which transports are on.
@@ -202,6 +207,8 @@ impl fmt::Debug for HttpSettings {
         f.debug_struct("HttpSettings")
             .field("ws", &self.ws_path.is_some())
             .field("httpupgrade", &self.httpupgrade_path.is_some())
+            .field("xhttp", &self.xhttp_path.is_some())
+            .field("grpc", &self.grpc_service_name.is_some())
             .finish()
     }
 }
@@ -345,11 +352,16 @@ mod tests {
                 http: HttpSettings {
                     ws_path: Some("/PATHSECRET/ws".into()),
                     httpupgrade_path: None,
+                    xhttp_path: Some("/PATHSECRET/xh".into()),
+                    grpc_service_name: Some("PATHSECRET.grpc".into()),
                 },
             }
         );
         assert!(
-            !printed.contains("SECRET") && printed.contains("443") && printed.contains("ws: true"),
+            !printed.contains("SECRET")
+                && printed.contains("443")
+                && printed.contains("ws: true")
+                && printed.contains("grpc: true"),
             "{printed}"
         );
         assert!(

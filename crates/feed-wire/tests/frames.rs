@@ -14,7 +14,7 @@ fn every_to_node() -> Vec<ToNode> {
         ToNode::Refused {
             reason: Refusal::TokenUsed,
         },
-        ToNode::Settings(NodeSettings {
+        ToNode::Settings(Box::new(NodeSettings {
             port: 443,
             security: SecuritySettings::Reality {
                 private_key: [3; 32],
@@ -34,8 +34,8 @@ fn every_to_node() -> Vec<ToNode> {
             })),
             peer_keys: vec![],
             http: Default::default(),
-        }),
-        ToNode::Settings(NodeSettings {
+        })),
+        ToNode::Settings(Box::new(NodeSettings {
             port: 8443,
             security: SecuritySettings::Tls {
                 certificate_pem: "-----BEGIN CERTIFICATE-----\n".into(),
@@ -46,8 +46,10 @@ fn every_to_node() -> Vec<ToNode> {
             http: feed_wire::HttpSettings {
                 ws_path: Some("/s3cret/ws".into()),
                 httpupgrade_path: None,
+                xhttp_path: Some("/s3cret/xh".into()),
+                grpc_service_name: Some("s3cret.grpc".into()),
             },
-        }),
+        })),
         ToNode::SnapshotBegin {
             epoch: [9; 16],
             revision: u64::MAX,

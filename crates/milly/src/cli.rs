@@ -124,8 +124,8 @@ pub struct NodeAddArgs {
     /// REALITY: the server name clients send (one of dest's names). Default: dest's host.
     #[arg(long, value_name = "NAME")]
     pub server_name: Option<String>,
-    /// How clients carry VLESS to the node, each its own link: tcp, and over --security tls
-    /// also ws and httpupgrade (at a random secret path made here).
+    /// How clients carry VLESS to the node, each its own link: tcp, xhttp and grpc, and over
+    /// --security tls also ws and httpupgrade (HTTP ones at a random secret path made here).
     #[arg(long, value_name = "LIST", default_value = "tcp")]
     pub transports: String,
 }

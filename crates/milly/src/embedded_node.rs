@@ -55,18 +55,20 @@ pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::Node
     })
 }
 
-/// The HTTP transports the node serves, each at its path (none over REALITY: config refuses
-/// them there).
+/// The HTTP transports the node serves, each at its path (gRPC by its service name): over TLS
+/// any, over REALITY only XHTTP and gRPC (config refuses the others there; a REALITY node is
+/// given none of them should validation ever let one through).
 fn http_transports(c: &config::NodeSection) -> node::HttpTransports {
     let on = |t: config::NodeTransport| {
-        (c.security == config::NodeSecurityKind::Tls && c.transports.contains(&t))
-            .then(|| c.transport_path(t))
-            .flatten()
+        let allowed = c.security == config::NodeSecurityKind::Tls || t.over_reality();
+        allowed && c.transports.contains(&t)
     };
+    let path = |t: config::NodeTransport| on(t).then(|| c.transport_path(t)).flatten();
     node::HttpTransports {
-        ws: on(config::NodeTransport::Ws),
-        httpupgrade: on(config::NodeTransport::Httpupgrade),
-        ..node::HttpTransports::default()
+        ws: path(config::NodeTransport::Ws),
+        httpupgrade: path(config::NodeTransport::Httpupgrade),
+        xhttp: path(config::NodeTransport::Xhttp),
+        grpc: on(config::NodeTransport::Grpc).then(|| c.grpc_service_name()),
     }
 }
 
@@ -81,8 +83,12 @@ fn link_transports(c: &config::NodeSection) -> Vec<NodeTransport> {
             config::NodeTransport::Httpupgrade => c
                 .transport_path(t)
                 .map(|path| NodeTransport::Httpupgrade { path }),
-            // Refused by validation until this build serves them.
-            config::NodeTransport::Xhttp | config::NodeTransport::Grpc => None,
+            config::NodeTransport::Xhttp => c
+                .transport_path(t)
+                .map(|path| NodeTransport::Xhttp { path }),
+            config::NodeTransport::Grpc => Some(NodeTransport::Grpc {
+                service_name: c.grpc_service_name(),
+            }),
         })
         .collect()
 }
@@ -178,8 +184,10 @@ fn self_signed(config: &config::Config) -> Result<(String, String)> {
 }
 
 /// What a REALITY share link carries: the public key of `[node.reality] private_key`, the
-/// first short id, the first server name and the ML-DSA-65 public key of `mldsa65_seed`.
-fn reality_params(r: &config::NodeRealityConfig) -> Result<NodeSecurity> {
+/// first short id, the first server name, the ML-DSA-65 public key of `mldsa65_seed` and the
+/// transports (tcp, xhttp, grpc).
+fn reality_params(c: &config::NodeSection) -> Result<NodeSecurity> {
+    let r = &c.reality;
     let private = reality::decode_key(r.private_key.expose())
         .context("node.reality.private_key is not an X25519 key")?;
     Ok(NodeSecurity::Reality(RealityParams {
@@ -191,6 +199,7 @@ fn reality_params(r: &config::NodeRealityConfig) -> Result<NodeSecurity> {
                 .public_key()
                 .encode()
         }),
+        transports: link_transports(c),
     }))
 }
 
@@ -211,7 +220,7 @@ pub async fn register_embedded_node(app: &app::App, config: &config::Config) -> 
             allow_insecure: c.tls.cert.is_none(),
             transports: link_transports(c),
         }),
-        config::NodeSecurityKind::Reality => reality_params(&c.reality)?,
+        config::NodeSecurityKind::Reality => reality_params(c)?,
     };
     app.register_node(
         &c.name,
@@ -278,5 +287,52 @@ mod tests {
                 .max_connections_per_source,
             7
         );
+    }
+
+    #[test]
+    fn xhttp_and_grpc_are_served_and_listed_over_tls_and_reality_ws_over_tls_only() {
+        use config::NodeTransport as T;
+        let mut c = config::NodeSection {
+            transports: vec![T::Tcp, T::Xhttp, T::Ws, T::Grpc, T::Httpupgrade],
+            ..config::NodeSection::default()
+        };
+        c.http.path = "/s3cret".into();
+        let all = node::HttpTransports {
+            ws: Some("/s3cret/ws".into()),
+            httpupgrade: Some("/s3cret/up".into()),
+            xhttp: Some("/s3cret/xh".into()),
+            grpc: Some("s3cret.grpc".into()),
+        };
+        assert_eq!(http_transports(&c), all);
+        assert_eq!(
+            link_transports(&c),
+            [
+                NodeTransport::Tcp,
+                NodeTransport::Xhttp {
+                    path: "/s3cret/xh".into()
+                },
+                NodeTransport::Ws {
+                    path: "/s3cret/ws".into()
+                },
+                NodeTransport::Grpc {
+                    service_name: "s3cret.grpc".into()
+                },
+                NodeTransport::Httpupgrade {
+                    path: "/s3cret/up".into()
+                },
+            ]
+        );
+        c.security = config::NodeSecurityKind::Reality;
+        assert_eq!(
+            http_transports(&c),
+            node::HttpTransports {
+                ws: None,
+                httpupgrade: None,
+                ..all
+            }
+        );
+        c.transports = vec![T::Tcp];
+        assert_eq!(http_transports(&c), node::HttpTransports::default());
+        assert_eq!(link_transports(&c), [NodeTransport::Tcp]);
     }
 }

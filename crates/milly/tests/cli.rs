@@ -88,15 +88,25 @@ fn init_writes_a_config_once_and_serve_runs_with_it() {
         ("MILLY_NODE__SECURITY", "tls".to_owned()),
         (
             "MILLY_NODE__TRANSPORTS",
-            r#"["tcp","ws","httpupgrade"]"#.to_owned(),
+            r#"["tcp","xhttp","ws","grpc","httpupgrade"]"#.to_owned(),
         ),
     ];
     ok(dir.path(), &["config", "check", "--config", config], &tls);
-    let grpc = [("MILLY_NODE__TRANSPORTS", r#"["tcp","grpc"]"#.to_owned())];
-    let refused = run(dir.path(), &["config", "check", "--config", config], &grpc);
+    // The generated REALITY node takes XHTTP and gRPC, but not WebSocket.
+    let reality_http = [(
+        "MILLY_NODE__TRANSPORTS",
+        r#"["tcp","xhttp","grpc"]"#.to_owned(),
+    )];
+    ok(
+        dir.path(),
+        &["config", "check", "--config", config],
+        &reality_http,
+    );
+    let ws = [("MILLY_NODE__TRANSPORTS", r#"["tcp","ws"]"#.to_owned())];
+    let refused = run(dir.path(), &["config", "check", "--config", config], &ws);
     assert_ne!(refused.status, 0);
     assert!(
-        refused.stderr.contains("not yet supported"),
+        refused.stderr.contains("node.transports") && refused.stderr.contains("tls"),
         "{}",
         refused.stderr
     );

@@ -3,7 +3,8 @@
 //! per transport with the node's secret path, and sing-box built from the ws link carries TCP
 //! through the node (`milly node run`), which got the path over its control link. `node set
 //! transports=tcp` takes the ws link out of the next `user show` and the node stops serving
-//! WebSocket; a REALITY node is refused ws with a message naming TLS.
+//! WebSocket; a REALITY node is refused ws with a message naming TLS, and given XHTTP and
+//! gRPC links.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 use std::net::SocketAddr;
@@ -63,7 +64,7 @@ async fn sing_box_carries_tcp_over_ws_through_a_remote_tls_node_and_node_set_tak
     let _serve = home.serve().await.unwrap();
     let work = tempfile::tempdir().unwrap();
 
-    // REALITY carries tcp only: refused before anything is stored.
+    // REALITY carries no WebSocket (only tcp, xhttp, grpc): refused before anything is stored.
     let reality = home
         .run(&[
             "node",
@@ -168,4 +169,63 @@ async fn sing_box_carries_tcp_over_ws_through_a_remote_tls_node_and_node_set_tak
         !log.contains(path.as_str()),
         "the node's log names its path"
     );
+}
+
+/// A REALITY node takes XHTTP and gRPC: `node add --transports` keeps them (nothing here runs
+/// the node), `user show` prints their links as v2rayNG spells them, Vision only on the tcp
+/// one, and `node set` refuses WebSocket on it and drops the HTTP ones again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reality_node_is_given_xhttp_and_grpc_links_and_refused_ws() {
+    let control_port = free_port();
+    let node_port = free_port();
+    let home = MillyHome::new(&format!(
+        "[control]\nlisten = \"127.0.0.1:{control_port}\"\n"
+    ))
+    .unwrap();
+    let _serve = home.serve().await.unwrap();
+    remote::add_node(
+        &home,
+        "nl-xh",
+        node_port,
+        "🇳🇱 Amsterdam",
+        &["--transports", "xhttp,tcp,grpc"],
+    );
+    let shown = home.run(&["node", "show", "nl-xh"]).unwrap();
+    assert!(shown.contains("transports:   xhttp, tcp, grpc"), "{shown}");
+    home.add_user(4002, 30).unwrap();
+    let printed: Vec<String> = remote::printed_links(&home, 4002)
+        .into_iter()
+        .filter(|l| l.contains(&format!(":{node_port}?")))
+        .collect();
+    assert_eq!(printed.len(), 3, "{printed:?}");
+    assert!(printed[0].contains("&mode=auto&"), "{}", printed[0]);
+    assert!(printed[0].ends_with("%20%C2%B7%20XHTTP"), "{}", printed[0]);
+    assert!(printed[2].contains("&mode=gun&"), "{}", printed[2]);
+    let links = links_to(&home, 4002, node_port);
+    let LinkTransport::Xhttp { path, .. } = &links[0].transport else {
+        panic!("{:?}", links[0])
+    };
+    let LinkTransport::Grpc { service_name } = &links[2].transport else {
+        panic!("{:?}", links[2])
+    };
+    // One secret made for the node: the path's segment is the service name's.
+    let secret = path.strip_prefix('/').and_then(|p| p.strip_suffix("/xh"));
+    assert_eq!(
+        secret.map(|s| format!("{s}.grpc")).as_ref(),
+        Some(service_name)
+    );
+    assert!(service_name.len() > 20 && !service_name.contains('/'));
+    let visions: Vec<bool> = links.iter().map(|l| l.vision).collect();
+    assert_eq!(visions, [false, true, false]);
+
+    let refused = home
+        .run(&["node", "set", "nl-xh", "transports=tcp,ws"])
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("--security tls"), "{refused}");
+    home.run(&["node", "set", "nl-xh", "transports=tcp"])
+        .unwrap();
+    let links = links_to(&home, 4002, node_port);
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert!(links[0].vision);
 }

@@ -25,8 +25,7 @@ const CADDY: &[&str] = &["/usr/bin/caddy", "/usr/local/bin/caddy"];
 const GLOBAL_OPTIONS: &str = "{";
 
 /// docs/transports.md's Caddyfile for a node at `listen`, TLS on `public` with `dir`'s
-/// certificate, the XHTTP and gRPC lines uncommented (they must parse; nothing uses them yet),
-/// and the test's own global options.
+/// certificate and the test's own global options.
 fn caddyfile(dir: &Path, public: SocketAddr, listen: SocketAddr) -> String {
     let (cert, key) = testkit::tls::write_self_signed(dir, &[HOST]).unwrap();
     let test_options = format!(
@@ -62,26 +61,14 @@ fn caddyfile(dir: &Path, public: SocketAddr, listen: SocketAddr) -> String {
     );
     let text = recipe
         .edit_lines(|line| (line == GLOBAL_OPTIONS).then(|| test_options.clone()))
-        .edit_lines(uncomment)
         .text()
         .to_owned();
     assert!(
         text.contains(&format!("\thandle {PATH}/xh/* {{"))
-            && text.contains(&format!("\thandle {PATH}.grpc/Tun {{")),
-        "the XHTTP and gRPC lines are in the recipe, commented out:\n{text}"
+            && text.contains(&format!("\thandle {PATH}.grpc/* {{")),
+        "the XHTTP and gRPC blocks are in the recipe:\n{text}"
     );
     text
-}
-
-/// `#handle ...` becomes `handle ...`: in the recipe a `#` right before text marks
-/// configuration left for later, `# ` a comment.
-fn uncomment(line: &str) -> Option<String> {
-    let code = line.trim_start().strip_prefix('#')?;
-    if code.is_empty() || code.starts_with(' ') {
-        return None;
-    }
-    let indent = &line[..line.len() - line.trim_start().len()];
-    Some(format!("{indent}{code}"))
 }
 
 /// Caddy on [`caddyfile`] in `dir`, everything it writes there too ($HOME, XDG directories).
@@ -145,19 +132,4 @@ async fn the_node_counts_connections_against_the_client_caddy_names() {
     reverse_proxy::sources_are_the_clients_the_proxy_names(public).await;
     // The refused upgrade failed upstream: the recipe keeps that out of Caddy's log.
     assert_caddy_log_private(&caddy, &["127.0.0.2", "127.0.0.3", "127.0.0.4"]);
-}
-
-#[test]
-fn only_configuration_left_for_later_is_uncommented() {
-    assert_eq!(
-        uncomment("\t#handle /p/* {").as_deref(),
-        Some("\thandle /p/* {")
-    );
-    assert_eq!(
-        uncomment("\t#\treverse_proxy h2c://x").as_deref(),
-        Some("\t\treverse_proxy h2c://x")
-    );
-    assert_eq!(uncomment("\t# XHTTP and gRPC: not yet"), None);
-    assert_eq!(uncomment("\t#"), None);
-    assert_eq!(uncomment("\thandle {"), None);
 }

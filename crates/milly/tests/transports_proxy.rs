@@ -28,7 +28,10 @@ fn server_block(public: SocketAddr, listen: SocketAddr, cert: &Path, key: &Path)
     let live = "/etc/letsencrypt/live/vpn.example.com";
     docs::fenced_block("transports.md", "nginx")
         .unwrap()
-        .replace("listen 443 ssl;", &format!("listen {public} ssl;"))
+        .replace(
+            "listen 443 ssl http2;",
+            &format!("listen {public} ssl http2;"),
+        )
         .and_then(|r| {
             r.replace(
                 "server_name vpn.example.com;",
@@ -43,6 +46,7 @@ fn server_block(public: SocketAddr, listen: SocketAddr, cert: &Path, key: &Path)
         })
         .and_then(|r| r.replace(&format!("{live}/privkey.pem"), &key.display().to_string()))
         .and_then(|r| r.replace("/YOUR-NODE-HTTP-PATH/", &format!("{PATH}/")))
+        .and_then(|r| r.replace("/YOUR-NODE-HTTP-PATH.grpc/", &format!("{PATH}.grpc/")))
         .and_then(|r| r.replace("127.0.0.1:10080", &listen.to_string()))
         .unwrap()
         .text()

@@ -18,7 +18,7 @@ pub const ACCESS_CACHE: &str = "access.cache";
 pub const SETTINGS_CACHE: &str = "settings.cache";
 
 const ACCESS_MAGIC: &[u8] = b"milly-access-cache-1\n";
-const SETTINGS_MAGIC: &[u8] = b"milly-settings-cache-3\n";
+const SETTINGS_MAGIC: &[u8] = b"milly-settings-cache-4\n";
 
 /// Why a cache file cannot be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -230,6 +230,8 @@ mod tests {
             http: feed_wire::HttpSettings {
                 ws_path: None,
                 httpupgrade_path: Some("/p/up".into()),
+                xhttp_path: Some("/p/xh".into()),
+                grpc_service_name: Some("p.grpc".into()),
             },
         };
         write_settings(dir.path(), &settings).unwrap();

@@ -82,7 +82,7 @@ async fn run(
         match message {
             ToNode::Ping { nonce } => link.send(&ToControl::Pong { nonce }).await?,
             ToNode::Settings(settings) => {
-                state.set_settings(settings);
+                state.set_settings(*settings);
                 *synced = true;
             }
             ToNode::SnapshotBegin {

@@ -10,6 +10,7 @@ fn reality() -> NodeSecurity {
         short_id: "6ba85179e30d4fc2".into(),
         server_name: "www.example.org".into(),
         mldsa65_verify: None,
+        transports: Vec::new(),
     })
 }
 

@@ -110,6 +110,8 @@ pub fn running_in_ci() -> bool {
 pub enum ClientError {
     #[error("no v2ray config for this link: {0}")]
     V2Ray(#[from] V2RayConfigError),
+    #[error("no sing-box config for this link: {0}")]
+    SingBox(#[from] singbox::SingBoxConfigError),
     #[error(transparent)]
     Process(#[from] ProcessError),
 }
@@ -148,7 +150,8 @@ impl Peer {
     }
 
     /// A client for `link`, configured the way an app imports it, with its SOCKS inbound on a
-    /// free loopback port. `options` matter to sing-box; Xray takes its forwards.
+    /// free loopback port. `options` matter to sing-box; Xray takes its forwards and XHTTP
+    /// mode.
     pub async fn client(
         kind: PeerKind,
         binary: &Path,
@@ -158,9 +161,18 @@ impl Peer {
         let socks = free_tcp_addr();
         let plain = options.security_none;
         let config = match kind {
-            PeerKind::SingBox => singbox::client_config(link, socks, options),
+            PeerKind::SingBox => singbox::client_config(link, socks, options)?,
             PeerKind::V2Ray => v2ray::client_config(link, socks, plain)?,
-            PeerKind::Xray => xray::client_config(link, socks, &options.forwards, plain),
+            PeerKind::Xray => xray::client_config_with(
+                link,
+                socks,
+                &xray::ClientOptions {
+                    forwards: options.forwards.clone(),
+                    security_none: plain,
+                    xhttp_mode: options.xhttp_mode,
+                    trusted_certificate: None,
+                },
+            ),
         };
         Ok(Peer::start(kind, binary, &config, socks).await?)
     }

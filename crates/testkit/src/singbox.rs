@@ -18,6 +18,13 @@ pub enum PacketEncoding {
     Plain,
 }
 
+/// Why a link has no sing-box client.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SingBoxConfigError {
+    #[error("sing-box has no transport {0}")]
+    TransportUnsupported(&'static str),
+}
+
 /// Choices a client app makes that the link does not carry.
 #[derive(Debug, Clone, Default)]
 pub struct ClientOptions {
@@ -31,11 +38,18 @@ pub struct ClientOptions {
     /// VLESS in the clear whatever the link says (`security: none`): only to capture plain
     /// VLESS requests for the fuzz corpora, milly never prints such a link.
     pub security_none: bool,
+    /// XHTTP's mode instead of the link's: for Xray, which [`crate::peer::Peer::client`]
+    /// passes it to (sing-box has no XHTTP).
+    pub xhttp_mode: Option<client::XhttpMode>,
 }
 
 /// A client with a SOCKS5 inbound (TCP CONNECT and UDP ASSOCIATE) on `socks` and one VLESS
-/// outbound to the link's node.
-pub fn client_config(link: &ClientLink, socks: SocketAddr, options: &ClientOptions) -> Value {
+/// outbound to the link's node; none for an XHTTP link, which sing-box cannot speak.
+pub fn client_config(
+    link: &ClientLink,
+    socks: SocketAddr,
+    options: &ClientOptions,
+) -> Result<Value, SingBoxConfigError> {
     let mut outbound = json!({
         "type": "vless",
         "tag": "proxy",
@@ -78,6 +92,12 @@ pub fn client_config(link: &ClientLink, socks: SocketAddr, options: &ClientOptio
             }
             outbound["transport"] = up;
         }
+        LinkTransport::Grpc { service_name } => {
+            outbound["transport"] = json!({ "type": "grpc", "service_name": service_name });
+        }
+        LinkTransport::Xhttp { .. } => {
+            return Err(SingBoxConfigError::TransportUnsupported("xhttp"));
+        }
     }
     let mut inbounds = vec![json!({
         "type": "socks",
@@ -95,11 +115,11 @@ pub fn client_config(link: &ClientLink, socks: SocketAddr, options: &ClientOptio
             "override_port": target.port(),
         }));
     }
-    json!({
+    Ok(json!({
         "log": { "level": "warn", "timestamp": true },
         "inbounds": inbounds,
         "outbounds": [outbound],
-    })
+    }))
 }
 
 fn tls_options(link: &ClientLink, options: &ClientOptions) -> Option<Value> {
@@ -167,13 +187,13 @@ mod tests {
     }
 
     fn config(link: &ClientLink, options: &ClientOptions) -> Value {
-        client_config(link, "127.0.0.1:1".parse().unwrap(), options)
+        client_config(link, "127.0.0.1:1".parse().unwrap(), options).unwrap()
     }
 
     #[test]
     fn a_tls_link_becomes_a_vless_outbound_with_insecure_tls_and_xudp() {
         let l = link("vless://b831381d-6324-4d53-ad4f-8cda48b30811@127.0.0.1:4433?encryption=none&type=tcp&security=tls&sni=localhost&fp=chrome&allowInsecure=1#n");
-        let c = client_config(&l, "127.0.0.1:1080".parse().unwrap(), &Default::default());
+        let c = client_config(&l, "127.0.0.1:1080".parse().unwrap(), &Default::default()).unwrap();
         assert_eq!(c["inbounds"][0]["type"], "socks");
         assert_eq!(c["inbounds"][0]["listen_port"], 1080);
         let out = &c["outbounds"][0];
@@ -246,10 +266,25 @@ mod tests {
         };
         let c = config(&link("vless://id@h:80?security=tls"), &options);
         assert!(c["outbounds"][0].get("tls").is_none());
-        // Only links milly prints are parsed: type=tcp, ws or httpupgrade, nothing else.
+        // Only links milly prints are parsed: type=tcp, ws, httpupgrade, xhttp or grpc.
         assert_eq!(
-            ClientLink::parse(&format!("vless://{ID}@h:80?type=grpc&security=tls")),
-            Err(client::LinkError::UnsupportedTransport("grpc".into()))
+            ClientLink::parse(&format!("vless://{ID}@h:80?type=kcp&security=tls")),
+            Err(client::LinkError::UnsupportedTransport("kcp".into()))
+        );
+    }
+
+    #[test]
+    fn a_grpc_link_gets_the_grpc_transport_and_an_xhttp_link_no_config() {
+        let l = link("vless://id@h:443?type=grpc&serviceName=s.grpc&mode=gun&security=tls&sni=h");
+        let c = config(&l, &Default::default());
+        assert_eq!(
+            c["outbounds"][0]["transport"],
+            json!({"type": "grpc", "service_name": "s.grpc"})
+        );
+        let l = link("vless://id@h:443?type=xhttp&path=%2Fs%2Fxh&mode=auto&security=tls");
+        assert_eq!(
+            client_config(&l, "127.0.0.1:1".parse().unwrap(), &Default::default()),
+            Err(SingBoxConfigError::TransportUnsupported("xhttp"))
         );
     }
 

@@ -46,8 +46,14 @@ pub fn client_config(
                     }
                     stream["wsSettings"] = ws;
                 }
-                LinkTransport::HttpUpgrade { .. } => {
-                    return Err(V2RayConfigError::TransportUnsupported("httpupgrade"))
+                // 4.34 knows neither: gRPC ("gun") came in v2fly 4.35 (its `v2ray -test`
+                // answers "unknown transport protocol" for grpc and gun), XHTTP only in Xray.
+                LinkTransport::HttpUpgrade { .. }
+                | LinkTransport::Xhttp { .. }
+                | LinkTransport::Grpc { .. } => {
+                    return Err(V2RayConfigError::TransportUnsupported(
+                        link.transport.name(),
+                    ))
                 }
             }
             stream
@@ -154,5 +160,23 @@ mod tests {
             client_config(&vision, socks(), false),
             Err(V2RayConfigError::FlowUnsupported("xtls-rprx-vision"))
         );
+    }
+
+    #[test]
+    fn grpc_xhttp_and_httpupgrade_links_are_refused_because_v2ray_434_lacks_them() {
+        for (query, name) in [
+            ("type=grpc&serviceName=s.grpc&mode=gun", "grpc"),
+            ("type=xhttp&path=%2Fs%2Fxh&mode=auto", "xhttp"),
+            ("type=httpupgrade&path=%2Fs%2Fup", "httpupgrade"),
+        ] {
+            let link = ClientLink::parse(&format!(
+                "vless://b831381d-6324-4d53-ad4f-8cda48b30811@h:443?{query}&security=tls"
+            ))
+            .unwrap();
+            assert_eq!(
+                client_config(&link, socks(), false),
+                Err(V2RayConfigError::TransportUnsupported(name))
+            );
+        }
     }
 }

@@ -3,11 +3,26 @@
 //! node that milly's own client and the benchmark are checked against.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
-use client::{ClientLink, LinkTransport, Security, VISION_FLOW};
+use client::{ClientLink, LinkTransport, Security, XhttpMode, VISION_FLOW};
 use serde_json::{json, Value};
 
 use crate::{user_uuid, v2ray};
+
+/// Choices an Xray-based app makes that the link does not carry.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    /// Port forwards through the node, `(listen, target)`, as dokodemo-door inbounds.
+    pub forwards: Vec<(SocketAddr, SocketAddr)>,
+    /// VLESS in the clear whatever the link says (see [`crate::singbox::ClientOptions`]).
+    pub security_none: bool,
+    /// XHTTP's mode instead of the link's (`auto`), so a test can run each mode.
+    pub xhttp_mode: Option<XhttpMode>,
+    /// Over TLS, verify the node's certificate against this PEM file (as an operator pins a
+    /// self-signed one) instead of the link's `allowInsecure`, which Xray 26 refuses.
+    pub trusted_certificate: Option<PathBuf>,
+}
 
 /// A client with a SOCKS5 inbound on `socks` (UDP enabled, answering on the same address),
 /// a port forward per `forwards` entry `(listen, target)`, and one VLESS outbound to the link's
@@ -19,43 +34,42 @@ pub fn client_config(
     forwards: &[(SocketAddr, SocketAddr)],
     security_none: bool,
 ) -> Value {
+    client_config_with(
+        link,
+        socks,
+        &ClientOptions {
+            forwards: forwards.to_vec(),
+            security_none,
+            ..ClientOptions::default()
+        },
+    )
+}
+
+/// [`client_config`] with every option: the link's transport (ws, httpupgrade, xhttp, grpc)
+/// as v2rayNG imports it, over TLS or REALITY.
+pub fn client_config_with(link: &ClientLink, socks: SocketAddr, options: &ClientOptions) -> Value {
     let mut user = json!({ "id": user_uuid(link), "encryption": "none" });
     if link.vision {
         user["flow"] = json!(VISION_FLOW);
     }
     let fingerprint = link.fingerprint.as_deref().unwrap_or("chrome");
-    let stream = match &link.security {
-        _ if security_none => json!({ "network": "tcp", "security": "none" }),
+    let mut stream = match &link.security {
+        _ if options.security_none => {
+            return document(
+                link,
+                socks,
+                &options.forwards,
+                user,
+                json!({ "network": "tcp", "security": "none" }),
+            )
+        }
         Security::Tls { allow_insecure } => {
             let mut stream = v2ray::tls_stream(link, *allow_insecure);
-            stream["tlsSettings"]["fingerprint"] = json!(fingerprint);
-            match &link.transport {
-                LinkTransport::Tcp => {}
-                // Xray reads `ed` out of the path itself, as when v2rayNG imports the link.
-                LinkTransport::Ws {
-                    path,
-                    host,
-                    early_data,
-                } => {
-                    stream["network"] = json!("ws");
-                    let path = match early_data {
-                        0 => path.clone(),
-                        n => format!("{path}?ed={n}"),
-                    };
-                    let mut ws = json!({ "path": path });
-                    if let Some(host) = host {
-                        ws["host"] = json!(host);
-                    }
-                    stream["wsSettings"] = ws;
-                }
-                LinkTransport::HttpUpgrade { path, host } => {
-                    stream["network"] = json!("httpupgrade");
-                    let mut up = json!({ "path": path });
-                    if let Some(host) = host {
-                        up["host"] = json!(host);
-                    }
-                    stream["httpupgradeSettings"] = up;
-                }
+            let tls = &mut stream["tlsSettings"];
+            tls["fingerprint"] = json!(fingerprint);
+            if let Some(cert) = &options.trusted_certificate {
+                tls["allowInsecure"] = json!(false);
+                tls["certificates"] = json!([{ "usage": "verify", "certificateFile": cert }]);
             }
             stream
         }
@@ -77,6 +91,58 @@ pub fn client_config(
             json!({ "network": "tcp", "security": "reality", "realitySettings": settings })
         }
     };
+    let (network, key, settings) = match &link.transport {
+        LinkTransport::Tcp => return document(link, socks, &options.forwards, user, stream),
+        // Xray reads `ed` out of the path itself, as when v2rayNG imports the link.
+        LinkTransport::Ws {
+            path,
+            host,
+            early_data,
+        } => {
+            let path = match early_data {
+                0 => path.clone(),
+                n => format!("{path}?ed={n}"),
+            };
+            ("ws", "wsSettings", with_host(json!({ "path": path }), host))
+        }
+        LinkTransport::HttpUpgrade { path, host } => (
+            "httpupgrade",
+            "httpupgradeSettings",
+            with_host(json!({ "path": path }), host),
+        ),
+        LinkTransport::Xhttp { path, host, mode } => {
+            let mode = options.xhttp_mode.unwrap_or(*mode);
+            let settings = json!({ "path": path, "mode": mode.name() });
+            ("xhttp", "xhttpSettings", with_host(settings, host))
+        }
+        LinkTransport::Grpc { service_name } => (
+            "grpc",
+            "grpcSettings",
+            json!({ "serviceName": service_name }),
+        ),
+    };
+    stream["network"] = json!(network);
+    stream[key] = settings;
+    document(link, socks, &options.forwards, user, stream)
+}
+
+/// `settings` with `"host"` when the link names one.
+fn with_host(mut settings: Value, host: &Option<String>) -> Value {
+    if let Some(host) = host {
+        settings["host"] = json!(host);
+    }
+    settings
+}
+
+/// The client document: the SOCKS inbound, the forwards, and the VLESS outbound as `user`
+/// over `stream`.
+fn document(
+    link: &ClientLink,
+    socks: SocketAddr,
+    forwards: &[(SocketAddr, SocketAddr)],
+    user: Value,
+    stream: Value,
+) -> Value {
     let mut inbounds = vec![v2ray::socks_inbound(socks)];
     for (i, (listen, target)) in forwards.iter().enumerate() {
         inbounds.push(json!({
@@ -209,10 +275,10 @@ mod tests {
             c["outbounds"][0]["streamSettings"],
             json!({"network": "tcp", "security": "none"})
         );
-        // Only links milly prints are parsed: type=tcp, ws or httpupgrade, nothing else.
+        // Only links milly prints are parsed: type=tcp, ws, httpupgrade, xhttp or grpc.
         assert_eq!(
-            ClientLink::parse(&format!("vless://{ID}@h:80?type=grpc&security=tls")),
-            Err(client::LinkError::UnsupportedTransport("grpc".into()))
+            ClientLink::parse(&format!("vless://{ID}@h:80?type=kcp&security=tls")),
+            Err(client::LinkError::UnsupportedTransport("kcp".into()))
         );
     }
 
@@ -261,5 +327,60 @@ mod tests {
         assert!(c["outbounds"][0]["streamSettings"]["realitySettings"]
             .get("mldsa65Verify")
             .is_none());
+    }
+
+    #[test]
+    fn xhttp_links_become_xhttp_settings_over_tls_and_reality_and_a_mode_may_be_forced() {
+        let l = link("vless://id@h:443?type=xhttp&path=%2Fs%2Fxh&mode=auto&host=www.example.org&security=reality&pbk=KEY&sid=ab&sni=www.example.org");
+        let c = client_config(&l, socks(), &[], false);
+        let stream = &c["outbounds"][0]["streamSettings"];
+        assert_eq!(stream["network"], "xhttp");
+        assert_eq!(stream["security"], "reality");
+        assert_eq!(
+            stream["xhttpSettings"],
+            json!({"path": "/s/xh", "host": "www.example.org", "mode": "auto"})
+        );
+        assert!(c["outbounds"][0]["settings"]["vnext"][0]["users"][0]
+            .get("flow")
+            .is_none());
+        let forced = ClientOptions {
+            xhttp_mode: Some(XhttpMode::StreamUp),
+            ..ClientOptions::default()
+        };
+        let c = client_config_with(&l, socks(), &forced);
+        assert_eq!(
+            c["outbounds"][0]["streamSettings"]["xhttpSettings"]["mode"],
+            "stream-up"
+        );
+        let l =
+            link("vless://id@h:443?type=xhttp&path=%2Fs%2Fxh&mode=packet-up&security=tls&sni=h&allowInsecure=1");
+        let trusting = ClientOptions {
+            trusted_certificate: Some("/data/node-cert.pem".into()),
+            ..ClientOptions::default()
+        };
+        let c = client_config_with(&l, socks(), &trusting);
+        let stream = &c["outbounds"][0]["streamSettings"];
+        assert_eq!(stream["tlsSettings"]["allowInsecure"], false);
+        assert_eq!(
+            stream["tlsSettings"]["certificates"],
+            json!([{"usage": "verify", "certificateFile": "/data/node-cert.pem"}])
+        );
+        assert_eq!(
+            (&stream["network"], &stream["security"]),
+            (&json!("xhttp"), &json!("tls"))
+        );
+        assert_eq!(
+            stream["xhttpSettings"],
+            json!({"path": "/s/xh", "mode": "packet-up"})
+        );
+    }
+
+    #[test]
+    fn grpc_links_become_grpc_settings() {
+        let l = link("vless://id@h:443?type=grpc&serviceName=s.grpc&mode=gun&security=tls&sni=h");
+        let stream = &client_config(&l, socks(), &[], false)["outbounds"][0]["streamSettings"];
+        assert_eq!(stream["network"], "grpc");
+        assert_eq!(stream["grpcSettings"], json!({"serviceName": "s.grpc"}));
+        assert_eq!(stream["tlsSettings"]["serverName"], "h");
     }
 }

@@ -73,6 +73,38 @@ fn a_profile_with_ws_and_httpupgrade_passes_sing_box_check() {
 }
 
 #[test]
+fn a_profile_with_grpc_passes_sing_box_check() {
+    // Over TLS: the PyPI build of sing-box installed here lacks uTLS, which its REALITY needs
+    // (the REALITY gRPC outbound differs only in `tls`, checked by the profile's unit tests).
+    let mut n = node(1, "milly EU", "vpn.example.com");
+    if let NodeSecurity::Tls(params) = &mut n.security {
+        params.transports = vec![
+            NodeTransport::Tcp,
+            // In the node's list, not in the profile: sing-box has no XHTTP.
+            NodeTransport::Xhttp {
+                path: "/s3c/xh".into(),
+            },
+            NodeTransport::Grpc {
+                service_name: "s3c.grpc".into(),
+            },
+        ];
+    }
+    let profile = web::subscription::sing_box(&[n], &VlessUuid::generate());
+    let transports: Vec<&serde_json::Value> = profile["outbounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o.get("transport"))
+        .collect();
+    assert_eq!(
+        transports,
+        [&serde_json::json!({ "type": "grpc", "service_name": "s3c.grpc" })],
+        "{profile:#}"
+    );
+    check(&profile);
+}
+
+#[test]
 fn the_empty_profile_of_an_expired_user_passes_sing_box_check() {
     check(&web::subscription::sing_box(&[], &VlessUuid::generate()));
 }

@@ -85,7 +85,6 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
     let (host, port) = split_address(&args.address)?;
     let (security, private) = match args.security {
         SecurityChoice::Reality => {
-            transports::check_reality(&args.transports).context("--transports")?;
             let dest = args
                 .dest
                 .clone()
@@ -99,6 +98,8 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
                     short_id: keys.short_id.clone(),
                     server_name: server_name.clone(),
                     mldsa65_verify: None,
+                    transports: transports::for_node(&args.transports, true, &[])
+                        .context("--transports")?,
                 }),
                 NodePrivateSettings::Reality {
                     private_key: keys.private_key,
@@ -129,7 +130,7 @@ fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
                 NodeSecurity::Tls(TlsParams {
                     server_name: host.clone(),
                     allow_insecure,
-                    transports: transports::for_tls(&args.transports, &[])
+                    transports: transports::for_node(&args.transports, false, &[])
                         .context("--transports")?,
                 }),
                 private,
@@ -214,12 +215,13 @@ fn apply_change(
     };
     match (key, reality) {
         ("location", _) => spec.location = Location(value.to_owned()),
-        ("transports", Some(_)) => transports::check_reality(value)?,
-        ("transports", None) => match &mut spec.security {
+        ("transports", _) => match &mut spec.security {
             NodeSecurity::Tls(public) => {
-                public.transports = transports::for_tls(value, &public.transports)?;
+                public.transports = transports::for_node(value, false, &public.transports)?;
             }
-            NodeSecurity::Reality(_) => transports::check_reality(value)?,
+            NodeSecurity::Reality(public) => {
+                public.transports = transports::for_node(value, true, &public.transports)?;
+            }
         },
         ("address", _) => (spec.public_host, spec.port) = split_address(value)?,
         ("dest", Some((_, _, _, dest, _))) => {
@@ -255,8 +257,8 @@ fn apply_change(
         }
         _ => bail!(
             "unknown change `{change}`: location=TEXT, address=HOST:PORT, enabled=true|false, \
-             position=N, via=EXIT|none, transports=tcp[,ws][,httpupgrade] (ws and httpupgrade \
-             for TLS); for REALITY dest=HOST:PORT, server-name=NAME, \
+             position=N, via=EXIT|none, transports=tcp[,xhttp][,grpc][,ws][,httpupgrade] (ws \
+             and httpupgrade for TLS); for REALITY dest=HOST:PORT, server-name=NAME, \
              server-names=A,B or keys=rotate; for TLS certificate=FILE private-key=FILE \
              (together), certificate=self-signed or server-name=NAME"
         ),

@@ -276,15 +276,17 @@ fn node_config(
             })
         })
         .transpose()?;
-    // The HTTP transports ride on TLS only; a REALITY node is never sent any (`milly node`
-    // refuses them), and is given none should a control plane send them anyway.
-    if matches!(settings.security, SecuritySettings::Tls { .. }) {
-        node.http = node::HttpTransports {
-            ws: settings.http.ws_path.clone(),
-            httpupgrade: settings.http.httpupgrade_path.clone(),
-            ..node::HttpTransports::default()
-        };
-    }
+    // XHTTP and gRPC ride on TLS or REALITY; WebSocket and HTTPUpgrade on TLS only: a REALITY
+    // node is never sent them (`milly node` refuses them), and is given none should a control
+    // plane send them anyway.
+    let tls = matches!(settings.security, SecuritySettings::Tls { .. });
+    let http = &settings.http;
+    node.http = node::HttpTransports {
+        ws: http.ws_path.clone().filter(|_| tls),
+        httpupgrade: http.httpupgrade_path.clone().filter(|_| tls),
+        xhttp: http.xhttp_path.clone(),
+        grpc: http.grpc_service_name.clone(),
+    };
     node.allow_private_destinations = config.allow_private_destinations;
     node.max_connections = node.max_connections.min(fds.node_connections);
     node.max_sockets_per_user = node.max_sockets_per_user.min(fds.user_sockets);
@@ -387,6 +389,7 @@ mod tests {
             http: feed_wire::HttpSettings {
                 ws_path: Some("/p/ws".into()),
                 httpupgrade_path: None,
+                ..Default::default()
             },
             ..settings.clone()
         };
@@ -426,12 +429,38 @@ mod tests {
             http: feed_wire::HttpSettings {
                 ws_path: Some("/p/ws".into()),
                 httpupgrade_path: Some("/p/up".into()),
+                xhttp_path: Some("/p/xh".into()),
+                grpc_service_name: Some("p.grpc".into()),
             },
             ..tls.clone()
         };
         let node = node_config(&agent_config(), &ws, &fds).unwrap();
         assert_eq!(node.http.ws.as_deref(), Some("/p/ws"));
         assert_eq!(node.http.httpupgrade.as_deref(), Some("/p/up"));
+        assert_eq!(node.http.xhttp.as_deref(), Some("/p/xh"));
+        assert_eq!(node.http.grpc.as_deref(), Some("p.grpc"));
+        // Over REALITY: XHTTP and gRPC, never WebSocket or HTTPUpgrade.
+        let reality = NodeSettings {
+            security: SecuritySettings::Reality {
+                private_key: [7; 32],
+                short_ids: vec!["6ba85179e30d4fc2".into()],
+                dest: "www.example.com:443".into(),
+                server_names: vec!["www.example.com".into()],
+                max_time_diff_ms: 0,
+                mldsa65_seed: None,
+            },
+            ..ws.clone()
+        };
+        let node = node_config(&agent_config(), &reality, &fds).unwrap();
+        assert_eq!(
+            node.http,
+            node::HttpTransports {
+                ws: None,
+                httpupgrade: None,
+                xhttp: Some("/p/xh".into()),
+                grpc: Some("p.grpc".into()),
+            }
+        );
         let zero = NodeSettings { port: 0, ..tls };
         assert!(node_config(&agent_config(), &zero, &fds).is_err());
         let bad_short_id = NodeSettings {

@@ -95,7 +95,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         );
         if let Some(listen) = config.node.http.listen {
             println!(
-                "node: ws/httpupgrade in plain HTTP on {listen}, for a reverse proxy in front"
+                "node: HTTP transports in plain HTTP on {listen}, for a reverse proxy in front"
             );
         }
     } else {

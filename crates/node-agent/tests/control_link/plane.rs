@@ -190,6 +190,7 @@ fn plan(name: &str) -> app::RemoteNodePlan {
             short_id: "0123abcd".into(),
             server_name: "www.example.com".into(),
             mldsa65_verify: None,
+            transports: Vec::new(),
         }),
         private: NodePrivateSettings::Reality {
             private_key: PRIVATE_KEY.into(),

@@ -32,7 +32,8 @@ fn padding() -> String {
     "X".repeat(200)
 }
 
-/// An Xray client over `network` ("xhttp" in `mode`, or "grpc") to `node`: over TLS trusting
+/// An Xray client over `network` ("xhttp" in `mode`, or "grpc", `TunMulti` for mode "multi")
+/// to `node`: over TLS trusting
 /// `cert_pem` (Xray 26 has no `allowInsecure`), or in plain HTTP without one.
 pub fn xray_client(
     node: SocketAddr,
@@ -52,7 +53,10 @@ pub fn xray_client(
     }
     match network {
         "xhttp" => stream["xhttpSettings"] = json!({ "path": XHTTP_PATH, "mode": mode }),
-        _ => stream["grpcSettings"] = json!({ "serviceName": GRPC_SERVICE }),
+        _ => {
+            stream["grpcSettings"] =
+                json!({ "serviceName": GRPC_SERVICE, "multiMode": mode == "multi" })
+        }
     }
     json!({
         "log": { "loglevel": "warning" },
@@ -115,6 +119,7 @@ async fn xray_carries_tcp_and_udp_over_every_xhttp_mode_and_grpc_exactly() {
         ("xhttp", "stream-one"),
         ("xhttp", "auto"),
         ("grpc", ""),
+        ("grpc", "multi"),
     ] {
         let socks = testkit::port::free_tcp_addr();
         let config = xray_client(node.addr, Some(&node.cert_pem), socks, network, mode);

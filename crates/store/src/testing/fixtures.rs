@@ -81,6 +81,7 @@ impl TestDb {
             short_id: "6ba85179e30d4fc2".into(),
             server_name: "www.example.org".into(),
             mldsa65_verify: None,
+            transports: Vec::new(),
         });
         let private = NodePrivateSettings::Reality {
             private_key: "SL2oS5M7XTc0bFvhcMKsjb1qCrfWsZ0PtnbScjvdeUE".into(),

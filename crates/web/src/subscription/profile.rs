@@ -25,9 +25,13 @@ pub fn base64_links(nodes: &[NodeSpec], uuid: &VlessUuid) -> String {
 
 /// One outbound per (node, transport), named as the links are (`domain::link_entries`): the
 /// node's location (an entry's with its exit's, an HTTP transport's with its kind), with
-/// ` (2)` etc. on repeats.
+/// ` (2)` etc. on repeats. XHTTP is left out: neither sing-box nor Clash Meta speaks it (its
+/// users import the links).
 fn entries(nodes: &[NodeSpec]) -> Vec<LinkEntry> {
     link_entries(nodes)
+        .into_iter()
+        .filter(|e| !matches!(e.transport, NodeTransport::Xhttp { .. }))
+        .collect()
 }
 
 /// A sing-box profile for the phone and desktop apps: a TUN inbound, one VLESS outbound per node
@@ -88,27 +92,36 @@ fn sing_box_vless(entry: &LinkEntry, uuid: &VlessUuid) -> Value {
         "uuid": uuid.to_string(),
         "packet_encoding": "xudp",
     });
+    let server_name = match &node.security {
+        NodeSecurity::Tls(tls) => &tls.server_name,
+        NodeSecurity::Reality(r) => &r.server_name,
+    };
+    match &entry.transport {
+        NodeTransport::Tcp => {}
+        NodeTransport::Ws { path } => {
+            outbound["transport"] = json!({
+                "type": "ws",
+                "path": path,
+                "headers": { "Host": server_name },
+                "max_early_data": EARLY_DATA,
+                "early_data_header_name": "Sec-WebSocket-Protocol",
+            });
+        }
+        NodeTransport::Httpupgrade { path } => {
+            outbound["transport"] = json!({
+                "type": "httpupgrade",
+                "path": path,
+                "host": server_name,
+            });
+        }
+        NodeTransport::Grpc { service_name } => {
+            outbound["transport"] = json!({ "type": "grpc", "service_name": service_name });
+        }
+        // Left out by `entries`: sing-box has no XHTTP.
+        NodeTransport::Xhttp { .. } => {}
+    }
     outbound["tls"] = match &node.security {
         NodeSecurity::Tls(tls) => {
-            match &entry.transport {
-                NodeTransport::Tcp => {}
-                NodeTransport::Ws { path } => {
-                    outbound["transport"] = json!({
-                        "type": "ws",
-                        "path": path,
-                        "headers": { "Host": tls.server_name },
-                        "max_early_data": EARLY_DATA,
-                        "early_data_header_name": "Sec-WebSocket-Protocol",
-                    });
-                }
-                NodeTransport::Httpupgrade { path } => {
-                    outbound["transport"] = json!({
-                        "type": "httpupgrade",
-                        "path": path,
-                        "host": tls.server_name,
-                    });
-                }
-            }
             json!({
                 "enabled": true,
                 "server_name": tls.server_name,
@@ -116,7 +129,10 @@ fn sing_box_vless(entry: &LinkEntry, uuid: &VlessUuid) -> Value {
             })
         }
         NodeSecurity::Reality(r) => {
-            outbound["flow"] = json!("xtls-rprx-vision");
+            // Vision is for raw TCP only.
+            if entry.transport == NodeTransport::Tcp {
+                outbound["flow"] = json!("xtls-rprx-vision");
+            }
             json!({
                 "enabled": true,
                 "server_name": r.server_name,
@@ -176,37 +192,49 @@ fn clash_vless(entry: &LinkEntry, uuid: &VlessUuid) -> Value {
         "packet-encoding": "xudp",
         "client-fingerprint": "chrome",
     });
+    let server_name = match &node.security {
+        NodeSecurity::Tls(tls) => &tls.server_name,
+        NodeSecurity::Reality(r) => &r.server_name,
+    };
+    // mihomo's spelling: early data as Xray sends it, HTTPUpgrade as a WebSocket option, and
+    // gRPC's service name in `grpc-opts`.
+    let headers = json!({ "Host": server_name });
+    match &entry.transport {
+        NodeTransport::Tcp => {}
+        NodeTransport::Ws { path } => {
+            proxy["network"] = json!("ws");
+            proxy["ws-opts"] = json!({
+                "path": path,
+                "headers": headers,
+                "max-early-data": EARLY_DATA,
+                "early-data-header-name": "Sec-WebSocket-Protocol",
+            });
+        }
+        NodeTransport::Httpupgrade { path } => {
+            proxy["network"] = json!("ws");
+            proxy["ws-opts"] = json!({
+                "path": path,
+                "headers": headers,
+                "v2ray-http-upgrade": true,
+            });
+        }
+        NodeTransport::Grpc { service_name } => {
+            proxy["network"] = json!("grpc");
+            proxy["grpc-opts"] = json!({ "grpc-service-name": service_name });
+        }
+        // Left out by `entries`: Clash Meta profiles carry no XHTTP.
+        NodeTransport::Xhttp { .. } => {}
+    }
+    proxy["servername"] = json!(server_name);
     match &node.security {
         NodeSecurity::Tls(tls) => {
-            proxy["servername"] = json!(tls.server_name);
             proxy["skip-cert-verify"] = json!(tls.allow_insecure);
-            // mihomo's spelling: early data as Xray sends it, and HTTPUpgrade as a WebSocket
-            // option.
-            let headers = json!({ "Host": tls.server_name });
-            match &entry.transport {
-                NodeTransport::Tcp => {}
-                NodeTransport::Ws { path } => {
-                    proxy["network"] = json!("ws");
-                    proxy["ws-opts"] = json!({
-                        "path": path,
-                        "headers": headers,
-                        "max-early-data": EARLY_DATA,
-                        "early-data-header-name": "Sec-WebSocket-Protocol",
-                    });
-                }
-                NodeTransport::Httpupgrade { path } => {
-                    proxy["network"] = json!("ws");
-                    proxy["ws-opts"] = json!({
-                        "path": path,
-                        "headers": headers,
-                        "v2ray-http-upgrade": true,
-                    });
-                }
-            }
         }
         NodeSecurity::Reality(r) => {
-            proxy["servername"] = json!(r.server_name);
-            proxy["flow"] = json!("xtls-rprx-vision");
+            // Vision is for raw TCP only.
+            if entry.transport == NodeTransport::Tcp {
+                proxy["flow"] = json!("xtls-rprx-vision");
+            }
             proxy["reality-opts"] = json!({ "public-key": r.public_key, "short-id": r.short_id });
         }
     }
@@ -246,6 +274,7 @@ mod tests {
                 short_id: "6ba85179e30d4fc2".into(),
                 server_name: "www.example.org".into(),
                 mldsa65_verify: None,
+                transports: Vec::new(),
             }),
             ..tls_node(2, "milly RU")
         }
@@ -378,5 +407,54 @@ mod tests {
             parsed["rules"].as_array().unwrap().last().unwrap(),
             "MATCH,milly"
         );
+    }
+
+    #[test]
+    fn grpc_is_in_every_profile_and_xhttp_only_in_the_links() {
+        let mut node = reality_node();
+        if let NodeSecurity::Reality(r) = &mut node.security {
+            r.transports = vec![
+                NodeTransport::Xhttp {
+                    path: "/s/xh".into(),
+                },
+                NodeTransport::Tcp,
+                NodeTransport::Grpc {
+                    service_name: "s.grpc".into(),
+                },
+            ];
+        }
+        let nodes = [node];
+        let links = base64::engine::general_purpose::STANDARD
+            .decode(base64_links(&nodes, &uuid()))
+            .unwrap();
+        let links = String::from_utf8(links).unwrap();
+        assert_eq!(links.lines().count(), 3);
+        assert!(
+            links.contains("type=xhttp&path=%2Fs%2Fxh&mode=auto"),
+            "{links}"
+        );
+
+        let p = sing_box(&nodes, &uuid());
+        let outbounds = p["outbounds"].as_array().unwrap();
+        assert_eq!(
+            outbounds[0]["outbounds"],
+            json!(["milly RU", "milly RU · gRPC", "direct"])
+        );
+        assert_eq!(outbounds[1]["flow"], "xtls-rprx-vision");
+        assert_eq!(
+            outbounds[2]["transport"],
+            json!({ "type": "grpc", "service_name": "s.grpc" })
+        );
+        assert!(outbounds[2].get("flow").is_none());
+        assert_eq!(outbounds[2]["tls"]["reality"]["enabled"], true);
+
+        let parsed: Value = serde_yaml::from_str(&clash(&nodes, &uuid(), "milly")).unwrap();
+        let proxies = parsed["proxies"].as_array().unwrap();
+        assert_eq!(proxies.len(), 2);
+        assert_eq!(proxies[1]["name"], "milly RU · gRPC");
+        assert_eq!(proxies[1]["network"], "grpc");
+        assert_eq!(proxies[1]["grpc-opts"]["grpc-service-name"], "s.grpc");
+        assert!(proxies[1].get("flow").is_none());
+        assert_eq!(proxies[0]["flow"], "xtls-rprx-vision");
     }
 }

@@ -144,6 +144,7 @@ mod tests {
                 short_id: "6ba85179e30d4fc2".into(),
                 server_name: "www.example.org".into(),
                 mldsa65_verify: None,
+                transports: Vec::new(),
             }),
             exits_via: None,
         };
@@ -255,7 +256,7 @@ mod tests {
     }
 
     #[test]
-    fn http_transports_are_for_tls_nodes_and_keep_their_path() {
+    fn ws_and_httpupgrade_are_for_tls_nodes_and_keep_their_path() {
         use domain::NodeTransport;
         let (mut spec, mut private) = reality();
         super::super::apply_change(&mut spec, &mut private, "transports=tcp").unwrap();
@@ -263,6 +264,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("TLS"), "{err}");
+        assert_eq!(spec.transports(), [NodeTransport::Tcp]);
         spec.security = NodeSecurity::Tls(TlsParams {
             server_name: "node.example".into(),
             allow_insecure: true,
@@ -296,5 +298,32 @@ mod tests {
                 transports: Vec::new(),
             })
         );
+    }
+
+    #[test]
+    fn a_reality_node_takes_xhttp_and_grpc_and_keys_rotate_without_losing_them() {
+        use domain::NodeTransport;
+        let (mut spec, mut private) = reality();
+        super::super::apply_change(&mut spec, &mut private, "transports=tcp,xhttp,grpc").unwrap();
+        let transports = spec.transports();
+        let [NodeTransport::Tcp, NodeTransport::Xhttp { path }, NodeTransport::Grpc { service_name }] =
+            transports.as_slice()
+        else {
+            panic!("{transports:?}")
+        };
+        assert_eq!(
+            format!(
+                "{}.grpc",
+                path.strip_suffix("/xh").unwrap().trim_start_matches('/')
+            ),
+            *service_name
+        );
+        super::super::apply_change(&mut spec, &mut private, "keys=rotate").unwrap();
+        assert_eq!(spec.transports(), transports);
+        super::super::apply_change(&mut spec, &mut private, "transports=tcp").unwrap();
+        let NodeSecurity::Reality(public) = &spec.security else {
+            panic!("not REALITY")
+        };
+        assert!(public.transports.is_empty());
     }
 }
