@@ -51,15 +51,16 @@ fn one_line(e: &anyhow::Error) -> String {
 }
 
 /// Logs go to stderr, level from RUST_LOG (default: info for milly, warn for libraries).
-/// The HTTP/2 library stays at warn whatever RUST_LOG says: its debug and trace lines describe
-/// streams and headers, which for XHTTP and gRPC are users' requests (no connection logs).
+/// The HTTP and TLS libraries stay at warn whatever RUST_LOG says: their debug and trace lines
+/// describe each client's handshake, streams and headers, which for XHTTP and gRPC are users'
+/// requests (no connection logs).
 fn init_tracing() {
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(
             "warn,milly=info,node=info,node_agent=info,control=info,web=info,app=info,store=info,bot=info,billing=info",
         )
     });
-    for quiet in ["h2=warn", "hyper=warn", "hyper_util=warn"] {
+    for quiet in ["h2=warn", "hyper=warn", "hyper_util=warn", "rustls=warn"] {
         if let Ok(directive) = quiet.parse() {
             filter = filter.add_directive(directive);
         }

@@ -20,11 +20,17 @@ const DEST_IP: &str = "127.0.0.77";
 const DEST_PORT: u16 = 47999;
 /// Nothing listens here: the node's error path.
 const REFUSED_PORT: u16 = 47998;
+/// The HTTP transports' test's destination port (the tests run at once).
+const H2_DEST_PORT: u16 = 47997;
 const TELEGRAM_ID: i64 = 7_770_909_090;
 
 /// A TCP echo and a UDP echo on the distinctive destination; they stop when dropped.
 async fn echoes() -> (TcpEcho, UdpEcho) {
-    let addr: SocketAddr = format!("{DEST_IP}:{DEST_PORT}").parse().unwrap();
+    echoes_on(DEST_PORT).await
+}
+
+async fn echoes_on(port: u16) -> (TcpEcho, UdpEcho) {
+    let addr: SocketAddr = format!("{DEST_IP}:{port}").parse().unwrap();
     let tcp = TcpEcho::start_on(addr, EchoMode::Stream).await.unwrap();
     let udp = UdpEcho::start_on(addr).await.unwrap();
     (tcp, udp)
@@ -208,4 +214,88 @@ fn the_number_search_ignores_longer_numbers_and_timestamps() {
     assert!(mentions_number("port=47999", 47999));
     assert!(!mentions_number("id 1479990", 47999));
     assert!(!mentions_number("2026-11-24T20:50:12.479990Z", 47999));
+}
+
+/// The HTTP transports' requests carry the secret path, the Host, a session id and padding:
+/// at trace level none of it, nor the destination or the user, reaches milly's output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xhttp_and_grpc_at_trace_level_leave_no_path_host_destination_or_user() {
+    let Some(bin) = PeerKind::Xray.require() else {
+        return;
+    };
+    const PATH: &str = "/n0-l0gs-path";
+    const HOST: &str = "no-logs-host.example";
+    let echoes = echoes_on(H2_DEST_PORT).await;
+    let dest = echoes.0.addr();
+    let home = MillyHome::new(&format!("[node.tls]\nserver_name = \"{HOST}\"\n")).unwrap();
+    let env = [
+        ("MILLY_NODE__TRANSPORTS", r#"["tcp","xhttp","grpc"]"#),
+        ("MILLY_NODE__HTTP__PATH", PATH),
+    ];
+    let mut cmd = home.command(&["serve"]);
+    cmd.envs(env)
+        .env("RUST_LOG", "trace")
+        .env("RUST_BACKTRACE", "1");
+    let mut serve = Process::start("milly-serve", cmd, home.dir()).unwrap();
+    serve
+        .wait_for_tcp(home.node_addr(), Duration::from_secs(60))
+        .await
+        .unwrap();
+    let id = TELEGRAM_ID.to_string();
+    let mut add = home.command(&["user", "add", "--telegram-id", &id, "--days", "30"]);
+    let out = add.envs(env).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let links: Vec<client::ClientLink> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.trim().starts_with("vless://"))
+        .map(|l| client::ClientLink::parse(l.trim()).unwrap())
+        .filter(|l| l.transport.name() != "tcp")
+        .collect();
+    assert_eq!(links.len(), 2, "an xhttp and a grpc link");
+    for (link, mode) in [
+        (&links[0], Some(client::XhttpMode::PacketUp)),
+        (&links[0], Some(client::XhttpMode::StreamUp)),
+        (&links[1], None),
+    ] {
+        let socks_addr = testkit::free_tcp_addr();
+        let options = testkit::xray::ClientOptions {
+            xhttp_mode: mode,
+            trusted_certificate: Some(home.dir().join("milly-data/node-cert.pem")),
+            ..Default::default()
+        };
+        let config = testkit::xray::client_config_with(link, socks_addr, &options);
+        let client = Peer::start(PeerKind::Xray, &bin, &config, socks_addr)
+            .await
+            .unwrap();
+        traffic::wait_until_through(client.addr(), dest, Duration::from_secs(15))
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", client.log()));
+        let payload = traffic::random_bytes(64 * 1024);
+        let stream = socks::connect(client.addr(), dest).await.unwrap();
+        assert_eq!(
+            traffic::exchange(stream, payload.clone()).await.unwrap(),
+            payload
+        );
+    }
+    serve.terminate(Duration::from_secs(15)).await;
+    let log = serve.log();
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "logging was not verbose"
+    );
+    for (what, needle) in [
+        ("the path", PATH.trim_start_matches('/')),
+        ("the Host", HOST),
+        ("the padding", "XXXXXXXXXX"),
+        ("the destination", DEST_IP),
+        ("the user's id", &user_uuid(&links[0])),
+    ] {
+        let line = log.lines().find(|l| l.contains(needle));
+        assert!(line.is_none(), "milly's output names {what}: {line:?}");
+    }
+    assert!(
+        !mentions_number(&log, H2_DEST_PORT),
+        "milly's output names the port"
+    );
+    assert!(!log.contains("panicked"), "milly panicked");
 }

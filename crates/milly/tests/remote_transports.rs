@@ -229,3 +229,110 @@ async fn a_reality_node_is_given_xhttp_and_grpc_links_and_refused_ws() {
     assert_eq!(links.len(), 1, "{links:?}");
     assert!(links[0].vision);
 }
+
+/// A remote REALITY node serving XHTTP and gRPC, with `[node.http] listen` in its node.toml:
+/// Xray built from the links `milly user show` prints carries TCP over XHTTP (packet-up and
+/// stream-one) and gRPC through REALITY, and over both in plain HTTP to the node's plain
+/// listener, as a reverse proxy in front would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xray_carries_tcp_over_xhttp_and_grpc_through_a_remote_reality_node_and_its_plain_listener()
+{
+    let Some(xray) = PeerKind::Xray.require() else {
+        return;
+    };
+    const NAME: &str = "www.example.com";
+    let control_port = free_port();
+    let node_port = free_port();
+    let plain = testkit::free_tcp_addr();
+    let home = MillyHome::new(&format!(
+        "[control]\nlisten = \"127.0.0.1:{control_port}\"\n"
+    ))
+    .unwrap();
+    let _serve = home.serve().await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let dest = testkit::TlsSite::start(NAME);
+    let dest_addr = dest.addr().to_string();
+    let join_string = remote::add_node(
+        &home,
+        "nl-h2",
+        node_port,
+        "🇳🇱 Amsterdam",
+        &[
+            "--dest",
+            &dest_addr,
+            "--server-name",
+            NAME,
+            "--transports",
+            "tcp,xhttp,grpc",
+        ],
+    );
+    let config = remote::join(work.path(), "node", &join_string, true);
+    let text = std::fs::read_to_string(&config).unwrap();
+    let commented = "# [node.http]\n# listen = \"127.0.0.1:10080\"";
+    assert!(text.contains(commented), "{text}");
+    let text = text.replace(commented, &format!("[node.http]\nlisten = \"{plain}\""));
+    std::fs::write(&config, text).unwrap();
+    let mut node = run_node(work.path(), &config, "node-h2");
+    for addr in [SocketAddr::from(([127, 0, 0, 1], node_port)), plain] {
+        node.wait_for_tcp(addr, Duration::from_secs(20))
+            .await
+            .unwrap();
+    }
+    home.add_user(4003, 30).unwrap();
+    let links = links_to(&home, 4003, node_port);
+    let names: Vec<&str> = links.iter().map(|l| l.transport.name()).collect();
+    assert_eq!(names, ["tcp", "xhttp", "grpc"], "{links:?}");
+
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    let runs = [
+        (&links[1], Some(client::XhttpMode::PacketUp)),
+        (&links[1], Some(client::XhttpMode::StreamOne)),
+        (&links[2], None),
+    ];
+    for plain_http in [false, true] {
+        for (link, mode) in runs {
+            let socks_addr = testkit::free_tcp_addr();
+            let options = testkit::xray::ClientOptions {
+                xhttp_mode: mode,
+                ..Default::default()
+            };
+            let mut json = testkit::xray::client_config_with(link, socks_addr, &options);
+            if plain_http {
+                // What a proxy in front would send on: the same transport, no TLS, to the
+                // plain listener.
+                let out = &mut json["outbounds"][0];
+                out["settings"]["vnext"][0]["port"] = plain.port().into();
+                let stream = out["streamSettings"].as_object_mut().unwrap();
+                stream.insert("security".into(), "none".into());
+                stream.remove("realitySettings");
+            }
+            let client = Peer::start(PeerKind::Xray, &xray, &json, socks_addr)
+                .await
+                .unwrap();
+            let what = format!("{} {mode:?} plain={plain_http}", link.transport.name());
+            let start = Instant::now();
+            while !roundtrip(client.addr(), echo.addr(), b"ping").await {
+                assert!(
+                    start.elapsed() < DEADLINE,
+                    "{what}: Xray never got through:\nclient:\n{}\nnode:\n{}",
+                    client.log(),
+                    node.log()
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let payload = traffic::random_bytes(256 * 1024);
+            assert!(
+                roundtrip(client.addr(), echo.addr(), &payload).await,
+                "{what}: 256 KiB"
+            );
+        }
+    }
+    let log = node.log();
+    let LinkTransport::Xhttp { path, .. } = &links[1].transport else {
+        panic!("{:?}", links[1])
+    };
+    assert!(
+        !log.contains(path.as_str()),
+        "the node's log names its path"
+    );
+}

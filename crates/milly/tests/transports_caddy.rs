@@ -1,8 +1,8 @@
 //! `[node.http] listen` behind a real Caddy that terminates TLS, running docs/transports.md's
 //! Caddyfile as the page shows it (only the addresses, certificate and path are the test's,
 //! plus options that keep Caddy inside the test's directory): Xray-core and sing-box clients
-//! built from the links milly prints carry TCP byte for byte and UDP through Caddy over ws and
-//! httpupgrade; any other path gets Caddy's website; the node counts connections against the
+//! built from the links milly prints carry TCP byte for byte and UDP through Caddy over ws,
+//! httpupgrade, gRPC (h2c to the node) and, Xray only, XHTTP in each mode; any other path gets Caddy's website; the node counts connections against the
 //! client Caddy names. Neither the node's log nor Caddy's names a path or client.
 //!
 //! Caddy comes from the Debian package `.ci/run` installs: missing in CI is a failure.

@@ -155,6 +155,30 @@ async fn roundtrips(proxy: SocketAddr, echo: SocketAddr) {
     }
 }
 
+/// Waits until one ping goes through `proxy` and back (the user is admitted). The writing half
+/// stays open: sing-box's gRPC carries no half-close (it ends the whole call).
+async fn wait_through(proxy: SocketAddr, echo: SocketAddr, log: &impl Fn() -> String) {
+    let start = std::time::Instant::now();
+    loop {
+        let attempt = async {
+            let mut s = socks::connect(proxy, echo).await.ok()?;
+            s.write_all(b"ping").await.ok()?;
+            let mut got = [0u8; 4];
+            s.read_exact(&mut got).await.ok()?;
+            (&got == b"ping").then_some(())
+        };
+        if let Ok(Some(())) = tokio::time::timeout(Duration::from_secs(3), attempt).await {
+            return;
+        }
+        assert!(
+            start.elapsed() < ADMIT_DEADLINE,
+            "nothing got through:\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// TCP (after the user is admitted) and UDP through a `kind` client for `link`.
 async fn carries(
     kind: PeerKind,
@@ -173,14 +197,32 @@ async fn carries(
         mode.map(XhttpMode::name).unwrap_or_default()
     );
     let logs = || format!("{what}\nclient:\n{}\nnode:\n{}", client.log(), serve.log());
-    traffic::wait_until_through(client.addr(), echo.addr(), ADMIT_DEADLINE)
-        .await
-        .unwrap_or_else(|e| panic!("nothing got through ({e}): {}", logs()));
+    wait_through(client.addr(), echo.addr(), &logs).await;
     roundtrips(client.addr(), echo.addr()).await;
     let udp = UdpEcho::start().await.unwrap();
     traffic::udp_roundtrips(client.addr(), udp.addr(), &traffic::udp_sizes_for(kind))
         .await
         .unwrap_or_else(|e| panic!("UDP: {e}: {}", logs()));
+}
+
+/// `curl URL ARGS`: the HTTP version it spoke, the status and the body.
+fn curl(url: &str, args: &[&str]) -> (String, u16, String) {
+    let out = std::process::Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "10"])
+        .args(["--write-out", "\n%{http_version} %{http_code}"])
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("curl runs (.ci/run installs it)");
+    assert!(out.status.success(), "curl {url}: {out:?}");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, tail) = text.rsplit_once('\n').expect("curl's --write-out line");
+    let (version, status) = tail.split_once(' ').expect("version and status");
+    (
+        version.to_owned(),
+        status.parse().expect("a status"),
+        body.to_owned(),
+    )
 }
 
 fn assert_log_private(serve: &Process, links: &[ClientLink]) {
@@ -293,6 +335,19 @@ async fn a_prober_of_their_paths_gets_the_website_and_a_wrong_id_gets_nothing_th
             probe::status_line(&direct),
             "{request}"
         );
+    }
+    // A browser speaking HTTP/2 (ALPN h2 is on with XHTTP and gRPC) gets the website's own
+    // page and status, forwarded by the node, for the site's paths and for the transports'.
+    for path in ["/", "/sub/nope", &format!("{PATH}/xh/x")] {
+        let direct = curl(&format!("http://{}{path}", home.web_addr()), &[]);
+        let node = home.node_addr();
+        let resolve = format!("{HOST}:{}:{}", node.port(), node.ip());
+        let via_node = curl(
+            &format!("https://{HOST}:{}{path}", node.port()),
+            &["--http2", "--insecure", "--resolve", &resolve],
+        );
+        assert_eq!(via_node.0, "2", "curl spoke HTTP/2 to the node");
+        assert_eq!((via_node.1, &via_node.2), (direct.1, &direct.2), "{path}");
     }
     // A wrong id reaches nothing, over each transport and each client that speaks it.
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();

@@ -1,8 +1,9 @@
 //! `[node.http] listen` behind a real nginx that terminates TLS, running docs/transports.md's
 //! `server` block as the page shows it (only the addresses, certificate and path are the
-//! test's): `milly serve` with ws and httpupgrade on a plain loopback port, links that name the
-//! proxy's host and port (`[node] public_port`), and Xray-core and sing-box clients built from
-//! those links carrying TCP byte for byte and UDP through nginx. Any other path through nginx
+//! test's): `milly serve` with ws, httpupgrade, xhttp and grpc on a plain loopback port, links
+//! that name the proxy's host and port (`[node] public_port`), and Xray-core (every transport,
+//! XHTTP in each mode, over HTTP/1.1 to the node) and sing-box (all but XHTTP; gRPC over h2c)
+//! clients built from those links carrying TCP byte for byte and UDP through nginx. Any other path through nginx
 //! gets nginx's own website; the transport's path without an upgrade gets the node's bare 404.
 //! The node counts connections against the client nginx names. The node's log names no path,
 //! Host or user.

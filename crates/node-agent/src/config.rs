@@ -32,6 +32,30 @@ pub struct AgentConfig {
     pub key: PathBuf,
     /// Where `access.cache` and `settings.cache` live.
     pub cache_dir: PathBuf,
+    /// `[node.http]`: the HTTP transports also in plain HTTP, for a reverse proxy in front.
+    pub http: Option<PlainHttpConfig>,
+}
+
+/// `[node.http]` of `node.toml`: the plain listener for a reverse proxy or CDN in front, and
+/// whom to believe about clients' addresses on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlainHttpConfig {
+    /// Where the HTTP transports are served in plain HTTP/1.1 and h2c (loopback or a private
+    /// network: it is not encrypted).
+    pub listen: SocketAddr,
+    /// The proxies whose forwarded header names the client (none: every connection is its TCP
+    /// peer's).
+    pub trusted_proxies: Vec<client_identity::IpNetwork>,
+    pub forwarded_header: client_identity::ForwardedHeader,
+}
+
+impl PlainHttpConfig {
+    pub fn identity(&self) -> client_identity::ClientIdentity {
+        client_identity::ClientIdentity::new(
+            self.trusted_proxies.clone(),
+            self.forwarded_header.clone(),
+        )
+    }
 }
 
 /// Why `node.toml` cannot be used.
@@ -70,6 +94,17 @@ struct NodeSection {
     fallback: Option<SocketAddr>,
     #[serde(default)]
     allow_private_destinations: bool,
+    http: Option<HttpSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpSection {
+    listen: SocketAddr,
+    #[serde(default)]
+    trusted_proxies: Vec<client_identity::IpNetwork>,
+    #[serde(default)]
+    forwarded_header: client_identity::ForwardedHeader,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +161,11 @@ impl AgentConfig {
             certificate: base.join(file.credential.certificate),
             key: base.join(file.credential.key),
             cache_dir: base.join(file.cache.dir),
+            http: file.node.http.map(|http| PlainHttpConfig {
+                listen: http.listen,
+                trusted_proxies: http.trusted_proxies,
+                forwarded_header: http.forwarded_header,
+            }),
         })
     }
 
@@ -157,6 +197,8 @@ fallback = {fallback}
 # Let users reach this server's loopback and private networks (tests, trusted setups only).
 allow_private_destinations = {private}
 
+{http}
+
 [credential]
 # This node's certificate and private key (mutual TLS), made at join. Keep the key secret:
 # it is the node's identity. `milly node remove` on the control plane revokes it.
@@ -177,7 +219,36 @@ dir = {cache}
             certificate = p(&self.certificate),
             key = p(&self.key),
             cache = p(&self.cache_dir),
+            http = self.http_toml(),
         )
+    }
+
+    /// `[node.http]`, commented out while there is none.
+    fn http_toml(&self) -> String {
+        let q = |s: String| toml::Value::String(s).to_string();
+        let intro = "# The HTTP transports the control plane gives this node (ws, httpupgrade, xhttp, grpc)\n\
+                     # also in plain HTTP/1.1 and h2c on `listen`, for nginx, Caddy or a CDN in front that\n\
+                     # terminates TLS (docs/transports.md). Bind it to loopback or a private network: it is\n\
+                     # not encrypted. Only `trusted_proxies` may name a client's address, in\n\
+                     # `forwarded_header`; addresses are only counted in memory, never logged.\n";
+        match &self.http {
+            None => format!(
+                "{intro}# [node.http]\n# listen = \"127.0.0.1:10080\"\n# trusted_proxies = [\"127.0.0.1\"]\n# forwarded_header = \"X-Forwarded-For\""
+            ),
+            Some(http) => {
+                let proxies: Vec<String> = http
+                    .trusted_proxies
+                    .iter()
+                    .map(|p| q(p.to_string()))
+                    .collect();
+                format!(
+                    "{intro}[node.http]\nlisten = {}\ntrusted_proxies = [{}]\nforwarded_header = {}",
+                    q(http.listen.to_string()),
+                    proxies.join(", "),
+                    q(http.forwarded_header.to_string()),
+                )
+            }
+        }
     }
 }
 
@@ -225,6 +296,18 @@ mod tests {
             certificate: "/srv/node/node.crt".into(),
             key: "/srv/node/node.key".into(),
             cache_dir: "/srv/node".into(),
+            http: None,
+        }
+    }
+
+    fn behind_a_proxy() -> AgentConfig {
+        AgentConfig {
+            http: Some(PlainHttpConfig {
+                listen: "127.0.0.1:10080".parse().unwrap(),
+                trusted_proxies: vec!["127.0.0.1".parse().unwrap(), "10.0.0.0/8".parse().unwrap()],
+                forwarded_header: "CF-Connecting-IP".parse().unwrap(),
+            }),
+            ..sample()
         }
     }
 
@@ -236,6 +319,31 @@ mod tests {
             AgentConfig::parse(&text, Path::new("/elsewhere")),
             Ok(sample())
         );
+    }
+
+    #[test]
+    fn a_plain_listener_behind_a_proxy_reads_back_and_is_commented_out_without_one() {
+        let text = behind_a_proxy().to_toml();
+        assert!(
+            text.contains("\n[node.http]\nlisten = \"127.0.0.1:10080\"\n"),
+            "{text}"
+        );
+        assert_eq!(
+            AgentConfig::parse(&text, Path::new("/elsewhere")),
+            Ok(behind_a_proxy())
+        );
+        let without = sample().to_toml();
+        assert!(without.contains("# [node.http]\n# listen = "), "{without}");
+        let uncommented = without
+            .replace("# [node.http]", "[node.http]")
+            .replace("# listen = \"127", "listen = \"127");
+        let config = AgentConfig::parse(&uncommented, Path::new("/")).unwrap();
+        let http = config.http.unwrap();
+        assert!(
+            http.trusted_proxies.is_empty(),
+            "no proxy is trusted unless named"
+        );
+        assert_eq!(http.forwarded_header, Default::default());
     }
 
     #[test]

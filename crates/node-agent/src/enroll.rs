@@ -114,6 +114,7 @@ pub async fn enroll_with(
         certificate: dir.join(NODE_CERTIFICATE),
         key: dir.join(NODE_KEY),
         cache_dir: dir.clone(),
+        http: None,
     };
     credential.write(&config.certificate, &config.key)?;
     files::create_private(&config_path, config.to_toml().as_bytes()).map_err(|source| {

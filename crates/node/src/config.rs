@@ -113,14 +113,13 @@ pub struct NodeConfig {
     pub xhttp_sessions: xhttp::sessions::SessionLimits,
 }
 
-/// XHTTP's session limits on a node: Xray's timings, but a session waiting for its download
-/// holds at most 256 KiB (a client sends its first packets, not megabytes, before the download
-/// it opened first arrives) and at most 512 wait at once, so strangers who learned the path can
-/// pin at most 128 MiB.
+/// XHTTP's session limits on a node: Xray's timings and per-session sizes (a client's uploads
+/// can run ahead of its download by up to 1 MiB: through a busy proxy the download may arrive
+/// after much of a first burst), but at most 256 sessions waiting for their download at once,
+/// so strangers who learned the path can pin at most 256 MiB for at most 30 s.
 pub fn default_xhttp_sessions() -> xhttp::sessions::SessionLimits {
     xhttp::sessions::SessionLimits {
-        half_open_max_bytes: 256 * 1024,
-        max_half_open: 512,
+        max_half_open: 256,
         ..xhttp::sessions::SessionLimits::default()
     }
 }

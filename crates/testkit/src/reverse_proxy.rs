@@ -1,6 +1,6 @@
 //! milly's node behind a reverse proxy that terminates TLS and is the website (nginx, Caddy:
-//! docs/transports.md's recipes), written once for every proxy's test: `milly serve` with ws
-//! and httpupgrade on `[node.http] listen` only and links naming the proxy, Xray-core and
+//! docs/transports.md's recipes), written once for every proxy's test: `milly serve` with ws,
+//! httpupgrade, xhttp and grpc on `[node.http] listen` only and links naming the proxy, Xray-core and
 //! sing-box clients built from those links carrying TCP byte for byte and UDP through it, what
 //! probes get there, and whose address the node counts a connection against.
 
@@ -8,8 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use client::ClientLink;
-use serde_json::json;
+use client::{ClientLink, LinkTransport, XhttpMode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -84,7 +83,7 @@ impl ProxiedNode {
         let mut env = vec![
             (
                 "MILLY_NODE__TRANSPORTS",
-                r#"["ws","httpupgrade"]"#.to_owned(),
+                r#"["ws","httpupgrade","xhttp","grpc"]"#.to_owned(),
             ),
             ("MILLY_NODE__HTTP__PATH", PATH.to_owned()),
             ("MILLY_NODE__HTTP__LISTEN", listen.to_string()),
@@ -138,7 +137,7 @@ impl ProxiedNode {
             .collect();
         assert_eq!(
             links.iter().map(|l| l.transport.name()).collect::<Vec<_>>(),
-            ["ws", "httpupgrade"]
+            ["ws", "httpupgrade", "xhttp", "grpc"]
         );
         for link in &links {
             assert_eq!(
@@ -164,9 +163,10 @@ impl ProxiedNode {
     }
 }
 
-/// Xray-core and sing-box clients (those installed) for each of `links`, through the proxy
-/// whose certificate is `cert`: a user's first connection gets through, then TCP byte for byte
-/// and UDP datagrams. How many client and link pairs ran; `logs` for failure messages.
+/// Xray-core and sing-box clients (those installed) for each of `links` they speak (Xray over
+/// XHTTP in each mode), through the proxy whose certificate is `cert`: a user's first
+/// connection gets through, then TCP byte for byte and UDP datagrams. How many client, link
+/// and mode runs there were; `logs` for failure messages.
 pub async fn carry_through(links: &[ClientLink], cert: &Path, logs: impl Fn() -> String) -> usize {
     let mut ran = 0;
     for kind in [PeerKind::Xray, PeerKind::SingBox] {
@@ -174,39 +174,62 @@ pub async fn carry_through(links: &[ClientLink], cert: &Path, logs: impl Fn() ->
             continue;
         };
         for link in links {
-            let what = format!("{} over {}", kind.name(), link.transport.name());
-            let echo = TcpEcho::start(EchoMode::Stream).await.expect("an echo");
-            let peer = client(kind, &bin, link, cert).await;
-            wait_through(peer.addr(), echo.addr(), || {
-                format!("{what}\nclient:\n{}\n{}", peer.log(), logs())
-            })
-            .await;
-            roundtrips(peer.addr(), echo.addr()).await;
-            let udp = UdpEcho::start().await.expect("a UDP echo");
-            traffic::udp_roundtrips(peer.addr(), udp.addr(), &traffic::udp_sizes_for(kind))
-                .await
-                .unwrap_or_else(|e| panic!("{what} UDP: {e}\nclient:\n{}", peer.log()));
-            ran += 1;
+            let modes: &[Option<XhttpMode>] = match (&link.transport, kind) {
+                // sing-box has no XHTTP.
+                (LinkTransport::Xhttp { .. }, PeerKind::SingBox) => &[],
+                (LinkTransport::Xhttp { .. }, _) => &[
+                    Some(XhttpMode::PacketUp),
+                    Some(XhttpMode::StreamUp),
+                    Some(XhttpMode::StreamOne),
+                ],
+                _ => &[None],
+            };
+            for &mode in modes {
+                let what = format!(
+                    "{} over {} {}",
+                    kind.name(),
+                    link.transport.name(),
+                    mode.map(XhttpMode::name).unwrap_or_default()
+                );
+                let echo = TcpEcho::start(EchoMode::Stream).await.expect("an echo");
+                let peer = client(kind, &bin, link, cert, mode).await;
+                wait_through(peer.addr(), echo.addr(), || {
+                    format!("{what}\nclient:\n{}\n{}", peer.log(), logs())
+                })
+                .await;
+                roundtrips(peer.addr(), echo.addr(), &what).await;
+                let udp = UdpEcho::start().await.expect("a UDP echo");
+                traffic::udp_roundtrips(peer.addr(), udp.addr(), &traffic::udp_sizes_for(kind))
+                    .await
+                    .unwrap_or_else(|e| panic!("{what} UDP: {e}\nclient:\n{}", peer.log()));
+                ran += 1;
+            }
         }
     }
     ran
 }
 
 /// A `kind` client for `link`; Xray is told to trust the proxy's certificate (it refuses
-/// `allowInsecure`), sing-box follows the link.
-async fn client(kind: PeerKind, bin: &Path, link: &ClientLink, cert: &Path) -> Peer {
+/// `allowInsecure`) and to use XHTTP's `mode`, sing-box follows the link.
+async fn client(
+    kind: PeerKind,
+    bin: &Path,
+    link: &ClientLink,
+    cert: &Path,
+    mode: Option<XhttpMode>,
+) -> Peer {
     if kind != PeerKind::Xray {
         return Peer::client(kind, bin, link, &Default::default())
             .await
             .unwrap_or_else(|e| panic!("{} {}: {e}", kind.name(), link.transport.name()));
     }
     let socks = free_tcp_addr();
-    let mut config = xray::client_config(link, socks, &[], false);
-    let tls = &mut config["outbounds"][0]["streamSettings"]["tlsSettings"];
-    if let Some(settings) = tls.as_object_mut() {
-        settings.remove("allowInsecure");
-    }
-    tls["certificates"] = json!([{ "usage": "verify", "certificateFile": cert }]);
+    let options = xray::ClientOptions {
+        xhttp_mode: mode,
+        trusted_certificate: Some(cert.to_path_buf()),
+        ..Default::default()
+    };
+    let config = xray::client_config_with(link, socks, &options);
     Peer::start(kind, bin, &config, socks)
         .await
         .expect("an Xray client")
@@ -236,10 +259,11 @@ async fn wait_through(proxy: SocketAddr, echo: SocketAddr, log: impl Fn() -> Str
 }
 
 /// Two concurrent round trips of 256 KiB, each compared byte for byte (read back in full
-/// before closing: WebSocket carries no half-close).
-async fn roundtrips(proxy: SocketAddr, echo: SocketAddr) {
+/// before closing: WebSocket and sing-box's gRPC carry no half-close).
+async fn roundtrips(proxy: SocketAddr, echo: SocketAddr, what: &str) {
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..2 {
+        let what = what.to_owned();
         set.spawn(async move {
             let payload = traffic::random_bytes(256 * 1024);
             let stream = socks::connect(proxy, echo).await.expect("SOCKS connect");
@@ -254,10 +278,13 @@ async fn roundtrips(proxy: SocketAddr, echo: SocketAddr) {
             let mut got = vec![0u8; payload.len()];
             tokio::time::timeout(Duration::from_secs(60), r.read_exact(&mut got))
                 .await
-                .expect("the echo came back in time")
-                .expect("the echo came back whole");
+                .unwrap_or_else(|_| panic!("{what}: the echo did not come back in time"))
+                .unwrap_or_else(|e| panic!("{what}: the echo did not come back whole: {e}"));
             drop(writer.await.expect("the writer"));
-            assert!(got == payload, "the echo differs from what was sent");
+            assert!(
+                got == payload,
+                "{what}: the echo differs from what was sent"
+            );
         });
     }
     while let Some(done) = set.join_next().await {

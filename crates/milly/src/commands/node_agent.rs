@@ -122,11 +122,26 @@ async fn serve(
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
+        let plain = match &config.http {
+            Some(http) => Some(node::PlainHttp {
+                listener: TcpListener::bind(http.listen).await.with_context(|| {
+                    format!("cannot listen on node.http.listen {}", http.listen)
+                })?,
+                identity: http.identity(),
+            }),
+            None => None,
+        };
         peers.set(&current.peer_keys);
         let node = node::Node::with_peers(node_config, table.clone(), peers.table.clone())
             .context("cannot start the node")?;
         *lock(metrics) = Some(node.metrics());
         println!("node: vless+{} on {listen}", security_name(&current));
+        if let Some(http) = &config.http {
+            println!(
+                "node: HTTP transports in plain HTTP on {}, for a reverse proxy in front",
+                http.listen
+            );
+        }
         if current.upstream.is_some() {
             println!("node: an entry: every user's connection leaves through its exit node");
         }
@@ -138,7 +153,7 @@ async fn serve(
         }
         println!("ready");
         let stop = shutdown.child_token();
-        let mut running = tokio::spawn(node.run(listener, stop.clone()));
+        let mut running = tokio::spawn(node.run_with(listener, plain, stop.clone()));
         loop {
             tokio::select! {
                 ended = &mut running => {
@@ -311,6 +326,7 @@ mod tests {
             certificate: "node.crt".into(),
             key: "node.key".into(),
             cache_dir: ".".into(),
+            http: None,
         }
     }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use client_identity::ClientIdentity;
+use client_identity::{ClientIdentity, ClientKey};
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Version};
 use http_body::Frame;
 use http_body_util::{BodyExt, Limited};
@@ -241,7 +241,7 @@ async fn xhttp(ctx: Arc<Ctx>, request: Request<Incoming>, c: Classified) -> Resp
             let Some(slot) = admit(&ctx, request.headers()) else {
                 return empty(StatusCode::SERVICE_UNAVAILABLE);
             };
-            let upload_rx = match table.download(&session) {
+            let upload_rx = match table.download(&session, client_key(&ctx, request.headers())) {
                 Ok(rx) => rx,
                 Err(e) => return empty(session_status(&e)),
             };
@@ -255,6 +255,7 @@ async fn xhttp(ctx: Arc<Ctx>, request: Request<Incoming>, c: Classified) -> Resp
             respond(c.headers, body)
         }
         Kind::PacketUp { session, seq } => {
+            let source = client_key(&ctx, request.headers());
             let limit = ctx
                 .served
                 .shared
@@ -270,13 +271,13 @@ async fn xhttp(ctx: Arc<Ctx>, request: Request<Incoming>, c: Classified) -> Resp
             if payload.is_empty() {
                 headers.push(("Cache-Control", "no-store".to_owned()));
             }
-            match table.packet(&session, seq, payload.to_vec()).await {
+            match table.packet(&session, seq, payload.to_vec(), source).await {
                 Ok(()) => respond(headers, no_body()),
                 Err(e) => empty(session_status(&e)),
             }
         }
         Kind::StreamUp { session } => {
-            let up = match table.stream_up(&session) {
+            let up = match table.stream_up(&session, client_key(&ctx, request.headers())) {
                 Ok(up) => up,
                 Err(e) => return empty(session_status(&e)),
             };
@@ -343,14 +344,23 @@ fn grpc(ctx: Arc<Ctx>, request: Request<Incoming>, method: gun::Method) -> Respo
     response
 }
 
+/// The client behind a request: the TCP peer, or whom a trusted proxy names.
+fn client(ctx: &Ctx, headers: &HeaderMap) -> IpAddr {
+    let served = &ctx.served;
+    match &served.identity {
+        Some(identity) => identity.client(served.peer, headers),
+        None => served.peer,
+    }
+}
+
+fn client_key(ctx: &Ctx, headers: &HeaderMap) -> ClientKey {
+    ClientKey::of(client(ctx, headers))
+}
+
 /// Admits one VLESS connection for the client behind this request to the per-source budgets.
 fn admit(ctx: &Ctx, headers: &HeaderMap) -> Option<SourceSlot> {
     let served = &ctx.served;
-    let client = match &served.identity {
-        Some(identity) => identity.client(served.peer, headers),
-        None => served.peer,
-    };
-    match served.shared.sources.admit(client) {
+    match served.shared.sources.admit(client(ctx, headers)) {
         Ok(slot) => Some(slot),
         Err(refusal) => {
             served.shared.metrics.refused(refusal);

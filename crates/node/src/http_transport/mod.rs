@@ -32,7 +32,7 @@ use head::RequestHead;
 
 /// The HTTP transports a node serves, each at its exact path (`[node.http] path` plus the
 /// transport's suffix, built by `milly`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct HttpTransports {
     /// WebSocket's path, when on.
     pub ws: Option<String>,
@@ -42,6 +42,19 @@ pub struct HttpTransports {
     pub xhttp: Option<String>,
     /// gRPC's service name (requests go to `/<name>/Tun`), when on; over TLS and REALITY.
     pub grpc: Option<String>,
+}
+
+/// Which transports are on, never their paths: every user's link carries them, and they keep
+/// scanners out only while they stay out of logs.
+impl std::fmt::Debug for HttpTransports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransports")
+            .field("ws", &self.ws.is_some())
+            .field("httpupgrade", &self.httpupgrade.is_some())
+            .field("xhttp", &self.xhttp.is_some())
+            .field("grpc", &self.grpc.is_some())
+            .finish()
+    }
 }
 
 impl HttpTransports {
@@ -365,6 +378,14 @@ mod tests {
         };
         let ws = format!("GET /s3cret/ws HTTP/1.1\r\n{upgrade}");
         assert!(decide(&head(&ws), &only_up).is_none());
+    }
+
+    #[test]
+    fn debug_says_which_transports_are_on_and_never_their_paths() {
+        let printed = format!("{:?}", transports());
+        assert!(printed.contains("ws: true"), "{printed}");
+        assert!(printed.contains("grpc: false"), "{printed}");
+        assert!(!printed.contains("s3cret"), "{printed}");
     }
 
     #[test]
