@@ -6,7 +6,6 @@
 //! wrong user id gets nothing through, and the node's log names no path, Host or user.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,10 +14,9 @@ use serde_json::json;
 use testkit::singbox::ClientOptions;
 use testkit::xray;
 use testkit::{
-    interop, probe, socks, traffic, user_uuid, with_user, EchoMode, MillyHome, Peer, PeerKind,
-    Process, TcpEcho, UdpEcho,
+    interop, probe, traffic, user_uuid, with_user, EchoMode, MillyHome, Peer, PeerKind, Process,
+    TcpEcho, UdpEcho,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The secret prefix, and a server name that appears nowhere but in the clients' Host headers.
 const PATH: &str = "/t3st-pr3fix";
@@ -80,60 +78,6 @@ fn link_for<'a>(links: &'a [ClientLink], name: &str) -> &'a ClientLink {
         .unwrap_or_else(|| panic!("no {name} link among {links:?}"))
 }
 
-/// Four concurrent round trips of 1 MiB through the SOCKS port `proxy`, each compared byte for
-/// byte. Each reads its echo back in full before closing: no client carries a half-close over
-/// WebSocket (there is no such frame), so `traffic::tcp_roundtrips` does not apply.
-async fn roundtrips(proxy: SocketAddr, echo: SocketAddr) {
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..4 {
-        set.spawn(async move {
-            let payload = traffic::random_bytes(MIB);
-            let stream = socks::connect(proxy, echo).await.unwrap();
-            let (mut r, mut w) = stream.into_split();
-            let sent = payload.clone();
-            let writer = tokio::spawn(async move {
-                for chunk in sent.chunks(16 * 1024) {
-                    w.write_all(chunk).await.unwrap();
-                }
-                w
-            });
-            let mut got = vec![0u8; payload.len()];
-            tokio::time::timeout(Duration::from_secs(60), r.read_exact(&mut got))
-                .await
-                .expect("the echo came back in time")
-                .unwrap();
-            drop(writer.await.unwrap());
-            assert!(got == payload, "the echo differs from what was sent");
-        });
-    }
-    while let Some(done) = set.join_next().await {
-        done.unwrap();
-    }
-}
-
-/// Waits until one ping goes through `proxy` and back (the user is admitted).
-async fn wait_through(proxy: SocketAddr, echo: SocketAddr, log: impl Fn() -> String) {
-    let start = std::time::Instant::now();
-    loop {
-        let attempt = async {
-            let mut s = socks::connect(proxy, echo).await.ok()?;
-            s.write_all(b"ping").await.ok()?;
-            let mut got = [0u8; 4];
-            s.read_exact(&mut got).await.ok()?;
-            (&got == b"ping").then_some(())
-        };
-        if let Ok(Some(())) = tokio::time::timeout(Duration::from_secs(3), attempt).await {
-            return;
-        }
-        assert!(
-            start.elapsed() < ADMIT_DEADLINE,
-            "nothing got through:\n{}",
-            log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// A `kind` client for `link` as an app imports it. Xray 26 refuses `allowInsecure`, so its
 /// client is told to trust the node's self-signed certificate (from milly's data directory)
 /// instead, as an operator would pin it.
@@ -157,11 +101,11 @@ async fn carries(kind: PeerKind, bin: &Path, link: &ClientLink, home: &MillyHome
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let client = client(kind, bin, link, home).await;
     let what = format!("{} over {}", kind.name(), link.transport.name());
-    wait_through(client.addr(), echo.addr(), || {
+    traffic::wait_through_kept_open(client.addr(), echo.addr(), ADMIT_DEADLINE, || {
         format!("{what}\nclient:\n{}\nnode:\n{}", client.log(), serve.log())
     })
     .await;
-    roundtrips(client.addr(), echo.addr()).await;
+    traffic::roundtrips_kept_open(client.addr(), echo.addr(), 4, MIB, &what).await;
     assert!(
         echo.accepted() >= 4,
         "{what}: the echo saw too few connections"

@@ -7,16 +7,14 @@
 //! path, Host or user.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use client::{ClientLink, LinkTransport, XhttpMode};
 use testkit::{
-    interop, probe, socks, traffic, user_uuid, with_user, EchoMode, MillyHome, Peer, PeerKind,
-    Process, TcpEcho, TlsSite, UdpEcho,
+    interop, probe, traffic, user_uuid, with_user, EchoMode, MillyHome, Peer, PeerKind, Process,
+    TcpEcho, TlsSite, UdpEcho,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PATH: &str = "/h2-pr3fix";
 const HOST: &str = "h2-transports.example";
@@ -125,60 +123,6 @@ async fn client(
         .unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
-/// Four concurrent round trips of 1 MiB through `proxy`, each compared byte for byte, each
-/// read back in full before closing (half-close is not every transport's).
-async fn roundtrips(proxy: SocketAddr, echo: SocketAddr) {
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..4 {
-        set.spawn(async move {
-            let payload = traffic::random_bytes(MIB);
-            let stream = socks::connect(proxy, echo).await.unwrap();
-            let (mut r, mut w) = stream.into_split();
-            let sent = payload.clone();
-            let writer = tokio::spawn(async move {
-                for chunk in sent.chunks(16 * 1024) {
-                    w.write_all(chunk).await.unwrap();
-                }
-                w
-            });
-            let mut got = vec![0u8; payload.len()];
-            tokio::time::timeout(Duration::from_secs(60), r.read_exact(&mut got))
-                .await
-                .expect("the echo came back in time")
-                .unwrap();
-            drop(writer.await.unwrap());
-            assert!(got == payload, "the echo differs from what was sent");
-        });
-    }
-    while let Some(done) = set.join_next().await {
-        done.unwrap();
-    }
-}
-
-/// Waits until one ping goes through `proxy` and back (the user is admitted). The writing half
-/// stays open: sing-box's gRPC carries no half-close (it ends the whole call).
-async fn wait_through(proxy: SocketAddr, echo: SocketAddr, log: &impl Fn() -> String) {
-    let start = std::time::Instant::now();
-    loop {
-        let attempt = async {
-            let mut s = socks::connect(proxy, echo).await.ok()?;
-            s.write_all(b"ping").await.ok()?;
-            let mut got = [0u8; 4];
-            s.read_exact(&mut got).await.ok()?;
-            (&got == b"ping").then_some(())
-        };
-        if let Ok(Some(())) = tokio::time::timeout(Duration::from_secs(3), attempt).await {
-            return;
-        }
-        assert!(
-            start.elapsed() < ADMIT_DEADLINE,
-            "nothing got through:\n{}",
-            log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// TCP (after the user is admitted) and UDP through a `kind` client for `link`.
 async fn carries(
     kind: PeerKind,
@@ -197,8 +141,8 @@ async fn carries(
         mode.map(XhttpMode::name).unwrap_or_default()
     );
     let logs = || format!("{what}\nclient:\n{}\nnode:\n{}", client.log(), serve.log());
-    wait_through(client.addr(), echo.addr(), &logs).await;
-    roundtrips(client.addr(), echo.addr()).await;
+    traffic::wait_through_kept_open(client.addr(), echo.addr(), ADMIT_DEADLINE, logs).await;
+    traffic::roundtrips_kept_open(client.addr(), echo.addr(), 4, MIB, &what).await;
     let udp = UdpEcho::start().await.unwrap();
     traffic::udp_roundtrips(client.addr(), udp.addr(), &traffic::udp_sizes_for(kind))
         .await

@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use client::{ClientLink, LinkTransport, XhttpMode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -18,7 +18,7 @@ use crate::milly::MillyHome;
 use crate::peer::{running_in_ci, Peer, PeerKind};
 use crate::process::Process;
 use crate::user_id::user_uuid;
-use crate::{free_tcp_addr, probe, socks, traffic, xray};
+use crate::{free_tcp_addr, probe, traffic, xray};
 
 /// The site's name: the proxy's certificate and `[node.tls] server_name`.
 pub const HOST: &str = "proxied.example";
@@ -193,11 +193,11 @@ pub async fn carry_through(links: &[ClientLink], cert: &Path, logs: impl Fn() ->
                 );
                 let echo = TcpEcho::start(EchoMode::Stream).await.expect("an echo");
                 let peer = client(kind, &bin, link, cert, mode).await;
-                wait_through(peer.addr(), echo.addr(), || {
+                traffic::wait_through_kept_open(peer.addr(), echo.addr(), ADMIT_DEADLINE, || {
                     format!("{what}\nclient:\n{}\n{}", peer.log(), logs())
                 })
                 .await;
-                roundtrips(peer.addr(), echo.addr(), &what).await;
+                traffic::roundtrips_kept_open(peer.addr(), echo.addr(), 2, 256 * 1024, &what).await;
                 let udp = UdpEcho::start().await.expect("a UDP echo");
                 traffic::udp_roundtrips(peer.addr(), udp.addr(), &traffic::udp_sizes_for(kind))
                     .await
@@ -233,63 +233,6 @@ async fn client(
     Peer::start(kind, bin, &config, socks)
         .await
         .expect("an Xray client")
-}
-
-/// Waits until one ping goes through `proxy` and back (the user is admitted).
-async fn wait_through(proxy: SocketAddr, echo: SocketAddr, log: impl Fn() -> String) {
-    let start = Instant::now();
-    loop {
-        let attempt = async {
-            let mut s = socks::connect(proxy, echo).await.ok()?;
-            s.write_all(b"ping").await.ok()?;
-            let mut got = [0u8; 4];
-            s.read_exact(&mut got).await.ok()?;
-            (&got == b"ping").then_some(())
-        };
-        if let Ok(Some(())) = tokio::time::timeout(Duration::from_secs(3), attempt).await {
-            return;
-        }
-        assert!(
-            start.elapsed() < ADMIT_DEADLINE,
-            "nothing got through:\n{}",
-            log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Two concurrent round trips of 256 KiB, each compared byte for byte (read back in full
-/// before closing: WebSocket and sing-box's gRPC carry no half-close).
-async fn roundtrips(proxy: SocketAddr, echo: SocketAddr, what: &str) {
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..2 {
-        let what = what.to_owned();
-        set.spawn(async move {
-            let payload = traffic::random_bytes(256 * 1024);
-            let stream = socks::connect(proxy, echo).await.expect("SOCKS connect");
-            let (mut r, mut w) = stream.into_split();
-            let sent = payload.clone();
-            let writer = tokio::spawn(async move {
-                for chunk in sent.chunks(16 * 1024) {
-                    w.write_all(chunk).await.expect("a write");
-                }
-                w
-            });
-            let mut got = vec![0u8; payload.len()];
-            tokio::time::timeout(Duration::from_secs(60), r.read_exact(&mut got))
-                .await
-                .unwrap_or_else(|_| panic!("{what}: the echo did not come back in time"))
-                .unwrap_or_else(|e| panic!("{what}: the echo did not come back whole: {e}"));
-            drop(writer.await.expect("the writer"));
-            assert!(
-                got == payload,
-                "{what}: the echo differs from what was sent"
-            );
-        });
-    }
-    while let Some(done) = set.join_next().await {
-        done.expect("a round trip");
-    }
 }
 
 /// What probes get: through the proxy at `public`, any other path is the proxy's `website`

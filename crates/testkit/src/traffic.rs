@@ -251,6 +251,77 @@ pub async fn tcp_roundtrip_after_eof(
     }
 }
 
+/// Waits until one ping goes through `proxy` to the echo at `echo` and back (the node has
+/// admitted the user), the writing half kept open: WebSocket and sing-box's gRPC carry no
+/// half-close. Panics with `log()` once `deadline` has passed.
+pub async fn wait_through_kept_open(
+    proxy: SocketAddr,
+    echo: SocketAddr,
+    deadline: Duration,
+    log: impl Fn() -> String,
+) {
+    let start = Instant::now();
+    loop {
+        let attempt = async {
+            let mut s = socks::connect(proxy, echo).await.ok()?;
+            s.write_all(b"ping").await.ok()?;
+            let mut got = [0u8; 4];
+            s.read_exact(&mut got).await.ok()?;
+            (&got == b"ping").then_some(())
+        };
+        if let Ok(Some(())) = timeout(Duration::from_secs(3), attempt).await {
+            return;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "nothing got through:\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// `count` concurrent round trips of `size` random bytes through `proxy` to the echo at `echo`,
+/// each compared byte for byte and read back in full before its writing half closes (no
+/// half-close needed). `what` names the transport in a failure.
+pub async fn roundtrips_kept_open(
+    proxy: SocketAddr,
+    echo: SocketAddr,
+    count: usize,
+    size: usize,
+    what: &str,
+) {
+    let mut set = JoinSet::new();
+    for _ in 0..count {
+        let what = what.to_owned();
+        set.spawn(async move {
+            let payload = random_bytes(size);
+            let stream = socks::connect(proxy, echo).await.expect("SOCKS connect");
+            let (mut r, mut w) = stream.into_split();
+            let sent = payload.clone();
+            let writer = tokio::spawn(async move {
+                for chunk in sent.chunks(CHUNK) {
+                    w.write_all(chunk).await.expect("a write");
+                }
+                w
+            });
+            let mut got = vec![0u8; payload.len()];
+            timeout(CHECK_TIMEOUT, r.read_exact(&mut got))
+                .await
+                .unwrap_or_else(|_| panic!("{what}: the echo did not come back in time"))
+                .unwrap_or_else(|e| panic!("{what}: the echo did not come back whole: {e}"));
+            drop(writer.await.expect("the writer"));
+            assert!(
+                got == payload,
+                "{what}: the echo differs from what was sent"
+            );
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        done.expect("a round trip");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
