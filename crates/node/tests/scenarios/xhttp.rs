@@ -16,6 +16,15 @@ use crate::harness::{read_all, request, user, Options, TestNode, PAGE};
 pub const XHTTP_PATH: &str = "/s3cret/xh";
 pub const GRPC_SERVICE: &str = "s3cret.grpc";
 
+/// A TLS node serving XHTTP and gRPC, with the harness's defaults otherwise.
+async fn node_with_transports() -> TestNode {
+    TestNode::start(Options {
+        http: transports(),
+        ..Options::default()
+    })
+    .await
+}
+
 pub fn transports() -> node::HttpTransports {
     node::HttpTransports {
         xhttp: Some(XHTTP_PATH.into()),
@@ -108,11 +117,7 @@ async fn xray_carries_tcp_and_udp_over_every_xhttp_mode_and_grpc_exactly() {
     let Some(xray) = PeerKind::Xray.require() else {
         return;
     };
-    let node = TestNode::start(Options {
-        http: transports(),
-        ..Options::default()
-    })
-    .await;
+    let node = node_with_transports().await;
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let udp_echo = testkit::UdpEcho::start().await.unwrap();
     for (network, mode) in [
@@ -183,11 +188,7 @@ fn status(response: &[u8]) -> String {
 
 #[tokio::test]
 async fn packet_up_packets_sent_out_of_order_reach_the_destination_in_order() {
-    let node = TestNode::start(Options {
-        http: transports(),
-        ..Options::default()
-    })
-    .await;
+    let node = node_with_transports().await;
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let session = "0b7c1e3a-5d6f-4a8b-9c0d-1e2f3a4b5c6d";
     let mut header = Vec::new();
@@ -254,11 +255,7 @@ async fn a_session_whose_download_never_comes_is_dropped_within_its_limit() {
 
 #[tokio::test]
 async fn probes_of_the_transport_paths_get_the_website() {
-    let node = TestNode::start(Options {
-        http: transports(),
-        ..Options::default()
-    })
-    .await;
+    let node = node_with_transports().await;
     for head in [
         // No padding: not what Xray's client sends.
         format!("GET {XHTTP_PATH}/some-session HTTP/1.1\r\nHost: localhost\r\n\r\n"),
@@ -278,11 +275,7 @@ async fn probes_of_the_transport_paths_get_the_website() {
 
 #[tokio::test]
 async fn a_wrong_user_over_xhttp_gets_nothing_through() {
-    let node = TestNode::start(Options {
-        http: transports(),
-        ..Options::default()
-    })
-    .await;
+    let node = node_with_transports().await;
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let mut body = Vec::new();
     vless::encode_request(&request(user(9), Command::Tcp, echo.addr()), &mut body);
@@ -315,11 +308,7 @@ async fn sing_box_carries_tcp_over_grpc_exactly() {
     let Some(sing_box) = PeerKind::SingBox.require() else {
         return;
     };
-    let node = TestNode::start(Options {
-        http: transports(),
-        ..Options::default()
-    })
-    .await;
+    let node = node_with_transports().await;
     let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
     let socks = testkit::port::free_tcp_addr();
     let config = json!({
