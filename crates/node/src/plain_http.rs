@@ -21,7 +21,6 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::budget::SourceSlot;
 use crate::http_transport::http_service::{self, Served};
 use crate::http_transport::website::Website;
 use crate::http_transport::{self, Accepted};
@@ -109,29 +108,24 @@ async fn connection(
     let http = &shared.config.http;
     // XHTTP and gRPC, over HTTP/2 without TLS (h2c) or HTTP/1.1: each session is admitted on
     // its own, for the client its request names.
-    let served = |slot: Option<SourceSlot>| {
-        let served = Served {
-            shared: shared.clone(),
-            peer: peer.ip(),
-            identity: Some(identity.clone()),
-            local,
-            website: Website::None,
-        };
-        move |tcp: TcpStream, read: Vec<u8>| async move {
-            let _slot = slot;
-            http_service::serve(tcp, read, served).await;
-        }
+    // (The connection's own slot, if any, stays held while they are served.)
+    let served = || Served {
+        shared: shared.clone(),
+        peer: peer.ip(),
+        identity: Some(identity.clone()),
+        local,
+        website: Website::None,
     };
     let read = match http_transport::read_head(&mut tcp, Vec::new(), deadline).await {
         Ok(read) => read,
         Err(Accepted::NotOurs(read)) if http.h2_based() && http_transport::may_be_h2(&read) => {
-            return served(slot)(tcp, read).await;
+            return http_service::serve(tcp, read, served()).await;
         }
         Err(Accepted::NotOurs(_)) => return not_found(&mut tcp, deadline, shared).await,
         Err(_) => return,
     };
     if http_transport::request_path(&read).is_some_and(|path| http_service::is_ours(http, &path)) {
-        return served(slot)(tcp, read).await;
+        return http_service::serve(tcp, read, served()).await;
     }
     let mut slot = match slot {
         Some(slot) => slot,
