@@ -310,16 +310,14 @@ async fn xray_carries_tcp_over_xhttp_and_grpc_through_a_remote_reality_node_and_
                 .await
                 .unwrap();
             let what = format!("{} {mode:?} plain={plain_http}", link.transport.name());
-            let start = Instant::now();
-            while !roundtrip(client.addr(), echo.addr(), b"ping").await {
-                assert!(
-                    start.elapsed() < DEADLINE,
-                    "{what}: Xray never got through:\nclient:\n{}\nnode:\n{}",
+            traffic::wait_through_kept_open(client.addr(), echo.addr(), DEADLINE, || {
+                format!(
+                    "{what}: Xray\nclient:\n{}\nnode:\n{}",
                     client.log(),
                     node.log()
-                );
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+                )
+            })
+            .await;
             let payload = traffic::random_bytes(256 * 1024);
             assert!(
                 roundtrip(client.addr(), echo.addr(), &payload).await,
