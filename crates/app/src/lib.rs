@@ -61,20 +61,23 @@ pub use visitors::Visitor;
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use store::Store;
 
 /// The application: the store plus its settings, cheap to clone into every front end.
 #[derive(Clone)]
 pub struct App {
     store: Store,
-    settings: Arc<AppSettings>,
+    /// Swapped whole by [`App::reload_settings`] (SIGHUP): a use case reads one version.
+    settings: Arc<ArcSwap<AppSettings>>,
 }
 
 impl App {
     pub fn new(store: Store, settings: AppSettings) -> Self {
         Self {
             store,
-            settings: Arc::new(settings),
+            settings: Arc::new(ArcSwap::from_pointee(settings)),
         }
     }
 
@@ -82,13 +85,26 @@ impl App {
         &self.store
     }
 
-    pub fn settings(&self) -> &AppSettings {
-        &self.settings
+    /// The settings now; hold the returned value for the whole of a use case so that a reload
+    /// midway cannot mix two versions.
+    pub fn settings(&self) -> Arc<AppSettings> {
+        self.settings.load_full()
+    }
+
+    /// Puts `settings` in place for every clone of this `App`, from the next use case on.
+    pub fn reload_settings(&self, settings: AppSettings) {
+        self.settings.store(Arc::new(settings));
     }
 
     /// Which database the store runs on (SQLite or PostgreSQL), for the start-up banner.
     pub fn database_backend(&self) -> Backend {
         self.store.backend()
+    }
+
+    /// The schema the database is at and the one this build expects; an error when the
+    /// database does not answer (`/healthz`, `milly version`).
+    pub async fn schema_version(&self) -> Result<store::SchemaVersion, AppError> {
+        Ok(self.store.schema_version().await?)
     }
 
     /// Closes the database connections; call once, at shutdown, after every task ended.

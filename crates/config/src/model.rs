@@ -25,6 +25,7 @@ pub struct Config {
     pub trial: TrialConfig,
     pub privacy: PrivacyConfig,
     pub backup: BackupConfig,
+    pub log: LogConfig,
     pub control: crate::ControlConfig,
     /// `[nodes.NAME]`: remote nodes' settings kept in the file (see `remote_nodes`).
     pub nodes: crate::RemoteNodeSections,
@@ -46,6 +47,7 @@ impl Default for Config {
             trial: TrialConfig::default(),
             privacy: PrivacyConfig::default(),
             backup: BackupConfig::default(),
+            log: LogConfig::default(),
             control: crate::ControlConfig::default(),
             nodes: crate::RemoteNodeSections::new(),
         }
@@ -604,4 +606,23 @@ impl Default for BackupConfig {
             interval_hours: 24,
         }
     }
+}
+
+/// `[log]`: how milly writes its log lines (to stderr; journald or the container runtime
+/// collects them). What is logged is the same in every format: never an address, a
+/// destination or a secret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }

@@ -265,6 +265,11 @@ keep = 7
 recipients = []
 # Hours between scheduled backups; 0 = only `milly backup create`.
 interval_hours = 24
+
+[log]
+# "text" (a line per event) or "json" (an object per line, for log collectors). Levels come
+# from RUST_LOG (default: info for milly). No format ever holds an address or a destination.
+format = "text"
 "#;
 
 pub fn render_template(secrets: &TemplateSecrets) -> String {

@@ -8,7 +8,7 @@ use domain::UserRef;
 #[derive(Debug, Parser)]
 #[command(
     name = "milly",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("MILLY_BUILD_COMMIT"), ")"),
     about = "A self-hosted VPN service: VLESS nodes, Telegram bot, website and billing in one binary"
 )]
 pub struct Cli {
@@ -48,6 +48,8 @@ pub enum CliCommand {
     /// Generate keys.
     #[command(subcommand)]
     Keygen(KeygenCommand),
+    /// The build (version and commit) and the database schema it expects.
+    Version,
     /// Nodes in other places: register them (control plane); join and run one (node's server).
     #[command(subcommand)]
     Node(NodeCommand),

@@ -12,6 +12,7 @@ mod privacy;
 mod serve;
 mod signal;
 mod user;
+mod version;
 
 use std::path::PathBuf;
 
@@ -24,6 +25,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     let path = cli.config.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
     match cli.command {
         CliCommand::Init(args) => init::run(&args.dir),
+        CliCommand::Version => {
+            version::run();
+            Ok(())
+        }
         CliCommand::Client(args) => client::run(args).await,
         CliCommand::Keygen(KeygenCommand::Reality) => keygen::reality(),
         CliCommand::Config(ConfigCommand::Check) => config_check::run(&load(&path, explicit)?),
@@ -58,7 +63,9 @@ pub async fn run(cli: Cli) -> Result<()> {
 }
 
 fn load(path: &std::path::Path, explicit: bool) -> Result<config::Loaded> {
-    Ok(config::load(path, explicit)?)
+    let loaded = config::load(path, explicit)?;
+    crate::logging::set_format(loaded.config.log.format);
+    Ok(loaded)
 }
 
 /// The store and use cases, with the embedded node registered so links can be printed.

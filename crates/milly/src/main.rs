@@ -2,12 +2,14 @@
 //! Errors end here as one clear line on stderr and a non-zero exit.
 
 mod admin_api;
+mod build_info;
 mod cli;
 mod commands;
 mod data_dir;
 mod embedded_node;
 mod fd_budget;
 mod feed;
+mod logging;
 mod settings;
 
 use std::process::ExitCode;
@@ -18,7 +20,7 @@ use crate::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,28 +50,4 @@ fn one_line(e: &anyhow::Error) -> String {
         }
     }
     parts.join(": ")
-}
-
-/// Logs go to stderr, level from RUST_LOG (default: info for milly, warn for libraries).
-/// The HTTP and TLS libraries stay at warn whatever RUST_LOG says: their debug and trace lines
-/// describe each client's handshake, streams and headers, which for XHTTP and gRPC are users'
-/// requests (no connection logs).
-fn init_tracing() {
-    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(
-            "warn,milly=info,node=info,node_agent=info,control=info,web=info,app=info,store=info,bot=info,billing=info",
-        )
-    });
-    for quiet in ["h2=warn", "hyper=warn", "hyper_util=warn", "rustls=warn"] {
-        if let Ok(directive) = quiet.parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    // Colours only for a person at a terminal, never escape codes in files or journald.
-    use std::io::IsTerminal as _;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
 }

@@ -53,6 +53,10 @@ pub fn site(config: &Config) -> web::SiteSettings {
         plans: config.domain_plans(),
         trial_days: config.trial.days,
         client_identity: config.client_identity(),
+        build: web::Build {
+            version: crate::build_info::VERSION.to_owned(),
+            commit: crate::build_info::COMMIT.to_owned(),
+        },
     }
 }
 

@@ -26,8 +26,10 @@ const CHECKPOINT_RETRY: Duration = Duration::from_millis(50);
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
      PRAGMA secure_delete = ON; PRAGMA synchronous = NORMAL;";
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(crate) static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("./migrations/sqlite");
+pub(crate) static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("./migrations/postgres");
 
 /// Which SQL dialect the store speaks; differences stay inside the method that needs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

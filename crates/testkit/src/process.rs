@@ -162,17 +162,22 @@ impl Process {
         None
     }
 
-    /// Asks the process to shut down as systemd and Docker do: SIGTERM (through `kill`, std
-    /// sends no other signal than SIGKILL).
+    /// Asks the process to shut down as systemd and Docker do: SIGTERM.
     pub fn sigterm(&self) -> io::Result<()> {
+        self.signal("TERM")
+    }
+
+    /// Sends signal `name` (`HUP`, `TERM`, ...) through `kill`: std sends no other signal than
+    /// SIGKILL.
+    pub fn signal(&self, name: &str) -> io::Result<()> {
         let status = Command::new("kill")
-            .args(["-TERM", &self.id().to_string()])
+            .args([&format!("-{name}"), &self.id().to_string()])
             .status()?;
         if status.success() {
             Ok(())
         } else {
             Err(io::Error::other(format!(
-                "kill -TERM {} {status}",
+                "kill -{name} {} {status}",
                 self.id()
             )))
         }

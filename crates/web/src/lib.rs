@@ -8,6 +8,7 @@ mod assets;
 mod contacts;
 mod document;
 mod error;
+mod health;
 mod lang;
 mod page;
 mod pages;
@@ -31,7 +32,7 @@ pub use pay::YOOKASSA_WEBHOOK_PATH;
 pub use security::{
     CHECKOUT_CONTENT_SECURITY_POLICY_VALUE, CONTENT_SECURITY_POLICY_VALUE, MAX_BODY_BYTES,
 };
-pub use settings::SiteSettings;
+pub use settings::{Build, SiteSettings};
 pub use site::{InventoryEntry, Site};
 
 /// Every route of the website with its middleware (security headers, error pages, body limit).
@@ -57,7 +58,7 @@ pub fn router_with(site: Site, extra: Router) -> Router {
         .route("/lang/{code}", get(pages::switch::switch))
         .route("/assets/{name}", get(assets::serve))
         .route("/robots.txt", get(robots))
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(health::show))
         .merge(
             Router::new()
                 .route("/sub/{token}", get(pages::subscription::show))
@@ -94,11 +95,6 @@ pub fn router_with(site: Site, extra: Router) -> Router {
         pages::error::dress,
     ));
     security::headers(routes, secure)
-}
-
-/// `GET /healthz`: the process serves requests.
-async fn healthz() -> &'static str {
-    "ok"
 }
 
 /// Crawlers may read the public pages; personal subscription links are none of their business.

@@ -22,6 +22,24 @@ pub struct SiteSettings {
     pub trial_days: u32,
     /// Who a request comes from, for every rate limit and the webhook's sender check.
     pub client_identity: ClientIdentity,
+    /// The binary serving the site, as `/healthz` names it.
+    pub build: Build,
+}
+
+/// A build of milly: its version and the commit it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Build {
+    pub version: String,
+    pub commit: String,
+}
+
+impl Default for Build {
+    fn default() -> Self {
+        Self {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            commit: "unknown".to_owned(),
+        }
+    }
 }
 
 /// What an untouched `milly.toml` gives, for tests and examples: the service, plans and trial
@@ -38,6 +56,7 @@ impl Default for SiteSettings {
             plans: app.plans,
             trial_days: app.trial_days,
             client_identity: ClientIdentity::default(),
+            build: Build::default(),
         }
     }
 }

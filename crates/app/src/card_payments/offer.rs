@@ -131,7 +131,8 @@ impl App {
             .map(Email::as_str)
             .map(str::to_owned)
             .or_else(|| {
-                let fallback = self.settings().receipt_email.trim();
+                let settings = self.settings();
+                let fallback = settings.receipt_email.trim();
                 (!fallback.is_empty()).then(|| fallback.to_owned())
             })
     }

@@ -12,6 +12,7 @@ use super::signal::shutdown_signal;
 use crate::{admin_api, data_dir, embedded_node, fd_budget, feed, settings};
 
 mod leader;
+mod reload;
 mod site;
 mod telegram;
 
@@ -138,15 +139,10 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on web.listen {}", config.web.listen))?;
     let bot_options = telegram::bot_options(&config)?;
-    let mut site = web::Site::new(settings::site(&config))
-        .with_app(app.clone())
-        .with_format_rules(site::format_rules(&config))
-        .with_data_inventory(site::inventory_rows(&config));
-    if let Some(options) = &bot_options {
-        if let Some(name) = telegram::bot_username(&options.settings).await {
-            site = site.with_bot_username(&name);
-        }
-    }
+    let bot_username = match &bot_options {
+        Some(options) => telegram::bot_username(&options.settings).await,
+        None => None,
+    };
     // Card payments: the use cases from `app`, served by the website under its own headers,
     // error pages and rate limits; the credited and refunded events go to the bot.
     let cards = if config.yookassa.enabled {
@@ -155,8 +151,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
             config.yookassa.check_source_ip,
             config.client_identity(),
         );
-        site = site.with_card_payments(cards.clone(), policy);
-        Some(cards)
+        Some((cards, policy))
     } else {
         None
     };
@@ -166,16 +161,26 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         node_metrics,
         bot_metrics: bot_options.as_ref().map(|o| o.metrics.clone()),
     });
-    // The admin routes get the site's headers and error pages, so probes see one website.
-    let mut router = web::router_with(site, admin);
-    if let Some(options) = bot_options
+    let hook = match bot_options
         .as_ref()
         .filter(|_| !config.telegram.webhook_url.is_empty())
     {
-        let hook = bot::webhook_router(app.clone(), options, shutdown.clone())
-            .context("cannot set up the Telegram webhook")?;
-        router = router.merge(hook);
-    }
+        Some(options) => Some(
+            bot::webhook_router(app.clone(), options, shutdown.clone())
+                .context("cannot set up the Telegram webhook")?,
+        ),
+        None => None,
+    };
+    let web_parts = site::WebParts {
+        app: app.clone(),
+        bot_username,
+        cards: cards.clone(),
+        admin,
+        hook,
+    };
+    let website = reload::Website::new(site::router(&config, &web_parts));
+    let router = website.router();
+    let cards = cards.map(|(cards, _)| cards);
     let mut reconciler = None;
     if let Some(cards) = cards {
         if let Some(options) = bot_options.clone() {
@@ -237,6 +242,19 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         }
         None => println!("bot: off (no [telegram] token)"),
     }
+    tasks.spawn(
+        reload::Reloader {
+            file: match &loaded.source {
+                config::ConfigSource::File(path) => Some(path.clone()),
+                config::ConfigSource::EmbeddedDefault => None,
+            },
+            running: (*config).clone(),
+            app: app.clone(),
+            website,
+            parts: web_parts,
+        }
+        .run(shutdown.clone()),
+    );
     println!("ready");
 
     let outcome = tokio::select! {

@@ -99,8 +99,10 @@ async fn robots_may_read_the_pages_but_not_subscriptions() {
 }
 
 #[tokio::test]
-async fn healthz_answers_ok() {
+async fn healthz_answers_ok_with_the_build() {
     let a = get(router(), "/healthz").await;
     assert_eq!(a.status, StatusCode::OK);
-    assert_eq!(a.body, "ok");
+    let body: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    assert_eq!(body["status"], "ok", "{body}");
+    assert_eq!(body["build"]["version"], env!("CARGO_PKG_VERSION"), "{body}");
 }

@@ -1,5 +1,5 @@
-//! The website's parts that come from configuration and code: format rules for `/sub/` and the
-//! privacy page's inventory table.
+//! The website as `milly serve` builds it from the configuration: format rules for `/sub/`,
+//! the privacy page's inventory table, and the whole router (built again on reload).
 
 /// The privacy page's table of what is stored, generated from the inventory in code.
 pub fn inventory_rows(config: &config::Config) -> Vec<web::InventoryEntry> {
@@ -33,4 +33,36 @@ pub fn format_rules(config: &config::Config) -> Vec<web::subscription::format::F
             ))
         })
         .collect()
+}
+
+/// What the website is built from besides the configuration: made once at start and kept
+/// when a reload rebuilds the site.
+pub struct WebParts {
+    pub app: app::App,
+    pub bot_username: Option<String>,
+    pub cards: Option<(app::CardPayments, billing::SourcePolicy)>,
+    /// The operator's routes (`/admin/metrics`).
+    pub admin: axum::Router,
+    /// The Telegram webhook, when the bot takes updates that way.
+    pub hook: Option<axum::Router>,
+}
+
+/// The whole website for `config`: pages, card payments, the operator's routes and the webhook.
+pub fn router(config: &config::Config, parts: &WebParts) -> axum::Router {
+    let mut site = web::Site::new(crate::settings::site(config))
+        .with_app(parts.app.clone())
+        .with_format_rules(format_rules(config))
+        .with_data_inventory(inventory_rows(config));
+    if let Some(name) = &parts.bot_username {
+        site = site.with_bot_username(name);
+    }
+    if let Some((cards, policy)) = &parts.cards {
+        site = site.with_card_payments(cards.clone(), policy.clone());
+    }
+    // The admin routes get the site's headers and error pages, so probes see one website.
+    let router = web::router_with(site, parts.admin.clone());
+    match &parts.hook {
+        Some(hook) => router.merge(hook.clone()),
+        None => router,
+    }
 }
