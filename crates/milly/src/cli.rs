@@ -150,6 +150,26 @@ pub struct InitArgs {
     /// Directory to write milly.toml into.
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
+    /// Also write systemd units (milly.service, milly-node.service) and the milly user's
+    /// sysusers.d entry, running this binary; the data directory becomes /var/lib/milly.
+    #[arg(long)]
+    pub systemd: bool,
+    /// Where --systemd writes the units.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/etc/systemd/system",
+        requires = "systemd"
+    )]
+    pub unit_dir: PathBuf,
+    /// Where --systemd writes milly.conf for systemd-sysusers.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/etc/sysusers.d",
+        requires = "systemd"
+    )]
+    pub sysusers_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

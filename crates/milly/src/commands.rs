@@ -24,7 +24,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let explicit = cli.config.is_some();
     let path = cli.config.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
     match cli.command {
-        CliCommand::Init(args) => init::run(&args.dir),
+        CliCommand::Init(args) => init::run(&args),
         CliCommand::Version => {
             version::run();
             Ok(())

@@ -104,5 +104,9 @@ async fn healthz_answers_ok_with_the_build() {
     assert_eq!(a.status, StatusCode::OK);
     let body: serde_json::Value = serde_json::from_str(&a.body).unwrap();
     assert_eq!(body["status"], "ok", "{body}");
-    assert_eq!(body["build"]["version"], env!("CARGO_PKG_VERSION"), "{body}");
+    assert_eq!(
+        body["build"]["version"],
+        env!("CARGO_PKG_VERSION"),
+        "{body}"
+    );
 }
