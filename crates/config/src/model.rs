@@ -626,3 +626,15 @@ pub enum LogFormat {
     /// One JSON object per line, for log collectors.
     Json,
 }
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!("`{other}` is not a log format: text or json")),
+        }
+    }
+}

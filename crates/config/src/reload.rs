@@ -113,6 +113,19 @@ mod tests {
     }
 
     #[test]
+    fn log_formats_parse_from_the_environment_s_spelling() {
+        assert_eq!(
+            "json".parse::<crate::LogFormat>(),
+            Ok(crate::LogFormat::Json)
+        );
+        assert_eq!(
+            " Text ".parse::<crate::LogFormat>(),
+            Ok(crate::LogFormat::Text)
+        );
+        assert!("yaml".parse::<crate::LogFormat>().is_err());
+    }
+
+    #[test]
     fn a_configuration_that_fails_validation_is_refused_whole() {
         let running = running();
         let mut file = running.clone();

@@ -269,6 +269,7 @@ interval_hours = 24
 [log]
 # "text" (a line per event) or "json" (an object per line, for log collectors). Levels come
 # from RUST_LOG (default: info for milly). No format ever holds an address or a destination.
+# A remote node (`milly node run`) takes it from MILLY_LOG__FORMAT.
 format = "text"
 "#;
 

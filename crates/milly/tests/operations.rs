@@ -54,7 +54,11 @@ fn version_names_the_build_and_the_schema() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_says_the_build_and_that_the_database_is_at_the_expected_schema() {
     let home = MillyHome::new("").unwrap();
-    let _serve = home.serve().await.unwrap();
+    let mut serve = home.serve().await.unwrap();
+    serve
+        .wait_for_tcp(home.web_addr(), ADMIT_DEADLINE)
+        .await
+        .unwrap();
     let answer = http::fetch(home.web_addr(), "/healthz", &[]).await.unwrap();
     assert!(answer.head.starts_with("HTTP/1.1 200"), "{}", answer.head);
     let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
@@ -78,7 +82,11 @@ async fn healthz_says_the_build_and_that_the_database_is_at_the_expected_schema(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_are_one_object_per_line_and_hold_no_address() {
     let home = MillyHome::new("[log]\nformat = \"json\"\n").unwrap();
-    let serve = home.serve().await.unwrap();
+    let mut serve = home.serve().await.unwrap();
+    serve
+        .wait_for_tcp(home.web_addr(), ADMIT_DEADLINE)
+        .await
+        .unwrap();
     // Something worth a warning: a reload of a broken file.
     edit_config(&home, "format = \"json\"", "format = \"json\"\n[nope]\n");
     serve.signal("HUP").unwrap();
@@ -112,10 +120,34 @@ async fn json_logs_are_one_object_per_line_and_hold_no_address() {
     }
 }
 
+#[test]
+fn a_remote_node_takes_its_log_format_from_the_environment_and_refuses_a_wrong_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = testkit::milly::cli::run(
+        dir.path(),
+        &["node", "run", "--config", "missing.toml"],
+        &[("MILLY_LOG__FORMAT", "yaml".to_owned())],
+    );
+    assert_ne!(run.status, 0);
+    assert!(run.stderr.contains("MILLY_LOG__FORMAT"), "{}", run.stderr);
+    let run = testkit::milly::cli::run(
+        dir.path(),
+        &["node", "run", "--config", "missing.toml"],
+        &[("MILLY_LOG__FORMAT", "json".to_owned())],
+    );
+    assert_ne!(run.status, 0);
+    assert!(!run.stderr.contains("MILLY_LOG__FORMAT"), "{}", run.stderr);
+    assert!(run.stderr.contains("missing.toml"), "{}", run.stderr);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reloads_plans_prices_and_texts_without_dropping_connections() {
     let home = MillyHome::new(PLANS_BEFORE).unwrap();
-    let serve = home.serve().await.unwrap();
+    let mut serve = home.serve().await.unwrap();
+    serve
+        .wait_for_tcp(home.web_addr(), ADMIT_DEADLINE)
+        .await
+        .unwrap();
     let page = http::fetch(home.web_addr(), "/", &[]).await.unwrap().body;
     assert!(
         page.contains("Milly Before") && page.contains("111"),

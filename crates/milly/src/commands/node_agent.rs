@@ -48,6 +48,14 @@ pub async fn join(join: &JoinString, dir: &Path) -> Result<()> {
 
 /// `milly node run --config DIR/node.toml`, until SIGINT or SIGTERM.
 pub async fn run(config_path: &Path) -> Result<()> {
+    // node.toml is the node's own file; its log format comes from the environment as
+    // milly.toml's would (`MILLY_LOG__FORMAT=json`).
+    if let Ok(format) = std::env::var("MILLY_LOG__FORMAT") {
+        let format = format
+            .parse::<config::LogFormat>()
+            .map_err(|e| anyhow::anyhow!("MILLY_LOG__FORMAT: {e}"))?;
+        crate::logging::set_format(format);
+    }
     let config = AgentConfig::load(config_path)?;
     println!(
         "node {}: control plane {} (config {})",
