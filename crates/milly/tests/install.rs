@@ -93,8 +93,25 @@ fn init_systemd_writes_units_that_systemd_verifies() {
         service.contains("ExecReload=/bin/kill -HUP $MAINPID"),
         "{service}"
     );
-    let sysusers_entry = std::fs::read_to_string(sysusers.join("milly.conf")).unwrap();
-    assert!(sysusers_entry.contains("u milly -"), "{sysusers_entry}");
+    // systemd-sysusers makes the units' user from the entry (here into a root of the test's).
+    let sysroot = root.join("sysroot");
+    std::fs::create_dir_all(sysroot.join("etc")).unwrap();
+    for file in ["passwd", "group", "shadow", "gshadow"] {
+        std::fs::write(sysroot.join("etc").join(file), "").unwrap();
+    }
+    let sysusers_run = Command::new("systemd-sysusers")
+        .arg(format!("--root={}", sysroot.display()))
+        .arg(sysusers.join("milly.conf"))
+        .output()
+        .unwrap();
+    assert!(
+        sysusers_run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sysusers_run.stderr)
+    );
+    let passwd = std::fs::read_to_string(sysroot.join("etc/passwd")).unwrap();
+    assert!(passwd.starts_with("milly:x:"), "{passwd}");
+    assert!(passwd.contains(":/var/lib/milly:"), "{passwd}");
 
     // The configuration it wrote is valid and keeps its data where the unit lets it write.
     let check = milly(
