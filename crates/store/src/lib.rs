@@ -35,6 +35,7 @@ mod nodes;
 mod payments;
 mod privacy_counts;
 mod remote_nodes;
+mod schema_status;
 mod subscriptions;
 mod support;
 #[cfg(feature = "testing")]
@@ -57,6 +58,7 @@ pub use leadership::LeaderLease;
 pub use node_alerts::{Behind, NodeAlertState, StoredAlertState};
 pub use payments::{NewPayment, Settlement};
 pub use remote_nodes::{Enrolment, NewRemoteNode};
+pub use schema_status::SchemaStatus;
 pub use subscriptions::TrialOutcome;
 pub use support::{SupportMessage, TicketId};
 pub use update_claims::MAX_CLAIM_BATCH;
