@@ -13,6 +13,8 @@ const CHECK: &str = "clock";
 const DEFAULT_LIMIT: Duration = Duration::from_secs(60);
 /// A `Date` has whole seconds, and the answer took time to come.
 const RESOLUTION: Duration = Duration::from_secs(2);
+/// How long one server may take to answer; one that does not is left out.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(4);
 
 pub async fn check(c: &config::Config) -> Vec<Finding> {
     let reality = c.node.enabled && c.node.security == config::NodeSecurityKind::Reality;
@@ -34,22 +36,28 @@ pub async fn check(c: &config::Config) -> Vec<Finding> {
     }
     let answers = dates_of(&client, &sources).await;
     let mut compared = Vec::new();
-    for (url, date) in answers {
-        let Some(date) = date else { continue };
-        let now = SystemTime::now();
+    for (url, answer) in answers {
+        let Some((date, now)) = answer else { continue };
         let (skew, ahead) = match now.duration_since(date) {
             Ok(d) => (d, true),
             Err(e) => (e.duration(), false),
         };
         if skew > limit + RESOLUTION {
+            let why = if reality {
+                format!(
+                    "REALITY refuses clients more than {} s off",
+                    limit.as_secs()
+                )
+            } else {
+                "certificates, the bot and YooKassa expect an accurate clock".to_owned()
+            };
             return vec![Finding::fail(
                 CHECK,
                 format!(
-                    "this machine's clock is {} s {} the Date of {url}; REALITY refuses clients \
-                     more than {} s off — sync it (timedatectl set-ntp true, or chrony)",
+                    "this machine's clock is {} s {} the Date of {url}; {why} — sync it \
+                     (timedatectl set-ntp true, or chrony)",
                     skew.as_secs(),
                     if ahead { "ahead of" } else { "behind" },
-                    limit.as_secs()
                 ),
             )];
         }
@@ -114,7 +122,7 @@ impl Source {
 async fn dates_of(
     client: &reqwest::Client,
     sources: &[Source],
-) -> Vec<(String, Option<SystemTime>)> {
+) -> Vec<(String, Option<(SystemTime, SystemTime)>)> {
     let mut tasks = tokio::task::JoinSet::new();
     for (i, source) in sources.iter().enumerate() {
         let client = match &source.resolve {
@@ -130,7 +138,7 @@ async fn dates_of(
             (i, date)
         });
     }
-    let mut answers: Vec<(usize, Option<SystemTime>)> = Vec::new();
+    let mut answers: Vec<(usize, Option<(SystemTime, SystemTime)>)> = Vec::new();
     while let Some(done) = tasks.join_next().await {
         if let Ok(answer) = done {
             answers.push(answer);
@@ -143,15 +151,17 @@ async fn dates_of(
         .collect()
 }
 
-/// The `Date` of a `HEAD` answer, any status.
-async fn date_of(client: &reqwest::Client, url: &str) -> Option<SystemTime> {
-    let response = client.head(url).send().await.ok()?;
+/// The `Date` of a `GET` answer (any status; its body is never read), and our clock when
+/// the answer came. Some servers never answer `HEAD`.
+async fn date_of(client: &reqwest::Client, url: &str) -> Option<(SystemTime, SystemTime)> {
+    let response = client.get(url).timeout(ANSWER_TIMEOUT).send().await.ok()?;
+    let now = SystemTime::now();
     let date = response
         .headers()
         .get(reqwest::header::DATE)?
         .to_str()
         .ok()?;
-    parse_http_date(date)
+    Some((parse_http_date(date)?, now))
 }
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's IMF-fixdate, the one servers send).

@@ -6,6 +6,9 @@ use std::net::{SocketAddr, TcpListener};
 
 use super::{https, Finding};
 
+/// How long milly's website may take to answer before the port counts as someone else's.
+const WEBSITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub async fn check(c: &config::Config) -> Vec<Finding> {
     let mut listeners = vec![("[web] listen", c.web.listen)];
     if c.node.enabled {
@@ -77,7 +80,7 @@ async fn milly_website_at(addr: SocketAddr) -> bool {
     };
     let base = format!("http://{host}:{}", addr.port());
     let text = |path: &'static str| {
-        let request = client.get(format!("{base}{path}"));
+        let request = client.get(format!("{base}{path}")).timeout(WEBSITE_TIMEOUT);
         async move { request.send().await.ok()?.text().await.ok() }
     };
     let (health, robots) = tokio::join!(text("/healthz"), text("/robots.txt"));
