@@ -225,6 +225,29 @@ async fn a_good_deployment_passes_every_check() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ports_held_by_the_running_milly_are_ours() {
+    let d = Deployment::start().await;
+    let config = d.config_path();
+    let mut serve = testkit::milly::Serve::start(
+        d.dir.path(),
+        &["--config", config.to_str().unwrap()],
+        &[],
+        "website:",
+    );
+    let out = d.doctor().await;
+    serve.terminate(Duration::from_secs(10));
+    assert_eq!(out.status, 0, "{out:?}");
+    for addr in [d.web, d.node] {
+        let line = format!("ok   port {}: ", addr.port());
+        let held = out
+            .stdout
+            .lines()
+            .any(|l| l.starts_with(&line) && l.ends_with("is held by the running milly"));
+        assert!(held, "{}", out.stdout);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configuration_that_does_not_parse_is_named() {
     let d = Deployment::start().await;
     std::fs::write(d.config_path(), "[web\nlisten = 1\n").unwrap();
