@@ -205,6 +205,7 @@ async fn a_good_deployment_passes_every_check() {
         &format!("port {}:", d.web.port()),
         &format!("port {}:", d.node.port()),
         "public host: 127.0.0.1 is this machine",
+        "public url host: localhost is this machine",
         "reality dest:",
         "clock: within 60 s",
         "descriptors:",
