@@ -404,6 +404,25 @@ async fn backups_on_with_no_recent_backup_fail() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_older_than_two_intervals_fails() {
+    let d = Deployment::start().await;
+    let backups = d.data_dir().join("backups");
+    let three_days_ago = std::time::SystemTime::now() - Duration::from_secs(3 * 24 * 3600);
+    for entry in std::fs::read_dir(&backups).unwrap() {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(entry.unwrap().path())
+            .unwrap();
+        file.set_modified(three_days_ago).unwrap();
+    }
+    fails_only(
+        &d.doctor().await,
+        "backups",
+        "72 h old (every 24 h expected)",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_bot_token_fails() {
     let d = Deployment::start().await;
     let out = d

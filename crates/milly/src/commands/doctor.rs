@@ -125,13 +125,14 @@ pub async fn run(path: &Path, explicit: bool, extra_ca: Option<PathBuf>) -> Resu
     let mut findings = vec![Finding::ok("config", source)];
     let https = https::Trust::load(extra_ca.as_deref());
 
-    let (ports, host, dest, clock, db, accounts, hook) = tokio::join!(
+    let (ports, host, dest, clock, db, bot, yookassa, hook) = tokio::join!(
         bounded("ports", ports::check(c)),
         bounded("public host", public_host::check(c)),
         bounded("reality dest", reality_dest::check(c)),
         bounded("clock", clock::check(c)),
         bounded("database", database::check(c)),
-        bounded("accounts", accounts::check(c)),
+        bounded("bot token", async { vec![accounts::bot_token(c).await] }),
+        bounded("yookassa", async { vec![accounts::yookassa(c).await] }),
         bounded("webhook", async {
             match &https {
                 Ok(trust) => webhook::check(c, trust).await,
@@ -145,7 +146,8 @@ pub async fn run(path: &Path, explicit: bool, extra_ca: Option<PathBuf>) -> Resu
     findings.extend(clock);
     findings.extend(local::check(c));
     findings.extend(db);
-    findings.extend(accounts);
+    findings.extend(bot);
+    findings.extend(yookassa);
     findings.extend(hook);
 
     for finding in &findings {

@@ -3,12 +3,7 @@
 
 use super::Finding;
 
-pub async fn check(c: &config::Config) -> Vec<Finding> {
-    let (bot, yookassa) = tokio::join!(bot_token(c), yookassa(c));
-    vec![bot, yookassa]
-}
-
-async fn bot_token(c: &config::Config) -> Finding {
+pub async fn bot_token(c: &config::Config) -> Finding {
     const CHECK: &str = "bot token";
     if !c.telegram.token.is_set() {
         return Finding::skipped(CHECK, "no [telegram] token: the bot is off");
@@ -31,7 +26,7 @@ async fn bot_token(c: &config::Config) -> Finding {
     }
 }
 
-async fn yookassa(c: &config::Config) -> Finding {
+pub async fn yookassa(c: &config::Config) -> Finding {
     const CHECK: &str = "yookassa";
     let settings = crate::settings::app(c).yookassa;
     if !settings.enabled {
