@@ -1,11 +1,23 @@
 //! What must hold for what a REALITY node learns from `dest`'s answer
-//! (`reality::DestProfile::learn`), on any bytes `dest` (any site on the Internet) may send.
+//! (`reality::DestProfile::learn`, and `DestProfile::choice` as `milly doctor` reads it), on
+//! any bytes `dest` (any site on the Internet) may send.
 //! Shared by the fuzz target and a stable test.
 
 use reality::{DestProfile, Parse, MAX_PROFILE_BYTES};
 
 /// Learns from `data`; panics (a finding) if the contract breaks.
 pub fn run(data: &[u8]) {
+    if let Ok(Parse::Done { consumed, .. }) = DestProfile::choice(data) {
+        assert!(
+            consumed <= data.len(),
+            "the choice consumed more than the input"
+        );
+        assert_eq!(
+            DestProfile::choice(&data[..consumed - 1]),
+            Ok(Parse::NeedMore),
+            "a choice from a cut first record"
+        );
+    }
     let Ok(Parse::Done { value, consumed }) = DestProfile::learn(data) else {
         return;
     };
@@ -34,4 +46,6 @@ pub fn run(data: &[u8]) {
     );
     assert!(value.record_lens.iter().all(|&len| len >= 5));
     assert_eq!(value.server_hello.first(), Some(&2), "a ServerHello");
+    // Reading the learned ServerHello's group again must not panic.
+    let _group = value.group();
 }

@@ -8,7 +8,9 @@ use domain::Secret;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::wire::{ApiErrorBody, CreatePayment, CreateRefund, PaymentObject, RefundObject};
+use crate::wire::{
+    ApiErrorBody, CreatePayment, CreateRefund, PaymentObject, RefundObject, ShopInfo,
+};
 use crate::BillingError;
 
 /// How long one API call may take, connection included.
@@ -70,6 +72,18 @@ impl YooKassa {
         idempotence_key: &str,
     ) -> Result<PaymentObject, BillingError> {
         self.post("/v3/payments", request, idempotence_key).await
+    }
+
+    /// `GET /v3/me`: the shop these credentials open (a refusal means they are wrong).
+    pub async fn me(&self) -> Result<ShopInfo, BillingError> {
+        let response = self
+            .http
+            .get(format!("{}/v3/me", self.base))
+            .basic_auth(self.shop_id.expose(), Some(self.secret_key.expose()))
+            .send()
+            .await
+            .map_err(transport)?;
+        read(response).await
     }
 
     /// `GET /v3/payments/{id}`; `None` when YooKassa knows no such payment.

@@ -85,6 +85,19 @@ impl PaymentObject {
     }
 }
 
+/// `GET /v3/me`: the shop the credentials belong to.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ShopInfo {
+    /// The shop id (`shop_id`).
+    pub account_id: String,
+    /// A test shop: payments move no money.
+    #[serde(default)]
+    pub test: bool,
+    /// `enabled`, or `disabled` for a shop that may not take payments.
+    #[serde(default)]
+    pub status: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct ConfirmationObject {
     #[serde(default)]

@@ -53,6 +53,17 @@ pub enum CliCommand {
     /// Nodes in other places: register them (control plane); join and run one (node's server).
     #[command(subcommand)]
     Node(NodeCommand),
+    /// Check what makes a deployment fail on day one, one line per check with its fix; exits
+    /// non-zero when something is wrong. Run it before going live.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// A CA certificate (PEM) trusted for the webhook check beside the public roots and the
+    /// system's bundle: for a site whose certificate comes from a private CA.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

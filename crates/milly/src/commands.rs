@@ -3,6 +3,7 @@
 mod backup;
 mod client;
 mod config_check;
+mod doctor;
 mod init;
 mod keygen;
 mod node;
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         CliCommand::Keygen(KeygenCommand::Reality) => keygen::reality(),
         CliCommand::Config(ConfigCommand::Check) => config_check::run(&load(&path, explicit)?),
         CliCommand::Serve => serve::run(load(&path, explicit)?).await,
+        CliCommand::Doctor(args) => doctor::run(&path, explicit, args.ca).await,
         CliCommand::Payment(cmd) => {
             let loaded = load(&path, explicit)?;
             let app = open_app(&loaded.config).await?;

@@ -86,7 +86,7 @@ pub use mldsa65::{
     MLDSA65_SIGNATURE_LEN,
 };
 pub use parse_outcome::Parse;
-pub use profile::{DestProfile, ProfileError, MAX_PROFILE_BYTES};
+pub use profile::{DestChoice, DestProfile, ProfileError, MAX_PROFILE_BYTES};
 pub use record::{ContentType, MAX_PLAINTEXT, RECORD_HEADER_LEN};
 pub use replay::ReplayFilter;
 pub use rng::{Rng, SystemRng};

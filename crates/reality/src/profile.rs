@@ -13,7 +13,9 @@
 //! NewSessionTicket record or other records after `dest`'s Finished; the timing of `dest`'s
 //! flights; and lengths shorter than our messages (those records are sent unpadded).
 
-use crate::messages::ServerHello;
+use crate::cert::RealityCert;
+use crate::messages::{self, ServerHello, HELLO_RETRY_RANDOM};
+use crate::protect::TAG_LEN;
 use crate::record::{ContentType, RECORD_HEADER_LEN};
 use crate::{Parse, ParseError};
 
@@ -96,6 +98,76 @@ impl DestProfile {
     }
 }
 
+/// What `dest` chose in its first record, known before the rest of its flight: a
+/// HelloRetryRequest ends the flight there, so waiting for encrypted records would wait forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DestChoice {
+    /// A TLS 1.3 ServerHello whose key share is in `group`.
+    Tls13 { group: Option<u16> },
+    /// A HelloRetryRequest: `dest` wants a key share the client did not send.
+    HelloRetry,
+}
+
+impl DestProfile {
+    /// Reads `dest`'s first record (its ServerHello) from the bytes it has sent so far.
+    pub fn choice(input: &[u8]) -> Result<Parse<DestChoice>, ProfileError> {
+        let Some(header) = input.get(..RECORD_HEADER_LEN) else {
+            return Ok(Parse::NeedMore);
+        };
+        if header[0] != ContentType::Handshake as u8 || header[1..3] != [3, 3] {
+            return Err(ProfileError::NotTls13);
+        }
+        let len = RECORD_HEADER_LEN + usize::from(u16::from_be_bytes([header[3], header[4]]));
+        let Some(record) = input.get(RECORD_HEADER_LEN..len) else {
+            return Ok(Parse::NeedMore);
+        };
+        // Handshake type, length (3), legacy version (2), then the random.
+        if record.get(6..38) == Some(&HELLO_RETRY_RANDOM[..]) {
+            return Ok(Parse::Done {
+                value: DestChoice::HelloRetry,
+                consumed: len,
+            });
+        }
+        let hello = ServerHello::parse(record.to_vec())?;
+        if hello.supported_version != Some(crate::TLS13) {
+            return Err(ProfileError::NotTls13);
+        }
+        Ok(Parse::Done {
+            value: DestChoice::Tls13 {
+                group: hello.key_share_group,
+            },
+            consumed: len,
+        })
+    }
+
+    /// The key exchange group `dest` chose (`crate::X25519`, `crate::X25519_MLKEM768`, ...).
+    pub fn group(&self) -> Option<u16> {
+        ServerHello::parse(self.server_hello.clone())
+            .ok()?
+            .key_share_group
+    }
+
+    /// Whether the node's certificate fits in `dest`'s, so our Certificate record is padded to
+    /// the length of `dest`'s chain: a longer one stands out on the wire (and Xray's REALITY
+    /// server refuses such a `dest`). When `dest` sent its flight in one record, our whole
+    /// flight must fit in it.
+    pub fn fits(&self, cert: &RealityCert) -> bool {
+        let record = |message: usize| RECORD_HEADER_LEN + message + 1 + TAG_LEN;
+        let certificate = messages::certificate(&cert.for_client(&[0; 32])).len();
+        match self.record_lens.as_slice() {
+            [one] => {
+                // The longest the other messages of ours can be: ALPN `http/1.1`, SHA-384.
+                let rest = messages::encrypted_extensions(Some(b"http/1.1")).len()
+                    + messages::certificate_verify(&[0; 64]).len()
+                    + messages::finished(&[0; 48]).len();
+                record(certificate + rest) <= *one
+            }
+            [_, theirs, _, _] => record(certificate) <= *theirs,
+            _ => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +227,51 @@ mod tests {
         let mut flight = dest_flight(&[40]);
         flight[1..3].copy_from_slice(&[3, 1]);
         assert_eq!(DestProfile::learn(&flight), Err(ProfileError::NotTls13));
+    }
+
+    #[test]
+    fn the_choice_is_known_from_the_server_hello_alone() {
+        let flight = dest_flight(&[40, 3000, 100, 74]);
+        let Parse::Done { value, .. } = DestProfile::choice(&flight[..200]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            value,
+            DestChoice::Tls13 {
+                group: Some(crate::X25519)
+            }
+        );
+        assert_eq!(DestProfile::choice(&flight[..20]), Ok(Parse::NeedMore));
+    }
+
+    #[test]
+    fn a_hello_retry_request_is_told_apart() {
+        let hello = ServerHello::encode(&HELLO_RETRY_RANDOM, &[2; 32], 0x1301, 23, &[]);
+        let mut record = Vec::new();
+        crate::record::plain_record(ContentType::Handshake, 0x0303, &hello, &mut record);
+        let Parse::Done { value, .. } = DestProfile::choice(&record).unwrap() else {
+            panic!()
+        };
+        assert_eq!(value, DestChoice::HelloRetry);
+    }
+
+    #[test]
+    fn a_tls12_server_hello_is_no_choice() {
+        let mut flight = dest_flight(&[40]);
+        flight[1..3].copy_from_slice(&[3, 1]);
+        assert_eq!(DestProfile::choice(&flight), Err(ProfileError::NotTls13));
+    }
+
+    #[test]
+    fn our_flight_fits_a_real_sized_chain_but_not_a_tiny_one() {
+        let cert = RealityCert::generate(&mut crate::rng::test_rng(7));
+        let learned = |lens: &[usize]| match DestProfile::learn(&dest_flight(lens)) {
+            Ok(Parse::Done { value, .. }) => value,
+            other => panic!("{other:?}"),
+        };
+        assert!(learned(&[40, 3000, 100, 74]).fits(&cert));
+        assert!(learned(&[4000]).fits(&cert));
+        assert!(!learned(&[40, 100, 100, 74]).fits(&cert));
+        assert_eq!(learned(&[40, 3000, 100, 74]).group(), Some(crate::X25519));
     }
 }

@@ -200,20 +200,28 @@ async fn set_sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::
 
 /// A database URL, checked and normalized.
 #[derive(Debug)]
-struct Target {
-    backend: Backend,
+pub(crate) struct Target {
+    pub(crate) backend: Backend,
     /// What sqlx is given.
-    url: String,
+    pub(crate) url: String,
     /// What messages show: the URL with any password replaced by `***`.
-    masked: String,
-    in_memory: bool,
+    pub(crate) masked: String,
+    pub(crate) in_memory: bool,
+    /// A SQLite database's file (`None` in memory and on PostgreSQL).
+    pub(crate) file: Option<std::path::PathBuf>,
 }
 
 impl Target {
     fn parse(url: &str) -> Result<Target, StoreError> {
+        Self::parse_with(url, true)
+    }
+
+    /// `create`: a SQLite file and its directory are made when missing; otherwise the file
+    /// is opened read-only unless the URL says otherwise, and nothing is created.
+    pub(crate) fn parse_with(url: &str, create: bool) -> Result<Target, StoreError> {
         let url = url.trim();
         if let Some(rest) = url.strip_prefix("sqlite:") {
-            return Self::sqlite(url, rest.strip_prefix("//").unwrap_or(rest));
+            return Self::sqlite(url, rest.strip_prefix("//").unwrap_or(rest), create);
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let parsed = url::Url::parse(url).map_err(|err| StoreError::InvalidUrl {
@@ -232,6 +240,7 @@ impl Target {
                 url: url.to_owned(),
                 masked,
                 in_memory: false,
+                file: None,
             });
         }
         Err(StoreError::InvalidUrl {
@@ -241,7 +250,7 @@ impl Target {
     }
 
     /// `rest` is what follows `sqlite:` or `sqlite://`: a path, then an optional `?query`.
-    fn sqlite(original: &str, rest: &str) -> Result<Target, StoreError> {
+    fn sqlite(original: &str, rest: &str, create: bool) -> Result<Target, StoreError> {
         let (path, query) = match rest.split_once('?') {
             Some((path, query)) => (path, Some(query)),
             None => (rest, None),
@@ -265,9 +274,9 @@ impl Target {
         if !in_memory {
             let read_only = query.iter().any(|p| p == "mode=ro");
             if !query.iter().any(|p| p.starts_with("mode=")) {
-                query.push("mode=rwc".into());
+                query.push(if create { "mode=rwc" } else { "mode=ro" }.into());
             }
-            if !read_only {
+            if create && !read_only {
                 create_parent_dir(path).map_err(|reason| StoreError::Unreachable {
                     url: masked.clone(),
                     reason,
@@ -286,6 +295,7 @@ impl Target {
             url,
             masked,
             in_memory,
+            file: (!in_memory).then(|| std::path::PathBuf::from(path)),
         })
     }
 }
@@ -299,7 +309,7 @@ fn create_parent_dir(path: &str) -> Result<(), String> {
 }
 
 /// One line, without the URL (the caller adds the masked one).
-fn describe_connect_error(err: &sqlx::Error) -> String {
+pub(crate) fn describe_connect_error(err: &sqlx::Error) -> String {
     match err {
         sqlx::Error::Io(io) => io.to_string(),
         sqlx::Error::Database(db) => db.message().to_owned(),

@@ -36,6 +36,7 @@ mod payments;
 mod privacy_counts;
 mod remote_nodes;
 mod schema_version;
+mod schema_status;
 mod subscriptions;
 mod support;
 #[cfg(feature = "testing")]
@@ -59,6 +60,7 @@ pub use node_alerts::{Behind, NodeAlertState, StoredAlertState};
 pub use payments::{NewPayment, Settlement};
 pub use remote_nodes::{Enrolment, NewRemoteNode};
 pub use schema_version::{known_schema_version, SchemaVersion};
+pub use schema_status::SchemaStatus;
 pub use subscriptions::TrialOutcome;
 pub use support::{SupportMessage, TicketId};
 pub use update_claims::MAX_CLAIM_BATCH;

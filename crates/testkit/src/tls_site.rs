@@ -16,7 +16,7 @@ impl TlsSite {
     /// Starts the site with a certificate for `name` and waits until it accepts connections.
     /// Panics (it is test setup) when openssl is missing or the site does not come up.
     pub fn start(name: &str) -> TlsSite {
-        TlsSite::start_with_names(name, 0)
+        TlsSite::start_with_names(name, 0, &["-tls1_3"])
     }
 
     /// [`TlsSite::start`] with a certificate of about 5 KB (many subject alternative names),
@@ -24,10 +24,17 @@ impl TlsSite {
     /// record lengths and fails when its own records are longer, which its 3.5 KB
     /// certificate with an ML-DSA-65 signature (`mldsa65Seed`) is next to a small one.
     pub fn start_with_large_certificate(name: &str) -> TlsSite {
-        TlsSite::start_with_names(name, 200)
+        TlsSite::start_with_names(name, 200, &["-tls1_3"])
     }
 
-    fn start_with_names(name: &str, extra_names: usize) -> TlsSite {
+    /// [`TlsSite::start_with_large_certificate`] with other `openssl s_server` protocol
+    /// options instead of `-tls1_3`: a `dest` that is wrong in one way, e.g. `-tls1_2` (no
+    /// TLS 1.3) or `-tls1_3 -groups P-256` (no X25519).
+    pub fn start_large_with(name: &str, server_options: &[&str]) -> TlsSite {
+        TlsSite::start_with_names(name, 200, server_options)
+    }
+
+    fn start_with_names(name: &str, extra_names: usize, server_options: &[&str]) -> TlsSite {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
         let mut req = Command::new("openssl");
@@ -55,7 +62,9 @@ impl TlsSite {
             .port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let child = Command::new("openssl")
-            .args(["s_server", "-www", "-tls1_3", "-accept"])
+            .args(["s_server", "-www"])
+            .args(server_options)
+            .arg("-accept")
             .arg(addr.to_string())
             .arg("-cert")
             .arg(&cert)

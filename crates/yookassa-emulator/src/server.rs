@@ -1,4 +1,4 @@
-//! The emulator's HTTP routes: the API (`/v3/payments`, `/v3/refunds`) with basic auth and
+//! The emulator's HTTP routes: the API (`/v3/me`, `/v3/payments`, `/v3/refunds`) with basic auth and
 //! idempotence keys, and a tiny hosted payment page at the confirmation URL.
 
 use std::sync::Arc;
@@ -21,6 +21,7 @@ const REFUNDS: &str = "POST /v3/refunds";
 
 pub fn router(state: Arc<State>) -> Router {
     Router::new()
+        .route("/v3/me", get(me))
         .route("/v3/payments", post(create_payment))
         .route("/v3/payments/{id}", get(get_payment))
         .route("/v3/refunds", post(create_refund))
@@ -251,6 +252,14 @@ fn try_create_payment(
     inner.payments.insert(id, payment);
     remember(&mut inner, PAYMENTS, key, req, &response);
     Ok(Json(response).into_response())
+}
+
+/// `GET /v3/me`: the shop the basic auth names.
+async fn me(AxState(state): AxState<Arc<State>>, headers: HeaderMap) -> Response {
+    if let Err(r) = admit(&state, &headers) {
+        return r.into_response();
+    }
+    Json(shapes::shop_info(&state.shop_id)).into_response()
 }
 
 async fn get_payment(

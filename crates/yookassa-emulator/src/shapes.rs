@@ -130,6 +130,18 @@ fn card_payment_method() -> Value {
     })
 }
 
+/// `GET /v3/me` for a test shop: YooKassa's shop object (account id, test flag,
+/// fiscalization, payment methods, status).
+pub fn shop_info(shop_id: &str) -> Value {
+    json!({
+        "account_id": shop_id,
+        "test": true,
+        "fiscalization_enabled": false,
+        "payment_methods": ["bank_card"],
+        "status": "enabled",
+    })
+}
+
 /// `{"type":"error", ...}` with the HTTP status YooKassa uses for that code.
 pub fn error(code: &str, description: &str, parameter: Option<&str>) -> Value {
     let mut v = json!({

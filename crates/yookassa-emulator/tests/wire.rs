@@ -221,3 +221,21 @@ async fn racing_requests_under_one_key_create_one_payment() {
     assert_eq!(ids.len(), 1);
     assert_eq!(yk.payment_ids().len(), 1);
 }
+
+#[tokio::test]
+async fn the_shop_answers_me_with_its_id_only_with_the_right_credentials() {
+    let yk = Emulator::start(SHOP, KEY).await.unwrap();
+    let (status, shop) = get(&yk, "/v3/me").await;
+    assert_eq!(status, 200);
+    assert_eq!(shop["account_id"], SHOP);
+    assert_eq!(shop["status"], "enabled");
+    let wrong = reqwest::Client::new()
+        .get(format!("{}/v3/me", yk.url()))
+        .basic_auth(SHOP, Some("wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_credentials");
+}
