@@ -66,8 +66,8 @@ pub async fn check(c: &config::Config) -> Vec<Finding> {
     findings
 }
 
-/// Whether milly's website answers at `addr`: its health check and its robots.txt, which
-/// keeps crawlers out of `/sub/`.
+/// Whether milly's website answers at `addr`: its health check, which names the build, and its
+/// robots.txt, which keeps crawlers out of `/sub/`.
 async fn milly_website_at(addr: SocketAddr) -> bool {
     let Ok(client) = https::any_certificate() else {
         return false;
@@ -84,5 +84,9 @@ async fn milly_website_at(addr: SocketAddr) -> bool {
         async move { request.send().await.ok()?.text().await.ok() }
     };
     let (health, robots) = tokio::join!(text("/healthz"), text("/robots.txt"));
-    health.as_deref() == Some("ok") && robots.is_some_and(|r| r.contains("Disallow: /sub/"))
+    // `/healthz` names milly's build (its status may be an outage, the website is still ours).
+    let names_a_build = health
+        .and_then(|h| serde_json::from_str::<serde_json::Value>(&h).ok())
+        .is_some_and(|h| h["build"]["version"].is_string());
+    names_a_build && robots.is_some_and(|r| r.contains("Disallow: /sub/"))
 }
