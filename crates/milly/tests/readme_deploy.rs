@@ -138,7 +138,11 @@ fn every_command_of_the_walk_is_exercised_or_said_not_to_be() {
                     "`{command}` is said to be exercised by {file}::{function}, which does not exist"
                 );
             }
-            Some(Exercised::Here | Exercised::System(_)) => {}
+            Some(Exercised::System(reason)) => {
+                assert!(!reason.is_empty());
+                eprintln!("not run by tests: `{command}`: {reason}");
+            }
+            Some(Exercised::Here) => {}
         }
     }
     // Nothing listed that the walk no longer has.
