@@ -106,6 +106,15 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     if let Some(k) = &config.node.tls.key {
         config.node.tls.key = Some(abs(k));
     }
+    if let Some(f) = &config.web.acme_ca_file {
+        config.web.acme_ca_file = Some(abs(f));
+    }
+    if let Some(url) = acme_public_url(&config.web) {
+        // The operator left public_url at its default: links point at the HTTPS site.
+        if config.service.public_url == domain::PublicUrl::default() {
+            config.service.public_url = url;
+        }
+    }
     config.backup.dir = Some(match &config.backup.dir {
         Some(d) => abs(d),
         None => config.service.data_dir.join("backups"),
@@ -140,6 +149,19 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     } else {
         url
     });
+}
+
+/// `https://domain` (with the port when `https_listen`'s is not 443) under `tls = "acme"`.
+fn acme_public_url(web: &crate::WebConfig) -> Option<domain::PublicUrl> {
+    if web.tls != crate::WebTls::Acme || web.domain.trim().is_empty() {
+        return None;
+    }
+    let domain = web.domain.trim();
+    let url = match web.https_listen.port() {
+        443 => format!("https://{domain}"),
+        port => format!("https://{domain}:{port}"),
+    };
+    url.parse().ok()
 }
 
 /// TOML parse errors come with a multi-line source excerpt; the operator gets one line:

@@ -12,12 +12,20 @@ use crate::data_dir;
 use crate::fd_budget::FdBudget;
 
 /// The node's settings from `[node]`, its caps lowered to what the descriptor budget `fds`
-/// allows (a lower value in the config wins).
-pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::NodeConfig> {
+/// allows (a lower value in the config wins). `acme` is the website's ACME certificate, which
+/// the node presents when `config.node_uses_acme()`.
+pub fn node_config(
+    config: &config::Config,
+    fds: &FdBudget,
+    acme: Option<node::CertificateResolver>,
+) -> Result<node::NodeConfig> {
     let c = &config.node;
     let tls = match (&c.tls.cert, &c.tls.key) {
         _ if c.security == config::NodeSecurityKind::Reality => {
             node::TlsSource::Reality(Box::new(reality_settings(&c.reality)?))
+        }
+        _ if config.node_uses_acme() => {
+            node::TlsSource::Resolver(acme.context("the node's ACME certificate is not set up")?)
         }
         (Some(cert), Some(key)) => node::TlsSource::Files {
             cert: cert.clone(),
@@ -217,7 +225,8 @@ pub async fn register_embedded_node(app: &app::App, config: &config::Config) -> 
     let security = match c.security {
         config::NodeSecurityKind::Tls => NodeSecurity::Tls(TlsParams {
             server_name,
-            allow_insecure: c.tls.cert.is_none(),
+            // Certificate files and the ACME certificate are real; a self-signed one is not.
+            allow_insecure: c.tls.cert.is_none() && !config.node_uses_acme(),
             transports: link_transports(c),
         }),
         config::NodeSecurityKind::Reality => reality_params(c)?,
@@ -247,7 +256,7 @@ mod tests {
         config.node.allowed_smtp = true;
         config.node.fallback_proxy_protocol = true;
         let fds = crate::fd_budget::split(2048);
-        let node = node_config(&config, &fds).unwrap();
+        let node = node_config(&config, &fds, None).unwrap();
         // The defaults (10000 connections, automatically 256 per source) are above what 2048
         // descriptors hold.
         assert_eq!(node.max_connections, fds.node_connections);
@@ -269,7 +278,7 @@ mod tests {
         config.service.data_dir = dir.path().to_owned();
         let large = crate::fd_budget::split(1 << 20);
         assert_eq!(
-            node_config(&config, &large)
+            node_config(&config, &large, None)
                 .unwrap()
                 .max_connections_per_source,
             256
@@ -277,12 +286,12 @@ mod tests {
         // Many users behind one address: above the automatic share, up to the node's cap.
         let small = crate::fd_budget::split(2048);
         config.node.max_connections_per_source = 100_000;
-        let node = node_config(&config, &small).unwrap();
+        let node = node_config(&config, &small, None).unwrap();
         assert!(small.source_connections < small.node_connections);
         assert_eq!(node.max_connections_per_source, small.node_connections);
         config.node.max_connections_per_source = 7;
         assert_eq!(
-            node_config(&config, &small)
+            node_config(&config, &small, None)
                 .unwrap()
                 .max_connections_per_source,
             7

@@ -50,7 +50,7 @@ async fn start(router: Router, limits: ServerLimits, intakes: &[AddressSource]) 
     for intake in intakes {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         addrs.push(l.local_addr().unwrap());
-        listeners.push((l, *intake));
+        listeners.push((l, intake.clone()));
     }
     let shutdown = CancellationToken::new();
     let done = tokio::spawn(serve_intakes(listeners, router, limits, shutdown.clone()));
