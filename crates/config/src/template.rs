@@ -333,6 +333,7 @@ mod tests {
         config.node.tls.cert = Some("c".into());
         config.node.tls.key = Some("k".into());
         config.backup.dir = Some("d".into());
+        config.web.acme_ca_file = Some("c".into());
         config.nodes.insert(
             "de-1".into(),
             crate::RemoteNodeSection {

@@ -57,7 +57,7 @@ fn one_line(e: &anyhow::Error) -> String {
 fn init_tracing() {
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(
-            "warn,milly=info,node=info,node_agent=info,control=info,web=info,app=info,store=info,bot=info,billing=info",
+            "warn,milly=info,acme=info,node=info,node_agent=info,control=info,web=info,app=info,store=info,bot=info,billing=info",
         )
     });
     for quiet in ["h2=warn", "hyper=warn", "hyper_util=warn", "rustls=warn"] {
