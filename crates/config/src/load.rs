@@ -109,7 +109,7 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     if let Some(f) = &config.web.acme_ca_file {
         config.web.acme_ca_file = Some(abs(f));
     }
-    if let Some(url) = acme_public_url(&config.web) {
+    if let Some(url) = config.web.https_origin().and_then(|o| o.parse().ok()) {
         // The operator left public_url at its default: links point at the HTTPS site.
         if config.service.public_url == domain::PublicUrl::default() {
             config.service.public_url = url;
@@ -149,19 +149,6 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     } else {
         url
     });
-}
-
-/// `https://domain` (with the port when `https_listen`'s is not 443) under `tls = "acme"`.
-fn acme_public_url(web: &crate::WebConfig) -> Option<domain::PublicUrl> {
-    if web.tls != crate::WebTls::Acme || web.domain.trim().is_empty() {
-        return None;
-    }
-    let domain = web.domain.trim();
-    let url = match web.https_listen.port() {
-        443 => format!("https://{domain}"),
-        port => format!("https://{domain}:{port}"),
-    };
-    url.parse().ok()
 }
 
 /// TOML parse errors come with a multi-line source excerpt; the operator gets one line:
@@ -343,6 +330,29 @@ mod tests {
                 msg.contains("milly.toml") && msg.contains("service.public_url"),
                 "{msg}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn acme_makes_the_default_public_url_the_https_site_and_keeps_an_operators_own() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "milly.toml",
+                "[web]\ntls = \"acme\"\ndomain = \"vpn.example.com\"\n",
+            )?;
+            let path = jail.directory().join("milly.toml");
+            let c = load(&path, true).expect("loads").config;
+            assert_eq!(c.service.public_url.as_str(), "https://vpn.example.com");
+            jail.set_env("MILLY_WEB__HTTPS_LISTEN", "0.0.0.0:8443");
+            let c = load(&path, true).expect("loads").config;
+            assert_eq!(
+                c.service.public_url.as_str(),
+                "https://vpn.example.com:8443"
+            );
+            jail.set_env("MILLY_SERVICE__PUBLIC_URL", "https://www.example.com");
+            let c = load(&path, true).expect("loads").config;
+            assert_eq!(c.service.public_url.as_str(), "https://www.example.com");
             Ok(())
         });
     }

@@ -160,6 +160,19 @@ impl Config {
 }
 
 impl WebConfig {
+    /// `https://domain`, with the port when `https_listen`'s is not 443, under `tls = "acme"`:
+    /// where port 80 redirects to, and `public_url` when the operator left it at its default.
+    pub fn https_origin(&self) -> Option<String> {
+        let domain = self.domain.trim();
+        if self.tls != WebTls::Acme || domain.is_empty() {
+            return None;
+        }
+        Some(match self.https_listen.port() {
+            443 => format!("https://{domain}"),
+            port => format!("https://{domain}:{port}"),
+        })
+    }
+
     /// The ACME certificate's names, the website's domain first, when `tls = "acme"`: the
     /// embedded TLS node's `public_host` joins it when it is the domain or under it and the node
     /// has no certificate files of its own.

@@ -103,6 +103,14 @@ async fn pebble_issues_and_renews_the_sites_certificate_and_a_restart_reuses_it(
     // Issued: curl verifies the site with pebble's root and nothing else.
     let first = wait_for_certificate(&root, https_port, None, Duration::from_secs(60));
     assert!(first.contains("BEGIN CERTIFICATE"), "curl showed: {first}");
+    assert!(
+        serve
+            .lines()
+            .iter()
+            .any(|l| l.contains("acme: certificate issued")),
+        "the order is logged: {:?}",
+        serve.lines()
+    );
 
     // Port 80: the challenge path (nothing waiting now) and a redirect to the HTTPS site that
     // public_url became, whatever the Host.

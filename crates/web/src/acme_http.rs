@@ -8,6 +8,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+/// Connections open at once on `http_listen`: a redirect or a challenge is one short request,
+/// and these descriptors come out of the process's reserve, not the website's share.
+pub const MAX_CONNECTIONS: usize = 64;
+
 #[derive(Clone)]
 struct Redirector {
     challenges: acme::Challenges,

@@ -243,12 +243,18 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
             .take()
             .context("the HTTPS listeners were bound once")?;
         intakes.push((https_listener, https.intake()?));
-        // Port 80 has budgets of its own: the CA's fetches and redirects must not wait behind
+        // Port 80 has a cap of its own: the CA's fetches and redirects must not wait behind
         // the site's connections.
-        let redirector =
-            web::acme_http::router(https.challenges.clone(), config.service.public_url.as_str());
+        let origin = config
+            .web
+            .https_origin()
+            .context("web.tls = \"acme\" needs web.domain")?;
+        let redirector = web::acme_http::router(https.challenges.clone(), &origin);
         let http_shutdown = shutdown.clone();
-        let http_limits = settings::server_limits(&config);
+        let mut http_limits = settings::server_limits(&config);
+        http_limits.max_connections = http_limits
+            .max_connections
+            .min(web::acme_http::MAX_CONNECTIONS);
         tasks.spawn(async move {
             web::server::serve(http_listener, redirector, http_limits, http_shutdown).await;
             Ok(())
