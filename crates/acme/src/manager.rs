@@ -16,8 +16,9 @@ use crate::{CertResolver, Certificate, Challenges, FilesError};
 /// Let's Encrypt's production directory, the default CA.
 pub const LETS_ENCRYPT_DIRECTORY: &str = "https://acme-v02.api.letsencrypt.org/directory";
 
-/// First wait after a failed order; it doubles up to [`MAX_BACKOFF`].
-const FIRST_BACKOFF: Duration = Duration::from_secs(5);
+/// First wait after a failed order; it doubles up to [`MAX_BACKOFF`] (a CA counts failed
+/// validations per hour: Let's Encrypt allows 5 per name).
+const FIRST_BACKOFF: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// One order, account set-up included, gives up after this (a CA that hangs).
 const ORDER_TIMEOUT: Duration = Duration::from_secs(300);
@@ -147,8 +148,8 @@ impl Manager {
                     self.resolver.install(&cert);
                     tracing::info!(
                         names = %names,
-                        valid_until = %humantime(cert.not_after()),
-                        renew_at = %humantime(cert.renew_at()),
+                        valid_until = %unix_secs(cert.not_after()),
+                        renew_at = %unix_secs(cert.renew_at()),
                         "acme: certificate issued"
                     );
                     self.current = Some(cert);
@@ -249,8 +250,8 @@ async fn sleep_until(at: SystemTime, shutdown: &CancellationToken) -> bool {
     }
 }
 
-/// Seconds since the Unix epoch, for the log (no date crate needed for one field).
-fn humantime(t: SystemTime) -> u64 {
+/// Seconds since the Unix epoch, for the log.
+fn unix_secs(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
