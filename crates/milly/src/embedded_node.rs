@@ -271,6 +271,36 @@ mod tests {
         assert_eq!(node.own_addresses, vec![IpAddr::from([127, 0, 0, 1])]);
     }
 
+    /// A resolver with nothing to present, standing in for the ACME manager's.
+    #[derive(Debug)]
+    struct Acme;
+
+    impl rustls::server::ResolvesServerCert for Acme {
+        fn resolve(
+            &self,
+            _hello: rustls::server::ClientHello<'_>,
+        ) -> Option<std::sync::Arc<rustls::sign::CertifiedKey>> {
+            None
+        }
+    }
+
+    #[test]
+    fn a_tls_node_at_the_acme_domain_presents_the_acme_certificate_and_no_self_signed_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config::Config::default();
+        config.service.data_dir = dir.path().to_owned();
+        config.web.tls = config::WebTls::Acme;
+        // A name that resolves without DNS (node_config looks the host's addresses up).
+        config.web.domain = "localhost".into();
+        config.node.public_host = "localhost".into();
+        let fds = crate::fd_budget::split(2048);
+        let resolver = node::CertificateResolver(std::sync::Arc::new(Acme));
+        let node = node_config(&config, &fds, Some(resolver.clone())).unwrap();
+        assert_eq!(node.tls, node::TlsSource::Resolver(resolver));
+        assert!(!dir.path().join("node-cert.pem").exists());
+        assert!(node_config(&config, &fds, None).is_err());
+    }
+
     #[test]
     fn connections_per_source_are_automatic_at_zero_and_an_operators_value_may_exceed_the_share() {
         let dir = tempfile::tempdir().unwrap();
