@@ -106,6 +106,15 @@ fn resolve_paths(config: &mut Config, base: &Path) {
     if let Some(k) = &config.node.tls.key {
         config.node.tls.key = Some(abs(k));
     }
+    if let Some(f) = &config.web.acme_ca_file {
+        config.web.acme_ca_file = Some(abs(f));
+    }
+    if let Some(url) = config.web.https_origin().and_then(|o| o.parse().ok()) {
+        // The operator left public_url at its default: links point at the HTTPS site.
+        if config.service.public_url == domain::PublicUrl::default() {
+            config.service.public_url = url;
+        }
+    }
     config.backup.dir = Some(match &config.backup.dir {
         Some(d) => abs(d),
         None => config.service.data_dir.join("backups"),
@@ -321,6 +330,29 @@ mod tests {
                 msg.contains("milly.toml") && msg.contains("service.public_url"),
                 "{msg}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn acme_makes_the_default_public_url_the_https_site_and_keeps_an_operators_own() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "milly.toml",
+                "[web]\ntls = \"acme\"\ndomain = \"vpn.example.com\"\n",
+            )?;
+            let path = jail.directory().join("milly.toml");
+            let c = load(&path, true).expect("loads").config;
+            assert_eq!(c.service.public_url.as_str(), "https://vpn.example.com");
+            jail.set_env("MILLY_WEB__HTTPS_LISTEN", "0.0.0.0:8443");
+            let c = load(&path, true).expect("loads").config;
+            assert_eq!(
+                c.service.public_url.as_str(),
+                "https://vpn.example.com:8443"
+            );
+            jail.set_env("MILLY_SERVICE__PUBLIC_URL", "https://www.example.com");
+            let c = load(&path, true).expect("loads").config;
+            assert_eq!(c.service.public_url.as_str(), "https://www.example.com");
             Ok(())
         });
     }

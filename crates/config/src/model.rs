@@ -122,6 +122,72 @@ pub struct WebConfig {
     /// The header trusted proxies put the client's address in: `X-Forwarded-For`, `Forwarded`
     /// (RFC 7239) or a one-address header such as `X-Real-IP`.
     pub forwarded_header: client_identity::ForwardedHeader,
+    /// The website's domain (`vpn.example.com`): the name on its ACME certificate.
+    pub domain: String,
+    /// `none`: plain HTTP on `listen` (TLS is a reverse proxy's job); `acme`: milly gets and
+    /// renews a certificate for `domain` and serves HTTPS itself.
+    pub tls: WebTls,
+    /// The ACME CA's directory URL (Let's Encrypt's production directory by default).
+    pub acme_directory: String,
+    /// A contact address given to the CA for expiry notices; empty gives none.
+    pub acme_email: String,
+    /// An extra root (PEM) trusted for the ACME directory's own HTTPS: a test or private CA.
+    pub acme_ca_file: Option<PathBuf>,
+    /// With `tls = "acme"`: where the website is served over HTTPS.
+    pub https_listen: SocketAddr,
+    /// With `tls = "acme"`: plain HTTP, only for the CA's challenges and a redirect to HTTPS.
+    pub http_listen: SocketAddr,
+}
+
+/// How the website gets TLS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebTls {
+    /// None of its own (plain HTTP, or behind a TLS reverse proxy).
+    #[default]
+    None,
+    /// A certificate from an ACME CA for `[web] domain`, renewed by milly.
+    Acme,
+}
+
+/// Let's Encrypt's production ACME directory, `[web] acme_directory`'s default.
+pub const LETS_ENCRYPT_DIRECTORY: &str = "https://acme-v02.api.letsencrypt.org/directory";
+
+impl Config {
+    /// The embedded node presents the ACME certificate (`[web] tls = "acme"` and
+    /// [`NodeSection::uses_acme`]).
+    pub fn node_uses_acme(&self) -> bool {
+        self.web.tls == WebTls::Acme && self.node.uses_acme(&self.web.domain)
+    }
+}
+
+impl WebConfig {
+    /// `https://domain`, with the port when `https_listen`'s is not 443, under `tls = "acme"`:
+    /// where port 80 redirects to, and `public_url` when the operator left it at its default.
+    pub fn https_origin(&self) -> Option<String> {
+        let domain = self.domain.trim();
+        if self.tls != WebTls::Acme || domain.is_empty() {
+            return None;
+        }
+        Some(match self.https_listen.port() {
+            443 => format!("https://{domain}"),
+            port => format!("https://{domain}:{port}"),
+        })
+    }
+
+    /// The ACME certificate's names, the website's domain first, when `tls = "acme"`: the
+    /// embedded TLS node's `public_host` joins it when it is the domain or under it and the node
+    /// has no certificate files of its own.
+    pub fn acme_names(&self, node: &NodeSection) -> Vec<String> {
+        if self.tls != WebTls::Acme {
+            return Vec::new();
+        }
+        let mut names = vec![self.domain.clone()];
+        if node.uses_acme(&self.domain) && node.public_host != self.domain {
+            names.push(node.public_host.clone());
+        }
+        names
+    }
 }
 
 impl Default for WebConfig {
@@ -134,6 +200,13 @@ impl Default for WebConfig {
             max_connections: 1024,
             trusted_proxies: Vec::new(),
             forwarded_header: client_identity::ForwardedHeader::default(),
+            domain: String::new(),
+            tls: WebTls::None,
+            acme_directory: LETS_ENCRYPT_DIRECTORY.to_owned(),
+            acme_email: String::new(),
+            acme_ca_file: None,
+            https_listen: SocketAddr::from(([0, 0, 0, 0], 443)),
+            http_listen: SocketAddr::from(([0, 0, 0, 0], 80)),
         }
     }
 }
@@ -356,6 +429,18 @@ impl NodeSection {
     /// gRPC's service name under `[node.http] path` (see [`grpc_service_name`]).
     pub fn grpc_service_name(&self) -> String {
         grpc_service_name(&self.http.path)
+    }
+
+    /// A TLS node without certificate files whose `public_host` is `domain` or a name under it
+    /// presents the website's ACME certificate (see [`WebConfig::acme_names`]).
+    pub fn uses_acme(&self, domain: &str) -> bool {
+        let host = self.public_host.trim().to_ascii_lowercase();
+        let domain = domain.trim().to_ascii_lowercase();
+        self.enabled
+            && self.security == NodeSecurityKind::Tls
+            && self.tls.cert.is_none()
+            && !domain.is_empty()
+            && (host == domain || host.ends_with(&format!(".{domain}")))
     }
 
     pub fn advertised_port(&self) -> u16 {

@@ -328,6 +328,7 @@ fn web(c: &Config) -> Result<(), Invalid> {
     if w.max_connections == 0 {
         return Err(invalid("web.max_connections", "must be at least 1"));
     }
+    acme(c)?;
     let legacy = c.yookassa.trusted_proxy_header.trim();
     if !legacy.is_empty() {
         let Ok(header) = legacy.parse::<client_identity::ForwardedHeader>() else {
@@ -344,6 +345,60 @@ fn web(c: &Config) -> Result<(), Invalid> {
         }
     }
     Ok(())
+}
+
+/// `[web] tls = "acme"` needs a domain a CA can validate, an https directory and two
+/// distinct listeners.
+fn acme(c: &Config) -> Result<(), Invalid> {
+    let w = &c.web;
+    if w.tls != crate::WebTls::Acme {
+        return Ok(());
+    }
+    if !is_dns_name(&w.domain) {
+        return Err(invalid(
+            "web.domain",
+            "must be a DNS name such as vpn.example.com when web.tls = \"acme\"",
+        ));
+    }
+    if http_url("web.acme_directory", &w.acme_directory)?.scheme() != "https" {
+        return Err(invalid("web.acme_directory", "must be an https:// URL"));
+    }
+    if !w.acme_email.is_empty() && w.acme_email.parse::<domain::Email>().is_err() {
+        return Err(invalid("web.acme_email", "not a valid email address"));
+    }
+    for (key, addr) in [
+        ("web.https_listen", w.https_listen),
+        ("web.http_listen", w.http_listen),
+    ] {
+        if addr == w.listen || (c.node.enabled && addr == c.node.listen) {
+            return Err(invalid(key, "must differ from web.listen and node.listen"));
+        }
+    }
+    if w.https_listen == w.http_listen {
+        return Err(invalid(
+            "web.http_listen",
+            "must differ from web.https_listen",
+        ));
+    }
+    Ok(())
+}
+
+/// Letters, digits and hyphens in dot-separated labels, at least two of them (no IP address:
+/// CAs validate names).
+fn is_dns_name(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    labels.len() >= 2
+        && name.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn reality(r: &crate::NodeRealityConfig) -> Result<(), Invalid> {
@@ -664,6 +719,58 @@ mod tests {
         assert_eq!(validate(&c).unwrap_err().key, "node.max_mux_sessions");
         c.node.max_mux_sessions = 65_535;
         assert!(validate(&c).is_ok());
+    }
+
+    #[test]
+    fn acme_needs_a_dns_name_an_https_directory_and_listeners_of_its_own() {
+        let mut c = ok();
+        c.web.tls = crate::WebTls::Acme;
+        assert_eq!(validate(&c).unwrap_err().key, "web.domain");
+        c.web.domain = "127.0.0.1".into();
+        assert_eq!(validate(&c).unwrap_err().key, "web.domain");
+        c.web.domain = "vpn.example.com".into();
+        validate(&c).unwrap();
+        c.web.acme_directory = "http://ca.example/dir".into();
+        assert_eq!(validate(&c).unwrap_err().key, "web.acme_directory");
+        c.web.acme_directory = crate::LETS_ENCRYPT_DIRECTORY.into();
+        c.web.acme_email = "not an email".into();
+        assert_eq!(validate(&c).unwrap_err().key, "web.acme_email");
+        c.web.acme_email = String::new();
+        c.web.http_listen = c.web.https_listen;
+        assert_eq!(validate(&c).unwrap_err().key, "web.http_listen");
+        c.web.http_listen = c.node.listen;
+        assert_eq!(validate(&c).unwrap_err().key, "web.http_listen");
+    }
+
+    #[test]
+    fn a_tls_node_under_the_domain_without_files_shares_the_certificate() {
+        let mut c = ok();
+        c.web.tls = crate::WebTls::Acme;
+        c.web.domain = "vpn.example.com".into();
+        c.node.security = crate::NodeSecurityKind::Tls;
+        c.node.public_host = "de.vpn.example.com".into();
+        assert!(c.node_uses_acme());
+        assert_eq!(
+            c.web.acme_names(&c.node),
+            vec![
+                "vpn.example.com".to_owned(),
+                "de.vpn.example.com".to_owned()
+            ]
+        );
+        c.node.public_host = "vpn.example.com".into();
+        assert_eq!(
+            c.web.acme_names(&c.node),
+            vec!["vpn.example.com".to_owned()]
+        );
+        c.node.public_host = "elsewhere.example".into();
+        assert!(!c.node_uses_acme());
+        c.node.public_host = "de.vpn.example.com".into();
+        c.node.tls.cert = Some("/etc/cert.pem".into());
+        assert!(!c.node_uses_acme());
+        c.node.tls.cert = None;
+        c.web.tls = crate::WebTls::None;
+        assert!(!c.node_uses_acme());
+        assert!(c.web.acme_names(&c.node).is_empty());
     }
 
     #[test]

@@ -12,12 +12,20 @@ use crate::data_dir;
 use crate::fd_budget::FdBudget;
 
 /// The node's settings from `[node]`, its caps lowered to what the descriptor budget `fds`
-/// allows (a lower value in the config wins).
-pub fn node_config(config: &config::Config, fds: &FdBudget) -> Result<node::NodeConfig> {
+/// allows (a lower value in the config wins). `acme` is the website's ACME certificate, which
+/// the node presents when `config.node_uses_acme()`.
+pub fn node_config(
+    config: &config::Config,
+    fds: &FdBudget,
+    acme: Option<node::CertificateResolver>,
+) -> Result<node::NodeConfig> {
     let c = &config.node;
     let tls = match (&c.tls.cert, &c.tls.key) {
         _ if c.security == config::NodeSecurityKind::Reality => {
             node::TlsSource::Reality(Box::new(reality_settings(&c.reality)?))
+        }
+        _ if config.node_uses_acme() => {
+            node::TlsSource::Resolver(acme.context("the node's ACME certificate is not set up")?)
         }
         (Some(cert), Some(key)) => node::TlsSource::Files {
             cert: cert.clone(),
@@ -217,7 +225,8 @@ pub async fn register_embedded_node(app: &app::App, config: &config::Config) -> 
     let security = match c.security {
         config::NodeSecurityKind::Tls => NodeSecurity::Tls(TlsParams {
             server_name,
-            allow_insecure: c.tls.cert.is_none(),
+            // Certificate files and the ACME certificate are real; a self-signed one is not.
+            allow_insecure: c.tls.cert.is_none() && !config.node_uses_acme(),
             transports: link_transports(c),
         }),
         config::NodeSecurityKind::Reality => reality_params(c)?,
@@ -247,7 +256,7 @@ mod tests {
         config.node.allowed_smtp = true;
         config.node.fallback_proxy_protocol = true;
         let fds = crate::fd_budget::split(2048);
-        let node = node_config(&config, &fds).unwrap();
+        let node = node_config(&config, &fds, None).unwrap();
         // The defaults (10000 connections, automatically 256 per source) are above what 2048
         // descriptors hold.
         assert_eq!(node.max_connections, fds.node_connections);
@@ -262,6 +271,36 @@ mod tests {
         assert_eq!(node.own_addresses, vec![IpAddr::from([127, 0, 0, 1])]);
     }
 
+    /// A resolver with nothing to present, standing in for the ACME manager's.
+    #[derive(Debug)]
+    struct Acme;
+
+    impl rustls::server::ResolvesServerCert for Acme {
+        fn resolve(
+            &self,
+            _hello: rustls::server::ClientHello<'_>,
+        ) -> Option<std::sync::Arc<rustls::sign::CertifiedKey>> {
+            None
+        }
+    }
+
+    #[test]
+    fn a_tls_node_at_the_acme_domain_presents_the_acme_certificate_and_no_self_signed_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config::Config::default();
+        config.service.data_dir = dir.path().to_owned();
+        config.web.tls = config::WebTls::Acme;
+        // A name that resolves without DNS (node_config looks the host's addresses up).
+        config.web.domain = "localhost".into();
+        config.node.public_host = "localhost".into();
+        let fds = crate::fd_budget::split(2048);
+        let resolver = node::CertificateResolver(std::sync::Arc::new(Acme));
+        let node = node_config(&config, &fds, Some(resolver.clone())).unwrap();
+        assert_eq!(node.tls, node::TlsSource::Resolver(resolver));
+        assert!(!dir.path().join("node-cert.pem").exists());
+        assert!(node_config(&config, &fds, None).is_err());
+    }
+
     #[test]
     fn connections_per_source_are_automatic_at_zero_and_an_operators_value_may_exceed_the_share() {
         let dir = tempfile::tempdir().unwrap();
@@ -269,7 +308,7 @@ mod tests {
         config.service.data_dir = dir.path().to_owned();
         let large = crate::fd_budget::split(1 << 20);
         assert_eq!(
-            node_config(&config, &large)
+            node_config(&config, &large, None)
                 .unwrap()
                 .max_connections_per_source,
             256
@@ -277,12 +316,12 @@ mod tests {
         // Many users behind one address: above the automatic share, up to the node's cap.
         let small = crate::fd_budget::split(2048);
         config.node.max_connections_per_source = 100_000;
-        let node = node_config(&config, &small).unwrap();
+        let node = node_config(&config, &small, None).unwrap();
         assert!(small.source_connections < small.node_connections);
         assert_eq!(node.max_connections_per_source, small.node_connections);
         config.node.max_connections_per_source = 7;
         assert_eq!(
-            node_config(&config, &small)
+            node_config(&config, &small, None)
                 .unwrap()
                 .max_connections_per_source,
             7

@@ -18,7 +18,7 @@ type FormatLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
 static FORMAT: OnceLock<reload::Handle<FormatLayer, Registry>> = OnceLock::new();
 
-const DEFAULT_LEVELS: &str = "warn,milly=info,node=info,node_agent=info,control=info,web=info,app=info,store=info,bot=info,billing=info";
+const DEFAULT_LEVELS: &str = "warn,milly=info,acme=info,node=info,node_agent=info,control=info,web=info,app=info,store=info,bot=info,billing=info";
 const ALWAYS_QUIET: [&str; 4] = ["h2=warn", "hyper=warn", "hyper_util=warn", "rustls=warn"];
 
 pub fn init() {

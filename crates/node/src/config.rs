@@ -49,6 +49,27 @@ pub enum TlsSource {
     Pem { cert: String, key: String },
     /// No certificate of our own: REALITY, relaying everyone but our clients to `dest`.
     Reality(Box<crate::reality::RealitySettings>),
+    /// Whatever this resolver presents at each handshake (an ACME certificate, swapped on
+    /// renewal without a restart).
+    Resolver(CertificateResolver),
+}
+
+/// A rustls certificate resolver shared with its owner; two are equal when they are the same.
+#[derive(Clone)]
+pub struct CertificateResolver(pub std::sync::Arc<dyn rustls::server::ResolvesServerCert>);
+
+impl PartialEq for CertificateResolver {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for CertificateResolver {}
+
+impl std::fmt::Debug for CertificateResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CertificateResolver")
+    }
 }
 
 /// Files a generated self-signed certificate is kept in.

@@ -64,7 +64,7 @@ mod xudp;
 
 pub use access::{AccessEntry, AccessTable, AccessUpdate, Applied, TableBuilder, TableView};
 pub use chain::Upstream;
-pub use config::{NodeConfig, PersistedCert, TlsSource};
+pub use config::{CertificateResolver, NodeConfig, PersistedCert, TlsSource};
 pub use http_transport::HttpTransports;
 pub use metrics::{BudgetRefusal, Metrics, MetricsSnapshot};
 pub use plain_http::PlainHttp;

@@ -40,6 +40,14 @@ pub fn generate_self_signed(names: &[String]) -> Result<(String, String), Certif
 /// The rustls server settings for `source`: TLS 1.3 and 1.2, no client certificates, no ALPN
 /// (so HTTP clients probing the node speak HTTP/1.1 to the fallback website).
 pub fn server_config(source: &TlsSource) -> Result<Arc<ServerConfig>, CertificateError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| CertificateError::Rustls(e.to_string()))?
+        .with_no_client_auth();
+    if let TlsSource::Resolver(resolver) = source {
+        return Ok(Arc::new(builder.with_cert_resolver(resolver.0.clone())));
+    }
     let (cert_pem, key_pem) = load_pem(source)?;
     let certs = rustls_pemfile::certs(&mut cert_pem.as_bytes())
         .collect::<Result<Vec<CertificateDer<'static>>, _>>()
@@ -50,11 +58,7 @@ pub fn server_config(source: &TlsSource) -> Result<Arc<ServerConfig>, Certificat
     let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key_pem.as_bytes())
         .map_err(|_| CertificateError::MalformedPem)?
         .ok_or(CertificateError::NoPrivateKey)?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| CertificateError::Rustls(e.to_string()))?
-        .with_no_client_auth()
+    let config = builder
         .with_single_cert(certs, key)
         .map_err(|e| CertificateError::Rustls(e.to_string()))?;
     Ok(Arc::new(config))
@@ -64,7 +68,7 @@ fn load_pem(source: &TlsSource) -> Result<(String, String), CertificateError> {
     match source {
         TlsSource::Files { cert, key } => Ok((read(cert)?, read(key)?)),
         TlsSource::Pem { cert, key } => Ok((cert.clone(), key.clone())),
-        TlsSource::Reality(_) => Err(CertificateError::NoCertificate),
+        TlsSource::Reality(_) | TlsSource::Resolver(_) => Err(CertificateError::NoCertificate),
         TlsSource::SelfSigned {
             names,
             persist: None,

@@ -13,6 +13,7 @@ pub mod files;
 pub mod http;
 pub mod interop;
 pub mod milly;
+pub mod pebble;
 pub mod peer;
 pub mod port;
 pub mod probe;

@@ -4,6 +4,7 @@
 //! node's fallback for probes, so it answers any request the way an ordinary web server would.
 #![forbid(unsafe_code)]
 
+pub mod acme_http;
 mod assets;
 mod contacts;
 mod document;

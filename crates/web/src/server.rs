@@ -11,10 +11,13 @@
 //! Two intakes share one cap: [`AddressSource::Direct`] (the public listener: the TCP peer is the
 //! connection's address) and [`AddressSource::ProxyV2`] (loopback only, for the node's fallback: a
 //! PROXY protocol v2 header must come first and its source is the connection's address).
-//! Handlers see that address as `ConnectInfo<SocketAddr>`, as with `axum::serve`.
+//! A third, [`AddressSource::Tls`], is the direct intake behind TLS (the site's own HTTPS with
+//! its ACME certificate): the handshake must finish within `header_read_timeout`, then the same
+//! budgets apply. Handlers see that address as `ConnectInfo<SocketAddr>`, as with `axum::serve`.
 
 mod activity;
 mod proxy_header;
+mod tls;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -35,6 +38,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use activity::Watched;
 pub use proxy_header::{ProxiedSource, ProxyHeaderError};
+pub use tls::tls_intake;
 
 /// How long a connection on the PROXY intake has to send its header (the node sends it at once).
 pub const PROXY_HEADER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,11 +59,13 @@ pub struct ServerLimits {
     pub shutdown_grace: Duration,
 }
 
-/// How connections on one listener say who they come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How connections on one listener say who they come from (and whether TLS comes first).
+#[derive(Clone)]
 pub enum AddressSource {
     /// The TCP peer.
     Direct,
+    /// The TCP peer, after a TLS handshake with this acceptor ([`tls_intake`]).
+    Tls(tokio_rustls::TlsAcceptor),
     /// A mandatory PROXY protocol v2 header; without a valid one within
     /// [`PROXY_HEADER_TIMEOUT`] the connection is closed. Bind such a listener on loopback only.
     ProxyV2,
@@ -99,7 +105,7 @@ pub async fn serve_intakes(
     for (listener, intake) in listeners {
         accepting.spawn(accept_loop(
             listener,
-            intake,
+            intake.clone(),
             router.clone(),
             limits,
             slots.clone(),
@@ -146,7 +152,7 @@ async fn accept_loop(
         connections.spawn(connection(
             stream,
             peer,
-            intake,
+            intake.clone(),
             router.clone(),
             limits,
             shutdown.clone(),
@@ -168,6 +174,18 @@ async fn connection(
     let _ = stream.set_nodelay(true);
     let client = match intake {
         AddressSource::Direct => peer,
+        AddressSource::Tls(acceptor) => {
+            // The handshake counts as part of the header: a client that stalls in it is dropped
+            // as a slowloris is.
+            let handshake = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                h = tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)) => h,
+            };
+            // A failed or slow handshake is the client's doing: nothing to answer or log.
+            let Ok(Ok(tls)) = handshake else { return };
+            serve_http(tls, peer, router, limits, shutdown).await;
+            return;
+        }
         AddressSource::ProxyV2 => {
             let header = tokio::select! {
                 _ = shutdown.cancelled() => return,
@@ -181,6 +199,19 @@ async fn connection(
             }
         }
     };
+    serve_http(stream, client, router, limits, shutdown).await;
+}
+
+/// HTTP/1.1 on `stream` (plain or TLS) under the connection's budgets.
+async fn serve_http<S>(
+    stream: S,
+    client: SocketAddr,
+    router: Router,
+    limits: ServerLimits,
+    shutdown: CancellationToken,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let io = Watched::new(stream);
     let activity = io.activity();
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::signal::shutdown_signal;
 use crate::{admin_api, data_dir, embedded_node, fd_budget, feed, settings};
 
+mod acme_site;
 mod leader;
 mod reload;
 mod site;
@@ -52,9 +53,34 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     let fds = fd_budget::split(fd_budget::raise_limit());
     println!("{}", fds.describe());
 
+    // HTTPS by itself: the certificate manager starts first, so the node can share it.
+    let mut acme = match acme_site::manager(&config)? {
+        Some(manager) => {
+            // Bound before the first order, so the CA's fetch waits in the accept queue at worst.
+            let (https_listener, http_listener) = acme_site::bind(&config).await?;
+            let https = acme_site::Https {
+                resolver: manager.resolver(),
+                challenges: manager.challenges(),
+                listeners: Some((https_listener, http_listener)),
+            };
+            tasks.spawn({
+                let shutdown = shutdown.clone();
+                async move {
+                    manager.run(shutdown).await;
+                    Ok(())
+                }
+            });
+            Some(https)
+        }
+        None => None,
+    };
+
     let mut node_metrics = None;
     if config.node.enabled {
-        let mut node_config = embedded_node::node_config(&config, &fds)?;
+        let node_acme = acme
+            .as_ref()
+            .map(|a| node::CertificateResolver(a.resolver.clone()));
+        let mut node_config = embedded_node::node_config(&config, &fds, node_acme)?;
         if config.node.fallback.is_none() {
             // Strangers go to the website's PROXY intake, which learns their real address.
             node_config.fallback = web_proxied_addr;
@@ -212,10 +238,37 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     let mut limits = settings::server_limits(&config);
     // The website's share of descriptors caps it too; an operator's lower value wins.
     limits.max_connections = limits.max_connections.min(fds.web_connections);
-    let intakes = vec![
+    let mut intakes = vec![
         (web_listener, web::server::AddressSource::Direct),
         (web_proxied_listener, web::server::AddressSource::ProxyV2),
     ];
+    if let Some(https) = &mut acme {
+        let (https_listener, http_listener) = https
+            .listeners
+            .take()
+            .context("the HTTPS listeners were bound once")?;
+        intakes.push((https_listener, https.intake()?));
+        // Port 80 has a cap of its own: the CA's fetches and redirects must not wait behind
+        // the site's connections.
+        let origin = config
+            .web
+            .https_origin()
+            .context("web.tls = \"acme\" needs web.domain")?;
+        let redirector = web::acme_http::router(https.challenges.clone(), &origin);
+        let http_shutdown = shutdown.clone();
+        let mut http_limits = settings::server_limits(&config);
+        http_limits.max_connections = http_limits
+            .max_connections
+            .min(web::acme_http::MAX_CONNECTIONS);
+        tasks.spawn(async move {
+            web::server::serve(http_listener, redirector, http_limits, http_shutdown).await;
+            Ok(())
+        });
+        println!(
+            "website: https://{} on {} (plain HTTP on {}: ACME challenges and a redirect)",
+            config.web.domain, config.web.https_listen, config.web.http_listen
+        );
+    }
     tasks.spawn(async move {
         web::server::serve_intakes(intakes, router, limits, web_shutdown).await;
         Ok(())

@@ -50,7 +50,7 @@ async fn start(router: Router, limits: ServerLimits, intakes: &[AddressSource]) 
     for intake in intakes {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         addrs.push(l.local_addr().unwrap());
-        listeners.push((l, *intake));
+        listeners.push((l, intake.clone()));
     }
     let shutdown = CancellationToken::new();
     let done = tokio::spawn(serve_intakes(listeners, router, limits, shutdown.clone()));
@@ -384,4 +384,37 @@ async fn the_subscription_limit_keys_on_the_proxied_source() {
         status(exchange(&mut s, &get_request("/sub/some-token")).await),
         "429"
     );
+}
+
+/// A resolver with nothing to present (an ACME certificate not issued yet).
+#[derive(Debug)]
+struct NoCertificateYet;
+
+impl rustls::server::ResolvesServerCert for NoCertificateYet {
+    fn resolve(
+        &self,
+        _hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        None
+    }
+}
+
+#[tokio::test]
+async fn a_tls_client_that_never_finishes_its_handshake_is_dropped_like_a_slowloris() {
+    let intake = AddressSource::Tls(tls_intake(Arc::new(NoCertificateYet)).unwrap());
+    let r = start(
+        router(),
+        ServerLimits {
+            header_read_timeout: SHORT,
+            ..limits()
+        },
+        &[intake],
+    )
+    .await;
+    let mut s = TcpStream::connect(r.addrs[0]).await.unwrap();
+    // Half a TLS record header, then silence.
+    s.write_all(&[0x16, 0x03]).await.unwrap();
+    let t = closed_after(&mut s).await;
+    assert!(t >= SHORT - Duration::from_millis(50), "{t:?}");
+    assert!(t < SHORT * 4, "{t:?}");
 }
