@@ -5,6 +5,8 @@
 
 mod access_feed;
 mod account_link;
+mod admin_actions;
+mod admin_panel;
 mod admin_stats;
 pub mod backup;
 mod bot_state;
@@ -30,6 +32,8 @@ mod visitors;
 
 pub use access_feed::{AccessChanges, AccessPages, AccessRow};
 pub use account_link::{account_link_lifetime, AccountLink, ACCOUNT_LINK_PATH};
+pub use admin_actions::{Dashboard, DASHBOARD_REVENUE_DAYS};
+pub use admin_panel::{admin_session_idle, AdminLoginLink, AdminSession, ADMIN_LOGIN_PATH};
 pub use admin_stats::{AdminStats, Revenue, UserCounts, REVENUE_PERIODS};
 pub use bot_state::{Awaiting, UPDATE_MEMORY};
 pub use card_payments::{
@@ -52,7 +56,7 @@ pub use reminders::{DueReminder, ReminderKind};
 pub use settings::{AppSettings, BackupSettings};
 pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
-pub use store::{Backend, TicketId, UserSummary};
+pub use store::{AuditEntry, AuditTarget, Backend, DailyRevenue, TicketId, UserSummary};
 pub use sub_token::{MySubscription, SubscriptionFeed};
 pub use support::{RelayPost, SupportMessageId, TicketOwner};
 pub use trial::TrialResult;

@@ -21,7 +21,8 @@ const HELP: &str = "<b>Admin commands</b>\n\
     /find ID — a user by internal or Telegram id\n\
     /grant ID DAYS — add days\n\
     /block ID, /unblock ID\n\
-    /broadcast all|active TEXT — message everyone or active subscribers";
+    /broadcast all|active TEXT — message everyone or active subscribers\n\
+    /admin — this help and a sign-in link to the web panel";
 
 const COMMANDS: [&str; 8] = [
     "/admin",
@@ -39,12 +40,20 @@ pub fn is_command(text: &str) -> bool {
     COMMANDS.contains(&word)
 }
 
-pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
+pub async fn command(
+    ctx: &Ctx,
+    from: domain::TelegramId,
+    chat: i64,
+    text: &str,
+) -> Result<(), BotError> {
     let mut words = text.split_whitespace();
     let command = words.next().unwrap_or_default();
     let first = words.next();
     let second = words.next();
     let now = ctx.now();
+    if command == "/admin" {
+        return crate::admin_login::give(ctx, from, chat, HELP).await;
+    }
     let reply = match command {
         "/stats" => stats(ctx, now).await?,
         "/nodes" => node_health::overview(ctx).await?,

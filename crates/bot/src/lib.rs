@@ -17,6 +17,7 @@
 mod account;
 mod account_link;
 mod admin;
+mod admin_login;
 mod announce;
 mod callback;
 mod ctx;

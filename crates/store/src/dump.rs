@@ -35,6 +35,9 @@ pub const TABLES: &[&str] = &[
     "support_tickets",
     "support_messages",
     "account_links",
+    "admin_login_tokens",
+    "admin_sessions",
+    "admin_audit",
 ];
 
 /// Tables whose `id` is generated: after a restore PostgreSQL must continue after the highest.
@@ -44,6 +47,7 @@ const GENERATED_IDS: &[&str] = &[
     "nodes",
     "support_tickets",
     "support_messages",
+    "admin_audit",
 ];
 
 /// Bumped when the layout of [`StoreDump`] itself changes.
