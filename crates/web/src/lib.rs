@@ -4,6 +4,7 @@
 //! node's fallback for probes, so it answers any request the way an ordinary web server would.
 #![forbid(unsafe_code)]
 
+mod admin;
 mod assets;
 mod contacts;
 mod document;
@@ -25,6 +26,7 @@ use axum::Router;
 
 use crate::rate_limit::{Limited, SUBSCRIPTION_LIMIT};
 
+pub use admin::COOKIE as ADMIN_COOKIE;
 pub use error::WebError;
 pub use lang::LANG_COOKIE;
 pub use pay::YOOKASSA_WEBHOOK_PATH;
@@ -84,6 +86,7 @@ pub fn router_with(site: Site, extra: Router) -> Router {
                 )),
         )
         .merge(payments)
+        .merge(admin::routes())
         .fallback(pages::error::not_found)
         .method_not_allowed_fallback(pages::error::method_not_allowed)
         .with_state(site.clone())
@@ -103,5 +106,5 @@ async fn healthz() -> &'static str {
 
 /// Crawlers may read the public pages; personal subscription links are none of their business.
 async fn robots() -> &'static str {
-    "User-agent: *\nDisallow: /sub/\nDisallow: /account/\n"
+    "User-agent: *\nDisallow: /sub/\nDisallow: /account/\nDisallow: /admin\n"
 }
