@@ -10,6 +10,7 @@ mod admin_panel;
 mod admin_stats;
 pub mod backup;
 mod bot_state;
+mod broadcasts;
 mod card_payments;
 mod error;
 mod leadership;
@@ -36,6 +37,7 @@ pub use admin_actions::{Dashboard, DASHBOARD_REVENUE_DAYS};
 pub use admin_panel::{admin_session_idle, AdminLoginLink, AdminSession, ADMIN_LOGIN_PATH};
 pub use admin_stats::{AdminStats, Revenue, UserCounts, REVENUE_PERIODS};
 pub use bot_state::{Awaiting, UPDATE_MEMORY};
+pub use broadcasts::BroadcastRecipient;
 pub use card_payments::{
     return_url, run_reconciler, CardCheckout, CardPaid, CardPayments, CardRefusal, CheckoutError,
     ErasedPayerRefund, NotificationOutcome, PaymentError, ReconcileReport, RefundOutcome,
@@ -56,7 +58,7 @@ pub use reminders::{DueReminder, ReminderKind};
 pub use settings::{AppSettings, BackupSettings};
 pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
-pub use store::{AuditEntry, AuditTarget, Backend, DailyRevenue, TicketId, UserSummary};
+pub use store::{AuditEntry, AuditTarget, Backend, Broadcast, DailyRevenue, TicketId, UserSummary};
 pub use sub_token::{MySubscription, SubscriptionFeed};
 pub use support::{RelayPost, SupportMessageId, TicketOwner};
 pub use trial::TrialResult;

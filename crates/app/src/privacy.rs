@@ -34,7 +34,7 @@ pub struct PurgeReport {
     pub account_links: u64,
     /// The admin panel's expired login links and ended sessions.
     pub admin_sign_ins: u64,
-    /// Admin audit entries past their retention.
+    /// Admin audit entries and finished broadcasts past their retention.
     pub audit_entries: u64,
 }
 
@@ -88,7 +88,8 @@ impl App {
                 admin_sign_ins: store
                     .count_expired_admin_sign_ins(now, cut.admin_idle)
                     .await?,
-                audit_entries: store.count_audit_before(cut.audit_entries).await?,
+                audit_entries: store.count_audit_before(cut.audit_entries).await?
+                    + store.count_broadcasts_before(cut.audit_entries).await?,
             });
         }
         let mut report = PurgeReport::default();
@@ -105,7 +106,8 @@ impl App {
         report.access_tombstones = store.prune_access_tombstones(cut.access_tombstones).await?;
         report.account_links = store.purge_account_links(now).await?;
         report.admin_sign_ins = store.purge_admin_sign_ins(now, cut.admin_idle).await?;
-        report.audit_entries = store.purge_audit(cut.audit_entries).await?;
+        report.audit_entries = store.purge_audit(cut.audit_entries).await?
+            + store.purge_broadcasts(cut.audit_entries).await?;
         Ok(report)
     }
 }

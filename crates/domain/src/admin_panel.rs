@@ -101,10 +101,12 @@ pub enum AdminAction {
     AddNode,
     DisableNode,
     EnableNode,
+    SendBroadcast,
+    PreviewBroadcast,
 }
 
 impl AdminAction {
-    pub const ALL: [AdminAction; 11] = [
+    pub const ALL: [AdminAction; 13] = [
         AdminAction::SignIn,
         AdminAction::SignOut,
         AdminAction::ExtendUser,
@@ -116,6 +118,8 @@ impl AdminAction {
         AdminAction::AddNode,
         AdminAction::DisableNode,
         AdminAction::EnableNode,
+        AdminAction::SendBroadcast,
+        AdminAction::PreviewBroadcast,
     ];
 
     /// The stored name.
@@ -132,6 +136,8 @@ impl AdminAction {
             AdminAction::AddNode => "node.add",
             AdminAction::DisableNode => "node.disable",
             AdminAction::EnableNode => "node.enable",
+            AdminAction::SendBroadcast => "broadcast.send",
+            AdminAction::PreviewBroadcast => "broadcast.preview",
         }
     }
 

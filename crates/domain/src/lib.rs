@@ -4,6 +4,7 @@
 mod access;
 mod account_link;
 mod admin_panel;
+mod broadcast;
 mod database_url;
 mod ids;
 pub mod inventory;
@@ -25,6 +26,7 @@ pub use admin_panel::{
     AdminAction, AdminToken, AdminTokenHash, ADMIN_AUDIT_RETENTION_DAYS,
     ADMIN_LOGIN_LIFETIME_MINUTES, ADMIN_SESSION_IDLE_HOURS, ADMIN_SESSION_MAX_DAYS,
 };
+pub use broadcast::{BroadcastAudience, BROADCAST_MAX_CHARS};
 pub use database_url::{mask_database_url, DatabaseUrl};
 pub use ids::{
     InvalidId, PaymentId, ReturnToken, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid,

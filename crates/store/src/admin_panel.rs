@@ -13,6 +13,7 @@ pub enum AuditTarget {
     User(i64),
     Payment(i64),
     Node(i64),
+    Broadcast(i64),
 }
 
 impl AuditTarget {
@@ -21,6 +22,7 @@ impl AuditTarget {
             AuditTarget::User(id) => ("user", id),
             AuditTarget::Payment(id) => ("payment", id),
             AuditTarget::Node(id) => ("node", id),
+            AuditTarget::Broadcast(id) => ("broadcast", id),
         }
     }
 
@@ -29,6 +31,7 @@ impl AuditTarget {
             "user" => Some(AuditTarget::User(id)),
             "payment" => Some(AuditTarget::Payment(id)),
             "node" => Some(AuditTarget::Node(id)),
+            "broadcast" => Some(AuditTarget::Broadcast(id)),
             _ => None,
         }
     }

@@ -38,6 +38,7 @@ pub const TABLES: &[&str] = &[
     "admin_login_tokens",
     "admin_sessions",
     "admin_audit",
+    "broadcasts",
 ];
 
 /// Tables whose `id` is generated: after a restore PostgreSQL must continue after the highest.
@@ -48,6 +49,7 @@ const GENERATED_IDS: &[&str] = &[
     "support_tickets",
     "support_messages",
     "admin_audit",
+    "broadcasts",
 ];
 
 /// Bumped when the layout of [`StoreDump`] itself changes.

@@ -3,9 +3,10 @@
 //! in" button (a POST, so link previews spend nothing) opens a session kept in the cookie
 //! [`COOKIE`] (HttpOnly, Secure, SameSite=Strict, Path=/admin). Every form carries the
 //! session's CSRF token, checked before anything changes; every change goes through an audited
-//! use case of `app`. Without a session every page leads to one that says how to sign in.
+//! use case of `app`; broadcasts are jobs the bot's leader sends. Without a session every page leads to one that says how to sign in.
 
 mod audit;
+mod broadcasts;
 mod dashboard;
 mod form;
 mod login;
@@ -45,5 +46,10 @@ pub fn routes() -> Router<Site> {
         .route("/admin/nodes", get(nodes::list))
         .route("/admin/nodes/{name}/disable", post(nodes::disable))
         .route("/admin/nodes/{name}/enable", post(nodes::enable))
+        .route(
+            "/admin/broadcasts",
+            get(broadcasts::compose).post(broadcasts::start),
+        )
+        .route("/admin/broadcasts/{id}", get(broadcasts::progress))
         .route("/admin/audit", get(audit::list))
 }

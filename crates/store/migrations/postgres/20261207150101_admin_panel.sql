@@ -26,7 +26,7 @@ CREATE TABLE admin_audit (
     at                 BIGINT  NOT NULL,
     admin_telegram_id  BIGINT  NOT NULL,
     action             TEXT    NOT NULL,
-    -- 'user', 'payment' or 'node'; NULL with target_id for sign-in and sign-out.
+    -- 'user', 'payment', 'node' or 'broadcast'; NULL with target_id for sign-in and sign-out.
     target_kind        TEXT,
     target_id          BIGINT
 );

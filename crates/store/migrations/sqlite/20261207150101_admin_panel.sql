@@ -26,7 +26,7 @@ CREATE TABLE admin_audit (
     at                 INTEGER NOT NULL,
     admin_telegram_id  INTEGER NOT NULL,
     action             TEXT    NOT NULL,
-    -- 'user', 'payment' or 'node'; NULL with target_id for sign-in and sign-out.
+    -- 'user', 'payment', 'node' or 'broadcast'; NULL with target_id for sign-in and sign-out.
     target_kind        TEXT,
     target_id          INTEGER
 );

@@ -52,6 +52,9 @@ pub async fn list(
                 }
                 Some(app::AuditTarget::Payment(id)) => (format!("payment {id}"), String::new()),
                 Some(app::AuditTarget::Node(id)) => (format!("node {id}"), String::new()),
+                Some(app::AuditTarget::Broadcast(id)) => {
+                    (format!("broadcast {id}"), format!("/admin/broadcasts/{id}"))
+                }
                 None => (String::new(), String::new()),
             };
             AuditRow {

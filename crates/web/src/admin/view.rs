@@ -15,11 +15,12 @@ use crate::page::html;
 use crate::site::Site;
 
 /// The panel's pages in navigation order: address and label.
-const NAV: [(&str, &str); 5] = [
+const NAV: [(&str, &str); 6] = [
     ("/admin", "Dashboard"),
     ("/admin/users", "Users"),
     ("/admin/payments", "Payments"),
     ("/admin/nodes", "Nodes"),
+    ("/admin/broadcasts", "Broadcasts"),
     ("/admin/audit", "Audit"),
 ];
 

@@ -8,6 +8,7 @@
 mod actions;
 #[path = "../answer/mod.rs"]
 mod answer;
+mod broadcasts;
 #[path = "../card_shop/mod.rs"]
 mod card_shop;
 mod csrf;

@@ -103,6 +103,8 @@ async fn without_a_session_every_page_leads_to_how_to_sign_in(db: &TestDb) {
         "/admin/payments".to_owned(),
         "/admin/nodes".to_owned(),
         "/admin/audit".to_owned(),
+        "/admin/broadcasts".to_owned(),
+        "/admin/broadcasts/1".to_owned(),
     ];
     for uri in &pages {
         for cookie in [None, Some("milly_admin=forged"), Some("milly_admin=")] {
@@ -124,6 +126,21 @@ async fn without_a_session_every_page_leads_to_how_to_sign_in(db: &TestDb) {
     assert!(!db.store.user(user.id).await.unwrap().unwrap().blocked);
 }
 
+async fn a_sign_in_form_another_site_sent_is_refused(db: &TestDb) {
+    let panel = Panel::over(db);
+    let token = panel.link().await;
+    let request = axum::http::Request::post("/admin/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .body(axum::body::Body::from(format!("t={token}")))
+        .unwrap();
+    let answer = crate::answer::send(panel.router.clone(), request).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(!answer.headers.contains_key(header::SET_COOKIE));
+    // The link was not spent by it.
+    panel.sign_in_with(&token).await;
+}
+
 impl Panel {
     async fn sign_in_with(&self, token: &str) {
         let answer = self.press_sign_in(token).await;
@@ -136,4 +153,5 @@ store::backend_tests!(
     stale_used_unknown_and_malformed_links_are_refused_without_a_cookie,
     a_non_admin_gets_no_link_and_a_removed_admin_is_refused,
     without_a_session_every_page_leads_to_how_to_sign_in,
+    a_sign_in_form_another_site_sent_is_refused,
 );
