@@ -1,9 +1,9 @@
 //! The admin panel in a real headless browser (Debian's `chromium`, driven through
 //! `chromedriver` over WebDriver): the admin opens the bot's login link, presses "Sign in",
-//! finds a person, extends, blocks and deletes them, switches a node off, reads the payments
-//! and the audit list, and signs out; the spent link is then refused. Every step clicks the
-//! page's own buttons (the panel has no JavaScript), and each page's screenshot is kept under
-//! `target/screenshots/admin-*.png`.
+//! finds a person, extends, blocks and deletes them, switches a node off, reads the payments,
+//! sends a broadcast and watches its progress page, reads the audit list and signs out; the
+//! spent link is then refused. Every step clicks the page's own buttons (the panel has no
+//! JavaScript), and each page's screenshot is kept under `target/screenshots/admin-*.png`.
 //!
 //! Needs `chromium` and `chromedriver` on PATH, so it is ignored by default: run with
 //! `cargo test -p web --test admin_browser -- --ignored`.
@@ -194,9 +194,31 @@ async fn an_admin_signs_in_with_the_bots_link_and_works_through_every_page_in_ch
     shows(&browser, "is erased", "deleted").await;
     assert!(db.store.user(someone.id).await.unwrap().is_none());
 
+    browser
+        .goto(&format!("{base}/admin/broadcasts"))
+        .await
+        .unwrap();
+    shows(&browser, "No broadcasts yet", "broadcasts").await;
+    let text = browser
+        .find(Locator::Css("textarea[name=text]"))
+        .await
+        .unwrap();
+    text.send_keys("Maintenance tonight").await.unwrap();
+    press(&browser, "Send").await;
+    // Nobody is left to send to (the person was deleted); the bot is not running here, so the
+    // page refreshes itself while the job waits.
+    let progress = shows(&browser, "Broadcast #1", "broadcast-progress").await;
+    assert!(progress.contains("http-equiv=\"refresh\""), "{progress}");
+
     browser.goto(&format!("{base}/admin/audit")).await.unwrap();
     let audit = shows(&browser, "user.delete", "audit").await;
-    for action in ["sign_in", "user.extend", "user.block", "node.disable"] {
+    for action in [
+        "sign_in",
+        "user.extend",
+        "user.block",
+        "node.disable",
+        "broadcast.send",
+    ] {
         assert!(
             audit.contains(action),
             "{action} missing from the audit page"
@@ -212,6 +234,7 @@ async fn an_admin_signs_in_with_the_bots_link_and_works_through_every_page_in_ch
     assert_eq!(
         actions,
         [
+            AdminAction::SendBroadcast,
             AdminAction::DeleteUser,
             AdminAction::DisableNode,
             AdminAction::BlockUser,
