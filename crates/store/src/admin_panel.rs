@@ -254,6 +254,29 @@ impl Store {
             .collect()
     }
 
+    /// When the admin `admin` did what, oldest first (for their export).
+    pub(crate) async fn audit_of_admin(
+        &self,
+        admin: TelegramId,
+    ) -> Result<Vec<(OffsetDateTime, AdminAction)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, action FROM admin_audit WHERE admin_telegram_id = $1 ORDER BY id",
+        )
+        .bind(admin.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let action: String = row.try_get("action")?;
+                Ok((
+                    from_unix_seconds(row.try_get("at")?),
+                    AdminAction::from_code(&action)
+                        .ok_or(StoreError::Corrupt("admin_audit.action"))?,
+                ))
+            })
+            .collect()
+    }
+
     /// Deletes audit entries from before `cutoff`; returns how many.
     pub async fn purge_audit(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM admin_audit WHERE at < $1")

@@ -232,7 +232,48 @@ async fn the_panel_finds_people_by_username_and_sums_revenue_per_day(db: &TestDb
     assert!(next[0].id < page[1].id);
 }
 
+async fn an_admin_who_is_also_a_user_finds_their_actions_in_the_export_and_loses_sessions_at_erasure(
+    db: &TestDb,
+) {
+    let store = &db.store;
+    let me = db.user(ADMIN.0, NOW).await;
+    store
+        .record_audit(
+            NOW,
+            ADMIN,
+            AdminAction::BlockUser,
+            Some(AuditTarget::User(9)),
+        )
+        .await
+        .unwrap();
+    let export = store.export_user(me.id).await.unwrap().unwrap();
+    let json = serde_json::to_value(&export).unwrap();
+    assert_eq!(json["admin_actions"][0]["action"], "user.block");
+    let session = AdminToken::generate();
+    store
+        .create_admin_session(&session.hash(), ADMIN, NOW, NOW + Duration::days(7))
+        .await
+        .unwrap();
+    let link = issue(db, NOW).await;
+    store.erase_user(me.id).await.unwrap();
+    let idle = NOW - Duration::hours(12);
+    assert_eq!(
+        store
+            .touch_admin_session(&session.hash(), NOW, idle)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.claim_admin_login(&link.hash(), NOW).await.unwrap(),
+        None
+    );
+    // The record of what was done stays its year.
+    assert_eq!(store.audit_entries(None, 10).await.unwrap().len(), 1);
+}
+
 store::backend_tests!(
+    an_admin_who_is_also_a_user_finds_their_actions_in_the_export_and_loses_sessions_at_erasure,
     a_login_link_is_claimed_once_and_never_after_it_expired,
     a_session_lives_until_ended_idle_or_past_its_end_and_is_then_purged,
     the_audit_list_reads_newest_first_in_pages_and_is_purged_by_age,
