@@ -183,6 +183,24 @@ impl App {
         Ok(outcome)
     }
 
+    /// [`App::add_remote_node`] by an admin, audited.
+    pub async fn admin_add_remote_node(
+        &self,
+        admin: TelegramId,
+        plan: &crate::RemoteNodePlan,
+        now: OffsetDateTime,
+    ) -> Result<crate::Registered, AppError> {
+        let registered = self.add_remote_node(plan).await?;
+        self.audit(
+            admin,
+            AdminAction::AddNode,
+            AuditTarget::Node(registered.node.spec.id.0),
+            now,
+        )
+        .await?;
+        Ok(registered)
+    }
+
     /// [`App::set_node_enabled`] by an admin, audited.
     pub async fn admin_set_node_enabled(
         &self,

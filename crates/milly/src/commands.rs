@@ -5,7 +5,7 @@ mod client;
 mod config_check;
 mod init;
 mod keygen;
-mod node;
+pub(crate) mod node;
 mod node_agent;
 mod payment;
 mod privacy;

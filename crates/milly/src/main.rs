@@ -8,6 +8,7 @@ mod data_dir;
 mod embedded_node;
 mod fd_budget;
 mod feed;
+mod panel_nodes;
 mod settings;
 
 use std::process::ExitCode;

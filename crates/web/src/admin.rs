@@ -12,9 +12,12 @@ mod form;
 mod login;
 mod nodes;
 mod payments;
+mod registrar;
 mod session;
 mod users;
 mod view;
+
+pub use registrar::{JoinOffer, NewNode, NodeRegistrar, RegistrarFuture};
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -43,7 +46,7 @@ pub fn routes() -> Router<Site> {
         )
         .route("/admin/payments", get(payments::list))
         .route("/admin/payments/{id}/refund", post(payments::refund))
-        .route("/admin/nodes", get(nodes::list))
+        .route("/admin/nodes", get(nodes::list).post(nodes::add))
         .route("/admin/nodes/{name}/disable", post(nodes::disable))
         .route("/admin/nodes/{name}/enable", post(nodes::enable))
         .route(

@@ -26,7 +26,7 @@ use axum::Router;
 
 use crate::rate_limit::{Limited, SUBSCRIPTION_LIMIT};
 
-pub use admin::COOKIE as ADMIN_COOKIE;
+pub use admin::{JoinOffer, NewNode, NodeRegistrar, RegistrarFuture, COOKIE as ADMIN_COOKIE};
 pub use error::WebError;
 pub use lang::LANG_COOKIE;
 pub use pay::YOOKASSA_WEBHOOK_PATH;

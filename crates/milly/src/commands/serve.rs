@@ -142,6 +142,10 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         .with_app(app.clone())
         .with_format_rules(site::format_rules(&config))
         .with_data_inventory(site::inventory_rows(&config));
+    // The admin panel adds remote nodes only where they can dial in.
+    if let Some(registrar) = crate::panel_nodes::PanelNodes::new(app.clone(), &config) {
+        site = site.with_node_registrar(registrar);
+    }
     if let Some(options) = &bot_options {
         if let Some(name) = telegram::bot_username(&options.settings).await {
             site = site.with_bot_username(&name);

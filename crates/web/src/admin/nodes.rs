@@ -1,16 +1,20 @@
-//! `GET /admin/nodes`: every node, enabled or not, online and how far behind; and switching one
-//! in or out of links and subscriptions (`POST /admin/nodes/{name}/disable|enable`).
+//! `GET /admin/nodes`: every node, enabled or not, online and how far behind; adding a remote
+//! REALITY node (`POST /admin/nodes`: its join string is shown once, for `milly node join` on
+//! its server); and switching one in or out of links and subscriptions
+//! (`POST /admin/nodes/{name}/disable|enable`).
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::NodeKind;
+use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::form::{AdminForm, NoFields};
+use super::registrar::NewNode;
 use super::session::{see_other, Signed};
-use super::view::{page, when, AdminChrome};
+use super::view::{message, page, when, AdminChrome};
 use crate::error::WebError;
 use crate::site::Site;
 
@@ -31,6 +35,61 @@ pub struct NodeRow {
 struct NodesPage {
     chrome: AdminChrome,
     nodes: Vec<NodeRow>,
+    can_add: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/node_added.html")]
+struct AddedPage {
+    chrome: AdminChrome,
+    name: String,
+    join: String,
+    valid_until: String,
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    location: String,
+}
+
+/// `POST /admin/nodes`: registers a remote node and shows its join string, once.
+pub async fn add(
+    State(site): State<Site>,
+    AdminForm { signed, form }: AdminForm<AddForm>,
+) -> Result<Response, WebError> {
+    let registrar = site.node_registrar().ok_or(WebError::NotFound)?;
+    let node = NewNode {
+        name: form.name.trim().to_owned(),
+        address: form.address.trim().to_owned(),
+        location: form.location.trim().to_owned(),
+    };
+    let name = node.name.clone();
+    match registrar.register(signed.admin, node).await {
+        Ok(offer) => {
+            let title = format!("Node {name} added");
+            page(
+                StatusCode::OK,
+                &AddedPage {
+                    chrome: AdminChrome::new(&site, Some(&signed), "/admin/nodes", &title),
+                    name,
+                    join: offer.join,
+                    valid_until: when(offer.valid_until),
+                },
+            )
+        }
+        Err(why) => message(
+            &site,
+            Some(&signed),
+            StatusCode::BAD_REQUEST,
+            "Node not added",
+            &why,
+        ),
+    }
 }
 
 pub async fn list(State(site): State<Site>, signed: Signed) -> Result<Response, WebError> {
@@ -75,6 +134,7 @@ pub async fn list(State(site): State<Site>, signed: Signed) -> Result<Response, 
         &NodesPage {
             chrome: AdminChrome::new(&site, Some(&signed), "/admin/nodes", "Nodes"),
             nodes,
+            can_add: site.node_registrar().is_some(),
         },
     )
 }

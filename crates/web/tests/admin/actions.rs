@@ -196,6 +196,68 @@ async fn an_admin_switches_a_node_off_and_on(db: &TestDb) {
     );
 }
 
+/// Stands in for `milly`'s registrar (tested there): remembers what the form asked for.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(TelegramId, web::NewNode)>>);
+
+impl web::NodeRegistrar for Recorder {
+    fn register(&self, admin: TelegramId, node: web::NewNode) -> web::RegistrarFuture<'_> {
+        Box::pin(async move {
+            if node.address.is_empty() {
+                return Err("`` is not HOST:PORT".to_owned());
+            }
+            self.0.lock().unwrap().push((admin, node));
+            Ok(web::JoinOffer {
+                join: "milly-join1.secret-join-string".to_owned(),
+                valid_until: OffsetDateTime::now_utc(),
+            })
+        })
+    }
+}
+
+async fn an_admin_adds_a_node_and_sees_its_join_string_once(db: &TestDb) {
+    let without = Panel::over(db);
+    let s = without.sign_in().await;
+    let page = without.get(s.cookie(), "/admin/nodes").await;
+    assert!(page.body.contains("[control] listen"), "{}", page.body);
+    assert!(!page.body.contains("name=\"address\""));
+
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let panel = Panel::with_registrar(db, recorder.clone());
+    let s = panel.sign_in().await;
+    let page = panel.get(s.cookie(), "/admin/nodes").await;
+    assert!(page.body.contains("name=\"address\""), "{}", page.body);
+    let form = "name=eu-2&address=node.example%3A443&location=Frankfurt";
+    let refused = panel.post(s.cookie(), "/admin/nodes", form).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(recorder.0.lock().unwrap().is_empty());
+    let added = panel.post(s.cookie(), "/admin/nodes", &s.form(form)).await;
+    assert_eq!(added.status, StatusCode::OK);
+    assert!(
+        added.body.contains("milly-join1.secret-join-string"),
+        "{}",
+        added.body
+    );
+    assert!(added.body.contains("milly node join"));
+    assert_eq!(added.headers[header::CACHE_CONTROL], "no-store");
+    let asked = recorder.0.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].0, ME);
+    assert_eq!(
+        (
+            asked[0].1.name.as_str(),
+            asked[0].1.address.as_str(),
+            asked[0].1.location.as_str()
+        ),
+        ("eu-2", "node.example:443", "Frankfurt")
+    );
+    let bad = panel
+        .post(s.cookie(), "/admin/nodes", &s.form("name=eu-3&address="))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("is not HOST:PORT"));
+}
+
 async fn an_admin_refunds_a_card_payment_from_the_persons_page(db: &TestDb) {
     let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
     let (jay, yk_id) = shop.paid_month(1013).await;
@@ -240,5 +302,6 @@ async fn an_admin_refunds_a_card_payment_from_the_persons_page(db: &TestDb) {
 store::backend_tests!(
     an_admin_manages_a_person_and_every_action_is_audited,
     an_admin_switches_a_node_off_and_on,
+    an_admin_adds_a_node_and_sees_its_join_string_once,
     an_admin_refunds_a_card_payment_from_the_persons_page,
 );

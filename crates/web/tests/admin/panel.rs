@@ -32,17 +32,30 @@ pub fn app_settings(admins: Vec<i64>) -> app::AppSettings {
     }
 }
 
+fn site() -> web::Site {
+    web::Site::new(web::SiteSettings {
+        service_name: "Nimbus".into(),
+        public_url: PUBLIC_URL.parse().unwrap(),
+        ..web::SiteSettings::default()
+    })
+}
+
 impl Panel {
     pub fn over(db: &TestDb) -> Panel {
         Panel::with(app::App::new(db.store.clone(), app_settings(vec![ADMIN])))
     }
 
     pub fn with(app: app::App) -> Panel {
-        let site = web::Site::new(web::SiteSettings {
-            service_name: "Nimbus".into(),
-            public_url: PUBLIC_URL.parse().unwrap(),
-            ..web::SiteSettings::default()
-        });
+        Panel::serve(app, site())
+    }
+
+    /// The panel of a site that can add remote nodes through `registrar`.
+    pub fn with_registrar(db: &TestDb, registrar: std::sync::Arc<dyn web::NodeRegistrar>) -> Panel {
+        let app = app::App::new(db.store.clone(), app_settings(vec![ADMIN]));
+        Panel::serve(app, site().with_node_registrar(registrar))
+    }
+
+    fn serve(app: app::App, site: web::Site) -> Panel {
         Panel {
             router: web::router(site.with_app(app.clone())),
             app,
