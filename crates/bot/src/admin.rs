@@ -1,6 +1,7 @@
 //! Admin commands for the Telegram ids in `[telegram] admins`: aggregate stats (never anything
-//! about traffic), the nodes' health (all users together), grant days, block and unblock, find
-//! a user, and broadcasts (queued as jobs that `broadcasts` sends).
+//! about traffic), the nodes' health (all users together), grant days, block and unblock (each
+//! recorded in the admin audit list, as in the web panel), find a user, and broadcasts (queued
+//! as jobs that `broadcasts` sends).
 
 use app::AdminStats;
 use domain::{BroadcastAudience, Days, UserRef};
@@ -62,7 +63,7 @@ pub async fn command(
             first.and_then(|id| id.parse::<UserRef>().ok()),
             second.and_then(|d| d.parse::<u32>().ok()),
         ) {
-            (Some(id), Some(days)) => match ctx.app.extend(id, Days(days), now).await {
+            (Some(id), Some(days)) => match grant(ctx, from, id, Days(days), now).await {
                 Ok(view) => format!(
                     "User {}: active until {}.",
                     view.user.id.0,
@@ -79,7 +80,11 @@ pub async fn command(
         "/block" | "/unblock" => match first.and_then(|id| id.parse::<UserRef>().ok()) {
             Some(id) => {
                 let blocked = command == "/block";
-                match ctx.app.set_blocked(id, blocked, now).await {
+                let done = match ctx.app.resolve(id).await {
+                    Ok(user) => ctx.app.admin_set_blocked(from, user.id, blocked, now).await,
+                    Err(err) => Err(err),
+                };
+                match done {
                     Ok(view) if blocked => format!("User {} is blocked.", view.user.id.0),
                     Ok(view) => format!("User {} is unblocked.", view.user.id.0),
                     Err(app::AppError::UserNotFound) => "No such user.".into(),
@@ -116,6 +121,18 @@ pub async fn command(
     let sent = ctx.send(chat, &reply, None).await;
     ctx.delivered(None, sent).await?;
     Ok(())
+}
+
+/// `/grant`: the days go through the audited use case, like the web panel's "Extend".
+async fn grant(
+    ctx: &Ctx,
+    admin: domain::TelegramId,
+    id: UserRef,
+    days: Days,
+    now: OffsetDateTime,
+) -> Result<app::UserView, app::AppError> {
+    let user = ctx.app.resolve(id).await?;
+    ctx.app.admin_extend(admin, user.id, days, now).await
 }
 
 async fn stats(ctx: &Ctx, now: OffsetDateTime) -> Result<String, BotError> {

@@ -74,4 +74,40 @@ async fn an_admin_gets_a_sign_in_link_that_works_once(db: &TestDb) {
         .all(|m| !m.text().contains("admin/login") && !m.json.to_string().contains("admin/login")));
 }
 
-store::backend_tests!(an_admin_gets_a_sign_in_link_that_works_once);
+async fn the_bots_admin_commands_are_audited_like_the_panels(db: &TestDb) {
+    let h = Harness::start(db).await;
+    let now = time::OffsetDateTime::now_utc();
+    let someone = db.user(8001, now).await;
+    let admin = h.tg.user(ADMIN, "Admin", Some("en"));
+    for command in [
+        format!("/grant {} 10", someone.id.0),
+        format!("/block {}", someone.id.0),
+        format!("/unblock {}", someone.id.0),
+        "/grant 999999 10".to_owned(),
+    ] {
+        h.tg.send_text(&admin, &command);
+        h.next("sendMessage", ADMIN).await;
+    }
+    let audit: Vec<_> = h
+        .app
+        .audit_entries(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.admin.0, e.action, e.target))
+        .collect();
+    let target = Some(app::AuditTarget::User(someone.id.0));
+    assert_eq!(
+        audit,
+        vec![
+            (ADMIN, domain::AdminAction::UnblockUser, target),
+            (ADMIN, domain::AdminAction::BlockUser, target),
+            (ADMIN, domain::AdminAction::ExtendUser, target),
+        ]
+    );
+}
+
+store::backend_tests!(
+    an_admin_gets_a_sign_in_link_that_works_once,
+    the_bots_admin_commands_are_audited_like_the_panels,
+);

@@ -20,7 +20,7 @@ pub struct PanelNodes {
 }
 
 impl PanelNodes {
-    pub fn new(app: App, config: &config::Config) -> Option<Arc<dyn NodeRegistrar>> {
+    pub fn for_config(app: App, config: &config::Config) -> Option<Arc<dyn NodeRegistrar>> {
         let address = node::control_address(config).ok()?;
         Some(Arc::new(PanelNodes { app, address }))
     }
@@ -81,8 +81,8 @@ mod tests {
     async fn the_panel_registers_a_reality_node_with_a_join_string_and_an_audit_entry() {
         let db = TestDb::sqlite().await;
         let app = App::new(db.store.clone(), app::AppSettings::default());
-        assert!(PanelNodes::new(app.clone(), &config(None)).is_none());
-        let registrar = PanelNodes::new(app.clone(), &config(Some("0.0.0.0:7443"))).unwrap();
+        assert!(PanelNodes::for_config(app.clone(), &config(None)).is_none());
+        let registrar = PanelNodes::for_config(app.clone(), &config(Some("0.0.0.0:7443"))).unwrap();
         let node = NewNode {
             name: "eu-2".into(),
             address: "node.example:443".into(),

@@ -143,7 +143,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
         .with_format_rules(site::format_rules(&config))
         .with_data_inventory(site::inventory_rows(&config));
     // The admin panel adds remote nodes only where they can dial in.
-    if let Some(registrar) = crate::panel_nodes::PanelNodes::new(app.clone(), &config) {
+    if let Some(registrar) = crate::panel_nodes::PanelNodes::for_config(app.clone(), &config) {
         site = site.with_node_registrar(registrar);
     }
     if let Some(options) = &bot_options {
