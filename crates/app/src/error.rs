@@ -28,6 +28,10 @@ pub enum AppError {
         "`{0}` cannot be an exit: an exit is a remote REALITY node that is not an entry itself"
     )]
     NotAnExit(String),
+    #[error("a broadcast needs a text of 1 to 4096 characters")]
+    BadBroadcast,
+    #[error("that Telegram account is not one of `[telegram] admins`")]
+    NotAdmin,
     #[error(transparent)]
     Store(#[from] store::StoreError),
 }

@@ -5,9 +5,12 @@
 
 mod access_feed;
 mod account_link;
+mod admin_actions;
+mod admin_panel;
 mod admin_stats;
 pub mod backup;
 mod bot_state;
+mod broadcasts;
 mod card_payments;
 mod error;
 mod leadership;
@@ -30,8 +33,11 @@ mod visitors;
 
 pub use access_feed::{AccessChanges, AccessPages, AccessRow};
 pub use account_link::{account_link_lifetime, AccountLink, ACCOUNT_LINK_PATH};
+pub use admin_actions::{Dashboard, DASHBOARD_REVENUE_DAYS};
+pub use admin_panel::{admin_session_idle, AdminLoginLink, AdminSession, ADMIN_LOGIN_PATH};
 pub use admin_stats::{AdminStats, Revenue, UserCounts, REVENUE_PERIODS};
 pub use bot_state::{Awaiting, UPDATE_MEMORY};
+pub use broadcasts::BroadcastRecipient;
 pub use card_payments::{
     return_url, run_reconciler, CardCheckout, CardPaid, CardPayments, CardRefusal, CheckoutError,
     ErasedPayerRefund, NotificationOutcome, PaymentError, ReconcileReport, RefundOutcome,
@@ -52,7 +58,7 @@ pub use reminders::{DueReminder, ReminderKind};
 pub use settings::{AppSettings, BackupSettings};
 pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
-pub use store::{Backend, TicketId, UserSummary};
+pub use store::{AuditEntry, AuditTarget, Backend, Broadcast, DailyRevenue, TicketId, UserSummary};
 pub use sub_token::{MySubscription, SubscriptionFeed};
 pub use support::{RelayPost, SupportMessageId, TicketOwner};
 pub use trial::TrialResult;

@@ -1,12 +1,14 @@
 //! Retention (policy section 8): erasing people whose last subscription ended more than
 //! `[privacy] retention_days` ago and who have not used the service since — the same erasure as
-//! a deletion — and pruning support tickets, bot bookkeeping and expired account links by their
-//! own declared retention (`domain::inventory`). Reports counts only, never who.
+//! a deletion — and pruning support tickets, bot bookkeeping, expired account links, the admin
+//! panel's expired login links and sessions and its old audit entries by their own declared
+//! retention (`domain::inventory`). Reports counts only, never who.
 
 use std::time::Duration as StdDuration;
 
 use domain::inventory::{
-    ACCESS_TOMBSTONE_RETENTION_DAYS, BOT_UPDATE_RETENTION_DAYS, SUPPORT_TICKET_RETENTION_DAYS,
+    ACCESS_TOMBSTONE_RETENTION_DAYS, ADMIN_AUDIT_RETENTION_DAYS, BOT_UPDATE_RETENTION_DAYS,
+    SUPPORT_TICKET_RETENTION_DAYS,
 };
 use time::{Duration, OffsetDateTime};
 use tokio_util::sync::CancellationToken;
@@ -30,6 +32,10 @@ pub struct PurgeReport {
     pub access_tombstones: u64,
     /// Expired account links (the website's short-lived data-page links).
     pub account_links: u64,
+    /// The admin panel's expired login links and ended sessions.
+    pub admin_sign_ins: u64,
+    /// Admin audit entries and finished broadcasts past their retention.
+    pub audit_entries: u64,
 }
 
 /// The instants before which each retention rule removes records.
@@ -39,6 +45,9 @@ pub struct Cutoffs {
     pub support_tickets: OffsetDateTime,
     pub bot_updates: OffsetDateTime,
     pub access_tombstones: OffsetDateTime,
+    pub audit_entries: OffsetDateTime,
+    /// Admin panel sessions unused since then have ended.
+    pub admin_idle: OffsetDateTime,
 }
 
 impl Cutoffs {
@@ -49,6 +58,8 @@ impl Cutoffs {
             support_tickets: days(SUPPORT_TICKET_RETENTION_DAYS),
             bot_updates: days(BOT_UPDATE_RETENTION_DAYS),
             access_tombstones: days(ACCESS_TOMBSTONE_RETENTION_DAYS),
+            audit_entries: days(ADMIN_AUDIT_RETENTION_DAYS),
+            admin_idle: now - crate::admin_session_idle(),
         }
     }
 }
@@ -74,6 +85,11 @@ impl App {
                     .count_access_tombstones_before(cut.access_tombstones)
                     .await?,
                 account_links: store.count_expired_account_links(now).await?,
+                admin_sign_ins: store
+                    .count_expired_admin_sign_ins(now, cut.admin_idle)
+                    .await?,
+                audit_entries: store.count_audit_before(cut.audit_entries).await?
+                    + store.count_broadcasts_before(cut.audit_entries).await?,
             });
         }
         let mut report = PurgeReport::default();
@@ -89,6 +105,9 @@ impl App {
         report.bot_updates = store.prune_updates(cut.bot_updates).await?;
         report.access_tombstones = store.prune_access_tombstones(cut.access_tombstones).await?;
         report.account_links = store.purge_account_links(now).await?;
+        report.admin_sign_ins = store.purge_admin_sign_ins(now, cut.admin_idle).await?;
+        report.audit_entries = store.purge_audit(cut.audit_entries).await?
+            + store.purge_broadcasts(cut.audit_entries).await?;
         Ok(report)
     }
 }
@@ -120,6 +139,8 @@ pub async fn run_retention_job_every(
                     bot_updates = r.bot_updates,
                     access_tombstones = r.access_tombstones,
                     account_links = r.account_links,
+                    admin_sign_ins = r.admin_sign_ins,
+                    audit_entries = r.audit_entries,
                     "retention purge done"
                 );
                 interval

@@ -1,19 +1,17 @@
 //! Admin commands for the Telegram ids in `[telegram] admins`: aggregate stats (never anything
-//! about traffic), the nodes' health (all users together), grant days, block and unblock, find
-//! a user, and broadcasts paced within Telegram's limits.
+//! about traffic), the nodes' health (all users together), grant days, block and unblock (each
+//! recorded in the admin audit list, as in the web panel), find a user, and broadcasts (queued
+//! as jobs that `broadcasts` sends).
 
-use std::time::Duration;
-
-use app::{AdminStats, Audience};
-use domain::{Days, UserRef};
+use app::AdminStats;
+use domain::{BroadcastAudience, Days, UserRef};
 use time::OffsetDateTime;
 
 use crate::ctx::Ctx;
 use crate::texts::{self, escape};
-use crate::{node_health, BotError, TgError};
+use crate::{node_health, BotError};
 
-/// Pause between broadcast messages: Telegram allows about 30 messages a second in all.
-const BROADCAST_PACE: Duration = Duration::from_millis(40);
+const BROADCAST_USAGE: &str = "Usage: /broadcast all|active|expired|never_paid TEXT";
 
 const HELP: &str = "<b>Admin commands</b>\n\
     /stats — users, active subscriptions, revenue\n\
@@ -21,7 +19,8 @@ const HELP: &str = "<b>Admin commands</b>\n\
     /find ID — a user by internal or Telegram id\n\
     /grant ID DAYS — add days\n\
     /block ID, /unblock ID\n\
-    /broadcast all|active TEXT — message everyone or active subscribers";
+    /broadcast all|active|expired|never_paid TEXT — message a group (also in the web panel)\n\
+    /admin — this help and a sign-in link to the web panel";
 
 const COMMANDS: [&str; 8] = [
     "/admin",
@@ -39,12 +38,20 @@ pub fn is_command(text: &str) -> bool {
     COMMANDS.contains(&word)
 }
 
-pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
+pub async fn command(
+    ctx: &Ctx,
+    from: domain::TelegramId,
+    chat: i64,
+    text: &str,
+) -> Result<(), BotError> {
     let mut words = text.split_whitespace();
     let command = words.next().unwrap_or_default();
     let first = words.next();
     let second = words.next();
     let now = ctx.now();
+    if command == "/admin" {
+        return crate::admin_login::give(ctx, from, chat, HELP).await;
+    }
     let reply = match command {
         "/stats" => stats(ctx, now).await?,
         "/nodes" => node_health::overview(ctx).await?,
@@ -56,7 +63,7 @@ pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
             first.and_then(|id| id.parse::<UserRef>().ok()),
             second.and_then(|d| d.parse::<u32>().ok()),
         ) {
-            (Some(id), Some(days)) => match ctx.app.extend(id, Days(days), now).await {
+            (Some(id), Some(days)) => match grant(ctx, from, id, Days(days), now).await {
                 Ok(view) => format!(
                     "User {}: active until {}.",
                     view.user.id.0,
@@ -73,7 +80,11 @@ pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
         "/block" | "/unblock" => match first.and_then(|id| id.parse::<UserRef>().ok()) {
             Some(id) => {
                 let blocked = command == "/block";
-                match ctx.app.set_blocked(id, blocked, now).await {
+                let done = match ctx.app.resolve(id).await {
+                    Ok(user) => ctx.app.admin_set_blocked(from, user.id, blocked, now).await,
+                    Err(err) => Err(err),
+                };
+                match done {
                     Ok(view) if blocked => format!("User {} is blocked.", view.user.id.0),
                     Ok(view) => format!("User {} is unblocked.", view.user.id.0),
                     Err(app::AppError::UserNotFound) => "No such user.".into(),
@@ -83,22 +94,26 @@ pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
             None => format!("Usage: {command} ID"),
         },
         "/broadcast" => {
-            let audience = match first {
-                Some("all") => Some(Audience::Everyone),
-                Some("active") => Some(Audience::ActiveSubscribers),
-                _ => None,
-            };
+            let audience = first.and_then(BroadcastAudience::from_code);
             let body = text
                 .splitn(3, char::is_whitespace)
                 .nth(2)
                 .map(str::trim)
                 .unwrap_or_default();
             match audience {
-                Some(audience) if !body.is_empty() => {
-                    tokio::spawn(broadcast(ctx.clone(), chat, audience, body.to_owned()));
-                    "Broadcast started; I will report when it is done.".into()
+                Some(audience) if audience != BroadcastAudience::Preview && !body.is_empty() => {
+                    match ctx.app.start_broadcast(from, audience, body, now).await {
+                        Ok(job) => format!(
+                            "Broadcast #{} to {} people started; I will report when it is done.",
+                            job.id, job.recipients
+                        ),
+                        Err(app::AppError::BadBroadcast) => {
+                            "A broadcast is at most 4096 characters.".into()
+                        }
+                        Err(other) => return Err(other.into()),
+                    }
                 }
-                _ => "Usage: /broadcast all|active TEXT".into(),
+                _ => BROADCAST_USAGE.into(),
             }
         }
         _ => HELP.into(),
@@ -106,6 +121,18 @@ pub async fn command(ctx: &Ctx, chat: i64, text: &str) -> Result<(), BotError> {
     let sent = ctx.send(chat, &reply, None).await;
     ctx.delivered(None, sent).await?;
     Ok(())
+}
+
+/// `/grant`: the days go through the audited use case, like the web panel's "Extend".
+async fn grant(
+    ctx: &Ctx,
+    admin: domain::TelegramId,
+    id: UserRef,
+    days: Days,
+    now: OffsetDateTime,
+) -> Result<app::UserView, app::AppError> {
+    let user = ctx.app.resolve(id).await?;
+    ctx.app.admin_extend(admin, user.id, days, now).await
 }
 
 async fn stats(ctx: &Ctx, now: OffsetDateTime) -> Result<String, BotError> {
@@ -150,41 +177,4 @@ async fn find(ctx: &Ctx, id: UserRef, now: OffsetDateTime) -> Result<String, Bot
         user.language.code(),
         texts::date(domain::Language::En, user.created_at),
     ))
-}
-
-/// Sends `body` to everyone (or active subscribers) the bot may message, paced, waiting out
-/// 429s; people who blocked the bot are marked and skipped from then on.
-async fn broadcast(ctx: Ctx, admin_chat: i64, audience: Audience, body: String) {
-    let outcome = async {
-        let targets = ctx.app.broadcast_audience(audience, ctx.now()).await?;
-        let (mut sent, mut failed) = (0usize, 0usize);
-        for user in targets {
-            match ctx.send_to(&user, &escape(&body), None).await {
-                Ok(_) => sent += 1,
-                Err(TgError::Blocked) => {
-                    ctx.note_unreachable(user.id).await?;
-                    failed += 1;
-                }
-                Err(TgError::Cancelled) => return Err(BotError::Cancelled),
-                Err(_) => failed += 1,
-            }
-            tokio::time::sleep(BROADCAST_PACE).await;
-        }
-        Ok::<_, BotError>((sent, failed))
-    }
-    .await;
-    let report = match outcome {
-        Ok((sent, failed)) => {
-            tracing::info!(sent, failed, "a broadcast finished");
-            format!("Broadcast done: {sent} delivered, {failed} not delivered.")
-        }
-        Err(BotError::Cancelled) => return,
-        Err(err) => {
-            tracing::error!(error = %err, "a broadcast stopped");
-            "Broadcast stopped by an error.".into()
-        }
-    };
-    if let Err(err) = ctx.send(admin_chat, &report, None).await {
-        tracing::warn!(error = %err, "the broadcast report could not be sent");
-    }
 }

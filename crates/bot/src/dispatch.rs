@@ -114,7 +114,7 @@ async fn on_message(ctx: &Ctx, message: &Message) -> Result<(), BotError> {
     if ctx.is_admin(from_id) {
         if let Some(text) = message.text() {
             if admin::is_command(text) {
-                return admin::command(ctx, chat, text).await;
+                return admin::command(ctx, from_id, chat, text).await;
             }
         }
         if message.reply_to_message().is_some()

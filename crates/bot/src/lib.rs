@@ -17,7 +17,9 @@
 mod account;
 mod account_link;
 mod admin;
+mod admin_login;
 mod announce;
+mod broadcasts;
 mod callback;
 mod ctx;
 mod dispatch;
@@ -143,6 +145,7 @@ pub async fn run(
         options.node_check_interval,
         shutdown.clone(),
     ));
+    let broadcasts = tokio::spawn(broadcasts::run(ctx.clone(), shutdown.clone()));
     let result = match webhook {
         None => polling::run(&ctx, options.metrics.clone(), shutdown.clone()).await,
         Some(url) => match webhook::register(&ctx, url).await {
@@ -159,6 +162,9 @@ pub async fn run(
     }
     if node_alerts.await.is_err() {
         tracing::warn!("the node alert task ended abnormally");
+    }
+    if broadcasts.await.is_err() {
+        tracing::warn!("the broadcast task ended abnormally");
     }
     tracing::info!("bot stopped");
     match result {

@@ -19,6 +19,8 @@ pub enum InvalidId {
     MalformedAccountLink,
     #[error("a payment return token is 32 URL-safe base64 characters")]
     MalformedReturnToken,
+    #[error("an admin panel token is 43 URL-safe base64 characters")]
+    MalformedAdminToken,
 }
 
 /// The internal id of a user (the store's primary key).

@@ -15,6 +15,11 @@ pub const ACCESS_TOMBSTONE_RETENTION_DAYS: u32 = 7;
 
 /// How long an account link (`account_links`) stays valid; see `crate::account_link`.
 pub use crate::account_link::ACCOUNT_LINK_LIFETIME_MINUTES;
+/// How long the admin panel's login links, sessions and audit entries last; see
+/// `crate::admin_panel`.
+pub use crate::admin_panel::{
+    ADMIN_AUDIT_RETENTION_DAYS, ADMIN_LOGIN_LIFETIME_MINUTES, ADMIN_SESSION_MAX_DAYS,
+};
 
 /// What kind of personal data a column holds: the list in policy section 2.1, plus the two
 /// kinds the service also needs (support correspondence, from section 5.1, and the account
@@ -110,6 +115,11 @@ pub enum Retention {
     /// A short-lived sign-in link: valid [`ACCOUNT_LINK_LIFETIME_MINUTES`]; deleted when a newer
     /// one is issued, by the retention job once expired, or with the person.
     AccountLink,
+    /// An admin's login link or panel session: valid [`ADMIN_LOGIN_LIFETIME_MINUTES`] or at
+    /// most [`ADMIN_SESSION_MAX_DAYS`]; deleted at sign-out or by the retention job once expired.
+    AdminSignIn,
+    /// The admin panel's audit list: kept [`ADMIN_AUDIT_RETENTION_DAYS`] days.
+    AdminAudit,
 }
 
 impl Retention {
@@ -131,6 +141,14 @@ impl Retention {
                 "valid {ACCOUNT_LINK_LIFETIME_MINUTES} minutes; deleted when a newer link is \
                  issued, by the next retention run once expired, or at deletion"
             ),
+            Retention::AdminSignIn => format!(
+                "an admin's login link works {ADMIN_LOGIN_LIFETIME_MINUTES} minutes and a panel \
+                 session at most {ADMIN_SESSION_MAX_DAYS} days; deleted at sign-out or by the \
+                 next retention run once expired"
+            ),
+            Retention::AdminAudit => {
+                format!("{ADMIN_AUDIT_RETENTION_DAYS} days, then deleted by the retention job")
+            }
         }
     }
 }
@@ -167,6 +185,7 @@ const PAY: &[Purpose] = &[P::Payments, P::Law];
 const SUPPORT: &[Purpose] = &[P::Support, P::Quality];
 const REMIND: &[Purpose] = &[P::Payments, P::Support];
 const SIGN_IN: &[Purpose] = &[P::Identification];
+const AUDIT: &[Purpose] = &[P::Identification, P::Quality];
 
 const fn entry(
     table: &'static str,
@@ -230,6 +249,23 @@ pub const ENTRIES: &[Entry] = &[
     entry("payments", "updated_at", C::Payment, PAY, R::LegalRecord, "date of the last status change"),
     entry("payments", "refunded_minor", C::Payment, PAY, R::LegalRecord, "amount given back, if any"),
     entry("payments", "return_token", C::Payment, PAY, R::Account, "secret of the card payment's return page (shows only its status); removed at deletion"),
+    entry("admin_login_tokens", "token_hash", C::Account, SIGN_IN, R::AdminSignIn, "hash of an admin's one-time panel login link (the link itself is never stored)"),
+    entry("admin_login_tokens", "telegram_id", C::TelegramId, SIGN_IN, R::AdminSignIn, "the admin's Telegram id"),
+    entry("admin_login_tokens", "created_at", C::Account, SIGN_IN, R::AdminSignIn, "when the bot issued it"),
+    entry("admin_login_tokens", "expires_at", C::Account, SIGN_IN, R::AdminSignIn, "when it stops working"),
+    entry("admin_login_tokens", "used_at", C::Account, SIGN_IN, R::AdminSignIn, "when it was used (once)"),
+    entry("admin_sessions", "token_hash", C::Account, SIGN_IN, R::AdminSignIn, "hash of an admin's panel session cookie"),
+    entry("admin_sessions", "telegram_id", C::TelegramId, SIGN_IN, R::AdminSignIn, "the admin's Telegram id"),
+    entry("admin_sessions", "created_at", C::Account, SIGN_IN, R::AdminSignIn, "when the admin signed in"),
+    entry("admin_sessions", "last_seen_at", C::Account, SIGN_IN, R::AdminSignIn, "the session's last request (for the idle timeout)"),
+    entry("admin_sessions", "expires_at", C::Account, SIGN_IN, R::AdminSignIn, "when the session ends however busy"),
+    entry("admin_audit", "id", C::Account, AUDIT, R::AdminAudit, "entry number"),
+    entry("admin_audit", "at", C::Account, AUDIT, R::AdminAudit, "when an admin acted"),
+    entry("admin_audit", "admin_telegram_id", C::TelegramId, AUDIT, R::AdminAudit, "which admin acted"),
+    entry("admin_audit", "action", C::Account, AUDIT, R::AdminAudit, "what they did (extend, block, refund, ...)"),
+    entry("admin_audit", "target_kind", C::Account, AUDIT, R::AdminAudit, "what it was done to: a user, a payment, a node or a broadcast"),
+    entry("admin_audit", "target_id", C::Account, AUDIT, R::AdminAudit, "its internal number (never a name or Telegram id)"),
+    entry("broadcasts", "admin_telegram_id", C::TelegramId, AUDIT, R::AdminAudit, "which admin started a broadcast"),
     entry("reminders_sent", "user_id", C::Account, REMIND, R::Account, "who was reminded"),
     entry("reminders_sent", "kind", C::ConnectionData, REMIND, R::Account, "which reminder"),
     entry("reminders_sent", "ends_at", C::ConnectionData, REMIND, R::Account, "the subscription end it was about"),
@@ -336,6 +372,31 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
         "whether the admins were told a server is behind",
     ),
     not_personal("node_alerts", "version", "a counter"),
+    not_personal("broadcasts", "id", "a broadcast's number"),
+    not_personal(
+        "broadcasts",
+        "created_at",
+        "when an admin started a broadcast",
+    ),
+    not_personal(
+        "broadcasts",
+        "audience",
+        "which group it is for (all, active, ...)",
+    ),
+    not_personal(
+        "broadcasts",
+        "body",
+        "the admins' announcement to everyone in the group, about the service",
+    ),
+    not_personal(
+        "broadcasts",
+        "cursor_user_id",
+        "how far the sending got: an internal number, no more than a counter",
+    ),
+    not_personal("broadcasts", "recipients", "a count"),
+    not_personal("broadcasts", "sent", "a count"),
+    not_personal("broadcasts", "failed", "a count"),
+    not_personal("broadcasts", "finished_at", "when the sending ended"),
     not_personal("control_plane", "id", "the one row"),
     not_personal(
         "control_plane",

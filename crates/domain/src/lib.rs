@@ -3,6 +3,8 @@
 
 mod access;
 mod account_link;
+mod admin_panel;
+mod broadcast;
 mod database_url;
 mod ids;
 pub mod inventory;
@@ -20,6 +22,11 @@ mod user;
 
 pub use access::{has_access, AccessDenied};
 pub use account_link::{AccountLinkHash, AccountLinkToken, ACCOUNT_LINK_LIFETIME_MINUTES};
+pub use admin_panel::{
+    AdminAction, AdminToken, AdminTokenHash, ADMIN_AUDIT_RETENTION_DAYS,
+    ADMIN_LOGIN_LIFETIME_MINUTES, ADMIN_SESSION_IDLE_HOURS, ADMIN_SESSION_MAX_DAYS,
+};
+pub use broadcast::{BroadcastAudience, BROADCAST_MAX_CHARS};
 pub use database_url::{mask_database_url, DatabaseUrl};
 pub use ids::{
     InvalidId, PaymentId, ReturnToken, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid,

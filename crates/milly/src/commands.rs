@@ -6,7 +6,7 @@ mod config_check;
 mod doctor;
 mod init;
 mod keygen;
-mod node;
+pub(crate) mod node;
 mod node_agent;
 mod payment;
 mod privacy;

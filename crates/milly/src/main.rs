@@ -10,6 +10,7 @@ mod embedded_node;
 mod fd_budget;
 mod feed;
 mod logging;
+mod panel_nodes;
 mod settings;
 
 use std::process::ExitCode;

@@ -35,6 +35,10 @@ pub const TABLES: &[&str] = &[
     "support_tickets",
     "support_messages",
     "account_links",
+    "admin_login_tokens",
+    "admin_sessions",
+    "admin_audit",
+    "broadcasts",
 ];
 
 /// Tables whose `id` is generated: after a restore PostgreSQL must continue after the highest.
@@ -44,6 +48,8 @@ const GENERATED_IDS: &[&str] = &[
     "nodes",
     "support_tickets",
     "support_messages",
+    "admin_audit",
+    "broadcasts",
 ];
 
 /// Bumped when the layout of [`StoreDump`] itself changes.

@@ -5,8 +5,10 @@
 //! credentials (VLESS UUID and subscription token) are listed as present but their values are
 //! withheld: they are passwords, an export travels further than the bot chat, and the person
 //! sees them in "My subscription" anyway. Account links (the website's short-lived data-page
-//! links) are listed with when they were issued and expire; their hashes are withheld alike. Trial claims are not linked to anyone (an opaque
-//! hash) and so cannot be exported.
+//! links) are listed with when they were issued and expire; their hashes are withheld alike.
+//! Someone who is also one of the operator's admins finds what they did in the admin panel
+//! (the audit entries under their Telegram id). Trial claims are not linked to anyone (an
+//! opaque hash) and so cannot be exported.
 
 use std::fmt;
 
@@ -36,6 +38,15 @@ pub struct UserExport {
     pub credentials: Option<CredentialsExport>,
     /// Added after schema version 1 (adding fields keeps the version).
     pub account_links: Vec<AccountLinkExport>,
+    /// Added after schema version 1: the audit entries of their work as an admin, if any.
+    pub admin_actions: Vec<AdminActionExport>,
+}
+
+#[derive(Clone, Serialize)]
+pub struct AdminActionExport {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub action: &'static str,
 }
 
 #[derive(Clone, Serialize)]
@@ -109,6 +120,15 @@ impl Store {
                 link: WITHHELD_LINK,
             })
             .collect();
+        let admin_actions = self
+            .audit_of_admin(user.telegram_id)
+            .await?
+            .into_iter()
+            .map(|(at, action)| AdminActionExport {
+                at,
+                action: action.code(),
+            })
+            .collect();
         Ok(Some(UserExport {
             schema_version: EXPORT_SCHEMA_VERSION,
             profile: ProfileExport {
@@ -131,6 +151,7 @@ impl Store {
             support_messages,
             credentials,
             account_links,
+            admin_actions,
         }))
     }
 }

@@ -19,9 +19,12 @@
 
 mod access;
 mod account_links;
+mod admin_panel;
+mod admin_reads;
 mod bot;
 mod bot_stats;
 mod bot_updates;
+mod broadcasts;
 mod card_payments;
 mod connect;
 mod control_plane;
@@ -45,6 +48,9 @@ mod update_claims;
 mod users;
 
 pub use access::{AccessChanges, AccessRow, AccessSnapshot, AccessSnapshotPages};
+pub use admin_panel::{AuditEntry, AuditTarget};
+pub use admin_reads::DailyRevenue;
+pub use broadcasts::Broadcast;
 pub use card_payments::{CheckoutPayment, RefundMark};
 pub use connect::{Backend, Store};
 pub use control_plane::ControlPlaneIdentity;

@@ -267,6 +267,17 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
+        // Someone who is also an admin: their panel sign-ins go (the audit list stays a year,
+        // as the record of what was done).
+        for table in ["admin_login_tokens", "admin_sessions"] {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE telegram_id = \
+                 (SELECT telegram_id FROM users WHERE id = $1)"
+            ))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        }
         let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id.0)
             .execute(&mut *tx)

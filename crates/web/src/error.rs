@@ -16,6 +16,9 @@ pub enum WebError {
     /// A form another site's page sent to the data controls.
     #[error("a cross-site form was refused")]
     CrossSite,
+    /// An admin panel form without its session's CSRF token, or a refused sign-in.
+    #[error("forbidden")]
+    Forbidden,
     #[error("a page template failed to render")]
     Render(#[from] askama::Error),
     #[error("the store is unavailable")]
@@ -43,7 +46,7 @@ impl WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             WebError::LinkExpired => StatusCode::GONE,
-            WebError::CrossSite => StatusCode::FORBIDDEN,
+            WebError::CrossSite | WebError::Forbidden => StatusCode::FORBIDDEN,
             WebError::Render(_) | WebError::UseCase(_) => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -63,7 +66,8 @@ impl IntoResponse for WebError {
             WebError::NotFound
             | WebError::MethodNotAllowed
             | WebError::LinkExpired
-            | WebError::CrossSite => {}
+            | WebError::CrossSite
+            | WebError::Forbidden => {}
         }
         self.status().into_response()
     }

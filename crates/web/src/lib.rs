@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod acme_http;
+mod admin;
 mod assets;
 mod contacts;
 mod document;
@@ -27,6 +28,7 @@ use axum::Router;
 
 use crate::rate_limit::{Limited, SUBSCRIPTION_LIMIT};
 
+pub use admin::{JoinOffer, NewNode, NodeRegistrar, RegistrarFuture, COOKIE as ADMIN_COOKIE};
 pub use error::WebError;
 pub use lang::LANG_COOKIE;
 pub use pay::YOOKASSA_WEBHOOK_PATH;
@@ -86,6 +88,7 @@ pub fn router_with(site: Site, extra: Router) -> Router {
                 )),
         )
         .merge(payments)
+        .merge(admin::routes())
         .fallback(pages::error::not_found)
         .method_not_allowed_fallback(pages::error::method_not_allowed)
         .with_state(site.clone())
@@ -100,5 +103,5 @@ pub fn router_with(site: Site, extra: Router) -> Router {
 
 /// Crawlers may read the public pages; personal subscription links are none of their business.
 async fn robots() -> &'static str {
-    "User-agent: *\nDisallow: /sub/\nDisallow: /account/\n"
+    "User-agent: *\nDisallow: /sub/\nDisallow: /account/\nDisallow: /admin\n"
 }

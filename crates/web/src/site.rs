@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::admin::NodeRegistrar;
 use crate::assets::AssetUrls;
 use crate::contacts::{Contacts, TelegramHandle};
 use crate::document::{Document, FilledDocument};
@@ -49,6 +50,8 @@ struct Inner {
     card_routes: Option<CardRoutes>,
     operator_rules: Vec<FormatRule>,
     builtin_rules: Vec<FormatRule>,
+    /// Adds remote nodes from the admin panel; without it the panel says how to add them.
+    node_registrar: Option<Arc<dyn NodeRegistrar>>,
 }
 
 /// What `build` needs besides the settings; the `with_*` methods change one piece each.
@@ -59,6 +62,7 @@ struct Parts {
     app: Option<app::App>,
     card_routes: Option<CardRoutes>,
     operator_rules: Vec<FormatRule>,
+    node_registrar: Option<Arc<dyn NodeRegistrar>>,
 }
 
 impl Site {
@@ -73,7 +77,17 @@ impl Site {
             app: self.inner.app.clone(),
             card_routes: self.inner.card_routes.clone(),
             operator_rules: self.inner.operator_rules.clone(),
+            node_registrar: self.inner.node_registrar.clone(),
         }
+    }
+
+    /// Lets the admin panel add remote nodes through `registrar`.
+    pub fn with_node_registrar(self, registrar: Arc<dyn NodeRegistrar>) -> Self {
+        let parts = Parts {
+            node_registrar: Some(registrar),
+            ..self.parts()
+        };
+        Self::build(self.inner.settings.clone(), parts)
     }
 
     /// Names the Telegram bot the "open the bot" button leads to (known from `getMe` once the
@@ -150,6 +164,7 @@ impl Site {
                 card_routes: parts.card_routes,
                 operator_rules: parts.operator_rules,
                 builtin_rules: builtin_rules(),
+                node_registrar: parts.node_registrar,
             }),
         }
     }
@@ -184,6 +199,10 @@ impl Site {
 
     pub(crate) fn card_routes(&self) -> Option<&CardRoutes> {
         self.inner.card_routes.as_ref()
+    }
+
+    pub(crate) fn node_registrar(&self) -> Option<&dyn NodeRegistrar> {
+        self.inner.node_registrar.as_deref()
     }
 
     /// The operator's format rules, then the built-in ones.

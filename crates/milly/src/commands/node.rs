@@ -81,7 +81,7 @@ pub async fn run(app: &App, config: &config::Config, cmd: NodeCommand) -> Result
 
 /// What `node add` registers: the address split, fresh keys made here (the control plane
 /// keeps them and pushes them to the node, so rotating them never needs a re-join).
-fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
+pub(crate) fn plan(args: &NodeAddArgs) -> Result<RemoteNodePlan> {
     let (host, port) = split_address(&args.address)?;
     let (security, private) = match args.security {
         SecurityChoice::Reality => {
@@ -350,7 +350,7 @@ async fn print_join(app: &App, address: &str, registered: &Registered) -> Result
 
 /// Where nodes dial: `[control] public_address`, or public_url's host with the port of
 /// `[control] listen`.
-fn control_address(config: &config::Config) -> Result<String> {
+pub(crate) fn control_address(config: &config::Config) -> Result<String> {
     if let Some(address) = &config.control.public_address {
         return Ok(address.clone());
     }

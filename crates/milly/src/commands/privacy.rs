@@ -26,6 +26,11 @@ pub async fn run(config: &config::Config, cmd: PrivacyCommand) -> Result<()> {
             println!("bot update ids {verb}: {}", r.bot_updates);
             println!("revoked access ids {verb}: {}", r.access_tombstones);
             println!("expired account links {verb}: {}", r.account_links);
+            println!(
+                "expired admin login links and sessions {verb}: {}",
+                r.admin_sign_ins
+            );
+            println!("admin audit entries {verb}: {}", r.audit_entries);
             app.close().await;
             Ok(())
         }

@@ -200,6 +200,8 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     let web_parts = site::WebParts {
         app: app.clone(),
         bot_username,
+        // The admin panel adds remote nodes only where they can dial in.
+        node_registrar: crate::panel_nodes::PanelNodes::for_config(app.clone(), &config),
         cards: cards.clone(),
         admin,
         hook,

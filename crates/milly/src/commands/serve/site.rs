@@ -40,6 +40,8 @@ pub fn format_rules(config: &config::Config) -> Vec<web::subscription::format::F
 pub struct WebParts {
     pub app: app::App,
     pub bot_username: Option<String>,
+    /// How the admin panel adds a remote node (`[control] listen` set), else none.
+    pub node_registrar: Option<std::sync::Arc<dyn web::NodeRegistrar>>,
     pub cards: Option<(app::CardPayments, billing::SourcePolicy)>,
     /// The operator's routes (`/admin/metrics`).
     pub admin: axum::Router,
@@ -53,6 +55,9 @@ pub fn router(config: &config::Config, parts: &WebParts) -> axum::Router {
         .with_app(parts.app.clone())
         .with_format_rules(format_rules(config))
         .with_data_inventory(inventory_rows(config));
+    if let Some(registrar) = &parts.node_registrar {
+        site = site.with_node_registrar(registrar.clone());
+    }
     if let Some(name) = &parts.bot_username {
         site = site.with_bot_username(name);
     }
