@@ -2,7 +2,8 @@
 //! `chromedriver` over WebDriver): the admin opens the bot's login link, presses "Sign in",
 //! finds a person, extends, blocks and deletes them, switches a node off, reads the payments,
 //! sends a broadcast and watches its progress page, reads the audit list and signs out; the
-//! spent link is then refused. Every step clicks the page's own buttons (the panel has no
+//! spent link is then refused; and a person saves an email and deletes their account from the
+//! account page. Every step clicks the page's own buttons (the panel has no
 //! JavaScript), and each page's screenshot is kept under `target/screenshots/admin-*.png`.
 //!
 //! Needs `chromium` and `chromedriver` on PATH, so it is ignored by default: run with
@@ -253,6 +254,92 @@ async fn an_admin_signs_in_with_the_bots_link_and_works_through_every_page_in_ch
     press(&browser, "Sign in").await;
     shows(&browser, "Sign-in refused", "refused").await;
 
+    browser.close().await.unwrap();
+    server.abort();
+}
+
+/// The person's own data controls through the same browser: the site's `no-referrer` policy
+/// makes Chromium send `Origin: null` with our own forms, which must not be mistaken for
+/// another site's (the forms used to be refused in real browsers).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Debian's chromium and chromedriver; run with --ignored"]
+async fn a_person_saves_an_email_and_deletes_their_account_in_chromium() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let public_url: domain::PublicUrl = base.parse().unwrap();
+    let db = TestDb::sqlite().await;
+    let now = OffsetDateTime::now_utc();
+    let user = db.subscriber(7, "month", 30, now).await;
+    let app = app::App::new(
+        db.store.clone(),
+        app::AppSettings {
+            public_url: public_url.clone(),
+            ..app::AppSettings::default()
+        },
+    );
+    let site = web::Site::new(web::SiteSettings {
+        public_url,
+        ..web::SiteSettings::default()
+    })
+    .with_app(app.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, web::router(site)).await });
+    let link = app.issue_account_link(user.id, now).await.unwrap().url;
+    let (_driver, browser) = start_driver().await;
+
+    browser.goto(&link).await.unwrap();
+    shows(&browser, "name=\"email\"", "account").await;
+    browser
+        .find(Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys("person@example.org")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("button[value=save]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    shows(&browser, "person@example.org", "account-email").await;
+    let stored = db.store.user(user.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.email.as_ref().map(domain::Email::as_str),
+        Some("person@example.org")
+    );
+
+    let token = &link[link.find("/account/").unwrap()..];
+    browser
+        .goto(&format!("{base}{token}/delete"))
+        .await
+        .unwrap();
+    shows(&browser, "name=\"confirm\"", "account-delete").await;
+    browser
+        .find(Locator::Css("input[name=confirm]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("button.danger"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if db.store.user(user.id).await.unwrap().is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        db.store.user(user.id).await.unwrap().is_none(),
+        "the account was not erased:\n{}",
+        browser.source().await.unwrap()
+    );
     browser.close().await.unwrap();
     server.abort();
 }

@@ -10,8 +10,12 @@ use axum::http::HeaderMap;
 pub fn from_this_site(headers: &HeaderMap) -> bool {
     let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
     match text("sec-fetch-site") {
-        // "none": typed or bookmarked by the person; "same-origin": one of our pages.
-        Some("same-origin" | "none") | None => {}
+        // One of our pages, as the browser itself says (a page cannot forge the header). Its
+        // Origin is "null" then: the site's `Referrer-Policy: no-referrer` makes browsers hide
+        // it, so only a browser without Fetch Metadata is judged by Origin below.
+        Some("same-origin") => return true,
+        // Typed or bookmarked by the person.
+        Some("none") | None => {}
         Some(_) => return false,
     }
     let Some(origin) = headers.get(ORIGIN) else {
@@ -50,6 +54,12 @@ mod tests {
         assert!(from_this_site(&headers(&[
             ("origin", "http://127.0.0.1:8080"),
             ("host", "127.0.0.1:8080"),
+        ])));
+        // What Chromium sends for our own form under `Referrer-Policy: no-referrer`.
+        assert!(from_this_site(&headers(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "null"),
+            ("host", "vpn.example"),
         ])));
     }
 
