@@ -108,23 +108,18 @@ async fn press(browser: &Client, label: &str) {
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs Debian's chromium and chromedriver; run with --ignored"]
-async fn an_admin_signs_in_with_the_bots_link_and_works_through_every_page_in_chromium() {
+/// The site with its use cases on a loopback port (`ADMIN` among its admins): its base URL,
+/// the app, and the server's task.
+async fn serve_site(
+    db: &TestDb,
+) -> (
+    String,
+    app::App,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let public_url: domain::PublicUrl = base.parse().unwrap();
-    let db = TestDb::sqlite().await;
-    let now = OffsetDateTime::now_utc();
-    let someone = db
-        .store
-        .create_user(&store::testing::someone::new_user(now), now)
-        .await
-        .unwrap();
-    db.grant(someone.id, "month", 30, now).await;
-    db.paid(&store::testing::card_payment(someone.id, Some("yk-1"), now))
-        .await;
-    db.tls_node("eu-1", "EU", "eu.example").await;
     let app = app::App::new(
         db.store.clone(),
         app::AppSettings {
@@ -139,6 +134,24 @@ async fn an_admin_signs_in_with_the_bots_link_and_works_through_every_page_in_ch
     })
     .with_app(app.clone());
     let server = tokio::spawn(async move { axum::serve(listener, web::router(site)).await });
+    (base, app, server)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Debian's chromium and chromedriver; run with --ignored"]
+async fn an_admin_signs_in_with_the_bots_link_and_works_through_every_page_in_chromium() {
+    let db = TestDb::sqlite().await;
+    let (base, app, server) = serve_site(&db).await;
+    let now = OffsetDateTime::now_utc();
+    let someone = db
+        .store
+        .create_user(&store::testing::someone::new_user(now), now)
+        .await
+        .unwrap();
+    db.grant(someone.id, "month", 30, now).await;
+    db.paid(&store::testing::card_payment(someone.id, Some("yk-1"), now))
+        .await;
+    db.tls_node("eu-1", "EU", "eu.example").await;
     let link = app
         .issue_admin_login(TelegramId(ADMIN), now)
         .await
@@ -264,25 +277,10 @@ async fn an_admin_signs_in_with_the_bots_link_and_works_through_every_page_in_ch
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Debian's chromium and chromedriver; run with --ignored"]
 async fn a_person_saves_an_email_and_deletes_their_account_in_chromium() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let public_url: domain::PublicUrl = base.parse().unwrap();
     let db = TestDb::sqlite().await;
+    let (base, app, server) = serve_site(&db).await;
     let now = OffsetDateTime::now_utc();
     let user = db.subscriber(7, "month", 30, now).await;
-    let app = app::App::new(
-        db.store.clone(),
-        app::AppSettings {
-            public_url: public_url.clone(),
-            ..app::AppSettings::default()
-        },
-    );
-    let site = web::Site::new(web::SiteSettings {
-        public_url,
-        ..web::SiteSettings::default()
-    })
-    .with_app(app.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, web::router(site)).await });
     let link = app.issue_account_link(user.id, now).await.unwrap().url;
     let (_driver, browser) = start_driver().await;
 
