@@ -10,7 +10,7 @@ use domain::{Money, Payment, PaymentId};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::form::{AdminForm, NoFields};
+use super::form::AdminForm;
 use super::session::{see_other, Signed};
 use super::users::refundable;
 use super::view::{message, money, page, when, AdminChrome};
@@ -92,12 +92,28 @@ pub async fn list(
     )
 }
 
-/// `POST /admin/payments/{id}/refund`.
+#[derive(serde::Deserialize)]
+pub struct RefundForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /admin/payments/{id}/refund`: refunds when the button's box was ticked (money
+/// leaves at once and cannot come back: one click is not enough).
 pub async fn refund(
     State(site): State<Site>,
     Path(id): Path<i64>,
-    AdminForm { signed, .. }: AdminForm<NoFields>,
+    AdminForm { signed, form }: AdminForm<RefundForm>,
 ) -> Result<Response, WebError> {
+    if form.confirm != "yes" {
+        return message(
+            &site,
+            Some(&signed),
+            StatusCode::BAD_REQUEST,
+            "Not refunded",
+            "Tick the box next to Refund to confirm: a refund cannot be undone.",
+        );
+    }
     let now = OffsetDateTime::now_utc();
     let payer = signed
         .app

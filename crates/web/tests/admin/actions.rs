@@ -277,7 +277,18 @@ async fn an_admin_refunds_a_card_payment_from_the_persons_page(db: &TestDb) {
         .await;
     assert!(page.body.contains(&button));
 
-    let refund = panel.post(s.cookie(), &button, &s.form("")).await;
+    // Without the box ticked nothing moves.
+    let unconfirmed = panel.post(s.cookie(), &button, &s.form("")).await;
+    assert_eq!(
+        unconfirmed.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        unconfirmed.body
+    );
+    assert!(shop.yk.refunds().is_empty());
+    let refund = panel
+        .post(s.cookie(), &button, &s.form("confirm=yes"))
+        .await;
     assert_eq!(refund.status, StatusCode::SEE_OTHER, "{}", refund.body);
     assert_eq!(
         refund.headers[header::LOCATION],
@@ -286,7 +297,9 @@ async fn an_admin_refunds_a_card_payment_from_the_persons_page(db: &TestDb) {
     assert_eq!(shop.yk.refunds().len(), 1);
     assert_eq!(shop.ours(&yk_id).await.status, PaymentStatus::Refunded);
     // Pressed again (a second tab): refused, and YooKassa is not asked twice.
-    let again = panel.post(s.cookie(), &button, &s.form("")).await;
+    let again = panel
+        .post(s.cookie(), &button, &s.form("confirm=yes"))
+        .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(shop.yk.refunds().len(), 1);
     assert_eq!(
