@@ -50,19 +50,22 @@ async fn slowloris(web: SocketAddr, n: usize) -> Vec<TcpStream> {
     held
 }
 
-/// The website's PROXY protocol intake, as `milly serve` printed it.
-fn proxied_addr(milly: &Process) -> SocketAddr {
-    let log = milly.log();
-    let line = log
-        .lines()
-        .find(|l| l.contains("with the PROXY protocol: "))
-        .unwrap_or_else(|| panic!("milly serve did not say where its PROXY intake is:\n{log}"));
-    let addr = line
-        .rsplit("with the PROXY protocol: ")
-        .next()
-        .unwrap()
-        .trim_end_matches(')');
-    addr.parse().unwrap()
+/// The website's PROXY protocol intake, as `milly serve` printed it (the line comes once the
+/// site is built, a moment after its public port opens).
+async fn proxied_addr(milly: &Process) -> SocketAddr {
+    let marker = "with the PROXY protocol: ";
+    for _ in 0..200 {
+        let log = milly.log();
+        if let Some(line) = log.lines().find(|l| l.contains(marker)) {
+            let addr = line.rsplit(marker).next().unwrap().trim_end_matches(')');
+            return addr.parse().unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "milly serve did not say where its PROXY intake is:\n{}",
+        milly.log()
+    );
 }
 
 /// A PROXY v2 header saying the connection comes from `source`.
@@ -201,7 +204,7 @@ const SUB_BURST: u16 = 30;
 async fn through_the_proxy_intake_each_stranger_has_its_own_sub_bucket() {
     let home = MillyHome::new("").unwrap();
     let milly = serve(&home, 1024).await;
-    let proxied = proxied_addr(&milly);
+    let proxied = proxied_addr(&milly).await;
     assert!(
         proxied.ip().is_loopback(),
         "the PROXY intake must never be public"
