@@ -3,7 +3,9 @@
 //! so a restart resumes where it stopped and nobody gets it twice (at most once: a crash right
 //! after the claim skips that one person).
 
-use domain::{AdminAction, BroadcastAudience, TelegramId, User, BROADCAST_MAX_CHARS};
+use domain::{
+    AdminAction, BroadcastAudience, BroadcastOutcome, TelegramId, User, BROADCAST_MAX_CHARS,
+};
 use store::{AuditTarget, Broadcast};
 use time::OffsetDateTime;
 
@@ -95,9 +97,13 @@ impl App {
         }
     }
 
-    /// Counts one message of broadcast `id` as delivered or not.
-    pub async fn count_broadcast_message(&self, id: i64, delivered: bool) -> Result<(), AppError> {
-        Ok(self.store().count_broadcast_message(id, delivered).await?)
+    /// Counts one message of broadcast `id` by what became of it.
+    pub async fn count_broadcast_message(
+        &self,
+        id: i64,
+        outcome: BroadcastOutcome,
+    ) -> Result<(), AppError> {
+        Ok(self.store().count_broadcast_message(id, outcome).await?)
     }
 }
 

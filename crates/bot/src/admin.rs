@@ -11,7 +11,7 @@ use crate::ctx::Ctx;
 use crate::texts::{self, escape};
 use crate::{node_health, BotError};
 
-const BROADCAST_USAGE: &str = "Usage: /broadcast all|active|expired|never_paid TEXT";
+const BROADCAST_USAGE: &str = "Usage: /broadcast all|active|expired|trial_only|never_paid TEXT";
 
 const HELP: &str = "<b>Admin commands</b>\n\
     /stats — users, active subscriptions, revenue\n\
@@ -19,7 +19,7 @@ const HELP: &str = "<b>Admin commands</b>\n\
     /find ID — a user by internal or Telegram id\n\
     /grant ID DAYS — add days\n\
     /block ID, /unblock ID\n\
-    /broadcast all|active|expired|never_paid TEXT — message a group (also in the web panel)\n\
+    /broadcast all|active|expired|trial_only|never_paid TEXT — message a group (also in the web panel)\n\
     /admin — this help and a sign-in link to the web panel";
 
 const COMMANDS: [&str; 8] = [

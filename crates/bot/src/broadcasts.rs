@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use app::BroadcastRecipient;
-use domain::BroadcastAudience;
+use domain::{BroadcastAudience, BroadcastOutcome};
 use tokio_util::sync::CancellationToken;
 
 use crate::ctx::Ctx;
@@ -45,30 +45,35 @@ async fn send_next(ctx: &Ctx) -> Result<bool, BotError> {
             BroadcastRecipient::Person(user) => ctx.send_to(user, &text, None).await,
             BroadcastRecipient::Admin(admin) => ctx.send(admin.0, &text, None).await,
         };
-        let delivered = match sent {
-            Ok(_) => true,
+        let outcome = match sent {
+            Ok(_) => BroadcastOutcome::Delivered,
+            // Telegram's 403 (blocked, deactivated, ...), recognised as everywhere else.
             Err(TgError::Blocked) => {
                 if let BroadcastRecipient::Person(user) = &recipient {
                     ctx.note_unreachable(user.id).await?;
                 }
-                false
+                BroadcastOutcome::BlockedBot
             }
             Err(TgError::Cancelled) => return Err(BotError::Cancelled),
-            Err(_) => false,
+            Err(err) => {
+                tracing::warn!(error = %err, "a broadcast message could not be delivered");
+                BroadcastOutcome::Failed
+            }
         };
-        ctx.app.count_broadcast_message(job.id, delivered).await?;
+        ctx.app.count_broadcast_message(job.id, outcome).await?;
         tokio::time::sleep(BROADCAST_PACE).await;
     }
     if job.audience != BroadcastAudience::Preview {
         let done = ctx.app.broadcast(job.id).await?.unwrap_or(job);
         tracing::info!(
             sent = done.sent,
+            blocked = done.blocked,
             failed = done.failed,
             "a broadcast finished"
         );
         let report = format!(
-            "Broadcast #{} done: {} delivered, {} not delivered.",
-            done.id, done.sent, done.failed
+            "Broadcast #{} done: {} delivered, {} blocked the bot, {} other failures.",
+            done.id, done.sent, done.blocked, done.failed
         );
         if let Err(err) = ctx.send(done.admin.0, &report, None).await {
             tracing::warn!(error = %err, "the broadcast report could not be sent");

@@ -90,7 +90,7 @@ async fn a_person_who_blocked_the_bot_is_not_messaged_again(db: &TestDb) {
         c.params.i64("chat_id") == Some(ADMIN)
             && c.params
                 .str("text")
-                .is_some_and(|t| t.contains("0 delivered, 1 not delivered"))
+                .is_some_and(|t| t.contains("0 delivered, 1 blocked the bot, 0 other failures"))
     })
     .await;
     let user = db
@@ -106,7 +106,7 @@ async fn a_person_who_blocked_the_bot_is_not_messaged_again(db: &TestDb) {
         c.params.i64("chat_id") == Some(ADMIN)
             && c.params
                 .str("text")
-                .is_some_and(|t| t.contains("0 delivered, 0 not delivered"))
+                .is_some_and(|t| t.contains("0 delivered, 0 blocked the bot, 0 other failures"))
     })
     .await;
 

@@ -396,6 +396,12 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     not_personal("broadcasts", "recipients", "a count"),
     not_personal("broadcasts", "sent", "a count"),
     not_personal("broadcasts", "failed", "a count"),
+    not_personal("broadcasts", "blocked", "a count"),
+    not_personal(
+        "broadcasts",
+        "expired_days",
+        "the N of an \"expired in the last N days\" audience",
+    ),
     not_personal("broadcasts", "finished_at", "when the sending ended"),
     not_personal("control_plane", "id", "the one row"),
     not_personal(

@@ -26,7 +26,9 @@ pub use admin_panel::{
     AdminAction, AdminToken, AdminTokenHash, ADMIN_AUDIT_RETENTION_DAYS,
     ADMIN_LOGIN_LIFETIME_MINUTES, ADMIN_SESSION_IDLE_HOURS, ADMIN_SESSION_MAX_DAYS,
 };
-pub use broadcast::{BroadcastAudience, BROADCAST_MAX_CHARS};
+pub use broadcast::{
+    BroadcastAudience, BroadcastOutcome, ExpiredDays, BROADCAST_MAX_CHARS, EXPIRED_WITHIN,
+};
 pub use database_url::{mask_database_url, DatabaseUrl};
 pub use ids::{
     InvalidId, PaymentId, ReturnToken, SubscriptionToken, TelegramId, UserId, UserRef, VlessUuid,

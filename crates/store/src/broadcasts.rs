@@ -2,10 +2,13 @@
 //! ascending user id. The cursor moves by one conditional update before each message, so a
 //! restarted runner resumes after the last person and nobody gets the message twice.
 
-use domain::{from_unix_seconds, unix_seconds, BroadcastAudience, TelegramId, User, UserId};
+use domain::{
+    from_unix_seconds, unix_seconds, BroadcastAudience, BroadcastOutcome, TelegramId, User, UserId,
+    TRIAL_PLAN_ID,
+};
 use sqlx::any::AnyRow;
 use sqlx::Row as _;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::users::{user_from_row, USER_COLUMNS};
 use crate::{Store, StoreError};
@@ -22,45 +25,57 @@ pub struct Broadcast {
     pub cursor: UserId,
     /// How many people the audience had when it was started.
     pub recipients: i64,
+    /// Delivered messages.
     pub sent: i64,
+    /// Messages Telegram refused because the person blocked the bot.
+    pub blocked: i64,
+    /// Messages that failed otherwise.
     pub failed: i64,
     pub finished_at: Option<OffsetDateTime>,
 }
 
 const BROADCAST_COLUMNS: &str = "id, created_at, admin_telegram_id, audience, body, \
-     cursor_user_id, recipients, sent, failed, finished_at";
+     cursor_user_id, recipients, sent, blocked, failed, finished_at, expired_days";
 
 fn broadcast_from_row(row: &AnyRow) -> Result<Broadcast, StoreError> {
     let audience: String = row.try_get("audience")?;
     let finished: Option<i64> = row.try_get("finished_at")?;
+    let days: Option<i64> = row.try_get("expired_days")?;
     Ok(Broadcast {
         id: row.try_get("id")?,
         created_at: from_unix_seconds(row.try_get("created_at")?),
         admin: TelegramId(row.try_get("admin_telegram_id")?),
-        audience: BroadcastAudience::from_code(&audience)
+        audience: BroadcastAudience::from_parts(&audience, days)
             .ok_or(StoreError::Corrupt("broadcasts.audience"))?,
         body: row.try_get("body")?,
         cursor: UserId(row.try_get("cursor_user_id")?),
         recipients: row.try_get("recipients")?,
         sent: row.try_get("sent")?,
+        blocked: row.try_get("blocked")?,
         failed: row.try_get("failed")?,
         finished_at: finished.map(from_unix_seconds),
     })
 }
 
+/// No successful payment by this person.
+const NEVER_PAID: &str = "NOT EXISTS (SELECT 1 FROM payments p WHERE p.user_id = users.id \
+     AND p.status = 'succeeded')";
+
 /// The condition on `users` (joined with their subscription as `s`) for an audience; `$1` is
-/// the instant. Reachable people only: not blocked by the operator, not blocking the bot.
-fn audience_filter(audience: BroadcastAudience) -> &'static str {
+/// the instant, `$2` the start of an "expired in the last N days" window, `$3` the trial's
+/// plan id. Reachable people only: not blocked by the operator, not blocking the bot.
+fn audience_filter(audience: BroadcastAudience) -> String {
     match audience {
-        BroadcastAudience::All => "TRUE",
-        BroadcastAudience::Active => "s.ends_at > $1",
-        BroadcastAudience::Expired => "s.ends_at <= $1",
-        BroadcastAudience::NeverPaid => {
-            "NOT EXISTS (SELECT 1 FROM payments p WHERE p.user_id = users.id \
-             AND p.status = 'succeeded')"
-        }
+        BroadcastAudience::All => "TRUE".into(),
+        BroadcastAudience::Active => "s.ends_at > $1".into(),
+        BroadcastAudience::Expired => "s.ends_at <= $1".into(),
+        BroadcastAudience::ExpiredWithin(_) => "s.ends_at <= $1 AND s.ends_at > $2".into(),
+        // A paid plan replaces the trial's plan id; the payment check also catches a payment
+        // whose days were granted on top of a running trial.
+        BroadcastAudience::TrialOnly => format!("s.plan = $3 AND {NEVER_PAID}"),
+        BroadcastAudience::NeverPaid => NEVER_PAID.into(),
         // Nobody in `users`: a preview goes to its admin's chat.
-        BroadcastAudience::Preview => "FALSE",
+        BroadcastAudience::Preview => "FALSE".into(),
     }
 }
 
@@ -68,9 +83,22 @@ fn audience_sql(audience: BroadcastAudience, select: &str, tail: &str) -> String
     format!(
         "SELECT {select} FROM users LEFT JOIN subscriptions s ON s.user_id = users.id \
          WHERE users.blocked = 0 AND users.bot_unreachable = 0 AND ({}) \
-         AND ($1 = $1) {tail}",
+         AND ($1 = $1) AND ($2 = $2) AND ($3 = $3) {tail}",
         audience_filter(audience)
     )
+}
+
+/// Binds `$1`..`$3` of [`audience_sql`].
+fn bind_audience<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    audience: BroadcastAudience,
+    now: OffsetDateTime,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let days = audience.days().map_or(0, |d| i64::from(d.get()));
+    query
+        .bind(unix_seconds(now))
+        .bind(unix_seconds(now - Duration::days(days)))
+        .bind(TRIAL_PLAN_ID)
 }
 
 impl Store {
@@ -81,8 +109,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<i64, StoreError> {
         let sql = audience_sql(audience, "COUNT(*) AS n", "");
-        let row = sqlx::query(&sql)
-            .bind(unix_seconds(now))
+        let row = bind_audience(sqlx::query(&sql), audience, now)
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("n")?)
@@ -98,10 +125,9 @@ impl Store {
         let sql = audience_sql(
             audience,
             USER_COLUMNS,
-            "AND users.id > $2 ORDER BY users.id LIMIT 1",
+            "AND users.id > $4 ORDER BY users.id LIMIT 1",
         );
-        let row = sqlx::query(&sql)
-            .bind(unix_seconds(now))
+        let row = bind_audience(sqlx::query(&sql), audience, now)
             .bind(after.0)
             .fetch_optional(&self.pool)
             .await?;
@@ -119,14 +145,15 @@ impl Store {
     ) -> Result<Broadcast, StoreError> {
         let row = sqlx::query(
             "INSERT INTO broadcasts (created_at, admin_telegram_id, audience, body, \
-             cursor_user_id, recipients, sent, failed, finished_at) \
-             VALUES ($1, $2, $3, $4, 0, $5, 0, 0, NULL) RETURNING id",
+             cursor_user_id, recipients, sent, blocked, failed, finished_at, expired_days) \
+             VALUES ($1, $2, $3, $4, 0, $5, 0, 0, 0, NULL, $6) RETURNING id",
         )
         .bind(unix_seconds(at))
         .bind(admin.0)
         .bind(audience.code())
         .bind(body)
         .bind(recipients)
+        .bind(audience.days().map(|d| i64::from(d.get())))
         .fetch_one(&self.pool)
         .await?;
         let id: i64 = row.try_get("id")?;
@@ -184,16 +211,18 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Counts one message of broadcast `id` as delivered or not.
+    /// Counts one message of broadcast `id` by what became of it.
     pub async fn count_broadcast_message(
         &self,
         id: i64,
-        delivered: bool,
+        outcome: BroadcastOutcome,
     ) -> Result<(), StoreError> {
-        let sql = if delivered {
-            "UPDATE broadcasts SET sent = sent + 1 WHERE id = $1"
-        } else {
-            "UPDATE broadcasts SET failed = failed + 1 WHERE id = $1"
+        let sql = match outcome {
+            BroadcastOutcome::Delivered => "UPDATE broadcasts SET sent = sent + 1 WHERE id = $1",
+            BroadcastOutcome::BlockedBot => {
+                "UPDATE broadcasts SET blocked = blocked + 1 WHERE id = $1"
+            }
+            BroadcastOutcome::Failed => "UPDATE broadcasts SET failed = failed + 1 WHERE id = $1",
         };
         sqlx::query(sql).bind(id).execute(&self.pool).await?;
         Ok(())

@@ -8,6 +8,8 @@ pub enum Failure {
     RetryAfter(u32),
     /// 403: the person blocked the bot.
     Blocked,
+    /// 403: the person deleted their Telegram account.
+    Deactivated,
     /// 400: the chat does not exist (or the bot never met it).
     ChatNotFound,
     /// 500 Internal Server Error.
@@ -27,6 +29,7 @@ impl Failure {
                 }),
             ),
             Failure::Blocked => error(403, "Forbidden: bot was blocked by the user"),
+            Failure::Deactivated => error(403, "Forbidden: user is deactivated"),
             Failure::ChatNotFound => error(400, "Bad Request: chat not found"),
             Failure::ServerError => error(500, "Internal Server Error"),
         }
@@ -74,6 +77,14 @@ mod tests {
         assert_eq!(status, 429);
         assert_eq!(body["parameters"]["retry_after"], 3);
         assert_eq!(body["ok"], false);
+    }
+
+    #[test]
+    fn a_deleted_account_is_a_403_like_a_block() {
+        let (status, body) = Failure::Deactivated.response();
+        assert_eq!(status, 403);
+        assert_eq!(body["error_code"], 403);
+        assert_eq!(body["description"], "Forbidden: user is deactivated");
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! Broadcasts: compose (text and audience), preview (the bot sends it to the admin alone),
-//! send to everyone / active / expired / never paid, and a progress page (sent, failed,
-//! remaining) that refreshes itself with `<meta http-equiv=refresh>` until the bot is done.
+//! send to everyone / active / expired (at any time or in the last N days) / trial only / never
+//! paid, and a progress page (delivered, blocked the bot, other failures, remaining) that refreshes itself with `<meta http-equiv=refresh>` until the bot is done.
 //! The website never talks to Telegram: it records the job, and the bot's leader sends it.
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use domain::BroadcastAudience;
+use domain::{BroadcastAudience, ExpiredDays, EXPIRED_WITHIN};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -22,13 +22,13 @@ pub const REFRESH_SECONDS: u32 = 2;
 
 pub struct Choice {
     pub code: &'static str,
-    pub label: &'static str,
+    pub label: String,
 }
 
 pub struct JobRow {
     pub id: i64,
     pub created: String,
-    pub audience: &'static str,
+    pub audience: String,
     pub progress: String,
     pub done: bool,
 }
@@ -38,6 +38,7 @@ pub struct JobRow {
 struct ComposePage {
     chrome: AdminChrome,
     audiences: Vec<Choice>,
+    max_days: u16,
     jobs: Vec<JobRow>,
 }
 
@@ -53,8 +54,8 @@ pub async fn compose(State(site): State<Site>, signed: Signed) -> Result<Respons
             created: when(job.created_at),
             audience: job.audience.label(),
             progress: format!(
-                "{} sent, {} failed of {}",
-                job.sent, job.failed, job.recipients
+                "{} delivered, {} blocked the bot, {} other failures of {}",
+                job.sent, job.blocked, job.failed, job.recipients
             ),
             done: job.finished_at.is_some(),
         })
@@ -63,13 +64,18 @@ pub async fn compose(State(site): State<Site>, signed: Signed) -> Result<Respons
         StatusCode::OK,
         &ComposePage {
             chrome: AdminChrome::new(&site, Some(&signed), "/admin/broadcasts", "Broadcasts"),
-            audiences: BroadcastAudience::SENDABLE
+            audiences: BroadcastAudience::BY_WORD
                 .iter()
                 .map(|a| Choice {
                     code: a.code(),
                     label: a.label(),
                 })
+                .chain([Choice {
+                    code: EXPIRED_WITHIN,
+                    label: "expired in the last N days (N below)".into(),
+                }])
                 .collect(),
+            max_days: ExpiredDays::MAX,
             jobs,
         },
     )
@@ -81,6 +87,10 @@ pub struct BroadcastForm {
     text: String,
     #[serde(default)]
     audience: String,
+    /// The N of "expired in the last N days"; the browser sends it (maybe empty) with any
+    /// audience, and it counts only with that one.
+    #[serde(default)]
+    days: String,
     /// `preview` or `send`: which button was pressed.
     #[serde(default)]
     action: String,
@@ -93,11 +103,20 @@ pub async fn start(
 ) -> Result<Response, WebError> {
     let audience = match form.action.as_str() {
         "preview" => Some(BroadcastAudience::Preview),
-        "send" => BroadcastAudience::from_code(&form.audience)
+        "send" => BroadcastAudience::from_parts(&form.audience, form.days.trim().parse().ok())
             .filter(|a| *a != BroadcastAudience::Preview),
         _ => None,
     };
     let Some(audience) = audience else {
+        if form.action == "send" && form.audience == EXPIRED_WITHIN {
+            return message(
+                &site,
+                Some(&signed),
+                StatusCode::BAD_REQUEST,
+                "Not sent",
+                "\"Expired in the last N days\" needs N from 1 to 365.",
+            );
+        }
         return Err(WebError::Forbidden);
     };
     let now = OffsetDateTime::now_utc();
@@ -122,10 +141,11 @@ pub async fn start(
 #[template(path = "admin/broadcast.html")]
 struct ProgressPage {
     chrome: AdminChrome,
-    audience: &'static str,
+    audience: String,
     body: String,
     recipients: i64,
     sent: i64,
+    blocked: i64,
     failed: i64,
     remaining: i64,
     finished: String,
@@ -148,11 +168,12 @@ pub async fn progress(
             body: job.body,
             recipients: job.recipients,
             sent: job.sent,
+            blocked: job.blocked,
             failed: job.failed,
             remaining: if job.finished_at.is_some() {
                 0
             } else {
-                (job.recipients - job.sent - job.failed).max(0)
+                (job.recipients - job.sent - job.blocked - job.failed).max(0)
             },
             finished: job.finished_at.map(when).unwrap_or_default(),
             refresh: REFRESH_SECONDS,

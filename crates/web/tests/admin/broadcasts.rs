@@ -1,9 +1,10 @@
 //! Broadcasts in the panel: the compose page, a preview and a broadcast recorded as jobs for
 //! the bot (with their audit entries), the progress page refreshing itself until the job is
-//! done, and refusals: empty text, an unknown audience, no CSRF token.
+//! done (delivered / blocked the bot / other failures), "expired in the last N days" with its N,
+//! and refusals: empty text, an unknown audience, N out of 1..=365, no CSRF token.
 
 use axum::http::{header, StatusCode};
-use domain::{AdminAction, BroadcastAudience};
+use domain::{AdminAction, BroadcastAudience, BroadcastOutcome};
 use store::testing::TestDb;
 use time::OffsetDateTime;
 
@@ -17,7 +18,14 @@ async fn an_admin_previews_and_sends_a_broadcast_and_watches_it_finish(db: &Test
     let s = panel.sign_in().await;
     let page = panel.get(s.cookie(), "/admin/broadcasts").await;
     assert_eq!(page.status, StatusCode::OK);
-    for audience in ["all", "active", "expired", "never_paid"] {
+    for audience in [
+        "all",
+        "active",
+        "expired",
+        "expired_within",
+        "trial_only",
+        "never_paid",
+    ] {
         assert!(
             page.body.contains(&format!("value=\"{audience}\"")),
             "{audience}"
@@ -69,7 +77,7 @@ async fn an_admin_previews_and_sends_a_broadcast_and_watches_it_finish(db: &Test
     {
         panel
             .app
-            .count_broadcast_message(jobs[0].id, true)
+            .count_broadcast_message(jobs[0].id, BroadcastOutcome::Delivered)
             .await
             .unwrap();
     }
@@ -80,7 +88,14 @@ async fn an_admin_previews_and_sends_a_broadcast_and_watches_it_finish(db: &Test
         "{}",
         done.body
     );
-    assert!(done.body.contains("<b>1</b> sent") && done.body.contains("<b>0</b> remaining"));
+    assert!(
+        done.body.contains("<b>1</b> delivered")
+            && done.body.contains("<b>0</b> blocked the bot")
+            && done.body.contains("<b>0</b> other failures")
+            && done.body.contains("<b>0</b> remaining"),
+        "{}",
+        done.body
+    );
 
     let actions: Vec<AdminAction> = panel.audit().await.into_iter().map(|a| a.1).collect();
     assert_eq!(
@@ -93,6 +108,9 @@ async fn an_admin_previews_and_sends_a_broadcast_and_watches_it_finish(db: &Test
         s.form("text=Hi&audience=preview&action=send"),
         s.form("text=Hi&audience=everyone&action=send"),
         "text=Hi&audience=all&action=send".to_owned(),
+        s.form("text=Hi&audience=expired_within&days=&action=send"),
+        s.form("text=Hi&audience=expired_within&days=0&action=send"),
+        s.form("text=Hi&audience=expired_within&days=366&action=send"),
     ] {
         let refused = panel.post(s.cookie(), "/admin/broadcasts", &form).await;
         assert!(
@@ -102,6 +120,26 @@ async fn an_admin_previews_and_sends_a_broadcast_and_watches_it_finish(db: &Test
         );
     }
     assert_eq!(panel.app.recent_broadcasts(10).await.unwrap().len(), 2);
+
+    let window = panel
+        .post(
+            s.cookie(),
+            "/admin/broadcasts",
+            &s.form("text=Come+back&audience=expired_within&days=14&action=send"),
+        )
+        .await;
+    assert_eq!(window.status, StatusCode::SEE_OTHER);
+    let job = &panel.app.recent_broadcasts(1).await.unwrap()[0];
+    assert_eq!(
+        job.audience,
+        BroadcastAudience::from_parts("expired_within", Some(14)).unwrap()
+    );
+    let page = panel.get(s.cookie(), "/admin/broadcasts").await;
+    assert!(
+        page.body.contains("expired in the last 14 days"),
+        "{}",
+        page.body
+    );
 }
 
 store::backend_tests!(an_admin_previews_and_sends_a_broadcast_and_watches_it_finish);
