@@ -28,13 +28,7 @@ pub async fn give(ctx: &Ctx, user: &User, chat: i64) -> Result<(), BotError> {
         .bot()
         .send_message(ChatId(chat), text(user.language, &url))
         .parse_mode(ParseMode::Html)
-        .link_preview_options(LinkPreviewOptions {
-            is_disabled: true,
-            url: None,
-            prefer_small_media: false,
-            prefer_large_media: false,
-            show_above_text: false,
-        })
+        .link_preview_options(no_link_preview())
         .reply_markup(InlineKeyboardMarkup::new([vec![back]]));
     let sent = ctx.tg.call(request).await;
     ctx.delivered(Some(user.id), sent).await?;
@@ -57,6 +51,18 @@ fn text(language: Language, url: &str) -> String {
              do not forward it. A new link cancels the previous one.\n\n\
              <a href=\"{url}\">Open my data page</a>"
         ),
+    }
+}
+
+/// No preview under a message carrying a one-time link: fetching it for a preview is a visit
+/// Telegram's servers would make with the person's secret.
+pub(crate) fn no_link_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
     }
 }
 

@@ -4,7 +4,7 @@
 use domain::{TelegramId, ADMIN_LOGIN_LIFETIME_MINUTES};
 use teloxide_core::payloads::SendMessageSetters as _;
 use teloxide_core::requests::Requester as _;
-use teloxide_core::types::{ChatId, LinkPreviewOptions, ParseMode};
+use teloxide_core::types::{ChatId, ParseMode};
 
 use crate::ctx::Ctx;
 use crate::texts::escape;
@@ -19,13 +19,7 @@ pub async fn give(ctx: &Ctx, admin: TelegramId, chat: i64, help: &str) -> Result
         .bot()
         .send_message(ChatId(chat), text(help, &link.url))
         .parse_mode(ParseMode::Html)
-        .link_preview_options(LinkPreviewOptions {
-            is_disabled: true,
-            url: None,
-            prefer_small_media: false,
-            prefer_large_media: false,
-            show_above_text: false,
-        });
+        .link_preview_options(crate::account_link::no_link_preview());
     let sent = ctx.tg.call(request).await;
     ctx.delivered(None, sent).await?;
     Ok(())
