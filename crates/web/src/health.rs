@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::Site;
 
@@ -26,33 +26,27 @@ pub async fn show(State(site): State<Site>) -> Response {
         )
             .into_response();
     };
-    let (status, body) = match tokio::time::timeout(DATABASE_TIMEOUT, app.schema_version()).await {
-        Ok(Ok(schema)) => {
-            let schema = json!({ "applied": schema.applied, "expected": schema.known });
-            if schema["applied"] == schema["expected"] {
-                (
-                    StatusCode::OK,
-                    json!({ "status": "ok", "build": build, "schema": schema }),
-                )
-            } else {
-                // Another process (a newer milly) moved the shared database past this build.
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    json!({ "status": "schema mismatch", "build": build, "schema": schema }),
-                )
-            }
-        }
+    let schema = match tokio::time::timeout(DATABASE_TIMEOUT, app.schema_version()).await {
+        Ok(Ok(schema)) => schema,
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "health check: the database did not answer");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "status": "database unavailable", "build": build }),
-            )
+            return unavailable("database unavailable", build, None);
         }
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "status": "database unavailable", "build": build }),
-        ),
+        Err(_) => return unavailable("database unavailable", build, None),
     };
-    (status, Json(body)).into_response()
+    let versions = json!({ "applied": schema.applied, "expected": schema.known });
+    if !schema.is_current() {
+        // Another process (a newer milly) moved the shared database past this build.
+        return unavailable("schema mismatch", build, Some(versions));
+    }
+    let body = json!({ "status": "ok", "build": build, "schema": versions });
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+fn unavailable(status: &str, build: Value, schema: Option<Value>) -> Response {
+    let mut body = json!({ "status": status, "build": build });
+    if let Some(schema) = schema {
+        body["schema"] = schema;
+    }
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
