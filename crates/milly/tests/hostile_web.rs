@@ -36,6 +36,16 @@ async fn serve(home: &MillyHome, max_connections: usize) -> Process {
         .wait_for_tcp(home.web_addr(), testkit::milly::SERVE_TIMEOUT)
         .await
         .unwrap();
+    // The port is bound before the site is built; the attacks are timed from when it serves.
+    let deadline = std::time::Instant::now() + testkit::milly::SERVE_TIMEOUT;
+    while !process.log().lines().any(|l| l == "ready") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "milly serve never said ready:\n{}",
+            process.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     process
 }
 
