@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsConnector;
 use vless::{Command, Destination, Flow, Request, UserKey};
-use xtls_stream::{ConnectError, RealityStream};
+use xtls_stream::{ConnectError, RecordStream};
 
 use crate::link::{ClientLink, LinkTransport, Security};
 use crate::tls;
@@ -81,7 +81,7 @@ pub enum Opened {
     Tls(Box<dyn NodeStream>),
     /// REALITY after its handshake; the request goes out with the first bytes.
     Reality {
-        stream: Box<RealityStream<TcpStream>>,
+        stream: Box<RecordStream<TcpStream>>,
         /// The user id, when the flow is Vision.
         vision: Option<UserKey>,
         request: Vec<u8>,

@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use vless::UserKey;
-use xtls_stream::{RealityStream, Relay, Tally, VisionStream, BUFFER_SIZE};
+use xtls_stream::{RecordStream, Relay, Tally, VisionStream, BUFFER_SIZE};
 
 /// How long the first write waits for the application's first bytes, so the VLESS request
 /// travels with them; after it, an empty padding frame goes alone (Xray-core waits 100 ms).
@@ -34,7 +34,7 @@ pub struct Relayed {
 /// `vision` is the user id when the request's flow is Vision; `pipes` bounds splice's pipes.
 pub async fn relay(
     mut local: TcpStream,
-    mut node: RealityStream<TcpStream>,
+    mut node: RecordStream<TcpStream>,
     vision: Option<UserKey>,
     request: Vec<u8>,
     pipes: &Arc<Semaphore>,

@@ -20,7 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use xtls_stream::{RealityStream, Relay, Tally, VisionStream};
+use xtls_stream::{RecordStream, Relay, Tally, VisionStream};
 
 const SERVER_KEY: [u8; 32] = [0x42; 32];
 const USER: &str = "b831381d-6324-4d53-ad4f-8cda48b30811";
@@ -109,7 +109,7 @@ async fn serve(
             break;
         }
     }
-    let mut stream = RealityStream::new(socket, hs.into_record_layer()?);
+    let mut stream = RecordStream::reality(socket, hs.into_record_layer()?);
     // The request header, then the node's side of Vision (xtls-stream's server role).
     let mut head = Vec::new();
     let (request, used) = loop {

@@ -16,7 +16,7 @@ use testkit::traffic;
 use testkit::{user_uuid, EchoMode, MillyHome, Peer, PeerKind, Process, TcpEcho, UdpEcho};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use xtls_stream::{RealityStream, VisionStream};
+use xtls_stream::{RecordStream, VisionStream};
 
 const NAME: &str = "www.example.com";
 const SHORT_ID: &str = "6ba85179e30d4fc2";
@@ -44,7 +44,7 @@ fn client_config(link: &ClientLink) -> ClientConfig {
 
 /// A REALITY connection to the node of `link` (crate `xtls-stream`'s client role, the stack
 /// `milly client` runs).
-async fn connect(link: &ClientLink) -> RealityStream<TcpStream> {
+async fn connect(link: &ClientLink) -> RecordStream<TcpStream> {
     let sock = TcpStream::connect((link.host.as_str(), link.port))
         .await
         .unwrap();

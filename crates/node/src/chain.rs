@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use vless::{Command, Flow, Request, UserKey};
-use xtls_stream::{RealityStream, Relay, Transport, VisionStream, BUFFER_SIZE};
+use xtls_stream::{RecordStream, Relay, Transport, VisionStream, BUFFER_SIZE};
 
 use crate::metrics::HandshakeFailure;
 use crate::server::Shared;
@@ -82,7 +82,7 @@ impl Chain {
         }
     }
 
-    async fn dial(&self) -> Option<RealityStream<TcpStream>> {
+    async fn dial(&self) -> Option<RecordStream<TcpStream>> {
         let dialled = async {
             let tcp = TcpStream::connect((self.upstream.host.as_str(), self.upstream.port))
                 .await

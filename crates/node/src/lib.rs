@@ -28,7 +28,7 @@
 //!
 //! Layout: `server` accepts and limits connections and does the TLS handshake, or with
 //! [`TlsSource::Reality`] hands the connection to `reality` (mirror to `dest`, relay strangers
-//! there, our own TLS 1.3 for REALITY clients, then crate `xtls-stream`'s `RealityStream`, and
+//! there, our own TLS 1.3 for REALITY clients, then crate `xtls-stream`'s `RecordStream`, and
 //! its `VisionStream` for XTLS Vision and its direct copy, spliced on Linux by its `Relay`);
 //! `session` reads the request over any byte stream (so REALITY can replace TLS; over TLS an
 //! HTTP upgrade to an enabled transport's path is answered by `http_transport`, WebSocket or
@@ -54,11 +54,13 @@ mod http_transport;
 pub mod metrics;
 mod mux;
 mod plain_http;
+mod prefixed;
 mod read_ahead;
 pub mod reality;
 mod server;
 mod session;
 pub mod tls;
+mod tls13;
 mod udp;
 mod xudp;
 

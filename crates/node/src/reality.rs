@@ -13,7 +13,7 @@ use reality::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
-use xtls_stream::RealityStream;
+use xtls_stream::RecordStream;
 
 use crate::budget::SourceSlot;
 use crate::fallback::{relay_within, FallbackLimits};
@@ -95,7 +95,7 @@ impl RealityServer {
         limits: FallbackLimits,
         slot: &mut SourceSlot,
         metrics: &Metrics,
-    ) -> Option<RealityStream<TcpStream>> {
+    ) -> Option<RecordStream<TcpStream>> {
         let arrived = SystemTime::now();
         let mut dest = match tokio::time::timeout_at(deadline, TcpStream::connect(&self.dest)).await
         {
@@ -153,7 +153,7 @@ impl RealityServer {
                 )
                 .await
                 {
-                    Ok(Some(layer)) => Some(RealityStream::new(client, layer)),
+                    Ok(Some(layer)) => Some(RecordStream::reality(client, layer)),
                     Ok(None) | Err(_) => {
                         metrics.failure(HandshakeFailure::Tls);
                         None

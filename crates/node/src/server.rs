@@ -22,10 +22,12 @@ use crate::fallback::{FallbackLimits, Origin};
 use crate::http_transport::XhttpTable;
 use crate::metrics::{HandshakeFailure, Metrics};
 use crate::plain_http::{self, PlainHttp};
+use crate::prefixed::Prefixed;
 use crate::read_ahead::ReadAhead;
 use crate::reality::RealityServer;
 use crate::session;
 use crate::tls::{self, CertificateError};
+use crate::tls13::{self, FirstFlight};
 use crate::xudp::{self, XudpTable};
 
 /// How often the node re-reads this machine's interface addresses.
@@ -367,7 +369,25 @@ async fn connection(
             return;
         }
     };
-    let tls = match tokio::time::timeout_at(deadline, acceptor.accept(ReadAhead::new(tcp))).await {
+    let mut tcp = tcp;
+    let first = match tls13::read_first_flight(&mut tcp, deadline).await {
+        Ok(FirstFlight::Tls13(first)) => {
+            match tls13::accept(tcp, acceptor.config().clone(), first, deadline).await {
+                Ok(stream) => {
+                    session::serve(stream, local, origin, &mut slot, deadline, shared).await
+                }
+                Err(_) => shared.metrics.failure(HandshakeFailure::Tls),
+            }
+            return;
+        }
+        Ok(FirstFlight::Other(first)) => first,
+        Err(_) => {
+            shared.metrics.failure(HandshakeFailure::Tls);
+            return;
+        }
+    };
+    let tcp = ReadAhead::new(Prefixed::new(first, tcp));
+    let tls = match tokio::time::timeout_at(deadline, acceptor.accept(tcp)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(_)) | Err(_) => {
             shared.metrics.failure(HandshakeFailure::Tls);

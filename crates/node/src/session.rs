@@ -70,7 +70,7 @@ pub(crate) async fn serve<S>(
         why: HandshakeFailure::NotVless,
     } = handshake
     {
-        let reality = stream.can_go_direct();
+        let reality = stream.is_reality();
         handshake = match http_transport::route(&mut stream, read, deadline, http, reality).await {
             Route::Website(read) => Handshake::Fallback {
                 read,
@@ -327,7 +327,7 @@ where
     // As Xray-core: over REALITY every user's flow is Vision, and plain VLESS TCP inside it
     // would show TLS-in-TLS on the wire, so a client that lost the link's flow is refused rather
     // than exposed. (UDP and Mux stay allowed; Xray also refuses a Mux whose first session is TCP.)
-    if request.flow == Flow::None && stream.can_go_direct() && request.command == Command::Tcp {
+    if request.flow == Flow::None && stream.is_reality() && request.command == Command::Tcp {
         shared.metrics.failure(HandshakeFailure::Unsupported);
         return Ok(());
     }

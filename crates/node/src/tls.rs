@@ -46,7 +46,9 @@ pub fn server_config(source: &TlsSource) -> Result<Arc<ServerConfig>, Certificat
         .map_err(|e| CertificateError::Rustls(e.to_string()))?
         .with_no_client_auth();
     if let TlsSource::Resolver(resolver) = source {
-        return Ok(Arc::new(builder.with_cert_resolver(resolver.0.clone())));
+        return Ok(with_secret_extraction(
+            builder.with_cert_resolver(resolver.0.clone()),
+        ));
     }
     let (cert_pem, key_pem) = load_pem(source)?;
     let certs = rustls_pemfile::certs(&mut cert_pem.as_bytes())
@@ -61,7 +63,14 @@ pub fn server_config(source: &TlsSource) -> Result<Arc<ServerConfig>, Certificat
     let config = builder
         .with_single_cert(certs, key)
         .map_err(|e| CertificateError::Rustls(e.to_string()))?;
-    Ok(Arc::new(config))
+    Ok(with_secret_extraction(config))
+}
+
+/// TLS 1.3 connections leave rustls after the handshake for the node's own record layer
+/// (`tls13`), which needs the traffic keys.
+fn with_secret_extraction(mut config: ServerConfig) -> Arc<ServerConfig> {
+    config.enable_secret_extraction = true;
+    Arc::new(config)
 }
 
 fn load_pem(source: &TlsSource) -> Result<(String, String), CertificateError> {

@@ -3,6 +3,7 @@
 
 use crate::protect::Protector;
 use crate::record::{complete_record_len, ContentType, MAX_PLAINTEXT};
+use crate::suite::CipherSuite;
 use crate::TlsError;
 
 const KEY_UPDATE: u8 = 24;
@@ -20,6 +21,24 @@ pub enum Received {
     Other,
     /// The peer sent close_notify: no more data will come.
     Closed,
+}
+
+/// One direction's keys as another TLS 1.3 implementation hands them over after its handshake
+/// (rustls's extracted secrets): the AEAD key, the IV, and the sequence number of the next
+/// record.
+pub struct TrafficKeys {
+    pub key: Vec<u8>,
+    pub iv: [u8; 12],
+    pub seq: u64,
+}
+
+/// Keys are secrets: `{:?}` shows only the sequence number.
+impl std::fmt::Debug for TrafficKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrafficKeys")
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An established TLS 1.3 connection's record protection.
@@ -45,6 +64,22 @@ impl RecordLayer {
             start: 0,
             peer_closed: false,
         }
+    }
+
+    /// The record layer of a TLS 1.3 connection whose handshake another implementation ran
+    /// (the node's TLS security: rustls, then this layer for application data). `leftover` is
+    /// what was received after the handshake and not yet decrypted.
+    pub fn from_keys(
+        suite: CipherSuite,
+        tx: TrafficKeys,
+        rx: TrafficKeys,
+        leftover: Vec<u8>,
+    ) -> Result<RecordLayer, TlsError> {
+        Ok(RecordLayer::new(
+            Protector::from_key(suite, &tx.key, tx.iv, tx.seq)?,
+            Protector::from_key(suite, &rx.key, rx.iv, rx.seq)?,
+            leftover,
+        ))
     }
 
     /// Buffers bytes received from the socket.

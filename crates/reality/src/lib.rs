@@ -80,7 +80,7 @@ pub use client::{ClientConfig, ClientHandshake};
 pub use client_hello::{ClientHello, KeyShare, SESSION_ID_OFFSET, TLS13, X25519, X25519_MLKEM768};
 pub use hello::{ChromeHello, HelloParams};
 pub use keys::{decode_key, encode_key, generate_private_key, public_key, KeyFormatError};
-pub use layer::{Received, RecordLayer};
+pub use layer::{Received, RecordLayer, TrafficKeys};
 pub use mldsa65::{
     Mldsa65KeyError, Mldsa65PublicKey, Mldsa65SigningKey, MLDSA65_PUBLIC_KEY_LEN,
     MLDSA65_SIGNATURE_LEN,
@@ -208,6 +208,8 @@ pub enum TlsError {
     RecordOverflow,
     #[error("key update is not supported")]
     KeyUpdate,
+    #[error("a traffic key handed over does not fit its cipher suite")]
+    BadTrafficKey,
     #[error("record sequence number exhausted")]
     SequenceExhausted,
     #[error("destination profile cannot be matched: {0}")]

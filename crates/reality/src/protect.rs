@@ -39,6 +39,22 @@ impl Protector {
         Protector { key, iv, seq: 0 }
     }
 
+    /// A direction keyed by another TLS implementation's handshake: the AEAD key and IV it
+    /// derived, and the sequence number of the next record.
+    pub(crate) fn from_key(
+        suite: CipherSuite,
+        key: &[u8],
+        iv: [u8; 12],
+        seq: u64,
+    ) -> Result<Protector, TlsError> {
+        let key = UnboundKey::new(suite.aead(), key).map_err(|_| TlsError::BadTrafficKey)?;
+        Ok(Protector {
+            key: LessSafeKey::new(key),
+            iv,
+            seq,
+        })
+    }
+
     fn next_nonce(&mut self) -> Result<Nonce, TlsError> {
         let seq = self.seq;
         self.seq = self.seq.checked_add(1).ok_or(TlsError::SequenceExhausted)?;
@@ -126,6 +142,37 @@ mod tests {
             assert_eq!(kind, ContentType::Handshake);
             assert_eq!(&wire[range], b"hello");
         }
+    }
+
+    #[test]
+    fn a_direction_keyed_from_its_key_and_iv_matches_one_derived_from_the_secret() {
+        for suite in CipherSuite::ALL {
+            let secret = vec![7; suite.hash().len()];
+            let hash = suite.hash();
+            let key = expand_label(hash, &secret, b"key", b"", suite.aead().key_len());
+            let mut iv = [0; 12];
+            iv.copy_from_slice(&expand_label(hash, &secret, b"iv", b"", 12));
+            let mut tx = Protector::new(suite, &secret);
+            let mut wire = Vec::new();
+            tx.seal(ContentType::ApplicationData, b"one", 0, &mut wire)
+                .unwrap();
+            tx.seal(ContentType::ApplicationData, b"two", 0, &mut wire)
+                .unwrap();
+            // Keyed as after the first record: it opens the second.
+            let mut rx = Protector::from_key(suite, &key, iv, 1).unwrap();
+            let second = &mut wire[5 + 3 + 1 + TAG_LEN..];
+            let (_, range) = rx.open(second).unwrap();
+            assert_eq!(&second[range], b"two");
+        }
+    }
+
+    #[test]
+    fn a_key_of_the_wrong_length_is_refused() {
+        let suite = CipherSuite::Aes256GcmSha384;
+        assert_eq!(
+            Protector::from_key(suite, &[0; 16], [0; 12], 0).unwrap_err(),
+            TlsError::BadTrafficKey
+        );
     }
 
     #[test]

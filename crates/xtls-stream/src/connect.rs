@@ -9,7 +9,7 @@ use reality::{ClientConfig, ClientHandshake, SystemRng};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::buffer::RECORD_READ_SIZE;
-use crate::reality::RealityStream;
+use crate::record_stream::RecordStream;
 
 /// Most bytes a server's handshake flight may take before we give up on it.
 const MAX_FLIGHT: usize = 64 * 1024;
@@ -31,7 +31,7 @@ pub enum ConnectError {
 pub async fn connect<S>(
     mut socket: S,
     config: &ClientConfig,
-) -> Result<RealityStream<S>, ConnectError>
+) -> Result<RecordStream<S>, ConnectError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -52,7 +52,7 @@ where
         }
         if done {
             let layer = hs.into_record_layer().ok_or(ConnectError::Closed)?;
-            return Ok(RealityStream::new(socket, layer));
+            return Ok(RecordStream::reality(socket, layer));
         }
         if seen > MAX_FLIGHT {
             return Err(ConnectError::Closed);

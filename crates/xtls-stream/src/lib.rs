@@ -6,7 +6,7 @@
 //! this crate is the thin async layer over them, and the only one:
 //!
 //! - [`connect`] runs a REALITY client handshake on a socket; the node's accept side stays in
-//!   the node (it mirrors strangers to `dest`). Either way the result is a [`RealityStream`].
+//!   the node (it mirrors strangers to `dest`). Either way the result is a [`RecordStream`].
 //! - [`VisionStream`] pads and unpads Vision over such a stream ([`VisionStream::server`],
 //!   [`VisionStream::client`]) and switches it to direct copy when the inner TLS is 1.3.
 //! - [`Transport`] is what every stream tells a relay: can Vision go direct over it, and is its
@@ -22,7 +22,7 @@
 mod buffer;
 mod connect;
 mod random;
-mod reality;
+mod record_stream;
 mod relay;
 mod transport;
 mod vision;
@@ -30,7 +30,7 @@ mod vision;
 pub use buffer::{give_buffer, take_buffer, BUFFER_SIZE, RECORD_READ_SIZE};
 pub use connect::{connect, ConnectError};
 pub use random::random_below;
-pub use reality::RealityStream;
+pub use record_stream::{OuterTls, RecordStream};
 pub use relay::{Meter, Moved, Relay, RelayEnd, Tally};
 pub use transport::{Half, Transport};
 pub use vision::VisionStream;

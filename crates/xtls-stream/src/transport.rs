@@ -13,11 +13,16 @@ pub enum Half {
 
 /// A byte stream a relay and Vision may run over.
 ///
-/// Every implementation says all three things explicitly: there are no defaults to forget.
+/// Every implementation says all four things explicitly: there are no defaults to forget.
 pub trait Transport {
-    /// Whether Vision may switch this stream to direct copy: REALITY's own record layer can
-    /// (it hands back what it has not decrypted); rustls cannot, so Vision over TLS is refused.
+    /// Whether Vision may switch this stream to direct copy: our own record layer can (it
+    /// hands back what it has not decrypted: REALITY, and TLS 1.3 once rustls has run the
+    /// handshake); rustls's own stream cannot, so Vision over it is refused.
     fn can_go_direct(&self) -> bool;
+
+    /// Whether this is a REALITY connection itself (not a stream inside one): there every
+    /// user's flow is Vision and only XHTTP and gRPC ride it, as in Xray-core.
+    fn is_reality(&self) -> bool;
 
     /// From now on `half` bypasses the outer TLS. Only meaningful when
     /// [`Transport::can_go_direct`]; elsewhere it does nothing.
@@ -33,6 +38,9 @@ impl Transport for TcpStream {
     fn can_go_direct(&self) -> bool {
         false
     }
+    fn is_reality(&self) -> bool {
+        false
+    }
     fn go_direct(&mut self, _: Half) {}
     fn raw_socket(&self, _: Half) -> Option<&TcpStream> {
         Some(self)
@@ -44,6 +52,9 @@ impl<S> Transport for tokio_rustls::server::TlsStream<S> {
     fn can_go_direct(&self) -> bool {
         false
     }
+    fn is_reality(&self) -> bool {
+        false
+    }
     fn go_direct(&mut self, _: Half) {}
     fn raw_socket(&self, _: Half) -> Option<&TcpStream> {
         None
@@ -52,6 +63,9 @@ impl<S> Transport for tokio_rustls::server::TlsStream<S> {
 
 impl<S> Transport for tokio_rustls::client::TlsStream<S> {
     fn can_go_direct(&self) -> bool {
+        false
+    }
+    fn is_reality(&self) -> bool {
         false
     }
     fn go_direct(&mut self, _: Half) {}
@@ -65,6 +79,9 @@ impl Transport for DuplexStream {
     fn can_go_direct(&self) -> bool {
         false
     }
+    fn is_reality(&self) -> bool {
+        false
+    }
     fn go_direct(&mut self, _: Half) {}
     fn raw_socket(&self, _: Half) -> Option<&TcpStream> {
         None
@@ -74,6 +91,9 @@ impl Transport for DuplexStream {
 impl<T: Transport + ?Sized> Transport for &mut T {
     fn can_go_direct(&self) -> bool {
         (**self).can_go_direct()
+    }
+    fn is_reality(&self) -> bool {
+        (**self).is_reality()
     }
     fn go_direct(&mut self, half: Half) {
         (**self).go_direct(half);

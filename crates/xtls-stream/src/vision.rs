@@ -201,6 +201,9 @@ impl<S: Transport> Transport for VisionStream<S> {
     fn can_go_direct(&self) -> bool {
         false
     }
+    fn is_reality(&self) -> bool {
+        false
+    }
 
     fn go_direct(&mut self, _: Half) {}
 

@@ -11,7 +11,7 @@ use reality::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vless::{Address, Command, Destination, Flow, Request, UserKey};
-use xtls_stream::{RealityStream, VisionStream};
+use xtls_stream::{RecordStream, VisionStream};
 
 const KEY: [u8; 32] = [9; 32];
 const USER: UserKey = UserKey([0x24; 16]);
@@ -66,8 +66,8 @@ fn pattern(len: u32) -> Vec<u8> {
 async fn bytes_written_to_one_stream_are_read_whole_from_the_other_and_shutdown_is_end_of_stream() {
     let (client, server) = layers();
     let (a, b) = tokio::io::duplex(4096);
-    let mut client = RealityStream::new(a, client);
-    let mut server = RealityStream::new(b, server);
+    let mut client = RecordStream::reality(a, client);
+    let mut server = RecordStream::reality(b, server);
     let data = pattern(100_000);
     let sent = data.clone();
     let writer = tokio::spawn(async move {
@@ -101,12 +101,12 @@ async fn the_client_role_sends_its_request_first_and_both_roles_see_each_others_
         },
         &mut request,
     );
-    let mut client = VisionStream::client(RealityStream::new(a, client), USER, request);
+    let mut client = VisionStream::client(RecordStream::reality(a, client), USER, request);
     let up = pattern(70_000);
     let down: Vec<u8> = pattern(50_000).into_iter().rev().collect();
     let (sent_up, sent_down) = (up.clone(), down.clone());
     let node = tokio::spawn(async move {
-        let mut stream = RealityStream::new(b, server);
+        let mut stream = RecordStream::reality(b, server);
         let mut head = Vec::new();
         let (request, used) = loop {
             let mut buf = [0u8; 512];

@@ -28,9 +28,9 @@ use xhttp::request::{self as xreq, Kind};
 use xhttp::sessions::SessionError;
 
 use super::pipe::{ChannelBody, Framing, HttpPipe, DOWNLOAD_QUEUE, UPLOAD_QUEUE};
-use super::prefixed::Prefixed;
 use super::website::{self, empty, AnyBody, Website};
 use crate::budget::SourceSlot;
+use crate::prefixed::Prefixed;
 use crate::server::Shared;
 use crate::session;
 

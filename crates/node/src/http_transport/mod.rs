@@ -16,7 +16,6 @@ mod frame;
 mod head;
 pub(crate) mod http_service;
 mod pipe;
-mod prefixed;
 pub(crate) mod website;
 mod ws_stream;
 mod xhttp_table;

@@ -185,6 +185,9 @@ impl Transport for HttpPipe {
     fn can_go_direct(&self) -> bool {
         false
     }
+    fn is_reality(&self) -> bool {
+        false
+    }
     fn go_direct(&mut self, _: Half) {}
     fn raw_socket(&self, _: Half) -> Option<&TcpStream> {
         None

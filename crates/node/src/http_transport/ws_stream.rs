@@ -238,6 +238,9 @@ impl<S> Transport for WsStream<S> {
     fn can_go_direct(&self) -> bool {
         false
     }
+    fn is_reality(&self) -> bool {
+        false
+    }
     fn go_direct(&mut self, _: Half) {}
     fn raw_socket(&self, _: Half) -> Option<&TcpStream> {
         None

@@ -15,7 +15,7 @@ use testkit::TlsSite;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use vless::{Address, Destination, Flow, Request, UserKey};
-use xtls_stream::{RealityStream, VisionStream};
+use xtls_stream::{RecordStream, VisionStream};
 
 #[path = "../shared/wire.rs"]
 mod wire;
@@ -199,7 +199,7 @@ pub async fn vision_client(
     node: SocketAddr,
     command: vless::Command,
     destination: Option<Destination>,
-) -> VisionStream<RealityStream<TcpStream>> {
+) -> VisionStream<RecordStream<TcpStream>> {
     let sock = TcpStream::connect(node).await.unwrap();
     let stream = xtls_stream::connect(sock, &client_config()).await.unwrap();
     let mut request = Vec::new();
@@ -216,13 +216,13 @@ pub async fn vision_client(
 }
 
 /// Sends `bytes` whole (flushed).
-pub async fn send(client: &mut VisionStream<RealityStream<TcpStream>>, bytes: &[u8]) {
+pub async fn send(client: &mut VisionStream<RecordStream<TcpStream>>, bytes: &[u8]) {
     client.write_all(bytes).await.unwrap();
     client.flush().await.unwrap();
 }
 
 /// Some inner bytes from the node.
-pub async fn recv(client: &mut VisionStream<RealityStream<TcpStream>>) -> Vec<u8> {
+pub async fn recv(client: &mut VisionStream<RecordStream<TcpStream>>) -> Vec<u8> {
     let mut buf = vec![0; 32 * 1024];
     let n = tokio::time::timeout(Duration::from_secs(10), client.read(&mut buf))
         .await

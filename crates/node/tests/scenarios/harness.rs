@@ -116,6 +116,35 @@ impl TestNode {
         self.connector.connect(name, tcp).await.unwrap()
     }
 
+    /// A TLS connection made by a client with these settings (protocol versions, suites).
+    pub async fn tls_with(&self, client: Arc<rustls::ClientConfig>) -> TlsStream<TcpStream> {
+        let tcp = TcpStream::connect(self.addr).await.unwrap();
+        let name = ServerName::try_from("localhost").unwrap();
+        TlsConnector::from(client).connect(name, tcp).await.unwrap()
+    }
+
+    /// A client configuration that trusts this node, offering only `versions` and `suites`.
+    pub fn client_config(
+        &self,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+        suites: &[rustls::SupportedCipherSuite],
+    ) -> Arc<rustls::ClientConfig> {
+        let mut provider = rustls::crypto::ring::default_provider();
+        provider
+            .cipher_suites
+            .retain(|s| suites.iter().any(|w| w.suite() == s.suite()));
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_pemfile::certs(&mut self.cert_pem.as_bytes()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(versions)
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Arc::new(config)
+    }
+
     /// A VLESS connection for `id` to `dest` with `payload` sent along with the header.
     pub async fn vless(
         &self,

@@ -5,6 +5,7 @@
 mod budgets;
 mod harness;
 mod plain_http;
+mod tls_versions;
 mod xhttp;
 
 use std::time::{Duration, Instant};

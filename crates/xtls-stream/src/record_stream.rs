@@ -1,6 +1,7 @@
-//! A REALITY connection after its handshake as a byte stream, for either role: the record
-//! layer over the socket, one record decrypted per read, and Vision's switch to direct copy
-//! (reads and writes bypassing the record layer).
+//! A TLS 1.3 connection after its handshake as a byte stream, for either role: `reality`'s
+//! record layer over the socket, one record decrypted per read, and Vision's switch to direct
+//! copy (reads and writes bypassing the record layer). REALITY's own handshake ends here, and
+//! so does the node's TLS security once rustls has run the handshake (`node::tls13`).
 
 use std::io;
 use std::pin::Pin;
@@ -13,10 +14,20 @@ use tokio::net::TcpStream;
 use crate::buffer::RECORD_READ_SIZE;
 use crate::transport::{Half, Transport};
 
+/// Whose handshake a [`RecordStream`] follows: the rules above it differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OuterTls {
+    /// REALITY: every user's flow is Vision, and only XHTTP and gRPC ride it (as Xray-core).
+    Reality,
+    /// Ordinary TLS 1.3 (rustls's handshake): anything VLESS over TLS carries.
+    Tls13,
+}
+
 /// Application data over [`RecordLayer`] on a socket `S`.
-pub struct RealityStream<S> {
+pub struct RecordStream<S> {
     io: S,
     layer: RecordLayer,
+    outer: OuterTls,
     /// Decrypted bytes not yet handed to the reader, from `plain_pos`.
     plain: Vec<u8>,
     plain_pos: usize,
@@ -38,12 +49,27 @@ pub(crate) fn tls_error(e: reality::TlsError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
-impl<S> RealityStream<S> {
-    /// `layer` is what the handshake on `io` ended in (either role's).
-    pub fn new(io: S, layer: RecordLayer) -> Self {
-        RealityStream {
+impl<S> RecordStream<S> {
+    /// `layer` is what a REALITY handshake on `io` ended in (either role's).
+    pub fn reality(io: S, layer: RecordLayer) -> Self {
+        Self::over(io, layer, OuterTls::Reality)
+    }
+
+    /// `layer` is what a TLS 1.3 handshake run by rustls on `io` handed over, and `plaintext`
+    /// the application data it already decrypted (what the peer sent right behind its
+    /// Finished), read first; `peer_closed` when its close_notify came with them too.
+    pub fn tls13(io: S, layer: RecordLayer, plaintext: Vec<u8>, peer_closed: bool) -> Self {
+        let mut stream = Self::over(io, layer, OuterTls::Tls13);
+        stream.plain = plaintext;
+        stream.read_closed = peer_closed;
+        stream
+    }
+
+    fn over(io: S, layer: RecordLayer, outer: OuterTls) -> Self {
+        RecordStream {
             io,
             layer,
+            outer,
             plain: Vec::new(),
             plain_pos: 0,
             wire: Vec::new(),
@@ -71,9 +97,13 @@ impl<S> RealityStream<S> {
 
 /// Direct mode hands out the socket once every byte the record layer held has been read, and
 /// every byte it protected has been written.
-impl<S: Transport> Transport for RealityStream<S> {
+impl<S: Transport> Transport for RecordStream<S> {
     fn can_go_direct(&self) -> bool {
         true
+    }
+
+    fn is_reality(&self) -> bool {
+        self.outer == OuterTls::Reality
     }
 
     fn go_direct(&mut self, half: Half) {
@@ -100,7 +130,7 @@ impl<S: Transport> Transport for RealityStream<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> RealityStream<S> {
+impl<S: AsyncWrite + Unpin> RecordStream<S> {
     /// Writes out every protected byte waiting in `wire`.
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.wire_pos < self.wire.len() {
@@ -116,7 +146,7 @@ impl<S: AsyncWrite + Unpin> RealityStream<S> {
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for RealityStream<S> {
+impl<S: AsyncRead + Unpin> AsyncRead for RecordStream<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -159,7 +189,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for RealityStream<S> {
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for RealityStream<S> {
+impl<S: AsyncWrite + Unpin> AsyncWrite for RecordStream<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
