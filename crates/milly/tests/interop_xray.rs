@@ -117,6 +117,46 @@ async fn xray_imports_milly_reality_link_and_carries_tcp_inner_tls_and_xudp() {
     );
 }
 
+/// Over ordinary TLS (the default self-signed node) Xray's Vision flow is carried too: the
+/// node's TLS 1.3 connections run on the record layer REALITY uses, which can go direct. TCP
+/// echoes, and a TLS 1.3 site behind the node whose records Vision copies directly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xray_vision_over_tls_carries_tcp_and_inner_tls() {
+    let Some(bin) = PeerKind::Xray.require() else {
+        return;
+    };
+    let dest = TlsSite::start(NAME);
+    let home = MillyHome::new("").unwrap();
+    let serve = home.serve().await.unwrap();
+    let mut link = home.add_user(5101, 30).unwrap();
+    assert!(matches!(link.security, Security::Tls { .. }), "{link:?}");
+    link.vision = true;
+    let forward = free_tcp_addr();
+    // Xray refuses Vision with `allowInsecure`: it verifies the node's self-signed certificate.
+    let options = xray::ClientOptions {
+        forwards: vec![(forward, dest.addr())],
+        trusted_certificate: Some(home.dir().join("milly-data/node-cert.pem")),
+        ..Default::default()
+    };
+    let socks = free_tcp_addr();
+    let config = xray::client_config_with(&link, socks, &options);
+    let client = Peer::start(PeerKind::Xray, &bin, &config, socks)
+        .await
+        .unwrap();
+    let logs = || format!("xray log:\n{}\nnode log:\n{}", client.log(), serve.log());
+    let echo = TcpEcho::start(EchoMode::Stream).await.unwrap();
+    wait_until_proxied(client.addr(), echo.addr(), logs).await;
+    traffic::tcp_roundtrips(client.addr(), echo.addr(), 4, MIB)
+        .await
+        .unwrap_or_else(|e| panic!("{e}; {}", logs()));
+    let page = fetch_page(forward, NAME).await;
+    assert!(
+        page.contains("s_server"),
+        "dest's page through the tunnel: {page}\n{}",
+        logs()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xray_with_a_wrong_key_or_short_id_gets_nothing_through_and_probers_see_dest() {
     let Some(bin) = PeerKind::Xray.require() else {

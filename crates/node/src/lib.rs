@@ -26,7 +26,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout: `server` accepts and limits connections and does the TLS handshake, or with
+//! Layout: `server` accepts and limits connections and does the TLS handshake (a client
+//! offering TLS 1.3 gets rustls's handshake and then `tls13`'s hand-over to the record layer
+//! REALITY uses, so Vision works over TLS too; older clients keep rustls's stream), or with
 //! [`TlsSource::Reality`] hands the connection to `reality` (mirror to `dest`, relay strangers
 //! there, our own TLS 1.3 for REALITY clients, then crate `xtls-stream`'s `RecordStream`, and
 //! its `VisionStream` for XTLS Vision and its direct copy, spliced on Linux by its `Relay`);
