@@ -170,6 +170,21 @@ impl RecordLayer {
         self.tx.seal(ContentType::Alert, &[1, CLOSE_NOTIFY], 0, out)
     }
 
+    /// Frees the input buffer when everything in it has been decrypted: a connection waiting
+    /// for its peer then holds no buffer.
+    pub fn release_if_empty(&mut self) {
+        if self.start >= self.input.len() {
+            self.input = Vec::new();
+            self.start = 0;
+        }
+    }
+
+    /// Whether an input buffer is allocated (after [`RecordLayer::release_if_empty`] with
+    /// nothing left to decrypt, none is).
+    pub fn holds_input_buffer(&self) -> bool {
+        self.input.capacity() > 0
+    }
+
     /// How many received bytes are buffered and not yet decrypted.
     pub fn buffered_len(&self) -> usize {
         self.input.len() - self.start

@@ -48,7 +48,8 @@ pub(crate) fn drain_pending(
     out.put_slice(&pending[*pos..*pos + n]);
     *pos += n;
     if *pos == pending.len() {
-        pending.clear();
+        // Freed, not kept: an idle connection holds no buffer.
+        *pending = Vec::new();
         *pos = 0;
     }
     true

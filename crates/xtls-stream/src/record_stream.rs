@@ -11,7 +11,7 @@ use reality::{Received, RecordLayer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::buffer::RECORD_READ_SIZE;
+use crate::buffer::{give_buffer, take_buffer};
 use crate::transport::{Half, Transport};
 
 /// Whose handshake a [`RecordStream`] follows: the rules above it differ.
@@ -34,7 +34,6 @@ pub struct RecordStream<S> {
     /// Protected bytes not yet written to the socket, from `wire_pos`.
     wire: Vec<u8>,
     wire_pos: usize,
-    read_buf: Box<[u8]>,
     read_closed: bool,
     close_sent: bool,
     /// XTLS Vision's direct copy: reads (after `raw`, the bytes the record layer had not
@@ -74,7 +73,6 @@ impl<S> RecordStream<S> {
             plain_pos: 0,
             wire: Vec::new(),
             wire_pos: 0,
-            read_buf: vec![0; RECORD_READ_SIZE].into_boxed_slice(),
             read_closed: false,
             close_sent: false,
             read_direct: false,
@@ -140,7 +138,8 @@ impl<S: AsyncWrite + Unpin> RecordStream<S> {
             }
             self.wire_pos += n;
         }
-        self.wire.clear();
+        // Freed, not kept: an idle connection holds no buffer.
+        self.wire = Vec::new();
         self.wire_pos = 0;
         Poll::Ready(Ok(()))
     }
@@ -177,14 +176,30 @@ impl<S: AsyncRead + Unpin> AsyncRead for RecordStream<S> {
                 }
                 Received::NeedMore => {}
             }
-            let mut raw = ReadBuf::new(&mut this.read_buf);
-            ready!(Pin::new(&mut this.io).poll_read(cx, &mut raw))?;
-            if raw.filled().is_empty() {
+            // A pooled buffer only for the read: an idle connection holds none.
+            let mut chunk = take_buffer();
+            let mut raw = ReadBuf::new(&mut chunk);
+            match Pin::new(&mut this.io).poll_read(cx, &mut raw) {
+                Poll::Pending => {
+                    give_buffer(chunk);
+                    this.layer.release_if_empty();
+                    return Poll::Pending;
+                }
+                Poll::Ready(Err(e)) => {
+                    give_buffer(chunk);
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Ready(Ok(())) => {}
+            }
+            let got = raw.filled().len();
+            if got == 0 {
+                give_buffer(chunk);
                 // The socket ended without close_notify: the peer has still finished sending.
                 this.read_closed = true;
                 continue;
             }
-            this.layer.feed(raw.filled());
+            this.layer.feed(&chunk[..got]);
+            give_buffer(chunk);
         }
     }
 }
@@ -231,5 +246,39 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for RecordStream<S> {
             ready!(this.poll_drain(cx))?;
         }
         Pin::new(&mut this.io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use reality::CipherSuite;
+    use tokio::io::{duplex, AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_connection_waiting_for_its_peer_holds_no_buffer() {
+        let suite = CipherSuite::Aes128GcmSha256;
+        let (a, b) = duplex(1 << 20);
+        let mut writer = RecordStream::reality(a, reality::fuzzing::record_layer(suite, 1, 2));
+        let mut reader = RecordStream::reality(b, reality::fuzzing::record_layer(suite, 2, 1));
+        let data = vec![7u8; 40_000];
+        writer.write_all(&data).await.unwrap();
+        writer.flush().await.unwrap();
+        let mut got = vec![0u8; data.len()];
+        reader.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, data);
+        // Nothing more comes: the read waits, and nothing is held meanwhile.
+        let mut more = [0u8; 16];
+        let waited = tokio::time::timeout(Duration::from_millis(50), reader.read(&mut more)).await;
+        assert!(waited.is_err(), "nothing was sent, so the read waits");
+        assert!(
+            !reader.layer.holds_input_buffer(),
+            "the record layer's input"
+        );
+        assert_eq!(reader.plain.capacity(), 0, "decrypted bytes");
+        assert_eq!(writer.wire.capacity(), 0, "protected bytes");
     }
 }

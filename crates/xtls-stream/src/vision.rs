@@ -180,7 +180,8 @@ where
                 }
                 self.wire_pos += n;
             }
-            self.wire.clear();
+            // Freed, not kept: an idle connection holds no buffer.
+            self.wire = Vec::new();
             self.wire_pos = 0;
             if !self.direct_after_drain {
                 return Poll::Ready(Ok(()));
