@@ -123,7 +123,7 @@ async fn metrics(State(state): State<AdminState>, headers: HeaderMap) -> Respons
         counter(
             "node_vision_splice_bytes_total",
             "counter",
-            "Of those bytes, Vision's direct copy moved with splice(2), kernel to kernel.",
+            "Bytes moved with splice(2), kernel to kernel: Vision's direct copy, and REALITY's relay of strangers to dest.",
             m.vision_splice_bytes,
         );
         counter(

@@ -156,6 +156,7 @@ where
     };
     Relay::new(user, &mut exit, first, response, &*shared.metrics)
         .with_idle_timeout(idle)
+        .with_splice(&shared.pipes)
         .await?;
     Ok(())
 }

@@ -4,11 +4,13 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ppp::v2::{Builder, Command, Protocol, Version};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
 
 use crate::config::NodeConfig;
 use crate::egress::CONNECT_TIMEOUT;
@@ -55,8 +57,28 @@ where
     A: AsyncRead + AsyncWrite + Transport + Unpin + ?Sized,
     B: AsyncRead + AsyncWrite + Transport + Unpin + ?Sized,
 {
-    let relay =
+    relay_spliced_within(client, other, (to_other, to_client), limits, metrics, None).await
+}
+
+/// [`relay_within`] that splices (2) between raw sockets with pipes from `pipes`: REALITY's
+/// relay of strangers to `dest`, TCP to TCP.
+pub(crate) async fn relay_spliced_within<A, B>(
+    client: &mut A,
+    other: &mut B,
+    (to_other, to_client): (Vec<u8>, Vec<u8>),
+    limits: FallbackLimits,
+    metrics: &Metrics,
+    pipes: Option<&Arc<Semaphore>>,
+) -> io::Result<()>
+where
+    A: AsyncRead + AsyncWrite + Transport + Unpin + ?Sized,
+    B: AsyncRead + AsyncWrite + Transport + Unpin + ?Sized,
+{
+    let mut relay =
         Relay::new(client, other, to_other, to_client, metrics).with_idle_timeout(limits.idle);
+    if let Some(pipes) = pipes {
+        relay = relay.with_splice(pipes);
+    }
     match tokio::time::timeout(limits.lifetime, relay).await {
         Ok(ended) => ended.map(|_| ()),
         Err(_lifetime) => Ok(()),

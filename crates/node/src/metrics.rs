@@ -88,8 +88,9 @@ pub struct MetricsSnapshot {
     pub bytes_up: u64,
     /// Bytes from destinations towards clients.
     pub bytes_down: u64,
-    /// Of `bytes_up` and `bytes_down`, those Vision's direct copy moved socket to socket with
-    /// splice(2), never entering our memory (always 0 off Linux).
+    /// Bytes moved socket to socket with splice(2), never entering our memory (always 0 off
+    /// Linux): Vision's direct copy (of `bytes_up` and `bytes_down`), and REALITY's relay of
+    /// strangers to `dest`.
     pub vision_splice_bytes: u64,
     /// Connections handed to the fallback website.
     pub fallbacks: u64,

@@ -12,11 +12,12 @@ use reality::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use xtls_stream::RecordStream;
 
 use crate::budget::SourceSlot;
-use crate::fallback::{relay_within, FallbackLimits};
+use crate::fallback::{relay_spliced_within, FallbackLimits};
 use crate::metrics::{HandshakeFailure, Metrics};
 
 /// ClientHellos remembered against replay (a few minutes of a busy node).
@@ -95,6 +96,7 @@ impl RealityServer {
         limits: FallbackLimits,
         slot: &mut SourceSlot,
         metrics: &Metrics,
+        pipes: &Arc<Semaphore>,
     ) -> Option<RecordStream<TcpStream>> {
         let arrived = SystemTime::now();
         let mut dest = match tokio::time::timeout_at(deadline, TcpStream::connect(&self.dest)).await
@@ -137,8 +139,15 @@ impl RealityServer {
             } => {
                 metrics.fallback();
                 slot.handshake_done();
-                let _ =
-                    relay_within(&mut client, &mut dest, to_dest, to_client, limits, metrics).await;
+                let _ = relay_spliced_within(
+                    &mut client,
+                    &mut dest,
+                    (to_dest, to_client),
+                    limits,
+                    metrics,
+                    Some(pipes),
+                )
+                .await;
                 None
             }
             Next::Accept {

@@ -361,7 +361,14 @@ async fn connection(
         Transport::Reality(server) => {
             let limits = FallbackLimits::of(&shared.config);
             let accepted = server
-                .accept(tcp, deadline, limits, &mut slot, &shared.metrics)
+                .accept(
+                    tcp,
+                    deadline,
+                    limits,
+                    &mut slot,
+                    &shared.metrics,
+                    &shared.pipes,
+                )
                 .await;
             if let Some(stream) = accepted {
                 session::serve(stream, local, origin, &mut slot, deadline, shared).await;

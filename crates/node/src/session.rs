@@ -379,8 +379,10 @@ where
                 .await?;
                 return Ok(());
             }
+            // Splices whenever both ends are raw sockets with nothing buffered above them.
             Relay::new(stream, &mut remote, rest, response, &*shared.metrics)
                 .with_idle_timeout(shared.config.idle_timeout)
+                .with_splice(&shared.pipes)
                 .await?;
             Ok(())
         }

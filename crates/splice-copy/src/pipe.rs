@@ -34,6 +34,16 @@ impl Pipe {
         })
     }
 
+    /// Whether every byte taken from the source was delivered.
+    pub fn is_empty(&self) -> bool {
+        self.held == 0
+    }
+
+    /// Ready for another connection: an empty pipe forgets that its last source ended.
+    pub(crate) fn reset(&mut self) {
+        self.eof = false;
+    }
+
     /// Moves bytes `from` → `to` until `from` ends (`Ready(Ok)`, every byte delivered; the
     /// caller half-closes `to`), an error, or neither socket is ready (`Pending`, with
     /// wake-ups registered). Bytes delivered to `to` are added to `moved`.

@@ -106,11 +106,13 @@ enum SpliceState {
     /// Spliced once both ends expose their raw sockets and the node's pipe budget has a pipe
     /// to spare (each takes two descriptors).
     Allowed(Arc<Semaphore>),
-    /// Splicing through a pipe, which holds its place in the budget until the relay ends.
+    /// Splicing through a pipe, which holds its place in the budget while bytes move; once
+    /// the pipe is empty and the source has nothing, both go back (`Allowed` again).
     #[cfg(target_os = "linux")]
     On {
         pipe: Pipe,
         _place: OwnedSemaphorePermit,
+        pipes: Arc<Semaphore>,
     },
 }
 
@@ -156,10 +158,11 @@ impl Half {
             // Without a pipe (the budget is spent, or the process is out of descriptors) the
             // buffer still works.
             self.splice = match pipes.clone().try_acquire_owned() {
-                Ok(permit) => match Pipe::new() {
+                Ok(permit) => match splice_copy::take_pipe() {
                     Ok(pipe) => SpliceState::On {
                         pipe,
                         _place: permit,
+                        pipes: pipes.clone(),
                     },
                     Err(_) => SpliceState::Off,
                 },
@@ -181,7 +184,24 @@ impl Half {
             self.spliced += n;
             *moved = true;
         }
+        if copied.is_pending() && pipe.is_empty() {
+            // Waiting for the source with nothing in flight: the pipe and its place go back.
+            self.idle_splice();
+        }
         copied.map_ok(|()| true)
+    }
+
+    /// Returns an empty pipe to the pool and its place to the budget; the next bytes take
+    /// them again.
+    #[cfg(target_os = "linux")]
+    fn idle_splice(&mut self) {
+        let SpliceState::On { pipes, .. } = &self.splice else {
+            return;
+        };
+        let allowed = SpliceState::Allowed(pipes.clone());
+        if let SpliceState::On { pipe, .. } = std::mem::replace(&mut self.splice, allowed) {
+            splice_copy::give_pipe(pipe);
+        }
     }
 
     fn release(&mut self) {

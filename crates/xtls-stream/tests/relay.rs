@@ -165,9 +165,8 @@ async fn spliced_bytes_cross_both_ways_at_once_exactly_with_half_close_from_the_
 
 #[cfg(target_os = "linux")]
 #[tokio::test]
-async fn without_a_pipe_to_spare_a_direction_copies_through_the_buffer_and_the_pipe_is_given_back()
-{
-    let pipes = Arc::new(Semaphore::new(1));
+async fn without_a_pipe_to_spare_every_direction_copies_through_the_buffer() {
+    let pipes = Arc::new(Semaphore::new(0));
     let (mut client, mut remote, relay) =
         spliced_relay_with_pipes(Vec::new(), Duration::from_secs(5), pipes.clone()).await;
     let up: Vec<u8> = (0..500_000u32).map(|i| (i % 251) as u8).collect();
@@ -191,14 +190,43 @@ async fn without_a_pipe_to_spare_a_direction_copies_through_the_buffer_and_the_p
     assert!(got_up == down && got_down == up, "bytes differ");
     let (end, snap) = relay.await.unwrap();
     assert_eq!(end.unwrap(), RelayEnd::Finished);
-    // One direction had the only pipe; the other went through the buffer.
-    assert!(snap.spliced > 0);
-    assert!(snap.spliced < (up.len() + down.len()) as u64);
-    assert_eq!(
-        pipes.available_permits(),
-        1,
-        "the pipe is back in the budget"
-    );
+    assert_eq!(snap.spliced, 0);
+    assert_eq!(snap.up + snap.down, (up.len() + down.len()) as u64);
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn an_idle_spliced_direction_gives_its_pipe_back_while_the_connection_stays_open() {
+    // One pipe for both directions: each takes it while its bytes move.
+    let pipes = Arc::new(Semaphore::new(1));
+    let (mut client, mut remote, relay) =
+        spliced_relay_with_pipes(Vec::new(), Duration::from_secs(5), pipes.clone()).await;
+    let up: Vec<u8> = (0..400_000u32).map(|i| (i % 251) as u8).collect();
+    client.write_all(&up).await.unwrap();
+    let mut got_up = vec![0u8; up.len()];
+    remote.read_exact(&mut got_up).await.unwrap();
+    assert!(got_up == up, "bytes up differ");
+    // Nothing moves now, and both ends are open: the pipe is back in the budget.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while pipes.available_permits() != 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "an idle relay still holds its pipe"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let down: Vec<u8> = (0..300_000u32).map(|i| (i % 239) as u8).collect();
+    remote.write_all(&down).await.unwrap();
+    let mut got_down = vec![0u8; down.len()];
+    client.read_exact(&mut got_down).await.unwrap();
+    assert!(got_down == down, "bytes down differ");
+    client.shutdown().await.unwrap();
+    remote.shutdown().await.unwrap();
+    let (end, snap) = relay.await.unwrap();
+    assert_eq!(end.unwrap(), RelayEnd::Finished);
+    // The other direction found the pipe free and spliced too.
+    assert_eq!(snap.spliced, (up.len() + down.len()) as u64);
+    assert_eq!(pipes.available_permits(), 1);
 }
 
 #[cfg(target_os = "linux")]

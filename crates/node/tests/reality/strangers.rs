@@ -100,6 +100,24 @@ async fn bytes_that_are_not_tls_reach_dest_unchanged_and_its_answer_comes_back_u
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strangers_bulk_bytes_to_dest_are_spliced_and_arrive_unchanged() {
+    let (dest_addr, seen) = answering_dest().await;
+    let node = TestNode::start_with(testkit::TlsSite::start(NAME), dest_addr).await;
+    let mut request = b"PUT /upload HTTP/1.1\r\nHost: x\r\n\r\n".to_vec();
+    request.extend((0..2_000_000u32).map(|i| (i % 249) as u8));
+    let probe = TcpStream::connect(node.addr).await.unwrap();
+    let answer = send_and_read_to_end(probe, &request).await;
+    assert!(seen.await.unwrap() == request, "dest read other bytes");
+    assert!(
+        answer == [&b"dest read: "[..], &request].concat(),
+        "the answer differs"
+    );
+    // What came after the first read went socket to socket in the kernel, both ways.
+    let spliced = node.metrics.snapshot().vision_splice_bytes;
+    assert!(spliced > 2_000_000, "only {spliced} bytes were spliced");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prober_silent_past_the_handshake_timeout_still_talks_to_dest() {
     let (dest_addr, seen) = answering_dest().await;
     let timeout = Duration::from_millis(200);
