@@ -1,6 +1,8 @@
 //! The record layer after the handshake: application data both ways, one record at a time,
 //! with the raw bytes it has not decrypted yet available for XTLS Vision's direct copy.
 
+use std::ops::Range;
+
 use crate::protect::Protector;
 use crate::record::{complete_record_len, ContentType, MAX_PLAINTEXT};
 use crate::suite::CipherSuite;
@@ -46,12 +48,22 @@ impl std::fmt::Debug for TrafficKeys {
 /// Reading decrypts exactly one record per call, so the caller can stop at the record in
 /// which XTLS Vision switches to direct copy and take the rest with
 /// [`RecordLayer::take_buffered`], byte for byte as it came from the socket.
+///
+/// Received bytes can be read straight into the layer's input ([`RecordLayer::room`],
+/// [`RecordLayer::filled`]), and a record's plaintext stays where it was decrypted until it is
+/// handed on ([`RecordLayer::open`], [`RecordLayer::plaintext`], [`RecordLayer::consume`]):
+/// no copy but the one out of it. [`RecordLayer::feed`] and [`RecordLayer::read`] do the same
+/// through caller-owned buffers.
 #[derive(Debug)]
 pub struct RecordLayer {
     tx: Protector,
     rx: Protector,
+    /// `input[start..end]` is received and not yet decrypted; past `end` is room.
     input: Vec<u8>,
     start: usize,
+    end: usize,
+    /// The opened record's plaintext not yet handed on, inside `input` before `start`.
+    plain: Range<usize>,
     peer_closed: bool,
 }
 
@@ -60,8 +72,10 @@ impl RecordLayer {
         RecordLayer {
             tx,
             rx,
+            end: leftover.len(),
             input: leftover,
             start: 0,
+            plain: 0..0,
             peer_closed: false,
         }
     }
@@ -82,21 +96,43 @@ impl RecordLayer {
         ))
     }
 
-    /// Buffers bytes received from the socket.
-    pub fn feed(&mut self, bytes: &[u8]) {
-        if self.start > 0 && self.start * 2 >= self.input.len() {
-            self.input.drain(..self.start);
+    /// Space for at least `want` more received bytes, to read the socket into; tell
+    /// [`RecordLayer::filled`] how many arrived. Call it with no plaintext pending.
+    pub fn room(&mut self, want: usize) -> &mut [u8] {
+        let short = self.input.len() - self.end < want;
+        if self.plain.is_empty() && self.start > 0 && (self.start == self.end || short) {
+            // Whatever was consumed goes; what is left (a partial record) moves to the front.
+            self.input.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
             self.start = 0;
+            self.plain = 0..0;
         }
-        self.input.extend_from_slice(bytes);
+        if self.input.len() < self.end + want {
+            self.input.resize(self.end + want, 0);
+        }
+        &mut self.input[self.end..]
     }
 
-    /// Decrypts at most one buffered record, appending application data to `out`.
-    pub fn read(&mut self, out: &mut Vec<u8>) -> Result<Received, TlsError> {
+    /// `n` bytes were received into [`RecordLayer::room`].
+    pub fn filled(&mut self, n: usize) {
+        self.end = (self.end + n).min(self.input.len());
+    }
+
+    /// Buffers bytes received from the socket.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.room(bytes.len())[..bytes.len()].copy_from_slice(bytes);
+        self.filled(bytes.len());
+    }
+
+    /// Decrypts at most one buffered record. Its application data, if any, stays in place as
+    /// [`RecordLayer::plaintext`] until [`RecordLayer::consume`]d (opening the next record
+    /// drops what is left of it).
+    pub fn open(&mut self) -> Result<Received, TlsError> {
+        self.plain = 0..0;
         if self.peer_closed {
             return Ok(Received::Closed);
         }
-        let buf = &mut self.input[self.start..];
+        let buf = &mut self.input[self.start..self.end];
         let Some(len) = complete_record_len(buf)? else {
             return Ok(Received::NeedMore);
         };
@@ -109,7 +145,7 @@ impl RecordLayer {
         let (kind, range) = self.rx.open(record)?;
         let received = match kind {
             ContentType::ApplicationData => {
-                out.extend_from_slice(&record[range.clone()]);
+                self.plain = self.start + range.start..self.start + range.end;
                 Received::Data(range.len())
             }
             ContentType::Alert => {
@@ -137,6 +173,24 @@ impl RecordLayer {
             }
         };
         self.start += len;
+        Ok(received)
+    }
+
+    /// The opened record's application data not yet handed on.
+    pub fn plaintext(&self) -> &[u8] {
+        &self.input[self.plain.clone()]
+    }
+
+    /// `n` bytes of [`RecordLayer::plaintext`] were handed on.
+    pub fn consume(&mut self, n: usize) {
+        self.plain.start = (self.plain.start + n).min(self.plain.end);
+    }
+
+    /// Decrypts at most one buffered record, appending its application data to `out`.
+    pub fn read(&mut self, out: &mut Vec<u8>) -> Result<Received, TlsError> {
+        let received = self.open()?;
+        out.extend_from_slice(self.plaintext());
+        self.plain = 0..0;
         Ok(received)
     }
 
@@ -170,12 +224,14 @@ impl RecordLayer {
         self.tx.seal(ContentType::Alert, &[1, CLOSE_NOTIFY], 0, out)
     }
 
-    /// Frees the input buffer when everything in it has been decrypted: a connection waiting
-    /// for its peer then holds no buffer.
+    /// Frees the input buffer when everything in it has been decrypted and handed on: a
+    /// connection waiting for its peer then holds no buffer.
     pub fn release_if_empty(&mut self) {
-        if self.start >= self.input.len() {
+        if self.start >= self.end && self.plain.is_empty() {
             self.input = Vec::new();
             self.start = 0;
+            self.end = 0;
+            self.plain = 0..0;
         }
     }
 
@@ -187,14 +243,17 @@ impl RecordLayer {
 
     /// How many received bytes are buffered and not yet decrypted.
     pub fn buffered_len(&self) -> usize {
-        self.input.len() - self.start
+        self.end - self.start
     }
 
-    /// Takes the received bytes not yet decrypted, exactly as they came from the socket.
+    /// Takes the received bytes not yet decrypted, exactly as they came from the socket
+    /// (take the [`RecordLayer::plaintext`] first: it goes too).
     pub fn take_buffered(&mut self) -> Vec<u8> {
-        let rest = self.input.split_off(self.start);
-        self.input.clear();
+        let rest = self.input[self.start..self.end].to_vec();
+        self.input = Vec::new();
         self.start = 0;
+        self.end = 0;
+        self.plain = 0..0;
         rest
     }
 }
@@ -246,6 +305,55 @@ mod tests {
         assert_eq!(b.read(&mut got).unwrap(), Received::Data(5));
         assert_eq!(b.take_buffered(), raw_tail);
         assert_eq!(b.buffered_len(), 0);
+    }
+
+    #[test]
+    fn records_read_into_the_layers_room_are_handed_on_in_place_in_any_pieces() {
+        let (mut a, mut b) = pair();
+        let data: Vec<u8> = (0..70_000u32).map(|i| (i * 7) as u8).collect();
+        let mut wire = Vec::new();
+        a.write(&data, &mut wire).unwrap();
+        let mut got = Vec::new();
+        let mut sent = 0;
+        while got.len() < data.len() {
+            match b.open().unwrap() {
+                Received::Data(_) => {
+                    // The reader takes 1000 bytes at a time.
+                    while !b.plaintext().is_empty() {
+                        let n = b.plaintext().len().min(1000);
+                        got.extend_from_slice(&b.plaintext()[..n]);
+                        b.consume(n);
+                    }
+                }
+                Received::Other => {}
+                Received::NeedMore => {
+                    // The socket gives 5000 bytes at a time.
+                    let n = (wire.len() - sent).min(5000);
+                    b.room(5000)[..n].copy_from_slice(&wire[sent..sent + n]);
+                    b.filled(n);
+                    sent += n;
+                }
+                Received::Closed => unreachable!(),
+            }
+        }
+        assert_eq!(got, data);
+        assert_eq!(b.buffered_len(), 0);
+        b.release_if_empty();
+        assert!(!b.holds_input_buffer());
+    }
+
+    #[test]
+    fn the_input_is_kept_while_plaintext_is_pending() {
+        let (mut a, mut b) = pair();
+        let mut wire = Vec::new();
+        a.write(b"pending", &mut wire).unwrap();
+        b.feed(&wire);
+        assert_eq!(b.open().unwrap(), Received::Data(7));
+        b.release_if_empty();
+        assert_eq!(b.plaintext(), b"pending");
+        b.consume(7);
+        b.release_if_empty();
+        assert!(!b.holds_input_buffer());
     }
 
     #[test]

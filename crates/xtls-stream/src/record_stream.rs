@@ -11,7 +11,10 @@ use reality::{Received, RecordLayer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::buffer::{give_buffer, take_buffer};
+use crate::buffer::BUFFER_SIZE;
+
+/// Room asked of the record layer for each socket read: two full records.
+const READ_ROOM: usize = BUFFER_SIZE;
 use crate::transport::{Half, Transport};
 
 /// Whose handshake a [`RecordStream`] follows: the rules above it differ.
@@ -87,6 +90,8 @@ impl<S> RecordStream<S> {
     fn read_direct(&mut self) {
         if !self.read_direct {
             self.read_direct = true;
+            // The opened record's rest comes before the raw bytes.
+            self.plain.extend_from_slice(self.layer.plaintext());
             self.raw = self.layer.take_buffered();
             self.raw_pos = 0;
         }
@@ -165,10 +170,18 @@ impl<S: AsyncRead + Unpin> AsyncRead for RecordStream<S> {
                 }
                 return Pin::new(&mut this.io).poll_read(cx, buf);
             }
+            // A record's plaintext is handed on from where it was decrypted.
+            let held = this.layer.plaintext();
+            if !held.is_empty() {
+                let n = buf.remaining().min(held.len());
+                buf.put_slice(&held[..n]);
+                this.layer.consume(n);
+                return Poll::Ready(Ok(()));
+            }
             if this.read_closed {
                 return Poll::Ready(Ok(()));
             }
-            match this.layer.read(&mut this.plain).map_err(tls_error)? {
+            match this.layer.open().map_err(tls_error)? {
                 Received::Data(_) | Received::Other => continue,
                 Received::Closed => {
                     this.read_closed = true;
@@ -176,30 +189,24 @@ impl<S: AsyncRead + Unpin> AsyncRead for RecordStream<S> {
                 }
                 Received::NeedMore => {}
             }
-            // A pooled buffer only for the read: an idle connection holds none.
-            let mut chunk = take_buffer();
-            let mut raw = ReadBuf::new(&mut chunk);
+            // Straight into the record layer's input; it is freed while the peer is quiet, so
+            // an idle connection holds no buffer.
+            let mut raw = ReadBuf::new(this.layer.room(READ_ROOM));
             match Pin::new(&mut this.io).poll_read(cx, &mut raw) {
                 Poll::Pending => {
-                    give_buffer(chunk);
                     this.layer.release_if_empty();
                     return Poll::Pending;
                 }
-                Poll::Ready(Err(e)) => {
-                    give_buffer(chunk);
-                    return Poll::Ready(Err(e));
-                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Ready(Ok(())) => {}
             }
             let got = raw.filled().len();
             if got == 0 {
-                give_buffer(chunk);
                 // The socket ended without close_notify: the peer has still finished sending.
                 this.read_closed = true;
                 continue;
             }
-            this.layer.feed(&chunk[..got]);
-            give_buffer(chunk);
+            this.layer.filled(got);
         }
     }
 }
