@@ -10,8 +10,36 @@ pub const RECORD_READ_SIZE: usize = 16 * 1024 + 256;
 /// Buffers each worker thread keeps for reuse.
 const POOL_CAPACITY: usize = 64;
 
+/// Room in a buffer of bytes on their way to a socket: a full protected record and more.
+const WIRE_CAPACITY: usize = 16 * 1024 + 512;
+
 thread_local! {
     static POOL: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+    static WIRES: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty buffer for bytes on their way to a socket (protected records, Vision's padded
+/// frames) from this thread's pool: writing allocates nothing, and an idle connection holds
+/// none (give it back with [`give_wire`] once written).
+pub(crate) fn take_wire() -> Vec<u8> {
+    WIRES
+        .with(|p| p.borrow_mut().pop())
+        .unwrap_or_else(|| Vec::with_capacity(WIRE_CAPACITY))
+}
+
+/// Returns a written-out buffer to this thread's pool; one grown far past a record (a large
+/// write) is freed instead.
+pub(crate) fn give_wire(mut wire: Vec<u8>) {
+    if wire.capacity() < WIRE_CAPACITY || wire.capacity() > 4 * WIRE_CAPACITY {
+        return;
+    }
+    wire.clear();
+    WIRES.with(|p| {
+        let mut pool = p.borrow_mut();
+        if pool.len() < POOL_CAPACITY {
+            pool.push(wire);
+        }
+    });
 }
 
 /// A copy buffer of [`BUFFER_SIZE`] bytes from this thread's pool.

@@ -11,7 +11,7 @@ use reality::{Received, RecordLayer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::buffer::BUFFER_SIZE;
+use crate::buffer::{give_wire, take_wire, BUFFER_SIZE};
 
 /// Room asked of the record layer for each socket read: two full records.
 const READ_ROOM: usize = BUFFER_SIZE;
@@ -143,8 +143,8 @@ impl<S: AsyncWrite + Unpin> RecordStream<S> {
             }
             self.wire_pos += n;
         }
-        // Freed, not kept: an idle connection holds no buffer.
-        self.wire = Vec::new();
+        // Back to the pool: an idle connection holds no buffer.
+        give_wire(std::mem::take(&mut self.wire));
         self.wire_pos = 0;
         Poll::Ready(Ok(()))
     }
@@ -226,6 +226,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for RecordStream<S> {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
         let n = data.len().min(reality::MAX_PLAINTEXT);
+        if this.wire.capacity() == 0 {
+            this.wire = take_wire();
+        }
         this.layer
             .write(&data[..n], &mut this.wire)
             .map_err(tls_error)?;

@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 use vless::vision::{ReadMode, Vision, WriteMode};
 use vless::{Parse, UserKey};
 
-use crate::buffer::BUFFER_SIZE;
+use crate::buffer::{give_wire, take_wire, BUFFER_SIZE};
 use crate::random::random_below;
 use crate::transport::{Half, Transport};
 
@@ -151,6 +151,9 @@ where
 
     /// Pads `data` (after the request header, if still unsent) into `wire`.
     fn pad(&mut self, data: &[u8]) {
+        if self.wire.capacity() == 0 {
+            self.wire = take_wire();
+        }
         self.wire.append(&mut self.request);
         if self.vision.write(data, &mut random_below, &mut self.wire) == WriteMode::Direct {
             self.direct_after_drain = true;
@@ -180,8 +183,8 @@ where
                 }
                 self.wire_pos += n;
             }
-            // Freed, not kept: an idle connection holds no buffer.
-            self.wire = Vec::new();
+            // Back to the pool: an idle connection holds no buffer.
+            give_wire(std::mem::take(&mut self.wire));
             self.wire_pos = 0;
             if !self.direct_after_drain {
                 return Poll::Ready(Ok(()));
