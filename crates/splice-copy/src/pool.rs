@@ -4,11 +4,18 @@
 
 use std::cell::RefCell;
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::pipe::Pipe;
 
 /// Empty pipes each thread keeps (two descriptors each).
 const POOL_CAPACITY: usize = 16;
+/// Empty pipes all threads keep together: what idle pipes may hold of the process's
+/// descriptors does not grow with the number of worker threads.
+const POOLED_IN_ALL: usize = 16;
+
+/// Pipes in every thread's pool.
+static POOLED: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
     static POOL: RefCell<Vec<Pipe>> = const { RefCell::new(Vec::new()) };
@@ -18,7 +25,10 @@ thread_local! {
 /// descriptors: callers then copy through their buffers).
 pub fn take_pipe() -> io::Result<Pipe> {
     match POOL.with(|p| p.borrow_mut().pop()) {
-        Some(pipe) => Ok(pipe),
+        Some(pipe) => {
+            POOLED.fetch_sub(1, Ordering::Relaxed);
+            Ok(pipe)
+        }
         None => Pipe::new(),
     }
 }
@@ -30,10 +40,16 @@ pub fn give_pipe(mut pipe: Pipe) {
         return;
     }
     pipe.reset();
+    if POOLED.fetch_add(1, Ordering::Relaxed) >= POOLED_IN_ALL {
+        POOLED.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
     POOL.with(|p| {
         let mut pool = p.borrow_mut();
         if pool.len() < POOL_CAPACITY {
             pool.push(pipe);
+        } else {
+            POOLED.fetch_sub(1, Ordering::Relaxed);
         }
     });
 }
