@@ -18,7 +18,9 @@ mod public_url;
 mod remote_node;
 mod secret;
 mod subscription;
+pub mod telegram_login;
 mod user;
+mod web_session;
 
 pub use access::{has_access, AccessDenied};
 pub use account_link::{AccountLinkHash, AccountLinkToken, ACCOUNT_LINK_LIFETIME_MINUTES};
@@ -48,6 +50,7 @@ pub use remote_node::{
 };
 pub use subscription::{Days, Subscription, SubscriptionError};
 pub use user::{Email, InvalidEmail, Language, NewUser, TrialClaim, User};
+pub use web_session::{WebSessionHash, WebSessionToken, WEB_SESSION_DAYS};
 
 /// Unix time in whole seconds: how the store keeps every instant, identically in every dialect.
 pub fn unix_seconds(t: time::OffsetDateTime) -> i64 {
