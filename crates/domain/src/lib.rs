@@ -13,6 +13,7 @@ mod masked_secret;
 mod money;
 mod node;
 mod payment;
+mod payment_method;
 mod plan;
 mod public_url;
 mod remote_node;
@@ -42,6 +43,7 @@ pub use masked_secret::Secret;
 pub use money::{Currency, Money};
 pub use node::{Location, NodeId, NodeSecurity, NodeSpec, NodeTransport, RealityParams, TlsParams};
 pub use payment::{Payment, PaymentStatus, Provider};
+pub use payment_method::{PaymentMethod, UnknownPaymentMethod};
 pub use plan::{Plan, PlanId, TRIAL_PLAN_ID};
 pub use public_url::{InvalidPublicUrl, PublicUrl};
 pub use remote_node::{

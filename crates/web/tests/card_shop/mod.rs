@@ -53,6 +53,7 @@ pub fn settings(api_url: &str, public_url: &str) -> AppSettings {
             shop_id: Secret::new(SHOP_ID),
             secret_key: Secret::new(SECRET_KEY),
             api_url: api_url.to_owned(),
+            payment_methods: Vec::new(),
         },
         receipts: true,
         receipt_email: RECEIPT_EMAIL.to_owned(),
