@@ -66,7 +66,10 @@ async fn a_session_is_kept_as_a_hash_and_ends_at_sign_out(db: &TestDb) {
         0
     );
     assert_eq!(db.store.count_ended_web_sessions(NOW).await.unwrap(), 1);
-    assert_eq!(open(db, user.id, "d1").await.1, false);
+    assert!(
+        !open(db, user.id, "d1").await.1,
+        "the same login opens no second session"
+    );
     assert_eq!(db.store.purge_web_sessions(NOW).await.unwrap(), 1);
 }
 
