@@ -111,8 +111,11 @@ pub async fn show(
         .iter()
         .map(|m| (m.code(), t.method(m.code())))
         .collect();
+    let mut chrome = Chrome::new(&site, lang, PageId::Error, t.me_title);
+    // Switching language stays on this page.
+    chrome.switch_href = format!("{}?lang={}", super::ME_PATH, lang.lang.other().code());
     let page = MePage {
-        page: Chrome::new(&site, lang, PageId::Error, t.me_title),
+        page: chrome,
         t,
         notice: (q.notice == "pay-failed").then_some(t.pay_failed),
         until,

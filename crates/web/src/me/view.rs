@@ -49,8 +49,11 @@ pub fn login(
     login_url: Option<String>,
 ) -> Result<Response, WebError> {
     let t = MeText::get(lang.lang);
+    let mut chrome = Chrome::new(site, lang, PageId::Error, t.login_title);
+    // Switching language stays on this page.
+    chrome.switch_href = format!("{}?lang={}", super::LOGIN_PATH, lang.lang.other().code());
     let page = LoginPage {
-        page: Chrome::new(site, lang, PageId::Error, t.login_title),
+        page: chrome,
         t,
         login_url,
         bot_url: site.contacts().bot_url(),

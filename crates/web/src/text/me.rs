@@ -105,7 +105,8 @@ static RU: MeText = MeText {
     signed_out_text: "Сеанс на этом сайте завершён.",
     renew_title: "Продлить",
     renew_hint: "Продлите подписку картой:",
-    pay_failed: "Не удалось открыть оплату. Попробуйте через минуту.",
+    pay_failed: "Не удалось открыть оплату. Попробуйте позже или тем же способом, что и в \
+        прошлый раз.",
     method_bank_card: "Банковская карта",
     method_sbp: "СБП",
     method_sberbank: "SberPay",
@@ -154,7 +155,8 @@ static EN: MeText = MeText {
     signed_out_text: "Your session on this site has ended.",
     renew_title: "Renew",
     renew_hint: "Renew your subscription by card:",
-    pay_failed: "Could not open the payment. Try again in a minute.",
+    pay_failed: "Could not open the payment. Try again later, or with the same method as last \
+        time.",
     method_bank_card: "Bank card",
     method_sbp: "SBP (Faster Payments)",
     method_sberbank: "SberPay",
