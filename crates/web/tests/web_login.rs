@@ -290,6 +290,57 @@ async fn forged_replayed_and_cross_form_logins_open_nothing(db: &TestDb) {
     );
 }
 
+async fn a_bots_login_button_signs_in_through_the_query(db: &TestDb) {
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    shop.customer(4343).await;
+    let mut fields = BTreeMap::from([
+        ("id".to_owned(), "4343".to_owned()),
+        ("first_name".to_owned(), "Ann Lee".to_owned()),
+        (
+            "auth_date".to_owned(),
+            OffsetDateTime::now_utc().unix_timestamp().to_string(),
+        ),
+    ]);
+    let hash = domain::telegram_login::sign(&fields, BOT_TOKEN);
+    fields.insert("hash".into(), hash);
+    let query = serde_urlencoded::to_string(&fields).unwrap();
+    let r = no_redirects()
+        .get(shop.url(&format!("/login/telegram?{query}")))
+        .send()
+        .await
+        .unwrap();
+    let csrf = cookie_value(&set_cookie(&r, web::LOGIN_COOKIE).unwrap());
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("data-ready=\"1\""),
+        "the script posts at once: {page}"
+    );
+    assert!(
+        page.contains("name=\"tg_query\" value=\"auth_date="),
+        "{page}"
+    );
+    let r = no_redirects()
+        .post(shop.url("/login/telegram"))
+        .header(COOKIE, format!("{}={csrf}", web::LOGIN_COOKIE))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("tg_auth_result", ""),
+            ("tg_query", &query),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(set_cookie(&r, web::SESSION_COOKIE).is_some());
+    // A query that is no login result is not carried into the form.
+    let r = reqwest::get(shop.url("/login/telegram?lang=en"))
+        .await
+        .unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("name=\"tg_query\" value=\"\""), "{page}");
+    assert!(!page.contains("data-ready"), "{page}");
+}
+
 async fn someone_without_an_account_is_sent_to_the_bot_and_nothing_is_stored(db: &TestDb) {
     let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
     let csrf = login_form(&shop).await;
@@ -376,6 +427,7 @@ async fn the_operators_payment_methods_reach_yookassa(db: &TestDb) {
 store::backend_tests!(
     sign_in_see_pay_and_sign_out,
     forged_replayed_and_cross_form_logins_open_nothing,
+    a_bots_login_button_signs_in_through_the_query,
     someone_without_an_account_is_sent_to_the_bot_and_nothing_is_stored,
     the_subscription_page_links_to_the_card_checkout,
     the_operators_payment_methods_reach_yookassa,
