@@ -30,6 +30,7 @@ mod support;
 mod trial;
 mod users;
 mod visitors;
+mod web_account;
 
 pub use access_feed::{AccessChanges, AccessPages, AccessRow};
 pub use account_link::{account_link_lifetime, AccountLink, ACCOUNT_LINK_PATH};
@@ -64,6 +65,7 @@ pub use support::{RelayPost, SupportMessageId, TicketOwner};
 pub use trial::TrialResult;
 pub use users::UserView;
 pub use visitors::Visitor;
+pub use web_account::{WebSession, WebSignIn, WEB_LOGIN_RETURN_PATH};
 
 use std::sync::Arc;
 

@@ -36,6 +36,8 @@ pub struct PurgeReport {
     pub admin_sign_ins: u64,
     /// Admin audit entries and finished broadcasts past their retention.
     pub audit_entries: u64,
+    /// Website sessions that ended more than a day ago.
+    pub web_sessions: u64,
 }
 
 /// The instants before which each retention rule removes records.
@@ -48,6 +50,8 @@ pub struct Cutoffs {
     pub audit_entries: OffsetDateTime,
     /// Admin panel sessions unused since then have ended.
     pub admin_idle: OffsetDateTime,
+    /// Website sessions that ended by then go (their login data is refused as stale by then).
+    pub web_sessions: OffsetDateTime,
 }
 
 impl Cutoffs {
@@ -60,6 +64,7 @@ impl Cutoffs {
             access_tombstones: days(ACCESS_TOMBSTONE_RETENTION_DAYS),
             audit_entries: days(ADMIN_AUDIT_RETENTION_DAYS),
             admin_idle: now - crate::admin_session_idle(),
+            web_sessions: now - domain::telegram_login::LOGIN_MAX_AGE,
         }
     }
 }
@@ -90,6 +95,7 @@ impl App {
                     .await?,
                 audit_entries: store.count_audit_before(cut.audit_entries).await?
                     + store.count_broadcasts_before(cut.audit_entries).await?,
+                web_sessions: store.count_ended_web_sessions(cut.web_sessions).await?,
             });
         }
         let mut report = PurgeReport::default();
@@ -108,6 +114,7 @@ impl App {
         report.admin_sign_ins = store.purge_admin_sign_ins(now, cut.admin_idle).await?;
         report.audit_entries = store.purge_audit(cut.audit_entries).await?
             + store.purge_broadcasts(cut.audit_entries).await?;
+        report.web_sessions = store.purge_web_sessions(cut.web_sessions).await?;
         Ok(report)
     }
 }
@@ -141,6 +148,7 @@ pub async fn run_retention_job_every(
                     account_links = r.account_links,
                     admin_sign_ins = r.admin_sign_ins,
                     audit_entries = r.audit_entries,
+                    web_sessions = r.web_sessions,
                     "retention purge done"
                 );
                 interval

@@ -42,6 +42,9 @@ pub struct YooKassaSettings {
     pub secret_key: Secret,
     /// `https://api.yookassa.ru`, or an emulator in tests.
     pub api_url: String,
+    /// The ways to pay YooKassa's page offers, in the operator's order; empty means whatever
+    /// the shop has.
+    pub payment_methods: Vec<domain::PaymentMethod>,
 }
 
 impl YooKassa {

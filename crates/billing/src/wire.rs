@@ -19,6 +19,16 @@ pub struct CreatePayment {
     pub metadata: Metadata,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt: Option<Receipt>,
+    /// The one way to pay YooKassa's page offers; without it, every way the shop has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method_data: Option<PaymentMethodData>,
+}
+
+/// `payment_method_data` with only its `type`: the person enters the details on YooKassa's page.
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentMethodData {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -43,6 +43,7 @@ async fn create_payment(client: &YooKassa, key: &str) -> String {
             payment_id: "1".into(),
         },
         receipt: None,
+        payment_method_data: None,
     };
     client.create_payment(&request, key).await.unwrap().id
 }
@@ -57,6 +58,7 @@ async fn the_emulators_notifications_pass_the_checks_and_name_the_payment() {
         shop_id: Secret::new("100500"),
         secret_key: Secret::new("test_secret_key"),
         api_url: yk.url(),
+        payment_methods: Vec::new(),
     })
     .unwrap();
     let paid = create_payment(&client, "checkout-1").await;

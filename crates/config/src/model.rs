@@ -552,6 +552,9 @@ pub struct YooKassaConfig {
     pub trusted_proxy_header: String,
     /// Seconds between checks of pending payments whose notification never came.
     pub reconcile_interval_secs: u64,
+    /// The ways to pay YooKassa's page offers (`bank_card`, `sbp`, `sberbank`, `yoo_money`);
+    /// empty = whatever the shop has. With several, the person picks one on our page first.
+    pub payment_methods: Vec<domain::PaymentMethod>,
 }
 
 impl Default for YooKassaConfig {
@@ -566,6 +569,7 @@ impl Default for YooKassaConfig {
             check_source_ip: true,
             trusted_proxy_header: String::new(),
             reconcile_interval_secs: 60,
+            payment_methods: Vec::new(),
         }
     }
 }

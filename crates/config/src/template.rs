@@ -244,6 +244,10 @@ check_source_ip = true
 trusted_proxy_header = ""
 # Seconds between checks of pending payments whose notification never arrived.
 reconcile_interval_secs = 60
+# The ways to pay YooKassa's page offers: any of "bank_card", "sbp", "sberbank" (SberPay),
+# "yoo_money". Unset or [] = whatever your shop has. With several, the person picks one on our
+# page before going to YooKassa's.
+payment_methods = []
 
 [stars]
 # Payments in Telegram Stars inside the bot.

@@ -21,6 +21,8 @@ pub enum InvalidId {
     MalformedReturnToken,
     #[error("an admin panel token is 43 URL-safe base64 characters")]
     MalformedAdminToken,
+    #[error("a website session token is 43 URL-safe base64 characters")]
+    MalformedWebSession,
 }
 
 /// The internal id of a user (the store's primary key).

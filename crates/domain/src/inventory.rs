@@ -20,6 +20,8 @@ pub use crate::account_link::ACCOUNT_LINK_LIFETIME_MINUTES;
 pub use crate::admin_panel::{
     ADMIN_AUDIT_RETENTION_DAYS, ADMIN_LOGIN_LIFETIME_MINUTES, ADMIN_SESSION_MAX_DAYS,
 };
+/// How long a website session lasts at most; see `crate::web_session`.
+pub use crate::web_session::WEB_SESSION_DAYS;
 
 /// What kind of personal data a column holds: the list in policy section 2.1, plus the two
 /// kinds the service also needs (support correspondence, from section 5.1, and the account
@@ -120,6 +122,10 @@ pub enum Retention {
     AdminSignIn,
     /// The admin panel's audit list: kept [`ADMIN_AUDIT_RETENTION_DAYS`] days.
     AdminAudit,
+    /// A person's website session after signing in with Telegram: at most
+    /// [`WEB_SESSION_DAYS`]; ended at sign-out, deleted by the retention job a day after it
+    /// ended (its signature digest refuses a replayed login meanwhile) or with the person.
+    WebSession,
 }
 
 impl Retention {
@@ -149,6 +155,10 @@ impl Retention {
             Retention::AdminAudit => {
                 format!("{ADMIN_AUDIT_RETENTION_DAYS} days, then deleted by the retention job")
             }
+            Retention::WebSession => format!(
+                "a website session lasts at most {WEB_SESSION_DAYS} days or until sign-out; \
+                 deleted by the next retention run a day after it ended, or at deletion"
+            ),
         }
     }
 }
@@ -236,6 +246,11 @@ pub const ENTRIES: &[Entry] = &[
     entry("account_links", "user_id", C::Account, SIGN_IN, R::AccountLink, "whose link"),
     entry("account_links", "created_at", C::Account, SIGN_IN, R::AccountLink, "when the bot issued it"),
     entry("account_links", "expires_at", C::Account, SIGN_IN, R::AccountLink, "when it stops working"),
+    entry("web_sessions", "token_hash", C::Account, SIGN_IN, R::WebSession, "hash of the website session cookie after signing in with Telegram (the cookie itself is never stored)"),
+    entry("web_sessions", "user_id", C::Account, SIGN_IN, R::WebSession, "whose session"),
+    entry("web_sessions", "login_digest", C::Account, SIGN_IN, R::WebSession, "hash of the signature of Telegram's login data, so the same login cannot open a second session"),
+    entry("web_sessions", "created_at", C::Account, SIGN_IN, R::WebSession, "when the person signed in"),
+    entry("web_sessions", "expires_at", C::Account, SIGN_IN, R::WebSession, "when the session ends (sign-out sets it to that moment)"),
     entry("payments", "id", C::Payment, PAY, R::LegalRecord, "payment number"),
     entry("payments", "user_id", C::Account, PAY, R::Account, "who paid; removed at deletion"),
     entry("payments", "provider", C::Payment, PAY, R::LegalRecord, "payment system (YooKassa, Telegram Stars)"),

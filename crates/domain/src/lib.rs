@@ -13,12 +13,15 @@ mod masked_secret;
 mod money;
 mod node;
 mod payment;
+mod payment_method;
 mod plan;
 mod public_url;
 mod remote_node;
 mod secret;
 mod subscription;
+pub mod telegram_login;
 mod user;
+mod web_session;
 
 pub use access::{has_access, AccessDenied};
 pub use account_link::{AccountLinkHash, AccountLinkToken, ACCOUNT_LINK_LIFETIME_MINUTES};
@@ -40,6 +43,7 @@ pub use masked_secret::Secret;
 pub use money::{Currency, Money};
 pub use node::{Location, NodeId, NodeSecurity, NodeSpec, NodeTransport, RealityParams, TlsParams};
 pub use payment::{Payment, PaymentStatus, Provider};
+pub use payment_method::{PaymentMethod, UnknownPaymentMethod};
 pub use plan::{Plan, PlanId, TRIAL_PLAN_ID};
 pub use public_url::{InvalidPublicUrl, PublicUrl};
 pub use remote_node::{
@@ -48,6 +52,7 @@ pub use remote_node::{
 };
 pub use subscription::{Days, Subscription, SubscriptionError};
 pub use user::{Email, InvalidEmail, Language, NewUser, TrialClaim, User};
+pub use web_session::{WebSessionHash, WebSessionToken, WEB_SESSION_DAYS};
 
 /// Unix time in whole seconds: how the store keeps every instant, identically in every dialect.
 pub fn unix_seconds(t: time::OffsetDateTime) -> i64 {

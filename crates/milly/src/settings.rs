@@ -18,6 +18,7 @@ pub fn app(config: &Config) -> app::AppSettings {
             shop_id: config.yookassa.shop_id.clone(),
             secret_key: config.yookassa.secret_key.clone(),
             api_url: config.yookassa.api_url.clone(),
+            payment_methods: config.yookassa.payment_methods.clone(),
         },
         receipts: config.yookassa.receipts,
         receipt_email: config.yookassa.receipt_email.clone(),

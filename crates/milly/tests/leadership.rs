@@ -96,6 +96,7 @@ async fn the_singleton_jobs_move_to_the_other_process_within_ten_seconds_when_th
             shop_id: Secret::new(SHOP_ID),
             secret_key: Secret::new(SECRET_KEY),
             api_url: yk.url(),
+            payment_methods: Vec::new(),
         },
         ..app::AppSettings::default()
     };

@@ -24,6 +24,7 @@ async fn refunds_go_back_through_each_provider(db: &TestDb) {
             shop_id: Secret::new(SHOP_ID),
             secret_key: Secret::new(SECRET_KEY),
             api_url: yk.url(),
+            payment_methods: Vec::new(),
         },
         ..app::AppSettings::default()
     };

@@ -171,8 +171,36 @@ async fn expired_account_links_are_purged_and_live_ones_kept(db: &TestDb) {
     );
 }
 
+async fn ended_web_sessions_are_purged_a_day_later_and_live_ones_kept(db: &TestDb) {
+    let alice = person(db, 704, now()).await;
+    let bob = person(db, 705, now()).await;
+    let app = app(db, 1095);
+    let (ended, live) = (
+        domain::WebSessionToken::generate(),
+        domain::WebSessionToken::generate(),
+    );
+    for (token, user, digest) in [(&ended, alice.id, "a"), (&live, bob.id, "b")] {
+        let until = now() + Duration::days(30);
+        let hash = token.hash();
+        let made = db
+            .store
+            .create_web_session(&hash, user, digest, now(), until);
+        assert!(made.await.unwrap());
+    }
+    app.web_sign_out(&ended, now()).await.unwrap();
+    let soon = now() + Duration::hours(23);
+    assert_eq!(app.purge_expired(soon, true).await.unwrap().web_sessions, 0);
+    let day = now() + domain::telegram_login::LOGIN_MAX_AGE;
+    assert_eq!(app.purge_expired(day, true).await.unwrap().web_sessions, 1);
+    assert_eq!(app.purge_expired(day, false).await.unwrap().web_sessions, 1);
+    assert_eq!(app.purge_expired(day, true).await.unwrap().web_sessions, 0);
+    let owner = app.web_session(live.as_str(), day).await.unwrap();
+    assert_eq!(owner, Some(bob.id), "a live session survives the purge");
+}
+
 store::backend_tests!(
     people_who_stay_and_people_who_go,
+    ended_web_sessions_are_purged_a_day_later_and_live_ones_kept,
     expired_account_links_are_purged_and_live_ones_kept,
     revoked_access_ids_are_forgotten_after_their_own_retention,
     support_tickets_and_bot_updates_follow_their_own_retention,

@@ -39,6 +39,7 @@ pub const TABLES: &[&str] = &[
     "admin_sessions",
     "admin_audit",
     "broadcasts",
+    "web_sessions",
 ];
 
 /// Tables whose `id` is generated: after a restore PostgreSQL must continue after the highest.

@@ -23,6 +23,8 @@ pub const EXPORT_SCHEMA_VERSION: u32 = 1;
 
 /// What the export says instead of a secret's value.
 const WITHHELD: &str = "withheld: a secret; shown in My subscription and replaceable on request";
+/// What the export says instead of a website session's cookie (only its hash is stored).
+const WITHHELD_SESSION: &str = "withheld: a secret; only a hash is stored";
 /// What the export says instead of an account link (only its hash is stored anyway).
 const WITHHELD_LINK: &str = "withheld: a secret; only a hash is stored, and the bot gives a new \
      link on request";
@@ -40,6 +42,17 @@ pub struct UserExport {
     pub account_links: Vec<AccountLinkExport>,
     /// Added after schema version 1: the audit entries of their work as an admin, if any.
     pub admin_actions: Vec<AdminActionExport>,
+    /// Added after schema version 1: their website sessions (signed in with Telegram).
+    pub web_sessions: Vec<WebSessionExport>,
+}
+
+#[derive(Clone, Serialize)]
+pub struct WebSessionExport {
+    #[serde(with = "time::serde::rfc3339")]
+    pub signed_in_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub ends_at: OffsetDateTime,
+    pub cookie: &'static str,
 }
 
 #[derive(Clone, Serialize)]
@@ -120,6 +133,16 @@ impl Store {
                 link: WITHHELD_LINK,
             })
             .collect();
+        let web_sessions = self
+            .web_session_times(id)
+            .await?
+            .into_iter()
+            .map(|(signed_in_at, ends_at)| WebSessionExport {
+                signed_in_at,
+                ends_at,
+                cookie: WITHHELD_SESSION,
+            })
+            .collect();
         let admin_actions = self
             .audit_of_admin(user.telegram_id)
             .await?
@@ -152,6 +175,7 @@ impl Store {
             credentials,
             account_links,
             admin_actions,
+            web_sessions,
         }))
     }
 }

@@ -46,6 +46,7 @@ mod support;
 pub mod testing;
 mod update_claims;
 mod users;
+mod web_sessions;
 
 pub use access::{AccessChanges, AccessRow, AccessSnapshot, AccessSnapshotPages};
 pub use admin_panel::{AuditEntry, AuditTarget};
@@ -59,7 +60,7 @@ pub use dump::{RestoreError, StoreDump, TableDump, DUMP_FORMAT, TABLES};
 pub use error::StoreError;
 pub use export::{
     AccountLinkExport, ConsentExport, CredentialsExport, ProfileExport, UserExport,
-    EXPORT_SCHEMA_VERSION,
+    WebSessionExport, EXPORT_SCHEMA_VERSION,
 };
 pub use leadership::LeaderLease;
 pub use node_alerts::{Behind, NodeAlertState, StoredAlertState};

@@ -75,6 +75,18 @@ async fn everything_about_someone(db: &TestDb) -> domain::User {
         )
         .await
         .unwrap();
+    let session = domain::WebSessionToken::generate();
+    assert!(db
+        .store
+        .create_web_session(
+            &session.hash(),
+            user.id,
+            "login-signature-digest",
+            NOW,
+            NOW + time::Duration::days(30),
+        )
+        .await
+        .unwrap());
     user
 }
 
@@ -208,6 +220,23 @@ async fn the_export_holds_everything_about_the_person_but_no_secrets(db: &TestDb
         .unwrap()
         .get("token_hash");
     assert!(!text.contains(&hash));
+    // So is a website session: its times, never its cookie, hash or login digest.
+    assert_eq!(
+        json["web_sessions"][0]["signed_in_at"],
+        "2026-04-01T12:00:00Z"
+    );
+    assert_eq!(json["web_sessions"][0]["ends_at"], "2026-05-01T12:00:00Z");
+    assert!(json["web_sessions"][0]["cookie"]
+        .as_str()
+        .unwrap()
+        .starts_with("withheld"));
+    let session_hash: String = sqlx::query("SELECT token_hash FROM web_sessions")
+        .fetch_one(store::testing::pool(&db.store))
+        .await
+        .unwrap()
+        .get("token_hash");
+    assert!(!text.contains(&session_hash));
+    assert!(!text.contains("login-signature-digest"));
     let shown = format!("{export:?}");
     assert!(!shown.contains(FIRST) && !shown.contains(EMAIL), "{shown}");
     let messages = format!("{:?}", db.store.support_messages(user.id).await.unwrap());

@@ -9,6 +9,7 @@ use crate::error::WebError;
 
 const CSS: &[u8] = include_bytes!("../assets/site.css");
 const ICON: &[u8] = include_bytes!("../assets/icon.svg");
+const LOGIN_JS: &[u8] = include_bytes!("../assets/login.js");
 
 /// Hashed names never change content, so a year is safe.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -20,7 +21,7 @@ struct Asset {
     bytes: &'static [u8],
 }
 
-const ASSETS: [Asset; 2] = [
+const ASSETS: [Asset; 3] = [
     Asset {
         stem: "site",
         ext: "css",
@@ -32,6 +33,13 @@ const ASSETS: [Asset; 2] = [
         ext: "svg",
         content_type: "image/svg+xml",
         bytes: ICON,
+    },
+    // The sign-in return page's only script (first-party: the site loads nothing from others).
+    Asset {
+        stem: "login",
+        ext: "js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: LOGIN_JS,
     },
 ];
 
@@ -59,6 +67,7 @@ const fn fnv1a(bytes: &[u8]) -> u64 {
 pub struct AssetUrls {
     pub css: String,
     pub icon: String,
+    pub login_js: String,
 }
 
 impl AssetUrls {
@@ -66,6 +75,7 @@ impl AssetUrls {
         Self {
             css: format!("/assets/{}", ASSETS[0].file_name()),
             icon: format!("/assets/{}", ASSETS[1].file_name()),
+            login_js: format!("/assets/{}", ASSETS[2].file_name()),
         }
     }
 }

@@ -12,6 +12,7 @@ mod document;
 mod error;
 mod health;
 mod lang;
+mod me;
 mod page;
 mod pages;
 mod pay;
@@ -31,9 +32,11 @@ use crate::rate_limit::{Limited, SUBSCRIPTION_LIMIT};
 pub use admin::{JoinOffer, NewNode, NodeRegistrar, RegistrarFuture, COOKIE as ADMIN_COOKIE};
 pub use error::WebError;
 pub use lang::LANG_COOKIE;
+pub use me::{COOKIE as SESSION_COOKIE, LOGIN_COOKIE};
 pub use pay::YOOKASSA_WEBHOOK_PATH;
 pub use security::{
-    CHECKOUT_CONTENT_SECURITY_POLICY_VALUE, CONTENT_SECURITY_POLICY_VALUE, MAX_BODY_BYTES,
+    CHECKOUT_CONTENT_SECURITY_POLICY_VALUE, CONTENT_SECURITY_POLICY_VALUE,
+    LOGIN_RETURN_CONTENT_SECURITY_POLICY_VALUE, MAX_BODY_BYTES,
 };
 pub use settings::{Build, SiteSettings};
 pub use site::{InventoryEntry, Site};
@@ -51,6 +54,10 @@ pub fn router_with(site: Site, extra: Router) -> Router {
     let sub_limit = Limited::new(SUBSCRIPTION_LIMIT, site.settings().client_identity.clone());
     let payments = match site.card_routes() {
         Some(_) => pay::routes(&site),
+        None => Router::new(),
+    };
+    let accounts = match site.app() {
+        Some(_) => me::routes(&site),
         None => Router::new(),
     };
     let routes = Router::new()
@@ -88,6 +95,7 @@ pub fn router_with(site: Site, extra: Router) -> Router {
                 )),
         )
         .merge(payments)
+        .merge(accounts)
         .merge(admin::routes())
         .fallback(pages::error::not_found)
         .method_not_allowed_fallback(pages::error::method_not_allowed)
@@ -103,5 +111,5 @@ pub fn router_with(site: Site, extra: Router) -> Router {
 
 /// Crawlers may read the public pages; personal subscription links are none of their business.
 async fn robots() -> &'static str {
-    "User-agent: *\nDisallow: /sub/\nDisallow: /account/\nDisallow: /admin\n"
+    "User-agent: *\nDisallow: /sub/\nDisallow: /account/\nDisallow: /admin\nDisallow: /me\nDisallow: /login\n"
 }

@@ -19,6 +19,12 @@ pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; style-src '
 pub const CHECKOUT_CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; style-src 'self'; \
      img-src 'self' data:; form-action 'self' https:; base-uri 'none'; frame-ancestors 'none'";
 
+/// The sign-in return page's policy: the site's, plus its one first-party script (which reads
+/// Telegram's result from the fragment and posts it here). Still nothing from other sites.
+pub const LOGIN_RETURN_CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; \
+     script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+     base-uri 'none'; frame-ancestors 'none'";
+
 /// Browser features the site never uses, switched off for it and anything it could embed.
 pub const PERMISSIONS_POLICY_VALUE: &str = "accelerometer=(), camera=(), geolocation=(), \
      gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";

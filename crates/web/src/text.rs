@@ -2,6 +2,7 @@
 //! `documents/`.
 
 pub mod account;
+pub mod me;
 pub mod pay;
 
 use domain::{Language, Money};

@@ -3,13 +3,16 @@
 //! finds a person, extends, blocks and deletes them, switches a node off, reads the payments,
 //! sends a broadcast and watches its progress page, reads the audit list and signs out; the
 //! spent link is then refused; and a person saves an email and deletes their account from the
-//! account page. Every step clicks the page's own buttons (the panel has no
+//! account page; and a customer signs in with Telegram (the return page's own script reading
+//! Telegram's answer from the fragment), pays by card from `/me` and signs out. Every step clicks the page's own buttons (the panel has no
 //! JavaScript), and each page's screenshot is kept under `target/screenshots/admin-*.png`.
 //!
 //! Needs `chromium` and `chromedriver` on PATH, so it is ignored by default: run with
 //! `cargo test -p web --test admin_browser -- --ignored`.
 // A test that unwraps fails loudly, which is what a test should do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod card_shop;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -340,4 +343,88 @@ async fn a_person_saves_an_email_and_deletes_their_account_in_chromium() {
     );
     browser.close().await.unwrap();
     server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Debian's chromium and chromedriver; run with --ignored"]
+async fn a_customer_signs_in_with_telegram_and_pays_by_card_in_chromium() {
+    use base64::Engine as _;
+    use card_shop::{loopback_is_yookassa, Shop, BOT_TOKEN};
+
+    let db = TestDb::sqlite().await;
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    let (user, _) = shop.customer(4242).await;
+    let (_driver, browser) = start_driver().await;
+
+    browser.goto(&shop.url("/login")).await.unwrap();
+    let login = shows(&browser, "id=\"telegram-login\"", "login").await;
+    assert!(
+        login.contains("https://oauth.telegram.org/auth?bot_id=777000"),
+        "{login}"
+    );
+
+    // Telegram's login page sends the person back with its signed answer in the fragment, as
+    // base64 of JSON; the page's script posts it and the site opens /me.
+    let mut fields = std::collections::BTreeMap::from([
+        ("id".to_owned(), "4242".to_owned()),
+        ("first_name".to_owned(), "Anna".to_owned()),
+        (
+            "auth_date".to_owned(),
+            OffsetDateTime::now_utc().unix_timestamp().to_string(),
+        ),
+    ]);
+    let hash = domain::telegram_login::sign(&fields, BOT_TOKEN);
+    fields.insert("hash".into(), hash);
+    let json = serde_json::json!({
+        "id": 4242,
+        "first_name": "Anna",
+        "auth_date": fields["auth_date"].parse::<i64>().unwrap(),
+        "hash": fields["hash"],
+    });
+    let result = base64::engine::general_purpose::STANDARD.encode(json.to_string());
+    browser
+        .goto(&shop.url(&format!("/login/telegram#tgAuthResult={result}")))
+        .await
+        .unwrap();
+    shows(&browser, "id=\"sign-out\"", "me").await;
+    let here = browser.current_url().await.unwrap();
+    assert_eq!(here.path(), "/me");
+    assert_eq!(here.fragment(), None, "the answer left the address bar");
+
+    // Paying: the button creates the payment at YooKassa and redirects there. (The emulator
+    // serves plain HTTP, which the page's `form-action 'self' https:` rightly keeps the browser
+    // from following, so the payment is completed at the emulator directly, as a person would on
+    // YooKassa's page.)
+    browser
+        .find(Locator::Css("button[name=pay][value=month]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..100 {
+        ids = shop.yk.payment_ids();
+        if !ids.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(ids.len(), 1, "the button created one payment");
+    shop.yk.succeed(&ids[0]).unwrap();
+    assert_eq!(shop.notify(&ids[0]).await, 200);
+    assert!(shop.subscription(&user).await.is_some());
+    browser.goto(&shop.url("/me")).await.unwrap();
+    shows(&browser, "id=\"days-left\">30<", "me-paid").await;
+
+    browser
+        .find(Locator::Css("#sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    shows(&browser, "/login", "signed-out").await;
+    browser.goto(&shop.url("/me")).await.unwrap();
+    shows(&browser, "id=\"telegram-login\"", "login-again").await;
 }

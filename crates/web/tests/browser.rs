@@ -147,6 +147,12 @@ async fn every_page_renders_in_chromium_without_console_errors_or_outside_reques
         account.as_str(),
         delete.as_str(),
         moved.as_str(),
+        // Signing in with Telegram: the button's page, the return page with its one
+        // first-party script (nothing to post without Telegram's answer), and /me, which
+        // leads to the button's page without a session.
+        "/login",
+        "/login/telegram",
+        "/me",
     ] {
         for lang in ["ru", "en"] {
             urls.push(format!("{base}{path}?lang={lang}"));

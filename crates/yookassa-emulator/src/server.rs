@@ -230,6 +230,7 @@ fn try_create_payment(
     if let Some(receipt) = req.get("receipt") {
         check_receipt(receipt, minor)?;
     }
+    let method = payment_method_type(&req)?;
     let metadata = req.get("metadata").cloned().unwrap_or(json!({}));
     if !metadata.is_object() {
         return Err(bad_request("metadata must be an object", "metadata"));
@@ -247,11 +248,34 @@ fn try_create_payment(
         created_at: OffsetDateTime::now_utc(),
         captured_at: None,
         refunded_minor: 0,
+        method,
     };
     let response = payment.to_json();
     inner.payments.insert(id, payment);
     remember(&mut inner, PAYMENTS, key, req, &response);
     Ok(Json(response).into_response())
+}
+
+/// The `type` of `payment_method_data`, checked as YooKassa does: an object whose `type` is one
+/// of its payment methods (only those a redirect confirmation serves are emulated).
+fn payment_method_type(req: &Value) -> Result<Option<String>, Refusal> {
+    const PARAMETER: &str = "payment_method_data.type";
+    let Some(data) = req.get("payment_method_data") else {
+        return Ok(None);
+    };
+    if !data.is_object() {
+        return Err(bad_request(
+            "payment_method_data must be an object",
+            "payment_method_data",
+        ));
+    }
+    match data["type"].as_str() {
+        Some(t @ ("bank_card" | "sbp" | "sberbank" | "yoo_money" | "tinkoff_bank")) => {
+            Ok(Some(t.to_owned()))
+        }
+        Some(_) => Err(bad_request("Invalid payment method type", PARAMETER)),
+        None => Err(bad_request("Payment method type is required", PARAMETER)),
+    }
 }
 
 /// `GET /v3/me`: the shop the basic auth names.

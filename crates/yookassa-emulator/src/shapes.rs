@@ -47,6 +47,8 @@ pub struct EmulatedPayment {
     pub captured_at: Option<OffsetDateTime>,
     /// Sum of succeeded refunds, in kopecks.
     pub refunded_minor: i64,
+    /// `payment_method_data.type` of the request, when the shop chose the way to pay.
+    pub method: Option<String>,
 }
 
 pub fn timestamp(at: OffsetDateTime) -> String {
@@ -76,6 +78,11 @@ impl EmulatedPayment {
         if let Some(d) = &self.description {
             v["description"] = json!(d);
         }
+        if let Some(method) = &self.method {
+            // As YooKassa does: a payment created with `payment_method_data` shows its method
+            // from the start.
+            v["payment_method"] = json!({"type": method, "id": self.id, "saved": false});
+        }
         match self.status {
             PaymentStatus::Pending => {
                 v["confirmation"] = json!({
@@ -85,7 +92,9 @@ impl EmulatedPayment {
                 });
             }
             PaymentStatus::Succeeded | PaymentStatus::WaitingForCapture => {
-                v["payment_method"] = card_payment_method();
+                if matches!(self.method.as_deref(), None | Some("bank_card")) {
+                    v["payment_method"] = card_payment_method();
+                }
                 v["authorization_details"] = json!({
                     "rrn": "603668680243",
                     "auth_code": "000000",
@@ -240,6 +249,7 @@ mod tests {
             created_at: OffsetDateTime::UNIX_EPOCH,
             captured_at: None,
             refunded_minor: 0,
+            method: None,
         };
         let v = p.to_json();
         assert_eq!(v["paid"], true);

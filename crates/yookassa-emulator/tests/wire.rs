@@ -239,3 +239,34 @@ async fn the_shop_answers_me_with_its_id_only_with_the_right_credentials() {
     let body: Value = wrong.json().await.unwrap();
     assert_eq!(body["code"], "invalid_credentials");
 }
+
+#[tokio::test]
+async fn a_chosen_payment_method_is_checked_and_shown_like_yookassas() {
+    let yk = Emulator::start(SHOP, KEY).await.unwrap();
+    let mut body = create_body();
+    body["payment_method_data"] = json!({"type": "sbp"});
+    let (s, p) = post(&yk, "/v3/payments", Some("m1"), &body).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["payment_method"]["type"], "sbp");
+    assert_eq!(p["payment_method"]["saved"], false);
+    let id = p["id"].as_str().unwrap();
+    yk.succeed(id).unwrap();
+    let (_, paid) = get(&yk, &format!("/v3/payments/{id}")).await;
+    assert_eq!(paid["payment_method"]["type"], "sbp");
+    assert!(paid["payment_method"].get("card").is_none(), "{paid}");
+
+    for (key, bad) in [
+        ("m2", json!({"type": "bitcoin"})),
+        ("m3", json!({})),
+        ("m4", json!("sbp")),
+    ] {
+        body["payment_method_data"] = bad;
+        let (s, e) = post(&yk, "/v3/payments", Some(key), &body).await;
+        assert_eq!(s, 400, "{e}");
+        assert_eq!(e["code"], "invalid_request");
+        assert!(e["parameter"]
+            .as_str()
+            .unwrap()
+            .starts_with("payment_method_data"));
+    }
+}

@@ -3,10 +3,11 @@
 
 use billing::amount;
 use billing::wire::{
-    Amount, CreatePayment, Customer, Metadata, Receipt, ReceiptItem, RedirectConfirmation,
+    Amount, CreatePayment, Customer, Metadata, PaymentMethodData, Receipt, ReceiptItem,
+    RedirectConfirmation,
 };
 use billing::BillingError;
-use domain::{PaymentStatus, Provider, PublicUrl, ReturnToken, SubscriptionToken};
+use domain::{PaymentMethod, PaymentStatus, Provider, PublicUrl, ReturnToken, SubscriptionToken};
 use time::OffsetDateTime;
 
 use super::{CardCheckout, CardPayments, CheckoutError, PaymentError, CARD_RETURN_PATH};
@@ -26,12 +27,26 @@ impl CardPayments {
         plan: &str,
         now: OffsetDateTime,
     ) -> Result<String, CheckoutError> {
+        self.start_checkout_with(token, plan, None, now).await
+    }
+
+    /// [`CardPayments::start_checkout`] paying with `method` when the operator offers it
+    /// (`[yookassa] payment_methods`; otherwise their first, or, with none listed, whatever
+    /// YooKassa's page offers the shop).
+    pub async fn start_checkout_with(
+        &self,
+        token: &SubscriptionToken,
+        plan: &str,
+        method: Option<PaymentMethod>,
+        now: OffsetDateTime,
+    ) -> Result<String, CheckoutError> {
+        let method = PaymentMethod::pick(&self.app.settings().yookassa.payment_methods, method);
         let checkout = self
             .app
             .open_card_payment(token, plan, now)
             .await?
             .map_err(CheckoutError::Refused)?;
-        let request = match self.create_request(&checkout) {
+        let request = match self.create_request(&checkout, method) {
             Ok(r) => r,
             Err(e) => {
                 self.give_up(&checkout, now).await;
@@ -96,7 +111,11 @@ impl CardPayments {
         }
     }
 
-    fn create_request(&self, checkout: &CardCheckout) -> Result<CreatePayment, CheckoutError> {
+    fn create_request(
+        &self,
+        checkout: &CardCheckout,
+        method: Option<PaymentMethod>,
+    ) -> Result<CreatePayment, CheckoutError> {
         let settings = self.app.settings();
         let value = Amount {
             value: amount::to_value(checkout.payment.amount),
@@ -137,6 +156,7 @@ impl CardPayments {
                 payment_id: checkout.payment.id.0.to_string(),
             },
             receipt,
+            payment_method_data: method.map(|m| PaymentMethodData { kind: m.code() }),
         })
     }
 }

@@ -26,6 +26,9 @@ struct HomePage {
     plans: Vec<PlanView>,
     trial: Option<String>,
     bot_url: Option<String>,
+    /// Signing in with Telegram to see and pay for a subscription here, when the site has the
+    /// app behind it: the link's label.
+    sign_in: Option<&'static str>,
 }
 
 pub async fn show(State(site): State<Site>, lang: RequestLang) -> Result<Response, WebError> {
@@ -35,6 +38,9 @@ pub async fn show(State(site): State<Site>, lang: RequestLang) -> Result<Respons
         plans: plans(&settings.plans, lang.lang),
         trial: (settings.trial_days > 0).then(|| days(lang.lang, settings.trial_days)),
         bot_url: site.contacts().bot_url(),
+        sign_in: site
+            .app()
+            .map(|_| crate::text::me::MeText::get(lang.lang).login_title),
     };
     html(StatusCode::OK, &page)
 }

@@ -24,6 +24,7 @@ use crate::site::Site;
 use crate::subscription::format::{choose, SubFormat};
 use crate::subscription::{app_response, qr, Feed, FeedStatus};
 use crate::text::account::AccountText;
+use crate::text::me::MeText;
 use crate::text::Text;
 
 /// Every `/sub/` answer takes at least this long, so a valid token cannot be told from an
@@ -82,7 +83,10 @@ async fn answer(
         builtin,
     );
     let mut response = match format {
-        SubFormat::Html => render(site, &feed, lang, &format!("/sub/{token}"))?,
+        SubFormat::Html => {
+            let renew = renew_links(site, app, token, &feed);
+            render(site, &feed, lang, &format!("/sub/{token}"), renew)?
+        }
         other => app_response(site, &feed, other, lang.lang, now),
     };
     response.headers_mut().insert(
@@ -119,6 +123,34 @@ async fn load_feed(
     }))
 }
 
+/// One "renew by card" link: the plan, its price, and the card checkout for the page's owner.
+pub struct RenewLink {
+    pub label: String,
+    pub href: String,
+}
+
+/// The card checkout links for the owner of `token`, one per plan on sale by card: the
+/// checkout page asks again before anything is paid. None for a blocked person, or when
+/// the site takes no card payments.
+fn renew_links(site: &Site, app: &app::App, token: &str, feed: &Feed) -> Vec<RenewLink> {
+    let Ok(token) = token.parse::<SubscriptionToken>() else {
+        return Vec::new();
+    };
+    if site.card_routes().is_none() || matches!(feed.status, FeedStatus::Blocked) {
+        return Vec::new();
+    }
+    app.card_plans()
+        .iter()
+        .filter_map(|plan| {
+            let price = plan.price_rub?;
+            Some(RenewLink {
+                label: format!("{} · {} ₽", plan.id.0, billing::amount::to_value(price)),
+                href: app.card_checkout_url(&token, plan),
+            })
+        })
+        .collect()
+}
+
 /// An "add to app" button: the app's own URL scheme for importing a subscription.
 pub struct AppLink {
     pub name: &'static str,
@@ -139,6 +171,9 @@ struct SubscriptionPage {
     data_title: &'static str,
     /// Where the data controls are: the bot's account link.
     data_hint: &'static str,
+    renew: Vec<RenewLink>,
+    renew_title: &'static str,
+    renew_hint: &'static str,
 }
 
 /// The import links of the apps we support, for the subscription at `url`.
@@ -188,6 +223,7 @@ pub fn render(
     feed: &Feed,
     lang: RequestLang,
     path: &str,
+    renew: Vec<RenewLink>,
 ) -> Result<Response, WebError> {
     let t = Text::get(lang.lang);
     let mut page = Chrome::new(site, lang, PageId::Error, t.sub_title);
@@ -213,6 +249,9 @@ pub fn render(
         links: domain::share_links(feed.nodes_for_apps(), &feed.uuid),
         data_title: AccountText::get(lang.lang).data_title,
         data_hint: AccountText::get(lang.lang).sub_hint,
+        renew,
+        renew_title: MeText::get(lang.lang).renew_title,
+        renew_hint: MeText::get(lang.lang).renew_hint,
     };
     let mut response = html(StatusCode::OK, &template)?;
     // Personal: never stored by the browser or anything in between.

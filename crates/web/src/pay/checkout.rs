@@ -23,6 +23,9 @@ pub struct CheckoutParams {
     t: String,
     #[serde(default)]
     plan: String,
+    /// The way to pay chosen on the page, when the operator offers several.
+    #[serde(default)]
+    method: String,
 }
 
 pub async fn offer(
@@ -38,7 +41,14 @@ pub async fn offer(
     };
     match routes.cards.app().card_offer(&token, &q.plan).await {
         Ok(Ok((plan, _))) => match plan.price_rub {
-            Some(price) => page::offer(&site, lang, &plan, price, token.as_str()),
+            Some(price) => page::offer(
+                &site,
+                lang,
+                &plan,
+                price,
+                token.as_str(),
+                &routes.cards.app().settings().yookassa.payment_methods,
+            ),
             None => page::show(&site, lang, StatusCode::NOT_FOUND, &NOT_OFFERED),
         },
         Ok(Err(refusal)) => refused(&site, lang, refusal),
@@ -62,7 +72,12 @@ pub async fn pay(
     };
     match routes
         .cards
-        .start_checkout(&token, &q.plan, OffsetDateTime::now_utc())
+        .start_checkout_with(
+            &token,
+            &q.plan,
+            q.method.parse().ok(),
+            OffsetDateTime::now_utc(),
+        )
         .await
     {
         Ok(url) => match HeaderValue::from_str(&url) {

@@ -11,7 +11,9 @@ use crate::lang::RequestLang;
 use crate::page::{html, Chrome, PageId};
 use crate::security::CHECKOUT_CONTENT_SECURITY_POLICY_VALUE;
 use crate::site::Site;
+use crate::text::me::MeText;
 use crate::text::pay::{PaySays, CHECKOUT, PAY_BUTTON};
+use domain::Language;
 
 /// The plan a checkout link offers, as its page shows it.
 pub struct Offer {
@@ -22,6 +24,8 @@ pub struct Offer {
     pub token: String,
     pub action: &'static str,
     pub button: &'static str,
+    /// The ways to pay to choose from, when the operator offers several: (code, label).
+    pub methods: Vec<(&'static str, String)>,
 }
 
 #[derive(Template)]
@@ -51,7 +55,20 @@ pub fn offer(
     plan: &domain::Plan,
     price: domain::Money,
     token: &str,
+    methods: &[domain::PaymentMethod],
 ) -> Response {
+    let methods = if methods.len() > 1 {
+        let (ru, en) = (MeText::get(Language::Ru), MeText::get(Language::En));
+        methods
+            .iter()
+            .map(|m| {
+                let label = format!("{} · {}", ru.method(m.code()), en.method(m.code()));
+                (m.code(), label)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let offer = Offer {
         plan: plan.id.0.clone(),
         days: plan.days.0,
@@ -59,6 +76,7 @@ pub fn offer(
         token: token.to_owned(),
         action: app::CARD_CHECKOUT_PATH,
         button: PAY_BUTTON,
+        methods,
     };
     let mut page = render(site, lang, StatusCode::OK, &CHECKOUT, Some(offer));
     page.headers_mut().insert(
@@ -105,7 +123,6 @@ mod tests {
     use crate::lang::LangSource;
     use crate::security::CONTENT_SECURITY_POLICY_VALUE;
     use crate::text::pay::{NOT_FOUND, SUCCEEDED};
-    use domain::Language;
 
     fn site() -> Site {
         Site::new(crate::SiteSettings::default())
@@ -173,6 +190,7 @@ mod tests {
             &plan,
             domain::Money::rub_kopecks(19_900),
             "tok",
+            &[],
         );
         assert_eq!(
             r.headers()[CONTENT_SECURITY_POLICY],

@@ -20,6 +20,8 @@ use yookassa_emulator::Emulator;
 pub const SHOP_ID: &str = "100500";
 pub const SECRET_KEY: &str = "test_secret_key_never_logged";
 pub const RECEIPT_EMAIL: &str = "receipts@shop.example";
+/// The shop's bot: Telegram's login data for the website is signed with its token.
+pub const BOT_TOKEN: &str = "777000:shop-bot-token-for-tests";
 
 pub struct Shop {
     pub yk: Arc<Emulator>,
@@ -53,10 +55,15 @@ pub fn settings(api_url: &str, public_url: &str) -> AppSettings {
             shop_id: Secret::new(SHOP_ID),
             secret_key: Secret::new(SECRET_KEY),
             api_url: api_url.to_owned(),
+            payment_methods: Vec::new(),
         },
         receipts: true,
         receipt_email: RECEIPT_EMAIL.to_owned(),
         public_url: public_url.parse().unwrap(),
+        bot_api: billing::telegram_stars::BotApi {
+            api_url: String::new(),
+            token: Secret::new(BOT_TOKEN),
+        },
         ..AppSettings::default()
     }
 }
@@ -70,11 +77,22 @@ impl Shop {
 
     /// A shop over `store` talking to an existing emulator (a restarted process).
     pub async fn open_with(store: Store, policy: SourcePolicy, yk: Arc<Emulator>) -> Shop {
+        Shop::open_tuned(store, policy, yk, |_| {}).await
+    }
+
+    /// [`Shop::open_with`], its settings changed by `tune` first.
+    pub async fn open_tuned(
+        store: Store,
+        policy: SourcePolicy,
+        yk: Arc<Emulator>,
+        tune: impl FnOnce(&mut AppSettings),
+    ) -> Shop {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        let settings = settings(&yk.url(), &format!("http://{addr}"));
+        let mut settings = settings(&yk.url(), &format!("http://{addr}"));
+        tune(&mut settings);
         let site = web::Site::new(web::SiteSettings {
             public_url: settings.public_url.clone(),
             ..web::SiteSettings::default()
