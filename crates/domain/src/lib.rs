@@ -14,6 +14,7 @@ mod money;
 mod node;
 mod payment;
 mod plan;
+mod promo;
 mod public_url;
 mod remote_node;
 mod secret;
@@ -41,6 +42,10 @@ pub use money::{Currency, Money};
 pub use node::{Location, NodeId, NodeSecurity, NodeSpec, NodeTransport, RealityParams, TlsParams};
 pub use payment::{Payment, PaymentStatus, Provider};
 pub use plan::{Plan, PlanId, TRIAL_PLAN_ID};
+pub use promo::{
+    end_of_day_utc, InvalidPercent, InvalidPromoCode, Percent, Promo, PromoBenefit, PromoCode,
+    PromoCodeId, PromoRefusal, PROMO_CODE_MAX_LEN, PROMO_MAX_PERCENT,
+};
 pub use public_url::{InvalidPublicUrl, PublicUrl};
 pub use remote_node::{
     CertPin, ChainKey, InvalidPin, JoinToken, JoinTokenHash, NodeKind, NodePrivateSettings,

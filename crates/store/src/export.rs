@@ -16,7 +16,7 @@ use domain::{Email, Language, Payment, Subscription, TelegramId, UserId};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{Store, StoreError, SupportMessage};
+use crate::{PromoRedemption, Store, StoreError, SupportMessage};
 
 /// Bumped whenever a field changes meaning or disappears; adding fields keeps it.
 pub const EXPORT_SCHEMA_VERSION: u32 = 1;
@@ -40,6 +40,9 @@ pub struct UserExport {
     pub account_links: Vec<AccountLinkExport>,
     /// Added after schema version 1: the audit entries of their work as an admin, if any.
     pub admin_actions: Vec<AdminActionExport>,
+    /// Added after schema version 1: the promo codes they used, when, and which payment each
+    /// discounted.
+    pub promo_codes: Vec<PromoRedemption>,
 }
 
 #[derive(Clone, Serialize)]
@@ -129,6 +132,7 @@ impl Store {
                 action: action.code(),
             })
             .collect();
+        let promo_codes = self.redemptions_of(id).await?;
         Ok(Some(UserExport {
             schema_version: EXPORT_SCHEMA_VERSION,
             profile: ProfileExport {
@@ -152,6 +156,7 @@ impl Store {
             credentials,
             account_links,
             admin_actions,
+            promo_codes,
         }))
     }
 }
