@@ -20,6 +20,7 @@ mod nodes;
 mod payment_history;
 pub mod privacy;
 mod privacy_rights;
+mod promo;
 mod reachability;
 mod reminders;
 mod settings;
@@ -39,7 +40,7 @@ pub use admin_stats::{AdminStats, Revenue, UserCounts, REVENUE_PERIODS};
 pub use bot_state::{Awaiting, UPDATE_MEMORY};
 pub use broadcasts::BroadcastRecipient;
 pub use card_payments::{
-    return_url, run_reconciler, CardCheckout, CardPaid, CardPayments, CardRefusal, CheckoutError,
+    return_url, run_reconciler, CardCheckout, CardOffer, CardPaid, CardPayments, CardRefusal, CheckoutError,
     ErasedPayerRefund, NotificationOutcome, PaymentError, ReconcileReport, RefundOutcome,
     RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH, CHECKOUT_REUSE_WINDOW,
     RETURN_TOKEN_PARAM,
@@ -53,6 +54,8 @@ pub use nodes::{
     OFFLINE_AFTER,
 };
 pub use privacy::PurgeReport;
+pub use promo::{PromoEntry, PromoSummary, PROMO_PLAN_ID};
+pub use store::{NewPromo, PromoRedemption};
 pub use reachability::Audience;
 pub use reminders::{DueReminder, ReminderKind};
 pub use settings::{AppSettings, BackupSettings};

@@ -26,9 +26,20 @@ impl CardPayments {
         plan: &str,
         now: OffsetDateTime,
     ) -> Result<String, CheckoutError> {
+        self.start_checkout_with_promo(token, plan, None, now).await
+    }
+
+    /// [`CardPayments::start_checkout`] at the price discount code `promo` gives its owner.
+    pub async fn start_checkout_with_promo(
+        &self,
+        token: &SubscriptionToken,
+        plan: &str,
+        promo: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<String, CheckoutError> {
         let checkout = self
             .app
-            .open_card_payment(token, plan, now)
+            .open_card_payment_with_promo(token, plan, promo, now)
             .await?
             .map_err(CheckoutError::Refused)?;
         let request = match self.create_request(&checkout) {
