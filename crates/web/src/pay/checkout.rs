@@ -11,7 +11,7 @@ use domain::SubscriptionToken;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::page::{self, no_store};
+use super::page::{self, no_store, PromoShown};
 use crate::lang::RequestLang;
 use crate::site::Site;
 use crate::text::pay::{NOT_OFFERED, REFUSED, UNAVAILABLE};
@@ -23,6 +23,15 @@ pub struct CheckoutParams {
     t: String,
     #[serde(default)]
     plan: String,
+    /// A discount code typed on the page (or carried by the bot's link); empty for none.
+    #[serde(default)]
+    promo: String,
+}
+
+impl CheckoutParams {
+    fn promo(&self) -> Option<&str> {
+        Some(self.promo.trim()).filter(|p| !p.is_empty())
+    }
 }
 
 pub async fn offer(
@@ -36,12 +45,31 @@ pub async fn offer(
     let Ok(token) = q.t.parse::<SubscriptionToken>() else {
         return page::show(&site, lang, StatusCode::FORBIDDEN, &REFUSED);
     };
-    match routes.cards.app().card_offer(&token, &q.plan).await {
-        Ok(Ok((plan, _))) => match plan.price_rub {
-            Some(price) => page::offer(&site, lang, &plan, price, token.as_str()),
-            None => page::show(&site, lang, StatusCode::NOT_FOUND, &NOT_OFFERED),
-        },
-        Ok(Err(refusal)) => refused(&site, lang, refusal),
+    let app = routes.cards.app();
+    let now = OffsetDateTime::now_utc();
+    match app
+        .card_offer_with_promo(&token, &q.plan, q.promo(), now)
+        .await
+    {
+        Ok(Ok(offer)) => {
+            let shown = match (&offer.promo, offer.plan.price_rub) {
+                (Some(promo), Some(full_price)) => Some(PromoShown::Applied {
+                    code: promo.code.to_string(),
+                    full_price,
+                }),
+                _ => None,
+            };
+            page::offer_with_promo(
+                &site,
+                lang,
+                StatusCode::OK,
+                &offer.plan,
+                offer.price,
+                token.as_str(),
+                shown,
+            )
+        }
+        Ok(Err(refusal)) => refused(&site, lang, &token, &q.plan, refusal).await,
         Err(e) => {
             tracing::warn!(error = %e, "checkout page could not read the store");
             page::show(&site, lang, StatusCode::SERVICE_UNAVAILABLE, &UNAVAILABLE)
@@ -62,7 +90,7 @@ pub async fn pay(
     };
     match routes
         .cards
-        .start_checkout(&token, &q.plan, OffsetDateTime::now_utc())
+        .start_checkout_with_promo(&token, &q.plan, q.promo(), OffsetDateTime::now_utc())
         .await
     {
         Ok(url) => match HeaderValue::from_str(&url) {
@@ -73,7 +101,9 @@ pub async fn pay(
             }
             Err(_) => page::show(&site, lang, StatusCode::SERVICE_UNAVAILABLE, &UNAVAILABLE),
         },
-        Err(CheckoutError::Refused(refusal)) => refused(&site, lang, refusal),
+        Err(CheckoutError::Refused(refusal)) => {
+            refused(&site, lang, &token, &q.plan, refusal).await
+        }
         Err(e) => {
             tracing::warn!(error = %e, "card checkout failed");
             page::show(&site, lang, StatusCode::SERVICE_UNAVAILABLE, &UNAVAILABLE)
@@ -81,9 +111,41 @@ pub async fn pay(
     }
 }
 
-fn refused(site: &Site, lang: RequestLang, refusal: CardRefusal) -> Response {
+async fn refused(
+    site: &Site,
+    lang: RequestLang,
+    token: &SubscriptionToken,
+    plan: &str,
+    refusal: CardRefusal,
+) -> Response {
     match refusal {
         CardRefusal::NotOffered => page::show(site, lang, StatusCode::NOT_FOUND, &NOT_OFFERED),
         CardRefusal::NotAllowed => page::show(site, lang, StatusCode::FORBIDDEN, &REFUSED),
+        // The code gives nothing here: the offer at its full price, saying why. Nothing is
+        // charged at a price the person did not see.
+        CardRefusal::Promo(why) => {
+            let Some(routes) = site.card_routes() else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            match routes.cards.app().card_offer(token, plan).await {
+                Ok(Ok((plan, _))) => match plan.price_rub {
+                    Some(price) => page::offer_with_promo(
+                        site,
+                        lang,
+                        StatusCode::CONFLICT,
+                        &plan,
+                        price,
+                        token.as_str(),
+                        Some(PromoShown::Refused(why)),
+                    ),
+                    None => page::show(site, lang, StatusCode::NOT_FOUND, &NOT_OFFERED),
+                },
+                Ok(Err(_)) => page::show(site, lang, StatusCode::FORBIDDEN, &REFUSED),
+                Err(e) => {
+                    tracing::warn!(error = %e, "checkout page could not read the store");
+                    page::show(site, lang, StatusCode::SERVICE_UNAVAILABLE, &UNAVAILABLE)
+                }
+            }
+        }
     }
 }
