@@ -34,6 +34,8 @@ mod node_health;
 mod offset;
 mod onboarding;
 mod payments;
+mod promo;
+mod promo_texts;
 mod polling;
 mod qr;
 mod reminders;
