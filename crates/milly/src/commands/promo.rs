@@ -17,7 +17,7 @@ pub async fn run(app: &App, cmd: PromoCommand) -> Result<()> {
         PromoCommand::List => {
             let promos = app.promos().await?;
             println!(
-                "{:<24}  {:<12}  {:<10}  {:>9}  {:<20}  {:<8}",
+                "{:<24}  {:<12}  {:<10}  {:>9}  {:<20}  {}",
                 "CODE", "GIVES", "PLAN", "USES", "UNTIL", "STATE"
             );
             for p in promos {
@@ -36,8 +36,8 @@ pub async fn run(app: &App, cmd: PromoCommand) -> Result<()> {
                 } else {
                     "ended"
                 };
-                println!(
-                    "{:<24}  {:<12}  {:<10}  {:>9}  {:<20}  {:<8}",
+                let line = format!(
+                    "{:<24}  {:<12}  {:<10}  {:>9}  {:<20}  {}",
                     p.code,
                     gives(p.benefit),
                     p.plan.as_ref().map_or("any", |p| p.0.as_str()),
@@ -45,6 +45,7 @@ pub async fn run(app: &App, cmd: PromoCommand) -> Result<()> {
                     until,
                     state
                 );
+                println!("{line}");
             }
         }
         PromoCommand::Disable { code } => {
