@@ -40,10 +40,10 @@ pub use admin_stats::{AdminStats, Revenue, UserCounts, REVENUE_PERIODS};
 pub use bot_state::{Awaiting, UPDATE_MEMORY};
 pub use broadcasts::BroadcastRecipient;
 pub use card_payments::{
-    return_url, run_reconciler, CardCheckout, CardOffer, CardPaid, CardPayments, CardRefusal, CheckoutError,
-    ErasedPayerRefund, NotificationOutcome, PaymentError, ReconcileReport, RefundOutcome,
-    RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH, CHECKOUT_REUSE_WINDOW,
-    RETURN_TOKEN_PARAM,
+    return_url, run_reconciler, CardCheckout, CardOffer, CardPaid, CardPayments, CardRefusal,
+    CheckoutError, ErasedPayerRefund, NotificationOutcome, PaymentError, ReconcileReport,
+    RefundOutcome, RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH,
+    CHECKOUT_REUSE_WINDOW, RETURN_TOKEN_PARAM,
 };
 pub use error::AppError;
 pub use leadership::LeaderLease;
@@ -55,13 +55,13 @@ pub use nodes::{
 };
 pub use privacy::PurgeReport;
 pub use promo::{PromoEntry, PromoSummary, PROMO_PLAN_ID};
-pub use store::{NewPromo, PromoRedemption};
 pub use reachability::Audience;
 pub use reminders::{DueReminder, ReminderKind};
 pub use settings::{AppSettings, BackupSettings};
 pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
 pub use store::{AuditEntry, AuditTarget, Backend, Broadcast, DailyRevenue, TicketId, UserSummary};
+pub use store::{NewPromo, PromoRedemption};
 pub use sub_token::{MySubscription, SubscriptionFeed};
 pub use support::{RelayPost, SupportMessageId, TicketOwner};
 pub use trial::TrialResult;

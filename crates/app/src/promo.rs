@@ -124,10 +124,9 @@ impl App {
                 .redeem_days(promo.id, user.id, plan, days, now)
                 .await?
             {
-                DaysRedemption::Credited(subscription) => PromoEntry::DaysAdded {
-                    days,
-                    subscription,
-                },
+                DaysRedemption::Credited(subscription) => {
+                    PromoEntry::DaysAdded { days, subscription }
+                }
                 DaysRedemption::AlreadyUsed => PromoEntry::Refused(PromoRefusal::AlreadyUsed),
                 // It changed between the read and the write: say why as of now.
                 DaysRedemption::Unusable => {
@@ -267,7 +266,10 @@ mod tests {
         let unknown = app
             .add_promo(promo("NOPLAN", PromoBenefit::Days(Days(5)), Some("decade")))
             .await;
-        assert!(matches!(unknown, Err(AppError::UnknownPlan(_))), "{unknown:?}");
+        assert!(
+            matches!(unknown, Err(AppError::UnknownPlan(_))),
+            "{unknown:?}"
+        );
         app.add_promo(promo("OFF", PromoBenefit::Days(Days(5)), None))
             .await
             .unwrap();

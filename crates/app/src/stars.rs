@@ -206,12 +206,14 @@ impl App {
             Some(code) => self.store().promo_by_code(code).await?.map(|p| p.id),
             None => None,
         };
-        Ok(match self.store().record_paid_with_promo(&new, promo).await? {
-            Settlement::Credited(sub) => StarsCredit::Credited(sub),
-            Settlement::AlreadySettled | Settlement::Marked | Settlement::Uncreditable => {
-                StarsCredit::AlreadyCredited
-            }
-        })
+        Ok(
+            match self.store().record_paid_with_promo(&new, promo).await? {
+                Settlement::Credited(sub) => StarsCredit::Credited(sub),
+                Settlement::AlreadySettled | Settlement::Marked | Settlement::Uncreditable => {
+                    StarsCredit::AlreadyCredited
+                }
+            },
+        )
     }
 }
 

@@ -38,9 +38,9 @@ pub fn discount(language: Language, code: &PromoCode, percent: Percent) -> Strin
     let code = escape(code.as_str());
     let p = percent.get();
     match language {
-        Language::Ru => format!(
-            "🎟 Промокод <b>{code}</b>: скидка {p}% на следующую оплату. Выберите тариф."
-        ),
+        Language::Ru => {
+            format!("🎟 Промокод <b>{code}</b>: скидка {p}% на следующую оплату. Выберите тариф.")
+        }
         Language::En => {
             format!("🎟 Promo code <b>{code}</b>: {p}% off your next payment. Choose a plan.")
         }

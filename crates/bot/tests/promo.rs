@@ -59,11 +59,7 @@ async fn promo_codes_through_the_bot(db: &TestDb) {
     let sub = db.store.subscription(user.id).await.unwrap().unwrap();
     let days = (sub.ends_at - sub.activated_at).whole_days();
     assert_eq!(days, 7, "seven days, credited once");
-    let said: Vec<String> = tg
-        .chat(BEA)
-        .iter()
-        .map(|m| m.text().to_owned())
-        .collect();
+    let said: Vec<String> = tg.chat(BEA).iter().map(|m| m.text().to_owned()).collect();
     assert_eq!(
         said.iter()
             .filter(|t| t.contains("Promo code accepted: +7 days"))
@@ -71,7 +67,9 @@ async fn promo_codes_through_the_bot(db: &TestDb) {
         1,
         "{said:?}"
     );
-    assert!(said.iter().any(|t| t.contains("used this promo code already")));
+    assert!(said
+        .iter()
+        .any(|t| t.contains("used this promo code already")));
 
     // The button asks for a code; an unknown one is refused by name.
     h.press(&bea, "menu").await;
@@ -88,7 +86,9 @@ async fn promo_codes_through_the_bot(db: &TestDb) {
     let offers = h.screen(BEA);
     assert!(offers.text().contains("20% off"), "{}", offers.text());
     assert!(
-        offers.buttons().contains(&"pplan:SPRING20:month".to_owned()),
+        offers
+            .buttons()
+            .contains(&"pplan:SPRING20:month".to_owned()),
         "{:?}",
         offers.buttons()
     );
@@ -126,7 +126,10 @@ async fn promo_codes_through_the_bot(db: &TestDb) {
     assert_eq!(payments.len(), 1);
     assert_eq!(payments[0].amount, domain::Money::stars(80));
     let promos = h.app.promos().await.unwrap();
-    let spring = promos.iter().find(|p| p.code.as_str() == "SPRING20").unwrap();
+    let spring = promos
+        .iter()
+        .find(|p| p.code.as_str() == "SPRING20")
+        .unwrap();
     assert_eq!(spring.uses, 1);
     assert_eq!(payments[0].promo_code_id, Some(spring.id));
 
@@ -141,7 +144,10 @@ async fn promo_codes_through_the_bot(db: &TestDb) {
         .contains("promo code"));
     tg.send_text(&bea, "/promo SPRING20");
     h.next("sendMessage", BEA).await;
-    assert!(h.screen(BEA).text().contains("used this promo code already"));
+    assert!(h
+        .screen(BEA)
+        .text()
+        .contains("used this promo code already"));
 
     // The admins see the uses.
     let admin = tg.user(ADMIN, "Admin", Some("en"));

@@ -385,7 +385,11 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     not_personal("promo_codes", "plan", "the plan it is limited to"),
     not_personal("promo_codes", "max_uses", "the operator's limit"),
     not_personal("promo_codes", "valid_until", "when it stops working"),
-    not_personal("promo_codes", "disabled", "whether the operator turned it off"),
+    not_personal(
+        "promo_codes",
+        "disabled",
+        "whether the operator turned it off",
+    ),
     not_personal(
         "promo_codes",
         "uses",

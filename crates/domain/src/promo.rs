@@ -239,8 +239,14 @@ mod tests {
         assert_eq!(p20.apply(Money::stars(7)), Money::stars(6));
         let p99 = Percent::new(99).unwrap();
         assert_eq!(p99.apply(Money::stars(50)), Money::stars(1));
-        assert_eq!(p99.apply(Money::rub_kopecks(19_900)), Money::rub_kopecks(199));
-        assert_eq!(p99.apply(Money::rub_kopecks(5_000)), Money::rub_kopecks(100));
+        assert_eq!(
+            p99.apply(Money::rub_kopecks(19_900)),
+            Money::rub_kopecks(199)
+        );
+        assert_eq!(
+            p99.apply(Money::rub_kopecks(5_000)),
+            Money::rub_kopecks(100)
+        );
         assert_eq!(p99.apply(Money::rub_kopecks(50)), Money::rub_kopecks(50));
     }
 

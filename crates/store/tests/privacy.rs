@@ -32,7 +32,11 @@ async fn everything_about_someone(db: &TestDb) -> domain::User {
         .unwrap();
     db.paid(&card_payment(user.id, Some("yk-erase"), NOW)).await;
     let discount = db
-        .promo("SPRING20", PromoBenefit::Percent(Percent::new(20).unwrap()), NOW)
+        .promo(
+            "SPRING20",
+            PromoBenefit::Percent(Percent::new(20).unwrap()),
+            NOW,
+        )
         .await;
     let stars = stars_payment(user.id, "charge-erase", NOW);
     db.store
@@ -198,7 +202,10 @@ async fn the_export_holds_everything_about_the_person_but_no_secrets(db: &TestDb
     assert_eq!(json["promo_codes"][0]["code"], "SPRING20");
     assert_eq!(json["promo_codes"][0]["payment_id"], 2);
     assert_eq!(json["promo_codes"][1]["code"], "WELCOME7");
-    assert_eq!(json["promo_codes"][1]["redeemed_at"], "2026-04-01T12:00:00Z");
+    assert_eq!(
+        json["promo_codes"][1]["redeemed_at"],
+        "2026-04-01T12:00:00Z"
+    );
     assert_eq!(json["support_messages"][0]["body"], SUPPORT_TEXT);
     assert_eq!(json["support_messages"][1]["from_operator"], true);
     let text = json.to_string();

@@ -34,7 +34,10 @@ async fn a_code_is_one_code_in_any_case_and_can_be_disabled(db: &TestDb) {
             created_at: NOW,
         })
         .await;
-    assert!(matches!(again, Err(StoreError::PromoCodeTaken)), "{again:?}");
+    assert!(
+        matches!(again, Err(StoreError::PromoCodeTaken)),
+        "{again:?}"
+    );
     let found = db.store.promo_by_code(&code("SPRING-25")).await.unwrap();
     assert_eq!(found.as_ref(), Some(&made));
     assert!(db.store.disable_promo(&code("spring-25")).await.unwrap());
@@ -74,7 +77,11 @@ async fn a_free_days_code_used_twice_at_once_credits_once(db: &TestDb) {
     }
     assert_eq!(credited, 1);
     let sub = db.store.subscription(user.id).await.unwrap().unwrap();
-    assert_eq!(sub.ends_at, NOW + time::Duration::days(10), "ten days, once");
+    assert_eq!(
+        sub.ends_at,
+        NOW + time::Duration::days(10),
+        "ten days, once"
+    );
     let promo = db.store.promo(promo.id).await.unwrap().unwrap();
     assert_eq!(promo.uses, 1);
     assert!(db.store.has_redeemed(promo.id, user.id).await.unwrap());
@@ -127,7 +134,10 @@ async fn the_last_use_of_a_limited_code_goes_to_one_person(db: &TestDb) {
     for u in &users {
         with_days += usize::from(db.store.subscription(u.id).await.unwrap().is_some());
     }
-    assert_eq!(with_days, 1, "a refused use left no days and no redemption behind");
+    assert_eq!(
+        with_days, 1,
+        "a refused use left no days and no redemption behind"
+    );
     assert_eq!(db.store.promo(promo.id).await.unwrap().unwrap().uses, 1);
 }
 

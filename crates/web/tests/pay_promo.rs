@@ -68,15 +68,19 @@ async fn a_card_checkout_with_a_code_pays_the_discounted_price_and_counts_once(d
     let link = format!("{}&promo=spring-25", shop.checkout_link(&token, "month"));
     let (status, page) = view(link.clone()).await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains(&format!("<s>{} ₽</s>", shown(full))), "{page}");
+    assert!(
+        page.contains(&format!("<s>{} ₽</s>", shown(full))),
+        "{page}"
+    );
     assert!(page.contains(&shown(discounted)), "{page}");
     assert!(page.contains("value=\"SPRING-25\""), "{page}");
     assert!(shop.store().list_payments(None).await.unwrap().is_empty());
     assert_eq!(shop.yk.api_calls(), 0);
     // Another plan: the code is for month only, and the page says so at the full price.
-    let (status, page) = view(
-        format!("{}&promo=SPRING-25", shop.checkout_link(&token, "quarter")),
-    )
+    let (status, page) = view(format!(
+        "{}&promo=SPRING-25",
+        shop.checkout_link(&token, "quarter")
+    ))
     .await;
     assert_eq!(status, 409);
     assert!(page.contains("another plan"), "{page}");

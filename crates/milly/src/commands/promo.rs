@@ -11,7 +11,9 @@ use crate::cli::{PromoAddArgs, PromoCommand};
 pub async fn run(app: &App, cmd: PromoCommand) -> Result<()> {
     match cmd {
         PromoCommand::Add(args) => {
-            let promo = app.add_promo(new_promo(args, OffsetDateTime::now_utc())?).await?;
+            let promo = app
+                .add_promo(new_promo(args, OffsetDateTime::now_utc())?)
+                .await?;
             println!("added promo code {}: {}", promo.code, describe(&promo));
         }
         PromoCommand::List => {

@@ -252,7 +252,10 @@ mod tests {
         let page = body(r).await;
         assert!(page.contains("<s>200.00 ₽</s>"), "{page}");
         assert!(page.contains("150.00 ₽"), "{page}");
-        assert!(page.contains("name=\"promo\" value=\"SPRING-25\""), "{page}");
+        assert!(
+            page.contains("name=\"promo\" value=\"SPRING-25\""),
+            "{page}"
+        );
         assert!(page.contains("Promo code applied"), "{page}");
         let refused = offer_with_promo(
             &site(),

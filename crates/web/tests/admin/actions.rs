@@ -331,7 +331,13 @@ async fn an_admin_sees_each_promo_codes_uses(db: &TestDb) {
     )
     .await;
     db.store
-        .redeem_days(gift.id, someone.id, domain::PlanId("promo".into()), domain::Days(5), now)
+        .redeem_days(
+            gift.id,
+            someone.id,
+            domain::PlanId("promo".into()),
+            domain::Days(5),
+            now,
+        )
         .await
         .unwrap();
     let s = panel.sign_in().await;
