@@ -19,8 +19,8 @@ pub async fn run(app: &App, cmd: PromoCommand) -> Result<()> {
         PromoCommand::List => {
             let promos = app.promos().await?;
             println!(
-                "{:<24}  {:<12}  {:<10}  {:>9}  {:<20}  {}",
-                "CODE", "GIVES", "PLAN", "USES", "UNTIL", "STATE"
+                "{:<24}  {:<12}  {:<10}  {:>9}  {:<20}  STATE",
+                "CODE", "GIVES", "PLAN", "USES", "UNTIL"
             );
             for p in promos {
                 let uses = match p.max_uses {
