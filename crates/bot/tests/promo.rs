@@ -9,7 +9,7 @@ mod harness;
 
 use app::NewPromo;
 use domain::{Days, Percent, PromoBenefit, TelegramId};
-use harness::{Harness, ADMIN};
+use harness::{count, Harness, ADMIN};
 use store::testing::TestDb;
 use time::OffsetDateTime;
 
@@ -101,6 +101,12 @@ async fn promo_codes_through_the_bot(db: &TestDb) {
     assert_eq!(invoice.params.json("prices").unwrap()[0]["amount"], 80);
     let payload = invoice.params.str("payload").unwrap();
     assert_eq!(payload, "starsp:SPRING20:month:30:80");
+    // An invoice made is nothing used: only the free-days code is recorded so far.
+    assert_eq!(count(db, "promo_redemptions").await, 1);
+    let unpaid = h.app.promos().await.unwrap();
+    assert!(unpaid
+        .iter()
+        .any(|p| p.code.as_str() == "SPRING20" && p.uses == 0));
 
     // The discounted price without the code, or the code at another price, is refused.
     tg.pre_checkout(&bea, "XTR", 80, "stars:month:30:80");
