@@ -54,7 +54,7 @@ pub use nodes::{
     OFFLINE_AFTER,
 };
 pub use privacy::PurgeReport;
-pub use promo::{PromoEntry, PromoSummary, PROMO_PLAN_ID};
+pub use promo::{PromoEntry, PROMO_PLAN_ID};
 pub use reachability::Audience;
 pub use reminders::{DueReminder, ReminderKind};
 pub use settings::{AppSettings, BackupSettings};

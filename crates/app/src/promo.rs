@@ -35,9 +35,6 @@ pub enum PromoEntry {
     Refused(PromoRefusal),
 }
 
-/// A code as the operator sees it in `milly promo list`, the panel and `/stats`.
-pub type PromoSummary = Promo;
-
 impl App {
     /// Makes a code. A `plan` must be one of `[[plans]]` (a discount also needs it for sale).
     pub async fn add_promo(&self, new: NewPromo) -> Result<Promo, AppError> {
@@ -50,7 +47,7 @@ impl App {
     }
 
     /// Every code with its uses, oldest first.
-    pub async fn promos(&self) -> Result<Vec<PromoSummary>, AppError> {
+    pub async fn promos(&self) -> Result<Vec<Promo>, AppError> {
         Ok(self.store().list_promos().await?)
     }
 
