@@ -29,6 +29,16 @@ fn promo(code: &str, benefit: PromoBenefit) -> NewPromo {
 async fn promo_codes_through_the_bot(db: &TestDb) {
     let h = Harness::start(db).await;
     let tg = &h.tg;
+    let commands = tg.calls();
+    let registered = commands
+        .iter()
+        .find(|c| c.method == "setMyCommands")
+        .unwrap();
+    let listed = registered.params.json("commands").unwrap();
+    assert!(
+        listed.to_string().contains("\"promo\""),
+        "/promo is in the bot's menu: {listed}"
+    );
     h.app
         .add_promo(promo("GIFT7", PromoBenefit::Days(Days(7))))
         .await
