@@ -19,6 +19,8 @@ pub enum Awaiting {
     Email,
     /// A question for support.
     Support,
+    /// A promo code.
+    Promo,
 }
 
 impl Awaiting {
@@ -27,6 +29,7 @@ impl Awaiting {
         match self {
             Awaiting::Email => "email",
             Awaiting::Support => "support",
+            Awaiting::Promo => "promo",
         }
     }
 
@@ -35,6 +38,7 @@ impl Awaiting {
         match code {
             "email" => Some(Awaiting::Email),
             "support" => Some(Awaiting::Support),
+            "promo" => Some(Awaiting::Promo),
             _ => None,
         }
     }
@@ -119,7 +123,7 @@ mod tests {
         let now = OffsetDateTime::now_utc();
         let user = db.user(7, now).await;
         assert_eq!(app.awaiting(user.id).await.unwrap(), None);
-        for what in [Awaiting::Email, Awaiting::Support] {
+        for what in [Awaiting::Email, Awaiting::Support, Awaiting::Promo] {
             app.start_awaiting(user.id, what, now).await.unwrap();
             assert_eq!(app.awaiting(user.id).await.unwrap(), Some(what));
         }

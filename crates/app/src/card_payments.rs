@@ -31,11 +31,11 @@ mod refund_sync;
 mod return_page;
 mod settle;
 
-pub use checkout::{return_url, RETURN_TOKEN_PARAM};
+pub use checkout::{return_url, CheckoutChoices, RETURN_TOKEN_PARAM};
 pub use erased_payer::ErasedPayerRefund;
 pub use error::{CheckoutError, PaymentError};
 pub use notification::NotificationOutcome;
-pub use offer::{CardCheckout, CardRefusal, CARD_CHECKOUT_PATH, CHECKOUT_REUSE_WINDOW};
+pub use offer::{CardCheckout, CardOffer, CardRefusal, CARD_CHECKOUT_PATH, CHECKOUT_REUSE_WINDOW};
 pub use reconciler::{run_reconciler, ReconcileReport};
 pub use refund::RefundOutcome;
 pub use refund_sync::RefundSync;

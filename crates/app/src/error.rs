@@ -30,6 +30,8 @@ pub enum AppError {
     NotAnExit(String),
     #[error("a broadcast needs a text of 1 to 4096 characters")]
     BadBroadcast,
+    #[error("there is no plan `{0}` in milly.toml's [[plans]]")]
+    UnknownPlan(String),
     #[error("that Telegram account is not one of `[telegram] admins`")]
     NotAdmin,
     #[error(transparent)]

@@ -20,6 +20,7 @@ mod nodes;
 mod payment_history;
 pub mod privacy;
 mod privacy_rights;
+mod promo;
 mod reachability;
 mod reminders;
 mod settings;
@@ -40,10 +41,10 @@ pub use admin_stats::{AdminStats, Revenue, UserCounts, REVENUE_PERIODS};
 pub use bot_state::{Awaiting, UPDATE_MEMORY};
 pub use broadcasts::BroadcastRecipient;
 pub use card_payments::{
-    return_url, run_reconciler, CardCheckout, CardPaid, CardPayments, CardRefusal, CheckoutError,
-    ErasedPayerRefund, NotificationOutcome, PaymentError, ReconcileReport, RefundOutcome,
-    RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH, CHECKOUT_REUSE_WINDOW,
-    RETURN_TOKEN_PARAM,
+    return_url, run_reconciler, CardCheckout, CardOffer, CardPaid, CardPayments, CardRefusal,
+    CheckoutChoices, CheckoutError, ErasedPayerRefund, NotificationOutcome, PaymentError,
+    ReconcileReport, RefundOutcome, RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH,
+    CHECKOUT_REUSE_WINDOW, RETURN_TOKEN_PARAM,
 };
 pub use error::AppError;
 pub use leadership::LeaderLease;
@@ -54,12 +55,14 @@ pub use nodes::{
     OFFLINE_AFTER,
 };
 pub use privacy::PurgeReport;
+pub use promo::{PromoEntry, PROMO_PLAN_ID};
 pub use reachability::Audience;
 pub use reminders::{DueReminder, ReminderKind};
 pub use settings::{AppSettings, BackupSettings};
 pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
 pub use store::{AuditEntry, AuditTarget, Backend, Broadcast, DailyRevenue, TicketId, UserSummary};
+pub use store::{NewPromo, PromoRedemption};
 pub use sub_token::{MySubscription, SubscriptionFeed};
 pub use support::{RelayPost, SupportMessageId, TicketOwner};
 pub use trial::TrialResult;

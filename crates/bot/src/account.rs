@@ -13,7 +13,7 @@ use teloxide_core::types::{ChatId, InputFile, Message};
 use crate::callback::Action;
 use crate::ctx::{Ctx, Screen};
 use crate::texts::{self, texts};
-use crate::{account_link, payments, qr, screens, support, BotError};
+use crate::{account_link, payments, promo, qr, screens, support, BotError};
 
 /// A text (or anything else) from a person with an account.
 pub async fn on_text(ctx: &Ctx, user: &User, message: &Message) -> Result<(), BotError> {
@@ -24,10 +24,14 @@ pub async fn on_text(ctx: &Ctx, user: &User, message: &Message) -> Result<(), Bo
             ctx.app.end_conversation(user.id, ctx.now()).await?;
             return show(ctx, user, chat, None, menu(ctx, user, None).await?).await;
         }
+        if promo::is_command(command) {
+            return promo::command(ctx, user, chat, command).await;
+        }
     }
     match ctx.app.awaiting(user.id).await? {
         Some(Awaiting::Email) => set_email(ctx, user, chat, text).await,
         Some(Awaiting::Support) => support::user_message(ctx, user, chat, text).await,
+        Some(Awaiting::Promo) => promo::enter(ctx, user, chat, text.unwrap_or_default()).await,
         None => show(ctx, user, chat, None, menu(ctx, user, None).await?).await,
     }
 }
@@ -56,6 +60,10 @@ pub async fn on_action(
             screens::buy(&ctx.app, language, token.as_ref())
         }
         Action::BuyPlan(plan) => return payments::send_invoice(ctx, user, chat, &plan).await,
+        Action::BuyPlanPromo(plan, code) => {
+            return payments::send_invoice_with_promo(ctx, user, chat, &plan, Some(&code)).await
+        }
+        Action::Promo => return promo::ask(ctx, user, chat, message_id).await,
         Action::MySubscription => my_subscription(ctx, user, None).await?,
         Action::Guide(platform) => match subscription_url(ctx, user).await? {
             Some(url) => screens::guide(language, platform, &url),

@@ -157,6 +157,18 @@ async fn stats(ctx: &Ctx, now: OffsetDateTime) -> Result<String, BotError> {
         };
         out.push_str(&format!("Revenue, last {}: {sums}\n", period.label));
     }
+    let promos = ctx.app.promos().await?;
+    if !promos.is_empty() {
+        out.push_str("Promo codes (uses):\n");
+        for p in promos {
+            let uses = match p.max_uses {
+                Some(max) => format!("{}/{max}", p.uses),
+                None => p.uses.to_string(),
+            };
+            let off = if p.usable(now).is_ok() { "" } else { " (off)" };
+            out.push_str(&format!("  {}: {uses}{off}\n", escape(p.code.as_str())));
+        }
+    }
     Ok(out)
 }
 

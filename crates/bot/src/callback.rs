@@ -1,6 +1,6 @@
 //! What an inline button does, as its callback data (at most 64 bytes, as Telegram requires).
 
-use domain::{Language, PlanId};
+use domain::{Language, PlanId, PromoCode};
 
 use crate::guides::Platform;
 
@@ -33,13 +33,22 @@ pub enum Action {
     SetLanguage(Language),
     /// Cancels whatever text the bot was waiting for and shows the menu.
     Cancel,
+    /// Asks for a promo code.
+    Promo,
+    /// A Stars invoice for a plan at the price a discount code gives.
+    BuyPlanPromo(PlanId, PromoCode),
 }
 
 /// Telegram's limit on callback data.
-#[cfg(test)]
 pub const MAX_DATA_LEN: usize = 64;
 
 impl Action {
+    /// Whether the action fits in Telegram's callback data (a long plan id with a long code
+    /// may not: such a button is left out).
+    pub fn fits(&self) -> bool {
+        self.encode().len() <= MAX_DATA_LEN
+    }
+
     pub fn encode(&self) -> String {
         match self {
             Action::Agree(l) => format!("agree:{}", l.code()),
@@ -66,6 +75,8 @@ impl Action {
             Action::LanguageMenu => "lang".into(),
             Action::SetLanguage(l) => format!("lang:{}", l.code()),
             Action::Cancel => "cancel".into(),
+            Action::Promo => "promo".into(),
+            Action::BuyPlanPromo(plan, code) => format!("pplan:{code}:{}", plan.0),
         }
     }
 
@@ -100,6 +111,14 @@ impl Action {
             ("lang", None) => Action::LanguageMenu,
             ("lang", Some(_)) => Action::SetLanguage(language()?),
             ("cancel", None) => Action::Cancel,
+            ("promo", None) => Action::Promo,
+            ("pplan", Some(rest)) => {
+                let (code, plan) = rest.split_once(':')?;
+                if plan.is_empty() {
+                    return None;
+                }
+                Action::BuyPlanPromo(PlanId(plan.to_owned()), code.parse().ok()?)
+            }
             _ => return None,
         })
     }
@@ -136,6 +155,8 @@ mod tests {
             Action::LanguageMenu,
             Action::SetLanguage(Language::Ru),
             Action::Cancel,
+            Action::Promo,
+            Action::BuyPlanPromo(PlanId("vip:eu".into()), "SPRING-25".parse().unwrap()),
         ];
         for action in actions {
             let data = action.encode();
@@ -149,5 +170,8 @@ mod tests {
         assert_eq!(Action::decode("nope"), None);
         assert_eq!(Action::decode("agree:de"), None);
         assert_eq!(Action::decode("plan:"), None);
+        assert_eq!(Action::decode("pplan:SPRING"), None);
+        assert_eq!(Action::decode("pplan:SPRING:"), None);
+        assert_eq!(Action::decode("pplan:no code:month"), None);
     }
 }

@@ -35,6 +35,8 @@ mod offset;
 mod onboarding;
 mod payments;
 mod polling;
+mod promo;
+mod promo_texts;
 mod qr;
 mod reminders;
 mod screens;

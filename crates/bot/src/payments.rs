@@ -2,8 +2,8 @@
 //! and crediting `successful_payment` exactly once by its charge id, after which the person
 //! sees their access at once. A payment nobody can be credited for is refunded.
 
-use app::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
-use domain::{PlanId, User};
+use app::{CheckoutRefusal, StarsCredit, STARS_CURRENCY};
+use domain::{PlanId, PromoCode, User};
 use teloxide_core::payloads::AnswerPreCheckoutQuerySetters as _;
 use teloxide_core::requests::Requester as _;
 use teloxide_core::types::{ChatId, LabeledPrice, Message, PreCheckoutQuery, UserId as TgUserId};
@@ -21,13 +21,44 @@ pub async fn send_invoice(
     chat: i64,
     plan_id: &PlanId,
 ) -> Result<(), BotError> {
+    send_invoice_with_promo(ctx, user, chat, plan_id, None).await
+}
+
+/// An invoice at the price discount code `promo` gives the person now (the code rides in the
+/// payload); the full price without one.
+pub async fn send_invoice_with_promo(
+    ctx: &Ctx,
+    user: &User,
+    chat: i64,
+    plan_id: &PlanId,
+    promo: Option<&PromoCode>,
+) -> Result<(), BotError> {
     let language = user.language;
     let plan = ctx.app.stars_plans().into_iter().find(|p| &p.id == plan_id);
-    let Some((plan, payload)) = plan.and_then(|p| StarsPayload::for_plan(&p).map(|pl| (p, pl)))
-    else {
-        let token = ctx.app.subscription_token(user.id).await?;
-        let screen = screens::buy(&ctx.app, language, token.as_ref());
-        return account::show(ctx, user, chat, None, screen).await;
+    let payload = match &plan {
+        Some(plan) => {
+            ctx.app
+                .stars_payload(user.id, plan, promo.map(PromoCode::as_str), ctx.now())
+                .await?
+        }
+        None => None,
+    };
+    let (plan, payload) = match (plan, payload) {
+        (Some(plan), Some(Ok(payload))) => (plan, payload),
+        (_, Some(Err(refusal))) => {
+            let t = texts(language);
+            let screen = screens::with_button(
+                crate::promo_texts::refused(language, refusal),
+                t.btn_back,
+                Action::Menu,
+            );
+            return account::show(ctx, user, chat, None, screen).await;
+        }
+        _ => {
+            let token = ctx.app.subscription_token(user.id).await?;
+            let screen = screens::buy(&ctx.app, language, token.as_ref());
+            return account::show(ctx, user, chat, None, screen).await;
+        }
     };
     let service = &ctx.app.settings().service_name;
     let title = texts::invoice_title(language, service, plan.days.0);
@@ -71,6 +102,9 @@ pub async fn pre_checkout(ctx: &Ctx, query: &PreCheckoutQuery) -> Result<(), Bot
         Ok(()) => request,
         Err(CheckoutRefusal::NotOffered) => request.error_message(t.checkout_not_offered),
         Err(CheckoutRefusal::NotAllowed) => request.error_message(t.checkout_not_allowed),
+        Err(CheckoutRefusal::PromoNoLongerValid) => {
+            request.error_message(crate::promo_texts::checkout_refused(language))
+        }
     };
     tracing::info!(
         accepted = verdict.is_ok(),

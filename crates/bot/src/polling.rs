@@ -37,6 +37,7 @@ pub async fn prepare(ctx: &Ctx, polling: bool) {
     let commands = [
         BotCommand::new("start", "Menu / Меню"),
         BotCommand::new("menu", "Menu / Меню"),
+        BotCommand::new("promo", "Promo code / Промокод"),
     ];
     if let Err(err) = ctx.tg.call(ctx.tg.bot().set_my_commands(commands)).await {
         tracing::warn!(error = %err, "could not register the commands");

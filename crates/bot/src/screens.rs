@@ -117,6 +117,10 @@ pub fn buy(app: &App, language: Language, token: Option<&SubscriptionToken>) -> 
     let text = if rows.is_empty() {
         t.buy_unavailable
     } else {
+        rows.push(vec![button(
+            crate::promo_texts::button(language),
+            Action::Promo,
+        )]);
         t.buy_title
     };
     rows.push(back(language));

@@ -193,6 +193,7 @@ const ACCESS: &[Purpose] = &[P::Access];
 const SUBSCRIBE: &[Purpose] = &[P::Access, P::Payments];
 const PAY: &[Purpose] = &[P::Payments, P::Law];
 const SUPPORT: &[Purpose] = &[P::Support, P::Quality];
+const PROMO: &[Purpose] = &[P::Payments];
 const REMIND: &[Purpose] = &[P::Payments, P::Support];
 const SIGN_IN: &[Purpose] = &[P::Identification];
 const AUDIT: &[Purpose] = &[P::Identification, P::Quality];
@@ -264,6 +265,11 @@ pub const ENTRIES: &[Entry] = &[
     entry("payments", "updated_at", C::Payment, PAY, R::LegalRecord, "date of the last status change"),
     entry("payments", "refunded_minor", C::Payment, PAY, R::LegalRecord, "amount given back, if any"),
     entry("payments", "return_token", C::Payment, PAY, R::Account, "secret of the card payment's return page (shows only its status); removed at deletion"),
+    entry("payments", "promo_code_id", C::Payment, PAY, R::LegalRecord, "the discount code the price was offered with, if any"),
+    entry("promo_redemptions", "user_id", C::Account, PROMO, R::Account, "who used a promo code; deleted at deletion"),
+    entry("promo_redemptions", "promo_code_id", C::Payment, PROMO, R::Account, "which promo code they used (once per person)"),
+    entry("promo_redemptions", "payment_id", C::Payment, PROMO, R::Account, "the payment it discounted (none for free days)"),
+    entry("promo_redemptions", "redeemed_at", C::Payment, PROMO, R::Account, "when they used it"),
     entry("admin_login_tokens", "token_hash", C::Account, SIGN_IN, R::AdminSignIn, "hash of an admin's one-time panel login link (the link itself is never stored)"),
     entry("admin_login_tokens", "telegram_id", C::TelegramId, SIGN_IN, R::AdminSignIn, "the admin's Telegram id"),
     entry("admin_login_tokens", "created_at", C::Account, SIGN_IN, R::AdminSignIn, "when the bot issued it"),
@@ -387,6 +393,24 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
         "whether the admins were told a server is behind",
     ),
     not_personal("node_alerts", "version", "a counter"),
+    not_personal("promo_codes", "id", "a promo code's number"),
+    not_personal("promo_codes", "code", "the operator's promo code"),
+    not_personal("promo_codes", "kind", "free days or a discount"),
+    not_personal("promo_codes", "amount", "how many days or percent"),
+    not_personal("promo_codes", "plan", "the plan it is limited to"),
+    not_personal("promo_codes", "max_uses", "the operator's limit"),
+    not_personal("promo_codes", "valid_until", "when it stops working"),
+    not_personal(
+        "promo_codes",
+        "disabled",
+        "whether the operator turned it off",
+    ),
+    not_personal(
+        "promo_codes",
+        "uses",
+        "how often it was used, everyone together (a count)",
+    ),
+    not_personal("promo_codes", "created_at", "when the operator made it"),
     not_personal("broadcasts", "id", "a broadcast's number"),
     not_personal(
         "broadcasts",

@@ -15,6 +15,7 @@ mod node;
 mod payment;
 mod payment_method;
 mod plan;
+mod promo;
 mod public_url;
 mod remote_node;
 mod secret;
@@ -45,6 +46,10 @@ pub use node::{Location, NodeId, NodeSecurity, NodeSpec, NodeTransport, RealityP
 pub use payment::{Payment, PaymentStatus, Provider};
 pub use payment_method::{PaymentMethod, UnknownPaymentMethod};
 pub use plan::{Plan, PlanId, TRIAL_PLAN_ID};
+pub use promo::{
+    end_of_day_utc, InvalidPercent, InvalidPromoCode, Percent, Promo, PromoBenefit, PromoCode,
+    PromoCodeId, PromoRefusal, PROMO_CODE_MAX_LEN, PROMO_MAX_PERCENT,
+};
 pub use public_url::{InvalidPublicUrl, PublicUrl};
 pub use remote_node::{
     CertPin, ChainKey, InvalidPin, JoinToken, JoinTokenHash, NodeKind, NodePrivateSettings,

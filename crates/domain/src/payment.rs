@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{Days, Money, PaymentId, PlanId, UserId};
+use crate::{Days, Money, PaymentId, PlanId, PromoCodeId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,6 +92,9 @@ pub struct Payment {
     #[serde(default)]
     pub refunded_minor: i64,
     pub status: PaymentStatus,
+    /// The discount code it was offered with, if any (`amount` is the discounted price).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promo_code_id: Option<PromoCodeId>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]

@@ -39,6 +39,10 @@ pub enum CliCommand {
     /// List payments and refund them.
     #[command(subcommand)]
     Payment(PaymentCommand),
+    /// Promo codes: free days at once, or a discount on the next Stars invoice or card
+    /// checkout. People enter them in the bot (/promo CODE) or on the checkout page.
+    #[command(subcommand)]
+    Promo(PromoCommand),
     /// The personal data milly keeps, and the retention rules that remove it.
     #[command(subcommand)]
     Privacy(PrivacyCommand),
@@ -242,6 +246,48 @@ pub enum PaymentCommand {
     /// Refund a payment in full: card payments through YooKassa, Stars through Telegram's
     /// refundStarPayment (needs [telegram] token). The days it bought are left in place.
     Refund { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromoCommand {
+    /// Make a promo code. Codes are 3 to 24 letters A-Z, digits, '-' or '_', and case does not
+    /// matter when people type them. Each person can use a code once.
+    Add(PromoAddArgs),
+    /// Every code: what it gives, its limits, whether it is on, and how often it was used.
+    List,
+    /// Stop a code working at once (people who enter it are told it is disabled). Uses already
+    /// made stay.
+    Disable {
+        /// The code, in any case.
+        code: String,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("benefit").required(true).args(["days", "percent"])))]
+pub struct PromoAddArgs {
+    /// The code people type, e.g. SPRING-25 (stored upper-case).
+    pub code: String,
+    /// Free days, added to the person's subscription as soon as they enter the code (1..=3650).
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+    /// A discount of P percent (1..=99) on the price of their next Stars invoice or card
+    /// checkout, rounded down but never below 1 star or 1 rouble. 100 is refused: such an
+    /// invoice could not be paid; give free days with --days instead.
+    #[arg(long, value_name = "P")]
+    pub percent: Option<i64>,
+    /// Only for this plan of [[plans]]: a discount only on it, free days only for people
+    /// whose running subscription is on it.
+    #[arg(long, value_name = "ID")]
+    pub plan: Option<String>,
+    /// How many uses in total, everyone together (each person still once). Default: no
+    /// limit.
+    #[arg(long, value_name = "N")]
+    pub uses: Option<u32>,
+    /// The last day it works, as an ISO date YYYY-MM-DD: it stops at the end of that day
+    /// (23:59:59 UTC). Default: no end.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ pub(crate) mod node;
 mod node_agent;
 mod payment;
 mod privacy;
+mod promo;
 mod serve;
 mod signal;
 mod user;
@@ -39,6 +40,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             let loaded = load(&path, explicit)?;
             let app = open_app(&loaded.config).await?;
             payment::run(&app, cmd).await
+        }
+        CliCommand::Promo(cmd) => {
+            let loaded = load(&path, explicit)?;
+            let app = open_app(&loaded.config).await?;
+            promo::run(&app, cmd).await
         }
         CliCommand::User(cmd) => {
             let loaded = load(&path, explicit)?;

@@ -4,7 +4,7 @@
 //! payment row exists first, so a crash in between leaves a pending payment nobody could pay
 //! (the person never got the payment page), which a reconciler cancels.
 
-use domain::{unix_seconds, Payment, PaymentId, PaymentStatus, Provider, ReturnToken};
+use domain::{unix_seconds, Payment, PaymentId, PaymentStatus, PromoCodeId, Provider, ReturnToken};
 use sqlx::Row as _;
 use time::OffsetDateTime;
 
@@ -44,6 +44,20 @@ impl Store {
         return_token: &ReturnToken,
         reuse_since: OffsetDateTime,
     ) -> Result<CheckoutPayment, StoreError> {
+        self.open_checkout_payment_with_promo(new, None, return_token, reuse_since)
+            .await
+    }
+
+    /// [`Store::open_checkout_payment`] of an offer made with discount code `promo` (the
+    /// amount already discounted): only a pending payment with the same code is reused, and
+    /// the code's use is recorded when the payment is credited.
+    pub async fn open_checkout_payment_with_promo(
+        &self,
+        new: &NewPayment,
+        promo: Option<PromoCodeId>,
+        return_token: &ReturnToken,
+        reuse_since: OffsetDateTime,
+    ) -> Result<CheckoutPayment, StoreError> {
         let mut tx = self.begin_write().await?;
         if self.backend == Backend::Postgres {
             // SQLite's BEGIN IMMEDIATE already serializes writers; here the person's row does.
@@ -59,7 +73,8 @@ impl Store {
             "SELECT {PAYMENT_COLUMNS}, return_token FROM payments \
              WHERE user_id = $1 AND provider = $2 AND plan = $3 AND days = $4 \
              AND amount_minor = $5 AND currency = $6 AND status = 'pending' \
-             AND created_at >= $7 AND return_token IS NOT NULL ORDER BY id DESC LIMIT 1"
+             AND created_at >= $7 AND return_token IS NOT NULL \
+             AND COALESCE(promo_code_id, 0) = $8 ORDER BY id DESC LIMIT 1"
         );
         let recent = sqlx::query(&sql)
             .bind(new.user_id.0)
@@ -69,6 +84,7 @@ impl Store {
             .bind(new.amount.minor)
             .bind(new.amount.currency.code())
             .bind(unix_seconds(reuse_since))
+            .bind(promo.map_or(0, |p| p.0))
             .fetch_optional(&mut *tx)
             .await?;
         if let Some(row) = recent {
@@ -84,8 +100,9 @@ impl Store {
         }
         let sql = format!(
             "INSERT INTO payments (user_id, provider, provider_payment_id, plan, days, \
-             amount_minor, currency, status, created_at, updated_at, return_token) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8, $9) RETURNING {PAYMENT_COLUMNS}"
+             amount_minor, currency, status, created_at, updated_at, return_token, \
+             promo_code_id) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8, $9, $10) \
+             RETURNING {PAYMENT_COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(new.user_id.0)
@@ -97,6 +114,7 @@ impl Store {
             .bind(new.amount.currency.code())
             .bind(unix_seconds(new.created_at))
             .bind(return_token.as_str())
+            .bind(promo.map(|p| p.0))
             .fetch_one(&mut *tx)
             .await
             .map_err(|err| missing_user_or(err, unique_to_taken))?;

@@ -21,7 +21,9 @@ pub const TABLES: &[&str] = &[
     "users",
     "subscriptions",
     "credentials",
+    "promo_codes",
     "payments",
+    "promo_redemptions",
     "nodes",
     "node_join_tokens",
     "node_status",
@@ -46,6 +48,7 @@ pub const TABLES: &[&str] = &[
 const GENERATED_IDS: &[&str] = &[
     "users",
     "payments",
+    "promo_codes",
     "nodes",
     "support_tickets",
     "support_messages",

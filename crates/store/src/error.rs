@@ -33,6 +33,8 @@ pub enum StoreError {
     /// More update ids than one `claim_updates` call takes.
     #[error("too many update ids to claim at once (the bound is {0})")]
     TooManyUpdateIds(usize),
+    #[error("a promo code with this name already exists")]
+    PromoCodeTaken,
     #[error("a payment reported as paid needs the provider's payment id")]
     MissingProviderPaymentId,
     #[error("a payment cannot go from {from:?} to {to:?}")]

@@ -16,7 +16,7 @@ use domain::{Email, Language, Payment, Subscription, TelegramId, UserId};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{Store, StoreError, SupportMessage};
+use crate::{PromoRedemption, Store, StoreError, SupportMessage};
 
 /// Bumped whenever a field changes meaning or disappears; adding fields keeps it.
 pub const EXPORT_SCHEMA_VERSION: u32 = 1;
@@ -44,6 +44,9 @@ pub struct UserExport {
     pub admin_actions: Vec<AdminActionExport>,
     /// Added after schema version 1: their website sessions (signed in with Telegram).
     pub web_sessions: Vec<WebSessionExport>,
+    /// Added after schema version 1: the promo codes they used, when, and which payment each
+    /// discounted.
+    pub promo_codes: Vec<PromoRedemption>,
 }
 
 #[derive(Clone, Serialize)]
@@ -152,6 +155,7 @@ impl Store {
                 action: action.code(),
             })
             .collect();
+        let promo_codes = self.redemptions_of(id).await?;
         Ok(Some(UserExport {
             schema_version: EXPORT_SCHEMA_VERSION,
             profile: ProfileExport {
@@ -176,6 +180,7 @@ impl Store {
             account_links,
             admin_actions,
             web_sessions,
+            promo_codes,
         }))
     }
 }

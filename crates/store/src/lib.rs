@@ -37,6 +37,7 @@ mod node_alerts;
 mod nodes;
 mod payments;
 mod privacy_counts;
+mod promo;
 mod remote_nodes;
 mod schema_status;
 mod schema_version;
@@ -65,6 +66,7 @@ pub use export::{
 pub use leadership::LeaderLease;
 pub use node_alerts::{Behind, NodeAlertState, StoredAlertState};
 pub use payments::{NewPayment, Settlement};
+pub use promo::{DaysRedemption, NewPromo, PromoRedemption};
 pub use remote_nodes::{Enrolment, NewRemoteNode};
 pub use schema_status::SchemaStatus;
 pub use schema_version::{known_schema_version, SchemaVersion};

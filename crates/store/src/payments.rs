@@ -8,18 +8,19 @@
 
 use domain::{
     from_unix_seconds, unix_seconds, Currency, Days, Money, Payment, PaymentId, PaymentStatus,
-    PlanId, Provider, Subscription, SubscriptionError, UserId,
+    PlanId, PromoCodeId, Provider, Subscription, SubscriptionError, UserId,
 };
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row as _, Transaction};
 use time::OffsetDateTime;
 
 use crate::error::{missing_user, missing_user_or};
+use crate::promo::record_redemption_in;
 use crate::subscriptions::grant_in;
 use crate::{Store, StoreError};
 
 pub(crate) const PAYMENT_COLUMNS: &str = "id, user_id, provider, provider_payment_id, plan, \
-     days, amount_minor, refunded_minor, currency, status, created_at, updated_at";
+     days, amount_minor, refunded_minor, currency, status, created_at, updated_at, promo_code_id";
 
 /// A payment about to be recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +56,7 @@ pub(crate) fn payment_from_row(row: &AnyRow) -> Result<Payment, StoreError> {
     let status: String = row.try_get("status")?;
     let days: i64 = row.try_get("days")?;
     let user_id: Option<i64> = row.try_get("user_id")?;
+    let promo_code_id: Option<i64> = row.try_get("promo_code_id")?;
     Ok(Payment {
         id: PaymentId(row.try_get("id")?),
         user_id: user_id.map(UserId),
@@ -69,6 +71,7 @@ pub(crate) fn payment_from_row(row: &AnyRow) -> Result<Payment, StoreError> {
         },
         refunded_minor: row.try_get("refunded_minor")?,
         status: PaymentStatus::from_code(&status).ok_or(StoreError::Corrupt("payments.status"))?,
+        promo_code_id: promo_code_id.map(PromoCodeId),
         created_at: from_unix_seconds(row.try_get("created_at")?),
         updated_at: from_unix_seconds(row.try_get("updated_at")?),
     })
@@ -233,9 +236,16 @@ impl Store {
             return Ok(Settlement::AlreadySettled);
         }
         let settlement = match (status, current.user_id) {
-            (PaymentStatus::Succeeded, Some(user)) => Settlement::Credited(
-                grant_in(&mut tx, user, current.plan, current.days, now).await?,
-            ),
+            (PaymentStatus::Succeeded, Some(user)) => {
+                // The discount's use is recorded before the grant, the order every promo
+                // transaction takes its locks in.
+                if let Some(code) = current.promo_code_id {
+                    record_redemption_in(&mut tx, code, user, id, now).await?;
+                }
+                Settlement::Credited(
+                    grant_in(&mut tx, user, current.plan, current.days, now).await?,
+                )
+            }
             _ => Settlement::Marked,
         };
         if status == PaymentStatus::Refunded {
@@ -253,6 +263,16 @@ impl Store {
     /// `successful_payment`) and credits it, in one transaction. The same provider id again
     /// credits nothing and returns [`Settlement::AlreadySettled`].
     pub async fn record_paid(&self, new: &NewPayment) -> Result<Settlement, StoreError> {
+        self.record_paid_with_promo(new, None).await
+    }
+
+    /// [`Store::record_paid`] of a payment offered with discount code `promo`: the code's use
+    /// by the payer is recorded in the same transaction, once.
+    pub async fn record_paid_with_promo(
+        &self,
+        new: &NewPayment,
+        promo: Option<PromoCodeId>,
+    ) -> Result<Settlement, StoreError> {
         check_days(new.days)?;
         let provider_payment_id = new
             .provider_payment_id
@@ -261,8 +281,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO payments (user_id, provider, provider_payment_id, plan, days, \
-             amount_minor, currency, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'succeeded', $8, $8) \
+             amount_minor, currency, status, created_at, updated_at, promo_code_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'succeeded', $8, $8, $9) \
              ON CONFLICT (provider, provider_payment_id) DO NOTHING RETURNING id",
         )
         .bind(new.user_id.0)
@@ -273,11 +293,16 @@ impl Store {
         .bind(new.amount.minor)
         .bind(new.amount.currency.code())
         .bind(unix_seconds(new.created_at))
+        .bind(promo.map(|p| p.0))
         .fetch_optional(&mut *tx)
         .await
         .map_err(missing_user)?;
-        if inserted.is_none() {
+        let Some(inserted) = inserted else {
             return Ok(Settlement::AlreadySettled);
+        };
+        if let Some(code) = promo {
+            let payment = PaymentId(inserted.try_get("id")?);
+            record_redemption_in(&mut tx, code, new.user_id, payment, new.created_at).await?;
         }
         let sub = grant_in(
             &mut tx,

@@ -271,6 +271,11 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
+        // Which codes they used goes; each code's count of uses stays, as a number.
+        sqlx::query("DELETE FROM promo_redemptions WHERE user_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
         // Someone who is also an admin: their panel sign-ins go (the audit list stays a year,
         // as the record of what was done).
         for table in ["admin_login_tokens", "admin_sessions"] {

@@ -2,7 +2,7 @@
 //! data directory) holds anything of the person; payments stay, unlinked.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use domain::{Days, Email, PaymentStatus, TelegramId};
+use domain::{Days, Email, PaymentStatus, Percent, PlanId, PromoBenefit, TelegramId};
 use sqlx::Row as _;
 use store::testing::someone::{
     self, EMAIL, FIRST, LAST, SUPPORT_REPLY, SUPPORT_TEXT, TELEGRAM_ID, USERNAME,
@@ -31,8 +31,23 @@ async fn everything_about_someone(db: &TestDb) -> domain::User {
         .await
         .unwrap();
     db.paid(&card_payment(user.id, Some("yk-erase"), NOW)).await;
+    let discount = db
+        .promo(
+            "SPRING20",
+            PromoBenefit::Percent(Percent::new(20).unwrap()),
+            NOW,
+        )
+        .await;
     let stars = stars_payment(user.id, "charge-erase", NOW);
-    db.store.record_paid(&stars).await.unwrap();
+    db.store
+        .record_paid_with_promo(&stars, Some(discount.id))
+        .await
+        .unwrap();
+    let free = db.promo("WELCOME7", PromoBenefit::Days(Days(7)), NOW).await;
+    db.store
+        .redeem_days(free.id, user.id, PlanId("month".into()), Days(7), NOW)
+        .await
+        .unwrap();
     db.store.touch_last_seen(user.id, NOW).await.unwrap();
     let (ticket, message) = db
         .store
@@ -150,6 +165,9 @@ async fn erasure_leaves_nothing_of_the_person_in_any_table(db: &TestDb) {
     assert!(payments
         .iter()
         .all(|p| p.status == PaymentStatus::Succeeded));
+    // Which codes they used is gone; how often each code was used stays, as a count.
+    let promos = db.store.list_promos().await.unwrap();
+    assert!(promos.iter().all(|p| p.uses == 1), "{promos:?}");
 }
 
 /// SQLite only: PostgreSQL's files are the server's, out of the store's reach.
@@ -192,6 +210,14 @@ async fn the_export_holds_everything_about_the_person_but_no_secrets(db: &TestDb
     assert_eq!(json["payments"].as_array().unwrap().len(), 2);
     assert_eq!(json["payments"][0]["provider"], "yoo_kassa");
     assert_eq!(json["payments"][1]["amount"]["currency"], "XTR");
+    assert_eq!(json["payments"][1]["promo_code_id"], 1);
+    assert_eq!(json["promo_codes"][0]["code"], "SPRING20");
+    assert_eq!(json["promo_codes"][0]["payment_id"], 2);
+    assert_eq!(json["promo_codes"][1]["code"], "WELCOME7");
+    assert_eq!(
+        json["promo_codes"][1]["redeemed_at"],
+        "2026-04-01T12:00:00Z"
+    );
     assert_eq!(json["support_messages"][0]["body"], SUPPORT_TEXT);
     assert_eq!(json["support_messages"][1]["from_operator"], true);
     let text = json.to_string();

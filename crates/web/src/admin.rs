@@ -12,6 +12,7 @@ mod form;
 mod login;
 mod nodes;
 mod payments;
+mod promos;
 mod registrar;
 mod session;
 mod users;
@@ -54,5 +55,6 @@ pub fn routes() -> Router<Site> {
             get(broadcasts::compose).post(broadcasts::start),
         )
         .route("/admin/broadcasts/{id}", get(broadcasts::progress))
+        .route("/admin/promos", get(promos::list))
         .route("/admin/audit", get(audit::list))
 }

@@ -23,7 +23,7 @@ use crate::site::Site;
 /// Where YooKassa sends notifications: the address the operator enters in YooKassa's dashboard.
 pub const YOOKASSA_WEBHOOK_PATH: &str = "/webhooks/yookassa";
 
-/// The checkout form holds a token and a plan id: a few dozen bytes.
+/// The checkout form holds a token, a plan id and maybe a promo code: a few dozen bytes.
 const CHECKOUT_FORM_LIMIT: usize = 4 * 1024;
 
 /// What the payment routes need: the use cases, and who may send notifications.

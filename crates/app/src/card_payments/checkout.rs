@@ -12,6 +12,14 @@ use time::OffsetDateTime;
 
 use super::{CardCheckout, CardPayments, CheckoutError, PaymentError, CARD_RETURN_PATH};
 
+/// What the person chose on the way to paying: how (when the operator offers several ways) and
+/// a discount code.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CheckoutChoices<'a> {
+    pub method: Option<PaymentMethod>,
+    pub promo: Option<&'a str>,
+}
+
 /// YooKassa's limit on `description` and a receipt item's description.
 const DESCRIPTION_MAX_CHARS: usize = 128;
 
@@ -27,23 +35,29 @@ impl CardPayments {
         plan: &str,
         now: OffsetDateTime,
     ) -> Result<String, CheckoutError> {
-        self.start_checkout_with(token, plan, None, now).await
+        self.start_checkout_with(token, plan, CheckoutChoices::default(), now)
+            .await
     }
 
-    /// [`CardPayments::start_checkout`] paying with `method` when the operator offers it
-    /// (`[yookassa] payment_methods`; otherwise their first, or, with none listed, whatever
-    /// YooKassa's page offers the shop).
+    /// [`CardPayments::start_checkout`] with what the person chose: the way to pay when the
+    /// operator offers it (`[yookassa] payment_methods`; otherwise their first, or, with none
+    /// listed, whatever YooKassa's page offers the shop), and the price the discount code gives
+    /// its owner.
     pub async fn start_checkout_with(
         &self,
         token: &SubscriptionToken,
         plan: &str,
-        method: Option<PaymentMethod>,
+        choices: CheckoutChoices<'_>,
         now: OffsetDateTime,
     ) -> Result<String, CheckoutError> {
-        let method = PaymentMethod::pick(&self.app.settings().yookassa.payment_methods, method);
+        let method = PaymentMethod::pick(
+            &self.app.settings().yookassa.payment_methods,
+            choices.method,
+        );
+        let promo = choices.promo;
         let checkout = self
             .app
-            .open_card_payment(token, plan, now)
+            .open_card_payment_with_promo(token, plan, promo, now)
             .await?
             .map_err(CheckoutError::Refused)?;
         let request = match self.create_request(&checkout, method) {

@@ -2,7 +2,10 @@
 //! checkout link the bot gives out, and opening a pending payment (or reusing the one opened
 //! moments ago) with its receipt address.
 
-use domain::{Email, Payment, Plan, Provider, ReturnToken, SubscriptionToken, User};
+use domain::{
+    Email, Money, Payment, Plan, Promo, PromoCode, PromoRefusal, Provider, ReturnToken,
+    SubscriptionToken, User,
+};
 use store::NewPayment;
 use time::OffsetDateTime;
 
@@ -25,6 +28,18 @@ pub enum CardRefusal {
     /// The link's token belongs to nobody (rotated, erased, made up), or the person is blocked
     /// or never agreed to the policy.
     NotAllowed,
+    /// The discount code entered gives this person nothing on this plan now.
+    Promo(PromoRefusal),
+}
+
+/// What a checkout link offers one person: the plan, at the price a discount code gives them.
+#[derive(Debug, Clone)]
+pub struct CardOffer {
+    pub plan: Plan,
+    pub user: User,
+    /// The plan's price, or the discounted one with `promo`.
+    pub price: Money,
+    pub promo: Option<Promo>,
 }
 
 /// A pending card payment just opened, with what the provider needs to know about it.
@@ -65,6 +80,20 @@ impl App {
         ))
     }
 
+    /// [`App::card_checkout_url`] with discount code `promo` filled in (`&promo=CODE`).
+    pub fn card_checkout_url_with_promo(
+        &self,
+        token: &SubscriptionToken,
+        plan: &Plan,
+        promo: &PromoCode,
+    ) -> String {
+        format!(
+            "{}&promo={}",
+            self.card_checkout_url(token, plan),
+            query_escape(promo.as_str())
+        )
+    }
+
     /// What a checkout link offers, read only: the plan, if it is sold by card and the token's
     /// owner may buy it. Nothing is stored.
     pub async fn card_offer(
@@ -84,6 +113,43 @@ impl App {
         }
     }
 
+    /// [`App::card_offer`] with the discount code `promo` typed on the page or carried by the
+    /// link, if any, priced for its owner at `now`. Nothing is stored.
+    pub async fn card_offer_with_promo(
+        &self,
+        token: &SubscriptionToken,
+        plan: &str,
+        promo: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Result<CardOffer, CardRefusal>, AppError> {
+        let (plan, user) = match self.card_offer(token, plan).await? {
+            Ok(offer) => offer,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let Some(price) = plan.price_rub else {
+            return Ok(Err(CardRefusal::NotOffered));
+        };
+        let Some(typed) = promo.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(Ok(CardOffer {
+                plan,
+                user,
+                price,
+                promo: None,
+            }));
+        };
+        Ok(
+            match self.promo_price(user.id, typed, &plan, price, now).await? {
+                Ok((promo, price)) => Ok(CardOffer {
+                    plan,
+                    user,
+                    price,
+                    promo: Some(promo),
+                }),
+                Err(refusal) => Err(CardRefusal::Promo(refusal)),
+            },
+        )
+    }
+
     /// Opens a pending card payment for the owner of `token`, before YooKassa is asked, or
     /// hands back the one they opened for the same plan and price moments ago.
     pub async fn open_card_payment(
@@ -92,16 +158,31 @@ impl App {
         plan: &str,
         now: OffsetDateTime,
     ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
-        let (plan, user) = match self.card_offer(token, plan).await? {
+        self.open_card_payment_with_promo(token, plan, None, now)
+            .await
+    }
+
+    /// [`App::open_card_payment`] at the price discount code `promo` gives (checked again
+    /// now); the payment carries the code, whose use is recorded when it is credited.
+    pub async fn open_card_payment_with_promo(
+        &self,
+        token: &SubscriptionToken,
+        plan: &str,
+        promo: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
+        let CardOffer {
+            plan,
+            user,
+            price,
+            promo,
+        } = match self.card_offer_with_promo(token, plan, promo, now).await? {
             Ok(offer) => offer,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        let Some(price) = plan.price_rub else {
-            return Ok(Err(CardRefusal::NotOffered));
-        };
         let opened = self
             .store()
-            .open_checkout_payment(
+            .open_checkout_payment_with_promo(
                 &NewPayment {
                     user_id: user.id,
                     provider: Provider::YooKassa,
@@ -111,6 +192,7 @@ impl App {
                     amount: price,
                     created_at: now,
                 },
+                promo.map(|p| p.id),
                 &ReturnToken::generate(),
                 now - CHECKOUT_REUSE_WINDOW,
             )

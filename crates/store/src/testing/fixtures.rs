@@ -11,6 +11,26 @@ use super::TestDb;
 use crate::{Credentials, NewPayment, NewRemoteNode};
 
 impl TestDb {
+    /// A promo code `code` giving `benefit`, without limits, made at `at`.
+    pub async fn promo(
+        &self,
+        code: &str,
+        benefit: domain::PromoBenefit,
+        at: OffsetDateTime,
+    ) -> domain::Promo {
+        self.store
+            .create_promo(&crate::NewPromo {
+                code: code.parse().expect("a valid test promo code"),
+                benefit,
+                plan: None,
+                max_uses: None,
+                valid_until: None,
+                created_at: at,
+            })
+            .await
+            .expect("create a test promo code")
+    }
+
     /// Someone known only by their Telegram id, signed up at `at`.
     pub async fn user(&self, telegram_id: i64, at: OffsetDateTime) -> User {
         self.store

@@ -15,12 +15,13 @@ use crate::page::html;
 use crate::site::Site;
 
 /// The panel's pages in navigation order: address and label.
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 7] = [
     ("/admin", "Dashboard"),
     ("/admin/users", "Users"),
     ("/admin/payments", "Payments"),
     ("/admin/nodes", "Nodes"),
     ("/admin/broadcasts", "Broadcasts"),
+    ("/admin/promos", "Promo codes"),
     ("/admin/audit", "Audit"),
 ];
 

@@ -2,7 +2,7 @@
 //! link (`app::CardPayments::start_checkout_with`), for the session's own person, then a
 //! redirect to YooKassa's payment page.
 
-use app::CheckoutError;
+use app::{CheckoutChoices, CheckoutError};
 use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
@@ -38,7 +38,15 @@ pub async fn pay(
     let method = form.method.parse::<PaymentMethod>().ok();
     let started = routes
         .cards
-        .start_checkout_with(&token, &form.plan, method, OffsetDateTime::now_utc())
+        .start_checkout_with(
+            &token,
+            &form.plan,
+            CheckoutChoices {
+                method,
+                promo: None,
+            },
+            OffsetDateTime::now_utc(),
+        )
         .await;
     match started {
         Ok(url) => {

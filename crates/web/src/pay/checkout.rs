@@ -2,7 +2,7 @@
 //! and nothing asked of YooKassa, so link previewers and prefetchers open it harmlessly; `POST`
 //! (the button) opens the payment and redirects to YooKassa's payment page.
 
-use app::{CardRefusal, CheckoutError};
+use app::{CardRefusal, CheckoutChoices, CheckoutError};
 use axum::extract::{Form, Query, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
@@ -11,7 +11,7 @@ use domain::SubscriptionToken;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::page::{self, no_store};
+use super::page::{self, no_store, PromoShown};
 use crate::lang::RequestLang;
 use crate::site::Site;
 use crate::text::pay::{NOT_OFFERED, REFUSED, UNAVAILABLE};
@@ -26,6 +26,15 @@ pub struct CheckoutParams {
     /// The way to pay chosen on the page, when the operator offers several.
     #[serde(default)]
     method: String,
+    /// A discount code typed on the page (or carried by the bot's link); empty for none.
+    #[serde(default)]
+    promo: String,
+}
+
+impl CheckoutParams {
+    fn promo(&self) -> Option<&str> {
+        Some(self.promo.trim()).filter(|p| !p.is_empty())
+    }
 }
 
 pub async fn offer(
@@ -39,19 +48,32 @@ pub async fn offer(
     let Ok(token) = q.t.parse::<SubscriptionToken>() else {
         return page::show(&site, lang, StatusCode::FORBIDDEN, &REFUSED);
     };
-    match routes.cards.app().card_offer(&token, &q.plan).await {
-        Ok(Ok((plan, _))) => match plan.price_rub {
-            Some(price) => page::offer(
+    let app = routes.cards.app();
+    let now = OffsetDateTime::now_utc();
+    match app
+        .card_offer_with_promo(&token, &q.plan, q.promo(), now)
+        .await
+    {
+        Ok(Ok(offer)) => {
+            let shown = match (&offer.promo, offer.plan.price_rub) {
+                (Some(promo), Some(full_price)) => Some(PromoShown::Applied {
+                    code: promo.code.to_string(),
+                    full_price,
+                }),
+                _ => None,
+            };
+            page::offer(
                 &site,
                 lang,
-                &plan,
-                price,
+                StatusCode::OK,
+                &offer.plan,
+                offer.price,
                 token.as_str(),
-                &routes.cards.app().settings().yookassa.payment_methods,
-            ),
-            None => page::show(&site, lang, StatusCode::NOT_FOUND, &NOT_OFFERED),
-        },
-        Ok(Err(refusal)) => refused(&site, lang, refusal),
+                &app.settings().yookassa.payment_methods,
+                shown,
+            )
+        }
+        Ok(Err(refusal)) => refused(&site, lang, &token, &q.plan, refusal).await,
         Err(e) => {
             tracing::warn!(error = %e, "checkout page could not read the store");
             page::show(&site, lang, StatusCode::SERVICE_UNAVAILABLE, &UNAVAILABLE)
@@ -75,7 +97,10 @@ pub async fn pay(
         .start_checkout_with(
             &token,
             &q.plan,
-            q.method.parse().ok(),
+            CheckoutChoices {
+                method: q.method.parse().ok(),
+                promo: q.promo(),
+            },
             OffsetDateTime::now_utc(),
         )
         .await
@@ -88,7 +113,9 @@ pub async fn pay(
             }
             Err(_) => page::show(&site, lang, StatusCode::SERVICE_UNAVAILABLE, &UNAVAILABLE),
         },
-        Err(CheckoutError::Refused(refusal)) => refused(&site, lang, refusal),
+        Err(CheckoutError::Refused(refusal)) => {
+            refused(&site, lang, &token, &q.plan, refusal).await
+        }
         Err(e) => {
             tracing::warn!(error = %e, "card checkout failed");
             page::show(&site, lang, StatusCode::SERVICE_UNAVAILABLE, &UNAVAILABLE)
@@ -96,9 +123,42 @@ pub async fn pay(
     }
 }
 
-fn refused(site: &Site, lang: RequestLang, refusal: CardRefusal) -> Response {
+async fn refused(
+    site: &Site,
+    lang: RequestLang,
+    token: &SubscriptionToken,
+    plan: &str,
+    refusal: CardRefusal,
+) -> Response {
     match refusal {
         CardRefusal::NotOffered => page::show(site, lang, StatusCode::NOT_FOUND, &NOT_OFFERED),
         CardRefusal::NotAllowed => page::show(site, lang, StatusCode::FORBIDDEN, &REFUSED),
+        // The code gives nothing here: the offer at its full price, saying why. Nothing is
+        // charged at a price the person did not see.
+        CardRefusal::Promo(why) => {
+            let Some(routes) = site.card_routes() else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            match routes.cards.app().card_offer(token, plan).await {
+                Ok(Ok((plan, _))) => match plan.price_rub {
+                    Some(price) => page::offer(
+                        site,
+                        lang,
+                        StatusCode::CONFLICT,
+                        &plan,
+                        price,
+                        token.as_str(),
+                        &routes.cards.app().settings().yookassa.payment_methods,
+                        Some(PromoShown::Refused(why)),
+                    ),
+                    None => page::show(site, lang, StatusCode::NOT_FOUND, &NOT_OFFERED),
+                },
+                Ok(Err(_)) => page::show(site, lang, StatusCode::FORBIDDEN, &REFUSED),
+                Err(e) => {
+                    tracing::warn!(error = %e, "checkout page could not read the store");
+                    page::show(site, lang, StatusCode::SERVICE_UNAVAILABLE, &UNAVAILABLE)
+                }
+            }
+        }
     }
 }

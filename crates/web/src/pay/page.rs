@@ -12,7 +12,7 @@ use crate::page::{html, Chrome, PageId};
 use crate::security::CHECKOUT_CONTENT_SECURITY_POLICY_VALUE;
 use crate::site::Site;
 use crate::text::me::MeText;
-use crate::text::pay::{PaySays, CHECKOUT, PAY_BUTTON};
+use crate::text::pay::{promo_note, PaySays, CHECKOUT, PAY_BUTTON, PROMO_APPLY, PROMO_LABEL};
 use domain::Language;
 
 /// The plan a checkout link offers, as its page shows it.
@@ -26,6 +26,24 @@ pub struct Offer {
     pub button: &'static str,
     /// The ways to pay to choose from, when the operator offers several: (code, label).
     pub methods: Vec<(&'static str, String)>,
+    /// The discount code applied to `price` (posted back by the button), or empty.
+    pub promo: String,
+    /// The price before the discount, when one is applied.
+    pub full_price: Option<String>,
+    /// What the page says about the code entered, in Russian and English.
+    pub promo_note: Option<(&'static str, &'static str)>,
+    pub promo_label: &'static str,
+    pub promo_button: &'static str,
+}
+
+/// A discount code on the checkout page: the code applied and the full price, or why the code
+/// entered was refused (the full price is shown then).
+pub enum PromoShown {
+    Applied {
+        code: String,
+        full_price: domain::Money,
+    },
+    Refused(domain::PromoRefusal),
 }
 
 #[derive(Template)]
@@ -49,13 +67,17 @@ pub fn show(
 /// The checkout page: what the link offers and a button that posts the link's parameters back.
 /// Its form may post to us, and the redirect that answers it may go to YooKassa's payment page
 /// (browsers check `form-action` on redirects too).
+/// `promo` says what a discount code did to the price.
+#[allow(clippy::too_many_arguments)] // the page's parts, each its own kind
 pub fn offer(
     site: &Site,
     lang: RequestLang,
+    status: StatusCode,
     plan: &domain::Plan,
     price: domain::Money,
     token: &str,
     methods: &[domain::PaymentMethod],
+    promo: Option<PromoShown>,
 ) -> Response {
     let methods = if methods.len() > 1 {
         let (ru, en) = (MeText::get(Language::Ru), MeText::get(Language::En));
@@ -69,16 +91,29 @@ pub fn offer(
     } else {
         Vec::new()
     };
+    let rub = |m: domain::Money| format!("{} ₽", billing::amount::to_value(m));
+    let (code, full_price, promo_note) = match promo {
+        None => (String::new(), None, None),
+        Some(PromoShown::Applied { code, full_price }) => {
+            (code, Some(rub(full_price)), Some(promo_note(None)))
+        }
+        Some(PromoShown::Refused(r)) => (String::new(), None, Some(promo_note(Some(r)))),
+    };
     let offer = Offer {
         plan: plan.id.0.clone(),
         days: plan.days.0,
-        price: format!("{} ₽", billing::amount::to_value(price)),
+        price: rub(price),
         token: token.to_owned(),
         action: app::CARD_CHECKOUT_PATH,
         button: PAY_BUTTON,
         methods,
+        promo: code,
+        full_price,
+        promo_note,
+        promo_label: PROMO_LABEL,
+        promo_button: PROMO_APPLY,
     };
-    let mut page = render(site, lang, StatusCode::OK, &CHECKOUT, Some(offer));
+    let mut page = render(site, lang, status, &CHECKOUT, Some(offer));
     page.headers_mut().insert(
         CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CHECKOUT_CONTENT_SECURITY_POLICY_VALUE),
@@ -187,10 +222,12 @@ mod tests {
         let r = offer(
             &site(),
             lang(),
+            StatusCode::OK,
             &plan,
             domain::Money::rub_kopecks(19_900),
             "tok",
             &[],
+            None,
         );
         assert_eq!(
             r.headers()[CONTENT_SECURITY_POLICY],
@@ -206,5 +243,53 @@ mod tests {
         assert!(page.contains("value=\"vip&#34;&#60;x&#62;\""), "{page}");
         assert!(page.contains("199.00 ₽"), "{page}");
         assert!(!page.contains("<script"), "{page}");
+        assert!(page.contains("<form method=get"), "the promo field: {page}");
+        assert!(page.contains("name=\"promo\" value=\"\""), "{page}");
+    }
+
+    #[tokio::test]
+    async fn a_discounted_checkout_shows_both_prices_and_posts_its_code() {
+        let plan = domain::Plan {
+            id: domain::PlanId("month".into()),
+            days: domain::Days(30),
+            price_rub: Some(domain::Money::rub_kopecks(20_000)),
+            price_stars: None,
+        };
+        let applied = PromoShown::Applied {
+            code: "SPRING-25".into(),
+            full_price: domain::Money::rub_kopecks(20_000),
+        };
+        let r = offer(
+            &site(),
+            lang(),
+            StatusCode::OK,
+            &plan,
+            domain::Money::rub_kopecks(15_000),
+            "tok",
+            &[],
+            Some(applied),
+        );
+        let page = body(r).await;
+        assert!(page.contains("<s>200.00 ₽</s>"), "{page}");
+        assert!(page.contains("150.00 ₽"), "{page}");
+        assert!(
+            page.contains("name=\"promo\" value=\"SPRING-25\""),
+            "{page}"
+        );
+        assert!(page.contains("Promo code applied"), "{page}");
+        let refused = offer(
+            &site(),
+            lang(),
+            StatusCode::CONFLICT,
+            &plan,
+            domain::Money::rub_kopecks(20_000),
+            "tok",
+            &[],
+            Some(PromoShown::Refused(domain::PromoRefusal::AlreadyUsed)),
+        );
+        assert_eq!(refused.status(), StatusCode::CONFLICT);
+        let page = body(refused).await;
+        assert!(page.contains("Вы уже использовали этот промокод"), "{page}");
+        assert!(!page.contains("<s>"), "{page}");
     }
 }

@@ -72,3 +72,37 @@ pub const NOT_OFFERED: PaySays = PaySays {
     ru: "Этот тариф нельзя оплатить картой.",
     en: "This plan cannot be paid by card.",
 };
+
+/// The checkout page's promo code field and its button.
+pub const PROMO_LABEL: &str = "Промокод · Promo code";
+pub const PROMO_APPLY: &str = "Применить · Apply";
+
+/// What the checkout page says about the promo code entered.
+pub fn promo_note(refusal: Option<domain::PromoRefusal>) -> (&'static str, &'static str) {
+    use domain::PromoRefusal::*;
+    match refusal {
+        None => (
+            "Промокод применён: цена со скидкой.",
+            "Promo code applied: the discounted price.",
+        ),
+        Some(Unknown) => ("Такого промокода нет.", "There is no such promo code."),
+        Some(Disabled) => ("Этот промокод отключён.", "This promo code is disabled."),
+        Some(Expired) => ("Срок промокода истёк.", "This promo code has expired."),
+        Some(UsedUp) => (
+            "Промокод уже использован максимальное число раз.",
+            "This promo code has been used up.",
+        ),
+        Some(AlreadyUsed) => (
+            "Вы уже использовали этот промокод.",
+            "You have used this promo code already.",
+        ),
+        Some(WrongPlan) => (
+            "Этот промокод действует для другого тарифа.",
+            "This promo code is for another plan.",
+        ),
+        Some(NotApplicable) => (
+            "Этот промокод даёт бесплатные дни: введите его в Telegram-боте командой /promo.",
+            "This promo code gives free days: enter it in the Telegram bot with /promo.",
+        ),
+    }
+}

@@ -312,7 +312,49 @@ async fn an_admin_refunds_a_card_payment_from_the_persons_page(db: &TestDb) {
     );
 }
 
+/// The promo codes page lists each code with its uses (a count, never who used it).
+async fn an_admin_sees_each_promo_codes_uses(db: &TestDb) {
+    let panel = Panel::over(db);
+    let now = OffsetDateTime::now_utc();
+    let someone = db
+        .store
+        .create_user(&store::testing::someone::new_user(now), now)
+        .await
+        .unwrap();
+    let gift = db
+        .promo("GIFT5", domain::PromoBenefit::Days(domain::Days(5)), now)
+        .await;
+    db.promo(
+        "HALF",
+        domain::PromoBenefit::Percent(domain::Percent::new(50).unwrap()),
+        now,
+    )
+    .await;
+    db.store
+        .redeem_days(
+            gift.id,
+            someone.id,
+            domain::PlanId("promo".into()),
+            domain::Days(5),
+            now,
+        )
+        .await
+        .unwrap();
+    let s = panel.sign_in().await;
+    let page = panel.get(s.cookie(), "/admin/promos").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<code>GIFT5</code>"), "{}", page.body);
+    assert!(page.body.contains("5 days"), "{}", page.body);
+    assert!(page.body.contains("50% off"), "{}", page.body);
+    let gift_row = page.body.lines().find(|l| l.contains("GIFT5")).unwrap();
+    assert!(gift_row.contains("<td>1</td>"), "{gift_row}");
+    for trace in store::testing::someone::traces() {
+        assert!(!page.body.contains(&trace), "{trace} on the promo page");
+    }
+}
+
 store::backend_tests!(
+    an_admin_sees_each_promo_codes_uses,
     an_admin_manages_a_person_and_every_action_is_audited,
     an_admin_switches_a_node_off_and_on,
     an_admin_adds_a_node_and_sees_its_join_string_once,

@@ -103,6 +103,7 @@ async fn without_a_session_every_page_leads_to_how_to_sign_in(db: &TestDb) {
         "/admin/payments".to_owned(),
         "/admin/nodes".to_owned(),
         "/admin/audit".to_owned(),
+        "/admin/promos".to_owned(),
         "/admin/broadcasts".to_owned(),
         "/admin/broadcasts/1".to_owned(),
     ];

@@ -71,3 +71,23 @@ pub fn router(config: &config::Config, parts: &WebParts) -> axum::Router {
         None => router,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_privacy_page_lists_promo_redemptions_with_purpose_and_retention() {
+        let config = config::Config::default();
+        let rows = super::inventory_rows(&config);
+        for column in ["user_id", "promo_code_id", "payment_id", "redeemed_at"] {
+            let row = rows
+                .iter()
+                .find(|r| r.data.contains(&format!("(promo_redemptions.{column})")))
+                .unwrap_or_else(|| panic!("promo_redemptions.{column} on the privacy page"));
+            assert!(row.purpose.contains("Payment processing"), "{row:?}");
+            assert!(row.retention.contains("until deletion"), "{row:?}");
+        }
+        assert!(rows
+            .iter()
+            .any(|r| r.data.contains("(payments.promo_code_id)")));
+    }
+}
