@@ -1,14 +1,15 @@
 //! Retention (policy section 8): erasing people whose last subscription ended more than
 //! `[privacy] retention_days` ago and who have not used the service since — the same erasure as
 //! a deletion — and pruning support tickets, bot bookkeeping, expired account links, the admin
-//! panel's expired login links and sessions and its old audit entries by their own declared
+//! panel's expired login links and sessions, its old audit entries and gift codes never
+//! redeemed by their own declared
 //! retention (`domain::inventory`). Reports counts only, never who.
 
 use std::time::Duration as StdDuration;
 
 use domain::inventory::{
     ACCESS_TOMBSTONE_RETENTION_DAYS, ADMIN_AUDIT_RETENTION_DAYS, BOT_UPDATE_RETENTION_DAYS,
-    SUPPORT_TICKET_RETENTION_DAYS,
+    GIFT_CODE_RETENTION_DAYS, SUPPORT_TICKET_RETENTION_DAYS,
 };
 use time::{Duration, OffsetDateTime};
 use tokio_util::sync::CancellationToken;
@@ -36,6 +37,8 @@ pub struct PurgeReport {
     pub admin_sign_ins: u64,
     /// Admin audit entries and finished broadcasts past their retention.
     pub audit_entries: u64,
+    /// Codes of gifts never redeemed within their retention, cleared.
+    pub gift_codes: u64,
 }
 
 /// The instants before which each retention rule removes records.
@@ -48,6 +51,8 @@ pub struct Cutoffs {
     pub audit_entries: OffsetDateTime,
     /// Admin panel sessions unused since then have ended.
     pub admin_idle: OffsetDateTime,
+    /// Gifts bought before then can no longer be redeemed.
+    pub gift_codes: OffsetDateTime,
 }
 
 impl Cutoffs {
@@ -60,6 +65,7 @@ impl Cutoffs {
             access_tombstones: days(ACCESS_TOMBSTONE_RETENTION_DAYS),
             audit_entries: days(ADMIN_AUDIT_RETENTION_DAYS),
             admin_idle: now - crate::admin_session_idle(),
+            gift_codes: days(GIFT_CODE_RETENTION_DAYS),
         }
     }
 }
@@ -90,6 +96,7 @@ impl App {
                     .await?,
                 audit_entries: store.count_audit_before(cut.audit_entries).await?
                     + store.count_broadcasts_before(cut.audit_entries).await?,
+                gift_codes: store.count_gift_codes_before(cut.gift_codes).await?,
             });
         }
         let mut report = PurgeReport::default();
@@ -108,6 +115,7 @@ impl App {
         report.admin_sign_ins = store.purge_admin_sign_ins(now, cut.admin_idle).await?;
         report.audit_entries = store.purge_audit(cut.audit_entries).await?
             + store.purge_broadcasts(cut.audit_entries).await?;
+        report.gift_codes = store.expire_gift_codes(cut.gift_codes).await?;
         Ok(report)
     }
 }

@@ -15,6 +15,7 @@ mod node;
 mod payment;
 mod plan;
 mod public_url;
+mod referral;
 mod remote_node;
 mod secret;
 mod subscription;
@@ -42,6 +43,9 @@ pub use node::{Location, NodeId, NodeSecurity, NodeSpec, NodeTransport, RealityP
 pub use payment::{Payment, PaymentStatus, Provider};
 pub use plan::{Plan, PlanId, TRIAL_PLAN_ID};
 pub use public_url::{InvalidPublicUrl, PublicUrl};
+pub use referral::{
+    bot_start_link, GiftCode, InvalidCode, ReferralCode, StartParameter, REFERRAL_PLAN_ID,
+};
 pub use remote_node::{
     CertPin, ChainKey, InvalidPin, JoinToken, JoinTokenHash, NodeKind, NodePrivateSettings,
     NodeRecord, NodeStatus, JOIN_TOKEN_LIFETIME_MINUTES,

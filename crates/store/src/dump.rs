@@ -39,6 +39,10 @@ pub const TABLES: &[&str] = &[
     "admin_sessions",
     "admin_audit",
     "broadcasts",
+    "referral_codes",
+    "referrals",
+    "referral_claims",
+    "gifts",
 ];
 
 /// Tables whose `id` is generated: after a restore PostgreSQL must continue after the highest.

@@ -32,11 +32,13 @@ mod credentials;
 mod dump;
 mod error;
 mod export;
+mod gifts;
 mod leadership;
 mod node_alerts;
 mod nodes;
 mod payments;
 mod privacy_counts;
+mod referrals;
 mod remote_nodes;
 mod schema_status;
 mod schema_version;
@@ -63,7 +65,11 @@ pub use export::{
 };
 pub use leadership::LeaderLease;
 pub use node_alerts::{Behind, NodeAlertState, StoredAlertState};
+pub use gifts::{GiftBought, GiftRedeemed, GiftRedemption};
 pub use payments::{NewPayment, Settlement};
+pub use referrals::{
+    ReferralExport, ReferralJoin, ReferralOffer, ReferralRewarded, ReferralStats, ReferredExport,
+};
 pub use remote_nodes::{Enrolment, NewRemoteNode};
 pub use schema_status::SchemaStatus;
 pub use schema_version::{known_schema_version, SchemaVersion};

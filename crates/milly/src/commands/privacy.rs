@@ -31,6 +31,7 @@ pub async fn run(config: &config::Config, cmd: PrivacyCommand) -> Result<()> {
                 r.admin_sign_ins
             );
             println!("admin audit entries {verb}: {}", r.audit_entries);
+            println!("unredeemed gift codes {verb}: {}", r.gift_codes);
             app.close().await;
             Ok(())
         }
