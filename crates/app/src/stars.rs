@@ -60,6 +60,8 @@ pub enum StarsCredit {
     Credited(Subscription),
     /// This charge id was credited before: nothing done.
     AlreadyCredited,
+    /// A gift was paid (this delivery recorded it): its code is for the buyer to hand over.
+    GiftPaid(domain::GiftCode),
     /// Paid, but there is nobody to credit (erased meanwhile) or the payload is not ours:
     /// the payment should be refunded.
     Uncreditable,
@@ -88,14 +90,17 @@ impl App {
         currency: &str,
         total: i64,
     ) -> Result<Result<(), CheckoutRefusal>, AppError> {
-        let offered = StarsPayload::decode(payload).filter(|p| {
-            currency == STARS_CURRENCY
-                && p.stars == total
-                && self
-                    .stars_plans()
-                    .iter()
-                    .any(|plan| StarsPayload::for_plan(plan).as_ref() == Some(p))
-        });
+        // A plain purchase or a gift of the same offer: the same check.
+        let offered = StarsPayload::decode_any(payload)
+            .map(|(p, _)| p)
+            .filter(|p| {
+                currency == STARS_CURRENCY
+                    && p.stars == total
+                    && self
+                        .stars_plans()
+                        .iter()
+                        .any(|plan| StarsPayload::for_plan(plan).as_ref() == Some(p))
+            });
         if offered.is_none() {
             return Ok(Err(CheckoutRefusal::NotOffered));
         }
@@ -116,6 +121,13 @@ impl App {
         charge_id: &str,
         now: OffsetDateTime,
     ) -> Result<StarsCredit, AppError> {
+        if let Some(gift) =
+            StarsPayload::decode_gift(payload).filter(|_| currency == STARS_CURRENCY)
+        {
+            return self
+                .credit_stars_gift(payer, gift, total, charge_id, now)
+                .await;
+        }
         let Some(paid) = StarsPayload::decode(payload).filter(|_| currency == STARS_CURRENCY)
         else {
             return Ok(StarsCredit::Uncreditable);
@@ -134,9 +146,10 @@ impl App {
         };
         Ok(match self.store().record_paid(&new).await? {
             Settlement::Credited(sub) => StarsCredit::Credited(sub),
-            Settlement::AlreadySettled | Settlement::Marked | Settlement::Uncreditable => {
-                StarsCredit::AlreadyCredited
-            }
+            Settlement::AlreadySettled
+            | Settlement::Marked
+            | Settlement::Uncreditable
+            | Settlement::GiftPaid(_) => StarsCredit::AlreadyCredited,
         })
     }
 }

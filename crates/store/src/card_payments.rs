@@ -4,9 +4,7 @@
 //! payment row exists first, so a crash in between leaves a pending payment nobody could pay
 //! (the person never got the payment page), which a reconciler cancels.
 
-use domain::{
-    unix_seconds, GiftCode, Payment, PaymentId, PaymentStatus, Provider, ReturnToken,
-};
+use domain::{unix_seconds, GiftCode, Payment, PaymentId, PaymentStatus, Provider, ReturnToken};
 use sqlx::Row as _;
 use time::OffsetDateTime;
 

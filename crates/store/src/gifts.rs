@@ -109,8 +109,8 @@ impl Store {
         let Some(claimed) = claimed else {
             return Ok(GiftRedemption::NotRedeemable);
         };
-        let payment = crate::payments::payment_in(&mut tx, PaymentId(claimed.try_get("payment_id")?))
-            .await?;
+        let payment =
+            crate::payments::payment_in(&mut tx, PaymentId(claimed.try_get("payment_id")?)).await?;
         let subscription = grant_in(&mut tx, user, payment.plan, payment.days, now).await?;
         tx.commit().await?;
         Ok(GiftRedemption::Redeemed {
@@ -184,7 +184,10 @@ impl Store {
 
     /// Retention: clears the codes of gifts bought before `bought_before` and never redeemed;
     /// returns how many.
-    pub async fn expire_gift_codes(&self, bought_before: OffsetDateTime) -> Result<u64, StoreError> {
+    pub async fn expire_gift_codes(
+        &self,
+        bought_before: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE gifts SET code = NULL WHERE code IS NOT NULL AND payment_id IN \
              (SELECT id FROM payments WHERE created_at < $1)",

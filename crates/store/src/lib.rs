@@ -63,9 +63,9 @@ pub use export::{
     AccountLinkExport, ConsentExport, CredentialsExport, ProfileExport, UserExport,
     EXPORT_SCHEMA_VERSION,
 };
+pub use gifts::{GiftBought, GiftRedeemed, GiftRedemption};
 pub use leadership::LeaderLease;
 pub use node_alerts::{Behind, NodeAlertState, StoredAlertState};
-pub use gifts::{GiftBought, GiftRedeemed, GiftRedemption};
 pub use payments::{NewPayment, Settlement};
 pub use referrals::{
     ReferralExport, ReferralJoin, ReferralOffer, ReferralRewarded, ReferralStats, ReferredExport,

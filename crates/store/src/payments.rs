@@ -240,7 +240,9 @@ impl Store {
         let settlement = match (status, current.user_id) {
             (PaymentStatus::Succeeded, Some(user)) => {
                 let settled = match gift_code_in(&mut tx, id).await? {
-                    Some(code) => Settlement::GiftPaid(code.ok_or(StoreError::Corrupt("gifts.code"))?),
+                    Some(code) => {
+                        Settlement::GiftPaid(code.ok_or(StoreError::Corrupt("gifts.code"))?)
+                    }
                     None => Settlement::Credited(
                         grant_in(&mut tx, user, current.plan, current.days, now).await?,
                     ),

@@ -33,7 +33,10 @@ async fn a_stars_gift_credits_nobody_and_is_redeemed_once(db: &TestDb) {
     let paid = gift_paid(db.store.record_paid_gift(&payment, &code).await.unwrap());
     assert_eq!(paid, code);
     // Telegram delivers it again: nothing more, and still no days for the buyer.
-    let again = db.store.record_paid_gift(&payment, &GiftCode::generate()).await;
+    let again = db
+        .store
+        .record_paid_gift(&payment, &GiftCode::generate())
+        .await;
     assert_eq!(again.unwrap(), Settlement::AlreadySettled);
     assert_eq!(days_left(db, buyer.id).await, None);
 
@@ -108,14 +111,24 @@ async fn a_card_gift_is_redeemable_once_paid_and_never_reused_for_a_plain_checko
     let new = card_payment(buyer.id, None, NOW);
     let gift = db
         .store
-        .open_gift_checkout_payment(&new, &ReturnToken::generate(), &code, NOW - Duration::minutes(10))
+        .open_gift_checkout_payment(
+            &new,
+            &ReturnToken::generate(),
+            &code,
+            NOW - Duration::minutes(10),
+        )
         .await
         .unwrap();
     assert!(!gift.reused);
     // A double click on the gift reuses it; a plain checkout of the same plan does not.
     let again = db
         .store
-        .open_gift_checkout_payment(&new, &ReturnToken::generate(), &GiftCode::generate(), NOW - Duration::minutes(10))
+        .open_gift_checkout_payment(
+            &new,
+            &ReturnToken::generate(),
+            &GiftCode::generate(),
+            NOW - Duration::minutes(10),
+        )
         .await
         .unwrap();
     assert!(again.reused);
@@ -126,7 +139,10 @@ async fn a_card_gift_is_redeemable_once_paid_and_never_reused_for_a_plain_checko
         .await
         .unwrap();
     assert_ne!(plain.payment.id, gift.payment.id);
-    assert_eq!(db.store.gift_of_payment(plain.payment.id).await.unwrap(), None);
+    assert_eq!(
+        db.store.gift_of_payment(plain.payment.id).await.unwrap(),
+        None
+    );
 
     let friend = db.user(2, NOW).await;
     assert_eq!(
@@ -157,7 +173,11 @@ async fn a_card_gift_is_redeemable_once_paid_and_never_reused_for_a_plain_checko
         }
     }
     assert_eq!(paid, 1);
-    assert_eq!(days_left(db, buyer.id).await, None, "the buyer gets no days");
+    assert_eq!(
+        days_left(db, buyer.id).await,
+        None,
+        "the buyer gets no days"
+    );
     assert_eq!(
         db.store.gift_of_payment(gift.payment.id).await.unwrap(),
         Some(Some(code.clone()))
@@ -173,7 +193,12 @@ async fn erasure_and_retention_of_gifts(db: &TestDb) {
     let buyer = db.user(1, NOW).await;
     let kept = GiftCode::generate();
     let old = GiftCode::generate();
-    gift_paid(db.store.record_paid_gift(&stars_payment(buyer.id, "a", NOW), &kept).await.unwrap());
+    gift_paid(
+        db.store
+            .record_paid_gift(&stars_payment(buyer.id, "a", NOW), &kept)
+            .await
+            .unwrap(),
+    );
     let long_ago = NOW - Duration::days(400);
     gift_paid(
         db.store
@@ -186,7 +211,13 @@ async fn erasure_and_retention_of_gifts(db: &TestDb) {
     assert_eq!(export.gifts_bought[0].code.as_deref(), Some(kept.as_str()));
 
     // Retention clears codes never redeemed within the year.
-    assert_eq!(db.store.expire_gift_codes(NOW - Duration::days(365)).await.unwrap(), 1);
+    assert_eq!(
+        db.store
+            .expire_gift_codes(NOW - Duration::days(365))
+            .await
+            .unwrap(),
+        1
+    );
     let friend = db.user(2, NOW).await;
     assert_eq!(
         db.store.redeem_gift(&old, friend.id, NOW).await.unwrap(),

@@ -18,7 +18,14 @@ const OFFER: ReferralOffer = ReferralOffer {
 
 async fn join(db: &TestDb, newcomer: UserId, code: &ReferralCode, key: &str) -> ReferralJoin {
     db.store
-        .join_through_referral(newcomer, code, &format!("ref-{key}"), &format!("trial-{key}"), OFFER, NOW)
+        .join_through_referral(
+            newcomer,
+            code,
+            &format!("ref-{key}"),
+            &format!("trial-{key}"),
+            OFFER,
+            NOW,
+        )
         .await
         .unwrap()
 }
@@ -34,9 +41,15 @@ async fn days_left(db: &TestDb, user: UserId) -> Option<i64> {
 async fn a_newcomers_first_payment_rewards_both_sides_once(db: &TestDb) {
     let referrer = db.user(1, NOW).await;
     let code = db.store.referral_code(referrer.id, NOW).await.unwrap();
-    assert_eq!(db.store.referral_code(referrer.id, NOW).await.unwrap(), code);
+    assert_eq!(
+        db.store.referral_code(referrer.id, NOW).await.unwrap(),
+        code
+    );
     let newcomer = db.user(2, NOW).await;
-    assert_eq!(join(db, newcomer.id, &code, "2").await, ReferralJoin::Joined);
+    assert_eq!(
+        join(db, newcomer.id, &code, "2").await,
+        ReferralJoin::Joined
+    );
     assert_eq!(
         db.store.referral_stats(referrer.id).await.unwrap(),
         ReferralStats { joined: 1, paid: 0 }
@@ -65,7 +78,10 @@ async fn concurrent_and_replayed_first_payments_reward_once(db: &TestDb) {
     let referrer = db.user(1, NOW).await;
     let code = db.store.referral_code(referrer.id, NOW).await.unwrap();
     let newcomer = db.user(2, NOW).await;
-    assert_eq!(join(db, newcomer.id, &code, "2").await, ReferralJoin::Joined);
+    assert_eq!(
+        join(db, newcomer.id, &code, "2").await,
+        ReferralJoin::Joined
+    );
     let mut tasks = Vec::new();
     for i in 0..4 {
         let pending = db.pending(&card_payment(newcomer.id, None, NOW)).await;
@@ -83,7 +99,9 @@ async fn concurrent_and_replayed_first_payments_reward_once(db: &TestDb) {
             // The same Stars charge delivered twice at once.
             let store = db.store.clone();
             let stars = stars_payment(newcomer.id, &format!("charge-{i}"), NOW);
-            tasks.push(tokio::spawn(async move { store.record_paid(&stars).await.unwrap() }));
+            tasks.push(tokio::spawn(async move {
+                store.record_paid(&stars).await.unwrap()
+            }));
         }
     }
     let mut credited = 0;
@@ -106,7 +124,10 @@ async fn concurrent_and_replayed_first_payments_reward_once(db: &TestDb) {
 async fn self_referral_made_up_codes_and_people_coming_back_are_refused(db: &TestDb) {
     let referrer = db.user(1, NOW).await;
     let code = db.store.referral_code(referrer.id, NOW).await.unwrap();
-    assert_eq!(join(db, referrer.id, &code, "1").await, ReferralJoin::SelfReferral);
+    assert_eq!(
+        join(db, referrer.id, &code, "1").await,
+        ReferralJoin::SelfReferral
+    );
     let newcomer = db.user(2, NOW).await;
     assert_eq!(
         join(db, newcomer.id, &ReferralCode::generate(), "2").await,
@@ -118,12 +139,21 @@ async fn self_referral_made_up_codes_and_people_coming_back_are_refused(db: &Tes
         .claim_trial("trial-3", returning.id, Days(3), NOW)
         .await
         .unwrap();
-    assert_eq!(join(db, returning.id, &code, "3").await, ReferralJoin::NotNewcomer);
+    assert_eq!(
+        join(db, returning.id, &code, "3").await,
+        ReferralJoin::NotNewcomer
+    );
     // Someone referred before, erased and back under a new account, is no newcomer either.
-    assert_eq!(join(db, newcomer.id, &code, "2").await, ReferralJoin::Joined);
+    assert_eq!(
+        join(db, newcomer.id, &code, "2").await,
+        ReferralJoin::Joined
+    );
     db.store.erase_user(newcomer.id).await.unwrap();
     let back = db.user(2, NOW).await;
-    assert_eq!(join(db, back.id, &code, "2").await, ReferralJoin::NotNewcomer);
+    assert_eq!(
+        join(db, back.id, &code, "2").await,
+        ReferralJoin::NotNewcomer
+    );
     db.paid(&card_payment(back.id, None, NOW)).await;
     assert_eq!(days_left(db, referrer.id).await, None);
     // Trials are not payments.
@@ -150,7 +180,10 @@ async fn erasure_of_either_side_removes_the_link(db: &TestDb) {
     let export = db.store.export_user(a.id).await.unwrap().unwrap();
     let json = serde_json::to_string(&export).unwrap();
     assert!(json.contains("joined_at"), "{json}");
-    assert!(!json.contains(code.as_str()), "the newcomer never sees whose link it was");
+    assert!(
+        !json.contains(code.as_str()),
+        "the newcomer never sees whose link it was"
+    );
     let export = db.store.export_user(referrer.id).await.unwrap().unwrap();
     assert_eq!(export.referrals.code.as_deref(), Some(code.as_str()));
     assert_eq!(export.referrals.stats.joined, 2);

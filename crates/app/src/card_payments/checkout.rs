@@ -26,9 +26,21 @@ impl CardPayments {
         plan: &str,
         now: OffsetDateTime,
     ) -> Result<String, CheckoutError> {
+        self.start_checkout_as(token, plan, false, now).await
+    }
+
+    /// As [`CardPayments::start_checkout`], for the plan bought as a gift when `gift` (marked
+    /// so in YooKassa's metadata too).
+    pub async fn start_checkout_as(
+        &self,
+        token: &SubscriptionToken,
+        plan: &str,
+        gift: bool,
+        now: OffsetDateTime,
+    ) -> Result<String, CheckoutError> {
         let checkout = self
             .app
-            .open_card_payment(token, plan, now)
+            .open_card_payment_as(token, plan, gift, now)
             .await?
             .map_err(CheckoutError::Refused)?;
         let request = match self.create_request(&checkout) {
@@ -135,6 +147,7 @@ impl CardPayments {
             description,
             metadata: Metadata {
                 payment_id: checkout.payment.id.0.to_string(),
+                gift: checkout.gift.then(|| "1".to_owned()),
             },
             receipt,
         })

@@ -2,7 +2,7 @@
 //! checkout link the bot gives out, and opening a pending payment (or reusing the one opened
 //! moments ago) with its receipt address.
 
-use domain::{Email, Payment, Plan, Provider, ReturnToken, SubscriptionToken, User};
+use domain::{Email, GiftCode, Payment, Plan, Provider, ReturnToken, SubscriptionToken, User};
 use store::NewPayment;
 use time::OffsetDateTime;
 
@@ -10,6 +10,9 @@ use crate::{App, AppError};
 
 /// The path of the checkout entry the bot links to; `web` serves it.
 pub const CARD_CHECKOUT_PATH: &str = "/pay/checkout";
+
+/// The checkout link's parameter that makes the purchase a gift (`gift=1`).
+pub const GIFT_PARAM: &str = "gift";
 
 /// A second checkout of the same plan by the same person within this long reuses the first
 /// pending payment instead of opening another: a double click, a reload of the confirmation,
@@ -35,6 +38,8 @@ pub struct CardCheckout {
     pub return_token: ReturnToken,
     /// The same person opened this payment moments ago (see [`CHECKOUT_REUSE_WINDOW`]).
     pub reused: bool,
+    /// Bought as a gift: paying it makes a code instead of crediting the payer.
+    pub gift: bool,
     pub plan: Plan,
     /// Where the 54-FZ receipt goes: the person's email, else the operator's default.
     pub receipt_email: Option<String>,
@@ -65,6 +70,11 @@ impl App {
         ))
     }
 
+    /// The checkout link for `plan` bought as a gift (`&gift=1`).
+    pub fn card_gift_checkout_url(&self, token: &SubscriptionToken, plan: &Plan) -> String {
+        format!("{}&{GIFT_PARAM}=1", self.card_checkout_url(token, plan))
+    }
+
     /// What a checkout link offers, read only: the plan, if it is sold by card and the token's
     /// owner may buy it. Nothing is stored.
     pub async fn card_offer(
@@ -92,6 +102,17 @@ impl App {
         plan: &str,
         now: OffsetDateTime,
     ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
+        self.open_card_payment_as(token, plan, false, now).await
+    }
+
+    /// As [`App::open_card_payment`], for the plan bought as a gift when `gift`.
+    pub async fn open_card_payment_as(
+        &self,
+        token: &SubscriptionToken,
+        plan: &str,
+        gift: bool,
+        now: OffsetDateTime,
+    ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
         let (plan, user) = match self.card_offer(token, plan).await? {
             Ok(offer) => offer,
             Err(refusal) => return Ok(Err(refusal)),
@@ -99,27 +120,36 @@ impl App {
         let Some(price) = plan.price_rub else {
             return Ok(Err(CardRefusal::NotOffered));
         };
-        let opened = self
-            .store()
-            .open_checkout_payment(
-                &NewPayment {
-                    user_id: user.id,
-                    provider: Provider::YooKassa,
-                    provider_payment_id: None,
-                    plan: plan.id.clone(),
-                    days: plan.days,
-                    amount: price,
-                    created_at: now,
-                },
-                &ReturnToken::generate(),
-                now - CHECKOUT_REUSE_WINDOW,
-            )
-            .await?;
+        let new = NewPayment {
+            user_id: user.id,
+            provider: Provider::YooKassa,
+            provider_payment_id: None,
+            plan: plan.id.clone(),
+            days: plan.days,
+            amount: price,
+            created_at: now,
+        };
+        let reuse_since = now - CHECKOUT_REUSE_WINDOW;
+        let opened = if gift {
+            self.store()
+                .open_gift_checkout_payment(
+                    &new,
+                    &ReturnToken::generate(),
+                    &GiftCode::generate(),
+                    reuse_since,
+                )
+                .await?
+        } else {
+            self.store()
+                .open_checkout_payment(&new, &ReturnToken::generate(), reuse_since)
+                .await?
+        };
         Ok(Ok(CardCheckout {
             receipt_email: self.receipt_email(&user),
             payment: opened.payment,
             return_token: opened.return_token,
             reused: opened.reused,
+            gift,
             plan,
         }))
     }
