@@ -1,6 +1,6 @@
 //! What an inline button does, as its callback data (at most 64 bytes, as Telegram requires).
 
-use domain::{Language, PlanId};
+use domain::{Language, PlanId, StartParameter};
 
 use crate::guides::Platform;
 
@@ -8,6 +8,8 @@ use crate::guides::Platform;
 pub enum Action {
     /// On the consent screen, before anything is stored: the language rides in the data.
     Agree(Language),
+    /// "I agree" on a consent screen reached through a referral or gift link, which rides along.
+    AgreeWith(Language, StartParameter),
     Decline(Language),
     ConsentLanguage(Language),
     Menu,
@@ -33,6 +35,12 @@ pub enum Action {
     SetLanguage(Language),
     /// Cancels whatever text the bot was waiting for and shows the menu.
     Cancel,
+    /// The person's referral link and counts.
+    Invite,
+    /// Buying a plan as a gift, and how to redeem one.
+    Gifts,
+    /// A Stars invoice for a plan bought as a gift.
+    GiftPlan(PlanId),
 }
 
 /// Telegram's limit on callback data.
@@ -43,6 +51,7 @@ impl Action {
     pub fn encode(&self) -> String {
         match self {
             Action::Agree(l) => format!("agree:{}", l.code()),
+            Action::AgreeWith(l, p) => format!("agree+:{}:{}", l.code(), p.encode()),
             Action::Decline(l) => format!("decline:{}", l.code()),
             Action::ConsentLanguage(l) => format!("clang:{}", l.code()),
             Action::Menu => "menu".into(),
@@ -66,6 +75,9 @@ impl Action {
             Action::LanguageMenu => "lang".into(),
             Action::SetLanguage(l) => format!("lang:{}", l.code()),
             Action::Cancel => "cancel".into(),
+            Action::Invite => "invite".into(),
+            Action::Gifts => "gifts".into(),
+            Action::GiftPlan(plan) => format!("giftplan:{}", plan.0),
         }
     }
 
@@ -77,6 +89,10 @@ impl Action {
         let language = || arg.and_then(Language::from_code);
         Some(match (head, arg) {
             ("agree", _) => Action::Agree(language()?),
+            ("agree+", Some(rest)) => {
+                let (l, p) = rest.split_once(':')?;
+                Action::AgreeWith(Language::from_code(l)?, StartParameter::parse(p)?)
+            }
             ("decline", _) => Action::Decline(language()?),
             ("clang", _) => Action::ConsentLanguage(language()?),
             ("menu", None) => Action::Menu,
@@ -100,6 +116,11 @@ impl Action {
             ("lang", None) => Action::LanguageMenu,
             ("lang", Some(_)) => Action::SetLanguage(language()?),
             ("cancel", None) => Action::Cancel,
+            ("invite", None) => Action::Invite,
+            ("gifts", None) => Action::Gifts,
+            ("giftplan", Some(plan)) if !plan.is_empty() => {
+                Action::GiftPlan(PlanId(plan.to_owned()))
+            }
             _ => return None,
         })
     }
@@ -136,6 +157,17 @@ mod tests {
             Action::LanguageMenu,
             Action::SetLanguage(Language::Ru),
             Action::Cancel,
+            Action::AgreeWith(
+                Language::Ru,
+                StartParameter::Referral(domain::ReferralCode::generate()),
+            ),
+            Action::AgreeWith(
+                Language::En,
+                StartParameter::Gift(domain::GiftCode::generate()),
+            ),
+            Action::Invite,
+            Action::Gifts,
+            Action::GiftPlan(PlanId("month".into())),
         ];
         for action in actions {
             let data = action.encode();

@@ -23,6 +23,15 @@ pub struct CheckoutParams {
     t: String,
     #[serde(default)]
     plan: String,
+    /// `1` when the plan is bought as a gift (`app::GIFT_PARAM`).
+    #[serde(default)]
+    gift: Option<String>,
+}
+
+impl CheckoutParams {
+    fn is_gift(&self) -> bool {
+        self.gift.as_deref() == Some("1")
+    }
 }
 
 pub async fn offer(
@@ -38,7 +47,7 @@ pub async fn offer(
     };
     match routes.cards.app().card_offer(&token, &q.plan).await {
         Ok(Ok((plan, _))) => match plan.price_rub {
-            Some(price) => page::offer(&site, lang, &plan, price, token.as_str()),
+            Some(price) => page::offer(&site, lang, &plan, price, token.as_str(), q.is_gift()),
             None => page::show(&site, lang, StatusCode::NOT_FOUND, &NOT_OFFERED),
         },
         Ok(Err(refusal)) => refused(&site, lang, refusal),
@@ -62,7 +71,7 @@ pub async fn pay(
     };
     match routes
         .cards
-        .start_checkout(&token, &q.plan, OffsetDateTime::now_utc())
+        .start_checkout_as(&token, &q.plan, q.is_gift(), OffsetDateTime::now_utc())
         .await
     {
         Ok(url) => match HeaderValue::from_str(&url) {

@@ -11,7 +11,7 @@ use crate::lang::RequestLang;
 use crate::page::{html, Chrome, PageId};
 use crate::security::CHECKOUT_CONTENT_SECURITY_POLICY_VALUE;
 use crate::site::Site;
-use crate::text::pay::{PaySays, CHECKOUT, PAY_BUTTON};
+use crate::text::pay::{PaySays, CHECKOUT, CHECKOUT_GIFT, PAY_BUTTON};
 
 /// The plan a checkout link offers, as its page shows it.
 pub struct Offer {
@@ -22,6 +22,8 @@ pub struct Offer {
     pub token: String,
     pub action: &'static str,
     pub button: &'static str,
+    /// Bought as a gift: the form posts `gift=1` back.
+    pub gift: bool,
 }
 
 #[derive(Template)]
@@ -51,6 +53,7 @@ pub fn offer(
     plan: &domain::Plan,
     price: domain::Money,
     token: &str,
+    gift: bool,
 ) -> Response {
     let offer = Offer {
         plan: plan.id.0.clone(),
@@ -59,8 +62,10 @@ pub fn offer(
         token: token.to_owned(),
         action: app::CARD_CHECKOUT_PATH,
         button: PAY_BUTTON,
+        gift,
     };
-    let mut page = render(site, lang, StatusCode::OK, &CHECKOUT, Some(offer));
+    let says = if gift { &CHECKOUT_GIFT } else { &CHECKOUT };
+    let mut page = render(site, lang, StatusCode::OK, says, Some(offer));
     page.headers_mut().insert(
         CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CHECKOUT_CONTENT_SECURITY_POLICY_VALUE),
