@@ -157,19 +157,29 @@ pub async fn gift_paid_text(ctx: &Ctx, language: Language, code: &GiftCode) -> S
 
 /// Redeems `code` for `user` and shows what happened.
 pub async fn redeem(ctx: &Ctx, user: &User, chat: i64, code: &GiftCode) -> Result<(), BotError> {
-    let notice = redeem_notice(ctx, user, code).await?;
-    let screen = account::my_subscription(ctx, user, Some(&notice)).await?;
+    let (notice, granted) = redeem_notice(ctx, user, code).await?;
+    let screen = if granted {
+        account::my_subscription(ctx, user, Some(&notice)).await?
+    } else {
+        account::menu(ctx, user, Some(&notice)).await?
+    };
     account::show(ctx, user, chat, None, screen).await
 }
 
-async fn redeem_notice(ctx: &Ctx, user: &User, code: &GiftCode) -> Result<String, BotError> {
+/// The notice for redeeming `code`, and whether it granted days.
+async fn redeem_notice(
+    ctx: &Ctx,
+    user: &User,
+    code: &GiftCode,
+) -> Result<(String, bool), BotError> {
     Ok(match ctx.app.redeem_gift(user, code, ctx.now()).await? {
         Redeemed::Granted { subscription, days } => {
             tracing::info!("a gift was redeemed");
-            it::gift_redeemed(user.language, days, subscription.ends_at)
+            let notice = it::gift_redeemed(user.language, days, subscription.ends_at);
+            (notice, true)
         }
         Redeemed::NotRedeemable | Redeemed::Blocked => {
-            it::gift_not_redeemable(user.language).to_owned()
+            (it::gift_not_redeemable(user.language).to_owned(), false)
         }
     })
 }
@@ -202,7 +212,7 @@ pub async fn after_sign_up(
                 _ => None,
             })
         }
-        StartParameter::Gift(code) => Ok(Some(redeem_notice(ctx, user, code).await?)),
+        StartParameter::Gift(code) => Ok(Some(redeem_notice(ctx, user, code).await?.0)),
     }
 }
 
