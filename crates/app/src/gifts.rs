@@ -100,6 +100,13 @@ impl App {
         })
     }
 
+    /// The person's paid gifts nobody redeemed yet, with their codes (shown to them only), so
+    /// a code whose message went missing is not lost.
+    pub async fn unredeemed_gifts(&self, buyer: &User) -> Result<Vec<store::GiftBought>, AppError> {
+        let bought = self.store().gifts_bought(buyer.id).await?;
+        Ok(bought.into_iter().filter(|g| g.code.is_some()).collect())
+    }
+
     /// The code of the gift payment `payment` bought, while it is unredeemed.
     pub async fn gift_code_of(
         &self,

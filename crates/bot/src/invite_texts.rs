@@ -97,6 +97,22 @@ pub fn gift_screen(language: Language, anything_for_sale: bool) -> &'static str 
     }
 }
 
+/// The buyer's gifts not redeemed yet: `(code, days)`.
+pub fn unredeemed(language: Language, gifts: &[(String, u32)]) -> String {
+    let mut text = match language {
+        Language::Ru => "\n\nВаши ещё не активированные подарки:".to_owned(),
+        Language::En => "\n\nYour gifts not redeemed yet:".to_owned(),
+    };
+    for (code, days) in gifts {
+        let code = escape(code);
+        text.push_str(&match language {
+            Language::Ru => format!("\n• <code>{code}</code> — {days} дн."),
+            Language::En => format!("\n• <code>{code}</code> — {days} days"),
+        });
+    }
+    text
+}
+
 pub fn gift_invoice_title(language: Language, service: &str, days: u32) -> String {
     match language {
         Language::Ru => format!("Подарок — {service}: {days} дн."),

@@ -109,7 +109,17 @@ pub async fn gifts_screen(ctx: &Ctx, user: &User) -> Result<Screen, BotError> {
             rows.push(row);
         }
     }
-    let text = it::gift_screen(language, !rows.is_empty()).to_owned();
+    let mut text = it::gift_screen(language, !rows.is_empty()).to_owned();
+    let waiting: Vec<(String, u32)> = ctx
+        .app
+        .unredeemed_gifts(user)
+        .await?
+        .into_iter()
+        .filter_map(|g| Some((g.code?, g.days)))
+        .collect();
+    if !waiting.is_empty() {
+        text.push_str(&it::unredeemed(language, &waiting));
+    }
     rows.push(vec![button(texts(language).btn_back, Action::Menu)]);
     Ok(Screen {
         text,

@@ -218,6 +218,15 @@ async fn a_stars_gift_is_paid_once_and_redeemed_once(db: &TestDb) {
         1
     );
 
+    // The gifts screen keeps showing Alice (only her) the code until it is redeemed.
+    menu(&h, &alice).await;
+    h.press(&alice, "gifts").await;
+    assert!(
+        h.screen(ALICE).text().contains(&code),
+        "{}",
+        h.screen(ALICE).text()
+    );
+
     // Dave, new, opens the link: he signs up and gets the month.
     let dave = h.tg.user(DAVE, "Dave", Some("en"));
     sign_up(&h, &dave, &start_of(&link)).await;
@@ -239,6 +248,12 @@ async fn a_stars_gift_is_paid_once_and_redeemed_once(db: &TestDb) {
     );
     assert_eq!(days(db, BOB).await, None);
     assert_eq!(days(db, DAVE).await, Some(30));
+    menu(&h, &alice).await;
+    h.press(&alice, "gifts").await;
+    assert!(
+        !h.screen(ALICE).text().contains(&code),
+        "redeemed: the code is gone"
+    );
 }
 
 store::backend_tests!(
