@@ -99,6 +99,22 @@ fn start_message(text: &str, prefix: &str) -> String {
     format!("/start {}", link.split_once("?start=").unwrap().1)
 }
 
+/// Whole days until the person's subscription ends, as `milly user show` says.
+fn days_left(home: &MillyHome, telegram_id: i64) -> i64 {
+    let shown = home
+        .run(&["user", "show", &telegram_id.to_string()])
+        .unwrap();
+    let ends = shown
+        .lines()
+        .find_map(|l| l.strip_prefix("ends: "))
+        .unwrap_or_else(|| panic!("{shown}"));
+    let ends =
+        time::OffsetDateTime::parse(ends.trim(), &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| panic!("{shown}"));
+    let left = ends - time::OffsetDateTime::now_utc();
+    (left + time::Duration::hours(1)).whole_days()
+}
+
 async fn checkout(addr: SocketAddr, link: &str) -> String {
     let path = &link[link.find("/pay/checkout").unwrap()..];
     let answer = http::fetch(addr, path, &[("User-Agent", "Mozilla/5.0")])
@@ -177,8 +193,12 @@ async fn an_invited_newcomer_buys_a_gift_by_card_and_a_third_person_redeems_it()
     );
 
     // Her first payment earned Bob 5 days, once; Carol got her 2 welcome days.
-    let shown = home.run(&["user", "show", &BOB.to_string()]).unwrap();
-    assert!(shown.contains("status: active"), "{shown}");
+    assert_eq!(days_left(&home, BOB), 5, "the referrer's reward, once");
+    assert_eq!(
+        days_left(&home, CAROL),
+        2,
+        "the newcomer's welcome days; the gift is not hers"
+    );
     let payments = home.run(&["payment", "list"]).unwrap();
     assert_eq!(
         payments.lines().filter(|l| l.contains("succeeded")).count(),
@@ -190,8 +210,7 @@ async fn an_invited_newcomer_buys_a_gift_by_card_and_a_third_person_redeems_it()
     let dave = tg.user(DAVE, "Dave", Some("en"));
     sign_up(&tg, &dave, &redeem).await;
     screen_where(&tg, DAVE, |m| m.text().contains("Gift redeemed: +30 days")).await;
-    let shown = home.run(&["user", "show", &DAVE.to_string()]).unwrap();
-    assert!(shown.contains("status: active"), "{shown}");
+    assert_eq!(days_left(&home, DAVE), 30);
 
     // The privacy page lists the new data.
     let page = http::fetch(
