@@ -178,6 +178,7 @@ mod tests {
             &plan,
             domain::Money::rub_kopecks(19_900),
             "tok",
+            false,
         );
         assert_eq!(
             r.headers()[CONTENT_SECURITY_POLICY],
@@ -193,5 +194,33 @@ mod tests {
         assert!(page.contains("value=\"vip&#34;&#60;x&#62;\""), "{page}");
         assert!(page.contains("199.00 ₽"), "{page}");
         assert!(!page.contains("<script"), "{page}");
+        assert!(
+            !page.contains("name=\"gift\""),
+            "a plain purchase posts no gift flag"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_gift_checkout_page_says_so_and_posts_the_gift_flag() {
+        let plan = domain::Plan {
+            id: domain::PlanId("month".into()),
+            days: domain::Days(30),
+            price_rub: Some(domain::Money::rub_kopecks(19_900)),
+            price_stars: None,
+        };
+        let r = offer(
+            &site(),
+            lang(),
+            &plan,
+            domain::Money::rub_kopecks(19_900),
+            "tok",
+            true,
+        );
+        let page = body(r).await;
+        assert!(page.contains("name=\"gift\" value=\"1\""), "{page}");
+        assert!(
+            page.contains("в подарок") && page.contains("as a gift"),
+            "{page}"
+        );
     }
 }
