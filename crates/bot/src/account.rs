@@ -61,6 +61,7 @@ pub async fn on_action(
         | Action::AgreeWith(..)
         | Action::Decline(_)
         | Action::ConsentLanguage(_)
+        | Action::ConsentLanguageWith(..)
         | Action::Menu
         | Action::Cancel => {
             ctx.app.end_conversation(user.id, now).await?;

@@ -12,6 +12,8 @@ pub enum Action {
     AgreeWith(Language, StartParameter),
     Decline(Language),
     ConsentLanguage(Language),
+    /// The consent screen in the other language, keeping the link's parameter.
+    ConsentLanguageWith(Language, StartParameter),
     Menu,
     Buy,
     BuyPlan(PlanId),
@@ -54,6 +56,7 @@ impl Action {
             Action::AgreeWith(l, p) => format!("agree+:{}:{}", l.code(), p.encode()),
             Action::Decline(l) => format!("decline:{}", l.code()),
             Action::ConsentLanguage(l) => format!("clang:{}", l.code()),
+            Action::ConsentLanguageWith(l, p) => format!("clang+:{}:{}", l.code(), p.encode()),
             Action::Menu => "menu".into(),
             Action::Buy => "buy".into(),
             Action::BuyPlan(plan) => format!("plan:{}", plan.0),
@@ -95,6 +98,10 @@ impl Action {
             }
             ("decline", _) => Action::Decline(language()?),
             ("clang", _) => Action::ConsentLanguage(language()?),
+            ("clang+", Some(rest)) => {
+                let (l, p) = rest.split_once(':')?;
+                Action::ConsentLanguageWith(Language::from_code(l)?, StartParameter::parse(p)?)
+            }
             ("menu", None) => Action::Menu,
             ("buy", None) => Action::Buy,
             ("plan", Some(plan)) if !plan.is_empty() => Action::BuyPlan(PlanId(plan.to_owned())),
@@ -168,6 +175,10 @@ mod tests {
             Action::Invite,
             Action::Gifts,
             Action::GiftPlan(PlanId("month".into())),
+            Action::ConsentLanguageWith(
+                Language::En,
+                StartParameter::Gift(domain::GiftCode::generate()),
+            ),
         ];
         for action in actions {
             let data = action.encode();

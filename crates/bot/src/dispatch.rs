@@ -180,12 +180,15 @@ async fn on_callback(ctx: &Ctx, query: &CallbackQuery) -> Result<(), BotError> {
             onboarding::decline(ctx, chat, message_id, language).await
         }
         (Action::ConsentLanguage(language), Visitor::Stranger) => {
-            onboarding::consent_screen(ctx, chat, message_id, language).await
+            onboarding::consent_screen(ctx, chat, message_id, language, None).await
+        }
+        (Action::ConsentLanguageWith(language, parameter), Visitor::Stranger) => {
+            onboarding::consent_screen(ctx, chat, message_id, language, Some(&parameter)).await
         }
         (_, Visitor::Stranger) => {
             let language =
                 domain::Language::from_telegram_code(query.from.language_code.as_deref());
-            onboarding::consent_screen(ctx, chat, message_id, language).await
+            onboarding::consent_screen(ctx, chat, message_id, language, None).await
         }
         (action, Visitor::Person(user)) => {
             account::on_action(ctx, &user, chat, message_id, action).await

@@ -30,9 +30,14 @@ pub async fn consent_screen(
     chat: i64,
     message_id: Option<i32>,
     language: Language,
+    parameter: Option<&StartParameter>,
 ) -> Result<(), BotError> {
     let shown = ctx
-        .show(chat, message_id, screens::consent(&ctx.app, language))
+        .show(
+            chat,
+            message_id,
+            screens::consent_with(&ctx.app, language, parameter),
+        )
         .await;
     ctx.delivered(None, shown).await?;
     Ok(())

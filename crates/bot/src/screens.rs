@@ -31,31 +31,32 @@ pub fn support_available(app: &App) -> bool {
 }
 
 /// The screen shown before anything is stored: what is kept, the policy, agree or decline.
-pub fn consent(app: &App, language: Language) -> Screen {
-    consent_with(app, language, None)
-}
-
-/// The consent screen reached through a referral or gift link: "I agree" carries the link's
-/// parameter, so it acts once the account exists (nothing is stored before).
+/// Reached through a referral or gift link, "I agree" (and the language switch) carries the
+/// link's parameter, so it acts once the account exists (nothing is stored before).
 pub fn consent_with(
     app: &App,
     language: Language,
     parameter: Option<&domain::StartParameter>,
 ) -> Screen {
     let t = texts(language);
-    let agree = match parameter {
-        Some(p) => Action::AgreeWith(language, p.clone()),
-        None => Action::Agree(language),
+    let (agree, switch) = match parameter {
+        Some(p) => (
+            Action::AgreeWith(language, p.clone()),
+            Action::ConsentLanguageWith(language.other(), p.clone()),
+        ),
+        None => (
+            Action::Agree(language),
+            Action::ConsentLanguage(language.other()),
+        ),
     };
     let settings = app.settings();
-    let other = language.other();
     Screen {
         text: texts::consent(language, &settings.service_name, &settings.public_url),
         keyboard: InlineKeyboardMarkup::new([
             vec![button(t.agree, agree)],
             vec![
                 button(t.decline, Action::Decline(language)),
-                button(t.other_language, Action::ConsentLanguage(other)),
+                button(t.other_language, switch),
             ],
         ]),
     }

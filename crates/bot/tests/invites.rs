@@ -227,9 +227,26 @@ async fn a_stars_gift_is_paid_once_and_redeemed_once(db: &TestDb) {
         h.screen(ALICE).text()
     );
 
-    // Dave, new, opens the link: he signs up and gets the month.
-    let dave = h.tg.user(DAVE, "Dave", Some("en"));
-    sign_up(&h, &dave, &start_of(&link)).await;
+    // Dave, new, opens the link, reads the consent in Russian, switches back, agrees: he gets
+    // the month.
+    let dave = h.tg.user(DAVE, "Dave", Some("ru"));
+    h.tg.register(&dave);
+    h.tg.send_text(&dave, &start_of(&link));
+    h.settle().await;
+    let switch = h
+        .screen(DAVE)
+        .buttons()
+        .into_iter()
+        .find(|b| b.starts_with("clang+:en:gift_"))
+        .unwrap();
+    h.press(&dave, &switch).await;
+    let agree = h
+        .screen(DAVE)
+        .buttons()
+        .into_iter()
+        .find(|b| b.starts_with("agree+:en:gift_"))
+        .unwrap();
+    h.press(&dave, &agree).await;
     assert!(
         h.screen(DAVE).text().contains("Gift redeemed"),
         "{}",

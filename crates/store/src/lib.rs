@@ -11,6 +11,9 @@
 //! - Payments credit days exactly once: see [`payments`](Store::settle_payment).
 //! - Nodes learn who may connect from [`Store::access_snapshot_pages`] (pages of one
 //!   consistent read) and [`Store::access_changes_since`], never from the database.
+//! - Referral rewards are granted in the transaction that credits the newcomer's first payment
+//!   (one conditional update of `referrals.rewarded_at`); a gift is redeemed by one conditional
+//!   update that clears its code (`referrals`, `gifts`).
 //! - Erasure ([`Store::erase_user`]) deletes the person, their credentials and account links, keeps payments
 //!   unlinked, and on SQLite checkpoints the WAL so the erased text is gone from the files.
 //! - With feature `testing`, `testing::TestDb` and `backend_tests!` run tests on both
