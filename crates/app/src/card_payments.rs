@@ -14,6 +14,8 @@
 //!   payment's `refunded_amount`.
 //! - A card payment that succeeds after its payer erased their account is refunded at once and
 //!   the admins are told ([`CardPayments::subscribe_erased_refunds`]).
+//! - Gifts: the checkout link's `gift=1` opens a gift's payment (marked in YooKassa's
+//!   metadata); paying it makes a code ([`CardPayments::subscribe_gifts`]) instead of days.
 //! - [`reconciler`]: asks about pending payments that got no notification.
 //! - [`App::refund_payment`]: the operator's refunds, by card or Stars.
 //!
@@ -35,14 +37,16 @@ pub use checkout::{return_url, CheckoutChoices, RETURN_TOKEN_PARAM};
 pub use erased_payer::ErasedPayerRefund;
 pub use error::{CheckoutError, PaymentError};
 pub use notification::NotificationOutcome;
-pub use offer::{CardCheckout, CardOffer, CardRefusal, CARD_CHECKOUT_PATH, CHECKOUT_REUSE_WINDOW};
+pub use offer::{
+    CardCheckout, CardOffer, CardRefusal, CARD_CHECKOUT_PATH, CHECKOUT_REUSE_WINDOW, GIFT_PARAM,
+};
 pub use reconciler::{run_reconciler, ReconcileReport};
 pub use refund::RefundOutcome;
 pub use refund_sync::RefundSync;
 pub use settle::SyncOutcome;
 
 use billing::{BillingError, YooKassa};
-use domain::{PaymentId, PlanId, Subscription, UserId};
+use domain::{GiftCode, PaymentId, PlanId, Subscription, UserId};
 use tokio::sync::broadcast;
 
 use crate::App;
@@ -60,6 +64,14 @@ pub struct CardPaid {
     pub subscription: Subscription,
 }
 
+/// A card payment for a gift was credited: the bot shows its code to the buyer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GiftPaid {
+    pub payment: PaymentId,
+    pub buyer: UserId,
+    pub code: GiftCode,
+}
+
 /// How many events wait for a slow listener before the oldest are dropped.
 const EVENT_BUFFER: usize = 256;
 
@@ -71,6 +83,7 @@ pub struct CardPayments {
     yookassa: YooKassa,
     paid: broadcast::Sender<CardPaid>,
     erased_refunds: broadcast::Sender<ErasedPayerRefund>,
+    gifts_paid: broadcast::Sender<GiftPaid>,
 }
 
 impl CardPayments {
@@ -79,11 +92,13 @@ impl CardPayments {
         let yookassa = YooKassa::new(&app.settings().yookassa)?;
         let (paid, _) = broadcast::channel(EVENT_BUFFER);
         let (erased_refunds, _) = broadcast::channel(EVENT_BUFFER);
+        let (gifts_paid, _) = broadcast::channel(EVENT_BUFFER);
         Ok(CardPayments {
             app,
             yookassa,
             paid,
             erased_refunds,
+            gifts_paid,
         })
     }
 
@@ -95,6 +110,11 @@ impl CardPayments {
     /// return page), once each.
     pub fn subscribe(&self) -> broadcast::Receiver<CardPaid> {
         self.paid.subscribe()
+    }
+
+    /// Every gift bought by card from now on, once each: for showing its code to the buyer.
+    pub fn subscribe_gifts(&self) -> broadcast::Receiver<GiftPaid> {
+        self.gifts_paid.subscribe()
     }
 
     /// Every card payment refunded from now on because it succeeded after its payer erased

@@ -13,6 +13,7 @@ mod bot_state;
 mod broadcasts;
 mod card_payments;
 mod error;
+mod gifts;
 mod leadership;
 mod links;
 mod node_alerts;
@@ -22,6 +23,7 @@ pub mod privacy;
 mod privacy_rights;
 mod promo;
 mod reachability;
+mod referrals;
 mod reminders;
 mod settings;
 mod signup;
@@ -42,11 +44,12 @@ pub use bot_state::{Awaiting, UPDATE_MEMORY};
 pub use broadcasts::BroadcastRecipient;
 pub use card_payments::{
     return_url, run_reconciler, CardCheckout, CardOffer, CardPaid, CardPayments, CardRefusal,
-    CheckoutChoices, CheckoutError, ErasedPayerRefund, NotificationOutcome, PaymentError,
+    CheckoutChoices, CheckoutError, ErasedPayerRefund, GiftPaid, NotificationOutcome, PaymentError,
     ReconcileReport, RefundOutcome, RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH,
-    CHECKOUT_REUSE_WINDOW, RETURN_TOKEN_PARAM,
+    CHECKOUT_REUSE_WINDOW, GIFT_PARAM, RETURN_TOKEN_PARAM,
 };
 pub use error::AppError;
+pub use gifts::Redeemed;
 pub use leadership::LeaderLease;
 pub use links::Links;
 pub use node_alerts::{NodeAlert, NodeAlertKind, BEHIND_ALERT_AFTER, OFFLINE_ALERT_AFTER};
@@ -57,11 +60,15 @@ pub use nodes::{
 pub use privacy::PurgeReport;
 pub use promo::{PromoEntry, PROMO_PLAN_ID};
 pub use reachability::Audience;
+pub use referrals::MyReferrals;
 pub use reminders::{DueReminder, ReminderKind};
-pub use settings::{AppSettings, BackupSettings};
+pub use settings::{AppSettings, BackupSettings, ReferralSettings};
 pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
-pub use store::{AuditEntry, AuditTarget, Backend, Broadcast, DailyRevenue, TicketId, UserSummary};
+pub use store::{
+    AuditEntry, AuditTarget, Backend, Broadcast, DailyRevenue, ReferralJoin, ReferralStats,
+    TicketId, UserSummary,
+};
 pub use store::{NewPromo, PromoRedemption};
 pub use sub_token::{MySubscription, SubscriptionFeed};
 pub use support::{RelayPost, SupportMessageId, TicketOwner};

@@ -1,14 +1,15 @@
 //! Retention (policy section 8): erasing people whose last subscription ended more than
 //! `[privacy] retention_days` ago and who have not used the service since — the same erasure as
 //! a deletion — and pruning support tickets, bot bookkeeping, expired account links, the admin
-//! panel's expired login links and sessions and its old audit entries by their own declared
+//! panel's expired login links and sessions, its old audit entries and gift codes never
+//! redeemed by their own declared
 //! retention (`domain::inventory`). Reports counts only, never who.
 
 use std::time::Duration as StdDuration;
 
 use domain::inventory::{
     ACCESS_TOMBSTONE_RETENTION_DAYS, ADMIN_AUDIT_RETENTION_DAYS, BOT_UPDATE_RETENTION_DAYS,
-    SUPPORT_TICKET_RETENTION_DAYS,
+    GIFT_CODE_RETENTION_DAYS, SUPPORT_TICKET_RETENTION_DAYS,
 };
 use time::{Duration, OffsetDateTime};
 use tokio_util::sync::CancellationToken;
@@ -38,6 +39,8 @@ pub struct PurgeReport {
     pub audit_entries: u64,
     /// Website sessions that ended more than a day ago.
     pub web_sessions: u64,
+    /// Codes of gifts never redeemed within their retention, cleared.
+    pub gift_codes: u64,
 }
 
 /// The instants before which each retention rule removes records.
@@ -52,6 +55,8 @@ pub struct Cutoffs {
     pub admin_idle: OffsetDateTime,
     /// Website sessions that ended by then go (their login data is refused as stale by then).
     pub web_sessions: OffsetDateTime,
+    /// Gifts bought before then can no longer be redeemed.
+    pub gift_codes: OffsetDateTime,
 }
 
 impl Cutoffs {
@@ -65,6 +70,7 @@ impl Cutoffs {
             audit_entries: days(ADMIN_AUDIT_RETENTION_DAYS),
             admin_idle: now - crate::admin_session_idle(),
             web_sessions: now - domain::telegram_login::LOGIN_MAX_AGE,
+            gift_codes: days(GIFT_CODE_RETENTION_DAYS),
         }
     }
 }
@@ -96,6 +102,7 @@ impl App {
                 audit_entries: store.count_audit_before(cut.audit_entries).await?
                     + store.count_broadcasts_before(cut.audit_entries).await?,
                 web_sessions: store.count_ended_web_sessions(cut.web_sessions).await?,
+                gift_codes: store.count_gift_codes_before(cut.gift_codes).await?,
             });
         }
         let mut report = PurgeReport::default();
@@ -115,6 +122,7 @@ impl App {
         report.audit_entries = store.purge_audit(cut.audit_entries).await?
             + store.purge_broadcasts(cut.audit_entries).await?;
         report.web_sessions = store.purge_web_sessions(cut.web_sessions).await?;
+        report.gift_codes = store.expire_gift_codes(cut.gift_codes).await?;
         Ok(report)
     }
 }

@@ -17,6 +17,8 @@ pub struct AppSettings {
     pub plans: Vec<Plan>,
     /// Days of the free trial; 0 means no trial.
     pub trial_days: u32,
+    /// `[referrals]`: links and their rewards.
+    pub referrals: ReferralSettings,
     /// Plans are sold for Telegram Stars.
     pub stars_enabled: bool,
     /// The YooKassa shop; `enabled` turns card payments on.
@@ -34,6 +36,26 @@ pub struct AppSettings {
     /// Days a person's data is kept after their last subscription ends.
     pub retention_days: u32,
     pub backup: BackupSettings,
+}
+
+/// Referral links and what a newcomer's first payment earns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReferralSettings {
+    pub enabled: bool,
+    /// Days for the referrer; 0 = none.
+    pub reward_days: u32,
+    /// Days for the newcomer; 0 = none.
+    pub welcome_days: u32,
+}
+
+impl Default for ReferralSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            reward_days: 7,
+            welcome_days: 0,
+        }
+    }
 }
 
 /// Scheduled and on-demand backups.
@@ -67,6 +89,7 @@ impl Default for AppSettings {
                 plan("quarter", 90, 49_900, 250),
             ],
             trial_days: 3,
+            referrals: ReferralSettings::default(),
             stars_enabled: true,
             yookassa: YooKassaSettings::default(),
             receipts: false,

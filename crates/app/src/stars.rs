@@ -82,6 +82,8 @@ pub enum StarsCredit {
     Credited(Subscription),
     /// This charge id was credited before: nothing done.
     AlreadyCredited,
+    /// A gift was paid (this delivery recorded it): its code is for the buyer to hand over.
+    GiftPaid(domain::GiftCode),
     /// Paid, but there is nobody to credit (erased meanwhile) or the payload is not ours:
     /// the payment should be refunded.
     Uncreditable,
@@ -111,7 +113,8 @@ impl App {
         total: i64,
     ) -> Result<Result<(), CheckoutRefusal>, AppError> {
         let plans = self.stars_plans();
-        let offered = StarsPayload::decode(payload).and_then(|p| {
+        // A plain purchase or a gift of the same offer: the same check.
+        let offered = StarsPayload::decode_any(payload).and_then(|(p, _)| {
             // The plan on sale whose full-price payload this one is, discount code aside.
             let full = StarsPayload {
                 promo: None,
@@ -185,6 +188,13 @@ impl App {
         charge_id: &str,
         now: OffsetDateTime,
     ) -> Result<StarsCredit, AppError> {
+        if let Some(gift) =
+            StarsPayload::decode_gift(payload).filter(|_| currency == STARS_CURRENCY)
+        {
+            return self
+                .credit_stars_gift(payer, gift, total, charge_id, now)
+                .await;
+        }
         let Some(paid) = StarsPayload::decode(payload).filter(|_| currency == STARS_CURRENCY)
         else {
             return Ok(StarsCredit::Uncreditable);
@@ -209,9 +219,10 @@ impl App {
         Ok(
             match self.store().record_paid_with_promo(&new, promo).await? {
                 Settlement::Credited(sub) => StarsCredit::Credited(sub),
-                Settlement::AlreadySettled | Settlement::Marked | Settlement::Uncreditable => {
-                    StarsCredit::AlreadyCredited
-                }
+                Settlement::AlreadySettled
+                | Settlement::Marked
+                | Settlement::Uncreditable
+                | Settlement::GiftPaid(_) => StarsCredit::AlreadyCredited,
             },
         )
     }

@@ -38,10 +38,13 @@ pub struct RedirectConfirmation {
     pub return_url: String,
 }
 
-/// Our payment id, so a payment found at YooKassa leads back to our record.
+/// Our payment id, so a payment found at YooKassa leads back to our record; and `gift = "1"`
+/// when the plan is bought as a gift (so the shop's dashboard tells gifts apart).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     pub payment_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gift: Option<String>,
 }
 
 /// A 54-FZ receipt: one service line for the whole amount.

@@ -41,6 +41,7 @@ async fn create_payment(client: &YooKassa, key: &str) -> String {
         description: "milly: month (30 days)".into(),
         metadata: Metadata {
             payment_id: "1".into(),
+            gift: None,
         },
         receipt: None,
         payment_method_data: None,

@@ -13,13 +13,27 @@ use teloxide_core::types::{ChatId, InputFile, Message};
 use crate::callback::Action;
 use crate::ctx::{Ctx, Screen};
 use crate::texts::{self, texts};
-use crate::{account_link, payments, promo, qr, screens, support, BotError};
+use crate::{account_link, invites, payments, promo, qr, screens, support, BotError};
 
 /// A text (or anything else) from a person with an account.
 pub async fn on_text(ctx: &Ctx, user: &User, message: &Message) -> Result<(), BotError> {
     let chat = message.chat.id.0;
     let text = message.text().map(str::trim);
     if let Some(command) = text.filter(|t| t.starts_with('/')) {
+        if let Some(parameter) = invites::start_parameter(Some(command)) {
+            ctx.app.end_conversation(user.id, ctx.now()).await?;
+            return invites::start_for_member(ctx, user, chat, &parameter).await;
+        }
+        if let Some(code) = invites::gift_command(Some(command)) {
+            ctx.app.end_conversation(user.id, ctx.now()).await?;
+            return match code {
+                Ok(code) => invites::redeem(ctx, user, chat, &code).await,
+                Err(()) => {
+                    let notice = crate::invite_texts::gift_not_redeemable(user.language);
+                    show(ctx, user, chat, None, menu(ctx, user, Some(notice)).await?).await
+                }
+            };
+        }
         if command.starts_with("/start") || command.starts_with("/menu") {
             ctx.app.end_conversation(user.id, ctx.now()).await?;
             return show(ctx, user, chat, None, menu(ctx, user, None).await?).await;
@@ -48,8 +62,10 @@ pub async fn on_action(
     let t = texts(language);
     let screen = match action {
         Action::Agree(_)
+        | Action::AgreeWith(..)
         | Action::Decline(_)
         | Action::ConsentLanguage(_)
+        | Action::ConsentLanguageWith(..)
         | Action::Menu
         | Action::Cancel => {
             ctx.app.end_conversation(user.id, now).await?;
@@ -64,6 +80,11 @@ pub async fn on_action(
             return payments::send_invoice_with_promo(ctx, user, chat, &plan, Some(&code)).await
         }
         Action::Promo => return promo::ask(ctx, user, chat, message_id).await,
+        Action::Invite => invites::invite_screen(ctx, user).await?,
+        Action::Gifts => invites::gifts_screen(ctx, user).await?,
+        Action::GiftPlan(plan) => {
+            return invites::send_gift_invoice(ctx, user, chat, &plan).await;
+        }
         Action::MySubscription => my_subscription(ctx, user, None).await?,
         Action::Guide(platform) => match subscription_url(ctx, user).await? {
             Some(url) => screens::guide(language, platform, &url),

@@ -29,6 +29,25 @@ pub async fn announce_payment(
     account::show(&ctx, &person, person.telegram_id.0, None, screen).await
 }
 
+/// Shows the buyer of a gift paid by card its code, in their private chat, unless they are
+/// blocked by the operator or have blocked the bot.
+pub async fn announce_gift(
+    app: App,
+    options: &BotOptions,
+    buyer: UserId,
+    code: domain::GiftCode,
+    shutdown: CancellationToken,
+) -> Result<(), BotError> {
+    let ctx = context(app, options, shutdown)?;
+    let Some(person) = ctx.app.reachable_person(buyer).await? else {
+        return Ok(());
+    };
+    let text = crate::invites::gift_paid_text(&ctx, person.language, &code).await;
+    let sent = ctx.send_to(&person, &text, None).await;
+    ctx.delivered(Some(person.id), sent).await?;
+    Ok(())
+}
+
 /// Sends `text` (plain, HTML-escaped here) to every admin in `[telegram] admins`; returns how
 /// many got it. The caller keeps personal data out of `text`.
 pub async fn announce_to_admins(

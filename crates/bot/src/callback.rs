@@ -1,6 +1,6 @@
 //! What an inline button does, as its callback data (at most 64 bytes, as Telegram requires).
 
-use domain::{Language, PlanId, PromoCode};
+use domain::{Language, PlanId, PromoCode, StartParameter};
 
 use crate::guides::Platform;
 
@@ -8,8 +8,12 @@ use crate::guides::Platform;
 pub enum Action {
     /// On the consent screen, before anything is stored: the language rides in the data.
     Agree(Language),
+    /// "I agree" on a consent screen reached through a referral or gift link, which rides along.
+    AgreeWith(Language, StartParameter),
     Decline(Language),
     ConsentLanguage(Language),
+    /// The consent screen in the other language, keeping the link's parameter.
+    ConsentLanguageWith(Language, StartParameter),
     Menu,
     Buy,
     BuyPlan(PlanId),
@@ -37,6 +41,12 @@ pub enum Action {
     Promo,
     /// A Stars invoice for a plan at the price a discount code gives.
     BuyPlanPromo(PlanId, PromoCode),
+    /// The person's referral link and counts.
+    Invite,
+    /// Buying a plan as a gift, and how to redeem one.
+    Gifts,
+    /// A Stars invoice for a plan bought as a gift.
+    GiftPlan(PlanId),
 }
 
 /// Telegram's limit on callback data.
@@ -52,8 +62,10 @@ impl Action {
     pub fn encode(&self) -> String {
         match self {
             Action::Agree(l) => format!("agree:{}", l.code()),
+            Action::AgreeWith(l, p) => format!("agree+:{}:{}", l.code(), p.encode()),
             Action::Decline(l) => format!("decline:{}", l.code()),
             Action::ConsentLanguage(l) => format!("clang:{}", l.code()),
+            Action::ConsentLanguageWith(l, p) => format!("clang+:{}:{}", l.code(), p.encode()),
             Action::Menu => "menu".into(),
             Action::Buy => "buy".into(),
             Action::BuyPlan(plan) => format!("plan:{}", plan.0),
@@ -77,6 +89,9 @@ impl Action {
             Action::Cancel => "cancel".into(),
             Action::Promo => "promo".into(),
             Action::BuyPlanPromo(plan, code) => format!("pplan:{code}:{}", plan.0),
+            Action::Invite => "invite".into(),
+            Action::Gifts => "gifts".into(),
+            Action::GiftPlan(plan) => format!("giftplan:{}", plan.0),
         }
     }
 
@@ -88,8 +103,16 @@ impl Action {
         let language = || arg.and_then(Language::from_code);
         Some(match (head, arg) {
             ("agree", _) => Action::Agree(language()?),
+            ("agree+", Some(rest)) => {
+                let (l, p) = rest.split_once(':')?;
+                Action::AgreeWith(Language::from_code(l)?, StartParameter::parse(p)?)
+            }
             ("decline", _) => Action::Decline(language()?),
             ("clang", _) => Action::ConsentLanguage(language()?),
+            ("clang+", Some(rest)) => {
+                let (l, p) = rest.split_once(':')?;
+                Action::ConsentLanguageWith(Language::from_code(l)?, StartParameter::parse(p)?)
+            }
             ("menu", None) => Action::Menu,
             ("buy", None) => Action::Buy,
             ("plan", Some(plan)) if !plan.is_empty() => Action::BuyPlan(PlanId(plan.to_owned())),
@@ -118,6 +141,11 @@ impl Action {
                     return None;
                 }
                 Action::BuyPlanPromo(PlanId(plan.to_owned()), code.parse().ok()?)
+            }
+            ("invite", None) => Action::Invite,
+            ("gifts", None) => Action::Gifts,
+            ("giftplan", Some(plan)) if !plan.is_empty() => {
+                Action::GiftPlan(PlanId(plan.to_owned()))
             }
             _ => return None,
         })
@@ -157,6 +185,21 @@ mod tests {
             Action::Cancel,
             Action::Promo,
             Action::BuyPlanPromo(PlanId("vip:eu".into()), "SPRING-25".parse().unwrap()),
+            Action::AgreeWith(
+                Language::Ru,
+                StartParameter::Referral(domain::ReferralCode::generate()),
+            ),
+            Action::AgreeWith(
+                Language::En,
+                StartParameter::Gift(domain::GiftCode::generate()),
+            ),
+            Action::Invite,
+            Action::Gifts,
+            Action::GiftPlan(PlanId("month".into())),
+            Action::ConsentLanguageWith(
+                Language::En,
+                StartParameter::Gift(domain::GiftCode::generate()),
+            ),
         ];
         for action in actions {
             let data = action.encode();

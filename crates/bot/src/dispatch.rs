@@ -125,7 +125,10 @@ async fn on_message(ctx: &Ctx, message: &Message) -> Result<(), BotError> {
     }
     // People the operator blocked get nothing.
     match recognise(ctx, from).await? {
-        Visitor::Stranger => onboarding::greet(ctx, chat, from).await,
+        Visitor::Stranger => {
+            let parameter = crate::invites::start_parameter(message.text());
+            onboarding::greet(ctx, chat, from, parameter.as_ref()).await
+        }
         Visitor::Blocked => Ok(()),
         Visitor::Person(user) => account::on_text(ctx, &user, message).await,
     }
@@ -160,18 +163,32 @@ async fn on_callback(ctx: &Ctx, query: &CallbackQuery) -> Result<(), BotError> {
     match (action, recognise(ctx, &query.from).await?) {
         (_, Visitor::Blocked) => Ok(()),
         (Action::Agree(language), Visitor::Stranger) => {
-            onboarding::agree(ctx, chat, message_id, &query.from, language).await
+            onboarding::agree(ctx, chat, message_id, &query.from, language, None).await
+        }
+        (Action::AgreeWith(language, parameter), Visitor::Stranger) => {
+            onboarding::agree(
+                ctx,
+                chat,
+                message_id,
+                &query.from,
+                language,
+                Some(&parameter),
+            )
+            .await
         }
         (Action::Decline(language), Visitor::Stranger) => {
             onboarding::decline(ctx, chat, message_id, language).await
         }
         (Action::ConsentLanguage(language), Visitor::Stranger) => {
-            onboarding::consent_screen(ctx, chat, message_id, language).await
+            onboarding::consent_screen(ctx, chat, message_id, language, None).await
+        }
+        (Action::ConsentLanguageWith(language, parameter), Visitor::Stranger) => {
+            onboarding::consent_screen(ctx, chat, message_id, language, Some(&parameter)).await
         }
         (_, Visitor::Stranger) => {
             let language =
                 domain::Language::from_telegram_code(query.from.language_code.as_deref());
-            onboarding::consent_screen(ctx, chat, message_id, language).await
+            onboarding::consent_screen(ctx, chat, message_id, language, None).await
         }
         (action, Visitor::Person(user)) => {
             account::on_action(ctx, &user, chat, message_id, action).await

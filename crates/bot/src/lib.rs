@@ -27,6 +27,8 @@ mod fetch;
 mod guides;
 mod incoming;
 mod intake;
+mod invite_texts;
+mod invites;
 mod lanes;
 mod metrics;
 mod node_alerts;
@@ -46,7 +48,7 @@ mod texts;
 mod trial_key;
 mod webhook;
 
-pub use announce::{announce_payment, announce_to_admins};
+pub use announce::{announce_gift, announce_payment, announce_to_admins};
 pub use metrics::BotMetrics;
 pub use telegram::TgError;
 pub use trial_key::{TrialKey, WeakTrialKey};

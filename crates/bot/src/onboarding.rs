@@ -3,7 +3,7 @@
 //! "I agree"**: the consent screen's language rides in the buttons' data, not in the store, and
 //! declining leaves nothing behind.
 
-use domain::Language;
+use domain::{Language, StartParameter};
 use teloxide_core::types::InlineKeyboardMarkup;
 
 use crate::ctx::{Ctx, Screen};
@@ -16,9 +16,10 @@ pub async fn greet(
     ctx: &Ctx,
     chat: i64,
     from: &teloxide_core::types::User,
+    parameter: Option<&StartParameter>,
 ) -> Result<(), BotError> {
     let language = Language::from_telegram_code(from.language_code.as_deref());
-    let screen = screens::consent(&ctx.app, language);
+    let screen = screens::consent_with(&ctx.app, language, parameter);
     let sent = ctx.send(chat, &screen.text, Some(screen.keyboard)).await;
     ctx.delivered(None, sent).await?;
     Ok(())
@@ -29,9 +30,14 @@ pub async fn consent_screen(
     chat: i64,
     message_id: Option<i32>,
     language: Language,
+    parameter: Option<&StartParameter>,
 ) -> Result<(), BotError> {
     let shown = ctx
-        .show(chat, message_id, screens::consent(&ctx.app, language))
+        .show(
+            chat,
+            message_id,
+            screens::consent_with(&ctx.app, language, parameter),
+        )
         .await;
     ctx.delivered(None, shown).await?;
     Ok(())
@@ -44,11 +50,23 @@ pub async fn agree(
     message_id: Option<i32>,
     from: &teloxide_core::types::User,
     language: Language,
+    parameter: Option<&StartParameter>,
 ) -> Result<(), BotError> {
     let now = ctx.now();
     let user = ctx.app.sign_up(&profile(from), language, now).await?;
     tracing::info!("a person agreed to the privacy policy and signed up");
-    let screen = screens::menu(&ctx.app, &user, None, now, None);
+    let notice = match parameter {
+        Some(p) => crate::invites::after_sign_up(ctx, &user, p).await?,
+        None => None,
+    };
+    let subscription = ctx.app.subscription(user.id).await?;
+    let screen = screens::menu(
+        &ctx.app,
+        &user,
+        subscription.as_ref(),
+        now,
+        notice.as_deref(),
+    );
     let shown = ctx.show(chat, message_id, screen).await;
     ctx.delivered(Some(user.id), shown).await?;
     Ok(())

@@ -157,6 +157,16 @@ pub async fn successful_payment(
             let screen = account::my_subscription(ctx, &user, Some(&notice)).await?;
             account::show(ctx, &user, chat, None, screen).await
         }
+        StarsCredit::GiftPaid(code) => {
+            tracing::info!("a Stars payment for a gift was recorded");
+            let Some(user) = ctx.app.account_of(payer).await? else {
+                return Ok(());
+            };
+            let text = crate::invites::gift_paid_text(ctx, user.language, &code).await;
+            let sent = ctx.send(chat, &text, None).await;
+            ctx.delivered(Some(user.id), sent).await?;
+            Ok(())
+        }
         StarsCredit::AlreadyCredited => {
             tracing::info!("a Stars payment was delivered again and not credited twice");
             if !first_delivery {

@@ -31,17 +31,32 @@ pub fn support_available(app: &App) -> bool {
 }
 
 /// The screen shown before anything is stored: what is kept, the policy, agree or decline.
-pub fn consent(app: &App, language: Language) -> Screen {
+/// Reached through a referral or gift link, "I agree" (and the language switch) carries the
+/// link's parameter, so it acts once the account exists (nothing is stored before).
+pub fn consent_with(
+    app: &App,
+    language: Language,
+    parameter: Option<&domain::StartParameter>,
+) -> Screen {
     let t = texts(language);
+    let (agree, switch) = match parameter {
+        Some(p) => (
+            Action::AgreeWith(language, p.clone()),
+            Action::ConsentLanguageWith(language.other(), p.clone()),
+        ),
+        None => (
+            Action::Agree(language),
+            Action::ConsentLanguage(language.other()),
+        ),
+    };
     let settings = app.settings();
-    let other = language.other();
     Screen {
         text: texts::consent(language, &settings.service_name, &settings.public_url),
         keyboard: InlineKeyboardMarkup::new([
-            vec![button(t.agree, Action::Agree(language))],
+            vec![button(t.agree, agree)],
             vec![
                 button(t.decline, Action::Decline(language)),
-                button(t.other_language, Action::ConsentLanguage(other)),
+                button(t.other_language, switch),
             ],
         ]),
     }
@@ -69,6 +84,7 @@ pub fn menu(
     if app.trial_days().is_some() {
         rows.push(vec![button(t.btn_trial, Action::Trial)]);
     }
+    rows.extend(crate::invites::menu_rows(app, language));
     if support_available(app) {
         rows.push(vec![button(t.btn_support, Action::Support)]);
     }

@@ -39,6 +39,12 @@ impl TrialKey {
         self.keyed_hash(&[b"milly trial v1:", telegram_id.0.to_string().as_bytes()])
     }
 
+    /// The opaque key that remembers a Telegram id joined through a referral link (64 hex
+    /// digits), under its own domain so it never equals the same id's trial key.
+    pub fn referral_key(&self, telegram_id: TelegramId) -> String {
+        self.keyed_hash(&[b"milly referral v1:", telegram_id.0.to_string().as_bytes()])
+    }
+
     /// The secret Telegram sends with each webhook call (64 hex digits, as `setWebhook`'s
     /// `secret_token` allows), derived so no other secret needs keeping.
     pub fn webhook_secret(&self) -> String {
@@ -85,6 +91,16 @@ mod tests {
         let secret = key.webhook_secret();
         assert_eq!(secret.len(), 64);
         assert_ne!(secret, key.claim_key(TelegramId(0)));
+    }
+
+    #[test]
+    fn referral_keys_differ_from_trial_keys_of_the_same_id() {
+        let key = TrialKey::new(vec![4u8; 32]).unwrap();
+        let id = TelegramId(123_456);
+        assert_eq!(key.referral_key(id), key.referral_key(id));
+        assert_ne!(key.referral_key(id), key.claim_key(id));
+        assert_ne!(key.referral_key(id), key.referral_key(TelegramId(123_457)));
+        assert!(!key.referral_key(id).contains("123456"));
     }
 
     #[test]

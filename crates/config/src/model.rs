@@ -23,6 +23,7 @@ pub struct Config {
     pub plans: Vec<PlanConfig>,
     pub subscription: SubscriptionConfig,
     pub trial: TrialConfig,
+    pub referrals: ReferralsConfig,
     pub privacy: PrivacyConfig,
     pub backup: BackupConfig,
     pub log: LogConfig,
@@ -45,6 +46,7 @@ impl Default for Config {
             plans: default_plans(),
             subscription: SubscriptionConfig::default(),
             trial: TrialConfig::default(),
+            referrals: ReferralsConfig::default(),
             privacy: PrivacyConfig::default(),
             backup: BackupConfig::default(),
             log: LogConfig::default(),
@@ -655,6 +657,29 @@ pub struct TrialConfig {
 impl Default for TrialConfig {
     fn default() -> Self {
         Self { days: 3 }
+    }
+}
+
+/// `[referrals]`: a person who starts the bot through someone's link and pays for the first
+/// time earns that someone `reward_days` and, if set, themselves `welcome_days`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReferralsConfig {
+    /// Whether the bot hands out referral links and links newcomers to them.
+    pub enabled: bool,
+    /// Days for the referrer when a newcomer pays for the first time; 0 = no reward.
+    pub reward_days: u32,
+    /// Days for the newcomer on their first payment; 0 (the default) = none.
+    pub welcome_days: u32,
+}
+
+impl Default for ReferralsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            reward_days: 7,
+            welcome_days: 0,
+        }
     }
 }
 

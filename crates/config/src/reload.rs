@@ -31,6 +31,7 @@ pub fn reload(running: &Config, file: &Config) -> Result<Reload, ConfigError> {
         .clone_from(&file.service.support_telegram);
     next.plans.clone_from(&file.plans);
     next.trial.clone_from(&file.trial);
+    next.referrals.clone_from(&file.referrals);
     next.stars.clone_from(&file.stars);
     next.subscription.clone_from(&file.subscription);
     next.telegram.admins.clone_from(&file.telegram.admins);

@@ -277,6 +277,14 @@ rules = []
 # Days of the free trial, once per Telegram account; 0 = no trial.
 days = 3
 
+[referrals]
+# Each person gets a link https://t.me/<bot>?start=ref_<code> in the bot. Someone who starts the
+# bot through it and pays for the first time earns its owner `reward_days`, and themselves
+# `welcome_days` (0 = nothing); once per newcomer, never for trials or self-referral.
+enabled = true
+reward_days = 7
+welcome_days = 0
+
 [privacy]
 # Days a person's data is kept after their last subscription ends (at most 1095, 3 years).
 retention_days = 1095

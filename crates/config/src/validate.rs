@@ -278,6 +278,17 @@ pub(crate) fn validate(c: &Config) -> Result<(), Invalid> {
             format!("must be at most {}", domain::Days::MAX.0),
         ));
     }
+    for (key, days) in [
+        ("referrals.reward_days", c.referrals.reward_days),
+        ("referrals.welcome_days", c.referrals.welcome_days),
+    ] {
+        if days > domain::Days::MAX.0 {
+            return Err(invalid(
+                key,
+                format!("must be at most {}", domain::Days::MAX.0),
+            ));
+        }
+    }
     if c.privacy.retention_days == 0 || c.privacy.retention_days > MAX_RETENTION_DAYS {
         return Err(invalid(
             "privacy.retention_days",

@@ -10,6 +10,8 @@ use serde::Serialize;
 pub const SUPPORT_TICKET_RETENTION_DAYS: u32 = 365;
 /// Days the bot remembers an update id it handled (Telegram redelivers for at most a day).
 pub const BOT_UPDATE_RETENTION_DAYS: u32 = 2;
+/// Days a gift's code stays redeemable after it was bought; then the retention job clears it.
+pub const GIFT_CODE_RETENTION_DAYS: u32 = 365;
 /// Days a revoked VLESS id is remembered so polling nodes learn to drop it.
 pub const ACCESS_TOMBSTONE_RETENTION_DAYS: u32 = 7;
 
@@ -126,6 +128,13 @@ pub enum Retention {
     /// [`WEB_SESSION_DAYS`]; ended at sign-out, deleted by the retention job a day after it
     /// ended (its signature digest refuses a replayed login meanwhile) or with the person.
     WebSession,
+    /// Who joined through whose referral link: deleted when either person is erased (or by
+    /// the account rule of either).
+    Referral,
+    /// A gift's code: cleared when redeemed, or [`GIFT_CODE_RETENTION_DAYS`] after the purchase
+    /// by the retention job. Erasing the buyer leaves a paid gift redeemable (it may already
+    /// have been handed over), no longer linked to them.
+    GiftCode,
 }
 
 impl Retention {
@@ -158,6 +167,14 @@ impl Retention {
             Retention::WebSession => format!(
                 "a website session lasts at most {WEB_SESSION_DAYS} days or until sign-out; \
                  deleted by the next retention run a day after it ended, or at deletion"
+            ),
+            Retention::Referral => format!(
+                "until either person is deleted, or {retention_days} days after the last \
+                 subscription ended and the last use of either"
+            ),
+            Retention::GiftCode => format!(
+                "until redeemed, or {GIFT_CODE_RETENTION_DAYS} days after the purchase; the \
+                 buyer's deletion leaves a paid gift redeemable, no longer linked to them"
             ),
         }
     }
@@ -197,6 +214,7 @@ const PROMO: &[Purpose] = &[P::Payments];
 const REMIND: &[Purpose] = &[P::Payments, P::Support];
 const SIGN_IN: &[Purpose] = &[P::Identification];
 const AUDIT: &[Purpose] = &[P::Identification, P::Quality];
+const REFER: &[Purpose] = &[P::Payments];
 
 const fn entry(
     table: &'static str,
@@ -287,6 +305,19 @@ pub const ENTRIES: &[Entry] = &[
     entry("admin_audit", "target_kind", C::Account, AUDIT, R::AdminAudit, "what it was done to: a user, a payment, a node or a broadcast"),
     entry("admin_audit", "target_id", C::Account, AUDIT, R::AdminAudit, "its internal number (never a name or Telegram id)"),
     entry("broadcasts", "admin_telegram_id", C::TelegramId, AUDIT, R::AdminAudit, "which admin started a broadcast"),
+    entry("referral_codes", "user_id", C::Account, REFER, R::Account, "whose referral link"),
+    entry("referral_codes", "code", C::Account, REFER, R::Account, "the random code in the person's referral link"),
+    entry("referral_codes", "created_at", C::Account, REFER, R::Account, "when the person first asked for their link"),
+    entry("referrals", "newcomer_id", C::Account, REFER, R::Referral, "who joined through a referral link (never shown to the referrer)"),
+    entry("referrals", "referrer_id", C::Account, REFER, R::Referral, "whose link it was (never shown to the newcomer)"),
+    entry("referrals", "joined_at", C::Account, REFER, R::Referral, "when the newcomer joined"),
+    entry("referrals", "reward_days", C::Payment, REFER, R::Referral, "bonus days offered to the referrer when the newcomer joined"),
+    entry("referrals", "welcome_days", C::Payment, REFER, R::Referral, "bonus days offered to the newcomer"),
+    entry("referrals", "rewarded_at", C::Payment, REFER, R::Referral, "when the newcomer's first payment earned the rewards (once)"),
+    entry("gifts", "payment_id", C::Payment, PAY, R::LegalRecord, "the payment that bought the gift (the buyer is that payment's payer)"),
+    entry("gifts", "code", C::Payment, PAY, R::GiftCode, "the gift's code (shown to the buyer only)"),
+    entry("gifts", "redeemed_by", C::Account, PAY, R::Account, "who redeemed the gift; removed at their deletion"),
+    entry("gifts", "redeemed_at", C::Payment, PAY, R::LegalRecord, "when the gift was redeemed"),
     entry("reminders_sent", "user_id", C::Account, REMIND, R::Account, "who was reminded"),
     entry("reminders_sent", "kind", C::ConnectionData, REMIND, R::Account, "which reminder"),
     entry("reminders_sent", "ends_at", C::ConnectionData, REMIND, R::Account, "the subscription end it was about"),
@@ -466,6 +497,18 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     ),
     not_personal(
         "trial_claims",
+        "claimed_at",
+        "belongs to an unlinkable claim key",
+    ),
+    not_personal(
+        "referral_claims",
+        "claim_key",
+        "keyed one-way hash of a Telegram id (key only in the data directory, another domain \
+         than the trial's); kept after deletion so a person is referred once, and links to no \
+         stored record",
+    ),
+    not_personal(
+        "referral_claims",
         "claimed_at",
         "belongs to an unlinkable claim key",
     ),

@@ -17,6 +17,7 @@ mod payment_method;
 mod plan;
 mod promo;
 mod public_url;
+mod referral;
 mod remote_node;
 mod secret;
 mod subscription;
@@ -51,6 +52,9 @@ pub use promo::{
     PromoCodeId, PromoRefusal, PROMO_CODE_MAX_LEN, PROMO_MAX_PERCENT,
 };
 pub use public_url::{InvalidPublicUrl, PublicUrl};
+pub use referral::{
+    bot_start_link, GiftCode, InvalidCode, ReferralCode, StartParameter, REFERRAL_PLAN_ID,
+};
 pub use remote_node::{
     CertPin, ChainKey, InvalidPin, JoinToken, JoinTokenHash, NodeKind, NodePrivateSettings,
     NodeRecord, NodeStatus, JOIN_TOKEN_LIFETIME_MINUTES,

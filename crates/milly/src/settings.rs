@@ -12,6 +12,11 @@ pub fn app(config: &Config) -> app::AppSettings {
         public_url: config.service.public_url.clone(),
         plans: config.domain_plans(),
         trial_days: config.trial.days,
+        referrals: app::ReferralSettings {
+            enabled: config.referrals.enabled,
+            reward_days: config.referrals.reward_days,
+            welcome_days: config.referrals.welcome_days,
+        },
         stars_enabled: config.stars.enabled,
         yookassa: billing::YooKassaSettings {
             enabled: config.yookassa.enabled,

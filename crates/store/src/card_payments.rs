@@ -4,12 +4,15 @@
 //! payment row exists first, so a crash in between leaves a pending payment nobody could pay
 //! (the person never got the payment page), which a reconciler cancels.
 
-use domain::{unix_seconds, Payment, PaymentId, PaymentStatus, PromoCodeId, Provider, ReturnToken};
+use domain::{
+    unix_seconds, GiftCode, Payment, PaymentId, PaymentStatus, PromoCodeId, Provider, ReturnToken,
+};
 use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use crate::connect::Backend;
 use crate::error::missing_user_or;
+use crate::gifts::create_gift_in;
 use crate::payments::{payment_from_row, payment_in, unique_to_taken, PAYMENT_COLUMNS};
 use crate::{NewPayment, Store, StoreError};
 
@@ -44,7 +47,7 @@ impl Store {
         return_token: &ReturnToken,
         reuse_since: OffsetDateTime,
     ) -> Result<CheckoutPayment, StoreError> {
-        self.open_checkout_payment_with_promo(new, None, return_token, reuse_since)
+        self.open_checkout(new, return_token, reuse_since, None, None)
             .await
     }
 
@@ -57,6 +60,32 @@ impl Store {
         promo: Option<PromoCodeId>,
         return_token: &ReturnToken,
         reuse_since: OffsetDateTime,
+    ) -> Result<CheckoutPayment, StoreError> {
+        self.open_checkout(new, return_token, reuse_since, promo, None)
+            .await
+    }
+
+    /// As [`Store::open_checkout_payment`], for a plan bought as a gift with `code`: reuses only
+    /// a pending gift payment of the same offer (whose own code then stays), and a plain
+    /// checkout never reuses a gift's.
+    pub async fn open_gift_checkout_payment(
+        &self,
+        new: &NewPayment,
+        return_token: &ReturnToken,
+        code: &GiftCode,
+        reuse_since: OffsetDateTime,
+    ) -> Result<CheckoutPayment, StoreError> {
+        self.open_checkout(new, return_token, reuse_since, None, Some(code))
+            .await
+    }
+
+    async fn open_checkout(
+        &self,
+        new: &NewPayment,
+        return_token: &ReturnToken,
+        reuse_since: OffsetDateTime,
+        promo: Option<PromoCodeId>,
+        gift: Option<&GiftCode>,
     ) -> Result<CheckoutPayment, StoreError> {
         let mut tx = self.begin_write().await?;
         if self.backend == Backend::Postgres {
@@ -74,7 +103,9 @@ impl Store {
              WHERE user_id = $1 AND provider = $2 AND plan = $3 AND days = $4 \
              AND amount_minor = $5 AND currency = $6 AND status = 'pending' \
              AND created_at >= $7 AND return_token IS NOT NULL \
-             AND COALESCE(promo_code_id, 0) = $8 ORDER BY id DESC LIMIT 1"
+             AND COALESCE(promo_code_id, 0) = $8 \
+             AND id {} (SELECT payment_id FROM gifts) ORDER BY id DESC LIMIT 1",
+            if gift.is_some() { "IN" } else { "NOT IN" }
         );
         let recent = sqlx::query(&sql)
             .bind(new.user_id.0)
@@ -119,6 +150,9 @@ impl Store {
             .await
             .map_err(|err| missing_user_or(err, unique_to_taken))?;
         let payment = payment_from_row(&row)?;
+        if let Some(code) = gift {
+            create_gift_in(&mut tx, payment.id, code).await?;
+        }
         tx.commit().await?;
         Ok(CheckoutPayment {
             payment,

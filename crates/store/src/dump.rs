@@ -42,6 +42,10 @@ pub const TABLES: &[&str] = &[
     "admin_audit",
     "broadcasts",
     "web_sessions",
+    "referral_codes",
+    "referrals",
+    "referral_claims",
+    "gifts",
 ];
 
 /// Tables whose `id` is generated: after a restore PostgreSQL must continue after the highest.

@@ -6,6 +6,8 @@
 //! withheld: they are passwords, an export travels further than the bot chat, and the person
 //! sees them in "My subscription" anyway. Account links (the website's short-lived data-page
 //! links) are listed with when they were issued and expire; their hashes are withheld alike.
+//! Referrals appear as the person's own code and counts; gifts as those they bought (the code
+//! while unredeemed) and those they redeemed.
 //! Someone who is also one of the operator's admins finds what they did in the admin panel
 //! (the audit entries under their Telegram id). Trial claims are not linked to anyone (an
 //! opaque hash) and so cannot be exported.
@@ -16,7 +18,9 @@ use domain::{Email, Language, Payment, Subscription, TelegramId, UserId};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{PromoRedemption, Store, StoreError, SupportMessage};
+use crate::{
+    GiftBought, GiftRedeemed, PromoRedemption, ReferralExport, Store, StoreError, SupportMessage,
+};
 
 /// Bumped whenever a field changes meaning or disappears; adding fields keeps it.
 pub const EXPORT_SCHEMA_VERSION: u32 = 1;
@@ -47,6 +51,13 @@ pub struct UserExport {
     /// Added after schema version 1: the promo codes they used, when, and which payment each
     /// discounted.
     pub promo_codes: Vec<PromoRedemption>,
+    /// Added after schema version 1: their referral code and counts, and whether they joined
+    /// through someone's link (never whose, nor who joined through theirs).
+    pub referrals: ReferralExport,
+    /// Added after schema version 1: gifts they bought (with the code while unredeemed).
+    pub gifts_bought: Vec<GiftBought>,
+    /// Added after schema version 1: gifts they redeemed (never who bought them).
+    pub gifts_redeemed: Vec<GiftRedeemed>,
 }
 
 #[derive(Clone, Serialize)]
@@ -181,6 +192,9 @@ impl Store {
             admin_actions,
             web_sessions,
             promo_codes,
+            referrals: self.referral_export(id).await?,
+            gifts_bought: self.gifts_bought(id).await?,
+            gifts_redeemed: self.gifts_redeemed(id).await?,
         }))
     }
 }

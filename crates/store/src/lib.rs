@@ -11,6 +11,9 @@
 //! - Payments credit days exactly once: see [`payments`](Store::settle_payment).
 //! - Nodes learn who may connect from [`Store::access_snapshot_pages`] (pages of one
 //!   consistent read) and [`Store::access_changes_since`], never from the database.
+//! - Referral rewards are granted in the transaction that credits the newcomer's first payment
+//!   (one conditional update of `referrals.rewarded_at`); a gift is redeemed by one conditional
+//!   update that clears its code (`referrals`, `gifts`).
 //! - Erasure ([`Store::erase_user`]) deletes the person, their credentials and account links, keeps payments
 //!   unlinked, and on SQLite checkpoints the WAL so the erased text is gone from the files.
 //! - With feature `testing`, `testing::TestDb` and `backend_tests!` run tests on both
@@ -32,12 +35,14 @@ mod credentials;
 mod dump;
 mod error;
 mod export;
+mod gifts;
 mod leadership;
 mod node_alerts;
 mod nodes;
 mod payments;
 mod privacy_counts;
 mod promo;
+mod referrals;
 mod remote_nodes;
 mod schema_status;
 mod schema_version;
@@ -63,10 +68,14 @@ pub use export::{
     AccountLinkExport, ConsentExport, CredentialsExport, ProfileExport, UserExport,
     WebSessionExport, EXPORT_SCHEMA_VERSION,
 };
+pub use gifts::{GiftBought, GiftRedeemed, GiftRedemption};
 pub use leadership::LeaderLease;
 pub use node_alerts::{Behind, NodeAlertState, StoredAlertState};
 pub use payments::{NewPayment, Settlement};
 pub use promo::{DaysRedemption, NewPromo, PromoRedemption};
+pub use referrals::{
+    ReferralExport, ReferralJoin, ReferralOffer, ReferralRewarded, ReferralStats, ReferredExport,
+};
 pub use remote_nodes::{Enrolment, NewRemoteNode};
 pub use schema_status::SchemaStatus;
 pub use schema_version::{known_schema_version, SchemaVersion};

@@ -7,15 +7,17 @@
 //! inserted as succeeded, guarded by `UNIQUE (provider, provider_payment_id)`.
 
 use domain::{
-    from_unix_seconds, unix_seconds, Currency, Days, Money, Payment, PaymentId, PaymentStatus,
-    PlanId, PromoCodeId, Provider, Subscription, SubscriptionError, UserId,
+    from_unix_seconds, unix_seconds, Currency, Days, GiftCode, Money, Payment, PaymentId,
+    PaymentStatus, PlanId, PromoCodeId, Provider, Subscription, SubscriptionError, UserId,
 };
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row as _, Transaction};
 use time::OffsetDateTime;
 
 use crate::error::{missing_user, missing_user_or};
+use crate::gifts::{create_gift_in, gift_code_in};
 use crate::promo::record_redemption_in;
+use crate::referrals::reward_referral_in;
 use crate::subscriptions::grant_in;
 use crate::{Store, StoreError};
 
@@ -48,6 +50,9 @@ pub enum Settlement {
     Uncreditable,
     /// The payment already had this status, or another caller settled it first: nothing done.
     AlreadySettled,
+    /// This call moved a gift's payment to succeeded: nobody got days yet; the code, shown to
+    /// the buyer, gives them to whoever redeems it.
+    GiftPaid(GiftCode),
 }
 
 pub(crate) fn payment_from_row(row: &AnyRow) -> Result<Payment, StoreError> {
@@ -242,9 +247,18 @@ impl Store {
                 if let Some(code) = current.promo_code_id {
                     record_redemption_in(&mut tx, code, user, id, now).await?;
                 }
-                Settlement::Credited(
-                    grant_in(&mut tx, user, current.plan, current.days, now).await?,
-                )
+                let settled = match gift_code_in(&mut tx, id).await? {
+                    Some(code) => {
+                        Settlement::GiftPaid(code.ok_or(StoreError::Corrupt("gifts.code"))?)
+                    }
+                    None => Settlement::Credited(
+                        grant_in(&mut tx, user, current.plan, current.days, now).await?,
+                    ),
+                };
+                // The payer's first payment rewards whoever referred them, in this
+                // transaction: once, whatever is replayed.
+                reward_referral_in(&mut tx, user, now).await?;
+                settled
             }
             _ => Settlement::Marked,
         };
@@ -263,7 +277,7 @@ impl Store {
     /// `successful_payment`) and credits it, in one transaction. The same provider id again
     /// credits nothing and returns [`Settlement::AlreadySettled`].
     pub async fn record_paid(&self, new: &NewPayment) -> Result<Settlement, StoreError> {
-        self.record_paid_with_promo(new, None).await
+        self.record_paid_as(new, None, None).await
     }
 
     /// [`Store::record_paid`] of a payment offered with discount code `promo`: the code's use
@@ -272,6 +286,25 @@ impl Store {
         &self,
         new: &NewPayment,
         promo: Option<PromoCodeId>,
+    ) -> Result<Settlement, StoreError> {
+        self.record_paid_as(new, promo, None).await
+    }
+
+    /// As [`Store::record_paid`], for a plan bought as a gift: nobody is credited; the payment
+    /// is marked a gift with `code` and [`Settlement::GiftPaid`] returned, once.
+    pub async fn record_paid_gift(
+        &self,
+        new: &NewPayment,
+        code: &GiftCode,
+    ) -> Result<Settlement, StoreError> {
+        self.record_paid_as(new, None, Some(code)).await
+    }
+
+    async fn record_paid_as(
+        &self,
+        new: &NewPayment,
+        promo: Option<PromoCodeId>,
+        gift: Option<&GiftCode>,
     ) -> Result<Settlement, StoreError> {
         check_days(new.days)?;
         let provider_payment_id = new
@@ -304,15 +337,24 @@ impl Store {
             let payment = PaymentId(inserted.try_get("id")?);
             record_redemption_in(&mut tx, code, new.user_id, payment, new.created_at).await?;
         }
-        let sub = grant_in(
-            &mut tx,
-            new.user_id,
-            new.plan.clone(),
-            new.days,
-            new.created_at,
-        )
-        .await?;
+        let settled = match gift {
+            Some(code) => {
+                create_gift_in(&mut tx, PaymentId(inserted.try_get("id")?), code).await?;
+                Settlement::GiftPaid(code.clone())
+            }
+            None => Settlement::Credited(
+                grant_in(
+                    &mut tx,
+                    new.user_id,
+                    new.plan.clone(),
+                    new.days,
+                    new.created_at,
+                )
+                .await?,
+            ),
+        };
+        reward_referral_in(&mut tx, new.user_id, new.created_at).await?;
         tx.commit().await?;
-        Ok(Settlement::Credited(sub))
+        Ok(settled)
     }
 }

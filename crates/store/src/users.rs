@@ -276,6 +276,21 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
+        // Referrals: the link goes whichever side is erased, and so does their own code. A
+        // gift they redeemed keeps its record (the buyer's payment) without naming them; one
+        // they bought stays redeemable by whoever holds its code.
+        sqlx::query("DELETE FROM referrals WHERE newcomer_id = $1 OR referrer_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM referral_codes WHERE user_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE gifts SET redeemed_by = NULL WHERE redeemed_by = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
         // Someone who is also an admin: their panel sign-ins go (the audit list stays a year,
         // as the record of what was done).
         for table in ["admin_login_tokens", "admin_sessions"] {

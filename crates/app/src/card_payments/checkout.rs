@@ -12,12 +12,13 @@ use time::OffsetDateTime;
 
 use super::{CardCheckout, CardPayments, CheckoutError, PaymentError, CARD_RETURN_PATH};
 
-/// What the person chose on the way to paying: how (when the operator offers several ways) and
-/// a discount code.
+/// What the person chose on the way to paying: how (when the operator offers several ways), a
+/// discount code, and whether the plan is a gift for someone else.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CheckoutChoices<'a> {
     pub method: Option<PaymentMethod>,
     pub promo: Option<&'a str>,
+    pub gift: bool,
 }
 
 /// YooKassa's limit on `description` and a receipt item's description.
@@ -41,8 +42,9 @@ impl CardPayments {
 
     /// [`CardPayments::start_checkout`] with what the person chose: the way to pay when the
     /// operator offers it (`[yookassa] payment_methods`; otherwise their first, or, with none
-    /// listed, whatever YooKassa's page offers the shop), and the price the discount code gives
-    /// its owner.
+    /// listed, whatever YooKassa's page offers the shop), the price the discount code gives
+    /// its owner, and whether the plan is bought as a gift (marked so in YooKassa's metadata
+    /// too; a gift is sold at its full price).
     pub async fn start_checkout_with(
         &self,
         token: &SubscriptionToken,
@@ -54,10 +56,9 @@ impl CardPayments {
             &self.app.settings().yookassa.payment_methods,
             choices.method,
         );
-        let promo = choices.promo;
         let checkout = self
             .app
-            .open_card_payment_with_promo(token, plan, promo, now)
+            .open_card_payment_as(token, plan, choices.promo, choices.gift, now)
             .await?
             .map_err(CheckoutError::Refused)?;
         let request = match self.create_request(&checkout, method) {
@@ -168,6 +169,7 @@ impl CardPayments {
             description,
             metadata: Metadata {
                 payment_id: checkout.payment.id.0.to_string(),
+                gift: checkout.gift.then(|| "1".to_owned()),
             },
             receipt,
             payment_method_data: method.map(|m| PaymentMethodData { kind: m.code() }),

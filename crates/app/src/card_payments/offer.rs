@@ -3,7 +3,7 @@
 //! moments ago) with its receipt address.
 
 use domain::{
-    Email, Money, Payment, Plan, Promo, PromoCode, PromoRefusal, Provider, ReturnToken,
+    Email, GiftCode, Money, Payment, Plan, Promo, PromoCode, PromoRefusal, Provider, ReturnToken,
     SubscriptionToken, User,
 };
 use store::NewPayment;
@@ -13,6 +13,9 @@ use crate::{App, AppError};
 
 /// The path of the checkout entry the bot links to; `web` serves it.
 pub const CARD_CHECKOUT_PATH: &str = "/pay/checkout";
+
+/// The checkout link's parameter that makes the purchase a gift (`gift=1`).
+pub const GIFT_PARAM: &str = "gift";
 
 /// A second checkout of the same plan by the same person within this long reuses the first
 /// pending payment instead of opening another: a double click, a reload of the confirmation,
@@ -50,6 +53,8 @@ pub struct CardCheckout {
     pub return_token: ReturnToken,
     /// The same person opened this payment moments ago (see [`CHECKOUT_REUSE_WINDOW`]).
     pub reused: bool,
+    /// Bought as a gift: paying it makes a code instead of crediting the payer.
+    pub gift: bool,
     pub plan: Plan,
     /// Where the 54-FZ receipt goes: the person's email, else the operator's default.
     pub receipt_email: Option<String>,
@@ -92,6 +97,11 @@ impl App {
             self.card_checkout_url(token, plan),
             query_escape(promo.as_str())
         )
+    }
+
+    /// The checkout link for `plan` bought as a gift (`&gift=1`).
+    pub fn card_gift_checkout_url(&self, token: &SubscriptionToken, plan: &Plan) -> String {
+        format!("{}&{GIFT_PARAM}=1", self.card_checkout_url(token, plan))
     }
 
     /// What a checkout link offers, read only: the plan, if it is sold by card and the token's
@@ -158,7 +168,7 @@ impl App {
         plan: &str,
         now: OffsetDateTime,
     ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
-        self.open_card_payment_with_promo(token, plan, None, now)
+        self.open_card_payment_as(token, plan, None, false, now)
             .await
     }
 
@@ -171,6 +181,21 @@ impl App {
         promo: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
+        self.open_card_payment_as(token, plan, promo, false, now)
+            .await
+    }
+
+    /// As [`App::open_card_payment_with_promo`], for the plan bought as a gift when `gift`.
+    /// A gift is sold at its full price: discount codes are for the person's own plan.
+    pub async fn open_card_payment_as(
+        &self,
+        token: &SubscriptionToken,
+        plan: &str,
+        promo: Option<&str>,
+        gift: bool,
+        now: OffsetDateTime,
+    ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
+        let promo = promo.filter(|_| !gift);
         let CardOffer {
             plan,
             user,
@@ -180,28 +205,41 @@ impl App {
             Ok(offer) => offer,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        let opened = self
-            .store()
-            .open_checkout_payment_with_promo(
-                &NewPayment {
-                    user_id: user.id,
-                    provider: Provider::YooKassa,
-                    provider_payment_id: None,
-                    plan: plan.id.clone(),
-                    days: plan.days,
-                    amount: price,
-                    created_at: now,
-                },
-                promo.map(|p| p.id),
-                &ReturnToken::generate(),
-                now - CHECKOUT_REUSE_WINDOW,
-            )
-            .await?;
+        let new = NewPayment {
+            user_id: user.id,
+            provider: Provider::YooKassa,
+            provider_payment_id: None,
+            plan: plan.id.clone(),
+            days: plan.days,
+            amount: price,
+            created_at: now,
+        };
+        let reuse_since = now - CHECKOUT_REUSE_WINDOW;
+        let opened = if gift {
+            self.store()
+                .open_gift_checkout_payment(
+                    &new,
+                    &ReturnToken::generate(),
+                    &GiftCode::generate(),
+                    reuse_since,
+                )
+                .await?
+        } else {
+            self.store()
+                .open_checkout_payment_with_promo(
+                    &new,
+                    promo.map(|p| p.id),
+                    &ReturnToken::generate(),
+                    reuse_since,
+                )
+                .await?
+        };
         Ok(Ok(CardCheckout {
             receipt_email: self.receipt_email(&user),
             payment: opened.payment,
             return_token: opened.return_token,
             reused: opened.reused,
+            gift,
             plan,
         }))
     }

@@ -47,7 +47,7 @@ impl CardPayments {
         for payment in pending.into_iter().take(MAX_PER_ROUND) {
             report.checked += 1;
             match self.reconcile_payment(&payment, now).await {
-                Ok(SyncOutcome::Credited(_)) => report.credited += 1,
+                Ok(SyncOutcome::Credited(_) | SyncOutcome::GiftPaid) => report.credited += 1,
                 Ok(SyncOutcome::Canceled) => report.canceled += 1,
                 Ok(SyncOutcome::RefundedUncreditable) => report.refunded += 1,
                 Ok(_) => report.still_pending += 1,

@@ -7,6 +7,15 @@ use time::OffsetDateTime;
 use super::{CardPayments, PaymentError};
 
 impl CardPayments {
+    /// Whether the card payment with return token `token` bought a gift.
+    pub async fn is_gift_return(&self, token: &ReturnToken) -> Result<bool, PaymentError> {
+        let store = self.app.store();
+        let Some(payment) = store.payment_by_return_token(token).await? else {
+            return Ok(false);
+        };
+        Ok(store.gift_of_payment(payment.id).await?.is_some())
+    }
+
     /// The status of the card payment with return token `token`, `None` when there is none.
     /// If it is still pending here, YooKassa is asked first, so the person sees the result even
     /// before the notification arrives (YooKassa not answering leaves it pending).

@@ -8,13 +8,15 @@ use domain::{Payment, PaymentId, PaymentStatus, Provider, Subscription};
 use store::{Settlement, StoreError};
 use time::OffsetDateTime;
 
-use super::{CardPaid, CardPayments, PaymentError};
+use super::{CardPaid, CardPayments, GiftPaid, PaymentError};
 
 /// What asking the API about a payment did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncOutcome {
     /// It had succeeded and this call credited the plan.
     Credited(Subscription),
+    /// It was a gift, had succeeded, and this call made its code redeemable.
+    GiftPaid,
     /// It had been canceled and is now marked so.
     Canceled,
     /// Nothing to do: still pending at YooKassa, or already settled here.
@@ -110,6 +112,17 @@ impl CardPayments {
                     });
                 }
                 Ok(SyncOutcome::Credited(subscription))
+            }
+            Ok(Settlement::GiftPaid(code)) => {
+                tracing::info!("card payment for a gift credited");
+                if let Some(buyer) = ours.user_id {
+                    let _ = self.gifts_paid.send(GiftPaid {
+                        payment: ours.id,
+                        buyer,
+                        code,
+                    });
+                }
+                Ok(SyncOutcome::GiftPaid)
             }
             Ok(Settlement::Marked) if status == PaymentStatus::Canceled => {
                 tracing::info!("card payment canceled");

@@ -32,6 +32,7 @@ pub async fn run(config: &config::Config, cmd: PrivacyCommand) -> Result<()> {
             );
             println!("admin audit entries {verb}: {}", r.audit_entries);
             println!("ended website sessions {verb}: {}", r.web_sessions);
+            println!("unredeemed gift codes {verb}: {}", r.gift_codes);
             app.close().await;
             Ok(())
         }

@@ -219,6 +219,13 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
                 paid,
                 shutdown.clone(),
             ));
+            let gifts = cards.subscribe_gifts();
+            tasks.spawn(telegram::announce_card_gifts(
+                app.clone(),
+                options.clone(),
+                gifts,
+                shutdown.clone(),
+            ));
             let refunds = cards.subscribe_erased_refunds();
             tasks.spawn(telegram::announce_erased_refunds(
                 app.clone(),

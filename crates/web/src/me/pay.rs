@@ -43,7 +43,7 @@ pub async fn pay(
             &form.plan,
             CheckoutChoices {
                 method,
-                promo: None,
+                ..CheckoutChoices::default()
             },
             OffsetDateTime::now_utc(),
         )

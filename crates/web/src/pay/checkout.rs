@@ -29,11 +29,18 @@ pub struct CheckoutParams {
     /// A discount code typed on the page (or carried by the bot's link); empty for none.
     #[serde(default)]
     promo: String,
+    /// `1` when the plan is bought as a gift (`app::GIFT_PARAM`).
+    #[serde(default)]
+    gift: Option<String>,
 }
 
 impl CheckoutParams {
     fn promo(&self) -> Option<&str> {
         Some(self.promo.trim()).filter(|p| !p.is_empty())
+    }
+
+    fn is_gift(&self) -> bool {
+        self.gift.as_deref() == Some("1")
     }
 }
 
@@ -51,7 +58,7 @@ pub async fn offer(
     let app = routes.cards.app();
     let now = OffsetDateTime::now_utc();
     match app
-        .card_offer_with_promo(&token, &q.plan, q.promo(), now)
+        .card_offer_with_promo(&token, &q.plan, q.promo().filter(|_| !q.is_gift()), now)
         .await
     {
         Ok(Ok(offer)) => {
@@ -71,6 +78,7 @@ pub async fn offer(
                 token.as_str(),
                 &app.settings().yookassa.payment_methods,
                 shown,
+                q.is_gift(),
             )
         }
         Ok(Err(refusal)) => refused(&site, lang, &token, &q.plan, refusal).await,
@@ -100,6 +108,7 @@ pub async fn pay(
             CheckoutChoices {
                 method: q.method.parse().ok(),
                 promo: q.promo(),
+                gift: q.is_gift(),
             },
             OffsetDateTime::now_utc(),
         )
@@ -150,6 +159,7 @@ async fn refused(
                         token.as_str(),
                         &routes.cards.app().settings().yookassa.payment_methods,
                         Some(PromoShown::Refused(why)),
+                        false,
                     ),
                     None => page::show(site, lang, StatusCode::NOT_FOUND, &NOT_OFFERED),
                 },

@@ -12,7 +12,9 @@ use crate::page::{html, Chrome, PageId};
 use crate::security::CHECKOUT_CONTENT_SECURITY_POLICY_VALUE;
 use crate::site::Site;
 use crate::text::me::MeText;
-use crate::text::pay::{promo_note, PaySays, CHECKOUT, PAY_BUTTON, PROMO_APPLY, PROMO_LABEL};
+use crate::text::pay::{
+    promo_note, PaySays, CHECKOUT, CHECKOUT_GIFT, PAY_BUTTON, PROMO_APPLY, PROMO_LABEL,
+};
 use domain::Language;
 
 /// The plan a checkout link offers, as its page shows it.
@@ -34,6 +36,8 @@ pub struct Offer {
     pub promo_note: Option<(&'static str, &'static str)>,
     pub promo_label: &'static str,
     pub promo_button: &'static str,
+    /// Bought as a gift: the form posts `gift=1` back.
+    pub gift: bool,
 }
 
 /// A discount code on the checkout page: the code applied and the full price, or why the code
@@ -78,6 +82,7 @@ pub fn offer(
     token: &str,
     methods: &[domain::PaymentMethod],
     promo: Option<PromoShown>,
+    gift: bool,
 ) -> Response {
     let methods = if methods.len() > 1 {
         let (ru, en) = (MeText::get(Language::Ru), MeText::get(Language::En));
@@ -112,8 +117,10 @@ pub fn offer(
         promo_note,
         promo_label: PROMO_LABEL,
         promo_button: PROMO_APPLY,
+        gift,
     };
-    let mut page = render(site, lang, status, &CHECKOUT, Some(offer));
+    let says = if gift { &CHECKOUT_GIFT } else { &CHECKOUT };
+    let mut page = render(site, lang, status, says, Some(offer));
     page.headers_mut().insert(
         CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CHECKOUT_CONTENT_SECURITY_POLICY_VALUE),
@@ -228,6 +235,7 @@ mod tests {
             "tok",
             &[],
             None,
+            false,
         );
         assert_eq!(
             r.headers()[CONTENT_SECURITY_POLICY],
@@ -245,6 +253,10 @@ mod tests {
         assert!(!page.contains("<script"), "{page}");
         assert!(page.contains("<form method=get"), "the promo field: {page}");
         assert!(page.contains("name=\"promo\" value=\"\""), "{page}");
+        assert!(
+            !page.contains("name=\"gift\""),
+            "a plain purchase posts no gift flag"
+        );
     }
 
     #[tokio::test]
@@ -268,6 +280,7 @@ mod tests {
             "tok",
             &[],
             Some(applied),
+            false,
         );
         let page = body(r).await;
         assert!(page.contains("<s>200.00 ₽</s>"), "{page}");
@@ -286,10 +299,38 @@ mod tests {
             "tok",
             &[],
             Some(PromoShown::Refused(domain::PromoRefusal::AlreadyUsed)),
+            false,
         );
         assert_eq!(refused.status(), StatusCode::CONFLICT);
         let page = body(refused).await;
         assert!(page.contains("Вы уже использовали этот промокод"), "{page}");
         assert!(!page.contains("<s>"), "{page}");
+    }
+
+    #[tokio::test]
+    async fn a_gift_checkout_page_says_so_and_posts_the_gift_flag() {
+        let plan = domain::Plan {
+            id: domain::PlanId("month".into()),
+            days: domain::Days(30),
+            price_rub: Some(domain::Money::rub_kopecks(19_900)),
+            price_stars: None,
+        };
+        let r = offer(
+            &site(),
+            lang(),
+            StatusCode::OK,
+            &plan,
+            domain::Money::rub_kopecks(19_900),
+            "tok",
+            &[],
+            None,
+            true,
+        );
+        let page = body(r).await;
+        assert!(page.contains("name=\"gift\" value=\"1\""), "{page}");
+        assert!(
+            page.contains("в подарок") && page.contains("as a gift"),
+            "{page}"
+        );
     }
 }

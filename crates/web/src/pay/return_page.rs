@@ -13,7 +13,8 @@ use super::page;
 use crate::lang::RequestLang;
 use crate::site::Site;
 use crate::text::pay::{
-    PaySays, CANCELED, NOT_FOUND, PENDING, REFUNDED, RETURN_NEUTRAL, SUCCEEDED, UNAVAILABLE,
+    PaySays, CANCELED, GIFT_SUCCEEDED, NOT_FOUND, PENDING, REFUNDED, RETURN_NEUTRAL, SUCCEEDED,
+    UNAVAILABLE,
 };
 
 #[derive(Deserialize)]
@@ -42,6 +43,11 @@ pub async fn show(
         .status_for_return(&token, OffsetDateTime::now_utc())
         .await
     {
+        Ok(Some(PaymentStatus::Succeeded))
+            if routes.cards.is_gift_return(&token).await.unwrap_or(false) =>
+        {
+            page::show(&site, lang, StatusCode::OK, &GIFT_SUCCEEDED)
+        }
         Ok(Some(status)) => page::show(&site, lang, StatusCode::OK, says(status)),
         Ok(None) => page::show(&site, lang, StatusCode::NOT_FOUND, &NOT_FOUND),
         Err(e) => {

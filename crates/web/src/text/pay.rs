@@ -15,6 +15,22 @@ pub const CHECKOUT: PaySays = PaySays {
     en: "You pay on YooKassa's page. We never see your card details.",
 };
 
+/// The checkout page of a plan bought as a gift.
+pub const CHECKOUT_GIFT: PaySays = PaySays {
+    title: "Подарок: оплата картой · A gift: pay by card",
+    ru: "Вы покупаете тариф в подарок: после оплаты бот пришлёт код, который можно передать \
+        кому угодно. Оплата на странице ЮKassa. Данные карты мы не получаем.",
+    en: "You are buying this plan as a gift: once paid, the bot sends you a code to hand to \
+        anyone. You pay on YooKassa's page. We never see your card details.",
+};
+
+/// A paid gift's return page.
+pub const GIFT_SUCCEEDED: PaySays = PaySays {
+    title: "Подарок оплачен · Gift paid",
+    ru: "Оплата получена. Код подарка — в Telegram-боте; его можно передать кому угодно.",
+    en: "Payment received. The gift's code is in the Telegram bot; hand it to anyone.",
+};
+
 /// The checkout page's button.
 pub const PAY_BUTTON: &str = "Оплатить картой · Pay with card";
 

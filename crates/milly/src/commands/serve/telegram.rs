@@ -95,6 +95,41 @@ pub async fn announce_card_payments(
     }
 }
 
+/// A gift bought by card is paid: its buyer gets the code in the bot (only they see it).
+pub async fn announce_card_gifts(
+    app: app::App,
+    options: bot::BotOptions,
+    mut gifts: tokio::sync::broadcast::Receiver<app::GiftPaid>,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let event = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            event = gifts.recv() => event,
+        };
+        match event {
+            Ok(event) => {
+                let sent = bot::announce_gift(
+                    app.clone(),
+                    &options,
+                    event.buyer,
+                    event.code,
+                    shutdown.clone(),
+                )
+                .await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "could not show a gift's buyer its code in the bot");
+                }
+            }
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "gift notices were dropped while the bot was slow");
+            }
+            Err(RecvError::Closed) => return Ok(()),
+        }
+    }
+}
+
 /// A card payment succeeded after its payer erased their account and was refunded: the admins
 /// hear of it in the bot (its number and amount only; the payer is gone).
 pub async fn announce_erased_refunds(
