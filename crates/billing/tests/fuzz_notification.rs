@@ -43,6 +43,7 @@ async fn create_payment(client: &YooKassa, key: &str) -> String {
             payment_id: "1".into(),
         },
         receipt: None,
+        save_payment_method: None,
     };
     client.create_payment(&request, key).await.unwrap().id
 }

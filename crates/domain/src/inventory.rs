@@ -120,6 +120,9 @@ pub enum Retention {
     AdminSignIn,
     /// The admin panel's audit list: kept [`ADMIN_AUDIT_RETENTION_DAYS`] days.
     AdminAudit,
+    /// Card auto-renewal: kept while it is on; deleted at once when the person switches it
+    /// off, when it stops after failed charges, or with the person.
+    AutoRenewal,
 }
 
 impl Retention {
@@ -149,6 +152,9 @@ impl Retention {
             Retention::AdminAudit => {
                 format!("{ADMIN_AUDIT_RETENTION_DAYS} days, then deleted by the retention job")
             }
+            Retention::AutoRenewal => "while auto-renewal is on; deleted at once when the \
+                 person switches it off, when it stops after failed charges, or at deletion"
+                .to_owned(),
         }
     }
 }
@@ -249,6 +255,15 @@ pub const ENTRIES: &[Entry] = &[
     entry("payments", "updated_at", C::Payment, PAY, R::LegalRecord, "date of the last status change"),
     entry("payments", "refunded_minor", C::Payment, PAY, R::LegalRecord, "amount given back, if any"),
     entry("payments", "return_token", C::Payment, PAY, R::Account, "secret of the card payment's return page (shows only its status); removed at deletion"),
+    entry("payments", "saves_method", C::Payment, PAY, R::LegalRecord, "whether the payer chose auto-renewal at checkout (so the payment method was to be saved)"),
+    entry("auto_renewals", "user_id", C::Account, PAY, R::AutoRenewal, "whose auto-renewal"),
+    entry("auto_renewals", "plan", C::Payment, PAY, R::AutoRenewal, "the plan each renewal buys"),
+    entry("auto_renewals", "payment_method_id", C::Payment, PAY, R::AutoRenewal, "YooKassa's id of the saved payment method (no card number, not even its last digits)"),
+    entry("auto_renewals", "enabled_at", C::Payment, PAY, R::AutoRenewal, "when the person switched auto-renewal on"),
+    entry("auto_renewals", "period_end", C::Payment, PAY, R::AutoRenewal, "the subscription end the latest charge was for"),
+    entry("auto_renewals", "attempts", C::Payment, PAY, R::AutoRenewal, "charges tried for that period (at most 3)"),
+    entry("auto_renewals", "next_attempt_at", C::Payment, PAY, R::AutoRenewal, "when a failed charge may be retried"),
+    entry("auto_renewals", "payment_id", C::Payment, PAY, R::AutoRenewal, "our payment of the latest charge"),
     entry("admin_login_tokens", "token_hash", C::Account, SIGN_IN, R::AdminSignIn, "hash of an admin's one-time panel login link (the link itself is never stored)"),
     entry("admin_login_tokens", "telegram_id", C::TelegramId, SIGN_IN, R::AdminSignIn, "the admin's Telegram id"),
     entry("admin_login_tokens", "created_at", C::Account, SIGN_IN, R::AdminSignIn, "when the bot issued it"),

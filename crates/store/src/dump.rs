@@ -22,6 +22,7 @@ pub const TABLES: &[&str] = &[
     "subscriptions",
     "credentials",
     "payments",
+    "auto_renewals",
     "nodes",
     "node_join_tokens",
     "node_status",

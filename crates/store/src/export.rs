@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use domain::{Email, Language, Payment, Subscription, TelegramId, UserId};
+use domain::{Email, Language, Payment, PlanId, Subscription, TelegramId, UserId};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -23,6 +23,9 @@ pub const EXPORT_SCHEMA_VERSION: u32 = 1;
 
 /// What the export says instead of a secret's value.
 const WITHHELD: &str = "withheld: a secret; shown in My subscription and replaceable on request";
+/// What the export says instead of the saved payment method's id.
+const WITHHELD_METHOD: &str = "withheld: YooKassa's id of the saved payment method (no card \
+     data is stored); deleted when auto-renewal is switched off";
 /// What the export says instead of an account link (only its hash is stored anyway).
 const WITHHELD_LINK: &str = "withheld: a secret; only a hash is stored, and the bot gives a new \
      link on request";
@@ -40,6 +43,16 @@ pub struct UserExport {
     pub account_links: Vec<AccountLinkExport>,
     /// Added after schema version 1: the audit entries of their work as an admin, if any.
     pub admin_actions: Vec<AdminActionExport>,
+    /// Added after schema version 1: card auto-renewal, while it is on.
+    pub auto_renewal: Option<AutoRenewalExport>,
+}
+
+#[derive(Clone, Serialize)]
+pub struct AutoRenewalExport {
+    pub plan: PlanId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub enabled_at: OffsetDateTime,
+    pub payment_method: &'static str,
 }
 
 #[derive(Clone, Serialize)]
@@ -129,6 +142,14 @@ impl Store {
                 action: action.code(),
             })
             .collect();
+        let auto_renewal = self
+            .auto_renewal(id)
+            .await?
+            .map(|renewal| AutoRenewalExport {
+                plan: renewal.plan,
+                enabled_at: renewal.enabled_at,
+                payment_method: WITHHELD_METHOD,
+            });
         Ok(Some(UserExport {
             schema_version: EXPORT_SCHEMA_VERSION,
             profile: ProfileExport {
@@ -152,6 +173,7 @@ impl Store {
             credentials,
             account_links,
             admin_actions,
+            auto_renewal,
         }))
     }
 }

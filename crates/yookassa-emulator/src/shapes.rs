@@ -47,6 +47,15 @@ pub struct EmulatedPayment {
     pub captured_at: Option<OffsetDateTime>,
     /// Sum of succeeded refunds, in kopecks.
     pub refunded_minor: i64,
+    /// The shop asked to save the payment method (`save_payment_method: true`).
+    pub save_method: bool,
+    /// The payment method's id: saved for autopayments when `save_method` and paid, or the
+    /// saved method an autopayment charged.
+    pub method_id: String,
+    /// Why it was canceled (`cancellation_details.reason`).
+    pub cancellation_reason: &'static str,
+    /// `cancellation_details.party`.
+    pub cancellation_party: &'static str,
 }
 
 pub fn timestamp(at: OffsetDateTime) -> String {
@@ -85,7 +94,7 @@ impl EmulatedPayment {
                 });
             }
             PaymentStatus::Succeeded | PaymentStatus::WaitingForCapture => {
-                v["payment_method"] = card_payment_method();
+                v["payment_method"] = card_payment_method(&self.method_id, self.save_method);
                 v["authorization_details"] = json!({
                     "rrn": "603668680243",
                     "auth_code": "000000",
@@ -101,10 +110,10 @@ impl EmulatedPayment {
                 }
             }
             PaymentStatus::Canceled => {
-                v["payment_method"] = card_payment_method();
+                v["payment_method"] = card_payment_method(&self.method_id, false);
                 v["cancellation_details"] = json!({
-                    "party": "payment_network",
-                    "reason": "insufficient_funds",
+                    "party": self.cancellation_party,
+                    "reason": self.cancellation_reason,
                 });
             }
         }
@@ -112,11 +121,11 @@ impl EmulatedPayment {
     }
 }
 
-fn card_payment_method() -> Value {
+fn card_payment_method(id: &str, saved: bool) -> Value {
     json!({
         "type": "bank_card",
-        "id": "22e12f66-000f-5000-8000-18db351245c7",
-        "saved": false,
+        "id": id,
+        "saved": saved,
         "title": format!("Bank card *{CARD_LAST4}"),
         "card": {
             "first6": CARD_FIRST6,
@@ -240,6 +249,10 @@ mod tests {
             created_at: OffsetDateTime::UNIX_EPOCH,
             captured_at: None,
             refunded_minor: 0,
+            save_method: false,
+            method_id: "m1".into(),
+            cancellation_reason: "insufficient_funds",
+            cancellation_party: "payment_network",
         };
         let v = p.to_json();
         assert_eq!(v["paid"], true);
