@@ -15,11 +15,14 @@
 //! - A card payment that succeeds after its payer erased their account is refunded at once and
 //!   the admins are told ([`CardPayments::subscribe_erased_refunds`]).
 //! - [`reconciler`]: asks about pending payments that got no notification.
+//! - [`auto_renewal`]: opt-in auto-renewal, charging the saved payment method a day before the
+//!   end (`CardPayments::renew_due`, run by [`run_auto_renewals`] on the leader).
 //! - [`App::refund_payment`]: the operator's refunds, by card or Stars.
 //!
 //! **No card data is stored or logged**, and logs count outcomes, never ids of people or
 //! payments.
 
+mod auto_renewal;
 mod checkout;
 mod erased_payer;
 mod error;
@@ -31,6 +34,10 @@ mod refund_sync;
 mod return_page;
 mod settle;
 
+pub use auto_renewal::{
+    run_auto_renewals, AutoRenewalStatus, RenewalNotice, RenewalNoticeKind, RenewalReport,
+    AUTO_RENEWAL_LEAD, AUTO_RENEWAL_MAX_ATTEMPTS, AUTO_RENEWAL_RETRY_AFTER,
+};
 pub use checkout::{return_url, RETURN_TOKEN_PARAM};
 pub use erased_payer::ErasedPayerRefund;
 pub use error::{CheckoutError, PaymentError};
@@ -71,6 +78,7 @@ pub struct CardPayments {
     yookassa: YooKassa,
     paid: broadcast::Sender<CardPaid>,
     erased_refunds: broadcast::Sender<ErasedPayerRefund>,
+    renewal_notices: broadcast::Sender<RenewalNotice>,
 }
 
 impl CardPayments {
@@ -79,11 +87,13 @@ impl CardPayments {
         let yookassa = YooKassa::new(&app.settings().yookassa)?;
         let (paid, _) = broadcast::channel(EVENT_BUFFER);
         let (erased_refunds, _) = broadcast::channel(EVENT_BUFFER);
+        let (renewal_notices, _) = broadcast::channel(EVENT_BUFFER);
         Ok(CardPayments {
             app,
             yookassa,
             paid,
             erased_refunds,
+            renewal_notices,
         })
     }
 

@@ -26,12 +26,37 @@ impl CardPayments {
         plan: &str,
         now: OffsetDateTime,
     ) -> Result<String, CheckoutError> {
+        self.start_checkout_with(token, plan, false, now).await
+    }
+
+    /// [`Self::start_checkout`], with the person's choice of auto-renewal: when `auto_renew`,
+    /// YooKassa is asked to save the payment method (`save_payment_method`), and once the
+    /// payment succeeds the saved method's id switches auto-renewal on. A reused payment keeps
+    /// the choice made with its first click.
+    pub async fn start_checkout_with(
+        &self,
+        token: &SubscriptionToken,
+        plan: &str,
+        auto_renew: bool,
+        now: OffsetDateTime,
+    ) -> Result<String, CheckoutError> {
         let checkout = self
             .app
             .open_card_payment(token, plan, now)
             .await?
             .map_err(CheckoutError::Refused)?;
-        let request = match self.create_request(&checkout) {
+        if auto_renew && !checkout.reused {
+            self.app
+                .store()
+                .mark_payment_saves_method(checkout.payment.id)
+                .await?;
+        }
+        let saves_method = self
+            .app
+            .store()
+            .payment_saves_method(checkout.payment.id)
+            .await?;
+        let request = match self.create_request(&checkout, saves_method) {
             Ok(r) => r,
             Err(e) => {
                 self.give_up(&checkout, now).await;
@@ -96,7 +121,11 @@ impl CardPayments {
         }
     }
 
-    fn create_request(&self, checkout: &CardCheckout) -> Result<CreatePayment, CheckoutError> {
+    fn create_request(
+        &self,
+        checkout: &CardCheckout,
+        saves_method: bool,
+    ) -> Result<CreatePayment, CheckoutError> {
         let settings = self.app.settings();
         let value = Amount {
             value: amount::to_value(checkout.payment.amount),
@@ -106,25 +135,7 @@ impl CardPayments {
             "{}: {} ({} days)",
             settings.service_name, checkout.plan.id, checkout.plan.days.0
         ));
-        let receipt = if settings.receipts {
-            let email = checkout
-                .receipt_email
-                .clone()
-                .ok_or(CheckoutError::NoReceiptEmail)?;
-            Some(Receipt {
-                customer: Customer { email },
-                items: vec![ReceiptItem {
-                    description: description.clone(),
-                    quantity: "1.00",
-                    amount: value.clone(),
-                    vat_code: 1,
-                    payment_mode: "full_payment",
-                    payment_subject: "service",
-                }],
-            })
-        } else {
-            None
-        };
+        let receipt = self.receipt(&description, &value, checkout.receipt_email.clone())?;
         Ok(CreatePayment {
             amount: value,
             capture: true,
@@ -137,7 +148,32 @@ impl CardPayments {
                 payment_id: checkout.payment.id.0.to_string(),
             },
             receipt,
+            save_payment_method: saves_method.then_some(true),
         })
+    }
+
+    /// The 54-FZ receipt when `[yookassa] receipts` is on: one service line for the amount.
+    pub(super) fn receipt(
+        &self,
+        description: &str,
+        value: &Amount,
+        email: Option<String>,
+    ) -> Result<Option<Receipt>, CheckoutError> {
+        if !self.app.settings().receipts {
+            return Ok(None);
+        }
+        let email = email.ok_or(CheckoutError::NoReceiptEmail)?;
+        Ok(Some(Receipt {
+            customer: Customer { email },
+            items: vec![ReceiptItem {
+                description: description.to_owned(),
+                quantity: "1.00",
+                amount: value.clone(),
+                vat_code: 1,
+                payment_mode: "full_payment",
+                payment_subject: "service",
+            }],
+        }))
     }
 }
 
@@ -164,7 +200,7 @@ fn idempotence_key(checkout: &CardCheckout) -> String {
     )
 }
 
-fn truncate(s: &str) -> String {
+pub(super) fn truncate(s: &str) -> String {
     s.chars().take(DESCRIPTION_MAX_CHARS).collect()
 }
 
