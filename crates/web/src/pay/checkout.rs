@@ -23,6 +23,9 @@ pub struct CheckoutParams {
     t: String,
     #[serde(default)]
     plan: String,
+    /// The checkout form's auto-renewal checkbox: `on` only when the person ticked it.
+    #[serde(default)]
+    auto_renew: Option<String>,
 }
 
 pub async fn offer(
@@ -62,7 +65,12 @@ pub async fn pay(
     };
     match routes
         .cards
-        .start_checkout(&token, &q.plan, OffsetDateTime::now_utc())
+        .start_checkout_with(
+            &token,
+            &q.plan,
+            q.auto_renew.as_deref() == Some("on"),
+            OffsetDateTime::now_utc(),
+        )
         .await
     {
         Ok(url) => match HeaderValue::from_str(&url) {

@@ -11,7 +11,7 @@ use crate::lang::RequestLang;
 use crate::page::{html, Chrome, PageId};
 use crate::security::CHECKOUT_CONTENT_SECURITY_POLICY_VALUE;
 use crate::site::Site;
-use crate::text::pay::{PaySays, CHECKOUT, PAY_BUTTON};
+use crate::text::pay::{AutoRenewChoice, PaySays, AUTO_RENEW_CHOICE, CHECKOUT, PAY_BUTTON};
 
 /// The plan a checkout link offers, as its page shows it.
 pub struct Offer {
@@ -22,6 +22,8 @@ pub struct Offer {
     pub token: String,
     pub action: &'static str,
     pub button: &'static str,
+    /// The opt-in checkbox for auto-renewal (never ticked by default).
+    pub auto_renew: &'static AutoRenewChoice,
 }
 
 #[derive(Template)]
@@ -59,6 +61,7 @@ pub fn offer(
         token: token.to_owned(),
         action: app::CARD_CHECKOUT_PATH,
         button: PAY_BUTTON,
+        auto_renew: &AUTO_RENEW_CHOICE,
     };
     let mut page = render(site, lang, StatusCode::OK, &CHECKOUT, Some(offer));
     page.headers_mut().insert(
