@@ -23,6 +23,7 @@ pub const TABLES: &[&str] = &[
     "credentials",
     "payments",
     "auto_renewals",
+    "stars_subscriptions",
     "nodes",
     "node_join_tokens",
     "node_status",

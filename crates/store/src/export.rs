@@ -45,6 +45,16 @@ pub struct UserExport {
     pub admin_actions: Vec<AdminActionExport>,
     /// Added after schema version 1: card auto-renewal, while it is on.
     pub auto_renewal: Option<AutoRenewalExport>,
+    /// Added after schema version 1: a Telegram Stars subscription, if remembered.
+    pub stars_subscription: Option<StarsSubscriptionExport>,
+}
+
+#[derive(Clone, Serialize)]
+pub struct StarsSubscriptionExport {
+    pub plan: PlanId,
+    pub charge_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub renews_until: OffsetDateTime,
 }
 
 #[derive(Clone, Serialize)]
@@ -150,6 +160,14 @@ impl Store {
                 enabled_at: renewal.enabled_at,
                 payment_method: WITHHELD_METHOD,
             });
+        let stars_subscription =
+            self.stars_subscription(id)
+                .await?
+                .map(|s| StarsSubscriptionExport {
+                    plan: s.plan,
+                    charge_id: s.charge_id,
+                    renews_until: s.renews_until,
+                });
         Ok(Some(UserExport {
             schema_version: EXPORT_SCHEMA_VERSION,
             profile: ProfileExport {
@@ -174,6 +192,7 @@ impl Store {
             account_links,
             admin_actions,
             auto_renewal,
+            stars_subscription,
         }))
     }
 }

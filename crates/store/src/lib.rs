@@ -41,6 +41,7 @@ mod privacy_counts;
 mod remote_nodes;
 mod schema_status;
 mod schema_version;
+mod stars_subscriptions;
 mod subscriptions;
 mod support;
 #[cfg(feature = "testing")]
@@ -60,7 +61,7 @@ pub use credentials::Credentials;
 pub use dump::{RestoreError, StoreDump, TableDump, DUMP_FORMAT, TABLES};
 pub use error::StoreError;
 pub use export::{
-    AccountLinkExport, AutoRenewalExport, ConsentExport, CredentialsExport, ProfileExport, UserExport,
+    AccountLinkExport, AutoRenewalExport, ConsentExport, StarsSubscriptionExport, CredentialsExport, ProfileExport, UserExport,
     EXPORT_SCHEMA_VERSION,
 };
 pub use leadership::LeaderLease;
@@ -69,6 +70,7 @@ pub use payments::{NewPayment, Settlement};
 pub use remote_nodes::{Enrolment, NewRemoteNode};
 pub use schema_status::SchemaStatus;
 pub use schema_version::{known_schema_version, SchemaVersion};
+pub use stars_subscriptions::StarsSubscription;
 pub use subscriptions::TrialOutcome;
 pub use support::{SupportMessage, TicketId};
 pub use update_claims::MAX_CLAIM_BATCH;
