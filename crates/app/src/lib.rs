@@ -40,12 +40,11 @@ pub use admin_stats::{AdminStats, Revenue, UserCounts, REVENUE_PERIODS};
 pub use bot_state::{Awaiting, UPDATE_MEMORY};
 pub use broadcasts::BroadcastRecipient;
 pub use card_payments::{
-    return_url, run_auto_renewals, run_reconciler, AutoRenewalStatus, RenewalNotice,
-    RenewalNoticeKind, RenewalReport, AUTO_RENEWAL_LEAD, AUTO_RENEWAL_MAX_ATTEMPTS,
-    AUTO_RENEWAL_RETRY_AFTER, CardCheckout, CardPaid, CardPayments, CardRefusal, CheckoutError,
-    ErasedPayerRefund, NotificationOutcome, PaymentError, ReconcileReport, RefundOutcome,
-    RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH, CHECKOUT_REUSE_WINDOW,
-    RETURN_TOKEN_PARAM,
+    return_url, run_auto_renewals, run_reconciler, AutoRenewalStatus, CardCheckout, CardPaid,
+    CardPayments, CardRefusal, CheckoutError, ErasedPayerRefund, NotificationOutcome, PaymentError,
+    ReconcileReport, RefundOutcome, RefundSync, RenewalNotice, RenewalNoticeKind, RenewalReport,
+    SyncOutcome, AUTO_RENEWAL_LEAD, AUTO_RENEWAL_MAX_ATTEMPTS, AUTO_RENEWAL_RETRY_AFTER,
+    CARD_CHECKOUT_PATH, CARD_RETURN_PATH, CHECKOUT_REUSE_WINDOW, RETURN_TOKEN_PARAM,
 };
 pub use error::AppError;
 pub use leadership::LeaderLease;

@@ -61,8 +61,8 @@ pub use credentials::Credentials;
 pub use dump::{RestoreError, StoreDump, TableDump, DUMP_FORMAT, TABLES};
 pub use error::StoreError;
 pub use export::{
-    AccountLinkExport, AutoRenewalExport, ConsentExport, StarsSubscriptionExport, CredentialsExport, ProfileExport, UserExport,
-    EXPORT_SCHEMA_VERSION,
+    AccountLinkExport, AutoRenewalExport, ConsentExport, CredentialsExport, ProfileExport,
+    StarsSubscriptionExport, UserExport, EXPORT_SCHEMA_VERSION,
 };
 pub use leadership::LeaderLease;
 pub use node_alerts::{Behind, NodeAlertState, StoredAlertState};
