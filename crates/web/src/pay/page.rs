@@ -40,6 +40,17 @@ pub struct Offer {
     pub gift: bool,
 }
 
+/// What the checkout page offers: the plan at `price` for the link's `token`, the ways to pay
+/// to choose from, what a discount code did, and whether it is bought as a gift.
+pub struct Checkout<'a> {
+    pub plan: &'a domain::Plan,
+    pub price: domain::Money,
+    pub token: &'a str,
+    pub methods: &'a [domain::PaymentMethod],
+    pub promo: Option<PromoShown>,
+    pub gift: bool,
+}
+
 /// A discount code on the checkout page: the code applied and the full price, or why the code
 /// entered was refused (the full price is shown then).
 pub enum PromoShown {
@@ -72,18 +83,20 @@ pub fn show(
 /// Its form may post to us, and the redirect that answers it may go to YooKassa's payment page
 /// (browsers check `form-action` on redirects too).
 /// `promo` says what a discount code did to the price.
-#[allow(clippy::too_many_arguments)] // the page's parts, each its own kind
 pub fn offer(
     site: &Site,
     lang: RequestLang,
     status: StatusCode,
-    plan: &domain::Plan,
-    price: domain::Money,
-    token: &str,
-    methods: &[domain::PaymentMethod],
-    promo: Option<PromoShown>,
-    gift: bool,
+    checkout: Checkout<'_>,
 ) -> Response {
+    let Checkout {
+        plan,
+        price,
+        token,
+        methods,
+        promo,
+        gift,
+    } = checkout;
     let methods = if methods.len() > 1 {
         let (ru, en) = (MeText::get(Language::Ru), MeText::get(Language::En));
         methods
@@ -230,12 +243,14 @@ mod tests {
             &site(),
             lang(),
             StatusCode::OK,
-            &plan,
-            domain::Money::rub_kopecks(19_900),
-            "tok",
-            &[],
-            None,
-            false,
+            Checkout {
+                plan: &plan,
+                price: domain::Money::rub_kopecks(19_900),
+                token: "tok",
+                methods: &[],
+                promo: None,
+                gift: false,
+            },
         );
         assert_eq!(
             r.headers()[CONTENT_SECURITY_POLICY],
@@ -275,12 +290,14 @@ mod tests {
             &site(),
             lang(),
             StatusCode::OK,
-            &plan,
-            domain::Money::rub_kopecks(15_000),
-            "tok",
-            &[],
-            Some(applied),
-            false,
+            Checkout {
+                plan: &plan,
+                price: domain::Money::rub_kopecks(15_000),
+                token: "tok",
+                methods: &[],
+                promo: Some(applied),
+                gift: false,
+            },
         );
         let page = body(r).await;
         assert!(page.contains("<s>200.00 ₽</s>"), "{page}");
@@ -294,12 +311,14 @@ mod tests {
             &site(),
             lang(),
             StatusCode::CONFLICT,
-            &plan,
-            domain::Money::rub_kopecks(20_000),
-            "tok",
-            &[],
-            Some(PromoShown::Refused(domain::PromoRefusal::AlreadyUsed)),
-            false,
+            Checkout {
+                plan: &plan,
+                price: domain::Money::rub_kopecks(20_000),
+                token: "tok",
+                methods: &[],
+                promo: Some(PromoShown::Refused(domain::PromoRefusal::AlreadyUsed)),
+                gift: false,
+            },
         );
         assert_eq!(refused.status(), StatusCode::CONFLICT);
         let page = body(refused).await;
@@ -319,12 +338,14 @@ mod tests {
             &site(),
             lang(),
             StatusCode::OK,
-            &plan,
-            domain::Money::rub_kopecks(19_900),
-            "tok",
-            &[],
-            None,
-            true,
+            Checkout {
+                plan: &plan,
+                price: domain::Money::rub_kopecks(19_900),
+                token: "tok",
+                methods: &[],
+                promo: None,
+                gift: true,
+            },
         );
         let page = body(r).await;
         assert!(page.contains("name=\"gift\" value=\"1\""), "{page}");
