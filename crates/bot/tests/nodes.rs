@@ -39,8 +39,21 @@ async fn admins_see_each_node_and_nobody_else_does(db: &TestDb) {
 
     let admin = h.tg.user(ADMIN, "Admin", Some("en"));
     h.tg.send_text(&admin, "/nodes");
-    h.next("sendMessage", ADMIN).await;
-    let text = h.screen(ADMIN).text();
+    // The start-up look at the nodes may still be under way and alert the admin first.
+    h.tg.wait_for(|c| {
+        c.method == "sendMessage"
+            && c.params.i64("chat_id") == Some(ADMIN)
+            && c.params
+                .str("text")
+                .is_some_and(|t| t.contains("Frankfurt"))
+    })
+    .await;
+    let list = h.tg.chat(ADMIN);
+    let text = list
+        .iter()
+        .map(|m| m.text())
+        .find(|t| t.contains("Frankfurt"))
+        .unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert_eq!(
