@@ -224,11 +224,25 @@ impl RecordLayer {
         self.tx.seal(ContentType::Alert, &[1, CLOSE_NOTIFY], 0, out)
     }
 
-    /// Frees the input buffer when everything in it has been decrypted and handed on: a
-    /// connection waiting for its peer then holds no buffer.
-    pub fn release_if_empty(&mut self) {
-        if self.start >= self.end && self.plain.is_empty() {
-            self.input = Vec::new();
+    /// Gives up the input buffer when everything in it has been decrypted and handed on, so
+    /// a connection waiting for its peer holds none; the caller may reuse it elsewhere
+    /// ([`RecordLayer::lend_input`]). Its contents are stale and never read again.
+    pub fn release_if_empty(&mut self) -> Option<Vec<u8>> {
+        if self.start < self.end || !self.plain.is_empty() || !self.holds_input_buffer() {
+            return None;
+        }
+        self.start = 0;
+        self.end = 0;
+        self.plain = 0..0;
+        Some(std::mem::take(&mut self.input))
+    }
+
+    /// Hands the layer a buffer to receive into while it holds none (one given up by
+    /// another connection's [`RecordLayer::release_if_empty`]): its length is kept as room,
+    /// so [`RecordLayer::room`] need not zero it again. Ignored while the layer holds one.
+    pub fn lend_input(&mut self, buffer: Vec<u8>) {
+        if !self.holds_input_buffer() {
+            self.input = buffer;
             self.start = 0;
             self.end = 0;
             self.plain = 0..0;
@@ -338,8 +352,9 @@ mod tests {
         }
         assert_eq!(got, data);
         assert_eq!(b.buffered_len(), 0);
-        b.release_if_empty();
+        assert!(b.release_if_empty().is_some());
         assert!(!b.holds_input_buffer());
+        assert!(b.release_if_empty().is_none(), "nothing is left to give up");
     }
 
     #[test]
@@ -349,11 +364,38 @@ mod tests {
         a.write(b"pending", &mut wire).unwrap();
         b.feed(&wire);
         assert_eq!(b.open().unwrap(), Received::Data(7));
-        b.release_if_empty();
+        assert!(b.release_if_empty().is_none());
         assert_eq!(b.plaintext(), b"pending");
         b.consume(7);
-        b.release_if_empty();
+        assert!(b.release_if_empty().is_some());
         assert!(!b.holds_input_buffer());
+    }
+
+    #[test]
+    fn a_lent_buffer_is_room_and_its_stale_bytes_are_never_read() {
+        let (mut a, mut b) = pair();
+        let mut wire = Vec::new();
+        a.write(b"fresh", &mut wire).unwrap();
+        let stale = vec![0xAA; 32 * 1024];
+        b.lend_input(stale);
+        assert!(b.holds_input_buffer());
+        assert_eq!(
+            b.open().unwrap(),
+            Received::NeedMore,
+            "a lent buffer holds nothing"
+        );
+        let n = wire.len();
+        b.room(n)[..n].copy_from_slice(&wire);
+        b.filled(n);
+        assert_eq!(b.open().unwrap(), Received::Data(5));
+        assert_eq!(b.plaintext(), b"fresh");
+        b.consume(5);
+        let back = b.release_if_empty().unwrap();
+        assert_eq!(
+            back.len(),
+            32 * 1024,
+            "its length stays, so it is not zeroed again"
+        );
     }
 
     #[test]

@@ -10,12 +10,36 @@ pub const RECORD_READ_SIZE: usize = 16 * 1024 + 256;
 /// Buffers each worker thread keeps for reuse.
 const POOL_CAPACITY: usize = 64;
 
-/// Room in a buffer of bytes on their way to a socket: a full protected record and more.
-const WIRE_CAPACITY: usize = 16 * 1024 + 512;
+/// Plaintext sealed per write call: a relay's whole read, as two full records, goes out in one
+/// socket write rather than one write per record.
+pub(crate) const WRITE_BATCH: usize = BUFFER_SIZE;
+/// Room in a buffer of bytes on their way to a socket: [`WRITE_BATCH`] protected, and more.
+const WIRE_CAPACITY: usize = WRITE_BATCH + 512;
 
 thread_local! {
     static POOL: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
     static WIRES: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    static INPUTS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer for a record layer to receive into ([`reality::RecordLayer::lend_input`]) from
+/// this thread's pool; empty (the layer allocates) when the pool has none.
+pub(crate) fn take_input() -> Vec<u8> {
+    INPUTS.with(|p| p.borrow_mut().pop()).unwrap_or_default()
+}
+
+/// Returns a record layer's input buffer to this thread's pool, its length kept (reusing it
+/// zeroes nothing); one that is not about [`BUFFER_SIZE`] is freed instead.
+pub(crate) fn give_input(input: Vec<u8>) {
+    if input.len() < BUFFER_SIZE || input.capacity() > 2 * BUFFER_SIZE {
+        return;
+    }
+    INPUTS.with(|p| {
+        let mut pool = p.borrow_mut();
+        if pool.len() < POOL_CAPACITY {
+            pool.push(input);
+        }
+    });
 }
 
 /// An empty buffer for bytes on their way to a socket (protected records, Vision's padded

@@ -11,11 +11,11 @@ use reality::{Received, RecordLayer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::buffer::{give_wire, take_wire, BUFFER_SIZE};
+use crate::buffer::{give_input, give_wire, take_input, take_wire, BUFFER_SIZE, WRITE_BATCH};
+use crate::transport::{Half, Transport};
 
 /// Room asked of the record layer for each socket read: two full records.
 const READ_ROOM: usize = BUFFER_SIZE;
-use crate::transport::{Half, Transport};
 
 /// Whose handshake a [`RecordStream`] follows: the rules above it differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,12 +189,17 @@ impl<S: AsyncRead + Unpin> AsyncRead for RecordStream<S> {
                 }
                 Received::NeedMore => {}
             }
-            // Straight into the record layer's input; it is freed while the peer is quiet, so
-            // an idle connection holds no buffer.
+            // Straight into the record layer's input, lent from this thread's pool and given
+            // back while the peer is quiet, so an idle connection holds no buffer.
+            if !this.layer.holds_input_buffer() {
+                this.layer.lend_input(take_input());
+            }
             let mut raw = ReadBuf::new(this.layer.room(READ_ROOM));
             match Pin::new(&mut this.io).poll_read(cx, &mut raw) {
                 Poll::Pending => {
-                    this.layer.release_if_empty();
+                    if let Some(input) = this.layer.release_if_empty() {
+                        give_input(input);
+                    }
                     return Poll::Pending;
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
@@ -225,7 +230,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for RecordStream<S> {
         if this.close_sent {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
-        let n = data.len().min(reality::MAX_PLAINTEXT);
+        let n = data.len().min(WRITE_BATCH);
         if this.wire.capacity() == 0 {
             this.wire = take_wire();
         }
