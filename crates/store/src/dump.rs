@@ -24,6 +24,7 @@ pub const TABLES: &[&str] = &[
     "promo_codes",
     "payments",
     "promo_redemptions",
+    "auto_renewals",
     "nodes",
     "node_join_tokens",
     "node_status",

@@ -24,6 +24,7 @@ mod access;
 mod account_links;
 mod admin_panel;
 mod admin_reads;
+mod auto_renewals;
 mod bot;
 mod bot_stats;
 mod bot_updates;
@@ -57,6 +58,7 @@ mod web_sessions;
 pub use access::{AccessChanges, AccessRow, AccessSnapshot, AccessSnapshotPages};
 pub use admin_panel::{AuditEntry, AuditTarget};
 pub use admin_reads::DailyRevenue;
+pub use auto_renewals::{AutoRenewal, RenewalAttempt};
 pub use broadcasts::Broadcast;
 pub use card_payments::{CheckoutPayment, RefundMark};
 pub use connect::{Backend, Store};
@@ -65,8 +67,8 @@ pub use credentials::Credentials;
 pub use dump::{RestoreError, StoreDump, TableDump, DUMP_FORMAT, TABLES};
 pub use error::StoreError;
 pub use export::{
-    AccountLinkExport, ConsentExport, CredentialsExport, ProfileExport, UserExport,
-    WebSessionExport, EXPORT_SCHEMA_VERSION,
+    AccountLinkExport, AutoRenewalExport, ConsentExport, CredentialsExport, ProfileExport,
+    UserExport, WebSessionExport, EXPORT_SCHEMA_VERSION,
 };
 pub use gifts::{GiftBought, GiftRedeemed, GiftRedemption};
 pub use leadership::LeaderLease;
