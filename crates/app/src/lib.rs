@@ -43,9 +43,11 @@ pub use admin_stats::{AdminStats, Revenue, UserCounts, REVENUE_PERIODS};
 pub use bot_state::{Awaiting, UPDATE_MEMORY};
 pub use broadcasts::BroadcastRecipient;
 pub use card_payments::{
-    return_url, run_reconciler, CardCheckout, CardOffer, CardPaid, CardPayments, CardRefusal,
-    CheckoutChoices, CheckoutError, ErasedPayerRefund, GiftPaid, NotificationOutcome, PaymentError,
-    ReconcileReport, RefundOutcome, RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH,
+    return_url, run_auto_renewals, run_reconciler, AutoRenewalStatus, CardCheckout, CardOffer,
+    CardPaid, CardPayments, CardRefusal, CheckoutChoices, CheckoutError, ErasedPayerRefund,
+    GiftPaid, NotificationOutcome, PaymentError, ReconcileReport, RefundOutcome, RefundSync,
+    RenewalNotice, RenewalNoticeKind, RenewalReport, SyncOutcome, AUTO_RENEWAL_LEAD,
+    AUTO_RENEWAL_MAX_ATTEMPTS, AUTO_RENEWAL_RETRY_AFTER, CARD_CHECKOUT_PATH, CARD_RETURN_PATH,
     CHECKOUT_REUSE_WINDOW, GIFT_PARAM, RETURN_TOKEN_PARAM,
 };
 pub use error::AppError;
