@@ -33,6 +33,8 @@ pub enum Action {
     DeleteConfirm,
     /// A short-lived link to the data page on the website.
     AccountLink,
+    /// Switches card auto-renewal off (the saved payment method's id is deleted).
+    AutoRenewOff,
     LanguageMenu,
     SetLanguage(Language),
     /// Cancels whatever text the bot was waiting for and shows the menu.
@@ -84,6 +86,7 @@ impl Action {
             Action::Withdraw => "withdraw".into(),
             Action::DeleteConfirm => "delete!".into(),
             Action::AccountLink => "weblink".into(),
+            Action::AutoRenewOff => "renew-off".into(),
             Action::LanguageMenu => "lang".into(),
             Action::SetLanguage(l) => format!("lang:{}", l.code()),
             Action::Cancel => "cancel".into(),
@@ -131,6 +134,7 @@ impl Action {
             ("withdraw", None) => Action::Withdraw,
             ("delete!", None) => Action::DeleteConfirm,
             ("weblink", None) => Action::AccountLink,
+            ("renew-off", None) => Action::AutoRenewOff,
             ("lang", None) => Action::LanguageMenu,
             ("lang", Some(_)) => Action::SetLanguage(language()?),
             ("cancel", None) => Action::Cancel,
@@ -180,6 +184,7 @@ mod tests {
             Action::Withdraw,
             Action::DeleteConfirm,
             Action::AccountLink,
+            Action::AutoRenewOff,
             Action::LanguageMenu,
             Action::SetLanguage(Language::Ru),
             Action::Cancel,

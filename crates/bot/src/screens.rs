@@ -276,6 +276,18 @@ pub fn language_menu(language: Language) -> Screen {
 }
 
 /// A message with a single button back to the menu (or to renewing).
+/// My subscription with auto-renewal on: a line saying so and the button that switches it off,
+/// above the way back.
+pub fn with_auto_renewal(mut screen: Screen, language: Language, plan: &str) -> Screen {
+    screen.text.push_str("\n\n");
+    screen.text.push_str(&texts::auto_renew_on(language, plan));
+    let row = vec![button(texts::btn_auto_renew_off(language), Action::AutoRenewOff)];
+    let rows = &mut screen.keyboard.inline_keyboard;
+    let at = rows.len().saturating_sub(1);
+    rows.insert(at, row);
+    screen
+}
+
 pub fn with_button(text: &str, label: &str, action: Action) -> Screen {
     Screen {
         text: text.to_owned(),
