@@ -28,6 +28,7 @@ mod reminders;
 mod settings;
 mod signup;
 mod stars;
+mod stars_subscriptions;
 mod sub_token;
 mod support;
 mod trial;
@@ -67,9 +68,10 @@ pub use reminders::{DueReminder, ReminderKind};
 pub use settings::{AppSettings, BackupSettings, ReferralSettings};
 pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
+pub use stars_subscriptions::{STARS_SUBSCRIPTION_DAYS, STARS_SUBSCRIPTION_PERIOD_SECS};
 pub use store::{
     AuditEntry, AuditTarget, Backend, Broadcast, DailyRevenue, ReferralJoin, ReferralStats,
-    TicketId, UserSummary,
+    StarsSubscription, TicketId, UserSummary,
 };
 pub use store::{NewPromo, PromoRedemption};
 pub use sub_token::{MySubscription, SubscriptionFeed};

@@ -384,6 +384,57 @@ pub fn reminder(language: Language, days_left: u32, ends_at: OffsetDateTime) -> 
     }
 }
 
+/// The Buy screen's button for a monthly Stars subscription to `plan`.
+pub fn stars_subscription_button(language: Language, plan: &Plan) -> String {
+    let stars = plan.price_stars.map(|m| m.minor).unwrap_or_default();
+    match language {
+        Language::Ru => format!("🔁 Подписка {stars} ⭐ в месяц"),
+        Language::En => format!("🔁 Subscribe: {stars} ⭐ a month"),
+    }
+}
+
+/// The message carrying the subscription invoice link.
+pub fn stars_subscription_offer(language: Language) -> &'static str {
+    match language {
+        Language::Ru => "Подписка за звёзды: Telegram будет списывать оплату каждые 30 дней, пока \
+             вы её не отмените (здесь, в «Моя подписка», или в настройках Telegram).",
+        Language::En => "A Stars subscription: Telegram charges it every 30 days until you \
+             cancel it (here, in My subscription, or in Telegram's settings).",
+    }
+}
+
+pub fn btn_stars_subscribe(language: Language) -> &'static str {
+    match language {
+        Language::Ru => "⭐ Оформить подписку",
+        Language::En => "⭐ Subscribe",
+    }
+}
+
+/// My subscription's line while a Stars subscription renews it.
+pub fn stars_subscription_on(language: Language, until: OffsetDateTime) -> String {
+    let day = date(language, until);
+    match language {
+        Language::Ru => format!("🔁 Подписка за звёзды оплачена до {day} и продлевается Telegram."),
+        Language::En => format!("🔁 Stars subscription paid until {day}; Telegram renews it."),
+    }
+}
+
+pub fn btn_stars_cancel(language: Language) -> &'static str {
+    match language {
+        Language::Ru => "⏹ Отменить подписку за звёзды",
+        Language::En => "⏹ Cancel the Stars subscription",
+    }
+}
+
+pub fn stars_subscription_canceled(language: Language) -> &'static str {
+    match language {
+        Language::Ru => "Подписка за звёзды отменена: новых списаний не будет, оплаченные дни \
+             остаются.",
+        Language::En => "The Stars subscription is canceled: no more charges; the days paid \
+             for stay.",
+    }
+}
+
 /// My subscription's line while card auto-renewal is on.
 pub fn auto_renew_on(language: Language, plan: &str) -> String {
     let plan = escape(plan);

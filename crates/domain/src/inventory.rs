@@ -135,8 +135,8 @@ pub enum Retention {
     /// by the retention job. Erasing the buyer leaves a paid gift redeemable (it may already
     /// have been handed over), no longer linked to them.
     GiftCode,
-    /// Card auto-renewal: kept while it is on; deleted at once when the person switches it
-    /// off, when it stops after failed charges, or with the person.
+    /// Card auto-renewal and Stars subscriptions: kept while on; deleted at once when the
+    /// person switches it off, when it stops after failed charges, or with the person.
     AutoRenewal,
 }
 
@@ -303,6 +303,10 @@ pub const ENTRIES: &[Entry] = &[
     entry("auto_renewals", "attempts", C::Payment, PAY, R::AutoRenewal, "charges tried for that period (at most 3)"),
     entry("auto_renewals", "next_attempt_at", C::Payment, PAY, R::AutoRenewal, "when a failed charge may be retried"),
     entry("auto_renewals", "payment_id", C::Payment, PAY, R::AutoRenewal, "our payment of the latest charge"),
+    entry("stars_subscriptions", "user_id", C::Account, PAY, R::AutoRenewal, "whose Telegram Stars subscription"),
+    entry("stars_subscriptions", "plan", C::Payment, PAY, R::AutoRenewal, "the plan it renews"),
+    entry("stars_subscriptions", "charge_id", C::Payment, PAY, R::AutoRenewal, "Telegram's charge id of its latest payment (to cancel it from the bot)"),
+    entry("stars_subscriptions", "renews_until", C::Payment, PAY, R::AutoRenewal, "until when Telegram says it is paid"),
     entry("admin_login_tokens", "token_hash", C::Account, SIGN_IN, R::AdminSignIn, "hash of an admin's one-time panel login link (the link itself is never stored)"),
     entry("admin_login_tokens", "telegram_id", C::TelegramId, SIGN_IN, R::AdminSignIn, "the admin's Telegram id"),
     entry("admin_login_tokens", "created_at", C::Account, SIGN_IN, R::AdminSignIn, "when the bot issued it"),

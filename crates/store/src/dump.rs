@@ -25,6 +25,7 @@ pub const TABLES: &[&str] = &[
     "payments",
     "promo_redemptions",
     "auto_renewals",
+    "stars_subscriptions",
     "nodes",
     "node_join_tokens",
     "node_status",

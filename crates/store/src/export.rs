@@ -63,6 +63,16 @@ pub struct UserExport {
     pub gifts_redeemed: Vec<GiftRedeemed>,
     /// Added after schema version 1: card auto-renewal, while it is on.
     pub auto_renewal: Option<AutoRenewalExport>,
+    /// Added after schema version 1: a Telegram Stars subscription, if remembered.
+    pub stars_subscription: Option<StarsSubscriptionExport>,
+}
+
+#[derive(Clone, Serialize)]
+pub struct StarsSubscriptionExport {
+    pub plan: PlanId,
+    pub charge_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub renews_until: OffsetDateTime,
 }
 
 #[derive(Clone, Serialize)]
@@ -188,6 +198,14 @@ impl Store {
                 enabled_at: renewal.enabled_at,
                 payment_method: WITHHELD_METHOD,
             });
+        let stars_subscription =
+            self.stars_subscription(id)
+                .await?
+                .map(|s| StarsSubscriptionExport {
+                    plan: s.plan,
+                    charge_id: s.charge_id,
+                    renews_until: s.renews_until,
+                });
         Ok(Some(UserExport {
             schema_version: EXPORT_SCHEMA_VERSION,
             profile: ProfileExport {
@@ -217,6 +235,7 @@ impl Store {
             gifts_bought: self.gifts_bought(id).await?,
             gifts_redeemed: self.gifts_redeemed(id).await?,
             auto_renewal,
+            stars_subscription,
         }))
     }
 }

@@ -47,6 +47,7 @@ mod referrals;
 mod remote_nodes;
 mod schema_status;
 mod schema_version;
+mod stars_subscriptions;
 mod subscriptions;
 mod support;
 #[cfg(feature = "testing")]
@@ -68,7 +69,7 @@ pub use dump::{RestoreError, StoreDump, TableDump, DUMP_FORMAT, TABLES};
 pub use error::StoreError;
 pub use export::{
     AccountLinkExport, AutoRenewalExport, ConsentExport, CredentialsExport, ProfileExport,
-    UserExport, WebSessionExport, EXPORT_SCHEMA_VERSION,
+    StarsSubscriptionExport, UserExport, WebSessionExport, EXPORT_SCHEMA_VERSION,
 };
 pub use gifts::{GiftBought, GiftRedeemed, GiftRedemption};
 pub use leadership::LeaderLease;
@@ -81,6 +82,7 @@ pub use referrals::{
 pub use remote_nodes::{Enrolment, NewRemoteNode};
 pub use schema_status::SchemaStatus;
 pub use schema_version::{known_schema_version, SchemaVersion};
+pub use stars_subscriptions::StarsSubscription;
 pub use subscriptions::TrialOutcome;
 pub use support::{SupportMessage, TicketId};
 pub use update_claims::MAX_CLAIM_BATCH;

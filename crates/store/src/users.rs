@@ -268,6 +268,10 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM stars_subscriptions WHERE user_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM account_links WHERE user_id = $1")
             .bind(id.0)
             .execute(&mut *tx)
