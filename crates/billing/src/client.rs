@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::wire::{
-    ApiErrorBody, CreateAutopayment, CreatePayment, CreateRefund, PaymentObject, RefundObject, ShopInfo,
+    ApiErrorBody, CreateAutopayment, CreatePayment, CreateRefund, PaymentObject, RefundObject,
+    ShopInfo,
 };
 use crate::BillingError;
 

@@ -239,7 +239,10 @@ mod tests {
         let p: PaymentObject = serde_json::from_value(body).unwrap();
         assert_eq!(p.saved_method_id(), Some("pm-1"));
         let debug = format!("{p:?}");
-        assert!(!debug.contains("4477") && !debug.contains("pm-1"), "{debug}");
+        assert!(
+            !debug.contains("4477") && !debug.contains("pm-1"),
+            "{debug}"
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@
 use app::{CheckoutRefusal, StarsCredit, STARS_CURRENCY};
 use domain::{PlanId, PromoCode, User};
 use teloxide_core::payloads::AnswerPreCheckoutQuerySetters as _;
-use teloxide_core::requests::Requester as _;
 use teloxide_core::payloads::CreateInvoiceLinkSetters as _;
+use teloxide_core::requests::Requester as _;
 use teloxide_core::types::{
     ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Message, PreCheckoutQuery,
     Seconds, TelegramTransactionId, UserId as TgUserId,
@@ -131,7 +131,11 @@ pub async fn send_subscription_link(
         url,
     )]]);
     let sent = ctx
-        .send(chat, texts::stars_subscription_offer(language), Some(keyboard))
+        .send(
+            chat,
+            texts::stars_subscription_offer(language),
+            Some(keyboard),
+        )
         .await;
     ctx.delivered(Some(user.id), sent).await?;
     Ok(())
@@ -139,10 +143,7 @@ pub async fn send_subscription_link(
 
 /// Cancels the person's Stars subscription at Telegram (`editUserStarSubscription`), then
 /// forgets it; the days already paid for stay. Returns what to tell them.
-pub async fn cancel_stars_subscription(
-    ctx: &Ctx,
-    user: &User,
-) -> Result<&'static str, BotError> {
+pub async fn cancel_stars_subscription(ctx: &Ctx, user: &User) -> Result<&'static str, BotError> {
     let Some(sub) = ctx.app.stars_subscription(user.id).await? else {
         return Ok(texts::stars_subscription_canceled(user.language));
     };

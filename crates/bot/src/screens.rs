@@ -129,7 +129,11 @@ pub fn buy(app: &App, language: Language, token: Option<&SubscriptionToken>) -> 
         if !row.is_empty() {
             rows.push(row);
         }
-        if app.stars_subscription_plans().iter().any(|p| p.id == plan.id) {
+        if app
+            .stars_subscription_plans()
+            .iter()
+            .any(|p| p.id == plan.id)
+        {
             rows.push(vec![button(
                 &texts::stars_subscription_button(language, &plan),
                 Action::StarsSubscribe(plan.id.clone()),
@@ -287,7 +291,10 @@ pub fn language_menu(language: Language) -> Screen {
 pub fn with_auto_renewal(mut screen: Screen, language: Language, plan: &str) -> Screen {
     screen.text.push_str("\n\n");
     screen.text.push_str(&texts::auto_renew_on(language, plan));
-    let row = vec![button(texts::btn_auto_renew_off(language), Action::AutoRenewOff)];
+    let row = vec![button(
+        texts::btn_auto_renew_off(language),
+        Action::AutoRenewOff,
+    )];
     let rows = &mut screen.keyboard.inline_keyboard;
     let at = rows.len().saturating_sub(1);
     rows.insert(at, row);
@@ -296,10 +303,19 @@ pub fn with_auto_renewal(mut screen: Screen, language: Language, plan: &str) -> 
 
 /// My subscription with a Stars subscription renewing it: a line saying so and the button that
 /// cancels it, above the way back.
-pub fn with_stars_subscription(mut screen: Screen, language: Language, until: OffsetDateTime) -> Screen {
+pub fn with_stars_subscription(
+    mut screen: Screen,
+    language: Language,
+    until: OffsetDateTime,
+) -> Screen {
     screen.text.push_str("\n\n");
-    screen.text.push_str(&texts::stars_subscription_on(language, until));
-    let row = vec![button(texts::btn_stars_cancel(language), Action::StarsCancel)];
+    screen
+        .text
+        .push_str(&texts::stars_subscription_on(language, until));
+    let row = vec![button(
+        texts::btn_stars_cancel(language),
+        Action::StarsCancel,
+    )];
     let rows = &mut screen.keyboard.inline_keyboard;
     let at = rows.len().saturating_sub(1);
     rows.insert(at, row);

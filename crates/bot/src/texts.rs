@@ -396,10 +396,14 @@ pub fn stars_subscription_button(language: Language, plan: &Plan) -> String {
 /// The message carrying the subscription invoice link.
 pub fn stars_subscription_offer(language: Language) -> &'static str {
     match language {
-        Language::Ru => "Подписка за звёзды: Telegram будет списывать оплату каждые 30 дней, пока \
-             вы её не отмените (здесь, в «Моя подписка», или в настройках Telegram).",
-        Language::En => "A Stars subscription: Telegram charges it every 30 days until you \
-             cancel it (here, in My subscription, or in Telegram's settings).",
+        Language::Ru => {
+            "Подписка за звёзды: Telegram будет списывать оплату каждые 30 дней, пока \
+             вы её не отмените (здесь, в «Моя подписка», или в настройках Telegram)."
+        }
+        Language::En => {
+            "A Stars subscription: Telegram charges it every 30 days until you \
+             cancel it (here, in My subscription, or in Telegram's settings)."
+        }
     }
 }
 
@@ -428,10 +432,14 @@ pub fn btn_stars_cancel(language: Language) -> &'static str {
 
 pub fn stars_subscription_canceled(language: Language) -> &'static str {
     match language {
-        Language::Ru => "Подписка за звёзды отменена: новых списаний не будет, оплаченные дни \
-             остаются.",
-        Language::En => "The Stars subscription is canceled: no more charges; the days paid \
-             for stay.",
+        Language::Ru => {
+            "Подписка за звёзды отменена: новых списаний не будет, оплаченные дни \
+             остаются."
+        }
+        Language::En => {
+            "The Stars subscription is canceled: no more charges; the days paid \
+             for stay."
+        }
     }
 }
 
@@ -496,10 +504,14 @@ pub fn renewal_declined(language: Language, retries_left: u32) -> String {
 /// Auto-renewal stopped after declined charges (or a revoked permission).
 pub fn renewal_stopped(language: Language) -> &'static str {
     match language {
-        Language::Ru => "⚠️ Автопродление остановлено: карта не приняла оплату. Сохранённый \
-             способ оплаты удалён. Продлите подписку вручную, чтобы доступ не прервался.",
-        Language::En => "⚠️ Auto-renewal has stopped: the card did not accept the charge. The \
-             saved payment method is deleted. Renew by hand to keep your access.",
+        Language::Ru => {
+            "⚠️ Автопродление остановлено: карта не приняла оплату. Сохранённый \
+             способ оплаты удалён. Продлите подписку вручную, чтобы доступ не прервался."
+        }
+        Language::En => {
+            "⚠️ Auto-renewal has stopped: the card did not accept the charge. The \
+             saved payment method is deleted. Renew by hand to keep your access."
+        }
     }
 }
 

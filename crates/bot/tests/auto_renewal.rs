@@ -32,7 +32,8 @@ async fn the_reminder_announces_the_charge_and_one_button_stops_it(db: &TestDb) 
         .await
         .unwrap();
     // Ends in two days: the three-day reminder is due.
-    db.grant(user.id, "month", 30, now - Duration::days(28)).await;
+    db.grant(user.id, "month", 30, now - Duration::days(28))
+        .await;
     let reminder = h.next("sendMessage", eve.id).await;
     let text = reminder.params.str("text").unwrap();
     assert!(text.contains("Auto-renewal is on"), "{text}");
@@ -42,7 +43,11 @@ async fn the_reminder_announces_the_charge_and_one_button_stops_it(db: &TestDb) 
     assert!(db.store.auto_renewal(user.id).await.unwrap().is_none());
     assert_eq!(count(db, "auto_renewals").await, 0);
     let screen = h.screen(eve.id);
-    assert!(screen.text().contains("Auto-renewal is off"), "{}", screen.text());
+    assert!(
+        screen.text().contains("Auto-renewal is off"),
+        "{}",
+        screen.text()
+    );
     assert!(!screen.buttons().contains(&"renew-off".to_owned()));
 }
 
@@ -67,7 +72,11 @@ async fn my_subscription_shows_auto_renewal_in_russian_too(db: &TestDb) {
         .unwrap();
     h.press(&fedor, "sub").await;
     let screen = h.screen(fedor.id);
-    assert!(screen.text().contains("Автопродление включено"), "{}", screen.text());
+    assert!(
+        screen.text().contains("Автопродление включено"),
+        "{}",
+        screen.text()
+    );
     assert!(screen.buttons().contains(&"renew-off".to_owned()));
 }
 

@@ -43,9 +43,15 @@ async fn subscribed(h: &Harness, db: &TestDb) -> (TgUser, String) {
             .await;
     assert_eq!(accepted.params.bool("ok"), Some(true));
     let until = OffsetDateTime::now_utc() + Duration::days(30);
-    let first = h
-        .tg
-        .subscription_payment(&dora, 100, &payload, "stxSUB-1", until.unix_timestamp(), true)
+    let first =
+        h.tg.subscription_payment(
+            &dora,
+            100,
+            &payload,
+            "stxSUB-1",
+            until.unix_timestamp(),
+            true,
+        )
         .unwrap();
     h.tg.inject(first);
     h.next("sendMessage", DORA).await;
@@ -69,9 +75,15 @@ async fn each_renewal_is_credited_once_and_our_button_cancels(db: &TestDb) {
 
     // Telegram charges the next month by itself; the update arrives twice.
     let until = OffsetDateTime::now_utc() + Duration::days(60);
-    let renewal = h
-        .tg
-        .subscription_payment(&dora, 100, &payload, "stxSUB-2", until.unix_timestamp(), false)
+    let renewal =
+        h.tg.subscription_payment(
+            &dora,
+            100,
+            &payload,
+            "stxSUB-2",
+            until.unix_timestamp(),
+            false,
+        )
         .unwrap();
     h.tg.inject(renewal.clone());
     h.next("sendMessage", DORA).await;
@@ -88,10 +100,9 @@ async fn each_renewal_is_credited_once_and_our_button_cancels(db: &TestDb) {
     h.press(&dora, "sub").await;
     assert!(h.screen(DORA).buttons().contains(&"ssub-".to_owned()));
     h.press(&dora, "ssub-").await;
-    let edit = h
-        .tg
-        .wait_for(|c| c.method == "editUserStarSubscription")
-        .await;
+    let edit =
+        h.tg.wait_for(|c| c.method == "editUserStarSubscription")
+            .await;
     assert_eq!(edit.params.i64("user_id"), Some(DORA));
     assert_eq!(
         edit.params.str("telegram_payment_charge_id").as_deref(),

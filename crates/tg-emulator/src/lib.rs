@@ -224,7 +224,10 @@ impl Emulator {
         expires_at: i64,
         first: bool,
     ) -> Option<Value> {
-        if !self.state.star_subscription_charge(from.id, payload, charge_id) {
+        if !self
+            .state
+            .star_subscription_charge(from.id, payload, charge_id)
+        {
             return None;
         }
         let payment = json!({

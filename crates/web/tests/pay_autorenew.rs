@@ -53,7 +53,10 @@ async fn auto_renewal_is_opt_in(db: &TestDb) {
     assert!(shop.yk.saved_methods().is_empty());
     assert!(shop.app().auto_renewal(user.id).await.unwrap().is_none());
     let end = ends_at(&shop, &user).await;
-    assert_eq!(renew(&shop, end - Duration::hours(1)).await, RenewalReport::default());
+    assert_eq!(
+        renew(&shop, end - Duration::hours(1)).await,
+        RenewalReport::default()
+    );
     assert!(shop.yk.autopayments().is_empty());
 }
 
@@ -97,7 +100,10 @@ async fn the_saved_method_is_charged_once_a_day_before_the_end(db: &TestDb) {
     // The next period renews again, under its own idempotence key.
     let next_end = ends_at(&shop, &user).await;
     assert_eq!(next_end, end + Duration::days(30));
-    assert_eq!(renew(&shop, next_end - Duration::hours(23)).await.renewed, 1);
+    assert_eq!(
+        renew(&shop, next_end - Duration::hours(23)).await.renewed,
+        1
+    );
     let charges = shop.yk.autopayments();
     assert_eq!(charges.len(), 2);
     assert_ne!(charges[0].idempotence_key, charges[1].idempotence_key);
@@ -117,7 +123,10 @@ async fn a_declined_charge_is_retried_twice_then_auto_renewal_stops(db: &TestDb)
     assert_eq!(notice.user, user.id);
     assert_eq!(notice.kind, RenewalNoticeKind::Declined { retries_left: 2 });
     // Not again before the spacing.
-    assert_eq!(renew(&shop, first + Duration::hours(1)).await, RenewalReport::default());
+    assert_eq!(
+        renew(&shop, first + Duration::hours(1)).await,
+        RenewalReport::default()
+    );
     assert_eq!(shop.yk.autopayments().len(), 1);
 
     let second = first + AUTO_RENEWAL_RETRY_AFTER;
@@ -188,7 +197,10 @@ async fn switching_off_on_the_account_page_stops_charges_and_deletes_the_method(
         .text()
         .await
         .unwrap();
-    assert!(page.contains("/auto-renewal/off"), "the page offers the button");
+    assert!(
+        page.contains("/auto-renewal/off"),
+        "the page offers the button"
+    );
     let r = no_redirects()
         .post(shop.url(&format!("/account/{path}/auto-renewal/off")))
         .send()
@@ -198,7 +210,10 @@ async fn switching_off_on_the_account_page_stops_charges_and_deletes_the_method(
     assert!(shop.app().auto_renewal(user.id).await.unwrap().is_none());
     assert!(!whole_database(db).await.contains(&method));
     let end = ends_at(&shop, &user).await;
-    assert_eq!(renew(&shop, end - Duration::hours(1)).await, RenewalReport::default());
+    assert_eq!(
+        renew(&shop, end - Duration::hours(1)).await,
+        RenewalReport::default()
+    );
     assert!(shop.yk.autopayments().is_empty());
 }
 
@@ -214,7 +229,10 @@ async fn the_export_names_auto_renewal_and_withholds_the_method(db: &TestDb) {
 async fn erasure_deletes_the_method_id(db: &TestDb) {
     let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
     let (user, method) = auto_renewing(&shop, 2008).await;
-    assert!(whole_database(db).await.contains(&method), "stored while on");
+    assert!(
+        whole_database(db).await.contains(&method),
+        "stored while on"
+    );
     shop.store().erase_user(user.id).await.unwrap();
     assert!(!whole_database(db).await.contains(&method));
 }

@@ -167,7 +167,9 @@ impl Emulator {
     pub fn autopayments(&self) -> Vec<Recorded> {
         self.recorded()
             .into_iter()
-            .filter(|r| r.endpoint == "POST /v3/payments" && r.body.get("payment_method_id").is_some())
+            .filter(|r| {
+                r.endpoint == "POST /v3/payments" && r.body.get("payment_method_id").is_some()
+            })
             .collect()
     }
 

@@ -247,7 +247,12 @@ fn try_create_payment(
         // An autopayment: the saved method is charged at once, nobody confirms anything.
         let method = method
             .as_str()
-            .and_then(|m| inner.methods.get(m).map(|saved| (m.to_owned(), saved.clone())))
+            .and_then(|m| {
+                inner
+                    .methods
+                    .get(m)
+                    .map(|saved| (m.to_owned(), saved.clone()))
+            })
             .ok_or_else(|| bad_request("Payment method is not saved", "payment_method_id"))?;
         let (method_id, saved) = method;
         payment.method_id = method_id;

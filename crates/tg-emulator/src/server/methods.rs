@@ -357,7 +357,9 @@ fn create_invoice_link(state: &State, params: &Params) -> Outcome {
         return Err(bad("STARS_INVOICE_INVALID"));
     }
     if let Some(period) = params.get("subscription_period") {
-        let period = params.i64("subscription_period").or_else(|| period.as_i64());
+        let period = params
+            .i64("subscription_period")
+            .or_else(|| period.as_i64());
         if period != Some(STAR_SUBSCRIPTION_PERIOD) {
             return Err(bad("SUBSCRIPTION_PERIOD_INVALID"));
         }
@@ -365,16 +367,22 @@ fn create_invoice_link(state: &State, params: &Params) -> Outcome {
             return Err(bad("SUBSCRIPTION_CURRENCY_INVALID"));
         }
     }
-    Ok(json!(format!("https://t.me/$invoice{}", state.next_query_id())))
+    Ok(json!(format!(
+        "https://t.me/$invoice{}",
+        state.next_query_id()
+    )))
 }
 
 /// `editUserStarSubscription`: the bot cancels (or re-enables) a person's subscription.
 fn edit_star_subscription(state: &State, params: &Params) -> Outcome {
-    required(params, &["user_id", "telegram_payment_charge_id", "is_canceled"])?;
-    let user = params.i64("user_id").ok_or_else(|| bad("USER_ID_INVALID"))?;
-    let charge = params
-        .str("telegram_payment_charge_id")
-        .unwrap_or_default();
+    required(
+        params,
+        &["user_id", "telegram_payment_charge_id", "is_canceled"],
+    )?;
+    let user = params
+        .i64("user_id")
+        .ok_or_else(|| bad("USER_ID_INVALID"))?;
+    let charge = params.str("telegram_payment_charge_id").unwrap_or_default();
     let canceled = params.bool("is_canceled").unwrap_or(false);
     if !state.edit_star_subscription(user, &charge, canceled) {
         return Err(bad("CHARGE_ID_INVALID"));

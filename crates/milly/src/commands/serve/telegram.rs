@@ -153,7 +153,10 @@ pub async fn announce_renewal_notices(
                 }
             }
             Err(RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "auto-renewal notices were dropped while the bot was slow");
+                tracing::warn!(
+                    missed,
+                    "auto-renewal notices were dropped while the bot was slow"
+                );
             }
             Err(RecvError::Closed) => return Ok(()),
         }
