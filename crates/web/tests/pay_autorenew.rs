@@ -76,7 +76,8 @@ async fn the_saved_method_is_charged_once_a_day_before_the_end(db: &TestDb) {
     let at = end - AUTO_RENEWAL_LEAD + Duration::minutes(1);
     let other = shop.cards.clone();
     let (a, b) = tokio::join!(shop.cards.renew_due(at), other.renew_due(at));
-    assert_eq!(a.unwrap().renewed + b.unwrap().renewed, 1);
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.renewed + b.renewed, 1, "{a:?} {b:?}");
     let charges = shop.yk.autopayments();
     assert_eq!(charges.len(), 1);
     assert_eq!(charges[0].body["payment_method_id"], method.as_str());
