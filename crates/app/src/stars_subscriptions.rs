@@ -35,7 +35,9 @@ impl App {
         charge_id: &str,
         renews_until: OffsetDateTime,
     ) -> Result<(), AppError> {
-        let Some(paid) = StarsPayload::decode(payload) else {
+        // A subscription's invoice carries the plain full-price payload; a discounted
+        // (`starsp:`) or gift payload is a one-off payment, never a subscription.
+        let Some(paid) = StarsPayload::decode(payload).filter(|p| p.promo.is_none()) else {
             return Ok(());
         };
         let Some(user) = self.store().user_by_telegram(payer).await? else {

@@ -5,7 +5,7 @@
 //! `subscription_period`): each charge Telegram makes is credited the same way, once per charge
 //! id, and our button cancels it with `editUserStarSubscription`.
 
-use app::{CheckoutRefusal, StarsCredit, STARS_CURRENCY};
+use app::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
 use domain::{PlanId, PromoCode, User};
 use teloxide_core::payloads::AnswerPreCheckoutQuerySetters as _;
 use teloxide_core::payloads::CreateInvoiceLinkSetters as _;
