@@ -101,6 +101,16 @@ impl Store {
         }
     }
 
+    /// Whether payment `id` is an auto-renewal's latest attempt (left to the renewal job,
+    /// which makes it again under the same key, rather than canceled by the reconciler).
+    pub async fn is_open_renewal_attempt(&self, id: PaymentId) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT user_id FROM auto_renewals WHERE payment_id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     /// Switches auto-renewal on for `user` with the method YooKassa saved (replacing an
     /// earlier one, with a fresh count of attempts).
     pub async fn enable_auto_renewal(

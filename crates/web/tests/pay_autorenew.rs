@@ -6,9 +6,11 @@
 
 mod card_shop;
 
-use app::{RenewalNoticeKind, RenewalReport, AUTO_RENEWAL_LEAD, AUTO_RENEWAL_RETRY_AFTER};
+use app::{
+    NewPromo, RenewalNoticeKind, RenewalReport, AUTO_RENEWAL_LEAD, AUTO_RENEWAL_RETRY_AFTER,
+};
 use card_shop::*;
-use domain::User;
+use domain::{Percent, PromoBenefit, User};
 use store::testing::TestDb;
 use time::{Duration, OffsetDateTime};
 
@@ -272,6 +274,201 @@ async fn after_switching_off_the_method_id_is_in_no_byte_of_the_sqlite_files() {
     }
 }
 
+/// YooKassa's id of the latest auto-renewal charge it made.
+fn latest_charge(shop: &Shop) -> String {
+    shop.yk
+        .payment_ids()
+        .into_iter()
+        .filter(|id| {
+            shop.yk.payment(id).unwrap()["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("auto-renewal"))
+        })
+        .max_by_key(|id| shop.yk.payment(id).unwrap()["created_at"].to_string())
+        .expect("a charge was made")
+}
+
+async fn a_charge_left_pending_then_declined_is_told_like_an_immediate_decline(db: &TestDb) {
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    let mut notices = shop.cards.subscribe_renewal_notices();
+    let (user, method) = auto_renewing(&shop, 2011).await;
+    shop.yk.set_holding(&method, true).unwrap();
+    let end = ends_at(&shop, &user).await;
+    let first = end - AUTO_RENEWAL_LEAD;
+    assert_eq!(renew(&shop, first).await.undecided, 1);
+    assert!(notices.try_recv().is_err(), "nothing to say yet");
+
+    // The issuer declines later; YooKassa's notification settles it, and the person hears the
+    // same as for an immediate decline, once however many notifications come.
+    let charge = latest_charge(&shop);
+    shop.yk.cancel(&charge).unwrap();
+    assert_eq!(shop.notify(&charge).await, 200);
+    assert_eq!(shop.notify(&charge).await, 200);
+    let notice = notices.try_recv().unwrap();
+    assert_eq!(notice.user, user.id);
+    assert_eq!(notice.kind, RenewalNoticeKind::Declined { retries_left: 2 });
+    assert!(notices.try_recv().is_err(), "told once");
+
+    // The retry comes after the spacing, as after an immediate decline.
+    shop.yk.set_holding(&method, false).unwrap();
+    assert_eq!(
+        renew(&shop, first + Duration::hours(1)).await,
+        RenewalReport::default()
+    );
+    assert_eq!(
+        renew(&shop, first + AUTO_RENEWAL_RETRY_AFTER).await.renewed,
+        1
+    );
+    assert_eq!(ends_at(&shop, &user).await, end + Duration::days(30));
+}
+
+async fn an_attempt_whose_answer_was_lost_is_made_again_under_its_own_key(db: &TestDb) {
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    let (user, _method) = auto_renewing(&shop, 2012).await;
+    let end = ends_at(&shop, &user).await;
+    let at = end - AUTO_RENEWAL_LEAD;
+
+    // YooKassa charges the card, but its answers (to the request and to its retry) are lost:
+    // our payment stays pending without YooKassa's id.
+    shop.yk.set_losing_payment_answers(true);
+    assert_eq!(renew(&shop, at).await.failed, 1);
+    shop.yk.set_losing_payment_answers(false);
+    assert_eq!(shop.yk.autopayments().len(), 1, "one charge made");
+    assert_eq!(ends_at(&shop, &user).await, end, "not credited yet");
+
+    // The reconciler leaves the open attempt alone (canceling it would let a new attempt
+    // charge the card again) ...
+    shop.cards
+        .reconcile_once(at + Duration::hours(1))
+        .await
+        .unwrap();
+    // ... and the next round makes the same attempt, under the same key: YooKassa answers
+    // with the charge it already made, which is credited once.
+    let report = renew(&shop, at + Duration::hours(2)).await;
+    assert_eq!(report.renewed, 1, "{report:?}");
+    let charges = shop.yk.autopayments();
+    assert_eq!(charges.len(), 1, "YooKassa made one charge");
+    let keys: Vec<_> = shop
+        .yk
+        .recorded()
+        .into_iter()
+        .filter(|r| r.body.get("payment_method_id").is_some())
+        .map(|r| r.idempotence_key)
+        .collect();
+    assert!(keys.iter().all(|k| *k == charges[0].idempotence_key), "{keys:?}");
+    assert!(charges[0].idempotence_key.ends_with("-1"));
+    assert_eq!(ends_at(&shop, &user).await, end + Duration::days(30));
+    assert_eq!(
+        renew(&shop, at + Duration::hours(3)).await,
+        RenewalReport::default()
+    );
+}
+
+async fn a_gift_never_saves_the_card(db: &TestDb) {
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    let (user, token) = shop.customer(2013).await;
+    let plan = shop
+        .app()
+        .card_plans()
+        .into_iter()
+        .find(|p| p.id.0 == "month")
+        .unwrap();
+    let link = shop.app().card_gift_checkout_url(&token, &plan);
+    let page = no_redirects()
+        .get(link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"name="gift" value="1""#), "{page}");
+    assert!(!page.contains("auto_renew"), "a gift's page offers no auto-renewal");
+    // Even a crafted form that asks for it gets none.
+    let r = no_redirects()
+        .post(shop.url(app::CARD_CHECKOUT_PATH))
+        .form(&[
+            ("t", token.as_str()),
+            ("plan", "month"),
+            ("gift", "1"),
+            ("auto_renew", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let request = shop.yk.recorded().last().unwrap().body.clone();
+    assert!(request.get("save_payment_method").is_none(), "{request}");
+    let yk_id = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    shop.yk.succeed(&yk_id).unwrap();
+    assert_eq!(shop.notify(&yk_id).await, 200);
+    assert!(shop.app().auto_renewal(user.id).await.unwrap().is_none());
+}
+
+async fn a_discounted_first_payment_renews_at_the_full_price(db: &TestDb) {
+    let shop = Shop::open(db.store.clone(), loopback_is_yookassa()).await;
+    shop.app()
+        .add_promo(NewPromo {
+            code: "HALF".parse().unwrap(),
+            benefit: PromoBenefit::Percent(Percent::new(50).unwrap()),
+            plan: None,
+            max_uses: None,
+            valid_until: None,
+            created_at: OffsetDateTime::now_utc(),
+        })
+        .await
+        .unwrap();
+    let (user, token) = shop.customer(2014).await;
+    let page = no_redirects()
+        .get(format!("{}&promo=HALF", shop.checkout_link(&token, "month")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"auto_renew\""), "{page}");
+    assert!(page.contains("full price"), "the page says what renewals cost");
+    let r = no_redirects()
+        .post(shop.url(app::CARD_CHECKOUT_PATH))
+        .form(&[
+            ("t", token.as_str()),
+            ("plan", "month"),
+            ("promo", "HALF"),
+            ("auto_renew", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let request = shop.yk.recorded().last().unwrap().body.clone();
+    assert_eq!(request["save_payment_method"], true, "{request}");
+    assert_eq!(request["amount"]["value"], "99.50", "{request}");
+    let yk_id = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    shop.yk.succeed(&yk_id).unwrap();
+    assert_eq!(shop.notify(&yk_id).await, 200);
+    assert!(shop.app().auto_renewal(user.id).await.unwrap().is_some());
+    let end = ends_at(&shop, &user).await;
+    assert_eq!(renew(&shop, end - AUTO_RENEWAL_LEAD).await.renewed, 1);
+    let charges = shop.yk.autopayments();
+    assert_eq!(charges[0].body["amount"]["value"], "199.00");
+    // The code was used once, by the first payment only.
+    let export = shop.store().export_user(user.id).await.unwrap().unwrap();
+    assert_eq!(export.promo_codes.len(), 1);
+}
+
 store::backend_tests!(
     auto_renewal_is_opt_in,
     the_saved_method_is_charged_once_a_day_before_the_end,
@@ -281,4 +478,8 @@ store::backend_tests!(
     switching_off_on_the_account_page_stops_charges_and_deletes_the_method,
     the_export_names_auto_renewal_and_withholds_the_method,
     erasure_deletes_the_method_id,
+    a_charge_left_pending_then_declined_is_told_like_an_immediate_decline,
+    an_attempt_whose_answer_was_lost_is_made_again_under_its_own_key,
+    a_gift_never_saves_the_card,
+    a_discounted_first_payment_renews_at_the_full_price,
 );

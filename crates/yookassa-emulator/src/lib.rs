@@ -201,6 +201,24 @@ impl Emulator {
         self.state.lock().failing = failing;
     }
 
+    /// Makes `POST /v3/payments` do its work and then answer 500 (`true`), as when the answer
+    /// is lost on the way back; or answer normally again (`false`).
+    pub fn set_losing_payment_answers(&self, losing: bool) {
+        self.state.lock().losing_payment_answers = losing;
+    }
+
+    /// Makes the issuer leave charges of saved method `method_id` pending (`true`) until the
+    /// test succeeds or cancels them, or decide at once again (`false`).
+    pub fn set_holding(&self, method_id: &str, holding: bool) -> Result<(), EmulatorError> {
+        let mut inner = self.state.lock();
+        let m = inner
+            .methods
+            .get_mut(method_id)
+            .ok_or(EmulatorError::UnknownMethod)?;
+        m.holding = holding;
+        Ok(())
+    }
+
     /// Makes only `POST /v3/refunds` answer 500 (`true`), or work again (`false`).
     pub fn set_failing_refunds(&self, failing: bool) {
         self.state.lock().failing_refunds = failing;

@@ -195,10 +195,20 @@ async fn create_payment(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match try_create_payment(&state, &headers, &body) {
+    let answer = match try_create_payment(&state, &headers, &body) {
         Ok(r) => r,
         Err(r) => r.into_response(),
+    };
+    if state.lock().losing_payment_answers {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            "Internal server error",
+            None,
+        )
+        .into_response();
     }
+    answer
 }
 
 fn try_create_payment(
@@ -261,6 +271,8 @@ fn try_create_payment(
             payment.status = PaymentStatus::Canceled;
             payment.cancellation_reason = "permission_revoked";
             payment.cancellation_party = "yoo_money";
+        } else if saved.holding {
+            // Stays pending until the test succeeds or cancels it.
         } else if saved.declining {
             payment.status = PaymentStatus::Canceled;
         } else {

@@ -28,6 +28,9 @@ pub struct Inner {
     pub failing: bool,
     /// While set, only `POST /v3/refunds` answers 500.
     pub failing_refunds: bool,
+    /// While set, `POST /v3/payments` does its work (or replays it) and then answers 500, as
+    /// when the answer is lost on the way back.
+    pub losing_payment_answers: bool,
     /// How many API calls were answered (including replays and errors).
     pub api_calls: u64,
     /// Payment methods saved for autopayments, by id.
@@ -41,6 +44,8 @@ pub struct SavedMethod {
     pub declining: bool,
     /// The person revoked the shop's permission: charges are canceled `permission_revoked`.
     pub revoked: bool,
+    /// The issuer takes its time: charges stay pending until the test decides them.
+    pub holding: bool,
 }
 
 impl Inner {

@@ -24,7 +24,7 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::checkout::truncate;
-use super::{CardPayments, PaymentError, SyncOutcome};
+use super::{CardPayments, PaymentError};
 use crate::{App, AppError};
 
 /// How long before a subscription ends its renewal is charged.
@@ -159,13 +159,29 @@ impl CardPayments {
         now: OffsetDateTime,
     ) -> Result<Step, PaymentError> {
         let store = self.app.store();
-        // The previous attempt is still open at YooKassa: ask once more before any retry.
+        // The previous attempt is still open: ask YooKassa once more before any retry, or,
+        // when its id was never recorded (the charge's answer was lost, or the process stopped
+        // in between), make the same attempt again: the same request under the same
+        // idempotence key, which YooKassa answers with the charge it already made, if any.
         if renewal.period_end == Some(period_end) {
             if let Some(previous) = renewal.payment_id {
                 if let Some(p) = store.payment(previous).await? {
                     if p.status == PaymentStatus::Pending {
-                        if let Some(provider_id) = &p.provider_payment_id {
-                            self.sync_provider_payment(provider_id, now).await?;
+                        match &p.provider_payment_id {
+                            Some(provider_id) => {
+                                self.sync_provider_payment(provider_id, now).await?;
+                            }
+                            None => {
+                                let Some(user) = store.user(renewal.user_id).await? else {
+                                    return Ok(Step::Nothing);
+                                };
+                                let attempt = RenewalAttempt {
+                                    payment: p,
+                                    number: renewal.attempts,
+                                    payment_method_id: renewal.payment_method_id.clone(),
+                                };
+                                return self.charge(&user, &attempt, period_end, now).await;
+                            }
                         }
                     }
                 }
@@ -265,13 +281,7 @@ impl CardPayments {
             },
             receipt,
         };
-        // One key per person, period and attempt: a retried request is the same charge.
-        let key = format!(
-            "milly-renew-{}-{}-{}",
-            user.id.0,
-            domain::unix_seconds(period_end),
-            attempt.number
-        );
+        let key = renewal_idempotence_key(user.id, period_end, attempt.number);
         let mut created = self.yookassa.create_autopayment(&request, &key).await;
         if created.as_ref().is_err_and(BillingError::is_transient) {
             created = self.yookassa.create_autopayment(&request, &key).await;
@@ -279,8 +289,9 @@ impl CardPayments {
         let remote = match created {
             Ok(remote) => remote,
             Err(e) if e.is_transient() => {
-                // It may have reached YooKassa: left pending without an id, the reconciler
-                // cancels it, and the next attempt is a new charge.
+                // It may have reached YooKassa: left pending without an id (the reconciler
+                // leaves an open renewal attempt alone), the next round makes this same
+                // attempt again under the same key, so it is never charged twice.
                 return Err(e.into());
             }
             Err(e) => {
@@ -300,19 +311,54 @@ impl CardPayments {
             .payment(payment.id)
             .await?
             .ok_or(PaymentError::PaymentNotFound)?;
-        match self.apply(&ours, &remote, now).await? {
-            SyncOutcome::Credited(_) => Ok(Step::Renewed),
-            SyncOutcome::Canceled if remote.permission_revoked() => self.stop(user.id).await,
-            SyncOutcome::Canceled => {
-                let retries_left = AUTO_RENEWAL_MAX_ATTEMPTS.saturating_sub(attempt.number);
-                if retries_left == 0 {
-                    return self.stop(user.id).await.map(|_| Step::DeclinedAndStopped);
-                }
-                self.notify(user.id, RenewalNoticeKind::Declined { retries_left });
-                Ok(Step::Declined)
+        // Whoever settles the payment (this call, or a webhook or another job's check racing
+        // it) tells the person of a decline, once (`after_renewal_canceled`); this attempt's
+        // report is read from where the payment ended up, so a race changes no count.
+        self.apply(&ours, &remote, now).await?;
+        let settled = self
+            .app
+            .store()
+            .payment(payment.id)
+            .await?
+            .ok_or(PaymentError::PaymentNotFound)?;
+        Ok(match settled.status {
+            PaymentStatus::Succeeded => Step::Renewed,
+            PaymentStatus::Canceled if remote.permission_revoked() => Step::Stopped,
+            PaymentStatus::Canceled if attempt.number >= AUTO_RENEWAL_MAX_ATTEMPTS => {
+                Step::DeclinedAndStopped
             }
-            _ => Ok(Step::Undecided),
+            PaymentStatus::Canceled => Step::Declined,
+            PaymentStatus::Pending => Step::Undecided,
+            PaymentStatus::Refunded => Step::Nothing,
+        })
+    }
+
+    /// `ours` was just moved to canceled by YooKassa's word (once: by the caller whose
+    /// conditional update did it). If it was an auto-renewal's open attempt, the person hears
+    /// the charge was declined, whether YooKassa declined at once or left it pending and
+    /// declined later; after the last attempt, or when the permission was revoked, auto-renewal
+    /// stops (and they are told that instead).
+    pub(super) async fn after_renewal_canceled(
+        &self,
+        ours: &Payment,
+        remote: &PaymentObject,
+    ) -> Result<(), PaymentError> {
+        let Some(user) = ours.user_id else {
+            return Ok(());
+        };
+        let Some(renewal) = self.app.store().auto_renewal(user).await? else {
+            return Ok(());
+        };
+        if renewal.payment_id != Some(ours.id) {
+            return Ok(());
         }
+        let retries_left = AUTO_RENEWAL_MAX_ATTEMPTS.saturating_sub(renewal.attempts);
+        if retries_left == 0 || remote.permission_revoked() {
+            self.stop(user).await?;
+        } else {
+            self.notify(user, RenewalNoticeKind::Declined { retries_left });
+        }
+        Ok(())
     }
 
     /// Stops the person's auto-renewal (its method id deleted) and tells them, once: only the
@@ -379,5 +425,31 @@ pub async fn run_auto_renewals(cards: CardPayments, every: Duration, shutdown: C
             () = tokio::time::sleep(every) => {}
             () = shutdown.cancelled() => return,
         }
+    }
+}
+
+/// One key per person, period and attempt: however often the same attempt is sent (a retried
+/// request, or the next round making an attempt whose answer was lost), YooKassa makes one
+/// charge of it.
+fn renewal_idempotence_key(user: UserId, period_end: OffsetDateTime, attempt: u32) -> String {
+    format!(
+        "milly-renew-{}-{}-{attempt}",
+        user.0,
+        domain::unix_seconds(period_end)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_idempotence_key_is_the_attempt() {
+        let end = OffsetDateTime::UNIX_EPOCH + time::Duration::days(30);
+        let key = renewal_idempotence_key(UserId(7), end, 2);
+        assert_eq!(key, "milly-renew-7-2592000-2");
+        assert_eq!(key, renewal_idempotence_key(UserId(7), end, 2));
+        assert_ne!(key, renewal_idempotence_key(UserId(7), end, 3));
+        assert_ne!(key, renewal_idempotence_key(UserId(8), end, 2));
     }
 }

@@ -130,6 +130,9 @@ impl CardPayments {
             }
             Ok(Settlement::Marked) if status == PaymentStatus::Canceled => {
                 tracing::info!("card payment canceled");
+                if let Err(e) = self.after_renewal_canceled(ours, remote).await {
+                    tracing::error!(error = %e, "a declined auto-renewal charge was not handled");
+                }
                 Ok(SyncOutcome::Canceled)
             }
             Ok(Settlement::Uncreditable) => self.refund_uncreditable(ours, remote, now).await,
