@@ -355,7 +355,10 @@ async fn an_attempt_whose_answer_was_lost_is_made_again_under_its_own_key(db: &T
         .filter(|r| r.body.get("payment_method_id").is_some())
         .map(|r| r.idempotence_key)
         .collect();
-    assert!(keys.iter().all(|k| *k == charges[0].idempotence_key), "{keys:?}");
+    assert!(
+        keys.iter().all(|k| *k == charges[0].idempotence_key),
+        "{keys:?}"
+    );
     assert!(charges[0].idempotence_key.ends_with("-1"));
     assert_eq!(ends_at(&shop, &user).await, end + Duration::days(30));
     assert_eq!(
@@ -383,7 +386,10 @@ async fn a_gift_never_saves_the_card(db: &TestDb) {
         .await
         .unwrap();
     assert!(page.contains(r#"name="gift" value="1""#), "{page}");
-    assert!(!page.contains("auto_renew"), "a gift's page offers no auto-renewal");
+    assert!(
+        !page.contains("auto_renew"),
+        "a gift's page offers no auto-renewal"
+    );
     // Even a crafted form that asks for it gets none.
     let r = no_redirects()
         .post(shop.url(app::CARD_CHECKOUT_PATH))
@@ -426,7 +432,10 @@ async fn a_discounted_first_payment_renews_at_the_full_price(db: &TestDb) {
         .unwrap();
     let (user, token) = shop.customer(2014).await;
     let page = no_redirects()
-        .get(format!("{}&promo=HALF", shop.checkout_link(&token, "month")))
+        .get(format!(
+            "{}&promo=HALF",
+            shop.checkout_link(&token, "month")
+        ))
         .send()
         .await
         .unwrap()
@@ -434,7 +443,10 @@ async fn a_discounted_first_payment_renews_at_the_full_price(db: &TestDb) {
         .await
         .unwrap();
     assert!(page.contains("name=\"auto_renew\""), "{page}");
-    assert!(page.contains("full price"), "the page says what renewals cost");
+    assert!(
+        page.contains("full price"),
+        "the page says what renewals cost"
+    );
     let r = no_redirects()
         .post(shop.url(app::CARD_CHECKOUT_PATH))
         .form(&[
