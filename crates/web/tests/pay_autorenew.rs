@@ -336,6 +336,11 @@ async fn an_attempt_whose_answer_was_lost_is_made_again_under_its_own_key(db: &T
     assert_eq!(shop.yk.autopayments().len(), 1, "one charge made");
     assert_eq!(ends_at(&shop, &user).await, end, "not credited yet");
 
+    // A round moments later (another job racing the one making it) leaves it alone.
+    assert_eq!(
+        renew(&shop, at + Duration::minutes(1)).await,
+        RenewalReport::default()
+    );
     // The reconciler leaves the open attempt alone (canceling it would let a new attempt
     // charge the card again) ...
     shop.cards

@@ -33,6 +33,10 @@ pub const AUTO_RENEWAL_LEAD: time::Duration = time::Duration::days(1);
 pub const AUTO_RENEWAL_MAX_ATTEMPTS: u32 = 3;
 /// How long after a declined charge the next attempt is made.
 pub const AUTO_RENEWAL_RETRY_AFTER: time::Duration = time::Duration::hours(8);
+/// An open attempt without YooKassa's id this old was given up by whoever claimed it (its
+/// charge and retry take far less): the next round makes it again under the same key. Younger,
+/// it is still being made, and another job racing it leaves it alone.
+const RESEND_AFTER: time::Duration = time::Duration::minutes(10);
 
 /// What the person hears about their auto-renewal, raised once per event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +174,9 @@ impl CardPayments {
                         match &p.provider_payment_id {
                             Some(provider_id) => {
                                 self.sync_provider_payment(provider_id, now).await?;
+                            }
+                            None if now - p.created_at < RESEND_AFTER => {
+                                return Ok(Step::Nothing);
                             }
                             None => {
                                 let Some(user) = store.user(renewal.user_id).await? else {
@@ -442,6 +449,12 @@ fn renewal_idempotence_key(user: UserId, period_end: OffsetDateTime, attempt: u3
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_attempt_is_made_again_only_after_its_maker_gave_up() {
+        let charge_worst_case = time::Duration::try_from(billing::API_TIMEOUT * 2).unwrap();
+        assert!(RESEND_AFTER > charge_worst_case * 2);
+    }
 
     #[test]
     fn the_idempotence_key_is_the_attempt() {
