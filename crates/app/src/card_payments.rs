@@ -17,11 +17,14 @@
 //! - Gifts: the checkout link's `gift=1` opens a gift's payment (marked in YooKassa's
 //!   metadata); paying it makes a code ([`CardPayments::subscribe_gifts`]) instead of days.
 //! - [`reconciler`]: asks about pending payments that got no notification.
+//! - [`auto_renewal`]: opt-in auto-renewal, charging the saved payment method a day before the
+//!   end (`CardPayments::renew_due`, run by [`run_auto_renewals`] on the leader).
 //! - [`App::refund_payment`]: the operator's refunds, by card or Stars.
 //!
 //! **No card data is stored or logged**, and logs count outcomes, never ids of people or
 //! payments.
 
+mod auto_renewal;
 mod checkout;
 mod erased_payer;
 mod error;
@@ -33,6 +36,10 @@ mod refund_sync;
 mod return_page;
 mod settle;
 
+pub use auto_renewal::{
+    run_auto_renewals, AutoRenewalStatus, RenewalNotice, RenewalNoticeKind, RenewalReport,
+    AUTO_RENEWAL_LEAD, AUTO_RENEWAL_MAX_ATTEMPTS, AUTO_RENEWAL_RETRY_AFTER,
+};
 pub use checkout::{return_url, CheckoutChoices, RETURN_TOKEN_PARAM};
 pub use erased_payer::ErasedPayerRefund;
 pub use error::{CheckoutError, PaymentError};
@@ -84,6 +91,7 @@ pub struct CardPayments {
     paid: broadcast::Sender<CardPaid>,
     erased_refunds: broadcast::Sender<ErasedPayerRefund>,
     gifts_paid: broadcast::Sender<GiftPaid>,
+    renewal_notices: broadcast::Sender<RenewalNotice>,
 }
 
 impl CardPayments {
@@ -93,12 +101,14 @@ impl CardPayments {
         let (paid, _) = broadcast::channel(EVENT_BUFFER);
         let (erased_refunds, _) = broadcast::channel(EVENT_BUFFER);
         let (gifts_paid, _) = broadcast::channel(EVENT_BUFFER);
+        let (renewal_notices, _) = broadcast::channel(EVENT_BUFFER);
         Ok(CardPayments {
             app,
             yookassa,
             paid,
             erased_refunds,
             gifts_paid,
+            renewal_notices,
         })
     }
 

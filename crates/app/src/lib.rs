@@ -28,6 +28,7 @@ mod reminders;
 mod settings;
 mod signup;
 mod stars;
+mod stars_subscriptions;
 mod sub_token;
 mod support;
 mod trial;
@@ -43,9 +44,11 @@ pub use admin_stats::{AdminStats, Revenue, UserCounts, REVENUE_PERIODS};
 pub use bot_state::{Awaiting, UPDATE_MEMORY};
 pub use broadcasts::BroadcastRecipient;
 pub use card_payments::{
-    return_url, run_reconciler, CardCheckout, CardOffer, CardPaid, CardPayments, CardRefusal,
-    CheckoutChoices, CheckoutError, ErasedPayerRefund, GiftPaid, NotificationOutcome, PaymentError,
-    ReconcileReport, RefundOutcome, RefundSync, SyncOutcome, CARD_CHECKOUT_PATH, CARD_RETURN_PATH,
+    return_url, run_auto_renewals, run_reconciler, AutoRenewalStatus, CardCheckout, CardOffer,
+    CardPaid, CardPayments, CardRefusal, CheckoutChoices, CheckoutError, ErasedPayerRefund,
+    GiftPaid, NotificationOutcome, PaymentError, ReconcileReport, RefundOutcome, RefundSync,
+    RenewalNotice, RenewalNoticeKind, RenewalReport, SyncOutcome, AUTO_RENEWAL_LEAD,
+    AUTO_RENEWAL_MAX_ATTEMPTS, AUTO_RENEWAL_RETRY_AFTER, CARD_CHECKOUT_PATH, CARD_RETURN_PATH,
     CHECKOUT_REUSE_WINDOW, GIFT_PARAM, RETURN_TOKEN_PARAM,
 };
 pub use error::AppError;
@@ -65,9 +68,10 @@ pub use reminders::{DueReminder, ReminderKind};
 pub use settings::{AppSettings, BackupSettings, ReferralSettings};
 pub use signup::TelegramProfile;
 pub use stars::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
+pub use stars_subscriptions::{STARS_SUBSCRIPTION_DAYS, STARS_SUBSCRIPTION_PERIOD_SECS};
 pub use store::{
     AuditEntry, AuditTarget, Backend, Broadcast, DailyRevenue, ReferralJoin, ReferralStats,
-    TicketId, UserSummary,
+    StarsSubscription, TicketId, UserSummary,
 };
 pub use store::{NewPromo, PromoRedemption};
 pub use sub_token::{MySubscription, SubscriptionFeed};

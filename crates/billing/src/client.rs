@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::wire::{
-    ApiErrorBody, CreatePayment, CreateRefund, PaymentObject, RefundObject, ShopInfo,
+    ApiErrorBody, CreateAutopayment, CreatePayment, CreateRefund, PaymentObject, RefundObject,
+    ShopInfo,
 };
 use crate::BillingError;
 
@@ -72,6 +73,16 @@ impl YooKassa {
     pub async fn create_payment(
         &self,
         request: &CreatePayment,
+        idempotence_key: &str,
+    ) -> Result<PaymentObject, BillingError> {
+        self.post("/v3/payments", request, idempotence_key).await
+    }
+
+    /// `POST /v3/payments` with a saved `payment_method_id`: charges it without asking the
+    /// person. `idempotence_key` is one per renewal attempt.
+    pub async fn create_autopayment(
+        &self,
+        request: &CreateAutopayment,
         idempotence_key: &str,
     ) -> Result<PaymentObject, BillingError> {
         self.post("/v3/payments", request, idempotence_key).await

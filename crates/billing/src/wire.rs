@@ -1,5 +1,6 @@
-//! The parts of YooKassa API v3's JSON we send and read. The payment object deliberately has
-//! no `payment_method` field: card digits and issuer never even reach our types.
+//! The parts of YooKassa API v3's JSON we send and read. Of a payment's `payment_method` only
+//! its `id` and `saved` flag are read (for auto-renewal): card digits and issuer never even
+//! reach our types.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -22,6 +23,10 @@ pub struct CreatePayment {
     /// The one way to pay YooKassa's page offers; without it, every way the shop has.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_data: Option<PaymentMethodData>,
+    /// `Some(true)` when the person chose auto-renewal: YooKassa saves the payment method and
+    /// reports its id in the succeeded payment (`payment_method.saved`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub save_payment_method: Option<bool>,
 }
 
 /// `payment_method_data` with only its `type`: the person enters the details on YooKassa's page.
@@ -29,6 +34,19 @@ pub struct CreatePayment {
 pub struct PaymentMethodData {
     #[serde(rename = "type")]
     pub kind: &'static str,
+}
+
+/// A charge of a saved payment method (an autopayment): no confirmation, the person is not
+/// asked again.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreateAutopayment {
+    pub amount: Amount,
+    pub capture: bool,
+    pub payment_method_id: String,
+    pub description: String,
+    pub metadata: Metadata,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,6 +102,56 @@ pub struct PaymentObject {
     /// All refunds of this payment so far; absent before the first.
     #[serde(default)]
     pub refunded_amount: Option<Amount>,
+    /// Only the method's id and whether it was saved for autopayments; nothing of the card.
+    #[serde(default)]
+    pub payment_method: Option<PaymentMethod>,
+    /// Why a payment was canceled.
+    #[serde(default)]
+    pub cancellation_details: Option<CancellationDetails>,
+}
+
+/// `payment_method`, reduced to what auto-renewal needs.
+#[derive(Clone, Deserialize)]
+pub struct PaymentMethod {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub saved: bool,
+}
+
+/// The method id charges the person's card with the shop's credentials: `{:?}` leaves it out.
+impl std::fmt::Debug for PaymentMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentMethod")
+            .field("saved", &self.saved)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PaymentObject {
+    /// The id of the payment method YooKassa saved for autopayments, if it did.
+    pub fn saved_method_id(&self) -> Option<&str> {
+        self.payment_method
+            .as_ref()
+            .filter(|m| m.saved && !m.id.is_empty())
+            .map(|m| m.id.as_str())
+    }
+
+    /// Whether YooKassa canceled it because the person revoked the saved method: retrying
+    /// cannot succeed.
+    pub fn permission_revoked(&self) -> bool {
+        self.cancellation_details
+            .as_ref()
+            .is_some_and(|c| c.reason == "permission_revoked")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CancellationDetails {
+    #[serde(default)]
+    pub party: String,
+    #[serde(default)]
+    pub reason: String,
 }
 
 impl PaymentObject {
@@ -157,5 +225,34 @@ mod tests {
         let p: PaymentObject = serde_json::from_value(body).unwrap();
         assert_eq!(p.our_payment_id(), Some(42));
         assert!(!format!("{p:?}").contains("4477"));
+        assert_eq!(p.saved_method_id(), None, "no id, not saved");
+    }
+
+    #[test]
+    fn a_saved_method_gives_its_id_and_nothing_of_the_card() {
+        let body = serde_json::json!({
+            "id": "p", "status": "succeeded", "paid": true,
+            "amount": {"value": "1.00", "currency": "RUB"},
+            "payment_method": {"type": "bank_card", "id": "pm-1", "saved": true,
+                "card": {"first6": "555555", "last4": "4477"}},
+        });
+        let p: PaymentObject = serde_json::from_value(body).unwrap();
+        assert_eq!(p.saved_method_id(), Some("pm-1"));
+        let debug = format!("{p:?}");
+        assert!(
+            !debug.contains("4477") && !debug.contains("pm-1"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn a_revoked_permission_is_recognised() {
+        let body = serde_json::json!({
+            "id": "p", "status": "canceled", "paid": false,
+            "amount": {"value": "1.00", "currency": "RUB"},
+            "cancellation_details": {"party": "yoo_money", "reason": "permission_revoked"},
+        });
+        let p: PaymentObject = serde_json::from_value(body).unwrap();
+        assert!(p.permission_revoked());
     }
 }

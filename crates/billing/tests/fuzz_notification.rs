@@ -45,6 +45,7 @@ async fn create_payment(client: &YooKassa, key: &str) -> String {
         },
         receipt: None,
         payment_method_data: None,
+        save_payment_method: None,
     };
     client.create_payment(&request, key).await.unwrap().id
 }

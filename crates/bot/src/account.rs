@@ -136,6 +136,18 @@ pub async fn on_action(
         ),
         Action::DeleteConfirm => return delete(ctx, user, chat, message_id).await,
         Action::AccountLink => return account_link::give(ctx, user, chat).await,
+        Action::StarsSubscribe(plan) => {
+            return payments::send_subscription_link(ctx, user, chat, &plan).await
+        }
+        Action::StarsCancel => {
+            let notice = payments::cancel_stars_subscription(ctx, user).await?;
+            my_subscription(ctx, user, Some(notice)).await?
+        }
+        Action::AutoRenewOff => {
+            ctx.app.switch_off_auto_renewal(user.id).await?;
+            let notice = texts::auto_renew_switched_off(language);
+            my_subscription(ctx, user, Some(notice)).await?
+        }
         Action::LanguageMenu => screens::language_menu(language),
         Action::SetLanguage(chosen) => {
             ctx.app.set_language(user, chosen).await?;
@@ -183,7 +195,7 @@ pub async fn my_subscription(
     user: &User,
     notice: Option<&str>,
 ) -> Result<Screen, BotError> {
-    Ok(match ctx.app.my_subscription(user.id).await? {
+    let screen = match ctx.app.my_subscription(user.id).await? {
         Some(MySubscription { subscription, url }) => screens::my_subscription(
             &ctx.app,
             user.language,
@@ -193,6 +205,16 @@ pub async fn my_subscription(
             notice,
         ),
         None => screens::no_subscription(&ctx.app, user.language),
+    };
+    let screen = match ctx.app.auto_renewal(user.id).await? {
+        Some(renewal) => screens::with_auto_renewal(screen, user.language, &renewal.plan.0),
+        None => screen,
+    };
+    Ok(match ctx.app.stars_subscription(user.id).await? {
+        Some(sub) if sub.renews_until > ctx.now() => {
+            screens::with_stars_subscription(screen, user.language, sub.renews_until)
+        }
+        _ => screen,
     })
 }
 

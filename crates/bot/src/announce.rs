@@ -48,6 +48,38 @@ pub async fn announce_gift(
     Ok(())
 }
 
+/// Tells `notice.user` what happened to their card auto-renewal (a declined charge, or that it
+/// stopped), unless they are blocked by the operator or have blocked the bot.
+pub async fn announce_renewal(
+    app: App,
+    options: &BotOptions,
+    notice: &app::RenewalNotice,
+    shutdown: CancellationToken,
+) -> Result<(), BotError> {
+    let ctx = context(app, options, shutdown)?;
+    let Some(person) = ctx.app.reachable_person(notice.user).await? else {
+        return Ok(());
+    };
+    let t = texts::texts(person.language);
+    let screen = match notice.kind {
+        app::RenewalNoticeKind::Declined { retries_left } => crate::screens::with_button(
+            &texts::renewal_declined(person.language, retries_left),
+            t.btn_renew,
+            crate::callback::Action::Buy,
+        ),
+        app::RenewalNoticeKind::Stopped => crate::screens::with_button(
+            texts::renewal_stopped(person.language),
+            t.btn_renew,
+            crate::callback::Action::Buy,
+        ),
+    };
+    let sent = ctx
+        .send_to(&person, &screen.text, Some(screen.keyboard))
+        .await;
+    ctx.delivered(Some(person.id), sent).await?;
+    Ok(())
+}
+
 /// Sends `text` (plain, HTML-escaped here) to every admin in `[telegram] admins`; returns how
 /// many got it. The caller keeps personal data out of `text`.
 pub async fn announce_to_admins(

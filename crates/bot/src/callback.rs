@@ -33,6 +33,12 @@ pub enum Action {
     DeleteConfirm,
     /// A short-lived link to the data page on the website.
     AccountLink,
+    /// Switches card auto-renewal off (the saved payment method's id is deleted).
+    AutoRenewOff,
+    /// A monthly Telegram Stars subscription to a 30-day plan (an invoice link).
+    StarsSubscribe(PlanId),
+    /// Cancels the person's Stars subscription (`editUserStarSubscription`).
+    StarsCancel,
     LanguageMenu,
     SetLanguage(Language),
     /// Cancels whatever text the bot was waiting for and shows the menu.
@@ -84,6 +90,9 @@ impl Action {
             Action::Withdraw => "withdraw".into(),
             Action::DeleteConfirm => "delete!".into(),
             Action::AccountLink => "weblink".into(),
+            Action::AutoRenewOff => "renew-off".into(),
+            Action::StarsSubscribe(plan) => format!("ssub:{}", plan.0),
+            Action::StarsCancel => "ssub-".into(),
             Action::LanguageMenu => "lang".into(),
             Action::SetLanguage(l) => format!("lang:{}", l.code()),
             Action::Cancel => "cancel".into(),
@@ -131,6 +140,11 @@ impl Action {
             ("withdraw", None) => Action::Withdraw,
             ("delete!", None) => Action::DeleteConfirm,
             ("weblink", None) => Action::AccountLink,
+            ("renew-off", None) => Action::AutoRenewOff,
+            ("ssub", Some(plan)) if !plan.is_empty() => {
+                Action::StarsSubscribe(PlanId(plan.to_owned()))
+            }
+            ("ssub-", None) => Action::StarsCancel,
             ("lang", None) => Action::LanguageMenu,
             ("lang", Some(_)) => Action::SetLanguage(language()?),
             ("cancel", None) => Action::Cancel,
@@ -180,6 +194,9 @@ mod tests {
             Action::Withdraw,
             Action::DeleteConfirm,
             Action::AccountLink,
+            Action::AutoRenewOff,
+            Action::StarsSubscribe(PlanId("month".into())),
+            Action::StarsCancel,
             Action::LanguageMenu,
             Action::SetLanguage(Language::Ru),
             Action::Cancel,

@@ -48,7 +48,7 @@ mod texts;
 mod trial_key;
 mod webhook;
 
-pub use announce::{announce_gift, announce_payment, announce_to_admins};
+pub use announce::{announce_gift, announce_payment, announce_renewal, announce_to_admins};
 pub use metrics::BotMetrics;
 pub use telegram::TgError;
 pub use trial_key::{TrialKey, WeakTrialKey};

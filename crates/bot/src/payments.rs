@@ -1,12 +1,20 @@
 //! Buying with Telegram Stars: an invoice in XTR (no provider token), the pre-checkout check,
 //! and crediting `successful_payment` exactly once by its charge id, after which the person
-//! sees their access at once. A payment nobody can be credited for is refunded.
+//! sees their access at once. A payment nobody can be credited for is refunded. A 30-day
+//! Stars plan is also sold as a Stars subscription (an invoice link with
+//! `subscription_period`): each charge Telegram makes is credited the same way, once per charge
+//! id, and our button cancels it with `editUserStarSubscription`.
 
-use app::{CheckoutRefusal, StarsCredit, STARS_CURRENCY};
+use app::{CheckoutRefusal, StarsCredit, StarsPayload, STARS_CURRENCY};
 use domain::{PlanId, PromoCode, User};
 use teloxide_core::payloads::AnswerPreCheckoutQuerySetters as _;
+use teloxide_core::payloads::CreateInvoiceLinkSetters as _;
 use teloxide_core::requests::Requester as _;
-use teloxide_core::types::{ChatId, LabeledPrice, Message, PreCheckoutQuery, UserId as TgUserId};
+use teloxide_core::types::{
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Message, PreCheckoutQuery,
+    Seconds, TelegramTransactionId, UserId as TgUserId,
+};
+use time::OffsetDateTime;
 
 use crate::callback::Action;
 use crate::ctx::Ctx;
@@ -76,6 +84,84 @@ pub async fn send_invoice_with_promo(
     Ok(())
 }
 
+/// Sends a link to a monthly Stars subscription invoice for a 30-day Stars plan
+/// (`createInvoiceLink` with `subscription_period`); anything else shows the Buy screen again.
+pub async fn send_subscription_link(
+    ctx: &Ctx,
+    user: &User,
+    chat: i64,
+    plan_id: &PlanId,
+) -> Result<(), BotError> {
+    let language = user.language;
+    let plan = ctx
+        .app
+        .stars_subscription_plans()
+        .into_iter()
+        .find(|p| &p.id == plan_id);
+    let Some((plan, payload)) = plan.and_then(|p| StarsPayload::for_plan(&p).map(|pl| (p, pl)))
+    else {
+        let token = ctx.app.subscription_token(user.id).await?;
+        let screen = screens::buy(&ctx.app, language, token.as_ref());
+        return account::show(ctx, user, chat, None, screen).await;
+    };
+    let service = &ctx.app.settings().service_name;
+    let title = texts::invoice_title(language, service, plan.days.0);
+    let amount = u32::try_from(payload.stars).unwrap_or(u32::MAX);
+    let request = ctx
+        .tg
+        .bot()
+        .create_invoice_link(
+            title.clone(),
+            texts::invoice_description(language, plan.days.0),
+            payload.encode(),
+            STARS_CURRENCY,
+            [LabeledPrice::new(title, amount)],
+        )
+        .subscription_period(Seconds::from_seconds(app::STARS_SUBSCRIPTION_PERIOD_SECS));
+    let created = ctx.tg.call(request).await;
+    let Some(link) = ctx.delivered(Some(user.id), created).await? else {
+        return Ok(());
+    };
+    let Ok(url) = link.parse() else {
+        tracing::warn!("Telegram answered createInvoiceLink with something that is not a URL");
+        return Ok(());
+    };
+    let keyboard = InlineKeyboardMarkup::new([vec![InlineKeyboardButton::url(
+        texts::btn_stars_subscribe(language),
+        url,
+    )]]);
+    let sent = ctx
+        .send(
+            chat,
+            texts::stars_subscription_offer(language),
+            Some(keyboard),
+        )
+        .await;
+    ctx.delivered(Some(user.id), sent).await?;
+    Ok(())
+}
+
+/// Cancels the person's Stars subscription at Telegram (`editUserStarSubscription`), then
+/// forgets it; the days already paid for stay. Returns what to tell them.
+pub async fn cancel_stars_subscription(ctx: &Ctx, user: &User) -> Result<&'static str, BotError> {
+    let Some(sub) = ctx.app.stars_subscription(user.id).await? else {
+        return Ok(texts::stars_subscription_canceled(user.language));
+    };
+    let tg_user = u64::try_from(user.telegram_id.0).unwrap_or_default();
+    let request = ctx.tg.bot().edit_user_star_subscription(
+        TgUserId(tg_user),
+        TelegramTransactionId(sub.charge_id),
+        true,
+    );
+    let canceled = ctx.tg.call(request).await;
+    if ctx.delivered(Some(user.id), canceled).await?.is_some() {
+        ctx.app.forget_stars_subscription(user.id).await?;
+        tracing::info!("a Stars subscription was canceled");
+        return Ok(texts::stars_subscription_canceled(user.language));
+    }
+    Ok(texts(user.language).something_went_wrong)
+}
+
 /// Answers within Telegram's 10 seconds: ok only for a plan on sale at this price and a person
 /// with an account who is not blocked.
 pub async fn pre_checkout(ctx: &Ctx, query: &PreCheckoutQuery) -> Result<(), BotError> {
@@ -143,6 +229,18 @@ pub async fn successful_payment(
         .await?;
     if !matches!(credit, StarsCredit::Uncreditable) {
         hold.take();
+        if let Some(until) = payment.subscription_expiration_date {
+            // A Stars subscription's payment: remember it for our "cancel" button.
+            let until = OffsetDateTime::from_unix_timestamp(until.timestamp()).unwrap_or(now);
+            ctx.app
+                .note_stars_subscription(
+                    payer,
+                    &payment.invoice_payload,
+                    &payment.telegram_payment_charge_id.0,
+                    until,
+                )
+                .await?;
+        }
     }
     let chat = message.chat.id.0;
     match credit {

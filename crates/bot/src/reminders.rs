@@ -1,6 +1,7 @@
 //! Reminders a few days before a subscription ends and when it ends, with a renew button. Which
 //! are due, and claiming each before it is sent so none goes out twice, is the application's
-//! (`App::reminders_due`); this sends them.
+//! (`App::reminders_due`); this sends them. With card auto-renewal on, the reminder says a
+//! charge is coming and its button switches auto-renewal off.
 
 use std::time::Duration;
 
@@ -42,13 +43,26 @@ pub async fn send_due(ctx: &Ctx, days: &[u32], now: OffsetDateTime) -> Result<us
             continue;
         }
         let user = &reminder.user;
+        let auto_renews = ctx.app.auto_renewal(user.id).await?.is_some();
         let text = match reminder.kind {
+            ReminderKind::DaysLeft(days_left) if auto_renews => {
+                texts::reminder_auto_renew(user.language, days_left, reminder.ends_at)
+            }
             ReminderKind::DaysLeft(days_left) => {
                 texts::reminder(user.language, days_left, reminder.ends_at)
             }
             ReminderKind::Ended => texts(user.language).reminder_ended.to_owned(),
         };
-        if notify(ctx, user, &text).await? {
+        let delivered = if auto_renews && reminder.kind != ReminderKind::Ended {
+            // A charge is coming: the one button stops it.
+            let label = texts::btn_auto_renew_off(user.language);
+            let screen = screens::with_button(&text, label, Action::AutoRenewOff);
+            let sent = ctx.send_to(user, &screen.text, Some(screen.keyboard)).await;
+            ctx.delivered(Some(user.id), sent).await?.is_some()
+        } else {
+            notify(ctx, user, &text).await?
+        };
+        if delivered {
             sent += 1;
         }
     }

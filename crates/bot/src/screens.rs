@@ -129,6 +129,16 @@ pub fn buy(app: &App, language: Language, token: Option<&SubscriptionToken>) -> 
         if !row.is_empty() {
             rows.push(row);
         }
+        if app
+            .stars_subscription_plans()
+            .iter()
+            .any(|p| p.id == plan.id)
+        {
+            rows.push(vec![button(
+                &texts::stars_subscription_button(language, &plan),
+                Action::StarsSubscribe(plan.id.clone()),
+            )]);
+        }
     }
     let text = if rows.is_empty() {
         t.buy_unavailable
@@ -276,6 +286,42 @@ pub fn language_menu(language: Language) -> Screen {
 }
 
 /// A message with a single button back to the menu (or to renewing).
+/// My subscription with auto-renewal on: a line saying so and the button that switches it off,
+/// above the way back.
+pub fn with_auto_renewal(mut screen: Screen, language: Language, plan: &str) -> Screen {
+    screen.text.push_str("\n\n");
+    screen.text.push_str(&texts::auto_renew_on(language, plan));
+    let row = vec![button(
+        texts::btn_auto_renew_off(language),
+        Action::AutoRenewOff,
+    )];
+    let rows = &mut screen.keyboard.inline_keyboard;
+    let at = rows.len().saturating_sub(1);
+    rows.insert(at, row);
+    screen
+}
+
+/// My subscription with a Stars subscription renewing it: a line saying so and the button that
+/// cancels it, above the way back.
+pub fn with_stars_subscription(
+    mut screen: Screen,
+    language: Language,
+    until: OffsetDateTime,
+) -> Screen {
+    screen.text.push_str("\n\n");
+    screen
+        .text
+        .push_str(&texts::stars_subscription_on(language, until));
+    let row = vec![button(
+        texts::btn_stars_cancel(language),
+        Action::StarsCancel,
+    )];
+    let rows = &mut screen.keyboard.inline_keyboard;
+    let at = rows.len().saturating_sub(1);
+    rows.insert(at, row);
+    screen
+}
+
 pub fn with_button(text: &str, label: &str, action: Action) -> Screen {
     Screen {
         text: text.to_owned(),

@@ -384,6 +384,137 @@ pub fn reminder(language: Language, days_left: u32, ends_at: OffsetDateTime) -> 
     }
 }
 
+/// The Buy screen's button for a monthly Stars subscription to `plan`.
+pub fn stars_subscription_button(language: Language, plan: &Plan) -> String {
+    let stars = plan.price_stars.map(|m| m.minor).unwrap_or_default();
+    match language {
+        Language::Ru => format!("🔁 Подписка {stars} ⭐ в месяц"),
+        Language::En => format!("🔁 Subscribe: {stars} ⭐ a month"),
+    }
+}
+
+/// The message carrying the subscription invoice link.
+pub fn stars_subscription_offer(language: Language) -> &'static str {
+    match language {
+        Language::Ru => {
+            "Подписка за звёзды: Telegram будет списывать оплату каждые 30 дней, пока \
+             вы её не отмените (здесь, в «Моя подписка», или в настройках Telegram)."
+        }
+        Language::En => {
+            "A Stars subscription: Telegram charges it every 30 days until you \
+             cancel it (here, in My subscription, or in Telegram's settings)."
+        }
+    }
+}
+
+pub fn btn_stars_subscribe(language: Language) -> &'static str {
+    match language {
+        Language::Ru => "⭐ Оформить подписку",
+        Language::En => "⭐ Subscribe",
+    }
+}
+
+/// My subscription's line while a Stars subscription renews it.
+pub fn stars_subscription_on(language: Language, until: OffsetDateTime) -> String {
+    let day = date(language, until);
+    match language {
+        Language::Ru => format!("🔁 Подписка за звёзды оплачена до {day} и продлевается Telegram."),
+        Language::En => format!("🔁 Stars subscription paid until {day}; Telegram renews it."),
+    }
+}
+
+pub fn btn_stars_cancel(language: Language) -> &'static str {
+    match language {
+        Language::Ru => "⏹ Отменить подписку за звёзды",
+        Language::En => "⏹ Cancel the Stars subscription",
+    }
+}
+
+pub fn stars_subscription_canceled(language: Language) -> &'static str {
+    match language {
+        Language::Ru => {
+            "Подписка за звёзды отменена: новых списаний не будет, оплаченные дни \
+             остаются."
+        }
+        Language::En => {
+            "The Stars subscription is canceled: no more charges; the days paid \
+             for stay."
+        }
+    }
+}
+
+/// My subscription's line while card auto-renewal is on.
+pub fn auto_renew_on(language: Language, plan: &str) -> String {
+    let plan = escape(plan);
+    match language {
+        Language::Ru => format!(
+            "🔁 Автопродление включено (тариф {plan}): за день до окончания спишем оплату с \
+             сохранённой карты."
+        ),
+        Language::En => format!(
+            "🔁 Auto-renewal is on (plan {plan}): a day before the end we charge the saved card."
+        ),
+    }
+}
+
+pub fn btn_auto_renew_off(language: Language) -> &'static str {
+    match language {
+        Language::Ru => "⏹ Отключить автопродление",
+        Language::En => "⏹ Switch auto-renewal off",
+    }
+}
+
+pub fn auto_renew_switched_off(language: Language) -> &'static str {
+    match language {
+        Language::Ru => "Автопродление отключено, сохранённый способ оплаты удалён.",
+        Language::En => "Auto-renewal is off, and the saved payment method is deleted.",
+    }
+}
+
+/// The reminder before the end when auto-renewal is on: a charge is coming.
+pub fn reminder_auto_renew(language: Language, days_left: u32, ends_at: OffsetDateTime) -> String {
+    let day = date(language, ends_at);
+    match language {
+        Language::Ru => format!(
+            "⏰ Подписка заканчивается через {days_left} дн. ({day}). Автопродление включено: \
+             за день до окончания спишем оплату тарифа с сохранённой карты. Отключить можно \
+             кнопкой ниже."
+        ),
+        Language::En => format!(
+            "⏰ Your subscription ends in {days_left} day(s) ({day}). Auto-renewal is on: a day \
+             before the end we charge the plan to the saved card. You can switch it off below."
+        ),
+    }
+}
+
+/// A renewal charge was declined and will be tried again.
+pub fn renewal_declined(language: Language, retries_left: u32) -> String {
+    match language {
+        Language::Ru => format!(
+            "⚠️ Не удалось списать оплату автопродления с сохранённой карты. Попробуем ещё \
+             {retries_left} раз(а). Можно продлить и вручную."
+        ),
+        Language::En => format!(
+            "⚠️ The auto-renewal charge to your saved card was declined. We will try \
+             {retries_left} more time(s). You can also renew by hand."
+        ),
+    }
+}
+
+/// Auto-renewal stopped after declined charges (or a revoked permission).
+pub fn renewal_stopped(language: Language) -> &'static str {
+    match language {
+        Language::Ru => {
+            "⚠️ Автопродление остановлено: карта не приняла оплату. Сохранённый \
+             способ оплаты удалён. Продлите подписку вручную, чтобы доступ не прервался."
+        }
+        Language::En => {
+            "⚠️ Auto-renewal has stopped: the card did not accept the charge. The \
+             saved payment method is deleted. Renew by hand to keep your access."
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -135,6 +135,9 @@ pub enum Retention {
     /// by the retention job. Erasing the buyer leaves a paid gift redeemable (it may already
     /// have been handed over), no longer linked to them.
     GiftCode,
+    /// Card auto-renewal and Stars subscriptions: kept while on; deleted at once when the
+    /// person switches it off, when it stops after failed charges, or with the person.
+    AutoRenewal,
 }
 
 impl Retention {
@@ -176,6 +179,9 @@ impl Retention {
                 "until redeemed, or {GIFT_CODE_RETENTION_DAYS} days after the purchase; the \
                  buyer's deletion leaves a paid gift redeemable, no longer linked to them"
             ),
+            Retention::AutoRenewal => "while auto-renewal is on; deleted at once when the \
+                 person switches it off, when it stops after failed charges, or at deletion"
+                .to_owned(),
         }
     }
 }
@@ -288,6 +294,19 @@ pub const ENTRIES: &[Entry] = &[
     entry("promo_redemptions", "promo_code_id", C::Payment, PROMO, R::Account, "which promo code they used (once per person)"),
     entry("promo_redemptions", "payment_id", C::Payment, PROMO, R::Account, "the payment it discounted (none for free days)"),
     entry("promo_redemptions", "redeemed_at", C::Payment, PROMO, R::Account, "when they used it"),
+    entry("payments", "saves_method", C::Payment, PAY, R::LegalRecord, "whether the payer chose auto-renewal at checkout (so the payment method was to be saved)"),
+    entry("auto_renewals", "user_id", C::Account, PAY, R::AutoRenewal, "whose auto-renewal"),
+    entry("auto_renewals", "plan", C::Payment, PAY, R::AutoRenewal, "the plan each renewal buys"),
+    entry("auto_renewals", "payment_method_id", C::Payment, PAY, R::AutoRenewal, "YooKassa's id of the saved payment method (no card number, not even its last digits)"),
+    entry("auto_renewals", "enabled_at", C::Payment, PAY, R::AutoRenewal, "when the person switched auto-renewal on"),
+    entry("auto_renewals", "period_end", C::Payment, PAY, R::AutoRenewal, "the subscription end the latest charge was for"),
+    entry("auto_renewals", "attempts", C::Payment, PAY, R::AutoRenewal, "charges tried for that period (at most 3)"),
+    entry("auto_renewals", "next_attempt_at", C::Payment, PAY, R::AutoRenewal, "when a failed charge may be retried"),
+    entry("auto_renewals", "payment_id", C::Payment, PAY, R::AutoRenewal, "our payment of the latest charge"),
+    entry("stars_subscriptions", "user_id", C::Account, PAY, R::AutoRenewal, "whose Telegram Stars subscription"),
+    entry("stars_subscriptions", "plan", C::Payment, PAY, R::AutoRenewal, "the plan it renews"),
+    entry("stars_subscriptions", "charge_id", C::Payment, PAY, R::AutoRenewal, "Telegram's charge id of its latest payment (to cancel it from the bot)"),
+    entry("stars_subscriptions", "renews_until", C::Payment, PAY, R::AutoRenewal, "until when Telegram says it is paid"),
     entry("admin_login_tokens", "token_hash", C::Account, SIGN_IN, R::AdminSignIn, "hash of an admin's one-time panel login link (the link itself is never stored)"),
     entry("admin_login_tokens", "telegram_id", C::TelegramId, SIGN_IN, R::AdminSignIn, "the admin's Telegram id"),
     entry("admin_login_tokens", "created_at", C::Account, SIGN_IN, R::AdminSignIn, "when the bot issued it"),

@@ -24,6 +24,8 @@ pub const TABLES: &[&str] = &[
     "promo_codes",
     "payments",
     "promo_redemptions",
+    "auto_renewals",
+    "stars_subscriptions",
     "nodes",
     "node_join_tokens",
     "node_status",

@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use domain::{Email, Language, Payment, Subscription, TelegramId, UserId};
+use domain::{Email, Language, Payment, PlanId, Subscription, TelegramId, UserId};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -29,6 +29,9 @@ pub const EXPORT_SCHEMA_VERSION: u32 = 1;
 const WITHHELD: &str = "withheld: a secret; shown in My subscription and replaceable on request";
 /// What the export says instead of a website session's cookie (only its hash is stored).
 const WITHHELD_SESSION: &str = "withheld: a secret; only a hash is stored";
+/// What the export says instead of the saved payment method's id.
+const WITHHELD_METHOD: &str = "withheld: YooKassa's id of the saved payment method (no card \
+     data is stored); deleted when auto-renewal is switched off";
 /// What the export says instead of an account link (only its hash is stored anyway).
 const WITHHELD_LINK: &str = "withheld: a secret; only a hash is stored, and the bot gives a new \
      link on request";
@@ -58,6 +61,18 @@ pub struct UserExport {
     pub gifts_bought: Vec<GiftBought>,
     /// Added after schema version 1: gifts they redeemed (never who bought them).
     pub gifts_redeemed: Vec<GiftRedeemed>,
+    /// Added after schema version 1: card auto-renewal, while it is on.
+    pub auto_renewal: Option<AutoRenewalExport>,
+    /// Added after schema version 1: a Telegram Stars subscription, if remembered.
+    pub stars_subscription: Option<StarsSubscriptionExport>,
+}
+
+#[derive(Clone, Serialize)]
+pub struct StarsSubscriptionExport {
+    pub plan: PlanId,
+    pub charge_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub renews_until: OffsetDateTime,
 }
 
 #[derive(Clone, Serialize)]
@@ -67,6 +82,14 @@ pub struct WebSessionExport {
     #[serde(with = "time::serde::rfc3339")]
     pub ends_at: OffsetDateTime,
     pub cookie: &'static str,
+}
+
+#[derive(Clone, Serialize)]
+pub struct AutoRenewalExport {
+    pub plan: PlanId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub enabled_at: OffsetDateTime,
+    pub payment_method: &'static str,
 }
 
 #[derive(Clone, Serialize)]
@@ -167,6 +190,22 @@ impl Store {
             })
             .collect();
         let promo_codes = self.redemptions_of(id).await?;
+        let auto_renewal = self
+            .auto_renewal(id)
+            .await?
+            .map(|renewal| AutoRenewalExport {
+                plan: renewal.plan,
+                enabled_at: renewal.enabled_at,
+                payment_method: WITHHELD_METHOD,
+            });
+        let stars_subscription =
+            self.stars_subscription(id)
+                .await?
+                .map(|s| StarsSubscriptionExport {
+                    plan: s.plan,
+                    charge_id: s.charge_id,
+                    renews_until: s.renews_until,
+                });
         Ok(Some(UserExport {
             schema_version: EXPORT_SCHEMA_VERSION,
             profile: ProfileExport {
@@ -195,6 +234,8 @@ impl Store {
             referrals: self.referral_export(id).await?,
             gifts_bought: self.gifts_bought(id).await?,
             gifts_redeemed: self.gifts_redeemed(id).await?,
+            auto_renewal,
+            stars_subscription,
         }))
     }
 }

@@ -24,6 +24,7 @@ mod access;
 mod account_links;
 mod admin_panel;
 mod admin_reads;
+mod auto_renewals;
 mod bot;
 mod bot_stats;
 mod bot_updates;
@@ -46,6 +47,7 @@ mod referrals;
 mod remote_nodes;
 mod schema_status;
 mod schema_version;
+mod stars_subscriptions;
 mod subscriptions;
 mod support;
 #[cfg(feature = "testing")]
@@ -57,6 +59,7 @@ mod web_sessions;
 pub use access::{AccessChanges, AccessRow, AccessSnapshot, AccessSnapshotPages};
 pub use admin_panel::{AuditEntry, AuditTarget};
 pub use admin_reads::DailyRevenue;
+pub use auto_renewals::{AutoRenewal, RenewalAttempt};
 pub use broadcasts::Broadcast;
 pub use card_payments::{CheckoutPayment, RefundMark};
 pub use connect::{Backend, Store};
@@ -65,8 +68,8 @@ pub use credentials::Credentials;
 pub use dump::{RestoreError, StoreDump, TableDump, DUMP_FORMAT, TABLES};
 pub use error::StoreError;
 pub use export::{
-    AccountLinkExport, ConsentExport, CredentialsExport, ProfileExport, UserExport,
-    WebSessionExport, EXPORT_SCHEMA_VERSION,
+    AccountLinkExport, AutoRenewalExport, ConsentExport, CredentialsExport, ProfileExport,
+    StarsSubscriptionExport, UserExport, WebSessionExport, EXPORT_SCHEMA_VERSION,
 };
 pub use gifts::{GiftBought, GiftRedeemed, GiftRedemption};
 pub use leadership::LeaderLease;
@@ -79,6 +82,7 @@ pub use referrals::{
 pub use remote_nodes::{Enrolment, NewRemoteNode};
 pub use schema_status::SchemaStatus;
 pub use schema_version::{known_schema_version, SchemaVersion};
+pub use stars_subscriptions::StarsSubscription;
 pub use subscriptions::TrialOutcome;
 pub use support::{SupportMessage, TicketId};
 pub use update_claims::MAX_CLAIM_BATCH;

@@ -263,6 +263,15 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
+        // The saved payment method's id at YooKassa goes with them (auto-renewal).
+        sqlx::query("DELETE FROM auto_renewals WHERE user_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM stars_subscriptions WHERE user_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM account_links WHERE user_id = $1")
             .bind(id.0)
             .execute(&mut *tx)

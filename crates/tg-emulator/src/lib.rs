@@ -211,6 +211,51 @@ impl Emulator {
         json!({ "message": message })
     }
 
+    /// The body of an update announcing a payment of a Stars subscription (the first one, or a
+    /// renewal Telegram charged by itself: `is_recurring`), paid until `expires_at` (unix
+    /// seconds). `None` when the subscription was canceled (by the bot or in Telegram):
+    /// Telegram charges it no more.
+    pub fn subscription_payment(
+        &self,
+        from: &TgUser,
+        total: i64,
+        payload: &str,
+        charge_id: &str,
+        expires_at: i64,
+        first: bool,
+    ) -> Option<Value> {
+        if !self
+            .state
+            .star_subscription_charge(from.id, payload, charge_id)
+        {
+            return None;
+        }
+        let payment = json!({
+            "currency": "XTR", "total_amount": total, "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": "",
+            "subscription_expiration_date": expires_at,
+            "is_recurring": true, "is_first_recurring": first,
+        });
+        let message = self.state.user_message(
+            from,
+            from.id,
+            json!({ "successful_payment": payment }),
+            None,
+        );
+        Some(json!({ "message": message }))
+    }
+
+    /// The person cancels their Stars subscription `payload` inside Telegram: no further
+    /// payments, and the bot is not told (as in Telegram).
+    pub fn cancel_subscription_in_telegram(&self, from: &TgUser, payload: &str) {
+        self.state.cancel_star_subscription(from.id, payload);
+    }
+
+    /// Whether the subscription `payload` of `from` is canceled (by the bot or the person).
+    pub fn subscription_canceled(&self, from: &TgUser, payload: &str) -> bool {
+        self.state.star_subscription_canceled(from.id, payload)
+    }
+
     /// The next `count` calls (of `method`, if given, else any but `getUpdates`) fail this way.
     pub fn fail_next(&self, method: Option<&str>, count: u32, failure: Failure) {
         self.state

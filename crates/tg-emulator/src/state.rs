@@ -91,6 +91,15 @@ struct Inner {
     seen_calls: usize,
     failures: Vec<FailureRule>,
     webhook: Option<String>,
+    /// Stars subscriptions by (user id, invoice payload): their charge ids, and whether they
+    /// were canceled (by the bot's `editUserStarSubscription` or by the person in Telegram).
+    star_subscriptions: HashMap<(i64, String), StarSubscription>,
+}
+
+#[derive(Debug, Default)]
+struct StarSubscription {
+    charge_ids: Vec<String>,
+    canceled: bool,
 }
 
 /// How long without a call the bot must be before [`State::wait_drained`] calls it quiet.
@@ -129,6 +138,54 @@ impl State {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A test that panicked while holding the lock already failed; keep serving the rest.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a payment of the Stars subscription `(user, payload)`; `false` (nothing
+    /// recorded) once it is canceled, as Telegram charges a canceled subscription no more.
+    pub fn star_subscription_charge(&self, user: i64, payload: &str, charge_id: &str) -> bool {
+        let mut inner = self.lock();
+        let sub = inner
+            .star_subscriptions
+            .entry((user, payload.to_owned()))
+            .or_default();
+        if sub.canceled {
+            return false;
+        }
+        sub.charge_ids.push(charge_id.to_owned());
+        true
+    }
+
+    /// `editUserStarSubscription`: cancels (or re-enables) the subscription `charge_id` was paid
+    /// in; `false` when no subscription of `user` has that charge.
+    pub fn edit_star_subscription(&self, user: i64, charge_id: &str, canceled: bool) -> bool {
+        let mut inner = self.lock();
+        let found = inner
+            .star_subscriptions
+            .iter_mut()
+            .find(|((u, _), s)| *u == user && s.charge_ids.iter().any(|c| c == charge_id));
+        match found {
+            Some((_, sub)) => {
+                sub.canceled = canceled;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The person cancels the subscription `(user, payload)` inside Telegram.
+    pub fn cancel_star_subscription(&self, user: i64, payload: &str) {
+        self.lock()
+            .star_subscriptions
+            .entry((user, payload.to_owned()))
+            .or_default()
+            .canceled = true;
+    }
+
+    pub fn star_subscription_canceled(&self, user: i64, payload: &str) -> bool {
+        self.lock()
+            .star_subscriptions
+            .get(&(user, payload.to_owned()))
+            .is_some_and(|s| s.canceled)
     }
 
     pub fn register_private_chat(&self, user: &TgUser) {

@@ -86,6 +86,10 @@ pub fn router_with(site: Site, extra: Router) -> Router {
                     post(pages::account::email::update),
                 )
                 .route(
+                    "/account/{token}/auto-renewal/off",
+                    post(pages::account::auto_renewal::switch_off),
+                )
+                .route(
                     "/account/{token}/delete",
                     get(pages::account::delete::confirm).post(pages::account::delete::erase),
                 )

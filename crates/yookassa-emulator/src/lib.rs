@@ -4,7 +4,11 @@
 //! plus controls a test uses in place of a person, the shop's dashboard and YooKassa's
 //! notification sender: pay, cancel, refund by hand (also `POST
 //! /dashboard/payments/{id}/refunds`), deliver `payment.*` and `refund.succeeded`
-//! notifications to a webhook URL, simulate an outage. Like the real API it returns the card's
+//! notifications to a webhook URL, simulate an outage. Autopayments work as YooKassa's do: a
+//! payment created with `save_payment_method: true` and paid saves its method
+//! (`payment_method.saved`, `.id`), and `POST /v3/payments` with that `payment_method_id` and
+//! no confirmation charges it at once (succeeded, or canceled with `cancellation_details` when
+//! a test made the issuer decline or the person revoke the permission). Like the real API it returns the card's
 //! first and last digits and issuer, so tests can prove the shop never stores them.
 //!
 //! ```ignore
@@ -28,7 +32,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use serde_json::Value;
-use time::OffsetDateTime;
 use tokio::task::JoinHandle;
 
 use crate::state::State;
@@ -41,6 +44,8 @@ pub enum EmulatorError {
     UnknownPayment,
     #[error("no refund with that id")]
     UnknownRefund,
+    #[error("no saved payment method with that id")]
+    UnknownMethod,
     #[error("YooKassa would refuse that refund (not succeeded, or more than was paid)")]
     Refused,
     #[error("cannot deliver the notification: {0}")]
@@ -113,15 +118,59 @@ impl Emulator {
 
     fn set_status(&self, id: &str, status: PaymentStatus) -> Result<(), EmulatorError> {
         let mut inner = self.state.lock();
+        if status == PaymentStatus::Succeeded {
+            if !inner.payments.contains_key(id) {
+                return Err(EmulatorError::UnknownPayment);
+            }
+            inner.mark_paid(id);
+            return Ok(());
+        }
         let p = inner
             .payments
             .get_mut(id)
             .ok_or(EmulatorError::UnknownPayment)?;
         p.status = status;
-        if status == PaymentStatus::Succeeded {
-            p.captured_at = Some(OffsetDateTime::now_utc());
-        }
         Ok(())
+    }
+
+    /// The ids of the payment methods saved for autopayments (a payment made with
+    /// `save_payment_method: true` and paid).
+    pub fn saved_methods(&self) -> Vec<String> {
+        self.state.lock().methods.keys().cloned().collect()
+    }
+
+    /// Makes the issuer decline (`true`) or accept again (`false`) charges of saved method
+    /// `method_id`: the autopayment is canceled with `insufficient_funds`.
+    pub fn set_declining(&self, method_id: &str, declining: bool) -> Result<(), EmulatorError> {
+        let mut inner = self.state.lock();
+        let m = inner
+            .methods
+            .get_mut(method_id)
+            .ok_or(EmulatorError::UnknownMethod)?;
+        m.declining = declining;
+        Ok(())
+    }
+
+    /// The person revokes the shop's permission to charge `method_id` (in their bank or
+    /// YooMoney): autopayments are canceled with `permission_revoked` from now on.
+    pub fn revoke(&self, method_id: &str) -> Result<(), EmulatorError> {
+        let mut inner = self.state.lock();
+        let m = inner
+            .methods
+            .get_mut(method_id)
+            .ok_or(EmulatorError::UnknownMethod)?;
+        m.revoked = true;
+        Ok(())
+    }
+
+    /// The autopayments (charges of a saved method) the emulator accepted, oldest first.
+    pub fn autopayments(&self) -> Vec<Recorded> {
+        self.recorded()
+            .into_iter()
+            .filter(|r| {
+                r.endpoint == "POST /v3/payments" && r.body.get("payment_method_id").is_some()
+            })
+            .collect()
     }
 
     /// The notification YooKassa would send now about this payment (`payment.<status>`).
@@ -150,6 +199,24 @@ impl Emulator {
     /// Makes every API call answer 500 (`true`) or work again (`false`).
     pub fn set_failing(&self, failing: bool) {
         self.state.lock().failing = failing;
+    }
+
+    /// Makes `POST /v3/payments` do its work and then answer 500 (`true`), as when the answer
+    /// is lost on the way back; or answer normally again (`false`).
+    pub fn set_losing_payment_answers(&self, losing: bool) {
+        self.state.lock().losing_payment_answers = losing;
+    }
+
+    /// Makes the issuer leave charges of saved method `method_id` pending (`true`) until the
+    /// test succeeds or cancels them, or decide at once again (`false`).
+    pub fn set_holding(&self, method_id: &str, holding: bool) -> Result<(), EmulatorError> {
+        let mut inner = self.state.lock();
+        let m = inner
+            .methods
+            .get_mut(method_id)
+            .ok_or(EmulatorError::UnknownMethod)?;
+        m.holding = holding;
+        Ok(())
     }
 
     /// Makes only `POST /v3/refunds` answer 500 (`true`), or work again (`false`).

@@ -195,10 +195,20 @@ async fn create_payment(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match try_create_payment(&state, &headers, &body) {
+    let answer = match try_create_payment(&state, &headers, &body) {
         Ok(r) => r,
         Err(r) => r.into_response(),
+    };
+    if state.lock().losing_payment_answers {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            "Internal server error",
+            None,
+        )
+        .into_response();
     }
+    answer
 }
 
 fn try_create_payment(
@@ -216,17 +226,6 @@ fn try_create_payment(
         return r;
     }
     let (minor, amount_value, currency) = amount_of(&req["amount"], "amount")?;
-    let confirmation = &req["confirmation"];
-    if confirmation["type"] != "redirect" {
-        return Err(bad_request(
-            "Only redirect confirmation is emulated",
-            "confirmation.type",
-        ));
-    }
-    let return_url = confirmation["return_url"]
-        .as_str()
-        .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-        .ok_or_else(|| bad_request("return_url is required", "confirmation.return_url"))?;
     if let Some(receipt) = req.get("receipt") {
         check_receipt(receipt, minor)?;
     }
@@ -236,7 +235,7 @@ fn try_create_payment(
         return Err(bad_request("metadata must be an object", "metadata"));
     }
     let id = uuid::Uuid::new_v4().to_string();
-    let payment = EmulatedPayment {
+    let mut payment = EmulatedPayment {
         confirmation_url: format!("{}/checkout/{id}", state.base_url),
         id: id.clone(),
         status: PaymentStatus::Pending,
@@ -244,12 +243,62 @@ fn try_create_payment(
         currency,
         description: req["description"].as_str().map(str::to_owned),
         metadata,
-        return_url: return_url.to_owned(),
+        return_url: String::new(),
         created_at: OffsetDateTime::now_utc(),
         captured_at: None,
         refunded_minor: 0,
         method,
+        save_method: false,
+        method_id: uuid::Uuid::new_v4().to_string(),
+        cancellation_reason: "insufficient_funds",
+        cancellation_party: "payment_network",
     };
+    if let Some(method) = req.get("payment_method_id") {
+        // An autopayment: the saved method is charged at once, nobody confirms anything.
+        let method = method
+            .as_str()
+            .and_then(|m| {
+                inner
+                    .methods
+                    .get(m)
+                    .map(|saved| (m.to_owned(), saved.clone()))
+            })
+            .ok_or_else(|| bad_request("Payment method is not saved", "payment_method_id"))?;
+        let (method_id, saved) = method;
+        payment.method_id = method_id;
+        payment.save_method = true;
+        if saved.revoked {
+            payment.status = PaymentStatus::Canceled;
+            payment.cancellation_reason = "permission_revoked";
+            payment.cancellation_party = "yoo_money";
+        } else if saved.holding {
+            // Stays pending until the test succeeds or cancels it.
+        } else if saved.declining {
+            payment.status = PaymentStatus::Canceled;
+        } else {
+            payment.status = PaymentStatus::Succeeded;
+            payment.captured_at = Some(OffsetDateTime::now_utc());
+        }
+    } else {
+        let confirmation = &req["confirmation"];
+        if confirmation["type"] != "redirect" {
+            return Err(bad_request(
+                "Only redirect confirmation is emulated",
+                "confirmation.type",
+            ));
+        }
+        payment.return_url = confirmation["return_url"]
+            .as_str()
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+            .ok_or_else(|| bad_request("return_url is required", "confirmation.return_url"))?
+            .to_owned();
+        payment.save_method = match req.get("save_payment_method") {
+            None => false,
+            Some(v) => v
+                .as_bool()
+                .ok_or_else(|| bad_request("Must be a boolean", "save_payment_method"))?,
+        };
+    }
     let response = payment.to_json();
     inner.payments.insert(id, payment);
     remember(&mut inner, PAYMENTS, key, req, &response);
@@ -446,12 +495,12 @@ async fn checkout_page(AxState(state): AxState<Arc<State>>, Path(id): Path<Strin
 
 async fn checkout_pay(AxState(state): AxState<Arc<State>>, Path(id): Path<String>) -> Response {
     let mut inner = state.lock();
-    let Some(p) = inner.payments.get_mut(&id) else {
+    let Some(p) = inner.payments.get(&id) else {
         return (StatusCode::NOT_FOUND, "unknown payment").into_response();
     };
+    let return_url = p.return_url.clone();
     if p.status == PaymentStatus::Pending {
-        p.status = PaymentStatus::Succeeded;
-        p.captured_at = Some(OffsetDateTime::now_utc());
+        inner.mark_paid(&id);
     }
-    Redirect::to(&p.return_url).into_response()
+    Redirect::to(&return_url).into_response()
 }

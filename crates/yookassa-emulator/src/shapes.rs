@@ -49,6 +49,15 @@ pub struct EmulatedPayment {
     pub refunded_minor: i64,
     /// `payment_method_data.type` of the request, when the shop chose the way to pay.
     pub method: Option<String>,
+    /// The shop asked to save the payment method (`save_payment_method: true`).
+    pub save_method: bool,
+    /// The payment method's id: saved for autopayments when `save_method` and paid, or the
+    /// saved method an autopayment charged.
+    pub method_id: String,
+    /// Why it was canceled (`cancellation_details.reason`).
+    pub cancellation_reason: &'static str,
+    /// `cancellation_details.party`.
+    pub cancellation_party: &'static str,
 }
 
 pub fn timestamp(at: OffsetDateTime) -> String {
@@ -93,7 +102,7 @@ impl EmulatedPayment {
             }
             PaymentStatus::Succeeded | PaymentStatus::WaitingForCapture => {
                 if matches!(self.method.as_deref(), None | Some("bank_card")) {
-                    v["payment_method"] = card_payment_method();
+                    v["payment_method"] = card_payment_method(&self.method_id, self.save_method);
                 }
                 v["authorization_details"] = json!({
                     "rrn": "603668680243",
@@ -110,10 +119,10 @@ impl EmulatedPayment {
                 }
             }
             PaymentStatus::Canceled => {
-                v["payment_method"] = card_payment_method();
+                v["payment_method"] = card_payment_method(&self.method_id, false);
                 v["cancellation_details"] = json!({
-                    "party": "payment_network",
-                    "reason": "insufficient_funds",
+                    "party": self.cancellation_party,
+                    "reason": self.cancellation_reason,
                 });
             }
         }
@@ -121,11 +130,11 @@ impl EmulatedPayment {
     }
 }
 
-fn card_payment_method() -> Value {
+fn card_payment_method(id: &str, saved: bool) -> Value {
     json!({
         "type": "bank_card",
-        "id": "22e12f66-000f-5000-8000-18db351245c7",
-        "saved": false,
+        "id": id,
+        "saved": saved,
         "title": format!("Bank card *{CARD_LAST4}"),
         "card": {
             "first6": CARD_FIRST6,
@@ -250,6 +259,10 @@ mod tests {
             captured_at: None,
             refunded_minor: 0,
             method: None,
+            save_method: false,
+            method_id: "m1".into(),
+            cancellation_reason: "insufficient_funds",
+            cancellation_party: "payment_network",
         };
         let v = p.to_json();
         assert_eq!(v["paid"], true);

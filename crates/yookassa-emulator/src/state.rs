@@ -28,8 +28,39 @@ pub struct Inner {
     pub failing: bool,
     /// While set, only `POST /v3/refunds` answers 500.
     pub failing_refunds: bool,
+    /// While set, `POST /v3/payments` does its work (or replays it) and then answers 500, as
+    /// when the answer is lost on the way back.
+    pub losing_payment_answers: bool,
     /// How many API calls were answered (including replays and errors).
     pub api_calls: u64,
+    /// Payment methods saved for autopayments, by id.
+    pub methods: HashMap<String, SavedMethod>,
+}
+
+/// A payment method saved for autopayments, and what a test made of it.
+#[derive(Debug, Clone, Default)]
+pub struct SavedMethod {
+    /// Charges are declined by the issuer (`insufficient_funds`).
+    pub declining: bool,
+    /// The person revoked the shop's permission: charges are canceled `permission_revoked`.
+    pub revoked: bool,
+    /// The issuer takes its time: charges stay pending until the test decides them.
+    pub holding: bool,
+}
+
+impl Inner {
+    /// The payment is paid: it succeeds, and a method the shop asked to save is saved.
+    pub fn mark_paid(&mut self, id: &str) {
+        let Some(p) = self.payments.get_mut(id) else {
+            return;
+        };
+        p.status = crate::shapes::PaymentStatus::Succeeded;
+        p.captured_at = Some(time::OffsetDateTime::now_utc());
+        if p.save_method {
+            let method = p.method_id.clone();
+            self.methods.entry(method).or_default();
+        }
+    }
 }
 
 pub struct State {

@@ -13,12 +13,25 @@ use time::OffsetDateTime;
 use super::{CardCheckout, CardPayments, CheckoutError, PaymentError, CARD_RETURN_PATH};
 
 /// What the person chose on the way to paying: how (when the operator offers several ways), a
-/// discount code, and whether the plan is a gift for someone else.
+/// discount code, whether the plan is a gift for someone else, and whether to renew it
+/// automatically with the same card (opt-in: the checkout's box starts unticked).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CheckoutChoices<'a> {
     pub method: Option<PaymentMethod>,
     pub promo: Option<&'a str>,
     pub gift: bool,
+    /// Auto-renewal: save the card and charge the plan's full price before each end (a
+    /// discount code lowers only this first payment).
+    pub save_method: bool,
+}
+
+impl CheckoutChoices<'_> {
+    /// Whether YooKassa is asked to save the payment method: only when the person ticked
+    /// auto-renewal, for their own plan (never a gift), paying by card (or on YooKassa's page
+    /// with every way the shop has, where a saved method is reported as such).
+    fn saves_method(&self, method: Option<PaymentMethod>) -> bool {
+        self.save_method && !self.gift && matches!(method, None | Some(PaymentMethod::BankCard))
+    }
 }
 
 /// YooKassa's limit on `description` and a receipt item's description.
@@ -43,8 +56,12 @@ impl CardPayments {
     /// [`CardPayments::start_checkout`] with what the person chose: the way to pay when the
     /// operator offers it (`[yookassa] payment_methods`; otherwise their first, or, with none
     /// listed, whatever YooKassa's page offers the shop), the price the discount code gives
-    /// its owner, and whether the plan is bought as a gift (marked so in YooKassa's metadata
-    /// too; a gift is sold at its full price).
+    /// its owner, whether the plan is bought as a gift (marked so in YooKassa's metadata
+    /// too; a gift is sold at its full price), and whether to renew automatically
+    /// (`save_method`: YooKassa is asked to save the card, `save_payment_method`, and once the
+    /// payment succeeds the saved method's id switches auto-renewal on). A gift never saves
+    /// the method (it is not the buyer's own plan), nor does a way to pay other than a card.
+    /// A reused payment keeps the choice made with its first click.
     pub async fn start_checkout_with(
         &self,
         token: &SubscriptionToken,
@@ -61,7 +78,18 @@ impl CardPayments {
             .open_card_payment_as(token, plan, choices.promo, choices.gift, now)
             .await?
             .map_err(CheckoutError::Refused)?;
-        let request = match self.create_request(&checkout, method) {
+        if choices.saves_method(method) && !checkout.reused {
+            self.app
+                .store()
+                .mark_payment_saves_method(checkout.payment.id)
+                .await?;
+        }
+        let saves_method = self
+            .app
+            .store()
+            .payment_saves_method(checkout.payment.id)
+            .await?;
+        let request = match self.create_request(&checkout, method, saves_method) {
             Ok(r) => r,
             Err(e) => {
                 self.give_up(&checkout, now).await;
@@ -130,6 +158,7 @@ impl CardPayments {
         &self,
         checkout: &CardCheckout,
         method: Option<PaymentMethod>,
+        saves_method: bool,
     ) -> Result<CreatePayment, CheckoutError> {
         let settings = self.app.settings();
         let value = Amount {
@@ -140,25 +169,7 @@ impl CardPayments {
             "{}: {} ({} days)",
             settings.service_name, checkout.plan.id, checkout.plan.days.0
         ));
-        let receipt = if settings.receipts {
-            let email = checkout
-                .receipt_email
-                .clone()
-                .ok_or(CheckoutError::NoReceiptEmail)?;
-            Some(Receipt {
-                customer: Customer { email },
-                items: vec![ReceiptItem {
-                    description: description.clone(),
-                    quantity: "1.00",
-                    amount: value.clone(),
-                    vat_code: 1,
-                    payment_mode: "full_payment",
-                    payment_subject: "service",
-                }],
-            })
-        } else {
-            None
-        };
+        let receipt = self.receipt(&description, &value, checkout.receipt_email.clone())?;
         Ok(CreatePayment {
             amount: value,
             capture: true,
@@ -173,7 +184,32 @@ impl CardPayments {
             },
             receipt,
             payment_method_data: method.map(|m| PaymentMethodData { kind: m.code() }),
+            save_payment_method: saves_method.then_some(true),
         })
+    }
+
+    /// The 54-FZ receipt when `[yookassa] receipts` is on: one service line for the amount.
+    pub(super) fn receipt(
+        &self,
+        description: &str,
+        value: &Amount,
+        email: Option<String>,
+    ) -> Result<Option<Receipt>, CheckoutError> {
+        if !self.app.settings().receipts {
+            return Ok(None);
+        }
+        let email = email.ok_or(CheckoutError::NoReceiptEmail)?;
+        Ok(Some(Receipt {
+            customer: Customer { email },
+            items: vec![ReceiptItem {
+                description: description.to_owned(),
+                quantity: "1.00",
+                amount: value.clone(),
+                vat_code: 1,
+                payment_mode: "full_payment",
+                payment_subject: "service",
+            }],
+        }))
     }
 }
 
@@ -200,7 +236,7 @@ fn idempotence_key(checkout: &CardCheckout) -> String {
     )
 }
 
-fn truncate(s: &str) -> String {
+pub(super) fn truncate(s: &str) -> String {
     s.chars().take(DESCRIPTION_MAX_CHARS).collect()
 }
 

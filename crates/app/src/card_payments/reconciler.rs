@@ -74,6 +74,12 @@ impl CardPayments {
         match &payment.provider_payment_id {
             Some(provider_id) => self.sync_provider_payment(provider_id, now).await,
             None if now - payment.created_at >= UNCREATED_AFTER => {
+                if self.app.store().is_open_renewal_attempt(payment.id).await? {
+                    // Its charge may have reached YooKassa with the answer lost: the renewal
+                    // job makes the same attempt again under the same key; canceling it here
+                    // would let a new attempt charge the card a second time.
+                    return Ok(SyncOutcome::Unchanged);
+                }
                 self.cancel_uncreated(payment.id, now).await?;
                 Ok(SyncOutcome::Canceled)
             }

@@ -102,6 +102,10 @@ impl CardPayments {
         match settled {
             Ok(Settlement::Credited(subscription)) => {
                 tracing::info!("card payment credited");
+                if let Err(e) = self.remember_saved_method(ours, remote, now).await {
+                    // The credit stands; only auto-renewal is not switched on.
+                    tracing::error!(error = %e, "a saved payment method could not be recorded");
+                }
                 if let Some(user) = ours.user_id {
                     // Nobody listening is fine: the bot may be off.
                     let _ = self.paid.send(CardPaid {
@@ -126,6 +130,9 @@ impl CardPayments {
             }
             Ok(Settlement::Marked) if status == PaymentStatus::Canceled => {
                 tracing::info!("card payment canceled");
+                if let Err(e) = self.after_renewal_canceled(ours, remote).await {
+                    tracing::error!(error = %e, "a declined auto-renewal charge was not handled");
+                }
                 Ok(SyncOutcome::Canceled)
             }
             Ok(Settlement::Uncreditable) => self.refund_uncreditable(ours, remote, now).await,

@@ -229,8 +229,15 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
             let refunds = cards.subscribe_erased_refunds();
             tasks.spawn(telegram::announce_erased_refunds(
                 app.clone(),
-                options,
+                options.clone(),
                 refunds,
+                shutdown.clone(),
+            ));
+            let renewals = cards.subscribe_renewal_notices();
+            tasks.spawn(telegram::announce_renewal_notices(
+                app.clone(),
+                options,
+                renewals,
                 shutdown.clone(),
             ));
         }

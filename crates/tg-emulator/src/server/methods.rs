@@ -34,6 +34,8 @@ pub(crate) async fn call(
         "sendPhoto" => send_file(state, params, files, "photo"),
         "sendDocument" => send_file(state, params, files, "document"),
         "sendInvoice" => send_invoice(state, params),
+        "createInvoiceLink" => create_invoice_link(state, params),
+        "editUserStarSubscription" => edit_star_subscription(state, params),
         "deleteMessage" => delete_message(state, params),
         "answerCallbackQuery" => required(params, &["callback_query_id"]),
         "answerPreCheckoutQuery" => answer_pre_checkout(params),
@@ -69,6 +71,8 @@ const METHODS: &[&str] = &[
     "sendPhoto",
     "sendDocument",
     "sendInvoice",
+    "createInvoiceLink",
+    "editUserStarSubscription",
     "deleteMessage",
     "answerCallbackQuery",
     "answerPreCheckoutQuery",
@@ -330,6 +334,60 @@ fn send_invoice(state: &State, params: &Params) -> Outcome {
         content["reply_markup"] = markup;
     }
     Ok(state.record_bot_message(chat_id, chat, content))
+}
+
+/// The length of the only subscription period Telegram accepts: 30 days.
+const STAR_SUBSCRIPTION_PERIOD: i64 = 2_592_000;
+
+/// `createInvoiceLink`: a link to an invoice; with `subscription_period` a Stars subscription
+/// (XTR only, exactly 30 days), as Telegram requires.
+fn create_invoice_link(state: &State, params: &Params) -> Outcome {
+    for name in ["title", "description", "payload", "currency", "prices"] {
+        if params.get(name).is_none() {
+            return Err(bad(&format!("parameter \"{name}\" is required")));
+        }
+    }
+    let currency = params.str("currency").unwrap_or_default();
+    let prices = params
+        .json("prices")
+        .and_then(|p| p.as_array().cloned())
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| bad("PRICES_EMPTY"))?;
+    if currency == "XTR" && prices.len() != 1 {
+        return Err(bad("STARS_INVOICE_INVALID"));
+    }
+    if let Some(period) = params.get("subscription_period") {
+        let period = params
+            .i64("subscription_period")
+            .or_else(|| period.as_i64());
+        if period != Some(STAR_SUBSCRIPTION_PERIOD) {
+            return Err(bad("SUBSCRIPTION_PERIOD_INVALID"));
+        }
+        if currency != "XTR" {
+            return Err(bad("SUBSCRIPTION_CURRENCY_INVALID"));
+        }
+    }
+    Ok(json!(format!(
+        "https://t.me/$invoice{}",
+        state.next_query_id()
+    )))
+}
+
+/// `editUserStarSubscription`: the bot cancels (or re-enables) a person's subscription.
+fn edit_star_subscription(state: &State, params: &Params) -> Outcome {
+    required(
+        params,
+        &["user_id", "telegram_payment_charge_id", "is_canceled"],
+    )?;
+    let user = params
+        .i64("user_id")
+        .ok_or_else(|| bad("USER_ID_INVALID"))?;
+    let charge = params.str("telegram_payment_charge_id").unwrap_or_default();
+    let canceled = params.bool("is_canceled").unwrap_or(false);
+    if !state.edit_star_subscription(user, &charge, canceled) {
+        return Err(bad("CHARGE_ID_INVALID"));
+    }
+    Ok(json!(true))
 }
 
 fn answer_pre_checkout(params: &Params) -> Outcome {

@@ -1,9 +1,10 @@
 //! The person's rights on the website (`/account/{token}/…`): download everything stored about
-//! them, correct the email, delete the account. The key is a short-lived account link the bot
+//! them, correct the email, switch card auto-renewal off, delete the account. The key is a short-lived account link the bot
 //! gives on request (`app::App::issue_account_link`), never the subscription token, which is
 //! pasted into apps and shared. Only `POST` acts; a cross-site `POST` is refused.
 //! An unknown, expired or replaced link answers 410 with one page that says nothing more.
 
+pub mod auto_renewal;
 pub mod delete;
 pub mod email;
 pub mod export;

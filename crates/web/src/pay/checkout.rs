@@ -32,6 +32,9 @@ pub struct CheckoutParams {
     /// `1` when the plan is bought as a gift (`app::GIFT_PARAM`).
     #[serde(default)]
     gift: Option<String>,
+    /// The checkout form's auto-renewal checkbox: `on` only when the person ticked it.
+    #[serde(default)]
+    auto_renew: Option<String>,
 }
 
 impl CheckoutParams {
@@ -41,6 +44,10 @@ impl CheckoutParams {
 
     fn is_gift(&self) -> bool {
         self.gift.as_deref() == Some("1")
+    }
+
+    fn renews(&self) -> bool {
+        self.auto_renew.as_deref() == Some("on")
     }
 }
 
@@ -111,6 +118,7 @@ pub async fn pay(
                 method: q.method.parse().ok(),
                 promo: q.promo(),
                 gift: q.is_gift(),
+                save_method: q.renews(),
             },
             OffsetDateTime::now_utc(),
         )

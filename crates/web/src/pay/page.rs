@@ -13,9 +13,10 @@ use crate::security::CHECKOUT_CONTENT_SECURITY_POLICY_VALUE;
 use crate::site::Site;
 use crate::text::me::MeText;
 use crate::text::pay::{
-    promo_note, PaySays, CHECKOUT, CHECKOUT_GIFT, PAY_BUTTON, PROMO_APPLY, PROMO_LABEL,
+    promo_note, AutoRenewChoice, PaySays, AUTO_RENEW_CHOICE, CHECKOUT, CHECKOUT_GIFT, PAY_BUTTON,
+    PROMO_APPLY, PROMO_LABEL,
 };
-use domain::Language;
+use domain::{Language, PaymentMethod};
 
 /// The plan a checkout link offers, as its page shows it.
 pub struct Offer {
@@ -38,6 +39,9 @@ pub struct Offer {
     pub promo_button: &'static str,
     /// Bought as a gift: the form posts `gift=1` back.
     pub gift: bool,
+    /// The opt-in checkbox for auto-renewal (never ticked by default); none for a gift (not
+    /// the buyer's own plan) or when no way to pay on offer is a card.
+    pub auto_renew: Option<&'static AutoRenewChoice>,
 }
 
 /// What the checkout page offers: the plan at `price` for the link's `token`, the ways to pay
@@ -97,6 +101,7 @@ pub fn offer(
         promo,
         gift,
     } = checkout;
+    let card_offered = methods.is_empty() || methods.contains(&PaymentMethod::BankCard);
     let methods = if methods.len() > 1 {
         let (ru, en) = (MeText::get(Language::Ru), MeText::get(Language::En));
         methods
@@ -117,6 +122,7 @@ pub fn offer(
         }
         Some(PromoShown::Refused(r)) => (String::new(), None, Some(promo_note(Some(r)))),
     };
+    let auto_renew = (!gift && card_offered).then_some(&AUTO_RENEW_CHOICE);
     let offer = Offer {
         plan: plan.id.0.clone(),
         days: plan.days.0,
@@ -131,6 +137,7 @@ pub fn offer(
         promo_label: PROMO_LABEL,
         promo_button: PROMO_APPLY,
         gift,
+        auto_renew,
     };
     let says = if gift { &CHECKOUT_GIFT } else { &CHECKOUT };
     let mut page = render(site, lang, status, says, Some(offer));

@@ -34,6 +34,26 @@ pub const GIFT_SUCCEEDED: PaySays = PaySays {
 /// The checkout page's button.
 pub const PAY_BUTTON: &str = "Оплатить картой · Pay with card";
 
+/// The checkout page's auto-renewal choice: unticked unless the person ticks it.
+pub const AUTO_RENEW_CHOICE: AutoRenewChoice = AutoRenewChoice {
+    label: "Продлевать автоматически · Renew automatically",
+    ru: "Только при оплате картой. ЮKassa сохранит карту (у нас хранится только её номер в \
+         ЮKassa, без данных карты), и за день до окончания подписки мы спишем полную цену того \
+         же тарифа (промокод действует только на эту первую оплату), предупредив заранее. \
+         Отключается одной кнопкой в боте или на странице аккаунта.",
+    en: "Card payments only. YooKassa saves the card (we keep only its id at YooKassa, no card \
+         data), and a day before your subscription ends we charge the same plan's full price \
+         (a promo code discounts only this first payment), after a reminder. Switch it off \
+         with one button in the bot or on your account page.",
+};
+
+/// The words around the auto-renewal checkbox.
+pub struct AutoRenewChoice {
+    pub label: &'static str,
+    pub ru: &'static str,
+    pub en: &'static str,
+}
+
 /// What an old `?payment=NUMBER` return link (or one without a token) shows.
 pub const RETURN_NEUTRAL: PaySays = PaySays {
     title: "Статус оплаты · Payment status",

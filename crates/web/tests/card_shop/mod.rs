@@ -194,6 +194,20 @@ impl Shop {
         (r.status().as_u16(), location)
     }
 
+    /// Presses the checkout button with "renew automatically" ticked; returns YooKassa's
+    /// payment id.
+    pub async fn checkout_auto_renew(&self, token: &SubscriptionToken, plan: &str) -> String {
+        let r = no_redirects()
+            .post(self.url(app::CARD_CHECKOUT_PATH))
+            .form(&[("t", token.as_str()), ("plan", plan), ("auto_renew", "on")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303, "checkout redirects to YooKassa");
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        location.rsplit('/').next().unwrap().to_owned()
+    }
+
     /// Checkout for `plan`, returning YooKassa's payment id.
     pub async fn checkout(&self, token: &SubscriptionToken, plan: &str) -> String {
         let (status, location) = self.open_checkout(token, plan).await;

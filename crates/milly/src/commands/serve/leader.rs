@@ -1,9 +1,9 @@
 //! The jobs that must run in one process at a time when several `milly serve` share one
 //! PostgreSQL: the bot (long polling or webhook registration, its reminders and the admins'
 //! node alerts, which keep their "told once" state in the store), the payment
-//! reconciler, the retention purge and scheduled backups. Each process asks the store for
-//! leadership every [`RETRY`]; the leader runs them and checks every [`RETRY`] that its lease
-//! still holds. When the leader dies its database session ends, the lock is free, and another
+//! reconciler and card auto-renewal, the retention purge and scheduled backups. Each process
+//! asks the store for leadership every [`RETRY`]; the leader runs them and checks every
+//! [`RETRY`] that its lease still holds. When the leader dies its database session ends, the lock is free, and another
 //! process starts the jobs within a few seconds. On SQLite the one process always leads.
 
 use std::time::Duration;
@@ -16,6 +16,10 @@ use super::telegram;
 
 /// How often a follower asks for leadership, and a leader checks it still has it.
 pub const RETRY: Duration = Duration::from_secs(2);
+
+/// How often the auto-renewal job looks for charges due (a day before the end, so minutes
+/// of delay cost nothing).
+const AUTO_RENEWAL_EVERY: Duration = Duration::from_secs(300);
 
 /// What the singleton jobs need.
 #[derive(Clone)]
@@ -33,9 +37,17 @@ impl Singletons {
             jobs.spawn(telegram::run_bot(self.app.clone(), options, stop.clone()));
         }
         if let Some((cards, every)) = self.reconciler.clone() {
+            let renewals = (cards.clone(), stop.clone());
             let stop = stop.clone();
             jobs.spawn(async move {
                 app::run_reconciler(cards, every, stop).await;
+                Ok(())
+            });
+            // Card auto-renewal: charges are claimed in the store, so even a handover that
+            // briefly runs two leaders charges each attempt once.
+            jobs.spawn(async move {
+                let (cards, stop) = renewals;
+                app::run_auto_renewals(cards, AUTO_RENEWAL_EVERY, stop).await;
                 Ok(())
             });
         }
@@ -61,8 +73,8 @@ pub async fn run(singletons: Singletons, shutdown: CancellationToken) -> Result<
             return Ok(());
         };
         println!(
-            "leader: this process runs the bot, reminders, node alerts, reconciler, retention \
-             and backups"
+            "leader: this process runs the bot, reminders, node alerts, reconciler, \
+             auto-renewal, retention and backups"
         );
         let stop = shutdown.child_token();
         let mut jobs = singletons.spawn(&stop);

@@ -130,6 +130,39 @@ pub async fn announce_card_gifts(
     }
 }
 
+/// Auto-renewal's notices (a declined charge, a stop) are raised by the leader's renewal job;
+/// the person hears of them in the bot.
+pub async fn announce_renewal_notices(
+    app: app::App,
+    options: bot::BotOptions,
+    mut notices: tokio::sync::broadcast::Receiver<app::RenewalNotice>,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let event = tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            event = notices.recv() => event,
+        };
+        match event {
+            Ok(notice) => {
+                let sent =
+                    bot::announce_renewal(app.clone(), &options, &notice, shutdown.clone()).await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "could not tell a person about their auto-renewal");
+                }
+            }
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "auto-renewal notices were dropped while the bot was slow"
+                );
+            }
+            Err(RecvError::Closed) => return Ok(()),
+        }
+    }
+}
+
 /// A card payment succeeded after its payer erased their account and was refunded: the admins
 /// hear of it in the bot (its number and amount only; the payer is gone).
 pub async fn announce_erased_refunds(

@@ -1,5 +1,5 @@
-//! `GET /account/{token}`: the person's data page — download, email, deletion — opened with the
-//! account link the bot gave. Looking changes nothing (so a link preview is harmless).
+//! `GET /account/{token}`: the person's data page — download, email, auto-renewal, deletion —
+//! opened with the account link the bot gave. Looking changes nothing (so a link preview is harmless).
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -31,7 +31,9 @@ pub async fn show(
     in_steady_time(async {
         let owner = super::owner(&site, &token).await?;
         let notice = EmailNotice::from_query(query.as_deref());
-        let account = Section::new(&owner.user, &token, notice, lang);
+        let renewal = owner.app.auto_renewal(owner.user.id).await?;
+        let account = Section::new(&owner.user, &token, notice, lang)
+            .with_auto_renewal(renewal.map(|r| r.plan.0));
         let mut page = Chrome::new(&site, lang, PageId::Error, account.t.data_title);
         // Switching language stays on this page and remembers nothing.
         page.switch_href = format!(

@@ -15,14 +15,17 @@ pub enum EmailNotice {
     Removed,
     Invalid,
     Blocked,
+    /// Auto-renewal was switched off.
+    RenewalOff,
 }
 
 impl EmailNotice {
-    const ALL: [EmailNotice; 4] = [
+    const ALL: [EmailNotice; 5] = [
         EmailNotice::Saved,
         EmailNotice::Removed,
         EmailNotice::Invalid,
         EmailNotice::Blocked,
+        EmailNotice::RenewalOff,
     ];
 
     pub fn code(self) -> &'static str {
@@ -31,6 +34,7 @@ impl EmailNotice {
             EmailNotice::Removed => "email-removed",
             EmailNotice::Invalid => "email-invalid",
             EmailNotice::Blocked => "email-blocked",
+            EmailNotice::RenewalOff => "auto-renewal-off",
         }
     }
 
@@ -50,6 +54,7 @@ impl EmailNotice {
             EmailNotice::Removed => t.email_removed,
             EmailNotice::Invalid => t.email_invalid,
             EmailNotice::Blocked => t.email_blocked,
+            EmailNotice::RenewalOff => t.renew_switched_off,
         }
     }
 }
@@ -65,6 +70,9 @@ pub struct Section {
     pub export_action: String,
     pub email_action: String,
     pub delete_href: String,
+    /// The plan auto-renewal buys, while it is on.
+    pub auto_renewal: Option<String>,
+    pub auto_renewal_action: String,
 }
 
 impl Section {
@@ -79,7 +87,15 @@ impl Section {
             export_action: href(token, "/export", lang),
             email_action: href(token, "/email", lang),
             delete_href: href(token, "/delete", lang),
+            auto_renewal: None,
+            auto_renewal_action: href(token, "/auto-renewal/off", lang),
         }
+    }
+
+    /// Shows auto-renewal as on, buying `plan`.
+    pub fn with_auto_renewal(mut self, plan: Option<String>) -> Self {
+        self.auto_renewal = plan;
+        self
     }
 }
 
