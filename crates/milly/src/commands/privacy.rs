@@ -84,13 +84,16 @@ mod tests {
     #[test]
     fn the_table_lists_every_declared_column_once() {
         let table = inventory_table(1095);
+        // A row starts with its column ("stars_subscriptions.user_id" is not a second
+        // "subscriptions.user_id").
+        let rows = |key: &str| table.lines().filter(|l| l.starts_with(key)).count();
         for e in ENTRIES {
             let key = format!("{}.{} ", e.table, e.column);
-            assert_eq!(table.matches(&key).count(), 1, "{key}");
+            assert_eq!(rows(&key), 1, "{key}");
         }
         for n in NOT_PERSONAL {
             let key = format!("{}.{} ", n.table, n.column);
-            assert_eq!(table.matches(&key).count(), 1, "{key}");
+            assert_eq!(rows(&key), 1, "{key}");
         }
         assert!(table.contains("1095 days"));
     }

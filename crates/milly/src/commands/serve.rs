@@ -24,6 +24,9 @@ const WEB_PROXIED_LISTEN: (std::net::Ipv4Addr, u16) = (std::net::Ipv4Addr::LOCAL
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub async fn run(loaded: config::Loaded) -> Result<()> {
+    // Before any listener is bound: a SIGHUP sent as soon as a port answers must reload, not
+    // end the process (its default action) because the reloader's task had not run yet.
+    let hangup = reload::hangup_signal()?;
     let config = Arc::new(loaded.config);
     match &loaded.source {
         config::ConfigSource::File(p) => println!("config: {}", p.display()),
@@ -322,7 +325,7 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
             website,
             parts: web_parts,
         }
-        .run(shutdown.clone()),
+        .run(hangup, shutdown.clone()),
     );
     println!("ready");
 

@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::Router;
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
@@ -51,12 +52,18 @@ pub struct Reloader {
     pub parts: WebParts,
 }
 
+/// Takes SIGHUP over from its default action (ending the process), from this call on.
+pub fn hangup_signal() -> anyhow::Result<Signal> {
+    signal(SignalKind::hangup()).map_err(|e| anyhow::anyhow!("cannot handle SIGHUP: {e}"))
+}
+
 impl Reloader {
-    /// Reloads on every SIGHUP until shutdown.
-    pub async fn run(mut self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut hangup = signal(SignalKind::hangup())
-            .map_err(|e| anyhow::anyhow!("cannot handle SIGHUP: {e}"))?;
+    /// Reloads on every SIGHUP (`hangup`, from [`hangup_signal`]) until shutdown.
+    pub async fn run(
+        mut self,
+        mut hangup: Signal,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
