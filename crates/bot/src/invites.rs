@@ -3,10 +3,10 @@
 //! (a Stars invoice with a `gift:` payload, or the card checkout with `gift=1`), the code shown
 //! to the buyer once paid, and redeeming one (`/gift CODE` or the link).
 
-use app::{Redeemed, ReferralJoin, StarsPayload, STARS_CURRENCY};
+use app::{Redeemed, ReferralJoin, StarsPayload};
 use domain::{bot_start_link, GiftCode, Language, PlanId, StartParameter, User};
 use teloxide_core::requests::Requester as _;
-use teloxide_core::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice};
+use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::callback::Action;
 use crate::ctx::{Ctx, Screen};
@@ -142,19 +142,14 @@ pub async fn send_gift_invoice(
         return account::show(ctx, user, chat, None, screen).await;
     };
     let service = &ctx.app.settings().service_name;
-    let title = it::gift_invoice_title(language, service, plan.days.0);
-    let amount = u32::try_from(payload.stars).unwrap_or(u32::MAX);
-    let request = ctx.tg.bot().send_invoice(
-        ChatId(chat),
-        title.clone(),
-        it::gift_invoice_description(language, plan.days.0),
-        payload.encode_gift(),
-        STARS_CURRENCY,
-        [LabeledPrice::new(title, amount)],
-    );
-    let sent = ctx.tg.call(request).await;
-    ctx.delivered(Some(user.id), sent).await?;
-    Ok(())
+    crate::payments::StarsInvoice {
+        title: it::gift_invoice_title(language, service, plan.days.0),
+        description: it::gift_invoice_description(language, plan.days.0),
+        payload: payload.encode_gift(),
+        stars: payload.stars,
+    }
+    .send(ctx, user, chat)
+    .await
 }
 
 /// The buyer's message with a paid gift's code and link.

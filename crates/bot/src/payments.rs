@@ -69,19 +69,38 @@ pub async fn send_invoice_with_promo(
         }
     };
     let service = &ctx.app.settings().service_name;
-    let title = texts::invoice_title(language, service, plan.days.0);
-    let amount = u32::try_from(payload.stars).unwrap_or(u32::MAX);
-    let request = ctx.tg.bot().send_invoice(
-        ChatId(chat),
-        title.clone(),
-        texts::invoice_description(language, plan.days.0),
-        payload.encode(),
-        STARS_CURRENCY,
-        [LabeledPrice::new(title, amount)],
-    );
-    let sent = ctx.tg.call(request).await;
-    ctx.delivered(Some(user.id), sent).await?;
-    Ok(())
+    let invoice = StarsInvoice {
+        title: texts::invoice_title(language, service, plan.days.0),
+        description: texts::invoice_description(language, plan.days.0),
+        payload: payload.encode(),
+        stars: payload.stars,
+    };
+    invoice.send(ctx, user, chat).await
+}
+
+/// A Stars invoice as the bot sends it: one labelled price, the whole amount.
+pub(crate) struct StarsInvoice {
+    pub title: String,
+    pub description: String,
+    pub payload: String,
+    pub stars: i64,
+}
+
+impl StarsInvoice {
+    pub(crate) async fn send(self, ctx: &Ctx, user: &User, chat: i64) -> Result<(), BotError> {
+        let amount = u32::try_from(self.stars).unwrap_or(u32::MAX);
+        let request = ctx.tg.bot().send_invoice(
+            ChatId(chat),
+            self.title.clone(),
+            self.description,
+            self.payload,
+            STARS_CURRENCY,
+            [LabeledPrice::new(self.title, amount)],
+        );
+        let sent = ctx.tg.call(request).await;
+        ctx.delivered(Some(user.id), sent).await?;
+        Ok(())
+    }
 }
 
 /// Sends a link to a monthly Stars subscription invoice for a 30-day Stars plan
