@@ -1,5 +1,6 @@
-//! Selling plans for roubles by card (YooKassa): every rule and every state change of a card
-//! payment, with `billing`'s YooKassa client as the only way to the provider.
+//! Selling plans for roubles by card: every rule and every state change of a payment made on
+//! a provider's page, written against `billing`'s [`RedirectProvider`] (YooKassa by default;
+//! another such provider plugs in with [`CardPayments::with_provider`]).
 //!
 //! - [`offer`]: which plans are on sale, the checkout link, opening a pending payment (reusing
 //!   one opened moments ago).
@@ -52,8 +53,11 @@ pub use refund::RefundOutcome;
 pub use refund_sync::RefundSync;
 pub use settle::SyncOutcome;
 
-use billing::{BillingError, YooKassa};
-use domain::{GiftCode, PaymentId, PlanId, Subscription, UserId};
+use std::sync::Arc;
+
+use billing::provider::Incoming;
+use billing::{BillingError, Notice, RedirectProvider, Refused, YooKassa};
+use domain::{GiftCode, PaymentId, PlanId, Provider, Subscription, UserId};
 use tokio::sync::broadcast;
 
 use crate::App;
@@ -82,12 +86,12 @@ pub struct GiftPaid {
 /// How many events wait for a slow listener before the oldest are dropped.
 const EVENT_BUFFER: usize = 256;
 
-/// Card payments for one App: the use cases with the YooKassa client, and the events they
-/// raise. Cheap to clone.
+/// Card payments for one App: the use cases with the provider, and the events they raise.
+/// Cheap to clone.
 #[derive(Clone)]
 pub struct CardPayments {
     app: App,
-    yookassa: YooKassa,
+    provider: Arc<dyn RedirectProvider>,
     paid: broadcast::Sender<CardPaid>,
     erased_refunds: broadcast::Sender<ErasedPayerRefund>,
     gifts_paid: broadcast::Sender<GiftPaid>,
@@ -95,25 +99,42 @@ pub struct CardPayments {
 }
 
 impl CardPayments {
-    /// Card payments for `app`, from its `[yookassa]` section; `NotConfigured` when off.
+    /// Card payments for `app` through YooKassa, from its `[yookassa]` section (notifications
+    /// taken from YooKassa's networks as the connection shows them); `NotConfigured` when off.
     pub fn new(app: App) -> Result<CardPayments, BillingError> {
         let yookassa = YooKassa::new(&app.settings().yookassa)?;
+        Ok(Self::with_provider(app, Arc::new(yookassa)))
+    }
+
+    /// Card payments for `app` through `provider`.
+    pub fn with_provider(app: App, provider: Arc<dyn RedirectProvider>) -> CardPayments {
         let (paid, _) = broadcast::channel(EVENT_BUFFER);
         let (erased_refunds, _) = broadcast::channel(EVENT_BUFFER);
         let (gifts_paid, _) = broadcast::channel(EVENT_BUFFER);
         let (renewal_notices, _) = broadcast::channel(EVENT_BUFFER);
-        Ok(CardPayments {
+        CardPayments {
             app,
-            yookassa,
+            provider,
             paid,
             erased_refunds,
             gifts_paid,
             renewal_notices,
-        })
+        }
     }
 
     pub fn app(&self) -> &App {
         &self.app
+    }
+
+    /// Which provider the payments are made with, as they are recorded.
+    pub fn provider_kind(&self) -> Provider {
+        self.provider.provider()
+    }
+
+    /// Whether `incoming` is a genuine notification from the provider, and what it names
+    /// (then [`CardPayments::handle_notice`]).
+    pub fn receive(&self, incoming: Incoming<'_>) -> Result<Notice, Refused> {
+        self.provider.receive(incoming)
     }
 
     /// Every card payment credited from now on, by whichever path (webhook, reconciler,

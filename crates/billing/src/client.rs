@@ -12,7 +12,7 @@ use crate::wire::{
     ApiErrorBody, CreateAutopayment, CreatePayment, CreateRefund, PaymentObject, RefundObject,
     ShopInfo,
 };
-use crate::BillingError;
+use crate::{BillingError, SourcePolicy};
 
 /// How long one API call may take, connection included.
 pub const API_TIMEOUT: Duration = Duration::from_secs(20);
@@ -24,6 +24,8 @@ pub struct YooKassa {
     base: String,
     shop_id: Secret,
     secret_key: Secret,
+    /// Who may send notifications (see [`YooKassa::with_source`]).
+    source: SourcePolicy,
 }
 
 impl std::fmt::Debug for YooKassa {
@@ -65,7 +67,18 @@ impl YooKassa {
             base: c.api_url.trim_end_matches('/').to_owned(),
             shop_id: c.shop_id.clone(),
             secret_key: c.secret_key.clone(),
+            source: SourcePolicy::default(),
         })
+    }
+
+    /// Takes notifications only from senders `source` admits (by default: YooKassa's networks,
+    /// as the connection's address shows them).
+    pub fn with_source(self, source: SourcePolicy) -> Self {
+        YooKassa { source, ..self }
+    }
+
+    pub fn source(&self) -> &SourcePolicy {
+        &self.source
     }
 
     /// `POST /v3/payments`. `idempotence_key` is one per local payment, reused when the same
@@ -101,7 +114,7 @@ impl YooKassa {
     }
 
     /// `GET /v3/payments/{id}`; `None` when YooKassa knows no such payment.
-    pub async fn payment(&self, id: &str) -> Result<Option<PaymentObject>, BillingError> {
+    pub async fn payment_object(&self, id: &str) -> Result<Option<PaymentObject>, BillingError> {
         self.get_object("payments", id).await
     }
 
@@ -136,7 +149,7 @@ impl YooKassa {
     }
 
     /// `POST /v3/refunds`.
-    pub async fn refund(
+    pub async fn create_refund(
         &self,
         request: &CreateRefund,
         idempotence_key: &str,

@@ -17,6 +17,8 @@ pub enum BillingError {
     Unexpected(&'static str),
     #[error("the Telegram bot token is not set ([telegram] token)")]
     NoBotToken,
+    #[error("the payer's Telegram account is gone (erased), so Stars cannot be returned to it")]
+    NoPayer,
     #[error("Telegram refused the refund: {0}")]
     TelegramRefused(String),
 }

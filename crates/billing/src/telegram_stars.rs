@@ -3,10 +3,12 @@
 //! payment provider's HTTP API, called on the operator's behalf), so `app` reaches every
 //! provider through this crate and never holds an HTTP client of its own.
 
-use domain::Secret;
+use async_trait::async_trait;
+use domain::{Money, Provider, Secret};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::provider::{PaidCharge, PaymentProvider, RefundState, RemoteRefund};
 use crate::{BillingError, API_TIMEOUT};
 
 /// The bot the operator's refunds go through (`[telegram]`'s token and API server).
@@ -61,5 +63,45 @@ pub async fn refund_star_payment(
                 .description
                 .unwrap_or_else(|| "no description".into()),
         ))
+    }
+}
+
+/// Telegram Stars as a [`PaymentProvider`]: refunds go back to the payer's Telegram account.
+/// (Paying happens in the bot's conversation: `app::stars` and the bot.)
+#[derive(Debug, Clone)]
+pub struct TelegramStars {
+    bot: BotApi,
+}
+
+impl TelegramStars {
+    pub fn new(bot: BotApi) -> Self {
+        Self { bot }
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for TelegramStars {
+    fn provider(&self) -> Provider {
+        Provider::TelegramStars
+    }
+
+    /// Stars come back whole or not at all: Telegram has no partial refunds, and refusing a
+    /// second refund of the same charge is what makes a retry safe (the key is not needed).
+    async fn refund(
+        &self,
+        charge: PaidCharge<'_>,
+        amount: Money,
+        _key: &str,
+    ) -> Result<RemoteRefund, BillingError> {
+        if amount != charge.paid {
+            return Err(BillingError::Unexpected("a part of a Stars payment"));
+        }
+        let payer = charge.payer.ok_or(BillingError::NoPayer)?;
+        refund_star_payment(&self.bot, payer.0, charge.provider_payment_id).await?;
+        Ok(RemoteRefund {
+            id: None,
+            state: RefundState::Succeeded,
+            payment_id: charge.provider_payment_id.to_owned(),
+        })
     }
 }

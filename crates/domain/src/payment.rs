@@ -22,6 +22,14 @@ impl Provider {
             Provider::Manual => "manual",
         }
     }
+    /// The provider's own name, for operators' messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::YooKassa => "YooKassa",
+            Provider::TelegramStars => "Telegram Stars",
+            Provider::Manual => "the operator, by hand",
+        }
+    }
     pub fn from_code(code: &str) -> Option<Self> {
         match code {
             "yookassa" => Some(Provider::YooKassa),

@@ -26,11 +26,11 @@ pub const YOOKASSA_WEBHOOK_PATH: &str = "/webhooks/yookassa";
 /// The checkout form holds a token, a plan id and maybe a promo code: a few dozen bytes.
 const CHECKOUT_FORM_LIMIT: usize = 4 * 1024;
 
-/// What the payment routes need: the use cases, and who may send notifications.
+/// What the payment routes need: the use cases (whose provider decides which notifications
+/// are genuine).
 #[derive(Clone)]
 pub struct CardRoutes {
     pub cards: app::CardPayments,
-    pub source: billing::SourcePolicy,
 }
 
 /// The payment routes, for a site with card payments. Page views (the checkout page and the

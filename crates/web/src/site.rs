@@ -119,14 +119,10 @@ impl Site {
     }
 
     /// Serves card payments (`/pay/…` and `POST /webhooks/yookassa`) with `cards`, taking
-    /// notifications only from senders `source` admits.
-    pub fn with_card_payments(
-        self,
-        cards: app::CardPayments,
-        source: billing::SourcePolicy,
-    ) -> Self {
+    /// the notifications its provider finds genuine.
+    pub fn with_card_payments(self, cards: app::CardPayments) -> Self {
         let parts = Parts {
-            card_routes: Some(CardRoutes { cards, source }),
+            card_routes: Some(CardRoutes { cards }),
             ..self.parts()
         };
         Self::build(self.inner.settings.clone(), parts)

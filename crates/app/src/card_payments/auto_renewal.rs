@@ -15,15 +15,13 @@
 
 use std::time::Duration;
 
-use billing::amount;
-use billing::wire::{Amount, CreateAutopayment, Metadata, PaymentObject};
+use billing::provider::{PayWith, PaymentRequest, RemotePayment, RemoteState, SavedMethod};
 use billing::BillingError;
-use domain::{Payment, PaymentStatus, PlanId, Provider, User, UserId};
+use domain::{Payment, PaymentStatus, PlanId, User, UserId};
 use store::{AutoRenewal, NewPayment, RenewalAttempt};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use super::checkout::truncate;
 use super::{CardPayments, PaymentError};
 use crate::{App, AppError};
 
@@ -112,10 +110,10 @@ impl CardPayments {
     pub(super) async fn remember_saved_method(
         &self,
         ours: &Payment,
-        remote: &PaymentObject,
+        remote: &RemotePayment,
         now: OffsetDateTime,
     ) -> Result<(), PaymentError> {
-        let (Some(user), Some(method)) = (ours.user_id, remote.saved_method_id()) else {
+        let (Some(user), Some(method)) = (ours.user_id, remote.saved_method.as_ref()) else {
             return Ok(());
         };
         let store = self.app.store();
@@ -124,7 +122,7 @@ impl CardPayments {
             return Ok(());
         }
         store
-            .enable_auto_renewal(user, &ours.plan, method, now)
+            .enable_auto_renewal(user, &ours.plan, method.as_str(), now)
             .await?;
         tracing::info!("auto-renewal switched on");
         Ok(())
@@ -213,7 +211,7 @@ impl CardPayments {
         };
         let new = NewPayment {
             user_id: user.id,
-            provider: Provider::YooKassa,
+            provider: self.provider_kind(),
             provider_payment_id: None,
             plan: plan.id.clone(),
             days: plan.days,
@@ -258,17 +256,13 @@ impl CardPayments {
         now: OffsetDateTime,
     ) -> Result<Step, PaymentError> {
         let payment = &attempt.payment;
-        let value = Amount {
-            value: amount::to_value(payment.amount),
-            currency: payment.amount.currency.code().to_owned(),
-        };
-        let description = truncate(&format!(
+        let description = format!(
             "{}: {} ({} days), auto-renewal",
             self.app.settings().service_name,
             payment.plan,
             payment.days.0
-        ));
-        let receipt = match self.receipt(&description, &value, self.app.receipt_email(user)) {
+        );
+        let receipt_email = match self.receipt_email(self.app.receipt_email(user)) {
             Ok(r) => r,
             Err(_) => {
                 self.cancel_uncreated(payment.id, now).await?;
@@ -277,21 +271,18 @@ impl CardPayments {
                 ));
             }
         };
-        let request = CreateAutopayment {
-            amount: value,
-            capture: true,
-            payment_method_id: attempt.payment_method_id.clone(),
+        let request = PaymentRequest {
+            payment: payment.id,
+            amount: payment.amount,
             description,
-            metadata: Metadata {
-                payment_id: payment.id.0.to_string(),
-                gift: None,
-            },
-            receipt,
+            gift: false,
+            receipt_email,
+            pay_with: PayWith::Saved(SavedMethod::new(attempt.payment_method_id.clone())),
         };
         let key = renewal_idempotence_key(user.id, period_end, attempt.number);
-        let mut created = self.yookassa.create_autopayment(&request, &key).await;
+        let mut created = self.provider.create(&request, &key).await;
         if created.as_ref().is_err_and(BillingError::is_transient) {
-            created = self.yookassa.create_autopayment(&request, &key).await;
+            created = self.provider.create(&request, &key).await;
         }
         let remote = match created {
             Ok(remote) => remote,
@@ -310,7 +301,7 @@ impl CardPayments {
         };
         self.app
             .store()
-            .set_provider_payment_id(payment.id, Provider::YooKassa, &remote.id)
+            .set_provider_payment_id(payment.id, self.provider_kind(), &remote.id)
             .await?;
         let ours = self
             .app
@@ -330,7 +321,7 @@ impl CardPayments {
             .ok_or(PaymentError::PaymentNotFound)?;
         Ok(match settled.status {
             PaymentStatus::Succeeded => Step::Renewed,
-            PaymentStatus::Canceled if remote.permission_revoked() => Step::Stopped,
+            PaymentStatus::Canceled if permission_revoked(&remote) => Step::Stopped,
             PaymentStatus::Canceled if attempt.number >= AUTO_RENEWAL_MAX_ATTEMPTS => {
                 Step::DeclinedAndStopped
             }
@@ -348,7 +339,7 @@ impl CardPayments {
     pub(super) async fn after_renewal_canceled(
         &self,
         ours: &Payment,
-        remote: &PaymentObject,
+        remote: &RemotePayment,
     ) -> Result<(), PaymentError> {
         let Some(user) = ours.user_id else {
             return Ok(());
@@ -360,7 +351,7 @@ impl CardPayments {
             return Ok(());
         }
         let retries_left = AUTO_RENEWAL_MAX_ATTEMPTS.saturating_sub(renewal.attempts);
-        if retries_left == 0 || remote.permission_revoked() {
+        if retries_left == 0 || permission_revoked(remote) {
             self.stop(user).await?;
         } else {
             self.notify(user, RenewalNoticeKind::Declined { retries_left });
@@ -443,6 +434,16 @@ fn renewal_idempotence_key(user: UserId, period_end: OffsetDateTime, attempt: u3
         "milly-renew-{}-{}-{attempt}",
         user.0,
         domain::unix_seconds(period_end)
+    )
+}
+
+/// The person withdrew the saved method's permission: charging it again cannot work.
+fn permission_revoked(remote: &RemotePayment) -> bool {
+    matches!(
+        remote.state,
+        RemoteState::Canceled {
+            permission_revoked: true
+        }
     )
 }
 

@@ -1,13 +1,9 @@
-//! Starting a card payment: store it as pending, create it at YooKassa, record YooKassa's id,
-//! hand back the page where the person pays.
+//! Starting a card payment: store it as pending, create it at the provider, record the
+//! provider's id, hand back the page where the person pays.
 
-use billing::amount;
-use billing::wire::{
-    Amount, CreatePayment, Customer, Metadata, PaymentMethodData, Receipt, ReceiptItem,
-    RedirectConfirmation,
-};
+use billing::provider::{PayWith, PaymentRequest};
 use billing::BillingError;
-use domain::{PaymentMethod, PaymentStatus, Provider, PublicUrl, ReturnToken, SubscriptionToken};
+use domain::{PaymentMethod, PaymentStatus, PublicUrl, ReturnToken, SubscriptionToken};
 use time::OffsetDateTime;
 
 use super::{CardCheckout, CardPayments, CheckoutError, PaymentError, CARD_RETURN_PATH};
@@ -33,9 +29,6 @@ impl CheckoutChoices<'_> {
         self.save_method && !self.gift && matches!(method, None | Some(PaymentMethod::BankCard))
     }
 }
-
-/// YooKassa's limit on `description` and a receipt item's description.
-const DESCRIPTION_MAX_CHARS: usize = 128;
 
 impl CardPayments {
     /// Opens a card payment of `plan` for the owner of `token` and returns YooKassa's
@@ -75,7 +68,14 @@ impl CardPayments {
         );
         let checkout = self
             .app
-            .open_card_payment_as(token, plan, choices.promo, choices.gift, now)
+            .open_redirect_payment(
+                self.provider_kind(),
+                token,
+                plan,
+                choices.promo,
+                choices.gift,
+                now,
+            )
             .await?
             .map_err(CheckoutError::Refused)?;
         if choices.saves_method(method) && !checkout.reused {
@@ -97,10 +97,10 @@ impl CardPayments {
             }
         };
         let key = idempotence_key(&checkout);
-        let mut created = self.yookassa.create_payment(&request, &key).await;
+        let mut created = self.provider.create(&request, &key).await;
         if created.as_ref().is_err_and(BillingError::is_transient) {
-            // Same key: if the first attempt did reach YooKassa, this returns that payment.
-            created = self.yookassa.create_payment(&request, &key).await;
+            // Same key: if the first attempt did reach the provider, this returns that payment.
+            created = self.provider.create(&request, &key).await;
         }
         let created = match created {
             Ok(c) => c,
@@ -109,23 +109,20 @@ impl CardPayments {
                 return Err(e.into());
             }
         };
-        let url = created
-            .confirmation
-            .as_ref()
-            .and_then(|c| c.confirmation_url.clone())
-            .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
         let recorded = self
             .app
             .store()
-            .set_provider_payment_id(checkout.payment.id, Provider::YooKassa, &created.id)
+            .set_provider_payment_id(checkout.payment.id, self.provider_kind(), &created.id)
             .await?;
         if !recorded && !self.recorded_already(&checkout, &created.id).await? {
             // Canceled meanwhile: sending the person to pay it would take money we won't credit.
             return Err(PaymentError::Unexpected("a payment that stopped being pending").into());
         }
-        url.ok_or(CheckoutError::Payment(PaymentError::Unexpected(
-            "a payment without a redirect confirmation URL",
-        )))
+        created
+            .pay_url
+            .ok_or(CheckoutError::Payment(PaymentError::Unexpected(
+                "a payment without a redirect confirmation URL",
+            )))
     }
 
     /// Whether a reused payment already carries `provider_id` (the first click recorded it)
@@ -150,7 +147,7 @@ impl CardPayments {
             return;
         }
         if let Err(e) = self.cancel_uncreated(checkout.payment.id, now).await {
-            tracing::warn!(error = %e, "could not cancel a card payment YooKassa did not create");
+            tracing::warn!(error = %e, "could not cancel a card payment the provider did not create");
         }
     }
 
@@ -159,58 +156,37 @@ impl CardPayments {
         checkout: &CardCheckout,
         method: Option<PaymentMethod>,
         saves_method: bool,
-    ) -> Result<CreatePayment, CheckoutError> {
+    ) -> Result<PaymentRequest, CheckoutError> {
         let settings = self.app.settings();
-        let value = Amount {
-            value: amount::to_value(checkout.payment.amount),
-            currency: checkout.payment.amount.currency.code().to_owned(),
-        };
-        let description = truncate(&format!(
-            "{}: {} ({} days)",
-            settings.service_name, checkout.plan.id, checkout.plan.days.0
-        ));
-        let receipt = self.receipt(&description, &value, checkout.receipt_email.clone())?;
-        Ok(CreatePayment {
-            amount: value,
-            capture: true,
-            confirmation: RedirectConfirmation {
-                kind: "redirect",
+        Ok(PaymentRequest {
+            payment: checkout.payment.id,
+            amount: checkout.payment.amount,
+            description: description(&settings.service_name, &checkout.plan),
+            gift: checkout.gift,
+            receipt_email: self.receipt_email(checkout.receipt_email.clone())?,
+            pay_with: PayWith::Page {
                 return_url: return_url(&settings.public_url, &checkout.return_token),
+                method,
+                save_method: saves_method,
             },
-            description,
-            metadata: Metadata {
-                payment_id: checkout.payment.id.0.to_string(),
-                gift: checkout.gift.then(|| "1".to_owned()),
-            },
-            receipt,
-            payment_method_data: method.map(|m| PaymentMethodData { kind: m.code() }),
-            save_payment_method: saves_method.then_some(true),
         })
     }
 
-    /// The 54-FZ receipt when `[yookassa] receipts` is on: one service line for the amount.
-    pub(super) fn receipt(
+    /// Where the fiscal receipt goes when `[yookassa] receipts` is on (then one is required).
+    pub(super) fn receipt_email(
         &self,
-        description: &str,
-        value: &Amount,
         email: Option<String>,
-    ) -> Result<Option<Receipt>, CheckoutError> {
+    ) -> Result<Option<String>, CheckoutError> {
         if !self.app.settings().receipts {
             return Ok(None);
         }
-        let email = email.ok_or(CheckoutError::NoReceiptEmail)?;
-        Ok(Some(Receipt {
-            customer: Customer { email },
-            items: vec![ReceiptItem {
-                description: description.to_owned(),
-                quantity: "1.00",
-                amount: value.clone(),
-                vat_code: 1,
-                payment_mode: "full_payment",
-                payment_subject: "service",
-            }],
-        }))
+        email.map(Some).ok_or(CheckoutError::NoReceiptEmail)
     }
+}
+
+/// What the person sees at the provider: the service, the plan and its days.
+pub(super) fn description(service_name: &str, plan: &domain::Plan) -> String {
+    format!("{service_name}: {} ({} days)", plan.id, plan.days.0)
 }
 
 /// The return page's query parameter holding the payment's [`ReturnToken`].
@@ -236,10 +212,6 @@ fn idempotence_key(checkout: &CardCheckout) -> String {
     )
 }
 
-pub(super) fn truncate(s: &str) -> String {
-    s.chars().take(DESCRIPTION_MAX_CHARS).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,11 +225,5 @@ mod tests {
                 format!("https://vpn.example/pay/return?t={}", token.as_str())
             );
         }
-    }
-
-    #[test]
-    fn descriptions_fit_yookassas_limit() {
-        assert_eq!(truncate(&"я".repeat(300)).chars().count(), 128);
-        assert_eq!(truncate("month"), "month");
     }
 }

@@ -1,5 +1,5 @@
 //! A card payment that succeeds after its payer erased their account: nobody can be credited,
-//! so the money goes back through YooKassa's refunds API, the payment is marked refunded, and
+//! so the money goes back through the provider's refunds, the payment is marked refunded, and
 //! the admins are told (as Telegram Stars payments in the same case are refunded at once).
 //!
 //! Exactly once whatever is replayed: the payment stays pending until the refund is recorded,
@@ -9,8 +9,7 @@
 //! not already refunded (say, in the dashboard) is asked for; and only the caller whose write
 //! moved the payment to refunded tells the admins.
 
-use billing::amount;
-use billing::wire::PaymentObject;
+use billing::provider::{PaidCharge, Refunded, RemotePayment};
 use domain::{Money, Payment, PaymentId};
 use store::RefundMark;
 use time::OffsetDateTime;
@@ -32,21 +31,25 @@ impl CardPayments {
     pub(super) async fn refund_uncreditable(
         &self,
         ours: &Payment,
-        remote: &PaymentObject,
+        remote: &RemotePayment,
         now: OffsetDateTime,
     ) -> Result<SyncOutcome, PaymentError> {
-        let refunded = match &remote.refunded_amount {
-            None => 0,
-            Some(a) => {
-                amount::from_value(&a.value, &a.currency)
-                    .filter(|r| r.currency == ours.amount.currency)
-                    .ok_or(PaymentError::Unexpected("a refunded amount we cannot read"))?
-                    .minor
+        let refunded = match remote.refunded {
+            Refunded::Nothing => 0,
+            Refunded::Total(total) if total.currency == ours.amount.currency => total.minor,
+            Refunded::Total(_) | Refunded::Unreadable => {
+                return Err(PaymentError::Unexpected("a refunded amount we cannot read"))
             }
         };
         let remaining = ours.amount.minor - refunded;
         if remaining > 0 {
-            give_back_rest(&self.yookassa, &remote.id, ours.amount, remaining).await?;
+            let charge = PaidCharge {
+                provider_payment_id: &remote.id,
+                paid: ours.amount,
+                // The payer is erased: only a provider that refunds to the card can help.
+                payer: None,
+            };
+            give_back_rest(self.provider.as_ref(), charge, remaining).await?;
         }
         match self
             .app

@@ -195,6 +195,20 @@ impl App {
         gift: bool,
         now: OffsetDateTime,
     ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
+        self.open_redirect_payment(Provider::YooKassa, token, plan, promo, gift, now)
+            .await
+    }
+
+    /// [`App::open_card_payment_as`] with the provider that will take the payment.
+    pub(crate) async fn open_redirect_payment(
+        &self,
+        provider: Provider,
+        token: &SubscriptionToken,
+        plan: &str,
+        promo: Option<&str>,
+        gift: bool,
+        now: OffsetDateTime,
+    ) -> Result<Result<CardCheckout, CardRefusal>, AppError> {
         let promo = promo.filter(|_| !gift);
         let CardOffer {
             plan,
@@ -207,7 +221,7 @@ impl App {
         };
         let new = NewPayment {
             user_id: user.id,
-            provider: Provider::YooKassa,
+            provider,
             provider_payment_id: None,
             plan: plan.id.clone(),
             days: plan.days,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use domain::{Payment, PaymentId, PaymentStatus, Provider};
+use domain::{Payment, PaymentId, PaymentStatus};
 use store::Settlement;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
@@ -33,7 +33,7 @@ pub struct ReconcileReport {
 }
 
 impl CardPayments {
-    /// One round: every YooKassa payment pending since before `now - GRACE`.
+    /// One round: every payment with the provider pending since before `now - GRACE`.
     pub async fn reconcile_once(
         &self,
         now: OffsetDateTime,
@@ -41,7 +41,7 @@ impl CardPayments {
         let pending = self
             .app
             .store()
-            .pending_payments(Provider::YooKassa, now - GRACE)
+            .pending_payments(self.provider_kind(), now - GRACE)
             .await?;
         let mut report = ReconcileReport::default();
         for payment in pending.into_iter().take(MAX_PER_ROUND) {

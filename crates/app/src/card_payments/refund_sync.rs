@@ -9,8 +9,8 @@
 //! whether to take access away is the operator's call (`milly user extend` with negative days,
 //! or blocking), not something a dashboard click does behind their back.
 
-use billing::amount;
-use domain::{PaymentStatus, Provider};
+use billing::provider::{RefundState, Refunded};
+use domain::PaymentStatus;
 use store::RefundMark;
 use time::OffsetDateTime;
 
@@ -39,18 +39,18 @@ impl CardPayments {
         refund_id: &str,
         now: OffsetDateTime,
     ) -> Result<RefundSync, PaymentError> {
-        let Some(refund) = self.yookassa.refund_object(refund_id).await? else {
+        let Some(refund) = self.provider.refund_status(refund_id).await? else {
             return Ok(RefundSync::NotOurs);
         };
-        if refund.status != "succeeded" {
+        if refund.state != RefundState::Succeeded {
             return Ok(RefundSync::Unchanged);
         }
-        let Some(remote) = self.yookassa.payment(&refund.payment_id).await? else {
+        let Some(remote) = self.provider.payment(&refund.payment_id).await? else {
             return Ok(RefundSync::NotOurs);
         };
         let store = self.app.store();
         let Some(mut ours) = store
-            .payment_by_provider_id(Provider::YooKassa, &remote.id)
+            .payment_by_provider_id(self.provider_kind(), &remote.id)
             .await?
         else {
             return Ok(RefundSync::NotOurs);
@@ -66,14 +66,15 @@ impl CardPayments {
                 None => return Ok(RefundSync::NotOurs),
             }
         }
-        let Some(refunded) = &remote.refunded_amount else {
-            return Ok(RefundSync::Unchanged);
-        };
-        let Some(total) = amount::from_value(&refunded.value, &refunded.currency)
-            .filter(|t| t.currency == ours.amount.currency)
-        else {
-            tracing::error!("YooKassa reports a refund in an amount we cannot read; not recorded");
-            return Ok(RefundSync::Mismatch);
+        let total = match remote.refunded {
+            Refunded::Nothing => return Ok(RefundSync::Unchanged),
+            Refunded::Total(total) if total.currency == ours.amount.currency => total,
+            Refunded::Total(_) | Refunded::Unreadable => {
+                tracing::error!(
+                    "the provider reports a refund in an amount we cannot read; not recorded"
+                );
+                return Ok(RefundSync::Mismatch);
+            }
         };
         Ok(
             // The running total, not this refund's amount: replays land on the same state.

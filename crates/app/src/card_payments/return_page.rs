@@ -1,7 +1,7 @@
 //! What the page YooKassa sends the person back to shows: the real state of the payment whose
 //! return token the link carries, and nothing about who paid or what.
 
-use domain::{PaymentStatus, Provider, ReturnToken};
+use domain::{PaymentStatus, ReturnToken};
 use time::OffsetDateTime;
 
 use super::{CardPayments, PaymentError};
@@ -26,7 +26,7 @@ impl CardPayments {
     ) -> Result<Option<PaymentStatus>, PaymentError> {
         let store = self.app.store();
         let payment = match store.payment_by_return_token(token).await? {
-            Some(p) if p.provider == Provider::YooKassa => p,
+            Some(p) if p.provider == self.provider_kind() => p,
             _ => return Ok(None),
         };
         if payment.status != PaymentStatus::Pending {

@@ -1,10 +1,9 @@
-//! Bringing one of our card payments in line with what YooKassa's API says about it. Every
-//! path that settles a card payment (webhook, reconciler, return page) goes through here, and
-//! the store credits a payment at most once however many of them race.
+//! Bringing one of our card payments in line with what the provider's API says about it.
+//! Every path that settles a card payment (webhook, reconciler, return page, auto-renewal)
+//! goes through here, and the store credits a payment at most once however many of them race.
 
-use billing::amount;
-use billing::wire::PaymentObject;
-use domain::{Payment, PaymentId, PaymentStatus, Provider, Subscription};
+use billing::provider::{RemotePayment, RemoteState};
+use domain::{Payment, PaymentStatus, Subscription};
 use store::{Settlement, StoreError};
 use time::OffsetDateTime;
 
@@ -19,41 +18,41 @@ pub enum SyncOutcome {
     GiftPaid,
     /// It had been canceled and is now marked so.
     Canceled,
-    /// Nothing to do: still pending at YooKassa, or already settled here.
+    /// Nothing to do: still pending at the provider, or already settled here.
     Unchanged,
-    /// YooKassa knows no such payment.
+    /// The provider knows no such payment.
     Unknown,
-    /// YooKassa knows it, but it is not one of ours (another integration on the same shop).
+    /// The provider knows it, but it is not one of ours (another integration on the same shop).
     NotOurs,
-    /// YooKassa reports an amount or state that does not match our record: not credited.
+    /// The provider reports an amount or state that does not match our record: not credited.
     Mismatch,
     /// It succeeded after its payer erased their account: this call gave the money back
-    /// through YooKassa's refunds and marked it refunded (the admins are told).
+    /// through the provider's refunds and marked it refunded (the admins are told).
     RefundedUncreditable,
 }
 
 impl CardPayments {
-    /// Asks the API about YooKassa payment `provider_id` and settles our payment accordingly.
+    /// Asks the API about the provider's payment `provider_id` and settles our payment
+    /// accordingly.
     pub async fn sync_provider_payment(
         &self,
         provider_id: &str,
         now: OffsetDateTime,
     ) -> Result<SyncOutcome, PaymentError> {
-        let Some(remote) = self.yookassa.payment(provider_id).await? else {
+        let Some(remote) = self.provider.payment(provider_id).await? else {
             return Ok(SyncOutcome::Unknown);
         };
         let store = self.app.store();
-        let ours = match store
-            .payment_by_provider_id(Provider::YooKassa, &remote.id)
-            .await?
-        {
+        let kind = self.provider_kind();
+        let ours = match store.payment_by_provider_id(kind, &remote.id).await? {
             Some(p) => Some(p),
-            // Created at YooKassa but its id not recorded yet (a crash or a race): the
+            // Created at the provider but its id not recorded yet (a crash or a race): the
             // metadata we set leads back, as long as that payment has no other id.
-            None => match remote.our_payment_id() {
-                Some(id) => store.payment(PaymentId(id)).await?.filter(|p| {
-                    p.provider == Provider::YooKassa && p.provider_payment_id.is_none()
-                }),
+            None => match remote.our_payment {
+                Some(id) => store
+                    .payment(id)
+                    .await?
+                    .filter(|p| p.provider == kind && p.provider_payment_id.is_none()),
                 None => None,
             },
         };
@@ -67,25 +66,24 @@ impl CardPayments {
     pub(super) async fn apply(
         &self,
         ours: &Payment,
-        remote: &PaymentObject,
+        remote: &RemotePayment,
         now: OffsetDateTime,
     ) -> Result<SyncOutcome, PaymentError> {
-        let status = match remote.status.as_str() {
-            "succeeded" if remote.paid => PaymentStatus::Succeeded,
-            "canceled" => PaymentStatus::Canceled,
-            _ => return Ok(SyncOutcome::Unchanged),
+        let status = match remote.state {
+            RemoteState::Succeeded => PaymentStatus::Succeeded,
+            RemoteState::Canceled { .. } => PaymentStatus::Canceled,
+            RemoteState::Pending => return Ok(SyncOutcome::Unchanged),
         };
-        if status == PaymentStatus::Succeeded
-            && amount::from_value(&remote.amount.value, &remote.amount.currency)
-                != Some(ours.amount)
-        {
-            tracing::error!("YooKassa reports a different amount for a card payment; not credited");
+        if status == PaymentStatus::Succeeded && remote.amount != Some(ours.amount) {
+            tracing::error!(
+                "the provider reports a different amount for a card payment; not credited"
+            );
             return Ok(SyncOutcome::Mismatch);
         }
         if ours.status != PaymentStatus::Pending {
             if ours.status == PaymentStatus::Canceled && status == PaymentStatus::Succeeded {
                 tracing::error!(
-                    "YooKassa reports a card payment succeeded that was canceled here; \
+                    "the provider reports a card payment succeeded that was canceled here; \
                      check `milly payment list` and refund it"
                 );
                 return Ok(SyncOutcome::Mismatch);

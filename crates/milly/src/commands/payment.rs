@@ -46,14 +46,17 @@ pub async fn run(app: &App, cmd: PaymentCommand) -> Result<()> {
                 .await?
                 .ok_or(app::PaymentError::PaymentNotFound)?;
             let outcome = app.refund_payment(id, OffsetDateTime::now_utc()).await?;
-            match outcome {
-                app::RefundOutcome::YooKassa { refund_id, status } => println!(
-                    "refunded {} to the card through YooKassa (refund {refund_id}, {status})",
-                    payment.amount
-                ),
-                app::RefundOutcome::Stars => println!(
+            match (outcome.provider, outcome.refund_id) {
+                (domain::Provider::TelegramStars, _) => println!(
                     "refunded {} to the payer through Telegram (refundStarPayment)",
                     payment.amount
+                ),
+                (provider, refund_id) => println!(
+                    "refunded {} through {} (refund {}, {})",
+                    payment.amount,
+                    provider.name(),
+                    refund_id.as_deref().unwrap_or("without an id"),
+                    outcome.state.code()
                 ),
             }
             println!(

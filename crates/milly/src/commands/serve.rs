@@ -175,12 +175,17 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     // Card payments: the use cases from `app`, served by the website under its own headers,
     // error pages and rate limits; the credited and refunded events go to the bot.
     let cards = if config.yookassa.enabled {
-        let cards = app::CardPayments::new(app.clone()).context("cannot start card payments")?;
         let policy = billing::SourcePolicy::with_identity(
             config.yookassa.check_source_ip,
             config.client_identity(),
         );
-        Some((cards, policy))
+        let yookassa = billing::YooKassa::new(&app.settings().yookassa)
+            .context("cannot start card payments")?
+            .with_source(policy);
+        Some(app::CardPayments::with_provider(
+            app.clone(),
+            std::sync::Arc::new(yookassa),
+        ))
     } else {
         None
     };
@@ -211,7 +216,6 @@ pub async fn run(loaded: config::Loaded) -> Result<()> {
     };
     let website = reload::Website::new(site::router(&config, &web_parts));
     let router = website.router();
-    let cards = cards.map(|(cards, _)| cards);
     let mut reconciler = None;
     if let Some(cards) = cards {
         if let Some(options) = bot_options.clone() {

@@ -1,5 +1,6 @@
-//! `POST /webhooks/yookassa`: `billing` checks the sender and reads the body's event and id,
-//! `app` settles what the API says about it; here is only what YooKassa is told.
+//! `POST /webhooks/yookassa`: the provider (`billing`) decides whether the notification is
+//! genuine and reads the body's event and id, `app` settles what the API says about it; here
+//! is only what YooKassa is told.
 
 use std::net::SocketAddr;
 
@@ -7,6 +8,7 @@ use app::NotificationOutcome;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
+use billing::provider::Incoming;
 use billing::Refused;
 use time::OffsetDateTime;
 
@@ -21,7 +23,12 @@ pub async fn receive(
     let Some(routes) = site.card_routes() else {
         return StatusCode::NOT_FOUND;
     };
-    let notice = match routes.source.receive(peer.ip(), &headers, &body) {
+    let incoming = Incoming {
+        peer: peer.ip(),
+        headers: &headers,
+        body: &body,
+    };
+    let notice = match routes.cards.receive(incoming) {
         Ok(notice) => notice,
         Err(Refused::ForbiddenSource) => {
             tracing::warn!("notification refused: sender outside YooKassa's networks");

@@ -98,8 +98,11 @@ impl Shop {
             ..web::SiteSettings::default()
         });
         let app = App::new(store.clone(), settings);
-        let cards = CardPayments::new(app.clone()).unwrap();
-        let site = site.with_app(app).with_card_payments(cards.clone(), policy);
+        let yookassa = billing::YooKassa::new(&app.settings().yookassa)
+            .unwrap()
+            .with_source(policy);
+        let cards = CardPayments::with_provider(app.clone(), std::sync::Arc::new(yookassa));
+        let site = site.with_app(app).with_card_payments(cards.clone());
         let routes = web::router(site);
         let server = tokio::spawn(async move {
             axum::serve(

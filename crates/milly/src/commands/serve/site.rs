@@ -42,7 +42,7 @@ pub struct WebParts {
     pub bot_username: Option<String>,
     /// How the admin panel adds a remote node (`[control] listen` set), else none.
     pub node_registrar: Option<std::sync::Arc<dyn web::NodeRegistrar>>,
-    pub cards: Option<(app::CardPayments, billing::SourcePolicy)>,
+    pub cards: Option<app::CardPayments>,
     /// The operator's routes (`/admin/metrics`).
     pub admin: axum::Router,
     /// The Telegram webhook, when the bot takes updates that way.
@@ -61,8 +61,8 @@ pub fn router(config: &config::Config, parts: &WebParts) -> axum::Router {
     if let Some(name) = &parts.bot_username {
         site = site.with_bot_username(name);
     }
-    if let Some((cards, policy)) = &parts.cards {
-        site = site.with_card_payments(cards.clone(), policy.clone());
+    if let Some(cards) = &parts.cards {
+        site = site.with_card_payments(cards.clone());
     }
     // The admin routes get the site's headers and error pages, so probes see one website.
     let router = web::router_with(site, parts.admin.clone());
