@@ -34,15 +34,32 @@ pub async fn prepare(ctx: &Ctx, polling: bool) {
             tracing::warn!(error = %err, "could not remove the webhook");
         }
     }
-    let commands = [
-        BotCommand::new("start", "Menu / Меню"),
-        BotCommand::new("menu", "Menu / Меню"),
-        BotCommand::new("promo", "Promo code / Промокод"),
-    ];
-    if let Err(err) = ctx.tg.call(ctx.tg.bot().set_my_commands(commands)).await {
-        tracing::warn!(error = %err, "could not register the commands");
+    // English for everyone, Russian for people whose Telegram speaks Russian.
+    for (language, menu) in [(None, &COMMANDS_EN), (Some("ru"), &COMMANDS_RU)] {
+        let commands = menu
+            .iter()
+            .map(|(name, what)| BotCommand::new(*name, *what));
+        let mut request = ctx.tg.bot().set_my_commands(commands);
+        request.language_code = language.map(str::to_owned);
+        if let Err(err) = ctx.tg.call(request).await {
+            tracing::warn!(error = %err, "could not register the commands");
+        }
     }
 }
+
+/// The bot's command menu: every command a person may type (the admins' are not listed).
+const COMMANDS_EN: [(&str, &str); 4] = [
+    ("start", "Menu"),
+    ("menu", "Menu"),
+    ("promo", "Enter a promo code"),
+    ("gift", "Redeem a gift code"),
+];
+const COMMANDS_RU: [(&str, &str); 4] = [
+    ("start", "Меню"),
+    ("menu", "Меню"),
+    ("promo", "Ввести промокод"),
+    ("gift", "Активировать подарочный код"),
+];
 
 /// Polls until `shutdown`, then lets the lanes finish for up to [`SHUTDOWN_GRACE`].
 pub async fn run(

@@ -36,9 +36,17 @@ async fn promo_codes_through_the_bot(db: &TestDb) {
         .unwrap();
     let listed = registered.params.json("commands").unwrap();
     assert!(
-        listed.to_string().contains("\"promo\""),
-        "/promo is in the bot's menu: {listed}"
+        listed.to_string().contains("\"promo\"") && listed.to_string().contains("\"gift\""),
+        "/promo and /gift are in the bot's menu: {listed}"
     );
+    let russian = commands
+        .iter()
+        .find(|c| {
+            c.method == "setMyCommands" && c.params.str("language_code").as_deref() == Some("ru")
+        })
+        .expect("a Russian menu");
+    let listed = russian.params.json("commands").unwrap().to_string();
+    assert!(listed.contains("Ввести промокод"), "{listed}");
     h.app
         .add_promo(promo("GIFT7", PromoBenefit::Days(Days(7))))
         .await

@@ -63,8 +63,10 @@ pub const RETURN_NEUTRAL: PaySays = PaySays {
 
 pub const SUCCEEDED: PaySays = PaySays {
     title: "Оплачено · Paid",
-    ru: "Оплата получена, подписка продлена. Вернитесь в Telegram-бот.",
-    en: "Payment received and your subscription extended. Return to the Telegram bot.",
+    ru: "Оплата получена, подписка продлена. Эту страницу можно закрыть: новый срок уже виден \
+         в Telegram-боте и в личном кабинете на сайте.",
+    en: "Payment received and your subscription extended. You can close this page: the new \
+         end date is already in the Telegram bot and in your account on this website.",
 };
 
 pub const PENDING: PaySays = PaySays {
@@ -75,8 +77,9 @@ pub const PENDING: PaySays = PaySays {
 
 pub const CANCELED: PaySays = PaySays {
     title: "Платёж отменён · Payment canceled",
-    ru: "Деньги не списаны. Можно попробовать снова из бота.",
-    en: "No money was taken. You can try again from the bot.",
+    ru: "Деньги не списаны. Можно попробовать снова — из бота или из личного кабинета на сайте.",
+    en: "No money was taken. You can try again, from the bot or from your account on this \
+         website.",
 };
 
 pub const REFUNDED: PaySays = PaySays {
