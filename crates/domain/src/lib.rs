@@ -5,6 +5,7 @@ mod access;
 mod account_link;
 mod admin_panel;
 mod broadcast;
+pub mod counts;
 mod database_url;
 mod ids;
 pub mod inventory;

@@ -17,8 +17,9 @@ const PRIVACY_RU: &str = include_str!("../documents/privacy-policy.ru.txt");
 const TERMS_EN: &str = include_str!("../documents/terms.en.txt");
 const TERMS_RU: &str = include_str!("../documents/terms.ru.txt");
 
-/// One row of the privacy page's table of stored personal data. The rows come from the data
-/// inventory declared in code (issue 7), handed in with [`Site::with_data_inventory`].
+/// One row of the privacy page's table of stored personal data, in one language. The rows come
+/// from the data inventory declared in code (issue 7), handed in with
+/// [`Site::with_data_inventory`] for each language the site speaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InventoryEntry {
     /// What is stored, such as "Telegram user ID (users.telegram_id)".
@@ -43,7 +44,8 @@ struct Inner {
     assets: AssetUrls,
     privacy: [FilledDocument; 2],
     terms: [FilledDocument; 2],
-    inventory: Vec<InventoryEntry>,
+    /// The inventory table's rows per language, in [`index`] order.
+    inventory: [Vec<InventoryEntry>; 2],
     /// The use cases behind `/sub/`; without them `/sub/` is an unknown path.
     app: Option<app::App>,
     /// Card payments; without them `/pay/` and the YooKassa webhook are unknown paths.
@@ -58,7 +60,7 @@ struct Inner {
 #[derive(Clone, Default)]
 struct Parts {
     bot: Option<TelegramHandle>,
-    inventory: Vec<InventoryEntry>,
+    inventory: [Vec<InventoryEntry>; 2],
     app: Option<app::App>,
     card_routes: Option<CardRoutes>,
     operator_rules: Vec<FormatRule>,
@@ -100,10 +102,15 @@ impl Site {
         Self::build(self.inner.settings.clone(), parts)
     }
 
-    /// Shows these rows as the data inventory table in the privacy policy's section 2.
-    pub fn with_data_inventory(self, entries: Vec<InventoryEntry>) -> Self {
+    /// Shows the rows `rows(lang)` gives as the data inventory table in section 2 of the
+    /// privacy policy in `lang`; asked once for every language, so no page lacks its table.
+    pub fn with_data_inventory(self, rows: impl Fn(Language) -> Vec<InventoryEntry>) -> Self {
+        let mut inventory: [Vec<InventoryEntry>; 2] = Default::default();
+        for lang in Language::ALL {
+            inventory[index(lang)] = rows(lang);
+        }
         let parts = Parts {
-            inventory: entries,
+            inventory,
             ..self.parts()
         };
         Self::build(self.inner.settings.clone(), parts)
@@ -185,8 +192,9 @@ impl Site {
         &self.inner.terms[index(lang)]
     }
 
-    pub fn inventory(&self) -> &[InventoryEntry] {
-        &self.inner.inventory
+    /// The inventory table's rows for the privacy policy in `lang`.
+    pub fn inventory(&self, lang: Language) -> &[InventoryEntry] {
+        &self.inner.inventory[index(lang)]
     }
 
     pub fn app(&self) -> Option<&app::App> {
@@ -230,6 +238,23 @@ mod tests {
         }
         for source in [TERMS_EN, TERMS_RU] {
             assert_eq!(Document::parse(source).section_headings(), 7);
+        }
+    }
+
+    /// The inventory table names categories (section 2.1) and purposes (section 3.1) in the
+    /// words of the policy it sits in, in each language.
+    #[test]
+    fn the_inventory_labels_are_the_policys_own_words() {
+        use domain::inventory::{Category, Purpose};
+        for (lang, source) in [(Language::Ru, PRIVACY_RU), (Language::En, PRIVACY_EN)] {
+            let policy = source.to_lowercase();
+            let listed = Category::ALL.into_iter().filter(|c| c.clause() == "2.1");
+            for label in listed
+                .map(|c| c.label(lang))
+                .chain(Purpose::ALL.into_iter().map(|p| p.label(lang)))
+            {
+                assert!(policy.contains(&label.to_lowercase()), "{lang:?}: {label}");
+            }
         }
     }
 

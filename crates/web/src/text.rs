@@ -5,6 +5,8 @@ pub mod account;
 pub mod me;
 pub mod pay;
 
+/// "3 дня", "1 day": kept in `domain` because the data inventory counts days too.
+pub use domain::counts::days;
 use domain::{Language, Money};
 
 /// One language's interface strings. A field missing in one language is a compile error.
@@ -65,20 +67,6 @@ impl Text {
             Language::En => &EN,
         }
     }
-}
-
-/// "3 дня", "5 дней", "21 день"; "1 day", "30 days".
-pub fn days(lang: Language, n: u32) -> String {
-    let word = match lang {
-        Language::En if n == 1 => "day",
-        Language::En => "days",
-        Language::Ru => match (n % 10, n % 100) {
-            (1, r) if r != 11 => "день",
-            (2..=4, r) if !(12..=14).contains(&r) => "дня",
-            _ => "дней",
-        },
-    };
-    format!("{n} {word}")
 }
 
 /// Roubles as people write them: `199`, `199,50` in Russian and `199.50` in English.
@@ -250,37 +238,6 @@ static EN: Text = Text {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn russian_day_counts_take_the_right_plural() {
-        let got: Vec<String> = [1, 2, 5, 11, 12, 21, 22, 25, 30, 90, 101, 111]
-            .iter()
-            .map(|&n| days(Language::Ru, n))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                "1 день",
-                "2 дня",
-                "5 дней",
-                "11 дней",
-                "12 дней",
-                "21 день",
-                "22 дня",
-                "25 дней",
-                "30 дней",
-                "90 дней",
-                "101 день",
-                "111 дней"
-            ]
-        );
-    }
-
-    #[test]
-    fn english_day_counts_are_singular_only_for_one() {
-        assert_eq!(days(Language::En, 1), "1 day");
-        assert_eq!(days(Language::En, 30), "30 days");
-    }
 
     #[test]
     fn rouble_prices_use_each_languages_decimal_separator() {

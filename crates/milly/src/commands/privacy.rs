@@ -3,9 +3,13 @@
 
 use anyhow::Result;
 use domain::inventory::{ENTRIES, NOT_PERSONAL};
+use domain::Language;
 use time::OffsetDateTime;
 
 use crate::cli::PrivacyCommand;
+
+/// The operator's table is in English, like the rest of the command line.
+const EN: Language = Language::En;
 
 pub async fn run(config: &config::Config, cmd: PrivacyCommand) -> Result<()> {
     match cmd {
@@ -48,14 +52,14 @@ fn inventory_table(retention_days: u32) -> String {
         "COLUMN", "CATEGORY", "POLICY", "PURPOSES", "RETENTION"
     ));
     for e in ENTRIES {
-        let purposes: Vec<&str> = e.purposes.iter().map(|p| p.label()).collect();
+        let purposes: Vec<&str> = e.purposes.iter().map(|p| p.label(EN)).collect();
         out.push_str(&format!(
             "{:<34} {:<30} {:<7} {:<40} {}\n",
             format!("{}.{}", e.table, e.column),
-            short(e.category.label(), 30),
+            short(e.category.label(EN), 30),
             e.category.clause(),
             purposes.join("; "),
-            e.retention.describe(retention_days),
+            e.retention.describe(EN, retention_days),
         ));
     }
     out.push_str("\nNOT PERSONAL DATA\n");

@@ -38,7 +38,7 @@ fn render(
     let page = DocumentPage {
         page: Chrome::new(site, lang, id, &doc.title),
         doc,
-        inventory: site.inventory(),
+        inventory: site.inventory(lang.lang),
     };
     html(StatusCode::OK, &page)
 }

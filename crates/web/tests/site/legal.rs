@@ -1,6 +1,8 @@
 //! The privacy policy and terms: every section, this operator's name and no other, the data
 //! inventory, and configured text escaped or marked when unset.
 
+use domain::Language;
+
 use crate::router::{get, router, router_with, settings};
 
 #[tokio::test]
@@ -71,12 +73,50 @@ async fn the_privacy_policy_shows_the_data_inventory_it_is_given() {
         purpose: "User identification".into(),
         retention: "3 years after the last subscription".into(),
     };
-    let site = web::Site::new(settings()).with_data_inventory(vec![entry]);
+    let site = web::Site::new(settings()).with_data_inventory(|_| vec![entry.clone()]);
     let with = get(web::router(site), "/privacy?lang=en").await.body;
     assert!(with.contains("id=\"data-inventory\""));
     assert!(with.contains("<td>Telegram user ID (users.telegram_id)</td>"));
     let without = get(router(), "/privacy?lang=en").await.body;
     assert!(!without.contains("id=\"data-inventory\""));
+}
+
+#[tokio::test]
+async fn the_inventory_table_speaks_the_language_of_the_page() {
+    let row = |lang: Language| match lang {
+        Language::Ru => web::InventoryEntry {
+            data: "идентификатор пользователя Telegram (users.telegram_id)".into(),
+            category: domain::inventory::Category::TelegramId.label(lang).into(),
+            purpose: "Идентификация Пользователя для оказания услуг".into(),
+            retention: "до удаления аккаунта".into(),
+        },
+        Language::En => web::InventoryEntry {
+            data: "Telegram user id (users.telegram_id)".into(),
+            category: domain::inventory::Category::TelegramId.label(lang).into(),
+            purpose: "User identification for service provision".into(),
+            retention: "until deletion".into(),
+        },
+    };
+    let site = web::Site::new(settings()).with_data_inventory(|lang| vec![row(lang)]);
+    let app = web::router(site);
+
+    let ru = get(app.clone(), "/privacy?lang=ru").await.body;
+    assert!(
+        ru.contains("<td>Идентификатор пользователя Telegram</td>"),
+        "{ru}"
+    );
+    assert!(ru.contains("<td>до удаления аккаунта</td>"));
+    assert!(ru.contains("<th>Категория</th>"));
+    assert!(!ru.contains("User identification for service provision"));
+
+    let en = get(app.clone(), "/privacy?lang=en").await.body;
+    assert!(en.contains("<td>Telegram user ID</td>"), "{en}");
+    assert!(en.contains("<td>until deletion</td>"));
+    assert!(!en.contains("Идентификация"));
+
+    // Without a language asked for, the page is Russian, and so is its table.
+    let default = get(app, "/privacy").await.body;
+    assert!(default.contains("<td>до удаления аккаунта</td>"));
 }
 
 #[tokio::test]

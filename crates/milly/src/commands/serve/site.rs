@@ -1,20 +1,20 @@
 //! The website as `milly serve` builds it from the configuration: format rules for `/sub/`,
 //! the privacy page's inventory table, and the whole router (built again on reload).
 
-/// The privacy page's table of what is stored, generated from the inventory in code.
-pub fn inventory_rows(config: &config::Config) -> Vec<web::InventoryEntry> {
+/// The privacy page's table of what is stored in `lang`, generated from the inventory in code.
+pub fn inventory_rows(config: &config::Config, lang: domain::Language) -> Vec<web::InventoryEntry> {
     domain::inventory::ENTRIES
         .iter()
         .map(|e| web::InventoryEntry {
-            data: format!("{} ({}.{})", e.holds, e.table, e.column),
-            category: format!("{} ({})", e.category.label(), e.category.clause()),
+            data: format!("{} ({}.{})", e.holds.get(lang), e.table, e.column),
+            category: format!("{} ({})", e.category.label(lang), e.category.clause()),
             purpose: e
                 .purposes
                 .iter()
-                .map(|p| p.label())
+                .map(|p| p.label(lang))
                 .collect::<Vec<_>>()
                 .join("; "),
-            retention: e.retention.describe(config.privacy.retention_days),
+            retention: e.retention.describe(lang, config.privacy.retention_days),
         })
         .collect()
 }
@@ -54,7 +54,7 @@ pub fn router(config: &config::Config, parts: &WebParts) -> axum::Router {
     let mut site = web::Site::new(crate::settings::site(config))
         .with_app(parts.app.clone())
         .with_format_rules(format_rules(config))
-        .with_data_inventory(inventory_rows(config));
+        .with_data_inventory(|lang| inventory_rows(config, lang));
     if let Some(registrar) = &parts.node_registrar {
         site = site.with_node_registrar(registrar.clone());
     }
@@ -74,20 +74,27 @@ pub fn router(config: &config::Config, parts: &WebParts) -> axum::Router {
 
 #[cfg(test)]
 mod tests {
+    use domain::Language;
+
     #[test]
     fn the_privacy_page_lists_promo_redemptions_with_purpose_and_retention() {
         let config = config::Config::default();
-        let rows = super::inventory_rows(&config);
-        for column in ["user_id", "promo_code_id", "payment_id", "redeemed_at"] {
-            let row = rows
+        for (lang, purpose, retention) in [
+            (Language::En, "Payment processing", "until deletion"),
+            (Language::Ru, "Обработка платежей", "до удаления аккаунта"),
+        ] {
+            let rows = super::inventory_rows(&config, lang);
+            for column in ["user_id", "promo_code_id", "payment_id", "redeemed_at"] {
+                let row = rows
+                    .iter()
+                    .find(|r| r.data.contains(&format!("(promo_redemptions.{column})")))
+                    .unwrap_or_else(|| panic!("promo_redemptions.{column} on the privacy page"));
+                assert!(row.purpose.contains(purpose), "{row:?}");
+                assert!(row.retention.contains(retention), "{row:?}");
+            }
+            assert!(rows
                 .iter()
-                .find(|r| r.data.contains(&format!("(promo_redemptions.{column})")))
-                .unwrap_or_else(|| panic!("promo_redemptions.{column} on the privacy page"));
-            assert!(row.purpose.contains("Payment processing"), "{row:?}");
-            assert!(row.retention.contains("until deletion"), "{row:?}");
+                .any(|r| r.data.contains("(payments.promo_code_id)")));
         }
-        assert!(rows
-            .iter()
-            .any(|r| r.data.contains("(payments.promo_code_id)")));
     }
 }
