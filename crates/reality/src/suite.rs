@@ -41,11 +41,11 @@ impl CipherSuite {
         }
     }
 
-    pub(crate) fn aead(self) -> &'static ring::aead::Algorithm {
+    pub(crate) fn aead(self) -> &'static aws_lc_rs::aead::Algorithm {
         match self {
-            CipherSuite::Aes128GcmSha256 => &ring::aead::AES_128_GCM,
-            CipherSuite::Aes256GcmSha384 => &ring::aead::AES_256_GCM,
-            CipherSuite::Chacha20Poly1305Sha256 => &ring::aead::CHACHA20_POLY1305,
+            CipherSuite::Aes128GcmSha256 => &aws_lc_rs::aead::AES_128_GCM,
+            CipherSuite::Aes256GcmSha384 => &aws_lc_rs::aead::AES_256_GCM,
+            CipherSuite::Chacha20Poly1305Sha256 => &aws_lc_rs::aead::CHACHA20_POLY1305,
         }
     }
 }
