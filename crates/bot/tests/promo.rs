@@ -39,12 +39,12 @@ async fn promo_codes_through_the_bot(db: &TestDb) {
         listed.to_string().contains("\"promo\"") && listed.to_string().contains("\"gift\""),
         "/promo and /gift are in the bot's menu: {listed}"
     );
-    let russian = commands
-        .iter()
-        .find(|c| {
+    // The Russian menu is registered right after the default one: wait for it.
+    let russian = tg
+        .wait_for(|c| {
             c.method == "setMyCommands" && c.params.str("language_code").as_deref() == Some("ru")
         })
-        .expect("a Russian menu");
+        .await;
     let listed = russian.params.json("commands").unwrap().to_string();
     assert!(listed.contains("Ввести промокод"), "{listed}");
     h.app
